@@ -1,0 +1,46 @@
+# The two commands of the README, and the checks CI adds after them.
+#   make run   installs what is missing, builds Release, starts junction on localhost
+#   make test  the same set-up, then every test through ctest
+BUILD       ?= build
+SAN_BUILD   ?= build-sanitize
+EPOLL_BUILD ?= build-epoll
+CMAKE_FLAGS ?=
+JOBS        ?= $(shell nproc)
+FUZZ_SECONDS ?= 20
+
+.PHONY: setup build run test test-sanitize build-epoll bench clean
+
+setup:
+	@bash tools/setup.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: setup $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/src/junction $(ARGS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j 2
+
+# clang with AddressSanitizer and UBSan: the unit tests, then every fuzz target over its corpus
+# for FUZZ_SECONDS each. CI runs this after `make test`.
+test-sanitize: setup
+	CC=clang CXX=clang++ cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DJUNCTION_SANITIZE=ON -DJUNCTION_FUZZ=ON -DJUNCTION_BENCH=OFF -DJUNCTION_FUZZ_SECONDS=$(FUZZ_SECONDS)
+	cmake --build $(SAN_BUILD) -j $(JOBS)
+	ctest --test-dir $(SAN_BUILD) --output-on-failure
+
+# The epoll build, for comparing event backends in benchmarks.
+build-epoll: setup
+	cmake -S . -B $(EPOLL_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DJUNCTION_IO_BACKEND=epoll \
+	  -DJUNCTION_TESTS=OFF -DJUNCTION_BENCH=OFF
+	cmake --build $(EPOLL_BUILD) -j $(JOBS) --target junction
+
+bench: build
+	bash bench/http_static_vs_nginx.sh
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD) $(EPOLL_BUILD)

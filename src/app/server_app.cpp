@@ -1,0 +1,74 @@
+#include "app/server_app.hpp"
+
+#include "core/log.hpp"
+#include "core/runtime.hpp"
+#include "core/version.hpp"
+#include "http/server.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+
+namespace junction::app {
+namespace {
+
+// Signals are taken synchronously by the main thread: blocked everywhere (threads inherit the
+// mask), then waited for with sigtimedwait, so no shard ever runs a signal handler.
+sigset_t shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+int wait_for_signal(const sigset_t& set) {
+  for (;;) {
+    int sig = sigwaitinfo(&set, nullptr);
+    if (sig > 0) return sig;
+  }
+}
+
+bool signal_pending(const sigset_t& set) {
+  timespec now{0, 0};
+  return sigtimedwait(&set, nullptr, &now) > 0;
+}
+
+}  // namespace
+
+int run_server(const config& cfg) {
+  auto signals = shutdown_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  metric_registry registry;
+  runtime rt{{cfg.server.shards, cfg.server.pin_cpus, cfg.server.max_connections}, registry};
+  std::unique_ptr<http::server> web;
+  try {
+    web = std::make_unique<http::server>(rt, cfg.http);
+    web->listen();
+  } catch (const std::exception& e) {
+    log::error("cannot start: {}", e.what());
+    std::fprintf(stderr, "junction: cannot start: %s\n", e.what());
+    return 1;
+  }
+  rt.start();
+
+  log::info("junction {} ready: {} shards on {}, config {}", JUNCTION_VERSION, rt.size(),
+            JUNCTION_IO_BACKEND, cfg.source);
+  for (const auto& l : rt.listeners()) {
+    std::printf("listening: %s %s %s\n", l.protocol.c_str(), l.transport.c_str(),
+                l.address.c_str());
+    log::info("listening: {} {} {}", l.protocol, l.transport, l.address);
+  }
+  std::fflush(stdout);
+
+  int sig = wait_for_signal(signals);
+  log::info("{} received: draining (deadline {} ms, send it again to close at once)",
+            sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.server.shutdown_timeout.count());
+  rt.shutdown(cfg.server.shutdown_timeout, [&] { return signal_pending(signals); });
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace junction::app

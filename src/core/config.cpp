@@ -1,0 +1,214 @@
+#include "core/config.hpp"
+
+#include "core/duration.hpp"
+#include "core/log.hpp"
+
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+namespace junction {
+namespace {
+
+std::string where(const std::string& file, const toml::source_region& region) {
+  return fmt::format("{}:{}:{}", file, region.begin.line, region.begin.column);
+}
+
+// Reads one section of the file against the keys Junction knows: every read names the key, its
+// type and its allowed range, and whatever the file holds that nobody read is an unknown key.
+class section_reader {
+ public:
+  section_reader(const toml::table& root, std::string file, std::string name,
+                 std::vector<std::string>* defaulted)
+      : file_{std::move(file)}, name_{std::move(name)}, defaulted_{defaulted} {
+    if (auto* node = root.get(name_)) {
+      table_ = node->as_table();
+      if (!table_) fail(*node, "must be a table ([" + name_ + "])");
+    }
+  }
+
+  void integer(const char* key, std::size_t& out, std::int64_t min, std::int64_t max) {
+    if (auto* node = find(key)) {
+      auto v = node->value<std::int64_t>();
+      if (!node->is_integer() || !v || *v < min || *v > max)
+        fail(*node, fmt::format("{}.{}: expected an integer from {} to {}", name_, key, min, max));
+      out = static_cast<std::size_t>(*v);
+    }
+  }
+  void integer(const char* key, unsigned& out, std::int64_t min, std::int64_t max) {
+    std::size_t v = out;
+    integer(key, v, min, max);
+    out = static_cast<unsigned>(v);
+  }
+  void boolean(const char* key, bool& out) {
+    if (auto* node = find(key)) {
+      if (!node->is_boolean()) fail(*node, fmt::format("{}.{}: expected true or false", name_, key));
+      out = *node->value<bool>();
+    }
+  }
+  void string(const char* key, std::string& out) {
+    if (auto* node = find(key)) {
+      if (!node->is_string()) fail(*node, fmt::format("{}.{}: expected a string", name_, key));
+      out = *node->value<std::string>();
+    }
+  }
+  void duration(const char* key, std::chrono::milliseconds& out) {
+    if (auto* node = find(key)) {
+      auto text = node->value<std::string>();
+      auto parsed = text ? parse_duration(*text) : std::nullopt;
+      if (!node->is_string() || !parsed)
+        fail(*node, fmt::format("{}.{}: expected a duration such as \"500ms\", \"10s\" or \"5m\"",
+                                name_, key));
+      out = *parsed;
+    }
+  }
+  void addresses(const char* key, std::vector<listen_address>& out, bool* given = nullptr) {
+    auto* node = find(key);
+    if (!node) return;
+    auto* array = node->as_array();
+    if (!array) fail(*node, fmt::format("{}.{}: expected a list of \"host:port\" strings", name_, key));
+    out.clear();
+    for (auto& item : *array) {
+      auto text = item.value<std::string>();
+      std::string why = "expected a \"host:port\" string";
+      auto address = text ? listen_address::parse(*text, &why) : std::nullopt;
+      if (!item.is_string() || !address) fail(item, fmt::format("{}.{}: {}", name_, key, why));
+      out.push_back(*address);
+    }
+    if (given) *given = true;
+  }
+  void level(const char* key, std::string& out) {
+    string(key, out);
+    log::level ignored;
+    if (table_ && table_->get(key) && !log::parse_level(out, ignored))
+      fail(*table_->get(key), fmt::format("{}.{}: expected one of trace, debug, info, warn, "
+                                          "error, critical, off", name_, key));
+  }
+
+  // Unknown keys are errors, not warnings: a misspelt key silently ignored is a setting that
+  // does not take effect.
+  void finish() {
+    if (!table_) return;
+    for (auto& [key, node] : *table_)
+      if (!read_.contains(std::string{key.str()}))
+        fail(node, fmt::format("unknown key '{}.{}'", name_, key.str()));
+  }
+
+ private:
+  const toml::node* find(const char* key) {
+    read_.insert(key);
+    const toml::node* node = table_ ? table_->get(key) : nullptr;
+    if (!node && defaulted_) defaulted_->push_back(name_ + "." + key);
+    return node;
+  }
+  [[noreturn]] void fail(const toml::node& node, const std::string& message) {
+    throw config_error(where(file_, node.source()) + ": " + message);
+  }
+
+  std::string file_, name_;
+  std::vector<std::string>* defaulted_;
+  const toml::table* table_ = nullptr;
+  std::set<std::string> read_;
+};
+
+void make_relative_to(const std::filesystem::path& base, std::string& path) {
+  if (path.empty() || path == "-" || std::filesystem::path{path}.is_absolute()) return;
+  path = (base / path).lexically_normal().string();
+}
+
+config from_table(const toml::table& root, const std::string& name,
+                  std::vector<std::string>* defaulted) {
+  config cfg;
+  cfg.source = name;
+  static const std::set<std::string> sections{"server", "http"};
+  for (auto& [key, node] : root)
+    if (!sections.contains(std::string{key.str()}))
+      throw config_error(where(name, node.source()) + ": unknown section '" +
+                         std::string{key.str()} + "'");
+
+  section_reader server{root, name, "server", defaulted};
+  auto& s = cfg.server;
+  server.integer("shards", s.shards, 0, 1024);
+  server.boolean("pin_cpus", s.pin_cpus);
+  server.boolean("listen_all", s.listen_all);
+  server.integer("max_connections", s.max_connections, 1, 10'000'000);
+  server.duration("shutdown_timeout", s.shutdown_timeout);
+  server.level("log_level", s.log_level);
+  server.string("log_file", s.log_file);
+  server.finish();
+
+  section_reader http{root, name, "http", defaulted};
+  auto& h = cfg.http;
+  http.addresses("listen", h.listen, &h.listen_given);
+  http.addresses("tls_listen", h.tls_listen);
+  http.string("tls_certificate", h.tls_certificate);
+  http.string("tls_private_key", h.tls_private_key);
+  http.string("web_root", h.web_root);
+  http.string("index", h.index);
+  http.integer("header_limit", h.header_limit, 512, 1 << 20);
+  http.integer("body_limit", h.body_limit, 0, std::int64_t{1} << 32);
+  http.duration("header_timeout", h.header_timeout);
+  http.duration("idle_timeout", h.idle_timeout);
+  http.string("access_log", h.access_log);
+  http.string("admin_token", h.admin_token);
+  http.integer("file_cache_max_file", h.file_cache_max_file, 0, 64 << 20);
+  http.integer("file_cache_max_bytes", h.file_cache_max_bytes, 0, std::int64_t{1} << 34);
+  http.integer("websocket_message_limit", h.websocket_message_limit, 1, 64 << 20);
+  http.boolean("websocket_echo", h.websocket_echo);
+  http.finish();
+
+  if (!h.tls_listen.empty() && (h.tls_certificate.empty() || h.tls_private_key.empty()))
+    throw config_error(name + ": http.tls_listen needs http.tls_certificate and "
+                              "http.tls_private_key");
+  return cfg;
+}
+
+config parse(std::string_view text, const std::string& name, std::vector<std::string>* defaulted) {
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    throw config_error(where(name, e.source()) + ": " + std::string{e.description()});
+  }
+  return from_table(root, name, defaulted);
+}
+
+}  // namespace
+
+config config::load_string(std::string_view toml, const std::string& name,
+                           std::vector<std::string>* defaulted) {
+  auto cfg = parse(toml, name, defaulted);
+  if (cfg.server.listen_all) cfg.apply_listen_all();
+  return cfg;
+}
+
+config config::load_file(const std::string& path, std::vector<std::string>* defaulted) {
+  std::string text;
+  {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw config_error(path + ": cannot open: " + std::strerror(errno));
+    char chunk[4096];
+    while (auto n = std::fread(chunk, 1, sizeof chunk, f)) text.append(chunk, n);
+    std::fclose(f);
+  }
+  auto cfg = load_string(text, path, defaulted);
+  auto base = std::filesystem::path{path}.parent_path();
+  for (auto* p : {&cfg.server.log_file, &cfg.http.web_root, &cfg.http.tls_certificate,
+                  &cfg.http.tls_private_key, &cfg.http.access_log})
+    make_relative_to(base, *p);
+  return cfg;
+}
+
+void config::apply_listen_all() {
+  server.listen_all = true;
+  if (!http.listen_given)
+    for (auto& a : http.listen)
+      if (a.host == "127.0.0.1") a.host = "0.0.0.0";
+}
+
+}  // namespace junction

@@ -1,0 +1,94 @@
+#include "core/listener.hpp"
+
+#include "core/log.hpp"
+#include "core/runtime.hpp"
+#include "core/spawn.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sys/socket.h>
+
+#include <memory>
+
+namespace junction {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+namespace {
+
+asio::awaitable<void> accept_loop(shard& home, std::shared_ptr<tcp::acceptor> acceptor,
+                                  const connection_metrics& metrics, tcp_session_start start) {
+  auto& limit = home.owner().limit();
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
+    if (ec) {
+      // EMFILE/ENFILE and friends: log, back off a little so the loop does not spin.
+      log::warn("accept on {}: {}", acceptor->local_endpoint(ec).port(), ec.message());
+      asio::steady_timer pause{home.context(), std::chrono::milliseconds(50)};
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    if (!limit.try_acquire()) {
+      home.metrics().add(metrics.refused);
+      log::debug("connection limit {} reached; refusing a connection", limit.max());
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    start(home, std::move(socket), connection_ticket{&limit});
+  }
+}
+
+template <class Socket>
+void bind_reusable(Socket& socket, const typename Socket::endpoint_type& where) {
+  socket.open(where.protocol());
+  socket.set_option(asio::socket_base::reuse_address(true));
+  socket.set_option(reuse_port(true));
+  socket.bind(where);
+}
+
+}  // namespace
+
+tcp::endpoint listen_tcp(runtime& rt, const listen_address& where,
+                         const connection_metrics& metrics, tcp_session_start start,
+                         const tcp_listen_options& options) {
+  tcp::endpoint bound{asio::ip::make_address(where.host), where.port};
+  for (unsigned i = 0; i < rt.size(); ++i) {
+    auto& home = rt.at(i);
+    auto acceptor = std::make_shared<tcp::acceptor>(home.context());
+    // The first shard may ask the kernel for a port; the others join that same port.
+    bind_reusable(*acceptor, bound);
+    acceptor->listen(options.backlog);
+    bound = acceptor->local_endpoint();
+    home.on_drain([acceptor] {
+      boost::system::error_code ignored;
+      acceptor->close(ignored);
+    });
+    asio::co_spawn(home.context(), accept_loop(home, acceptor, metrics, start),
+                   log_failure{"accept loop"});
+  }
+  return bound;
+}
+
+udp::endpoint listen_udp(runtime& rt, const listen_address& where, udp_socket_start start) {
+  udp::endpoint bound{asio::ip::make_address(where.host), where.port};
+  for (unsigned i = 0; i < rt.size(); ++i) {
+    auto& home = rt.at(i);
+    udp::socket socket{home.context()};
+    bind_reusable(socket, bound);
+    bound = socket.local_endpoint();
+    rt.post(i, [&home, start, socket = std::move(socket)]() mutable {
+      start(home, std::move(socket));
+    });
+  }
+  return bound;
+}
+
+}  // namespace junction

@@ -1,0 +1,40 @@
+#pragma once
+// Listening sockets, one per shard on the same address (SO_REUSEPORT): the kernel spreads new
+// connections and datagrams across the shards, and each shard accepts on its own socket.
+#include "core/connection.hpp"
+#include "core/endpoint.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+
+#include <functional>
+#include <string>
+
+namespace junction {
+
+class runtime;
+class shard;
+
+// Starts a session for an accepted socket, on the shard that accepted it.
+using tcp_session_start =
+    std::function<void(shard&, boost::asio::ip::tcp::socket, connection_ticket)>;
+using udp_socket_start = std::function<void(shard&, boost::asio::ip::udp::socket)>;
+
+struct tcp_listen_options {
+  int backlog = 1024;
+};
+
+// Binds one acceptor per shard on `where` and accepts there once the runtime runs. Connections
+// past the runtime's limit are closed at once and counted as refused. Returns the bound endpoint
+// (with the port the kernel chose when `where` has port 0). Throws boost::system::system_error
+// when the address cannot be bound.
+boost::asio::ip::tcp::endpoint listen_tcp(runtime& rt, const listen_address& where,
+                                          const connection_metrics& metrics,
+                                          tcp_session_start start,
+                                          const tcp_listen_options& options = {});
+
+// Binds one UDP socket per shard on `where` and hands each to `start` on its shard.
+boost::asio::ip::udp::endpoint listen_udp(runtime& rt, const listen_address& where,
+                                          udp_socket_start start);
+
+}  // namespace junction

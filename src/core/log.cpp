@@ -1,0 +1,105 @@
+#include "core/log.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <atomic>
+#include <memory>
+
+namespace junction::log {
+namespace {
+
+thread_local char thread_tag[16] = "main";
+std::atomic<int> threshold{static_cast<int>(level::info)};
+std::shared_ptr<spdlog::logger> main_logger;
+std::shared_ptr<spdlog::logger> access_logger;
+
+// %* in the pattern: the tag of the thread that logged (the shard index or "main").
+class thread_tag_flag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+    std::string_view tag{thread_tag};
+    dest.append(tag.data(), tag.data() + tag.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<thread_tag_flag>();
+  }
+};
+
+spdlog::level::level_enum to_spdlog(level l) {
+  return static_cast<spdlog::level::level_enum>(static_cast<int>(l));
+}
+
+std::unique_ptr<spdlog::formatter> make_formatter(const char* pattern) {
+  auto f = std::make_unique<spdlog::pattern_formatter>();
+  f->add_flag<thread_tag_flag>('*').set_pattern(pattern);
+  return f;
+}
+
+std::shared_ptr<spdlog::logger> make_logger(const char* name, const std::string& file,
+                                            bool to_stdout) {
+  spdlog::sink_ptr sink;
+  if (!file.empty() && file != "-")
+    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file);
+  else if (to_stdout)
+    sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+  else
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  return std::make_shared<spdlog::logger>(name, std::move(sink));
+}
+
+spdlog::logger& logger() {
+  if (!main_logger) configure({});
+  return *main_logger;
+}
+
+}  // namespace
+
+bool parse_level(std::string_view text, level& out) {
+  static constexpr std::array<std::string_view, 7> names{"trace", "debug", "info", "warn",
+                                                         "error", "critical", "off"};
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (text == names[i]) {
+      out = static_cast<level>(i);
+      return true;
+    }
+  return false;
+}
+
+void configure(const options& opts) {
+  threshold.store(static_cast<int>(opts.threshold), std::memory_order_relaxed);
+  main_logger = make_logger("junction", opts.file, false);
+  main_logger->set_formatter(make_formatter("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%*] %v"));
+  main_logger->set_level(to_spdlog(opts.threshold));
+  main_logger->flush_on(spdlog::level::info);
+  if (opts.access_file.empty()) {
+    access_logger.reset();
+  } else {
+    access_logger = make_logger("access", opts.access_file, true);
+    access_logger->set_formatter(make_formatter("%Y-%m-%dT%H:%M:%S.%e [%*] %v"));
+    access_logger->flush_on(spdlog::level::info);
+  }
+}
+
+void set_thread_tag(std::string_view tag) {
+  auto n = std::min(tag.size(), sizeof thread_tag - 1);
+  tag.copy(thread_tag, n);
+  thread_tag[n] = '\0';
+}
+
+bool enabled(level l) {
+  return static_cast<int>(l) >= threshold.load(std::memory_order_relaxed) && l != level::off;
+}
+
+void write(level l, std::string_view message) { logger().log(to_spdlog(l), message); }
+
+bool access_enabled() { return access_logger != nullptr; }
+
+void access(std::string_view line) {
+  if (access_logger) access_logger->info(line);
+}
+
+}  // namespace junction::log

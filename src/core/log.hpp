@@ -1,0 +1,52 @@
+#pragma once
+// Logging front end. Only <fmt/core.h> is seen by callers; spdlog stays inside log.cpp so that
+// every file that logs does not pay for spdlog's headers.
+#include <fmt/core.h>
+
+#include <string>
+#include <string_view>
+
+namespace junction::log {
+
+enum class level { trace, debug, info, warn, error, critical, off };
+
+// Parses "trace", "debug", "info", "warn", "error", "critical" or "off".
+bool parse_level(std::string_view text, level& out);
+
+struct options {
+  level threshold = level::info;
+  std::string file;        // empty: standard error
+  std::string access_file; // empty: access log off; "-": standard output
+};
+void configure(const options& opts);
+
+// Names the calling thread in every line it logs ("main", "s0", "s1", ...).
+void set_thread_tag(std::string_view tag);
+
+bool enabled(level l);
+void write(level l, std::string_view message);
+void access(std::string_view line);
+bool access_enabled();
+
+template <class... Args>
+void trace(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(level::trace)) write(level::trace, fmt::format(f, std::forward<Args>(args)...));
+}
+template <class... Args>
+void debug(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(level::debug)) write(level::debug, fmt::format(f, std::forward<Args>(args)...));
+}
+template <class... Args>
+void info(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(level::info)) write(level::info, fmt::format(f, std::forward<Args>(args)...));
+}
+template <class... Args>
+void warn(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(level::warn)) write(level::warn, fmt::format(f, std::forward<Args>(args)...));
+}
+template <class... Args>
+void error(fmt::format_string<Args...> f, Args&&... args) {
+  if (enabled(level::error)) write(level::error, fmt::format(f, std::forward<Args>(args)...));
+}
+
+}  // namespace junction::log

@@ -1,0 +1,125 @@
+#include "core/runtime.hpp"
+
+#include "core/log.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+
+#include <pthread.h>
+#include <sched.h>
+
+namespace junction {
+namespace {
+thread_local shard* current_shard = nullptr;
+}
+
+shard::shard(runtime& owner, unsigned index)
+    : owner_{owner},
+      index_{index},
+      // A concurrency hint of 1: one thread runs this context, which lets Asio skip some locking.
+      context_{1},
+      metrics_{metric_registry::capacity},
+      connections_{index} {}
+
+shard* shard::current() noexcept { return current_shard; }
+
+void shard::run(int cpu) {
+  current_shard = this;
+  log::set_thread_tag(fmt::format("s{}", index_));
+  if (cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (int rc = pthread_setaffinity_np(pthread_self(), sizeof set, &set); rc != 0)
+      log::warn("could not pin shard {} to cpu {}: error {}", index_, cpu, rc);
+  }
+  auto work = boost::asio::make_work_guard(context_);
+  // The control plane may throw; the boundary is here, where the reason is logged and the loop
+  // goes on serving every other session of the shard.
+  for (;;) {
+    try {
+      context_.run();
+      break;
+    } catch (const std::exception& e) {
+      log::error("shard {}: handler failed: {}", index_, e.what());
+    }
+  }
+  current_shard = nullptr;
+}
+
+void shard::begin_drain() {
+  if (draining_) return;
+  draining_ = true;
+  for (auto& hook : drain_hooks_) hook();
+  drain_hooks_.clear();
+  connections_.close_idle();
+}
+
+runtime::runtime(const runtime_options& options, metric_registry& registry)
+    : registry_{registry}, limit_{options.max_connections}, pin_{options.pin_cpus} {
+  unsigned count = options.shards;
+  if (count == 0) count = static_cast<unsigned>(std::max<std::size_t>(1, allowed_cpus().size()));
+  for (unsigned i = 0; i < count; ++i) shards_.push_back(std::make_unique<shard>(*this, i));
+  started_ = std::chrono::steady_clock::now();
+}
+
+runtime::~runtime() { stop(); }
+
+std::vector<int> runtime::allowed_cpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+      if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  return cpus;
+}
+
+std::vector<const shard_metrics*> runtime::all_metrics() const {
+  std::vector<const shard_metrics*> out;
+  for (const auto& s : shards_) out.push_back(&s->metrics());
+  return out;
+}
+
+void runtime::start() {
+  if (!threads_.empty()) return;
+  auto cpus = pin_ ? allowed_cpus() : std::vector<int>{};
+  for (auto& s : shards_) {
+    int cpu = cpus.empty() ? -1 : cpus[s->index() % cpus.size()];
+    threads_.emplace_back([s = s.get(), cpu] { s->run(cpu); });
+  }
+}
+
+void runtime::drain() {
+  for (auto& s : shards_) post(s->index(), [s = s.get()] { s->begin_drain(); });
+}
+
+void runtime::close_all() {
+  for (auto& s : shards_) post(s->index(), [s = s.get()] { s->connections().close_all(); });
+}
+
+void runtime::shutdown(std::chrono::milliseconds deadline, const std::function<bool()>& hurry) {
+  using clock = std::chrono::steady_clock;
+  auto wait_until_closed = [&](clock::time_point until) {
+    while (open_connections() > 0 && clock::now() < until) {
+      if (hurry && hurry()) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
+  drain();
+  wait_until_closed(clock::now() + deadline);
+  if (auto left = open_connections(); left > 0) {
+    log::warn("shutdown deadline passed with {} connections open; closing them", left);
+    close_all();
+    wait_until_closed(clock::now() + std::chrono::seconds(1));
+  }
+  stop();
+}
+
+void runtime::stop() {
+  for (auto& s : shards_) s->context().stop();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+}  // namespace junction

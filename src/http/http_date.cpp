@@ -1,0 +1,37 @@
+#include "http/http_date.hpp"
+
+#include <cstring>
+
+namespace junction::http {
+
+std::string format_http_date(std::time_t t) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  auto n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return {buf, n};
+}
+
+std::optional<std::time_t> parse_http_date(std::string_view text) {
+  if (text.size() >= 64) return std::nullopt;
+  char buf[64];
+  text.copy(buf, text.size());
+  buf[text.size()] = '\0';
+  std::tm tm{};
+  const char* end = strptime(buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  return timegm(&tm);
+}
+
+std::string_view http_date_now() {
+  thread_local std::time_t cached_second = 0;
+  thread_local std::string cached;
+  auto now = std::time(nullptr);
+  if (now != cached_second) {
+    cached_second = now;
+    cached = format_http_date(now);
+  }
+  return cached;
+}
+
+}  // namespace junction::http

@@ -1,0 +1,40 @@
+#include "http/router.hpp"
+
+namespace junction::http {
+
+unsigned method_bit(verb v) {
+  switch (v) {
+    case verb::get: return GET;
+    case verb::head: return HEAD;
+    case verb::post: return POST;
+    case verb::put: return PUT;
+    case verb::delete_: return DELETE;
+    default: return 0;
+  }
+}
+
+std::string allow_header(unsigned methods) {
+  std::string out;
+  for (auto [bit, name] : {std::pair{GET, "GET"}, {HEAD, "HEAD"}, {POST, "POST"}, {PUT, "PUT"},
+                           {DELETE, "DELETE"}})
+    if (methods & bit) {
+      if (!out.empty()) out += ", ";
+      out += name;
+    }
+  return out;
+}
+
+void router::add(route r) { routes_.push_back(std::move(r)); }
+
+const route* router::match(std::string_view path) const {
+  const route* best = nullptr;
+  for (const auto& r : routes_) {
+    if (r.path == path) return &r;
+    if (r.path.ends_with('/') && path.starts_with(r.path) &&
+        (!best || r.path.size() > best->path.size()))
+      best = &r;
+  }
+  return best;
+}
+
+}  // namespace junction::http

@@ -1,0 +1,42 @@
+#pragma once
+// Maps a path to a handler: exact paths, or prefixes ending in '/'. A route names the methods it
+// takes (others get 405 with Allow) and whether it is an admin route.
+#include "http/message.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace junction::http {
+
+class request_context;
+
+using sync_handler = std::function<reply(request_context&)>;
+using async_handler = std::function<boost::asio::awaitable<reply>(request_context&)>;
+
+enum method : unsigned { GET = 1, HEAD = 2, POST = 4, PUT = 8, DELETE = 16 };
+unsigned method_bit(verb v);
+std::string allow_header(unsigned methods);
+
+struct route {
+  std::string path;  // exact, or a prefix when it ends in '/'
+  unsigned methods;
+  bool admin;        // reveals users or changes state: needs the admin token (or loopback)
+  std::variant<sync_handler, async_handler> handler;
+};
+
+class router {
+ public:
+  void add(route r);
+  // The exact route for `path`, else the longest prefix route, else nullptr.
+  const route* match(std::string_view path) const;
+
+ private:
+  std::vector<route> routes_;
+};
+
+}  // namespace junction::http

@@ -1,0 +1,112 @@
+#include "http/server.hpp"
+
+#include "core/listener.hpp"
+#include "core/log.hpp"
+#include "core/runtime.hpp"
+#include "http/admin.hpp"
+#include "http/api.hpp"
+#include "http/file_cache.hpp"
+#include "http/request_context.hpp"
+#include "http/session.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+
+#include <filesystem>
+
+namespace junction::http {
+namespace {
+
+std::unique_ptr<boost::asio::ssl::context> make_tls_context(const http_config& cfg) {
+  namespace ssl = boost::asio::ssl;
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(cfg.tls_certificate, ec);
+  if (ec)
+    throw config_error("http.tls_certificate: cannot load " + cfg.tls_certificate + ": " +
+                       ec.message());
+  ctx->use_private_key_file(cfg.tls_private_key, ssl::context::pem, ec);
+  if (ec)
+    throw config_error("http.tls_private_key: cannot load " + cfg.tls_private_key + ": " +
+                       ec.message());
+  return ctx;
+}
+
+}  // namespace
+
+http_metrics http_metrics::declare(metric_registry& r) {
+  http_metrics m{connection_metrics::declare(r, "http"), connection_metrics::declare(r, "https"),
+                 {}, {}, {}};
+  for (unsigned c = 1; c <= 5; ++c)
+    m.responses[c] = r.add("junction_http_responses_total", "HTTP responses sent, by status class.",
+                           metric_kind::counter, fmt::format("code=\"{}xx\"", c));
+  m.auth_failures = r.add("junction_http_auth_failures_total",
+                          "Admin requests refused for a missing or wrong bearer token.",
+                          metric_kind::counter);
+  m.websocket_sessions = r.add("junction_websocket_sessions_total",
+                               "WebSocket upgrades accepted.", metric_kind::counter);
+  return m;
+}
+
+server::server(runtime& rt, const http_config& cfg)
+    : rt_{rt},
+      config_{cfg},
+      metrics_{http_metrics::declare(rt.registry())},
+      files_{cfg.web_root, cfg.index} {
+  if (!cfg.tls_listen.empty()) tls_ = make_tls_context(cfg);
+  for (unsigned i = 0; i < rt.size(); ++i)
+    caches_.push_back(std::make_unique<file_cache>(cfg.file_cache_max_file,
+                                                   cfg.file_cache_max_bytes));
+  std::error_code ec;
+  if (files_.enabled() && !std::filesystem::is_directory(files_.root(), ec))
+    log::warn("http.web_root {} is not a directory: static files will answer 404",
+              files_.root());
+  add_builtin_routes(*this);
+}
+
+server::~server() = default;
+
+void server::listen() {
+  auto bind_all = [this](const std::vector<listen_address>& addresses, bool tls) {
+    const char* name = tls ? "https" : "http";
+    for (const auto& address : addresses) {
+      auto start = tls ? start_tls_session : start_plain_session;
+      boost::asio::ip::tcp::endpoint bound;
+      try {
+        bound = listen_tcp(rt_, address, tls ? metrics_.tls : metrics_.plain,
+                           [this, start](shard& home, boost::asio::ip::tcp::socket socket,
+                                         connection_ticket ticket) {
+                             start(*this, home, std::move(socket), std::move(ticket));
+                           });
+      } catch (const boost::system::system_error& e) {
+        throw std::runtime_error(fmt::format("{} listener {}: {}", name, address.to_string(),
+                                             e.code().message()));
+      }
+      listen_address actual{bound.address().to_string(), bound.port()};
+      rt_.add_listener({name, "tcp", actual.to_string()});
+    }
+  };
+  bind_all(config_.listen, false);
+  bind_all(config_.tls_listen, true);
+}
+
+std::variant<reply, const async_handler*> server::route(request_context& ctx) {
+  const auto* r = routes_.match(ctx.path);
+  if (!r) return files_.serve(ctx, *caches_[ctx.home().index()]);
+  if (!(r->methods & method_bit(ctx.req.method()))) {
+    beast_http::response<beast_http::string_body> res{status::method_not_allowed,
+                                                      ctx.req.version(),
+                                                      "405 Method Not Allowed\n"};
+    res.set(field::allow, allow_header(r->methods));
+    res.set(field::content_type, "text/plain; charset=utf-8");
+    return ctx.respond(std::move(res));
+  }
+  if (r->admin)
+    if (auto refusal = check_admin(ctx, config_.admin_token)) return std::move(*refusal);
+  if (const auto* handler = std::get_if<sync_handler>(&r->handler)) return (*handler)(ctx);
+  return &std::get<async_handler>(r->handler);
+}
+
+}  // namespace junction::http

@@ -1,0 +1,71 @@
+#pragma once
+// The HTTP server: plain and TLS listeners on every shard, the router with the built-in
+// endpoints, static files, and the WebSocket routes other protocols register.
+#include "core/config.hpp"
+#include "core/metrics.hpp"
+#include "http/message.hpp"
+#include "http/router.hpp"
+#include "http/static_files.hpp"
+#include "http/websocket.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <array>
+#include <memory>
+#include <variant>
+#include <vector>
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace junction {
+class runtime;
+}
+
+namespace junction::http {
+
+class file_cache;
+class request_context;
+
+struct http_metrics {
+  connection_metrics plain, tls;
+  std::array<metric_id, 6> responses;  // [1] 1xx ... [5] 5xx
+  metric_id auth_failures, websocket_sessions;
+  static http_metrics declare(metric_registry& registry);
+};
+
+class server {
+ public:
+  server(runtime& rt, const http_config& cfg);
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+  ~server();
+
+  runtime& rt() noexcept { return rt_; }
+  const http_config& config() const noexcept { return config_; }
+  const http_metrics& metrics() const noexcept { return metrics_; }
+  router& routes() noexcept { return routes_; }
+  websocket_routes& websockets() noexcept { return websockets_; }
+  boost::asio::ssl::context* tls() noexcept { return tls_.get(); }
+  file_cache& cache(unsigned shard) noexcept { return *caches_[shard]; }
+
+  // Binds every configured listener on every shard. Throws with the address on failure.
+  void listen();
+  // Chooses the handler for a request (admin check, 405, static files, 404) and runs it when
+  // it is synchronous; an asynchronous one is returned for the session to await, so that the
+  // common case costs no coroutine frame.
+  std::variant<reply, const async_handler*> route(request_context& ctx);
+
+ private:
+  runtime& rt_;
+  http_config config_;
+  http_metrics metrics_;
+  router routes_;
+  websocket_routes websockets_;
+  static_files files_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;
+  std::vector<std::unique_ptr<file_cache>> caches_;
+};
+
+}  // namespace junction::http

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that Junction's build, tests and benchmarks need.
+# Idempotent: packages already installed are skipped, and `apt-get update` runs only when
+# something is missing. Non-interactive, so CI (root, no terminal) can run it unattended.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config ccache clang libclang-rt-14-dev
+  # libraries
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  liburing-dev libssl-dev libsrtp2-dev
+  libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev
+  libexpat1-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libsqlite3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # real clients and peers for tests and benchmarks
+  ffmpeg rtmpdump sip-tester curl wrk nginx-light libnginx-mod-rtmp openssl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo=()
+[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# nginx-light's package starts a service on port 80; Junction's benchmarks start their own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
+  "${sudo[@]}" systemctl stop nginx || true
+fi
