@@ -1,0 +1,140 @@
+#include "core/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace junction {
+namespace {
+
+std::string error_of(std::string_view toml) {
+  try {
+    config::load_string(toml, "test.toml");
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+TEST(config, defaults_are_a_working_localhost_setup) {
+  config cfg;
+  ASSERT_EQ(cfg.http.listen.size(), 1u);
+  EXPECT_EQ(cfg.http.listen[0].to_string(), "127.0.0.1:8080");
+  EXPECT_TRUE(cfg.http.tls_listen.empty());
+  EXPECT_EQ(cfg.server.shards, 0u);
+  EXPECT_EQ(cfg.http.header_limit, 8192u);
+}
+
+TEST(config, reads_every_section) {
+  auto cfg = config::load_string(R"(
+[server]
+shards = 3
+max_connections = 50
+shutdown_timeout = "2s"
+log_level = "debug"
+[http]
+listen = ["0.0.0.0:80", "[::1]:8080"]
+header_timeout = "500ms"
+admin_token = "t"
+websocket_echo = true
+)", "good.toml");
+  EXPECT_EQ(cfg.server.shards, 3u);
+  EXPECT_EQ(cfg.server.max_connections, 50u);
+  EXPECT_EQ(cfg.server.shutdown_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(cfg.server.log_level, "debug");
+  ASSERT_EQ(cfg.http.listen.size(), 2u);
+  EXPECT_EQ(cfg.http.listen[1].host, "::1");
+  EXPECT_EQ(cfg.http.header_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(cfg.http.admin_token, "t");
+  EXPECT_TRUE(cfg.http.websocket_echo);
+}
+
+TEST(config, unknown_key_names_file_line_and_key) {
+  auto e = error_of("[server]\nshards = 1\nshard = 2\n");
+  EXPECT_NE(e.find("test.toml:3:"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown key 'server.shard'"), std::string::npos) << e;
+}
+
+TEST(config, unknown_section_is_rejected) {
+  auto e = error_of("[htp]\nlisten = []\n");
+  EXPECT_NE(e.find("test.toml:1:"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown section 'htp'"), std::string::npos) << e;
+}
+
+TEST(config, bad_values_say_what_was_expected) {
+  struct {
+    const char* toml;
+    const char* says;
+  } cases[] = {
+      {"[http]\nheader_limit = \"big\"\n", "http.header_limit: expected an integer"},
+      {"[http]\nheader_limit = 10\n", "from 512 to"},
+      {"[server]\nshutdown_timeout = 10\n", "server.shutdown_timeout: expected a duration"},
+      {"[server]\npin_cpus = \"yes\"\n", "server.pin_cpus: expected true or false"},
+      {"[server]\nlog_level = \"loud\"\n", "server.log_level: expected one of"},
+      {"[http]\nlisten = [\"localhost:80\"]\n", "numeric IPv4 or IPv6"},
+      {"[http]\nlisten = \"127.0.0.1:80\"\n", "expected a list"},
+      {"[http]\ntls_listen = [\"127.0.0.1:443\"]\n", "needs http.tls_certificate"},
+      {"[server\n", "test.toml:1:"},
+  };
+  for (const auto& c : cases) {
+    auto e = error_of(c.toml);
+    EXPECT_NE(e.find(c.says), std::string::npos) << c.toml << " -> " << e;
+  }
+}
+
+TEST(config, listen_all_changes_only_default_listeners) {
+  config cfg;
+  cfg.apply_listen_all();
+  EXPECT_EQ(cfg.http.listen[0].host, "0.0.0.0");
+  auto given = config::load_string("[http]\nlisten = [\"127.0.0.1:81\"]\n", "t.toml");
+  given.apply_listen_all();
+  EXPECT_EQ(given.http.listen[0].host, "127.0.0.1");
+}
+
+// conf/junction.toml documents every key with its default: it must name every key Junction
+// reads, and each value must equal the built-in default.
+TEST(config, shipped_file_documents_every_key_with_its_default) {
+  std::string path = JUNCTION_SOURCE_DIR "/conf/junction.toml";
+  std::vector<std::string> missing;
+  auto shipped = config::load_file(path, &missing);
+  EXPECT_TRUE(missing.empty()) << "undocumented key: " << (missing.empty() ? "" : missing[0]);
+  config defaults;
+  EXPECT_EQ(shipped.server.shards, defaults.server.shards);
+  EXPECT_EQ(shipped.server.pin_cpus, defaults.server.pin_cpus);
+  EXPECT_EQ(shipped.server.listen_all, defaults.server.listen_all);
+  EXPECT_EQ(shipped.server.max_connections, defaults.server.max_connections);
+  EXPECT_EQ(shipped.server.shutdown_timeout, defaults.server.shutdown_timeout);
+  EXPECT_EQ(shipped.server.log_level, defaults.server.log_level);
+  EXPECT_EQ(shipped.server.log_file, defaults.server.log_file);
+  EXPECT_EQ(shipped.http.listen, defaults.http.listen);
+  EXPECT_EQ(shipped.http.tls_listen, defaults.http.tls_listen);
+  EXPECT_EQ(shipped.http.tls_certificate, defaults.http.tls_certificate);
+  EXPECT_EQ(shipped.http.tls_private_key, defaults.http.tls_private_key);
+  // Relative to the file's folder there, to the working directory for the built-in default.
+  EXPECT_EQ(std::filesystem::weakly_canonical(shipped.http.web_root),
+            std::filesystem::weakly_canonical(JUNCTION_SOURCE_DIR "/" + defaults.http.web_root));
+  EXPECT_EQ(shipped.http.index, defaults.http.index);
+  EXPECT_EQ(shipped.http.header_limit, defaults.http.header_limit);
+  EXPECT_EQ(shipped.http.body_limit, defaults.http.body_limit);
+  EXPECT_EQ(shipped.http.header_timeout, defaults.http.header_timeout);
+  EXPECT_EQ(shipped.http.idle_timeout, defaults.http.idle_timeout);
+  EXPECT_EQ(shipped.http.access_log, defaults.http.access_log);
+  EXPECT_EQ(shipped.http.admin_token, defaults.http.admin_token);
+  EXPECT_EQ(shipped.http.file_cache_max_file, defaults.http.file_cache_max_file);
+  EXPECT_EQ(shipped.http.file_cache_max_bytes, defaults.http.file_cache_max_bytes);
+  EXPECT_EQ(shipped.http.websocket_message_limit, defaults.http.websocket_message_limit);
+  EXPECT_EQ(shipped.http.websocket_echo, defaults.http.websocket_echo);
+}
+
+TEST(config, missing_file_is_a_clear_error) {
+  try {
+    config::load_file("/nonexistent/junction.toml");
+    FAIL();
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string{e.what()}.find("/nonexistent/junction.toml: cannot open"),
+              std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace junction

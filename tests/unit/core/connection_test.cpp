@@ -1,0 +1,54 @@
+#include "core/connection.hpp"
+#include "core/runtime.hpp"
+
+#include <gtest/gtest.h>
+
+namespace junction {
+namespace {
+
+TEST(connection_limit, acquires_up_to_the_limit) {
+  connection_limit limit{2};
+  EXPECT_TRUE(limit.try_acquire());
+  EXPECT_TRUE(limit.try_acquire());
+  EXPECT_FALSE(limit.try_acquire());
+  EXPECT_EQ(limit.open(), 2u);
+  {
+    connection_ticket ticket{&limit};  // owns one of the two
+  }
+  EXPECT_EQ(limit.open(), 1u);
+  EXPECT_TRUE(limit.try_acquire());
+}
+
+TEST(connection_registry, registers_lists_and_closes) {
+  metric_registry registry;
+  auto m = connection_metrics::declare(registry, "test");
+  runtime rt{{1, false, 10}, registry};
+  auto& home = rt.at(0);
+  ASSERT_TRUE(rt.limit().try_acquire());
+  int closed = 0;
+  {
+    connection c{home, connection_ticket{&rt.limit()}, m, "test", "1.2.3.4:5", [&] { ++closed; }};
+    EXPECT_EQ(connection_registry::shard_of(c.id()), 0u);
+    EXPECT_EQ(home.connections().find(c.id()), &c);
+    c.received(10);
+    c.sent(20);
+    auto listed = home.connections().list();
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].peer, "1.2.3.4:5");
+    EXPECT_EQ(listed[0].bytes_in, 10u);
+    EXPECT_EQ(listed[0].bytes_out, 20u);
+    EXPECT_EQ(home.metrics().get(m.active), 1u);
+    home.connections().close_idle();
+    EXPECT_EQ(closed, 0);  // busy
+    c.set_idle(true);
+    home.connections().close_idle();
+    EXPECT_EQ(closed, 1);
+  }
+  EXPECT_EQ(home.connections().size(), 0u);
+  EXPECT_EQ(home.metrics().get(m.active), 0u);
+  EXPECT_EQ(home.metrics().get(m.accepted), 1u);
+  EXPECT_EQ(rt.limit().open(), 0u);
+}
+
+}  // namespace
+}  // namespace junction

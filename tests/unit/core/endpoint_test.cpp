@@ -1,0 +1,31 @@
+#include "core/endpoint.hpp"
+
+#include <gtest/gtest.h>
+
+namespace junction {
+namespace {
+
+TEST(listen_address, parses_ipv4_and_ipv6) {
+  auto a = listen_address::parse("127.0.0.1:8080");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 8080);
+  auto b = listen_address::parse("[::1]:5060");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->host, "::1");
+  EXPECT_EQ(b->to_string(), "[::1]:5060");
+  EXPECT_EQ(listen_address::parse("0.0.0.0:0")->port, 0);
+}
+
+TEST(listen_address, rejects_with_a_reason) {
+  std::string why;
+  for (auto bad : {"8080", "localhost:8080", "127.0.0.1:", "127.0.0.1:65536", "::1:80",
+                   "[::1]80", "1.2.3.4:-1", "127.0.0.1:80x"}) {
+    why.clear();
+    EXPECT_FALSE(listen_address::parse(bad, &why)) << bad;
+    EXPECT_FALSE(why.empty()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace junction

@@ -1,0 +1,30 @@
+#include "http/router.hpp"
+
+#include <gtest/gtest.h>
+
+namespace junction::http {
+namespace {
+
+reply never(request_context&) { throw std::logic_error("not called"); }
+
+TEST(router, exact_then_longest_prefix) {
+  router r;
+  r.add({"/api/v1/server", GET, false, sync_handler{never}});
+  r.add({"/api/", GET, false, sync_handler{never}});
+  r.add({"/api/v1/connections/", DELETE, true, sync_handler{never}});
+  EXPECT_EQ(r.match("/api/v1/server")->path, "/api/v1/server");
+  EXPECT_EQ(r.match("/api/v1/connections/42")->path, "/api/v1/connections/");
+  EXPECT_EQ(r.match("/api/other")->path, "/api/");
+  EXPECT_EQ(r.match("/index.html"), nullptr);
+  EXPECT_EQ(r.match("/api"), nullptr);
+}
+
+TEST(router, allow_header_lists_methods) {
+  EXPECT_EQ(allow_header(GET | HEAD), "GET, HEAD");
+  EXPECT_EQ(allow_header(DELETE), "DELETE");
+  EXPECT_EQ(method_bit(verb::post), POST);
+  EXPECT_EQ(method_bit(verb::patch), 0u);
+}
+
+}  // namespace
+}  // namespace junction::http
