@@ -105,15 +105,20 @@ asio::awaitable<void> hold(shard& home, asio::ip::tcp::socket socket, connection
                                   asio::as_tuple(asio::use_awaitable));
 }
 
+// Listens on an ephemeral loopback port; every accepted connection runs `hold`.
+asio::ip::tcp::endpoint listen_holding(runtime& rt, const connection_metrics& m) {
+  return listen_tcp(rt, {"127.0.0.1", 0}, m,
+                    [&m](shard& home, asio::ip::tcp::socket s, connection_ticket t) {
+                      asio::co_spawn(home.context(), hold(home, std::move(s), std::move(t), m),
+                                     asio::detached);
+                    });
+}
+
 TEST(runtime, shutdown_stops_accepting_and_closes_idle_connections) {
   metric_registry registry;
   auto m = connection_metrics::declare(registry, "test");
   runtime rt{two_shards(), registry};
-  auto bound = listen_tcp(rt, {"127.0.0.1", 0}, m,
-                          [&m](shard& home, asio::ip::tcp::socket s, connection_ticket t) {
-                            asio::co_spawn(home.context(), hold(home, std::move(s), std::move(t), m),
-                                           asio::detached);
-                          });
+  auto bound = listen_holding(rt, m);
   rt.start();
   asio::io_context client;
   std::vector<asio::ip::tcp::socket> sockets;
@@ -143,11 +148,7 @@ TEST(runtime, connection_limit_refuses_and_counts) {
   metric_registry registry;
   auto m = connection_metrics::declare(registry, "test");
   runtime rt{{2, false, 3}, registry};
-  auto bound = listen_tcp(rt, {"127.0.0.1", 0}, m,
-                          [&m](shard& home, asio::ip::tcp::socket s, connection_ticket t) {
-                            asio::co_spawn(home.context(), hold(home, std::move(s), std::move(t), m),
-                                           asio::detached);
-                          });
+  auto bound = listen_holding(rt, m);
   rt.start();
   asio::io_context client;
   std::vector<asio::ip::tcp::socket> sockets;
