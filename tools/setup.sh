@@ -13,6 +13,8 @@ packages=(
   libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev
   libexpat1-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # test clients
+  python3 python3-websockets
   # real clients and peers for tests and benchmarks
   ffmpeg rtmpdump sip-tester curl wrk nginx-light libnginx-mod-rtmp openssl procps
 )

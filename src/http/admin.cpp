@@ -6,6 +6,8 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+
 namespace junction::http {
 namespace {
 
@@ -26,8 +28,11 @@ std::optional<reply> check_admin(request_context& ctx, const std::string& token)
   std::string_view presented;
   if (auto it = ctx.req.find(field::authorization); it != ctx.req.end()) {
     std::string_view value = it->value();
-    constexpr std::string_view scheme = "Bearer ";
-    if (value.size() > scheme.size() && value.substr(0, scheme.size()) == scheme)
+    // The scheme name is case-insensitive (RFC 9110 §11.1); the token is not.
+    constexpr std::string_view scheme = "bearer ";
+    if (value.size() > scheme.size() &&
+        std::equal(scheme.begin(), scheme.end(), value.begin(),
+                   [](char a, char b) { return a == (b | 0x20); }))
       presented = value.substr(scheme.size());
   }
   if (!presented.empty() && token_matches(presented, token)) return std::nullopt;

@@ -95,6 +95,9 @@ void server::listen() {
 std::variant<reply, const async_handler*> server::route(request_context& ctx) {
   const auto* r = routes_.match(ctx.path);
   if (!r) return files_.serve(ctx, *caches_[ctx.home().index()]);
+  // Admin first: a refused client learns nothing about the route, not even its methods.
+  if (r->admin)
+    if (auto refusal = check_admin(ctx, config_.admin_token)) return std::move(*refusal);
   if (!(r->methods & method_bit(ctx.req.method()))) {
     beast_http::response<beast_http::string_body> res{status::method_not_allowed,
                                                       ctx.req.version(),
@@ -103,8 +106,6 @@ std::variant<reply, const async_handler*> server::route(request_context& ctx) {
     res.set(field::content_type, "text/plain; charset=utf-8");
     return ctx.respond(std::move(res));
   }
-  if (r->admin)
-    if (auto refusal = check_admin(ctx, config_.admin_token)) return std::move(*refusal);
   if (const auto* handler = std::get_if<sync_handler>(&r->handler)) return (*handler)(ctx);
   return &std::get<async_handler>(r->handler);
 }

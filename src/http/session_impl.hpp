@@ -83,7 +83,8 @@ class http_session {
 
  private:
   asio::awaitable<bool> wait_for_request(bool first);
-  asio::awaitable<void> refuse(const boost::system::error_code& ec);
+  asio::awaitable<void> refuse(const boost::system::error_code& ec,
+                               std::string_view why = {});
   asio::awaitable<reply> respond_to(request& req);
   asio::awaitable<void> upgrade(request& req, const websocket_route& route);
   void count(unsigned status_code);
@@ -131,6 +132,11 @@ asio::awaitable<void> http_session<Stream>::run() {
       }
     }
     request req = parser.release();
+    if (req.version() >= 11 && req.find(field::host) == req.end()) {
+      // RFC 9112 §3.2: an HTTP/1.1 request without Host is answered 400.
+      co_await refuse(beast::http::error::bad_value, "HTTP/1.1 request without Host");
+      co_return;
+    }
     if (websocket::is_upgrade(req)) {
       if (const auto* route = srv_.websockets().match(req.target())) {
         co_await upgrade(req, *route);
@@ -178,7 +184,8 @@ asio::awaitable<bool> http_session<Stream>::wait_for_request(bool first) {
 
 // A request that could not be read: answer what the reason deserves, then the caller closes.
 template <class Stream>
-asio::awaitable<void> http_session<Stream>::refuse(const boost::system::error_code& ec) {
+asio::awaitable<void> http_session<Stream>::refuse(const boost::system::error_code& ec,
+                                                   std::string_view why) {
   using herr = beast::http::error;
   status code;
   if (ec == herr::header_limit) code = status::request_header_fields_too_large;
@@ -192,14 +199,15 @@ asio::awaitable<void> http_session<Stream>::refuse(const boost::system::error_co
     co_return;  // the peer went away (or the socket failed): nobody to answer
   else code = status::bad_request;
   conn_.count_error();
+  auto reason = why.empty() ? ec.message() : std::string{why};
   log::info("http conn={} {}: {} ({})", conn_.id(), conn_.peer(), static_cast<unsigned>(code),
-            ec.message());
+            reason);
   beast::http::response<beast::http::string_body> r{
       code, 11,
       fmt::format("{} {}: {}\n", static_cast<unsigned>(code), beast::http::obsolete_reason(code),
-                  ec.message())};
+                  reason)};
   r.set(field::content_type, "text/plain; charset=utf-8");
-  r.set(field::server, "junction");
+  r.set(field::server, server_header);
   r.keep_alive(false);
   r.prepare_payload();
   beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
@@ -250,7 +258,7 @@ asio::awaitable<void> http_session<Stream>::upgrade(request& req, const websocke
   ws.read_message_max(cfg_.websocket_message_limit);
   ws.set_option(websocket::stream_base::decorator(
       [protocol = route.subprotocol](websocket::response_type& res) {
-        res.set(field::server, "junction");
+        res.set(field::server, server_header);
         if (!protocol.empty()) res.set(field::sec_websocket_protocol, protocol);
       }));
   auto [ec] = co_await ws.async_accept(req, no_throw);

@@ -88,8 +88,8 @@ reply static_files::serve(request_context& ctx, file_cache& cache) const {
     if (!where.trailing_slash) {
       // "/docs" names a directory: send the client to "/docs/" so relative links resolve.
       beast_http::response<beast_http::string_body> r{status::moved_permanently, req.version()};
-      std::string location{ctx.path};
-      location += '/';
+      // Built from the cleaned path, never the raw one: "//host" would leave the site.
+      std::string location = "/" + where.relative + "/";
       if (!ctx.query.empty()) location += "?" + std::string{ctx.query};
       r.set(field::location, location);
       return ctx.respond(std::move(r));
