@@ -5,6 +5,8 @@
 #include "core/version.hpp"
 #include "http/server.hpp"
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -34,12 +36,24 @@ bool signal_pending(const sigset_t& set) {
   return sigtimedwait(&set, nullptr, &now) > 0;
 }
 
+// Each connection is a descriptor: lift the soft limit to the hard one, as nginx's
+// worker_rlimit_nofile would, so max_connections is not capped by a shell's default of 1024.
+void raise_descriptor_limit(std::size_t wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted + 64)
+    log::warn("open-file limit {} is below server.max_connections {}", limit.rlim_cur, wanted);
+}
+
 }  // namespace
 
 int run_server(const config& cfg) {
   auto signals = shutdown_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  raise_descriptor_limit(cfg.server.max_connections);
 
   metric_registry registry;
   runtime rt{{cfg.server.shards, cfg.server.pin_cpus, cfg.server.max_connections}, registry};
