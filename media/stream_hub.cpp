@@ -1,0 +1,360 @@
+#include "media/stream_hub.hpp"
+
+#include "core/cross_shard.hpp"
+#include "core/runtime.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <unordered_map>
+
+namespace junction::media {
+
+// One stream as one shard serves it. On the origin shard it also holds the publisher and the
+// other shards it forwards to; on any other shard it relays what the origin sends.
+struct stream_hub::local_stream {
+  std::vector<sink*> sinks;
+  bool dispatching = false;  // sinks may leave while being called: their slot is nulled
+  bool live = false;
+  gop_cache cache;
+
+  // Origin role.
+  publication* publisher = nullptr;
+  publisher_info who;
+  std::chrono::steady_clock::time_point started;
+  std::uint64_t bytes_in = 0;
+  codec video = codec::unknown, audio = codec::unknown;
+  struct remote {
+    unsigned shard;
+    std::uint64_t generation;
+  };
+  std::vector<remote> remotes;
+
+  // Relay role: the shard frames come from, and which subscription of ours they answer (frames
+  // of an older subscription still in flight are dropped).
+  int origin = -1;
+  std::uint64_t generation = 0;
+  bool watching = false;
+
+  template <class F>
+  void each_sink(F&& f) {
+    dispatching = true;
+    for (std::size_t i = 0; i < sinks.size(); ++i)
+      if (sinks[i]) f(*sinks[i]);
+    dispatching = false;
+    std::erase(sinks, nullptr);
+  }
+  void deliver(const shard_frame_ptr& f) {
+    cache.add(f);
+    each_sink([&](sink& s) { s.on_frame(f); });
+  }
+  void start() {
+    live = true;
+    each_sink([&](sink& s) { s.on_start(); });
+  }
+  void stop() {
+    live = false;
+    cache.clear();
+    each_sink([&](sink& s) { s.on_stop(); });
+  }
+  bool has_sinks() const {
+    return std::any_of(sinks.begin(), sinks.end(), [](sink* s) { return s != nullptr; });
+  }
+};
+
+struct stream_hub::shard_state {
+  std::unordered_map<std::string, std::unique_ptr<local_stream>> streams;
+  // Names whose home is this shard.
+  struct entry {
+    int publisher = -1;
+    std::vector<unsigned> watchers;
+  };
+  std::unordered_map<std::string, entry> directory;
+};
+
+stream_hub::stream_hub(runtime& rt) : rt_{rt} {
+  for (unsigned i = 0; i < rt.size(); ++i) shards_.push_back(std::make_unique<shard_state>());
+}
+stream_hub::~stream_hub() = default;
+
+stream_hub::shard_state& stream_hub::here() const { return *shards_[shard::current()->index()]; }
+stream_hub::shard_state& stream_hub::on(unsigned s) const { return *shards_[s]; }
+unsigned stream_hub::home_of(std::string_view key) const {
+  return static_cast<unsigned>(std::hash<std::string_view>{}(key) % shards_.size());
+}
+
+stream_hub::local_stream& stream_hub::local(const std::string& key) {
+  auto& slot = here().streams[key];
+  if (!slot) slot = std::make_unique<local_stream>();
+  return *slot;
+}
+
+// Publishing ---------------------------------------------------------------------------------
+
+boost::asio::awaitable<publish_result> stream_hub::publish(std::string key, publish_options options,
+                                                           publisher_info who) {
+  const unsigned me = shard::current()->index();
+  bool granted = co_await invoke_on(rt_.at(home_of(key)), [this, &key, me, takeover = options.takeover] {
+    return claim(key, me, takeover);
+  });
+  if (!granted) co_return publish_result{nullptr, publish_refusal::already_publishing};
+
+  std::unique_ptr<publication> handle{new publication{*this, key}};
+  auto& ls = local(key);
+  ls.publisher = handle.get();
+  ls.who = std::move(who);
+  ls.started = std::chrono::steady_clock::now();
+  ls.bytes_in = 0;
+  ls.video = ls.audio = codec::unknown;
+  ls.cache = gop_cache{options.gop};
+  ls.origin = -1;  // we are the origin now; a relay subscription elsewhere is obsolete
+  ls.start();
+  for (const auto& r : ls.remotes)
+    rt_.post(r.shard, [this, key, g = r.generation] { remote_start(key, g, {}); });
+  co_return publish_result{std::move(handle), publish_refusal::none};
+}
+
+bool stream_hub::claim(const std::string& key, unsigned origin, bool takeover) {
+  auto& e = here().directory[key];
+  if (e.publisher >= 0 && !takeover) return false;
+  const int previous = e.publisher;
+  e.publisher = static_cast<int>(origin);
+  if (previous >= 0) rt_.post(static_cast<unsigned>(previous), [this, key] { evict(key); });
+  for (unsigned w : e.watchers)
+    rt_.post(w, [this, key, origin] { origin_known(key, static_cast<int>(origin)); });
+  return true;
+}
+
+void stream_hub::release(const std::string& key, unsigned origin) {
+  auto& dir = here().directory;
+  auto it = dir.find(key);
+  if (it == dir.end()) return;
+  if (it->second.publisher == static_cast<int>(origin)) it->second.publisher = -1;
+  if (it->second.publisher < 0 && it->second.watchers.empty()) dir.erase(it);
+}
+
+void stream_hub::push(publication& p, frame f) {
+  auto& ls = local(p.key_);
+  ls.bytes_in += f.payload.size();
+  if (f.is_video() && f.codec != codec::unknown) ls.video = f.codec;
+  if (f.is_audio() && f.codec != codec::unknown) ls.audio = f.codec;
+  for (const auto& r : ls.remotes)
+    rt_.post(r.shard, [this, key = p.key_, g = r.generation, f] { remote_frame(key, g, f); });
+  ls.deliver(wrap(std::move(f)));
+}
+
+void stream_hub::unpublish(publication& p) {
+  auto& ls = local(p.key_);
+  if (ls.publisher != &p) return;
+  ls.publisher = nullptr;
+  p.attached_ = false;
+  for (const auto& r : ls.remotes)
+    rt_.post(r.shard, [this, key = p.key_, g = r.generation] { remote_stop(key, g); });
+  ls.remotes.clear();
+  ls.stop();
+  rt_.post(home_of(p.key_), [this, key = p.key_, me = shard::current()->index()] { release(key, me); });
+  maybe_forget(p.key_);
+}
+
+void stream_hub::evict(const std::string& key) {
+  auto it = here().streams.find(key);
+  if (it == here().streams.end() || !it->second->publisher) return;
+  auto& ls = *it->second;
+  publication& p = *ls.publisher;
+  ls.publisher = nullptr;
+  p.attached_ = false;
+  for (const auto& r : ls.remotes) rt_.post(r.shard, [this, key, g = r.generation] { remote_stop(key, g); });
+  ls.remotes.clear();
+  ls.stop();
+  auto handler = std::move(p.on_evicted_);
+  maybe_forget(key);
+  if (handler) handler();
+}
+
+void stream_hub::add_remote(const std::string& key, unsigned shard, std::uint64_t generation) {
+  auto& ls = local(key);
+  auto it = std::find_if(ls.remotes.begin(), ls.remotes.end(),
+                         [&](const auto& r) { return r.shard == shard; });
+  if (it != ls.remotes.end()) it->generation = generation;
+  else ls.remotes.push_back({shard, generation});
+  if (!ls.publisher) return;  // remote_start goes out when the publisher attaches
+  std::vector<frame> snapshot;
+  ls.cache.replay([&](const shard_frame_ptr& f) { snapshot.push_back(f->frame()); });
+  rt_.post(shard, [this, key, generation, snapshot = std::move(snapshot)]() mutable {
+    remote_start(key, generation, std::move(snapshot));
+  });
+}
+
+void stream_hub::remove_remote(const std::string& key, unsigned shard) {
+  auto it = here().streams.find(key);
+  if (it == here().streams.end()) return;
+  std::erase_if(it->second->remotes, [&](const auto& r) { return r.shard == shard; });
+  maybe_forget(key);
+}
+
+// Playing ------------------------------------------------------------------------------------
+
+void stream_hub::subscribe(const std::string& key, sink& s) {
+  auto& ls = local(key);
+  ls.sinks.push_back(&s);
+  if (ls.live) {
+    s.on_start();
+    ls.cache.replay([&](const shard_frame_ptr& f) { s.on_frame(f); });
+  }
+  if (!ls.watching) {
+    ls.watching = true;
+    rt_.post(home_of(key), [this, key, me = shard::current()->index()] { watch(key, me); });
+  }
+}
+
+void stream_hub::unsubscribe(const std::string& key, sink& s) {
+  auto it = here().streams.find(key);
+  if (it == here().streams.end()) return;
+  auto& sinks = it->second->sinks;
+  auto pos = std::find(sinks.begin(), sinks.end(), &s);
+  if (pos == sinks.end()) return;
+  if (it->second->dispatching) *pos = nullptr;
+  else sinks.erase(pos);
+  maybe_forget(key);
+}
+
+bool stream_hub::live_here(const std::string& key) const {
+  auto it = here().streams.find(key);
+  return it != here().streams.end() && it->second->live;
+}
+
+void stream_hub::watch(const std::string& key, unsigned watcher) {
+  auto& e = here().directory[key];
+  if (std::find(e.watchers.begin(), e.watchers.end(), watcher) == e.watchers.end())
+    e.watchers.push_back(watcher);
+  rt_.post(watcher, [this, key, origin = e.publisher] { origin_known(key, origin); });
+}
+
+void stream_hub::unwatch(const std::string& key, unsigned watcher) {
+  auto& dir = here().directory;
+  auto it = dir.find(key);
+  if (it == dir.end()) return;
+  std::erase(it->second.watchers, watcher);
+  if (it->second.publisher < 0 && it->second.watchers.empty()) dir.erase(it);
+}
+
+void stream_hub::origin_known(const std::string& key, int origin) {
+  auto it = here().streams.find(key);
+  if (it == here().streams.end() || !it->second->watching) return;
+  auto& ls = *it->second;
+  const int me = static_cast<int>(shard::current()->index());
+  if (origin < 0 || origin == me || origin == ls.origin) return;
+  if (ls.origin >= 0) {
+    rt_.post(static_cast<unsigned>(ls.origin), [this, key, me] { remove_remote(key, me); });
+    if (ls.live) ls.stop();
+  }
+  ls.origin = origin;
+  rt_.post(static_cast<unsigned>(origin), [this, key, me, g = ++ls.generation] {
+    add_remote(key, static_cast<unsigned>(me), g);
+  });
+}
+
+void stream_hub::remote_start(const std::string& key, std::uint64_t generation,
+                              std::vector<frame> snapshot) {
+  auto it = here().streams.find(key);
+  if (it == here().streams.end() || it->second->generation != generation || it->second->publisher)
+    return;
+  auto& ls = *it->second;
+  ls.cache.clear();
+  ls.start();
+  for (auto& f : snapshot) ls.deliver(wrap(std::move(f)));
+}
+
+void stream_hub::remote_frame(const std::string& key, std::uint64_t generation, const frame& f) {
+  auto it = here().streams.find(key);
+  if (it == here().streams.end() || it->second->generation != generation || !it->second->live ||
+      it->second->publisher)
+    return;
+  it->second->deliver(wrap(f));
+}
+
+void stream_hub::remote_stop(const std::string& key, std::uint64_t generation) {
+  auto it = here().streams.find(key);
+  if (it == here().streams.end() || it->second->generation != generation || it->second->publisher)
+    return;
+  it->second->origin = -1;  // a returning publisher is announced by the directory again
+  if (it->second->live) it->second->stop();
+}
+
+// Drops a local stream nobody uses any more, and the subscriptions it held elsewhere.
+void stream_hub::maybe_forget(const std::string& key) {
+  auto it = here().streams.find(key);
+  if (it == here().streams.end()) return;
+  auto& ls = *it->second;
+  if (ls.has_sinks()) return;
+  const unsigned me = shard::current()->index();
+  if (ls.watching) {
+    ls.watching = false;
+    rt_.post(home_of(key), [this, key, me] { unwatch(key, me); });
+  }
+  if (ls.origin >= 0) {
+    rt_.post(static_cast<unsigned>(ls.origin), [this, key, me] { remove_remote(key, me); });
+    ls.origin = -1;
+    if (!ls.publisher) {
+      ls.live = false;
+      ls.cache.clear();
+    }
+  }
+  if (!ls.publisher && ls.remotes.empty() && !ls.dispatching) here().streams.erase(it);
+}
+
+// The API view -------------------------------------------------------------------------------
+
+boost::asio::awaitable<std::vector<stream_summary>> stream_hub::list() {
+  std::vector<stream_summary> merged;
+  for (unsigned i = 0; i < rt_.size(); ++i) {
+    auto part = co_await invoke_on(rt_.at(i), [this, i] {
+      std::vector<stream_summary> out;
+      const auto now = std::chrono::steady_clock::now();
+      for (const auto& [key, ls] : on(i).streams) {
+        stream_summary s;
+        s.key = key;
+        s.sinks = static_cast<std::size_t>(std::count_if(
+            ls->sinks.begin(), ls->sinks.end(), [](sink* p) { return p != nullptr; }));
+        if (ls->publisher) {
+          s.live = true;
+          s.publisher = ls->who;
+          s.video_codec = ls->video == codec::unknown ? "" : std::string{codec_name(ls->video)};
+          s.audio_codec = ls->audio == codec::unknown ? "" : std::string{codec_name(ls->audio)};
+          s.bytes_in = ls->bytes_in;
+          auto up = std::chrono::duration<double>(now - ls->started).count();
+          s.uptime = std::chrono::duration_cast<std::chrono::seconds>(now - ls->started);
+          s.bitrate_kbps = up > 0 ? ls->bytes_in * 8 / 1000.0 / up : 0;
+        }
+        out.push_back(std::move(s));
+      }
+      return out;
+    });
+    for (auto& s : part) {
+      auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.key == s.key; });
+      if (it == merged.end()) {
+        merged.push_back(std::move(s));
+        continue;
+      }
+      it->sinks += s.sinks;
+      if (s.live) {
+        auto sinks = it->sinks;
+        *it = std::move(s);
+        it->sinks = sinks;
+      }
+    }
+  }
+  std::erase_if(merged, [](const auto& s) { return !s.live && s.sinks == 0; });
+  co_return merged;
+}
+
+// publication --------------------------------------------------------------------------------
+
+publication::~publication() {
+  if (attached_) hub_->unpublish(*this);
+}
+
+void publication::push(frame f) {
+  if (attached_) hub_->push(*this, std::move(f));
+}
+
+}  // namespace junction::media
