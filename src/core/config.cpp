@@ -1,6 +1,7 @@
 #include "core/config.hpp"
 
 #include "core/duration.hpp"
+#include "core/ip_range.hpp"
 #include "core/log.hpp"
 
 #include <toml++/toml.h>
@@ -30,6 +31,40 @@ class section_reader {
       table_ = node->as_table();
       if (!table_) fail(*node, "must be a table ([" + name_ + "])");
     }
+  }
+  // A table inside a section, such as one [[rtmp.app]] entry.
+  section_reader(const toml::table* table, std::string file, std::string name,
+                 std::vector<std::string>* defaulted)
+      : file_{std::move(file)}, name_{std::move(name)}, defaulted_{defaulted}, table_{table} {}
+
+  // The tables of an array of tables ([[section.key]]); nullptr when absent.
+  const toml::array* tables(const char* key) {
+    read_.insert(key);
+    const toml::node* node = table_ ? table_->get(key) : nullptr;
+    if (!node) return nullptr;
+    auto* array = node->as_array();
+    if (!array || !array->is_array_of_tables())
+      fail(*node, fmt::format("{}.{}: expected tables ([[{}.{}]])", name_, key, name_, key));
+    return array;
+  }
+  void strings(const char* key, std::vector<std::string>& out) {
+    auto* node = find(key);
+    if (!node) return;
+    auto* array = node->as_array();
+    if (!array) fail(*node, fmt::format("{}.{}: expected a list of strings", name_, key));
+    out.clear();
+    for (auto& item : *array) {
+      if (!item.is_string()) fail(item, fmt::format("{}.{}: expected a list of strings", name_, key));
+      out.push_back(*item.value<std::string>());
+    }
+  }
+  void ranges(const char* key, std::vector<std::string>& out) {
+    strings(key, out);
+    if (auto* array = table_ && table_->get(key) ? table_->get(key)->as_array() : nullptr)
+      for (std::size_t i = 0; i < out.size(); ++i)
+        if (!ip_range::parse(out[i]))
+          fail(*array->get(i), fmt::format("{}.{}: '{}' is not an address or CIDR range", name_,
+                                           key, out[i]));
   }
 
   void integer(const char* key, std::size_t& out, std::int64_t min, std::int64_t max) {
@@ -125,7 +160,7 @@ config from_table(const toml::table& root, const std::string& name,
                   std::vector<std::string>* defaulted) {
   config cfg;
   cfg.source = name;
-  static const std::set<std::string> sections{"server", "http"};
+  static const std::set<std::string> sections{"server", "http", "rtmp"};
   for (auto& [key, node] : root)
     if (!sections.contains(std::string{key.str()}))
       throw config_error(where(name, node.source()) + ": unknown section '" +
@@ -165,6 +200,53 @@ config from_table(const toml::table& root, const std::string& name,
   if (!h.tls_listen.empty() && (h.tls_certificate.empty() || h.tls_private_key.empty()))
     throw config_error(name + ": http.tls_listen needs http.tls_certificate and "
                               "http.tls_private_key");
+
+  section_reader rtmp{root, name, "rtmp", defaulted};
+  auto& r = cfg.rtmp;
+  rtmp.addresses("listen", r.listen, &r.listen_given);
+  rtmp.addresses("tls_listen", r.tls_listen);
+  rtmp.string("tls_certificate", r.tls_certificate);
+  rtmp.string("tls_private_key", r.tls_private_key);
+  rtmp.integer("chunk_size", r.chunk_size, 128, 16'777'215);
+  rtmp.integer("window_ack_size", r.window_ack_size, 1024, 0x7FFFFFFF);
+  rtmp.integer("max_message_size", r.max_message_size, 4096, 16'777'215);
+  rtmp.integer("max_streams_per_connection", r.max_streams_per_connection, 1, 1024);
+  rtmp.duration("handshake_timeout", r.handshake_timeout);
+  rtmp.duration("ping_interval", r.ping_interval);
+  rtmp.duration("idle_timeout", r.idle_timeout);
+  rtmp.duration("send_timeout", r.send_timeout);
+  rtmp.integer("player_queue_bytes", r.player_queue_bytes, 65536, std::int64_t{1} << 32);
+  rtmp.boolean("http_flv", r.http_flv);
+  if (auto* apps = rtmp.tables("app")) {
+    r.apps.clear();
+    for (auto& node : *apps) {
+      section_reader app{node.as_table(), name, "rtmp.app", defaulted};
+      auto& a = r.apps.emplace_back();
+      app.string("name", a.name);
+      app.boolean("live", a.live);
+      app.boolean("gop_cache", a.gop_cache);
+      app.integer("gop_cache_max_bytes", a.gop_cache_max_bytes, 0, std::int64_t{1} << 32);
+      app.boolean("takeover", a.takeover);
+      app.boolean("idle_streams", a.idle_streams);
+      app.duration("publisher_wait", a.publisher_wait);
+      app.ranges("allow_publish", a.allow_publish);
+      app.ranges("allow_play", a.allow_play);
+      app.string("publish_token", a.publish_token);
+      app.string("play_token", a.play_token);
+      app.string("on_connect", a.on_connect);
+      app.string("on_publish", a.on_publish);
+      app.string("on_play", a.on_play);
+      app.string("on_done", a.on_done);
+      app.duration("hook_timeout", a.hook_timeout);
+      app.finish();
+      if (a.name.empty() || a.name.find('/') != std::string::npos)
+        throw config_error(where(name, node.source()) + ": rtmp.app.name must be \"*\" or one path segment");
+    }
+  }
+  rtmp.finish();
+  if (!r.tls_listen.empty() && (r.tls_certificate.empty() || r.tls_private_key.empty()))
+    throw config_error(name + ": rtmp.tls_listen needs rtmp.tls_certificate and "
+                              "rtmp.tls_private_key");
   return cfg;
 }
 
@@ -199,7 +281,8 @@ config config::load_file(const std::string& path, std::vector<std::string>* defa
   auto cfg = load_string(text, path, defaulted);
   auto base = std::filesystem::path{path}.parent_path();
   for (auto* p : {&cfg.server.log_file, &cfg.http.web_root, &cfg.http.tls_certificate,
-                  &cfg.http.tls_private_key, &cfg.http.access_log})
+                  &cfg.http.tls_private_key, &cfg.http.access_log, &cfg.rtmp.tls_certificate,
+                  &cfg.rtmp.tls_private_key})
     make_relative_to(base, *p);
   return cfg;
 }
@@ -208,6 +291,9 @@ void config::apply_listen_all() {
   server.listen_all = true;
   if (!http.listen_given)
     for (auto& a : http.listen)
+      if (a.host == "127.0.0.1") a.host = "0.0.0.0";
+  if (!rtmp.listen_given)
+    for (auto& a : rtmp.listen)
       if (a.host == "127.0.0.1") a.host = "0.0.0.0";
 }
 

@@ -28,13 +28,17 @@ void router::add(route r) { routes_.push_back(std::move(r)); }
 
 const route* router::match(std::string_view path) const {
   const route* best = nullptr;
+  const route* suffix = nullptr;
   for (const auto& r : routes_) {
     if (r.path == path) return &r;
+    if (r.path.starts_with('*') && path.ends_with(std::string_view{r.path}.substr(1)) &&
+        path.size() > r.path.size())
+      suffix = &r;
     if (r.path.ends_with('/') && path.starts_with(r.path) &&
         (!best || r.path.size() > best->path.size()))
       best = &r;
   }
-  return best;
+  return suffix ? suffix : best;
 }
 
 }  // namespace junction::http

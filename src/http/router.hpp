@@ -1,5 +1,6 @@
 #pragma once
-// Maps a path to a handler: exact paths, or prefixes ending in '/'. A route names the methods it
+// Maps a path to a handler: exact paths, suffixes ("*.flv": any path ending in ".flv"), or
+// prefixes ending in '/', in that order of preference. A route names the methods it
 // takes (others get 405 with Allow) and whether it is an admin route.
 #include "http/message.hpp"
 
@@ -23,7 +24,7 @@ unsigned method_bit(verb v);
 std::string allow_header(unsigned methods);
 
 struct route {
-  std::string path;  // exact, or a prefix when it ends in '/'
+  std::string path;  // exact; a suffix when it starts with '*'; a prefix when it ends in '/'
   unsigned methods;
   bool admin;        // reveals users or changes state: needs the admin token (or loopback)
   std::variant<sync_handler, async_handler> handler;
@@ -32,7 +33,7 @@ struct route {
 class router {
  public:
   void add(route r);
-  // The exact route for `path`, else the longest prefix route, else nullptr.
+  // The exact route for `path`, else a suffix route, else the longest prefix route, else nullptr.
   const route* match(std::string_view path) const;
 
  private:

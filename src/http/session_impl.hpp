@@ -10,6 +10,7 @@
 #include "http/websocket.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -91,6 +92,7 @@ class http_session {
   void log_access(const request& req, unsigned status_code, std::uint64_t bytes,
                   std::chrono::steady_clock::time_point start);
   asio::awaitable<void> close();
+  asio::awaitable<void> stream_body(const stream_function& body);
 
   server& srv_;
   const http_config& cfg_;
@@ -158,7 +160,56 @@ asio::awaitable<void> http_session<Stream>::run() {
       if (wec == beast::error::timeout) conn_.count_timeout();
       co_return;
     }
+    if (rep.stream) {
+      co_await stream_body(rep.stream);
+      co_return;
+    }
     if (!keep_alive) break;
+  }
+  co_await close();
+}
+
+// A response body that streams until either side closes (see body_stream).
+template <class Stream>
+class streaming_body final : public body_stream {
+ public:
+  streaming_body(Stream& stream, connection& conn) : stream_{stream}, conn_{conn} {}
+
+  asio::awaitable<boost::system::error_code> write(std::span<const shared_buffer> buffers) override {
+    gather_.clear();
+    for (const auto& b : buffers) gather_.emplace_back(b.data(), b.size());
+    auto [ec, n] = co_await asio::async_write(stream_, gather_, no_throw);
+    conn_.sent(n);
+    co_return ec;
+  }
+  asio::awaitable<void> closed_by_peer() override {
+    std::array<char, 512> sink;
+    for (;;) {
+      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(sink), no_throw);
+      conn_.received(n);
+      if (ec) co_return;
+    }
+  }
+  void close() override {
+    auto& socket = beast::get_lowest_layer(stream_).socket();
+    if (socket.is_open()) ::shutdown(socket.native_handle(), SHUT_RDWR);
+  }
+
+ private:
+  Stream& stream_;
+  connection& conn_;
+  std::vector<asio::const_buffer> gather_;
+};
+
+template <class Stream>
+asio::awaitable<void> http_session<Stream>::stream_body(const stream_function& body) {
+  // The stream's own send deadline (the sink's) replaces the per-request timer.
+  beast::get_lowest_layer(stream_).expires_never();
+  streaming_body<Stream> channel{stream_, conn_};
+  try {
+    co_await body(channel);
+  } catch (const std::exception& e) {
+    log::error("http conn={} streaming response failed: {}", conn_.id(), e.what());
   }
   co_await close();
 }

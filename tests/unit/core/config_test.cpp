@@ -124,6 +124,49 @@ TEST(config, shipped_file_documents_every_key_with_its_default) {
   EXPECT_EQ(shipped.http.file_cache_max_bytes, defaults.http.file_cache_max_bytes);
   EXPECT_EQ(shipped.http.websocket_message_limit, defaults.http.websocket_message_limit);
   EXPECT_EQ(shipped.http.websocket_echo, defaults.http.websocket_echo);
+  auto rtmp = shipped.rtmp;
+  rtmp.listen_given = defaults.rtmp.listen_given;
+  EXPECT_TRUE(rtmp == defaults.rtmp) << "conf/junction.toml's [rtmp] differs from the defaults";
+}
+
+TEST(config, reads_rtmp_applications) {
+  auto cfg = config::load_string(R"(
+[rtmp]
+chunk_size = 8192
+[[rtmp.app]]
+name = "live"
+takeover = true
+allow_publish = ["127.0.0.0/8", "::1"]
+on_publish = "http://127.0.0.1:9/hook"
+[[rtmp.app]]
+name = "vod"
+live = false
+)", "t.toml");
+  EXPECT_EQ(cfg.rtmp.chunk_size, 8192u);
+  ASSERT_EQ(cfg.rtmp.apps.size(), 2u);
+  EXPECT_EQ(cfg.rtmp.apps[0].name, "live");
+  EXPECT_TRUE(cfg.rtmp.apps[0].takeover);
+  EXPECT_EQ(cfg.rtmp.apps[0].allow_publish.size(), 2u);
+  EXPECT_EQ(cfg.rtmp.apps[0].on_publish, "http://127.0.0.1:9/hook");
+  EXPECT_FALSE(cfg.rtmp.apps[1].live);
+}
+
+TEST(config, rejects_bad_rtmp_settings_with_their_place) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"[rtmp]\nchunk_size = 0\n", "t.toml:2:14: rtmp.chunk_size: expected an integer"},
+      {"[[rtmp.app]]\nallow_play = [\"300.1.1.1\"]\n", "t.toml:2:15: rtmp.app.allow_play: '300.1.1.1'"},
+      {"[[rtmp.app]]\nname = \"a\"\nbogus = 1\n", "t.toml:3:9: unknown key 'rtmp.app.bogus'"},
+      {"[rtmp]\napp = 3\n", "t.toml:2:7: rtmp.app: expected tables"},
+      {"[rtmp]\ntls_listen = [\"127.0.0.1:1936\"]\n", "rtmp.tls_listen needs"},
+  };
+  for (auto [text, expected] : cases) {
+    try {
+      config::load_string(text, "t.toml");
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const config_error& e) {
+      EXPECT_NE(std::string{e.what()}.find(expected), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(config, missing_file_is_a_clear_error) {

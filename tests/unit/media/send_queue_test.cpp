@@ -1,0 +1,72 @@
+#include "media/send_queue.hpp"
+
+#include <gtest/gtest.h>
+
+namespace junction::media {
+namespace {
+
+frame video(bool key, std::size_t size = 100, bool config = false) {
+  std::vector<std::byte> body(size, std::byte{0});
+  body[0] = std::byte(key ? 0x17 : 0x27);
+  body[1] = std::byte(config ? 0 : 1);
+  return make_frame(track::video, 0, shared_buffer::copy_of(body));
+}
+frame audio(std::size_t size = 100) {
+  std::vector<std::byte> body(size, std::byte{0});
+  body[0] = std::byte{0xAF};
+  body[1] = std::byte{1};
+  return make_frame(track::audio, 0, shared_buffer::copy_of(body));
+}
+
+TEST(send_queue, takes_in_order_up_to_a_byte_budget) {
+  send_queue q{10'000};
+  for (int i = 0; i < 5; ++i) q.push_media(video(i == 0).payload, video(i == 0));
+  EXPECT_EQ(q.bytes(), 500u);
+  std::vector<shared_buffer> out;
+  q.take(out, 250);
+  EXPECT_EQ(out.size(), 2u);
+  EXPECT_EQ(q.bytes(), 300u);
+  out.clear();
+  q.take(out, 1);  // at least one, whatever the budget
+  EXPECT_EQ(out.size(), 1u);
+}
+
+TEST(send_queue, a_slow_consumer_skips_to_the_next_keyframe) {
+  send_queue q{450};
+  q.push_control(shared_buffer::copy_of(std::string_view{"status"}));
+  auto key = video(true), inter = video(false);
+  EXPECT_TRUE(q.push_media(key.payload, key));
+  EXPECT_TRUE(q.push_media(inter.payload, inter));
+  EXPECT_TRUE(q.push_media(inter.payload, inter));
+  EXPECT_TRUE(q.push_media(inter.payload, inter));
+  EXPECT_FALSE(q.push_media(inter.payload, inter)) << "over the cap";
+  EXPECT_TRUE(q.skipping());
+  EXPECT_EQ(q.bytes(), 6u) << "queued media dropped, the status kept";
+  EXPECT_EQ(q.dropped_frames(), 5u);
+  EXPECT_FALSE(q.push_media(inter.payload, inter));
+  auto a = audio();
+  EXPECT_FALSE(q.push_media(a.payload, a)) << "audio waits for the video keyframe too";
+  auto config = video(true, 10, true);
+  EXPECT_TRUE(q.push_media(config.payload, config)) << "sequence headers always pass";
+  EXPECT_TRUE(q.push_media(key.payload, key));
+  EXPECT_FALSE(q.skipping());
+  EXPECT_EQ(q.skips(), 1u);
+  std::vector<shared_buffer> out;
+  q.take(out, 1 << 20);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].text(), "status");
+  EXPECT_EQ(out[2].data(), key.payload.data());
+}
+
+TEST(send_queue, an_audio_only_stream_resumes_when_drained) {
+  send_queue q{250};
+  auto a = audio();
+  EXPECT_TRUE(q.push_media(a.payload, a));
+  EXPECT_TRUE(q.push_media(a.payload, a));
+  EXPECT_FALSE(q.push_media(a.payload, a));
+  EXPECT_TRUE(q.skipping());
+  EXPECT_TRUE(q.push_media(a.payload, a)) << "queue empty: resume";
+}
+
+}  // namespace
+}  // namespace junction::media
