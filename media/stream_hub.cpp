@@ -207,6 +207,7 @@ void stream_hub::subscribe(const std::string& key, sink& s) {
 }
 
 void stream_hub::unsubscribe(const std::string& key, sink& s) {
+  if (closed_) return;
   auto it = here().streams.find(key);
   if (it == here().streams.end()) return;
   auto& sinks = it->second->sinks;
@@ -302,6 +303,14 @@ void stream_hub::maybe_forget(const std::string& key) {
   if (!ls.publisher && ls.remotes.empty() && !ls.dispatching) here().streams.erase(it);
 }
 
+boost::asio::awaitable<bool> stream_hub::is_published(const std::string& key) {
+  co_return co_await invoke_on(rt_.at(home_of(key)), [this, &key] {
+    const auto& dir = here().directory;
+    auto it = dir.find(key);
+    return it != dir.end() && it->second.publisher >= 0;
+  });
+}
+
 // The API view -------------------------------------------------------------------------------
 
 boost::asio::awaitable<std::vector<stream_summary>> stream_hub::list() {
@@ -350,7 +359,7 @@ boost::asio::awaitable<std::vector<stream_summary>> stream_hub::list() {
 // publication --------------------------------------------------------------------------------
 
 publication::~publication() {
-  if (attached_) hub_->unpublish(*this);
+  if (attached_ && !hub_->closed_) hub_->unpublish(*this);
 }
 
 void publication::push(frame f) {

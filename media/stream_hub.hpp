@@ -106,6 +106,13 @@ class stream_hub {
   // on its way).
   bool live_here(const std::string& key) const;
 
+  // Once the shards have stopped: publications and subscriptions still held by sessions being
+  // torn down become no-ops.
+  void close() noexcept { closed_ = true; }
+
+  // Whether anyone publishes `key` now (asks the name's home shard).
+  boost::asio::awaitable<bool> is_published(const std::string& key);
+
   // Streams on every shard, merged by name.
   boost::asio::awaitable<std::vector<stream_summary>> list();
 
@@ -138,6 +145,7 @@ class stream_hub {
 
   runtime& rt_;
   std::vector<std::unique_ptr<shard_state>> shards_;
+  bool closed_ = false;
 };
 
 }  // namespace junction::media

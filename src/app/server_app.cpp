@@ -4,12 +4,15 @@
 #include "core/runtime.hpp"
 #include "core/version.hpp"
 #include "http/server.hpp"
+#include "media/stream_hub.hpp"
+#include "rtmp/server.hpp"
 
 #include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 
 namespace junction::app {
 namespace {
@@ -56,11 +59,19 @@ int run_server(const config& cfg) {
   raise_descriptor_limit(cfg.server.max_connections);
 
   metric_registry registry;
+  // Declared before the runtime so that it outlives the sessions the runtime's loops still hold
+  // when they are torn down (closed first: see stream_hub::close).
+  std::optional<media::stream_hub> hub;
   runtime rt{{cfg.server.shards, cfg.server.pin_cpus, cfg.server.max_connections}, registry};
+  hub.emplace(rt);
   std::unique_ptr<http::server> web;
+  std::unique_ptr<rtmp::server> rtmp_server;
   try {
     web = std::make_unique<http::server>(rt, cfg.http);
+    rtmp_server = std::make_unique<rtmp::server>(rt, cfg.rtmp, *hub);
+    rtmp_server->attach_http(*web);
     web->listen();
+    rtmp_server->listen();
   } catch (const std::exception& e) {
     log::error("cannot start: {}", e.what());
     std::fprintf(stderr, "junction: cannot start: %s\n", e.what());
@@ -81,6 +92,7 @@ int run_server(const config& cfg) {
   log::info("{} received: draining (deadline {} ms, send it again to close at once)",
             sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.server.shutdown_timeout.count());
   rt.shutdown(cfg.server.shutdown_timeout, [&] { return signal_pending(signals); });
+  hub->close();
   log::info("stopped");
   return 0;
 }

@@ -6,14 +6,19 @@
 
 namespace junction {
 
-shared_buffer shared_buffer::copy_of(std::span<const std::byte> bytes) {
-  void* memory = std::malloc(offsetof(block, bytes) + std::max<std::size_t>(bytes.size(), 1));
+shared_buffer::block* shared_buffer::allocate(std::size_t size) {
+  void* memory = std::malloc(offsetof(block, bytes) + std::max<std::size_t>(size, 1));
   if (!memory) throw std::bad_alloc{};
   auto* b = static_cast<block*>(memory);
   new (&b->refs) std::atomic<std::uint32_t>{1};
-  b->size = bytes.size();
-  if (!bytes.empty()) std::memcpy(b->bytes, bytes.data(), bytes.size());
-  return shared_buffer{b};
+  b->size = size;
+  return b;
+}
+
+shared_buffer shared_buffer::copy_of(std::span<const std::byte> bytes) {
+  shared_buffer result{allocate(bytes.size())};
+  if (!bytes.empty()) std::memcpy(result.block_->bytes, bytes.data(), bytes.size());
+  return result;
 }
 
 void shared_buffer::release() noexcept {

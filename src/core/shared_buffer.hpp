@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <utility>
 
 namespace junction {
 
@@ -16,6 +17,15 @@ class shared_buffer {
   static shared_buffer copy_of(std::span<const std::byte> bytes);
   static shared_buffer copy_of(std::string_view text) {
     return copy_of(std::as_bytes(std::span{text.data(), text.size()}));
+  }
+  // A fresh buffer of `size` bytes written in place by `fill(std::span<std::byte>)` before anyone
+  // else can see it: a serializer writes straight into the shared bytes, with no staging copy.
+  // If `fill` throws, the memory is released and the exception propagates.
+  template <class Fill>
+  static shared_buffer build(std::size_t size, Fill&& fill) {
+    shared_buffer result{allocate(size)};
+    std::forward<Fill>(fill)(std::span<std::byte>{result.block_->bytes, size});
+    return result;
   }
 
   shared_buffer(const shared_buffer& other) noexcept : block_{other.block_} { retain(); }
@@ -45,6 +55,8 @@ class shared_buffer {
     std::byte bytes[1];
   };
   explicit shared_buffer(block* b) noexcept : block_{b} {}
+  // One block with a count of 1 and `size` uninitialized bytes; throws std::bad_alloc.
+  static block* allocate(std::size_t size);
   void retain() noexcept {
     if (block_) block_->refs.fetch_add(1, std::memory_order_relaxed);
   }

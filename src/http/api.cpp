@@ -75,19 +75,23 @@ boost::asio::awaitable<reply> close_connection(request_context& ctx) {
   auto& rt = ctx.srv.rt();
   if (text.empty() || err != std::errc{} || end != text.data() + text.size())
     co_return ctx.problem(status::bad_request, "expected a numeric connection id");
-  auto index = connection_registry::shard_of(id);
-  if (index >= rt.size()) co_return ctx.problem(status::not_found, "no such connection");
-  auto& target = rt.at(index);
-  bool found = co_await invoke_on(target, [&target, id] {
-    auto* c = target.connections().find(id);
-    if (c) c->close();
-    return c != nullptr;
-  });
-  if (!found) co_return ctx.problem(status::not_found, "no such connection");
+  if (!co_await close_connection_by_id(rt, id))
+    co_return ctx.problem(status::not_found, "no such connection");
   co_return ctx.json(status::ok, json::serialize(json::object{{"closed", std::to_string(id)}}));
 }
 
 }  // namespace
+
+boost::asio::awaitable<bool> close_connection_by_id(runtime& rt, std::uint64_t id) {
+  auto index = connection_registry::shard_of(id);
+  if (index >= rt.size()) co_return false;
+  auto& target = rt.at(index);
+  co_return co_await invoke_on(target, [&target, id] {
+    auto* c = target.connections().find(id);
+    if (c) c->close();
+    return c != nullptr;
+  });
+}
 
 void add_builtin_routes(server& srv) {
   auto& r = srv.routes();

@@ -12,6 +12,10 @@
 #include <functional>
 #include <span>
 
+namespace junction {
+class connection;
+}
+
 namespace junction::http {
 
 namespace beast_http = boost::beast::http;
@@ -33,6 +37,7 @@ class body_stream {
   virtual boost::asio::awaitable<void> closed_by_peer() = 0;
   // Ends the response from any coroutine of the session's shard.
   virtual void close() = 0;
+  virtual junction::connection& conn() = 0;
 };
 using stream_function = std::function<boost::asio::awaitable<void>(body_stream&)>;
 

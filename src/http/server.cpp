@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include "core/byte_stream.hpp"
 #include "core/listener.hpp"
 #include "core/log.hpp"
 #include "core/runtime.hpp"
@@ -14,27 +15,6 @@
 #include <filesystem>
 
 namespace junction::http {
-namespace {
-
-std::unique_ptr<boost::asio::ssl::context> make_tls_context(const http_config& cfg) {
-  namespace ssl = boost::asio::ssl;
-  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                   ssl::context::single_dh_use);
-  boost::system::error_code ec;
-  ctx->use_certificate_chain_file(cfg.tls_certificate, ec);
-  if (ec)
-    throw config_error("http.tls_certificate: cannot load " + cfg.tls_certificate + ": " +
-                       ec.message());
-  ctx->use_private_key_file(cfg.tls_private_key, ssl::context::pem, ec);
-  if (ec)
-    throw config_error("http.tls_private_key: cannot load " + cfg.tls_private_key + ": " +
-                       ec.message());
-  return ctx;
-}
-
-}  // namespace
 
 http_metrics http_metrics::declare(metric_registry& r) {
   http_metrics m{connection_metrics::declare(r, "http"), connection_metrics::declare(r, "https"),
@@ -55,7 +35,7 @@ server::server(runtime& rt, const http_config& cfg)
       config_{cfg},
       metrics_{http_metrics::declare(rt.registry())},
       files_{cfg.web_root, cfg.index} {
-  if (!cfg.tls_listen.empty()) tls_ = make_tls_context(cfg);
+  if (!cfg.tls_listen.empty()) tls_ = make_tls_server_context("http", cfg.tls_certificate, cfg.tls_private_key);
   for (unsigned i = 0; i < rt.size(); ++i)
     caches_.push_back(std::make_unique<file_cache>(cfg.file_cache_max_file,
                                                    cfg.file_cache_max_bytes));

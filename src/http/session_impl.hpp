@@ -194,6 +194,7 @@ class streaming_body final : public body_stream {
     auto& socket = beast::get_lowest_layer(stream_).socket();
     if (socket.is_open()) ::shutdown(socket.native_handle(), SHUT_RDWR);
   }
+  connection& conn() override { return conn_; }
 
  private:
   Stream& stream_;

@@ -43,31 +43,44 @@ struct value {
   std::vector<value> items;    // strict_array, vectors, dictionary
 
   static value make_undefined() { return {}; }
-  static value make_null() { return value{amf::type::null}; }
+  static value make_null() {
+    value v;
+    v.type = amf::type::null;
+    return v;
+  }
   static value make_boolean(bool b) {
-    value v{amf::type::boolean};
+    value v;
+    v.type = amf::type::boolean;
     v.flag = b;
     return v;
   }
   static value make_number(double d) {
-    value v{amf::type::number};
+    value v;
+    v.type = amf::type::number;
     v.number = d;
     return v;
   }
   static value make_integer(std::int32_t i) {
-    value v{amf::type::integer};
+    value v;
+    v.type = amf::type::integer;
     v.integer = i;
     return v;
   }
   static value make_string(std::string s) {
-    value v{amf::type::string};
+    value v;
+    v.type = amf::type::string;
     v.text = std::move(s);
     return v;
   }
-  static value make_object(std::vector<member> m = {}, std::string class_name = {});
-  static value make_ecma_array(std::vector<member> m = {});
+  // Overloads, not `= {}` defaults: `member` is still incomplete here, and clang instantiates a
+  // default argument's vector<member> on the spot.
+  static value make_object();
+  static value make_object(std::vector<member> m, std::string class_name = {});
+  static value make_ecma_array();
+  static value make_ecma_array(std::vector<member> m);
   static value make_strict_array(std::vector<value> items = {}) {
-    value v{amf::type::strict_array};
+    value v;
+    v.type = amf::type::strict_array;
     v.items = std::move(items);
     return v;
   }
@@ -111,13 +124,17 @@ struct member {
 };
 
 inline value value::make_object(std::vector<member> m, std::string class_name) {
-  value v{amf::type::object};
+  value v;
+  v.type = amf::type::object;
   v.members = std::move(m);
   v.text = std::move(class_name);
   return v;
 }
+inline value value::make_object() { return make_object(std::vector<member>{}); }
+inline value value::make_ecma_array() { return make_ecma_array(std::vector<member>{}); }
 inline value value::make_ecma_array(std::vector<member> m) {
-  value v{amf::type::ecma_array};
+  value v;
+  v.type = amf::type::ecma_array;
   v.members = std::move(m);
   return v;
 }

@@ -43,6 +43,9 @@ inline constexpr std::uint32_t command = 3;
 inline constexpr std::uint32_t audio = 4;
 inline constexpr std::uint32_t video = 6;
 inline constexpr std::uint32_t data = 5;
+// Metadata a stream carries (onMetaData) is serialized once and shared by every player, so it
+// must not share a chunk stream with per-connection, header-compressed commands.
+inline constexpr std::uint32_t media_data = 8;
 }  // namespace csid
 
 struct message {

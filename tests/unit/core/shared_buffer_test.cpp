@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -27,6 +28,30 @@ TEST(shared_buffer, empty_buffer) {
   auto zero = shared_buffer::copy_of(std::string_view{});
   EXPECT_TRUE(zero.empty());
   EXPECT_EQ(zero.use_count(), 1u);
+}
+
+TEST(shared_buffer, build_fills_in_place) {
+  std::byte* seen = nullptr;
+  auto built = shared_buffer::build(5, [&](std::span<std::byte> bytes) {
+    ASSERT_EQ(bytes.size(), 5u);
+    seen = bytes.data();
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+      bytes[i] = std::byte{static_cast<unsigned char>('a' + i)};
+  });
+  EXPECT_EQ(built.text(), "abcde");
+  EXPECT_EQ(built.data(), seen);  // written where it is shared, no copy
+  EXPECT_EQ(built.use_count(), 1u);
+
+  auto empty =
+      shared_buffer::build(0, [](std::span<std::byte> bytes) { EXPECT_TRUE(bytes.empty()); });
+  EXPECT_TRUE(empty.empty());
+  EXPECT_EQ(empty.use_count(), 1u);
+}
+
+TEST(shared_buffer, build_releases_when_fill_throws) {
+  // Under ASan a leak here fails the run.
+  auto throwing = [](std::span<std::byte>) { throw std::runtime_error{"fill failed"}; };
+  EXPECT_THROW(shared_buffer::build(16, throwing), std::runtime_error);
 }
 
 TEST(shared_buffer, released_from_many_threads) {

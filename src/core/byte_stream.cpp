@@ -1,0 +1,89 @@
+#include "core/byte_stream.hpp"
+
+#include "core/config.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <sys/socket.h>
+
+namespace junction {
+namespace {
+namespace asio = boost::asio;
+constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+
+void shutdown_fd(asio::ip::tcp::socket& s) noexcept {
+  if (s.is_open()) ::shutdown(s.native_handle(), SHUT_RDWR);
+}
+
+class plain_stream final : public byte_stream {
+ public:
+  explicit plain_stream(asio::ip::tcp::socket s) : socket_{std::move(s)} {}
+  asio::awaitable<boost::system::error_code> handshake() override { co_return boost::system::error_code{}; }
+  asio::awaitable<result> read_some(std::span<std::byte> into) override {
+    co_return co_await socket_.async_read_some(asio::buffer(into.data(), into.size()), no_throw);
+  }
+  asio::awaitable<result> write(std::span<const asio::const_buffer> buffers) override {
+    co_return co_await asio::async_write(socket_, buffers, no_throw);
+  }
+  void shutdown() noexcept override { shutdown_fd(socket_); }
+  asio::ip::tcp::socket& socket() noexcept override { return socket_; }
+
+ private:
+  asio::ip::tcp::socket socket_;
+};
+
+class tls_stream final : public byte_stream {
+ public:
+  tls_stream(asio::ip::tcp::socket s, asio::ssl::context& tls) : stream_{std::move(s), tls} {}
+  asio::awaitable<boost::system::error_code> handshake() override {
+    auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, no_throw);
+    co_return ec;
+  }
+  asio::awaitable<result> read_some(std::span<std::byte> into) override {
+    co_return co_await stream_.async_read_some(asio::buffer(into.data(), into.size()), no_throw);
+  }
+  asio::awaitable<result> write(std::span<const asio::const_buffer> buffers) override {
+    co_return co_await asio::async_write(stream_, buffers, no_throw);
+  }
+  void shutdown() noexcept override { shutdown_fd(stream_.next_layer()); }
+  asio::ip::tcp::socket& socket() noexcept override { return stream_.next_layer(); }
+
+ private:
+  asio::ssl::stream<asio::ip::tcp::socket> stream_;
+};
+
+}  // namespace
+
+std::unique_ptr<asio::ssl::context> make_tls_server_context(std::string_view section,
+                                                            const std::string& certificate,
+                                                            const std::string& private_key) {
+  namespace ssl = asio::ssl;
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(certificate, ec);
+  if (ec)
+    throw config_error(fmt::format("{}.tls_certificate: cannot load {}: {}", section, certificate,
+                                   ec.message()));
+  ctx->use_private_key_file(private_key, ssl::context::pem, ec);
+  if (ec)
+    throw config_error(fmt::format("{}.tls_private_key: cannot load {}: {}", section, private_key,
+                                   ec.message()));
+  return ctx;
+}
+
+std::unique_ptr<byte_stream> make_plain_stream(asio::ip::tcp::socket socket) {
+  return std::make_unique<plain_stream>(std::move(socket));
+}
+std::unique_ptr<byte_stream> make_tls_stream(asio::ip::tcp::socket socket, asio::ssl::context& tls) {
+  return std::make_unique<tls_stream>(std::move(socket), tls);
+}
+
+}  // namespace junction

@@ -1,0 +1,49 @@
+#pragma once
+// A connected byte stream, plain TCP or TLS, behind one small interface: protocol sessions
+// (RTMP, later SIP over TCP/TLS) are written once, compile without the TLS headers, and the two
+// transports live in byte_stream.cpp. A virtual call per read or write costs nothing next to the
+// system call behind it.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace junction {
+
+class byte_stream {
+ public:
+  using result = std::tuple<boost::system::error_code, std::size_t>;
+  virtual ~byte_stream() = default;
+  // TLS: the server handshake; plain: nothing.
+  virtual boost::asio::awaitable<boost::system::error_code> handshake() = 0;
+  virtual boost::asio::awaitable<result> read_some(std::span<std::byte> into) = 0;
+  // Writes every byte of every buffer (one gathered write where the transport allows).
+  virtual boost::asio::awaitable<result> write(std::span<const boost::asio::const_buffer> buffers) = 0;
+  // Shuts the socket down: whatever the session awaits completes with an error.
+  virtual void shutdown() noexcept = 0;
+  virtual boost::asio::ip::tcp::socket& socket() noexcept = 0;
+};
+
+// A TLS server context (TLS 1.2 and later) with a PEM certificate chain and private key. Throws
+// config_error naming `section`'s keys when either cannot be loaded.
+std::unique_ptr<boost::asio::ssl::context> make_tls_server_context(std::string_view section,
+                                                                   const std::string& certificate,
+                                                                   const std::string& private_key);
+
+std::unique_ptr<byte_stream> make_plain_stream(boost::asio::ip::tcp::socket socket);
+std::unique_ptr<byte_stream> make_tls_stream(boost::asio::ip::tcp::socket socket,
+                                             boost::asio::ssl::context& tls);
+
+}  // namespace junction

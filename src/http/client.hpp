@@ -1,0 +1,22 @@
+#pragma once
+// A minimal HTTP/1.1 client for outgoing notifications (RTMP on_* hooks and the like): one
+// request per connection, a whole-exchange deadline, http:// URLs only.
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace junction::http {
+
+struct client_response {
+  unsigned status = 0;  // 0: no answer (connection failed, timed out, malformed URL)
+  std::string body;
+  std::string error;    // why there is no answer
+  bool ok() const noexcept { return status >= 200 && status < 300; }
+};
+
+// POSTs `json` with Content-Type application/json. Never throws for network failures.
+boost::asio::awaitable<client_response> post_json(const std::string& url, std::string json,
+                                                  std::chrono::milliseconds timeout);
+
+}  // namespace junction::http

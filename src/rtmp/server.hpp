@@ -1,0 +1,96 @@
+#pragma once
+// The RTMP server: listeners (RTMP and RTMPS) on every shard, the applications and their
+// policies, server methods callable with NetConnection.call, and the HTTP side (HTTP-FLV,
+// /api/v1/streams). Sessions live in session.cpp; streams live in the media hub.
+#include "core/config.hpp"
+#include "core/ip_range.hpp"
+#include "core/metrics.hpp"
+#include "rtmp/commands.hpp"
+#include "rtmp/server_protocol.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace boost::asio::ssl {
+class context;
+}
+namespace junction {
+class runtime;
+}
+namespace junction::media {
+class stream_hub;
+}
+namespace junction::http {
+class server;
+}
+
+namespace junction::rtmp {
+
+struct rtmp_metrics {
+  connection_metrics plain, tls;
+  metric_id publishes, plays, flv_plays, refusals, player_skips, dropped_frames, frames_in,
+      bytes_relayed;
+  static rtmp_metrics declare(metric_registry& registry);
+};
+
+// An application's settings with its allow lists parsed.
+struct app_policy {
+  rtmp_app_config config;
+  std::vector<ip_range> publish_from, play_from;
+};
+
+// A method clients may call with NetConnection.call: returns the _result value, or nullopt for
+// an _error (NetConnection.Call.Failed).
+using server_method = std::function<std::optional<amf::value>(const command&)>;
+
+class server {
+ public:
+  server(runtime& rt, const rtmp_config& cfg, media::stream_hub& hub);
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+  ~server();
+
+  // Binds every configured listener on every shard. Throws with the address on failure.
+  void listen();
+  // HTTP-FLV (when rtmp.http_flv) and /api/v1/streams on the HTTP server.
+  void attach_http(http::server& web);
+
+  // The application's policy: its own entry, else "*", else nullptr (unknown application).
+  const app_policy* find_app(std::string_view name) const;
+  void add_method(std::string name, server_method method);
+  const server_method* method(std::string_view name) const;
+
+  runtime& rt() noexcept { return rt_; }
+  const rtmp_config& config() const noexcept { return config_; }
+  media::stream_hub& hub() noexcept { return hub_; }
+  const rtmp_metrics& metrics() const noexcept { return metrics_; }
+  server_protocol_options protocol_options() const;
+  boost::asio::ssl::context* tls() noexcept { return tls_.get(); }
+
+ private:
+  runtime& rt_;
+  rtmp_config config_;
+  media::stream_hub& hub_;
+  rtmp_metrics metrics_;
+  std::vector<app_policy> apps_;
+  std::map<std::string, server_method, std::less<>> methods_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;
+};
+
+// The stream key in the hub: "<app>/<name>".
+inline std::string stream_key(std::string_view app, std::string_view name) {
+  std::string key{app};
+  key += '/';
+  key += name;
+  return key;
+}
+
+// The value of `token=` in a query string ("a=1&token=x"), or empty.
+std::string_view query_value(std::string_view query, std::string_view key);
+
+}  // namespace junction::rtmp

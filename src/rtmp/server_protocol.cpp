@@ -1,0 +1,394 @@
+#include "rtmp/server_protocol.hpp"
+
+#include "rtmp/control.hpp"
+
+#include <algorithm>
+
+namespace junction::rtmp {
+
+namespace {
+
+amf::value str(std::string_view s) { return amf::value::make_string(std::string{s}); }
+amf::value num(double d) { return amf::value::make_number(d); }
+
+std::uint32_t u24(std::span<const std::byte> b) {
+  return std::uint32_t(b[0]) << 16 | std::uint32_t(b[1]) << 8 | std::uint32_t(b[2]);
+}
+
+}  // namespace
+
+std::pair<std::string, std::string> split_query(std::string_view s) {
+  auto q = s.find('?');
+  if (q == std::string_view::npos) return {std::string{s}, {}};
+  return {std::string{s.substr(0, q)}, std::string{s.substr(q + 1)}};
+}
+
+server_protocol::server_protocol(server_protocol_options options)
+    : options_{std::move(options)},
+      handshake_{options_.handshake},
+      reader_{options_.chunk_limits} {}
+
+server_protocol::fed server_protocol::feed(std::span<const std::byte> in,
+                                           std::vector<protocol_event>& events) {
+  std::size_t used = 0;
+  if (!handshaken_) {
+    auto step = handshake_.feed(in);
+    out_.insert(out_.end(), step.output.begin(), step.output.end());
+    if (step.error) return {step.consumed, step.error};
+    used = step.consumed;
+    if (!step.done) return {used, {}};
+    handshaken_ = true;
+    events.push_back(handshake_done{handshake_.digest_used()});
+  }
+  auto r = reader_.feed(in.subspan(used), held_);
+  // Messages after a connect wait for the session's decision on it (a hook may take a while):
+  // a client that pipelines createStream behind connect must not be told to connect first.
+  std::size_t i = 0;
+  for (; i < held_.size() && !awaiting_connect_; ++i) on_message(std::move(held_[i]), events);
+  held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(i));
+  acknowledge_if_due();
+  return {used + r.consumed, r.error};
+}
+
+std::vector<std::byte> server_protocol::take_output() {
+  std::vector<std::byte> out;
+  out.swap(out_);
+  return out;
+}
+
+void server_protocol::send(const message& m) { writer_.write(out_, m); }
+
+// Acknowledgement (5.4.3): after each window of bytes the peer announced, say how many arrived.
+// Before the client announces one, use ours: FFmpeg and OBS never send one to a server.
+void server_protocol::acknowledge_if_due() {
+  const std::uint32_t window = peer_window_ ? peer_window_ : options_.window_ack_size;
+  if (window == 0) return;
+  const std::uint64_t received = reader_.bytes_received();
+  if (received - acknowledged_ >= window) {
+    acknowledged_ = received;
+    send(acknowledgement_message(static_cast<std::uint32_t>(received)));
+  }
+}
+
+void server_protocol::on_message(message m, std::vector<protocol_event>& events) {
+  switch (m.kind()) {
+    case message_type::set_chunk_size:
+    case message_type::abort:
+    case message_type::acknowledgement:
+    case message_type::window_ack_size:
+    case message_type::set_peer_bandwidth:
+    case message_type::user_control:
+      on_control(m);
+      return;
+    case message_type::command_amf0:
+    case message_type::command_amf3:
+      on_command(m, events);
+      return;
+    case message_type::data_amf0:
+    case message_type::data_amf3:
+      on_data(std::move(m), events);
+      return;
+    case message_type::audio:
+    case message_type::video:
+      events.push_back(media_message{std::move(m)});
+      return;
+    case message_type::aggregate:
+      split_aggregate(m, events);
+      return;
+    default:
+      return;  // shared objects and unknown types: ignored, as FMS-compatible servers do
+  }
+}
+
+void server_protocol::on_control(const message& m) {
+  switch (m.kind()) {
+    case message_type::window_ack_size:
+      if (auto v = parse_u32(m.payload.bytes())) peer_window_ = *v;
+      return;
+    case message_type::user_control: {
+      auto uc = parse_user_control(m.payload.bytes());
+      if (!uc) return;
+      if (uc->event == user_control_event::ping_request)
+        send(user_control_message(user_control_event::ping_response, uc->value));
+      else if (uc->event == user_control_event::ping_response)
+        last_pong_ = uc->value;
+      return;
+    }
+    default:
+      return;  // chunk size and abort are applied by the reader; acks need no answer
+  }
+}
+
+void server_protocol::on_command(const message& m, std::vector<protocol_event>& events) {
+  command c;
+  if (auto ec = decode_command(m, c, amf_limits_)) {
+    // A command we cannot read has no transaction id to answer: ignore it, as FMS does.
+    return;
+  }
+  const std::uint32_t sid = m.stream_id;
+  const auto arg_string = [&](std::size_t i) {
+    const amf::value* a = c.arg(i);
+    return a ? std::string{a->string_or()} : std::string{};
+  };
+
+  if (c.name == "connect") {
+    if (connected_ || awaiting_connect_) {
+      call_error(c, "NetConnection.Call.Failed", "already connected");
+      return;
+    }
+    connect_request r;
+    r.transaction_id = c.transaction_id;
+    auto [app, app_query] = split_query(c.object.get_string("app"));
+    r.app = std::move(app);
+    while (!r.app.empty() && r.app.back() == '/') r.app.pop_back();
+    r.tc_url = std::string{c.object.get_string("tcUrl")};
+    r.query = app_query.empty() ? split_query(r.tc_url).second : app_query;
+    r.flash_ver = std::string{c.object.get_string("flashVer")};
+    r.page_url = std::string{c.object.get_string("pageUrl")};
+    r.object_encoding = c.object.get_number("objectEncoding", 0);
+    r.object = std::move(c.object);
+    amf3_ = r.object_encoding == 3;
+    app_ = r.app;
+    awaiting_connect_ = true;
+    events.push_back(std::move(r));
+    return;
+  }
+  if (!connected_) {
+    call_error(c, "NetConnection.Call.Failed", "connect first");
+    return;
+  }
+  if (c.name == "createStream") {
+    if (streams_.size() >= options_.max_streams) {
+      call_error(c, "NetConnection.Call.Failed", "too many streams on this connection");
+      return;
+    }
+    const std::uint32_t id = next_stream_id_++;
+    streams_.push_back(id);
+    reply(c, "_result", amf::value::make_null(), num(id));
+    return;
+  }
+  if (c.name == "releaseStream" || c.name == "FCPublish" || c.name == "FCUnpublish") {
+    // Flash Media Live Encoder's handshake around publish. FCPublish/FCUnpublish are answered
+    // with onFCPublish/onFCUnpublish as FMS does; FFmpeg and OBS do not wait for either.
+    const std::string name = arg_string(0);
+    if (c.name == "FCPublish")
+      send(make_command(0, "onFCPublish", 0, amf::value::make_null(),
+                        std::vector{status_info("status", "NetStream.Publish.Start", name)}, amf3_));
+    if (c.name == "FCUnpublish")
+      send(make_command(0, "onFCUnpublish", 0, amf::value::make_null(),
+                        std::vector{status_info("status", "NetStream.Unpublish.Success", name)}, amf3_));
+    if (c.transaction_id != 0) reply(c, "_result", amf::value::make_null(), amf::value::make_undefined());
+    return;
+  }
+  if (c.name == "publish") {
+    publish_request r;
+    r.stream_id = sid;
+    auto [name, query] = split_query(arg_string(0));
+    r.name = std::move(name);
+    r.query = std::move(query);
+    r.type = arg_string(1);
+    if (r.type.empty()) r.type = "live";
+    events.push_back(std::move(r));
+    return;
+  }
+  if (c.name == "play") {
+    play_request r;
+    r.stream_id = sid;
+    auto [name, query] = split_query(arg_string(0));
+    r.name = std::move(name);
+    r.query = std::move(query);
+    if (auto* a = c.arg(1)) r.start = a->number_or(-2);
+    if (auto* a = c.arg(2)) r.duration = a->number_or(-1);
+    if (auto* a = c.arg(3)) r.reset = a->boolean_or(a->number_or(1) != 0);
+    events.push_back(std::move(r));
+    return;
+  }
+  if (c.name == "deleteStream" || c.name == "closeStream") {
+    std::uint32_t target = sid;
+    if (c.name == "deleteStream") {
+      if (auto* a = c.arg(0)) target = static_cast<std::uint32_t>(a->number_or(sid));
+      std::erase(streams_, target);
+    }
+    events.push_back(stream_closed{target});
+    return;
+  }
+  if (c.name == "receiveAudio" || c.name == "receiveVideo") {
+    const amf::value* a = c.arg(0);
+    events.push_back(receive_toggle{sid, c.name == "receiveVideo", a ? a->boolean_or(true) : true});
+    return;
+  }
+  if (c.name == "pause" || c.name == "pauseRaw") {
+    const amf::value* p = c.arg(0);
+    const amf::value* at = c.arg(1);
+    events.push_back(pause_request{sid, p ? p->boolean_or(true) : true, at ? at->number_or(0) : 0});
+    return;
+  }
+  if (c.name == "seek") {
+    // Live streams cannot seek; FMS answers a live seek with Seek.Failed.
+    status(sid, "error", "NetStream.Seek.Failed", "live streams cannot seek");
+    return;
+  }
+  if (c.name == "getStreamLength") {
+    reply(c, "_result", amf::value::make_null(), num(0));  // live: no length
+    return;
+  }
+  if (c.name == "_checkbw") {
+    reply(c, "_result", amf::value::make_null(), amf::value::make_undefined());
+    return;
+  }
+  if (c.name == "_result" || c.name == "_error" || c.name == "onStatus" || c.name == "onBWDone" ||
+      c.name == "_onbwcheck" || c.name == "_onbwdone")
+    return;  // answers to calls we never made, or courtesy notices
+  events.push_back(server_call{std::move(c)});
+}
+
+void server_protocol::on_data(message m, std::vector<protocol_event>& events) {
+  std::vector<amf::value> values;
+  if (decode_data(m, values, amf_limits_)) return;
+  if (values.empty() || !values[0].is(amf::type::string)) return;
+  if (values[0].text == "@setDataFrame") {
+    // The publisher's metadata for players: drop the @setDataFrame wrapper, keep the rest
+    // (normally "onMetaData" and its object), as FMS and nginx-rtmp do.
+    values.erase(values.begin());
+    auto data = make_data(m.stream_id, values);
+    data.timestamp = m.timestamp;
+    events.push_back(media_message{std::move(data)});
+    return;
+  }
+  if (values[0].text == "@clearDataFrame") return;
+  if (m.kind() == message_type::data_amf3) {
+    // Players read AMF0 data messages; rewrite the body without the format byte.
+    auto data = make_data(m.stream_id, values);
+    data.timestamp = m.timestamp;
+    events.push_back(media_message{std::move(data)});
+    return;
+  }
+  events.push_back(media_message{std::move(m)});
+}
+
+// Aggregate message (7.1.6): a sequence of FLV-style tags whose timestamps are rebased onto the
+// aggregate's timestamp.
+void server_protocol::split_aggregate(const message& m, std::vector<protocol_event>& events) {
+  auto body = m.payload.bytes();
+  std::optional<std::uint32_t> first_ts;
+  while (body.size() >= 11) {
+    const auto type = std::to_integer<std::uint8_t>(body[0]);
+    const std::uint32_t size = u24(body.subspan(1));
+    const std::uint32_t ts = u24(body.subspan(4)) | std::uint32_t(body[7]) << 24;
+    if (body.size() < 11 + std::size_t{size} + 4) return;
+    if (!first_ts) first_ts = ts;
+    message part;
+    part.chunk_stream_id = m.chunk_stream_id;
+    part.type = type;
+    part.stream_id = m.stream_id;
+    part.timestamp = m.timestamp + (ts - *first_ts);
+    part.payload = shared_buffer::copy_of(body.subspan(11, size));
+    if (type == 8 || type == 9 || type == 18) on_message(std::move(part), events);
+    body = body.subspan(11 + std::size_t{size} + 4);
+  }
+}
+
+// Replies --------------------------------------------------------------------------------------
+
+void server_protocol::reply(const command& c, std::string_view name, const amf::value& object,
+                            const amf::value& info) {
+  send(make_command(0, name, c.transaction_id, object, std::span{&info, 1}, c.amf3));
+}
+
+void server_protocol::accept_connect(const connect_request& r) {
+  connected_ = true;
+  awaiting_connect_ = false;
+  // The order FMS and nginx-rtmp use: window, peer bandwidth, chunk size, then the result.
+  send(window_ack_size_message(options_.window_ack_size));
+  send(set_peer_bandwidth_message(options_.window_ack_size, 2));
+  send(set_chunk_size_message(options_.out_chunk_size));
+  writer_.set_chunk_size(options_.out_chunk_size);
+  const auto properties = amf::value::make_object({
+      {"fmsVer", str("FMS/3,5,7,7009")},
+      {"capabilities", num(31)},
+      {"mode", num(1)},
+  });
+  const auto info = status_info("status", "NetConnection.Connect.Success", "Connection succeeded.",
+                                {{"objectEncoding", num(r.object_encoding)},
+                                 {"data", amf::value::make_ecma_array({{"version", str("3,5,7,7009")}})}});
+  command c;
+  c.transaction_id = r.transaction_id;
+  c.amf3 = amf3_;
+  reply(c, "_result", properties, info);
+}
+
+void server_protocol::reject_connect(const connect_request& r, std::string_view description) {
+  command c;
+  c.transaction_id = r.transaction_id;
+  c.amf3 = amf3_;
+  reply(c, "_error", amf::value::make_null(),
+        status_info("error", "NetConnection.Connect.Rejected", description));
+}
+
+void server_protocol::call_result(const command& c, const amf::value& result) {
+  reply(c, "_result", amf::value::make_null(), result);
+}
+
+void server_protocol::call_error(const command& c, std::string_view code, std::string_view description) {
+  reply(c, "_error", amf::value::make_null(), status_info("error", code, description));
+}
+
+void server_protocol::status(std::uint32_t stream_id, std::string_view level, std::string_view code,
+                             std::string_view description) {
+  send(on_status(stream_id, level, code, description));
+}
+
+void server_protocol::publish_started(const publish_request& r) {
+  send(user_control_message(user_control_event::stream_begin, r.stream_id));
+  status(r.stream_id, "status", "NetStream.Publish.Start", r.name + " is now published.");
+}
+
+void server_protocol::publish_refused(const publish_request& r, std::string_view code,
+                                      std::string_view description) {
+  status(r.stream_id, "error", code, description);
+}
+
+void server_protocol::publish_stopped(std::uint32_t stream_id, std::string_view name) {
+  status(stream_id, "status", "NetStream.Unpublish.Success", std::string{name} + " is now unpublished.");
+}
+
+void server_protocol::play_started(const play_request& r) {
+  send(user_control_message(user_control_event::stream_begin, r.stream_id));
+  if (r.reset) status(r.stream_id, "status", "NetStream.Play.Reset", "Playing and resetting " + r.name + ".");
+  status(r.stream_id, "status", "NetStream.Play.Start", "Started playing " + r.name + ".");
+  // Lets Flash clients read the stream's bytes (BitmapData.draw, SoundMixer.computeSpectrum).
+  const amf::value access[] = {str("|RtmpSampleAccess"), amf::value::make_boolean(true),
+                               amf::value::make_boolean(true)};
+  send(make_data(r.stream_id, access));
+}
+
+void server_protocol::play_failed(const play_request& r, std::string_view code,
+                                  std::string_view description) {
+  status(r.stream_id, "error", code, description);
+}
+
+void server_protocol::unpublish_notify(std::uint32_t stream_id, std::string_view name) {
+  status(stream_id, "status", "NetStream.Play.UnpublishNotify", std::string{name} + " is now unpublished.");
+  send(user_control_message(user_control_event::stream_eof, stream_id));
+}
+
+void server_protocol::publish_notify(std::uint32_t stream_id, std::string_view name) {
+  send(user_control_message(user_control_event::stream_begin, stream_id));
+  status(stream_id, "status", "NetStream.Play.PublishNotify", std::string{name} + " is now published.");
+}
+
+void server_protocol::pause_notify(const pause_request& r, std::string_view name) {
+  if (r.pause) {
+    send(user_control_message(user_control_event::stream_eof, r.stream_id));
+    status(r.stream_id, "status", "NetStream.Pause.Notify", "Paused " + std::string{name} + ".");
+  } else {
+    send(user_control_message(user_control_event::stream_begin, r.stream_id));
+    status(r.stream_id, "status", "NetStream.Unpause.Notify", "Unpaused " + std::string{name} + ".");
+  }
+}
+
+void server_protocol::ping(std::uint32_t timestamp) {
+  send(user_control_message(user_control_event::ping_request, timestamp));
+}
+
+}  // namespace junction::rtmp

@@ -1,0 +1,162 @@
+#pragma once
+// The server side of one RTMP connection as a pure state machine: bytes in, events and bytes
+// out. It owns the handshake, the chunk layer, flow control (acknowledgements, pings) and the
+// commands that need no decision (createStream, releaseStream, FCPublish, ...). Commands that
+// need one (connect, publish, play, server calls) leave as events; the session decides,
+// possibly after asking a hook, and answers through the reply methods. No socket, no clock:
+// the session passes the time when it asks for a ping.
+#include "rtmp/amf0.hpp"
+#include "rtmp/amf_value.hpp"
+#include "rtmp/chunk_reader.hpp"
+#include "rtmp/chunk_writer.hpp"
+#include "rtmp/commands.hpp"
+#include "rtmp/handshake.hpp"
+#include "rtmp/message.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+namespace junction::rtmp {
+
+struct server_protocol_options {
+  std::uint32_t out_chunk_size = 4096;   // Set Chunk Size sent after connect
+  std::uint32_t window_ack_size = 2500000;
+  std::uint32_t max_streams = 16;        // message streams one connection may create
+  chunk_reader_limits chunk_limits;
+  handshake_options handshake;
+};
+
+struct connect_request {
+  double transaction_id = 0;
+  std::string app;        // without any query string
+  std::string tc_url;
+  std::string query;      // from the app field or tcUrl ("a=1&b=2"), without '?'
+  std::string flash_ver;
+  std::string page_url;
+  double object_encoding = 0;
+  amf::value object;      // everything the client sent
+};
+
+struct publish_request {
+  std::uint32_t stream_id = 0;
+  std::string name;   // without the query
+  std::string query;
+  std::string type;   // "live", "record" or "append"
+};
+
+struct play_request {
+  std::uint32_t stream_id = 0;
+  std::string name;
+  std::string query;
+  double start = -2;     // -2 live or recorded, -1 live only, >= 0 recorded from that point
+  double duration = -1;  // -1 until the end
+  bool reset = true;
+};
+
+struct media_message { message m; };  // audio, video or data on a message stream
+struct stream_closed { std::uint32_t stream_id = 0; };  // closeStream, deleteStream, FCUnpublish
+struct receive_toggle {
+  std::uint32_t stream_id = 0;
+  bool video = false;  // which kind: receiveVideo or receiveAudio
+  bool enabled = true;
+};
+struct pause_request {
+  std::uint32_t stream_id = 0;
+  bool pause = true;
+  double position_ms = 0;
+};
+struct server_call { command cmd; };  // NetConnection.call of a method the core does not know
+struct handshake_done { bool digest = false; };
+
+using protocol_event = std::variant<handshake_done, connect_request, publish_request, play_request,
+                                    media_message, stream_closed, receive_toggle, pause_request,
+                                    server_call>;
+
+class server_protocol {
+ public:
+  explicit server_protocol(server_protocol_options options = {});
+
+  struct fed {
+    std::size_t consumed = 0;
+    std::error_code error;  // fatal: log it and close
+  };
+  // Consumes bytes, appending events; replies it could make alone go to the output. After a
+  // connect_request, later messages are held until accept_connect(); feed an empty span then
+  // to have them handled.
+  fed feed(std::span<const std::byte> in, std::vector<protocol_event>& events);
+
+  // Bytes to send, in order (replies, acknowledgements, pings). Empty when nothing is due.
+  std::vector<std::byte> take_output();
+  bool has_output() const noexcept { return !out_.empty(); }
+
+  bool connected() const noexcept { return connected_; }
+  std::uint32_t out_chunk_size() const noexcept { return options_.out_chunk_size; }
+  std::uint32_t in_chunk_size() const noexcept { return reader_.chunk_size(); }
+  std::uint64_t bytes_received() const noexcept { return reader_.bytes_received(); }
+  const std::string& app() const noexcept { return app_; }
+
+  // Replies ------------------------------------------------------------------------------------
+  void accept_connect(const connect_request& r);
+  void reject_connect(const connect_request& r, std::string_view description);
+  void call_result(const command& c, const amf::value& result);
+  void call_error(const command& c, std::string_view code, std::string_view description);
+
+  void publish_started(const publish_request& r);
+  void publish_refused(const publish_request& r, std::string_view code, std::string_view description);
+  void publish_stopped(std::uint32_t stream_id, std::string_view name);
+
+  // Play.Reset (when asked), Play.Start, StreamBegin and |RtmpSampleAccess.
+  void play_started(const play_request& r);
+  void play_failed(const play_request& r, std::string_view code, std::string_view description);
+  // The publisher of a playing stream left / came back.
+  void unpublish_notify(std::uint32_t stream_id, std::string_view name);
+  void publish_notify(std::uint32_t stream_id, std::string_view name);
+  void pause_notify(const pause_request& r, std::string_view name);
+  void status(std::uint32_t stream_id, std::string_view level, std::string_view code,
+              std::string_view description);
+
+  // A PingRequest carrying `timestamp` (the session's clock, milliseconds).
+  void ping(std::uint32_t timestamp);
+  // The last PingResponse's timestamp, to tell a live client from a dead one.
+  std::optional<std::uint32_t> last_pong() const noexcept { return last_pong_; }
+
+ private:
+  void on_message(message m, std::vector<protocol_event>& events);
+  void on_control(const message& m);
+  void on_command(const message& m, std::vector<protocol_event>& events);
+  void on_data(message m, std::vector<protocol_event>& events);
+  void split_aggregate(const message& m, std::vector<protocol_event>& events);
+  void send(const message& m);
+  void reply(const command& c, std::string_view name, const amf::value& object,
+             const amf::value& info);
+  void acknowledge_if_due();
+
+  server_protocol_options options_;
+  server_handshake handshake_;
+  bool handshaken_ = false;
+  chunk_reader reader_;
+  chunk_writer writer_;
+  std::vector<message> held_;  // read but not yet handled (behind a connect being decided)
+  bool awaiting_connect_ = false;
+  std::vector<std::byte> out_;
+  amf::decode_limits amf_limits_;
+
+  bool connected_ = false;
+  bool amf3_ = false;  // the client connected with objectEncoding 3
+  std::string app_;
+  std::vector<std::uint32_t> streams_;  // created message stream ids
+  std::uint32_t next_stream_id_ = 1;
+  std::uint32_t peer_window_ = 0;       // the client's Window Acknowledgement Size
+  std::uint64_t acknowledged_ = 0;
+  std::optional<std::uint32_t> last_pong_;
+};
+
+// Splits "name?a=1&b=2" into name and query.
+std::pair<std::string, std::string> split_query(std::string_view s);
+
+}  // namespace junction::rtmp

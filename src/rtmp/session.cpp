@@ -1,0 +1,478 @@
+// One RTMP connection: a reader that feeds the protocol core and acts on its events, a writer
+// that sends the connection's queue in gathered writes, and a watchdog for the handshake, idle
+// and stalled-writer deadlines and for pings. The three run together and end together.
+#include "rtmp/session.hpp"
+
+#include "core/byte_stream.hpp"
+#include "core/log.hpp"
+#include "core/shard.hpp"
+#include "core/spawn.hpp"
+#include "http/client.hpp"
+#include "media/send_queue.hpp"
+#include "media/stream_hub.hpp"
+#include "rtmp/player.hpp"
+#include "rtmp/server.hpp"
+#include "rtmp/server_protocol.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <map>
+
+namespace junction::rtmp {
+namespace {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using clock = std::chrono::steady_clock;
+constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t read_buffer_size = 16 * 1024;
+// Bytes handed to one gathered write: big writes are what make fan-out cheap (see
+// docs/benchmarks.md), and this still bounds the time one write keeps the socket busy.
+constexpr std::size_t write_batch_bytes = 256 * 1024;
+
+std::string peer_of(asio::ip::tcp::socket& socket, asio::ip::address& address) {
+  boost::system::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  address = ep.address();
+  return address.is_v6() ? fmt::format("[{}]:{}", address.to_string(), ep.port())
+                         : fmt::format("{}:{}", address.to_string(), ep.port());
+}
+
+struct published {
+  std::string name, key;
+  std::unique_ptr<media::publication> handle;
+};
+
+class session final : public player_host {
+ public:
+  session(server& srv, shard& home, std::unique_ptr<byte_stream> stream, connection& conn,
+          asio::ip::address peer)
+      : srv_{srv},
+        cfg_{srv.config()},
+        home_{home},
+        stream_{std::move(stream)},
+        conn_{conn},
+        peer_{std::move(peer)},
+        core_{srv.protocol_options()},
+        queue_{cfg_.player_queue_bytes},
+        wake_{home.context()},
+        tick_{home.context()} {}
+
+  asio::awaitable<void> run();
+
+  server_protocol& protocol() noexcept override { return core_; }
+  void enqueue_media(shared_buffer bytes, const media::frame& f) override;
+  void flush() override;
+
+ private:
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> write_loop();
+  asio::awaitable<void> watchdog();
+  asio::awaitable<void> handle(protocol_event& e, std::vector<protocol_event>& more);
+  asio::awaitable<void> on_connect(const connect_request& r, std::vector<protocol_event>& more);
+  asio::awaitable<void> on_publish(const publish_request& r);
+  asio::awaitable<void> on_play(const play_request& r);
+  void on_media(const media_message& m);
+  void close_stream(std::uint32_t stream_id);
+  void on_call(const server_call& c);
+  // Asks an on_* hook; true when there is none or it answered 2xx.
+  asio::awaitable<bool> ask_hook(const std::string& url, const char* action, std::string_view name,
+                                 std::string_view query);
+  void notify_done(std::string_view name, bool publisher);
+  bool token_ok(const std::string& wanted, std::string_view stream_query) const;
+  // Refusal replies go out, then the connection closes.
+  void finish(std::string_view why);
+  void stop(std::string_view why);
+  void wake() { wake_.cancel(); }
+
+  server& srv_;
+  const rtmp_config& cfg_;
+  shard& home_;
+  std::unique_ptr<byte_stream> stream_;
+  connection& conn_;
+  asio::ip::address peer_;
+  server_protocol core_;
+  media::send_queue queue_;
+  asio::steady_timer wake_, tick_;
+
+  const app_policy* app_ = nullptr;
+  std::string app_name_, tc_url_, tc_query_;
+  std::map<std::uint32_t, published> publishing_;
+  std::map<std::uint32_t, std::unique_ptr<player>> playing_;
+
+  clock::time_point started_ = clock::now(), last_read_ = started_, last_ping_ = started_;
+  clock::time_point write_started_;
+  bool handshaken_ = false, writing_ = false, finishing_ = false, stopping_ = false;
+};
+
+asio::awaitable<void> session::run() {
+  co_await (read_loop() && write_loop() && watchdog());
+  // Leaving: publications end (players everywhere get UnpublishNotify), players unsubscribe.
+  for (auto& [id, p] : playing_) {
+    srv_.hub().unsubscribe(p->key(), *p);
+    notify_done(p->name(), false);
+  }
+  playing_.clear();
+  for (auto& [id, p] : publishing_) notify_done(p.name, true);
+  publishing_.clear();
+}
+
+// Reading ------------------------------------------------------------------------------------
+
+asio::awaitable<void> session::read_loop() {
+  if (auto ec = co_await stream_->handshake()) {
+    conn_.count_error();
+    stop(fmt::format("TLS handshake failed: {}", ec.message()));
+    co_return;
+  }
+  std::vector<std::byte> buffer(read_buffer_size);
+  std::vector<protocol_event> events;
+  while (!stopping_ && !finishing_) {
+    auto [ec, n] = co_await stream_->read_some(buffer);
+    if (ec) {
+      stop(ec == asio::error::eof ? "closed by the client" : ec.message());
+      break;
+    }
+    last_read_ = clock::now();
+    conn_.received(n);
+    events.clear();
+    auto fed = core_.feed(std::span{buffer.data(), n}, events);
+    for (std::size_t i = 0; i < events.size() && !stopping_ && !finishing_; ++i) {
+      auto e = std::move(events[i]);
+      co_await handle(e, events);
+    }
+    flush();
+    if (fed.error) {
+      conn_.count_error();
+      finish(fed.error.message());
+    }
+  }
+}
+
+asio::awaitable<void> session::handle(protocol_event& e, std::vector<protocol_event>& more) {
+  if (auto* h = std::get_if<handshake_done>(&e)) {
+    handshaken_ = true;
+    log::debug("rtmp conn={} {}: handshake done ({})", conn_.id(), conn_.peer(),
+               h->digest ? "digest" : "plain");
+  } else if (auto* c = std::get_if<connect_request>(&e)) {
+    co_await on_connect(*c, more);
+  } else if (auto* p = std::get_if<publish_request>(&e)) {
+    co_await on_publish(*p);
+  } else if (auto* p = std::get_if<play_request>(&e)) {
+    co_await on_play(*p);
+  } else if (auto* m = std::get_if<media_message>(&e)) {
+    on_media(*m);
+  } else if (auto* s = std::get_if<stream_closed>(&e)) {
+    close_stream(s->stream_id);
+  } else if (auto* t = std::get_if<receive_toggle>(&e)) {
+    if (auto it = playing_.find(t->stream_id); it != playing_.end()) it->second->receive(t->video, t->enabled);
+  } else if (auto* p = std::get_if<pause_request>(&e)) {
+    if (auto it = playing_.find(p->stream_id); it != playing_.end()) {
+      it->second->pause(p->pause);
+      if (!p->pause) queue_.restart();
+      core_.pause_notify(*p, it->second->name());
+    }
+  } else if (auto* c = std::get_if<server_call>(&e)) {
+    on_call(*c);
+  }
+}
+
+asio::awaitable<void> session::on_connect(const connect_request& r, std::vector<protocol_event>& more) {
+  app_ = srv_.find_app(r.app);
+  const char* refusal = !app_ ? "no such application"
+                        : !app_->config.live ? "application does not serve live streams"
+                                             : nullptr;
+  if (!refusal && !co_await ask_hook(app_->config.on_connect, "on_connect", {}, r.query))
+    refusal = "refused by the on_connect hook";
+  if (refusal) {
+    core_.reject_connect(r, refusal);
+    conn_.home().metrics().add(srv_.metrics().refusals);
+    finish(fmt::format("connect to '{}' refused: {}", r.app, refusal));
+    co_return;
+  }
+  app_name_ = r.app;
+  tc_url_ = r.tc_url;
+  tc_query_ = r.query;
+  core_.accept_connect(r);
+  log::debug("rtmp conn={} {}: connected to '{}' ({})", conn_.id(), conn_.peer(), r.app, r.flash_ver);
+  core_.feed({}, more);  // messages the client sent behind connect
+}
+
+bool session::token_ok(const std::string& wanted, std::string_view stream_query) const {
+  return wanted.empty() || query_value(stream_query, "token") == wanted ||
+         query_value(tc_query_, "token") == wanted;
+}
+
+asio::awaitable<void> session::on_publish(const publish_request& r) {
+  const auto& a = app_->config;
+  const char* refusal = nullptr;
+  if (r.name.empty()) refusal = "empty stream name";
+  else if (publishing_.contains(r.stream_id) || playing_.contains(r.stream_id)) refusal = "stream in use";
+  else if (!allowed(app_->publish_from, peer_)) refusal = "address not allowed to publish";
+  else if (!token_ok(a.publish_token, r.query)) refusal = "missing or wrong token";
+  else if (!co_await ask_hook(a.on_publish, "on_publish", r.name, r.query))
+    refusal = "refused by the on_publish hook";
+  auto& metrics = conn_.home().metrics();
+  if (refusal) {
+    core_.publish_refused(r, "NetStream.Publish.Denied", refusal);
+    metrics.add(srv_.metrics().refusals);
+    finish(fmt::format("publish of '{}/{}' refused: {}", app_name_, r.name, refusal));
+    co_return;
+  }
+  auto key = stream_key(app_name_, r.name);
+  media::publish_options options{a.takeover, {a.gop_cache, a.gop_cache_max_bytes}};
+  // Named, not temporaries in the co_await expression: GCC 12 mishandles non-trivial
+  // temporaries there (destroys them twice).
+  media::publisher_info who{"rtmp", conn_.peer(), conn_.id()};
+  auto claimed = co_await srv_.hub().publish(key, std::move(options), std::move(who));
+  if (!claimed.handle) {
+    // FMS keeps the connection after BadName: the client may try another name.
+    core_.publish_refused(r, "NetStream.Publish.BadName", r.name + " is already being published");
+    metrics.add(srv_.metrics().refusals);
+    log::info("rtmp conn={} {}: '{}' is already being published", conn_.id(), conn_.peer(), key);
+    co_return;
+  }
+  claimed.handle->on_evicted([this, key] { finish(fmt::format("'{}' taken over by another publisher", key)); });
+  publishing_[r.stream_id] = published{r.name, key, std::move(claimed.handle)};
+  core_.publish_started(r);
+  metrics.add(srv_.metrics().publishes);
+  log::info("rtmp conn={} {}: publishing '{}' ({})", conn_.id(), conn_.peer(), key, r.type);
+}
+
+asio::awaitable<void> session::on_play(const play_request& r) {
+  const auto& a = app_->config;
+  const char* refusal = nullptr;
+  if (r.name.empty()) refusal = "empty stream name";
+  else if (publishing_.contains(r.stream_id)) refusal = "stream in use";
+  else if (!allowed(app_->play_from, peer_)) refusal = "address not allowed to play";
+  else if (!token_ok(a.play_token, r.query)) refusal = "missing or wrong token";
+  else if (!co_await ask_hook(a.on_play, "on_play", r.name, r.query)) refusal = "refused by the on_play hook";
+  auto& metrics = conn_.home().metrics();
+  if (refusal) {
+    core_.play_failed(r, "NetStream.Play.Failed", refusal);
+    metrics.add(srv_.metrics().refusals);
+    finish(fmt::format("play of '{}/{}' refused: {}", app_name_, r.name, refusal));
+    co_return;
+  }
+  auto key = stream_key(app_name_, r.name);
+  if (!a.idle_streams && !srv_.hub().live_here(key) && !co_await srv_.hub().is_published(key)) {
+    core_.play_failed(r, "NetStream.Play.StreamNotFound", r.name + " is not published");
+    metrics.add(srv_.metrics().refusals);
+    co_return;
+  }
+  close_stream(r.stream_id);  // a second play on a stream replaces the first (play lists)
+  core_.play_started(r);
+  flush();  // the status messages go before the first frame
+  auto p = std::make_unique<player>(*this, r.stream_id, r.name, key);
+  auto& ref = *p;
+  playing_[r.stream_id] = std::move(p);
+  srv_.hub().subscribe(key, ref);
+  metrics.add(srv_.metrics().plays);
+  log::info("rtmp conn={} {}: playing '{}'", conn_.id(), conn_.peer(), key);
+}
+
+void session::on_media(const media_message& m) {
+  auto it = publishing_.find(m.m.stream_id);
+  if (it == publishing_.end()) return;  // media on a stream that does not publish: ignored
+  conn_.home().metrics().add(srv_.metrics().frames_in);
+  it->second.handle->push(media::make_frame(static_cast<media::track>(m.m.type), m.m.timestamp, m.m.payload));
+}
+
+void session::close_stream(std::uint32_t stream_id) {
+  if (auto it = publishing_.find(stream_id); it != publishing_.end()) {
+    log::info("rtmp conn={} {}: unpublished '{}'", conn_.id(), conn_.peer(), it->second.key);
+    core_.publish_stopped(stream_id, it->second.name);
+    notify_done(it->second.name, true);
+    publishing_.erase(it);
+  }
+  if (auto it = playing_.find(stream_id); it != playing_.end()) {
+    srv_.hub().unsubscribe(it->second->key(), *it->second);
+    notify_done(it->second->name(), false);
+    playing_.erase(it);
+  }
+}
+
+void session::on_call(const server_call& c) {
+  if (const auto* method = srv_.method(c.cmd.name)) {
+    if (auto result = (*method)(c.cmd)) core_.call_result(c.cmd, *result);
+    else core_.call_error(c.cmd, "NetConnection.Call.Failed", "the method failed");
+    return;
+  }
+  core_.call_error(c.cmd, "NetConnection.Call.Failed", "Method not found (" + c.cmd.name + ").");
+}
+
+// Hooks ----------------------------------------------------------------------------------------
+
+asio::awaitable<bool> session::ask_hook(const std::string& url, const char* action,
+                                        std::string_view name, std::string_view query) {
+  if (url.empty()) co_return true;
+  boost::json::object body{{"action", action},       {"client_id", conn_.id()},
+                           {"ip", peer_.to_string()}, {"app", app_name_.empty() ? "" : app_name_},
+                           {"tcUrl", tc_url_},        {"stream", name},
+                           {"param", query}};
+  auto json = boost::json::serialize(body);
+  auto answer = co_await http::post_json(url, std::move(json), app_->config.hook_timeout);
+  if (!answer.ok())
+    log::info("rtmp conn={} {}: {} hook {} said no: {}", conn_.id(), conn_.peer(), action, url,
+              answer.status ? std::to_string(answer.status) : answer.error);
+  co_return answer.ok();
+}
+
+void session::notify_done(std::string_view name, bool publisher) {
+  if (!app_ || app_->config.on_done.empty()) return;
+  boost::json::object body{{"action", publisher ? "on_unpublish" : "on_stop"},
+                           {"client_id", conn_.id()}, {"ip", peer_.to_string()},
+                           {"app", app_name_}, {"stream", name}};
+  // A notice: nobody waits for it, and the session may be gone when it completes.
+  asio::co_spawn(home_.context(),
+                 [url = app_->config.on_done, json = boost::json::serialize(body),
+                  timeout = app_->config.hook_timeout]() -> asio::awaitable<void> {
+                   auto r = co_await http::post_json(url, json, timeout);
+                   if (!r.ok()) log::info("rtmp on_done hook {}: {}", url, r.status ? std::to_string(r.status) : r.error);
+                 },
+                 asio::detached);
+}
+
+// Writing ------------------------------------------------------------------------------------
+
+void session::flush() {
+  if (!core_.has_output()) return;
+  queue_.push_control(shared_buffer::copy_of(core_.take_output()));
+  wake();
+}
+
+void session::enqueue_media(shared_buffer bytes, const media::frame& f) {
+  auto& metrics = conn_.home().metrics();
+  const auto skips = queue_.skips();
+  const auto size = bytes.size();
+  if (queue_.push_media(std::move(bytes), f)) {
+    metrics.add(srv_.metrics().bytes_relayed, size);
+    wake();
+    return;
+  }
+  metrics.add(srv_.metrics().dropped_frames);
+  if (queue_.skips() != skips) {
+    metrics.add(srv_.metrics().player_skips);
+    log::info("rtmp conn={} {}: player too slow, {} bytes queued: skipping to the next keyframe",
+              conn_.id(), conn_.peer(), queue_.bytes());
+  }
+}
+
+asio::awaitable<void> session::write_loop() {
+  std::vector<shared_buffer> batch;
+  std::vector<asio::const_buffer> gather;
+  while (!stopping_) {
+    if (queue_.empty()) {
+      if (finishing_) {
+        stop("closed after refusal");
+        break;
+      }
+      wake_.expires_at(clock::time_point::max());
+      co_await wake_.async_wait(no_throw);
+      continue;
+    }
+    batch.clear();
+    gather.clear();
+    queue_.take(batch, write_batch_bytes);
+    for (const auto& b : batch) gather.emplace_back(b.data(), b.size());
+    writing_ = true;
+    write_started_ = clock::now();
+    auto [ec, n] = co_await stream_->write(gather);
+    writing_ = false;
+    conn_.sent(n);
+    if (ec) {
+      stop(fmt::format("write failed: {}", ec.message()));
+      break;
+    }
+  }
+}
+
+// Deadlines ----------------------------------------------------------------------------------
+
+asio::awaitable<void> session::watchdog() {
+  const auto tick = std::clamp(std::min({cfg_.ping_interval, cfg_.send_timeout, cfg_.handshake_timeout}) / 4,
+                               std::chrono::milliseconds{100}, std::chrono::milliseconds{5000});
+  while (!stopping_) {
+    tick_.expires_after(tick);
+    co_await tick_.async_wait(no_throw);
+    if (stopping_) break;
+    const auto now = clock::now();
+    if (!handshaken_ && now - started_ > cfg_.handshake_timeout) {
+      conn_.count_timeout();
+      stop("handshake not completed in time");
+      break;
+    }
+    if (writing_ && now - write_started_ > cfg_.send_timeout) {
+      conn_.count_timeout();
+      stop("the client stopped reading (send timeout)");
+      break;
+    }
+    if (now - last_read_ > cfg_.idle_timeout) {
+      conn_.count_timeout();
+      stop("nothing received in idle_timeout");
+      break;
+    }
+    if (core_.connected() && now - last_read_ >= cfg_.ping_interval &&
+        now - last_ping_ >= cfg_.ping_interval) {
+      last_ping_ = now;
+      core_.ping(static_cast<std::uint32_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - started_).count()));
+      flush();
+    }
+    if (app_ && app_->config.publisher_wait.count() > 0)
+      for (const auto& [id, p] : playing_)
+        if (auto since = p->orphaned_since(); since && now - *since > app_->config.publisher_wait) {
+          stop(fmt::format("'{}' was not published again within publisher_wait", p->key()));
+          co_return;
+        }
+  }
+}
+
+void session::finish(std::string_view why) {
+  if (finishing_ || stopping_) return;
+  log::info("rtmp conn={} {}: {}", conn_.id(), conn_.peer(), why);
+  finishing_ = true;
+  flush();
+  wake();
+  if (queue_.empty() && !writing_) stop("finished");
+}
+
+void session::stop(std::string_view why) {
+  if (stopping_) return;
+  stopping_ = true;
+  log::debug("rtmp conn={} {}: closing: {}", conn_.id(), conn_.peer(), why);
+  stream_->shutdown();
+  wake_.cancel();
+  tick_.cancel();
+}
+
+asio::awaitable<void> run_session(server& srv, shard& home, asio::ip::tcp::socket socket,
+                                  connection_ticket ticket, bool tls) {
+  asio::ip::address address;
+  auto peer = peer_of(socket, address);
+  socket.set_option(asio::ip::tcp::no_delay{true});
+  auto stream = tls ? make_tls_stream(std::move(socket), *srv.tls()) : make_plain_stream(std::move(socket));
+  auto* raw = stream.get();
+  connection conn{home, std::move(ticket), tls ? srv.metrics().tls : srv.metrics().plain,
+                  tls ? "rtmps" : "rtmp", std::move(peer), [raw] { raw->shutdown(); }};
+  session s{srv, home, std::move(stream), conn, address};
+  co_await s.run();
+}
+
+}  // namespace
+
+void start_session(server& srv, shard& home, asio::ip::tcp::socket socket, connection_ticket ticket,
+                   bool tls) {
+  asio::co_spawn(home.context(), run_session(srv, home, std::move(socket), std::move(ticket), tls),
+                 log_failure{"rtmp session"});
+}
+
+}  // namespace junction::rtmp
