@@ -216,6 +216,7 @@ config from_table(const toml::table& root, const std::string& name,
   rtmp.duration("idle_timeout", r.idle_timeout);
   rtmp.duration("send_timeout", r.send_timeout);
   rtmp.integer("player_queue_bytes", r.player_queue_bytes, 65536, std::int64_t{1} << 32);
+  rtmp.duration("merge_write", r.merge_write);
   rtmp.boolean("http_flv", r.http_flv);
   if (auto* apps = rtmp.tables("app")) {
     r.apps.clear();

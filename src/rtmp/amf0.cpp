@@ -365,9 +365,9 @@ void encode(writer& w, const value& v) {
     case type::date:
       w.u8(marker::date);
       w.f64(v.number);
-      w.u16(static_cast<std::uint16_t>(std::clamp<std::int32_t>(
-          v.integer, std::numeric_limits<std::int16_t>::min(),
-          std::numeric_limits<std::int16_t>::max())));
+      w.u16(static_cast<std::uint16_t>(
+          std::clamp<std::int32_t>(v.integer, std::numeric_limits<std::int16_t>::min(),
+                                   std::numeric_limits<std::int16_t>::max())));
       return;
     case type::object:
       if (v.text.empty()) {

@@ -299,44 +299,47 @@ class decoder {
 
   // Section 3.15: count, fixed-length flag, element type name for Vector.<Object>, elements.
   std::error_code decode_vector(std::uint8_t m, std::size_t count, value& out, location at) {
+    const bool objects = m == marker::vector_object;
     std::uint8_t fixed = 0;
-    if (auto ec = in_.u8(fixed)) return ec;
     std::string_view element_type;
-    if (m == marker::vector_object)
+    if (auto ec = in_.u8(fixed)) return ec;
+    if (objects)
       if (auto ec = read_string(element_type)) return ec;
-    const std::size_t element_bytes =
-        m == marker::vector_double ? 8 : m == marker::vector_object ? 1 : 4;
+    const std::size_t element_bytes = objects ? 1 : m == marker::vector_double ? 8 : 4;
     if (auto ec = budget_.check_count(count, element_bytes, 1, in_.remaining())) return ec;
     const std::size_t self = add_entry(at, false);
     if (auto ec = budget_.enter()) return ec;
-    out.type = m == marker::vector_int    ? type::vector_int
-               : m == marker::vector_uint ? type::vector_uint
-               : m == marker::vector_double ? type::vector_double
-                                            : type::vector_object;
+    switch (m) {
+      case marker::vector_int: out.type = type::vector_int; break;
+      case marker::vector_uint: out.type = type::vector_uint; break;
+      case marker::vector_double: out.type = type::vector_double; break;
+      default: out.type = type::vector_object; break;
+    }
     out.flag = fixed != 0;
     if (auto ec = take_text(element_type, out.text)) return ec;
     out.items.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
       value& item = out.items.emplace_back();
-      if (m == marker::vector_object) {
-        if (auto ec = decode(item, {self, true, i})) return ec;
-        continue;
-      }
-      if (auto ec = budget_.add_value()) return ec;
-      if (m == marker::vector_double) {
-        item.type = type::number;
-        if (auto ec = in_.f64(item.number)) return ec;
-        continue;
-      }
-      std::uint32_t raw = 0;
-      if (auto ec = in_.u32(raw)) return ec;
-      if (m == marker::vector_int) {
-        item = value::make_integer(static_cast<std::int32_t>(raw));
-      } else {
-        item = value::make_number(raw);  // a uint does not fit value::integer
-      }
+      if (auto ec = objects ? decode(item, {self, true, i}) : read_element(m, item)) return ec;
     }
     return finish(self);
+  }
+
+  // An element of Vector.<int>, <uint> or <Number>: fixed width, no marker.
+  std::error_code read_element(std::uint8_t m, value& item) {
+    if (auto ec = budget_.add_value()) return ec;
+    if (m == marker::vector_double) {
+      item.type = type::number;
+      return in_.f64(item.number);
+    }
+    std::uint32_t raw = 0;
+    if (auto ec = in_.u32(raw)) return ec;
+    if (m == marker::vector_int) {
+      item = value::make_integer(static_cast<std::int32_t>(raw));
+    } else {
+      item = value::make_number(raw);  // a uint does not fit value::integer
+    }
+    return {};
   }
 
   // Section 3.16: count, weak-keys flag, then key and value pairs; items hold them in turn.
@@ -393,17 +396,16 @@ class decoder {
 // Conversions for vector elements that were built by hand with another type: never UB, 0 when
 // the value does not fit.
 std::int32_t to_int32(const value& v) noexcept {
+  using limits = std::numeric_limits<std::int32_t>;
   if (v.type == type::integer) return v.integer;
   const double d = v.number_or(0);
-  return d >= std::numeric_limits<std::int32_t>::min() && d <= std::numeric_limits<std::int32_t>::max()
-             ? static_cast<std::int32_t>(d)
-             : 0;
+  return d >= limits::min() && d <= limits::max() ? static_cast<std::int32_t>(d) : 0;
 }
 std::uint32_t to_uint32(const value& v) noexcept {
+  using limits = std::numeric_limits<std::uint32_t>;
   if (v.type == type::integer) return static_cast<std::uint32_t>(v.integer);
   const double d = v.number_or(0);
-  return d >= 0 && d <= std::numeric_limits<std::uint32_t>::max() ? static_cast<std::uint32_t>(d)
-                                                                   : 0;
+  return d >= 0 && d <= limits::max() ? static_cast<std::uint32_t>(d) : 0;
 }
 
 // Lengths and counts share a U29 with one flag bit.
@@ -567,10 +569,12 @@ class encoder {
     if (m == marker::vector_object) string_vr(v.text);
     for (std::size_t i = 0; i < n; ++i) {
       const value& item = v.items[i];
-      if (m == marker::vector_int) u32(static_cast<std::uint32_t>(to_int32(item)));
-      else if (m == marker::vector_uint) u32(to_uint32(item));
-      else if (m == marker::vector_double) f64(item.number_or(0));
-      else encode(item);
+      switch (m) {
+        case marker::vector_int: u32(static_cast<std::uint32_t>(to_int32(item))); break;
+        case marker::vector_uint: u32(to_uint32(item)); break;
+        case marker::vector_double: f64(item.number_or(0)); break;
+        default: encode(item); break;
+      }
     }
   }
 

@@ -42,48 +42,21 @@ struct value {
   std::vector<member> members; // object, ecma_array (ordered as on the wire)
   std::vector<value> items;    // strict_array, vectors, dictionary
 
-  static value make_undefined() { return {}; }
-  static value make_null() {
-    value v;
-    v.type = amf::type::null;
-    return v;
-  }
-  static value make_boolean(bool b) {
-    value v;
-    v.type = amf::type::boolean;
-    v.flag = b;
-    return v;
-  }
-  static value make_number(double d) {
-    value v;
-    v.type = amf::type::number;
-    v.number = d;
-    return v;
-  }
-  static value make_integer(std::int32_t i) {
-    value v;
-    v.type = amf::type::integer;
-    v.integer = i;
-    return v;
-  }
-  static value make_string(std::string s) {
-    value v;
-    v.type = amf::type::string;
-    v.text = std::move(s);
-    return v;
-  }
-  // Overloads, not `= {}` defaults: `member` is still incomplete here, and clang instantiates a
-  // default argument's vector<member> on the spot.
+  // Defined below `member`, and overloads rather than `= {}` defaults: creating a value here
+  // would destroy a vector<member>, which clang instantiates on the spot, while `member` is
+  // still incomplete.
+  static value make_undefined();
+  static value make_null();
+  static value make_boolean(bool b);
+  static value make_number(double d);
+  static value make_integer(std::int32_t i);
+  static value make_string(std::string s);
   static value make_object();
   static value make_object(std::vector<member> m, std::string class_name = {});
   static value make_ecma_array();
   static value make_ecma_array(std::vector<member> m);
-  static value make_strict_array(std::vector<value> items = {}) {
-    value v;
-    v.type = amf::type::strict_array;
-    v.items = std::move(items);
-    return v;
-  }
+  static value make_strict_array();
+  static value make_strict_array(std::vector<value> items);
 
   bool is(amf::type t) const noexcept { return type == t; }
   bool is_null_or_undefined() const noexcept {
@@ -123,6 +96,37 @@ struct member {
   friend bool operator==(const member&, const member&) = default;
 };
 
+inline value value::make_undefined() { return value{}; }
+inline value value::make_null() {
+  value v;
+  v.type = amf::type::null;
+  return v;
+}
+inline value value::make_boolean(bool b) {
+  value v;
+  v.type = amf::type::boolean;
+  v.flag = b;
+  return v;
+}
+inline value value::make_number(double d) {
+  value v;
+  v.type = amf::type::number;
+  v.number = d;
+  return v;
+}
+inline value value::make_integer(std::int32_t i) {
+  value v;
+  v.type = amf::type::integer;
+  v.integer = i;
+  return v;
+}
+inline value value::make_string(std::string s) {
+  value v;
+  v.type = amf::type::string;
+  v.text = std::move(s);
+  return v;
+}
+inline value value::make_object() { return make_object(std::vector<member>{}); }
 inline value value::make_object(std::vector<member> m, std::string class_name) {
   value v;
   v.type = amf::type::object;
@@ -130,12 +134,18 @@ inline value value::make_object(std::vector<member> m, std::string class_name) {
   v.text = std::move(class_name);
   return v;
 }
-inline value value::make_object() { return make_object(std::vector<member>{}); }
 inline value value::make_ecma_array() { return make_ecma_array(std::vector<member>{}); }
 inline value value::make_ecma_array(std::vector<member> m) {
   value v;
   v.type = amf::type::ecma_array;
   v.members = std::move(m);
+  return v;
+}
+inline value value::make_strict_array() { return make_strict_array(std::vector<value>{}); }
+inline value value::make_strict_array(std::vector<value> items) {
+  value v;
+  v.type = amf::type::strict_array;
+  v.items = std::move(items);
   return v;
 }
 inline const value* value::find(std::string_view key) const noexcept {

@@ -25,20 +25,20 @@ std::pair<std::string, std::string> split_query(std::string_view s) {
 
 server_protocol::server_protocol(server_protocol_options options)
     : options_{std::move(options)},
-      handshake_{options_.handshake},
+      handshake_{std::make_unique<server_handshake>(options_.handshake)},
       reader_{options_.chunk_limits} {}
 
 server_protocol::fed server_protocol::feed(std::span<const std::byte> in,
                                            std::vector<protocol_event>& events) {
   std::size_t used = 0;
-  if (!handshaken_) {
-    auto step = handshake_.feed(in);
+  if (handshake_) {
+    auto step = handshake_->feed(in);
     out_.insert(out_.end(), step.output.begin(), step.output.end());
     if (step.error) return {step.consumed, step.error};
     used = step.consumed;
     if (!step.done) return {used, {}};
-    handshaken_ = true;
-    events.push_back(handshake_done{handshake_.digest_used()});
+    events.push_back(handshake_done{handshake_->digest_used()});
+    handshake_.reset();
   }
   auto r = reader_.feed(in.subspan(used), held_);
   // Messages after a connect wait for the session's decision on it (a hook may take a while):

@@ -32,7 +32,10 @@ namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 using clock = std::chrono::steady_clock;
 constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t read_buffer_size = 16 * 1024;
+// Players send next to nothing: they read into a small buffer. A connection whose reads fill it
+// (a publisher) gets the big one.
+constexpr std::size_t small_read_buffer = 2 * 1024;
+constexpr std::size_t large_read_buffer = 64 * 1024;
 // Bytes handed to one gathered write: big writes are what make fan-out cheap (see
 // docs/benchmarks.md), and this still bounds the time one write keeps the socket busy.
 constexpr std::size_t write_batch_bytes = 256 * 1024;
@@ -64,7 +67,11 @@ class session final : public player_host {
         core_{srv.protocol_options()},
         queue_{cfg_.player_queue_bytes},
         wake_{home.context()},
-        tick_{home.context()} {}
+        merge_{home.context()},
+        tick_{home.context()} {
+    // RTMP connections hold no half-done exchange: a draining server closes them at once.
+    conn_.set_idle(true);
+  }
 
   asio::awaitable<void> run();
 
@@ -101,7 +108,7 @@ class session final : public player_host {
   asio::ip::address peer_;
   server_protocol core_;
   media::send_queue queue_;
-  asio::steady_timer wake_, tick_;
+  asio::steady_timer wake_, merge_, tick_;
 
   const app_policy* app_ = nullptr;
   std::string app_name_, tc_url_, tc_query_;
@@ -133,7 +140,7 @@ asio::awaitable<void> session::read_loop() {
     stop(fmt::format("TLS handshake failed: {}", ec.message()));
     co_return;
   }
-  std::vector<std::byte> buffer(read_buffer_size);
+  std::vector<std::byte> buffer(small_read_buffer);
   std::vector<protocol_event> events;
   while (!stopping_ && !finishing_) {
     auto [ec, n] = co_await stream_->read_some(buffer);
@@ -143,6 +150,7 @@ asio::awaitable<void> session::read_loop() {
     }
     last_read_ = clock::now();
     conn_.received(n);
+    const bool grow = n == buffer.size() && buffer.size() < large_read_buffer;
     events.clear();
     auto fed = core_.feed(std::span{buffer.data(), n}, events);
     for (std::size_t i = 0; i < events.size() && !stopping_ && !finishing_; ++i) {
@@ -154,6 +162,7 @@ asio::awaitable<void> session::read_loop() {
       conn_.count_error();
       finish(fed.error.message());
     }
+    if (grow) buffer.resize(large_read_buffer);
   }
 }
 
@@ -379,6 +388,11 @@ asio::awaitable<void> session::write_loop() {
       co_await wake_.async_wait(no_throw);
       continue;
     }
+    if (cfg_.merge_write.count() > 0 && queue_.bytes() < write_batch_bytes && !finishing_) {
+      merge_.expires_after(cfg_.merge_write);
+      co_await merge_.async_wait(no_throw);
+      if (stopping_) break;
+    }
     batch.clear();
     gather.clear();
     queue_.take(batch, write_batch_bytes);
@@ -451,6 +465,7 @@ void session::stop(std::string_view why) {
   log::debug("rtmp conn={} {}: closing: {}", conn_.id(), conn_.peer(), why);
   stream_->shutdown();
   wake_.cancel();
+  merge_.cancel();
   tick_.cancel();
 }
 
