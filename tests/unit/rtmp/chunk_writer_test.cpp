@@ -4,6 +4,8 @@
 #include "rtmp/chunk_reader.hpp"
 #include "rtmp/control.hpp"
 
+#include "byte_helpers.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,43 +18,7 @@
 namespace junction::rtmp {
 namespace {
 
-using bytes = std::vector<std::byte>;
-
-// "03 000064 0a" -> bytes; spaces are for reading only.
-bytes hex(std::string_view text) {
-  bytes out;
-  int high = -1;
-  for (char c : text) {
-    if (c == ' ') continue;
-    const int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c | 0x20) - 'a' + 10;
-    if (high < 0) {
-      high = v;
-    } else {
-      out.push_back(std::byte(high << 4 | v));
-      high = -1;
-    }
-  }
-  return out;
-}
-
-bytes pattern(std::size_t n, int seed = 1) {
-  bytes out(n);
-  for (std::size_t i = 0; i < n; ++i) out[i] = std::byte((i * 7 + seed) & 0xFF);
-  return out;
-}
-
-bytes cat(std::initializer_list<bytes> parts) {
-  bytes out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-bytes slice(const bytes& b, std::size_t from, std::size_t to) {
-  return bytes(b.begin() + static_cast<std::ptrdiff_t>(from),
-               b.begin() + static_cast<std::ptrdiff_t>(to));
-}
-
-bytes to_bytes(const shared_buffer& b) { return bytes(b.bytes().begin(), b.bytes().end()); }
+using namespace rtmp_test;
 
 message make(std::uint32_t csid, std::uint8_t type, std::uint32_t timestamp,
              std::uint32_t stream_id, const bytes& payload) {

@@ -1,6 +1,8 @@
 // Protocol control (RTMP spec 1.0 section 5.4) and User Control (7.1.7) payloads, byte for byte.
 #include "rtmp/control.hpp"
 
+#include "byte_helpers.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -12,23 +14,7 @@
 namespace junction::rtmp {
 namespace {
 
-using bytes = std::vector<std::byte>;
-
-bytes hex(std::string_view text) {
-  bytes out;
-  int high = -1;
-  for (char c : text) {
-    if (c == ' ') continue;
-    const int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c | 0x20) - 'a' + 10;
-    if (high < 0) {
-      high = v;
-    } else {
-      out.push_back(std::byte(high << 4 | v));
-      high = -1;
-    }
-  }
-  return out;
-}
+using namespace rtmp_test;
 
 struct builder_case {
   const char* name;

@@ -12,7 +12,7 @@
 
 #include <vector>
 
-namespace junction::rtmp::testing {
+namespace junction::rtmp::rtmp_test {
 
 inline handshake_options fixed_random() {
   handshake_options o;
@@ -97,4 +97,4 @@ inline std::string code_of(const command& c) {
   return info ? std::string{info->get_string("code")} : std::string{};
 }
 
-}  // namespace junction::rtmp::testing
+}  // namespace junction::rtmp::rtmp_test

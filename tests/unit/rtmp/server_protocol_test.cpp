@@ -10,8 +10,8 @@
 namespace junction::rtmp {
 namespace {
 
-using testing::code_of;
-using testing::protocol_client;
+using rtmp_test::code_of;
+using rtmp_test::protocol_client;
 
 amf::value str(const char* s) { return amf::value::make_string(s); }
 amf::value num(double d) { return amf::value::make_number(d); }
@@ -297,9 +297,9 @@ TEST(server_protocol, rtmpe_is_refused_at_the_first_byte) {
 TEST(server_protocol, any_split_of_the_input_gives_the_same_events) {
   // With a fixed server randomness the whole client byte stream is known in advance.
   server_protocol_options options;
-  options.handshake = testing::fixed_random();
+  options.handshake = rtmp_test::fixed_random();
   server_protocol first{options};
-  client_handshake hs{testing::fixed_random()};
+  client_handshake hs{rtmp_test::fixed_random()};
   std::vector<std::byte> stream = hs.start();
   std::vector<protocol_event> ignored;
   first.feed(stream, ignored);
