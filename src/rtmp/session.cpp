@@ -85,6 +85,9 @@ class session final : public player_host {
   asio::awaitable<void> watchdog();
   asio::awaitable<void> handle(protocol_event& e, std::vector<protocol_event>& more);
   asio::awaitable<void> on_connect(const connect_request& r, std::vector<protocol_event>& more);
+  asio::awaitable<const char*> refusal_for(bool publish, std::uint32_t stream_id,
+                                           std::string_view name, std::string_view query);
+  void refused(std::string_view what, std::string_view name, std::string_view why);
   asio::awaitable<void> on_publish(const publish_request& r);
   asio::awaitable<void> on_play(const play_request& r);
   void on_media(const media_message& m);
@@ -220,22 +223,33 @@ bool session::token_ok(const std::string& wanted, std::string_view stream_query)
          query_value(tc_query_, "token") == wanted;
 }
 
+// Why this client may not publish (or play) `name` on `stream_id`, or nullptr.
+asio::awaitable<const char*> session::refusal_for(bool publish, std::uint32_t stream_id,
+                                                  std::string_view name, std::string_view query) {
+  const auto& a = app_->config;
+  if (name.empty()) co_return "empty stream name";
+  if (publishing_.contains(stream_id) || (publish && playing_.contains(stream_id))) co_return "stream in use";
+  if (!allowed(publish ? app_->publish_from : app_->play_from, peer_))
+    co_return publish ? "address not allowed to publish" : "address not allowed to play";
+  if (!token_ok(publish ? a.publish_token : a.play_token, query)) co_return "missing or wrong token";
+  if (!co_await ask_hook(publish ? a.on_publish : a.on_play, publish ? "on_publish" : "on_play", name, query))
+    co_return publish ? "refused by the on_publish hook" : "refused by the on_play hook";
+  co_return nullptr;
+}
+
+void session::refused(std::string_view what, std::string_view name, std::string_view why) {
+  conn_.home().metrics().add(srv_.metrics().refusals);
+  finish(fmt::format("{} of '{}/{}' refused: {}", what, app_name_, name, why));
+}
+
 asio::awaitable<void> session::on_publish(const publish_request& r) {
   const auto& a = app_->config;
-  const char* refusal = nullptr;
-  if (r.name.empty()) refusal = "empty stream name";
-  else if (publishing_.contains(r.stream_id) || playing_.contains(r.stream_id)) refusal = "stream in use";
-  else if (!allowed(app_->publish_from, peer_)) refusal = "address not allowed to publish";
-  else if (!token_ok(a.publish_token, r.query)) refusal = "missing or wrong token";
-  else if (!co_await ask_hook(a.on_publish, "on_publish", r.name, r.query))
-    refusal = "refused by the on_publish hook";
-  auto& metrics = conn_.home().metrics();
-  if (refusal) {
+  if (const char* refusal = co_await refusal_for(true, r.stream_id, r.name, r.query)) {
     core_.publish_refused(r, "NetStream.Publish.Denied", refusal);
-    metrics.add(srv_.metrics().refusals);
-    finish(fmt::format("publish of '{}/{}' refused: {}", app_name_, r.name, refusal));
+    refused("publish", r.name, refusal);
     co_return;
   }
+  auto& metrics = conn_.home().metrics();
   auto key = stream_key(app_name_, r.name);
   media::publish_options options{a.takeover, {a.gop_cache, a.gop_cache_max_bytes}};
   // Named, not temporaries in the co_await expression: GCC 12 mishandles non-trivial
@@ -258,19 +272,12 @@ asio::awaitable<void> session::on_publish(const publish_request& r) {
 
 asio::awaitable<void> session::on_play(const play_request& r) {
   const auto& a = app_->config;
-  const char* refusal = nullptr;
-  if (r.name.empty()) refusal = "empty stream name";
-  else if (publishing_.contains(r.stream_id)) refusal = "stream in use";
-  else if (!allowed(app_->play_from, peer_)) refusal = "address not allowed to play";
-  else if (!token_ok(a.play_token, r.query)) refusal = "missing or wrong token";
-  else if (!co_await ask_hook(a.on_play, "on_play", r.name, r.query)) refusal = "refused by the on_play hook";
-  auto& metrics = conn_.home().metrics();
-  if (refusal) {
+  if (const char* refusal = co_await refusal_for(false, r.stream_id, r.name, r.query)) {
     core_.play_failed(r, "NetStream.Play.Failed", refusal);
-    metrics.add(srv_.metrics().refusals);
-    finish(fmt::format("play of '{}/{}' refused: {}", app_name_, r.name, refusal));
+    refused("play", r.name, refusal);
     co_return;
   }
+  auto& metrics = conn_.home().metrics();
   auto key = stream_key(app_name_, r.name);
   if (!a.idle_streams && !srv_.hub().live_here(key) && !co_await srv_.hub().is_published(key)) {
     core_.play_failed(r, "NetStream.Play.StreamNotFound", r.name + " is not published");
