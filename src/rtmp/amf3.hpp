@@ -1,7 +1,7 @@
 #pragma once
-// AMF3 (Adobe "Action Message Format -- AMF 3", 2008): the format Flash Player 9+ uses inside
-// AMF0 bodies after the AVM+ switch marker, and in RTMP messages 15 and 17 that way too. Pure
-// functions over bytes; no state survives a call.
+// AMF3 (Adobe "Action Message Format -- AMF 3", 2008): what Flash Player 9+ writes inside AMF0
+// bodies after the AVM+ switch marker (0x11), as in RTMP messages 15 and 17, whose AMF0 body
+// follows one format byte. Pure functions over bytes; no state survives a call.
 //
 // Decoding resolves string, object and traits references into copies, so values are plain
 // trees. How AMF3 maps onto `value`:
@@ -38,8 +38,9 @@ std::error_code decode_amf3_value(std::span<const std::byte>& bytes, value& out,
 // Typed objects are written with every member sealed; anonymous ones as dynamic objects, as
 // Flash writes them (sealed if a member name is empty, which the dynamic part cannot carry).
 // Integers outside [-2^28, 2^28 - 1] go out as doubles; a date loses its AMF0 time zone; an
-// ecma_array without members decodes back as a strict_array. Lengths and counts beyond what
-// the format can express (2^28 - 1 bytes or items) are cut, so the output stays well formed.
+// ecma_array without members decodes back as a strict_array; ecma_array members named "" and a
+// dictionary's unpaired last item are left out. Lengths and counts beyond what the format can
+// express (2^28 - 1 bytes or items) are cut, so the output stays well formed.
 void encode_amf3(const value& v, std::vector<std::byte>& out);
 
 namespace detail {

@@ -125,11 +125,11 @@ TEST(Amf0Encode, ConnectCommandGivesTheSameBytes) {
 
 TEST(Amf0Decode, OnMetaDataEcmaArrayIgnoresTheCountHint) {
   // As ffmpeg's flvenc writes it, but with a count hint of 0 (encoders get it wrong).
-  const auto values = decode_ok(wire(
-      "02 000D '@setDataFrame' 02 000A 'onMetaData' 08 00000000"
-      " 0008 'duration' 00 0000000000000000 0005 'width' 00 4094000000000000"
-      " 0006 'height' 00 4086800000000000 000C 'videocodecid' 00 401C000000000000"
-      " 0006 'stereo' 01 01 0007 'encoder' 02 000D 'Lavf60.16.100' 0000 09"));
+  const auto values =
+      decode_ok(wire("02 000D '@setDataFrame' 02 000A 'onMetaData' 08 00000000"
+                     " 0008 'duration' 00 0000000000000000 0005 'width' 00 4094000000000000"
+                     " 0006 'height' 00 4086800000000000 000C 'videocodecid' 00 401C000000000000"
+                     " 0006 'stereo' 01 01 0007 'encoder' 02 000D 'Lavf60.16.100' 0000 09"));
   ASSERT_EQ(values.size(), 3u);
   EXPECT_EQ(values[2], ecma({{"duration", N(0)},
                              {"width", N(1280)},
@@ -189,8 +189,8 @@ TEST(Amf0Decode, OneValueAtATimeAdvancesTheSpan) {
 
 TEST(Amf0Decode, ReferenceResolvesToACopy) {
   // Table: 0 = the strict array, 1 = the object; index 1 repeats the object.
-  const auto values = decode_ok(
-      wire("0A 00000002 03 0001 'a' 00 3FF0000000000000 0000 09 07 0001"));
+  const auto values =
+      decode_ok(wire("0A 00000002 03 0001 'a' 00 3FF0000000000000 0000 09 07 0001"));
   const value a = obj({{"a", N(1)}});
   ASSERT_EQ(values.size(), 1u);
   EXPECT_EQ(values[0], arr({a, a}));
@@ -363,7 +363,7 @@ TEST(Amf0Decode, ReferenceBombStopsAtTheValueLimit) {
   bytes body = wire("0A 00000002 05 05");
   for (int k = 1; k < 40; ++k) {
     body += wire("0A 00000002 07") + bytes{std::byte{0}, static_cast<std::byte>(k - 1)} +
-           wire("07") + bytes{std::byte{0}, static_cast<std::byte>(k - 1)};
+            wire("07") + bytes{std::byte{0}, static_cast<std::byte>(k - 1)};
   }
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(decode_error(body), amf_errc::too_many_values);
@@ -394,13 +394,13 @@ TEST(Amf0Decode, MalformedInputIsRefused) {
   } cases[] = {
       {wire("12"), amf_errc::unknown_marker},
       {wire("FF"), amf_errc::unknown_marker},
-      {wire("09"), amf_errc::unknown_marker},                // object-end where a value belongs
-      {wire("03 0000 05"), amf_errc::unknown_marker},        // empty name without object-end
-      {wire("04"), amf_errc::unsupported_type},              // movieclip
-      {wire("0E"), amf_errc::unsupported_type},              // recordset
-      {wire("07 0000"), amf_errc::bad_reference},            // nothing decoded yet
+      {wire("09"), amf_errc::unknown_marker},          // object-end where a value belongs
+      {wire("03 0000 05"), amf_errc::unknown_marker},  // empty name without object-end
+      {wire("04"), amf_errc::unsupported_type},        // movieclip
+      {wire("0E"), amf_errc::unsupported_type},        // recordset
+      {wire("07 0000"), amf_errc::bad_reference},      // nothing decoded yet
       {wire("03 0000 09 07 0001"), amf_errc::bad_reference},
-      {wire("11 12"), amf_errc::unknown_marker},             // bad AMF3 behind the switch
+      {wire("11 12"), amf_errc::unknown_marker},  // bad AMF3 behind the switch
       {wire("11"), amf_errc::truncated},
       {wire("00 3FF0"), amf_errc::truncated},
       {wire("0B 4278BCFE56800000 00"), amf_errc::truncated},

@@ -102,9 +102,9 @@ TEST(Amf3Integer, U29EdgeCases) {
       {wire("04 FF 7F"), I(16383)},
       {wire("04 81 80 00"), I(16384)},
       {wire("04 FF FF 7F"), I(2097151)},
-      {wire("04 80 C0 80 00"), I(2097152)},   // four bytes: the last carries 8 bits
+      {wire("04 80 C0 80 00"), I(2097152)},  // four bytes: the last carries 8 bits
       {wire("04 BF FF FF FF"), I((1 << 28) - 1)},
-      {wire("04 FF FF FF FF"), I(-1)},        // sign-extended from 29 bits
+      {wire("04 FF FF FF FF"), I(-1)},  // sign-extended from 29 bits
       {wire("04 C0 80 80 00"), I(-(1 << 28))},
       {wire("04 80 80 80 01"), I(1), false},  // non-minimal, still valid
   };
@@ -137,6 +137,18 @@ TEST(Amf3Decode, Scalars) {
   check({wire("08 01 4278BCFE56800000"), date});
 }
 
+TEST(Amf3Decode, OneValueAdvancesTheSpanPastItOnly) {
+  const bytes in = wire("04 01 05 3FF0000000000000");
+  auto span = std::span<const std::byte>(in);
+  value v;
+  ASSERT_FALSE(decode_amf3_value(span, v));
+  EXPECT_EQ(v, I(1));
+  EXPECT_EQ(span.size(), 9u);
+  ASSERT_FALSE(decode_amf3_value(span, v));
+  EXPECT_EQ(v, N(1));
+  EXPECT_TRUE(span.empty());
+}
+
 TEST(Amf3String, RepeatedStringsAreReferencesAndEmptyNeverIs) {
   check({wire("09 09 01 06 07 'abc' 06 00 06 01 06 01"), arr({S("abc"), S("abc"), S(""), S("")})});
   EXPECT_EQ(decode_error(wire("09 05 01 06 01 06 00")), amf_errc::bad_reference);
@@ -152,8 +164,7 @@ TEST(Amf3Object, TraitsReferences) {
 }
 
 TEST(Amf3Object, AnonymousObjectsAreDynamic) {
-  check({wire("0A 0B 01 03 'a' 04 01 03 'b' 06 03 'x' 01"),
-         obj({{"a", I(1)}, {"b", S("x")}})});
+  check({wire("0A 0B 01 03 'a' 04 01 03 'b' 06 03 'x' 01"), obj({{"a", I(1)}, {"b", S("x")}})});
   // Sealed and dynamic members together, in wire order.
   check({wire("0A 1B 07 'Foo' 03 'a' 04 01 03 'b' 04 02 01"),
          obj({{"a", I(1)}, {"b", I(2)}}, "Foo"), false});
@@ -264,9 +275,9 @@ TEST(Amf3Decode, MalformedInputIsRefused) {
   } cases[] = {
       {wire("12"), amf_errc::unknown_marker},
       {wire("FF 01"), amf_errc::unknown_marker},
-      {wire("06 02"), amf_errc::bad_reference},         // string 1 of none
-      {wire("09 02"), amf_errc::bad_reference},         // object 1 of none
-      {wire("0A 05"), amf_errc::bad_reference},         // traits 1 of none
+      {wire("06 02"), amf_errc::bad_reference},              // string 1 of none
+      {wire("09 02"), amf_errc::bad_reference},              // object 1 of none
+      {wire("0A 05"), amf_errc::bad_reference},              // traits 1 of none
       {wire("09 03 01 09 00"), amf_errc::cyclic_reference},  // the array holds itself
       {wire("0A 0B 01 03 'a' 0A 00"), amf_errc::cyclic_reference},
       {wire("11 03 00 11 00 01"), amf_errc::cyclic_reference},
@@ -301,9 +312,9 @@ TEST(Amf3Decode, DeclaredCountsAreCheckedBeforeAnythingIsReserved) {
   EXPECT_EQ(decode_error(wire("0D 81 80 01 00 00000001")), amf_errc::truncated);  // 8192 ints
   EXPECT_EQ(decode_error(wire("0F 09 00 3FF0000000000000")), amf_errc::truncated);
   EXPECT_EQ(decode_error(wire("11 81 80 01 00 01 01")), amf_errc::truncated);
-  EXPECT_EQ(decode_error(wire("09 88 80 01 01")), amf_errc::too_many_values);  // 65536 items
+  EXPECT_EQ(decode_error(wire("09 88 80 01 01")), amf_errc::too_many_values);    // 65536 items
   EXPECT_EQ(decode_error(wire("0A BF FF FF FB 01")), amf_errc::too_many_items);  // sealed names
-  EXPECT_EQ(decode_error(wire("0A 43 01 01 01")), amf_errc::truncated);  // 4 sealed
+  EXPECT_EQ(decode_error(wire("0A 43 01 01 01")), amf_errc::truncated);          // 4 sealed
 }
 
 TEST(Amf3Decode, ReferenceBombStopsAtTheValueLimit) {
@@ -325,9 +336,9 @@ TEST(Amf3Decode, StringReferencesCountTowardTheByteLimit) {
   EXPECT_FALSE(decode_error(body, {.max_total_bytes = 100 * 1000}));
   EXPECT_EQ(decode_error(body, {.max_total_bytes = 99 * 1000}), amf_errc::too_many_bytes);
   // Member names and class names copied from traits count too.
-  EXPECT_EQ(decode_error(wire("09 05 01 0A 13 07 'Foo' 03 'a' 01 0A 01 01"),
-                         {.max_total_bytes = 7}),
-            amf_errc::too_many_bytes);
+  EXPECT_EQ(
+      decode_error(wire("09 05 01 0A 13 07 'Foo' 03 'a' 01 0A 01 01"), {.max_total_bytes = 7}),
+      amf_errc::too_many_bytes);
 }
 
 }  // namespace
