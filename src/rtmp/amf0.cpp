@@ -2,6 +2,7 @@
 #include "rtmp/amf0.hpp"
 
 #include "rtmp/amf3.hpp"
+#include "rtmp/amf_reader.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -36,63 +37,11 @@ constexpr std::uint8_t avmplus_object = 0x11;
 
 constexpr std::size_t short_string_max = 0xFFFF;
 
-// Big-endian reads that never pass the end of the span.
-class reader {
- public:
-  explicit reader(std::span<const std::byte> bytes) noexcept : bytes_(bytes) {}
+using detail::location;
+using detail::no_parent;
+using detail::reader;
+using detail::table_entry;
 
-  std::size_t remaining() const noexcept { return bytes_.size() - pos_; }
-  std::size_t consumed() const noexcept { return pos_; }
-  std::span<const std::byte> rest() const noexcept { return bytes_.subspan(pos_); }
-  void skip(std::size_t n) noexcept { pos_ += n; }
-
-  std::error_code u8(std::uint8_t& v) noexcept { return read(v); }
-  std::error_code u16(std::uint16_t& v) noexcept { return read(v); }
-  std::error_code u32(std::uint32_t& v) noexcept { return read(v); }
-  std::error_code f64(double& v) noexcept {
-    std::uint64_t bits = 0;
-    if (auto ec = read(bits)) return ec;
-    v = std::bit_cast<double>(bits);
-    return {};
-  }
-  std::error_code text(std::size_t n, std::string_view& v) noexcept {
-    if (remaining() < n) return amf_errc::truncated;
-    v = {reinterpret_cast<const char*>(bytes_.data() + pos_), n};
-    pos_ += n;
-    return {};
-  }
-
- private:
-  template <typename T>
-  std::error_code read(T& v) noexcept {
-    if (remaining() < sizeof(T)) return amf_errc::truncated;
-    T x = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i)
-      x = static_cast<T>((x << 8) | std::to_integer<std::uint8_t>(bytes_[pos_ + i]));
-    pos_ += sizeof(T);
-    v = x;
-    return {};
-  }
-
-  std::span<const std::byte> bytes_;
-  std::size_t pos_ = 0;
-};
-
-constexpr std::size_t no_parent = static_cast<std::size_t>(-1);
-
-// Where a value sits in the output: child `index` of the container that is reference-table entry
-// `parent`, or top-level value `index` when there is no parent. References resolve by following
-// these links from the top, so the table holds no pointer that a growing vector could move.
-struct location {
-  std::size_t parent = no_parent;
-  bool in_items = false;
-  std::size_t index = 0;
-};
-
-struct table_entry {
-  location at;
-  bool complete = false;  // a reference to an incomplete entry would be a cycle
-};
 
 class decoder {
  public:
