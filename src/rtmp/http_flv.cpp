@@ -33,7 +33,10 @@ class flv_client final : public media::sink {
  public:
   flv_client(server& srv, shard& home, connection& conn)
       : srv_{srv}, home_{home}, conn_{conn}, queue_{srv.config().player_queue_bytes},
-        wake_{home.context()}, tick_{home.context()} {}
+        wake_{home.context()}, tick_{home.context()} {
+    // First in the queue, before subscribing replays metadata, configurations and the GOP.
+    queue_.push_control(shared_buffer::copy_of(media::flv::file_header(true, true)));
+  }
 
   void on_start() override { need_keyframe_ = true; }
   void on_stop() override {
@@ -61,8 +64,6 @@ class flv_client final : public media::sink {
   }
 
   asio::awaitable<void> write_loop(http::body_stream& body) {
-    auto header = media::flv::file_header(true, true);
-    queue_.push_control(shared_buffer::copy_of(header));
     std::vector<shared_buffer> batch;
     while (!done_) {
       if (queue_.empty()) {

@@ -44,10 +44,13 @@ server_protocol::fed server_protocol::feed(std::span<const std::byte> in,
   // Messages after a connect wait for the session's decision on it (a hook may take a while):
   // a client that pipelines createStream behind connect must not be told to connect first.
   std::size_t i = 0;
-  for (; i < held_.size() && !awaiting_connect_; ++i) on_message(std::move(held_[i]), events);
+  std::error_code error = r.error;
+  for (; i < held_.size() && !awaiting_connect_ && !failed_; ++i)
+    if (auto ec = on_message(std::move(held_[i]), events)) failed_ = ec;
   held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(i));
+  if (failed_) return {used + r.consumed, failed_};
   acknowledge_if_due();
-  return {used + r.consumed, r.error};
+  return {used + r.consumed, error};
 }
 
 std::vector<std::byte> server_protocol::take_output() {
@@ -70,7 +73,7 @@ void server_protocol::acknowledge_if_due() {
   }
 }
 
-void server_protocol::on_message(message m, std::vector<protocol_event>& events) {
+std::error_code server_protocol::on_message(message m, std::vector<protocol_event>& events) {
   switch (m.kind()) {
     case message_type::set_chunk_size:
     case message_type::abort:
@@ -79,24 +82,23 @@ void server_protocol::on_message(message m, std::vector<protocol_event>& events)
     case message_type::set_peer_bandwidth:
     case message_type::user_control:
       on_control(m);
-      return;
+      return {};
     case message_type::command_amf0:
     case message_type::command_amf3:
-      on_command(m, events);
-      return;
+      return on_command(m, events);
     case message_type::data_amf0:
     case message_type::data_amf3:
       on_data(std::move(m), events);
-      return;
+      return {};
     case message_type::audio:
     case message_type::video:
       events.push_back(media_message{std::move(m)});
-      return;
+      return {};
     case message_type::aggregate:
       split_aggregate(m, events);
-      return;
+      return {};
     default:
-      return;  // shared objects and unknown types: ignored, as FMS-compatible servers do
+      return {};  // shared objects and unknown types: ignored, as FMS-compatible servers do
   }
 }
 
@@ -119,12 +121,11 @@ void server_protocol::on_control(const message& m) {
   }
 }
 
-void server_protocol::on_command(const message& m, std::vector<protocol_event>& events) {
+std::error_code server_protocol::on_command(const message& m, std::vector<protocol_event>& events) {
   command c;
-  if (auto ec = decode_command(m, c, amf_limits_)) {
-    // A command we cannot read has no transaction id to answer: ignore it, as FMS does.
-    return;
-  }
+  // A command we cannot read (malformed, or past the AMF limits) has no transaction id to
+  // answer, and a peer that sends one is broken or hostile: the connection ends.
+  if (auto ec = decode_command(m, c, amf_limits_)) return ec;
   const std::uint32_t sid = m.stream_id;
   const auto arg_string = [&](std::size_t i) {
     const amf::value* a = c.arg(i);
@@ -134,7 +135,7 @@ void server_protocol::on_command(const message& m, std::vector<protocol_event>& 
   if (c.name == "connect") {
     if (connected_ || awaiting_connect_) {
       call_error(c, "NetConnection.Call.Failed", "already connected");
-      return;
+      return {};
     }
     connect_request r;
     r.transaction_id = c.transaction_id;
@@ -151,21 +152,21 @@ void server_protocol::on_command(const message& m, std::vector<protocol_event>& 
     app_ = r.app;
     awaiting_connect_ = true;
     events.push_back(std::move(r));
-    return;
+    return {};
   }
   if (!connected_) {
     call_error(c, "NetConnection.Call.Failed", "connect first");
-    return;
+    return {};
   }
   if (c.name == "createStream") {
     if (streams_.size() >= options_.max_streams) {
       call_error(c, "NetConnection.Call.Failed", "too many streams on this connection");
-      return;
+      return {};
     }
     const std::uint32_t id = next_stream_id_++;
     streams_.push_back(id);
     reply(c, "_result", amf::value::make_null(), num(id));
-    return;
+    return {};
   }
   if (c.name == "releaseStream" || c.name == "FCPublish" || c.name == "FCUnpublish") {
     // Flash Media Live Encoder's handshake around publish. FCPublish/FCUnpublish are answered
@@ -178,7 +179,7 @@ void server_protocol::on_command(const message& m, std::vector<protocol_event>& 
       send(make_command(0, "onFCUnpublish", 0, amf::value::make_null(),
                         std::vector{status_info("status", "NetStream.Unpublish.Success", name)}, amf3_));
     if (c.transaction_id != 0) reply(c, "_result", amf::value::make_null(), amf::value::make_undefined());
-    return;
+    return {};
   }
   if (c.name == "publish") {
     publish_request r;
@@ -189,7 +190,7 @@ void server_protocol::on_command(const message& m, std::vector<protocol_event>& 
     r.type = arg_string(1);
     if (r.type.empty()) r.type = "live";
     events.push_back(std::move(r));
-    return;
+    return {};
   }
   if (c.name == "play") {
     play_request r;
@@ -201,7 +202,7 @@ void server_protocol::on_command(const message& m, std::vector<protocol_event>& 
     if (auto* a = c.arg(2)) r.duration = a->number_or(-1);
     if (auto* a = c.arg(3)) r.reset = a->boolean_or(a->number_or(1) != 0);
     events.push_back(std::move(r));
-    return;
+    return {};
   }
   if (c.name == "deleteStream" || c.name == "closeStream") {
     std::uint32_t target = sid;
@@ -210,36 +211,37 @@ void server_protocol::on_command(const message& m, std::vector<protocol_event>& 
       std::erase(streams_, target);
     }
     events.push_back(stream_closed{target});
-    return;
+    return {};
   }
   if (c.name == "receiveAudio" || c.name == "receiveVideo") {
     const amf::value* a = c.arg(0);
     events.push_back(receive_toggle{sid, c.name == "receiveVideo", a ? a->boolean_or(true) : true});
-    return;
+    return {};
   }
   if (c.name == "pause" || c.name == "pauseRaw") {
     const amf::value* p = c.arg(0);
     const amf::value* at = c.arg(1);
     events.push_back(pause_request{sid, p ? p->boolean_or(true) : true, at ? at->number_or(0) : 0});
-    return;
+    return {};
   }
   if (c.name == "seek") {
     // Live streams cannot seek; FMS answers a live seek with Seek.Failed.
     status(sid, "error", "NetStream.Seek.Failed", "live streams cannot seek");
-    return;
+    return {};
   }
   if (c.name == "getStreamLength") {
     reply(c, "_result", amf::value::make_null(), num(0));  // live: no length
-    return;
+    return {};
   }
   if (c.name == "_checkbw") {
     reply(c, "_result", amf::value::make_null(), amf::value::make_undefined());
-    return;
+    return {};
   }
   if (c.name == "_result" || c.name == "_error" || c.name == "onStatus" || c.name == "onBWDone" ||
       c.name == "_onbwcheck" || c.name == "_onbwdone")
-    return;  // answers to calls we never made, or courtesy notices
+    return {};  // answers to calls we never made, or courtesy notices
   events.push_back(server_call{std::move(c)});
+  return {};
 }
 
 void server_protocol::on_data(message m, std::vector<protocol_event>& events) {

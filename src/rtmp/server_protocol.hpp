@@ -127,9 +127,9 @@ class server_protocol {
   std::optional<std::uint32_t> last_pong() const noexcept { return last_pong_; }
 
  private:
-  void on_message(message m, std::vector<protocol_event>& events);
+  std::error_code on_message(message m, std::vector<protocol_event>& events);
   void on_control(const message& m);
-  void on_command(const message& m, std::vector<protocol_event>& events);
+  std::error_code on_command(const message& m, std::vector<protocol_event>& events);
   void on_data(message m, std::vector<protocol_event>& events);
   void split_aggregate(const message& m, std::vector<protocol_event>& events);
   void send(const message& m);
@@ -144,6 +144,7 @@ class server_protocol {
   chunk_writer writer_;
   std::vector<message> held_;  // read but not yet handled (behind a connect being decided)
   bool awaiting_connect_ = false;
+  std::error_code failed_;  // sticky, like the chunk reader's
   std::vector<std::byte> out_;
   amf::decode_limits amf_limits_;
 

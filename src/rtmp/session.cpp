@@ -202,6 +202,10 @@ asio::awaitable<void> session::on_connect(const connect_request& r, std::vector<
   const char* refusal = !app_ ? "no such application"
                         : !app_->config.live ? "application does not serve live streams"
                                              : nullptr;
+  // The hook is told which application and tcUrl are asked for.
+  app_name_ = r.app;
+  tc_url_ = r.tc_url;
+  tc_query_ = r.query;
   if (!refusal && !co_await ask_hook(app_->config.on_connect, "on_connect", {}, r.query))
     refusal = "refused by the on_connect hook";
   if (refusal) {
@@ -210,9 +214,6 @@ asio::awaitable<void> session::on_connect(const connect_request& r, std::vector<
     finish(fmt::format("connect to '{}' refused: {}", r.app, refusal));
     co_return;
   }
-  app_name_ = r.app;
-  tc_url_ = r.tc_url;
-  tc_query_ = r.query;
   core_.accept_connect(r);
   log::debug("rtmp conn={} {}: connected to '{}' ({})", conn_.id(), conn_.peer(), r.app, r.flash_ver);
   core_.feed({}, more);  // messages the client sent behind connect

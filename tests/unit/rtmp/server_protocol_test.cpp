@@ -286,6 +286,19 @@ TEST(server_protocol, chunk_errors_are_fatal) {
   EXPECT_EQ(fed.error, make_error_code(chunk_errc::bad_chunk_size));
 }
 
+TEST(server_protocol, an_unreadable_command_ends_the_connection) {
+  server_protocol server;
+  protocol_client client{server};
+  client.handshake();
+  // connect's command object nested 40 deep: past the AMF depth limit of 32.
+  amf::value nested = amf::value::make_object();
+  for (int i = 0; i < 40; ++i) nested = amf::value::make_object({{"a", nested}});
+  auto fed = client.send_command(0, "connect", 1, nested);
+  EXPECT_EQ(fed.error, make_error_code(amf::amf_errc::too_deep));
+  EXPECT_TRUE(client.events_of<connect_request>().empty());
+  EXPECT_EQ(client.send_command(0, "connect", 2, null()).error, fed.error) << "the error is sticky";
+}
+
 TEST(server_protocol, rtmpe_is_refused_at_the_first_byte) {
   server_protocol server;
   std::vector<protocol_event> events;
