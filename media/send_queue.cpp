@@ -20,7 +20,9 @@ bool send_queue::push_media(shared_buffer bytes, const frame& f) {
     }
     skipping_ = false;
   }
-  if (!essential && bytes_ + bytes.size() > max_bytes_) {
+  // A frame bigger than the whole budget (a large keyframe) still goes into an empty queue:
+  // refusing it would starve a consumer that keeps up.
+  if (!essential && bytes_ != 0 && bytes_ + bytes.size() > max_bytes_) {
     drop_queued_media();
     skipping_ = true;
     ++skips_;

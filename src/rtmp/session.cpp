@@ -101,6 +101,7 @@ class session final : public player_host {
   // Refusal replies go out, then the connection closes.
   void finish(std::string_view why);
   void stop(std::string_view why);
+  void time_out(std::string_view why);
   void wake() { wake_.cancel(); }
 
   server& srv_;
@@ -370,6 +371,7 @@ void session::enqueue_media(shared_buffer bytes, const media::frame& f) {
   auto& metrics = conn_.home().metrics();
   const auto skips = queue_.skips();
   const auto size = bytes.size();
+  const auto queued = queue_.bytes();
   if (queue_.push_media(std::move(bytes), f)) {
     metrics.add(srv_.metrics().bytes_relayed, size);
     wake();
@@ -379,7 +381,7 @@ void session::enqueue_media(shared_buffer bytes, const media::frame& f) {
   if (queue_.skips() != skips) {
     metrics.add(srv_.metrics().player_skips);
     log::info("rtmp conn={} {}: player too slow, {} bytes queued: skipping to the next keyframe",
-              conn_.id(), conn_.peer(), queue_.bytes());
+              conn_.id(), conn_.peer(), queued);
   }
 }
 
@@ -428,18 +430,15 @@ asio::awaitable<void> session::watchdog() {
     if (stopping_) break;
     const auto now = clock::now();
     if (!handshaken_ && now - started_ > cfg_.handshake_timeout) {
-      conn_.count_timeout();
-      stop("handshake not completed in time");
+      time_out("handshake not completed in time");
       break;
     }
     if (writing_ && now - write_started_ > cfg_.send_timeout) {
-      conn_.count_timeout();
-      stop("the client stopped reading (send timeout)");
+      time_out("the client stopped reading (send timeout)");
       break;
     }
     if (now - last_read_ > cfg_.idle_timeout) {
-      conn_.count_timeout();
-      stop("nothing received in idle_timeout");
+      time_out("nothing received in idle_timeout");
       break;
     }
     if (core_.connected() && now - last_read_ >= cfg_.ping_interval &&
@@ -465,6 +464,13 @@ void session::finish(std::string_view why) {
   flush();
   wake();
   if (queue_.empty() && !writing_) stop("finished");
+}
+
+// A deadline passed: worth an info line, unlike an ordinary close.
+void session::time_out(std::string_view why) {
+  conn_.count_timeout();
+  log::info("rtmp conn={} {}: {}", conn_.id(), conn_.peer(), why);
+  stop(why);
 }
 
 void session::stop(std::string_view why) {

@@ -42,14 +42,39 @@ def _toml_value(value):
     raise TypeError("cannot write %r as TOML" % (value,))
 
 
+def _is_table_array(value):
+    return isinstance(value, (list, tuple)) and len(value) > 0 and all(
+        isinstance(v, dict) for v in value)
+
+
+def _emit_table(out, path, keys, array=False):
+    """One [path] (or [[path]] when array) table: plain keys first, then sub-tables and arrays
+    of tables (TOML needs every plain key of a table before its first sub-table header)."""
+    out.append(("[[%s]]" if array else "[%s]") % path)
+    nested = []
+    for key, value in keys.items():
+        if isinstance(value, dict) or _is_table_array(value):
+            nested.append((key, value))
+        else:
+            out.append("%s = %s" % (key, _toml_value(value)))
+    out.append("")
+    for key, value in nested:
+        if isinstance(value, dict):
+            _emit_table(out, "%s.%s" % (path, key), value)
+        else:
+            for item in value:
+                _emit_table(out, "%s.%s" % (path, key), item, array=True)
+
+
 def to_toml(sections):
-    """{"server": {...}, "http": {...}} -> TOML text (strings, ints, bools, lists)."""
+    """{"server": {...}, "http": {...}} -> TOML text (strings, ints, bools, lists).
+
+    A dict value is written as a sub-table ([section.key]); a non-empty list of dicts as an
+    array of tables ([[section.key]] once per dict), e.g. {"rtmp": {"app": [{...}, {...}]}}.
+    """
     out = []
     for name, keys in sections.items():
-        out.append("[%s]" % name)
-        for key, value in keys.items():
-            out.append("%s = %s" % (key, _toml_value(value)))
-        out.append("")
+        _emit_table(out, name, keys)
     return "\n".join(out)
 
 
@@ -60,7 +85,8 @@ def to_toml(sections):
 class JunctionProcess:
     """One junction process on its own temporary config. Use start(), then stop() or kill()."""
 
-    def __init__(self, http=None, server=None, shards=2, workdir=None, start_timeout=10.0):
+    def __init__(self, http=None, server=None, shards=2, workdir=None, start_timeout=10.0,
+                 rtmp=None, rtmp_apps=None):
         self.own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="junction-it-")
         self.shards = shards
@@ -69,9 +95,16 @@ class JunctionProcess:
         server_keys.update(server or {})
         http_keys = {"listen": ["127.0.0.1:0"], "access_log": ""}
         http_keys.update(http or {})
-        self.sections = {"server": server_keys, "http": http_keys}
-        self.expected_listeners = len(http_keys.get("listen", [])) + len(
-            http_keys.get("tls_listen", []))
+        # RTMP always on port 0 unless told otherwise: the built-in default (127.0.0.1:1935)
+        # would collide when two junctions run at once (ctest -j).
+        rtmp_keys = {"listen": ["127.0.0.1:0"]}
+        rtmp_keys.update(rtmp or {})
+        if rtmp_apps is not None:
+            rtmp_keys["app"] = [dict(a) for a in rtmp_apps]
+        self.sections = {"server": server_keys, "http": http_keys, "rtmp": rtmp_keys}
+        self.expected_listeners = sum(
+            len(keys.get(name, [])) for keys in (http_keys, rtmp_keys)
+            for name in ("listen", "tls_listen"))
         self.config_path = os.path.join(self.workdir, "junction.toml")
         self.stderr_path = os.path.join(self.workdir, "stderr.log")
         self.proc = None
@@ -186,6 +219,21 @@ class JunctionProcess:
 
     def url(self, path="/", protocol="http"):
         return "%s://%s%s" % (protocol, self.address(protocol), path)
+
+    def http_address(self):
+        return self.address("http")
+
+    def rtmp_address(self):
+        return self.address("rtmp")
+
+    def rtmps_address(self):
+        return self.address("rtmps")
+
+    def rtmp_url(self, app, stream, tls=False, query=""):
+        """rtmp[s]://127.0.0.1:PORT/app/stream[?query]"""
+        protocol = "rtmps" if tls else "rtmp"
+        return "%s://%s/%s/%s%s" % (protocol, self.address(protocol), app, stream,
+                                    "?" + query if query else "")
 
     # -- metrics --
 

@@ -58,6 +58,15 @@ TEST(send_queue, a_slow_consumer_skips_to_the_next_keyframe) {
   EXPECT_EQ(out[2].data(), key.payload.data());
 }
 
+TEST(send_queue, a_frame_bigger_than_the_budget_goes_into_an_empty_queue) {
+  send_queue q{100};
+  auto big = video(true, 1000);
+  EXPECT_TRUE(q.push_media(big.payload, big));
+  EXPECT_FALSE(q.skipping());
+  auto inter = video(false, 10);
+  EXPECT_FALSE(q.push_media(inter.payload, inter)) << "but nothing joins it past the budget";
+}
+
 TEST(send_queue, an_audio_only_stream_resumes_when_drained) {
   send_queue q{250};
   auto a = audio();
