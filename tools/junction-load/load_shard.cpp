@@ -1,0 +1,61 @@
+#include "junction-load/load_shard.hpp"
+
+#include "junction-load/flv_file_source.hpp"
+#include "junction-load/rtmp_player.hpp"
+#include "junction-load/rtmp_publisher.hpp"
+#include "junction-load/synthetic_source.hpp"
+
+namespace junction::load {
+
+load_shard::load_shard(shard& home, const run_plan& plan) : home_{home}, plan_{plan} {}
+
+// Out of line: the players and publishers are complete types here.
+load_shard::~load_shard() = default;
+
+void load_shard::start_publisher(unsigned stream) {
+  std::unique_ptr<frame_source> source;
+  const auto& o = plan_.options;
+  if (plan_.file) {
+    source = std::make_unique<flv_file_source>(plan_.file, plan_.indexes[stream].get());
+  } else {
+    source = std::make_unique<synthetic_source>(
+        synthetic_settings{.bitrate = o.bitrate, .fps = o.fps, .gop = o.gop, .audio_bitrate = o.audio_bitrate},
+        stream);
+  }
+  publishers_.push_back(std::make_unique<rtmp_publisher>(*this, stream, std::move(source)));
+  publishers_.back()->start();
+}
+
+void load_shard::start_player(unsigned stream) {
+  players_.push_back(std::make_unique<rtmp_player>(*this, stream));
+  players_.back()->start();
+}
+
+void load_shard::stop_publishers() {
+  ending_ = true;
+  for (auto& p : publishers_) p->stop();
+}
+
+void load_shard::stop_players() {
+  for (auto& p : players_) p->stop();
+}
+
+shard_result load_shard::collect() const {
+  shard_result r;
+  r.players_started = players_.size();
+  r.latency = latency_;
+  for (const auto& p : players_) {
+    const auto& t = p->tally();
+    r.misrouted += t.misrouted;
+    r.unidentified += t.unidentified;
+    if (t.first_keyframe_ms) r.first_keyframe_ms.push_back(*t.first_keyframe_ms);
+    switch (p->result()) {
+      case rtmp_player::outcome::completed: r.completed.push_back(t); break;
+      case rtmp_player::outcome::disconnected: ++r.players_disconnected; break;
+      default: break;
+    }
+  }
+  return r;
+}
+
+}  // namespace junction::load
