@@ -45,3 +45,10 @@ bench: build
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) $(EPOLL_BUILD)
+
+# RTMP fan-out (1 publisher, 100/500/1000 players) against nginx-rtmp and the TCP floor; about
+# 10 minutes. Settings as environment variables, see bench/rtmp_fanout_vs_nginx.sh --help.
+.PHONY: bench-rtmp
+bench-rtmp: build
+	JUNCTION=$(BUILD)/src/junction LOAD=$(BUILD)/tools/junction-load FLOOR=$(BUILD)/bench/tcp_floor \
+	  bash bench/rtmp_fanout_vs_nginx.sh
