@@ -56,7 +56,7 @@ class flv_client final : public media::sink {
     const auto skips = queue_.skips();
     if (queue_.push_media(std::move(tag), fr)) {
       metrics.add(srv_.metrics().bytes_relayed, size);
-      wake_.cancel();
+      if (asleep_) wake_.cancel();
     } else {
       metrics.add(srv_.metrics().dropped_frames);
       if (queue_.skips() != skips) metrics.add(srv_.metrics().player_skips);
@@ -69,7 +69,9 @@ class flv_client final : public media::sink {
       if (queue_.empty()) {
         if (ended_) break;
         wake_.expires_at(clock::time_point::max());
+        asleep_ = true;
         co_await wake_.async_wait(no_throw);
+        asleep_ = false;
         continue;
       }
       batch.clear();
@@ -110,6 +112,7 @@ class flv_client final : public media::sink {
   media::send_queue queue_;
   asio::steady_timer wake_, tick_;
   bool need_keyframe_ = true, ended_ = false, done_ = false, writing_ = false;
+  bool asleep_ = false;  // the writer waits on wake_ (see session::wake)
   clock::time_point write_started_;
 };
 

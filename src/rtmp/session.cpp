@@ -102,7 +102,11 @@ class session final : public player_host {
   void finish(std::string_view why);
   void stop(std::string_view why);
   void time_out(std::string_view why);
-  void wake() { wake_.cancel(); }
+  // Cancelling a timer nobody waits on still costs the event loop a timer-queue update: only
+  // wake the writer when it sleeps.
+  void wake() {
+    if (writer_asleep_) wake_.cancel();
+  }
 
   server& srv_;
   const rtmp_config& cfg_;
@@ -122,6 +126,7 @@ class session final : public player_host {
   clock::time_point started_ = clock::now(), last_read_ = started_, last_ping_ = started_;
   clock::time_point write_started_;
   bool handshaken_ = false, writing_ = false, finishing_ = false, stopping_ = false;
+  bool writer_asleep_ = false;
 };
 
 asio::awaitable<void> session::run() {
@@ -395,7 +400,9 @@ asio::awaitable<void> session::write_loop() {
         break;
       }
       wake_.expires_at(clock::time_point::max());
+      writer_asleep_ = true;
       co_await wake_.async_wait(no_throw);
+      writer_asleep_ = false;
       continue;
     }
     if (cfg_.merge_write.count() > 0 && queue_.bytes() < write_batch_bytes && !finishing_) {
