@@ -1,5 +1,6 @@
 #include "rtmp/client_protocol.hpp"
 
+#include "rtmp/aggregate.hpp"
 #include "rtmp/control.hpp"
 
 #include <algorithm>
@@ -10,10 +11,6 @@ namespace {
 
 amf::value str(std::string_view s) { return amf::value::make_string(std::string{s}); }
 amf::value num(double d) { return amf::value::make_number(d); }
-
-std::uint32_t u24(std::span<const std::byte> b) {
-  return std::uint32_t(b[0]) << 16 | std::uint32_t(b[1]) << 8 | std::uint32_t(b[2]);
-}
 
 }  // namespace
 
@@ -105,7 +102,7 @@ void client_protocol::on_message(message m, std::vector<client_event>& events) {
       events.push_back(incoming_media{std::move(m)});
       return;
     case message_type::aggregate:
-      split_aggregate(m, events);
+      for (auto& part : split_aggregate(m)) on_message(std::move(part), events);
       return;
     default:
       return;  // shared objects and unknown types: nothing a client of live streams needs
@@ -187,28 +184,6 @@ void client_protocol::on_command(const message& m, std::vector<client_event>& ev
   }
   // onBWDone, onFCPublish, _onbwcheck and other server calls: courtesy notices a client of live
   // streams does not need; FFmpeg ignores them too.
-}
-
-// Aggregate message (7.1.6): FLV-style tags whose timestamps are rebased onto the aggregate's.
-// FMS sends them to players; nginx-rtmp and Junction do not.
-void client_protocol::split_aggregate(const message& m, std::vector<client_event>& events) {
-  auto body = m.payload.bytes();
-  std::optional<std::uint32_t> first_ts;
-  while (body.size() >= 11) {
-    const auto type = std::to_integer<std::uint8_t>(body[0]);
-    const std::uint32_t size = u24(body.subspan(1));
-    const std::uint32_t ts = u24(body.subspan(4)) | std::uint32_t(body[7]) << 24;
-    if (body.size() < 11 + std::size_t{size} + 4) return;
-    if (!first_ts) first_ts = ts;
-    message part;
-    part.chunk_stream_id = m.chunk_stream_id;
-    part.type = type;
-    part.stream_id = m.stream_id;
-    part.timestamp = m.timestamp + (ts - *first_ts);
-    part.payload = shared_buffer::copy_of(body.subspan(11, size));
-    if (type == 8 || type == 9 || type == 18) on_message(std::move(part), events);
-    body = body.subspan(11 + std::size_t{size} + 4);
-  }
 }
 
 // Requests -------------------------------------------------------------------------------------

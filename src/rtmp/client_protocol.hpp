@@ -129,7 +129,6 @@ class client_protocol {
   void on_message(message m, std::vector<client_event>& events);
   void on_control(const message& m, std::vector<client_event>& events);
   void on_command(const message& m, std::vector<client_event>& events);
-  void split_aggregate(const message& m, std::vector<client_event>& events);
   double call(std::string_view name, const amf::value& object, std::span<const amf::value> args,
               std::uint32_t stream_id = 0);
   void send(const message& m);

@@ -1,5 +1,6 @@
 #include "rtmp/server_protocol.hpp"
 
+#include "rtmp/aggregate.hpp"
 #include "rtmp/control.hpp"
 
 #include <algorithm>
@@ -10,10 +11,6 @@ namespace {
 
 amf::value str(std::string_view s) { return amf::value::make_string(std::string{s}); }
 amf::value num(double d) { return amf::value::make_number(d); }
-
-std::uint32_t u24(std::span<const std::byte> b) {
-  return std::uint32_t(b[0]) << 16 | std::uint32_t(b[1]) << 8 | std::uint32_t(b[2]);
-}
 
 }  // namespace
 
@@ -95,7 +92,7 @@ std::error_code server_protocol::on_message(message m, std::vector<protocol_even
       events.push_back(media_message{std::move(m)});
       return {};
     case message_type::aggregate:
-      split_aggregate(m, events);
+      for (auto& part : split_aggregate(m)) on_message(std::move(part), events);
       return {};
     default:
       return {};  // shared objects and unknown types: ignored, as FMS-compatible servers do
@@ -266,28 +263,6 @@ void server_protocol::on_data(message m, std::vector<protocol_event>& events) {
     return;
   }
   events.push_back(media_message{std::move(m)});
-}
-
-// Aggregate message (7.1.6): a sequence of FLV-style tags whose timestamps are rebased onto the
-// aggregate's timestamp.
-void server_protocol::split_aggregate(const message& m, std::vector<protocol_event>& events) {
-  auto body = m.payload.bytes();
-  std::optional<std::uint32_t> first_ts;
-  while (body.size() >= 11) {
-    const auto type = std::to_integer<std::uint8_t>(body[0]);
-    const std::uint32_t size = u24(body.subspan(1));
-    const std::uint32_t ts = u24(body.subspan(4)) | std::uint32_t(body[7]) << 24;
-    if (body.size() < 11 + std::size_t{size} + 4) return;
-    if (!first_ts) first_ts = ts;
-    message part;
-    part.chunk_stream_id = m.chunk_stream_id;
-    part.type = type;
-    part.stream_id = m.stream_id;
-    part.timestamp = m.timestamp + (ts - *first_ts);
-    part.payload = shared_buffer::copy_of(body.subspan(11, size));
-    if (type == 8 || type == 9 || type == 18) on_message(std::move(part), events);
-    body = body.subspan(11 + std::size_t{size} + 4);
-  }
 }
 
 // Replies --------------------------------------------------------------------------------------

@@ -131,7 +131,6 @@ class server_protocol {
   void on_control(const message& m);
   std::error_code on_command(const message& m, std::vector<protocol_event>& events);
   void on_data(message m, std::vector<protocol_event>& events);
-  void split_aggregate(const message& m, std::vector<protocol_event>& events);
   void send(const message& m);
   void reply(const command& c, std::string_view name, const amf::value& object,
              const amf::value& info);
