@@ -5,6 +5,8 @@
 // - decode_amf0_value over the same bytes never reads past them.
 #include "rtmp/amf0.hpp"
 
+#include "amf_fuzz_checks.hpp"
+
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -17,20 +19,9 @@ namespace {
 
 using namespace junction::rtmp::amf;
 
-void require(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "amf0 fuzz: %s\n", what);
-  std::abort();
-}
+using fuzz::has_nan;
 
-bool has_nan(const value& v) {
-  if (std::isnan(v.number)) return true;
-  for (const auto& m : v.members)
-    if (has_nan(m.value)) return true;
-  for (const auto& item : v.items)
-    if (has_nan(item)) return true;
-  return false;
-}
+void require(bool ok, const char* what) { fuzz::require(ok, "amf0", what); }
 
 }  // namespace
 

@@ -8,6 +8,8 @@
 #include "rtmp/amf0.hpp"
 #include "rtmp/amf3.hpp"
 
+#include "amf_fuzz_checks.hpp"
+
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -20,20 +22,9 @@ namespace {
 
 using namespace junction::rtmp::amf;
 
-void require(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "amf3 fuzz: %s\n", what);
-  std::abort();
-}
+using fuzz::has_nan;
 
-bool has_nan(const value& v) {
-  if (std::isnan(v.number)) return true;
-  for (const auto& m : v.members)
-    if (has_nan(m.value)) return true;
-  for (const auto& item : v.items)
-    if (has_nan(item)) return true;
-  return false;
-}
+void require(bool ok, const char* what) { fuzz::require(ok, "amf3", what); }
 
 }  // namespace
 

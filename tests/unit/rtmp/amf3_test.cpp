@@ -3,6 +3,8 @@
 // limits, reference bombs, cycles).
 #include "rtmp/amf3.hpp"
 
+#include "amf_test_helpers.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -13,47 +15,7 @@
 
 namespace {
 using namespace junction::rtmp::amf;
-using bytes = std::vector<std::byte>;
-
-// Bytes from hex pairs and 'quoted ASCII', spaces ignored: "06 07 'abc'".
-bytes wire(std::string_view spec) {
-  bytes out;
-  for (std::size_t i = 0; i < spec.size();) {
-    if (spec[i] == ' ') {
-      ++i;
-    } else if (spec[i] == '\'') {
-      const auto end = spec.find('\'', i + 1);
-      for (char c : spec.substr(i + 1, end - i - 1)) out.push_back(static_cast<std::byte>(c));
-      i = end + 1;
-    } else {
-      out.push_back(static_cast<std::byte>(std::stoi(std::string(spec.substr(i, 2)), nullptr, 16)));
-      i += 2;
-    }
-  }
-  return out;
-}
-
-bytes& operator+=(bytes& a, const bytes& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-bytes operator+(bytes a, const bytes& b) { return a += b; }
-
-value S(std::string s) { return value::make_string(std::move(s)); }
-value N(double d) { return value::make_number(d); }
-value I(std::int32_t i) { return value::make_integer(i); }
-value obj(std::vector<member> m, std::string class_name = {}) {
-  return value::make_object(std::move(m), std::move(class_name));
-}
-value arr(std::vector<value> items) { return value::make_strict_array(std::move(items)); }
-value of(type t, std::vector<value> items = {}, std::string text = {}, bool flag = false) {
-  value v;
-  v.type = t;
-  v.items = std::move(items);
-  v.text = std::move(text);
-  v.flag = flag;
-  return v;
-}
+using namespace junction::rtmp::amf::amf_test;
 
 bytes encode(const value& v) {
   bytes out;
