@@ -22,6 +22,7 @@
 # FILES ("1k.bin index.html 64k.bin"), JUNCTION, EPOLL, NGINX.
 # Prints a markdown report on stdout, progress on stderr.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SETTINGS=(DURATION ROUNDS CONNECTIONS THREADS SHARDS FILES JUNCTION EPOLL NGINX)
 # Record the invocation exactly, including any settings passed through the env.
@@ -68,15 +69,6 @@ SERVERS=(junction nginx)
 [[ -n $EPOLL ]] && SERVERS=(junction junction-epoll nginx)
 NOTES=()
 
-# True if PID exists and is not a zombie (our exited children stay zombies
-# until reaped, and kill -0 would still succeed on them).
-alive() {
-  local st
-  st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  st=${st##*) }
-  [[ ${st:0:1} != Z ]]
-}
-
 # A server's processes: the main pid plus its direct children (nginx workers).
 server_pids() { echo "${PID[$1]}"; pgrep -P "${PID[$1]}" || true; }
 
@@ -113,15 +105,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# First port >= $1 with no listener on it (bounded search).
-free_port() {
-  local p
-  for ((p = $1; p < $1 + 200; p++)); do
-    [[ -z $(ss -Hltn "sport = :$p") ]] && { echo "$p"; return; }
-  done
-  die "no free port near $1"
-}
 
 make_files() {
   mkdir -p "$WEB"

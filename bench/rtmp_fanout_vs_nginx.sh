@@ -52,6 +52,7 @@
 # FLOOR (build/bench/tcp_floor).
 # Prints a human table and a markdown report on stdout, progress on stderr. Does not need root.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SETTINGS=(PLAYERS DURATION SETTLE WINDOW ROUNDS BITRATE AUDIO_BITRATE FPS GOP RAMP SHARDS LOAD_CPU
           LOAD_SHARDS MERGE_WRITE FLOOR_WRITES FLOOR_DURATION FLOOR_THREADS FLOOR_RATE JUNCTION
@@ -158,14 +159,6 @@ FLOOR_PID=""
 NOTES=()
 MAX_OTHER=0
 
-# True if PID exists and is not a zombie.
-alive() {
-  local st
-  st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  st=${st##*) }
-  [[ ${st:0:1} != Z ]]
-}
-
 # A server's processes: the main pid plus its direct children (nginx's worker).
 server_pids() { echo "${PID[$1]}"; pgrep -P "${PID[$1]}" || true; }
 
@@ -242,15 +235,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# First port >= $1 with no listener on it (bounded search).
-free_port() {
-  local p
-  for ((p = $1; p < $1 + 200; p++)); do
-    [[ -z $(ss -Hltn "sport = :$p") ]] && { echo "$p"; return; }
-  done
-  die "no free port near $1"
-}
 
 # Waits (bounded) until server $1 listens on its port.
 wait_listening() {
