@@ -17,6 +17,8 @@ packages=(
   python3 python3-websockets
   # real clients and peers for tests and benchmarks
   ffmpeg rtmpdump sip-tester curl wrk nginx-light libnginx-mod-rtmp openssl procps
+  # ss (socket statistics) and taskset for the benchmark scripts
+  iproute2 util-linux
 )
 
 missing=()
