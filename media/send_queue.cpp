@@ -20,9 +20,11 @@ bool send_queue::push_media(shared_buffer bytes, const frame& f) {
     }
     skipping_ = false;
   }
-  // A frame bigger than the whole budget (a large keyframe) still goes into an empty queue:
-  // refusing it would starve a consumer that keeps up.
-  if (!essential && bytes_ != 0 && bytes_ + bytes.size() > max_bytes_) {
+  // The budget bounds what is owed *ahead of* a frame, not the frame itself: a keyframe bigger
+  // than the whole budget still reaches a consumer that keeps up, even when a small audio frame
+  // happens to be waiting for the writer. The queue holds at most max_bytes plus one frame (and
+  // frames are shared with the shard's other sinks, so that frame costs no extra memory).
+  if (!essential && bytes_ >= max_bytes_) {
     drop_queued_media();
     skipping_ = true;
     ++skips_;

@@ -2,8 +2,8 @@
 // The bounded queue between a sink and its socket writer (RTMP player, HTTP-FLV client). Bytes
 // are already serialized and shared with the shard's other sinks; the queue only holds
 // references. A consumer slower than its stream never makes the server grow memory or delay
-// anyone else: past `max_bytes` its queued media is dropped and it skips ahead to the next video
-// keyframe, where a decoder can start again.
+// anyone else: once `max_bytes` are waiting, its queued media is dropped and it skips ahead to
+// the next video keyframe, where a decoder can start again.
 #include "core/shared_buffer.hpp"
 #include "media/frame.hpp"
 

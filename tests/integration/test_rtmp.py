@@ -324,7 +324,8 @@ class RtmpTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.workdir = tempfile.mkdtemp(prefix="junction-it-%s-" % cls.__name__)
-        cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
+        if not os.environ.get("JUNCTION_IT_KEEP"):  # keep logs and captures to debug a failure
+            cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
         cls.prepare(cls.workdir)
         cls.junction = JunctionProcess(http=dict(cls.http_config),
                                        server=dict(cls.server_config),

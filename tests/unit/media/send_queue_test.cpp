@@ -39,10 +39,11 @@ TEST(send_queue, a_slow_consumer_skips_to_the_next_keyframe) {
   EXPECT_TRUE(q.push_media(inter.payload, inter));
   EXPECT_TRUE(q.push_media(inter.payload, inter));
   EXPECT_TRUE(q.push_media(inter.payload, inter));
-  EXPECT_FALSE(q.push_media(inter.payload, inter)) << "over the cap";
+  EXPECT_TRUE(q.push_media(inter.payload, inter)) << "406 bytes ahead of it: under the cap";
+  EXPECT_FALSE(q.push_media(inter.payload, inter)) << "506 bytes ahead of it: over the cap";
   EXPECT_TRUE(q.skipping());
   EXPECT_EQ(q.bytes(), 6u) << "queued media dropped, the status kept";
-  EXPECT_EQ(q.dropped_frames(), 5u);
+  EXPECT_EQ(q.dropped_frames(), 6u);
   EXPECT_FALSE(q.push_media(inter.payload, inter));
   auto a = audio();
   EXPECT_FALSE(q.push_media(a.payload, a)) << "audio waits for the video keyframe too";
@@ -58,17 +59,20 @@ TEST(send_queue, a_slow_consumer_skips_to_the_next_keyframe) {
   EXPECT_EQ(out[2].data(), key.payload.data());
 }
 
-TEST(send_queue, a_frame_bigger_than_the_budget_goes_into_an_empty_queue) {
+TEST(send_queue, a_frame_bigger_than_the_budget_goes_to_a_consumer_that_keeps_up) {
   send_queue q{100};
+  auto small = audio(10);
+  EXPECT_TRUE(q.push_media(small.payload, small));
   auto big = video(true, 1000);
-  EXPECT_TRUE(q.push_media(big.payload, big));
+  EXPECT_TRUE(q.push_media(big.payload, big)) << "only 10 bytes wait ahead of it";
   EXPECT_FALSE(q.skipping());
   auto inter = video(false, 10);
   EXPECT_FALSE(q.push_media(inter.payload, inter)) << "but nothing joins it past the budget";
+  EXPECT_TRUE(q.skipping());
 }
 
 TEST(send_queue, an_audio_only_stream_resumes_when_drained) {
-  send_queue q{250};
+  send_queue q{200};
   auto a = audio();
   EXPECT_TRUE(q.push_media(a.payload, a));
   EXPECT_TRUE(q.push_media(a.payload, a));
