@@ -1,6 +1,7 @@
 #include "core/runtime.hpp"
 
 #include "core/log.hpp"
+#include "core/shared_tick.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 
@@ -18,7 +19,10 @@ shard::shard(runtime& owner, unsigned index)
       // A concurrency hint of 1: one thread runs this context, which lets Asio skip some locking.
       context_{1},
       metrics_{metric_registry::capacity},
-      connections_{index} {}
+      connections_{index},
+      write_tick_{std::make_unique<shared_tick>(context_)} {}
+
+shard::~shard() = default;
 
 shard* shard::current() noexcept { return current_shard; }
 

@@ -7,15 +7,18 @@
 #include <boost/asio/io_context.hpp>
 
 #include <functional>
+#include <memory>
 #include <vector>
 
 namespace junction {
 
 class runtime;
+class shared_tick;
 
 class shard {
  public:
   shard(runtime& owner, unsigned index);
+  ~shard();
   shard(const shard&) = delete;
   shard& operator=(const shard&) = delete;
 
@@ -25,6 +28,8 @@ class shard {
   shard_metrics& metrics() noexcept { return metrics_; }
   const shard_metrics& metrics() const noexcept { return metrics_; }
   connection_registry& connections() noexcept { return connections_; }
+  // The tick that merged writes of every session on this shard wait for together.
+  shared_tick& write_tick() noexcept { return *write_tick_; }
 
   // True once the server began shutting down: finish the current exchange, then close.
   bool draining() const noexcept { return draining_; }
@@ -46,6 +51,8 @@ class shard {
   connection_registry connections_;
   std::vector<std::function<void()>> drain_hooks_;
   bool draining_ = false;
+  // After context_: its timer goes before the loop it is bound to.
+  std::unique_ptr<shared_tick> write_tick_;
 };
 
 }  // namespace junction

@@ -6,6 +6,7 @@
 #include "core/byte_stream.hpp"
 #include "core/log.hpp"
 #include "core/shard.hpp"
+#include "core/shared_tick.hpp"
 #include "core/spawn.hpp"
 #include "http/client.hpp"
 #include "media/send_queue.hpp"
@@ -67,7 +68,6 @@ class session final : public player_host {
         core_{srv.protocol_options()},
         queue_{cfg_.player_queue_bytes},
         wake_{home.context()},
-        merge_{home.context()},
         tick_{home.context()} {
     // RTMP connections hold no half-done exchange: a draining server closes them at once.
     conn_.set_idle(true);
@@ -116,7 +116,9 @@ class session final : public player_host {
   asio::ip::address peer_;
   server_protocol core_;
   media::send_queue queue_;
-  asio::steady_timer wake_, merge_, tick_;
+  asio::steady_timer wake_, tick_;
+  // Ends this writer's wait for the shard's merged-write tick when the session stops.
+  asio::cancellation_signal merge_cancel_;
 
   const app_policy* app_ = nullptr;
   std::string app_name_, tc_url_, tc_query_;
@@ -406,8 +408,7 @@ asio::awaitable<void> session::write_loop() {
       continue;
     }
     if (cfg_.merge_write.count() > 0 && queue_.bytes() < write_batch_bytes && !finishing_) {
-      merge_.expires_after(cfg_.merge_write);
-      co_await merge_.async_wait(no_throw);
+      co_await home_.write_tick().next(cfg_.merge_write, merge_cancel_.slot());
       if (stopping_) break;
     }
     batch.clear();
@@ -486,7 +487,7 @@ void session::stop(std::string_view why) {
   log::debug("rtmp conn={} {}: closing: {}", conn_.id(), conn_.peer(), why);
   stream_->shutdown();
   wake_.cancel();
-  merge_.cancel();
+  merge_cancel_.emit(asio::cancellation_type::all);
   tick_.cancel();
 }
 

@@ -645,6 +645,46 @@ class ShardsTest(RtmpTestCase):
         self.assertTrue(got.video[0][1], "late joiner's first video packet is not a keyframe")
 
 
+class MergedWritesTest(RtmpTestCase):
+    """rtmp.merge_write: every writer of a shard waits for the shard's one tick, then sends what
+    it gathered. Nothing may be lost, reordered or held back at the end of a stream."""
+    shards = 2
+    rtmp_config = {"merge_write": "100ms"}
+
+    def test_players_on_both_shards_get_every_packet(self):
+        src = source_probe()
+        url = self.junction.rtmp_url("live", "merged")
+        base = self.metric("junction_rtmp_plays_total")
+        players = []
+        for i in range(6):
+            make = self.ffmpeg_player if i % 2 == 0 else self.rtmpdump_player
+            players.append(make(url, "player%d" % i))
+            self.wait_plays(i + 1, base)
+        pub = self.publisher(url)
+        self.finish_publisher(pub)
+        for proc, _out in players:
+            self.finish_player(proc)
+        for i, (proc, out) in enumerate(players):
+            self.assert_same_media("merged player %d (%s)" % (i, proc.cmd[0]), out, src,
+                                   whole=True)
+
+    def test_a_player_that_leaves_is_closed_while_others_wait_for_the_tick(self):
+        url = self.junction.rtmp_url("live", "leaving")
+        pub = self.publisher(url, loop=True)
+        self.wait_live("live", "leaving")
+        leaving = rc.RtmpClient(self.junction.port("rtmp"))
+        self.addCleanup(leaving.close)
+        sid = leaving.setup("live")
+        started = leaving.play(sid, "leaving")
+        self.assertEqual(started.status().get("code"), "NetStream.Play.Start", started)
+        port = leaving.local_port
+        self.assertIsNotNone(connection_by_port(self.junction, port))
+        leaving.close()
+        self.assertTrue(wait_for(lambda: connection_by_port(self.junction, port) is None, 5, 0.1),
+                        "a player that hung up is still listed with merged writes on")
+        self.assertTrue(pub.running(), "the publisher suffered from a player leaving")
+
+
 # ---------------------------------------------------------------------------------------------
 # 4. A player that stops reading is skipped to keyframes / closed; others get every packet
 
