@@ -6,6 +6,7 @@
 #include "http/server.hpp"
 #include "media/stream_hub.hpp"
 #include "rtmp/server.hpp"
+#include "sip/server.hpp"
 
 #include <sys/resource.h>
 
@@ -66,12 +67,16 @@ int run_server(const config& cfg) {
   hub.emplace(rt);
   std::unique_ptr<http::server> web;
   std::unique_ptr<rtmp::server> rtmp_server;
+  std::unique_ptr<sip::server> sip_server;
   try {
     web = std::make_unique<http::server>(rt, cfg.http);
     rtmp_server = std::make_unique<rtmp::server>(rt, cfg.rtmp, *hub);
+    sip_server = std::make_unique<sip::server>(rt, cfg.sip);
     rtmp_server->attach_http(*web);
+    sip_server->attach_http(*web);
     web->listen();
     rtmp_server->listen();
+    sip_server->listen();
   } catch (const std::exception& e) {
     log::error("cannot start: {}", e.what());
     std::fprintf(stderr, "junction: cannot start: %s\n", e.what());

@@ -160,7 +160,7 @@ config from_table(const toml::table& root, const std::string& name,
                   std::vector<std::string>* defaulted) {
   config cfg;
   cfg.source = name;
-  static const std::set<std::string> sections{"server", "http", "rtmp"};
+  static const std::set<std::string> sections{"server", "http", "rtmp", "sip"};
   for (auto& [key, node] : root)
     if (!sections.contains(std::string{key.str()}))
       throw config_error(where(name, node.source()) + ": unknown section '" +
@@ -248,6 +248,20 @@ config from_table(const toml::table& root, const std::string& name,
   if (!r.tls_listen.empty() && (r.tls_certificate.empty() || r.tls_private_key.empty()))
     throw config_error(name + ": rtmp.tls_listen needs rtmp.tls_certificate and "
                               "rtmp.tls_private_key");
+
+  section_reader sip{root, name, "sip", defaulted};
+  auto& sp = cfg.sip;
+  sip.addresses("listen", sp.listen, &sp.listen_given);
+  sip.strings("domains", sp.domains);
+  sip.integer("max_message_size", sp.max_message_size, 1024, 65535);
+  sip.integer("max_header_fields", sp.max_header_fields, 16, 1024);
+  sip.integer("min_expires", sp.min_expires, 0, 86400);
+  sip.integer("max_expires", sp.max_expires, 1, 86400 * 7);
+  sip.integer("default_expires", sp.default_expires, 1, 86400 * 7);
+  sip.integer("udp_rate_limit", sp.udp_rate_limit, 0, 1'000'000);
+  sip.finish();
+  if (sp.min_expires > sp.max_expires)
+    throw config_error(name + ": sip.min_expires is above sip.max_expires");
   return cfg;
 }
 
@@ -295,6 +309,9 @@ void config::apply_listen_all() {
       if (a.host == "127.0.0.1") a.host = "0.0.0.0";
   if (!rtmp.listen_given)
     for (auto& a : rtmp.listen)
+      if (a.host == "127.0.0.1") a.host = "0.0.0.0";
+  if (!sip.listen_given)
+    for (auto& a : sip.listen)
       if (a.host == "127.0.0.1") a.host = "0.0.0.0";
 }
 

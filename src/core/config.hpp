@@ -84,10 +84,27 @@ struct rtmp_config {
   friend bool operator==(const rtmp_config&, const rtmp_config&) = default;
 };
 
+struct sip_config {
+  std::vector<listen_address> listen{{"127.0.0.1", 5060}};  // UDP, one socket per shard
+  // The domains this server is the registrar and proxy for (Request-URI and To hosts).
+  std::vector<std::string> domains{"localhost", "127.0.0.1"};
+  std::size_t max_message_size = 65535;
+  std::size_t max_header_fields = 128;
+  unsigned min_expires = 60;      // shorter registrations get 423 with Min-Expires
+  unsigned max_expires = 3600;    // longer ones are cut to this
+  unsigned default_expires = 3600;
+  // Datagrams one source address may send per second before the rest are dropped and counted;
+  // 0 turns the limit off.
+  unsigned udp_rate_limit = 200;
+  bool listen_given = false;
+  friend bool operator==(const sip_config&, const sip_config&) = default;
+};
+
 struct config {
   server_config server;
   http_config http;
   rtmp_config rtmp;
+  sip_config sip;
   std::string source = "(built-in defaults)";
 
   // Reads and validates a TOML file; relative paths in it are taken from the file's folder.

@@ -86,7 +86,7 @@ class JunctionProcess:
     """One junction process on its own temporary config. Use start(), then stop() or kill()."""
 
     def __init__(self, http=None, server=None, shards=2, workdir=None, start_timeout=10.0,
-                 rtmp=None, rtmp_apps=None):
+                 rtmp=None, rtmp_apps=None, sip=None):
         self.own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="junction-it-")
         self.shards = shards
@@ -101,9 +101,13 @@ class JunctionProcess:
         rtmp_keys.update(rtmp or {})
         if rtmp_apps is not None:
             rtmp_keys["app"] = [dict(a) for a in rtmp_apps]
-        self.sections = {"server": server_keys, "http": http_keys, "rtmp": rtmp_keys}
+        # SIP likewise: 5060 is also where sipp and phones listen by default.
+        sip_keys = {"listen": ["127.0.0.1:0"]}
+        sip_keys.update(sip or {})
+        self.sections = {"server": server_keys, "http": http_keys, "rtmp": rtmp_keys,
+                         "sip": sip_keys}
         self.expected_listeners = sum(
-            len(keys.get(name, [])) for keys in (http_keys, rtmp_keys)
+            len(keys.get(name, [])) for keys in (http_keys, rtmp_keys, sip_keys)
             for name in ("listen", "tls_listen"))
         self.config_path = os.path.join(self.workdir, "junction.toml")
         self.stderr_path = os.path.join(self.workdir, "stderr.log")
@@ -228,6 +232,9 @@ class JunctionProcess:
 
     def rtmps_address(self):
         return self.address("rtmps")
+
+    def sip_address(self):
+        return self.address("sip")
 
     def rtmp_url(self, app, stream, tls=False, query=""):
         """rtmp[s]://127.0.0.1:PORT/app/stream[?query]"""

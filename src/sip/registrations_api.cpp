@@ -1,0 +1,69 @@
+// GET /api/v1/sip/registrations (admin): every binding of every shard, gathered by asking each
+// shard for its own.
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <ctime>
+
+#include "core/cross_shard.hpp"
+#include "core/runtime.hpp"
+#include "http/request_context.hpp"
+#include "http/server.hpp"
+#include "sip/server.hpp"
+#include "sip/shard_service.hpp"
+
+namespace junction::sip {
+namespace {
+
+namespace json = boost::json;
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+json::array snapshot(shard_service& service) {
+  json::array out;
+  auto now = sip_clock::now();
+  for (const auto& [aor, list] : service.locations().all()) {
+    json::array contacts;
+    for (const auto& b : list) {
+      if (b.expires_at <= now) continue;
+      json::array path;
+      for (const auto& p : b.path) path.emplace_back(p);
+      contacts.push_back(json::object{{"contact", b.contact},
+                                      {"expires", b.seconds_left(now)},
+                                      {"q", b.q_milli / 1000.0},
+                                      {"source", b.source},
+                                      {"call_id", b.call_id},
+                                      {"cseq", b.cseq},
+                                      {"path", std::move(path)},
+                                      {"registered_at", iso_time(b.registered_at)}});
+    }
+    if (!contacts.empty()) out.push_back(json::object{{"aor", aor}, {"contacts", std::move(contacts)}});
+  }
+  return out;
+}
+
+}  // namespace
+
+void server::attach_http(http::server& web) {
+  web.routes().add({"/api/v1/sip/registrations", http::GET | http::HEAD, true,
+                    http::async_handler{[this](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
+                      json::array all;
+                      for (unsigned i = 0; i < rt_.size(); ++i) {
+                        auto* service = services_[i].get();
+                        json::array part = co_await invoke_on(rt_.at(i), [service] { return snapshot(*service); });
+                        for (auto& v : part) all.push_back(std::move(v));
+                      }
+                      co_return ctx.json(http::status::ok,
+                                         json::serialize(json::object{{"registrations", std::move(all)}}));
+                    }}});
+}
+
+}  // namespace junction::sip

@@ -1,0 +1,71 @@
+#include "sip/server.hpp"
+
+#include <boost/asio/ip/udp.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "core/listener.hpp"
+#include "core/runtime.hpp"
+#include "sip/shard_service.hpp"
+
+namespace junction::sip {
+
+sip_metrics sip_metrics::declare(metric_registry& r) {
+  using k = metric_kind;
+  sip_metrics m{};
+  m.requests_in = r.add("junction_sip_requests_total", "SIP requests received and parsed.", k::counter);
+  m.responses_in = r.add("junction_sip_responses_received_total",
+                         "SIP responses received (dropped while no transaction waits for them).",
+                         k::counter);
+  m.responses_out = r.add("junction_sip_responses_sent_total", "SIP responses sent.", k::counter);
+  m.bad_messages = r.add("junction_sip_bad_messages_total",
+                         "SIP messages refused by the parser (answered with 400/505/513, or dropped).",
+                         k::counter);
+  m.rate_limited = r.add("junction_sip_rate_limited_total",
+                         "UDP datagrams dropped because their source exceeded sip.udp_rate_limit.",
+                         k::counter);
+  m.registers = r.add("junction_sip_registers_total", "REGISTER requests handled by the registrar.",
+                      k::counter);
+  m.bindings = r.add("junction_sip_bindings", "Registered contacts (bindings) held.", k::gauge);
+  return m;
+}
+
+server::server(runtime& rt, const sip_config& cfg)
+    : rt_(rt), config_(cfg), metrics_(sip_metrics::declare(rt.registry())) {
+  limits_.max_message = cfg.max_message_size;
+  limits_.max_headers = cfg.max_header_fields;
+  // One header line may take at most half a message (8 KiB at most): room for long Contact or
+  // Route lists, while a single runaway line is refused with a clear 400.
+  limits_.max_line = std::min<std::size_t>(8192, cfg.max_message_size / 2);
+  for (unsigned i = 0; i < rt.size(); ++i)
+    services_.push_back(std::make_unique<shard_service>(*this, rt.at(i)));
+}
+
+server::~server() = default;
+
+unsigned server::home_of(std::string_view aor) const noexcept {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : aor) h = (h ^ c) * 1099511628211ull;
+  return static_cast<unsigned>(h % rt_.size());
+}
+
+void server::listen() {
+  for (const auto& address : config_.listen) {
+    boost::asio::ip::udp::endpoint bound;
+    try {
+      bound = listen_udp(rt_, address, [this](shard& home, boost::asio::ip::udp::socket socket) {
+        services_[home.index()]->add_socket(std::move(socket));
+      });
+    } catch (const boost::system::system_error& e) {
+      throw std::runtime_error(
+          fmt::format("sip listener {}: {}", address.to_string(), e.code().message()));
+    }
+    rt_.add_listener({"sip", "udp", listen_address{bound.address().to_string(), bound.port()}.to_string()});
+  }
+  for (unsigned i = 0; i < rt_.size(); ++i)
+    rt_.post(i, [service = services_[i].get()] { service->start(); });
+}
+
+}  // namespace junction::sip

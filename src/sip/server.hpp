@@ -1,0 +1,59 @@
+#pragma once
+// The SIP server: a UDP socket per shard on each listen address, the registrar and the request
+// handling around the sans-IO protocol core. Registrations of an address-of-record live on one
+// shard (its "home", by hash), so every shard finds them by asking that shard; nothing mutable
+// is shared between shards.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/metrics.hpp"
+#include "sip/parser.hpp"
+
+namespace junction {
+class runtime;
+}
+namespace junction::http {
+class server;
+}
+
+namespace junction::sip {
+
+struct sip_metrics {
+  metric_id requests_in, responses_in, responses_out, bad_messages, rate_limited, registers,
+      bindings;
+  static sip_metrics declare(metric_registry& registry);
+};
+
+class shard_service;
+
+class server {
+ public:
+  server(runtime& rt, const sip_config& cfg);
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+  ~server();
+
+  // Binds every listener on every shard. Throws with the address on failure.
+  void listen();
+  // /api/v1/sip/registrations on the HTTP server.
+  void attach_http(http::server& web);
+
+  runtime& rt() noexcept { return rt_; }
+  const sip_config& config() const noexcept { return config_; }
+  const parse_limits& limits() const noexcept { return limits_; }
+  const sip_metrics& metrics() const noexcept { return metrics_; }
+  shard_service& service(unsigned shard) noexcept { return *services_[shard]; }
+  // The shard that keeps an AOR's registrations.
+  unsigned home_of(std::string_view aor) const noexcept;
+
+ private:
+  runtime& rt_;
+  sip_config config_;
+  parse_limits limits_;
+  sip_metrics metrics_;
+  std::vector<std::unique_ptr<shard_service>> services_;
+};
+
+}  // namespace junction::sip

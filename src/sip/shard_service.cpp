@@ -1,0 +1,253 @@
+#include "sip/shard_service.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <random>
+
+#include "core/log.hpp"
+#include "core/runtime.hpp"
+#include "core/spawn.hpp"
+#include "core/version.hpp"
+#include "sip/registrar.hpp"
+#include "sip/response.hpp"
+#include "sip/server.hpp"
+
+namespace junction::sip {
+namespace asio = boost::asio;
+using asio::ip::udp;
+
+namespace {
+
+constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+constexpr std::string_view allowed_methods = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER";
+constexpr std::string_view server_header = "junction/" JUNCTION_VERSION;
+
+// The rate limiter's key: the address bytes, cheaper than text.
+std::string address_key(const asio::ip::address& a) {
+  if (a.is_v4()) {
+    auto b = a.to_v4().to_bytes();
+    return {reinterpret_cast<const char*>(b.data()), b.size()};
+  }
+  auto b = a.to_v6().to_bytes();
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+std::string describe(const udp::endpoint& peer) {
+  return fmt::format("udp {}:{}", peer.address().to_string(), peer.port());
+}
+
+// FNV-1a: a stable, cheap hash for To-tags and home shards. Not a defence against anything.
+std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+asio::awaitable<void> receive_loop(shard_service& service, udp::socket& socket, std::size_t index) {
+  std::vector<char> buffer(65536);
+  for (;;) {
+    udp::endpoint peer;
+    auto [ec, n] = co_await socket.async_receive_from(asio::buffer(buffer), peer, no_throw);
+    if (ec == asio::error::operation_aborted || !socket.is_open()) co_return;
+    if (ec) continue;  // ICMP errors of earlier sends surface here on Linux: not ours to act on
+    service.on_datagram({buffer.data(), n}, origin{index, peer});
+  }
+}
+
+// Forgets expired registrations now and then and keeps the bindings gauge current.
+asio::awaitable<void> housekeeping(shard_service& service, shard& home) {
+  asio::steady_timer timer(home.context());
+  home.on_drain([&timer] { timer.cancel(); });
+  while (!home.draining()) {
+    timer.expires_after(std::chrono::seconds(5));
+    auto [ec] = co_await timer.async_wait(no_throw);
+    if (ec) co_return;
+    service.locations().purge(sip_clock::now());
+    service.report_bindings();
+  }
+}
+
+}  // namespace
+
+shard_service::shard_service(server& owner, shard& home)
+    : owner_(owner),
+      home_(home),
+      locations_(expiry_policy{owner.config().min_expires, owner.config().max_expires,
+                               owner.config().default_expires}),
+      limiter_(owner.config().udp_rate_limit),
+      tag_secret_(std::random_device{}() * 0x9E3779B97F4A7C15ull + std::random_device{}()) {}
+
+shard_service::~shard_service() = default;
+
+void shard_service::add_socket(udp::socket socket) {
+  sockets_.push_back(std::make_unique<udp::socket>(std::move(socket)));
+  auto* s = sockets_.back().get();
+  home_.on_drain([s] {
+    boost::system::error_code ignored;
+    s->close(ignored);
+  });
+  asio::co_spawn(home_.context(), receive_loop(*this, *s, sockets_.size() - 1),
+                 log_failure{"sip udp receive loop"});
+}
+
+void shard_service::start() {
+  asio::co_spawn(home_.context(), housekeeping(*this, home_),
+                 log_failure{"sip housekeeping"});
+}
+
+void shard_service::report_bindings() {
+  std::size_t now = locations_.binding_count();
+  auto id = owner_.metrics().bindings;
+  if (now > reported_bindings_) home_.metrics().add(id, now - reported_bindings_);
+  else home_.metrics().sub(id, reported_bindings_ - now);
+  reported_bindings_ = now;
+}
+
+void shard_service::send(std::string bytes, const origin& to) {
+  if (to.socket >= sockets_.size() || !sockets_[to.socket]->is_open()) return;
+  auto data = std::make_shared<std::string>(std::move(bytes));
+  sockets_[to.socket]->async_send_to(asio::buffer(*data), to.peer,
+                                     [data](boost::system::error_code, std::size_t) {});
+}
+
+std::string shard_service::to_tag(const message& request) const {
+  // A stateless answer must carry the same To-tag each time the request is retransmitted
+  // (RFC 3261 §8.2.7), so the tag is derived from what identifies the request.
+  std::uint64_t h = fnv1a(request.call_id(), tag_secret_);
+  h = fnv1a(request.from().tag(), h);
+  h = fnv1a(std::to_string(request.cseq()), h);
+  if (!request.vias().empty()) h = fnv1a(request.top_via().branch(), h);
+  return fmt::format("{:016x}", h);
+}
+
+origin shard_service::response_target(const message& request, const origin& from) const {
+  // Unreliable transport: to the address the request came from ("received"), at the port the
+  // top Via names, or the source port when it asked with rport.
+  origin to = from;
+  if (!request.vias().empty() && !request.top_via().params.has("rport"))
+    to.peer.port(request.top_via().port ? request.top_via().port : 5060);
+  return to;
+}
+
+void shard_service::respond(const message& request, int status, const origin& from,
+                            std::string_view reason,
+                            std::vector<std::pair<std::string_view, std::string_view>> headers) {
+  std::string tag = to_tag(request);
+  headers.emplace_back("Server", server_header);
+  send(make_response(request, status, {.reason = reason, .to_tag = tag, .headers = std::move(headers)}),
+       response_target(request, from));
+  home_.metrics().add(owner_.metrics().responses_out);
+}
+
+void shard_service::on_datagram(std::string_view bytes, const origin& from) {
+  auto& counters = home_.metrics();
+  const auto& m = owner_.metrics();
+  if (!limiter_.allow(address_key(from.peer.address()), sip_clock::now())) {
+    counters.add(m.rate_limited);
+    return;
+  }
+  // RFC 5626 §4.4.1 keepalives over UDP are STUN; a bare CRLF or two is also seen in the wild.
+  if (bytes.find_first_not_of("\r\n") == std::string_view::npos) return;
+
+  parse_result r = parse_message(bytes, owner_.limits(), /*datagram=*/true);
+  if (!r.ok()) {
+    counters.add(m.bad_messages);
+    log::info("sip {}: {} {} ({})", describe(from.peer), r.status, r.reason,
+              r.answerable() ? "answered" : "dropped");
+    if (r.answerable()) respond(*r.msg, r.status, from, r.reason);
+    return;
+  }
+  if (!r.msg->is_request()) {
+    // No client transactions yet: a response here belongs to nobody.
+    counters.add(m.responses_in);
+    return;
+  }
+  counters.add(m.requests_in);
+  message request = std::move(*r.msg);
+  request.set_top_via(stamp_via(request.top_via(), from.peer.address().to_string(), from.peer.port()));
+  handle_request(std::move(request), from);
+}
+
+void shard_service::handle_request(message request, const origin& from) {
+  const std::string_view method = request.method();
+  if (method == "ACK") return;  // the ACK of a non-2xx answer this server sent statelessly
+  const uri& target = request.request_uri();
+  if (!target.is_sip_family()) return respond(request, 416, from);
+  const auto& domains = owner_.config().domains;
+  if (!is_local_domain(target.host, domains))
+    return respond(request, 403, from, "Relaying Not Allowed");
+
+  if (method == "REGISTER") {
+    if (auto require = request.value(header_id::require); !require.empty())
+      return respond(request, 420, from, {}, {{"Unsupported", require}});
+    auto to = parse_uri(request.to().uri_text);
+    auto aor = to ? canonical_aor(*to) : std::nullopt;
+    unsigned home = aor ? owner_.home_of(*aor) : home_.index();
+    if (home == home_.index()) return handle_register(std::move(request), from);
+    owner_.rt().post(home, [&target = owner_.service(home), request = std::move(request), from]() mutable {
+      target.handle_register(std::move(request), from);
+    });
+    return;
+  }
+
+  if (!target.user.empty()) {
+    // A request for one of our users: this server is its proxy (RFC 3261 §16.3).
+    if (auto require = request.value(header_id::proxy_require); !require.empty())
+      return respond(request, 420, from, {}, {{"Unsupported", require}});
+    if (request.max_forwards() == 0) return respond(request, 483, from);
+    auto aor = canonical_aor(target);
+    unsigned home = owner_.home_of(*aor);
+    auto route = [this, home](message req, const origin& f) {
+      auto& service = owner_.service(home);
+      auto aor = canonical_aor(req.request_uri());
+      bool registered = !service.locations().lookup(*aor, sip_clock::now()).empty();
+      // Forwarding to the bindings comes with the proxy's client transactions; until then a
+      // registered user is reachable only through its own phone's direct address.
+      if (registered) service.respond(req, 480, f, "Temporarily Unavailable (Forwarding Not Enabled)");
+      else service.respond(req, 404, f);
+    };
+    if (home == home_.index()) return route(std::move(request), from);
+    owner_.rt().post(home, [route, request = std::move(request), from]() mutable {
+      route(std::move(request), from);
+    });
+    return;
+  }
+
+  // Addressed to the server itself: it is the UAS (RFC 3261 §8.2).
+  if (auto require = request.value(header_id::require); !require.empty())
+    return respond(request, 420, from, {}, {{"Unsupported", require}});
+  if (method == "OPTIONS")
+    return respond(request, 200, from, {},
+                   {{"Allow", allowed_methods}, {"Accept", "application/sdp"}, {"Supported", "path"}});
+  if (method == "INVITE") return respond(request, 404, from, "No Service At This Address");
+  if (method == "BYE" || method == "CANCEL" || method == "PRACK" || method == "UPDATE" ||
+      method == "INFO")
+    return respond(request, 481, from);
+  if (method == "MESSAGE" || method == "SUBSCRIBE" || method == "NOTIFY" || method == "PUBLISH" ||
+      method == "REFER")
+    return respond(request, 405, from, {}, {{"Allow", allowed_methods}});
+  respond(request, 501, from, {}, {{"Allow", allowed_methods}});
+}
+
+void shard_service::handle_register(message request, const origin& from) {
+  std::string tag = to_tag(request);
+  std::string source = describe(from.peer);
+  register_context ctx{.to_tag = tag,
+                       .source = source,
+                       .flow = 0,
+                       .server_header = server_header,
+                       .now = sip_clock::now(),
+                       .wall_time = std::chrono::system_clock::now()};
+  std::string response = sip::handle_register(locations_, request, owner_.config().domains, ctx);
+  report_bindings();
+  home_.metrics().add(owner_.metrics().registers);
+  home_.metrics().add(owner_.metrics().responses_out);
+  send(std::move(response), response_target(request, from));
+}
+
+}  // namespace junction::sip

@@ -1,0 +1,64 @@
+#pragma once
+// One shard's share of the SIP server: its UDP sockets, the registrations homed on it, its
+// rate limiter. Only its own shard's thread touches it; other shards post work to it.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/udp.hpp>
+
+#include "sip/location.hpp"
+#include "sip/message.hpp"
+#include "sip/rate_limiter.hpp"
+
+namespace junction {
+class shard;
+}
+
+namespace junction::sip {
+
+class server;
+
+// Where a request came from and how to answer it.
+struct origin {
+  std::size_t socket = 0;  // index of the listen address (the same on every shard)
+  boost::asio::ip::udp::endpoint peer;
+};
+
+class shard_service {
+ public:
+  shard_service(server& owner, shard& home);
+  ~shard_service();
+
+  void add_socket(boost::asio::ip::udp::socket socket);  // on this shard, in listen order
+  void start();                                           // receive loops, housekeeping
+
+  // A datagram arrived on this shard.
+  void on_datagram(std::string_view bytes, const origin& from);
+  // A REGISTER for an AOR homed on this shard (maybe received on another).
+  void handle_register(message request, const origin& from);
+
+  location_table& locations() noexcept { return locations_; }
+  // Brings the bindings gauge in line with the location table.
+  void report_bindings();
+  void send(std::string bytes, const origin& to);
+
+ private:
+  void handle_request(message request, const origin& from);
+  void respond(const message& request, int status, const origin& from, std::string_view reason = {},
+               std::vector<std::pair<std::string_view, std::string_view>> headers = {});
+  std::string to_tag(const message& request) const;
+  // Where a response to this request goes (RFC 3261 §18.2.2, RFC 3581 §4).
+  origin response_target(const message& request, const origin& from) const;
+
+  server& owner_;
+  shard& home_;
+  std::vector<std::unique_ptr<boost::asio::ip::udp::socket>> sockets_;
+  location_table locations_;
+  rate_limiter limiter_;
+  std::uint64_t tag_secret_;
+  std::size_t reported_bindings_ = 0;
+};
+
+}  // namespace junction::sip

@@ -1,0 +1,135 @@
+#include "users/nonce.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+
+namespace junction::users {
+namespace {
+
+constexpr std::size_t timestamp_size = 8;
+constexpr std::size_t mac_size = 16;  // half of SHA-256: 128 bits is plenty against forgery
+constexpr std::size_t raw_size = timestamp_size + mac_size;
+constexpr std::size_t encoded_size = raw_size / 3 * 4;  // 24 bytes -> 32 chars, no padding
+static_assert(raw_size % 3 == 0, "the nonce must encode without '=' padding");
+
+using raw_nonce = std::array<unsigned char, raw_size>;
+
+constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int decode_char(char c) noexcept {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+std::string encode(const raw_nonce& raw) {
+  std::string out;
+  out.reserve(encoded_size);
+  for (std::size_t i = 0; i < raw.size(); i += 3) {
+    std::uint32_t v = (std::uint32_t{raw[i]} << 16) | (std::uint32_t{raw[i + 1]} << 8) | raw[i + 2];
+    for (int shift = 18; shift >= 0; shift -= 6) out += alphabet[(v >> shift) & 0x3f];
+  }
+  return out;
+}
+
+std::optional<raw_nonce> decode(std::string_view text) noexcept {
+  if (text.size() != encoded_size) return std::nullopt;
+  raw_nonce raw{};
+  for (std::size_t i = 0, o = 0; i < text.size(); i += 4, o += 3) {
+    std::uint32_t v = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      int d = decode_char(text[i + k]);
+      if (d < 0) return std::nullopt;
+      v = (v << 6) | static_cast<std::uint32_t>(d);
+    }
+    raw[o] = static_cast<unsigned char>(v >> 16);
+    raw[o + 1] = static_cast<unsigned char>(v >> 8);
+    raw[o + 2] = static_cast<unsigned char>(v);
+  }
+  return raw;
+}
+
+// Writes the MAC over raw[0..8) || realm into raw[8..24). False only if OpenSSL fails.
+// Fed piecewise through EVP_MAC so that checking a nonce allocates nothing of its own.
+bool sign(std::string_view secret, std::string_view realm, raw_nonce& raw) noexcept {
+  // Fetched once: a provider lookup per REGISTER would take a global lock for nothing. Kept for
+  // the life of the process.
+  static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (!hmac) return false;
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_new(hmac),
+                                                                &EVP_MAC_CTX_free);
+  if (!ctx) return false;
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                               OSSL_PARAM_construct_end()};
+  // HMAC accepts an empty key, but OpenSSL wants a non-null pointer for it.
+  static const unsigned char empty_key = 0;
+  const auto* key =
+      secret.empty() ? &empty_key : reinterpret_cast<const unsigned char*>(secret.data());
+  unsigned char out[EVP_MAX_MD_SIZE];
+  std::size_t out_len = 0;
+  if (EVP_MAC_init(ctx.get(), key, secret.size(), params) != 1 ||
+      EVP_MAC_update(ctx.get(), raw.data(), timestamp_size) != 1 ||
+      (!realm.empty() && EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(
+                                                         realm.data()), realm.size()) != 1) ||
+      EVP_MAC_final(ctx.get(), out, &out_len, sizeof out) != 1 || out_len < mac_size)
+    return false;
+  std::memcpy(raw.data() + timestamp_size, out, mac_size);
+  return true;
+}
+
+}  // namespace
+
+std::string make_nonce_secret() {
+  std::string secret(32, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()), static_cast<int>(secret.size())) != 1)
+    throw std::runtime_error("OpenSSL's random generator failed to produce a nonce secret");
+  return secret;
+}
+
+std::string make_nonce(std::string_view secret, std::string_view realm,
+                       std::chrono::sys_seconds now) {
+  raw_nonce raw{};
+  auto t = static_cast<std::uint64_t>(now.time_since_epoch().count());
+  for (std::size_t i = 0; i < timestamp_size; ++i)
+    raw[i] = static_cast<unsigned char>(t >> (8 * (timestamp_size - 1 - i)));
+  if (!sign(secret, realm, raw)) throw std::runtime_error("OpenSSL failed to compute HMAC-SHA256");
+  return encode(raw);
+}
+
+nonce_status check_nonce(std::string_view secret, std::string_view realm, std::string_view nonce,
+                         std::chrono::sys_seconds now, std::chrono::seconds lifetime) noexcept {
+  std::optional<raw_nonce> got = decode(nonce);
+  if (!got) return nonce_status::bad;
+  raw_nonce expected = *got;
+  if (!sign(secret, realm, expected)) return nonce_status::bad;
+  // Constant time: an early exit would tell a forger how much of its MAC was right.
+  if (CRYPTO_memcmp(expected.data() + timestamp_size, got->data() + timestamp_size, mac_size) != 0)
+    return nonce_status::bad;
+
+  std::uint64_t issued = 0;
+  for (std::size_t i = 0; i < timestamp_size; ++i) issued = (issued << 8) | (*got)[i];
+  // Both times are two's-complement seconds; unsigned subtraction gives the exact distance
+  // without the overflow a signed one could hit.
+  const auto current = static_cast<std::uint64_t>(now.time_since_epoch().count());
+  const bool ahead = static_cast<std::int64_t>(issued) > static_cast<std::int64_t>(current);
+  const std::uint64_t distance = ahead ? issued - current : current - issued;
+  const std::int64_t allowed = ahead ? nonce_clock_skew.count() : lifetime.count();
+  return allowed >= 0 && distance <= static_cast<std::uint64_t>(allowed) ? nonce_status::ok
+                                                                          : nonce_status::stale;
+}
+
+}  // namespace junction::users

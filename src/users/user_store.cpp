@@ -1,0 +1,260 @@
+#include "users/user_store.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "users/digest.hpp"
+
+namespace junction::users {
+namespace {
+
+// Version 1: digest HA1s, SCRAM columns present but unused. Bumped with every schema change;
+// a store written by a newer Junction is refused rather than misread.
+constexpr int schema_version = 1;
+
+constexpr const char* schema_sql = R"sql(
+  CREATE TABLE IF NOT EXISTS users (
+    username TEXT NOT NULL,
+    realm TEXT NOT NULL,
+    ha1_md5 TEXT NOT NULL,
+    ha1_sha256 TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    scram_sha256_salt BLOB,
+    scram_sha256_iterations INTEGER,
+    scram_sha256_stored_key BLOB,
+    scram_sha256_server_key BLOB,
+    PRIMARY KEY (username, realm)
+  );
+  PRAGMA user_version = 1;
+)sql";
+
+// A writer (the CLI adding a user) holds the lock for milliseconds; five seconds is generous.
+constexpr int busy_timeout_ms = 5000;
+
+struct db_closer {
+  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+};
+struct statement_finalizer {
+  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+};
+using db_ptr = std::unique_ptr<sqlite3, db_closer>;
+using statement_ptr = std::unique_ptr<sqlite3_stmt, statement_finalizer>;
+
+bool is_alnum(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool is_user_char(char c) noexcept {
+  if (is_alnum(c)) return true;
+  switch (c) {
+    // mark (RFC 3261 §25)
+    case '-': case '_': case '.': case '!': case '~': case '*': case '\'': case '(': case ')':
+    // user-unreserved
+    case '&': case '=': case '+': case '$': case ',': case ';': case '?': case '/': return true;
+    default: return false;
+  }
+}
+
+// Leaves the statement ready for its next use however the current one ends.
+class statement_use {
+ public:
+  explicit statement_use(sqlite3_stmt* s) noexcept : s_(s) {}
+  ~statement_use() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  statement_use(const statement_use&) = delete;
+  statement_use& operator=(const statement_use&) = delete;
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+std::string column_text(sqlite3_stmt* s, int column) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, column));
+  return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(s, column)))
+              : std::string();
+}
+
+void check_names(std::string_view username, std::string_view realm) {
+  if (!is_valid_username(username))
+    throw std::invalid_argument("invalid user name \"" + std::string(username) +
+                                "\": use 1-64 letters, digits or -_.!~*'()&=+$,;?/");
+  if (!is_valid_realm(realm))
+    throw std::invalid_argument("invalid realm \"" + std::string(realm) +
+                                "\": use 1-253 letters, digits, '-' or '.'");
+}
+
+// SQLite creates the file with the process umask (often 0644), and the -wal and -shm files
+// copy its mode. HA1s are password equivalents for their realm, so the file is created first,
+// readable by its owner only. An existing file keeps the mode the operator gave it.
+void create_private_file(const std::string& path) noexcept {
+  if (path.empty() || path == ":memory:") return;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);  // on failure SQLite's open below reports the reason
+}
+
+}  // namespace
+
+bool is_valid_username(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name)
+    if (!is_user_char(c)) return false;
+  return true;
+}
+
+bool is_valid_realm(std::string_view realm) noexcept {
+  if (realm.empty() || realm.size() > 253) return false;
+  for (char c : realm)
+    if (!is_alnum(c) && c != '-' && c != '.') return false;
+  return true;
+}
+
+struct user_store::impl {
+  std::string path;
+  db_ptr db;  // declared first so it is closed after the statements are finalized
+  statement_ptr insert;
+  statement_ptr erase;
+  statement_ptr select_all;
+  statement_ptr select_one;
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw user_store_error("user store " + path + ": " + what + ": " +
+                           (db ? sqlite3_errmsg(db.get()) : "out of memory"));
+  }
+
+  void exec(const char* sql, const char* what) {
+    if (sqlite3_exec(db.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(what);
+  }
+
+  statement_ptr prepare(const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v3(db.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK)
+      fail(std::string("preparing \"") + sql + "\"");
+    return statement_ptr(s);
+  }
+
+  void bind(sqlite3_stmt* s, int index, std::string_view text) {
+    if (sqlite3_bind_text(s, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT) !=
+        SQLITE_OK)
+      fail("binding a parameter");
+  }
+
+  // Runs a statement that returns no rows.
+  void run(sqlite3_stmt* s, const std::string& what) {
+    if (sqlite3_step(s) != SQLITE_DONE) fail(what);
+  }
+
+  void open() {
+    create_private_file(path);
+    sqlite3* raw = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                                     SQLITE_OPEN_NOMUTEX, nullptr);
+    db.reset(raw);
+    if (rc != SQLITE_OK) fail("cannot open");
+    sqlite3_extended_result_codes(db.get(), 1);
+    // Before anything that takes a lock, so that even the WAL switch waits for a busy writer.
+    sqlite3_busy_timeout(db.get(), busy_timeout_ms);
+    // WAL lets the server read while the CLI writes. (":memory:" stays in "memory" mode.)
+    exec("PRAGMA journal_mode = WAL", "enabling WAL");
+    // Deleted rows are overwritten, so a removed user's HA1s do not linger in free pages.
+    exec("PRAGMA secure_delete = ON", "enabling secure_delete");
+
+    statement_ptr version = prepare("PRAGMA user_version");
+    if (sqlite3_step(version.get()) != SQLITE_ROW) fail("reading the schema version");
+    int found = sqlite3_column_int(version.get(), 0);
+    version.reset();
+    if (found > schema_version)
+      throw user_store_error("user store " + path + ": schema version " + std::to_string(found) +
+                             " is newer than this build understands (" +
+                             std::to_string(schema_version) + ")");
+    if (found < schema_version) {
+      exec("BEGIN IMMEDIATE", "starting the schema transaction");
+      try {
+        exec(schema_sql, "creating the schema");
+        exec("COMMIT", "committing the schema");
+      } catch (...) {
+        sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
+    }
+
+    // INSERT OR REPLACE deletes the old row first, which is what clears the SCRAM columns.
+    insert = prepare(
+        "INSERT OR REPLACE INTO users (username, realm, ha1_md5, ha1_sha256, created) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    erase = prepare("DELETE FROM users WHERE username = ?1 AND realm = ?2");
+    select_all = prepare("SELECT username, realm, created FROM users ORDER BY realm, username");
+    select_one = prepare(
+        "SELECT ha1_md5, ha1_sha256, created FROM users WHERE username = ?1 AND realm = ?2");
+  }
+};
+
+user_store::user_store(const std::string& path) : impl_(std::make_unique<impl>()) {
+  impl_->path = path;
+  impl_->open();
+}
+
+user_store::~user_store() = default;
+user_store::user_store(user_store&&) noexcept = default;
+user_store& user_store::operator=(user_store&&) noexcept = default;
+
+void user_store::add(std::string_view username, std::string_view realm,
+                     std::string_view password) {
+  check_names(username, realm);
+  if (password.empty()) throw std::invalid_argument("the password must not be empty");
+  const std::string md5 = ha1(digest_algorithm::md5, username, realm, password);
+  const std::string sha256 = ha1(digest_algorithm::sha256, username, realm, password);
+  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now());
+
+  sqlite3_stmt* s = impl_->insert.get();
+  statement_use use(s);
+  impl_->bind(s, 1, username);
+  impl_->bind(s, 2, realm);
+  impl_->bind(s, 3, md5);
+  impl_->bind(s, 4, sha256);
+  if (sqlite3_bind_int64(s, 5, now.time_since_epoch().count()) != SQLITE_OK)
+    impl_->fail("binding a parameter");
+  impl_->run(s, "adding user " + std::string(username));
+}
+
+bool user_store::remove(std::string_view username, std::string_view realm) {
+  check_names(username, realm);
+  sqlite3_stmt* s = impl_->erase.get();
+  statement_use use(s);
+  impl_->bind(s, 1, username);
+  impl_->bind(s, 2, realm);
+  impl_->run(s, "removing user " + std::string(username));
+  return sqlite3_changes(impl_->db.get()) > 0;
+}
+
+std::vector<user_entry> user_store::list() const {
+  sqlite3_stmt* s = impl_->select_all.get();
+  statement_use use(s);
+  std::vector<user_entry> users;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    users.push_back({column_text(s, 0), column_text(s, 1), sqlite3_column_int64(s, 2)});
+  if (rc != SQLITE_DONE) impl_->fail("listing users");
+  return users;
+}
+
+std::optional<user_record> user_store::find(std::string_view username,
+                                            std::string_view realm) const {
+  if (!is_valid_username(username) || !is_valid_realm(realm)) return std::nullopt;
+  sqlite3_stmt* s = impl_->select_one.get();
+  statement_use use(s);
+  impl_->bind(s, 1, username);
+  impl_->bind(s, 2, realm);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) impl_->fail("looking up user " + std::string(username));
+  return user_record{std::string(username), std::string(realm), column_text(s, 0),
+                     column_text(s, 1), sqlite3_column_int64(s, 2)};
+}
+
+}  // namespace junction::users

@@ -1,0 +1,78 @@
+#pragma once
+// The users Junction authenticates, in an embedded SQLite database. It holds only secrets
+// derived from passwords, never the passwords: the digest HA1 for MD5 and for SHA-256
+// (RFC 7616 §3.4.2), with nullable columns kept for SCRAM-SHA-256 keys (RFC 7677) so that a
+// later SASL mechanism needs no schema change. An HA1 still lets its holder answer digest
+// challenges for that realm, so the database file is created readable by its owner only.
+//
+// Control plane: the operations are synchronous and throw (user_store_error for database
+// failures, std::invalid_argument for names and passwords it refuses). One store belongs to one
+// thread; a shard that needs lookups on the data path should cache what it reads.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace junction::users {
+
+// A database that cannot be opened, read or written; the message carries SQLite's own.
+class user_store_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// RFC 3261 §25 `user` without `escaped`: 1–64 of alphanum, mark ("-_.!~*'()") and
+// user-unreserved ("&=+$,;?/"). Percent-escapes are refused so that one user has one spelling
+// (a digest username is compared as text, and "%61lice" is not "alice").
+bool is_valid_username(std::string_view name) noexcept;
+
+// Host name characters (letters, digits, '-', '.'), 1–253 of them: a realm names the domain
+// the server answers for, and it is sent inside a quoted-string in every challenge.
+bool is_valid_realm(std::string_view realm) noexcept;
+
+struct user_entry {
+  std::string username;
+  std::string realm;
+  std::int64_t created = 0;  // seconds since the epoch
+};
+
+struct user_record {
+  std::string username;
+  std::string realm;
+  std::string ha1_md5;     // lowercase hex, 32 characters
+  std::string ha1_sha256;  // lowercase hex, 64 characters
+  std::int64_t created = 0;
+};
+
+class user_store {
+ public:
+  // `path` is a file name or ":memory:". Creates the file (mode 0600) and the schema if they
+  // do not exist; turns on WAL journaling and a busy timeout so that a CLI editing users while
+  // the server reads them waits instead of failing.
+  explicit user_store(const std::string& path);
+  ~user_store();
+  user_store(user_store&&) noexcept;
+  user_store& operator=(user_store&&) noexcept;
+  user_store(const user_store&) = delete;
+  user_store& operator=(const user_store&) = delete;
+
+  // Adds the user, or replaces it (new HA1s, new creation time, SCRAM keys cleared: they were
+  // derived from the old password). The password must not be empty.
+  void add(std::string_view username, std::string_view realm, std::string_view password);
+  // True if the user existed. Invalid names throw, like add: they come from an operator.
+  bool remove(std::string_view username, std::string_view realm);
+  // Every user, ordered by realm then name.
+  std::vector<user_entry> list() const;
+  // Names are compared exactly (case-sensitively), as the digest computation does. Names that
+  // fail validation are simply not found: they may come straight from a client's header.
+  std::optional<user_record> find(std::string_view username, std::string_view realm) const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace junction::users

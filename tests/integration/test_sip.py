@@ -1,0 +1,262 @@
+"""SIP server with real clients: the RFC 4475 torture messages through the live UDP listener,
+sipp scenarios (REGISTER, OPTIONS), the registrations API and bad input.
+
+Everything talks to 127.0.0.1/127.0.0.2 only. Every wait is bounded.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+from junction_process import JunctionProcess, curl
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VECTORS = os.path.join(HERE, "..", "vectors", "rfc4475")
+SIPP = os.path.join(HERE, "sipp")
+
+# The domains the torture messages address, so that the server is their registrar and proxy.
+TORTURE_DOMAINS = ["127.0.0.1", "localhost", "example.com", "example.net", "example.org",
+                   "chair-dnrc.example.com", "company.com", "registrar.example.com"]
+
+# What Junction answers to each RFC 4475 message, and why (tests/vectors/rfc4475/README.md):
+# None = dropped (responses, and a response whose status line is invalid).
+TORTURE_ANSWERS = {
+    # 3.1.1 valid: processed. Requests for a user of a local domain go to the proxy, which
+    # knows no binding for them: 404. REGISTERs reach the registrar: 200.
+    "wsinv": 404, "intmeth": 404, "esc01": 404, "escnull": 200, "esc02": 501, "lwsdisp": 404,
+    "longreq": 404, "dblreq": 200, "semiuri": 404, "mpart01": 404,
+    # ... except once regescrt (sent earlier: files go in name order) has registered
+    # user@example.com: the proxy then has a binding but does not forward yet (480).
+    "transports": 480,
+    "unreason": None, "noreason": None,
+    # 3.1.2 invalid
+    "badinv01": 400, "clerr": 400, "ncl": 400, "scalar02": 400, "scalarlg": None, "quotbal": 400,
+    "ltgtruri": 400, "lwsruri": 400, "lwsstart": 400, "trws": 400, "escruri": 400,
+    "baddate": 400, "regbadct": 400, "badaspec": 400, "baddn": 400, "badvers": 505,
+    "mismatch01": 400, "mismatch02": 400, "bigcode": None,
+    # 3.2
+    "badbranch": 404,
+    # 3.3 application layer
+    "insuf": 400, "unkscm": 416, "novelsc": 416, "unksm2": 404, "bext01": 420, "invut": 404,
+    "regaut01": 200, "multi01": 400, "mcl01": 400, "bcast": None, "zeromf": 483,
+    "cparam01": 200, "cparam02": 200, "regescrt": 200, "sdp01": 480,
+    # 3.4
+    "inv2543": 404,
+}
+
+
+def free_udp_port(host="127.0.0.1"):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def status_of(datagram):
+    first = datagram.split(b"\r\n", 1)[0].decode("utf-8", "replace")
+    parts = first.split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("SIP/2.0"):
+        raise AssertionError("not a SIP response: %r" % first)
+    return int(parts[1])
+
+
+def header(datagram, name):
+    for line in datagram.split(b"\r\n"):
+        if line.lower().startswith(name.lower().encode() + b":"):
+            return line.split(b":", 1)[1].strip().decode("utf-8", "replace")
+    return None
+
+
+class SipTestCase(unittest.TestCase):
+    sip_config = {}
+
+    @classmethod
+    def setUpClass(cls):
+        keys = {"domains": TORTURE_DOMAINS}
+        keys.update(cls.sip_config)
+        cls.junction = JunctionProcess(sip=keys).start()
+        host, port = cls.junction.sip_address().rsplit(":", 1)
+        cls.sip = (host, int(port))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.junction.stop()
+        cls.junction.cleanup()
+
+    def sipp(self, scenario, service, extra=(), timeout=20):
+        """Runs one sipp scenario once against junction; returns (exit code, output)."""
+        with tempfile.TemporaryDirectory(prefix="sipp-") as work:
+            cmd = ["sipp", "%s:%d" % self.sip, "-sf", os.path.join(SIPP, scenario), "-s", service,
+                   "-i", "127.0.0.1", "-p", str(free_udp_port()), "-m", "1", "-l", "1",
+                   "-timeout", "%ds" % timeout, "-timeout_error", "-nostdin",
+                   "-trace_err", "-error_file", os.path.join(work, "errors.log")]
+            cmd += list(extra)
+            done = subprocess.run(cmd, cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, timeout=timeout + 10)
+            errors = ""
+            if os.path.exists(os.path.join(work, "errors.log")):
+                with open(os.path.join(work, "errors.log"), errors="replace") as f:
+                    errors = f.read()[-3000:]
+            return done.returncode, done.stdout.decode("utf-8", "replace")[-3000:] + errors
+
+    def registrations(self):
+        status, _headers, body = curl(self.junction.url("/api/v1/sip/registrations"))
+        self.assertEqual(status, 200)
+        return {r["aor"]: r["contacts"] for r in json.loads(body)["registrations"]}
+
+
+class TortureTest(SipTestCase):
+    """RFC 4475's messages, byte for byte, to the live UDP listener. Answers go where the top Via
+    says: 127.0.0.2 (the source address, as `received`), port 5060 or the Via's port."""
+
+    def setUp(self):
+        self.sockets = []
+        for port in (5060, 5050):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.2", port))
+            s.settimeout(0.05)
+            self.sockets.append(s)
+
+    def tearDown(self):
+        for s in self.sockets:
+            s.close()
+
+    def exchange(self, data, wait=1.5):
+        """Sends from 127.0.0.2:5060; returns the first datagram back (either socket) or None."""
+        self.sockets[0].sendto(data, self.sip)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            for s in self.sockets:
+                try:
+                    reply, _ = s.recvfrom(65536)
+                    return reply
+                except socket.timeout:
+                    pass
+        return None
+
+    def test_every_torture_message_gets_the_expected_answer(self):
+        files = sorted(f[:-4] for f in os.listdir(VECTORS) if f.endswith(".dat"))
+        self.assertEqual(set(files), set(TORTURE_ANSWERS), "a vector without an expectation")
+        refused_before = self.junction.metrics().sum("junction_sip_bad_messages_total")
+        wrong = []
+        for name in files:
+            with open(os.path.join(VECTORS, name + ".dat"), "rb") as f:
+                data = f.read()
+            expected = TORTURE_ANSWERS[name]
+            reply = self.exchange(data, wait=0.5 if expected is None else 3.0)
+            got = None if reply is None else status_of(reply)
+            if got != expected:
+                wrong.append("%s: expected %s, got %s" % (name, expected, got))
+            elif reply is not None:
+                # A response always echoes the request's Call-ID (dblreq: the first message's).
+                call_id = header(data.split(b"\r\n\r\n", 1)[0], "Call-ID") or header(data, "i")
+                self.assertEqual(header(reply, "Call-ID"), call_id, name)
+        self.assertEqual(wrong, [])
+        # The server is still fine afterwards, and counted what it refused.
+        options = (b"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK-after\r\n"
+                   b"From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: after\r\n"
+                   b"CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+        self.assertEqual(status_of(self.exchange(options)), 200)
+        refused = sum(1 for v in TORTURE_ANSWERS.values() if v in (400, 505)) + 2  # + scalarlg, bigcode
+        refused_after = self.junction.metrics().sum("junction_sip_bad_messages_total")
+        self.assertEqual(refused_after - refused_before, refused)
+
+    def test_details_of_particular_answers(self):
+        def answer(name):
+            with open(os.path.join(VECTORS, name + ".dat"), "rb") as f:
+                return self.exchange(f.read(), wait=3.0)
+        bext = answer("bext01")
+        self.assertIn("noProxiesSupportThis", header(bext, "Unsupported"))
+        vers = answer("badvers")
+        self.assertTrue(vers.startswith(b"SIP/2.0 505 "), vers[:40])
+        # RFC 3581 / RFC 3261 §18.2.1: the top Via comes back with the address it came from.
+        wsinv = answer("wsinv")
+        self.assertIn("received=127.0.0.2", header(wsinv, "Via"))
+
+
+class SippTest(SipTestCase):
+    def test_register_query_and_unregister(self):
+        code, out = self.sipp("register.xml", "alice")
+        self.assertEqual(code, 0, out)
+        regs = self.registrations()
+        self.assertIn("sip:alice@127.0.0.1", regs, regs)
+        contact = regs["sip:alice@127.0.0.1"][0]
+        self.assertTrue(contact["contact"].startswith("sip:alice@127.0.0.1:"), contact)
+        self.assertTrue(0 < contact["expires"] <= 300, contact)
+        self.assertTrue(contact["source"].startswith("udp 127.0.0.1:"), contact)
+        self.assertGreaterEqual(self.junction.metrics().sum("junction_sip_bindings"), 1)
+
+        code, out = self.sipp("unregister.xml", "alice")
+        self.assertEqual(code, 0, out)
+        self.assertNotIn("sip:alice@127.0.0.1", self.registrations())
+
+    def test_many_users_register_across_shards(self):
+        # AORs are homed on shards by hash: six users land on both shards. sipp's -s takes one
+        # user, so they register in turn.
+        for i in range(6):
+            code, out = self.sipp("register.xml", "user%d" % i)
+            self.assertEqual(code, 0, out)
+        regs = self.registrations()
+        for i in range(6):
+            self.assertIn("sip:user%d@127.0.0.1" % i, regs)
+        # Each shard keeps the AORs homed on it, whichever shard the REGISTER arrived on.
+        per_shard = self.junction.metrics().by_shard("junction_sip_bindings")
+        self.assertEqual(len([v for v in per_shard.values() if v > 0]), 2, per_shard)
+
+    def test_options_to_the_server(self):
+        code, out = self.sipp("options.xml", "x")
+        self.assertEqual(code, 0, out)
+
+
+class BadInputTest(SipTestCase):
+    sip_config = {"udp_rate_limit": 50, "max_message_size": 4096}
+
+    def test_a_flooding_source_is_limited_and_others_are_not(self):
+        flood = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        flood.bind(("127.0.0.3", 0))
+        for i in range(400):
+            flood.sendto(b"GARBAGE %d\r\n\r\n" % i, self.sip)
+        flood.close()
+        code, out = self.sipp("options.xml", "x")
+        self.assertEqual(code, 0, out)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if (self.junction.metrics().sum("junction_sip_rate_limited_total")) > 0:
+                break
+            time.sleep(0.1)
+        self.assertGreater(self.junction.metrics().sum("junction_sip_rate_limited_total"), 0)
+
+    def test_oversized_and_binary_datagrams_are_dropped(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.4", 0))
+        s.settimeout(0.5)
+        before = self.junction.metrics().sum("junction_sip_bad_messages_total")
+        # Over sip.max_message_size: not even read, so not answered.
+        s.sendto(b"OPTIONS sip:127.0.0.1 SIP/2.0\r\n" + b"X: " + b"a" * 5000 + b"\r\n\r\n", self.sip)
+        s.sendto(os.urandom(1200), self.sip)
+        with self.assertRaises(socket.timeout):
+            s.recvfrom(65536)
+        s.close()
+        self.assertEqual(self.junction.metrics().sum("junction_sip_bad_messages_total") - before, 2)
+        code, out = self.sipp("options.xml", "x")
+        self.assertEqual(code, 0, out)
+
+    def test_a_header_line_over_the_limit_gets_a_400(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.5", 0))
+        s.settimeout(3)
+        port = s.getsockname()[1]
+        s.sendto(("OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.5:%d;rport;branch=z9hG4bK-long\r\n"
+                  "From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: long\r\n"
+                  "CSeq: 1 OPTIONS\r\nX-Long: %s\r\nContent-Length: 0\r\n\r\n" % (port, "a" * 3500)).encode(),
+                 self.sip)
+        reply, _ = s.recvfrom(65536)
+        s.close()
+        self.assertTrue(reply.startswith(b"SIP/2.0 400 Header Field Too Long\r\n"), reply[:80])
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,70 @@
+#include "sip/location.hpp"
+
+#include <gtest/gtest.h>
+
+namespace junction::sip {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct fixture {
+  location_table table{expiry_policy{60, 3600, 3600}};
+  sip_clock::time_point now{100000s};
+
+  register_outcome reg(std::vector<contact_update> contacts, std::string_view call_id,
+                       std::uint32_t cseq, std::optional<std::uint32_t> expires = std::nullopt,
+                       bool star = false) {
+    register_request r{"sip:alice@example.com", contacts, star, expires, call_id, cseq, {},
+                       "udp 192.0.2.1:5060", 0, {}};
+    return table.apply(r, now);
+  }
+};
+
+TEST(Location, AddRefreshAndRemove) {
+  fixture f;
+  EXPECT_EQ(f.reg({{"sip:alice@192.0.2.1", "", std::nullopt, 1000}}, "c1", 1).status, 200);
+  EXPECT_EQ(f.reg({{"sip:alice@192.0.2.2", "", 120, 500}}, "c2", 1).status, 200);
+  auto list = f.table.lookup("sip:alice@example.com", f.now);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].contact, "sip:alice@192.0.2.1");  // q 1.0 before q 0.5
+  EXPECT_EQ(list[0].seconds_left(f.now), 3600u);
+  EXPECT_EQ(list[1].seconds_left(f.now), 120u);
+
+  // Same contact by URI equality (host case differs): a refresh, not a new binding.
+  EXPECT_EQ(f.reg({{"sip:alice@192.0.2.2", "", 600, 1000}}, "c2", 2).status, 200);
+  EXPECT_EQ(f.table.binding_count(), 2u);
+  EXPECT_EQ(f.reg({{"sip:alice@192.0.2.2", "", 0, 1000}}, "c2", 3).status, 200);
+  EXPECT_EQ(f.table.binding_count(), 1u);
+}
+
+TEST(Location, OutOfOrderAndTooBriefChangeNothing) {
+  fixture f;
+  ASSERT_EQ(f.reg({{"sip:alice@h", "", std::nullopt, 1000}}, "c1", 5).status, 200);
+  EXPECT_EQ(f.reg({{"sip:alice@h", "", 0, 1000}}, "c1", 5).status, 500);  // same CSeq again
+  EXPECT_EQ(f.reg({{"sip:alice@h", "", 0, 1000}}, "c1", 4).status, 500);
+  auto brief = f.reg({{"sip:alice@other", "", 10, 1000}, {"sip:alice@h", "", 0, 1000}}, "c1", 6);
+  EXPECT_EQ(brief.status, 423);
+  EXPECT_EQ(brief.min_expires, 60u);
+  EXPECT_EQ(f.table.binding_count(), 1u);  // the valid removal in the same request did not happen
+}
+
+TEST(Location, LongRequestsAreCutAndExpiredOnesPurged) {
+  fixture f;
+  ASSERT_EQ(f.reg({{"sip:alice@h", "", 999999, 1000}}, "c1", 1).status, 200);
+  EXPECT_EQ(f.table.lookup("sip:alice@example.com", f.now)[0].seconds_left(f.now), 3600u);
+  EXPECT_TRUE(f.table.lookup("sip:alice@example.com", f.now + 3601s).empty());
+  EXPECT_EQ(f.table.purge(f.now + 3601s), 1u);
+  EXPECT_EQ(f.table.aor_count(), 0u);
+}
+
+TEST(Location, StarRemovesEverythingOnlyWithExpiresZero) {
+  fixture f;
+  ASSERT_EQ(f.reg({{"sip:alice@a", "", std::nullopt, 1000}, {"sip:alice@b", "", std::nullopt, 1000}}, "c1", 1).status, 200);
+  EXPECT_EQ(f.reg({}, "c9", 1, 30, true).status, 400);
+  EXPECT_EQ(f.reg({}, "c1", 1, 0, true).status, 500);  // older than what registered them
+  EXPECT_EQ(f.reg({}, "c9", 1, 0, true).status, 200);
+  EXPECT_EQ(f.table.binding_count(), 0u);
+}
+
+}  // namespace
+}  // namespace junction::sip

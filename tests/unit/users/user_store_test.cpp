@@ -1,0 +1,202 @@
+#include "users/user_store.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "users/digest.hpp"
+
+namespace junction::users {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A database file of its own per test, removed with its -wal and -shm companions.
+class UserStoreFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("junction-users-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "users.db").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+TEST(UserStore, AddFindRemove) {
+  user_store store(":memory:");
+  const std::int64_t before = now_seconds();
+  store.add("alice", "example.com", "wonderland");
+  const std::int64_t after = now_seconds();
+
+  std::optional<user_record> r = store.find("alice", "example.com");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->username, "alice");
+  EXPECT_EQ(r->realm, "example.com");
+  EXPECT_EQ(r->ha1_md5, ha1(digest_algorithm::md5, "alice", "example.com", "wonderland"));
+  EXPECT_EQ(r->ha1_sha256, ha1(digest_algorithm::sha256, "alice", "example.com", "wonderland"));
+  EXPECT_GE(r->created, before);
+  EXPECT_LE(r->created, after);
+
+  // Names are exact: another realm, or another case, is another user.
+  EXPECT_FALSE(store.find("alice", "example.org"));
+  EXPECT_FALSE(store.find("Alice", "example.com"));
+
+  EXPECT_TRUE(store.remove("alice", "example.com"));
+  EXPECT_FALSE(store.find("alice", "example.com"));
+  EXPECT_FALSE(store.remove("alice", "example.com"));
+}
+
+TEST(UserStore, AddReplaces) {
+  user_store store(":memory:");
+  store.add("bob", "example.com", "first");
+  store.add("bob", "example.com", "second");
+  ASSERT_EQ(store.list().size(), 1u);
+  EXPECT_EQ(store.find("bob", "example.com")->ha1_sha256,
+            ha1(digest_algorithm::sha256, "bob", "example.com", "second"));
+}
+
+TEST(UserStore, ListIsOrderedByRealmThenName) {
+  user_store store(":memory:");
+  EXPECT_TRUE(store.list().empty());
+  store.add("zed", "a.example", "p");
+  store.add("carol", "b.example", "p");
+  store.add("alice", "b.example", "p");
+  store.add("carol", "a.example", "p");
+  std::vector<user_entry> users = store.list();
+  ASSERT_EQ(users.size(), 4u);
+  EXPECT_EQ(users[0].username + "@" + users[0].realm, "carol@a.example");
+  EXPECT_EQ(users[1].username + "@" + users[1].realm, "zed@a.example");
+  EXPECT_EQ(users[2].username + "@" + users[2].realm, "alice@b.example");
+  EXPECT_EQ(users[3].username + "@" + users[3].realm, "carol@b.example");
+  EXPECT_GT(users[0].created, 0);
+}
+
+TEST(UserStore, InvalidNamesAreRefused) {
+  user_store store(":memory:");
+  for (std::string_view bad : {"", "with space", "quote\"", "back\\slash", "percent%61",
+                               "at@sign", "colon:", "new\nline", "\xc3\xa9t\xc3\xa9"}) {
+    EXPECT_THROW(store.add(bad, "example.com", "p"), std::invalid_argument) << bad;
+    EXPECT_THROW(store.remove(bad, "example.com"), std::invalid_argument) << bad;
+    EXPECT_FALSE(store.find(bad, "example.com")) << bad;  // lookups never throw
+  }
+  EXPECT_THROW(store.add(std::string(65, 'a'), "example.com", "p"), std::invalid_argument);
+  for (std::string_view bad : {"", "exa mple.com", "example.com:5060", "a\"b", "[::1]"})
+    EXPECT_THROW(store.add("alice", bad, "p"), std::invalid_argument) << bad;
+  EXPECT_THROW(store.add("alice", std::string(254, 'a'), "p"), std::invalid_argument);
+  EXPECT_THROW(store.add("alice", "example.com", ""), std::invalid_argument);
+  EXPECT_TRUE(store.list().empty());
+
+  try {
+    store.add("bad name", "example.com", "p");
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("bad name"), std::string::npos);
+  }
+}
+
+TEST(UserStore, ValidNames) {
+  EXPECT_TRUE(is_valid_username(std::string(64, 'a')));
+  EXPECT_TRUE(is_valid_username("a-b_c.d!e~f*g'h(i)j&k=l+m$n,o;p?q/r"));
+  EXPECT_TRUE(is_valid_username("+14155550100"));
+  EXPECT_TRUE(is_valid_realm("sip.example.com"));
+  EXPECT_TRUE(is_valid_realm("192.0.2.1"));
+  EXPECT_FALSE(is_valid_realm("testrealm@host.com"));
+}
+
+TEST_F(UserStoreFile, NoPlaintextPasswordOnDisk) {
+  const std::string password = "Zebra-Crossing-7781";
+  {
+    user_store store(path_);
+    store.add("alice", "example.com", password);
+    store.add("bob", "example.com", password);
+    // While open, the rows may sit in the write-ahead log; check every file SQLite made.
+    for (const auto& entry : fs::directory_iterator(dir_))
+      EXPECT_EQ(read_bytes(entry.path()).find(password), std::string::npos) << entry.path();
+  }
+  const std::string bytes = read_bytes(path_);
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes.find(password), std::string::npos);
+  // The derived secret is there, which shows the scan reads the rows at all.
+  EXPECT_NE(bytes.find(ha1(digest_algorithm::sha256, "alice", "example.com", password)),
+            std::string::npos);
+}
+
+TEST_F(UserStoreFile, PersistsAcrossReopen) {
+  {
+    user_store store(path_);
+    store.add("alice", "example.com", "p1");
+    store.add("bob", "example.com", "p2");
+    EXPECT_TRUE(store.remove("bob", "example.com"));
+  }
+  user_store again(path_);
+  ASSERT_EQ(again.list().size(), 1u);
+  EXPECT_EQ(again.find("alice", "example.com")->ha1_md5,
+            ha1(digest_algorithm::md5, "alice", "example.com", "p1"));
+}
+
+TEST_F(UserStoreFile, FileIsPrivateAndInWalMode) {
+  { user_store store(path_); }
+  struct stat st{};
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // The header's read/write format versions are 2 in WAL mode (SQLite file format §1.3).
+  const std::string header = read_bytes(path_).substr(0, 20);
+  ASSERT_EQ(header.size(), 20u);
+  EXPECT_EQ(header[18], 2);
+  EXPECT_EQ(header[19], 2);
+}
+
+TEST_F(UserStoreFile, OpenErrorsThrowWithTheReason) {
+  try {
+    user_store store((dir_ / "missing-dir" / "users.db").string());
+    FAIL() << "opened a database in a directory that does not exist";
+  } catch (const user_store_error& e) {
+    EXPECT_NE(std::string(e.what()).find("missing-dir"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("unable to open"), std::string::npos) << e.what();
+  }
+  // Not a database at all.
+  std::ofstream(path_) << std::string(4096, 'x');
+  EXPECT_THROW(user_store store(path_), user_store_error);
+}
+
+TEST_F(UserStoreFile, NewerSchemaIsRefused) {
+  { user_store store(path_); }
+  // Stand-in for a newer Junction having migrated the file.
+  std::string bytes = read_bytes(path_);
+  // user_version lives at byte offset 60 of the header, big-endian.
+  bytes[60] = 0;
+  bytes[61] = 0;
+  bytes[62] = 0;
+  bytes[63] = 99;
+  std::ofstream(path_, std::ios::binary | std::ios::trunc) << bytes;
+  try {
+    user_store store(path_);
+    FAIL() << "opened a store with a newer schema";
+  } catch (const user_store_error& e) {
+    EXPECT_NE(std::string(e.what()).find("99"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace junction::users
