@@ -1,6 +1,7 @@
 // junction: RTMP, SIP/RTP, XMPP and HTTP/WebSocket in one server. Runs with no configuration on
 // localhost; `--config FILE` reads conf/junction.toml's keys.
 #include "app/server_app.hpp"
+#include "app/users_cli.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
@@ -24,6 +25,20 @@ int main(int argc, char** argv) {
   cli.add_option("--shards", shards, "Shards (event-loop threads); 0 = one per CPU");
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off");
   cli.set_version_flag("-V,--version", "junction " JUNCTION_VERSION " (" JUNCTION_IO_BACKEND ")");
+
+  app::users_command users_args;
+  auto* users_cli = cli.add_subcommand("users", "Manage the user store (users.database) and exit");
+  users_cli->require_subcommand(1);
+  users_cli->fallthrough();  // `junction users add ... --config FILE` works too
+  auto* add = users_cli->add_subcommand("add", "Add a user, or give an existing one a new password");
+  add->add_option("user", users_args.user, "name@domain")->required();
+  add->add_option("--password", users_args.password, "The password (visible to other local users: "
+                                                  "prefer --password-stdin)");
+  add->add_flag("--password-stdin", users_args.password_stdin, "Read the password from standard input");
+  auto* del = users_cli->add_subcommand("del", "Remove a user");
+  del->add_option("user", users_args.user, "name@domain")->required();
+  auto* list = users_cli->add_subcommand("list", "List users and when they were added");
+  for (auto* sub : {add, del, list}) sub->fallthrough();
   CLI11_PARSE(cli, argc, argv);
 
   config cfg;
@@ -42,6 +57,11 @@ int main(int argc, char** argv) {
       return 2;
     }
     cfg.server.log_level = log_level;
+  }
+  if (users_cli->parsed()) {
+    users_args.action = add->parsed() ? "add" : del->parsed() ? "del" : "list";
+    (void)list;
+    return app::run_users_command(cfg, users_args);
   }
   if (check_only) {
     std::printf("configuration OK: %s\n", cfg.source.c_str());

@@ -7,6 +7,8 @@
 #include "media/stream_hub.hpp"
 #include "rtmp/server.hpp"
 #include "sip/server.hpp"
+#include "app/users_api.hpp"
+#include "users/user_directory.hpp"
 
 #include <sys/resource.h>
 
@@ -68,12 +70,14 @@ int run_server(const config& cfg) {
   std::unique_ptr<http::server> web;
   std::unique_ptr<rtmp::server> rtmp_server;
   std::unique_ptr<sip::server> sip_server;
+  users::user_directory user_directory{cfg.users.database, rt.size()};
   try {
     web = std::make_unique<http::server>(rt, cfg.http);
     rtmp_server = std::make_unique<rtmp::server>(rt, cfg.rtmp, *hub);
-    sip_server = std::make_unique<sip::server>(rt, cfg.sip);
+    sip_server = std::make_unique<sip::server>(rt, cfg.sip, user_directory);
     rtmp_server->attach_http(*web);
     sip_server->attach_http(*web);
+    add_users_api(*web, user_directory);
     web->listen();
     rtmp_server->listen();
     sip_server->listen();

@@ -160,7 +160,7 @@ config from_table(const toml::table& root, const std::string& name,
                   std::vector<std::string>* defaulted) {
   config cfg;
   cfg.source = name;
-  static const std::set<std::string> sections{"server", "http", "rtmp", "sip"};
+  static const std::set<std::string> sections{"server", "http", "rtmp", "sip", "users"};
   for (auto& [key, node] : root)
     if (!sections.contains(std::string{key.str()}))
       throw config_error(where(name, node.source()) + ": unknown section '" +
@@ -259,7 +259,21 @@ config from_table(const toml::table& root, const std::string& name,
   sip.integer("max_expires", sp.max_expires, 1, 86400 * 7);
   sip.integer("default_expires", sp.default_expires, 1, 86400 * 7);
   sip.integer("udp_rate_limit", sp.udp_rate_limit, 0, 1'000'000);
+  sip.boolean("authenticate", sp.authenticate);
+  sip.duration("nonce_lifetime", sp.nonce_lifetime);
+  sip.strings("digest_algorithms", sp.digest_algorithms);
   sip.finish();
+  if (sp.digest_algorithms.empty()) throw config_error(name + ": sip.digest_algorithms is empty");
+  for (const auto& a : sp.digest_algorithms)
+    if (a != "SHA-256" && a != "MD5")
+      throw config_error(name + ": sip.digest_algorithms: '" + a + "' is neither \"SHA-256\" nor \"MD5\"");
+  if (sp.nonce_lifetime < std::chrono::seconds(10))
+    throw config_error(name + ": sip.nonce_lifetime must be at least 10s");
+
+  section_reader users{root, name, "users", defaulted};
+  users.string("database", cfg.users.database);
+  users.finish();
+  if (cfg.users.database.empty()) throw config_error(name + ": users.database must name a file");
   if (sp.min_expires > sp.max_expires)
     throw config_error(name + ": sip.min_expires is above sip.max_expires");
   return cfg;
@@ -297,7 +311,7 @@ config config::load_file(const std::string& path, std::vector<std::string>* defa
   auto base = std::filesystem::path{path}.parent_path();
   for (auto* p : {&cfg.server.log_file, &cfg.http.web_root, &cfg.http.tls_certificate,
                   &cfg.http.tls_private_key, &cfg.http.access_log, &cfg.rtmp.tls_certificate,
-                  &cfg.rtmp.tls_private_key})
+                  &cfg.rtmp.tls_private_key, &cfg.users.database})
     make_relative_to(base, *p);
   return cfg;
 }

@@ -96,8 +96,18 @@ struct sip_config {
   // Datagrams one source address may send per second before the rest are dropped and counted;
   // 0 turns the limit off.
   unsigned udp_rate_limit = 200;
+  // REGISTER needs digest authentication against the user store (users.database).
+  bool authenticate = true;
+  std::chrono::milliseconds nonce_lifetime{300'000};
+  std::vector<std::string> digest_algorithms{"SHA-256", "MD5"};  // challenge order
   bool listen_given = false;
   friend bool operator==(const sip_config&, const sip_config&) = default;
+};
+
+struct users_config {
+  // SQLite file holding the users every protocol authenticates (derived secrets only).
+  std::string database = "junction-users.sqlite";
+  friend bool operator==(const users_config&, const users_config&) = default;
 };
 
 struct config {
@@ -105,6 +115,7 @@ struct config {
   http_config http;
   rtmp_config rtmp;
   sip_config sip;
+  users_config users;
   std::string source = "(built-in defaults)";
 
   // Reads and validates a TOML file; relative paths in it are taken from the file's folder.

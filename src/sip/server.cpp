@@ -9,6 +9,7 @@
 #include "core/listener.hpp"
 #include "core/runtime.hpp"
 #include "sip/shard_service.hpp"
+#include "users/nonce.hpp"
 
 namespace junction::sip {
 
@@ -29,11 +30,22 @@ sip_metrics sip_metrics::declare(metric_registry& r) {
   m.registers = r.add("junction_sip_registers_total", "REGISTER requests handled by the registrar.",
                       k::counter);
   m.bindings = r.add("junction_sip_bindings", "Registered contacts (bindings) held.", k::gauge);
+  m.challenges = r.add("junction_sip_auth_challenges_total",
+                       "401 challenges sent (first contact, stale nonce or failed credentials).",
+                       k::counter);
+  m.auth_failures = r.add("junction_sip_auth_failures_total",
+                          "Requests whose digest credentials were wrong, unknown or not allowed.",
+                          k::counter);
   return m;
 }
 
-server::server(runtime& rt, const sip_config& cfg)
-    : rt_(rt), config_(cfg), metrics_(sip_metrics::declare(rt.registry())) {
+server::server(runtime& rt, const sip_config& cfg, users::user_directory& users)
+    : rt_(rt), config_(cfg), metrics_(sip_metrics::declare(rt.registry())), users_(users) {
+  // One secret for every shard: a nonce issued by one shard verifies on any other.
+  auth_.nonce_secret = users::make_nonce_secret();
+  auth_.nonce_lifetime = std::chrono::duration_cast<std::chrono::seconds>(cfg.nonce_lifetime);
+  auth_.algorithms.clear();
+  for (const auto& name : cfg.digest_algorithms) auth_.algorithms.push_back(*users::parse_algorithm(name));
   limits_.max_message = cfg.max_message_size;
   limits_.max_headers = cfg.max_header_fields;
   // One header line may take at most half a message (8 KiB at most): room for long Contact or

@@ -9,6 +9,7 @@
 
 #include "core/config.hpp"
 #include "core/metrics.hpp"
+#include "sip/digest_auth.hpp"
 #include "sip/parser.hpp"
 
 namespace junction {
@@ -17,12 +18,15 @@ class runtime;
 namespace junction::http {
 class server;
 }
+namespace junction::users {
+class user_directory;
+}
 
 namespace junction::sip {
 
 struct sip_metrics {
   metric_id requests_in, responses_in, responses_out, bad_messages, rate_limited, registers,
-      bindings;
+      bindings, challenges, auth_failures;
   static sip_metrics declare(metric_registry& registry);
 };
 
@@ -30,7 +34,7 @@ class shard_service;
 
 class server {
  public:
-  server(runtime& rt, const sip_config& cfg);
+  server(runtime& rt, const sip_config& cfg, users::user_directory& users);
   server(const server&) = delete;
   server& operator=(const server&) = delete;
   ~server();
@@ -44,6 +48,8 @@ class server {
   const sip_config& config() const noexcept { return config_; }
   const parse_limits& limits() const noexcept { return limits_; }
   const sip_metrics& metrics() const noexcept { return metrics_; }
+  users::user_directory& users() noexcept { return users_; }
+  const auth_settings& auth() const noexcept { return auth_; }
   shard_service& service(unsigned shard) noexcept { return *services_[shard]; }
   // The shard that keeps an AOR's registrations.
   unsigned home_of(std::string_view aor) const noexcept;
@@ -53,6 +59,8 @@ class server {
   sip_config config_;
   parse_limits limits_;
   sip_metrics metrics_;
+  users::user_directory& users_;
+  auth_settings auth_;
   std::vector<std::unique_ptr<shard_service>> services_;
 };
 

@@ -5,6 +5,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <random>
 
 #include "core/log.hpp"
@@ -14,6 +16,7 @@
 #include "sip/registrar.hpp"
 #include "sip/response.hpp"
 #include "sip/server.hpp"
+#include "users/user_directory.hpp"
 
 namespace junction::sip {
 namespace asio = boost::asio;
@@ -235,6 +238,8 @@ void shard_service::handle_request(message request, const origin& from) {
 }
 
 void shard_service::handle_register(message request, const origin& from) {
+  const auto& m = owner_.metrics();
+  if (owner_.config().authenticate && !authorized(request, from)) return;
   std::string tag = to_tag(request);
   std::string source = describe(from.peer);
   register_context ctx{.to_tag = tag,
@@ -245,9 +250,59 @@ void shard_service::handle_register(message request, const origin& from) {
                        .wall_time = std::chrono::system_clock::now()};
   std::string response = sip::handle_register(locations_, request, owner_.config().domains, ctx);
   report_bindings();
-  home_.metrics().add(owner_.metrics().registers);
-  home_.metrics().add(owner_.metrics().responses_out);
+  home_.metrics().add(m.registers);
+  home_.metrics().add(m.responses_out);
   send(std::move(response), response_target(request, from));
+}
+
+bool shard_service::authorized(const message& request, const origin& from) {
+  const auto& m = owner_.metrics();
+  // The realm is the AOR's domain, and only that AOR's own user may register it.
+  auto to = parse_uri(request.to().uri_text);
+  if (!to || !to->is_sip_family() || to->user.empty()) return true;  // the registrar answers 404
+  std::string realm(to->host);
+  std::transform(realm.begin(), realm.end(), realm.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string user = unescape(to->user);
+  auto lookup = [this](std::string_view name, std::string_view r) -> std::optional<users::user_record> {
+    return owner_.users().on_shard(home_.index()).find(name, r);
+  };
+  auth_verdict verdict;
+  try {
+    verdict = authenticate(request, realm, user, lookup, owner_.auth(),
+                           std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+  } catch (const std::exception& e) {
+    log::error("sip: user store {}: {}", owner_.users().path(), e.what());
+    respond(request, 500, from, "User Store Unavailable");
+    return false;
+  }
+  switch (verdict.what) {
+    case auth_verdict::kind::authenticated:
+      return true;
+    case auth_verdict::kind::challenge: {
+      home_.metrics().add(m.challenges);
+      if (!verdict.username.empty()) {
+        home_.metrics().add(m.auth_failures);
+        log::info("sip {}: REGISTER for {}@{} as '{}': {}", describe(from.peer), user, realm,
+                  verdict.username, verdict.reason);
+      }
+      std::vector<std::pair<std::string_view, std::string_view>> headers;
+      for (const auto& c : verdict.challenges) headers.emplace_back("WWW-Authenticate", c);
+      respond(request, 401, from, {}, std::move(headers));
+      return false;
+    }
+    case auth_verdict::kind::forbidden:
+      home_.metrics().add(m.auth_failures);
+      log::info("sip {}: REGISTER for {}@{} as '{}': {}", describe(from.peer), user, realm,
+                verdict.username, verdict.reason);
+      respond(request, 403, from, verdict.reason);
+      return false;
+    case auth_verdict::kind::bad_request:
+      home_.metrics().add(m.auth_failures);
+      respond(request, 400, from, verdict.reason);
+      return false;
+  }
+  return false;
 }
 
 }  // namespace junction::sip

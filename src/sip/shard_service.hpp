@@ -46,6 +46,8 @@ class shard_service {
 
  private:
   void handle_request(message request, const origin& from);
+  // Digest authentication of a REGISTER; answers 401/403/400/500 itself and returns false.
+  bool authorized(const message& request, const origin& from);
   void respond(const message& request, int status, const origin& from, std::string_view reason = {},
                std::vector<std::pair<std::string_view, std::string_view>> headers = {});
   std::string to_tag(const message& request) const;

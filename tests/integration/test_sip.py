@@ -12,7 +12,7 @@ import tempfile
 import time
 import unittest
 
-from junction_process import JunctionProcess, curl
+from junction_process import JunctionProcess, curl, junction_bin
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = os.path.join(HERE, "..", "vectors", "rfc4475")
@@ -27,11 +27,9 @@ TORTURE_DOMAINS = ["127.0.0.1", "localhost", "example.com", "example.net", "exam
 TORTURE_ANSWERS = {
     # 3.1.1 valid: processed. Requests for a user of a local domain go to the proxy, which
     # knows no binding for them: 404. REGISTERs reach the registrar: 200.
-    "wsinv": 404, "intmeth": 404, "esc01": 404, "escnull": 200, "esc02": 501, "lwsdisp": 404,
-    "longreq": 404, "dblreq": 200, "semiuri": 404, "mpart01": 404,
-    # ... except once regescrt (sent earlier: files go in name order) has registered
-    # user@example.com: the proxy then has a binding but does not forward yet (480).
-    "transports": 480,
+    # REGISTERs need digest credentials (sip.authenticate): 401.
+    "wsinv": 404, "intmeth": 404, "esc01": 404, "escnull": 401, "esc02": 501, "lwsdisp": 404,
+    "longreq": 404, "dblreq": 401, "semiuri": 404, "mpart01": 404, "transports": 404,
     "unreason": None, "noreason": None,
     # 3.1.2 invalid
     "badinv01": 400, "clerr": 400, "ncl": 400, "scalar02": 400, "scalarlg": None, "quotbal": 400,
@@ -41,9 +39,11 @@ TORTURE_ANSWERS = {
     # 3.2
     "badbranch": 404,
     # 3.3 application layer
-    "insuf": 400, "unkscm": 416, "novelsc": 416, "unksm2": 404, "bext01": 420, "invut": 404,
-    "regaut01": 200, "multi01": 400, "mcl01": 400, "bcast": None, "zeromf": 483,
-    "cparam01": 200, "cparam02": 200, "regescrt": 200, "sdp01": 480,
+    "insuf": 400, "unkscm": 416, "novelsc": 416,
+    # To: isbn:... names no user of ours: the registrar's 404 (before any authentication).
+    "unksm2": 404, "bext01": 420, "invut": 404,
+    "regaut01": 401, "multi01": 400, "mcl01": 400, "bcast": None, "zeromf": 483,
+    "cparam01": 401, "cparam02": 401, "regescrt": 401, "sdp01": 404,
     # 3.4
     "inv2543": 404,
 }
@@ -101,6 +101,12 @@ class SipTestCase(unittest.TestCase):
                 with open(os.path.join(work, "errors.log"), errors="replace") as f:
                     errors = f.read()[-3000:]
             return done.returncode, done.stdout.decode("utf-8", "replace")[-3000:] + errors
+
+    def users(self, *args, stdin=None):
+        """`junction users ...` on this junction's configuration; returns (exit code, output)."""
+        done = subprocess.run([junction_bin(), "--config", self.junction.config_path, "users"] + list(args),
+                              input=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+        return done.returncode, done.stdout.decode("utf-8", "replace")
 
     def registrations(self):
         status, _headers, body = curl(self.junction.url("/api/v1/sip/registrations"))
@@ -178,7 +184,10 @@ class TortureTest(SipTestCase):
         self.assertIn("received=127.0.0.2", header(wsinv, "Via"))
 
 
-class SippTest(SipTestCase):
+class OpenRegistrarTest(SipTestCase):
+    """sip.authenticate = false: anyone may register an address of a local domain."""
+    sip_config = {"authenticate": False}
+
     def test_register_query_and_unregister(self):
         code, out = self.sipp("register.xml", "alice")
         self.assertEqual(code, 0, out)
@@ -210,6 +219,62 @@ class SippTest(SipTestCase):
     def test_options_to_the_server(self):
         code, out = self.sipp("options.xml", "x")
         self.assertEqual(code, 0, out)
+
+
+class DigestRegisterTest(SipTestCase):
+    """The default: REGISTER needs digest credentials of a user in the user store. sipp answers
+    only MD5 challenges, and only the first one it gets."""
+    sip_config = {"digest_algorithms": ["MD5"]}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for name in ("carol", "dave"):
+            done = subprocess.run([junction_bin(), "--config", cls.junction.config_path, "users", "add",
+                                   name + "@127.0.0.1", "--password-stdin"], input=b"pw-" + name.encode() + b"\n",
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+            assert done.returncode == 0, done.stdout
+
+    def test_sipp_registers_with_the_right_password(self):
+        code, out = self.sipp("register_auth.xml", "carol", extra=["-au", "carol", "-ap", "pw-carol"])
+        self.assertEqual(code, 0, out)
+        self.assertIn("sip:carol@127.0.0.1", self.registrations())
+
+    def test_a_wrong_password_is_challenged_again_and_counted(self):
+        before = self.junction.metrics().sum("junction_sip_auth_failures_total")
+        code, out = self.sipp("register_wrong_password.xml", "dave", extra=["-au", "dave", "-ap", "nope"])
+        self.assertEqual(code, 0, out)
+        self.assertNotIn("sip:dave@127.0.0.1", self.registrations())
+        self.assertEqual(self.junction.metrics().sum("junction_sip_auth_failures_total") - before, 1)
+
+    def test_one_user_cannot_register_another(self):
+        code, out = self.sipp("register_wrong_password.xml", "dave", extra=["-au", "carol", "-ap", "pw-carol"])
+        self.assertNotEqual(code, 0, out)  # 403, not the 401 the scenario waits for
+        self.assertIn("403", out)
+        self.assertNotIn("sip:dave@127.0.0.1", self.registrations())
+
+    def test_users_command_line_and_api(self):
+        code, out = self.users("list")
+        self.assertEqual(code, 0, out)
+        self.assertIn("carol@127.0.0.1", out)
+        self.assertEqual(self.users("add", "bad name@127.0.0.1", "--password", "x")[0], 2)
+        self.assertEqual(self.users("del", "nobody@127.0.0.1")[0], 1)
+
+        status, _h, body = curl(self.junction.url("/api/v1/users"), "-X", "POST",
+                                "--data-binary", json.dumps({"user": "erin@LOCALHOST", "password": "pw"}))
+        self.assertEqual(status, 201, body)
+        status, _h, body = curl(self.junction.url("/api/v1/users"))
+        self.assertEqual(status, 200)
+        self.assertIn("erin@localhost", [u["user"] for u in json.loads(body)["users"]])
+        status, _h, body = curl(self.junction.url("/api/v1/users"), "-X", "POST", "--data-binary", "{}")
+        self.assertEqual(status, 400)
+        status, _h, _b = curl(self.junction.url("/api/v1/users/erin@localhost"), "-X", "DELETE")
+        self.assertEqual(status, 200)
+        status, _h, _b = curl(self.junction.url("/api/v1/users/erin@localhost"), "-X", "DELETE")
+        self.assertEqual(status, 404)
+        # The database holds derived secrets only.
+        with open(os.path.join(self.junction.workdir, "junction-users.sqlite"), "rb") as f:
+            self.assertNotIn(b"pw-carol", f.read())
 
 
 class BadInputTest(SipTestCase):

@@ -1,0 +1,72 @@
+#include "app/users_cli.hpp"
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <stdexcept>
+
+#include "core/config.hpp"
+#include "users/user_directory.hpp"
+
+namespace junction::app {
+namespace {
+
+std::string date(std::int64_t seconds) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+}  // namespace
+
+int run_users_command(const config& cfg, const users_command& command) {
+  std::optional<users::user_address> address;
+  if (command.action != "list") {
+    address = users::parse_user_address(command.user);
+    if (!address) {
+      std::fprintf(stderr, "junction users: '%s' is not name@domain (name: letters, digits and "
+                           "-_.!~*'()&=+$,;?/; domain: a host name)\n", command.user.c_str());
+      return 2;
+    }
+  }
+  try {
+    users::user_store store(cfg.users.database);
+    if (command.action == "list") {
+      for (const auto& u : store.list())
+        std::printf("%s@%s\t%s\n", u.username.c_str(), u.realm.c_str(), date(u.created).c_str());
+      return 0;
+    }
+    if (command.action == "del") {
+      if (!store.remove(address->username, address->realm)) {
+        std::fprintf(stderr, "junction users: no user %s@%s in %s\n", address->username.c_str(),
+                     address->realm.c_str(), cfg.users.database.c_str());
+        return 1;
+      }
+      std::printf("removed %s@%s\n", address->username.c_str(), address->realm.c_str());
+      return 0;
+    }
+    std::string password = command.password;
+    if (command.password_stdin) {
+      std::getline(std::cin, password);
+      if (!password.empty() && password.back() == '\r') password.pop_back();
+    }
+    if (password.empty()) {
+      std::fprintf(stderr, "junction users add: give the password with --password or --password-stdin\n");
+      return 2;
+    }
+    store.add(address->username, address->realm, password);
+    std::printf("added %s@%s\n", address->username.c_str(), address->realm.c_str());
+    return 0;
+  } catch (const users::user_store_error& e) {
+    std::fprintf(stderr, "junction users: %s: %s\n", cfg.users.database.c_str(), e.what());
+    return 1;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "junction users: %s\n", e.what());
+    return 2;
+  }
+}
+
+}  // namespace junction::app

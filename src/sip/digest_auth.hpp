@@ -1,0 +1,50 @@
+#pragma once
+// Digest authentication of SIP requests (RFC 3261 §22.4 with RFC 8760's SHA-256): decides,
+// from a request's Authorization headers and the user's stored HA1s, whether the request is
+// authenticated, and otherwise what challenge to send. Pure: the user lookup and the time are
+// handed in.
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sip/message.hpp"
+#include "users/digest.hpp"
+#include "users/user_store.hpp"
+
+namespace junction::sip {
+
+struct auth_settings {
+  std::string nonce_secret;                       // raw bytes, shared by every shard
+  std::chrono::seconds nonce_lifetime{300};
+  // Offered in this order, one challenge each (RFC 8760 §2.4: most preferred first; clients
+  // take the first they support, though some, sipp among them, only ever read the first).
+  std::vector<users::digest_algorithm> algorithms{users::digest_algorithm::sha256,
+                                                  users::digest_algorithm::md5};
+};
+
+struct auth_verdict {
+  enum class kind {
+    authenticated,  // the response is right for a fresh nonce
+    challenge,      // 401 with `challenges` (no credentials, unknown user, wrong answer, stale)
+    forbidden,      // 403: authenticated as somebody who may not act for this AOR
+    bad_request,    // 400: credentials that do not parse, or name another request
+  };
+  kind what = kind::challenge;
+  std::vector<std::string> challenges;  // WWW-Authenticate values, SHA-256 first
+  std::string_view reason;              // for logs and the status line
+  std::string username;                 // who tried (when credentials named somebody)
+};
+
+using user_lookup = std::function<std::optional<users::user_record>(std::string_view user,
+                                                                   std::string_view realm)>;
+
+// `realm` is the AOR's domain; only a user of that name in that realm may act for
+// `expected_user` (the AOR's user part).
+auth_verdict authenticate(const message& request, std::string_view realm,
+                          std::string_view expected_user, const user_lookup& lookup,
+                          const auth_settings& settings, std::chrono::sys_seconds now);
+
+}  // namespace junction::sip
