@@ -100,6 +100,8 @@ struct sip_config {
   bool authenticate = true;
   std::chrono::milliseconds nonce_lifetime{300'000};
   std::vector<std::string> digest_algorithms{"SHA-256", "MD5"};  // challenge order
+  // Transaction timers (RFC 3261 §17): RTT estimate, retransmit cap, network lifetime.
+  std::chrono::milliseconds t1{500}, t2{4000}, t4{5000};
   bool listen_given = false;
   friend bool operator==(const sip_config&, const sip_config&) = default;
 };

@@ -92,6 +92,18 @@ void message::set_top_via(std::string_view element) {
   }
 }
 
+bool message::remove_first_element(header_id id) {
+  auto it = std::find_if(headers_.begin(), headers_.end(), [id](const auto& h) { return h.id == id; });
+  if (it == headers_.end()) return false;
+  std::vector<std::string_view> items;
+  if (!split_list(it->value, items, 1024) || items.size() <= 1) {
+    headers_.erase(it);
+    return true;
+  }
+  it->value = it->value.substr(static_cast<std::size_t>(items[1].data() - it->value.data()));
+  return true;
+}
+
 std::string message::serialize() const {
   std::string out;
   std::size_t size = 64 + body_.size();

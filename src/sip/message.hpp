@@ -72,6 +72,9 @@ class message {
   // Replaces the top Via element (the first of the first Via header's comma list), as a server
   // does when it stamps received/rport on a request (RFC 3581).
   void set_top_via(std::string_view element);
+  // Removes the first element of the first header `id` (one Via or Route entry, even when it
+  // shares a header line with others, RFC 3261 §7.3.1); false when there is none.
+  bool remove_first_element(header_id id);
 
   // The wire form: start line, headers in order (names as they arrived; Content-Length written
   // again from the body), blank line, body.

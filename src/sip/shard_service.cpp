@@ -13,6 +13,8 @@
 #include "core/runtime.hpp"
 #include "core/spawn.hpp"
 #include "core/version.hpp"
+#include "sip/proxy.hpp"
+#include "sip/proxy_messages.hpp"
 #include "sip/registrar.hpp"
 #include "sip/response.hpp"
 #include "sip/server.hpp"
@@ -40,6 +42,21 @@ std::string address_key(const asio::ip::address& a) {
 
 std::string describe(const udp::endpoint& peer) {
   return fmt::format("udp {}:{}", peer.address().to_string(), peer.port());
+}
+
+// The address a binding's REGISTER came from ("udp 192.0.2.1:5060", as describe() wrote it):
+// requests go back there, which is what works for phones behind NAT (RFC 5626's flows, in
+// their simplest form).
+std::optional<udp::endpoint> endpoint_of(std::string_view source) {
+  if (!source.starts_with("udp ")) return std::nullopt;
+  source.remove_prefix(4);
+  auto colon = source.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(source.substr(0, colon), ec);
+  auto port = parse_decimal(source.substr(colon + 1), 65535);
+  if (ec || !port) return std::nullopt;
+  return udp::endpoint(address, static_cast<std::uint16_t>(*port));
 }
 
 // FNV-1a: a stable, cheap hash for To-tags and home shards. Not a defence against anything.
@@ -75,6 +92,20 @@ asio::awaitable<void> housekeeping(shard_service& service, shard& home) {
   }
 }
 
+// Where a binding is reached: its Contact's address when that is where the REGISTER came from
+// (same host, maybe another port: no NAT in between), else the REGISTER's source address and
+// port, which is what gets through a NAT (RFC 5626's flows, in their simplest form).
+std::optional<udp::endpoint> next_hop_of(const binding& b) {
+  auto source = endpoint_of(b.source);
+  if (!source) return std::nullopt;
+  if (auto contact = parse_uri(b.contact); contact && contact->is_sip_family()) {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(std::string(contact->host), ec);
+    if (!ec && address == source->address()) return udp::endpoint(address, contact->port_or_default());
+  }
+  return source;
+}
+
 }  // namespace
 
 shard_service::shard_service(server& owner, shard& home)
@@ -83,7 +114,9 @@ shard_service::shard_service(server& owner, shard& home)
       locations_(expiry_policy{owner.config().min_expires, owner.config().max_expires,
                                owner.config().default_expires}),
       limiter_(owner.config().udp_rate_limit),
-      tag_secret_(std::random_device{}() * 0x9E3779B97F4A7C15ull + std::random_device{}()) {}
+      tag_secret_(std::random_device{}() * 0x9E3779B97F4A7C15ull + std::random_device{}()),
+      proxy_(std::make_unique<proxy_engine>(
+          *this, home, timer_values{owner.config().t1, owner.config().t2, owner.config().t4})) {}
 
 shard_service::~shard_service() = default;
 
@@ -99,6 +132,7 @@ void shard_service::add_socket(udp::socket socket) {
 }
 
 void shard_service::start() {
+  proxy_->start();
   asio::co_spawn(home_.context(), housekeeping(*this, home_),
                  log_failure{"sip housekeeping"});
 }
@@ -166,8 +200,8 @@ void shard_service::on_datagram(std::string_view bytes, const origin& from) {
     return;
   }
   if (!r.msg->is_request()) {
-    // No client transactions yet: a response here belongs to nobody.
     counters.add(m.responses_in);
+    handle_response(std::move(*r.msg));
     return;
   }
   counters.add(m.requests_in);
@@ -176,14 +210,56 @@ void shard_service::on_datagram(std::string_view bytes, const origin& from) {
   handle_request(std::move(request), from);
 }
 
+void shard_service::handle_response(message response) {
+  // The branch says which shard holds the client transaction (proxy_messages.hpp).
+  auto shard = shard_of_branch(response.top_via().branch());
+  if (!shard || *shard >= owner_.rt().size()) return;  // not from a branch of ours
+  if (*shard == home_.index()) return proxy_->on_response(std::move(response));
+  owner_.rt().post(*shard, [&target = owner_.service(*shard), response = std::move(response)]() mutable {
+    target.proxy().on_response(std::move(response));
+  });
+}
+
+std::pair<std::string, std::uint16_t> shard_service::advertised(std::size_t index) const {
+  auto local = sockets_.at(index)->local_endpoint();
+  if (!local.address().is_unspecified()) return {local.address().to_string(), local.port()};
+  // Bound to every address: the first configured domain names this server best.
+  const auto& domains = owner_.config().domains;
+  return {domains.empty() ? std::string("127.0.0.1") : domains.front(), local.port()};
+}
+
+bool shard_service::is_us(const uri& u, std::size_t socket) const {
+  if (!u.is_sip_family()) return false;
+  auto [host, port] = advertised(socket);
+  if (u.port_or_default() != port) return false;
+  return iequals(u.host, host) || is_local_domain(u.host, owner_.config().domains);
+}
+
 void shard_service::handle_request(message request, const origin& from) {
   const std::string_view method = request.method();
-  if (method == "ACK") return;  // the ACK of a non-2xx answer this server sent statelessly
+  const bool ack = method == "ACK";
+  // Loose routing (RFC 3261 §16.4): a first Route naming this server is consumed, and the
+  // request goes where the rest of the route set or its Request-URI says.
+  if (const header_field* route = request.find(header_id::route)) {
+    std::vector<std::string_view> items;
+    split_list(route->value, items, 1);
+    auto first = items.empty() ? std::nullopt : parse_address(items.front());
+    auto route_uri = first ? parse_uri(first->uri_text) : std::nullopt;
+    if (route_uri && is_us(*route_uri, from.socket)) return forward_routed(std::move(request), from);
+    if (ack) return;
+    return respond(request, 403, from, "Relaying Not Allowed (Route Is Not This Server)");
+  }
+  dispatch_local(std::move(request), from);
+}
+
+void shard_service::dispatch_local(message request, const origin& from) {
+  const std::string_view method = request.method();
+  const bool ack = method == "ACK";
   const uri& target = request.request_uri();
-  if (!target.is_sip_family()) return respond(request, 416, from);
+  if (!target.is_sip_family()) return ack ? void() : respond(request, 416, from);
   const auto& domains = owner_.config().domains;
   if (!is_local_domain(target.host, domains))
-    return respond(request, 403, from, "Relaying Not Allowed");
+    return ack ? void() : respond(request, 403, from, "Relaying Not Allowed");
 
   if (method == "REGISTER") {
     if (auto require = request.value(header_id::require); !require.empty())
@@ -200,28 +276,23 @@ void shard_service::handle_request(message request, const origin& from) {
 
   if (!target.user.empty()) {
     // A request for one of our users: this server is its proxy (RFC 3261 §16.3).
-    if (auto require = request.value(header_id::proxy_require); !require.empty())
-      return respond(request, 420, from, {}, {{"Unsupported", require}});
-    if (request.max_forwards() == 0) return respond(request, 483, from);
-    auto aor = canonical_aor(target);
-    unsigned home = owner_.home_of(*aor);
-    auto route = [this, home](message req, const origin& f) {
-      auto& service = owner_.service(home);
-      auto aor = canonical_aor(req.request_uri());
-      bool registered = !service.locations().lookup(*aor, sip_clock::now()).empty();
-      // Forwarding to the bindings comes with the proxy's client transactions; until then a
-      // registered user is reachable only through its own phone's direct address.
-      if (registered) service.respond(req, 480, f, "Temporarily Unavailable (Forwarding Not Enabled)");
-      else service.respond(req, 404, f);
-    };
-    if (home == home_.index()) return route(std::move(request), from);
-    owner_.rt().post(home, [route, request = std::move(request), from]() mutable {
-      route(std::move(request), from);
+    if (!ack) {
+      if (auto require = request.value(header_id::proxy_require); !require.empty())
+        return respond(request, 420, from, {}, {{"Unsupported", require}});
+      if (request.max_forwards() == 0) return respond(request, 483, from);
+    }
+    // Everything about one AOR happens on its home shard: its bindings are there, and so are
+    // the transactions its retransmissions, CANCELs and ACKs must find.
+    unsigned home = owner_.home_of(*canonical_aor(target));
+    if (home == home_.index()) return route_to_aor(std::move(request), from);
+    owner_.rt().post(home, [&target = owner_.service(home), request = std::move(request), from]() mutable {
+      target.route_to_aor(std::move(request), from);
     });
     return;
   }
 
   // Addressed to the server itself: it is the UAS (RFC 3261 §8.2).
+  if (ack) return;  // the ACK of a non-2xx answer this server sent statelessly
   if (auto require = request.value(header_id::require); !require.empty())
     return respond(request, 420, from, {}, {{"Unsupported", require}});
   if (method == "OPTIONS")
@@ -235,6 +306,54 @@ void shard_service::handle_request(message request, const origin& from) {
       method == "REFER")
     return respond(request, 405, from, {}, {{"Allow", allowed_methods}});
   respond(request, 501, from, {}, {{"Allow", allowed_methods}});
+}
+
+void shard_service::route_to_aor(message request, const origin& from) {
+  origin reply_to = response_target(request, from);
+  if (proxy_->absorb(request, from, reply_to)) return;
+  const std::string_view method = request.method();
+  if (method == "ACK") return;  // acknowledges nothing this shard knows
+  if (method == "CANCEL") return respond(request, 481, from);
+  auto aor = canonical_aor(request.request_uri());
+  std::vector<hop> hops;
+  for (const binding& b : locations_.lookup(*aor, sip_clock::now()))
+    if (auto peer = next_hop_of(b)) hops.push_back(hop{origin{from.socket, *peer}, b.contact, b.path});
+  if (hops.empty()) return respond(request, 404, from);
+  proxy_->forward(std::move(request), reply_to, hops);
+}
+
+void shard_service::forward_routed(message request, const origin& from) {
+  request.remove_first_element(header_id::route);
+  const bool ack = request.method() == "ACK";
+  if (!ack && request.max_forwards() == 0) return respond(request, 483, from);
+  // What remains decides: another Route, or (for an initial request that named this server
+  // as its outbound proxy) one of our users, or (inside a dialog) the peer's contact.
+  std::optional<uri> next;
+  if (const header_field* route = request.find(header_id::route)) {
+    std::vector<std::string_view> items;
+    split_list(route->value, items, 1);
+    auto first = items.empty() ? std::nullopt : parse_address(items.front());
+    if (first) next = parse_uri(first->uri_text);
+  } else {
+    const uri& target = request.request_uri();
+    if (target.is_sip_family() && is_local_domain(target.host, owner_.config().domains) &&
+        (target.port == 0 || is_us(target, from.socket)))
+      return dispatch_local(std::move(request), from);
+    next = target;
+  }
+  origin reply_to = response_target(request, from);
+  if (proxy_->absorb(request, from, reply_to)) return;
+  boost::system::error_code ec;
+  auto address = next && next->is_sip_family() ? asio::ip::make_address(
+                     next->host.starts_with("[") ? next->host.substr(1, next->host.size() - 2) : next->host, ec)
+                                               : asio::ip::address{};
+  if (!next || !next->is_sip_family() || ec)
+    return ack ? void() : respond(request, 404, from, "Next Hop Is Not An Address");
+  hop h{origin{from.socket, udp::endpoint(address, next->port_or_default())},
+        std::string(request.request_uri_text()), {}};
+  if (ack) return proxy_->relay_ack(std::move(request), h);
+  if (request.method() == "CANCEL") return respond(request, 481, from);
+  proxy_->forward(std::move(request), reply_to, {h});
 }
 
 void shard_service::handle_register(message request, const origin& from) {

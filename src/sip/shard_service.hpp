@@ -19,6 +19,7 @@ class shard;
 namespace junction::sip {
 
 class server;
+class proxy_engine;
 
 // Where a request came from and how to answer it.
 struct origin {
@@ -40,12 +41,26 @@ class shard_service {
   void handle_register(message request, const origin& from);
 
   location_table& locations() noexcept { return locations_; }
+  proxy_engine& proxy() noexcept { return *proxy_; }
+  // A request for an AOR homed on this shard: forwarded to its bindings, or answered.
+  void route_to_aor(message request, const origin& from);
+  // The host and port this shard's socket `index` puts in Via and Record-Route.
+  std::pair<std::string, std::uint16_t> advertised(std::size_t index) const;
+  // The To-tag of this server's own answers to `request` (the same for its retransmissions).
+  std::string tag_for(const message& request) const { return to_tag(request); }
   // Brings the bindings gauge in line with the location table.
   void report_bindings();
   void send(std::string bytes, const origin& to);
 
  private:
   void handle_request(message request, const origin& from);
+  void handle_response(message response);
+  // REGISTER, a request for one of our AORs (sent to its home shard), or one for the server.
+  void dispatch_local(message request, const origin& from);
+  // A request that named this server in its first Route (loose routing, RFC 3261 §16.4):
+  // the route is popped and the request goes on to the next Route or its Request-URI.
+  void forward_routed(message request, const origin& from);
+  bool is_us(const uri& u, std::size_t socket) const;
   // Digest authentication of a REGISTER; answers 401/403/400/500 itself and returns false.
   bool authorized(const message& request, const origin& from);
   void respond(const message& request, int status, const origin& from, std::string_view reason = {},
@@ -61,6 +76,7 @@ class shard_service {
   rate_limiter limiter_;
   std::uint64_t tag_secret_;
   std::size_t reported_bindings_ = 0;
+  std::unique_ptr<proxy_engine> proxy_;
 };
 
 }  // namespace junction::sip

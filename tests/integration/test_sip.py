@@ -17,6 +17,7 @@ from junction_process import JunctionProcess, curl, junction_bin
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = os.path.join(HERE, "..", "vectors", "rfc4475")
 SIPP = os.path.join(HERE, "sipp")
+SIPP_TMP = tempfile.gettempdir()
 
 # The domains the torture messages address, so that the server is their registrar and proxy.
 TORTURE_DOMAINS = ["127.0.0.1", "localhost", "example.com", "example.net", "example.org",
@@ -27,9 +28,10 @@ TORTURE_DOMAINS = ["127.0.0.1", "localhost", "example.com", "example.net", "exam
 TORTURE_ANSWERS = {
     # 3.1.1 valid: processed. Requests for a user of a local domain go to the proxy, which
     # knows no binding for them: 404. REGISTERs reach the registrar: 200.
-    # REGISTERs need digest credentials (sip.authenticate): 401.
-    "wsinv": 404, "intmeth": 404, "esc01": 404, "escnull": 401, "esc02": 501, "lwsdisp": 404,
-    "longreq": 404, "dblreq": 401, "semiuri": 404, "mpart01": 404, "transports": 404,
+    # REGISTERs need digest credentials (sip.authenticate): 401. wsinv and mpart01 carry a
+    # Route naming another host: forwarding there would make this an open relay (403).
+    "wsinv": 403, "intmeth": 404, "esc01": 404, "escnull": 401, "esc02": 501, "lwsdisp": 404,
+    "longreq": 404, "dblreq": 401, "semiuri": 404, "mpart01": 403, "transports": 404,
     "unreason": None, "noreason": None,
     # 3.1.2 invalid
     "badinv01": 400, "clerr": 400, "ncl": 400, "scalar02": 400, "scalarlg": None, "quotbal": 400,
@@ -275,6 +277,98 @@ class DigestRegisterTest(SipTestCase):
         # The database holds derived secrets only.
         with open(os.path.join(self.junction.workdir, "junction-users.sqlite"), "rb") as f:
             self.assertNotIn(b"pw-carol", f.read())
+
+
+def raw_register(sip, user, contact_port, expires=300):
+    """Registers user@127.0.0.1 at 127.0.0.1:contact_port (an open registrar); returns the status."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(3)
+    port = s.getsockname()[1]
+    msg = ("REGISTER sip:127.0.0.1 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-reg-%s-%d\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:%s@127.0.0.1>;tag=r1\r\nTo: <sip:%s@127.0.0.1>\r\n"
+           "Call-ID: reg-%s-%d\r\nCSeq: 1 REGISTER\r\n"
+           "Contact: <sip:%s@127.0.0.1:%d>;expires=%d\r\nContent-Length: 0\r\n\r\n"
+           % (port, user, contact_port, user, user, user, contact_port, user, contact_port, expires))
+    s.sendto(msg.encode(), sip)
+    reply, _ = s.recvfrom(65536)
+    s.close()
+    return status_of(reply)
+
+
+class ProxyCallTest(SipTestCase):
+    """Calls from a sipp caller through Junction to a sipp callee registered at it."""
+    sip_config = {"authenticate": False}
+
+    def callee(self, scenario, port):
+        with open(os.path.join(SIPP, scenario)) as f:
+            text = f.read()
+        work = tempfile.mkdtemp(prefix="sipp-uas-")
+        path = os.path.join(work, scenario)
+        with open(path, "w") as f:
+            f.write(text)
+        return subprocess.Popen(["sipp", "-sf", path, "-i", "127.0.0.1", "-p", str(port), "-m", "1",
+                                 "-timeout", "30s", "-timeout_error", "-nostdin",
+                                 "-trace_err", "-error_file", os.path.join(work, "errors.log")],
+                                cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT), work
+
+    def finish(self, proc, work):
+        try:
+            out, _ = proc.communicate(timeout=40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        errors = ""
+        if os.path.exists(os.path.join(work, "errors.log")):
+            with open(os.path.join(work, "errors.log"), errors="replace") as f:
+                errors = f.read()[-3000:]
+        return proc.returncode, out.decode("utf-8", "replace")[-3000:] + errors
+
+    def caller_expecting(self, status, user):
+        with open(os.path.join(SIPP, "uac_fail.xml")) as f:
+            text = f.read().replace("EXPECTED_STATUS", str(status))
+        with tempfile.NamedTemporaryFile("w", suffix=".xml", dir=SIPP_TMP, delete=False) as f:
+            f.write(text)
+        try:
+            return self.sipp(f.name, user)
+        finally:
+            os.unlink(f.name)
+
+    def test_call_with_reinvite_and_bye(self):
+        port = free_udp_port()
+        uas, work = self.callee("uas_call.xml", port)
+        time.sleep(0.3)
+        self.assertEqual(raw_register(self.sip, "bob", port), 200)
+        code, out = self.sipp("uac_call.xml", "bob")
+        self.assertEqual(code, 0, out)
+        code, out = self.finish(uas, work)
+        self.assertEqual(code, 0, out)
+
+    def test_cancel_before_answer(self):
+        port = free_udp_port()
+        uas, work = self.callee("uas_cancel.xml", port)
+        time.sleep(0.3)
+        self.assertEqual(raw_register(self.sip, "carol", port), 200)
+        code, out = self.sipp("uac_cancel.xml", "carol")
+        self.assertEqual(code, 0, out)
+        code, out = self.finish(uas, work)
+        self.assertEqual(code, 0, out)
+
+    def test_busy_callee(self):
+        port = free_udp_port()
+        uas, work = self.callee("uas_busy.xml", port)
+        time.sleep(0.3)
+        self.assertEqual(raw_register(self.sip, "dave", port), 200)
+        code, out = self.caller_expecting(486, "dave")
+        self.assertEqual(code, 0, out)
+        code, out = self.finish(uas, work)
+        self.assertEqual(code, 0, out)
+
+    def test_unregistered_callee_is_not_found(self):
+        code, out = self.caller_expecting(404, "nobody")
+        self.assertEqual(code, 0, out)
 
 
 class BadInputTest(SipTestCase):

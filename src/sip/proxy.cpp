@@ -1,0 +1,292 @@
+#include "sip/proxy.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <random>
+
+#include "core/log.hpp"
+#include "core/shard.hpp"
+#include "core/spawn.hpp"
+#include "sip/parser.hpp"
+#include "sip/proxy_messages.hpp"
+#include "sip/response.hpp"
+
+namespace junction::sip {
+namespace asio = boost::asio;
+
+namespace {
+
+// What was sent is parsed back, so ACK and CANCEL can copy its Via and Route set exactly.
+const parse_limits roomy{1 << 20, 4096, 1 << 16, 1024};
+
+shared_bytes share(std::string bytes) { return std::make_shared<const std::string>(std::move(bytes)); }
+
+// A response as the previous hop should see it: without the Via this proxy added.
+std::string without_our_via(message& response) {
+  response.remove_first_element(header_id::via);
+  return response.serialize();
+}
+
+}  // namespace
+
+struct proxy_engine::context {
+  message request;  // as the caller sent it
+  origin reply_to;
+  std::string server_key;
+  bool invite = false;
+  struct branch {
+    std::string id;  // the Via branch
+    origin peer;
+    message sent;
+    int final_status = 0;
+    bool provisional = false;
+    bool cancelled = false;
+  };
+  std::vector<branch> branches;
+  int best_status = 0;
+  std::string best_bytes;
+  bool final_relayed = false;
+  bool cancel_requested = false;  // cancel each branch as soon as it may be (§9.1: after a 1xx)
+};
+
+struct proxy_engine::server_entry {
+  server_transaction tx;
+  origin reply_to;
+  std::shared_ptr<context> ctx;
+};
+
+struct proxy_engine::client_entry {
+  client_transaction tx;
+  origin peer;
+  std::shared_ptr<context> ctx;  // null for a CANCEL this proxy sent
+  std::size_t branch = 0;
+};
+
+proxy_engine::proxy_engine(shard_service& service, shard& home, const timer_values& timers)
+    : service_(service), home_(home), timers_(timers), timer_(home.context()) {
+  next_branch_ = std::random_device{}() * 0x100000000ull + std::random_device{}();
+}
+
+proxy_engine::~proxy_engine() = default;
+
+void proxy_engine::start() {
+  asio::co_spawn(
+      home_.context(),
+      [this]() -> asio::awaitable<void> {
+        home_.on_drain([this] { timer_.cancel(); });
+        while (!home_.draining()) {
+          armed_for_ = deadlines_.empty() ? tx_clock::time_point::max() : deadlines_.top().at;
+          timer_.expires_at(armed_for_);
+          co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+          on_timers(tx_clock::now());
+        }
+      },
+      log_failure{"sip transaction timers"});
+}
+
+void proxy_engine::send_effects(const tx_effects& effects, const origin& to) {
+  for (const auto& bytes : effects.send) service_.send(std::string(*bytes), to);
+}
+
+void proxy_engine::schedule(const std::string& key, bool server, std::optional<tx_clock::time_point> at) {
+  if (!at) return;
+  deadlines_.push(due{*at, key, server});
+  if (*at < armed_for_) timer_.cancel();  // the loop re-arms for the earlier deadline
+}
+
+std::string proxy_engine::our_via(std::size_t socket, const std::string& branch) const {
+  auto [host, port] = service_.advertised(socket);
+  return "SIP/2.0/UDP " + host + ":" + std::to_string(port) + ";branch=" + branch;
+}
+
+bool proxy_engine::absorb(const message& request, const origin& from, const origin& reply_to) {
+  const auto now = tx_clock::now();
+  if (request.method() == "CANCEL") {
+    auto it = servers_.find(server_key(request, "INVITE"));
+    if (it == servers_.end() || !it->second.ctx) return false;
+    // The CANCEL is answered at once (§16.10); the INVITE ends with what the branches answer,
+    // normally 487.
+    service_.send(make_response(request, 200, {.to_tag = service_.tag_for(request)}), reply_to);
+    auto ctx = it->second.ctx;
+    ctx->cancel_requested = true;
+    cancel_pending(ctx, ctx->branches.size());
+    return true;
+  }
+  auto it = servers_.find(server_key(request));
+  if (it == servers_.end()) return false;
+  auto& entry = it->second;
+  if (request.method() == "ACK") {
+    send_effects(entry.tx.on_ack(now), entry.reply_to);
+  } else {
+    send_effects(entry.tx.on_retransmission(), entry.reply_to);
+  }
+  schedule(it->first, true, entry.tx.deadline());
+  (void)from;
+  return true;
+}
+
+void proxy_engine::forward(message request, const origin& reply_to, const std::vector<hop>& hops) {
+  const auto now = tx_clock::now();
+  auto ctx = std::make_shared<context>();
+  ctx->invite = request.method() == "INVITE";
+  ctx->reply_to = reply_to;
+  ctx->server_key = server_key(request);
+
+  server_entry entry{server_transaction(ctx->invite, false, timers_), reply_to, ctx};
+  if (ctx->invite)  // §16.2: a stateful proxy answers an INVITE with 100 at once
+    send_effects(entry.tx.respond(100, share(make_response(request, 100)), now), reply_to);
+  auto [server_it, fresh] = servers_.insert_or_assign(ctx->server_key, std::move(entry));
+  schedule(server_it->first, true, server_it->second.tx.deadline());
+
+  const int max_forwards = request.max_forwards().value_or(70) - 1;
+  const std::string method(request.method());
+  for (const hop& h : hops) {
+    message out = request.clone();
+    out.set_request_uri(h.request_uri);
+    out.set_value(header_id::max_forwards, std::to_string(max_forwards));
+    auto [host, port] = service_.advertised(reply_to.socket);
+    // Stay on the path of the dialog this may create, so BYE and re-INVITE come back here.
+    if (ctx->invite || method == "SUBSCRIBE")
+      out.push_front(header_id::record_route, "<sip:" + host + ":" + std::to_string(port) + ";lr>");
+    for (auto r = h.routes.rbegin(); r != h.routes.rend(); ++r)
+      out.insert_before_first(header_id::route, header_id::route, *r);
+    std::string branch = make_branch(home_.index(), next_branch_++);
+    out.push_front(header_id::via, our_via(reply_to.socket, branch));
+    std::string wire = out.serialize();
+    parse_result sent = parse_message(wire, roomy, true);
+    if (!sent.ok()) {
+      log::warn("sip: a forwarded {} does not parse back ({}): branch skipped", method, sent.reason);
+      continue;
+    }
+    client_entry ce{client_transaction(ctx->invite, false, timers_, share(std::move(wire))), h.peer, ctx,
+                    ctx->branches.size()};
+    send_effects(ce.tx.start(now), h.peer);
+    std::string key = client_key(branch, method);
+    auto [it, _] = clients_.insert_or_assign(key, std::move(ce));
+    schedule(key, false, it->second.tx.deadline());
+    ctx->branches.push_back({branch, h.peer, std::move(*sent.msg)});
+  }
+  if (ctx->branches.empty()) {
+    relay_to_caller(ctx, 500, make_response(request, 500, {.reason = "No Usable Target",
+                                                           .to_tag = service_.tag_for(request)}));
+  }
+  ctx->request = std::move(request);
+}
+
+void proxy_engine::relay_ack(message ack, const hop& next) {
+  ack.set_request_uri(next.request_uri);
+  ack.set_value(header_id::max_forwards, std::to_string(ack.max_forwards().value_or(70) - 1));
+  ack.push_front(header_id::via, our_via(next.peer.socket, make_branch(home_.index(), next_branch_++)));
+  service_.send(ack.serialize(), next.peer);
+}
+
+void proxy_engine::on_response(message response) {
+  const auto now = tx_clock::now();
+  std::string key = client_key(response.top_via().branch(), response.cseq_method());
+  auto it = clients_.find(key);
+  if (it == clients_.end()) return;  // late (its transaction ended) or not ours
+  auto& entry = it->second;
+  const int status = response.status();
+  auto r = entry.tx.on_response(status, now);
+  send_effects(r.effects, entry.peer);
+  if (r.needs_ack && entry.ctx)
+    send_effects(entry.tx.send_ack(share(make_ack(entry.ctx->branches[entry.branch].sent, response))), entry.peer);
+  schedule(key, false, entry.tx.deadline());
+  if (!r.deliver || !entry.ctx) return;  // retransmissions, and answers to our CANCELs
+
+  auto ctx = entry.ctx;
+  const std::size_t b = entry.branch;
+  auto& branch = ctx->branches[b];
+  if (status < 200) {
+    if (status == 100) return;  // hop by hop: ours went out already
+    branch.provisional = true;
+    if (ctx->cancel_requested) cancel_pending(ctx, ctx->branches.size());
+    relay_to_caller(ctx, status, without_our_via(response));
+    return;
+  }
+  if (status < 300) {
+    branch.final_status = status;
+    relay_to_caller(ctx, status, without_our_via(response));
+    ctx->final_relayed = true;
+    if (ctx->invite) {
+      ctx->cancel_requested = true;  // §16.7 step 10: the other branches are not needed now
+      cancel_pending(ctx, b);
+    }
+    return;
+  }
+  branch_final(ctx, b, status, &response);
+}
+
+void proxy_engine::branch_final(const std::shared_ptr<context>& ctx, std::size_t b, int status,
+                                const message* response) {
+  ctx->branches[b].final_status = status;
+  if (!ctx->final_relayed && better_final(status, ctx->best_status)) {
+    ctx->best_status = status;
+    if (response) {
+      message copy = response->clone();
+      ctx->best_bytes = without_our_via(copy);
+    } else {
+      ctx->best_bytes = make_response(ctx->request, status, {.to_tag = service_.tag_for(ctx->request)});
+    }
+  }
+  for (const auto& br : ctx->branches)
+    if (br.final_status == 0) return;
+  if (!ctx->final_relayed) {
+    ctx->final_relayed = true;
+    relay_to_caller(ctx, ctx->best_status, std::move(ctx->best_bytes));
+  }
+}
+
+void proxy_engine::relay_to_caller(const std::shared_ptr<context>& ctx, int status, std::string bytes) {
+  auto it = servers_.find(ctx->server_key);
+  if (it == servers_.end()) return;
+  send_effects(it->second.tx.respond(status, share(std::move(bytes)), tx_clock::now()), it->second.reply_to);
+  schedule(it->first, true, it->second.tx.deadline());
+}
+
+void proxy_engine::cancel_pending(const std::shared_ptr<context>& ctx, std::size_t except) {
+  if (!ctx->invite) return;
+  const auto now = tx_clock::now();
+  for (std::size_t i = 0; i < ctx->branches.size(); ++i) {
+    auto& br = ctx->branches[i];
+    if (i == except || br.final_status != 0 || br.cancelled || !br.provisional) continue;
+    br.cancelled = true;
+    client_entry ce{client_transaction(false, false, timers_, share(make_cancel(br.sent))), br.peer, nullptr, i};
+    send_effects(ce.tx.start(now), br.peer);
+    std::string key = client_key(br.id, "CANCEL");
+    auto [it, _] = clients_.insert_or_assign(key, std::move(ce));
+    schedule(key, false, it->second.tx.deadline());
+  }
+}
+
+void proxy_engine::on_timers(tx_clock::time_point now) {
+  while (!deadlines_.empty() && deadlines_.top().at <= now) {
+    due d = deadlines_.top();
+    deadlines_.pop();
+    if (d.server) {
+      auto it = servers_.find(d.key);
+      if (it == servers_.end()) continue;
+      auto at = it->second.tx.deadline();
+      if (!at || *at > now) continue;  // moved on since this deadline was queued
+      send_effects(it->second.tx.on_timer(now), it->second.reply_to);
+      if (it->second.tx.state() == tx_state::terminated) servers_.erase(it);
+      else schedule(d.key, true, it->second.tx.deadline());
+      continue;
+    }
+    auto it = clients_.find(d.key);
+    if (it == clients_.end()) continue;
+    auto at = it->second.tx.deadline();
+    if (!at || *at > now) continue;
+    tx_effects e = it->second.tx.on_timer(now);
+    send_effects(e, it->second.peer);
+    auto ctx = it->second.ctx;
+    std::size_t b = it->second.branch;
+    if (it->second.tx.state() == tx_state::terminated) clients_.erase(it);
+    else schedule(d.key, false, it->second.tx.deadline());
+    if (e.timed_out && ctx) branch_final(ctx, b, 408, nullptr);  // no answer from that branch
+  }
+}
+
+}  // namespace junction::sip

@@ -1,0 +1,85 @@
+#pragma once
+// The stateful proxy of one shard (RFC 3261 §16): server transactions for the requests it
+// forwards, a client transaction per branch (parallel forking to every binding), best-response
+// selection, CANCEL propagation, hop-by-hop ACK of failures, and stateless relay of the ACKs of
+// 2xx. Transactions live on this shard; responses reach it because each branch names the shard
+// (proxy_messages.hpp), whichever shard's socket they arrive on.
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sip/message.hpp"
+#include "sip/transaction.hpp"
+#include "sip/shard_service.hpp"
+
+namespace junction {
+class shard;
+}
+
+namespace junction::sip {
+
+// One place to send a forwarded request: the address, and the Request-URI and Route set the
+// copy carries there.
+struct hop {
+  origin peer;
+  std::string request_uri;
+  std::vector<std::string> routes;  // Route values to put first (a binding's Path)
+};
+
+class proxy_engine {
+ public:
+  proxy_engine(shard_service& service, shard& home, const timer_values& timers);
+  ~proxy_engine();
+  void start();
+
+  // A request that belongs to a transaction already here: a retransmission, the ACK of a
+  // non-2xx answer, or a CANCEL. Handles it and returns true; false when it is new.
+  bool absorb(const message& request, const origin& from, const origin& reply_to);
+  // Forwards a new request to every hop at once; `reply_to` is where its responses go.
+  void forward(message request, const origin& reply_to, const std::vector<hop>& hops);
+  // The ACK of a 2xx: end to end, no transaction (RFC 3261 §16.11 step... relayed statelessly).
+  void relay_ack(message ack, const hop& next);
+  // A response whose branch names this shard.
+  void on_response(message response);
+
+  std::size_t transactions() const noexcept { return servers_.size() + clients_.size(); }
+
+ private:
+  struct context;
+  struct server_entry;
+  struct client_entry;
+
+  void send_effects(const tx_effects& effects, const origin& to);
+  void schedule(const std::string& key, bool server, std::optional<tx_clock::time_point> at);
+  void on_timers(tx_clock::time_point now);
+  void branch_final(const std::shared_ptr<context>& ctx, std::size_t branch, int status,
+                    const message* response);
+  void relay_to_caller(const std::shared_ptr<context>& ctx, int status, std::string bytes);
+  void cancel_pending(const std::shared_ptr<context>& ctx, std::size_t except);
+  void forget_if_done(const std::shared_ptr<context>& ctx);
+  std::string our_via(std::size_t socket, const std::string& branch) const;
+
+  shard_service& service_;
+  shard& home_;
+  timer_values timers_;
+  std::uint64_t next_branch_ = 1;
+  std::unordered_map<std::string, server_entry> servers_;
+  std::unordered_map<std::string, client_entry> clients_;
+  // Deadlines, earliest first; entries whose transaction has moved on are skipped.
+  struct due {
+    tx_clock::time_point at;
+    std::string key;
+    bool server;
+    bool operator>(const due& o) const noexcept { return at > o.at; }
+  };
+  std::priority_queue<due, std::vector<due>, std::greater<>> deadlines_;
+  boost::asio::steady_timer timer_;
+  tx_clock::time_point armed_for_ = tx_clock::time_point::max();
+};
+
+}  // namespace junction::sip

@@ -1,0 +1,80 @@
+#include "sip/proxy_messages.hpp"
+
+#include <fmt/format.h>
+
+namespace junction::sip {
+namespace {
+
+constexpr std::string_view branch_prefix = "z9hG4bK-j";
+
+// Copies every header of `id` from `from`, in order.
+void copy_all(std::string& out, const message& from, header_id id) {
+  for (const auto& h : from.headers())
+    if (h.id == id) out.append(header_name(id)).append(": ").append(h.value).append("\r\n");
+}
+
+// The request line, top Via, From, Call-ID, CSeq and Route set of a request this proxy sent,
+// shared by ACK and CANCEL.
+std::string same_transaction_request(const message& sent, std::string_view method) {
+  std::string out;
+  out.append(method).append(" ").append(sent.request_uri_text()).append(" SIP/2.0\r\n");
+  out.append("Via: ").append(sent.vias().front().text).append("\r\n");
+  out.append("Max-Forwards: 70\r\n");
+  out.append("From: ").append(sent.value(header_id::from)).append("\r\n");
+  out.append("Call-ID: ").append(sent.call_id()).append("\r\n");
+  out.append("CSeq: ").append(std::to_string(sent.cseq())).append(" ").append(method).append("\r\n");
+  copy_all(out, sent, header_id::route);
+  return out;
+}
+
+}  // namespace
+
+std::string make_branch(unsigned shard, std::uint64_t unique) {
+  return fmt::format("{}{}-{:x}", branch_prefix, shard, unique);
+}
+
+std::optional<unsigned> shard_of_branch(std::string_view branch) noexcept {
+  if (!branch.starts_with(branch_prefix)) return std::nullopt;
+  branch.remove_prefix(branch_prefix.size());
+  std::size_t dash = branch.find('-');
+  auto n = parse_decimal(branch.substr(0, dash), 4096);
+  if (!n || dash == std::string_view::npos) return std::nullopt;
+  return static_cast<unsigned>(*n);
+}
+
+std::string server_key(const message& request, std::string_view method_override) {
+  std::string_view method = method_override.empty() ? request.method() : method_override;
+  if (method == "ACK") method = "INVITE";
+  const via& top = request.top_via();
+  if (top.has_cookie())
+    return fmt::format("{}|{}:{}|{}", top.branch(), top.host, top.port, method);
+  return fmt::format("2543|{}|{}|{}|{}|{}", request.call_id(), request.from().tag(), request.cseq(),
+                     top.text, method);
+}
+
+std::string client_key(std::string_view branch, std::string_view method) {
+  return fmt::format("{}|{}", branch, method == "ACK" ? std::string_view("INVITE") : method);
+}
+
+std::string make_ack(const message& sent_invite, const message& response) {
+  std::string out = same_transaction_request(sent_invite, "ACK");
+  out.append("To: ").append(response.value(header_id::to)).append("\r\n");
+  out.append("Content-Length: 0\r\n\r\n");
+  return out;
+}
+
+std::string make_cancel(const message& sent_invite) {
+  std::string out = same_transaction_request(sent_invite, "CANCEL");
+  out.append("To: ").append(sent_invite.value(header_id::to)).append("\r\n");
+  out.append("Content-Length: 0\r\n\r\n");
+  return out;
+}
+
+bool better_final(int candidate, int best) noexcept {
+  if (best == 0) return true;
+  if (best >= 600) return false;
+  if (candidate >= 600) return true;
+  return candidate / 100 < best / 100;
+}
+
+}  // namespace junction::sip
