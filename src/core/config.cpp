@@ -252,6 +252,11 @@ config from_table(const toml::table& root, const std::string& name,
   section_reader sip{root, name, "sip", defaulted};
   auto& sp = cfg.sip;
   sip.addresses("listen", sp.listen, &sp.listen_given);
+  sip.addresses("tls_listen", sp.tls_listen);
+  sip.string("tls_certificate", sp.tls_certificate);
+  sip.string("tls_private_key", sp.tls_private_key);
+  sip.boolean("websocket", sp.websocket);
+  sip.duration("tcp_idle_timeout", sp.tcp_idle_timeout);
   sip.strings("domains", sp.domains);
   sip.integer("max_message_size", sp.max_message_size, 1024, 65535);
   sip.integer("max_header_fields", sp.max_header_fields, 16, 1024);
@@ -279,6 +284,8 @@ config from_table(const toml::table& root, const std::string& name,
   users.string("database", cfg.users.database);
   users.finish();
   if (cfg.users.database.empty()) throw config_error(name + ": users.database must name a file");
+  if (!sp.tls_listen.empty() && (sp.tls_certificate.empty() || sp.tls_private_key.empty()))
+    throw config_error(name + ": sip.tls_listen needs sip.tls_certificate and sip.tls_private_key");
   if (sp.min_expires > sp.max_expires)
     throw config_error(name + ": sip.min_expires is above sip.max_expires");
   return cfg;
@@ -316,7 +323,8 @@ config config::load_file(const std::string& path, std::vector<std::string>* defa
   auto base = std::filesystem::path{path}.parent_path();
   for (auto* p : {&cfg.server.log_file, &cfg.http.web_root, &cfg.http.tls_certificate,
                   &cfg.http.tls_private_key, &cfg.http.access_log, &cfg.rtmp.tls_certificate,
-                  &cfg.rtmp.tls_private_key, &cfg.users.database})
+                  &cfg.rtmp.tls_private_key, &cfg.sip.tls_certificate, &cfg.sip.tls_private_key,
+                  &cfg.users.database})
     make_relative_to(base, *p);
   return cfg;
 }

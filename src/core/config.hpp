@@ -85,7 +85,12 @@ struct rtmp_config {
 };
 
 struct sip_config {
-  std::vector<listen_address> listen{{"127.0.0.1", 5060}};  // UDP, one socket per shard
+  std::vector<listen_address> listen{{"127.0.0.1", 5060}};  // UDP and TCP, per shard
+  std::vector<listen_address> tls_listen;                   // SIP over TLS
+  std::string tls_certificate;
+  std::string tls_private_key;
+  bool websocket = true;  // SIP over WebSocket (RFC 7118) at /sip on the HTTP listeners
+  std::chrono::milliseconds tcp_idle_timeout{600'000};
   // The domains this server is the registrar and proxy for (Request-URI and To hosts).
   std::vector<std::string> domains{"localhost", "127.0.0.1"};
   std::size_t max_message_size = 65535;

@@ -105,6 +105,16 @@ std::vector<binding> location_table::lookup(std::string_view aor, sip_clock::tim
   return out;
 }
 
+std::size_t location_table::forget_flow(std::uint64_t flow) {
+  std::size_t gone = 0;
+  for (auto it = aors_.begin(); it != aors_.end();) {
+    gone += std::erase_if(it->second, [flow](const binding& b) { return b.flow == flow; });
+    it = it->second.empty() ? aors_.erase(it) : std::next(it);
+  }
+  bindings_ -= gone;
+  return gone;
+}
+
 std::size_t location_table::purge(sip_clock::time_point now) {
   std::size_t gone = 0;
   for (auto it = aors_.begin(); it != aors_.end();) {

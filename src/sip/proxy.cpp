@@ -96,9 +96,10 @@ void proxy_engine::schedule(const std::string& key, bool server, std::optional<t
   if (*at < armed_for_) timer_.cancel();  // the loop re-arms for the earlier deadline
 }
 
-std::string proxy_engine::our_via(std::size_t socket, const std::string& branch) const {
-  auto [host, port] = service_.advertised(socket);
-  return "SIP/2.0/UDP " + host + ":" + std::to_string(port) + ";branch=" + branch;
+std::string proxy_engine::our_via(const origin& next, const std::string& branch) const {
+  auto [host, port] = service_.advertised(next.socket);
+  return "SIP/2.0/" + std::string(transport_name(next.kind)) + " " + host + ":" + std::to_string(port) +
+         ";branch=" + branch;
 }
 
 bool proxy_engine::absorb(const message& request, const origin& from, const origin& reply_to) {
@@ -134,7 +135,7 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
   ctx->reply_to = reply_to;
   ctx->server_key = server_key(request);
 
-  server_entry entry{server_transaction(ctx->invite, false, timers_), reply_to, ctx};
+  server_entry entry{server_transaction(ctx->invite, reliable(reply_to.kind), timers_), reply_to, ctx};
   if (ctx->invite)  // §16.2: a stateful proxy answers an INVITE with 100 at once
     send_effects(entry.tx.respond(100, share(make_response(request, 100)), now), reply_to);
   auto [server_it, fresh] = servers_.insert_or_assign(ctx->server_key, std::move(entry));
@@ -153,15 +154,15 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
     for (auto r = h.routes.rbegin(); r != h.routes.rend(); ++r)
       out.insert_before_first(header_id::route, header_id::route, *r);
     std::string branch = make_branch(home_.index(), next_branch_++);
-    out.push_front(header_id::via, our_via(reply_to.socket, branch));
+    out.push_front(header_id::via, our_via(h.peer, branch));
     std::string wire = out.serialize();
     parse_result sent = parse_message(wire, roomy, true);
     if (!sent.ok()) {
       log::warn("sip: a forwarded {} does not parse back ({}): branch skipped", method, sent.reason);
       continue;
     }
-    client_entry ce{client_transaction(ctx->invite, false, timers_, share(std::move(wire))), h.peer, ctx,
-                    ctx->branches.size()};
+    client_entry ce{client_transaction(ctx->invite, reliable(h.peer.kind), timers_, share(std::move(wire))),
+                    h.peer, ctx, ctx->branches.size()};
     send_effects(ce.tx.start(now), h.peer);
     std::string key = client_key(branch, method);
     auto [it, _] = clients_.insert_or_assign(key, std::move(ce));
@@ -178,7 +179,7 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
 void proxy_engine::relay_ack(message ack, const hop& next) {
   ack.set_request_uri(next.request_uri);
   ack.set_value(header_id::max_forwards, std::to_string(ack.max_forwards().value_or(70) - 1));
-  ack.push_front(header_id::via, our_via(next.peer.socket, make_branch(home_.index(), next_branch_++)));
+  ack.push_front(header_id::via, our_via(next.peer, make_branch(home_.index(), next_branch_++)));
   service_.send(ack.serialize(), next.peer);
 }
 
@@ -253,7 +254,8 @@ void proxy_engine::cancel_pending(const std::shared_ptr<context>& ctx, std::size
     auto& br = ctx->branches[i];
     if (i == except || br.final_status != 0 || br.cancelled || !br.provisional) continue;
     br.cancelled = true;
-    client_entry ce{client_transaction(false, false, timers_, share(make_cancel(br.sent))), br.peer, nullptr, i};
+    client_entry ce{client_transaction(false, reliable(br.peer.kind), timers_, share(make_cancel(br.sent))),
+                    br.peer, nullptr, i};
     send_effects(ce.tx.start(now), br.peer);
     std::string key = client_key(br.id, "CANCEL");
     auto [it, _] = clients_.insert_or_assign(key, std::move(ce));

@@ -62,7 +62,7 @@ class proxy_engine {
   void relay_to_caller(const std::shared_ptr<context>& ctx, int status, std::string bytes);
   void cancel_pending(const std::shared_ptr<context>& ctx, std::size_t except);
   void forget_if_done(const std::shared_ptr<context>& ctx);
-  std::string our_via(std::size_t socket, const std::string& branch) const;
+  std::string our_via(const origin& next, const std::string& branch) const;
 
   shard_service& service_;
   shard& home_;

@@ -12,6 +12,8 @@
 #include "http/server.hpp"
 #include "sip/server.hpp"
 #include "sip/shard_service.hpp"
+#include "sip/stream_transport.hpp"
+#include "http/websocket.hpp"
 
 namespace junction::sip {
 namespace {
@@ -53,6 +55,10 @@ json::array snapshot(shard_service& service) {
 }  // namespace
 
 void server::attach_http(http::server& web) {
+  if (config_.websocket)
+    web.websockets().add({"/sip", "sip", [this](http::websocket_channel& channel) {
+                            return run_websocket_session(*this, channel);
+                          }});
   web.routes().add({"/api/v1/sip/registrations", http::GET | http::HEAD, true,
                     http::async_handler{[this](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
                       json::array all;

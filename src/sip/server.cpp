@@ -1,6 +1,8 @@
 #include "sip/server.hpp"
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,14 +10,17 @@
 
 #include "core/listener.hpp"
 #include "core/runtime.hpp"
+#include "core/byte_stream.hpp"
 #include "sip/shard_service.hpp"
+#include "sip/stream_transport.hpp"
 #include "users/nonce.hpp"
 
 namespace junction::sip {
 
 sip_metrics sip_metrics::declare(metric_registry& r) {
   using k = metric_kind;
-  sip_metrics m{};
+  sip_metrics m{connection_metrics::declare(r, "sip"), connection_metrics::declare(r, "sips"),
+                 {}, {}, {}, {}, {}, {}, {}, {}, {}};
   m.requests_in = r.add("junction_sip_requests_total", "SIP requests received and parsed.", k::counter);
   m.responses_in = r.add("junction_sip_responses_received_total",
                          "SIP responses received (dropped while no transaction waits for them).",
@@ -51,6 +56,8 @@ server::server(runtime& rt, const sip_config& cfg, users::user_directory& users)
   // One header line may take at most half a message (8 KiB at most): room for long Contact or
   // Route lists, while a single runaway line is refused with a clear 400.
   limits_.max_line = std::min<std::size_t>(8192, cfg.max_message_size / 2);
+  if (!cfg.tls_listen.empty())
+    tls_ = make_tls_server_context("sip", cfg.tls_certificate, cfg.tls_private_key);
   for (unsigned i = 0; i < rt.size(); ++i)
     services_.push_back(std::make_unique<shard_service>(*this, rt.at(i)));
 }
@@ -64,17 +71,43 @@ unsigned server::home_of(std::string_view aor) const noexcept {
 }
 
 void server::listen() {
-  for (const auto& address : config_.listen) {
+  auto fail = [](std::string_view what, const listen_address& a, const boost::system::system_error& e) {
+    return std::runtime_error(fmt::format("sip {} listener {}: {}", what, a.to_string(), e.code().message()));
+  };
+  for (std::size_t index = 0; index < config_.listen.size(); ++index) {
+    listen_address address = config_.listen[index];
     boost::asio::ip::udp::endpoint bound;
     try {
       bound = listen_udp(rt_, address, [this](shard& home, boost::asio::ip::udp::socket socket) {
         services_[home.index()]->add_socket(std::move(socket));
       });
     } catch (const boost::system::system_error& e) {
-      throw std::runtime_error(
-          fmt::format("sip listener {}: {}", address.to_string(), e.code().message()));
+      throw fail("udp", address, e);
     }
-    rt_.add_listener({"sip", "udp", listen_address{bound.address().to_string(), bound.port()}.to_string()});
+    // TCP on the port UDP got (the same number when the configuration said 0).
+    address.port = bound.port();
+    rt_.add_listener({"sip", "udp", address.to_string()});
+    try {
+      listen_tcp(rt_, address, metrics_.tcp,
+                 [this, index](shard& home, boost::asio::ip::tcp::socket socket, connection_ticket ticket) {
+                   start_stream_session(*this, home, std::move(socket), std::move(ticket), false, index);
+                 });
+    } catch (const boost::system::system_error& e) {
+      throw fail("tcp", address, e);
+    }
+    rt_.add_listener({"sip", "tcp", address.to_string()});
+  }
+  for (const auto& address : config_.tls_listen) {
+    boost::asio::ip::tcp::endpoint bound;
+    try {
+      bound = listen_tcp(rt_, address, metrics_.tls,
+                         [this](shard& home, boost::asio::ip::tcp::socket socket, connection_ticket ticket) {
+                           start_stream_session(*this, home, std::move(socket), std::move(ticket), true, 0);
+                         });
+    } catch (const boost::system::system_error& e) {
+      throw fail("tls", address, e);
+    }
+    rt_.add_listener({"sips", "tcp", listen_address{bound.address().to_string(), bound.port()}.to_string()});
   }
   for (unsigned i = 0; i < rt_.size(); ++i)
     rt_.post(i, [service = services_[i].get()] { service->start(); });

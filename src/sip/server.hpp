@@ -18,6 +18,9 @@ class runtime;
 namespace junction::http {
 class server;
 }
+namespace boost::asio::ssl {
+class context;
+}
 namespace junction::users {
 class user_directory;
 }
@@ -25,6 +28,7 @@ class user_directory;
 namespace junction::sip {
 
 struct sip_metrics {
+  connection_metrics tcp, tls;
   metric_id requests_in, responses_in, responses_out, bad_messages, rate_limited, registers,
       bindings, challenges, auth_failures;
   static sip_metrics declare(metric_registry& registry);
@@ -49,6 +53,7 @@ class server {
   const parse_limits& limits() const noexcept { return limits_; }
   const sip_metrics& metrics() const noexcept { return metrics_; }
   users::user_directory& users() noexcept { return users_; }
+  boost::asio::ssl::context* tls() noexcept { return tls_.get(); }
   const auth_settings& auth() const noexcept { return auth_; }
   shard_service& service(unsigned shard) noexcept { return *services_[shard]; }
   // The shard that keeps an AOR's registrations.
@@ -61,6 +66,7 @@ class server {
   sip_metrics metrics_;
   users::user_directory& users_;
   auth_settings auth_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;
   std::vector<std::unique_ptr<shard_service>> services_;
 };
 

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <random>
 
+#include "core/connection.hpp"
 #include "core/log.hpp"
 #include "core/runtime.hpp"
 #include "core/spawn.hpp"
@@ -40,16 +41,22 @@ std::string address_key(const asio::ip::address& a) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
-std::string describe(const udp::endpoint& peer) {
-  return fmt::format("udp {}:{}", peer.address().to_string(), peer.port());
+std::string_view lower_name(transport t) noexcept {
+  switch (t) {
+    case transport::udp: return "udp";
+    case transport::tcp: return "tcp";
+    case transport::tls: return "tls";
+    case transport::ws: return "ws";
+    case transport::wss: return "wss";
+  }
+  return "udp";
 }
 
-// The address a binding's REGISTER came from ("udp 192.0.2.1:5060", as describe() wrote it):
-// requests go back there, which is what works for phones behind NAT (RFC 5626's flows, in
-// their simplest form).
+// The address a binding's REGISTER came from ("udp 192.0.2.1:5060", as describe() wrote it).
 std::optional<udp::endpoint> endpoint_of(std::string_view source) {
-  if (!source.starts_with("udp ")) return std::nullopt;
-  source.remove_prefix(4);
+  auto space = source.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  source.remove_prefix(space + 1);
   auto colon = source.rfind(':');
   if (colon == std::string_view::npos) return std::nullopt;
   boost::system::error_code ec;
@@ -75,7 +82,7 @@ asio::awaitable<void> receive_loop(shard_service& service, udp::socket& socket, 
     auto [ec, n] = co_await socket.async_receive_from(asio::buffer(buffer), peer, no_throw);
     if (ec == asio::error::operation_aborted || !socket.is_open()) co_return;
     if (ec) continue;  // ICMP errors of earlier sends surface here on Linux: not ours to act on
-    service.on_datagram({buffer.data(), n}, origin{index, peer});
+    service.on_datagram({buffer.data(), n}, origin{transport::udp, index, peer, 0});
   }
 }
 
@@ -92,18 +99,27 @@ asio::awaitable<void> housekeeping(shard_service& service, shard& home) {
   }
 }
 
-// Where a binding is reached: its Contact's address when that is where the REGISTER came from
-// (same host, maybe another port: no NAT in between), else the REGISTER's source address and
-// port, which is what gets through a NAT (RFC 5626's flows, in their simplest form).
-std::optional<udp::endpoint> next_hop_of(const binding& b) {
+transport transport_of(std::string_view source) {
+  for (auto t : {transport::tcp, transport::tls, transport::ws, transport::wss})
+    if (source.starts_with(lower_name(t))) return t;
+  return transport::udp;
+}
+
+// Where a binding is reached. Over the flow its REGISTER came on, if it came on one (RFC 5626:
+// the only way to reach a phone behind NAT over TCP or WebSocket). Over UDP: its Contact's
+// address when that is where the REGISTER came from (same host, maybe another port: no NAT in
+// between), else the REGISTER's source address and port, which is what gets through a NAT.
+std::optional<origin> next_hop_of(const binding& b, std::size_t socket) {
   auto source = endpoint_of(b.source);
   if (!source) return std::nullopt;
+  origin o{transport_of(b.source), socket, *source, b.flow};
+  if (b.flow) return o;
   if (auto contact = parse_uri(b.contact); contact && contact->is_sip_family()) {
     boost::system::error_code ec;
     auto address = asio::ip::make_address(std::string(contact->host), ec);
-    if (!ec && address == source->address()) return udp::endpoint(address, contact->port_or_default());
+    if (!ec && address == source->address()) o.peer = udp::endpoint(address, contact->port_or_default());
   }
-  return source;
+  return o;
 }
 
 }  // namespace
@@ -146,6 +162,19 @@ void shard_service::report_bindings() {
 }
 
 void shard_service::send(std::string bytes, const origin& to) {
+  if (to.flow) {
+    unsigned holder = connection_registry::shard_of(to.flow);
+    if (holder != home_.index()) {
+      if (holder < owner_.rt().size())
+        owner_.rt().post(holder, [&target = owner_.service(holder), bytes = std::move(bytes), to]() mutable {
+          target.send(std::move(bytes), to);
+        });
+      return;
+    }
+    auto it = flows_.find(to.flow);
+    if (it != flows_.end()) it->second->send(std::move(bytes));
+    return;  // a flow that closed: what was meant for it is lost, as on a dead UDP path
+  }
   if (to.socket >= sockets_.size() || !sockets_[to.socket]->is_open()) return;
   auto data = std::make_shared<std::string>(std::move(bytes));
   sockets_[to.socket]->async_send_to(asio::buffer(*data), to.peer,
@@ -163,9 +192,11 @@ std::string shard_service::to_tag(const message& request) const {
 }
 
 origin shard_service::response_target(const message& request, const origin& from) const {
-  // Unreliable transport: to the address the request came from ("received"), at the port the
-  // top Via names, or the source port when it asked with rport.
+  // A stream transport answers on the connection the request came on (§18.2.2). Unreliable
+  // transport: to the address the request came from ("received"), at the port the top Via
+  // names, or the source port when it asked with rport.
   origin to = from;
+  if (from.flow) return to;
   if (!request.vias().empty() && !request.top_via().params.has("rport"))
     to.peer.port(request.top_via().port ? request.top_via().port : 5060);
   return to;
@@ -182,19 +213,29 @@ void shard_service::respond(const message& request, int status, const origin& fr
 }
 
 void shard_service::on_datagram(std::string_view bytes, const origin& from) {
-  auto& counters = home_.metrics();
-  const auto& m = owner_.metrics();
   if (!limiter_.allow(address_key(from.peer.address()), sip_clock::now())) {
-    counters.add(m.rate_limited);
+    home_.metrics().add(owner_.metrics().rate_limited);
     return;
   }
   // RFC 5626 §4.4.1 keepalives over UDP are STUN; a bare CRLF or two is also seen in the wild.
   if (bytes.find_first_not_of("\r\n") == std::string_view::npos) return;
+  on_message(parse_message(bytes, owner_.limits(), /*datagram=*/true), from);
+}
 
-  parse_result r = parse_message(bytes, owner_.limits(), /*datagram=*/true);
+void shard_service::on_stream_message(std::string_view bytes, const origin& from) {
+  on_message(parse_message(bytes, owner_.limits(), /*datagram=*/false), from);
+}
+
+void shard_service::on_websocket_message(std::string_view bytes, const origin& from) {
+  on_message(parse_message(bytes, owner_.limits(), /*datagram=*/true), from);
+}
+
+void shard_service::on_message(parse_result r, const origin& from) {
+  auto& counters = home_.metrics();
+  const auto& m = owner_.metrics();
   if (!r.ok()) {
     counters.add(m.bad_messages);
-    log::info("sip {}: {} {} ({})", describe(from.peer), r.status, r.reason,
+    log::info("sip {}: {} {} ({})", describe(from), r.status, r.reason,
               r.answerable() ? "answered" : "dropped");
     if (r.answerable()) respond(*r.msg, r.status, from, r.reason);
     return;
@@ -208,6 +249,19 @@ void shard_service::on_datagram(std::string_view bytes, const origin& from) {
   message request = std::move(*r.msg);
   request.set_top_via(stamp_via(request.top_via(), from.peer.address().to_string(), from.peer.port()));
   handle_request(std::move(request), from);
+}
+
+void shard_service::add_flow(flow& f) { flows_[f.id()] = &f; }
+
+void shard_service::remove_flow(std::uint64_t id) {
+  flows_.erase(id);
+  // Bindings made over this flow are unreachable now (RFC 5626 §7): every shard forgets its own.
+  for (unsigned i = 0; i < owner_.rt().size(); ++i)
+    owner_.rt().post(i, [&target = owner_.service(i), id] { target.forget_flow(id); });
+}
+
+void shard_service::forget_flow(std::uint64_t id) {
+  if (locations_.forget_flow(id) > 0) report_bindings();
 }
 
 void shard_service::handle_response(message response) {
@@ -317,7 +371,7 @@ void shard_service::route_to_aor(message request, const origin& from) {
   auto aor = canonical_aor(request.request_uri());
   std::vector<hop> hops;
   for (const binding& b : locations_.lookup(*aor, sip_clock::now()))
-    if (auto peer = next_hop_of(b)) hops.push_back(hop{origin{from.socket, *peer}, b.contact, b.path});
+    if (auto peer = next_hop_of(b, from.socket)) hops.push_back(hop{*peer, b.contact, b.path});
   if (hops.empty()) return respond(request, 404, from);
   proxy_->forward(std::move(request), reply_to, hops);
 }
@@ -349,7 +403,9 @@ void shard_service::forward_routed(message request, const origin& from) {
                                                : asio::ip::address{};
   if (!next || !next->is_sip_family() || ec)
     return ack ? void() : respond(request, 404, from, "Next Hop Is Not An Address");
-  hop h{origin{from.socket, udp::endpoint(address, next->port_or_default())},
+  // Inside a dialog the next hop is named by address, and reached over UDP: this server opens
+  // no connections of its own yet.
+  hop h{origin{transport::udp, from.socket, udp::endpoint(address, next->port_or_default()), 0},
         std::string(request.request_uri_text()), {}};
   if (ack) return proxy_->relay_ack(std::move(request), h);
   if (request.method() == "CANCEL") return respond(request, 481, from);
@@ -360,10 +416,10 @@ void shard_service::handle_register(message request, const origin& from) {
   const auto& m = owner_.metrics();
   if (owner_.config().authenticate && !authorized(request, from)) return;
   std::string tag = to_tag(request);
-  std::string source = describe(from.peer);
+  std::string source = describe(from);
   register_context ctx{.to_tag = tag,
                        .source = source,
-                       .flow = 0,
+                       .flow = from.flow,
                        .server_header = server_header,
                        .now = sip_clock::now(),
                        .wall_time = std::chrono::system_clock::now()};
@@ -402,7 +458,7 @@ bool shard_service::authorized(const message& request, const origin& from) {
       home_.metrics().add(m.challenges);
       if (!verdict.username.empty()) {
         home_.metrics().add(m.auth_failures);
-        log::info("sip {}: REGISTER for {}@{} as '{}': {}", describe(from.peer), user, realm,
+        log::info("sip {}: REGISTER for {}@{} as '{}': {}", describe(from), user, realm,
                   verdict.username, verdict.reason);
       }
       std::vector<std::pair<std::string_view, std::string_view>> headers;
@@ -412,7 +468,7 @@ bool shard_service::authorized(const message& request, const origin& from) {
     }
     case auth_verdict::kind::forbidden:
       home_.metrics().add(m.auth_failures);
-      log::info("sip {}: REGISTER for {}@{} as '{}': {}", describe(from.peer), user, realm,
+      log::info("sip {}: REGISTER for {}@{} as '{}': {}", describe(from), user, realm,
                 verdict.username, verdict.reason);
       respond(request, 403, from, verdict.reason);
       return false;
@@ -422,6 +478,10 @@ bool shard_service::authorized(const message& request, const origin& from) {
       return false;
   }
   return false;
+}
+
+std::string describe(const origin& o) {
+  return fmt::format("{} {}:{}", lower_name(o.kind), o.peer.address().to_string(), o.peer.port());
 }
 
 }  // namespace junction::sip

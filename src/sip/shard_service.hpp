@@ -1,15 +1,20 @@
 #pragma once
-// One shard's share of the SIP server: its UDP sockets, the registrations homed on it, its
-// rate limiter. Only its own shard's thread touches it; other shards post work to it.
+// One shard's share of the SIP server: its UDP sockets and flows (TCP, TLS, WebSocket
+// connections), the registrations homed on it, its proxy engine and rate limiter. Only its own
+// shard's thread touches it; other shards post work to it.
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/ip/udp.hpp>
 
+#include "sip/flow.hpp"
 #include "sip/location.hpp"
 #include "sip/message.hpp"
+#include "sip/parser.hpp"
 #include "sip/rate_limiter.hpp"
 
 namespace junction {
@@ -21,11 +26,16 @@ namespace junction::sip {
 class server;
 class proxy_engine;
 
-// Where a request came from and how to answer it.
+// Where a message came from, and so how to answer it.
 struct origin {
-  std::size_t socket = 0;  // index of the listen address (the same on every shard)
-  boost::asio::ip::udp::endpoint peer;
+  transport kind = transport::udp;
+  std::size_t socket = 0;               // the listen address's index (UDP socket, or listener)
+  boost::asio::ip::udp::endpoint peer;  // the peer's address and port (any transport)
+  std::uint64_t flow = 0;               // stream transports: the connection; its shard is in the id
 };
+
+// "udp 192.0.2.1:5060": how bindings remember where a REGISTER came from.
+std::string describe(const origin& o);
 
 class shard_service {
  public:
@@ -35,24 +45,37 @@ class shard_service {
   void add_socket(boost::asio::ip::udp::socket socket);  // on this shard, in listen order
   void start();                                           // receive loops, housekeeping
 
-  // A datagram arrived on this shard.
+  // A datagram arrived on this shard, or a framed message on one of its flows.
   void on_datagram(std::string_view bytes, const origin& from);
+  void on_stream_message(std::string_view bytes, const origin& from);
+  // One WebSocket message is one SIP message (RFC 7118 §5.1: Content-Length may be absent).
+  void on_websocket_message(std::string_view bytes, const origin& from);
   // A REGISTER for an AOR homed on this shard (maybe received on another).
   void handle_register(message request, const origin& from);
+  // A request for an AOR homed on this shard: forwarded to its bindings, or answered.
+  void route_to_aor(message request, const origin& from);
+
+  // Flows open on this shard. remove_flow also tells every shard to forget bindings made over it.
+  void add_flow(flow& f);
+  void remove_flow(std::uint64_t id);
+  void forget_flow(std::uint64_t id);
+
+  // Sends from this shard: UDP from its socket, a flow's bytes to the shard that holds it.
+  void send(std::string bytes, const origin& to);
 
   location_table& locations() noexcept { return locations_; }
   proxy_engine& proxy() noexcept { return *proxy_; }
-  // A request for an AOR homed on this shard: forwarded to its bindings, or answered.
-  void route_to_aor(message request, const origin& from);
-  // The host and port this shard's socket `index` puts in Via and Record-Route.
+  // Brings the bindings gauge in line with the location table.
+  void report_bindings();
+  // The host and port listen address `index` puts in Via and Record-Route.
   std::pair<std::string, std::uint16_t> advertised(std::size_t index) const;
   // The To-tag of this server's own answers to `request` (the same for its retransmissions).
   std::string tag_for(const message& request) const { return to_tag(request); }
-  // Brings the bindings gauge in line with the location table.
-  void report_bindings();
-  void send(std::string bytes, const origin& to);
+  // Where a response to this request goes (RFC 3261 §18.2.2, RFC 3581 §4).
+  origin response_target(const message& request, const origin& from) const;
 
  private:
+  void on_message(parse_result parsed, const origin& from);
   void handle_request(message request, const origin& from);
   void handle_response(message response);
   // REGISTER, a request for one of our AORs (sent to its home shard), or one for the server.
@@ -66,12 +89,11 @@ class shard_service {
   void respond(const message& request, int status, const origin& from, std::string_view reason = {},
                std::vector<std::pair<std::string_view, std::string_view>> headers = {});
   std::string to_tag(const message& request) const;
-  // Where a response to this request goes (RFC 3261 §18.2.2, RFC 3581 §4).
-  origin response_target(const message& request, const origin& from) const;
 
   server& owner_;
   shard& home_;
   std::vector<std::unique_ptr<boost::asio::ip::udp::socket>> sockets_;
+  std::unordered_map<std::uint64_t, flow*> flows_;
   location_table locations_;
   rate_limiter limiter_;
   std::uint64_t tag_secret_;

@@ -104,6 +104,32 @@ class SipTestCase(unittest.TestCase):
                     errors = f.read()[-3000:]
             return done.returncode, done.stdout.decode("utf-8", "replace")[-3000:] + errors
 
+    def callee(self, scenario, port):
+        """Starts a sipp callee (a scenario file in sipp/) on 127.0.0.1:port; see finish()."""
+        with open(os.path.join(SIPP, scenario)) as f:
+            text = f.read()
+        work = tempfile.mkdtemp(prefix="sipp-uas-")
+        path = os.path.join(work, scenario)
+        with open(path, "w") as f:
+            f.write(text)
+        return subprocess.Popen(["sipp", "-sf", path, "-i", "127.0.0.1", "-p", str(port), "-m", "1",
+                                 "-timeout", "30s", "-timeout_error", "-nostdin",
+                                 "-trace_err", "-error_file", os.path.join(work, "errors.log")],
+                                cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT), work
+
+    def finish(self, proc, work):
+        try:
+            out, _ = proc.communicate(timeout=40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        errors = ""
+        if os.path.exists(os.path.join(work, "errors.log")):
+            with open(os.path.join(work, "errors.log"), errors="replace") as f:
+                errors = f.read()[-3000:]
+        return proc.returncode, out.decode("utf-8", "replace")[-3000:] + errors
+
     def users(self, *args, stdin=None):
         """`junction users ...` on this junction's configuration; returns (exit code, output)."""
         done = subprocess.run([junction_bin(), "--config", self.junction.config_path, "users"] + list(args),
@@ -301,31 +327,6 @@ class ProxyCallTest(SipTestCase):
     """Calls from a sipp caller through Junction to a sipp callee registered at it."""
     sip_config = {"authenticate": False}
 
-    def callee(self, scenario, port):
-        with open(os.path.join(SIPP, scenario)) as f:
-            text = f.read()
-        work = tempfile.mkdtemp(prefix="sipp-uas-")
-        path = os.path.join(work, scenario)
-        with open(path, "w") as f:
-            f.write(text)
-        return subprocess.Popen(["sipp", "-sf", path, "-i", "127.0.0.1", "-p", str(port), "-m", "1",
-                                 "-timeout", "30s", "-timeout_error", "-nostdin",
-                                 "-trace_err", "-error_file", os.path.join(work, "errors.log")],
-                                cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT), work
-
-    def finish(self, proc, work):
-        try:
-            out, _ = proc.communicate(timeout=40)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
-        errors = ""
-        if os.path.exists(os.path.join(work, "errors.log")):
-            with open(os.path.join(work, "errors.log"), errors="replace") as f:
-                errors = f.read()[-3000:]
-        return proc.returncode, out.decode("utf-8", "replace")[-3000:] + errors
-
     def caller_expecting(self, status, user):
         with open(os.path.join(SIPP, "uac_fail.xml")) as f:
             text = f.read().replace("EXPECTED_STATUS", str(status))
@@ -369,6 +370,181 @@ class ProxyCallTest(SipTestCase):
     def test_unregistered_callee_is_not_found(self):
         code, out = self.caller_expecting(404, "nobody")
         self.assertEqual(code, 0, out)
+
+
+class StreamPeer:
+    """A SIP user agent on one TCP connection to junction: enough to register, and to answer
+    what arrives on the same connection."""
+
+    def __init__(self, address, timeout=5.0):
+        host, port = address.rsplit(":", 1)
+        self.sock = socket.create_connection((host, int(port)), timeout=timeout)
+        self.port = self.sock.getsockname()[1]
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data.encode() if isinstance(data, str) else data)
+
+    def recv_message(self):
+        """The next whole message (Content-Length framing), or b"" when the server closed."""
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end >= 0:
+                length = int(header(self.buf[:end + 2], "Content-Length") or header(self.buf[:end + 2], "l") or 0)
+                total = end + 4 + length
+                if len(self.buf) >= total:
+                    msg, self.buf = self.buf[:total], self.buf[total:]
+                    return msg
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return b""
+            self.buf += chunk
+
+    def close(self):
+        self.sock.close()
+
+
+def answer(request, status, reason, to_tag="callee"):
+    """A response to `request` (bytes) with its Vias, From, To (tagged), Call-ID and CSeq."""
+    lines = request.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+    keep = [l.decode() for l in lines if l.split(b":", 1)[0].strip().lower() in
+            (b"via", b"v", b"from", b"f", b"call-id", b"i", b"cseq")]
+    to = header(request, "To") or header(request, "t")
+    return "SIP/2.0 %d %s\r\n%s\r\nTo: %s;tag=%s\r\nContent-Length: 0\r\n\r\n" % (
+        status, reason, "\r\n".join(keep), to, to_tag)
+
+
+class StreamTransportTest(SipTestCase):
+    """SIP over TCP (RFC 3261 §18.3) and WebSocket (RFC 7118): flows, keepalives, framing."""
+    sip_config = {"authenticate": False}
+
+    def tcp_address(self):
+        for proto, transport, addr in self.junction.listeners:
+            if proto == "sip" and transport == "tcp":
+                return addr
+        raise AssertionError("no SIP TCP listener: %r" % self.junction.listeners)
+
+    def test_a_user_registered_over_tcp_is_called_on_its_connection(self):
+        peer = StreamPeer(self.tcp_address())
+        try:
+            peer.send("REGISTER sip:127.0.0.1 SIP/2.0\r\n"
+                      "Via: SIP/2.0/TCP 127.0.0.1:%d;branch=z9hG4bK-tcpreg\r\nMax-Forwards: 70\r\n"
+                      "From: <sip:erin@127.0.0.1>;tag=e1\r\nTo: <sip:erin@127.0.0.1>\r\nCall-ID: tcp-reg\r\n"
+                      "CSeq: 1 REGISTER\r\nContact: <sip:erin@127.0.0.1:%d;transport=tcp>\r\n"
+                      "Content-Length: 0\r\n\r\n" % (peer.port, peer.port))
+            self.assertEqual(status_of(peer.recv_message()), 200)
+            contact = self.registrations()["sip:erin@127.0.0.1"][0]
+            self.assertEqual(contact["source"], "tcp 127.0.0.1:%d" % peer.port)
+
+            with tempfile.NamedTemporaryFile("w", suffix=".xml", dir=SIPP_TMP, delete=False) as f:
+                with open(os.path.join(SIPP, "uac_fail.xml")) as t:
+                    f.write(t.read().replace("EXPECTED_STATUS", "486"))
+            caller = subprocess.Popen(["sipp", "%s:%d" % self.sip, "-sf", f.name, "-s", "erin", "-i", "127.0.0.1",
+                                       "-p", str(free_udp_port()), "-m", "1", "-timeout", "20s", "-timeout_error",
+                                       "-nostdin"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, cwd=SIPP_TMP)
+            invite = peer.recv_message()
+            self.assertTrue(invite.startswith(b"INVITE sip:erin@127.0.0.1:%d;transport=tcp " % peer.port), invite[:80])
+            self.assertTrue(header(invite, "Via").startswith("SIP/2.0/TCP "), header(invite, "Via"))
+            peer.send(answer(invite, 486, "Busy Here"))
+            ack = peer.recv_message()  # hop by hop, on the same connection
+            self.assertTrue(ack.startswith(b"ACK "), ack[:80])
+            out, _ = caller.communicate(timeout=30)
+            os.unlink(f.name)
+            self.assertEqual(caller.returncode, 0, out.decode("utf-8", "replace")[-2000:])
+        finally:
+            peer.close()
+        # The flow closed: its binding goes with it (RFC 5626 §7).
+        deadline = time.monotonic() + 5
+        while "sip:erin@127.0.0.1" in self.registrations() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertNotIn("sip:erin@127.0.0.1", self.registrations())
+
+    def test_crlf_keepalive_gets_a_pong(self):
+        peer = StreamPeer(self.tcp_address())
+        try:
+            peer.send(b"\r\n\r\n")
+            self.assertEqual(peer.sock.recv(16), b"\r\n")
+        finally:
+            peer.close()
+
+    def test_an_unframeable_stream_is_closed_and_others_are_served(self):
+        before = self.junction.metrics().sum("junction_sip_bad_messages_total")
+        bad = StreamPeer(self.tcp_address())
+        good = StreamPeer(self.tcp_address())
+        try:
+            bad.send("OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK-x\r\n\r\n")
+            self.assertEqual(bad.recv_message(), b"")  # no Content-Length on a stream: closed
+            good.send("OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:%d;branch=z9hG4bK-y\r\n"
+                      "From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: tcp-opt\r\n"
+                      "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" % good.port)
+            self.assertEqual(status_of(good.recv_message()), 200)
+        finally:
+            bad.close()
+            good.close()
+        self.assertEqual(self.junction.metrics().sum("junction_sip_bad_messages_total") - before, 1)
+
+    def test_sipp_over_tcp_calls_a_callee_on_udp(self):
+        port = free_udp_port()
+        uas, work = self.callee("uas_call.xml", port)
+        time.sleep(0.3)
+        self.assertEqual(raw_register(self.sip, "gina", port), 200)
+        host, tcp_port = self.tcp_address().rsplit(":", 1)
+        with tempfile.TemporaryDirectory(prefix="sipp-tcp-") as tmp:
+            done = subprocess.run(["sipp", "%s:%s" % (host, tcp_port), "-t", "t1", "-sf",
+                                   os.path.join(SIPP, "uac_call.xml"), "-s", "gina", "-i", "127.0.0.1",
+                                   "-p", str(free_udp_port()), "-m", "1", "-timeout", "20s", "-timeout_error",
+                                   "-nostdin"], cwd=tmp, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, timeout=40)
+        self.assertEqual(done.returncode, 0, done.stdout.decode("utf-8", "replace")[-2000:])
+        code, out = self.finish(uas, work)
+        self.assertEqual(code, 0, out)
+
+    def test_register_and_message_over_websocket(self):
+        import asyncio
+        import websockets
+
+        http = self.junction.address("http")
+        sip = self.sip
+
+        def send_message_over_udp():
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", 0))
+            s.settimeout(5)
+            port = s.getsockname()[1]
+            body = "hello over websocket"
+            s.sendto(("MESSAGE sip:frank@127.0.0.1 SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-msg1\r\nMax-Forwards: 70\r\n"
+                      "From: <sip:sender@127.0.0.1>;tag=s1\r\nTo: <sip:frank@127.0.0.1>\r\n"
+                      "Call-ID: ws-msg\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\n"
+                      "Content-Length: %d\r\n\r\n%s" % (port, len(body), body)).encode(), sip)
+            while True:
+                reply, _ = s.recvfrom(65536)
+                if status_of(reply) >= 200:
+                    s.close()
+                    return status_of(reply)
+
+        async def scenario():
+            async with websockets.connect("ws://%s/sip" % http, subprotocols=["sip"]) as ws:
+                self.assertEqual(ws.subprotocol, "sip")
+                await ws.send("REGISTER sip:127.0.0.1 SIP/2.0\r\n"
+                              "Via: SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bK-wsreg\r\nMax-Forwards: 70\r\n"
+                              "From: <sip:frank@127.0.0.1>;tag=w1\r\nTo: <sip:frank@127.0.0.1>\r\n"
+                              "Call-ID: ws-reg\r\nCSeq: 1 REGISTER\r\n"
+                              "Contact: <sip:frank@df7jal23ls0d.invalid;transport=ws>\r\n\r\n")
+                reply = await asyncio.wait_for(ws.recv(), 5)
+                self.assertEqual(status_of(reply.encode()), 200)
+                loop = asyncio.get_running_loop()
+                sender = loop.run_in_executor(None, send_message_over_udp)
+                incoming = (await asyncio.wait_for(ws.recv(), 5)).encode()
+                self.assertTrue(incoming.startswith(b"MESSAGE sip:frank@df7jal23ls0d.invalid;transport=ws "),
+                                incoming[:80])
+                self.assertTrue(incoming.endswith(b"hello over websocket"))
+                self.assertTrue(header(incoming, "Via").startswith("SIP/2.0/WS "))
+                await ws.send(answer(incoming, 200, "OK"))
+                return await asyncio.wait_for(sender, 10)
+
+        self.assertEqual(asyncio.run(scenario()), 200)
 
 
 class BadInputTest(SipTestCase):

@@ -1,0 +1,156 @@
+#include "sip/stream_transport.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <array>
+#include <chrono>
+
+#include "core/byte_stream.hpp"
+#include "core/connection.hpp"
+#include "core/log.hpp"
+#include "core/shard.hpp"
+#include "core/spawn.hpp"
+#include "http/websocket.hpp"
+#include "sip/server.hpp"
+#include "sip/shard_service.hpp"
+#include "sip/stream_framer.hpp"
+
+namespace junction::sip {
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t max_queued_bytes = 1 << 20;  // a peer that reads nothing is closed at this
+
+// Reads, cuts messages, hands them to the service; ends on EOF, an error or bytes that cannot
+// be framed (after which nothing on the stream can be trusted).
+asio::awaitable<void> read_messages(server& srv, shard_service& service, byte_stream& stream,
+                                    connection& conn, flow& f, const origin& from, clock::time_point& last_read) {
+  std::string buffer;
+  std::array<std::byte, 16384> chunk;
+  for (;;) {
+    auto [ec, n] = co_await stream.read_some(chunk);
+    if (ec || n == 0) break;
+    conn.received(n);
+    last_read = clock::now();
+    buffer.append(reinterpret_cast<const char*>(chunk.data()), n);
+    std::size_t used = 0;
+    for (;;) {
+      frame fr = find_message(std::string_view(buffer).substr(used), srv.limits());
+      if (fr.what == frame::kind::need_more) break;
+      if (fr.what == frame::kind::error) {
+        log::info("sip {}: {}: closing the connection", describe(from), fr.reason);
+        conn.home().metrics().add(srv.metrics().bad_messages);
+        f.stop();
+        co_return;
+      }
+      if (fr.what == frame::kind::ping) f.send("\r\n");  // RFC 5626 §4.4.1: the pong
+      if (fr.what == frame::kind::message)
+        service.on_stream_message(std::string_view(buffer).substr(used, fr.size), from);
+      used += fr.size;
+    }
+    buffer.erase(0, used);
+  }
+  f.stop();
+}
+
+// Closes a connection that has been silent for sip.tcp_idle_timeout (a phone keeping its flow
+// alive sends a CRLF ping well within that, RFC 5626 §4.4.1).
+asio::awaitable<void> watch_idle(shard& home, flow& f, std::chrono::milliseconds idle,
+                                 const clock::time_point& last_read, const origin& from) {
+  asio::steady_timer timer(home.context());
+  const auto tick = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(250), idle / 8);
+  for (;;) {
+    timer.expires_after(tick);
+    auto [ec] = co_await timer.async_wait(no_throw);
+    if (ec || f.stopped()) co_return;
+    if (clock::now() - last_read > idle) {
+      log::info("sip {}: nothing received in sip.tcp_idle_timeout: closing", describe(from));
+      f.stop();
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> run_stream(server& srv, shard& home, asio::ip::tcp::socket socket,
+                                 connection_ticket ticket, bool tls, std::size_t index) {
+  boost::system::error_code ec;
+  auto remote = socket.remote_endpoint(ec);
+  if (ec) co_return;
+  socket.set_option(asio::ip::tcp::no_delay{true}, ec);
+  auto stream = tls ? make_tls_stream(std::move(socket), *srv.tls()) : make_plain_stream(std::move(socket));
+  auto* raw = stream.get();
+  connection conn{home, std::move(ticket), tls ? srv.metrics().tls : srv.metrics().tcp, tls ? "sips" : "sip",
+                  fmt::format("{}:{}", remote.address().to_string(), remote.port()), [raw] { raw->shutdown(); }};
+  conn.set_idle(true);  // a flow may stay open for hours: draining closes it at once
+  if (auto failed = co_await stream->handshake()) {
+    log::info("sip tls {}: handshake failed: {}", conn.peer(), failed.message());
+    co_return;
+  }
+  auto& service = srv.service(home.index());
+  flow f{home, conn.id(), tls ? transport::tls : transport::tcp,
+         [raw, &conn](std::string_view bytes) -> asio::awaitable<boost::system::error_code> {
+           asio::const_buffer b(bytes.data(), bytes.size());
+           auto [error, n] = co_await raw->write(std::span<const asio::const_buffer>(&b, 1));
+           conn.sent(n);
+           co_return error;
+         },
+         [raw] { raw->shutdown(); }, max_queued_bytes};
+  service.add_flow(f);
+  origin from{f.kind(), index, asio::ip::udp::endpoint(remote.address(), remote.port()), conn.id()};
+  clock::time_point last_read = clock::now();
+  // The watchdog ends with the flow (`||` cancels it), or ends the flow when it goes quiet.
+  co_await ((read_messages(srv, service, *raw, conn, f, from, last_read) && f.write_loop()) ||
+            watch_idle(home, f, srv.config().tcp_idle_timeout, last_read, from));
+  service.remove_flow(conn.id());
+}
+
+}  // namespace
+
+void start_stream_session(server& srv, shard& home, asio::ip::tcp::socket socket,
+                          connection_ticket ticket, bool tls, std::size_t listen_index) {
+  asio::co_spawn(home.context(), run_stream(srv, home, std::move(socket), std::move(ticket), tls, listen_index),
+                 log_failure{"sip stream session"});
+}
+
+asio::awaitable<void> run_websocket_session(server& srv, http::websocket_channel& channel) {
+  connection& conn = channel.conn();
+  shard& home = conn.home();
+  auto& service = srv.service(home.index());
+  const bool secure = conn.protocol() == "https";
+  flow f{home, conn.id(), secure ? transport::wss : transport::ws,
+         [&channel](std::string_view bytes) -> asio::awaitable<boost::system::error_code> {
+           co_return co_await channel.write(bytes, true);
+         },
+         [&conn] { conn.close(); }, max_queued_bytes};
+  service.add_flow(f);
+  // The HTTP connection knows its peer as "address:port".
+  asio::ip::udp::endpoint peer;
+  if (auto colon = conn.peer().rfind(':'); colon != std::string::npos) {
+    boost::system::error_code ec;
+    std::string host = conn.peer().substr(0, colon);
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    auto address = asio::ip::make_address(host, ec);
+    if (!ec) peer = asio::ip::udp::endpoint(address, static_cast<std::uint16_t>(std::stoi(conn.peer().substr(colon + 1))));
+  }
+  origin from{f.kind(), 0, peer, conn.id()};
+  auto reader = [&]() -> asio::awaitable<void> {
+    http::ws_message m;
+    while (!f.stopped()) {
+      if (co_await channel.read(m)) break;
+      service.on_websocket_message(m.data, from);
+    }
+    f.stop();
+  };
+  co_await (reader() && f.write_loop());
+  service.remove_flow(conn.id());
+}
+
+}  // namespace junction::sip
