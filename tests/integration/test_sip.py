@@ -6,6 +6,8 @@ Everything talks to 127.0.0.1/127.0.0.2 only. Every wait is bounded.
 
 import json
 import os
+import shutil
+import ssl
 import socket
 import subprocess
 import tempfile
@@ -76,10 +78,17 @@ class SipTestCase(unittest.TestCase):
     sip_config = {}
 
     @classmethod
+    def prepare(cls, workdir):
+        """Hook: create files in workdir before the server starts."""
+
+    @classmethod
     def setUpClass(cls):
         keys = {"domains": TORTURE_DOMAINS}
         keys.update(cls.sip_config)
-        cls.junction = JunctionProcess(sip=keys).start()
+        workdir = tempfile.mkdtemp(prefix="junction-it-%s-" % cls.__name__)
+        cls.prepare(workdir)
+        cls.junction = JunctionProcess(sip=keys, workdir=workdir).start()
+        cls.addClassCleanup(shutil.rmtree, workdir, True)
         host, port = cls.junction.sip_address().rsplit(":", 1)
         cls.sip = (host, int(port))
 
@@ -545,6 +554,45 @@ class StreamTransportTest(SipTestCase):
                 return await asyncio.wait_for(sender, 10)
 
         self.assertEqual(asyncio.run(scenario()), 200)
+
+
+class TlsTransportTest(SipTestCase):
+    """SIP over TLS (sips listener): Debian's sipp has no TLS, so Python's ssl module is the client."""
+    sip_config = {"authenticate": False, "tls_listen": ["127.0.0.1:0"], "tls_certificate": "cert.pem",
+                  "tls_private_key": "key.pem"}
+
+    @classmethod
+    def prepare(cls, workdir):
+        done = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+             "-keyout", os.path.join(workdir, "key.pem"), "-out", os.path.join(workdir, "cert.pem")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError("openssl failed: %s" % done.stderr.decode())
+
+    def test_register_over_tls(self):
+        host, port = self.junction.address("sips").rsplit(":", 1)
+        context = ssl.create_default_context(cafile=os.path.join(self.junction.workdir, "cert.pem"))
+        with socket.create_connection((host, int(port)), timeout=5) as raw:
+            with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                self.assertIn(tls.version(), ("TLSv1.2", "TLSv1.3"))
+                local = tls.getsockname()[1]
+                tls.sendall(("REGISTER sips:127.0.0.1 SIP/2.0\r\n"
+                             "Via: SIP/2.0/TLS 127.0.0.1:%d;branch=z9hG4bK-tlsreg\r\nMax-Forwards: 70\r\n"
+                             "From: <sips:hank@127.0.0.1>;tag=h1\r\nTo: <sips:hank@127.0.0.1>\r\n"
+                             "Call-ID: tls-reg\r\nCSeq: 1 REGISTER\r\n"
+                             "Contact: <sips:hank@127.0.0.1:%d>\r\nContent-Length: 0\r\n\r\n"
+                             % (local, local)).encode())
+                reply = b""
+                while b"\r\n\r\n" not in reply:
+                    chunk = tls.recv(65536)
+                    if not chunk:
+                        break
+                    reply += chunk
+        self.assertEqual(status_of(reply), 200, reply[:200])
+        contact = self.registrations()["sip:hank@127.0.0.1"][0]
+        self.assertEqual(contact["source"], "tls 127.0.0.1:%d" % local)
 
 
 class BadInputTest(SipTestCase):
