@@ -590,9 +590,10 @@ class TlsTransportTest(SipTestCase):
                     if not chunk:
                         break
                     reply += chunk
-        self.assertEqual(status_of(reply), 200, reply[:200])
-        contact = self.registrations()["sip:hank@127.0.0.1"][0]
-        self.assertEqual(contact["source"], "tls 127.0.0.1:%d" % local)
+                self.assertEqual(status_of(reply), 200, reply[:200])
+                # While the connection lives, the binding is reached over it.
+                contact = self.registrations()["sip:hank@127.0.0.1"][0]
+                self.assertEqual(contact["source"], "tls 127.0.0.1:%d" % local)
 
 
 class BadInputTest(SipTestCase):
