@@ -16,7 +16,9 @@ packages=(
   # test clients
   python3 python3-websockets
   # real clients and peers for tests and benchmarks
-  ffmpeg rtmpdump sip-tester curl wrk nginx-light libnginx-mod-rtmp openssl procps
+  ffmpeg rtmpdump sip-tester baresip-core curl wrk nginx-light libnginx-mod-rtmp openssl procps
+  # SIP peer for the benchmarks
+  kamailio
   # ss (socket statistics) and taskset for the benchmark scripts
   iproute2 util-linux
 )
@@ -39,7 +41,12 @@ sudo=()
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# nginx-light's package starts a service on port 80; Junction's benchmarks start their own.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
-  "${sudo[@]}" systemctl stop nginx || true
+# nginx-light's and kamailio's packages may start services (ports 80 and 5060); Junction's
+# tests and benchmarks start their own.
+if command -v systemctl >/dev/null 2>&1; then
+  for service in nginx kamailio; do
+    if systemctl is-active --quiet "$service" 2>/dev/null; then
+      "${sudo[@]}" systemctl stop "$service" || true
+    fi
+  done
 fi

@@ -596,6 +596,98 @@ class TlsTransportTest(SipTestCase):
                 self.assertEqual(contact["source"], "tls 127.0.0.1:%d" % local)
 
 
+def tone_strength(wav_path, frequency):
+    """How much of the signal in a mono 16-bit WAV is at `frequency` (Goertzel, 0..1), over its
+    middle seconds (where both ends were talking)."""
+    import math
+    import struct
+    import wave
+    with wave.open(wav_path, "rb") as w:
+        rate, channels = w.getframerate(), w.getnchannels()
+        frames = w.readframes(w.getnframes())
+    samples = struct.unpack("<%dh" % (len(frames) // 2), frames)[::channels]
+    middle = samples[len(samples) // 3: len(samples) // 3 + rate]  # one second
+    if not middle:
+        return 0.0
+    coeff = 2 * math.cos(2 * math.pi * frequency / rate)
+    s1 = s2 = 0.0
+    for x in middle:
+        s1, s2 = x + coeff * s1 - s2, s1
+    power = s1 * s1 + s2 * s2 - coeff * s1 * s2
+    energy = sum(x * x for x in middle) * len(middle) / 2
+    return power / energy if energy else 0.0
+
+
+class BaresipCallTest(SipTestCase):
+    """Two baresip phones register with digest authentication and one calls the other through
+    Junction: the call is answered, RTP flows both ways (each side's recording holds the other
+    side's tone: 440 Hz one way, 1000 Hz the other), and the caller hangs up with BYE."""
+    sip_config = {"digest_algorithms": ["MD5"]}  # baresip 1.0 answers MD5 challenges
+
+    def phone(self, name, password, frequency, rtp_ports):
+        home = os.path.join(self.junction.workdir, name)
+        os.makedirs(home, exist_ok=True)
+        # baresip listens on UDP/TCP `port` and TLS on port + 1.
+        while True:
+            port = free_udp_port()
+            try:
+                for p in (port, port + 1):
+                    with socket.socket() as t:
+                        t.bind(("127.0.0.1", p))
+                break
+            except OSError:
+                continue
+        with open(os.path.join(home, "config"), "w") as f:
+            f.write("\n".join([
+                "poll_method epoll", "sip_listen 127.0.0.1:%d" % port,
+                "audio_player aubridge,sink", "audio_source ausine,%d" % frequency,
+                "audio_alert aubridge,alert", "ausrc_srate 48000", "auplay_srate 48000",
+                "ausrc_channels 2", "auplay_channels 2", "rtp_ports %s" % rtp_ports,
+                "module_path /usr/lib/baresip/modules", "module g711.so", "module ausine.so",
+                "module aubridge.so", "module sndfile.so", "module_app account.so", "module_app menu.so",
+                "snd_path %s" % home, ""]))
+        with open(os.path.join(home, "accounts"), "w") as f:
+            f.write('<sip:%s@127.0.0.1>;auth_pass=%s;outbound="sip:%s";regint=600;answermode=auto;'
+                    'audio_codecs=PCMU\n' % (name, password, self.junction.sip_address()))
+        self.assertEqual(self.users("add", "%s@127.0.0.1" % name, "--password", password)[0], 0)
+        return home
+
+    def run_phone(self, home, seconds, *commands):
+        cmd = ["baresip", "-f", home, "-t", str(seconds)]
+        for c in commands:
+            cmd += ["-e", c]
+        return subprocess.Popen(cmd, cwd=home, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+
+    def test_two_phones_call_each_other_with_audio(self):
+        bob_home = self.phone("bob", "pw-bob", 1000, "31020-31030")
+        alice_home = self.phone("alice", "pw-alice", 440, "31000-31010")
+        bob = self.run_phone(bob_home, 14)
+        deadline = time.monotonic() + 10
+        while "sip:bob@127.0.0.1" not in self.registrations() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertIn("sip:bob@127.0.0.1", self.registrations(), "bob did not register")
+        alice = self.run_phone(alice_home, 8, "/dial sip:bob@127.0.0.1")
+        alice_out = alice.communicate(timeout=30)[0].decode("utf-8", "replace")
+        bob_out = bob.communicate(timeout=30)[0].decode("utf-8", "replace")
+        self.assertIn("Call established: sip:bob@127.0.0.1", alice_out, alice_out[-3000:])
+        self.assertIn("Call established: sip:alice@127.0.0.1", bob_out, bob_out[-3000:])
+        # alice quit first: her BYE reached bob through the Record-Route (baresip says the
+        # session was reset by the peer when a BYE ends it).
+        self.assertRegex(bob_out, r"sip:alice@127\.0\.0\.1: (session closed|Call with)", bob_out[-3000:])
+
+        def recording(home):
+            files = [f for f in os.listdir(home) if f.endswith("-dec.wav")]
+            self.assertEqual(len(files), 1, os.listdir(home))
+            return os.path.join(home, files[0])
+        # What each phone received and decoded is the other's tone, not its own.
+        bob_heard, alice_heard = recording(bob_home), recording(alice_home)
+        self.assertGreater(tone_strength(bob_heard, 440), 0.5)
+        self.assertLess(tone_strength(bob_heard, 1000), 0.1)
+        self.assertGreater(tone_strength(alice_heard, 1000), 0.5)
+        self.assertLess(tone_strength(alice_heard, 440), 0.1)
+
+
 class BadInputTest(SipTestCase):
     sip_config = {"udp_rate_limit": 50, "max_message_size": 4096}
 
