@@ -52,3 +52,9 @@ clean:
 bench-rtmp: build
 	JUNCTION=$(BUILD)/src/junction LOAD=$(BUILD)/tools/junction-load FLOOR=$(BUILD)/bench/tcp_floor \
 	  bash bench/rtmp_fanout_vs_nginx.sh
+
+# SIP registrar and proxy against Kamailio with sipp (REGISTER and call rates); about 6 minutes.
+# Settings as environment variables, see bench/sip_vs_kamailio.sh.
+.PHONY: bench-sip
+bench-sip: build
+	JUNCTION=$(BUILD)/src/junction bash bench/sip_vs_kamailio.sh

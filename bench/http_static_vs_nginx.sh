@@ -74,15 +74,7 @@ server_pids() { echo "${PID[$1]}"; pgrep -P "${PID[$1]}" || true; }
 
 # Sum of utime+stime (clock ticks) over the server's processes. For junction
 # the process-level stat already includes all of its threads.
-server_ticks() {
-  local p st f total=0
-  for p in $(server_pids "$1"); do
-    st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    read -ra f <<<"${st##*) }"   # fields from #3 (state) on; utime=#14, stime=#15
-    total=$((total + f[11] + f[12]))
-  done
-  echo "$total"
-}
+server_ticks() { ticks_of $(server_pids "$1"); }
 
 cleanup() {
   local rc=$? name p pids=() i

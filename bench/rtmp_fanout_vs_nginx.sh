@@ -162,29 +162,8 @@ MAX_OTHER=0
 # A server's processes: the main pid plus its direct children (nginx's worker).
 server_pids() { echo "${PID[$1]}"; pgrep -P "${PID[$1]}" || true; }
 
-# utime+stime (clock ticks) of the given processes (all threads).
-ticks_of() {
-  local p st f total=0
-  for p in "$@"; do
-    st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    read -ra f <<<"${st##*) }"   # fields from #3 (state) on; utime=#14, stime=#15
-    total=$((total + f[11] + f[12]))
-  done
-  echo "$total"
-}
 
-# VmRSS in KiB summed over the given processes.
-rss_of() {
-  local p total=0 kb
-  for p in "$@"; do
-    kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
-    total=$((total + ${kb:-0}))
-  done
-  echo "$total"
-}
 
-# Busy ticks of the whole machine (user nice system irq softirq steal) from /proc/stat.
-machine_busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
 
 # Established TCP connections whose local port is $1 (the server's side).
 conns_on() { ss -Htn state established "sport = :$1" 2>/dev/null | wc -l; }
@@ -200,20 +179,7 @@ acked_on() {
          END {printf "%.0f %.0f\n", s, g}'
 }
 
-now() { date +%s.%N; }
 
-stop_pids() {  # TERM, up to 5 s, then KILL
-  local p i any
-  for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
-  for ((i = 0; i < 50; i++)); do
-    any=0
-    for p in "$@"; do alive "$p" && any=1; done
-    ((any)) || break
-    sleep 0.1
-  done
-  for p in "$@"; do alive "$p" && kill -KILL "$p" 2>/dev/null || true; done
-  for p in "$@"; do wait "$p" 2>/dev/null || true; done
-}
 
 stop_server() {
   local name=$1 pids

@@ -9,6 +9,7 @@
 
 #include "core/log.hpp"
 #include "core/shard.hpp"
+#include "core/utc_time.hpp"
 #include "http/request_context.hpp"
 #include "http/server.hpp"
 #include "users/user_directory.hpp"
@@ -18,15 +19,6 @@ namespace {
 
 namespace json = boost::json;
 using http::status;
-
-std::string iso_time(std::int64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // The store is opened by the shard serving the request, like every other use of it. Database
 // failures are the operator's to see: 500 with SQLite's message.
@@ -44,7 +36,7 @@ http::reply list_users(http::request_context& ctx, users::user_directory& direct
   return with_store(ctx, directory, [&](users::user_store& store) {
     json::array out;
     for (const auto& u : store.list())
-      out.push_back(json::object{{"user", u.username + "@" + u.realm}, {"created", iso_time(u.created)}});
+      out.push_back(json::object{{"user", u.username + "@" + u.realm}, {"created", format_utc(static_cast<std::time_t>(u.created), iso8601_utc)}});
     return ctx.json(status::ok, json::serialize(json::object{{"users", std::move(out)}}));
   });
 }

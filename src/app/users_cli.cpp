@@ -6,22 +6,10 @@
 #include <stdexcept>
 
 #include "core/config.hpp"
+#include "core/utc_time.hpp"
 #include "users/user_directory.hpp"
 
 namespace junction::app {
-namespace {
-
-std::string date(std::int64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
-
-}  // namespace
-
 int run_users_command(const config& cfg, const users_command& command) {
   std::optional<users::user_address> address;
   if (command.action != "list") {
@@ -36,7 +24,7 @@ int run_users_command(const config& cfg, const users_command& command) {
     users::user_store store(cfg.users.database);
     if (command.action == "list") {
       for (const auto& u : store.list())
-        std::printf("%s@%s\t%s\n", u.username.c_str(), u.realm.c_str(), date(u.created).c_str());
+        std::printf("%s@%s\t%s\n", u.username.c_str(), u.realm.c_str(), format_utc(static_cast<std::time_t>(u.created), "%Y-%m-%d %H:%M:%S UTC").c_str());
       return 0;
     }
     if (command.action == "del") {

@@ -2,15 +2,11 @@
 
 #include <cstring>
 
+#include "core/utc_time.hpp"
+
 namespace junction::http {
 
-std::string format_http_date(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  auto n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return {buf, n};
-}
+std::string format_http_date(std::time_t t) { return format_utc(t, imf_fixdate); }
 
 std::optional<std::time_t> parse_http_date(std::string_view text) {
   if (text.size() >= 64) return std::nullopt;
@@ -18,7 +14,7 @@ std::optional<std::time_t> parse_http_date(std::string_view text) {
   text.copy(buf, text.size());
   buf[text.size()] = '\0';
   std::tm tm{};
-  const char* end = strptime(buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  const char* end = strptime(buf, imf_fixdate, &tm);
   if (!end || *end != '\0') return std::nullopt;
   return timegm(&tm);
 }

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <ctime>
 #include <limits>
 
+#include "core/utc_time.hpp"
 #include "sip/response.hpp"
 
 namespace junction::sip {
@@ -36,15 +36,6 @@ std::optional<int> q_value(std::string_view text) {
   }
   if (whole == 1 && frac != 0) return std::nullopt;
   return whole * 1000 + frac;
-}
-
-std::string http_date(std::chrono::system_clock::time_point t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
 }
 
 // The Contact params worth keeping for the binding: all but expires and q, which the registrar
@@ -137,7 +128,7 @@ std::string handle_register(location_table& table, const message& request,
       contacts += std::string(";q=") + q;
     }
   }
-  std::string date = http_date(ctx.wall_time);
+  std::string date = format_utc(ctx.wall_time, imf_fixdate);
   std::string path_value;
   for (const auto& p : path) path_value += (path_value.empty() ? "" : ", ") + p;
   response_options options{.to_tag = ctx.to_tag};

@@ -4,10 +4,9 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <ctime>
-
 #include "core/cross_shard.hpp"
 #include "core/runtime.hpp"
+#include "core/utc_time.hpp"
 #include "http/request_context.hpp"
 #include "http/server.hpp"
 #include "sip/server.hpp"
@@ -19,15 +18,6 @@ namespace junction::sip {
 namespace {
 
 namespace json = boost::json;
-
-std::string iso_time(std::chrono::system_clock::time_point t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 json::array snapshot(shard_service& service) {
   json::array out;
@@ -45,7 +35,7 @@ json::array snapshot(shard_service& service) {
                                       {"call_id", b.call_id},
                                       {"cseq", b.cseq},
                                       {"path", std::move(path)},
-                                      {"registered_at", iso_time(b.registered_at)}});
+                                      {"registered_at", format_utc(b.registered_at, iso8601_utc)}});
     }
     if (!contacts.empty()) out.push_back(json::object{{"aor", aor}, {"contacts", std::move(contacts)}});
   }
