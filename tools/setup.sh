@@ -41,12 +41,16 @@ sudo=()
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# nginx-light's and kamailio's packages may start services (ports 80 and 5060); Junction's
-# tests and benchmarks start their own.
-if command -v systemctl >/dev/null 2>&1; then
-  for service in nginx kamailio; do
-    if systemctl is-active --quiet "$service" 2>/dev/null; then
-      "${sudo[@]}" systemctl stop "$service" || true
-    fi
-  done
-fi
+# nginx-light's and kamailio's packages may start their services (ports 80 and 5060) when they
+# are installed; Junction's tests and benchmarks start their own. Only services this run just
+# installed are stopped: one the machine already ran is left alone.
+for service in nginx kamailio; do
+  package=$service
+  [[ $service == nginx ]] && package=nginx-light
+  [[ " ${missing[*]} " == *" $package "* ]] || continue
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
+    "${sudo[@]}" systemctl stop "$service" || true
+  elif command -v service >/dev/null 2>&1; then
+    "${sudo[@]}" service "$service" stop >/dev/null 2>&1 || true
+  fi
+done
