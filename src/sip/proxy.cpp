@@ -49,6 +49,7 @@ struct proxy_engine::context {
   std::string best_bytes;
   bool final_relayed = false;
   bool cancel_requested = false;  // cancel each branch as soon as it may be (§9.1: after a 1xx)
+  std::function<void(int)> on_final;  // requests this server originated: who waits for the answer
 };
 
 struct proxy_engine::server_entry {
@@ -155,25 +156,49 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
       out.insert_before_first(header_id::route, header_id::route, *r);
     std::string branch = make_branch(home_.index(), next_branch_++);
     out.push_front(header_id::via, our_via(h.peer, branch));
-    std::string wire = out.serialize();
-    parse_result sent = parse_message(wire, roomy, true);
-    if (!sent.ok()) {
-      log::warn("sip: a forwarded {} does not parse back ({}): branch skipped", method, sent.reason);
-      continue;
-    }
-    client_entry ce{client_transaction(ctx->invite, reliable(h.peer.kind), timers_, share(std::move(wire))),
-                    h.peer, ctx, ctx->branches.size()};
-    send_effects(ce.tx.start(now), h.peer);
-    std::string key = client_key(branch, method);
-    auto [it, _] = clients_.insert_or_assign(key, std::move(ce));
-    schedule(key, false, it->second.tx.deadline());
-    ctx->branches.push_back({branch, h.peer, std::move(*sent.msg)});
+    start_branch(ctx, branch, out.serialize(), h.peer);
   }
   if (ctx->branches.empty()) {
     relay_to_caller(ctx, 500, make_response(request, 500, {.reason = "No Usable Target",
                                                            .to_tag = service_.tag_for(request)}));
   }
   ctx->request = std::move(request);
+}
+
+bool proxy_engine::start_branch(const std::shared_ptr<context>& ctx, const std::string& branch,
+                                std::string wire, const origin& to) {
+  parse_result sent = parse_message(wire, roomy, true);
+  if (!sent.ok()) {
+    log::warn("sip: a request to send does not parse back ({}): branch skipped", sent.reason);
+    return false;
+  }
+  const std::string method(sent.msg->method());
+  client_entry ce{client_transaction(method == "INVITE", reliable(to.kind), timers_, share(std::move(wire))),
+                  to, ctx, ctx->branches.size()};
+  send_effects(ce.tx.start(tx_clock::now()), to);
+  std::string key = client_key(branch, method);
+  auto [it, _] = clients_.insert_or_assign(key, std::move(ce));
+  schedule(key, false, it->second.tx.deadline());
+  ctx->branches.push_back({branch, to, std::move(*sent.msg)});
+  return true;
+}
+
+void proxy_engine::originate(const request_builder& build, const std::vector<hop>& hops,
+                             std::function<void(int)> done) {
+  auto ctx = std::make_shared<context>();
+  ctx->on_final = std::move(done);
+  for (const hop& h : hops) {
+    std::string branch = make_branch(home_.index(), next_branch_++);
+    start_branch(ctx, branch, build(h, our_via(h.peer, branch)), h.peer);
+  }
+  if (ctx->branches.empty()) notify_final(ctx, 500);
+}
+
+void proxy_engine::notify_final(const std::shared_ptr<context>& ctx, int status) {
+  if (!ctx->on_final) return;
+  auto done = std::move(ctx->on_final);
+  ctx->on_final = nullptr;
+  done(status);
 }
 
 void proxy_engine::relay_ack(message ack, const hop& next) {
@@ -211,6 +236,7 @@ void proxy_engine::on_response(message response) {
     branch.final_status = status;
     relay_to_caller(ctx, status, without_our_via(response));
     ctx->final_relayed = true;
+    notify_final(ctx, status);
     if (ctx->invite) {
       ctx->cancel_requested = true;  // §16.7 step 10: the other branches are not needed now
       cancel_pending(ctx, b);
@@ -228,7 +254,7 @@ void proxy_engine::branch_final(const std::shared_ptr<context>& ctx, std::size_t
     if (response) {
       message copy = response->clone();
       ctx->best_bytes = without_our_via(copy);
-    } else {
+    } else if (!ctx->server_key.empty()) {
       ctx->best_bytes = make_response(ctx->request, status, {.to_tag = service_.tag_for(ctx->request)});
     }
   }
@@ -236,11 +262,13 @@ void proxy_engine::branch_final(const std::shared_ptr<context>& ctx, std::size_t
     if (br.final_status == 0) return;
   if (!ctx->final_relayed) {
     ctx->final_relayed = true;
+    notify_final(ctx, ctx->best_status);
     relay_to_caller(ctx, ctx->best_status, std::move(ctx->best_bytes));
   }
 }
 
 void proxy_engine::relay_to_caller(const std::shared_ptr<context>& ctx, int status, std::string bytes) {
+  if (ctx->server_key.empty()) return;  // nobody to relay to: this server sent the request
   auto it = servers_.find(ctx->server_key);
   if (it == servers_.end()) return;
   send_effects(it->second.tx.respond(status, share(std::move(bytes)), tx_clock::now()), it->second.reply_to);

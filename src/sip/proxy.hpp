@@ -6,6 +6,7 @@
 // (proxy_messages.hpp), whichever shard's socket they arrive on.
 #include <boost/asio/steady_timer.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <queue>
@@ -44,6 +45,11 @@ class proxy_engine {
   void forward(message request, const origin& reply_to, const std::vector<hop>& hops);
   // The ACK of a 2xx: end to end, no transaction (RFC 3261 §16.11 step... relayed statelessly).
   void relay_ack(message ack, const hop& next);
+  // A request this server sends itself (a stored MESSAGE): client transactions only, one per
+  // hop. `build` writes the request for a hop given the Via to put on it; `done` hears the
+  // final status (408 when no branch answered, 500 when none could be sent).
+  using request_builder = std::function<std::string(const hop&, const std::string& via)>;
+  void originate(const request_builder& build, const std::vector<hop>& hops, std::function<void(int)> done);
   // A response whose branch names this shard.
   void on_response(message response);
 
@@ -61,7 +67,10 @@ class proxy_engine {
                     const message* response);
   void relay_to_caller(const std::shared_ptr<context>& ctx, int status, std::string bytes);
   void cancel_pending(const std::shared_ptr<context>& ctx, std::size_t except);
-  void forget_if_done(const std::shared_ptr<context>& ctx);
+  void notify_final(const std::shared_ptr<context>& ctx, int status);
+  // Sends `wire` (a request with our Via on top) to `to` as branch `branch` of `ctx`.
+  bool start_branch(const std::shared_ptr<context>& ctx, const std::string& branch, std::string wire,
+                    const origin& to);
   std::string our_via(const origin& next, const std::string& branch) const;
 
   shard_service& service_;

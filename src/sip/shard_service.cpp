@@ -11,6 +11,7 @@
 
 #include "core/connection.hpp"
 #include "core/log.hpp"
+#include "core/utc_time.hpp"
 #include "core/runtime.hpp"
 #include "core/spawn.hpp"
 #include "core/version.hpp"
@@ -95,6 +96,7 @@ asio::awaitable<void> housekeeping(shard_service& service, shard& home) {
     auto [ec] = co_await timer.async_wait(no_throw);
     if (ec) co_return;
     service.locations().purge(sip_clock::now());
+    service.offline().purge(std::chrono::system_clock::now());
     service.report_bindings();
   }
 }
@@ -372,7 +374,10 @@ void shard_service::route_to_aor(message request, const origin& from) {
   std::vector<hop> hops;
   for (const binding& b : locations_.lookup(*aor, sip_clock::now()))
     if (auto peer = next_hop_of(b, from.socket)) hops.push_back(hop{*peer, b.contact, b.path});
-  if (hops.empty()) return respond(request, 404, from);
+  if (hops.empty()) {
+    if (method == "MESSAGE") return store_offline(request, from, *aor);
+    return respond(request, 404, from);
+  }
   proxy_->forward(std::move(request), reply_to, hops);
 }
 
@@ -425,6 +430,9 @@ void shard_service::handle_register(message request, const origin& from) {
                        .wall_time = std::chrono::system_clock::now()};
   std::string response = sip::handle_register(locations_, request, owner_.config().domains, ctx);
   report_bindings();
+  auto to = parse_uri(request.to().uri_text);
+  auto aor = to ? canonical_aor(*to) : std::nullopt;
+  if (aor && offline_.waiting(*aor) > 0) deliver_offline(*aor, from.socket);
   home_.metrics().add(m.registers);
   home_.metrics().add(m.responses_out);
   send(std::move(response), response_target(request, from));
@@ -478,6 +486,51 @@ bool shard_service::authorized(const message& request, const origin& from) {
       return false;
   }
   return false;
+}
+
+void shard_service::store_offline(const message& request, const origin& from, const std::string& aor) {
+  // Only for users the store knows: anything else would let strangers fill memory.
+  const uri& target = request.request_uri();
+  std::string realm(target.host);
+  std::transform(realm.begin(), realm.end(), realm.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  bool known = false;
+  try {
+    known = owner_.users().on_shard(home_.index()).find(unescape(target.user), realm).has_value();
+  } catch (const std::exception& e) {
+    log::error("sip: user store {}: {}", owner_.users().path(), e.what());
+    return respond(request, 500, from, "User Store Unavailable");
+  }
+  if (!known) return respond(request, 404, from);
+  stored_message m{std::string(request.value(header_id::from)), std::string(request.value(header_id::to)),
+                   std::string(request.value(header_id::content_type)), std::string(request.body()),
+                   std::chrono::system_clock::now()};
+  if (!offline_.store(aor, std::move(m))) return respond(request, 480, from, "Offline Mailbox Full");
+  respond(request, 202, from, "Accepted (Stored For Delivery)");
+}
+
+void shard_service::deliver_offline(const std::string& aor, std::size_t socket) {
+  std::vector<hop> hops;
+  for (const binding& b : locations_.lookup(aor, sip_clock::now()))
+    if (auto peer = next_hop_of(b, socket)) hops.push_back(hop{*peer, b.contact, b.path});
+  if (hops.empty()) return;
+  auto [host, port] = advertised(socket);
+  for (auto& m : offline_.take(aor, std::chrono::system_clock::now())) {
+    std::string call_id = fmt::format("offline-{:x}-{}@{}", tag_secret_ ^ ++originated_, home_.index(), host);
+    auto build = [&m, call_id](const hop& h, const std::string& via) {
+      std::string out = fmt::format("MESSAGE {} SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\n", h.request_uri, via);
+      for (const auto& r : h.routes) out += fmt::format("Route: {}\r\n", r);
+      out += fmt::format("From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: 1 MESSAGE\r\nDate: {}\r\n", m.from, m.to,
+                         call_id, format_utc(m.received, imf_fixdate));
+      if (!m.content_type.empty()) out += fmt::format("Content-Type: {}\r\n", m.content_type);
+      out += fmt::format("Content-Length: {}\r\n\r\n", m.body.size());
+      return out + m.body;
+    };
+    // A delivery that fails goes back in the box for the next registration.
+    proxy_->originate(build, hops, [this, aor, kept = m](int status) {
+      if (status >= 300) offline_.give_back(aor, {kept});
+    });
+  }
 }
 
 std::string describe(const origin& o) {

@@ -13,6 +13,7 @@
 
 #include "sip/flow.hpp"
 #include "sip/location.hpp"
+#include "sip/offline_messages.hpp"
 #include "sip/message.hpp"
 #include "sip/parser.hpp"
 #include "sip/rate_limiter.hpp"
@@ -64,6 +65,7 @@ class shard_service {
   void send(std::string bytes, const origin& to);
 
   location_table& locations() noexcept { return locations_; }
+  offline_messages& offline() noexcept { return offline_; }
   proxy_engine& proxy() noexcept { return *proxy_; }
   // Brings the bindings gauge in line with the location table.
   void report_bindings();
@@ -89,15 +91,21 @@ class shard_service {
   void respond(const message& request, int status, const origin& from, std::string_view reason = {},
                std::vector<std::pair<std::string_view, std::string_view>> headers = {});
   std::string to_tag(const message& request) const;
+  // A MESSAGE for a user of ours who is not registered: kept for later (202), or refused.
+  void store_offline(const message& request, const origin& from, const std::string& aor);
+  // Sends what waits for `aor` to its bindings, now that it has some.
+  void deliver_offline(const std::string& aor, std::size_t socket);
 
   server& owner_;
   shard& home_;
   std::vector<std::unique_ptr<boost::asio::ip::udp::socket>> sockets_;
   std::unordered_map<std::uint64_t, flow*> flows_;
   location_table locations_;
+  offline_messages offline_;
   rate_limiter limiter_;
   std::uint64_t tag_secret_;
   std::size_t reported_bindings_ = 0;
+  std::uint64_t originated_ = 0;  // requests this shard sent itself (unique Call-IDs)
   std::unique_ptr<proxy_engine> proxy_;
 };
 

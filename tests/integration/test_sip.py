@@ -688,6 +688,74 @@ class BaresipCallTest(SipTestCase):
         self.assertLess(tone_strength(alice_heard, 440), 0.1)
 
 
+class OfflineMessageTest(SipTestCase):
+    """RFC 3428 MESSAGE for a known user who is not registered: stored (202), delivered when the
+    user registers, once."""
+    sip_config = {"authenticate": False}
+
+    def test_stored_then_delivered_on_registration(self):
+        self.assertEqual(self.users("add", "ivy@127.0.0.1", "--password", "pw")[0], 0)
+        sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sender.bind(("127.0.0.1", 0))
+        sender.settimeout(3)
+        port = sender.getsockname()[1]
+
+        def message(to, body, n):
+            sender.sendto(("MESSAGE sip:%s@127.0.0.1 SIP/2.0\r\n"
+                           "Via: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-off%d\r\nMax-Forwards: 70\r\n"
+                           "From: <sip:jack@127.0.0.1>;tag=j%d\r\nTo: <sip:%s@127.0.0.1>\r\n"
+                           "Call-ID: offline-%d\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\n"
+                           "Content-Length: %d\r\n\r\n%s" % (to, port, n, n, to, n, len(body), body)).encode(),
+                          self.sip)
+            return status_of(sender.recvfrom(65536)[0])
+
+        self.assertEqual(message("ivy", "while you were out", 1), 202)
+        self.assertEqual(message("ivy", "and again", 2), 202)
+        self.assertEqual(message("nobody", "to no one", 3), 404)  # not a user of the store
+
+        phone = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        phone.bind(("127.0.0.1", 0))
+        phone.settimeout(3)
+        phone_port = phone.getsockname()[1]
+
+        def register(n):
+            phone.sendto(("REGISTER sip:127.0.0.1 SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-ivy%d\r\nMax-Forwards: 70\r\n"
+                          "From: <sip:ivy@127.0.0.1>;tag=i1\r\nTo: <sip:ivy@127.0.0.1>\r\nCall-ID: ivy-reg\r\n"
+                          "CSeq: %d REGISTER\r\nContact: <sip:ivy@127.0.0.1:%d>\r\nContent-Length: 0\r\n\r\n"
+                          % (phone_port, n, n, phone_port)).encode(), self.sip)
+
+        register(1)
+        got = []
+        deadline = time.monotonic() + 5
+        while len(got) < 2 and time.monotonic() < deadline:
+            data, _ = phone.recvfrom(65536)
+            if data.startswith(b"SIP/2.0"):
+                self.assertEqual(status_of(data), 200)
+                continue
+            self.assertTrue(data.startswith(b"MESSAGE sip:ivy@127.0.0.1:%d " % phone_port), data[:80])
+            self.assertIn("sip:jack@127.0.0.1", header(data, "From"))
+            self.assertIsNotNone(header(data, "Date"))
+            got.append(data.split(b"\r\n\r\n", 1)[1].decode())
+            phone.sendto(answer(data, 200, "OK").encode(), self.sip)
+        self.assertEqual(sorted(got), ["and again", "while you were out"])
+
+        # Delivered once: the next registration brings nothing more.
+        register(2)
+        phone.settimeout(1)
+        extra = []
+        try:
+            while True:
+                data, _ = phone.recvfrom(65536)
+                if not data.startswith(b"SIP/2.0"):
+                    extra.append(data[:60])
+        except socket.timeout:
+            pass
+        self.assertEqual(extra, [])
+        phone.close()
+        sender.close()
+
+
 class BadInputTest(SipTestCase):
     sip_config = {"udp_rate_limit": 50, "max_message_size": 4096}
 
