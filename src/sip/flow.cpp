@@ -20,6 +20,17 @@ std::string_view transport_name(transport t) noexcept {
   return "UDP";
 }
 
+std::string_view transport_token(transport t) noexcept {
+  switch (t) {
+    case transport::udp: return "udp";
+    case transport::tcp: return "tcp";
+    case transport::tls: return "tls";
+    case transport::ws: return "ws";
+    case transport::wss: return "wss";
+  }
+  return "udp";
+}
+
 flow::flow(shard& home, std::uint64_t id, transport kind, write_fn write, std::function<void()> close,
            std::size_t max_queued)
     : id_(id), kind_(kind), write_(std::move(write)), close_(std::move(close)),

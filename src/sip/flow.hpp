@@ -21,7 +21,8 @@ class shard;
 namespace junction::sip {
 
 enum class transport : std::uint8_t { udp, tcp, tls, ws, wss };
-std::string_view transport_name(transport t) noexcept;  // "UDP", "TCP", ... as Via writes them
+std::string_view transport_name(transport t) noexcept;   // "UDP", "TCP", ... as Via writes them
+std::string_view transport_token(transport t) noexcept;  // "udp", "tcp", ... as logs and bindings
 inline bool reliable(transport t) noexcept { return t != transport::udp; }
 
 class flow {

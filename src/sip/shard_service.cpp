@@ -5,22 +5,18 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <algorithm>
-#include <cctype>
 #include <random>
 
 #include "core/connection.hpp"
 #include "core/log.hpp"
-#include "core/utc_time.hpp"
 #include "core/runtime.hpp"
 #include "core/spawn.hpp"
-#include "core/version.hpp"
+#include "sip/binding_hops.hpp"
 #include "sip/proxy.hpp"
 #include "sip/proxy_messages.hpp"
 #include "sip/registrar.hpp"
 #include "sip/response.hpp"
 #include "sip/server.hpp"
-#include "users/user_directory.hpp"
 
 namespace junction::sip {
 namespace asio = boost::asio;
@@ -30,7 +26,6 @@ namespace {
 
 constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view allowed_methods = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER";
-constexpr std::string_view server_header = "junction/" JUNCTION_VERSION;
 
 // The rate limiter's key: the address bytes, cheaper than text.
 std::string address_key(const asio::ip::address& a) {
@@ -42,30 +37,7 @@ std::string address_key(const asio::ip::address& a) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
-std::string_view lower_name(transport t) noexcept {
-  switch (t) {
-    case transport::udp: return "udp";
-    case transport::tcp: return "tcp";
-    case transport::tls: return "tls";
-    case transport::ws: return "ws";
-    case transport::wss: return "wss";
-  }
-  return "udp";
-}
 
-// The address a binding's REGISTER came from ("udp 192.0.2.1:5060", as describe() wrote it).
-std::optional<udp::endpoint> endpoint_of(std::string_view source) {
-  auto space = source.find(' ');
-  if (space == std::string_view::npos) return std::nullopt;
-  source.remove_prefix(space + 1);
-  auto colon = source.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(source.substr(0, colon), ec);
-  auto port = parse_decimal(source.substr(colon + 1), 65535);
-  if (ec || !port) return std::nullopt;
-  return udp::endpoint(address, static_cast<std::uint16_t>(*port));
-}
 
 // FNV-1a: a stable, cheap hash for To-tags and home shards. Not a defence against anything.
 std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ull) {
@@ -101,28 +73,7 @@ asio::awaitable<void> housekeeping(shard_service& service, shard& home) {
   }
 }
 
-transport transport_of(std::string_view source) {
-  for (auto t : {transport::tcp, transport::tls, transport::ws, transport::wss})
-    if (source.starts_with(lower_name(t))) return t;
-  return transport::udp;
-}
 
-// Where a binding is reached. Over the flow its REGISTER came on, if it came on one (RFC 5626:
-// the only way to reach a phone behind NAT over TCP or WebSocket). Over UDP: its Contact's
-// address when that is where the REGISTER came from (same host, maybe another port: no NAT in
-// between), else the REGISTER's source address and port, which is what gets through a NAT.
-std::optional<origin> next_hop_of(const binding& b, std::size_t socket) {
-  auto source = endpoint_of(b.source);
-  if (!source) return std::nullopt;
-  origin o{transport_of(b.source), socket, *source, b.flow};
-  if (b.flow) return o;
-  if (auto contact = parse_uri(b.contact); contact && contact->is_sip_family()) {
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(std::string(contact->host), ec);
-    if (!ec && address == source->address()) o.peer = udp::endpoint(address, contact->port_or_default());
-  }
-  return o;
-}
 
 }  // namespace
 
@@ -417,124 +368,8 @@ void shard_service::forward_routed(message request, const origin& from) {
   proxy_->forward(std::move(request), reply_to, {h});
 }
 
-void shard_service::handle_register(message request, const origin& from) {
-  const auto& m = owner_.metrics();
-  if (owner_.config().authenticate && !authorized(request, from)) return;
-  std::string tag = to_tag(request);
-  std::string source = describe(from);
-  register_context ctx{.to_tag = tag,
-                       .source = source,
-                       .flow = from.flow,
-                       .server_header = server_header,
-                       .now = sip_clock::now(),
-                       .wall_time = std::chrono::system_clock::now()};
-  std::string response = sip::handle_register(locations_, request, owner_.config().domains, ctx);
-  report_bindings();
-  auto to = parse_uri(request.to().uri_text);
-  auto aor = to ? canonical_aor(*to) : std::nullopt;
-  if (aor && offline_.waiting(*aor) > 0) deliver_offline(*aor, from.socket);
-  home_.metrics().add(m.registers);
-  home_.metrics().add(m.responses_out);
-  send(std::move(response), response_target(request, from));
-}
-
-bool shard_service::authorized(const message& request, const origin& from) {
-  const auto& m = owner_.metrics();
-  // The realm is the AOR's domain, and only that AOR's own user may register it.
-  auto to = parse_uri(request.to().uri_text);
-  if (!to || !to->is_sip_family() || to->user.empty()) return true;  // the registrar answers 404
-  std::string realm(to->host);
-  std::transform(realm.begin(), realm.end(), realm.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::string user = unescape(to->user);
-  auto lookup = [this](std::string_view name, std::string_view r) -> std::optional<users::user_record> {
-    return owner_.users().on_shard(home_.index()).find(name, r);
-  };
-  auth_verdict verdict;
-  try {
-    verdict = authenticate(request, realm, user, lookup, owner_.auth(),
-                           std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
-  } catch (const std::exception& e) {
-    log::error("sip: user store {}: {}", owner_.users().path(), e.what());
-    respond(request, 500, from, "User Store Unavailable");
-    return false;
-  }
-  switch (verdict.what) {
-    case auth_verdict::kind::authenticated:
-      return true;
-    case auth_verdict::kind::challenge: {
-      home_.metrics().add(m.challenges);
-      if (!verdict.username.empty()) {
-        home_.metrics().add(m.auth_failures);
-        log::info("sip {}: REGISTER for {}@{} as '{}': {}", describe(from), user, realm,
-                  verdict.username, verdict.reason);
-      }
-      std::vector<std::pair<std::string_view, std::string_view>> headers;
-      for (const auto& c : verdict.challenges) headers.emplace_back("WWW-Authenticate", c);
-      respond(request, 401, from, {}, std::move(headers));
-      return false;
-    }
-    case auth_verdict::kind::forbidden:
-      home_.metrics().add(m.auth_failures);
-      log::info("sip {}: REGISTER for {}@{} as '{}': {}", describe(from), user, realm,
-                verdict.username, verdict.reason);
-      respond(request, 403, from, verdict.reason);
-      return false;
-    case auth_verdict::kind::bad_request:
-      home_.metrics().add(m.auth_failures);
-      respond(request, 400, from, verdict.reason);
-      return false;
-  }
-  return false;
-}
-
-void shard_service::store_offline(const message& request, const origin& from, const std::string& aor) {
-  // Only for users the store knows: anything else would let strangers fill memory.
-  const uri& target = request.request_uri();
-  std::string realm(target.host);
-  std::transform(realm.begin(), realm.end(), realm.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  bool known = false;
-  try {
-    known = owner_.users().on_shard(home_.index()).find(unescape(target.user), realm).has_value();
-  } catch (const std::exception& e) {
-    log::error("sip: user store {}: {}", owner_.users().path(), e.what());
-    return respond(request, 500, from, "User Store Unavailable");
-  }
-  if (!known) return respond(request, 404, from);
-  stored_message m{std::string(request.value(header_id::from)), std::string(request.value(header_id::to)),
-                   std::string(request.value(header_id::content_type)), std::string(request.body()),
-                   std::chrono::system_clock::now()};
-  if (!offline_.store(aor, std::move(m))) return respond(request, 480, from, "Offline Mailbox Full");
-  respond(request, 202, from, "Accepted (Stored For Delivery)");
-}
-
-void shard_service::deliver_offline(const std::string& aor, std::size_t socket) {
-  std::vector<hop> hops;
-  for (const binding& b : locations_.lookup(aor, sip_clock::now()))
-    if (auto peer = next_hop_of(b, socket)) hops.push_back(hop{*peer, b.contact, b.path});
-  if (hops.empty()) return;
-  auto [host, port] = advertised(socket);
-  for (auto& m : offline_.take(aor, std::chrono::system_clock::now())) {
-    std::string call_id = fmt::format("offline-{:x}-{}@{}", tag_secret_ ^ ++originated_, home_.index(), host);
-    auto build = [&m, call_id](const hop& h, const std::string& via) {
-      std::string out = fmt::format("MESSAGE {} SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\n", h.request_uri, via);
-      for (const auto& r : h.routes) out += fmt::format("Route: {}\r\n", r);
-      out += fmt::format("From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: 1 MESSAGE\r\nDate: {}\r\n", m.from, m.to,
-                         call_id, format_utc(m.received, imf_fixdate));
-      if (!m.content_type.empty()) out += fmt::format("Content-Type: {}\r\n", m.content_type);
-      out += fmt::format("Content-Length: {}\r\n\r\n", m.body.size());
-      return out + m.body;
-    };
-    // A delivery that fails goes back in the box for the next registration.
-    proxy_->originate(build, hops, [this, aor, kept = m](int status) {
-      if (status >= 300) offline_.give_back(aor, {kept});
-    });
-  }
-}
-
 std::string describe(const origin& o) {
-  return fmt::format("{} {}:{}", lower_name(o.kind), o.peer.address().to_string(), o.peer.port());
+  return fmt::format("{} {}:{}", transport_token(o.kind), o.peer.address().to_string(), o.peer.port());
 }
 
 }  // namespace junction::sip

@@ -11,6 +11,7 @@
 
 #include <boost/asio/ip/udp.hpp>
 
+#include "core/version.hpp"
 #include "sip/flow.hpp"
 #include "sip/location.hpp"
 #include "sip/offline_messages.hpp"
@@ -34,6 +35,9 @@ struct origin {
   boost::asio::ip::udp::endpoint peer;  // the peer's address and port (any transport)
   std::uint64_t flow = 0;               // stream transports: the connection; its shard is in the id
 };
+
+// What this server calls itself in Server headers.
+inline constexpr std::string_view server_header = "junction/" JUNCTION_VERSION;
 
 // "udp 192.0.2.1:5060": how bindings remember where a REGISTER came from.
 std::string describe(const origin& o);

@@ -1,0 +1,138 @@
+// The registrar's part of a shard's SIP service: REGISTER with digest authentication, and the
+// mailbox of MESSAGEs kept for users who are not registered.
+#include <boost/asio/ip/udp.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/log.hpp"
+#include "core/shard.hpp"
+#include "core/utc_time.hpp"
+#include "sip/binding_hops.hpp"
+#include "sip/digest_auth.hpp"
+#include "sip/proxy.hpp"
+#include "sip/registrar.hpp"
+#include "sip/server.hpp"
+#include "sip/shard_service.hpp"
+#include "users/user_directory.hpp"
+
+namespace junction::sip {
+
+void shard_service::handle_register(message request, const origin& from) {
+  const auto& m = owner_.metrics();
+  if (owner_.config().authenticate && !authorized(request, from)) return;
+  std::string tag = to_tag(request);
+  std::string source = describe(from);
+  register_context ctx{.to_tag = tag,
+                       .source = source,
+                       .flow = from.flow,
+                       .server_header = server_header,
+                       .now = sip_clock::now(),
+                       .wall_time = std::chrono::system_clock::now()};
+  std::string response = sip::handle_register(locations_, request, owner_.config().domains, ctx);
+  report_bindings();
+  auto to = parse_uri(request.to().uri_text);
+  auto aor = to ? canonical_aor(*to) : std::nullopt;
+  if (aor && offline_.waiting(*aor) > 0) deliver_offline(*aor, from.socket);
+  home_.metrics().add(m.registers);
+  home_.metrics().add(m.responses_out);
+  send(std::move(response), response_target(request, from));
+}
+
+bool shard_service::authorized(const message& request, const origin& from) {
+  const auto& m = owner_.metrics();
+  // The realm is the AOR's domain, and only that AOR's own user may register it.
+  auto to = parse_uri(request.to().uri_text);
+  if (!to || !to->is_sip_family() || to->user.empty()) return true;  // the registrar answers 404
+  std::string realm(to->host);
+  std::transform(realm.begin(), realm.end(), realm.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string user = unescape(to->user);
+  auto lookup = [this](std::string_view name, std::string_view r) -> std::optional<users::user_record> {
+    return owner_.users().on_shard(home_.index()).find(name, r);
+  };
+  auth_verdict verdict;
+  try {
+    verdict = authenticate(request, realm, user, lookup, owner_.auth(),
+                           std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+  } catch (const std::exception& e) {
+    log::error("sip: user store {}: {}", owner_.users().path(), e.what());
+    respond(request, 500, from, "User Store Unavailable");
+    return false;
+  }
+  switch (verdict.what) {
+    case auth_verdict::kind::authenticated:
+      return true;
+    case auth_verdict::kind::challenge: {
+      home_.metrics().add(m.challenges);
+      if (!verdict.username.empty()) {
+        home_.metrics().add(m.auth_failures);
+        log::info("sip {}: REGISTER for {}@{} as '{}': {}", describe(from), user, realm,
+                  verdict.username, verdict.reason);
+      }
+      std::vector<std::pair<std::string_view, std::string_view>> headers;
+      for (const auto& c : verdict.challenges) headers.emplace_back("WWW-Authenticate", c);
+      respond(request, 401, from, {}, std::move(headers));
+      return false;
+    }
+    case auth_verdict::kind::forbidden:
+      home_.metrics().add(m.auth_failures);
+      log::info("sip {}: REGISTER for {}@{} as '{}': {}", describe(from), user, realm,
+                verdict.username, verdict.reason);
+      respond(request, 403, from, verdict.reason);
+      return false;
+    case auth_verdict::kind::bad_request:
+      home_.metrics().add(m.auth_failures);
+      respond(request, 400, from, verdict.reason);
+      return false;
+  }
+  return false;
+}
+
+void shard_service::store_offline(const message& request, const origin& from, const std::string& aor) {
+  // Only for users the store knows: anything else would let strangers fill memory.
+  const uri& target = request.request_uri();
+  std::string realm(target.host);
+  std::transform(realm.begin(), realm.end(), realm.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  bool known = false;
+  try {
+    known = owner_.users().on_shard(home_.index()).find(unescape(target.user), realm).has_value();
+  } catch (const std::exception& e) {
+    log::error("sip: user store {}: {}", owner_.users().path(), e.what());
+    return respond(request, 500, from, "User Store Unavailable");
+  }
+  if (!known) return respond(request, 404, from);
+  stored_message m{std::string(request.value(header_id::from)), std::string(request.value(header_id::to)),
+                   std::string(request.value(header_id::content_type)), std::string(request.body()),
+                   std::chrono::system_clock::now()};
+  if (!offline_.store(aor, std::move(m))) return respond(request, 480, from, "Offline Mailbox Full");
+  respond(request, 202, from, "Accepted (Stored For Delivery)");
+}
+
+void shard_service::deliver_offline(const std::string& aor, std::size_t socket) {
+  std::vector<hop> hops;
+  for (const binding& b : locations_.lookup(aor, sip_clock::now()))
+    if (auto peer = next_hop_of(b, socket)) hops.push_back(hop{*peer, b.contact, b.path});
+  if (hops.empty()) return;
+  auto [host, port] = advertised(socket);
+  for (auto& m : offline_.take(aor, std::chrono::system_clock::now())) {
+    std::string call_id = fmt::format("offline-{:x}-{}@{}", tag_secret_ ^ ++originated_, home_.index(), host);
+    auto build = [&m, call_id](const hop& h, const std::string& via) {
+      std::string out = fmt::format("MESSAGE {} SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\n", h.request_uri, via);
+      for (const auto& r : h.routes) out += fmt::format("Route: {}\r\n", r);
+      out += fmt::format("From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: 1 MESSAGE\r\nDate: {}\r\n", m.from, m.to,
+                         call_id, format_utc(m.received, imf_fixdate));
+      if (!m.content_type.empty()) out += fmt::format("Content-Type: {}\r\n", m.content_type);
+      out += fmt::format("Content-Length: {}\r\n\r\n", m.body.size());
+      return out + m.body;
+    };
+    // A delivery that fails goes back in the box for the next registration.
+    proxy_->originate(build, hops, [this, aor, kept = m](int status) {
+      if (status >= 300) offline_.give_back(aor, {kept});
+    });
+  }
+}
+
+}  // namespace junction::sip
