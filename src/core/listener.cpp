@@ -77,6 +77,26 @@ tcp::endpoint listen_tcp(runtime& rt, const listen_address& where,
   return bound;
 }
 
+dual_port_reservation::dual_port_reservation(asio::io_context& context, const std::string& host)
+    : tcp_(context), udp_(context) {
+  const auto address = asio::ip::make_address(host);
+  // The kernel picks a free TCP port; the UDP side of that number may be taken (by an
+  // ephemeral client socket, say), so try again with another. Bounded: 64 tries.
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    boost::system::error_code ignored;
+    tcp_.close(ignored);
+    udp_.close(ignored);
+    bind_reusable(tcp_, tcp::endpoint{address, 0});
+    port_ = tcp_.local_endpoint().port();
+    try {
+      bind_reusable(udp_, udp::endpoint{address, port_});
+      return;
+    } catch (const boost::system::system_error&) {
+    }
+  }
+  throw boost::system::system_error(asio::error::address_in_use);
+}
+
 udp::endpoint listen_udp(runtime& rt, const listen_address& where, udp_socket_start start) {
   udp::endpoint bound{asio::ip::make_address(where.host), where.port};
   for (unsigned i = 0; i < rt.size(); ++i) {

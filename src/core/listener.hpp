@@ -33,6 +33,20 @@ boost::asio::ip::tcp::endpoint listen_tcp(runtime& rt, const listen_address& whe
                                           tcp_session_start start,
                                           const tcp_listen_options& options = {});
 
+// A port number free for both TCP and UDP on `host`, held until this object goes: for protocols
+// that listen on both with one number (SIP) when the configuration asks for any port (0). The
+// holding sockets use SO_REUSEPORT, so this process's listeners can join the port meanwhile.
+class dual_port_reservation {
+ public:
+  dual_port_reservation(boost::asio::io_context& context, const std::string& host);
+  std::uint16_t port() const noexcept { return port_; }
+
+ private:
+  boost::asio::ip::tcp::socket tcp_;
+  boost::asio::ip::udp::socket udp_;
+  std::uint16_t port_ = 0;
+};
+
 // Binds one UDP socket per shard on `where` and hands each to `start` on its shard.
 boost::asio::ip::udp::endpoint listen_udp(runtime& rt, const listen_address& where,
                                           udp_socket_start start);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include "core/listener.hpp"
@@ -76,16 +77,19 @@ void server::listen() {
   };
   for (std::size_t index = 0; index < config_.listen.size(); ++index) {
     listen_address address = config_.listen[index];
-    boost::asio::ip::udp::endpoint bound;
+    // UDP and TCP share one port number; "any port" (0) becomes one free for both.
+    std::optional<dual_port_reservation> reserved;
     try {
-      bound = listen_udp(rt_, address, [this](shard& home, boost::asio::ip::udp::socket socket) {
+      if (address.port == 0) {
+        reserved.emplace(rt_.at(0).context(), address.host);
+        address.port = reserved->port();
+      }
+      listen_udp(rt_, address, [this](shard& home, boost::asio::ip::udp::socket socket) {
         services_[home.index()]->add_socket(std::move(socket));
       });
     } catch (const boost::system::system_error& e) {
       throw fail("udp", address, e);
     }
-    // TCP on the port UDP got (the same number when the configuration said 0).
-    address.port = bound.port();
     rt_.add_listener({"sip", "udp", address.to_string()});
     try {
       listen_tcp(rt_, address, metrics_.tcp,
