@@ -103,7 +103,7 @@ std::string proxy_engine::our_via(const origin& next, const std::string& branch)
          ";branch=" + branch;
 }
 
-bool proxy_engine::absorb(const message& request, const origin& from, const origin& reply_to) {
+bool proxy_engine::absorb(const message& request, const origin& reply_to) {
   const auto now = tx_clock::now();
   if (request.method() == "CANCEL") {
     auto it = servers_.find(server_key(request, "INVITE"));
@@ -125,7 +125,6 @@ bool proxy_engine::absorb(const message& request, const origin& from, const orig
     send_effects(entry.tx.on_retransmission(), entry.reply_to);
   }
   schedule(it->first, true, entry.tx.deadline());
-  (void)from;
   return true;
 }
 

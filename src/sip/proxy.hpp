@@ -40,7 +40,7 @@ class proxy_engine {
 
   // A request that belongs to a transaction already here: a retransmission, the ACK of a
   // non-2xx answer, or a CANCEL. Handles it and returns true; false when it is new.
-  bool absorb(const message& request, const origin& from, const origin& reply_to);
+  bool absorb(const message& request, const origin& reply_to);
   // Forwards a new request to every hop at once; `reply_to` is where its responses go.
   void forward(message request, const origin& reply_to, const std::vector<hop>& hops);
   // The ACK of a 2xx: end to end, no transaction (RFC 3261 §16.11 step... relayed statelessly).

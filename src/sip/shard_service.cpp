@@ -317,7 +317,7 @@ void shard_service::dispatch_local(message request, const origin& from) {
 
 void shard_service::route_to_aor(message request, const origin& from) {
   origin reply_to = response_target(request, from);
-  if (proxy_->absorb(request, from, reply_to)) return;
+  if (proxy_->absorb(request, reply_to)) return;
   const std::string_view method = request.method();
   if (method == "ACK") return;  // acknowledges nothing this shard knows
   if (method == "CANCEL") return respond(request, 481, from);
@@ -352,7 +352,7 @@ void shard_service::forward_routed(message request, const origin& from) {
     next = target;
   }
   origin reply_to = response_target(request, from);
-  if (proxy_->absorb(request, from, reply_to)) return;
+  if (proxy_->absorb(request, reply_to)) return;
   boost::system::error_code ec;
   auto address = next && next->is_sip_family() ? asio::ip::make_address(
                      next->host.starts_with("[") ? next->host.substr(1, next->host.size() - 2) : next->host, ec)

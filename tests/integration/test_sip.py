@@ -97,33 +97,34 @@ class SipTestCase(unittest.TestCase):
         cls.junction.stop()
         cls.junction.cleanup()
 
-    def sipp(self, scenario, service, extra=(), timeout=20):
-        """Runs one sipp scenario once against junction; returns (exit code, output)."""
+    @staticmethod
+    def sipp_report(code, output, work):
+        """(exit code, the end of sipp's output and of its error file)."""
+        errors = ""
+        if os.path.exists(os.path.join(work, "errors.log")):
+            with open(os.path.join(work, "errors.log"), errors="replace") as f:
+                errors = f.read()[-3000:]
+        return code, output.decode("utf-8", "replace")[-3000:] + errors
+
+    def sipp(self, scenario, service, extra=(), timeout=20, remote=None):
+        """Runs one sipp scenario once against junction (its UDP listener unless `remote` says
+        otherwise); returns (exit code, output)."""
         with tempfile.TemporaryDirectory(prefix="sipp-") as work:
-            cmd = ["sipp", "%s:%d" % self.sip, "-sf", os.path.join(SIPP, scenario), "-s", service,
+            cmd = ["sipp", remote or "%s:%d" % self.sip, "-sf", os.path.join(SIPP, scenario), "-s", service,
                    "-i", "127.0.0.1", "-p", str(free_udp_port()), "-m", "1", "-l", "1",
                    "-timeout", "%ds" % timeout, "-timeout_error", "-nostdin",
                    "-trace_err", "-error_file", os.path.join(work, "errors.log")]
             cmd += list(extra)
             done = subprocess.run(cmd, cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, timeout=timeout + 10)
-            errors = ""
-            if os.path.exists(os.path.join(work, "errors.log")):
-                with open(os.path.join(work, "errors.log"), errors="replace") as f:
-                    errors = f.read()[-3000:]
-            return done.returncode, done.stdout.decode("utf-8", "replace")[-3000:] + errors
+            return self.sipp_report(done.returncode, done.stdout, work)
 
     def callee(self, scenario, port):
         """Starts a sipp callee (a scenario file in sipp/) on 127.0.0.1:port; see finish()."""
-        with open(os.path.join(SIPP, scenario)) as f:
-            text = f.read()
-        work = tempfile.mkdtemp(prefix="sipp-uas-")
-        path = os.path.join(work, scenario)
-        with open(path, "w") as f:
-            f.write(text)
-        return subprocess.Popen(["sipp", "-sf", path, "-i", "127.0.0.1", "-p", str(port), "-m", "1",
-                                 "-timeout", "30s", "-timeout_error", "-nostdin",
-                                 "-trace_err", "-error_file", os.path.join(work, "errors.log")],
+        work = tempfile.mkdtemp(prefix="sipp-uas-", dir=self.junction.workdir)
+        return subprocess.Popen(["sipp", "-sf", os.path.join(SIPP, scenario), "-i", "127.0.0.1",
+                                 "-p", str(port), "-m", "1", "-timeout", "30s", "-timeout_error",
+                                 "-nostdin", "-trace_err", "-error_file", os.path.join(work, "errors.log")],
                                 cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT), work
 
@@ -133,11 +134,19 @@ class SipTestCase(unittest.TestCase):
         except subprocess.TimeoutExpired:
             proc.kill()
             out, _ = proc.communicate()
-        errors = ""
-        if os.path.exists(os.path.join(work, "errors.log")):
-            with open(os.path.join(work, "errors.log"), errors="replace") as f:
-                errors = f.read()[-3000:]
-        return proc.returncode, out.decode("utf-8", "replace")[-3000:] + errors
+        return self.sipp_report(proc.returncode, out, work)
+
+    def call_through_junction(self, callee_scenario, user, call):
+        """A sipp callee registered as `user` (open registrar) answers what `call()` (a sipp caller,
+        returning (exit code, output)) sends through junction; both must succeed."""
+        port = free_udp_port()
+        uas, work = self.callee(callee_scenario, port)
+        time.sleep(0.3)
+        self.assertEqual(raw_register(self.sip, user, port), 200)
+        code, out = call()
+        self.assertEqual(code, 0, out)
+        code, out = self.finish(uas, work)
+        self.assertEqual(code, 0, out)
 
     def users(self, *args, stdin=None):
         """`junction users ...` on this junction's configuration; returns (exit code, output)."""
@@ -347,34 +356,13 @@ class ProxyCallTest(SipTestCase):
             os.unlink(f.name)
 
     def test_call_with_reinvite_and_bye(self):
-        port = free_udp_port()
-        uas, work = self.callee("uas_call.xml", port)
-        time.sleep(0.3)
-        self.assertEqual(raw_register(self.sip, "bob", port), 200)
-        code, out = self.sipp("uac_call.xml", "bob")
-        self.assertEqual(code, 0, out)
-        code, out = self.finish(uas, work)
-        self.assertEqual(code, 0, out)
+        self.call_through_junction("uas_call.xml", "bob", lambda: self.sipp("uac_call.xml", "bob"))
 
     def test_cancel_before_answer(self):
-        port = free_udp_port()
-        uas, work = self.callee("uas_cancel.xml", port)
-        time.sleep(0.3)
-        self.assertEqual(raw_register(self.sip, "carol", port), 200)
-        code, out = self.sipp("uac_cancel.xml", "carol")
-        self.assertEqual(code, 0, out)
-        code, out = self.finish(uas, work)
-        self.assertEqual(code, 0, out)
+        self.call_through_junction("uas_cancel.xml", "carol", lambda: self.sipp("uac_cancel.xml", "carol"))
 
     def test_busy_callee(self):
-        port = free_udp_port()
-        uas, work = self.callee("uas_busy.xml", port)
-        time.sleep(0.3)
-        self.assertEqual(raw_register(self.sip, "dave", port), 200)
-        code, out = self.caller_expecting(486, "dave")
-        self.assertEqual(code, 0, out)
-        code, out = self.finish(uas, work)
-        self.assertEqual(code, 0, out)
+        self.call_through_junction("uas_busy.xml", "dave", lambda: self.caller_expecting(486, "dave"))
 
     def test_unregistered_callee_is_not_found(self):
         code, out = self.caller_expecting(404, "nobody")
@@ -494,20 +482,9 @@ class StreamTransportTest(SipTestCase):
         self.assertEqual(self.junction.metrics().sum("junction_sip_bad_messages_total") - before, 1)
 
     def test_sipp_over_tcp_calls_a_callee_on_udp(self):
-        port = free_udp_port()
-        uas, work = self.callee("uas_call.xml", port)
-        time.sleep(0.3)
-        self.assertEqual(raw_register(self.sip, "gina", port), 200)
         host, tcp_port = self.tcp_address().rsplit(":", 1)
-        with tempfile.TemporaryDirectory(prefix="sipp-tcp-") as tmp:
-            done = subprocess.run(["sipp", "%s:%s" % (host, tcp_port), "-t", "t1", "-sf",
-                                   os.path.join(SIPP, "uac_call.xml"), "-s", "gina", "-i", "127.0.0.1",
-                                   "-p", str(free_udp_port()), "-m", "1", "-timeout", "20s", "-timeout_error",
-                                   "-nostdin"], cwd=tmp, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, timeout=40)
-        self.assertEqual(done.returncode, 0, done.stdout.decode("utf-8", "replace")[-2000:])
-        code, out = self.finish(uas, work)
-        self.assertEqual(code, 0, out)
+        self.call_through_junction("uas_call.xml", "gina", lambda: self.sipp(
+            "uac_call.xml", "gina", extra=["-t", "t1"], remote="%s:%s" % (host, tcp_port)))
 
     def test_register_and_message_over_websocket(self):
         import asyncio
