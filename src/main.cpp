@@ -38,7 +38,17 @@ int main(int argc, char** argv) {
   auto* del = users_cli->add_subcommand("del", "Remove a user");
   del->add_option("user", users_args.user, "name@domain")->required();
   auto* list = users_cli->add_subcommand("list", "List users and when they were added");
-  for (auto* sub : {add, del, list}) sub->fallthrough();
+  auto* contacts = users_cli->add_subcommand(
+      "contacts", "A user's contact list: who may watch the user's presence");
+  contacts->require_subcommand(1);
+  auto* contact_add = contacts->add_subcommand("add", "Let CONTACT watch USER's presence");
+  auto* contact_del = contacts->add_subcommand("del", "Stop letting CONTACT watch USER's presence");
+  auto* contact_list = contacts->add_subcommand("list", "List USER's contacts");
+  for (auto* sub : {contact_add, contact_del, contact_list})
+    sub->add_option("user", users_args.user, "name@domain")->required();
+  for (auto* sub : {contact_add, contact_del})
+    sub->add_option("contact", users_args.contact, "name@domain")->required();
+  for (auto* sub : {add, del, list, contacts, contact_add, contact_del, contact_list}) sub->fallthrough();
   CLI11_PARSE(cli, argc, argv);
 
   config cfg;
@@ -59,7 +69,12 @@ int main(int argc, char** argv) {
     cfg.server.log_level = log_level;
   }
   if (users_cli->parsed()) {
-    users_args.action = add->parsed() ? "add" : del->parsed() ? "del" : "list";
+    users_args.action = add->parsed()            ? "add"
+                        : del->parsed()          ? "del"
+                        : contact_add->parsed()  ? "contacts add"
+                        : contact_del->parsed()  ? "contacts del"
+                        : contact_list->parsed() ? "contacts list"
+                                                 : "list";
     (void)list;
     return app::run_users_command(cfg, users_args);
   }

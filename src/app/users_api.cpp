@@ -60,9 +60,49 @@ http::reply add_user(http::request_context& ctx, users::user_directory& director
   });
 }
 
-http::reply remove_user(http::request_context& ctx, users::user_directory& directory) {
+// /api/v1/users/<user>/contacts[/<contact>]: a user's contact list (who may watch the user's
+// presence). GET lists it, PUT adds one, DELETE removes one.
+http::reply contacts_call(http::request_context& ctx, users::user_directory& directory, std::string_view rest) {
+  auto slash = rest.find('/');
+  auto owner = users::parse_user_address(rest.substr(0, slash));
+  std::string_view tail = rest.substr(slash + 1);  // "contacts" or "contacts/<contact>"
+  constexpr std::string_view shape = "expected /api/v1/users/<name@domain>/contacts[/<name@domain>]";
+  if (!owner || !tail.starts_with("contacts")) return ctx.problem(status::bad_request, shape);
+  tail.remove_prefix(std::string_view("contacts").size());
+  const auto method = ctx.req.method();
+  if (tail.empty()) {
+    if (method != http::verb::get && method != http::verb::head) return ctx.problem(status::method_not_allowed, "GET only");
+    return with_store(ctx, directory, [&](users::user_store& store) {
+      if (!store.find(owner->username, owner->realm)) return ctx.problem(status::not_found, "no such user");
+      json::array out;
+      for (auto& c : store.contacts(owner->username, owner->realm)) out.emplace_back(c);
+      return ctx.json(status::ok, json::serialize(json::object{{"contacts", std::move(out)}}));
+    });
+  }
+  auto contact = tail.starts_with("/") ? users::parse_user_address(tail.substr(1)) : std::nullopt;
+  if (!contact) return ctx.problem(status::bad_request, shape);
+  const std::string who = owner->username + "@" + owner->realm;
+  const std::string address = contact->username + "@" + contact->realm;
+  return with_store(ctx, directory, [&](users::user_store& store) {
+    if (!store.find(owner->username, owner->realm)) return ctx.problem(status::not_found, "no such user");
+    if (method == http::verb::put) {
+      bool added = store.add_contact(owner->username, owner->realm, address);
+      log::info("users: {} shares presence with {} (API, {})", who, address, ctx.peer.to_string());
+      return ctx.json(added ? status::created : status::ok, json::serialize(json::object{{"user", who}, {"contact", address}}));
+    }
+    if (method != http::verb::delete_) return ctx.problem(status::method_not_allowed, "PUT or DELETE");
+    if (!store.remove_contact(owner->username, owner->realm, address)) return ctx.problem(status::not_found, "no such contact");
+    log::info("users: {} no longer shares presence with {} (API, {})", who, address, ctx.peer.to_string());
+    return ctx.json(status::ok, json::serialize(json::object{{"user", who}, {"removed", address}}));
+  });
+}
+
+http::reply user_call(http::request_context& ctx, users::user_directory& directory) {
   constexpr std::string_view prefix = "/api/v1/users/";
-  auto address = users::parse_user_address(ctx.path.substr(prefix.size()));
+  std::string_view rest = ctx.path.substr(prefix.size());
+  if (rest.find('/') != std::string_view::npos) return contacts_call(ctx, directory, rest);
+  if (ctx.req.method() != http::verb::delete_) return ctx.problem(status::method_not_allowed, "DELETE only");
+  auto address = users::parse_user_address(rest);
   if (!address) return ctx.problem(status::bad_request, "expected /api/v1/users/<name@domain>");
   return with_store(ctx, directory, [&](users::user_store& store) {
     if (!store.remove(address->username, address->realm)) return ctx.problem(status::not_found, "no such user");
@@ -81,8 +121,8 @@ void add_users_api(http::server& web, users::user_directory& directory) {
            if (ctx.req.method() == http::verb::post) return add_user(ctx, directory);
            return list_users(ctx, directory);
          }}});
-  r.add({"/api/v1/users/", http::DELETE, true,
-         http::sync_handler{[&directory](http::request_context& ctx) { return remove_user(ctx, directory); }}});
+  r.add({"/api/v1/users/", http::GET | http::HEAD | http::PUT | http::DELETE, true,
+         http::sync_handler{[&directory](http::request_context& ctx) { return user_call(ctx, directory); }}});
 }
 
 }  // namespace junction::app

@@ -10,6 +10,35 @@
 #include "users/user_directory.hpp"
 
 namespace junction::app {
+namespace {
+
+int run_contacts_command(users::user_store& store, const std::string& action, const users::user_address& owner,
+                         const std::optional<users::user_address>& contact) {
+  const std::string who = owner.username + "@" + owner.realm;
+  if (action == "contacts list") {
+    for (const auto& c : store.contacts(owner.username, owner.realm)) std::printf("%s\n", c.c_str());
+    return 0;
+  }
+  const std::string address = contact->username + "@" + contact->realm;
+  if (action == "contacts add") {
+    if (!store.find(owner.username, owner.realm)) {
+      std::fprintf(stderr, "junction users contacts: no user %s\n", who.c_str());
+      return 1;
+    }
+    store.add_contact(owner.username, owner.realm, address);
+    std::printf("%s shares presence with %s\n", who.c_str(), address.c_str());
+    return 0;
+  }
+  if (!store.remove_contact(owner.username, owner.realm, address)) {
+    std::fprintf(stderr, "junction users contacts: %s is not a contact of %s\n", address.c_str(), who.c_str());
+    return 1;
+  }
+  std::printf("%s no longer shares presence with %s\n", who.c_str(), address.c_str());
+  return 0;
+}
+
+}  // namespace
+
 int run_users_command(const config& cfg, const users_command& command) {
   std::optional<users::user_address> address;
   if (command.action != "list") {
@@ -20,8 +49,17 @@ int run_users_command(const config& cfg, const users_command& command) {
       return 2;
     }
   }
+  std::optional<users::user_address> contact;
+  if (command.action == "contacts add" || command.action == "contacts del") {
+    contact = users::parse_user_address(command.contact);
+    if (!contact) {
+      std::fprintf(stderr, "junction users contacts: '%s' is not name@domain\n", command.contact.c_str());
+      return 2;
+    }
+  }
   try {
     users::user_store store(cfg.users.database);
+    if (command.action.starts_with("contacts")) return run_contacts_command(store, command.action, *address, contact);
     if (command.action == "list") {
       for (const auto& u : store.list())
         std::printf("%s@%s\t%s\n", u.username.c_str(), u.realm.c_str(), format_utc(static_cast<std::time_t>(u.created), "%Y-%m-%d %H:%M:%S UTC").c_str());

@@ -1,5 +1,5 @@
 #pragma once
-// `junction users add|del|list`: the user store from the command line, on the database the
+// `junction users add|del|list` and `junction users contacts add|del|list`: the user store from the command line, on the database the
 // configuration names (users.database). Safe while the server runs: SQLite's WAL mode lets the
 // server keep reading while this writes.
 #include <string>
@@ -11,8 +11,11 @@ struct config;
 namespace junction::app {
 
 struct users_command {
-  std::string action;  // "add", "del" or "list"
-  std::string user;    // name@domain (add, del)
+  // "add", "del", "list", or for a user's contact list "contacts add", "contacts del",
+  // "contacts list"
+  std::string action;
+  std::string user;    // name@domain (all but list)
+  std::string contact; // name@domain (contacts add, contacts del)
   std::string password;
   bool password_stdin = false;
 };

@@ -267,6 +267,8 @@ config from_table(const toml::table& root, const std::string& name,
   sip.boolean("authenticate", sp.authenticate);
   sip.duration("nonce_lifetime", sp.nonce_lifetime);
   sip.strings("digest_algorithms", sp.digest_algorithms);
+  sip.string("presence_authorization", sp.presence_authorization);
+  sip.string("outbound", sp.outbound);
   sip.duration("t1", sp.t1);
   sip.duration("t2", sp.t2);
   sip.duration("t4", sp.t4);
@@ -274,6 +276,10 @@ config from_table(const toml::table& root, const std::string& name,
   if (sp.t1.count() < 10 || sp.t2 < sp.t1 || sp.t4 < sp.t1)
     throw config_error(name + ": sip.t1 must be at least 10ms, and t2 and t4 at least t1");
   if (sp.digest_algorithms.empty()) throw config_error(name + ": sip.digest_algorithms is empty");
+  if (sp.presence_authorization != "contacts" && sp.presence_authorization != "open")
+    throw config_error(name + ": sip.presence_authorization must be \"contacts\" or \"open\"");
+  if (sp.outbound != "refuse" && sp.outbound != "authenticated")
+    throw config_error(name + ": sip.outbound must be \"refuse\" or \"authenticated\"");
   for (const auto& a : sp.digest_algorithms)
     if (a != "SHA-256" && a != "MD5")
       throw config_error(name + ": sip.digest_algorithms: '" + a + "' is neither \"SHA-256\" nor \"MD5\"");

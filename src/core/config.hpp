@@ -105,6 +105,12 @@ struct sip_config {
   bool authenticate = true;
   std::chrono::milliseconds nonce_lifetime{300'000};
   std::vector<std::string> digest_algorithms{"SHA-256", "MD5"};  // challenge order
+  // Who may watch a user's presence: "contacts" (the user, and the addresses on the user's
+  // contact list in the user store) or "open" (anyone).
+  std::string presence_authorization = "contacts";
+  // Requests for other domains: "refuse" (403, no open relay) or "authenticated" (a local user
+  // who answers a 407 digest challenge may call out; the request goes to the Request-URI's host).
+  std::string outbound = "refuse";
   // Transaction timers (RFC 3261 §17): RTT estimate, retransmit cap, network lifetime.
   std::chrono::milliseconds t1{500}, t2{4000}, t4{5000};
   bool listen_given = false;

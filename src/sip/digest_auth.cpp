@@ -32,12 +32,13 @@ auth_verdict challenge(std::string_view realm, const auth_settings& settings,
 
 auth_verdict authenticate(const message& request, std::string_view realm,
                           std::string_view expected_user, const user_lookup& lookup,
-                          const auth_settings& settings, std::chrono::sys_seconds now) {
+                          const auth_settings& settings, std::chrono::sys_seconds now,
+                          header_id credentials) {
   // A client may answer several challenges at once; the one for our realm is ours.
   const header_field* ours = nullptr;
   users::digest_credentials creds;
   for (const auto& h : request.headers()) {
-    if (h.id != header_id::authorization) continue;
+    if (h.id != credentials) continue;
     auto parsed = users::parse_credentials(h.value);
     if (parsed.error == users::credentials_errc::not_digest) continue;  // RFC 4475 §3.3.8
     if (!parsed.ok()) return {auth_verdict::kind::bad_request, {}, "Malformed Authorization", {}};

@@ -42,9 +42,11 @@ using user_lookup = std::function<std::optional<users::user_record>(std::string_
                                                                    std::string_view realm)>;
 
 // `realm` is the AOR's domain; only a user of that name in that realm may act for
-// `expected_user` (the AOR's user part).
+// `expected_user` (the AOR's user part). A registrar or presence server reads Authorization
+// (its challenges go in 401s); a proxy reads Proxy-Authorization (407s, RFC 3261 §22.3).
 auth_verdict authenticate(const message& request, std::string_view realm,
                           std::string_view expected_user, const user_lookup& lookup,
-                          const auth_settings& settings, std::chrono::sys_seconds now);
+                          const auth_settings& settings, std::chrono::sys_seconds now,
+                          header_id credentials = header_id::authorization);
 
 }  // namespace junction::sip

@@ -11,17 +11,6 @@
 namespace junction::sip {
 namespace {
 
-constexpr std::uint64_t max_u32 = std::numeric_limits<std::uint32_t>::max();
-
-// delta-seconds: digits; values past 2^32-1 mean "as long as possible" (RFC 3261 §20.19).
-std::optional<std::uint32_t> delta_seconds(std::string_view text) {
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos)
-    return std::nullopt;
-  auto v = parse_decimal(text.substr(0, 10), UINT64_MAX);
-  if (!v) return std::nullopt;
-  return static_cast<std::uint32_t>(text.size() > 10 ? max_u32 : std::min(*v, max_u32));
-}
-
 // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), in thousandths.
 std::optional<int> q_value(std::string_view text) {
   if (text.empty() || (text[0] != '0' && text[0] != '1')) return std::nullopt;

@@ -11,6 +11,7 @@
 #include "core/utc_time.hpp"
 #include "sip/binding_hops.hpp"
 #include "sip/digest_auth.hpp"
+#include "sip/presence_service.hpp"
 #include "sip/proxy.hpp"
 #include "sip/registrar.hpp"
 #include "sip/server.hpp"
@@ -21,7 +22,11 @@ namespace junction::sip {
 
 void shard_service::handle_register(message request, const origin& from) {
   const auto& m = owner_.metrics();
-  if (owner_.config().authenticate && !authorized(request, from)) return;
+  if (owner_.config().authenticate) {
+    // Only the AOR's own user may register it; the registrar answers 404 for anything else.
+    auto to = parse_uri(request.to().uri_text);
+    if (to && to->is_sip_family() && !to->user.empty() && !authorized(request, from, *to)) return;
+  }
   std::string tag = to_tag(request);
   std::string source = describe(from);
   register_context ctx{.to_tag = tag,
@@ -35,27 +40,27 @@ void shard_service::handle_register(message request, const origin& from) {
   auto to = parse_uri(request.to().uri_text);
   auto aor = to ? canonical_aor(*to) : std::nullopt;
   if (aor && offline_.waiting(*aor) > 0) deliver_offline(*aor, from.socket);
+  if (aor) presence_->on_bindings_changed(*aor);
   home_.metrics().add(m.registers);
   home_.metrics().add(m.responses_out);
   send(std::move(response), response_target(request, from));
 }
 
-bool shard_service::authorized(const message& request, const origin& from) {
+bool shard_service::authorized(const message& request, const origin& from, const uri& identity, bool as_proxy) {
   const auto& m = owner_.metrics();
-  // The realm is the AOR's domain, and only that AOR's own user may register it.
-  auto to = parse_uri(request.to().uri_text);
-  if (!to || !to->is_sip_family() || to->user.empty()) return true;  // the registrar answers 404
-  std::string realm(to->host);
+  // The realm is the identity's domain, and only that address's own user may act for it.
+  std::string realm(identity.host);
   std::transform(realm.begin(), realm.end(), realm.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::string user = unescape(to->user);
+  std::string user = unescape(identity.user);
   auto lookup = [this](std::string_view name, std::string_view r) -> std::optional<users::user_record> {
     return owner_.users().on_shard(home_.index()).find(name, r);
   };
   auth_verdict verdict;
   try {
     verdict = authenticate(request, realm, user, lookup, owner_.auth(),
-                           std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+                           std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()),
+                           as_proxy ? header_id::proxy_authorization : header_id::authorization);
   } catch (const std::exception& e) {
     log::error("sip: user store {}: {}", owner_.users().path(), e.what());
     respond(request, 500, from, "User Store Unavailable");
@@ -68,17 +73,18 @@ bool shard_service::authorized(const message& request, const origin& from) {
       home_.metrics().add(m.challenges);
       if (!verdict.username.empty()) {
         home_.metrics().add(m.auth_failures);
-        log::info("sip {}: REGISTER for {}@{} as '{}': {}", describe(from), user, realm,
+        log::info("sip {}: {} for {}@{} as '{}': {}", describe(from), request.method(), user, realm,
                   verdict.username, verdict.reason);
       }
       std::vector<std::pair<std::string_view, std::string_view>> headers;
-      for (const auto& c : verdict.challenges) headers.emplace_back("WWW-Authenticate", c);
-      respond(request, 401, from, {}, std::move(headers));
+      for (const auto& c : verdict.challenges)
+        headers.emplace_back(as_proxy ? "Proxy-Authenticate" : "WWW-Authenticate", c);
+      respond(request, as_proxy ? 407 : 401, from, {}, std::move(headers));
       return false;
     }
     case auth_verdict::kind::forbidden:
       home_.metrics().add(m.auth_failures);
-      log::info("sip {}: REGISTER for {}@{} as '{}': {}", describe(from), user, realm,
+      log::info("sip {}: {} for {}@{} as '{}': {}", describe(from), request.method(), user, realm,
                 verdict.username, verdict.reason);
       respond(request, 403, from, verdict.reason);
       return false;
@@ -88,6 +94,25 @@ bool shard_service::authorized(const message& request, const origin& from) {
       return false;
   }
   return false;
+}
+
+void shard_service::handle_presence(message request, const origin& from, const std::string& presentity) {
+  const bool check = owner_.config().authenticate;
+  if (request.method() == "PUBLISH") {
+    // Only the presentity's own user publishes its state.
+    auto subject = parse_uri(presentity);
+    if (check && subject && !authorized(request, from, *subject)) return;
+    return presence_->on_publish(request, from, presentity);
+  }
+  auto watcher_uri = parse_uri(request.from().uri_text);
+  auto watcher = watcher_uri ? canonical_aor(*watcher_uri) : std::nullopt;
+  if (!watcher) return respond(request, 400, from, "Watcher Has No SIP Address");
+  // Local watchers prove who they are. A watcher of another domain cannot be challenged (its
+  // realm is not ours): the presentity's contact list alone decides about it.
+  if (check && is_local_domain(watcher_uri->host, owner_.config().domains) &&
+      !authorized(request, from, *watcher_uri))
+    return;
+  presence_->on_subscribe(request, from, presentity, watcher->substr(watcher->find(':') + 1));
 }
 
 void shard_service::store_offline(const message& request, const origin& from, const std::string& aor) {

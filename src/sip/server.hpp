@@ -30,7 +30,7 @@ namespace junction::sip {
 struct sip_metrics {
   connection_metrics tcp, tls;
   metric_id requests_in, responses_in, responses_out, bad_messages, rate_limited, registers,
-      bindings, challenges, auth_failures;
+      bindings, challenges, auth_failures, subscriptions, publications, notifies;
   static sip_metrics declare(metric_registry& registry);
 };
 

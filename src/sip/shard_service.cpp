@@ -12,11 +12,13 @@
 #include "core/runtime.hpp"
 #include "core/spawn.hpp"
 #include "sip/binding_hops.hpp"
+#include "sip/presence_service.hpp"
 #include "sip/proxy.hpp"
 #include "sip/proxy_messages.hpp"
 #include "sip/registrar.hpp"
 #include "sip/response.hpp"
 #include "sip/server.hpp"
+#include "sip/subscriptions.hpp"
 
 namespace junction::sip {
 namespace asio = boost::asio;
@@ -25,7 +27,8 @@ using asio::ip::udp;
 namespace {
 
 constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
-constexpr std::string_view allowed_methods = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER";
+constexpr std::string_view allowed_methods =
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, PUBLISH";
 
 // The rate limiter's key: the address bytes, cheaper than text.
 std::string address_key(const asio::ip::address& a) {
@@ -70,6 +73,7 @@ asio::awaitable<void> housekeeping(shard_service& service, shard& home) {
     service.locations().purge(sip_clock::now());
     service.offline().purge(std::chrono::system_clock::now());
     service.report_bindings();
+    service.presence().housekeeping(sip_clock::now());
   }
 }
 
@@ -85,7 +89,8 @@ shard_service::shard_service(server& owner, shard& home)
       limiter_(owner.config().udp_rate_limit),
       tag_secret_(std::random_device{}() * 0x9E3779B97F4A7C15ull + std::random_device{}()),
       proxy_(std::make_unique<proxy_engine>(
-          *this, home, timer_values{owner.config().t1, owner.config().t2, owner.config().t4})) {}
+          *this, home, timer_values{owner.config().t1, owner.config().t2, owner.config().t4})),
+      presence_(std::make_unique<presence_service>(*this, owner, home)) {}
 
 shard_service::~shard_service() = default;
 
@@ -265,7 +270,8 @@ void shard_service::dispatch_local(message request, const origin& from) {
   const uri& target = request.request_uri();
   if (!target.is_sip_family()) return ack ? void() : respond(request, 416, from);
   const auto& domains = owner_.config().domains;
-  if (!is_local_domain(target.host, domains))
+  // This server's own address stands for it too: it is the Contact its subscriptions give.
+  if (!is_local_domain(target.host, domains) && !is_us(target, from.socket))
     return ack ? void() : respond(request, 403, from, "Relaying Not Allowed");
 
   if (method == "REGISTER") {
@@ -280,6 +286,7 @@ void shard_service::dispatch_local(message request, const origin& from) {
     });
     return;
   }
+  if ((method == "SUBSCRIBE" || method == "PUBLISH") && route_presence(request, from)) return;
 
   if (!target.user.empty()) {
     // A request for one of our users: this server is its proxy (RFC 3261 §16.3).
@@ -309,10 +316,36 @@ void shard_service::dispatch_local(message request, const origin& from) {
   if (method == "BYE" || method == "CANCEL" || method == "PRACK" || method == "UPDATE" ||
       method == "INFO")
     return respond(request, 481, from);
-  if (method == "MESSAGE" || method == "SUBSCRIBE" || method == "NOTIFY" || method == "PUBLISH" ||
-      method == "REFER")
+  if (method == "SUBSCRIBE") return respond(request, 489, from, {}, {{"Allow-Events", "presence"}});
+  if (method == "NOTIFY") return respond(request, 481, from);
+  if (method == "MESSAGE" || method == "REFER")
     return respond(request, 405, from, {}, {{"Allow", allowed_methods}});
   respond(request, 501, from, {}, {{"Allow", allowed_methods}});
+}
+
+bool shard_service::route_presence(message& request, const origin& from) {
+  if (request.method() == "SUBSCRIBE") {
+    auto event = parse_event(request.value(header_id::event));
+    if (!event || event->package != "presence") return false;  // other packages: the user's devices
+  }
+  // The presentity is the Request-URI of an initial request. Inside a dialog the Request-URI
+  // is this server's Contact, and To names the presentity.
+  const uri& target = request.request_uri();
+  std::optional<uri> subject = target.user.empty() ? parse_uri(request.to().uri_text) : std::optional<uri>(target);
+  auto aor = subject ? canonical_aor(*subject) : std::nullopt;
+  if (!aor || !is_local_domain(subject->host, owner_.config().domains)) {
+    respond(request, 404, from, "No Such Presentity");
+    return true;
+  }
+  unsigned home = owner_.home_of(*aor);
+  if (home == home_.index()) {
+    handle_presence(std::move(request), from, *aor);
+    return true;
+  }
+  owner_.rt().post(home, [&target = owner_.service(home), request = std::move(request), from, aor = std::move(*aor)]() mutable {
+    target.handle_presence(std::move(request), from, aor);
+  });
+  return true;
 }
 
 void shard_service::route_to_aor(message request, const origin& from) {

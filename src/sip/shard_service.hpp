@@ -27,6 +27,7 @@ namespace junction::sip {
 
 class server;
 class proxy_engine;
+class presence_service;
 
 // Where a message came from, and so how to answer it.
 struct origin {
@@ -71,6 +72,9 @@ class shard_service {
   location_table& locations() noexcept { return locations_; }
   offline_messages& offline() noexcept { return offline_; }
   proxy_engine& proxy() noexcept { return *proxy_; }
+  presence_service& presence() noexcept { return *presence_; }
+  // A SUBSCRIBE (presence package) or PUBLISH for a presentity homed on this shard.
+  void handle_presence(message request, const origin& from, const std::string& presentity);
   // Brings the bindings gauge in line with the location table.
   void report_bindings();
   // The host and port listen address `index` puts in Via and Record-Route.
@@ -79,6 +83,9 @@ class shard_service {
   std::string tag_for(const message& request) const { return to_tag(request); }
   // Where a response to this request goes (RFC 3261 §18.2.2, RFC 3581 §4).
   origin response_target(const message& request, const origin& from) const;
+  // Answers a request statelessly, with this server's To-tag for it.
+  void respond(const message& request, int status, const origin& from, std::string_view reason = {},
+               std::vector<std::pair<std::string_view, std::string_view>> headers = {});
 
  private:
   void on_message(parse_result parsed, const origin& from);
@@ -90,10 +97,13 @@ class shard_service {
   // the route is popped and the request goes on to the next Route or its Request-URI.
   void forward_routed(message request, const origin& from);
   bool is_us(const uri& u, std::size_t socket) const;
-  // Digest authentication of a REGISTER; answers 401/403/400/500 itself and returns false.
-  bool authorized(const message& request, const origin& from);
-  void respond(const message& request, int status, const origin& from, std::string_view reason = {},
-               std::vector<std::pair<std::string_view, std::string_view>> headers = {});
+  // Digest authentication of a request by the user `identity` names (a REGISTER's To, a
+  // PUBLISH's presentity, a SUBSCRIBE's watcher, a caller's From). As a registrar or notifier
+  // the server challenges with 401; as a proxy (`as_proxy`) with 407. Answers 401/407/403/400/500
+  // itself and returns false.
+  bool authorized(const message& request, const origin& from, const uri& identity, bool as_proxy = false);
+  // The presence package or PUBLISH: which presentity the request is about, sent to its home.
+  bool route_presence(message& request, const origin& from);
   std::string to_tag(const message& request) const;
   // A MESSAGE for a user of ours who is not registered: kept for later (202), or refused.
   void store_offline(const message& request, const origin& from, const std::string& aor);
@@ -111,6 +121,7 @@ class shard_service {
   std::size_t reported_bindings_ = 0;
   std::uint64_t originated_ = 0;  // requests this shard sent itself (unique Call-IDs)
   std::unique_ptr<proxy_engine> proxy_;
+  std::unique_ptr<presence_service> presence_;
 };
 
 }  // namespace junction::sip

@@ -22,6 +22,10 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 // Decimal digits only (no sign, no spaces), at most `max`. Leading zeros are fine ("0068").
 std::optional<std::uint64_t> parse_decimal(std::string_view digits, std::uint64_t max) noexcept;
 
+// delta-seconds (Expires, Min-Expires, expires params): digits; values past 2^32-1 mean "as
+// long as possible" (RFC 3261 §20.19).
+std::optional<std::uint32_t> delta_seconds(std::string_view text) noexcept;
+
 // The length of the quoted-string at the start of `s` (which must begin with '"'), quotes and
 // quoted-pairs included, or nothing if it never closes.
 std::optional<std::size_t> quoted_string_length(std::string_view s) noexcept;

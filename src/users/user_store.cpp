@@ -11,9 +11,11 @@
 namespace junction::users {
 namespace {
 
-// Version 1: digest HA1s, SCRAM columns present but unused. Bumped with every schema change;
-// a store written by a newer Junction is refused rather than misread.
-constexpr int schema_version = 1;
+// Version 1: digest HA1s, SCRAM columns present but unused. Version 2: contact lists and the
+// mailbox of messages kept for offline users. Bumped with every schema change; a store written
+// by a newer Junction is refused rather than misread. Every statement is "IF NOT EXISTS", so the
+// same script brings any older store up to date.
+constexpr int schema_version = 2;
 
 constexpr const char* schema_sql = R"sql(
   CREATE TABLE IF NOT EXISTS users (
@@ -28,7 +30,23 @@ constexpr const char* schema_sql = R"sql(
     scram_sha256_server_key BLOB,
     PRIMARY KEY (username, realm)
   );
-  PRAGMA user_version = 1;
+  CREATE TABLE IF NOT EXISTS contacts (
+    username TEXT NOT NULL,
+    realm TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    PRIMARY KEY (username, realm, contact)
+  );
+  CREATE TABLE IF NOT EXISTS mailbox (
+    id INTEGER PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    addressee TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    body BLOB NOT NULL,
+    received INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS mailbox_recipient ON mailbox (recipient);
+  PRAGMA user_version = 2;
 )sql";
 
 // A writer (the CLI adding a user) holds the lock for milliseconds; five seconds is generous.
@@ -120,6 +138,15 @@ struct user_store::impl {
   statement_ptr erase;
   statement_ptr select_all;
   statement_ptr select_one;
+  statement_ptr insert_contact;
+  statement_ptr erase_contact;
+  statement_ptr erase_contacts;
+  statement_ptr select_contacts;
+  statement_ptr select_contact;
+  statement_ptr insert_mail;
+  statement_ptr erase_mail_for;
+  statement_ptr erase_mail_before;
+  statement_ptr select_mail;
 
   [[noreturn]] void fail(const std::string& what) const {
     throw user_store_error("user store " + path + ": " + what + ": " +
@@ -190,6 +217,33 @@ struct user_store::impl {
     select_all = prepare("SELECT username, realm, created FROM users ORDER BY realm, username");
     select_one = prepare(
         "SELECT ha1_md5, ha1_sha256, created FROM users WHERE username = ?1 AND realm = ?2");
+    insert_contact = prepare("INSERT OR IGNORE INTO contacts (username, realm, contact) VALUES (?1, ?2, ?3)");
+    erase_contact = prepare("DELETE FROM contacts WHERE username = ?1 AND realm = ?2 AND contact = ?3");
+    erase_contacts = prepare("DELETE FROM contacts WHERE username = ?1 AND realm = ?2");
+    select_contacts = prepare("SELECT contact FROM contacts WHERE username = ?1 AND realm = ?2 ORDER BY contact");
+    select_contact = prepare("SELECT 1 FROM contacts WHERE username = ?1 AND realm = ?2 AND contact = ?3");
+    insert_mail = prepare(
+        "INSERT INTO mailbox (recipient, sender, addressee, content_type, body, received) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    erase_mail_for = prepare("DELETE FROM mailbox WHERE recipient = ?1");
+    erase_mail_before = prepare("DELETE FROM mailbox WHERE received < ?1");
+    select_mail = prepare(
+        "SELECT recipient, sender, addressee, content_type, body, received FROM mailbox ORDER BY id");
+  }
+
+  void bind_int(sqlite3_stmt* s, int index, std::int64_t value) {
+    if (sqlite3_bind_int64(s, index, value) != SQLITE_OK) fail("binding a parameter");
+  }
+
+  // A statement over (username, realm, contact?) that changes rows: how many it changed.
+  int change(sqlite3_stmt* s, std::string_view username, std::string_view realm,
+             std::optional<std::string_view> contact, const std::string& what) {
+    statement_use use(s);
+    bind(s, 1, username);
+    bind(s, 2, realm);
+    if (contact) bind(s, 3, *contact);
+    run(s, what);
+    return sqlite3_changes(db.get());
   }
 };
 
@@ -229,7 +283,87 @@ bool user_store::remove(std::string_view username, std::string_view realm) {
   impl_->bind(s, 1, username);
   impl_->bind(s, 2, realm);
   impl_->run(s, "removing user " + std::string(username));
-  return sqlite3_changes(impl_->db.get()) > 0;
+  bool removed = sqlite3_changes(impl_->db.get()) > 0;
+  impl_->change(impl_->erase_contacts.get(), username, realm, std::nullopt,
+                "removing the contacts of " + std::string(username));
+  return removed;
+}
+
+bool user_store::add_contact(std::string_view username, std::string_view realm, std::string_view contact) {
+  check_names(username, realm);
+  return impl_->change(impl_->insert_contact.get(), username, realm, contact,
+                       "adding a contact of " + std::string(username)) > 0;
+}
+
+bool user_store::remove_contact(std::string_view username, std::string_view realm, std::string_view contact) {
+  check_names(username, realm);
+  return impl_->change(impl_->erase_contact.get(), username, realm, contact,
+                       "removing a contact of " + std::string(username)) > 0;
+}
+
+std::vector<std::string> user_store::contacts(std::string_view username, std::string_view realm) const {
+  sqlite3_stmt* s = impl_->select_contacts.get();
+  statement_use use(s);
+  impl_->bind(s, 1, username);
+  impl_->bind(s, 2, realm);
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(column_text(s, 0));
+  if (rc != SQLITE_DONE) impl_->fail("listing the contacts of " + std::string(username));
+  return out;
+}
+
+bool user_store::has_contact(std::string_view username, std::string_view realm, std::string_view contact) const {
+  sqlite3_stmt* s = impl_->select_contact.get();
+  statement_use use(s);
+  impl_->bind(s, 1, username);
+  impl_->bind(s, 2, realm);
+  impl_->bind(s, 3, contact);
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) impl_->fail("looking up a contact of " + std::string(username));
+  return rc == SQLITE_ROW;
+}
+
+void user_store::keep_mail(const kept_mail& mail) {
+  sqlite3_stmt* s = impl_->insert_mail.get();
+  statement_use use(s);
+  impl_->bind(s, 1, mail.recipient);
+  impl_->bind(s, 2, mail.sender);
+  impl_->bind(s, 3, mail.addressee);
+  impl_->bind(s, 4, mail.content_type);
+  if (sqlite3_bind_blob64(s, 5, mail.body.data(), mail.body.size(), SQLITE_TRANSIENT) != SQLITE_OK)
+    impl_->fail("binding a parameter");
+  impl_->bind_int(s, 6, mail.received);
+  impl_->run(s, "keeping a message for " + mail.recipient);
+}
+
+void user_store::drop_mail(std::string_view recipient) {
+  sqlite3_stmt* s = impl_->erase_mail_for.get();
+  statement_use use(s);
+  impl_->bind(s, 1, recipient);
+  impl_->run(s, "dropping the messages of " + std::string(recipient));
+}
+
+void user_store::drop_mail_before(std::int64_t received) {
+  sqlite3_stmt* s = impl_->erase_mail_before.get();
+  statement_use use(s);
+  impl_->bind_int(s, 1, received);
+  impl_->run(s, "dropping old messages");
+}
+
+std::vector<kept_mail> user_store::all_mail() const {
+  sqlite3_stmt* s = impl_->select_mail.get();
+  statement_use use(s);
+  std::vector<kept_mail> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const auto* body = static_cast<const char*>(sqlite3_column_blob(s, 4));
+    out.push_back({column_text(s, 0), column_text(s, 1), column_text(s, 2), column_text(s, 3),
+                   std::string(body ? body : "", static_cast<std::size_t>(sqlite3_column_bytes(s, 4))),
+                   sqlite3_column_int64(s, 5)});
+  }
+  if (rc != SQLITE_DONE) impl_->fail("reading the mailbox");
+  return out;
 }
 
 std::vector<user_entry> user_store::list() const {

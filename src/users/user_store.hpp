@@ -47,6 +47,17 @@ struct user_record {
   std::int64_t created = 0;
 };
 
+// A message kept for a user who was offline (SIP MESSAGE today, XMPP later): the headers that
+// say who sent it to whom, as the sender wrote them, and the body.
+struct kept_mail {
+  std::string recipient;     // the address-of-record it waits for ("sip:bob@example.com")
+  std::string sender;        // From, as sent
+  std::string addressee;     // To, as sent
+  std::string content_type;
+  std::string body;
+  std::int64_t received = 0;  // seconds since the epoch
+};
+
 class user_store {
  public:
   // `path` is a file name or ":memory:". Creates the file (mode 0600) and the schema if they
@@ -69,6 +80,21 @@ class user_store {
   // Names are compared exactly (case-sensitively), as the digest computation does. Names that
   // fail validation are simply not found: they may come straight from a client's header.
   std::optional<user_record> find(std::string_view username, std::string_view realm) const;
+
+  // The user's contact list: the addresses ("bob@example.com") the user shares presence with.
+  // The SIP presence server lets only these watch the user. Removing a user removes its list.
+  // add/remove return whether anything changed.
+  bool add_contact(std::string_view username, std::string_view realm, std::string_view contact);
+  bool remove_contact(std::string_view username, std::string_view realm, std::string_view contact);
+  std::vector<std::string> contacts(std::string_view username, std::string_view realm) const;
+  bool has_contact(std::string_view username, std::string_view realm, std::string_view contact) const;
+
+  // The mailbox of messages kept for offline users, so that they outlive a restart. The server
+  // keeps its working copy in memory and writes through.
+  void keep_mail(const kept_mail& mail);
+  void drop_mail(std::string_view recipient);
+  void drop_mail_before(std::int64_t received);
+  std::vector<kept_mail> all_mail() const;  // oldest first
 
  private:
   struct impl;

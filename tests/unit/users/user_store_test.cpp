@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -196,6 +197,81 @@ TEST_F(UserStoreFile, NewerSchemaIsRefused) {
   } catch (const user_store_error& e) {
     EXPECT_NE(std::string(e.what()).find("99"), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+}  // namespace junction::users
+
+namespace junction::users {
+namespace {
+
+// Raw access to a store's file, to make it look like one an older Junction wrote.
+class sqlite_file {
+ public:
+  explicit sqlite_file(const std::string& path) { EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK); }
+  ~sqlite_file() { sqlite3_close(db_); }
+  void exec(const char* sql) { EXPECT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db_); }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+TEST(UserStore, ContactListsBelongToOneUser) {
+  user_store store(":memory:");
+  store.add("alice", "example.com", "p");
+  EXPECT_TRUE(store.add_contact("alice", "example.com", "bob@example.com"));
+  EXPECT_FALSE(store.add_contact("alice", "example.com", "bob@example.com"));  // already there
+  EXPECT_TRUE(store.add_contact("alice", "example.com", "carol@other.org"));
+  EXPECT_EQ(store.contacts("alice", "example.com"),
+            (std::vector<std::string>{"bob@example.com", "carol@other.org"}));
+  EXPECT_TRUE(store.has_contact("alice", "example.com", "bob@example.com"));
+  // Lists are not symmetric: bob shares nothing with alice until he says so.
+  EXPECT_FALSE(store.has_contact("bob", "example.com", "alice@example.com"));
+  EXPECT_TRUE(store.remove_contact("alice", "example.com", "bob@example.com"));
+  EXPECT_FALSE(store.remove_contact("alice", "example.com", "bob@example.com"));
+  EXPECT_FALSE(store.has_contact("alice", "example.com", "bob@example.com"));
+  // A removed user takes the list along: a new user of the same name starts with none.
+  EXPECT_TRUE(store.remove("alice", "example.com"));
+  EXPECT_TRUE(store.contacts("alice", "example.com").empty());
+  EXPECT_THROW(store.add_contact("bad name", "example.com", "bob@example.com"), std::invalid_argument);
+}
+
+TEST_F(UserStoreFile, MailboxOutlivesTheProcessAndEmptiesPerRecipient) {
+  {
+    user_store store(path_);
+    store.keep_mail({"sip:bob@example.com", "<sip:alice@example.com>;tag=1", "<sip:bob@example.com>",
+                     "text/plain", std::string("hi\0there", 8), 100});
+    store.keep_mail({"sip:bob@example.com", "a", "b", "", "second", 200});
+    store.keep_mail({"sip:carol@example.com", "a", "c", "text/plain", "for carol", 300});
+  }
+  user_store again(path_);
+  auto all = again.all_mail();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].body, std::string("hi\0there", 8));  // bodies are bytes, not C strings
+  EXPECT_EQ(all[0].sender, "<sip:alice@example.com>;tag=1");
+  EXPECT_EQ(all[1].body, "second");
+  again.drop_mail("sip:bob@example.com");
+  ASSERT_EQ(again.all_mail().size(), 1u);
+  EXPECT_EQ(again.all_mail()[0].recipient, "sip:carol@example.com");
+  again.drop_mail_before(301);
+  EXPECT_TRUE(again.all_mail().empty());
+}
+
+TEST_F(UserStoreFile, VersionOneStoresAreUpgradedInPlace) {
+  {
+    user_store store(path_);
+    store.add("alice", "example.com", "p");
+  }
+  // Stand-in for a store written by the first schema: no contacts, no mailbox, version 1.
+  {
+    sqlite_file db(path_);
+    db.exec("DROP TABLE contacts; DROP TABLE mailbox; PRAGMA user_version = 1;");
+  }
+  user_store again(path_);
+  EXPECT_TRUE(again.find("alice", "example.com").has_value());
+  EXPECT_TRUE(again.add_contact("alice", "example.com", "bob@example.com"));
+  again.keep_mail({"sip:alice@example.com", "a", "b", "", "x", 1});
+  EXPECT_EQ(again.all_mail().size(), 1u);
 }
 
 }  // namespace
