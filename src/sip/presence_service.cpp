@@ -59,6 +59,17 @@ std::optional<bool> presence_service::may_watch(const subscription& s) {
 void presence_service::on_subscribe(const message& request, const origin& from, const std::string& presentity,
                                     const std::string& watcher) {
   const auto now = sip_clock::now();
+  if (request.to().tag().empty() && owner_.config().presence_authorization == "contacts") {
+    // Watching is decided by the presentity's contact list, so it must be a user of the store.
+    auto [user, domain] = user_and_domain(presentity);
+    try {
+      if (!owner_.users().on_shard(home_.index()).find(user, domain))
+        return service_.respond(request, 404, from, "No Such Presentity");
+    } catch (const std::exception& e) {
+      log::error("sip presence: user store {}: {}", owner_.users().path(), e.what());
+      return service_.respond(request, 500, from, "User Store Unavailable");
+    }
+  }
   auto outcome = subscriptions_.subscribe(request, presentity, watcher, service_.tag_for(request), next_id_, now);
   if (outcome.status != 200) {
     std::string min = std::to_string(outcome.min_expires);

@@ -14,7 +14,11 @@ std::optional<user_address> parse_user_address(std::string_view text) {
 }
 
 user_directory::user_directory(std::string path, unsigned shards)
-    : path_(std::move(path)), stores_(shards) {}
+    : path_(std::move(path)), stores_(shards) {
+  // Before any shard opens a connection: creating the file later, from one shard, could race
+  // with another shard's connection (see create_private_file).
+  create_private_file(path_);
+}
 
 user_directory::~user_directory() = default;
 

@@ -106,16 +106,17 @@ void check_names(std::string_view username, std::string_view realm) {
                                 "\": use 1-253 letters, digits, '-' or '.'");
 }
 
-// SQLite creates the file with the process umask (often 0644), and the -wal and -shm files
-// copy its mode. HA1s are password equivalents for their realm, so the file is created first,
-// readable by its owner only. An existing file keeps the mode the operator gave it.
+}  // namespace
+
 void create_private_file(const std::string& path) noexcept {
   if (path.empty() || path == ":memory:") return;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
-  if (fd >= 0) ::close(fd);  // on failure SQLite's open below reports the reason
+  // O_EXCL: an existing file is never opened here. Closing a descriptor drops every POSIX lock
+  // this process holds on the file, including those of SQLite connections open on it; another
+  // process would then think itself the last user, checkpoint and delete the WAL, and leave
+  // this process's connections reading a stale snapshot for good.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);  // EEXIST is the usual case; other failures SQLite reports below
 }
-
-}  // namespace
 
 bool is_valid_username(std::string_view name) noexcept {
   if (name.empty() || name.size() > 64) return false;

@@ -33,6 +33,13 @@ bool is_valid_username(std::string_view name) noexcept;
 // the server answers for, and it is sent inside a quoted-string in every challenge.
 bool is_valid_realm(std::string_view realm) noexcept;
 
+// SQLite creates files with the process umask (often 0644), and the -wal and -shm files copy
+// the database's mode. HA1s are password equivalents for their realm, so the file is created
+// first, readable by its owner only; an existing file is left alone, with the mode the operator
+// gave it. user_store does this itself; a process with several connections does it once, before
+// any of them opens.
+void create_private_file(const std::string& path) noexcept;
+
 struct user_entry {
   std::string username;
   std::string realm;

@@ -733,6 +733,237 @@ class OfflineMessageTest(SipTestCase):
         sender.close()
 
 
+class PresenceUA:
+    """A minimal SIP user agent over UDP for presence: sends requests, collects their responses,
+    and answers every NOTIFY it gets (200, or `notify_status`), keeping them in order."""
+
+    def __init__(self, sip, user):
+        self.sip, self.user = sip, user
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.notifies = []
+        self.notify_status = 200
+        self.branch = 0
+
+    def close(self):
+        self.sock.close()
+
+    def _receive(self, deadline):
+        """One message before `deadline`, NOTIFYs answered and queued; None on timeout."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        self.sock.settimeout(remaining)
+        try:
+            data, _ = self.sock.recvfrom(65536)
+        except socket.timeout:
+            return None
+        if data.startswith(b"NOTIFY "):
+            head = data.split(b"\r\n\r\n", 1)[0].decode()
+            keep = [l for l in head.split("\r\n")[1:] if l.split(":", 1)[0].lower() in ("via", "from", "to", "call-id", "cseq")]
+            to = [i for i, l in enumerate(keep) if l.lower().startswith("to:")][0]
+            if ";tag=" not in keep[to]:
+                keep[to] += ";tag=ua"
+            reason = "OK" if self.notify_status == 200 else "Call/Transaction Does Not Exist"
+            answer = "SIP/2.0 %d %s\r\n%s\r\nContent-Length: 0\r\n\r\n" % (self.notify_status, reason, "\r\n".join(keep))
+            self.sock.sendto(answer.encode(), self.sip)
+            self.notifies.append(data)
+        return data
+
+    def request(self, method, uri, to, extra="", body=b"", call_id=None, cseq=1, to_tag=None, timeout=3):
+        """Sends a request as <sip:user@127.0.0.1>; returns its final response."""
+        self.branch += 1
+        call_id = call_id or "%s-%s-%d@127.0.0.1" % (method.lower(), self.user, self.branch)
+        msg = ("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-%s-%d\r\n"
+               "Max-Forwards: 70\r\nFrom: <sip:%s@127.0.0.1>;tag=%s-tag\r\nTo: <%s>%s\r\n"
+               "Call-ID: %s\r\nCSeq: %d %s\r\nContact: <sip:%s@127.0.0.1:%d>\r\n%s"
+               "Content-Length: %d\r\n\r\n"
+               % (method, uri, self.port, self.user, self.branch, self.user, self.user, to,
+                  ";tag=" + to_tag if to_tag else "", call_id, cseq, method, self.user, self.port,
+                  extra, len(body))).encode() + body
+        self.sock.sendto(msg, self.sip)
+        deadline = time.monotonic() + timeout
+        while True:
+            data = self._receive(deadline)
+            if data is None:
+                raise AssertionError("no answer to %s" % method)
+            if data.startswith(b"SIP/2.0") and header(data, "CSeq") == "%d %s" % (cseq, method) and status_of(data) >= 200:
+                return data
+
+    def subscribe(self, presentity, expires=600, call_id=None, cseq=1, to_tag=None, uri=None):
+        return self.request("SUBSCRIBE", uri or "sip:%s" % presentity, "sip:%s" % presentity,
+                            "Event: presence\r\nAccept: application/pidf+xml\r\nExpires: %d\r\n" % expires,
+                            call_id=call_id, cseq=cseq, to_tag=to_tag)
+
+    def publish(self, body, expires=600, etag=None, content_type="application/pidf+xml", event="presence"):
+        extra = "Event: %s\r\nExpires: %d\r\n" % (event, expires)
+        if etag:
+            extra += "SIP-If-Match: %s\r\n" % etag
+        if body:
+            extra += "Content-Type: %s\r\n" % content_type
+        target = "sip:%s@127.0.0.1" % self.user
+        return self.request("PUBLISH", target, target, extra, body)
+
+    def next_notify(self, timeout=8):
+        deadline = time.monotonic() + timeout
+        while not self.notifies:
+            if self._receive(deadline) is None:
+                raise AssertionError("no NOTIFY came within %ss" % timeout)
+        return self.notifies.pop(0)
+
+    def no_notify(self, seconds):
+        deadline = time.monotonic() + seconds
+        while self._receive(deadline) is not None:
+            pass
+        return not self.notifies
+
+
+def pidf(entity, basic, note):
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<presence xmlns="urn:ietf:params:xml:ns:pidf" '
+            'entity="%s"><tuple id="t1"><status><basic>%s</basic></status><note>%s</note></tuple>'
+            '</presence>\n' % (entity, basic, note)).encode()
+
+
+def body_of(message):
+    return message.split(b"\r\n\r\n", 1)[1]
+
+
+class PresenceTest(SipTestCase):
+    """SIMPLE presence (RFC 3856, 6665, 3903) with raw UDP user agents, so that every byte of what
+    was published and what watchers were sent can be compared. Open registrar; watchers are
+    authorized by the presentity's contact list in the user store."""
+    sip_config = {"authenticate": False}
+
+    def ua(self, user):
+        agent = PresenceUA(self.sip, user)
+        self.addCleanup(agent.close)
+        return agent
+
+    def add_users(self, *names):
+        for n in names:
+            self.assertEqual(self.users("add", "%s@127.0.0.1" % n, "--password", "pw")[0], 0)
+
+    def metric(self, name):
+        _status, _headers, body = curl(self.junction.url("/metrics"))
+        return sum(float(l.split()[-1]) for l in body.decode().splitlines() if l.startswith(name + "{") or l.startswith(name + " "))
+
+    def test_watcher_sees_registration_then_published_state_byte_for_byte(self):
+        self.add_users("alice1", "bob1")
+        self.assertEqual(self.users("contacts", "add", "alice1@127.0.0.1", "bob1@127.0.0.1")[0], 0)
+        bob, alice = self.ua("bob1"), self.ua("alice1")
+        ok = bob.subscribe("alice1@127.0.0.1")
+        self.assertEqual(status_of(ok), 200, ok)
+        self.assertEqual(header(ok, "Expires"), "600")
+        first = bob.next_notify()
+        self.assertEqual(header(first, "Subscription-State"), "active;expires=600")
+        self.assertEqual(header(first, "Event"), "presence")
+        self.assertIn(b"<basic>closed</basic>", body_of(first))  # not registered, nothing published
+
+        self.assertEqual(raw_register(self.sip, "alice1", alice.port), 200)
+        self.assertIn(b"<basic>open</basic>", body_of(bob.next_notify()))
+
+        document = pidf("sip:alice1@127.0.0.1", "open", "In a meeting &amp; busy")
+        published = alice.publish(document)
+        self.assertEqual(status_of(published), 200, published)
+        etag = header(published, "SIP-ETag")
+        self.assertTrue(etag)
+        self.assertEqual(body_of(bob.next_notify()), document)  # exactly what alice sent
+
+        # A refresh changes nothing a watcher sees; a modification does.
+        refreshed = alice.publish(b"", etag=etag)
+        self.assertEqual(status_of(refreshed), 200)
+        self.assertNotEqual(header(refreshed, "SIP-ETag"), etag)
+        self.assertTrue(bob.no_notify(0.7))
+        self.assertEqual(status_of(alice.publish(b"", etag=etag)), 412)  # the old tag is spent
+        away = pidf("sip:alice1@127.0.0.1", "closed", "Gone home")
+        modified = alice.publish(away, etag=header(refreshed, "SIP-ETag"))
+        self.assertEqual(body_of(bob.next_notify()), away)
+        # Removing the publication leaves the registration: open again.
+        removed = alice.publish(b"", expires=0, etag=header(modified, "SIP-ETag"))
+        self.assertEqual(status_of(removed), 200)
+        self.assertIn(b"<basic>open</basic>", body_of(bob.next_notify()))
+
+        # Unsubscribing (Expires 0 inside the dialog, sent to the Contact junction gave) ends it
+        # with a final NOTIFY.
+        contact = header(ok, "Contact").strip("<>")
+        bye = bob.subscribe("alice1@127.0.0.1", expires=0, call_id=header(ok, "Call-ID"), cseq=2,
+                            to_tag=header(ok, "To").split("tag=")[1], uri=contact)
+        self.assertEqual(status_of(bye), 200, bye)
+        last = bob.next_notify()
+        self.assertEqual(header(last, "Subscription-State"), "terminated;reason=timeout")
+        self.assertEqual(int(header(last, "CSeq").split()[0]), 6)  # one dialog, CSeq counting up
+
+    def test_a_watcher_not_on_the_list_waits_until_added(self):
+        self.add_users("alice2", "carol2")
+        carol = self.ua("carol2")
+        ok = carol.subscribe("alice2@127.0.0.1")
+        self.assertEqual(status_of(ok), 200, ok)
+        pending = carol.next_notify()
+        self.assertEqual(header(pending, "Subscription-State"), "pending;expires=600")
+        self.assertEqual(body_of(pending), b"")  # no state for a watcher nobody allowed
+        # Alice's own presence is hers to watch.
+        self.assertEqual(status_of(self.ua("alice2").subscribe("alice2@127.0.0.1")), 200)
+        self.assertEqual(self.users("contacts", "add", "alice2@127.0.0.1", "carol2@127.0.0.1")[0], 0)
+        code, out = self.users("contacts", "list", "alice2@127.0.0.1")
+        self.assertEqual((code, out.strip()), (0, "carol2@127.0.0.1"))
+        active = carol.next_notify(timeout=12)  # the pending ones are asked about again every 5 s
+        self.assertTrue(header(active, "Subscription-State").startswith("active;"), active)
+        self.assertIn(b"<basic>closed</basic>", body_of(active))
+
+    def test_contact_lists_over_the_api(self):
+        self.add_users("dave3")
+        url = self.junction.url("/api/v1/users/dave3@127.0.0.1/contacts")
+        status, _h, _b = curl(url + "/erin3@example.com", "-X", "PUT")
+        self.assertEqual(status, 201)
+        status, _h, body = curl(url)
+        self.assertEqual((status, json.loads(body)), (200, {"contacts": ["erin3@example.com"]}))
+        self.assertEqual(curl(url + "/erin3@example.com", "-X", "DELETE").status, 200)
+        self.assertEqual(curl(url + "/erin3@example.com", "-X", "DELETE").status, 404)
+        self.assertEqual(curl(self.junction.url("/api/v1/users/nobody@127.0.0.1/contacts")).status, 404)
+        self.assertEqual(curl(url + "/not-an-address", "-X", "PUT").status, 400)
+
+    def test_a_watcher_that_answers_481_is_forgotten(self):
+        self.add_users("frank4", "gina4")
+        self.users("contacts", "add", "frank4@127.0.0.1", "gina4@127.0.0.1")
+        gina = self.ua("gina4")
+        before = self.metric("junction_sip_presence_subscriptions")
+        self.assertEqual(status_of(gina.subscribe("frank4@127.0.0.1")), 200)
+        gina.next_notify()
+        self.assertEqual(self.metric("junction_sip_presence_subscriptions"), before + 1)
+        gina.notify_status = 481
+        frank = self.ua("frank4")
+        self.assertEqual(raw_register(self.sip, "frank4", frank.port), 200)
+        gina.next_notify()
+        deadline = time.monotonic() + 5
+        while self.metric("junction_sip_presence_subscriptions") != before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.metric("junction_sip_presence_subscriptions"), before)
+        self.assertTrue(gina.no_notify(0.5))
+
+    def test_bad_publications_and_subscriptions_get_clear_errors(self):
+        self.add_users("hank5")
+        hank = self.ua("hank5")
+        bad = hank.publish(b"<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='x'><tuple>")
+        self.assertEqual(status_of(bad), 400)
+        self.assertIn(b"Bad PIDF", bad.split(b"\r\n")[0])
+        dtd = hank.publish(b"<?xml version='1.0'?><!DOCTYPE p [<!ENTITY a 'aaaa'>]>"
+                           b"<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='&a;'/>")
+        self.assertEqual(status_of(dtd), 400)
+        wrong_type = hank.publish(b"hello", content_type="text/plain")
+        self.assertEqual(status_of(wrong_type), 415)
+        self.assertEqual(header(wrong_type, "Accept"), "application/pidf+xml")
+        self.assertEqual(status_of(hank.publish(b"", etag="no-such-tag")), 412)
+        other = hank.publish(pidf("sip:hank5@127.0.0.1", "open", "x"), event="dialog")
+        self.assertEqual(status_of(other), 489)
+        self.assertEqual(header(other, "Allow-Events"), "presence")
+        self.assertEqual(status_of(hank.subscribe("nobody@example.invalid")), 403)  # no relay
+        self.assertEqual(status_of(hank.subscribe("nobody@127.0.0.1")), 404)  # no such user
+        self.assertEqual(status_of(hank.subscribe("hank5@127.0.0.1", expires=5)), 423)
+        # And the server is still answering.
+        self.assertEqual(status_of(hank.publish(pidf("sip:hank5@127.0.0.1", "open", "fine"))), 200)
+
+
 class BadInputTest(SipTestCase):
     sip_config = {"udp_rate_limit": 50, "max_message_size": 4096}
 
