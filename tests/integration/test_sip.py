@@ -6,6 +6,7 @@ Everything talks to 127.0.0.1/127.0.0.2 only. Every wait is bounded.
 
 import json
 import os
+import re
 import shutil
 import ssl
 import socket
@@ -601,7 +602,7 @@ class BaresipCallTest(SipTestCase):
     side's tone: 440 Hz one way, 1000 Hz the other), and the caller hangs up with BYE."""
     sip_config = {"digest_algorithms": ["MD5"]}  # baresip 1.0 answers MD5 challenges
 
-    def phone(self, name, password, frequency, rtp_ports):
+    def phone(self, name, password, frequency, rtp_ports, modules=(), account_params="", contacts=()):
         home = os.path.join(self.junction.workdir, name)
         os.makedirs(home, exist_ok=True)
         # baresip listens on UDP/TCP `port` and TLS on port + 1.
@@ -622,10 +623,12 @@ class BaresipCallTest(SipTestCase):
                 "ausrc_channels 2", "auplay_channels 2", "rtp_ports %s" % rtp_ports,
                 "module_path /usr/lib/baresip/modules", "module g711.so", "module ausine.so",
                 "module aubridge.so", "module sndfile.so", "module_app account.so", "module_app menu.so",
-                "snd_path %s" % home, ""]))
+                "snd_path %s" % home] + ["module_app %s" % m for m in modules] + [""]))
         with open(os.path.join(home, "accounts"), "w") as f:
             f.write('<sip:%s@127.0.0.1>;auth_pass=%s;outbound="sip:%s";regint=600;answermode=auto;'
-                    'audio_codecs=PCMU\n' % (name, password, self.junction.sip_address()))
+                    'audio_codecs=PCMU%s\n' % (name, password, self.junction.sip_address(), account_params))
+        with open(os.path.join(home, "contacts"), "w") as f:
+            f.write("".join(c + "\n" for c in contacts))
         self.assertEqual(self.users("add", "%s@127.0.0.1" % name, "--password", password)[0], 0)
         return home
 
@@ -663,6 +666,33 @@ class BaresipCallTest(SipTestCase):
         self.assertLess(tone_strength(bob_heard, 1000), 0.1)
         self.assertGreater(tone_strength(alice_heard, 1000), 0.5)
         self.assertLess(tone_strength(alice_heard, 440), 0.1)
+
+    def test_a_phone_sees_the_other_come_online_and_go_offline(self):
+        """baresip's presence module: bob publishes (PUBLISH with digest auth) while it runs;
+        alice subscribes to bob (SUBSCRIBE with digest auth, allowed by bob's contact list) and
+        reports each status change junction notifies."""
+        presence = ("contact.so", "presence.so")
+        bob_home = self.phone("bob7", "pw-bob7", 1000, "31040-31050", presence, ";pubint=60")
+        alice_home = self.phone("alice7", "pw-alice7", 440, "31060-31070", presence, "",
+                                ['"Bob" <sip:bob7@127.0.0.1>;presence=p2p'])
+        self.assertEqual(self.users("contacts", "add", "bob7@127.0.0.1", "alice7@127.0.0.1")[0], 0)
+        alice = self.run_phone(alice_home, 12)
+        time.sleep(2)  # alice watches bob before he appears
+        bob = self.run_phone(bob_home, 5)
+        published = 0
+        deadline = time.monotonic() + 4
+        while not published and time.monotonic() < deadline:
+            published = metric(self.junction, "junction_sip_presence_publications")
+            time.sleep(0.1)
+        self.assertEqual(published, 1, "bob's PUBLISH was not kept")
+        bob_out = bob.communicate(timeout=30)[0].decode("utf-8", "replace")
+        alice_out = alice.communicate(timeout=30)[0].decode("utf-8", "replace")
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", alice_out)  # baresip colours the states
+        # Online while bob ran, Offline once he unpublished and unregistered.
+        states = re.findall(r"<sip:bob7@127\.0\.0\.1> changed status from \w+ to (\w+)", plain)
+        self.assertIn("Online", states, alice_out[-3000:] + bob_out[-2000:])
+        self.assertEqual(states[-1], "Offline", alice_out[-3000:])
+        self.assertLess(states.index("Online"), len(states) - 1)
 
 
 class OfflineMessageTest(SipTestCase):
@@ -819,6 +849,13 @@ class PresenceUA:
         return not self.notifies
 
 
+def metric(junction, name):
+    """The sum of a /metrics series over its labels (shards)."""
+    _status, _headers, body = curl(junction.url("/metrics"))
+    return sum(float(l.split()[-1]) for l in body.decode().splitlines()
+               if l.startswith(name + "{") or l.startswith(name + " "))
+
+
 def pidf(entity, basic, note):
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<presence xmlns="urn:ietf:params:xml:ns:pidf" '
             'entity="%s"><tuple id="t1"><status><basic>%s</basic></status><note>%s</note></tuple>'
@@ -845,8 +882,7 @@ class PresenceTest(SipTestCase):
             self.assertEqual(self.users("add", "%s@127.0.0.1" % n, "--password", "pw")[0], 0)
 
     def metric(self, name):
-        _status, _headers, body = curl(self.junction.url("/metrics"))
-        return sum(float(l.split()[-1]) for l in body.decode().splitlines() if l.startswith(name + "{") or l.startswith(name + " "))
+        return metric(self.junction, name)
 
     def test_watcher_sees_registration_then_published_state_byte_for_byte(self):
         self.add_users("alice1", "bob1")
