@@ -1,7 +1,8 @@
 #pragma once
 // MESSAGE requests (RFC 3428) for users who are not registered, kept until they register again
 // and then delivered (store and forward, as XMPP servers do for offline messages). In memory,
-// on the AOR's home shard, bounded per user and per shard; a restart loses them.
+// on the AOR's home shard, bounded per user and per shard; the server writes them through to
+// the user store so that a restart keeps them.
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -40,6 +41,7 @@ class offline_messages {
 
   std::size_t waiting(std::string_view aor) const;
   std::size_t bytes() const noexcept { return bytes_; }
+  const offline_limits& limits() const noexcept { return limits_; }
 
  private:
   static std::size_t size_of(const stored_message& m) {

@@ -1,5 +1,6 @@
 // The registrar's part of a shard's SIP service: REGISTER with digest authentication, and the
-// mailbox of MESSAGEs kept for users who are not registered.
+// mailbox of MESSAGEs kept for users who are not registered (in memory, written through to
+// the user store's mailbox so that a restart keeps them).
 #include <boost/asio/ip/udp.hpp>
 #include <fmt/format.h>
 
@@ -19,6 +20,13 @@
 #include "users/user_directory.hpp"
 
 namespace junction::sip {
+namespace {
+
+std::int64_t to_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
 
 void shard_service::handle_register(message request, const origin& from) {
   const auto& m = owner_.metrics();
@@ -132,8 +140,39 @@ void shard_service::store_offline(const message& request, const origin& from, co
   stored_message m{std::string(request.value(header_id::from)), std::string(request.value(header_id::to)),
                    std::string(request.value(header_id::content_type)), std::string(request.body()),
                    std::chrono::system_clock::now()};
+  users::kept_mail copy{aor, m.from, m.to, m.content_type, m.body, to_seconds(m.received)};
   if (!offline_.store(aor, std::move(m))) return respond(request, 480, from, "Offline Mailbox Full");
+  with_mailbox("keeping a message", [&](users::user_store& store) { store.keep_mail(copy); });
   respond(request, 202, from, "Accepted (Stored For Delivery)");
+}
+
+template <class F>
+void shard_service::with_mailbox(std::string_view what, F&& f) {
+  // The mailbox is a copy for restarts: if the database fails, the messages stay in memory.
+  try {
+    f(owner_.users().on_shard(home_.index()));
+  } catch (const std::exception& e) {
+    log::error("sip: offline mailbox, {}: user store {}: {}", what, owner_.users().path(), e.what());
+  }
+}
+
+void shard_service::load_offline() {
+  with_mailbox("loading", [&](users::user_store& store) {
+    std::size_t loaded = 0;
+    for (auto& mail : store.all_mail()) {
+      if (owner_.home_of(mail.recipient) != home_.index()) continue;
+      stored_message m{std::move(mail.sender), std::move(mail.addressee), std::move(mail.content_type),
+                       std::move(mail.body), std::chrono::system_clock::time_point(std::chrono::seconds(mail.received))};
+      loaded += offline_.store(mail.recipient, std::move(m));
+    }
+    if (loaded) log::info("sip: {} offline messages waiting from before the restart", loaded);
+  });
+}
+
+void shard_service::purge_offline(std::chrono::system_clock::time_point now) {
+  if (offline_.purge(now) == 0) return;
+  auto oldest_kept = to_seconds(now - offline_.limits().keep);
+  with_mailbox("dropping old messages", [&](users::user_store& store) { store.drop_mail_before(oldest_kept); });
 }
 
 void shard_service::deliver_offline(const std::string& aor, std::size_t socket) {
@@ -142,7 +181,10 @@ void shard_service::deliver_offline(const std::string& aor, std::size_t socket) 
     if (auto peer = next_hop_of(b, socket)) hops.push_back(hop{*peer, b.contact, b.path});
   if (hops.empty()) return;
   auto [host, port] = advertised(socket);
-  for (auto& m : offline_.take(aor, std::chrono::system_clock::now())) {
+  auto waiting = offline_.take(aor, std::chrono::system_clock::now());
+  // The database copy goes now; a delivery that fails writes its message back.
+  with_mailbox("delivering messages", [&](users::user_store& store) { store.drop_mail(aor); });
+  for (auto& m : waiting) {
     std::string call_id = fmt::format("offline-{:x}-{}@{}", tag_secret_ ^ ++originated_, home_.index(), host);
     auto build = [&m, call_id](const hop& h, const std::string& via) {
       std::string out = fmt::format("MESSAGE {} SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\n", h.request_uri, via);
@@ -155,7 +197,11 @@ void shard_service::deliver_offline(const std::string& aor, std::size_t socket) 
     };
     // A delivery that fails goes back in the box for the next registration.
     proxy_->originate(build, hops, [this, aor, kept = m](int status) {
-      if (status >= 300) offline_.give_back(aor, {kept});
+      if (status < 300) return;
+      offline_.give_back(aor, {kept});
+      with_mailbox("keeping a message", [&](users::user_store& store) {
+        store.keep_mail({aor, kept.from, kept.to, kept.content_type, kept.body, to_seconds(kept.received)});
+      });
     });
   }
 }

@@ -71,7 +71,7 @@ asio::awaitable<void> housekeeping(shard_service& service, shard& home) {
     auto [ec] = co_await timer.async_wait(no_throw);
     if (ec) co_return;
     service.locations().purge(sip_clock::now());
-    service.offline().purge(std::chrono::system_clock::now());
+    service.purge_offline(std::chrono::system_clock::now());
     service.report_bindings();
     service.presence().housekeeping(sip_clock::now());
   }
@@ -107,6 +107,7 @@ void shard_service::add_socket(udp::socket socket) {
 
 void shard_service::start() {
   proxy_->start();
+  load_offline();
   asio::co_spawn(home_.context(), housekeeping(*this, home_),
                  log_failure{"sip housekeeping"});
 }
@@ -271,8 +272,10 @@ void shard_service::dispatch_local(message request, const origin& from) {
   if (!target.is_sip_family()) return ack ? void() : respond(request, 416, from);
   const auto& domains = owner_.config().domains;
   // This server's own address stands for it too: it is the Contact its subscriptions give.
-  if (!is_local_domain(target.host, domains) && !is_us(target, from.socket))
+  if (!is_local_domain(target.host, domains) && !is_us(target, from.socket)) {
+    if (owner_.config().outbound == "authenticated") return route_outbound(std::move(request), from);
     return ack ? void() : respond(request, 403, from, "Relaying Not Allowed");
+  }
 
   if (method == "REGISTER") {
     if (auto require = request.value(header_id::require); !require.empty())
@@ -346,6 +349,46 @@ bool shard_service::route_presence(message& request, const origin& from) {
     target.handle_presence(std::move(request), from, aor);
   });
   return true;
+}
+
+void shard_service::route_outbound(message request, const origin& from) {
+  origin reply_to = response_target(request, from);
+  if (proxy_->absorb(request, reply_to)) return;  // retransmissions, CANCELs, ACKs of failures
+  const std::string_view method = request.method();
+  // An ACK no transaction took is the ACK of a challenge this server sent statelessly.
+  if (method == "ACK") return;
+  if (method == "CANCEL") return respond(request, 481, from);
+  // Only local users call out, and they prove it (RFC 3261 §22.3: the proxy's 407).
+  auto caller = parse_uri(request.from().uri_text);
+  if (!caller || !caller->is_sip_family() || caller->user.empty() ||
+      !is_local_domain(caller->host, owner_.config().domains))
+    return respond(request, 403, from, "Relaying Not Allowed");
+  if (!authorized(request, from, *caller, /*as_proxy=*/true)) return;
+  if (request.max_forwards() == 0) return respond(request, 483, from);
+  request.remove_all(header_id::proxy_authorization);  // our realm's credentials stay here (§22.3)
+  const uri& target = request.request_uri();
+  std::string host(target.host.starts_with("[") ? target.host.substr(1, target.host.size() - 2) : target.host);
+  auto port = target.port_or_default();
+  auto go = [this, reply_to, socket = from.socket](message request, udp::endpoint peer) {
+    hop h{origin{transport::udp, socket, peer, 0}, std::string(request.request_uri_text()), {}};
+    proxy_->forward(std::move(request), reply_to, {h});
+  };
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (!ec) return go(std::move(request), udp::endpoint(address, port));
+  // A host name: its A/AAAA records (no NAPTR/SRV: a name with a port, or port 5060). The
+  // resolver works on its own thread and answers on this shard.
+  auto resolver = std::make_shared<udp::resolver>(home_.context());
+  auto held = std::make_shared<message>(std::move(request));
+  resolver->async_resolve(host, std::to_string(port),
+                          [this, resolver, held, from, go](boost::system::error_code ec, udp::resolver::results_type found) {
+                            if (ec || found.empty()) {
+                              log::info("sip {}: outbound call to {}: {}", describe(from), held->request_uri_text(),
+                                        ec ? ec.message() : "no address");
+                              return respond(*held, 404, from, "Destination Host Not Found");
+                            }
+                            go(std::move(*held), found.begin()->endpoint());
+                          });
 }
 
 void shard_service::route_to_aor(message request, const origin& from) {

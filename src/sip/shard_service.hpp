@@ -71,6 +71,7 @@ class shard_service {
 
   location_table& locations() noexcept { return locations_; }
   offline_messages& offline() noexcept { return offline_; }
+  void purge_offline(std::chrono::system_clock::time_point now);
   proxy_engine& proxy() noexcept { return *proxy_; }
   presence_service& presence() noexcept { return *presence_; }
   // A SUBSCRIBE (presence package) or PUBLISH for a presentity homed on this shard.
@@ -102,6 +103,9 @@ class shard_service {
   // the server challenges with 401; as a proxy (`as_proxy`) with 407. Answers 401/407/403/400/500
   // itself and returns false.
   bool authorized(const message& request, const origin& from, const uri& identity, bool as_proxy = false);
+  // A request for another domain from a local user (sip.outbound = "authenticated"): challenged
+  // with 407, then proxied to the Request-URI's host.
+  void route_outbound(message request, const origin& from);
   // The presence package or PUBLISH: which presentity the request is about, sent to its home.
   bool route_presence(message& request, const origin& from);
   std::string to_tag(const message& request) const;
@@ -109,6 +113,10 @@ class shard_service {
   void store_offline(const message& request, const origin& from, const std::string& aor);
   // Sends what waits for `aor` to its bindings, now that it has some.
   void deliver_offline(const std::string& aor, std::size_t socket);
+  // The mailbox's database copy: read back at start (this shard's AORs), trimmed with the memory.
+  void load_offline();
+  template <class F>
+  void with_mailbox(std::string_view what, F&& f);
 
   server& owner_;
   shard& home_;

@@ -121,6 +121,9 @@ class JunctionProcess:
     # -- life cycle --
 
     def start(self):
+        """Starts junction; again after stop() too (a restart: new ports where they were 0)."""
+        with self._cond:
+            self.listeners = []
         with open(self.config_path, "w") as f:
             f.write(to_toml(self.sections))
         self._stderr_file = open(self.stderr_path, "wb")

@@ -120,10 +120,10 @@ class SipTestCase(unittest.TestCase):
                                   stderr=subprocess.STDOUT, timeout=timeout + 10)
             return self.sipp_report(done.returncode, done.stdout, work)
 
-    def callee(self, scenario, port):
-        """Starts a sipp callee (a scenario file in sipp/) on 127.0.0.1:port; see finish()."""
+    def callee(self, scenario, port, host="127.0.0.1"):
+        """Starts a sipp callee (a scenario file in sipp/) on host:port; see finish()."""
         work = tempfile.mkdtemp(prefix="sipp-uas-", dir=self.junction.workdir)
-        return subprocess.Popen(["sipp", "-sf", os.path.join(SIPP, scenario), "-i", "127.0.0.1",
+        return subprocess.Popen(["sipp", "-sf", os.path.join(SIPP, scenario), "-i", host,
                                  "-p", str(port), "-m", "1", "-timeout", "30s", "-timeout_error",
                                  "-nostdin", "-trace_err", "-error_file", os.path.join(work, "errors.log")],
                                 cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -368,6 +368,54 @@ class ProxyCallTest(SipTestCase):
     def test_unregistered_callee_is_not_found(self):
         code, out = self.caller_expecting(404, "nobody")
         self.assertEqual(code, 0, out)
+
+
+class OutboundCallTest(SipTestCase):
+    """sip.outbound = "authenticated": a local user calls a host of another domain through
+    Junction after answering its 407; strangers and unauthenticated callers are refused."""
+    sip_config = {"outbound": "authenticated", "digest_algorithms": ["MD5"]}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        done = subprocess.run([junction_bin(), "--config", cls.junction.config_path, "users", "add",
+                               "carol8@127.0.0.1", "--password", "pw-carol8"], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=20)
+        assert done.returncode == 0, done.stdout
+
+    def test_a_local_user_calls_out_after_the_challenge(self):
+        # 127.0.0.2 is none of junction's domains: a host "elsewhere", on loopback.
+        port = free_udp_port("127.0.0.2")
+        uas, work = self.callee("uas_call.xml", port, host="127.0.0.2")
+        time.sleep(0.3)
+        code, out = self.sipp("uac_outbound.xml", "service", ["-au", "carol8", "-ap", "pw-carol8",
+                                                             "-set", "caller", "carol8",
+                                                             "-set", "callee_host", "127.0.0.2",
+                                                             "-set", "callee_port", str(port),
+                                                             # sipp digests remote_ip:port unless told
+                                                             "-auth_uri", "service@127.0.0.2:%d" % port])
+        self.assertEqual(code, 0, out)
+        code, out = self.finish(uas, work)
+        self.assertEqual(code, 0, out)
+
+    def test_callers_who_cannot_prove_a_local_identity_are_refused(self):
+        ua = PresenceUA(self.sip, "mallory")
+        self.addCleanup(ua.close)
+        # A local name without credentials: challenged by the proxy.
+        challenged = ua.request("INVITE", "sip:someone@127.0.0.2:5999", "sip:someone@127.0.0.2")
+        self.assertEqual(status_of(challenged), 407)
+        self.assertTrue(header(challenged, "Proxy-Authenticate").startswith("Digest "))
+        # A caller of a domain that is not ours: no relay for it at all.
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(3)
+        self.addCleanup(s.close)
+        port = s.getsockname()[1]
+        s.sendto(("INVITE sip:someone@127.0.0.2:5999 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-eve\r\n"
+                  "Max-Forwards: 70\r\nFrom: <sip:eve@example.invalid>;tag=e\r\nTo: <sip:someone@127.0.0.2>\r\n"
+                  "Call-ID: eve-1\r\nCSeq: 1 INVITE\r\nContact: <sip:eve@127.0.0.1:%d>\r\nContent-Length: 0\r\n\r\n"
+                  % (port, port)).encode(), self.sip)
+        self.assertEqual(status_of(s.recvfrom(65536)[0]), 403)
 
 
 class StreamPeer:
@@ -697,11 +745,17 @@ class BaresipCallTest(SipTestCase):
 
 class OfflineMessageTest(SipTestCase):
     """RFC 3428 MESSAGE for a known user who is not registered: stored (202), delivered when the
-    user registers, once."""
+    user registers, once, and kept across a restart."""
     sip_config = {"authenticate": False}
 
     def test_stored_then_delivered_on_registration(self):
-        self.assertEqual(self.users("add", "ivy@127.0.0.1", "--password", "pw")[0], 0)
+        self.stored_then_delivered("ivy", restart=False)
+
+    def test_kept_messages_survive_a_restart(self):
+        self.stored_then_delivered("ivy2", restart=True)
+
+    def stored_then_delivered(self, ivy, restart):
+        self.assertEqual(self.users("add", "%s@127.0.0.1" % ivy, "--password", "pw")[0], 0)
         sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sender.bind(("127.0.0.1", 0))
         sender.settimeout(3)
@@ -716,9 +770,15 @@ class OfflineMessageTest(SipTestCase):
                           self.sip)
             return status_of(sender.recvfrom(65536)[0])
 
-        self.assertEqual(message("ivy", "while you were out", 1), 202)
-        self.assertEqual(message("ivy", "and again", 2), 202)
+        self.assertEqual(message(ivy, "while you were out", 1), 202)
+        self.assertEqual(message(ivy, "and again", 2), 202)
         self.assertEqual(message("nobody", "to no one", 3), 404)  # not a user of the store
+        if restart:
+            # The mailbox is written through to the user store: a new process finds it there.
+            self.assertEqual(self.junction.stop(), 0)
+            self.junction.start()
+            host, port = self.junction.sip_address().rsplit(":", 1)
+            type(self).sip = (host, int(port))
 
         phone = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         phone.bind(("127.0.0.1", 0))
@@ -727,10 +787,10 @@ class OfflineMessageTest(SipTestCase):
 
         def register(n):
             phone.sendto(("REGISTER sip:127.0.0.1 SIP/2.0\r\n"
-                          "Via: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-ivy%d\r\nMax-Forwards: 70\r\n"
-                          "From: <sip:ivy@127.0.0.1>;tag=i1\r\nTo: <sip:ivy@127.0.0.1>\r\nCall-ID: ivy-reg\r\n"
-                          "CSeq: %d REGISTER\r\nContact: <sip:ivy@127.0.0.1:%d>\r\nContent-Length: 0\r\n\r\n"
-                          % (phone_port, n, n, phone_port)).encode(), self.sip)
+                          "Via: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-%s%d\r\nMax-Forwards: 70\r\n"
+                          "From: <sip:%s@127.0.0.1>;tag=i1\r\nTo: <sip:%s@127.0.0.1>\r\nCall-ID: %s-reg\r\n"
+                          "CSeq: %d REGISTER\r\nContact: <sip:%s@127.0.0.1:%d>\r\nContent-Length: 0\r\n\r\n"
+                          % (phone_port, ivy, n, ivy, ivy, ivy, n, ivy, phone_port)).encode(), self.sip)
 
         register(1)
         got = []
@@ -740,7 +800,7 @@ class OfflineMessageTest(SipTestCase):
             if data.startswith(b"SIP/2.0"):
                 self.assertEqual(status_of(data), 200)
                 continue
-            self.assertTrue(data.startswith(b"MESSAGE sip:ivy@127.0.0.1:%d " % phone_port), data[:80])
+            self.assertTrue(data.startswith(b"MESSAGE sip:%s@127.0.0.1:%d " % (ivy.encode(), phone_port)), data[:80])
             self.assertIn("sip:jack@127.0.0.1", header(data, "From"))
             self.assertIsNotNone(header(data, "Date"))
             got.append(data.split(b"\r\n\r\n", 1)[1].decode())
