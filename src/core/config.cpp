@@ -257,6 +257,7 @@ config from_table(const toml::table& root, const std::string& name,
   sip.string("tls_private_key", sp.tls_private_key);
   sip.boolean("websocket", sp.websocket);
   sip.duration("tcp_idle_timeout", sp.tcp_idle_timeout);
+  sip.duration("tcp_message_timeout", sp.tcp_message_timeout);
   sip.strings("domains", sp.domains);
   sip.integer("max_message_size", sp.max_message_size, 1024, 65535);
   sip.integer("max_header_fields", sp.max_header_fields, 16, 1024);

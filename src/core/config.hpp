@@ -91,6 +91,8 @@ struct sip_config {
   std::string tls_private_key;
   bool websocket = true;  // SIP over WebSocket (RFC 7118) at /sip on the HTTP listeners
   std::chrono::milliseconds tcp_idle_timeout{600'000};
+  // A message begun on a stream must be complete within this (slow-drip and stalled peers).
+  std::chrono::milliseconds tcp_message_timeout{10'000};
   // The domains this server is the registrar and proxy for (Request-URI and To hosts).
   std::vector<std::string> domains{"localhost", "127.0.0.1"};
   std::size_t max_message_size = 65535;

@@ -6,8 +6,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <optional>
 
 #include "core/byte_stream.hpp"
 #include "core/connection.hpp"
@@ -31,15 +33,21 @@ constexpr std::size_t max_queued_bytes = 1 << 20;  // a peer that reads nothing 
 
 // Reads, cuts messages, hands them to the service; ends on EOF, an error or bytes that cannot
 // be framed (after which nothing on the stream can be trusted).
+// What the watchdog watches: when bytes last came, and since when part of a message waits.
+struct read_times {
+  clock::time_point last_read = clock::now();
+  std::optional<clock::time_point> partial_since;
+};
+
 asio::awaitable<void> read_messages(server& srv, shard_service& service, byte_stream& stream,
-                                    connection& conn, flow& f, const origin& from, clock::time_point& last_read) {
+                                    connection& conn, flow& f, const origin& from, read_times& times) {
   std::string buffer;
   std::array<std::byte, 16384> chunk;
   for (;;) {
     auto [ec, n] = co_await stream.read_some(chunk);
     if (ec || n == 0) break;
     conn.received(n);
-    last_read = clock::now();
+    times.last_read = clock::now();
     buffer.append(reinterpret_cast<const char*>(chunk.data()), n);
     std::size_t used = 0;
     for (;;) {
@@ -57,22 +65,35 @@ asio::awaitable<void> read_messages(server& srv, shard_service& service, byte_st
       used += fr.size;
     }
     buffer.erase(0, used);
+    if (buffer.empty()) times.partial_since.reset();
+    else if (!times.partial_since) times.partial_since = times.last_read;
   }
   f.stop();
 }
 
 // Closes a connection that has been silent for sip.tcp_idle_timeout (a phone keeping its flow
-// alive sends a CRLF ping well within that, RFC 5626 §4.4.1).
-asio::awaitable<void> watch_idle(shard& home, flow& f, std::chrono::milliseconds idle,
-                                 const clock::time_point& last_read, const origin& from) {
+// alive sends a CRLF ping well within that, RFC 5626 §4.4.1), or that has left a message
+// unfinished for sip.tcp_message_timeout (a peer sending half a message and stalling, or
+// dripping it byte by byte, holds nothing for longer than that).
+asio::awaitable<void> watch_idle(server& srv, shard& home, flow& f, const read_times& times, const origin& from,
+                                 metric_id timeouts) {
+  const auto idle = srv.config().tcp_idle_timeout;
+  const auto unfinished = srv.config().tcp_message_timeout;
   asio::steady_timer timer(home.context());
-  const auto tick = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(250), idle / 8);
+  const auto tick = std::clamp<std::chrono::milliseconds>(std::min(idle, unfinished) / 8, std::chrono::milliseconds(100),
+                                                          std::chrono::milliseconds(1000));
   for (;;) {
     timer.expires_after(tick);
     auto [ec] = co_await timer.async_wait(no_throw);
     if (ec || f.stopped()) co_return;
-    if (clock::now() - last_read > idle) {
-      log::info("sip {}: nothing received in sip.tcp_idle_timeout: closing", describe(from));
+    const auto now = clock::now();
+    const char* why = now - times.last_read > idle ? "nothing received in sip.tcp_idle_timeout"
+                      : times.partial_since && now - *times.partial_since > unfinished
+                          ? "a message left unfinished for sip.tcp_message_timeout"
+                          : nullptr;
+    if (why) {
+      log::info("sip {}: {}: closing", describe(from), why);
+      home.metrics().add(timeouts);
       f.stop();
       co_return;
     }
@@ -105,10 +126,10 @@ asio::awaitable<void> run_stream(server& srv, shard& home, asio::ip::tcp::socket
          [raw] { raw->shutdown(); }, max_queued_bytes};
   service.add_flow(f);
   origin from{f.kind(), index, asio::ip::udp::endpoint(remote.address(), remote.port()), conn.id()};
-  clock::time_point last_read = clock::now();
+  read_times times;
   // The watchdog ends with the flow (`||` cancels it), or ends the flow when it goes quiet.
-  co_await ((read_messages(srv, service, *raw, conn, f, from, last_read) && f.write_loop()) ||
-            watch_idle(home, f, srv.config().tcp_idle_timeout, last_read, from));
+  co_await ((read_messages(srv, service, *raw, conn, f, from, times) && f.write_loop()) ||
+            watch_idle(srv, home, f, times, from, tls ? srv.metrics().tls.timeouts : srv.metrics().tcp.timeouts));
   service.remove_flow(conn.id());
 }
 

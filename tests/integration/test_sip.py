@@ -462,7 +462,7 @@ def answer(request, status, reason, to_tag="callee"):
 
 class StreamTransportTest(SipTestCase):
     """SIP over TCP (RFC 3261 §18.3) and WebSocket (RFC 7118): flows, keepalives, framing."""
-    sip_config = {"authenticate": False}
+    sip_config = {"authenticate": False, "tcp_message_timeout": "1s"}
 
     def tcp_address(self):
         for proto, transport, addr in self.junction.listeners:
@@ -529,6 +529,32 @@ class StreamTransportTest(SipTestCase):
             bad.close()
             good.close()
         self.assertEqual(self.junction.metrics().sum("junction_sip_bad_messages_total") - before, 1)
+
+    def test_half_a_message_then_silence_is_closed_and_others_are_served(self):
+        before = self.junction.metrics().sum("junction_timeouts_total", protocol="sip")
+        stalled = StreamPeer(self.tcp_address(), timeout=6)
+        good = StreamPeer(self.tcp_address())
+        try:
+            started = time.monotonic()
+            # A header section cut short, then a byte now and then: it never completes.
+            stalled.send("REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK-h\r\nFrom: ")
+            stalled.sock.settimeout(0.3)
+            closed = False
+            while not closed and time.monotonic() - started < 6:
+                try:
+                    closed = stalled.sock.recv(100) == b""
+                except socket.timeout:
+                    stalled.send("x")
+            self.assertTrue(closed, "a dripping half message was not closed")
+            self.assertLess(time.monotonic() - started, 4)  # sip.tcp_message_timeout is 1 s here
+            good.send("OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:%d;branch=z9hG4bK-z\r\n"
+                      "From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: tcp-opt-2\r\n"
+                      "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" % good.port)
+            self.assertEqual(status_of(good.recv_message()), 200)
+        finally:
+            stalled.close()
+            good.close()
+        self.assertEqual(self.junction.metrics().sum("junction_timeouts_total", protocol="sip") - before, 1)
 
     def test_sipp_over_tcp_calls_a_callee_on_udp(self):
         host, tcp_port = self.tcp_address().rsplit(":", 1)
