@@ -77,6 +77,11 @@ subscribe_outcome subscription_table::subscribe(const message& request, std::str
 
   if (request.contacts().size() != 1 || request.contacts().front().star)
     return {.status = 400, .reason = "SUBSCRIBE Needs One Contact"};
+  // The remote target becomes every NOTIFY's Request-URI, where URI headers are not allowed
+  // (RFC 3261 §19.1.1): they are dropped.
+  std::string_view target = request.contacts().front().uri_text;
+  target = target.substr(0, target.find('?'));
+  if (auto u = parse_uri(target); !u || !u->is_sip_family()) return {.status = 400, .reason = "Contact Is Not A SIP URI"};
   if (by_id_.size() >= limits_.max_subscriptions) return {.status = 503, .reason = "Too Many Subscriptions"};
   subscription s;
   s.id = id;
@@ -88,7 +93,7 @@ subscribe_outcome subscription_table::subscribe(const message& request, std::str
   s.remote_tag.assign(request.from().tag());
   s.local_header = fmt::format("{};tag={}", request.value(header_id::to), local_tag);
   s.remote_header.assign(request.value(header_id::from));
-  s.remote_target.assign(request.contacts().front().uri_text);
+  s.remote_target.assign(target);
   for (const auto& h : request.headers()) {
     if (h.id != header_id::record_route) continue;
     std::vector<std::string_view> items;

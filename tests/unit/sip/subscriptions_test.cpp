@@ -94,6 +94,26 @@ TEST(Subscriptions, RefusedRequests) {
   EXPECT_EQ(t.subscribe(subscribe("", 1), "sip:alice@example.com", "b@x", "4", 4, t0).status, 503);  // full
 }
 
+TEST(Subscriptions, TheRemoteTargetIsARequestUri) {
+  auto t = table();
+  // Found by the presence fuzzer: a Contact with URI headers made NOTIFYs nobody could parse.
+  std::string text = test::crlf(
+      "SUBSCRIBE sip:alice@example.com SIP/2.0\n"
+      "Via: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bK-h\n"
+      "From: <sip:bob@example.com>;tag=b\nTo: <sip:alice@example.com>\nCall-ID: h\nCSeq: 1 SUBSCRIBE\n"
+      "Contact: <sip:bob@192.0.2.9:50?Subject=x>\nEvent: presence\nContent-Length: 0\n\n");
+  auto r = parse_message(text, parse_limits{}, true);
+  ASSERT_TRUE(r.ok()) << r.reason;
+  auto out = t.subscribe(*r.msg, "sip:alice@example.com", "bob@example.com", "a", 1, t0);
+  ASSERT_EQ(out.status, 200);
+  EXPECT_EQ(out.sub->remote_target, "sip:bob@192.0.2.9:50");
+  std::string tel = text;
+  tel.replace(tel.find("sip:bob@192.0.2.9:50?Subject=x"), 30, "tel:+15551234");
+  auto r2 = parse_message(tel, parse_limits{}, true);
+  ASSERT_TRUE(r2.ok()) << r2.reason;
+  EXPECT_EQ(t.subscribe(*r2.msg, "sip:alice@example.com", "bob@example.com", "b", 2, t0).status, 400);
+}
+
 TEST(Subscriptions, NotifyFollowsTheDialog) {
   auto t = table();
   auto out = t.subscribe(subscribe("Record-Route: <sip:p1.example.com;lr>\n", 1, "", "presence;id=77"),
