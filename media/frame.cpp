@@ -5,11 +5,12 @@
 namespace junction::media {
 
 std::string_view codec_name(codec c) noexcept {
-  static constexpr std::array<std::string_view, 24> names{
+  static constexpr std::array<std::string_view, 25> names{
       "unknown", "sorenson_h263", "screen_video", "vp6",  "vp6_alpha", "screen_video2",
       "h264",    "hevc",          "av1",          "vp9",  "pcm",       "adpcm",
       "mp3",     "pcm_le",        "nellymoser",   "g711a", "g711u",    "aac",
-      "speex",   "opus",          "flac",         "ac3",  "eac3",      "amf0"};
+      "speex",   "opus",          "flac",         "ac3",  "eac3",      "g722",
+      "amf0"};
   auto i = static_cast<std::size_t>(c);
   return i < names.size() ? names[i] : "unknown";
 }

@@ -20,6 +20,7 @@ enum class codec : std::uint8_t {
   sorenson_h263, screen_video, vp6, vp6_alpha, screen_video2, h264, hevc, av1, vp9,
   // audio
   pcm, adpcm, mp3, pcm_le, nellymoser, g711a, g711u, aac, speex, opus, flac, ac3, eac3,
+  g722,  // SIP only: FLV cannot carry it
   // data
   amf0_script,
 };
