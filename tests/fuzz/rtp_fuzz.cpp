@@ -6,7 +6,11 @@
 #include <cstdlib>
 #include <variant>
 
+#include "media/rtp/audio_payload.hpp"
+#include "media/rtp/dtmf.hpp"
+#include "media/rtp/jitter_buffer.hpp"
 #include "media/rtp/packet.hpp"
+#include "media/rtp/receive_statistics.hpp"
 #include "media/rtp/rtcp.hpp"
 
 using namespace junction::media::rtp;
@@ -23,6 +27,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     r.packet->payload.end()))
       std::abort();
   }
+  // Payload formats on the same bytes: AAC-hbr access units must lie inside the payload.
+  if (auto aus = read_aac_hbr(d))
+    for (auto au : *aus)
+      if (au.data() < d.data() || au.data() + au.size() > d.data() + d.size()) std::abort();
+  (void)parse_telephone_event(d);
+  // Sequence numbers from the bytes through statistics and a jitter buffer: bounded, no crash.
+  receive_statistics stats(8000);
+  jitter_buffer buffer({std::chrono::microseconds(1000), 16});
+  std::vector<jitter_buffer::entry> ready;
+  for (std::size_t i = 0; i + 1 < size && i < 512; i += 2) {
+    const auto seq = static_cast<std::uint16_t>(data[i] << 8 | data[i + 1]);
+    stats.on_packet(seq, static_cast<std::uint32_t>(i * 80), static_cast<std::int64_t>(i) * 10'000);
+    buffer.push({}, seq, static_cast<std::int64_t>(i) * 400);
+    buffer.pop_ready(static_cast<std::int64_t>(i) * 400, ready);
+    if (buffer.size() > 17) std::abort();
+  }
+  (void)stats.report(1);
   auto r = parse_rtcp(d);
   if (!r.ok()) return 0;
   std::vector<std::uint8_t> out;

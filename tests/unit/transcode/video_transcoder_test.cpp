@@ -1,0 +1,152 @@
+#include "transcode/video_transcoder.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+}
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "media/flv_reader.hpp"
+
+namespace junction::transcode {
+namespace {
+
+namespace fs = std::filesystem;
+
+// 2 s of ffmpeg's test pattern at 25 fps, 320x240, in `codec_args`, read back as frames.
+std::vector<media::frame> ffmpeg_video(const std::string& name, const std::string& codec_args) {
+  fs::path file = fs::temp_directory_path() / ("junction-video-" + std::to_string(::getpid()) + "-" + name + ".flv");
+  std::string cmd = "ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i testsrc=size=320x240:rate=25 -t 2 "
+                    "-pix_fmt yuv420p " + codec_args + " -f flv " + file.string();
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream in(file, std::ios::binary);
+  std::vector<char> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  fs::remove(file);
+  media::flv::reader reader;
+  std::vector<media::frame> all, video;
+  reader.feed(std::as_bytes(std::span(bytes)), all);
+  for (auto& f : all)
+    if (f.is_video()) video.push_back(f);
+  return video;
+}
+
+bool is_picture(const media::frame& f) {
+  auto b = f.payload.bytes();
+  if (f.codec == media::codec::h264) return b.size() > 5 && b[1] == std::byte{1};
+  return b.size() > 1;
+}
+
+// Decodes FLV video bodies with plain libavcodec; returns how many pictures came out.
+int decoded_pictures(media::codec codec, const std::vector<media::frame>& frames) {
+  const AVCodec* c = avcodec_find_decoder_by_name(codec == media::codec::h264 ? "h264" : "flv");
+  AVCodecContext* ctx = avcodec_alloc_context3(c);
+  std::vector<std::uint8_t> extradata;
+  for (const auto& f : frames) {
+    auto b = f.payload.bytes();
+    if (codec == media::codec::h264 && b.size() > 5 && b[1] == std::byte{0}) {
+      extradata.assign(reinterpret_cast<const std::uint8_t*>(b.data()) + 5, reinterpret_cast<const std::uint8_t*>(b.data()) + b.size());
+      break;
+    }
+  }
+  if (!extradata.empty()) {
+    ctx->extradata = static_cast<std::uint8_t*>(av_mallocz(extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+    std::copy(extradata.begin(), extradata.end(), ctx->extradata);
+    ctx->extradata_size = static_cast<int>(extradata.size());
+  }
+  EXPECT_EQ(avcodec_open2(ctx, c, nullptr), 0);
+  AVPacket* p = av_packet_alloc();
+  AVFrame* fr = av_frame_alloc();
+  int pictures = 0;
+  auto take = [&] {
+    while (avcodec_receive_frame(ctx, fr) == 0) {
+      ++pictures;
+      EXPECT_EQ(fr->width, 320);
+      av_frame_unref(fr);
+    }
+  };
+  for (const auto& f : frames) {
+    if (!is_picture(f)) continue;
+    const std::size_t skip = codec == media::codec::h264 ? 5 : 1;
+    auto b = f.payload.bytes();
+    av_new_packet(p, static_cast<int>(b.size() - skip));
+    std::copy(reinterpret_cast<const std::uint8_t*>(b.data()) + skip, reinterpret_cast<const std::uint8_t*>(b.data()) + b.size(), p->data);
+    EXPECT_EQ(avcodec_send_packet(ctx, p), 0);
+    av_packet_unref(p);
+    take();
+  }
+  avcodec_send_packet(ctx, nullptr);
+  take();
+  av_frame_free(&fr);
+  av_packet_free(&p);
+  avcodec_free_context(&ctx);
+  return pictures;
+}
+
+TEST(VideoTranscoder, SorensonToH264ForPhones) {
+  auto in = ffmpeg_video("flv1", "-c:v flv -g 25");
+  ASSERT_EQ(in.size(), 50u);
+  ASSERT_EQ(in[0].codec, media::codec::sorenson_h263);
+  auto t = video_transcoder::create(media::codec::sorenson_h263, {.codec = media::codec::h264});
+  ASSERT_TRUE(t);
+  std::vector<media::frame> out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (i == 30) t->request_keyframe();  // a PLI from the phone
+    t->push(in[i], out);
+  }
+  t->flush(out);
+  ASSERT_FALSE(out.empty());
+  EXPECT_TRUE(out[0].config) << "a sequence header first";
+  std::size_t pictures = 0;
+  for (const auto& f : out) pictures += is_picture(f);
+  EXPECT_EQ(pictures, in.size());
+  EXPECT_EQ(decoded_pictures(media::codec::h264, out), 50);
+  // The picture made from input frame 30 is a keyframe (x264 would not make one there by itself).
+  std::size_t seen = 0;
+  for (const auto& f : out) {
+    if (!is_picture(f)) continue;
+    if (seen++ == 30) {
+      EXPECT_TRUE(f.keyframe);
+    }
+  }
+  EXPECT_EQ(t->counters().decode_errors, 0u);
+}
+
+TEST(VideoTranscoder, H264ToSorensonForOldFlashPlayers) {
+  auto in = ffmpeg_video("h264", "-c:v libx264 -profile:v baseline -preset ultrafast -g 25");
+  ASSERT_GT(in.size(), 50u);  // the sequence header, 50 pictures and the end-of-sequence tag
+  auto t = video_transcoder::create(media::codec::h264, {.codec = media::codec::sorenson_h263});
+  ASSERT_TRUE(t);
+  std::vector<media::frame> out;
+  for (const auto& f : in) t->push(f, out);
+  t->flush(out);
+  EXPECT_EQ(out.size(), 50u);
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out[0].codec, media::codec::sorenson_h263);
+  EXPECT_TRUE(out[0].keyframe);
+  EXPECT_EQ(decoded_pictures(media::codec::sorenson_h263, out), 50);
+}
+
+TEST(VideoTranscoder, WhatItRefuses) {
+  std::string error;
+  EXPECT_FALSE(video_transcoder::create(media::codec::vp6, {}, &error));
+  EXPECT_EQ(error, "no decoder for vp6");
+  EXPECT_FALSE(video_transcoder::create(media::codec::h264, {.codec = media::codec::av1}, &error));
+  EXPECT_FALSE(needs_transcoding(media::codec::h264, media::codec::h264));
+  EXPECT_TRUE(needs_transcoding(media::codec::sorenson_h263, media::codec::h264));
+  // Garbage in: counted, not fatal.
+  auto t = video_transcoder::create(media::codec::sorenson_h263, {.codec = media::codec::h264});
+  std::vector<media::frame> out;
+  std::vector<std::byte> junk(40, std::byte{0x22});
+  t->push(media::make_frame(media::track::video, 0, shared_buffer::copy_of(junk)), out);
+  t->flush(out);
+  EXPECT_TRUE(out.empty());
+}
+
+}  // namespace
+}  // namespace junction::transcode
