@@ -10,6 +10,7 @@ extern "C" {
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace junction::transcode {
@@ -240,6 +241,19 @@ void audio_transcoder::push(std::span<const std::uint8_t> data, std::vector<audi
     return;
   }
   i.drain_decoder(out);
+}
+
+void audio_transcoder::conceal(int input_samples, std::vector<audio_packet>& out) {
+  auto& i = *impl_;
+  if (input_samples <= 0 || !i.fifo) return;
+  const auto samples = static_cast<int>(std::int64_t{input_samples} * i.out.sample_rate / std::max(i.in.sample_rate, 1));
+  std::uint8_t** planes = nullptr;
+  if (av_samples_alloc_array_and_samples(&planes, nullptr, i.out.channels, samples, i.enc->sample_fmt, 0) < 0) return;
+  av_samples_set_silence(planes, 0, samples, i.out.channels, i.enc->sample_fmt);
+  av_audio_fifo_write(i.fifo.get(), reinterpret_cast<void**>(planes), samples);
+  av_freep(&planes[0]);
+  av_freep(&planes);
+  i.encode_from_fifo(out, false);
 }
 
 void audio_transcoder::flush(std::vector<audio_packet>& out) {

@@ -38,6 +38,11 @@ class audio_transcoder {
   // One encoded input packet; complete output packets are appended. A packet the decoder
   // refuses is counted and skipped (a lost or damaged frame is not the end of a call).
   void push(std::span<const std::uint8_t> packet, std::vector<audio_packet>& out);
+  // Packets that never came (the jitter buffer gave up on them): `input_samples` of silence at
+  // the input rate take their place, so the output keeps its timing and the far end hears a
+  // gap rather than a jump. (Codec concealment would sound better for Opus and Speex; silence
+  // works for every codec.)
+  void conceal(int input_samples, std::vector<audio_packet>& out);
   // Drains the decoder, the resampler and the encoder (the remainder padded with silence).
   void flush(std::vector<audio_packet>& out);
 

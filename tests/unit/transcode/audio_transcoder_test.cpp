@@ -168,7 +168,7 @@ TEST_P(AudioChains, KeepsTheToneAndItsLevel) {
   ASSERT_GT(out.size(), 10u);
   // Fixed frame sizes where the codec has them; the ptime where it does not.
   const int want = c.to.codec == media::codec::g711u || c.to.codec == media::codec::g711a ? c.to.sample_rate / 50
-                   : c.to.codec == media::codec::speex ? 320 : t->output_frame_samples();
+                   : c.to.codec == media::codec::speex ? c.to.sample_rate / 50 : t->output_frame_samples();
   EXPECT_EQ(t->output_frame_samples(), want);
   if (c.to.codec == media::codec::g711u || c.to.codec == media::codec::g711a) {
     for (std::size_t i = 0; i + 1 < out.size(); ++i) ASSERT_EQ(out[i].data.size(), 160u);
@@ -195,6 +195,9 @@ const audio_format speex16{media::codec::speex, 16000, 1, {}, 0};
 const audio_format aac44{media::codec::aac, 44100, 1, {}, 0};
 const audio_format g722{media::codec::g722, 16000, 1, {}, 0};
 const audio_format opus48{media::codec::opus, 48000, 1, {}, 0};
+const audio_format opus48_stereo{media::codec::opus, 48000, 2, {}, 0};
+const audio_format speex8{media::codec::speex, 8000, 1, {}, 0};
+const audio_format mp3_44{media::codec::mp3, 44100, 1, {}, 0};
 // Nellymoser towards Flash at 11 kHz: libavcodec's encoder loses 5-8 dB of a 1 kHz tone at 8 and
 // 16 kHz (its band layout), and none at 11, 22 or 44 kHz.
 const audio_format nelly11{media::codec::nellymoser, 11025, 1, {}, 0};
@@ -211,7 +214,13 @@ INSTANTIATE_TEST_SUITE_P(
         chain{"AacToPcmu", media::codec::aac, 44100, "-c:a aac -ac 1", "aac.flv", pcmu},
         chain{"Mp3ToG722", media::codec::mp3, 44100, "-c:a libmp3lame -ac 1", "mp3.flv", g722},
         chain{"G722ToOpus", media::codec::g722, 16000, "-c:a g722 -ac 1 -f g722", "tone.g722", opus48},
-        chain{"PcmuToAac", media::codec::g711u, 8000, "-c:a pcm_mulaw -ac 1 -f mulaw", "tone2.ul", aac44}),
+        chain{"PcmuToAac", media::codec::g711u, 8000, "-c:a pcm_mulaw -ac 1 -f mulaw", "tone2.ul", aac44},
+        // Narrowband Speex (SIP's speex/8000), MP3 out, and stereo in and out (channel mapping).
+        chain{"Speex8kToPcma", media::codec::speex, 8000, "-c:a libspeex -ac 1", "speex8.ogg", pcma},
+        chain{"PcmuToSpeex8k", media::codec::g711u, 8000, "-c:a pcm_mulaw -ac 1 -f mulaw", "tone3.ul", speex8},
+        chain{"PcmaToMp3", media::codec::g711a, 8000, "-c:a pcm_alaw -ac 1 -f alaw", "tone2.al", mp3_44},
+        chain{"StereoAacToPcmu", media::codec::aac, 44100, "-c:a aac -ac 2", "stereo.flv", pcmu},
+        chain{"PcmuToStereoOpus", media::codec::g711u, 8000, "-c:a pcm_mulaw -ac 1 -f mulaw", "tone4.ul", opus48_stereo}),
     [](const auto& info) { return info.param.name; });
 
 TEST(AudioTranscoder, UnavailableCodecsSayWhy) {
@@ -220,6 +229,19 @@ TEST(AudioTranscoder, UnavailableCodecsSayWhy) {
   EXPECT_EQ(error, "no decoder for flac");
   EXPECT_FALSE(audio_transcoder::create(pcmu, {media::codec::speex, 44100, 1, {}, 0}, 20, &error));
   EXPECT_NE(error.find("libspeex encoder"), std::string::npos) << error;
+}
+
+TEST(AudioTranscoder, LostPacketsBecomeSilenceOfTheSameLength) {
+  auto t = audio_transcoder::create(speex16, pcmu, 20);
+  ASSERT_TRUE(t);
+  std::vector<audio_packet> out;
+  t->conceal(320 * 10, out);  // ten lost 20 ms Speex frames
+  ASSERT_EQ(out.size(), 10u);
+  for (const auto& p : out) {
+    ASSERT_EQ(p.data.size(), 160u);
+    for (auto b : p.data) EXPECT_TRUE(b == 0xFF || b == 0x7F);  // µ-law silence
+  }
+  EXPECT_EQ(out[9].pts, 9 * 160);
 }
 
 TEST(AudioTranscoder, DamagedPacketsAreSkippedNotFatal) {
