@@ -1,5 +1,7 @@
 #include "transcode/audio_transcoder.hpp"
 
+#include "transcode/libav_handles.hpp"
+
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavutil/audio_fifo.h>
@@ -59,15 +61,6 @@ std::string av_error(int e) {
   return buf;
 }
 
-struct codec_context_free {
-  void operator()(AVCodecContext* c) const noexcept { avcodec_free_context(&c); }
-};
-struct frame_free {
-  void operator()(AVFrame* f) const noexcept { av_frame_free(&f); }
-};
-struct packet_free {
-  void operator()(AVPacket* p) const noexcept { av_packet_free(&p); }
-};
 struct swr_free_ {
   void operator()(SwrContext* s) const noexcept { swr_free(&s); }
 };
@@ -94,11 +87,11 @@ bool can_encode(media::codec c) noexcept { return first_of(encoders_for(c), avco
 struct audio_transcoder::impl {
   audio_format in, out;
   int frame_samples = 0;  // per output packet
-  std::unique_ptr<AVCodecContext, codec_context_free> dec, enc;
+  codec_context_ptr dec, enc;
   std::unique_ptr<SwrContext, swr_free_> swr;
   std::unique_ptr<AVAudioFifo, fifo_free> fifo;
-  std::unique_ptr<AVFrame, frame_free> decoded{av_frame_alloc()}, to_encode{av_frame_alloc()};
-  std::unique_ptr<AVPacket, packet_free> packet{av_packet_alloc()};
+  frame_ptr decoded{av_frame_alloc()}, to_encode{av_frame_alloc()};
+  packet_ptr packet{av_packet_alloc()};
   // What the resampler was set up for (a decoder may change rate or layout mid-stream).
   int swr_rate = 0;
   AVSampleFormat swr_format = AV_SAMPLE_FMT_NONE;
@@ -116,11 +109,7 @@ struct audio_transcoder::impl {
     dec.reset(avcodec_alloc_context3(d));
     dec->sample_rate = in.sample_rate;
     av_channel_layout_default(&dec->ch_layout, in.channels);
-    if (!in.extradata.empty()) {
-      dec->extradata = static_cast<std::uint8_t*>(av_mallocz(in.extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
-      std::copy(in.extradata.begin(), in.extradata.end(), dec->extradata);
-      dec->extradata_size = static_cast<int>(in.extradata.size());
-    }
+    set_extradata(dec.get(), in.extradata);
     if (int r = avcodec_open2(dec.get(), d, nullptr); r < 0)
       return error = fmt::format("{} decoder: {}", d->name, av_error(r)), false;
 

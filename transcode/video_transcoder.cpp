@@ -1,5 +1,7 @@
 #include "transcode/video_transcoder.hpp"
 
+#include "transcode/libav_handles.hpp"
+
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavutil/opt.h>
@@ -15,15 +17,6 @@ extern "C" {
 namespace junction::transcode {
 namespace {
 
-struct codec_context_free {
-  void operator()(AVCodecContext* c) const noexcept { avcodec_free_context(&c); }
-};
-struct frame_free {
-  void operator()(AVFrame* f) const noexcept { av_frame_free(&f); }
-};
-struct packet_free {
-  void operator()(AVPacket* p) const noexcept { av_packet_free(&p); }
-};
 struct sws_free {
   void operator()(SwsContext* s) const noexcept { sws_freeContext(s); }
 };
@@ -69,10 +62,10 @@ bool needs_transcoding(media::codec from, media::codec to) noexcept { return fro
 struct video_transcoder::impl {
   media::codec from;
   video_settings out;
-  std::unique_ptr<AVCodecContext, codec_context_free> dec, enc;
+  codec_context_ptr dec, enc;
   std::unique_ptr<SwsContext, sws_free> sws;
-  std::unique_ptr<AVFrame, frame_free> decoded{av_frame_alloc()}, converted{av_frame_alloc()};
-  std::unique_ptr<AVPacket, packet_free> packet{av_packet_alloc()};
+  frame_ptr decoded{av_frame_alloc()}, converted{av_frame_alloc()};
+  packet_ptr packet{av_packet_alloc()};
   media::h264::parameter_sets sent_sets;
   bool keyframe_wanted = false;
   video_counters counters;
@@ -81,11 +74,7 @@ struct video_transcoder::impl {
     const AVCodec* c = avcodec_find_decoder_by_name(decoder_for(from));
     if (!c) return error = fmt::format("no decoder for {}", media::codec_name(from)), false;
     dec.reset(avcodec_alloc_context3(c));
-    if (!extradata.empty()) {
-      dec->extradata = static_cast<std::uint8_t*>(av_mallocz(extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
-      std::copy(extradata.begin(), extradata.end(), dec->extradata);
-      dec->extradata_size = static_cast<int>(extradata.size());
-    }
+    set_extradata(dec.get(), extradata);
     dec->thread_count = 1;  // one call, one worker: threads would fight the pool
     if (int r = avcodec_open2(dec.get(), c, nullptr); r < 0) return error = "decoder did not open", false;
     return true;

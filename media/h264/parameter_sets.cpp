@@ -1,31 +1,10 @@
 #include "media/h264/parameter_sets.hpp"
 
-#include <openssl/evp.h>
+#include "media/sdp/base64.hpp"
 
 #include <cstdio>
 
 namespace junction::media::h264 {
-namespace {
-
-std::optional<nal_unit> base64_decode(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0 || text.size() > 4096) return std::nullopt;
-  nal_unit out(text.size() / 4 * 3);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock keeps the bytes the padding stands for: take them off.
-  std::size_t pad = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  return out;
-}
-
-std::string base64_encode(bytes data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(), static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-}  // namespace
 
 std::optional<parameter_sets> parse_avc_config(bytes r) {
   // version(1) profile compat level, 6 reserved bits + lengthSizeMinusOne, 3 reserved + numSPS.
@@ -76,7 +55,7 @@ std::optional<parameter_sets> parse_sprop(std::string_view value) {
   parameter_sets s;
   while (!value.empty()) {
     auto comma = value.find(',');
-    auto nal = base64_decode(value.substr(0, comma));
+    auto nal = sdp::base64_decode(value.substr(0, comma));
     if (!nal || nal->empty()) return std::nullopt;
     if (nal_type(*nal) == nal_sps) s.sps.push_back(std::move(*nal));
     else if (nal_type(*nal) == nal_pps) s.pps.push_back(std::move(*nal));
@@ -92,7 +71,7 @@ std::string make_sprop(const parameter_sets& sets) {
   for (const auto* list : {&sets.sps, &sets.pps})
     for (const auto& n : *list) {
       if (!out.empty()) out += ',';
-      out += base64_encode(n);
+      out += sdp::base64_encode(n);
     }
   return out;
 }

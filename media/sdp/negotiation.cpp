@@ -47,6 +47,18 @@ const media_capabilities* capabilities_for(const local_endpoint& local, std::str
   return nullptr;
 }
 
+// Where the peer's media goes and whether it holds the stream, from its description of `m`;
+// returns the peer's direction.
+direction read_remote(const session_description& s, const media_description& m, bool mux, negotiated_media& n) {
+  n.remote_address = std::string(s.address_of(m));
+  n.remote_port = m.port;
+  n.rtcp_mux = mux;
+  n.remote_rtcp_port = mux ? m.port : m.rtcp_port.value_or(static_cast<std::uint16_t>(m.port + 1));
+  const direction theirs = s.direction_of(m);
+  n.remote_hold = theirs == direction::sendonly || theirs == direction::inactive || is_hold_address(n.remote_address);
+  return theirs;
+}
+
 }  // namespace
 
 std::string_view fmtp_value(std::string_view fmtp, std::string_view name) noexcept {
@@ -138,12 +150,7 @@ answer_result answer_offer(const session_description& offer, const local_endpoin
       out.media.push_back(std::move(n));
       continue;
     }
-    n.remote_address = std::string(offer.address_of(o));
-    n.remote_port = o.port;
-    n.rtcp_mux = o.rtcp_mux && local.rtcp_mux;
-    n.remote_rtcp_port = n.rtcp_mux ? o.port : o.rtcp_port.value_or(static_cast<std::uint16_t>(o.port + 1));
-    const direction theirs = offer.direction_of(o);
-    n.remote_hold = theirs == direction::sendonly || theirs == direction::inactive || is_hold_address(n.remote_address);
+    const direction theirs = read_remote(offer, o, o.rtcp_mux && local.rtcp_mux, n);
     n.local = is_hold_address(n.remote_address) && theirs == direction::sendrecv ? direction::recvonly : reversed(theirs);
     n.ptime = o.media == "audio" ? o.ptime.value_or(local.ptime) : 0;
     a.port = ports[i];
@@ -224,12 +231,7 @@ std::vector<negotiated_media> read_answer(const session_description& offer, cons
       }
     }
     n.accepted = !n.codecs.empty() && (!is_secure(o.protocol) || n.remote_crypto);
-    n.remote_address = std::string(answer.address_of(a));
-    n.remote_port = a.port;
-    n.rtcp_mux = a.rtcp_mux && o.rtcp_mux;
-    n.remote_rtcp_port = n.rtcp_mux ? a.port : a.rtcp_port.value_or(static_cast<std::uint16_t>(a.port + 1));
-    const direction theirs = answer.direction_of(a);
-    n.remote_hold = theirs == direction::sendonly || theirs == direction::inactive || is_hold_address(n.remote_address);
+    const direction theirs = read_remote(answer, a, a.rtcp_mux && o.rtcp_mux, n);
     n.local = reversed(theirs);
     n.ptime = o.media == "audio" ? a.ptime.value_or(local.ptime) : 0;
     out.push_back(std::move(n));

@@ -1,12 +1,13 @@
 #include "media/srtp/session.hpp"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <srtp2/srtp.h>
 
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
+
+#include "media/sdp/base64.hpp"
 
 namespace junction::media::srtp {
 namespace {
@@ -60,22 +61,13 @@ std::optional<std::vector<std::uint8_t>> parse_inline_key(std::string_view param
     // A lifetime ("2^20" or digits) may come first; an MKI ("1:4") is refused.
     if (rest.find(':') != std::string_view::npos) return std::nullopt;
   }
-  if (key.empty() || key.size() % 4 != 0 || key.size() > 128) return std::nullopt;
-  std::vector<std::uint8_t> out(key.size() / 4 * 3);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t pad = key.ends_with("==") ? 2 : key.ends_with("=") ? 1 : 0;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  if (out.size() != master_length(s)) return std::nullopt;
+  auto out = sdp::base64_decode(key, 128);
+  if (!out) return std::nullopt;
+  if (out->size() != master_length(s)) return std::nullopt;
   return out;
 }
 
-std::string make_inline_key(std::span<const std::uint8_t> master) {
-  std::string out(4 * ((master.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), master.data(), static_cast<int>(master.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return "inline:" + out;
-}
+std::string make_inline_key(std::span<const std::uint8_t> master) { return "inline:" + sdp::base64_encode(master); }
 
 std::vector<std::uint8_t> random_master(suite s) {
   std::vector<std::uint8_t> out(master_length(s));
