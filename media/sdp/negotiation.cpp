@@ -59,6 +59,18 @@ direction read_remote(const session_description& s, const media_description& m, 
   return theirs;
 }
 
+// The session-level lines of what this side writes, offer or answer.
+session_description our_session(const local_endpoint& local, std::uint64_t id, std::uint64_t version) {
+  session_description s;
+  s.origin_user = "junction";
+  s.session_id = id;
+  s.session_version = version;
+  s.origin_address = local.address;
+  s.name = "junction";
+  s.connection = local.address;
+  return s;
+}
+
 }  // namespace
 
 std::string_view fmtp_value(std::string_view fmtp, std::string_view name) noexcept {
@@ -98,12 +110,7 @@ answer_result answer_offer(const session_description& offer, const local_endpoin
                            std::span<const std::uint16_t> ports, std::uint64_t session_id) {
   answer_result out;
   auto& answer = out.answer;
-  answer.origin_user = "junction";
-  answer.session_id = session_id;
-  answer.session_version = session_id;
-  answer.origin_address = local.address;
-  answer.name = "junction";
-  answer.connection = local.address;
+  answer = our_session(local, session_id, session_id);
   for (std::size_t i = 0; i < offer.media.size(); ++i) {
     const media_description& o = offer.media[i];
     negotiated_media n;
@@ -169,13 +176,7 @@ answer_result answer_offer(const session_description& offer, const local_endpoin
 
 session_description make_offer(const local_endpoint& local, std::span<const std::uint16_t> ports,
                                std::uint64_t session_id, std::uint64_t version) {
-  session_description s;
-  s.origin_user = "junction";
-  s.session_id = session_id;
-  s.session_version = version;
-  s.origin_address = local.address;
-  s.name = "junction";
-  s.connection = local.address;
+  session_description s = our_session(local, session_id, version);
   for (std::size_t i = 0; i < local.media.size(); ++i) {
     const auto& caps = local.media[i];
     media_description m;
