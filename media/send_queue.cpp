@@ -2,9 +2,19 @@
 
 namespace junction::media {
 
+void send_queue::push(entry e) {
+  if (count_ == slots_.size()) {
+    std::vector<entry> bigger(slots_.empty() ? 16 : slots_.size() * 2);
+    for (std::size_t i = 0; i < count_; ++i) bigger[i] = std::move(at(i));
+    slots_.swap(bigger);
+    head_ = 0;
+  }
+  at(count_++) = std::move(e);
+}
+
 void send_queue::push_control(shared_buffer bytes) {
   bytes_ += bytes.size();
-  entries_.push_back({std::move(bytes), false});
+  push({std::move(bytes), false});
 }
 
 bool send_queue::push_media(shared_buffer bytes, const frame& f) {
@@ -32,30 +42,38 @@ bool send_queue::push_media(shared_buffer bytes, const frame& f) {
     return false;
   }
   bytes_ += bytes.size();
-  entries_.push_back({std::move(bytes), true});
+  push({std::move(bytes), true});
   return true;
 }
 
 void send_queue::drop_queued_media() {
-  std::deque<entry> kept;
-  for (auto& e : entries_) {
+  // Control entries keep their order; media ones go. Compacted in place.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < count_; ++i) {
+    entry& e = at(i);
     if (e.media) {
       bytes_ -= e.bytes.size();
       ++dropped_frames_;
+      e.bytes = shared_buffer{};
     } else {
-      kept.push_back(std::move(e));
+      if (kept != i) at(kept) = std::move(e);
+      ++kept;
     }
   }
-  entries_.swap(kept);
+  for (std::size_t i = kept; i < count_; ++i) at(i).bytes = shared_buffer{};
+  count_ = kept;
 }
 
 void send_queue::take(std::vector<shared_buffer>& out, std::size_t max_bytes) {
   std::size_t taken = 0;
-  while (!entries_.empty() && (taken == 0 || taken + entries_.front().bytes.size() <= max_bytes)) {
-    taken += entries_.front().bytes.size();
-    bytes_ -= entries_.front().bytes.size();
-    out.push_back(std::move(entries_.front().bytes));
-    entries_.pop_front();
+  while (count_ > 0 && (taken == 0 || taken + at(0).bytes.size() <= max_bytes)) {
+    entry& front = at(0);
+    taken += front.bytes.size();
+    bytes_ -= front.bytes.size();
+    out.push_back(std::move(front.bytes));
+    front.bytes = shared_buffer{};  // the slot holds no reference once taken
+    head_ = (head_ + 1) & (slots_.size() - 1);
+    --count_;
   }
 }
 

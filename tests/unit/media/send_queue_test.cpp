@@ -81,5 +81,61 @@ TEST(send_queue, an_audio_only_stream_resumes_when_drained) {
   EXPECT_TRUE(q.push_media(a.payload, a)) << "queue empty: resume";
 }
 
+TEST(send_queue, order_and_references_survive_wrapping_and_growth) {
+  // The ring wraps many times and grows past its first size, with control entries kept in
+  // order through a skip; every buffer comes out once, in order, and none is held after.
+  send_queue q{1 << 20};
+  std::vector<shared_buffer> sent, out;
+  std::uint32_t next = 0;
+  auto numbered = [&next](bool control) {
+    std::vector<std::byte> body(8, std::byte{0});
+    body[0] = std::byte{0x27};
+    body[1] = std::byte{1};
+    body[4] = std::byte(next & 0xFF);
+    body[5] = std::byte((next >> 8) & 0xFF);
+    body[7] = std::byte(control);
+    ++next;
+    return shared_buffer::copy_of(body);
+  };
+  for (int round = 0; round < 200; ++round) {
+    const int burst = 1 + round % 37;  // up to 37 at once: past the first 16 slots
+    for (int i = 0; i < burst; ++i) {
+      auto b = numbered(i % 5 == 0);
+      sent.push_back(b);
+      if (i % 5 == 0) q.push_control(b);
+      else q.push_media(b, make_frame(track::video, 0, b));
+    }
+    q.take(out, 8 * static_cast<std::size_t>(1 + round % 7));
+  }
+  while (!q.empty()) q.take(out, 1 << 20);
+  ASSERT_EQ(out.size(), sent.size());
+  for (std::size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(out[i].data(), sent[i].data()) << i;
+  out.clear();
+  for (const auto& b : sent) EXPECT_EQ(b.use_count(), 1u);  // the queue kept no reference
+
+  // A skip in the middle of a wrapped ring keeps the control entries, in order.
+  send_queue small{64};
+  std::vector<shared_buffer> controls;
+  for (int i = 0; i < 40; ++i) {
+    small.push_media(numbered(false), video(false, 8));
+    if (i % 3 == 0) {
+      controls.push_back(numbered(true));
+      small.push_control(controls.back());
+    }
+    if (i % 4 == 0) small.take(out, 16);
+  }
+  out.clear();
+  small.restart();
+  small.take(out, 1 << 20);
+  ASSERT_FALSE(out.empty());
+  // Only control entries are left, the newest ones, in the order they were pushed.
+  for (const auto& b : out) EXPECT_EQ(static_cast<int>(b.data()[7]), 1);
+  EXPECT_EQ(out.back().data(), controls.back().data());
+  for (std::size_t i = 1; i < out.size(); ++i) {
+    auto number = [](const shared_buffer& b) { return static_cast<int>(b.data()[4]) | static_cast<int>(b.data()[5]) << 8; };
+    EXPECT_LT(number(out[i - 1]), number(out[i]));
+  }
+}
+
 }  // namespace
 }  // namespace junction::media
