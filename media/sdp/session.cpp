@@ -285,11 +285,13 @@ std::string serialize(const session_description& s) {
     out += "\r\n";
     if (!m.connection.empty()) out += fmt::format("c=IN {} {}\r\n", ip(m.connection), m.connection);
     for (const auto& c : m.codecs) {
-      if (c.encoding.empty()) continue;
-      // Static payload types get their rtpmap too: harmless, and clearer to readers.
-      out += fmt::format("a=rtpmap:{} {}/{}", c.payload_type, c.encoding, c.clock_rate);
-      if (c.channels > 1) out += fmt::format("/{}", c.channels);
-      out += "\r\n";
+      // Static payload types get their rtpmap too: harmless, and clearer to readers. A dynamic
+      // one that came without an rtpmap keeps its fmtp (found by the SDP fuzzer).
+      if (!c.encoding.empty()) {
+        out += fmt::format("a=rtpmap:{} {}/{}", c.payload_type, c.encoding, c.clock_rate);
+        if (c.channels > 1) out += fmt::format("/{}", c.channels);
+        out += "\r\n";
+      }
       if (!c.fmtp.empty()) out += fmt::format("a=fmtp:{} {}\r\n", c.payload_type, c.fmtp);
     }
     if (m.ptime) out += fmt::format("a=ptime:{}\r\n", *m.ptime);

@@ -63,6 +63,17 @@ TEST(Sdp, ParsesAPhonesOffer) {
   EXPECT_EQ(*again.session, s);
 }
 
+TEST(Sdp, AnFmtpWithoutItsRtpmapIsKept) {
+  // Found by the SDP fuzzer: the fmtp of a dynamic payload type whose rtpmap was missing was
+  // lost on the way out.
+  auto r = parse("v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nm=audio 1 RTP/AVP 101\r\na=fmtp:101 0-15\r\n");
+  ASSERT_TRUE(r.ok()) << r.error;
+  auto again = parse(serialize(*r.session));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again.session, *r.session);
+  EXPECT_EQ(again.session->media[0].codecs[0].fmtp, "0-15");
+}
+
 TEST(Sdp, MalformedDescriptionsNameTheLine) {
   EXPECT_EQ(parse("o=- 1 1 IN IP4 1.2.3.4\r\n").error, "line 1: the first line must be v=0");
   EXPECT_EQ(parse("v=0\r\ns=-\r\n").error, "line 2: o= and s= are required");
