@@ -19,6 +19,7 @@
 #include "sip/response.hpp"
 #include "sip/server.hpp"
 #include "sip/subscriptions.hpp"
+#include "users/credentials.hpp"
 
 namespace junction::sip {
 namespace asio = boost::asio;
@@ -78,6 +79,19 @@ asio::awaitable<void> housekeeping(shard_service& service, shard& home) {
 }
 
 
+
+// A proxy takes out the credentials meant for it and passes on those for proxies further on
+// (RFC 3261 §22.3): a second authenticating proxy downstream then sees its own.
+void keep_other_realms_credentials(message& request, std::string_view our_realm) {
+  std::vector<std::string> others;
+  for (const auto& h : request.headers()) {
+    if (h.id != header_id::proxy_authorization) continue;
+    auto parsed = users::parse_credentials(h.value);
+    if (!parsed.ok() || !iequals(parsed.credentials.realm, our_realm)) others.emplace_back(h.value);
+  }
+  request.remove_all(header_id::proxy_authorization);
+  for (const auto& v : others) request.append(header_id::proxy_authorization, v);
+}
 
 }  // namespace
 
@@ -365,7 +379,7 @@ void shard_service::route_outbound(message request, const origin& from) {
     return respond(request, 403, from, "Relaying Not Allowed");
   if (!authorized(request, from, *caller, /*as_proxy=*/true)) return;
   if (request.max_forwards() == 0) return respond(request, 483, from);
-  request.remove_all(header_id::proxy_authorization);  // our realm's credentials stay here (§22.3)
+  keep_other_realms_credentials(request, caller->host);
   const uri& target = request.request_uri();
   std::string host(target.host.starts_with("[") ? target.host.substr(1, target.host.size() - 2) : target.host);
   auto port = target.port_or_default();

@@ -4,6 +4,7 @@ sipp scenarios (REGISTER, OPTIONS), the registrations API and bad input.
 Everything talks to 127.0.0.1/127.0.0.2 only. Every wait is bounded.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -397,6 +398,51 @@ class OutboundCallTest(SipTestCase):
         self.assertEqual(code, 0, out)
         code, out = self.finish(uas, work)
         self.assertEqual(code, 0, out)
+
+    def test_only_junctions_own_credentials_are_taken_out(self):
+        """A caller answers junction's 407 and also carries credentials for a proxy further on:
+        junction removes its own and forwards the other (RFC 3261 §22.3)."""
+        callee = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        callee.bind(("127.0.0.2", 0))
+        callee.settimeout(5)
+        self.addCleanup(callee.close)
+        target = "sip:svc@127.0.0.2:%d" % callee.getsockname()[1]
+        ua = PresenceUA(self.sip, "carol8")
+        self.addCleanup(ua.close)
+        theirs = ('Digest username="carol", realm="far.example", nonce="n1", uri="%s", '
+                  'response="00000000000000000000000000000000"' % target)
+        challenged = ua.request("INVITE", target, target, "Proxy-Authorization: %s\r\n" % theirs,
+                                call_id="creds-1@127.0.0.1")
+        self.assertEqual(status_of(challenged), 407)
+        challenge = header(challenged, "Proxy-Authenticate")
+        nonce = challenge.split('nonce="')[1].split('"')[0]
+        md5 = lambda text: hashlib.md5(text.encode()).hexdigest()
+        ha1 = md5("carol8:127.0.0.1:pw-carol8")
+        ha2 = md5("INVITE:%s" % target)
+        response = md5("%s:%s:00000001:c0ffee:auth:%s" % (ha1, nonce, ha2))
+        ours = ('Digest username="carol8", realm="127.0.0.1", nonce="%s", uri="%s", response="%s", '
+                'algorithm=MD5, qop=auth, nc=00000001, cnonce="c0ffee"' % (nonce, target, response))
+        ua.branch += 1
+        invite = ("INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-creds-2\r\n"
+                  "Max-Forwards: 70\r\nFrom: <sip:carol8@127.0.0.1>;tag=c8\r\nTo: <%s>\r\n"
+                  "Call-ID: creds-1@127.0.0.1\r\nCSeq: 2 INVITE\r\nContact: <sip:carol8@127.0.0.1:%d>\r\n"
+                  "Proxy-Authorization: %s\r\nProxy-Authorization: %s\r\nContent-Length: 0\r\n\r\n"
+                  % (target, ua.port, target, ua.port, ours, theirs))
+        ua.sock.sendto(invite.encode(), self.sip)
+        forwarded, source = callee.recvfrom(65536)
+        self.assertTrue(forwarded.startswith(b"INVITE "), forwarded[:80])
+        text = forwarded.decode()
+        self.assertIn('realm="far.example"', text)     # the next proxy's, passed on
+        self.assertNotIn('realm="127.0.0.1"', text)    # junction's own, taken out
+        callee.sendto(answer(forwarded, 486, "Busy Here").encode(), source)
+        deadline = time.monotonic() + 5
+        final = None
+        while final is None:
+            data = ua._receive(deadline)
+            self.assertIsNotNone(data, "no final answer came back")
+            if data.startswith(b"SIP/2.0") and status_of(data) >= 200:
+                final = data
+        self.assertEqual(status_of(final), 486)
 
     def test_callers_who_cannot_prove_a_local_identity_are_refused(self):
         ua = PresenceUA(self.sip, "mallory")
