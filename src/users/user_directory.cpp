@@ -18,6 +18,14 @@ user_directory::user_directory(std::string path, unsigned shards)
   // Before any shard opens a connection: creating the file later, from one shard, could race
   // with another shard's connection (see create_private_file).
   create_private_file(path_);
+  // And the schema and WAL mode too (both stay in the file): shards opening a new store at the
+  // same moment would otherwise both try to switch it to WAL, and SQLite answers one of them
+  // "database is locked" without waiting. A store that cannot be opened now is reported by the
+  // shard that next needs it.
+  try {
+    user_store prepare(path_);
+  } catch (const std::exception&) {
+  }
 }
 
 user_directory::~user_directory() = default;
