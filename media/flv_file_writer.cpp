@@ -90,24 +90,22 @@ std::vector<std::byte> file_writer::metadata(bool final) const {
     with_index.push_back({"keyframes", amf::value::make_object({{"filepositions", amf::value::make_strict_array(positions)},
                                                                 {"times", amf::value::make_strict_array(times)}})});
     const std::size_t target = s_.metadata_reserve - tag_header_size - previous_tag_size_field;
-    auto encode = [&with_index](std::size_t padding) {
-      std::vector<std::byte> body;
-      auto all = with_index;
-      // The room left over is a property holding an array of nulls (one byte each): legal AMF
-      // that readers walk past. Bytes after the array would be read as more values by some
-      // readers, and ffmpeg refuses strings over 1 KiB.
-      if (padding) all.push_back({"padding", amf::value::make_strict_array(std::vector<amf::value>(padding, amf::value::make_null()))});
-      amf::encode_amf0(amf::value::make_string("onMetaData"), body);
-      amf::encode_amf0(amf::value::make_ecma_array(all), body);
-      return body;
-    };
-    std::vector<std::byte> body = encode(0);
-    // A padding property costs its name and headers on top of its nulls; adjust until exact.
-    constexpr std::size_t padding_overhead = 2 + 7 + 1 + 4;
-    for (int attempt = 0; attempt < 3 && body.size() + padding_overhead <= target && body.size() != target; ++attempt) {
-      const std::size_t text = target - body.size() - padding_overhead;
-      body = encode(text);
-      if (body.size() > target) body = encode(text - (body.size() - target));
+    std::vector<std::byte> body;
+    amf::encode_amf0(amf::value::make_string("onMetaData"), body);
+    amf::encode_amf0(amf::value::make_ecma_array(with_index), body);
+    // The room left over becomes one more property, "padding", holding an array of nulls (one
+    // byte each), written in place before the array's end marker (00 00 09): legal AMF that
+    // readers walk past. Bytes after the array would be read as more values by some readers,
+    // and ffmpeg refuses strings over 1 KiB.
+    constexpr std::size_t padding_overhead = 2 + 7 + 1 + 4;  // name length, name, marker, count
+    if (body.size() + padding_overhead <= target) {
+      const std::size_t nulls = target - body.size() - padding_overhead;
+      std::vector<std::byte> padding{std::byte{0}, std::byte{7}};
+      for (char c : std::string_view("padding")) padding.push_back(std::byte(c));
+      padding.push_back(std::byte{0x0A});  // strict array
+      put_u32(padding, static_cast<std::uint32_t>(nulls));
+      padding.resize(padding.size() + nulls, std::byte{0x05});
+      body.insert(body.end() - 3, padding.begin(), padding.end());
     }
     if (body.size() == target || (body.size() < target && step > keyframe_times_.size())) {
       body.resize(target);  // only when even an empty index leaves too little room to pad

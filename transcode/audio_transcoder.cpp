@@ -226,7 +226,10 @@ void audio_transcoder::push(std::span<const std::uint8_t> data, std::vector<audi
   int r = avcodec_send_packet(i.dec.get(), i.packet.get());
   av_packet_unref(i.packet.get());
   if (r < 0 && r != AVERROR(EAGAIN)) {
+    // A damaged packet can leave a decoder mid-frame (libspeex keeps its unread bits, and then
+    // refused the next 19 good packets in a test): start the next packet from a clean state.
     ++i.counters.decode_errors;
+    avcodec_flush_buffers(i.dec.get());
     return;
   }
   i.drain_decoder(out);

@@ -1,5 +1,7 @@
 #include "transcode/audio_transcoder.hpp"
 
+#include "transcode/libav_handles.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -71,11 +73,7 @@ std::vector<float> decode(const audio_format& f, const std::vector<std::vector<s
   AVCodecContext* ctx = avcodec_alloc_context3(c);
   ctx->sample_rate = f.sample_rate;
   av_channel_layout_default(&ctx->ch_layout, f.channels);
-  if (!f.extradata.empty()) {
-    ctx->extradata = static_cast<std::uint8_t*>(av_mallocz(f.extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
-    std::copy(f.extradata.begin(), f.extradata.end(), ctx->extradata);
-    ctx->extradata_size = static_cast<int>(f.extradata.size());
-  }
+  set_extradata(ctx, f.extradata);
   EXPECT_EQ(avcodec_open2(ctx, c, nullptr), 0);
   std::vector<float> out;
   AVPacket* p = av_packet_alloc();
@@ -167,8 +165,12 @@ TEST_P(AudioChains, KeepsTheToneAndItsLevel) {
   EXPECT_EQ(t->counters().decode_errors, 0u);
   ASSERT_GT(out.size(), 10u);
   // Fixed frame sizes where the codec has them; the ptime where it does not.
-  const int want = c.to.codec == media::codec::g711u || c.to.codec == media::codec::g711a ? c.to.sample_rate / 50
-                   : c.to.codec == media::codec::speex ? c.to.sample_rate / 50 : t->output_frame_samples();
+  // Each encoder's own frame, or the 20 ms ptime for codecs that take any length.
+  const int want = c.to.codec == media::codec::aac          ? 1024
+                   : c.to.codec == media::codec::nellymoser ? 256
+                   : c.to.codec == media::codec::mp3        ? 1152
+                   : c.to.codec == media::codec::opus       ? 960
+                                                            : c.to.sample_rate / 50;
   EXPECT_EQ(t->output_frame_samples(), want);
   if (c.to.codec == media::codec::g711u || c.to.codec == media::codec::g711a) {
     for (std::size_t i = 0; i + 1 < out.size(); ++i) ASSERT_EQ(out[i].data.size(), 160u);
@@ -245,14 +247,31 @@ TEST(AudioTranscoder, LostPacketsBecomeSilenceOfTheSameLength) {
 }
 
 TEST(AudioTranscoder, DamagedPacketsAreSkippedNotFatal) {
-  auto t = audio_transcoder::create(speex16, pcmu, 20);
+  // Junk and empty packets in the middle of a real stream: the stream goes on around them.
+  source src = make_source("damaged.flv", "-c:a libspeex -ac 1", 16000);
+  ASSERT_GT(src.packets.size(), 50u);
+  src.format.codec = media::codec::speex;
+  auto t = audio_transcoder::create(src.format, pcmu, 20);
   ASSERT_TRUE(t);
   std::vector<audio_packet> out;
   std::vector<std::uint8_t> junk(3, 0xFF), empty;
-  t->push(junk, out);
-  t->push(empty, out);
+  for (std::size_t i = 0; i < src.packets.size(); ++i) {
+    if (i == 10) t->push(junk, out);
+    if (i == 20) t->push(empty, out);
+    t->push(src.packets[i], out);
+  }
   t->flush(out);
-  SUCCEED();  // no crash, no exception: the call goes on
+  // The junk is refused, and only the junk: a decoder left mid-frame by it once refused the
+  // next 19 good packets.
+  EXPECT_EQ(t->counters().decode_errors, 1u);
+  EXPECT_EQ(t->counters().packets_in, src.packets.size() + 2);
+  // Every real 20 ms Speex frame still became a 20 ms µ-law one.
+  EXPECT_GE(out.size(), src.packets.size());
+  EXPECT_LE(out.size(), src.packets.size() + 2);
+  std::vector<std::vector<std::uint8_t>> packets;
+  for (auto& p : out) packets.push_back(std::move(p.data));
+  auto heard = decode(pcmu, packets);
+  EXPECT_NEAR(dominant_frequency(middle(heard, 8000), 8000), 1000.0, 20.0);
 }
 
 TEST(FlvAudio, HeadersReadAndWritten) {

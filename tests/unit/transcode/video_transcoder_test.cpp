@@ -1,5 +1,7 @@
 #include "transcode/video_transcoder.hpp"
 
+#include "transcode/libav_handles.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -54,11 +56,7 @@ int decoded_pictures(media::codec codec, const std::vector<media::frame>& frames
       break;
     }
   }
-  if (!extradata.empty()) {
-    ctx->extradata = static_cast<std::uint8_t*>(av_mallocz(extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
-    std::copy(extradata.begin(), extradata.end(), ctx->extradata);
-    ctx->extradata_size = static_cast<int>(extradata.size());
-  }
+  set_extradata(ctx, extradata);
   EXPECT_EQ(avcodec_open2(ctx, c, nullptr), 0);
   AVPacket* p = av_packet_alloc();
   AVFrame* fr = av_frame_alloc();
