@@ -214,6 +214,7 @@ parse_result parse(std::string_view text, const parse_limits& limits) {
           auto parts = w[1];
           auto s1 = parts.find('/');
           if (s1 == std::string_view::npos) return fail("a=rtpmap without a clock rate");
+          if (s1 == 0) return fail("a=rtpmap without an encoding name");
           auto s2 = parts.find('/', s1 + 1);
           auto rate = number<std::uint32_t>(parts.substr(s1 + 1, s2 == std::string_view::npos ? std::string_view::npos : s2 - s1 - 1));
           std::optional<unsigned> channels = 1u;

@@ -81,6 +81,9 @@ TEST(Sdp, MalformedDescriptionsNameTheLine) {
   EXPECT_EQ(parse("v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nm=audio port RTP/AVP 0\r\n").error, "line 4: m= port is not a number");
   EXPECT_EQ(parse("v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nm=audio 1 RTP/AVP 96\r\na=rtpmap:96 opus\r\n").error,
             "line 5: a=rtpmap without a clock rate");
+  // Found by the SDP fuzzer: an rtpmap with no name was kept, then not written back.
+  EXPECT_EQ(parse("v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nm=video 1 RTP/AVP 96\r\na=rtpmap:96 /90000\r\n").error,
+            "line 5: a=rtpmap without an encoding name");
   EXPECT_EQ(parse("v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nc=IN IP9 x\r\n").error, "line 4: c= must be IN IP4|IP6 <address>");
   EXPECT_FALSE(parse("v=0\r\nthis is not sdp\r\n").ok());
   std::string many = "v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\n";
