@@ -397,6 +397,16 @@ class RtmpTestCase(unittest.TestCase):
                                                               streams(self.junction)))
         return s
 
+    def wait_into_stream(self, app, name, fraction=0.45, timeout=SOURCE_SECONDS + 10):
+        """Waits until the publication has taken in `fraction` of the source file's bytes, so a
+        player joining now is past the source's first GOP (a fixed sleep was not, on a loaded
+        CI machine)."""
+        want = fraction * os.path.getsize(SOURCE)
+        ok = wait_for(lambda: (find_stream(self.junction, app, name) or {}).get("bytes_in", 0)
+                      >= want, timeout, 0.05)
+        self.assertTrue(ok, "%s/%s took in fewer than %d bytes within %ds: %r" % (
+            app, name, want, timeout, streams(self.junction)))
+
     def log_has(self, pattern, timeout=5):
         """True once a line of the server's stderr matches the regular expression."""
         rx = re.compile(pattern)
@@ -505,7 +515,7 @@ class LivePassThroughTest(RtmpTestCase):
         # BadInputTest.test_ffmpeg_digest_and_raw_plain_handshakes for the log's word on it.
 
         # A late joiner, 2 s in: starts at a keyframe from the GOP cache, no gap after.
-        time.sleep(2)
+        self.wait_into_stream("live", "cam")
         late, late_out = self.ffmpeg_player(url, "late-ffmpeg")
         self.wait_plays(3, base)
 
@@ -540,7 +550,7 @@ class LivePassThroughTest(RtmpTestCase):
         url = self.junction.rtmp_url("live", "dump")
         pub = self.publisher(url)
         self.wait_live("live", "dump")
-        time.sleep(1)
+        self.wait_into_stream("live", "dump")
         dump, out = self.rtmpdump_player(url, "rtmpdump")
         self.finish_publisher(pub)
         self.finish_player(dump)
@@ -630,7 +640,7 @@ class ShardsTest(RtmpTestCase):
         pub = self.publisher(url)
         s = self.wait_live("live", "spread")
         self.assertEqual(s["players"], len(players), s)
-        time.sleep(2)
+        self.wait_into_stream("live", "spread")
         late, late_out = self.ffmpeg_player(url, "late")
         self.wait_plays(len(players) + 1, base)
         self.finish_publisher(pub)
