@@ -17,7 +17,7 @@ struct audio_format {
   media::codec codec = media::codec::unknown;
   int sample_rate = 8000;
   int channels = 1;
-  std::vector<std::uint8_t> extradata;  // AAC AudioSpecificConfig; empty otherwise
+  std::vector<std::uint8_t> extradata{};  // AAC AudioSpecificConfig; empty otherwise
   int bitrate = 0;                      // encoders: 0 = the codec's usual
   friend bool operator==(const audio_format&, const audio_format&) = default;
 };

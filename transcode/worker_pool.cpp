@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -18,7 +19,7 @@ struct worker_pool::worker {
   std::condition_variable wake;
   std::deque<std::function<void()>> jobs;
   bool stopping = false;
-  std::size_t calls = 0;  // assigned (only the pool's owner thread touches it)
+  std::atomic<std::size_t> calls{0};  // assigned and not released (any shard assigns)
   std::thread thread;
 
   void run(int nice) {
@@ -47,7 +48,9 @@ worker_pool::worker_pool(unsigned threads, int nice) {
   }
 }
 
-worker_pool::~worker_pool() {
+worker_pool::~worker_pool() { stop(); }
+
+void worker_pool::stop() {
   for (auto& w : workers_) {
     {
       std::lock_guard l(w->lock);
@@ -55,18 +58,24 @@ worker_pool::~worker_pool() {
     }
     w->wake.notify_one();
   }
-  for (auto& w : workers_) w->thread.join();
+  for (auto& w : workers_)
+    if (w->thread.joinable()) w->thread.join();
 }
 
 std::size_t worker_pool::assign() {
+  // Two shards assigning at once may pick the same worker: a balance, not an invariant.
   auto it = std::min_element(workers_.begin(), workers_.end(),
-                             [](const auto& a, const auto& b) { return a->calls < b->calls; });
+                             [](const auto& a, const auto& b) { return a->calls.load() < b->calls.load(); });
   ++(*it)->calls;
   return static_cast<std::size_t>(it - workers_.begin());
 }
 
 void worker_pool::release(std::size_t i) {
-  if (i < workers_.size() && workers_[i]->calls > 0) --workers_[i]->calls;
+  if (i < workers_.size()) {
+    auto& calls = workers_[i]->calls;
+    for (auto n = calls.load(); n > 0 && !calls.compare_exchange_weak(n, n - 1);) {
+    }
+  }
 }
 
 void worker_pool::post(std::size_t i, std::function<void()> job) {

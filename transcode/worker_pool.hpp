@@ -15,7 +15,10 @@ class worker_pool {
  public:
   // `threads` workers (0: one per core), each lowered to `nice` (0 keeps the caller's priority).
   explicit worker_pool(unsigned threads = 0, int nice = 10);
-  ~worker_pool();  // stops: queued jobs that have not started are dropped
+  ~worker_pool();  // stops
+  // Ends the threads: queued jobs that have not started are dropped, and later posts are kept
+  // but never run. assign/release/post stay safe to call.
+  void stop();
   worker_pool(const worker_pool&) = delete;
   worker_pool& operator=(const worker_pool&) = delete;
 

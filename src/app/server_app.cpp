@@ -4,6 +4,7 @@
 #include "core/runtime.hpp"
 #include "core/version.hpp"
 #include "http/server.hpp"
+#include "gateway/service.hpp"
 #include "media/stream_hub.hpp"
 #include "rtmp/server.hpp"
 #include "sip/server.hpp"
@@ -65,6 +66,7 @@ int run_server(const config& cfg) {
   // Declared before the runtime so that it outlives the sessions the runtime's loops still hold
   // when they are torn down (closed first: see stream_hub::close).
   std::optional<media::stream_hub> hub;
+  std::optional<gateway::service> gateway;
   runtime rt{{cfg.server.shards, cfg.server.pin_cpus, cfg.server.max_connections}, registry};
   hub.emplace(rt);
   std::unique_ptr<http::server> web;
@@ -75,12 +77,20 @@ int run_server(const config& cfg) {
     web = std::make_unique<http::server>(rt, cfg.http);
     rtmp_server = std::make_unique<rtmp::server>(rt, cfg.rtmp, *hub);
     sip_server = std::make_unique<sip::server>(rt, cfg.sip, user_directory);
+    gateway.emplace(registry, cfg, *hub);
+    gateway->attach(*rtmp_server);
     rtmp_server->attach_http(*web);
     sip_server->attach_http(*web);
     add_users_api(*web, user_directory);
     web->listen();
     rtmp_server->listen();
     sip_server->listen();
+    for (const auto& l : rt.listeners())
+      if (l.protocol == "sip" && l.transport == "udp")
+        if (auto a = listen_address::parse(l.address)) {
+          gateway->set_sip_server(a->host, a->port);
+          break;
+        }
   } catch (const std::exception& e) {
     log::error("cannot start: {}", e.what());
     std::fprintf(stderr, "junction: cannot start: %s\n", e.what());
@@ -102,6 +112,7 @@ int run_server(const config& cfg) {
             sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.server.shutdown_timeout.count());
   rt.shutdown(cfg.server.shutdown_timeout, [&] { return signal_pending(signals); });
   hub->close();
+  if (gateway) gateway->stop();
   log::info("stopped");
   return 0;
 }

@@ -160,7 +160,7 @@ config from_table(const toml::table& root, const std::string& name,
                   std::vector<std::string>* defaulted) {
   config cfg;
   cfg.source = name;
-  static const std::set<std::string> sections{"server", "http", "rtmp", "sip", "users"};
+  static const std::set<std::string> sections{"server", "http", "rtmp", "sip", "users", "gateway"};
   for (auto& [key, node] : root)
     if (!sections.contains(std::string{key.str()}))
       throw config_error(where(name, node.source()) + ": unknown section '" +
@@ -290,6 +290,20 @@ config from_table(const toml::table& root, const std::string& name,
   section_reader users{root, name, "users", defaulted};
   users.string("database", cfg.users.database);
   users.finish();
+
+  section_reader gw{root, name, "gateway", defaulted};
+  auto& g = cfg.gateway;
+  gw.boolean("enabled", g.enabled);
+  gw.string("app", g.app);
+  gw.string("media_address", g.media_address);
+  gw.integer("register_expires", g.register_expires, 60, 86400);
+  gw.duration("ring_timeout", g.ring_timeout);
+  gw.duration("rtp_timeout", g.rtp_timeout);
+  gw.integer("transcode_threads", g.transcode_threads, 0, 256);
+  gw.finish();
+  if (g.app.empty() || g.app.find('/') != std::string::npos)
+    throw config_error(name + ": gateway.app must be one path segment");
+  if (g.rtp_timeout < std::chrono::seconds(1)) throw config_error(name + ": gateway.rtp_timeout must be at least 1s");
   if (cfg.users.database.empty()) throw config_error(name + ": users.database must name a file");
   if (!sp.tls_listen.empty() && (sp.tls_certificate.empty() || sp.tls_private_key.empty()))
     throw config_error(name + ": sip.tls_listen needs sip.tls_certificate and sip.tls_private_key");

@@ -125,12 +125,28 @@ struct users_config {
   friend bool operator==(const users_config&, const users_config&) = default;
 };
 
+// The Flash<->SIP gateway (docs/gateway.md): the RTMP application siprtmp clients connect to,
+// and its calls' media.
+struct gateway_config {
+  bool enabled = true;
+  std::string app = "sip";        // rtmp://host/<app>/<user>@<domain>
+  // Where RTP sockets bind and what SDP's c= line says; empty: the first SIP listen address
+  // (127.0.0.1 when that is a wildcard).
+  std::string media_address;
+  unsigned register_expires = 300;                 // asked for when registering a user
+  std::chrono::milliseconds ring_timeout{60'000};  // an unanswered outgoing call is cancelled
+  std::chrono::milliseconds rtp_timeout{30'000};   // no RTP from the phone this long: hang up
+  unsigned transcode_threads = 0;                  // 0: one per core
+  friend bool operator==(const gateway_config&, const gateway_config&) = default;
+};
+
 struct config {
   server_config server;
   http_config http;
   rtmp_config rtmp;
   sip_config sip;
   users_config users;
+  gateway_config gateway;
   std::string source = "(built-in defaults)";
 
   // Reads and validates a TOML file; relative paths in it are taken from the file's folder.

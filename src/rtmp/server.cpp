@@ -90,6 +90,15 @@ void server::add_method(std::string name, server_method method) {
   methods_[std::move(name)] = std::move(method);
 }
 
+void server::add_app_handler(std::string app, app_handler_factory factory) {
+  handlers_.insert_or_assign(std::move(app), std::move(factory));
+}
+
+const app_handler_factory* server::app_handler_for(std::string_view app_path) const {
+  auto it = handlers_.find(app_path.substr(0, app_path.find('/')));
+  return it == handlers_.end() ? nullptr : &it->second;
+}
+
 const server_method* server::method(std::string_view name) const {
   auto it = methods_.find(name);
   return it == methods_.end() ? nullptr : &it->second;

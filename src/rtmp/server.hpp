@@ -5,6 +5,7 @@
 #include "core/config.hpp"
 #include "core/ip_range.hpp"
 #include "core/metrics.hpp"
+#include "rtmp/app_handler.hpp"
 #include "rtmp/commands.hpp"
 #include "rtmp/server_protocol.hpp"
 
@@ -63,6 +64,10 @@ class server {
   // The application's policy: its own entry, else "*", else nullptr (unknown application).
   const app_policy* find_app(std::string_view name) const;
   void add_method(std::string name, server_method method);
+  // An application with behaviour of its own: connections to "<app>" or "<app>/..." get a
+  // handler from `factory`.
+  void add_app_handler(std::string app, app_handler_factory factory);
+  const app_handler_factory* app_handler_for(std::string_view app_path) const;
   const server_method* method(std::string_view name) const;
 
   runtime& rt() noexcept { return rt_; }
@@ -79,6 +84,7 @@ class server {
   rtmp_metrics metrics_;
   std::vector<app_policy> apps_;
   std::map<std::string, server_method, std::less<>> methods_;
+  std::map<std::string, app_handler_factory, std::less<>> handlers_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
 };
 

@@ -145,6 +145,7 @@ std::error_code server_protocol::on_command(const message& m, std::vector<protoc
     r.page_url = std::string{c.object.get_string("pageUrl")};
     r.object_encoding = c.object.get_number("objectEncoding", 0);
     r.object = std::move(c.object);
+    r.args = std::move(c.args);
     amf3_ = r.object_encoding == 3;
     app_ = r.app;
     awaiting_connect_ = true;
@@ -308,6 +309,10 @@ void server_protocol::call_result(const command& c, const amf::value& result) {
 
 void server_protocol::call_error(const command& c, std::string_view code, std::string_view description) {
   reply(c, "_error", amf::value::make_null(), status_info("error", code, description));
+}
+
+void server_protocol::invoke(std::string_view method, std::span<const amf::value> args) {
+  send(make_command(0, method, 0, amf::value::make_null(), args, amf3_));
 }
 
 void server_protocol::status(std::uint32_t stream_id, std::string_view level, std::string_view code,

@@ -41,6 +41,7 @@ struct connect_request {
   std::string page_url;
   double object_encoding = 0;
   amf::value object;      // everything the client sent
+  std::vector<amf::value> args;  // values after the command object (siprtmp: authName, ...)
 };
 
 struct publish_request {
@@ -106,6 +107,8 @@ class server_protocol {
   void reject_connect(const connect_request& r, std::string_view description);
   void call_result(const command& c, const amf::value& result);
   void call_error(const command& c, std::string_view code, std::string_view description);
+  // Calls a method on the client's NetConnection (server to client, transaction 0).
+  void invoke(std::string_view method, std::span<const amf::value> args);
 
   void publish_started(const publish_request& r);
   void publish_refused(const publish_request& r, std::string_view code, std::string_view description);

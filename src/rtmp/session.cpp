@@ -55,7 +55,7 @@ struct published {
   std::unique_ptr<media::publication> handle;
 };
 
-class session final : public player_host {
+class session final : public player_host, public client_link {
  public:
   session(server& srv, shard& home, std::unique_ptr<byte_stream> stream, connection& conn,
           asio::ip::address peer)
@@ -76,6 +76,16 @@ class session final : public player_host {
   asio::awaitable<void> run();
 
   server_protocol& protocol() noexcept override { return core_; }
+  // client_link, for an application handler.
+  void invoke(std::string_view method, std::vector<amf::value> args) override {
+    if (stopping_ || finishing_) return;
+    core_.invoke(method, args);
+    flush();
+  }
+  void disconnect(std::string_view why) override { finish(why); }
+  std::uint64_t connection_id() const override { return conn_.id(); }
+  std::string_view peer() const override { return conn_.peer(); }
+  shard& home() override { return home_; }
   void enqueue_media(shared_buffer bytes, const media::frame& f) override;
   void flush() override;
 
@@ -93,6 +103,9 @@ class session final : public player_host {
   void on_media(const media_message& m);
   void close_stream(std::uint32_t stream_id);
   void on_call(const server_call& c);
+  std::string key_of(std::string_view name) const {
+    return handler_ ? handler_->stream_key(name) : stream_key(app_name_, name);
+  }
   // Asks an on_* hook; true when there is none or it answered 2xx.
   asio::awaitable<bool> ask_hook(const std::string& url, const char* action, std::string_view name,
                                  std::string_view query);
@@ -121,6 +134,7 @@ class session final : public player_host {
   asio::cancellation_signal merge_cancel_;
 
   const app_policy* app_ = nullptr;
+  std::unique_ptr<app_handler> handler_;  // an application with behaviour of its own
   std::string app_name_, tc_url_, tc_query_;
   std::map<std::uint32_t, published> publishing_;
   std::map<std::uint32_t, std::unique_ptr<player>> playing_;
@@ -133,6 +147,10 @@ class session final : public player_host {
 
 asio::awaitable<void> session::run() {
   co_await (read_loop() && write_loop() && watchdog());
+  if (handler_) {
+    handler_->on_disconnect();
+    handler_.reset();
+  }
   // Leaving: publications end (players everywhere get UnpublishNotify), players unsubscribe.
   for (auto& [id, p] : playing_) {
     srv_.hub().unsubscribe(p->key(), *p);
@@ -206,7 +224,9 @@ asio::awaitable<void> session::handle(protocol_event& e, std::vector<protocol_ev
 }
 
 asio::awaitable<void> session::on_connect(const connect_request& r, std::vector<protocol_event>& more) {
-  app_ = srv_.find_app(r.app);
+  const auto* factory = srv_.app_handler_for(r.app);
+  // A handler's application is its first path segment ("sip" of "sip/alice@example.com").
+  app_ = srv_.find_app(factory ? std::string_view{r.app}.substr(0, r.app.find('/')) : std::string_view{r.app});
   const char* refusal = !app_ ? "no such application"
                         : !app_->config.live ? "application does not serve live streams"
                                              : nullptr;
@@ -216,6 +236,16 @@ asio::awaitable<void> session::on_connect(const connect_request& r, std::vector<
   tc_query_ = r.query;
   if (!refusal && !co_await ask_hook(app_->config.on_connect, "on_connect", {}, r.query))
     refusal = "refused by the on_connect hook";
+  std::optional<std::string> handler_refusal;
+  if (!refusal && factory) {
+    handler_ = (*factory)(*this);
+    handler_refusal = co_await handler_->on_connect(r);
+    if (handler_refusal) {
+      refusal = handler_refusal->c_str();
+      handler_->on_disconnect();
+      handler_.reset();
+    }
+  }
   if (refusal) {
     core_.reject_connect(r, refusal);
     conn_.home().metrics().add(srv_.metrics().refusals);
@@ -259,7 +289,7 @@ asio::awaitable<void> session::on_publish(const publish_request& r) {
     co_return;
   }
   auto& metrics = conn_.home().metrics();
-  auto key = stream_key(app_name_, r.name);
+  auto key = key_of(r.name);
   media::publish_options options{a.takeover, {a.gop_cache, a.gop_cache_max_bytes}};
   // Named, not temporaries in the co_await expression: GCC 12 mishandles non-trivial
   // temporaries there (destroys them twice).
@@ -287,7 +317,7 @@ asio::awaitable<void> session::on_play(const play_request& r) {
     co_return;
   }
   auto& metrics = conn_.home().metrics();
-  auto key = stream_key(app_name_, r.name);
+  auto key = key_of(r.name);
   if (!a.idle_streams && !srv_.hub().live_here(key) && !co_await srv_.hub().is_published(key)) {
     core_.play_failed(r, "NetStream.Play.StreamNotFound", r.name + " is not published");
     metrics.add(srv_.metrics().refusals);
@@ -326,6 +356,11 @@ void session::close_stream(std::uint32_t stream_id) {
 }
 
 void session::on_call(const server_call& c) {
+  if (app_handler::call_answer answer; handler_ && handler_->on_call(c.cmd, answer)) {
+    if (answer.result) core_.call_result(c.cmd, *answer.result);
+    else core_.call_error(c.cmd, "NetConnection.Call.Failed", answer.error);
+    return;
+  }
   if (const auto* method = srv_.method(c.cmd.name)) {
     if (auto result = (*method)(c.cmd)) core_.call_result(c.cmd, *result);
     else core_.call_error(c.cmd, "NetConnection.Call.Failed", "the method failed");

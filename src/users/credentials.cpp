@@ -1,5 +1,7 @@
 #include "users/credentials.hpp"
 
+#include <cstdio>
+
 #include <vector>
 
 namespace junction::users {
@@ -238,6 +240,87 @@ std::string make_challenge(const digest_challenge& challenge) {
   out += algorithm_name(challenge.algorithm);
   out += ", qop=\"auth\"";
   if (challenge.stale) out += ", stale=true";
+  if (!challenge.opaque.empty()) {
+    out += ", opaque=";
+    append_quoted(out, challenge.opaque);
+  }
+  return out;
+}
+
+challenge_result parse_challenge(std::string_view value, const credentials_limits& limits) {
+  challenge_result result;
+  param_reader in(value, limits);
+  in.skip_ws();
+  std::string_view scheme = in.token();
+  if (scheme.empty()) {
+    result.error = credentials_errc::empty;
+    return result;
+  }
+  if (!iequals(scheme, "Digest")) {
+    result.error = credentials_errc::not_digest;
+    return result;
+  }
+  if (!in.at_end() && !in.consume(' ') && !in.consume('\t')) {
+    result.error = credentials_errc::malformed;
+    return result;
+  }
+  // The same auth-param list as credentials; "stale" is read from the raw text afterwards,
+  // since the credentials model has no slot for it.
+  std::error_code ec = parse_params(in, limits, result.params);
+  if (!ec && (result.params.realm.empty() || result.params.nonce.empty())) ec = credentials_errc::missing_param;
+  if (ec) {
+    result.error = ec;
+    result.params = {};
+    return result;
+  }
+  for (std::size_t at = 0; (at = value.find("stale", at)) != std::string_view::npos; at += 5) {
+    auto rest = value.substr(at + 5);
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '=' || rest.front() == '"'))
+      rest.remove_prefix(1);
+    if (rest.size() >= 4 && iequals(rest.substr(0, 4), "true")) result.stale = true;
+  }
+  return result;
+}
+
+std::string make_authorization(const digest_credentials& challenge, const authorization_request& request) {
+  auto algorithm = parse_algorithm(challenge.algorithm);
+  if (!algorithm) return {};
+  // The server offers a list ("auth,auth-int"); auth is the one computed here.
+  bool auth = false;
+  for (std::size_t at = 0; at <= challenge.qop.size();) {
+    auto comma = challenge.qop.find(',', at);
+    if (comma == std::string::npos) comma = challenge.qop.size();
+    std::string_view one = std::string_view{challenge.qop}.substr(at, comma - at);
+    while (!one.empty() && is_ws(one.front())) one.remove_prefix(1);
+    while (!one.empty() && is_ws(one.back())) one.remove_suffix(1);
+    if (iequals(one, "auth")) auth = true;
+    at = comma + 1;
+  }
+  if (!challenge.qop.empty() && !auth) return {};
+  const auto qop = auth ? digest_qop::auth : digest_qop::none;
+  char nc[9];
+  std::snprintf(nc, sizeof nc, "%08x", request.nonce_count);
+  const std::string secret = ha1(*algorithm, request.username, challenge.realm, request.password);
+  const std::string digest = response(*algorithm, secret, challenge.nonce, nc, request.cnonce, qop,
+                                      request.method, request.uri);
+  std::string out = "Digest username=";
+  append_quoted(out, request.username);
+  out += ", realm=";
+  append_quoted(out, challenge.realm);
+  out += ", nonce=";
+  append_quoted(out, challenge.nonce);
+  out += ", uri=";
+  append_quoted(out, request.uri);
+  out += ", response=";
+  append_quoted(out, digest);
+  out += ", algorithm=";
+  out += algorithm_name(*algorithm);
+  if (auth) {
+    out += ", qop=auth, nc=";
+    out += nc;
+    out += ", cnonce=";
+    append_quoted(out, request.cnonce);
+  }
   if (!challenge.opaque.empty()) {
     out += ", opaque=";
     append_quoted(out, challenge.opaque);

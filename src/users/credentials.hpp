@@ -8,6 +8,7 @@
 // does not look at the nonce, the realm or the response (see nonce.hpp and digest.hpp). Errors
 // are an error_code category: the parser sits on the request path and never throws.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -85,6 +86,30 @@ struct digest_challenge {
 // Quotes and backslashes inside values are escaped; control characters, which no quoted-string
 // may carry, are dropped so that a bad realm cannot split the header.
 std::string make_challenge(const digest_challenge& challenge);
+
+// The client's side, for a user agent Junction runs itself (the gateway registering and
+// calling on a Flash client's behalf).
+//
+// One WWW-Authenticate / Proxy-Authenticate value as a client reads it: realm and nonce are
+// required; algorithm, qop (as offered, maybe a list such as "auth,auth-int") and opaque are
+// kept as sent. `stale` is true for "stale=true".
+struct challenge_result {
+  std::error_code error;
+  digest_credentials params;  // realm, nonce, algorithm, qop, opaque
+  bool stale = false;
+  bool ok() const noexcept { return !error; }
+};
+challenge_result parse_challenge(std::string_view value, const credentials_limits& limits = {});
+
+// What a client answers a challenge with (RFC 7616 §3.4): the Authorization or
+// Proxy-Authorization value. qop=auth is used whenever the challenge offers it.
+struct authorization_request {
+  std::string_view username{}, password{}, method{}, uri{};
+  std::string_view cnonce{};  // the client's nonce (qop=auth)
+  std::uint32_t nonce_count = 1;
+};
+// Empty when the challenge's algorithm or qop is one this code cannot compute.
+std::string make_authorization(const digest_credentials& challenge, const authorization_request& request);
 
 }  // namespace junction::users
 

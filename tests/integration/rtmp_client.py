@@ -595,15 +595,17 @@ class RtmpClient:
 
     # -- commands --
 
-    def connect(self, app, tc_url=None, object_encoding=0, extra=None, amf3_message=False):
-        """Sends connect (transaction 1) and returns the reply message (_result or _error)."""
+    def connect(self, app, tc_url=None, object_encoding=0, extra=None, amf3_message=False, args=(),
+                timeout=None):
+        """Sends connect (transaction 1) and returns the reply message (_result or _error).
+        `args` go after the command object (siprtmp: authName, authPassword, displayName)."""
         obj = {"app": app, "flashVer": "LNX 9,0,124,2",
                "tcUrl": tc_url or "rtmp://%s:%d/%s" % (self.host, self.port, app),
                "fpad": False, "capabilities": 15.0, "audioCodecs": 4071.0,
                "videoCodecs": 252.0, "videoFunction": 1.0, "objectEncoding": object_encoding}
         obj.update(extra or {})
-        self.send_command("connect", 1, obj, amf3=amf3_message)
-        return self.wait_reply(1)
+        self.send_command("connect", 1, obj, *args, amf3=amf3_message)
+        return self.wait_reply(1, timeout)
 
     def create_stream(self):
         tid = self.new_tid()

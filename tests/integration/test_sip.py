@@ -17,6 +17,7 @@ import time
 import unittest
 
 from junction_process import JunctionProcess, curl, junction_bin
+from phones import free_udp_port, make_phone, run_phone, tone_strength
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = os.path.join(HERE, "..", "vectors", "rfc4475")
@@ -53,12 +54,6 @@ TORTURE_ANSWERS = {
     # 3.4
     "inv2543": 404,
 }
-
-
-def free_udp_port(host="127.0.0.1"):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def status_of(datagram):
@@ -694,28 +689,6 @@ class TlsTransportTest(SipTestCase):
                 self.assertEqual(contact["source"], "tls 127.0.0.1:%d" % local)
 
 
-def tone_strength(wav_path, frequency):
-    """How much of the signal in a mono 16-bit WAV is at `frequency` (Goertzel, 0..1), over its
-    middle seconds (where both ends were talking)."""
-    import math
-    import struct
-    import wave
-    with wave.open(wav_path, "rb") as w:
-        rate, channels = w.getframerate(), w.getnchannels()
-        frames = w.readframes(w.getnframes())
-    samples = struct.unpack("<%dh" % (len(frames) // 2), frames)[::channels]
-    middle = samples[len(samples) // 3: len(samples) // 3 + rate]  # one second
-    if not middle:
-        return 0.0
-    coeff = 2 * math.cos(2 * math.pi * frequency / rate)
-    s1 = s2 = 0.0
-    for x in middle:
-        s1, s2 = x + coeff * s1 - s2, s1
-    power = s1 * s1 + s2 * s2 - coeff * s1 * s2
-    energy = sum(x * x for x in middle) * len(middle) / 2
-    return power / energy if energy else 0.0
-
-
 class BaresipCallTest(SipTestCase):
     """Two baresip phones register with digest authentication and one calls the other through
     Junction: the call is answered, RTP flows both ways (each side's recording holds the other
@@ -723,41 +696,12 @@ class BaresipCallTest(SipTestCase):
     sip_config = {"digest_algorithms": ["MD5"]}  # baresip 1.0 answers MD5 challenges
 
     def phone(self, name, password, frequency, rtp_ports, modules=(), account_params="", contacts=()):
-        home = os.path.join(self.junction.workdir, name)
-        os.makedirs(home, exist_ok=True)
-        # baresip listens on UDP/TCP `port` and TLS on port + 1.
-        while True:
-            port = free_udp_port()
-            try:
-                for p in (port, port + 1):
-                    with socket.socket() as t:
-                        t.bind(("127.0.0.1", p))
-                break
-            except OSError:
-                continue
-        with open(os.path.join(home, "config"), "w") as f:
-            f.write("\n".join([
-                "poll_method epoll", "sip_listen 127.0.0.1:%d" % port,
-                "audio_player aubridge,sink", "audio_source ausine,%d" % frequency,
-                "audio_alert aubridge,alert", "ausrc_srate 48000", "auplay_srate 48000",
-                "ausrc_channels 2", "auplay_channels 2", "rtp_ports %s" % rtp_ports,
-                "module_path /usr/lib/baresip/modules", "module g711.so", "module ausine.so",
-                "module aubridge.so", "module sndfile.so", "module_app account.so", "module_app menu.so",
-                "snd_path %s" % home] + ["module_app %s" % m for m in modules] + [""]))
-        with open(os.path.join(home, "accounts"), "w") as f:
-            f.write('<sip:%s@127.0.0.1>;auth_pass=%s;outbound="sip:%s";regint=600;answermode=auto;'
-                    'audio_codecs=PCMU%s\n' % (name, password, self.junction.sip_address(), account_params))
-        with open(os.path.join(home, "contacts"), "w") as f:
-            f.write("".join(c + "\n" for c in contacts))
-        self.assertEqual(self.users("add", "%s@127.0.0.1" % name, "--password", password)[0], 0)
-        return home
+        def add_user(aor, pw):
+            self.assertEqual(self.users("add", aor, "--password", pw)[0], 0)
+        return make_phone(self.junction.workdir, self.junction.sip_address(), name, password, frequency,
+                          rtp_ports, add_user, modules, account_params, contacts)
 
-    def run_phone(self, home, seconds, *commands):
-        cmd = ["baresip", "-f", home, "-t", str(seconds)]
-        for c in commands:
-            cmd += ["-e", c]
-        return subprocess.Popen(cmd, cwd=home, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT)
+    run_phone = staticmethod(run_phone)
 
     def test_two_phones_call_each_other_with_audio(self):
         bob_home = self.phone("bob", "pw-bob", 1000, "31020-31030")

@@ -1,0 +1,524 @@
+#include "gateway/line.hpp"
+
+#include <charconv>
+#include <random>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/log.hpp"
+#include "core/shard.hpp"
+#include "gateway/audio_leg.hpp"
+#include "gateway/codec_list.hpp"
+#include "gateway/service.hpp"
+#include "gateway/sip_agent.hpp"
+#include "media/sdp/negotiation.hpp"
+#include "rtmp/server_protocol.hpp"
+
+namespace junction::gateway {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::udp;
+constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+constexpr auto registration_wait = std::chrono::seconds(10);
+constexpr auto unregistration_wait = std::chrono::seconds(5);
+
+using amf_value = rtmp::amf::value;
+
+amf_value str(std::string s) { return amf_value::make_string(std::move(s)); }
+
+std::vector<std::string> string_args(const rtmp::command& c, std::size_t from) {
+  std::vector<std::string> out;
+  for (std::size_t i = from; i < c.args.size(); ++i)
+    if (c.args[i].type == rtmp::amf::type::string) out.push_back(c.args[i].text);
+  return out;
+}
+
+// "486 Busy Here" -> 486 and "Busy Here"; anything else is 603 Decline with that text.
+std::pair<int, std::string> parse_rejection(std::string_view text) {
+  int status = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), status);
+  if (ec == std::errc{} && status >= 300 && status <= 699) {
+    std::string_view rest{end, static_cast<std::size_t>(text.data() + text.size() - end)};
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    return {status, std::string{rest}};
+  }
+  return {603, text.empty() ? std::string{"Decline"} : std::string{text}};
+}
+
+class line : public std::enable_shared_from_this<line> {
+ public:
+  line(service& svc, rtmp::client_link& link)
+      : svc_(svc), link_(&link), home_(link.home()), sip_socket_(home_.context()), timer_(home_.context()),
+        connect_wait_(home_.context()), linger_(home_.context()) {
+    std::random_device rd;
+    seed_ = (std::uint64_t{rd()} << 32) | rd();
+  }
+
+  asio::awaitable<std::optional<std::string>> connect(const rtmp::connect_request& r);
+  bool call(const rtmp::command& c, rtmp::app_handler::call_answer& answer);
+  std::string key(std::string_view name) const {
+    return fmt::format("{}/{}/{}", svc_.settings().app, connection_id_, name);
+  }
+  void link_gone();
+
+ private:
+  asio::awaitable<void> receive_loop();
+  asio::awaitable<void> timer_loop();
+  void pump();
+  void handle(agent_event_t& e);
+  void callback(std::string_view method, std::vector<amf_value> args = {});
+  void send(const datagram& d);
+  std::optional<std::uint16_t> bind_rtp();
+  media::sdp::local_endpoint endpoint_for(const codec_list& list) const;
+  // Starts the audio leg for what was agreed; false when no audio was.
+  bool start_media(const std::vector<media::sdp::negotiated_media>& agreed);
+  void end_media();
+  void close();
+  const char* who() const { return aor_.c_str(); }
+  static agent_clock::time_point now() { return agent_clock::now(); }
+
+  service& svc_;
+  rtmp::client_link* link_;  // null once the connection is gone
+  junction::shard& home_;
+  std::uint64_t connection_id_ = 0;
+  std::uint64_t seed_ = 0;
+  std::string aor_;
+  udp::socket sip_socket_;
+  asio::steady_timer timer_, connect_wait_, linger_;
+  agent_clock::time_point armed_for_ = agent_clock::time_point::max();
+  std::unique_ptr<sip_agent> agent_;
+  bool running_ = false, closing_ = false, connecting_ = false;
+  std::optional<std::string> connect_refusal_;
+  bool connect_answered_ = false;
+
+  // The call being set up or up.
+  codec_list codecs_;
+  media::sdp::local_endpoint local_;
+  media::sdp::session_description offer_;  // ours, for reading the answer
+  std::string their_offer_;                // an incoming call's SDP
+  std::optional<udp::socket> rtp_socket_;  // bound for the offer or answer, handed to the leg
+  std::uint16_t rtp_port_ = 0;
+  std::shared_ptr<audio_leg> leg_;
+};
+
+asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_request& r) {
+  auto self = shared_from_this();
+  connection_id_ = link_->connection_id();
+  const auto slash = r.app.find('/');
+  const std::string address = slash == std::string::npos ? std::string{} : r.app.substr(slash + 1);
+  const auto at = address.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 == address.size() || address.find('/') != std::string::npos)
+    co_return fmt::format("connect to rtmp://host/{}/<user>@<domain>", svc_.settings().app);
+  agent_settings s;
+  s.user = address.substr(0, at);
+  s.domain = address.substr(at + 1);
+  aor_ = address;
+  auto arg = [&](std::size_t i) {
+    return i < r.args.size() && r.args[i].type == rtmp::amf::type::string ? r.args[i].text : std::string{};
+  };
+  s.auth_user = arg(0);
+  s.password = arg(1);
+  s.display_name = arg(2);
+  s.register_expires = svc_.settings().register_expires;
+  s.ring_timeout = std::chrono::duration_cast<std::chrono::seconds>(svc_.settings().ring_timeout);
+  s.timers = {svc_.sip().t1, svc_.sip().t2, svc_.sip().t4};
+
+  // Junction's own domains register here; others with the domain's server (port 5060).
+  if (svc_.is_local_domain(s.domain)) {
+    std::tie(s.proxy_host, s.proxy_port) = svc_.sip_server();
+  } else {
+    udp::resolver resolver{home_.context()};
+    auto [ec, results] = co_await resolver.async_resolve(s.domain, "5060", no_throw);
+    if (ec || results.empty()) co_return fmt::format("cannot resolve the SIP domain '{}'", s.domain);
+    s.proxy_host = results.begin()->endpoint().address().to_string();
+    s.proxy_port = results.begin()->endpoint().port();
+  }
+  boost::system::error_code ec;
+  auto local = asio::ip::make_address(svc_.media_address(), ec);
+  if (ec) co_return "gateway.media_address is not an IP address";
+  sip_socket_.open(local.is_v6() ? udp::v6() : udp::v4(), ec);
+  if (!ec) sip_socket_.bind({local, 0}, ec);
+  if (ec) co_return fmt::format("cannot open a SIP socket: {}", ec.message());
+  s.local_host = svc_.media_address();
+  s.local_port = sip_socket_.local_endpoint().port();
+  agent_ = std::make_unique<sip_agent>(std::move(s), seed_);
+  running_ = true;
+  home_.metrics().add(svc_.metrics().lines);
+  asio::co_spawn(home_.context(), [self] { return self->receive_loop(); }, asio::detached);
+  asio::co_spawn(home_.context(), [self] { return self->timer_loop(); }, asio::detached);
+
+  connecting_ = true;
+  agent_->start_registration(now());
+  pump();
+  if (!connect_answered_) {
+    connect_wait_.expires_after(registration_wait);
+    co_await connect_wait_.async_wait(no_throw);
+  }
+  connecting_ = false;
+  if (!connect_answered_) connect_refusal_ = "registration timed out";
+  if (connect_refusal_) {
+    home_.metrics().add(svc_.metrics().registrations_failed);
+    log::info("gateway {}: {}", who(), *connect_refusal_);
+    close();
+    co_return connect_refusal_;
+  }
+  log::info("gateway conn={} {}: registered as {}", connection_id_, link_ ? link_->peer() : "", aor_);
+  co_return std::nullopt;
+}
+
+asio::awaitable<void> line::receive_loop() {
+  auto self = shared_from_this();
+  std::vector<char> buffer(65536);
+  udp::endpoint from;
+  while (running_) {
+    auto [ec, n] = co_await sip_socket_.async_receive_from(asio::buffer(buffer), from, no_throw);
+    if (!running_) break;
+    if (ec) {
+      if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) break;
+      continue;
+    }
+    agent_->on_datagram(std::string_view{buffer.data(), n}, from.address().to_string(), from.port(), now());
+    pump();
+  }
+}
+
+asio::awaitable<void> line::timer_loop() {
+  auto self = shared_from_this();
+  while (running_) {
+    auto due = agent_->deadline();
+    armed_for_ = due.value_or(agent_clock::now() + std::chrono::hours(1));
+    timer_.expires_at(armed_for_);
+    co_await timer_.async_wait(no_throw);
+    if (!running_) break;
+    agent_->on_timer(now());
+    pump();
+  }
+}
+
+void line::send(const datagram& d) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(d.host, ec);
+  if (ec) {
+    log::info("gateway {}: cannot send to '{}': not an IP address", who(), d.host);
+    return;
+  }
+  sip_socket_.send_to(asio::buffer(d.bytes), udp::endpoint{address, d.port}, 0, ec);
+  if (ec) log::debug("gateway {}: send to {}:{}: {}", who(), d.host, d.port, ec.message());
+}
+
+void line::pump() {
+  if (!agent_) return;
+  for (int rounds = 0; rounds < 8; ++rounds) {
+    auto out = agent_->take_output();
+    auto events = agent_->take_events();
+    if (out.empty() && events.empty()) break;
+    if (running_)
+      for (const auto& d : out) send(d);
+    for (auto& e : events) handle(e);
+  }
+  // An earlier deadline than the timer waits for: wake it to re-arm.
+  if (auto due = agent_->deadline(); due && *due < armed_for_) timer_.cancel();
+}
+
+void line::callback(std::string_view method, std::vector<amf_value> args) {
+  if (link_) link_->invoke(method, std::move(args));
+}
+
+void line::handle(agent_event_t& event) {
+  std::visit(
+      [&](auto& e) {
+        using E = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<E, agent_event::registered>) {
+          if (connecting_ && !connect_answered_) {
+            connect_answered_ = true;
+            connect_wait_.cancel();
+          }
+        } else if constexpr (std::is_same_v<E, agent_event::registration_failed>) {
+          if (connecting_ && !connect_answered_) {
+            connect_answered_ = true;
+            connect_refusal_ = fmt::format("registration failed: {} {}", e.status, e.reason);
+            connect_wait_.cancel();
+          } else {
+            log::info("gateway {}: registration refresh failed: {} {}", who(), e.status, e.reason);
+          }
+        } else if constexpr (std::is_same_v<E, agent_event::unregistered>) {
+          if (closing_) close();
+        } else if constexpr (std::is_same_v<E, agent_event::invited>) {
+          if (!link_) {
+            agent_->reject(480, "Temporarily Unavailable", now());
+            return;
+          }
+          their_offer_ = e.sdp;
+          log::info("gateway {}: call from {}", who(), e.from);
+          callback("invited", {str(e.from), str(e.to)});
+        } else if constexpr (std::is_same_v<E, agent_event::ringing>) {
+          callback("ringing", {str(fmt::format("{} {}", e.status, e.reason))});
+        } else if constexpr (std::is_same_v<E, agent_event::answered>) {
+          auto answer = media::sdp::parse(e.sdp);
+          std::vector<media::sdp::negotiated_media> agreed;
+          if (answer.ok()) agreed = media::sdp::read_answer(offer_, *answer.session, local_);
+          if (!start_media(agreed)) {
+            agent_->hang_up(now());
+            home_.metrics().add(svc_.metrics().calls_failed);
+            callback("rejected", {str("488 Not Acceptable Here")});
+          }
+        } else if constexpr (std::is_same_v<E, agent_event::rejected>) {
+          rtp_socket_.reset();
+          home_.metrics().add(svc_.metrics().calls_failed);
+          log::info("gateway {}: call rejected: {} {}", who(), e.status, e.reason);
+          callback("rejected", {str(fmt::format("{} {}", e.status, e.reason))});
+        } else if constexpr (std::is_same_v<E, agent_event::cancelled>) {
+          rtp_socket_.reset();
+          callback("cancelled", {str(e.from), str(e.to)});
+        } else if constexpr (std::is_same_v<E, agent_event::ended>) {
+          log::info("gateway {}: call ended: {}", who(), e.why);
+          end_media();
+          callback("byed");
+        }
+      },
+      event);
+}
+
+std::optional<std::uint16_t> line::bind_rtp() {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(svc_.media_address(), ec);
+  if (ec) return std::nullopt;
+  udp::socket s{home_.context()};
+  s.open(address.is_v6() ? udp::v6() : udp::v4(), ec);
+  if (!ec) s.bind({address, 0}, ec);
+  if (ec) return std::nullopt;
+  rtp_port_ = s.local_endpoint().port();
+  rtp_socket_.emplace(std::move(s));
+  return rtp_port_;
+}
+
+media::sdp::local_endpoint line::endpoint_for(const codec_list& list) const {
+  media::sdp::local_endpoint local;
+  local.address = svc_.media_address();
+  // Audio only for now: video (H.264, x-flv) is offered once the video leg exists.
+  for (auto& m : capabilities(list))
+    if (m.media == "audio") local.media.push_back(std::move(m));
+  local.srtp = media::sdp::srtp_policy::off;
+  return local;
+}
+
+bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) {
+  const auto& name = c.name;
+  if (name != "invite" && name != "accept" && name != "reject" && name != "bye" && name != "sendDTMF") return false;
+  if (!agent_) {
+    answer.error = "not registered";
+    return true;
+  }
+  if (name == "invite") {
+    const std::string dest = c.arg(0) && c.arg(0)->type == rtmp::amf::type::string ? c.arg(0)->text : "";
+    if (dest.empty()) {
+      answer.error = "invite needs a destination";
+      return true;
+    }
+    if (agent_->state() != call_state::idle) {
+      answer.error = "a call is already in progress";
+      return true;
+    }
+    auto names = string_args(c, 1);
+    codecs_ = parse_codec_list(names);
+    local_ = endpoint_for(codecs_);
+    auto port = bind_rtp();
+    if (!port || local_.media.empty()) {
+      answer.error = !port ? "no RTP port" : "no audio codec to offer";
+      return true;
+    }
+    std::vector<std::uint16_t> ports(local_.media.size(), *port);
+    offer_ = media::sdp::make_offer(local_, ports, seed_ & 0xffffffff, 1);
+    if (!agent_->invite(dest, media::sdp::serialize(offer_), now())) {
+      rtp_socket_.reset();
+      answer.error = "the destination is not a SIP address";
+      return true;
+    }
+    log::info("gateway {}: calling {}", who(), dest);
+    pump();
+  } else if (name == "accept") {
+    if (agent_->state() != call_state::ringing) {
+      answer.error = "no incoming call to accept";
+      return true;
+    }
+    auto names = string_args(c, 0);
+    codecs_ = parse_codec_list(names);
+    local_ = endpoint_for(codecs_);
+    auto offer = media::sdp::parse(their_offer_);
+    auto port = bind_rtp();
+    std::optional<media::sdp::answer_result> result;
+    if (offer.ok() && port) {
+      std::vector<std::uint16_t> ports;
+      for (const auto& m : offer.session->media) ports.push_back(m.media == "audio" ? *port : 0);
+      result = media::sdp::answer_offer(*offer.session, local_, ports, seed_ & 0xffffffff);
+    }
+    if (!result || !result->any_accepted()) {
+      agent_->reject(488, "Not Acceptable Here", now());
+      pump();
+      rtp_socket_.reset();
+      answer.error = "no codec in common with the caller";
+      return true;
+    }
+    agent_->accept(media::sdp::serialize(result->answer), now());
+    pump();
+    if (!start_media(result->media)) {
+      agent_->hang_up(now());
+      pump();
+      answer.error = "no audio in common with the caller";
+      return true;
+    }
+  } else if (name == "reject") {
+    const std::string text = c.arg(0) && c.arg(0)->type == rtmp::amf::type::string ? c.arg(0)->text : "";
+    auto [status, reason] = parse_rejection(text);
+    if (!agent_->reject(status, reason, now())) {
+      answer.error = "no incoming call to reject";
+      return true;
+    }
+    rtp_socket_.reset();
+    pump();
+  } else if (name == "bye") {
+    agent_->hang_up(now());
+    end_media();
+    rtp_socket_.reset();
+    pump();
+  } else {  // sendDTMF
+    const std::string digits = c.arg(0) && c.arg(0)->type == rtmp::amf::type::string ? c.arg(0)->text : "";
+    bool sent = leg_ && !digits.empty();
+    for (char key : digits) sent = sent && leg_->send_dtmf(key);
+    if (!sent) {
+      answer.error = leg_ ? "DTMF was not agreed with the phone" : "no call";
+      return true;
+    }
+    home_.metrics().add(svc_.metrics().dtmf_out);
+  }
+  answer.result = amf_value::make_boolean(true);
+  return true;
+}
+
+bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) {
+  const media::sdp::negotiated_media* audio = nullptr;
+  for (const auto& m : agreed)
+    if (m.accepted && m.media == "audio" && !m.codecs.empty()) {
+      audio = &m;
+      break;
+    }
+  if (!audio || !rtp_socket_) return false;
+  auto p = plan(codecs_, agreed);
+  audio_leg_setup setup;
+  setup.remote_address = audio->remote_address;
+  setup.remote_port = audio->remote_port;
+  setup.phone_codec = p.audio ? p.phone_audio : audio->codecs.front();
+  auto phone_format = audio_format_of(setup.phone_codec);
+  if (!phone_format) return false;
+  setup.phone_format = *phone_format;
+  if (p.dtmf && audio->telephone_event) setup.telephone_event = audio->telephone_event->payload_type;
+  setup.client_format = p.client_audio == media::codec::unknown
+                            ? transcode::audio_format{media::codec::speex, 16000, 1}
+                            : transcode::audio_format{p.client_audio, p.client_rate, 1};
+  setup.ptime = audio->ptime ? audio->ptime : 20;
+  setup.local_key = key("local");
+  setup.remote_key = key("remote");
+  setup.rtp_timeout = svc_.settings().rtp_timeout;
+  leg_ = std::make_shared<audio_leg>(home_, svc_.hub(), svc_.workers(), svc_.metrics(), std::move(*rtp_socket_));
+  rtp_socket_.reset();
+  std::weak_ptr<line> weak = weak_from_this();
+  leg_->start(std::move(setup),
+              {.dtmf =
+                   [weak](char key) {
+                     if (auto self = weak.lock()) {
+                       self->home_.metrics().add(self->svc_.metrics().dtmf_in);
+                       self->callback("dtmf", {str(std::string(1, key))});
+                     }
+                   },
+               .timed_out =
+                   [weak] {
+                     if (auto self = weak.lock()) {
+                       log::info("gateway {}: no RTP from the phone: hanging up", self->who());
+                       self->agent_->hang_up(now());
+                       self->end_media();
+                       self->pump();
+                       self->callback("byed");
+                     }
+                   }});
+  home_.metrics().add(svc_.metrics().calls);
+  home_.metrics().add(svc_.metrics().calls_total);
+  log::info("gateway {}: call up with {}: phone {}/{} at {}:{}", who(), agent_->peer(),
+            p.audio ? p.phone_audio.encoding : audio->codecs.front().encoding,
+            p.audio ? p.phone_audio.clock_rate : audio->codecs.front().clock_rate, audio->remote_address,
+            audio->remote_port);
+  // siprtmp's callback: the codecs the client should send, when it named any.
+  std::vector<amf_value> args;
+  if (codecs_.given) {
+    args.push_back(p.audio_callback ? str(*p.audio_callback) : amf_value::make_null());
+    args.push_back(p.video_callback ? str(*p.video_callback) : amf_value::make_null());
+  }
+  callback("accepted", std::move(args));
+  return true;
+}
+
+void line::end_media() {
+  if (!leg_) return;
+  leg_->stop();
+  leg_.reset();
+  home_.metrics().sub(svc_.metrics().calls);
+}
+
+void line::link_gone() {
+  link_ = nullptr;
+  if (!running_) return;
+  closing_ = true;
+  if (agent_->state() != call_state::idle) agent_->hang_up(now());
+  end_media();
+  rtp_socket_.reset();
+  if (!agent_->registered()) {
+    pump();
+    close();
+    return;
+  }
+  agent_->unregister(now());
+  pump();
+  // Unregistering takes a round trip or two (a challenge); the line lingers that long at most.
+  auto self = shared_from_this();
+  linger_.expires_after(unregistration_wait);
+  linger_.async_wait([self](boost::system::error_code) { self->close(); });
+}
+
+void line::close() {
+  if (!running_) return;
+  running_ = false;
+  home_.metrics().sub(svc_.metrics().lines);
+  boost::system::error_code ec;
+  sip_socket_.close(ec);
+  timer_.cancel();
+  linger_.cancel();
+  connect_wait_.cancel();
+}
+
+// The RTMP side's view of a line.
+class line_handler final : public rtmp::app_handler {
+ public:
+  line_handler(service& svc, rtmp::client_link& link) : line_(std::make_shared<line>(svc, link)) {}
+  asio::awaitable<std::optional<std::string>> on_connect(const rtmp::connect_request& r) override {
+    return line_->connect(r);
+  }
+  bool on_call(const rtmp::command& c, call_answer& answer) override { return line_->call(c, answer); }
+  std::string stream_key(std::string_view name) override { return line_->key(name); }
+  void on_disconnect() override { line_->link_gone(); }
+
+ private:
+  std::shared_ptr<line> line_;
+};
+
+}  // namespace
+
+std::unique_ptr<rtmp::app_handler> make_line(service& svc, rtmp::client_link& link) {
+  return std::make_unique<line_handler>(svc, link);
+}
+
+}  // namespace junction::gateway

@@ -1,0 +1,67 @@
+#pragma once
+// The gateway as the server runs it: the RTMP application siprtmp clients connect to, the
+// transcoding workers every call shares, and what each line needs to know about the SIP side
+// (which domains are Junction's own, where its SIP listener is).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "core/config.hpp"
+#include "core/metrics.hpp"
+
+namespace junction::media {
+class stream_hub;
+}
+namespace junction::rtmp {
+class server;
+}
+namespace junction::transcode {
+class worker_pool;
+}
+
+namespace junction::gateway {
+
+struct gateway_metrics {
+  metric_id lines, registrations_failed, calls, calls_total, calls_failed, rtp_in, rtp_out, dtmf_in, dtmf_out;
+  static gateway_metrics declare(metric_registry& registry);
+};
+
+class service {
+ public:
+  // Made before the runtime and destroyed after it, like the stream hub: lines and legs still
+  // held by the shards' loops are torn down with the runtime and reach back here.
+  service(metric_registry& registry, const config& cfg, media::stream_hub& hub);
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+  ~service();
+
+  // Serves the gateway application (gateway.app) on the RTMP server.
+  void attach(rtmp::server& rtmp);
+  // Once the shards have stopped: the transcoding threads end.
+  void stop();
+
+  const gateway_config& settings() const noexcept { return cfg_.gateway; }
+  const sip_config& sip() const noexcept { return cfg_.sip; }
+  bool is_local_domain(std::string_view domain) const;
+  // Junction's own SIP listener, where lines of local users register and send their calls.
+  std::pair<std::string, std::uint16_t> sip_server() const { return sip_server_; }
+  // The UDP address the SIP server bound (its port may have been 0 in the configuration).
+  void set_sip_server(std::string host, std::uint16_t port);
+  // The address RTP and the lines' SIP sockets bind to (and SDP and Via name).
+  const std::string& media_address() const noexcept { return media_address_; }
+  media::stream_hub& hub() noexcept { return hub_; }
+  transcode::worker_pool& workers() noexcept { return *workers_; }
+  const gateway_metrics& metrics() const noexcept { return metrics_; }
+
+ private:
+  config cfg_;
+  media::stream_hub& hub_;
+  gateway_metrics metrics_;
+  std::string media_address_;
+  std::pair<std::string, std::uint16_t> sip_server_{"127.0.0.1", 5060};
+  std::unique_ptr<transcode::worker_pool> workers_;
+};
+
+}  // namespace junction::gateway

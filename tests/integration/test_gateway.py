@@ -1,0 +1,283 @@
+"""The Flash<->SIP gateway with real clients: a siprtmp-style RTMP client (rtmp_client.py speaking
+the siprtmp API with AMF arguments) logs in to rtmp://127.0.0.1/sip/<user>@127.0.0.1, and a real
+SIP phone (baresip, auto-answer, sending a 440 Hz tone and recording what it decodes) is called or
+calls. Audio is checked by decoding: the phone must hear the client's 1 kHz tone (sent as Speex
+16 kHz or Nellymoser), the client must get the phone's 440 Hz back (as Speex).
+
+Everything talks to 127.0.0.1 only; every wait is bounded.
+"""
+
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+import wave
+
+from junction_process import JunctionProcess, junction_bin, wait_for
+from phones import decoded_recording, make_phone, run_phone, tone_strength, tone_strength_of_samples
+import rtmp_client
+from rtmp_client import RtmpClient, RtmpTimeout, AUDIO
+
+FFMPEG = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+TONE_SECONDS = 6
+
+
+def read_flv_tags(path):
+    """[(type, timestamp ms, body)] of an FLV file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:3] != b"FLV":
+        raise ValueError("%s is not FLV" % path)
+    at = struct.unpack(">I", data[5:9])[0] + 4
+    tags = []
+    while at + 11 <= len(data):
+        kind = data[at]
+        size = int.from_bytes(data[at + 1:at + 4], "big")
+        ts = int.from_bytes(data[at + 4:at + 7], "big") | data[at + 7] << 24
+        body = data[at + 11:at + 11 + size]
+        if len(body) < size:
+            break
+        tags.append((kind, ts, body))
+        at += 11 + size + 4
+    return tags
+
+
+def write_flv_audio(path, tags):
+    """An audio-only FLV file of [(timestamp ms, body)]."""
+    with open(path, "wb") as f:
+        f.write(b"FLV\x01\x04\x00\x00\x00\x09" + b"\x00\x00\x00\x00")
+        for ts, body in tags:
+            header = bytes([AUDIO]) + len(body).to_bytes(3, "big") + (ts & 0xFFFFFF).to_bytes(3, "big") + \
+                bytes([(ts >> 24) & 0xFF]) + b"\x00\x00\x00"
+            f.write(header + body + struct.pack(">I", 11 + len(body)))
+
+
+def decoded_tone(flv_path, frequency, workdir):
+    """How strongly the audio of an FLV file (decoded by ffmpeg to 16 kHz mono) holds `frequency`,
+    over one second from a third of the way in."""
+    wav = os.path.join(workdir, os.path.basename(flv_path) + ".wav")
+    subprocess.run(FFMPEG + ["-i", flv_path, "-ac", "1", "-ar", "16000", wav], check=True, timeout=30)
+    with wave.open(wav, "rb") as w:
+        frames = w.readframes(w.getnframes())
+        rate = w.getframerate()
+    samples = struct.unpack("<%dh" % (len(frames) // 2), frames)
+    middle = samples[len(samples) // 3: len(samples) // 3 + rate]
+    return tone_strength_of_samples(middle, rate, frequency)
+
+
+class GatewayClient(RtmpClient):
+    """A siprtmp client: logs in with connect(url, authName, authPassword, displayName), calls the
+    gateway's methods and collects its callbacks (invited, ringing, accepted, ...)."""
+
+    CALLBACKS = ("invited", "ringing", "accepted", "rejected", "cancelled", "byed", "dtmf")
+
+    def __init__(self, port, user, timeout=10.0):
+        super().__init__(port, timeout=timeout)
+        self.user = user
+        self.callbacks = []   # (name, args) in arrival order
+        self.remote_audio = []  # (timestamp, body) played from `remote`
+
+    def login(self, password, auth_name=None, display="Flash User"):
+        self.handshake()
+        return self.connect("sip/%s" % self.user, args=(auth_name or self.user.split("@")[0], password, display),
+                            timeout=15)
+
+    def absorb(self, m):
+        """Keeps callbacks and remote audio; True when the message was one of them."""
+        if m.is_command and m.command_name in self.CALLBACKS:
+            self.callbacks.append((m.command_name, list(m.values()[3:])))
+            return True
+        if m.type == AUDIO and m.stream_id == getattr(self, "play_stream", None):
+            self.remote_audio.append((m.timestamp, m.payload))
+            return True
+        return False
+
+    def pump(self, seconds):
+        """Reads (and keeps) whatever arrives for `seconds`."""
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                m = self.read_message(left)
+            except RtmpTimeout:
+                return
+            self.absorb(m)
+
+    def wait_callback(self, name, timeout=15):
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, (n, args) in enumerate(self.callbacks):
+                if n == name:
+                    del self.callbacks[:i + 1]
+                    return args
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no %s callback within %ds (got %r)" % (name, timeout, self.callbacks))
+            try:
+                m = self.read_message(left)
+            except RtmpTimeout:
+                continue
+            self.absorb(m)
+
+    def call_method(self, name, *args):
+        """NetConnection.call(name, null, args...): the reply, keeping callbacks that come first."""
+        tid = self.new_tid()
+        self.send_command(name, tid, None, *args)
+        while True:
+            m = self.read_message()
+            if m.command_name in ("_result", "_error") and m.transaction_id == tid:
+                return m
+            self.absorb(m)
+
+    def start_media(self):
+        """createStream twice: publish `local`, play `remote` (siprtmp's two streams)."""
+        self.publish_stream = self.create_stream()
+        status = self.publish(self.publish_stream, "local")
+        if status.status().get("code") != "NetStream.Publish.Start":
+            raise AssertionError("publish local: %r" % status)
+        self.play_stream = self.create_stream()
+        self.send_raw(rtmp_client.chunk_message(8, rtmp_client.COMMAND_AMF0, self.play_stream,
+                                                rtmp_client.amf0_encode_all(["play", 0, None, "remote", -2]),
+                                                chunk_size=self.out_chunk_size))
+
+    def send_audio_paced(self, tags, seconds):
+        """Sends FLV audio tags on `local` in real time for up to `seconds`, reading as it goes."""
+        start = time.monotonic()
+        for ts, body in tags:
+            if ts / 1000.0 > seconds:
+                break
+            while time.monotonic() - start < ts / 1000.0:
+                self.pump(min(0.01, max(0.0, ts / 1000.0 - (time.monotonic() - start))))
+            self.send_message(4, AUDIO, self.publish_stream, body, timestamp=ts)
+
+
+class GatewayTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="junction-it-gateway-")
+        cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
+        # baresip 1.0 answers only MD5 challenges.
+        cls.junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=cls.workdir).start()
+        cls.addClassCleanup(cls.junction.cleanup)
+        cls.addClassCleanup(cls.junction.stop)
+        cls.speex_tone = os.path.join(cls.workdir, "tone-speex.flv")
+        subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=16000", "-t",
+                                 str(TONE_SECONDS), "-c:a", "libspeex", "-ar", "16000", "-ac", "1", "-f", "flv",
+                                 cls.speex_tone], check=True, timeout=60)
+        cls.nelly_tone = os.path.join(cls.workdir, "tone-nelly.flv")
+        subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=22050", "-t",
+                                 str(TONE_SECONDS), "-c:a", "nellymoser", "-ar", "22050", "-ac", "1", "-f", "flv",
+                                 cls.nelly_tone], check=True, timeout=60)
+        cls.add_user("alice@127.0.0.1", "pw-alice")
+
+    @classmethod
+    def add_user(cls, aor, password):
+        done = subprocess.run([junction_bin(), "--config", cls.junction.config_path, "users", "add", aor,
+                               "--password", password], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              timeout=20)
+        if done.returncode != 0:
+            raise AssertionError(done.stdout)
+
+    def client(self, user="alice@127.0.0.1"):
+        c = GatewayClient(self.junction.port("rtmp"), user)
+        self.addCleanup(c.close)
+        return c
+
+    def audio_tags(self, path):
+        return [(ts, body) for kind, ts, body in read_flv_tags(path) if kind == AUDIO]
+
+    def metric(self, name):
+        return self.junction.metrics().sum(name)
+
+    def phone(self, name, frequency, rtp_ports):
+        return make_phone(self.workdir, self.junction.sip_address(), name, "pw-" + name, frequency, rtp_ports,
+                          self.add_user)
+
+    def wait_registered(self, aor, present=True):
+        def check():
+            _status, _h, body = self.junction_get("/api/v1/sip/registrations")
+            return (("sip:" + aor) in body) == present
+        self.assertTrue(wait_for(check, 10), "%s %s registered" % (aor, "not" if present else "still"))
+
+    def junction_get(self, path):
+        from junction_process import curl
+        status, headers, body = curl(self.junction.url(path))
+        return status, headers, body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+
+    # -- login --
+
+    def test_login_registers_and_a_wrong_password_is_refused(self):
+        good = self.client()
+        reply = good.login("pw-alice")
+        self.assertEqual(reply.command_name, "_result", reply)
+        self.wait_registered("alice@127.0.0.1")
+        self.assertEqual(self.metric("junction_gateway_lines"), 1)
+        good.close()
+        # Leaving unregisters the user.
+        self.wait_registered("alice@127.0.0.1", present=False)
+        self.assertTrue(wait_for(lambda: self.metric("junction_gateway_lines") == 0, 10))
+
+        bad = self.client()
+        reply = bad.login("wrong")
+        self.assertEqual(reply.command_name, "_error", reply)
+        self.assertIn("registration failed: 401", reply.status().get("description", ""))
+        self.assertEqual(reply.status().get("code"), "NetConnection.Connect.Rejected")
+
+    def test_connect_without_user_at_domain_is_refused(self):
+        c = GatewayClient(self.junction.port("rtmp"), "")
+        self.addCleanup(c.close)
+        c.handshake()
+        reply = c.connect("sip", args=("alice", "pw-alice", "A"))
+        self.assertEqual(reply.command_name, "_error", reply)
+        self.assertIn("<user>@<domain>", reply.status().get("description", ""))
+
+    # -- calls --
+
+    def call_phone(self, tone_path, codecs, phone_name, rtp_ports):
+        """The client calls a baresip phone, both send tones for a few seconds, the client hangs
+        up. Returns (what the phone decoded, the client's received audio file)."""
+        bob_home = self.phone(phone_name, 440, rtp_ports)
+        bob = run_phone(bob_home, 14)
+        self.addCleanup(lambda: bob.poll() is None and bob.kill())
+        self.wait_registered("%s@127.0.0.1" % phone_name)
+        c = self.client()
+        self.assertEqual(c.login("pw-alice").command_name, "_result")
+        reply = c.call_method("invite", "%s@127.0.0.1" % phone_name, *codecs)
+        self.assertEqual(reply.command_name, "_result", reply)
+        accepted = c.wait_callback("accepted")
+        c.start_media()
+        c.send_audio_paced(self.audio_tags(tone_path), 5)
+        self.assertEqual(c.call_method("bye").command_name, "_result")
+        bob_out = bob.communicate(timeout=30)[0].decode("utf-8", "replace")
+        received = os.path.join(self.workdir, "%s-client-heard.flv" % phone_name)
+        write_flv_audio(received, c.remote_audio)
+        self.assertTrue(wait_for(lambda: self.metric("junction_gateway_calls") == 0, 5))
+        return accepted, bob_out, bob_home, c, received
+
+    def test_speex_client_calls_a_pcmu_phone_and_both_hear_each_other(self):
+        calls_before = self.metric("junction_gateway_calls_total")
+        accepted, bob_out, bob_home, c, received = self.call_phone(self.speex_tone, ["ulaw", "dtmf"], "bob",
+                                                                   "32000-32010")
+        self.assertEqual(accepted, ["speex", None])
+        self.assertIn("Call established: sip:alice@127.0.0.1", bob_out, bob_out[-3000:])
+        heard = decoded_recording(bob_home)
+        self.assertIsNotNone(heard, os.listdir(bob_home))
+        # The phone decoded PCMU that was the client's Speex 1 kHz tone.
+        self.assertGreater(tone_strength(heard, 1000), 0.5)
+        self.assertLess(tone_strength(heard, 440), 0.1)
+        # The client got the phone's 440 Hz as Speex 16 kHz (FLV codec 11).
+        self.assertGreater(len(c.remote_audio), 100)
+        self.assertEqual(c.remote_audio[0][1][0] >> 4, 11, "remote audio is not Speex")
+        self.assertGreater(decoded_tone(received, 440, self.workdir), 0.5)
+        self.assertEqual(self.metric("junction_gateway_calls_total"), calls_before + 1)
+        self.assertGreater(self.metric("junction_gateway_rtp_packets_received_total"), 100)
+        self.assertGreater(self.metric("junction_gateway_rtp_packets_sent_total"), 100)
+
+
+if __name__ == "__main__":
+    unittest.main()
