@@ -102,6 +102,7 @@ void audio_leg::stop() {
   remote_stream_.reset();  // the client's player of `remote` hears UnpublishNotify
   boost::system::error_code ec;
   rtp_.close(ec);
+  home_.metrics().sub(metrics_.rtp_ports);
   watchdog_timer_.cancel();
 }
 

@@ -75,6 +75,11 @@ class line : public std::enable_shared_from_this<line> {
   void callback(std::string_view method, std::vector<amf_value> args = {});
   void send(const datagram& d);
   std::optional<std::uint16_t> bind_rtp();
+  void release_rtp() {
+    if (!rtp_socket_) return;
+    rtp_socket_.reset();
+    home_.metrics().sub(svc_.metrics().rtp_ports);
+  }
   media::sdp::local_endpoint endpoint_for(const codec_list& list) const;
   // Starts the audio leg for what was agreed; false when no audio was.
   bool start_media(const std::vector<media::sdp::negotiated_media>& agreed);
@@ -269,12 +274,12 @@ void line::handle(agent_event_t& event) {
             callback("rejected", {str("488 Not Acceptable Here")});
           }
         } else if constexpr (std::is_same_v<E, agent_event::rejected>) {
-          rtp_socket_.reset();
+          release_rtp();
           home_.metrics().add(svc_.metrics().calls_failed);
           log::info("gateway {}: call rejected: {} {}", who(), e.status, e.reason);
           callback("rejected", {str(fmt::format("{} {}", e.status, e.reason))});
         } else if constexpr (std::is_same_v<E, agent_event::cancelled>) {
-          rtp_socket_.reset();
+          release_rtp();
           callback("cancelled", {str(e.from), str(e.to)});
         } else if constexpr (std::is_same_v<E, agent_event::ended>) {
           log::info("gateway {}: call ended: {}", who(), e.why);
@@ -294,7 +299,9 @@ std::optional<std::uint16_t> line::bind_rtp() {
   if (!ec) s.bind({address, 0}, ec);
   if (ec) return std::nullopt;
   rtp_port_ = s.local_endpoint().port();
+  release_rtp();
   rtp_socket_.emplace(std::move(s));
+  home_.metrics().add(svc_.metrics().rtp_ports);
   return rtp_port_;
 }
 
@@ -336,7 +343,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
     std::vector<std::uint16_t> ports(local_.media.size(), *port);
     offer_ = media::sdp::make_offer(local_, ports, seed_ & 0xffffffff, 1);
     if (!agent_->invite(dest, media::sdp::serialize(offer_), now())) {
-      rtp_socket_.reset();
+      release_rtp();
       answer.error = "the destination is not a SIP address";
       return true;
     }
@@ -361,7 +368,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
     if (!result || !result->any_accepted()) {
       agent_->reject(488, "Not Acceptable Here", now());
       pump();
-      rtp_socket_.reset();
+      release_rtp();
       answer.error = "no codec in common with the caller";
       return true;
     }
@@ -380,12 +387,12 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
       answer.error = "no incoming call to reject";
       return true;
     }
-    rtp_socket_.reset();
+    release_rtp();
     pump();
   } else if (name == "bye") {
     agent_->hang_up(now());
     end_media();
-    rtp_socket_.reset();
+    release_rtp();
     pump();
   } else {  // sendDTMF
     const std::string digits = c.arg(0) && c.arg(0)->type == rtmp::amf::type::string ? c.arg(0)->text : "";
@@ -425,6 +432,7 @@ bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) 
   setup.local_key = key("local");
   setup.remote_key = key("remote");
   setup.rtp_timeout = svc_.settings().rtp_timeout;
+  // The socket (and its count in the rtp_ports gauge) goes to the leg.
   leg_ = std::make_shared<audio_leg>(home_, svc_.hub(), svc_.workers(), svc_.metrics(), std::move(*rtp_socket_));
   rtp_socket_.reset();
   std::weak_ptr<line> weak = weak_from_this();
@@ -475,7 +483,7 @@ void line::link_gone() {
   closing_ = true;
   if (agent_->state() != call_state::idle) agent_->hang_up(now());
   end_media();
-  rtp_socket_.reset();
+  release_rtp();
   if (!agent_->registered()) {
     pump();
     close();

@@ -24,7 +24,8 @@ class worker_pool;
 namespace junction::gateway {
 
 struct gateway_metrics {
-  metric_id lines, registrations_failed, calls, calls_total, calls_failed, rtp_in, rtp_out, dtmf_in, dtmf_out;
+  metric_id lines, registrations_failed, calls, calls_total, calls_failed, rtp_in, rtp_out, dtmf_in, dtmf_out,
+      rtp_ports;
   static gateway_metrics declare(metric_registry& registry);
 };
 

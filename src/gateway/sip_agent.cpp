@@ -34,6 +34,13 @@ std::optional<std::pair<std::string, std::uint16_t>> target_of(std::string_view 
 // The URI of a name-addr or addr-spec header value, without display name and parameters.
 std::string uri_of(const sip::address& a) { return std::string{a.uri_text}; }
 
+// A Contact's URI as a Request-URI: without its headers part, which a Request-URI may not carry
+// (RFC 3261 §19.1.1).
+std::string target_uri(const sip::address& a) {
+  auto uri = a.uri_text;
+  return std::string{uri.substr(0, uri.find('?'))};
+}
+
 // A From/To value without its tag parameter, kept as written otherwise.
 std::string without_tag(std::string_view value) {
   auto gt = value.rfind('>');
@@ -44,6 +51,9 @@ std::string without_tag(std::string_view value) {
   if (end != std::string_view::npos) out += value.substr(end);
   return out;
 }
+
+// ";tag=x", or nothing for a peer that sent no tag (RFC 2543 phones).
+std::string tag_param(std::string_view tag) { return tag.empty() ? std::string{} : ";tag=" + std::string{tag}; }
 
 std::string quoted_display(std::string_view name) {
   std::string out = "\"";
@@ -312,7 +322,7 @@ void sip_agent::on_invite_response(client_entry& c, const sip::message& response
     }
     d.state = call_state::confirmed;
     d.remote_tag = std::string{response.to().tag()};
-    if (!response.contacts().empty()) d.remote_target = uri_of(response.contacts().front());
+    if (!response.contacts().empty()) d.remote_target = target_uri(response.contacts().front());
     auto routes = record_routes(response);
     d.route_set.assign(routes.rbegin(), routes.rend());
     d.remote_sdp = std::string{response.body()};
@@ -354,10 +364,10 @@ void sip_agent::send_ack_2xx(agent_clock::time_point) {
   auto where = next_hop(d.route_set, d.remote_target);
   if (!where) return;
   d.ack = fmt::format(
-      "ACK {} SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\n{}From: {};tag={}\r\nTo: {};tag={}\r\nCall-ID: {}\r\n"
+      "ACK {} SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\n{}From: {};tag={}\r\nTo: {}{}\r\nCall-ID: {}\r\n"
       "CSeq: {} ACK\r\nUser-Agent: {}\r\nContent-Length: 0\r\n\r\n",
       d.remote_target, via("z9hG4bK" + new_token(20)), route_headers(d.route_set), d.local_header, d.local_tag,
-      d.remote_header, d.remote_tag, d.call_id, d.invite_cseq, s_.user_agent);
+      d.remote_header, tag_param(d.remote_tag), d.call_id, d.invite_cseq, s_.user_agent);
   out_.push_back({d.ack, where->first, where->second});
 }
 
@@ -366,8 +376,8 @@ void sip_agent::send_in_dialog(purpose why, std::string_view method, const std::
   auto& d = *call_;
   auto where = next_hop(d.route_set, d.remote_target);
   if (!where) return;
-  std::string headers = fmt::format("From: {};tag={}\r\nTo: {};tag={}\r\nCall-ID: {}\r\n{}", d.local_header,
-                                    d.local_tag, d.remote_header, d.remote_tag, d.call_id,
+  std::string headers = fmt::format("From: {};tag={}\r\nTo: {}{}\r\nCall-ID: {}\r\n{}", d.local_header,
+                                    d.local_tag, d.remote_header, tag_param(d.remote_tag), d.call_id,
                                     route_headers(d.route_set));
   send_request(why, std::string{method}, d.remote_target, std::move(headers),
                body.empty() ? std::string{} : "application/sdp", body, where->first, where->second, now);
@@ -385,7 +395,8 @@ bool sip_agent::accept(std::string sdp, agent_clock::time_point now) {
       {.to_tag = d.local_tag,
        .headers = {{"Contact", contact()}, {"Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"}, {"User-Agent", s_.user_agent}},
        .content_type = "application/sdp",
-       .body = d.local_sdp});
+       .body = d.local_sdp,
+       .copy_record_route = true});
   emit_effects(it->second.tx.respond(200, share(bytes), now), it->second.host, it->second.port);
   d.state = call_state::confirmed;
   d.ok_bytes = std::move(bytes);
@@ -446,7 +457,8 @@ void sip_agent::on_datagram(std::string_view bytes, std::string_view from_host, 
   auto parsed = sip::parse_message(bytes, sip::parse_limits{}, true);
   if (!parsed.msg) return;
   if (!parsed.ok()) {
-    if (parsed.answerable())
+    // A broken request gets its 400 (where there is a Via to answer along); the rest is dropped.
+    if (parsed.answerable() && !parsed.msg->vias().empty())
       respond(*parsed.msg, parsed.status, from_host, from_port, now, parsed.reason);
     return;
   }
@@ -563,7 +575,7 @@ void sip_agent::on_request(const sip::message& request, std::string_view host, s
     d.remote_tag.assign(request.from().tag());
     d.local_header = without_tag(request.value(header_id::to));
     d.remote_header = without_tag(request.value(header_id::from));
-    d.remote_target = request.contacts().empty() ? uri_of(request.from()) : uri_of(request.contacts().front());
+    d.remote_target = request.contacts().empty() ? target_uri(request.from()) : target_uri(request.contacts().front());
     d.route_set = record_routes(request);
     d.remote_cseq = request.cseq();
     d.remote_sdp.assign(request.body());
@@ -572,7 +584,11 @@ void sip_agent::on_request(const sip::message& request, std::string_view host, s
     d.pending_host.assign(host);
     d.pending_port = port;
     d.pending_key = key;
-    respond(request, 180, host, port, now);
+    std::string ringing = sip::make_response(request, 180,
+                                             {.to_tag = d.local_tag,
+                                              .headers = {{"Contact", contact()}, {"User-Agent", s_.user_agent}},
+                                              .copy_record_route = true});
+    emit_effects(servers_.at(key).tx.respond(180, share(std::move(ringing)), now), std::string{host}, port);
     events_.push_back(agent_event::invited{d.peer_uri, uri_of(request.to()), d.remote_sdp});
     return;
   }
@@ -604,7 +620,7 @@ void sip_agent::on_request(const sip::message& request, std::string_view host, s
     }
     std::string bytes = sip::make_response(
         request, 200, {.headers = {{"Contact", contact()}, {"User-Agent", s_.user_agent}},
-                       .content_type = "application/sdp", .body = call_->local_sdp});
+                       .content_type = "application/sdp", .body = call_->local_sdp, .copy_record_route = true});
     emit_effects(servers_.at(key).tx.respond(200, share(std::move(bytes)), now), std::string{host}, port);
     return;
   }

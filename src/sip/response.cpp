@@ -55,6 +55,9 @@ std::string make_response(const message& request, int status, const response_opt
   out.append("SIP/2.0 ").append(std::to_string(status)).append(" ").append(reason).append("\r\n");
   for (const auto& h : request.headers()) {
     switch (h.id) {
+      case header_id::record_route:
+        if (options.copy_record_route) out.append("Record-Route: ").append(h.value).append("\r\n");
+        break;
       case header_id::via:
       case header_id::from:
       case header_id::call_id:

@@ -20,6 +20,9 @@ struct response_options {
   std::vector<std::pair<std::string_view, std::string_view>> headers{};  // added as given
   std::string_view content_type{};
   std::string_view body{};
+  // A UAS's responses that create or confirm a dialog copy the request's Record-Route headers
+  // (RFC 3261 §12.1.1), so that the caller learns the route set.
+  bool copy_record_route = false;
 };
 
 std::string make_response(const message& request, int status, const response_options& options = {});

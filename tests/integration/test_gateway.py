@@ -278,6 +278,92 @@ class GatewayTest(unittest.TestCase):
         self.assertGreater(self.metric("junction_gateway_rtp_packets_received_total"), 100)
         self.assertGreater(self.metric("junction_gateway_rtp_packets_sent_total"), 100)
 
+    def test_nellymoser_client_is_heard_by_the_phone(self):
+        accepted, bob_out, bob_home, c, received = self.call_phone(self.nelly_tone, ["ulaw"], "carol",
+                                                                   "32020-32030")
+        self.assertEqual(accepted, ["speex", None])
+        heard = decoded_recording(bob_home)
+        self.assertIsNotNone(heard, os.listdir(bob_home))
+        self.assertGreater(tone_strength(heard, 1000), 0.5)
+        self.assertGreater(decoded_tone(received, 440, self.workdir), 0.5)
+
+    def test_a_phone_calls_the_client_which_accepts_and_the_phone_hangs_up(self):
+        dave_home = self.phone("dave", 440, "32040-32050")
+        c = self.client()
+        self.assertEqual(c.login("pw-alice").command_name, "_result")
+        self.wait_registered("alice@127.0.0.1")
+        dave = run_phone(dave_home, 7, "/dial sip:alice@127.0.0.1")
+        self.addCleanup(lambda: dave.poll() is None and dave.kill())
+        invited = c.wait_callback("invited")
+        self.assertEqual(invited, ["sip:dave@127.0.0.1", "sip:alice@127.0.0.1"])
+        reply = c.call_method("accept", "wideband", "ulaw")
+        self.assertEqual(reply.command_name, "_result", reply)
+        # The phone offered PCMU only: the client sends Speex and the gateway transcodes.
+        self.assertEqual(c.wait_callback("accepted"), ["speex", None])
+        c.start_media()
+        c.send_audio_paced(self.audio_tags(self.speex_tone), 4)
+        # The phone's -t ends it: its BYE reaches the client as byed.
+        c.wait_callback("byed", timeout=15)
+        dave_out = dave.communicate(timeout=30)[0].decode("utf-8", "replace")
+        self.assertIn("Call established: sip:alice@127.0.0.1", dave_out, dave_out[-3000:])
+        heard = decoded_recording(dave_home)
+        self.assertIsNotNone(heard, os.listdir(dave_home))
+        self.assertGreater(tone_strength(heard, 1000), 0.5)
+        received = os.path.join(self.workdir, "dave-client-heard.flv")
+        write_flv_audio(received, c.remote_audio)
+        self.assertGreater(decoded_tone(received, 440, self.workdir), 0.5)
+        self.assert_nothing_left(lines=False)
+
+    def test_the_client_rejects_a_call_as_busy(self):
+        erin_home = self.phone("erin", 440, "32060-32070")
+        c = self.client()
+        self.assertEqual(c.login("pw-alice").command_name, "_result")
+        self.wait_registered("alice@127.0.0.1")
+        erin = run_phone(erin_home, 4, "/dial sip:alice@127.0.0.1")
+        self.addCleanup(lambda: erin.poll() is None and erin.kill())
+        c.wait_callback("invited")
+        self.assertEqual(c.call_method("reject", "486 Busy Here").command_name, "_result")
+        erin_out = erin.communicate(timeout=30)[0].decode("utf-8", "replace")
+        self.assertIn("486 Busy Here", erin_out, erin_out[-3000:])
+        self.assertNotIn("Call established", erin_out)
+
+    def test_a_call_to_nobody_is_rejected_with_404(self):
+        c = self.client()
+        self.assertEqual(c.login("pw-alice").command_name, "_result")
+        self.assertEqual(c.call_method("invite", "nobody@127.0.0.1").command_name, "_result")
+        rejected = c.wait_callback("rejected")
+        self.assertTrue(rejected[0].startswith("404"), rejected)
+        # A second call on the line while one is up is refused; here the line is free again.
+        self.assertEqual(c.call_method("invite", "nobody@127.0.0.1").command_name, "_result")
+        c.wait_callback("rejected")
+
+    def test_rtmp_disconnect_mid_call_hangs_up_and_unregisters(self):
+        frank_home = self.phone("frank", 440, "32080-32090")
+        frank = run_phone(frank_home, 12)
+        self.addCleanup(lambda: frank.poll() is None and frank.kill())
+        self.wait_registered("frank@127.0.0.1")
+        c = self.client()
+        self.assertEqual(c.login("pw-alice").command_name, "_result")
+        self.assertEqual(c.call_method("invite", "frank@127.0.0.1", "ulaw").command_name, "_result")
+        c.wait_callback("accepted")
+        c.start_media()
+        c.send_audio_paced(self.audio_tags(self.speex_tone), 2)
+        self.assertEqual(self.metric("junction_gateway_calls"), 1)
+        c.close()  # the Flash client goes away mid-call
+        self.wait_registered("alice@127.0.0.1", present=False)
+        frank_out = frank.communicate(timeout=30)[0].decode("utf-8", "replace")
+        self.assertIn("Call established: sip:alice@127.0.0.1", frank_out, frank_out[-3000:])
+        # frank got the BYE ("reset by peer" is how baresip says so) long before its own -t ran out.
+        self.assertIn("sip:alice@127.0.0.1: session closed: Connection reset by peer", frank_out, frank_out[-3000:])
+        self.assertRegex(frank_out, r"terminated \(duration: [0-5] secs\)", frank_out[-3000:])
+        self.assert_nothing_left()
+
+    def assert_nothing_left(self, lines=True):
+        """No call or RTP port of the gateway is left (nor a line, unless the client is still on)."""
+        names = ["junction_gateway_calls", "junction_gateway_rtp_ports"] + (["junction_gateway_lines"] if lines else [])
+        for name in names:
+            self.assertTrue(wait_for(lambda: self.metric(name) == 0, 10), "%s is %s" % (name, self.metric(name)))
+
 
 if __name__ == "__main__":
     unittest.main()
