@@ -13,6 +13,9 @@
 #include "core/log.hpp"
 #include "core/shard.hpp"
 #include "gateway/audio_leg.hpp"
+#include "gateway/video_leg.hpp"
+#include "media/stream_hub.hpp"
+#include "transcode/worker_pool.hpp"
 #include "gateway/codec_list.hpp"
 #include "gateway/service.hpp"
 #include "gateway/sip_agent.hpp"
@@ -51,11 +54,15 @@ std::pair<int, std::string> parse_rejection(std::string_view text) {
   return {603, text.empty() ? std::string{"Decline"} : std::string{text}};
 }
 
+const media::sdp::codec& setup_codec(const call_media_plan& p, const media::sdp::negotiated_media& audio) {
+  return p.audio ? p.phone_audio : audio.codecs.front();
+}
+
 class line : public std::enable_shared_from_this<line> {
  public:
   line(service& svc, rtmp::client_link& link)
       : svc_(svc), link_(&link), home_(link.home()), sip_socket_(home_.context()), timer_(home_.context()),
-        connect_wait_(home_.context()), linger_(home_.context()) {
+        connect_wait_(home_.context()), linger_(home_.context()), rtp_watch_(home_.context()) {
     std::random_device rd;
     seed_ = (std::uint64_t{rd()} << 32) | rd();
   }
@@ -74,16 +81,17 @@ class line : public std::enable_shared_from_this<line> {
   void handle(agent_event_t& e);
   void callback(std::string_view method, std::vector<amf_value> args = {});
   void send(const datagram& d);
-  std::optional<std::uint16_t> bind_rtp();
-  void release_rtp() {
-    if (!rtp_socket_) return;
-    rtp_socket_.reset();
-    home_.metrics().sub(svc_.metrics().rtp_ports);
-  }
+  // The RTP port of one medium, bound for the offer or answer and then handed to its leg.
+  std::optional<std::uint16_t> bind_rtp(std::optional<udp::socket>& slot);
+  void release_rtp();
+  // The ports for an SDP's m= lines: ours for audio and (when offered) video, 0 for the rest.
+  std::optional<std::vector<std::uint16_t>> ports_for(const std::vector<std::string>& media);
+  void push_remote(media::frame f);
   media::sdp::local_endpoint endpoint_for(const codec_list& list) const;
   // Starts the audio leg for what was agreed; false when no audio was.
   bool start_media(const std::vector<media::sdp::negotiated_media>& agreed);
   void end_media();
+  void check_rtp();
   void close();
   const char* who() const { return aor_.c_str(); }
   static agent_clock::time_point now() { return agent_clock::now(); }
@@ -95,7 +103,7 @@ class line : public std::enable_shared_from_this<line> {
   std::uint64_t seed_ = 0;
   std::string aor_;
   udp::socket sip_socket_;
-  asio::steady_timer timer_, connect_wait_, linger_;
+  asio::steady_timer timer_, connect_wait_, linger_, rtp_watch_;
   agent_clock::time_point armed_for_ = agent_clock::time_point::max();
   std::unique_ptr<sip_agent> agent_;
   bool running_ = false, closing_ = false, connecting_ = false;
@@ -107,9 +115,11 @@ class line : public std::enable_shared_from_this<line> {
   media::sdp::local_endpoint local_;
   media::sdp::session_description offer_;  // ours, for reading the answer
   std::string their_offer_;                // an incoming call's SDP
-  std::optional<udp::socket> rtp_socket_;  // bound for the offer or answer, handed to the leg
-  std::uint16_t rtp_port_ = 0;
-  std::shared_ptr<audio_leg> leg_;
+  std::optional<udp::socket> audio_socket_, video_socket_;
+  std::shared_ptr<audio_leg> audio_;
+  std::shared_ptr<video_leg> video_;
+  std::unique_ptr<media::publication> remote_;  // what the client plays as `remote`
+  std::optional<std::size_t> worker_;           // the call's transcoding worker
 };
 
 asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_request& r) {
@@ -290,7 +300,8 @@ void line::handle(agent_event_t& event) {
       event);
 }
 
-std::optional<std::uint16_t> line::bind_rtp() {
+std::optional<std::uint16_t> line::bind_rtp(std::optional<udp::socket>& slot) {
+  if (slot) return slot->local_endpoint().port();
   boost::system::error_code ec;
   auto address = asio::ip::make_address(svc_.media_address(), ec);
   if (ec) return std::nullopt;
@@ -298,19 +309,47 @@ std::optional<std::uint16_t> line::bind_rtp() {
   s.open(address.is_v6() ? udp::v6() : udp::v4(), ec);
   if (!ec) s.bind({address, 0}, ec);
   if (ec) return std::nullopt;
-  rtp_port_ = s.local_endpoint().port();
-  release_rtp();
-  rtp_socket_.emplace(std::move(s));
+  const auto port = s.local_endpoint().port();
+  slot.emplace(std::move(s));
   home_.metrics().add(svc_.metrics().rtp_ports);
-  return rtp_port_;
+  return port;
+}
+
+void line::release_rtp() {
+  for (auto* slot : {&audio_socket_, &video_socket_})
+    if (*slot) {
+      slot->reset();
+      home_.metrics().sub(svc_.metrics().rtp_ports);
+    }
+}
+
+std::optional<std::vector<std::uint16_t>> line::ports_for(const std::vector<std::string>& media) {
+  const bool video_offered = std::any_of(local_.media.begin(), local_.media.end(),
+                                         [](const auto& m) { return m.media == "video"; });
+  std::vector<std::uint16_t> ports;
+  for (const auto& m : media) {
+    std::optional<std::uint16_t> port = 0;
+    if (m == "audio") port = bind_rtp(audio_socket_);
+    else if (m == "video" && video_offered) port = bind_rtp(video_socket_);
+    if (!port) return std::nullopt;
+    ports.push_back(*port);
+  }
+  return ports;
+}
+
+void line::push_remote(media::frame f) {
+  if (remote_) remote_->push(std::move(f));
 }
 
 media::sdp::local_endpoint line::endpoint_for(const codec_list& list) const {
   media::sdp::local_endpoint local;
   local.address = svc_.media_address();
-  // Audio only for now: video (H.264, x-flv) is offered once the video leg exists.
-  for (auto& m : capabilities(list))
-    if (m.media == "audio") local.media.push_back(std::move(m));
+  // x-flv (another gateway's payload) is not carried yet: video is H.264 only.
+  for (auto& m : capabilities(list)) {
+    if (m.media == "video")
+      std::erase_if(m.codecs, [](const media::sdp::codec& c) { return c.encoding != "H264"; });
+    if (!m.codecs.empty()) local.media.push_back(std::move(m));
+  }
   local.srtp = media::sdp::srtp_policy::off;
   return local;
 }
@@ -335,13 +374,15 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
     auto names = string_args(c, 1);
     codecs_ = parse_codec_list(names);
     local_ = endpoint_for(codecs_);
-    auto port = bind_rtp();
-    if (!port || local_.media.empty()) {
-      answer.error = !port ? "no RTP port" : "no audio codec to offer";
+    std::vector<std::string> media;
+    for (const auto& m : local_.media) media.push_back(m.media);
+    auto ports = ports_for(media);
+    if (!ports || local_.media.empty()) {
+      release_rtp();
+      answer.error = !ports ? "no RTP port" : "no codec to offer";
       return true;
     }
-    std::vector<std::uint16_t> ports(local_.media.size(), *port);
-    offer_ = media::sdp::make_offer(local_, ports, seed_ & 0xffffffff, 1);
+    offer_ = media::sdp::make_offer(local_, *ports, seed_ & 0xffffffff, 1);
     if (!agent_->invite(dest, media::sdp::serialize(offer_), now())) {
       release_rtp();
       answer.error = "the destination is not a SIP address";
@@ -358,12 +399,12 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
     codecs_ = parse_codec_list(names);
     local_ = endpoint_for(codecs_);
     auto offer = media::sdp::parse(their_offer_);
-    auto port = bind_rtp();
     std::optional<media::sdp::answer_result> result;
-    if (offer.ok() && port) {
-      std::vector<std::uint16_t> ports;
-      for (const auto& m : offer.session->media) ports.push_back(m.media == "audio" ? *port : 0);
-      result = media::sdp::answer_offer(*offer.session, local_, ports, seed_ & 0xffffffff);
+    if (offer.ok()) {
+      std::vector<std::string> media;
+      for (const auto& m : offer.session->media) media.push_back(m.media);
+      if (auto ports = ports_for(media))
+        result = media::sdp::answer_offer(*offer.session, local_, *ports, seed_ & 0xffffffff);
     }
     if (!result || !result->any_accepted()) {
       agent_->reject(488, "Not Acceptable Here", now());
@@ -396,10 +437,10 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
     pump();
   } else {  // sendDTMF
     const std::string digits = c.arg(0) && c.arg(0)->type == rtmp::amf::type::string ? c.arg(0)->text : "";
-    bool sent = leg_ && !digits.empty();
-    for (char key : digits) sent = sent && leg_->send_dtmf(key);
+    bool sent = audio_ && !digits.empty();
+    for (char key : digits) sent = sent && audio_->send_dtmf(key);
     if (!sent) {
-      answer.error = leg_ ? "DTMF was not agreed with the phone" : "no call";
+      answer.error = audio_ ? "DTMF was not agreed with the phone" : "no call";
       return true;
     }
     home_.metrics().add(svc_.metrics().dtmf_out);
@@ -409,17 +450,15 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
 }
 
 bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) {
-  const media::sdp::negotiated_media* audio = nullptr;
-  for (const auto& m : agreed)
-    if (m.accepted && m.media == "audio" && !m.codecs.empty()) {
-      audio = &m;
-      break;
-    }
-  if (!audio || !rtp_socket_) return false;
+  const media::sdp::negotiated_media *audio = nullptr, *video = nullptr;
+  for (const auto& m : agreed) {
+    if (!m.accepted || m.codecs.empty()) continue;
+    if (m.media == "audio" && !audio) audio = &m;
+    if (m.media == "video" && !video) video = &m;
+  }
+  if (!audio || !audio_socket_) return false;
   auto p = plan(codecs_, agreed);
   audio_leg_setup setup;
-  setup.remote_address = audio->remote_address;
-  setup.remote_port = audio->remote_port;
   setup.phone_codec = p.audio ? p.phone_audio : audio->codecs.front();
   auto phone_format = audio_format_of(setup.phone_codec);
   if (!phone_format) return false;
@@ -429,51 +468,91 @@ bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) 
                             ? transcode::audio_format{media::codec::speex, 16000, 1}
                             : transcode::audio_format{p.client_audio, p.client_rate, 1};
   setup.ptime = audio->ptime ? audio->ptime : 20;
-  setup.local_key = key("local");
-  setup.remote_key = key("remote");
-  setup.rtp_timeout = svc_.settings().rtp_timeout;
-  // The socket (and its count in the rtp_ports gauge) goes to the leg.
-  leg_ = std::make_shared<audio_leg>(home_, svc_.hub(), svc_.workers(), svc_.metrics(), std::move(*rtp_socket_));
-  rtp_socket_.reset();
   std::weak_ptr<line> weak = weak_from_this();
-  leg_->start(std::move(setup),
-              {.dtmf =
-                   [weak](char key) {
-                     if (auto self = weak.lock()) {
-                       self->home_.metrics().add(self->svc_.metrics().dtmf_in);
-                       self->callback("dtmf", {str(std::string(1, key))});
-                     }
-                   },
-               .timed_out =
-                   [weak] {
-                     if (auto self = weak.lock()) {
-                       log::info("gateway {}: no RTP from the phone: hanging up", self->who());
-                       self->agent_->hang_up(now());
-                       self->end_media();
-                       self->pump();
-                       self->callback("byed");
-                     }
-                   }});
+  setup.on_dtmf = [weak](char key) {
+    if (auto self = weak.lock()) {
+      self->home_.metrics().add(self->svc_.metrics().dtmf_in);
+      self->callback("dtmf", {str(std::string(1, key))});
+    }
+  };
+
+  worker_ = svc_.workers().assign();
+  leg_context context{&home_, &svc_.hub(), &svc_.workers(), *worker_, &svc_.metrics(), key("local"),
+                      [weak](media::frame f) {
+                        if (auto self = weak.lock()) self->push_remote(std::move(f));
+                      }};
+  // The sockets (and their counts in the rtp_ports gauge) go to the legs.
+  audio_ = std::make_shared<audio_leg>(context, std::move(*audio_socket_), std::move(setup));
+  audio_socket_.reset();
+  audio_->start(audio->remote_address, audio->remote_port);
+  if (video && video_socket_ && p.video == codec_choice::h264) {
+    video_ = std::make_shared<video_leg>(context, std::move(*video_socket_), video_leg_setup{video->codecs.front()});
+    video_socket_.reset();
+    video_->start(video->remote_address, video->remote_port);
+  }
+  release_rtp();  // a video port the phone refused
+
+  // The phone's media, as the client plays it.
+  asio::co_spawn(home_.context(),
+                 [self = shared_from_this(), peer = audio->remote_address]() -> asio::awaitable<void> {
+                   media::publish_options options;
+                   options.takeover = true;  // the line's own stream: a leftover gives way
+                   media::publisher_info who{"rtp", peer, self->connection_id_};
+                   auto claimed = co_await self->svc_.hub().publish(self->key("remote"), std::move(options),
+                                                                   std::move(who));
+                   if (self->audio_) self->remote_ = std::move(claimed.handle);
+                 },
+                 asio::detached);
+  rtp_watch_.expires_after(std::chrono::seconds(1));
+  rtp_watch_.async_wait([weak](boost::system::error_code ec) {
+    if (auto self = weak.lock(); self && !ec) self->check_rtp();
+  });
+
   home_.metrics().add(svc_.metrics().calls);
   home_.metrics().add(svc_.metrics().calls_total);
-  log::info("gateway {}: call up with {}: phone {}/{} at {}:{}", who(), agent_->peer(),
-            p.audio ? p.phone_audio.encoding : audio->codecs.front().encoding,
-            p.audio ? p.phone_audio.clock_rate : audio->codecs.front().clock_rate, audio->remote_address,
-            audio->remote_port);
+  log::info("gateway {}: call up with {}: audio {}/{} at {}:{}{}", who(), agent_->peer(), setup_codec(p, *audio).encoding,
+            setup_codec(p, *audio).clock_rate, audio->remote_address, audio->remote_port,
+            video_ ? ", video H.264" : "");
   // siprtmp's callback: the codecs the client should send, when it named any.
   std::vector<amf_value> args;
   if (codecs_.given) {
     args.push_back(p.audio_callback ? str(*p.audio_callback) : amf_value::make_null());
-    args.push_back(p.video_callback ? str(*p.video_callback) : amf_value::make_null());
+    args.push_back(p.video_callback && video_ ? str(*p.video_callback) : amf_value::make_null());
   }
   callback("accepted", std::move(args));
   return true;
 }
 
+// No RTP from the phone for gateway.rtp_timeout: the call is over.
+void line::check_rtp() {
+  if (!audio_) return;
+  auto last = audio_->last_received();
+  if (video_) last = std::max(last, video_->last_received());
+  if (std::chrono::steady_clock::now() - last > svc_.settings().rtp_timeout) {
+    log::info("gateway {}: no RTP from the phone for {} ms: hanging up", who(), svc_.settings().rtp_timeout.count());
+    agent_->hang_up(now());
+    end_media();
+    pump();
+    callback("byed");
+    return;
+  }
+  std::weak_ptr<line> weak = weak_from_this();
+  rtp_watch_.expires_after(std::chrono::seconds(1));
+  rtp_watch_.async_wait([weak](boost::system::error_code ec) {
+    if (auto self = weak.lock(); self && !ec) self->check_rtp();
+  });
+}
+
 void line::end_media() {
-  if (!leg_) return;
-  leg_->stop();
-  leg_.reset();
+  rtp_watch_.cancel();
+  if (!audio_) return;
+  audio_->stop();
+  audio_.reset();
+  if (video_) video_->stop();
+  video_.reset();
+  remote_.reset();  // the client's player of `remote` hears UnpublishNotify
+  if (worker_) svc_.workers().release(*worker_);
+  worker_.reset();
   home_.metrics().sub(svc_.metrics().calls);
 }
 
@@ -506,6 +585,7 @@ void line::close() {
   timer_.cancel();
   linger_.cancel();
   connect_wait_.cancel();
+  rtp_watch_.cancel();
 }
 
 // The RTMP side's view of a line.

@@ -91,3 +91,205 @@ def decoded_recording(home):
     """The one *-dec.wav a phone wrote (what it received and decoded), or None."""
     files = [f for f in os.listdir(home) if f.endswith("-dec.wav")]
     return os.path.join(home, files[0]) if len(files) == 1 else None
+
+
+# --------------------------------------------------------------------------------------------
+# A raw SIP phone in Python, for what baresip cannot show: it registers with digest (MD5), takes
+# one call answering with an SDP of its choosing, and keeps every RTP/RTCP datagram it receives
+# on its media ports, so a test can depacketize and compare them.
+
+import hashlib
+import re
+import select
+import time
+
+
+def _header(message, name):
+    m = re.search(r"^%s\s*:\s*(.*?)\r$" % re.escape(name), message, re.M | re.I)
+    return m.group(1) if m else None
+
+
+class RawPhone:
+    def __init__(self, sip_address, user, password, media=("audio", "video")):
+        host, port = sip_address.rsplit(":", 1)
+        self.server = (host, int(port))
+        self.user, self.password = user, password
+        self.sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sip.bind(("127.0.0.1", 0))
+        self.port = self.sip.getsockname()[1]
+        self.media = {}
+        for kind in media:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", 0))
+            self.media[kind] = s
+        self.received = {kind: [] for kind in media}  # (arrival, datagram)
+        self.peer_media = {}  # kind -> (host, port) from the caller's SDP
+        self.invite = None
+        self.cseq = 0
+        self.log = []
+
+    def close(self):
+        for s in [self.sip] + list(self.media.values()):
+            s.close()
+
+    def media_port(self, kind):
+        return self.media[kind].getsockname()[1]
+
+    # -- SIP --
+
+    def _send(self, text, to=None):
+        self.log.append(">> " + text.split("\r\n", 1)[0])
+        self.sip.sendto(text.encode(), to or self.server)
+
+    def _recv(self, timeout):
+        """The next SIP message (text), reading media sockets meanwhile; None on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            readable, _, _ = select.select([self.sip] + list(self.media.values()), [], [], left)
+            for s in readable:
+                data, source = s.recvfrom(65536)
+                if s is self.sip:
+                    text = data.decode("utf-8", "replace")
+                    self.log.append("<< " + text.split("\r\n", 1)[0])
+                    return text, source
+                kind = [k for k, v in self.media.items() if v is s][0]
+                self.received[kind].append((time.monotonic(), data))
+
+    def pump_media(self, seconds):
+        """Reads media (and answers BYE) for `seconds`; True if a BYE came."""
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            got = self._recv(left)
+            if got and got[0].startswith("BYE "):
+                self._reply(got[0], got[1], 200, "OK")
+                return True
+
+    def register(self, expires=300):
+        call_id = "reg-%s-%d@127.0.0.1" % (self.user, self.port)
+        authorization = ""
+        for attempt in range(2):
+            self.cseq += 1
+            self._send("REGISTER sip:127.0.0.1 SIP/2.0\r\n"
+                       "Via: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-r%d-%d\r\n"
+                       "Max-Forwards: 70\r\nFrom: <sip:%s@127.0.0.1>;tag=r%d\r\nTo: <sip:%s@127.0.0.1>\r\n"
+                       "Call-ID: %s\r\nCSeq: %d REGISTER\r\n%s"
+                       "Contact: <sip:%s@127.0.0.1:%d>;expires=%d\r\nContent-Length: 0\r\n\r\n"
+                       % (self.port, self.port, self.cseq, self.user, self.port, self.user, call_id, self.cseq,
+                          authorization, self.user, self.port, expires))
+            got = self._recv(5)
+            if not got:
+                raise AssertionError("no answer to REGISTER")
+            status = int(got[0].split(" ", 2)[1])
+            if status != 401:
+                return status
+            challenge = _header(got[0], "WWW-Authenticate")
+            realm = re.search(r'realm="([^"]*)"', challenge).group(1)
+            nonce = re.search(r'nonce="([^"]*)"', challenge).group(1)
+            ha1 = hashlib.md5(("%s:%s:%s" % (self.user, realm, self.password)).encode()).hexdigest()
+            ha2 = hashlib.md5(b"REGISTER:sip:127.0.0.1").hexdigest()
+            response = hashlib.md5(("%s:%s:00000001:c0ffee:auth:%s" % (ha1, nonce, ha2)).encode()).hexdigest()
+            authorization = ('Authorization: Digest username="%s", realm="%s", nonce="%s", uri="sip:127.0.0.1", '
+                             'response="%s", algorithm=MD5, qop=auth, nc=00000001, cnonce="c0ffee"\r\n'
+                             % (self.user, realm, nonce, response))
+        return status
+
+    def _reply(self, request, source, status, reason, extra="", body=""):
+        lines = request.split("\r\n")
+        keep = [l for l in lines[1:] if re.match(r"(?i)^(via|from|to|call-id|cseq|record-route)\s*:", l)]
+        keep = [l + (";tag=phone" if re.match(r"(?i)^to\s*:", l) and "tag=" not in l else "") for l in keep]
+        text = "SIP/2.0 %d %s\r\n%s\r\n%s" % (status, reason, "\r\n".join(keep), extra)
+        if body:
+            text += "Content-Type: application/sdp\r\n"
+        text += "Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        self._send(text, source)
+
+    def answer(self, sdp_media, timeout=15):
+        """Waits for an INVITE, answers 200 with `sdp_media` (m= sections, with {audio}/{video}
+        standing for this phone's ports), waits for the ACK. Returns the INVITE's SDP."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self._recv(deadline - time.monotonic())
+            if not got:
+                break
+            text, source = got
+            if not text.startswith("INVITE "):
+                continue
+            self.invite = (text, source)
+            offer = text.split("\r\n\r\n", 1)[1]
+            for m in re.finditer(r"^m=(audio|video) (\d+)", offer, re.M):
+                self.peer_media[m.group(1)] = ("127.0.0.1", int(m.group(2)))
+            body = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+                    sdp_media.format(**{k: self.media_port(k) for k in self.media}))
+            self._reply(text, source, 200, "OK", "Contact: <sip:%s@127.0.0.1:%d>\r\n" % (self.user, self.port),
+                        body)
+            while time.monotonic() < deadline:
+                got = self._recv(deadline - time.monotonic())
+                if got and got[0].startswith("ACK "):
+                    return offer
+            break
+        raise AssertionError("no INVITE and ACK within %ds: %r" % (timeout, self.log))
+
+    def send_rtp(self, kind, datagram):
+        self.media[kind].sendto(datagram, self.peer_media[kind])
+
+
+def h264_access_units(datagrams, payload_type):
+    """RFC 6184 depacketization of RTP datagrams (in arrival order) into access units: a list of
+    (rtp timestamp, [NAL units]) in order. Single NAL units, STAP-A and FU-A are understood."""
+    units, current, ts_now, fragment = [], None, None, None
+    for _arrival, d in datagrams:
+        if len(d) < 12 or (d[1] & 0x7F) != payload_type or 192 <= d[1] <= 223:
+            continue
+        cc = d[0] & 0x0F
+        ts = struct.unpack(">I", d[4:8])[0]
+        payload = d[12 + 4 * cc:]
+        if current is None or ts != ts_now:
+            current, ts_now = [], ts
+            units.append((ts, current))
+        kind = payload[0] & 0x1F
+        if 1 <= kind <= 23:
+            current.append(bytes(payload))
+        elif kind == 24:
+            at = 1
+            while at + 2 <= len(payload):
+                size = struct.unpack(">H", payload[at:at + 2])[0]
+                current.append(bytes(payload[at + 2:at + 2 + size]))
+                at += 2 + size
+        elif kind == 28:
+            start, end = payload[1] & 0x80, payload[1] & 0x40
+            if start:
+                fragment = bytearray([(payload[0] & 0xE0) | (payload[1] & 0x1F)])
+            if fragment is not None:
+                fragment += payload[2:]
+                if end:
+                    current.append(bytes(fragment))
+                    fragment = None
+    return units
+
+
+def h264_rtp_packets(access_units, payload_type, ts_step=6000, mtu=1200, ssrc=0x5EED):
+    """RFC 6184 packetization (single NAL units, FU-A above `mtu`) of [[NAL units]], one access
+    unit every `ts_step` (90 kHz units); the marker ends each access unit."""
+    packets, seq = [], 1000
+    for i, nals in enumerate(access_units):
+        payloads = []
+        for n in nals:
+            if len(n) <= mtu:
+                payloads.append(n)
+                continue
+            header, body = n[0], n[1:]
+            for at in range(0, len(body), mtu):
+                fu = bytes([(header & 0xE0) | 28,
+                            (0x80 if at == 0 else 0) | (0x40 if at + mtu >= len(body) else 0) | (header & 0x1F)])
+                payloads.append(fu + body[at:at + mtu])
+        for k, p in enumerate(payloads):
+            marker = 0x80 if k == len(payloads) - 1 else 0
+            packets.append(struct.pack(">BBHII", 0x80, marker | payload_type, seq & 0xFFFF, i * ts_step, ssrc) + p)
+            seq += 1
+    return packets

@@ -12,12 +12,14 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import wave
 
 from junction_process import JunctionProcess, junction_bin, wait_for
-from phones import decoded_recording, make_phone, run_phone, tone_strength, tone_strength_of_samples
+from phones import (RawPhone, decoded_recording, h264_access_units, h264_rtp_packets, make_phone, run_phone,
+                    tone_strength, tone_strength_of_samples)
 import rtmp_client
 from rtmp_client import RtmpClient, RtmpTimeout, AUDIO
 
@@ -55,6 +57,36 @@ def write_flv_audio(path, tags):
             f.write(header + body + struct.pack(">I", 11 + len(body)))
 
 
+def avc_frames(tags):
+    """The H.264 frames of FLV video tags: (sps/pps from the sequence header, [(keyframe, [NAL units])])."""
+    sets, frames = [], []
+    for kind, _ts, body in tags:
+        if kind != 9 or (body[0] & 0x0F) != 7:
+            continue
+        if body[1] == 0:  # AVCDecoderConfigurationRecord
+            rec = body[5:]
+            n_sps = rec[5] & 0x1F
+            at = 6
+            for _ in range(n_sps):
+                size = struct.unpack(">H", rec[at:at + 2])[0]
+                sets.append(bytes(rec[at + 2:at + 2 + size]))
+                at += 2 + size
+            n_pps = rec[at]
+            at += 1
+            for _ in range(n_pps):
+                size = struct.unpack(">H", rec[at:at + 2])[0]
+                sets.append(bytes(rec[at + 2:at + 2 + size]))
+                at += 2 + size
+        elif body[1] == 1:
+            nals, at, data = [], 0, body[5:]
+            while at + 4 <= len(data):
+                size = struct.unpack(">I", data[at:at + 4])[0]
+                nals.append(bytes(data[at + 4:at + 4 + size]))
+                at += 4 + size
+            frames.append(((body[0] >> 4) == 1, nals))
+    return sets, frames
+
+
 def decoded_tone(flv_path, frequency, workdir):
     """How strongly the audio of an FLV file (decoded by ffmpeg to 16 kHz mono) holds `frequency`,
     over one second from a third of the way in."""
@@ -79,6 +111,7 @@ class GatewayClient(RtmpClient):
         self.user = user
         self.callbacks = []   # (name, args) in arrival order
         self.remote_audio = []  # (timestamp, body) played from `remote`
+        self.remote_video = []  # (9, timestamp, body) played from `remote`
 
     def login(self, password, auth_name=None, display="Flash User"):
         self.handshake()
@@ -92,6 +125,9 @@ class GatewayClient(RtmpClient):
             return True
         if m.type == AUDIO and m.stream_id == getattr(self, "play_stream", None):
             self.remote_audio.append((m.timestamp, m.payload))
+            return True
+        if m.type == 9 and m.stream_id == getattr(self, "play_stream", None):
+            self.remote_video.append((9, m.timestamp, m.payload))
             return True
         return False
 
@@ -147,13 +183,17 @@ class GatewayClient(RtmpClient):
 
     def send_audio_paced(self, tags, seconds):
         """Sends FLV audio tags on `local` in real time for up to `seconds`, reading as it goes."""
+        self.send_paced([(AUDIO, ts, body) for ts, body in tags], seconds)
+
+    def send_paced(self, tags, seconds):
+        """Sends FLV tags [(type, ts, body)] (audio and video) on `local` in real time."""
         start = time.monotonic()
-        for ts, body in tags:
-            if ts / 1000.0 > seconds:
-                break
+        for kind, ts, body in tags:
+            if kind not in (AUDIO, 9) or ts / 1000.0 > seconds:
+                continue
             while time.monotonic() - start < ts / 1000.0:
                 self.pump(min(0.01, max(0.0, ts / 1000.0 - (time.monotonic() - start))))
-            self.send_message(4, AUDIO, self.publish_stream, body, timestamp=ts)
+            self.send_message(4 if kind == AUDIO else 6, kind, self.publish_stream, body, timestamp=ts)
 
 
 class GatewayTest(unittest.TestCase):
@@ -173,6 +213,16 @@ class GatewayTest(unittest.TestCase):
         subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=22050", "-t",
                                  str(TONE_SECONDS), "-c:a", "nellymoser", "-ar", "22050", "-ac", "1", "-f", "flv",
                                  cls.nelly_tone], check=True, timeout=60)
+        cls.h264_video = os.path.join(cls.workdir, "video-h264.flv")
+        subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=15", "-f", "lavfi", "-i",
+                                 "sine=frequency=1000:sample_rate=16000", "-t", "4", "-c:v", "libx264", "-profile:v",
+                                 "baseline", "-pix_fmt", "yuv420p", "-g", "15", "-bf", "0", "-c:a", "libspeex",
+                                 "-ar", "16000", "-ac", "1", "-f", "flv", cls.h264_video], check=True, timeout=60)
+        cls.sorenson_video = os.path.join(cls.workdir, "video-flv1.flv")
+        subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=15", "-f", "lavfi", "-i",
+                                 "sine=frequency=1000:sample_rate=16000", "-t", "4", "-c:v", "flv1", "-g", "15",
+                                 "-c:a", "libspeex", "-ar", "16000", "-ac", "1", "-f", "flv", cls.sorenson_video],
+                       check=True, timeout=60)
         cls.add_user("alice@127.0.0.1", "pw-alice")
 
     @classmethod
@@ -357,6 +407,101 @@ class GatewayTest(unittest.TestCase):
         self.assertIn("sip:alice@127.0.0.1: session closed: Connection reset by peer", frank_out, frank_out[-3000:])
         self.assertRegex(frank_out, r"terminated \(duration: [0-5] secs\)", frank_out[-3000:])
         self.assert_nothing_left()
+
+    # -- video --
+
+    VIDEO_ANSWER = ("m=audio {audio} RTP/AVP 0\r\n"
+                    "m=video {video} RTP/AVP 98\r\na=rtpmap:98 H264/90000\r\n"
+                    "a=fmtp:98 profile-level-id=42e01f;packetization-mode=1\r\n")
+
+    def video_call(self, name, source, phone_sends=()):
+        """The client calls a raw phone offering H.264 and sends `source` (audio and video), while
+        the phone sends `phone_sends` (RTP datagrams for its video port, 15 a second); returns
+        the phone with what it received, and the client with what it played."""
+        self.add_user("%s@127.0.0.1" % name, "pw-" + name)
+        phone = RawPhone(self.junction.sip_address(), name, "pw-" + name)
+        self.addCleanup(phone.close)
+        self.assertEqual(phone.register(), 200)
+        c = self.client()
+        self.assertEqual(c.login("pw-alice").command_name, "_result")
+        done = {}
+        answering = threading.Thread(target=lambda: done.update(offer=phone.answer(self.VIDEO_ANSWER)))
+        answering.start()
+        self.assertEqual(c.call_method("invite", "%s@127.0.0.1" % name, "ulaw", "h264").command_name, "_result")
+        accepted = c.wait_callback("accepted")
+        answering.join(20)
+        self.assertEqual(accepted, ["speex", "h264"])
+        self.assertIn("H264/90000", done["offer"])
+        listening = threading.Thread(target=lambda: done.update(bye=phone.pump_media(15)))
+        listening.start()
+        c.start_media()
+        c.pump(0.3)  # playing `remote` before the phone's first keyframe
+
+        def send_video():
+            start = time.monotonic()
+            for datagram in phone_sends:
+                ts = struct.unpack(">I", datagram[4:8])[0] / 90000.0
+                time.sleep(max(0.0, ts - (time.monotonic() - start)))
+                phone.send_rtp("video", datagram)
+        sending = threading.Thread(target=send_video)
+        sending.start()
+        c.send_paced(read_flv_tags(source), 5)
+        sending.join(20)
+        c.pump(0.5)
+        self.assertEqual(c.call_method("bye").command_name, "_result")
+        listening.join(20)
+        self.assertTrue(done.get("bye"), phone.log)
+        return phone, c
+
+    def test_h264_from_the_client_reaches_the_phone_as_rfc6184_rtp_of_the_same_frames(self):
+        phone, _c = self.video_call("vid", self.h264_video)
+        sets, sent = avc_frames(read_flv_tags(self.h264_video))
+        units = h264_access_units(phone.received["video"], 98)
+        self.assertGreaterEqual(len(units), len(sent) - 2, "the phone got %d access units of %d" % (len(units), len(sent)))
+        # Frame by frame the same NAL units (parameter sets travel in band before each IDR).
+        strip = lambda nals: [n for n in nals if n[0] & 0x1F not in (7, 8, 9)]
+        for i, (_ts, nals) in enumerate(units):
+            self.assertEqual(strip(nals), strip(sent[i][1]), "access unit %d differs" % i)
+        first = units[0][1]
+        self.assertEqual([n[0] & 0x1F for n in first[:2]], [7, 8], "no SPS/PPS before the first IDR")
+        self.assertEqual(first[:2], sets)
+        # RTP timestamps follow the FLV ones (90 kHz).
+        self.assertEqual((units[15][0] - units[0][0]) & 0xFFFFFFFF, 90000)
+
+    def test_sorenson_from_an_old_flash_client_arrives_as_decodable_h264(self):
+        phone, _c = self.video_call("oldflash", self.sorenson_video)
+        units = h264_access_units(phone.received["video"], 98)
+        self.assertGreater(len(units), 30)
+        annexb = os.path.join(self.workdir, "from-sorenson.h264")
+        with open(annexb, "wb") as f:
+            for _ts, nals in units:
+                for n in nals:
+                    f.write(b"\x00\x00\x00\x01" + n)
+        probe = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+                                "stream=codec_name,width,height,nb_read_frames", "-of", "csv=p=0", annexb],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        self.assertEqual(probe.stderr, b"", probe.stderr)
+        codec, width, height, frames = probe.stdout.decode().strip().split(",")
+        self.assertEqual((codec, width, height), ("h264", "320", "240"))
+        self.assertGreater(int(frames), 30)
+
+    def test_h264_from_the_phone_reaches_the_client_as_the_same_flv_frames(self):
+        sets, frames = avc_frames(read_flv_tags(self.h264_video))
+        # The phone sends its parameter sets in band before the first IDR, as phones do.
+        units = [sets + frames[0][1]] + [nals for _key, nals in frames[1:]]
+        packets = h264_rtp_packets(units, 98)
+        self.assertGreater(len(packets), len(units))  # some FU-A
+        _phone, c = self.video_call("vidback", self.h264_video, packets)
+        got_sets, got = avc_frames(c.remote_video)
+        self.assertEqual(got_sets, sets, "the client's sequence header is not the phone's SPS/PPS")
+        strip = lambda nals: [n for n in nals if n[0] & 0x1F not in (7, 8, 9)]
+        self.assertGreaterEqual(len(got), len(units) - 2, "the client got %d frames of %d" % (len(got), len(units)))
+        for i, (key, nals) in enumerate(got):
+            self.assertEqual(strip(nals), strip(units[i]), "frame %d differs" % i)
+            self.assertEqual(key, any(n[0] & 0x1F == 5 for n in units[i]), "frame %d keyframe flag" % i)
+        # FLV timestamps follow the RTP ones: 15 frames a second.
+        ts = [t for _k, t, b in c.remote_video if b[1] == 1]
+        self.assertEqual(ts[15] - ts[0], 1000)
 
     def assert_nothing_left(self, lines=True):
         """No call or RTP port of the gateway is left (nor a line, unless the client is still on)."""

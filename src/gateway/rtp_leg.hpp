@@ -1,0 +1,94 @@
+#pragma once
+// What the audio and video legs of a gateway call share: one UDP socket for RTP and RTCP (muxed,
+// RFC 5761) towards the phone, symmetric RTP (answers go where the phone really sends from), the
+// subscription to the client's published stream, and the way to the client's played stream.
+// Transcoding runs on the call's worker of the transcode pool, never on the shard.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/udp.hpp>
+
+#include "media/frame.hpp"
+#include "media/rtp/packet.hpp"
+#include "media/sink.hpp"
+
+namespace junction {
+class shard;
+}
+namespace junction::media {
+class stream_hub;
+}
+namespace junction::transcode {
+class worker_pool;
+}
+
+namespace junction::gateway {
+
+struct gateway_metrics;
+
+// What every leg needs from its call.
+struct leg_context {
+  junction::shard* home = nullptr;
+  media::stream_hub* hub = nullptr;
+  transcode::worker_pool* pool = nullptr;
+  std::size_t worker = 0;                          // the call's transcoding worker
+  const gateway_metrics* metrics = nullptr;
+  std::string local_key;                           // the client's published stream (hub key)
+  std::function<void(media::frame)> to_client;     // into the client's played stream
+};
+
+class rtp_leg : public media::sink, public std::enable_shared_from_this<rtp_leg> {
+ public:
+  rtp_leg(leg_context context, boost::asio::ip::udp::socket socket);
+  ~rtp_leg() override;
+  rtp_leg(const rtp_leg&) = delete;
+  rtp_leg& operator=(const rtp_leg&) = delete;
+
+  // Starts receiving from, and sending to, the phone's address (from its SDP).
+  void start(const std::string& remote_address, std::uint16_t remote_port);
+  // Ends both directions and closes the socket; nothing is called back afterwards.
+  void stop();
+  bool running() const noexcept { return running_; }
+  std::chrono::steady_clock::time_point last_received() const noexcept { return last_received_; }
+
+  // media::sink: the client's published stream (each leg takes its own track).
+  void on_start() override {}
+  void on_stop() override {}
+
+ protected:
+  virtual void on_packet(const media::rtp::packet& p) = 0;
+  virtual void on_rtcp(std::span<const std::uint8_t> datagram) { (void)datagram; }
+  virtual void on_stopped() {}
+  void send_datagram(std::span<const std::uint8_t> datagram);
+  void send_rtp(std::uint8_t payload_type, std::span<const std::uint8_t> payload, std::uint32_t timestamp,
+                bool marker);
+  // How a worker's job hands results back: `back(f)` runs f(leg) on the shard if the leg still
+  // runs by then. The job itself must not touch the leg: it may be gone.
+  struct shard_return {
+    std::weak_ptr<rtp_leg> leg;
+    junction::shard* home = nullptr;
+    void operator()(std::function<void(rtp_leg&)> f) const;
+  };
+  // Runs `job` on the call's worker, after the jobs posted before it.
+  void on_worker(std::function<void(const shard_return& back)> job);
+
+  leg_context ctx_;
+  std::uint32_t ssrc_ = 0;
+  std::uint16_t sequence_ = 0;
+  std::uint32_t timestamp_base_ = 0;
+
+ private:
+  boost::asio::awaitable<void> receive_loop();
+
+  boost::asio::ip::udp::socket socket_;
+  boost::asio::ip::udp::endpoint remote_;
+  bool running_ = false, subscribed_ = false;
+  std::chrono::steady_clock::time_point last_received_;
+};
+
+}  // namespace junction::gateway
