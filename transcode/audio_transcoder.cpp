@@ -30,6 +30,7 @@ std::vector<const char*> decoders_for(media::codec c) {
     case media::codec::g711a: return {"pcm_alaw"};
     case media::codec::g722: return {"g722"};
     case media::codec::opus: return {"opus", "libopus"};
+    case media::codec::pcm_le: return {"pcm_s16le"};  // raw PCM in and out (mixing, recording)
     default: return {};
   }
 }
@@ -44,6 +45,7 @@ std::vector<const char*> encoders_for(media::codec c) {
     case media::codec::g711a: return {"pcm_alaw"};
     case media::codec::g722: return {"g722"};
     case media::codec::opus: return {"libopus", "opus"};
+    case media::codec::pcm_le: return {"pcm_s16le"};
     default: return {};
   }
 }

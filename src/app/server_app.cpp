@@ -5,6 +5,8 @@
 #include "core/version.hpp"
 #include "http/server.hpp"
 #include "gateway/service.hpp"
+#include "recording/service.hpp"
+#include "transcode/worker_pool.hpp"
 #include "media/stream_hub.hpp"
 #include "rtmp/server.hpp"
 #include "sip/server.hpp"
@@ -66,6 +68,10 @@ int run_server(const config& cfg) {
   // Declared before the runtime so that it outlives the sessions the runtime's loops still hold
   // when they are torn down (closed first: see stream_hub::close).
   std::optional<media::stream_hub> hub;
+  // Transcoding and recording threads, shared by every call and recording (stopped once the
+  // shards have: their jobs post back to the shards).
+  transcode::worker_pool workers{cfg.gateway.transcode_threads};
+  std::optional<recording::service> recordings;
   std::optional<gateway::service> gateway;
   runtime rt{{cfg.server.shards, cfg.server.pin_cpus, cfg.server.max_connections}, registry};
   hub.emplace(rt);
@@ -77,7 +83,10 @@ int run_server(const config& cfg) {
     web = std::make_unique<http::server>(rt, cfg.http);
     rtmp_server = std::make_unique<rtmp::server>(rt, cfg.rtmp, *hub);
     sip_server = std::make_unique<sip::server>(rt, cfg.sip, user_directory);
-    gateway.emplace(registry, cfg, *hub);
+    recordings.emplace(registry, cfg, workers);
+    recordings->attach(*web);
+    recordings->attach(*rtmp_server, *hub);
+    gateway.emplace(registry, cfg, *hub, workers, *recordings);
     gateway->attach(*rtmp_server);
     rtmp_server->attach_http(*web);
     sip_server->attach_http(*web);
@@ -112,7 +121,7 @@ int run_server(const config& cfg) {
             sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.server.shutdown_timeout.count());
   rt.shutdown(cfg.server.shutdown_timeout, [&] { return signal_pending(signals); });
   hub->close();
-  if (gateway) gateway->stop();
+  workers.stop();
   log::info("stopped");
   return 0;
 }

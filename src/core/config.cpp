@@ -160,7 +160,7 @@ config from_table(const toml::table& root, const std::string& name,
                   std::vector<std::string>* defaulted) {
   config cfg;
   cfg.source = name;
-  static const std::set<std::string> sections{"server", "http", "rtmp", "sip", "users", "gateway"};
+  static const std::set<std::string> sections{"server", "http", "rtmp", "sip", "users", "gateway", "recording"};
   for (auto& [key, node] : root)
     if (!sections.contains(std::string{key.str()}))
       throw config_error(where(name, node.source()) + ": unknown section '" +
@@ -229,6 +229,7 @@ config from_table(const toml::table& root, const std::string& name,
       app.integer("gop_cache_max_bytes", a.gop_cache_max_bytes, 0, std::int64_t{1} << 32);
       app.boolean("takeover", a.takeover);
       app.boolean("idle_streams", a.idle_streams);
+      app.boolean("record", a.record);
       app.duration("publisher_wait", a.publisher_wait);
       app.ranges("allow_publish", a.allow_publish);
       app.ranges("allow_play", a.allow_play);
@@ -291,6 +292,17 @@ config from_table(const toml::table& root, const std::string& name,
   users.string("database", cfg.users.database);
   users.finish();
 
+  section_reader rec{root, name, "recording", defaulted};
+  auto& rc = cfg.recording;
+  rec.string("directory", rc.directory);
+  rec.string("calls", rc.calls);
+  rec.strings("users", rc.users);
+  rec.string("vod_app", rc.vod_app);
+  rec.finish();
+  if (rc.directory.empty()) throw config_error(name + ": recording.directory must name a folder");
+  if (rc.calls != "off" && rc.calls != "all" && rc.calls != "users")
+    throw config_error(name + ": recording.calls must be \"off\", \"all\" or \"users\"");
+
   section_reader gw{root, name, "gateway", defaulted};
   auto& g = cfg.gateway;
   gw.boolean("enabled", g.enabled);
@@ -345,7 +357,7 @@ config config::load_file(const std::string& path, std::vector<std::string>* defa
   for (auto* p : {&cfg.server.log_file, &cfg.http.web_root, &cfg.http.tls_certificate,
                   &cfg.http.tls_private_key, &cfg.http.access_log, &cfg.rtmp.tls_certificate,
                   &cfg.rtmp.tls_private_key, &cfg.sip.tls_certificate, &cfg.sip.tls_private_key,
-                  &cfg.users.database})
+                  &cfg.users.database, &cfg.recording.directory})
     make_relative_to(base, *p);
   return cfg;
 }

@@ -55,6 +55,7 @@ struct rtmp_app_config {
   std::size_t gop_cache_max_bytes = 16 << 20;
   bool takeover = false;   // a second publisher evicts the first instead of getting BadName
   bool idle_streams = true;  // players of an unpublished stream wait (false: StreamNotFound)
+  bool record = false;       // record every publication (as publish type "record" does)
   std::chrono::milliseconds publisher_wait{0};  // after UnpublishNotify; 0: wait as long as they like
   std::vector<std::string> allow_publish, allow_play;  // CIDR ranges; empty: anyone
   std::string publish_token, play_token;  // required "token=" in the stream name or tcUrl query
@@ -140,6 +141,16 @@ struct gateway_config {
   friend bool operator==(const gateway_config&, const gateway_config&) = default;
 };
 
+// Recordings: gateway calls and RTMP streams as FLV files, listed at /api/v1/recordings,
+// downloaded from /recordings/<id>.flv, played back over RTMP from the VOD application.
+struct recording_config {
+  std::string directory = "recordings";  // relative to the configuration file's folder
+  std::string calls = "off";             // "off", "all", or "users" (the gateway users listed)
+  std::vector<std::string> users;        // user@domain of gateway lines whose calls are recorded
+  std::string vod_app = "vod";           // rtmp://host/<vod_app>/<recording id> plays one
+  friend bool operator==(const recording_config&, const recording_config&) = default;
+};
+
 struct config {
   server_config server;
   http_config http;
@@ -147,6 +158,7 @@ struct config {
   sip_config sip;
   users_config users;
   gateway_config gateway;
+  recording_config recording;
   std::string source = "(built-in defaults)";
 
   // Reads and validates a TOML file; relative paths in it are taken from the file's folder.

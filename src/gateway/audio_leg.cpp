@@ -13,6 +13,7 @@
 #include "core/log.hpp"
 #include "core/shard.hpp"
 #include "media/rtp/audio_payload.hpp"
+#include "recording/call_recorder.hpp"
 #include "transcode/audio_transcoder.hpp"
 
 namespace junction::gateway {
@@ -103,6 +104,7 @@ void audio_leg::on_packet(const media::rtp::packet& p) {
     return;
   }
   if (p.header.payload_type != setup_.phone_codec.payload_type || media::rtp::is_comfort_noise(p)) return;
+  if (ctx_.recording) ctx_.recording->phone_audio(p.payload);
   if (!first_rtp_timestamp_) first_rtp_timestamp_ = p.header.timestamp;
   if (!decode_) {
     const auto clock = media::rtp::rtp_clock_rate(setup_.phone_format.codec, setup_.phone_format.sample_rate);
@@ -127,14 +129,19 @@ void audio_leg::to_client(std::span<const std::uint8_t> packet, std::uint32_t ti
 
 void audio_leg::on_frame(const media::shard_frame_ptr& f) {
   const auto& frame = f->frame();
-  if (!running() || !frame.is_audio()) return;
+  if (!running()) return;
+  // The recording takes the client's video whether or not the phone does.
+  if (frame.is_video() && ctx_.recording) ctx_.recording->client_video(frame);
+  if (!frame.is_audio()) return;
   auto flv = transcode::read_flv_audio(as_u8(frame.payload.bytes()));
   if (!flv) return;
   if (flv->aac_config) {
     aac_config_.assign(flv->data.begin(), flv->data.end());
+    if (ctx_.recording) ctx_.recording->client_audio(frame.payload);
     return;
   }
   if (flv->data.empty()) return;
+  if (ctx_.recording) ctx_.recording->client_audio(frame.payload);
   if (!first_client_ms_) first_client_ms_ = frame.timestamp;
   auto in = flv->format;
   if (in.codec == media::codec::aac) in.extradata = aac_config_;

@@ -15,6 +15,8 @@
 #include "gateway/audio_leg.hpp"
 #include "gateway/video_leg.hpp"
 #include "media/stream_hub.hpp"
+#include "recording/call_recorder.hpp"
+#include "recording/service.hpp"
 #include "transcode/worker_pool.hpp"
 #include "gateway/codec_list.hpp"
 #include "gateway/service.hpp"
@@ -120,6 +122,9 @@ class line : public std::enable_shared_from_this<line> {
   std::shared_ptr<video_leg> video_;
   std::unique_ptr<media::publication> remote_;  // what the client plays as `remote`
   std::optional<std::size_t> worker_;           // the call's transcoding worker
+  std::shared_ptr<recording::call_recording> recording_;
+  bool outgoing_ = false;           // the call being set up or up is the client's
+  bool record_next_call_ = false;   // asked for with the client's record() call
 };
 
 asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_request& r) {
@@ -389,6 +394,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
       return true;
     }
     log::info("gateway {}: calling {}", who(), dest);
+    outgoing_ = true;
     pump();
   } else if (name == "accept") {
     if (agent_->state() != call_state::ringing) {
@@ -413,6 +419,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
       answer.error = "no codec in common with the caller";
       return true;
     }
+    outgoing_ = false;
     agent_->accept(media::sdp::serialize(result->answer), now());
     pump();
     if (!start_media(result->media)) {
@@ -480,7 +487,23 @@ bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) 
   leg_context context{&home_, &svc_.hub(), &svc_.workers(), *worker_, &svc_.metrics(), key("local"),
                       [weak](media::frame f) {
                         if (auto self = weak.lock()) self->push_remote(std::move(f));
-                      }};
+                      },
+                      nullptr};
+  if (record_next_call_ || svc_.recordings().records_calls_of(aor_)) {
+    record_next_call_ = false;
+    recording::recording_info info;
+    info.id = svc_.recordings().call_recording_id(agent_->call_id());
+    info.kind = "call";
+    info.call_id = agent_->call_id();
+    info.line = aor_;
+    info.from = outgoing_ ? "sip:" + aor_ : agent_->peer();
+    info.to = outgoing_ ? agent_->peer() : "sip:" + aor_;
+    info.started = std::chrono::system_clock::now();
+    recording_ = std::make_shared<recording::call_recording>(svc_.recordings(), *worker_, std::move(info),
+                                                             setup.phone_format);
+    context.recording = recording_;
+    log::info("gateway {}: recording the call as {}", who(), recording_->id());
+  }
   // The sockets (and their counts in the rtp_ports gauge) go to the legs.
   audio_ = std::make_shared<audio_leg>(context, std::move(*audio_socket_), std::move(setup));
   audio_socket_.reset();
@@ -551,6 +574,7 @@ void line::end_media() {
   if (video_) video_->stop();
   video_.reset();
   remote_.reset();  // the client's player of `remote` hears UnpublishNotify
+  recording_.reset();  // the last holder: the recording is finished on the worker
   if (worker_) svc_.workers().release(*worker_);
   worker_.reset();
   home_.metrics().sub(svc_.metrics().calls);

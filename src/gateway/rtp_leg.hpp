@@ -26,6 +26,9 @@ class stream_hub;
 namespace junction::transcode {
 class worker_pool;
 }
+namespace junction::recording {
+class call_recording;
+}
 
 namespace junction::gateway {
 
@@ -40,6 +43,7 @@ struct leg_context {
   const gateway_metrics* metrics = nullptr;
   std::string local_key;                           // the client's published stream (hub key)
   std::function<void(media::frame)> to_client;     // into the client's played stream
+  std::shared_ptr<recording::call_recording> recording;  // when the call is recorded
 };
 
 class rtp_leg : public media::sink, public std::enable_shared_from_this<rtp_leg> {

@@ -37,18 +37,16 @@ gateway_metrics gateway_metrics::declare(metric_registry& r) {
   return m;
 }
 
-service::service(metric_registry& registry, const config& cfg, media::stream_hub& hub)
-    : cfg_(cfg), hub_(hub), metrics_(gateway_metrics::declare(registry)) {
+service::service(metric_registry& registry, const config& cfg, media::stream_hub& hub,
+                 transcode::worker_pool& workers, recording::service& recordings)
+    : cfg_(cfg), hub_(hub), metrics_(gateway_metrics::declare(registry)), workers_(workers), recordings_(recordings) {
   media_address_ = cfg_.gateway.media_address;
   if (media_address_.empty())
     media_address_ = cfg_.sip.listen.empty() || wildcard(cfg_.sip.listen.front().host) ? "127.0.0.1"
                                                                                        : cfg_.sip.listen.front().host;
-  workers_ = std::make_unique<transcode::worker_pool>(cfg_.gateway.transcode_threads);
 }
 
 service::~service() = default;
-
-void service::stop() { workers_->stop(); }
 
 void service::attach(rtmp::server& rtmp) {
   if (!cfg_.gateway.enabled) return;

@@ -20,6 +20,9 @@ class server;
 namespace junction::transcode {
 class worker_pool;
 }
+namespace junction::recording {
+class service;
+}
 
 namespace junction::gateway {
 
@@ -31,17 +34,17 @@ struct gateway_metrics {
 
 class service {
  public:
-  // Made before the runtime and destroyed after it, like the stream hub: lines and legs still
-  // held by the shards' loops are torn down with the runtime and reach back here.
-  service(metric_registry& registry, const config& cfg, media::stream_hub& hub);
+  // Made before the runtime and destroyed after it, like the stream hub and the worker pool:
+  // lines and legs still held by the shards' loops are torn down with the runtime and reach
+  // back here.
+  service(metric_registry& registry, const config& cfg, media::stream_hub& hub, transcode::worker_pool& workers,
+          recording::service& recordings);
   service(const service&) = delete;
   service& operator=(const service&) = delete;
   ~service();
 
   // Serves the gateway application (gateway.app) on the RTMP server.
   void attach(rtmp::server& rtmp);
-  // Once the shards have stopped: the transcoding threads end.
-  void stop();
 
   const gateway_config& settings() const noexcept { return cfg_.gateway; }
   const sip_config& sip() const noexcept { return cfg_.sip; }
@@ -53,7 +56,8 @@ class service {
   // The address RTP and the lines' SIP sockets bind to (and SDP and Via name).
   const std::string& media_address() const noexcept { return media_address_; }
   media::stream_hub& hub() noexcept { return hub_; }
-  transcode::worker_pool& workers() noexcept { return *workers_; }
+  transcode::worker_pool& workers() noexcept { return workers_; }
+  recording::service& recordings() noexcept { return recordings_; }
   const gateway_metrics& metrics() const noexcept { return metrics_; }
 
  private:
@@ -62,7 +66,8 @@ class service {
   gateway_metrics metrics_;
   std::string media_address_;
   std::pair<std::string, std::uint16_t> sip_server_{"127.0.0.1", 5060};
-  std::unique_ptr<transcode::worker_pool> workers_;
+  transcode::worker_pool& workers_;
+  recording::service& recordings_;
 };
 
 }  // namespace junction::gateway

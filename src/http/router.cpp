@@ -38,7 +38,9 @@ const route* router::match(std::string_view path) const {
         (!best || r.path.size() > best->path.size()))
       best = &r;
   }
-  return suffix ? suffix : best;
+  // A prefix names a place ("/recordings/"), a suffix a kind of thing anywhere ("*.flv"):
+  // the place wins.
+  return best ? best : suffix;
 }
 
 }  // namespace junction::http

@@ -33,7 +33,7 @@ struct route {
 class router {
  public:
   void add(route r);
-  // The exact route for `path`, else a suffix route, else the longest prefix route, else nullptr.
+  // The exact route for `path`, else the longest prefix route, else a suffix route, else nullptr.
   const route* match(std::string_view path) const;
 
  private:

@@ -58,8 +58,8 @@ bool range_still_valid(const request& req, std::string_view tag, std::time_t mti
 
 }  // namespace
 
-static_files::static_files(std::string root, std::string index)
-    : root_{std::move(root)}, index_{std::move(index)} {
+static_files::static_files(std::string root, std::string index, std::string mount)
+    : root_{std::move(root)}, index_{std::move(index)}, mount_{std::move(mount)} {
   while (root_.size() > 1 && root_.ends_with('/')) root_.pop_back();
 }
 
@@ -73,7 +73,15 @@ reply static_files::serve(request_context& ctx, file_cache& cache) const {
     return ctx.respond(std::move(r));
   }
   if (!enabled()) return ctx.problem(status::not_found);
-  auto where = resolve_static_path(req.target());
+  std::string_view target{req.target().data(), req.target().size()};
+  std::string mounted;
+  if (mount_ != "/") {
+    // Under a mount point: the same checks on the path below it.
+    if (!target.starts_with(mount_)) return ctx.problem(status::not_found);
+    mounted = "/" + std::string{target.substr(mount_.size())};
+    target = mounted;
+  }
+  auto where = resolve_static_path(target);
   if (where.outcome == static_path::verdict::bad_request)
     return ctx.problem(status::bad_request, where.reason);
   if (where.outcome == static_path::verdict::forbidden)
@@ -89,7 +97,7 @@ reply static_files::serve(request_context& ctx, file_cache& cache) const {
       // "/docs" names a directory: send the client to "/docs/" so relative links resolve.
       beast_http::response<beast_http::string_body> r{status::moved_permanently, req.version()};
       // Built from the cleaned path, never the raw one: "//host" would leave the site.
-      std::string location = "/" + where.relative + "/";
+      std::string location = mount_ + where.relative + "/";
       if (!ctx.query.empty()) location += "?" + std::string{ctx.query};
       r.set(field::location, location);
       return ctx.respond(std::move(r));

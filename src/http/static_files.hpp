@@ -12,7 +12,9 @@ class request_context;
 
 class static_files {
  public:
-  static_files(std::string root, std::string index);
+  // `mount`: the URL path the root is served under ("/" for the web root; "/recordings/" serves
+  // root/x at /recordings/x).
+  static_files(std::string root, std::string index, std::string mount = "/");
   bool enabled() const noexcept { return !root_.empty(); }
   const std::string& root() const noexcept { return root_; }
   reply serve(request_context& ctx, file_cache& cache) const;
@@ -20,6 +22,7 @@ class static_files {
  private:
   std::string root_;
   std::string index_;
+  std::string mount_;
 };
 
 }  // namespace junction::http

@@ -22,6 +22,7 @@ class context;
 }
 namespace junction {
 class runtime;
+class shard;
 }
 namespace junction::media {
 class stream_hub;
@@ -44,6 +45,14 @@ struct app_policy {
   rtmp_app_config config;
   std::vector<ip_range> publish_from, play_from;
 };
+
+// Records a stream while it lives (made by the recording service): destroying it ends the
+// recording.
+struct stream_recording {
+  virtual ~stream_recording() = default;
+};
+using recorder_factory = std::function<std::unique_ptr<stream_recording>(
+    junction::shard& home, const std::string& key, std::string_view app, std::string_view name, bool append)>;
 
 // A method clients may call with NetConnection.call: returns the _result value, or nullopt for
 // an _error (NetConnection.Call.Failed).
@@ -68,6 +77,8 @@ class server {
   // handler from `factory`.
   void add_app_handler(std::string app, app_handler_factory factory);
   const app_handler_factory* app_handler_for(std::string_view app_path) const;
+  void set_recorder(recorder_factory factory) { recorder_ = std::move(factory); }
+  const recorder_factory& recorder() const noexcept { return recorder_; }
   const server_method* method(std::string_view name) const;
 
   runtime& rt() noexcept { return rt_; }
@@ -85,6 +96,7 @@ class server {
   std::vector<app_policy> apps_;
   std::map<std::string, server_method, std::less<>> methods_;
   std::map<std::string, app_handler_factory, std::less<>> handlers_;
+  recorder_factory recorder_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
 };
 

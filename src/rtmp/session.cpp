@@ -53,6 +53,7 @@ std::string peer_of(asio::ip::tcp::socket& socket, asio::ip::address& address) {
 struct published {
   std::string name, key;
   std::unique_ptr<media::publication> handle;
+  std::unique_ptr<stream_recording> recording;  // publish type record/append, or rtmp.app record
 };
 
 class session final : public player_host, public client_link {
@@ -303,7 +304,9 @@ asio::awaitable<void> session::on_publish(const publish_request& r) {
     co_return;
   }
   claimed.handle->on_evicted([this, key] { finish(fmt::format("'{}' taken over by another publisher", key)); });
-  publishing_[r.stream_id] = published{r.name, key, std::move(claimed.handle)};
+  auto& entry = publishing_[r.stream_id] = published{r.name, key, std::move(claimed.handle), nullptr};
+  const bool record = r.type == "record" || r.type == "append" || a.record;
+  if (record && srv_.recorder()) entry.recording = srv_.recorder()(home_, key, app_name_, r.name, r.type == "append");
   core_.publish_started(r);
   metrics.add(srv_.metrics().publishes);
   log::info("rtmp conn={} {}: publishing '{}' ({})", conn_.id(), conn_.peer(), key, r.type);

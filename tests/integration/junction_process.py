@@ -86,7 +86,8 @@ class JunctionProcess:
     """One junction process on its own temporary config. Use start(), then stop() or kill()."""
 
     def __init__(self, http=None, server=None, shards=2, workdir=None, start_timeout=10.0,
-                 rtmp=None, rtmp_apps=None, sip=None):
+                 rtmp=None, rtmp_apps=None, sip=None, extra=None):
+        """`extra`: more sections as they are ({"recording": {...}, "gateway": {...}})."""
         self.own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="junction-it-")
         self.shards = shards
@@ -106,6 +107,7 @@ class JunctionProcess:
         sip_keys.update(sip or {})
         self.sections = {"server": server_keys, "http": http_keys, "rtmp": rtmp_keys,
                          "sip": sip_keys}
+        self.sections.update(extra or {})
         self.expected_listeners = sum(
             len(keys.get(name, [])) for keys in (http_keys, rtmp_keys, sip_keys)
             for name in ("listen", "tls_listen"))

@@ -7,6 +7,7 @@ calls. Audio is checked by decoding: the phone must hear the client's 1 kHz tone
 Everything talks to 127.0.0.1 only; every wait is bounded.
 """
 
+import json
 import os
 import shutil
 import struct
@@ -85,6 +86,23 @@ def avc_frames(tags):
                 at += 4 + size
             frames.append(((body[0] >> 4) == 1, nals))
     return sets, frames
+
+
+def channel_tones(flv_path, workdir):
+    """Per channel of a stereo recording, a function telling how strongly one second of it (from
+    a third of the way in) holds a frequency."""
+    wav = os.path.join(workdir, os.path.basename(flv_path) + ".stereo.wav")
+    subprocess.run(FFMPEG + ["-i", flv_path, "-ac", "2", "-ar", "16000", wav], check=True, timeout=30)
+    with wave.open(wav, "rb") as w:
+        frames = w.readframes(w.getnframes())
+        rate = w.getframerate()
+    samples = struct.unpack("<%dh" % (len(frames) // 2), frames)
+    left, right = samples[0::2], samples[1::2]
+
+    def strength(channel):
+        middle = channel[len(channel) // 3: len(channel) // 3 + rate]
+        return lambda frequency: tone_strength_of_samples(middle, rate, frequency)
+    return strength(left), strength(right)
 
 
 def decoded_tone(flv_path, frequency, workdir):
@@ -202,7 +220,9 @@ class GatewayTest(unittest.TestCase):
         cls.workdir = tempfile.mkdtemp(prefix="junction-it-gateway-")
         cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
         # baresip 1.0 answers only MD5 challenges.
-        cls.junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=cls.workdir).start()
+        # Calls of alice are recorded (recording.calls = "users").
+        cls.junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=cls.workdir,
+                                       extra={"recording": {"calls": "users", "users": ["alice@127.0.0.1"]}}).start()
         cls.addClassCleanup(cls.junction.cleanup)
         cls.addClassCleanup(cls.junction.stop)
         cls.speex_tone = os.path.join(cls.workdir, "tone-speex.flv")
@@ -327,6 +347,23 @@ class GatewayTest(unittest.TestCase):
         self.assertEqual(self.metric("junction_gateway_calls_total"), calls_before + 1)
         self.assertGreater(self.metric("junction_gateway_rtp_packets_received_total"), 100)
         self.assertGreater(self.metric("junction_gateway_rtp_packets_sent_total"), 100)
+        # The call was recorded: both directions, one on each channel, for as long as it lasted.
+        rec = self.recording_of("sip:bob@127.0.0.1")
+        self.assertTrue(rec["complete"], rec)
+        self.assertEqual(rec["from"], "sip:alice@127.0.0.1")
+        path = self.download(rec)
+        probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,channels,sample_rate:"
+                                "format=duration", "-of", "json", path], stdout=subprocess.PIPE, timeout=30, check=True)
+        info = json.loads(probe.stdout)
+        self.assertEqual([(s["codec_name"], s["channels"]) for s in info["streams"]], [("aac", 2)])
+        duration = float(info["format"]["duration"])
+        self.assertAlmostEqual(duration, rec["duration_seconds"], delta=0.5)
+        self.assertGreater(duration, 4.0)
+        left, right = channel_tones(path, self.workdir)
+        self.assertGreater(left(1000), 0.5, "the client's tone is not on the left")
+        self.assertGreater(right(440), 0.5, "the phone's tone is not on the right")
+        self.assertLess(left(440), 0.1)
+        self.assertLess(right(1000), 0.1)
 
     def test_nellymoser_client_is_heard_by_the_phone(self):
         accepted, bob_out, bob_home, c, received = self.call_phone(self.nelly_tone, ["ulaw"], "carol",
@@ -502,6 +539,27 @@ class GatewayTest(unittest.TestCase):
         # FLV timestamps follow the RTP ones: 15 frames a second.
         ts = [t for _k, t, b in c.remote_video if b[1] == 1]
         self.assertEqual(ts[15] - ts[0], 1000)
+
+    def recording_of(self, party):
+        """The newest call recording with `party` as its `to` or `from` (waits until complete)."""
+        def find():
+            _s, _h, body = self.junction_get("/api/v1/recordings")
+            for r in json.loads(body)["recordings"]:
+                if r["kind"] == "call" and party in (r["to"], r["from"]) and r["complete"]:
+                    return r
+            return None
+        self.assertTrue(wait_for(find, 10), self.junction_get("/api/v1/recordings")[2])
+        return find()
+
+    def download(self, rec):
+        path = os.path.join(self.workdir, rec["id"] + "-downloaded.flv")
+        from junction_process import curl
+        status, _h, body = curl(self.junction.url(rec["url"]))
+        self.assertEqual(status, 200)
+        self.assertEqual(len(body), rec["size_bytes"])
+        with open(path, "wb") as f:
+            f.write(body)
+        return path
 
     def assert_nothing_left(self, lines=True):
         """No call or RTP port of the gateway is left (nor a line, unless the client is still on)."""

@@ -19,6 +19,15 @@ TEST(router, exact_then_longest_prefix) {
   EXPECT_EQ(r.match("/api"), nullptr);
 }
 
+TEST(router, a_prefix_beats_a_suffix) {
+  router r;
+  r.add({"*.flv", GET, false, sync_handler{never}});
+  r.add({"/recordings/", GET, true, sync_handler{never}});
+  EXPECT_EQ(r.match("/recordings/call-1.flv")->path, "/recordings/");
+  EXPECT_EQ(r.match("/live/cam.flv")->path, "*.flv");
+  EXPECT_EQ(r.match(".flv"), nullptr);
+}
+
 TEST(router, allow_header_lists_methods) {
   EXPECT_EQ(allow_header(GET | HEAD), "GET, HEAD");
   EXPECT_EQ(allow_header(DELETE), "DELETE");

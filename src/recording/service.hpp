@@ -1,0 +1,90 @@
+#pragma once
+// Recordings as the server keeps them: one folder (recording.directory) of FLV files, each with
+// a small JSON file beside it saying what it is (a call: its parties; a stream: its name), when
+// it started and, once it ended, how long it is. A recording that never ended (the process was
+// killed) is listed too: its length is read from the file's last tag.
+//
+// HTTP: GET /api/v1/recordings lists them, GET /recordings/<id>.flv downloads one (with ranges),
+// DELETE /api/v1/recordings/<id> removes one. RTMP: streams published with type "record" or
+// "append", or in an application with record = true, are recorded (stream_recorder.hpp).
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/metrics.hpp"
+
+namespace junction::http {
+class server;
+}
+namespace junction::rtmp {
+class server;
+}
+namespace junction::transcode {
+class worker_pool;
+}
+namespace junction::media {
+class stream_hub;
+}
+
+namespace junction::recording {
+
+struct recording_info {
+  std::string id;    // the file name without ".flv"
+  std::string kind;  // "call" or "stream"
+  std::string call_id, line, from, to;  // calls: the SIP Call-ID, the gateway user, the parties
+  std::string stream;                    // streams: "<app>/<name>"
+  std::chrono::system_clock::time_point started{};
+  std::optional<std::chrono::system_clock::time_point> ended{};
+  std::uint32_t duration_ms = 0;
+  std::uint64_t size = 0;
+};
+
+struct recording_metrics {
+  metric_id active, started, failed;
+  static recording_metrics declare(metric_registry& registry);
+};
+
+class service {
+ public:
+  service(metric_registry& registry, const config& cfg, transcode::worker_pool& workers);
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  // /api/v1/recordings and /recordings/ on the HTTP server.
+  void attach(http::server& web);
+  // Stream recording (publish type record/append, rtmp.app record) and VOD playback.
+  void attach(rtmp::server& rtmp, media::stream_hub& hub);
+
+  const recording_config& settings() const noexcept { return cfg_; }
+  const std::string& directory() const noexcept { return cfg_.directory; }
+  transcode::worker_pool& workers() noexcept { return workers_; }
+  const recording_metrics& metrics() const noexcept { return metrics_; }
+  bool records_calls_of(std::string_view line) const;
+
+  // A new call recording's id: "call-<UTC time>-<Call-ID, made safe>".
+  std::string call_recording_id(std::string_view call_id) const;
+  // A stream's recording id: "<app>-<name>", made safe (record overwrites it, append adds).
+  static std::string stream_recording_id(std::string_view app, std::string_view name);
+  std::string path_of(std::string_view id) const;
+
+  // The JSON beside a recording (blocking file I/O: call it on a worker).
+  void write_info(const recording_info& info) const;
+  std::vector<recording_info> list() const;
+  std::optional<recording_info> find(std::string_view id) const;
+
+ private:
+  recording_config cfg_;
+  transcode::worker_pool& workers_;
+  recording_metrics metrics_;
+};
+
+// Only letters, digits, '.', '_' and '-' (anything else becomes '_'), at most 120 characters:
+// a name that is safe as a file name and in a URL.
+std::string safe_name(std::string_view text);
+
+}  // namespace junction::recording

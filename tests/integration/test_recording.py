@@ -1,0 +1,164 @@
+"""Recordings of RTMP streams with real clients: ffmpeg and a raw RTMP client publish (per
+application `record = true`, publish types "record" and "append"), the files are compared packet
+by packet with what was sent (ffprobe), listed at /api/v1/recordings, downloaded whole and by
+range, deleted; a junction killed with SIGKILL mid-recording leaves a file ffprobe reads.
+
+Everything talks to 127.0.0.1 only; every wait is bounded.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from junction_process import JunctionProcess, curl, wait_for
+from rtmp_client import RtmpClient
+from test_rtmp import FFMPEG, Probe, make_source
+from test_gateway import read_flv_tags
+
+SECONDS = 5
+
+
+def recordings(junction):
+    status, _h, body = curl(junction.url("/api/v1/recordings"))
+    if status != 200:
+        raise AssertionError("/api/v1/recordings: %s %r" % (status, body))
+    return {r["id"]: r for r in json.loads(body)["recordings"]}
+
+
+def publish_tags(junction, app, name, kind, tags, seconds):
+    """A raw RTMP client publishes FLV tags (type, ts, body) up to `seconds` with publish type
+    `kind`, in real time, then unpublishes."""
+    c = RtmpClient(junction.port("rtmp"))
+    try:
+        stream = c.setup(app)
+        status = c.publish(stream, name, kind)
+        if status.status().get("code") != "NetStream.Publish.Start":
+            raise AssertionError("publish %s: %r" % (kind, status))
+        start = time.monotonic()
+        for kind_, ts, body in tags:
+            if ts > seconds * 1000:
+                break
+            time.sleep(max(0.0, ts / 1000.0 - (time.monotonic() - start)))
+            c.send_message(4 if kind_ == 8 else 6 if kind_ == 9 else 5, kind_, stream, body, timestamp=ts)
+    finally:
+        c.close()
+
+
+class RecordingTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="junction-it-recording-")
+        cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
+        cls.source = make_source(os.path.join(cls.workdir, "source.flv"),
+                                 ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "25", "-bf", "0", "-c:a", "aac"],
+                                 seconds=SECONDS)
+        cls.junction = JunctionProcess(workdir=cls.workdir,
+                                       rtmp_apps=[{"name": "rec", "record": True}, {"name": "*"}]).start()
+        cls.addClassCleanup(cls.junction.cleanup)
+        cls.addClassCleanup(cls.junction.stop)
+        cls.directory = os.path.join(cls.workdir, "recordings")
+
+    def wait_complete(self, rec_id, timeout=10):
+        ok = wait_for(lambda: recordings(self.junction).get(rec_id, {}).get("complete"), timeout)
+        self.assertTrue(ok, recordings(self.junction))
+        return recordings(self.junction)[rec_id]
+
+    def test_an_application_with_record_keeps_every_packet_and_serves_the_file(self):
+        done = subprocess.run(FFMPEG + ["-re", "-i", self.source, "-c", "copy", "-f", "flv",
+                                        self.junction.rtmp_url("rec", "cam")], timeout=SECONDS + 30)
+        self.assertEqual(done.returncode, 0)
+        rec = self.wait_complete("rec-cam")
+        self.assertEqual(rec["kind"], "stream")
+        self.assertEqual(rec["stream"], "rec/cam")
+        self.assertAlmostEqual(rec["duration_seconds"], SECONDS, delta=0.3)
+        path = os.path.join(self.directory, "rec-cam.flv")
+        self.assertEqual(rec["size_bytes"], os.path.getsize(path))
+        # Packet for packet what ffmpeg sent.
+        got, src = Probe(path), Probe(self.source)
+        self.assertEqual(got.codecs, src.codecs)
+        self.assertEqual(got.video, src.video)
+        self.assertEqual(got.audio, src.audio)
+        # Downloaded whole and by range.
+        with open(path, "rb") as f:
+            data = f.read()
+        status, headers, body = curl(self.junction.url(rec["url"]))
+        self.assertEqual((status, body), (200, data))
+        status, headers, body = curl(self.junction.url(rec["url"]), "-r", "13-1012")
+        self.assertEqual(status, 206)
+        self.assertEqual(body, data[13:1013])
+        self.assertEqual(headers.get("content-range"), "bytes 13-1012/%d" % len(data))
+        # The onMetaData written at the end says how long it is and where the keyframes are.
+        probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format_tags=duration:format=duration",
+                                "-of", "json", path], stdout=subprocess.PIPE, timeout=30)
+        self.assertAlmostEqual(float(json.loads(probe.stdout)["format"]["duration"]), SECONDS, delta=0.3)
+
+    def test_publish_type_record_then_append_continues_the_file(self):
+        tags = [t for t in read_flv_tags(self.source) if t[0] in (8, 9)]
+        publish_tags(self.junction, "live", "show", "record", tags, 2)
+        first = self.wait_complete("live-show")
+        self.assertAlmostEqual(first["duration_seconds"], 2, delta=0.3)
+        path = os.path.join(self.directory, "live-show.flv")
+        before = Probe(path)
+        publish_tags(self.junction, "live", "show", "append", tags, 2)
+        self.assertTrue(wait_for(lambda: recordings(self.junction)["live-show"]["duration_seconds"] > 3.5, 10),
+                        recordings(self.junction))
+        after = Probe(path)
+        # The first part as it was, the second part after it.
+        self.assertEqual(after.video[:len(before.video)], before.video)
+        self.assertEqual(after.video[len(before.video):], before.video)
+        # A live publication records nothing.
+        publish_tags(self.junction, "live", "plain", "live", tags, 1)
+        time.sleep(0.5)
+        self.assertNotIn("live-plain", recordings(self.junction))
+
+    def test_delete_and_names_outside_the_folder(self):
+        tags = [t for t in read_flv_tags(self.source) if t[0] in (8, 9)]
+        publish_tags(self.junction, "live", "gone", "record", tags, 1)
+        self.wait_complete("live-gone")
+        status, _h, _b = curl(self.junction.url("/api/v1/recordings/live-gone"), "-X", "DELETE")
+        self.assertEqual(status, 200)
+        self.assertNotIn("live-gone", recordings(self.junction))
+        self.assertFalse(os.path.exists(os.path.join(self.directory, "live-gone.flv")))
+        for path in ("/api/v1/recordings/live-gone", "/api/v1/recordings/..%2fjunction.toml",
+                     "/recordings/..%2fjunction.toml", "/recordings/%2e%2e/junction.toml", "/recordings/nothing.flv"):
+            status, _h, _b = curl(self.junction.url(path))
+            self.assertIn(status, (400, 403, 404), path)
+
+
+class KilledRecordingTest(unittest.TestCase):
+    def test_sigkill_mid_recording_leaves_a_file_ffprobe_reads_to_the_last_second(self):
+        workdir = tempfile.mkdtemp(prefix="junction-it-recording-kill-")
+        self.addCleanup(shutil.rmtree, workdir, True)
+        source = make_source(os.path.join(workdir, "long.flv"),
+                             ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "25", "-bf", "0", "-c:a", "aac"],
+                             seconds=10)
+        junction = JunctionProcess(workdir=workdir, rtmp_apps=[{"name": "rec", "record": True}]).start()
+        self.addCleanup(junction.cleanup)
+        publisher = subprocess.Popen(FFMPEG + ["-re", "-i", source, "-c", "copy", "-f", "flv",
+                                               junction.rtmp_url("rec", "cam")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: publisher.poll() is None and publisher.kill())
+        time.sleep(4.5)
+        junction.kill()  # SIGKILL: no close, no final onMetaData
+        publisher.wait(10)
+        path = os.path.join(workdir, "recordings", "rec-cam.flv")
+        got, src = Probe(path), Probe(source)
+        # Up to the last second or so of what was sent, packet for packet.
+        self.assertGreater(len(got.video), 25 * 3)
+        self.assertEqual(got.video, src.video[:len(got.video)])
+        self.assertGreater(len(got.audio), 0)
+        # And the listing (of a restarted junction) says how far it got.
+        junction.start()
+        rec = recordings(junction)["rec-cam"]
+        self.assertFalse(rec["complete"])
+        self.assertGreater(rec["duration_seconds"], 3.0)
+        junction.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
