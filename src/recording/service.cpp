@@ -239,6 +239,14 @@ void service::attach(rtmp::server& rtmp, media::stream_hub& hub) {
     };
     return std::make_unique<handle>(*this, home, hub, key, app, name, append);
   });
+  // rtmp://host/<vod_app>/<recording id>: an empty name asks whether the application is ours.
+  rtmp.set_vod([this](std::string_view app, std::string_view name) -> std::optional<std::string> {
+    if (cfg_.vod_app.empty() || app != cfg_.vod_app) return std::nullopt;
+    if (name.empty()) return std::string{};
+    if (name.ends_with(".flv")) name.remove_suffix(4);
+    if (safe_name(name) != name) return std::string{};  // never outside the folder
+    return path_of(name);
+  });
 }
 
 }  // namespace junction::recording

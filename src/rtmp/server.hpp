@@ -78,6 +78,13 @@ class server {
   void add_app_handler(std::string app, app_handler_factory factory);
   const app_handler_factory* app_handler_for(std::string_view app_path) const;
   void set_recorder(recorder_factory factory) { recorder_ = std::move(factory); }
+  // Recorded streams played on demand: the file a play of `name` in `app` reads; an empty path
+  // when `app` plays recordings but has none by that name; nothing for other applications.
+  using vod_resolver = std::function<std::optional<std::string>(std::string_view app, std::string_view name)>;
+  void set_vod(vod_resolver resolver) { vod_ = std::move(resolver); }
+  std::optional<std::string> vod_path(std::string_view app, std::string_view name) const {
+    return vod_ ? vod_(app, name) : std::nullopt;
+  }
   const recorder_factory& recorder() const noexcept { return recorder_; }
   const server_method* method(std::string_view name) const;
 
@@ -97,6 +104,7 @@ class server {
   std::map<std::string, server_method, std::less<>> methods_;
   std::map<std::string, app_handler_factory, std::less<>> handlers_;
   recorder_factory recorder_;
+  vod_resolver vod_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
 };
 

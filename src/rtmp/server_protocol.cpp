@@ -1,5 +1,7 @@
 #include "rtmp/server_protocol.hpp"
 
+#include <fmt/format.h>
+
 #include "rtmp/aggregate.hpp"
 #include "rtmp/control.hpp"
 
@@ -223,8 +225,9 @@ std::error_code server_protocol::on_command(const message& m, std::vector<protoc
     return {};
   }
   if (c.name == "seek") {
-    // Live streams cannot seek; FMS answers a live seek with Seek.Failed.
-    status(sid, "error", "NetStream.Seek.Failed", "live streams cannot seek");
+    // The session knows whether the stream is recorded; a live one answers Seek.Failed as FMS does.
+    const amf::value* at = c.arg(0);
+    events.push_back(seek_request{sid, at ? at->number_or(0) : 0});
     return {};
   }
   if (c.name == "getStreamLength") {
@@ -357,6 +360,29 @@ void server_protocol::unpublish_notify(std::uint32_t stream_id, std::string_view
 void server_protocol::publish_notify(std::uint32_t stream_id, std::string_view name) {
   send(user_control_message(user_control_event::stream_begin, stream_id));
   status(stream_id, "status", "NetStream.Play.PublishNotify", std::string{name} + " is now published.");
+}
+
+void server_protocol::seek_notify(std::uint32_t stream_id, std::string_view name, double position_ms) {
+  send(user_control_message(user_control_event::stream_eof, stream_id));
+  send(user_control_message(user_control_event::stream_begin, stream_id));
+  status(stream_id, "status", "NetStream.Seek.Notify",
+         fmt::format("Seeking {} (stream ID: {}).", position_ms, stream_id));
+  status(stream_id, "status", "NetStream.Play.Start", "Started playing " + std::string{name} + ".");
+}
+
+void server_protocol::seek_failed(std::uint32_t stream_id, std::string_view description) {
+  status(stream_id, "error", "NetStream.Seek.Failed", description);
+}
+
+void server_protocol::play_complete(std::uint32_t stream_id, std::string_view name, double duration_ms) {
+  status(stream_id, "status", "NetStream.Play.Stop", "Stopped playing " + std::string{name} + ".");
+  const amf::value info[] = {str("onPlayStatus"),
+                             amf::value::make_object({{"level", str("status")},
+                                                      {"code", str("NetStream.Play.Complete")},
+                                                      {"duration", num(duration_ms / 1000.0)},
+                                                      {"bytes", num(0)}})};
+  send(make_data(stream_id, info));
+  send(user_control_message(user_control_event::stream_eof, stream_id));
 }
 
 void server_protocol::pause_notify(const pause_request& r, std::string_view name) {

@@ -72,12 +72,16 @@ struct pause_request {
   bool pause = true;
   double position_ms = 0;
 };
+struct seek_request {
+  std::uint32_t stream_id = 0;
+  double position_ms = 0;
+};
 struct server_call { command cmd; };  // NetConnection.call of a method the core does not know
 struct handshake_done { bool digest = false; };
 
 using protocol_event = std::variant<handshake_done, connect_request, publish_request, play_request,
                                     media_message, stream_closed, receive_toggle, pause_request,
-                                    server_call>;
+                                    seek_request, server_call>;
 
 class server_protocol {
  public:
@@ -121,6 +125,11 @@ class server_protocol {
   void unpublish_notify(std::uint32_t stream_id, std::string_view name);
   void publish_notify(std::uint32_t stream_id, std::string_view name);
   void pause_notify(const pause_request& r, std::string_view name);
+  // Recorded streams: a seek done (Seek.Notify, then Play.Start from there) or refused (a live
+  // stream), and the end of the file (Play.Stop, onPlayStatus Play.Complete, StreamEOF).
+  void seek_notify(std::uint32_t stream_id, std::string_view name, double position_ms);
+  void seek_failed(std::uint32_t stream_id, std::string_view description);
+  void play_complete(std::uint32_t stream_id, std::string_view name, double duration_ms);
   void status(std::uint32_t stream_id, std::string_view level, std::string_view code,
               std::string_view description);
 

@@ -14,6 +14,7 @@
 #include "rtmp/player.hpp"
 #include "rtmp/server.hpp"
 #include "rtmp/server_protocol.hpp"
+#include "rtmp/vod_player.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -101,6 +102,7 @@ class session final : public player_host, public client_link {
   void refused(std::string_view what, std::string_view name, std::string_view why);
   asio::awaitable<void> on_publish(const publish_request& r);
   asio::awaitable<void> on_play(const play_request& r);
+  asio::awaitable<void> play_recorded(const play_request& r, const std::string& path);
   void on_media(const media_message& m);
   void close_stream(std::uint32_t stream_id);
   void on_call(const server_call& c);
@@ -139,6 +141,7 @@ class session final : public player_host, public client_link {
   std::string app_name_, tc_url_, tc_query_;
   std::map<std::uint32_t, published> publishing_;
   std::map<std::uint32_t, std::unique_ptr<player>> playing_;
+  std::map<std::uint32_t, std::shared_ptr<vod_player>> vods_;  // recorded streams played
 
   clock::time_point started_ = clock::now(), last_read_ = started_, last_ping_ = started_;
   clock::time_point write_started_;
@@ -158,6 +161,8 @@ asio::awaitable<void> session::run() {
     notify_done(p->name(), false);
   }
   playing_.clear();
+  for (auto& [id, v] : vods_) v->stop();
+  vods_.clear();
   for (auto& [id, p] : publishing_) notify_done(p.name, true);
   publishing_.clear();
 }
@@ -213,8 +218,15 @@ asio::awaitable<void> session::handle(protocol_event& e, std::vector<protocol_ev
     close_stream(s->stream_id);
   } else if (auto* t = std::get_if<receive_toggle>(&e)) {
     if (auto it = playing_.find(t->stream_id); it != playing_.end()) it->second->receive(t->video, t->enabled);
+  } else if (auto* sk = std::get_if<seek_request>(&e)) {
+    if (auto it = vods_.find(sk->stream_id); it != vods_.end()) it->second->seek(sk->position_ms);
+    else core_.seek_failed(sk->stream_id, "live streams cannot seek");
   } else if (auto* p = std::get_if<pause_request>(&e)) {
-    if (auto it = playing_.find(p->stream_id); it != playing_.end()) {
+    if (auto v = vods_.find(p->stream_id); v != vods_.end()) {
+      v->second->pause(p->pause);
+      if (!p->pause) queue_.restart();
+      core_.pause_notify(*p, {});
+    } else if (auto it = playing_.find(p->stream_id); it != playing_.end()) {
       it->second->pause(p->pause);
       if (!p->pause) queue_.restart();
       core_.pause_notify(*p, it->second->name());
@@ -320,6 +332,10 @@ asio::awaitable<void> session::on_play(const play_request& r) {
     co_return;
   }
   auto& metrics = conn_.home().metrics();
+  if (auto path = srv_.vod_path(app_name_, r.name)) {
+    co_await play_recorded(r, *path);
+    co_return;
+  }
   auto key = key_of(r.name);
   if (!a.idle_streams && !srv_.hub().live_here(key) && !co_await srv_.hub().is_published(key)) {
     core_.play_failed(r, "NetStream.Play.StreamNotFound", r.name + " is not published");
@@ -335,6 +351,23 @@ asio::awaitable<void> session::on_play(const play_request& r) {
   srv_.hub().subscribe(key, ref);
   metrics.add(srv_.metrics().plays);
   log::info("rtmp conn={} {}: playing '{}'", conn_.id(), conn_.peer(), key);
+}
+
+asio::awaitable<void> session::play_recorded(const play_request& r, const std::string& path) {
+  close_stream(r.stream_id);
+  auto vod = path.empty() ? nullptr : vod_player::open(home_, *this, r.stream_id, r.name, path);
+  if (!vod) {
+    core_.play_failed(r, "NetStream.Play.StreamNotFound", "no recording named " + r.name);
+    conn_.home().metrics().add(srv_.metrics().refusals);
+    co_return;
+  }
+  core_.play_started(r);
+  flush();
+  vods_[r.stream_id] = vod;
+  vod->start(r.start);
+  conn_.home().metrics().add(srv_.metrics().plays);
+  log::info("rtmp conn={} {}: playing the recording '{}' ({} ms)", conn_.id(), conn_.peer(), r.name,
+            vod->duration_ms());
 }
 
 void session::on_media(const media_message& m) {
@@ -355,6 +388,10 @@ void session::close_stream(std::uint32_t stream_id) {
     srv_.hub().unsubscribe(it->second->key(), *it->second);
     notify_done(it->second->name(), false);
     playing_.erase(it);
+  }
+  if (auto it = vods_.find(stream_id); it != vods_.end()) {
+    it->second->stop();
+    vods_.erase(it);
   }
 }
 

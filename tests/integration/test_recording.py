@@ -16,6 +16,7 @@ import time
 import unittest
 
 from junction_process import JunctionProcess, curl, wait_for
+import rtmp_client
 from rtmp_client import RtmpClient
 from test_rtmp import FFMPEG, Probe, make_source
 from test_gateway import read_flv_tags
@@ -96,6 +97,63 @@ class RecordingTest(unittest.TestCase):
         probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format_tags=duration:format=duration",
                                 "-of", "json", path], stdout=subprocess.PIPE, timeout=30)
         self.assertAlmostEqual(float(json.loads(probe.stdout)["format"]["duration"]), SECONDS, delta=0.3)
+
+    def recorded(self, name):
+        """A finished recording of the source under rec/<name>; its id."""
+        done = subprocess.run(FFMPEG + ["-re", "-i", self.source, "-c", "copy", "-f", "flv",
+                                        self.junction.rtmp_url("rec", name)], timeout=SECONDS + 30)
+        self.assertEqual(done.returncode, 0)
+        self.wait_complete("rec-" + name)
+        return "rec-" + name
+
+    def test_vod_playback_with_ffmpeg_and_rtmpdump_gives_the_recorded_packets(self):
+        rec_id = self.recorded("vodcam")
+        src = Probe(os.path.join(self.directory, rec_id + ".flv"))
+        out = os.path.join(self.workdir, "vod-ffmpeg.flv")
+        started = time.monotonic()
+        done = subprocess.run(FFMPEG + ["-i", self.junction.rtmp_url("vod", rec_id), "-c", "copy", "-f", "flv", out],
+                              timeout=SECONDS + 30)
+        self.assertEqual(done.returncode, 0)
+        # Sent at the pace of its timestamps (a second ahead), not all at once.
+        self.assertGreater(time.monotonic() - started, SECONDS - 2)
+        got = Probe(out)
+        self.assertEqual(got.video, src.video)
+        self.assertEqual(got.audio, src.audio)
+        dump = os.path.join(self.workdir, "vod-rtmpdump.flv")
+        done = subprocess.run(["rtmpdump", "-q", "-r", self.junction.rtmp_url("vod", rec_id), "-o", dump],
+                              timeout=SECONDS + 30)
+        self.assertEqual(done.returncode, 0)  # rtmpdump saw the end (Play.Complete / Play.Stop)
+        self.assertEqual(Probe(dump).video, src.video)
+        # A name that is not a recording.
+        c = RtmpClient(self.junction.port("rtmp"))
+        self.addCleanup(c.close)
+        stream = c.setup("vod")
+        status = c.play(stream, "nothing-here")
+        self.assertEqual(status.status().get("code"), "NetStream.Play.StreamNotFound")
+
+    def test_vod_seek_goes_to_the_keyframe_before_the_position(self):
+        rec_id = self.recorded("seekcam")
+        c = RtmpClient(self.junction.port("rtmp"))
+        self.addCleanup(c.close)
+        stream = c.setup("vod")
+        self.assertEqual(c.play(stream, rec_id).status().get("code"), "NetStream.Play.Start")
+        first = c.wait_for(lambda m: m.type == 9 and len(m.payload) > 1 and m.payload[1] == 1, None, "a video frame")
+        self.assertEqual(first.payload[0] >> 4, 1, "playback does not start at a keyframe")
+        c.send_command("seek", 0, None, 3500.0, stream_id=stream, csid=8)
+        c.wait_status(stream, codes=("NetStream.Seek.Notify",))
+        # Decoder configuration again, then a keyframe at or before 3.5 s (one per second).
+        frame = c.wait_for(lambda m: m.type == 9 and len(m.payload) > 1 and m.payload[1] == 1, None, "a video frame")
+        self.assertEqual(frame.payload[0] >> 4, 1, "a seek does not land on a keyframe")
+        self.assertTrue(2500 <= frame.timestamp <= 3500, frame.timestamp)
+        # The rest plays to the end, which is told.
+        end = c.wait_for(lambda m: m.type == rtmp_client.DATA_AMF0 and m.values()[:1] == ["onPlayStatus"],
+                         10, "onPlayStatus")
+        self.assertEqual(end.values()[1].get("code"), "NetStream.Play.Complete")
+        # Live streams cannot seek.
+        live = c.create_stream()
+        c.play(live, "someone")
+        c.send_command("seek", 0, None, 1000.0, stream_id=live, csid=8)
+        c.wait_status(live, codes=("NetStream.Seek.Failed",))
 
     def test_publish_type_record_then_append_continues_the_file(self):
         tags = [t for t in read_flv_tags(self.source) if t[0] in (8, 9)]

@@ -1,0 +1,76 @@
+#pragma once
+// A recorded stream played over RTMP (video on demand): an FLV file read from disk and sent to
+// one player at the pace of its timestamps (a second ahead, which the client buffers), with
+// seeking to the keyframe at or before a position, pause, and the end of the file told as
+// NetStream.Play.Stop / Play.Complete. Frames go through the same player (and so the same
+// chunking and queue) as live ones.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "media/frame.hpp"
+
+namespace junction {
+class shard;
+}
+
+namespace junction::rtmp {
+
+class player;
+class player_host;
+
+// Where a recording's tags and keyframes are.
+struct flv_index {
+  struct entry {
+    std::uint64_t offset = 0;
+    std::uint32_t timestamp = 0;
+  };
+  std::vector<entry> seek_points;          // video keyframes (audio tags when there is no video)
+  std::vector<std::uint64_t> config_tags;  // metadata and decoder configuration, in file order
+  std::uint64_t first_tag = 0;
+  std::uint32_t duration_ms = 0;
+  // Reads the tags' headers; nothing when the file is not FLV.
+  static std::optional<flv_index> build(int fd, std::uint64_t size);
+  // The last seek point at or before `position_ms` (the first when none is).
+  entry seek_point(double position_ms) const;
+};
+
+class vod_player : public std::enable_shared_from_this<vod_player> {
+ public:
+  // Nothing when the file cannot be opened or is not FLV.
+  static std::shared_ptr<vod_player> open(junction::shard& home, player_host& host, std::uint32_t stream_id,
+                                          std::string name, const std::string& path);
+  ~vod_player();
+  // Starts sending from `start_ms` (play's start argument; negative: from the beginning).
+  void start(double start_ms);
+  void seek(double position_ms);
+  void pause(bool paused);
+  void stop();
+  std::uint32_t duration_ms() const noexcept { return index_.duration_ms; }
+
+ private:
+  vod_player(junction::shard& home, player_host& host, std::uint32_t stream_id, std::string name, int fd,
+             flv_index index);
+  boost::asio::awaitable<void> run();
+  std::optional<media::frame> read_tag(std::uint64_t& offset) const;
+
+  junction::shard& home_;
+  player_host& host_;
+  std::uint32_t stream_id_;
+  std::string name_;
+  int fd_;
+  flv_index index_;
+  std::unique_ptr<player> player_;
+  boost::asio::steady_timer timer_;
+  std::uint64_t position_ = 0;  // where a seek (or the start) asks the sender to go
+  bool seek_pending_ = false;    // the sender starts over from position_, configuration first
+  bool rebase_ = false;          // the sender's clock starts over (after a pause)
+  bool paused_ = false, stopped_ = false, running_ = false;
+};
+
+}  // namespace junction::rtmp
