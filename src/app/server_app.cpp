@@ -88,6 +88,7 @@ int run_server(const config& cfg) {
     recordings->attach(*rtmp_server, *hub);
     gateway.emplace(registry, cfg, *hub, workers, *recordings);
     gateway->attach(*rtmp_server);
+    gateway->attach(*web, rt);
     rtmp_server->attach_http(*web);
     sip_server->attach_http(*web);
     add_users_api(*web, user_directory);

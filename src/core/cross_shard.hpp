@@ -1,6 +1,8 @@
 #pragma once
 // Asking another shard for something from a coroutine: `co_await invoke_on(target, fn)` runs fn on
 // the target shard's thread and resumes the caller on its own executor with fn's result.
+// GCC 12 destroys a coroutine's by-value parameters twice when they own memory: give invoke_on
+// functions that capture only pointers, references and plain values (no strings, no vectors).
 #include "core/shard.hpp"
 
 #include <boost/asio/async_result.hpp>

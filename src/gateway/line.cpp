@@ -60,7 +60,7 @@ const media::sdp::codec& setup_codec(const call_media_plan& p, const media::sdp:
   return p.audio ? p.phone_audio : audio.codecs.front();
 }
 
-class line : public std::enable_shared_from_this<line> {
+class line : public std::enable_shared_from_this<line>, public line_view {
  public:
   line(service& svc, rtmp::client_link& link)
       : svc_(svc), link_(&link), home_(link.home()), sip_socket_(home_.context()), timer_(home_.context()),
@@ -75,8 +75,11 @@ class line : public std::enable_shared_from_this<line> {
     return fmt::format("{}/{}/{}", svc_.settings().app, connection_id_, name);
   }
   void link_gone();
+  line_summary summary() const override;
+  std::string record() override;
 
  private:
+  void start_recording();
   asio::awaitable<void> receive_loop();
   asio::awaitable<void> timer_loop();
   void pump();
@@ -124,6 +127,7 @@ class line : public std::enable_shared_from_this<line> {
   std::optional<std::size_t> worker_;           // the call's transcoding worker
   std::shared_ptr<recording::call_recording> recording_;
   bool outgoing_ = false;           // the call being set up or up is the client's
+  transcode::audio_format phone_format_;  // the call's phone audio, for a recording
   bool record_next_call_ = false;   // asked for with the client's record() call
 };
 
@@ -189,6 +193,7 @@ asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_re
     co_return connect_refusal_;
   }
   log::info("gateway conn={} {}: registered as {}", connection_id_, link_ ? link_->peer() : "", aor_);
+  svc_.add_line(home_.index(), aor_, weak_from_this());
   co_return std::nullopt;
 }
 
@@ -489,21 +494,7 @@ bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) 
                         if (auto self = weak.lock()) self->push_remote(std::move(f));
                       },
                       nullptr};
-  if (record_next_call_ || svc_.recordings().records_calls_of(aor_)) {
-    record_next_call_ = false;
-    recording::recording_info info;
-    info.id = svc_.recordings().call_recording_id(agent_->call_id());
-    info.kind = "call";
-    info.call_id = agent_->call_id();
-    info.line = aor_;
-    info.from = outgoing_ ? "sip:" + aor_ : agent_->peer();
-    info.to = outgoing_ ? agent_->peer() : "sip:" + aor_;
-    info.started = std::chrono::system_clock::now();
-    recording_ = std::make_shared<recording::call_recording>(svc_.recordings(), *worker_, std::move(info),
-                                                             setup.phone_format);
-    context.recording = recording_;
-    log::info("gateway {}: recording the call as {}", who(), recording_->id());
-  }
+  phone_format_ = setup.phone_format;
   // The sockets (and their counts in the rtp_ports gauge) go to the legs.
   audio_ = std::make_shared<audio_leg>(context, std::move(*audio_socket_), std::move(setup));
   audio_socket_.reset();
@@ -514,6 +505,7 @@ bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) 
     video_->start(video->remote_address, video->remote_port);
   }
   release_rtp();  // a video port the phone refused
+  if (record_next_call_ || svc_.recordings().records_calls_of(aor_)) start_recording();
 
   // The phone's media, as the client plays it.
   asio::co_spawn(home_.context(),
@@ -566,6 +558,51 @@ void line::check_rtp() {
   });
 }
 
+void line::start_recording() {
+  if (recording_ || !audio_ || !worker_) return;
+  record_next_call_ = false;
+  recording::recording_info info;
+  info.id = svc_.recordings().call_recording_id(agent_->call_id());
+  info.kind = "call";
+  info.call_id = agent_->call_id();
+  info.line = aor_;
+  info.from = outgoing_ ? "sip:" + aor_ : agent_->peer();
+  info.to = outgoing_ ? agent_->peer() : "sip:" + aor_;
+  info.started = std::chrono::system_clock::now();
+  recording_ = std::make_shared<recording::call_recording>(svc_.recordings(), *worker_, std::move(info), phone_format_);
+  audio_->set_recording(recording_);
+  if (video_) video_->set_recording(recording_);
+  log::info("gateway {}: recording the call as {}", who(), recording_->id());
+}
+
+std::string line::record() {
+  if (!audio_) {
+    record_next_call_ = true;
+    return {};
+  }
+  start_recording();
+  return recording_ ? recording_->id() : std::string{};
+}
+
+line_summary line::summary() const {
+  line_summary s;
+  s.user = aor_;
+  s.connection = connection_id_;
+  s.shard = home_.index();
+  if (agent_) {
+    switch (agent_->state()) {
+      case call_state::idle: s.state = "idle"; break;
+      case call_state::calling: s.state = "calling"; break;
+      case call_state::ringing: s.state = "ringing"; break;
+      case call_state::confirmed: s.state = "in-call"; break;
+    }
+    s.peer = agent_->peer();
+    s.call_id = agent_->call_id();
+  }
+  if (recording_) s.recording = recording_->id();
+  return s;
+}
+
 void line::end_media() {
   rtp_watch_.cancel();
   if (!audio_) return;
@@ -604,6 +641,7 @@ void line::close() {
   if (!running_) return;
   running_ = false;
   home_.metrics().sub(svc_.metrics().lines);
+  svc_.remove_line(home_.index(), aor_, this);
   boost::system::error_code ec;
   sip_socket_.close(ec);
   timer_.cancel();

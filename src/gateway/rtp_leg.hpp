@@ -58,6 +58,8 @@ class rtp_leg : public media::sink, public std::enable_shared_from_this<rtp_leg>
   // Ends both directions and closes the socket; nothing is called back afterwards.
   void stop();
   bool running() const noexcept { return running_; }
+  // A recording started mid-call (on API request).
+  void set_recording(std::shared_ptr<recording::call_recording> r) { ctx_.recording = std::move(r); }
   std::chrono::steady_clock::time_point last_received() const noexcept { return last_received_; }
 
   // media::sink: the client's published stream (each leg takes its own track).

@@ -3,12 +3,22 @@
 #include <algorithm>
 #include <cctype>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "core/cross_shard.hpp"
+#include "core/runtime.hpp"
 #include "gateway/line.hpp"
+#include "http/request_context.hpp"
+#include "http/server.hpp"
 #include "rtmp/server.hpp"
 #include "transcode/worker_pool.hpp"
 
 namespace junction::gateway {
 namespace {
+
+namespace json = boost::json;
 
 bool iequal(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
@@ -51,6 +61,66 @@ service::~service() = default;
 void service::attach(rtmp::server& rtmp) {
   if (!cfg_.gateway.enabled) return;
   rtmp.add_app_handler(cfg_.gateway.app, [this](rtmp::client_link& link) { return make_line(*this, link); });
+}
+
+void service::attach(http::server& web, runtime& rt) {
+  lines_.resize(rt.size());
+  web.routes().add({"/api/v1/gateway/lines", http::GET | http::HEAD, true,
+                    http::async_handler{[this, &rt](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
+                      json::array all;
+                      for (unsigned i = 0; i < rt.size(); ++i) {
+                        auto part = co_await invoke_on(rt.at(i), [this, i] {
+                          std::vector<line_summary> out;
+                          for (auto& [user, weak] : lines_[i])
+                            if (auto line = weak.lock()) out.push_back(line->summary());
+                          return out;
+                        });
+                        for (auto& l : part)
+                          all.push_back(json::object{{"user", l.user}, {"connection", std::to_string(l.connection)},
+                                                     {"shard", l.shard}, {"state", l.state}, {"peer", l.peer},
+                                                     {"call_id", l.call_id}, {"recording", l.recording}});
+                      }
+                      co_return ctx.json(http::status::ok, json::serialize(json::object{{"lines", std::move(all)}}));
+                    }}});
+  // POST /api/v1/gateway/lines/<user@domain>/record: the call now up is recorded from now on
+  // (or, with none up, the line's next call).
+  web.routes().add({"/api/v1/gateway/lines/", http::POST, true,
+                    http::async_handler{[this, &rt](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
+                      std::string_view rest = ctx.path.substr(std::string_view{"/api/v1/gateway/lines/"}.size());
+                      if (!rest.ends_with("/record")) co_return ctx.problem(http::status::not_found);
+                      const std::string user{rest.substr(0, rest.size() - std::string_view{"/record"}.size())};
+                      for (unsigned i = 0; i < rt.size(); ++i) {
+                        // The name by pointer (it outlives the wait): GCC 12 destroys a coroutine's
+                        // by-value parameter twice when it owns memory, and invoke_on takes the
+                        // function by value.
+                        auto record_there = [this, i, name = &user]() -> std::vector<std::string> {
+                          auto it = lines_[i].find(*name);
+                          if (it == lines_[i].end()) return {};
+                          auto line = it->second.lock();
+                          if (!line) return {};
+                          return {line->record()};
+                        };
+                        auto found = co_await invoke_on(rt.at(i), record_there);
+                        if (!found.empty())
+                          co_return ctx.json(http::status::ok,
+                                             json::serialize(json::object{{"user", user},
+                                                                          {"recording", found.front()},
+                                                                          {"when", found.front().empty() ? "next call" : "now"}}));
+                      }
+                      co_return ctx.problem(http::status::not_found, "no such line");
+                    }}});
+}
+
+void service::add_line(unsigned shard, const std::string& user, std::weak_ptr<line_view> line) {
+  if (shard < lines_.size()) lines_[shard][user] = std::move(line);
+}
+
+void service::remove_line(unsigned shard, const std::string& user, const line_view* line) {
+  if (shard >= lines_.size()) return;
+  auto it = lines_[shard].find(user);
+  if (it == lines_[shard].end()) return;
+  auto current = it->second.lock();
+  if (!current || current.get() == line) lines_[shard].erase(it);
 }
 
 bool service::is_local_domain(std::string_view domain) const {

@@ -3,7 +3,9 @@
 // transcoding workers every call shares, and what each line needs to know about the SIP side
 // (which domains are Junction's own, where its SIP listener is).
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <vector>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,6 +13,12 @@
 #include "core/config.hpp"
 #include "core/metrics.hpp"
 
+namespace junction {
+class runtime;
+}
+namespace junction::http {
+class server;
+}
 namespace junction::media {
 class stream_hub;
 }
@@ -32,6 +40,23 @@ struct gateway_metrics {
   static gateway_metrics declare(metric_registry& registry);
 };
 
+// What the API sees of a line (on the line's shard).
+struct line_summary {
+  std::string user;       // user@domain
+  std::uint64_t connection = 0;
+  unsigned shard = 0;
+  std::string state;      // "idle", "calling", "ringing", "in-call"
+  std::string peer, call_id, recording;
+};
+
+class line_view {
+ public:
+  virtual ~line_view() = default;
+  virtual line_summary summary() const = 0;
+  // Records the call now up (or the next one); the recording's id, or empty for the next call.
+  virtual std::string record() = 0;
+};
+
 class service {
  public:
   // Made before the runtime and destroyed after it, like the stream hub and the worker pool:
@@ -45,6 +70,11 @@ class service {
 
   // Serves the gateway application (gateway.app) on the RTMP server.
   void attach(rtmp::server& rtmp);
+  // GET /api/v1/gateway/lines and POST /api/v1/gateway/lines/<user@domain>/record.
+  void attach(http::server& web, runtime& rt);
+  // Lines as the API finds them; called on the line's shard only.
+  void add_line(unsigned shard, const std::string& user, std::weak_ptr<line_view> line);
+  void remove_line(unsigned shard, const std::string& user, const line_view* line);
 
   const gateway_config& settings() const noexcept { return cfg_.gateway; }
   const sip_config& sip() const noexcept { return cfg_.sip; }
@@ -68,6 +98,9 @@ class service {
   std::pair<std::string, std::uint16_t> sip_server_{"127.0.0.1", 5060};
   transcode::worker_pool& workers_;
   recording::service& recordings_;
+  // Per shard (touched by that shard's thread only): user -> line. One line per user is listed
+  // (the newest).
+  std::vector<std::map<std::string, std::weak_ptr<line_view>, std::less<>>> lines_;
 };
 
 }  // namespace junction::gateway

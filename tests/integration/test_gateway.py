@@ -540,6 +540,47 @@ class GatewayTest(unittest.TestCase):
         ts = [t for _k, t, b in c.remote_video if b[1] == 1]
         self.assertEqual(ts[15] - ts[0], 1000)
 
+    def test_a_call_is_recorded_on_api_request_and_lines_are_listed(self):
+        # zed is not among the users whose calls are always recorded.
+        self.add_user("zed@127.0.0.1", "pw-zed")
+        self.add_user("yan@127.0.0.1", "pw-yan")
+        phone = RawPhone(self.junction.sip_address(), "yan", "pw-yan", media=("audio",))
+        self.addCleanup(phone.close)
+        self.assertEqual(phone.register(), 200)
+        c = GatewayClient(self.junction.port("rtmp"), "zed@127.0.0.1")
+        self.addCleanup(c.close)
+        self.assertEqual(c.login("pw-zed").command_name, "_result")
+        done = {}
+        answering = threading.Thread(target=lambda: done.update(offer=phone.answer("m=audio {audio} RTP/AVP 0\r\n")))
+        answering.start()
+        self.assertEqual(c.call_method("invite", "yan@127.0.0.1", "ulaw").command_name, "_result")
+        c.wait_callback("accepted")
+        answering.join(20)
+        listening = threading.Thread(target=lambda: done.update(bye=phone.pump_media(15)))
+        listening.start()
+        c.start_media()
+        c.send_audio_paced(self.audio_tags(self.speex_tone), 1)
+        from junction_process import curl
+        _s, _h, body = curl(self.junction.url("/api/v1/gateway/lines"))
+        lines = {l["user"]: l for l in json.loads(body)["lines"]}
+        self.assertEqual(lines["zed@127.0.0.1"]["state"], "in-call")
+        self.assertEqual(lines["zed@127.0.0.1"]["peer"], "sip:yan@127.0.0.1")
+        self.assertEqual(lines["zed@127.0.0.1"]["recording"], "")
+        status, _h, body = curl(self.junction.url("/api/v1/gateway/lines/zed@127.0.0.1/record"), "-X", "POST")
+        self.assertEqual(status, 200, body)
+        rec_id = json.loads(body)["recording"]
+        self.assertTrue(rec_id.startswith("call-"), body)
+        status, _h, _b = curl(self.junction.url("/api/v1/gateway/lines/nobody@127.0.0.1/record"), "-X", "POST")
+        self.assertEqual(status, 404)
+        c.send_audio_paced(self.audio_tags(self.speex_tone), 3)
+        self.assertEqual(c.call_method("bye").command_name, "_result")
+        listening.join(20)
+        rec = self.recording_of("sip:yan@127.0.0.1")
+        self.assertEqual((rec["id"], rec["line"]), (rec_id, "zed@127.0.0.1"))
+        self.assertGreater(rec["duration_seconds"], 1.0)
+        left, _right = channel_tones(self.download(rec), self.workdir)
+        self.assertGreater(left(1000), 0.5)
+
     def recording_of(self, party):
         """The newest call recording with `party` as its `to` or `from` (waits until complete)."""
         def find():
@@ -566,6 +607,48 @@ class GatewayTest(unittest.TestCase):
         names = ["junction_gateway_calls", "junction_gateway_rtp_ports"] + (["junction_gateway_lines"] if lines else [])
         for name in names:
             self.assertTrue(wait_for(lambda: self.metric(name) == 0, 10), "%s is %s" % (name, self.metric(name)))
+
+
+class CallRecordingCrashTest(unittest.TestCase):
+    def test_sigkill_mid_call_leaves_a_recording_ffprobe_reads(self):
+        workdir = tempfile.mkdtemp(prefix="junction-it-gateway-kill-")
+        self.addCleanup(shutil.rmtree, workdir, True)
+        junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=workdir,
+                                   extra={"recording": {"calls": "all"}}).start()
+        self.addCleanup(junction.cleanup)
+        tone = os.path.join(workdir, "tone.flv")
+        subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=16000", "-t", "6", "-c:a",
+                                 "libspeex", "-ar", "16000", "-ac", "1", "-f", "flv", tone], check=True, timeout=60)
+        for user in ("kim", "lee"):
+            subprocess.run([junction_bin(), "--config", junction.config_path, "users", "add", "%s@127.0.0.1" % user,
+                            "--password", "pw-" + user], check=True, timeout=20, stdout=subprocess.DEVNULL)
+        phone = RawPhone(junction.sip_address(), "lee", "pw-lee", media=("audio",))
+        self.addCleanup(phone.close)
+        self.assertEqual(phone.register(), 200)
+        c = GatewayClient(junction.port("rtmp"), "kim@127.0.0.1")
+        self.addCleanup(c.close)
+        self.assertEqual(c.login("pw-kim").command_name, "_result")
+        answering = threading.Thread(target=lambda: phone.answer("m=audio {audio} RTP/AVP 0\r\n"))
+        answering.start()
+        self.assertEqual(c.call_method("invite", "lee@127.0.0.1", "ulaw").command_name, "_result")
+        c.wait_callback("accepted")
+        answering.join(20)
+        c.start_media()
+        c.send_audio_paced([(ts, body) for kind, ts, body in read_flv_tags(tone) if kind == AUDIO], 3.5)
+        junction.kill()  # SIGKILL mid-call: the recorder never finishes
+        files = [f for f in os.listdir(os.path.join(workdir, "recordings")) if f.endswith(".flv")]
+        self.assertEqual(len(files), 1, files)
+        path = os.path.join(workdir, "recordings", files[0])
+        probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,channels",
+                                "-show_entries", "packet=pts_time", "-of", "json", path],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        info = json.loads(probe.stdout)
+        self.assertEqual([(s["codec_name"], s["channels"]) for s in info["streams"]], [("aac", 2)])
+        last = max(float(p["pts_time"]) for p in info["packets"])
+        # Up to the last second or so of a 3.5 s call.
+        self.assertGreater(last, 1.5, "the recording stops at %.2f s" % last)
+        left, _right = channel_tones(path, workdir)
+        self.assertGreater(left(1000), 0.5)
 
 
 if __name__ == "__main__":
