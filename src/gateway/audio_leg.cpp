@@ -165,18 +165,29 @@ void audio_leg::to_phone(std::span<const std::uint8_t> packet, std::uint32_t rtp
   last_sent_at_ = std::chrono::steady_clock::now();
 }
 
-bool audio_leg::send_dtmf(char key) {
-  if (!running() || !setup_.telephone_event) return false;
-  // The event starts where the audio stands now (RFC 4733 §2.5.1.2: the timestamp of its start).
-  const auto clock = setup_.phone_format.codec == media::codec::opus ? 48 : 8;  // units per ms
+bool audio_leg::send_dtmf(std::string_view keys) {
+  if (!running() || !setup_.telephone_event || keys.empty()) return false;
+  constexpr std::uint32_t tone_ms = 100, gap_ms = 50;
+  const std::uint32_t units_per_ms = setup_.phone_format.codec == media::codec::opus ? 48 : 8;
+  // Each event starts where the audio stands when it begins (RFC 4733 §2.5.1.2), the keys one
+  // after the other with a pause between.
   std::uint32_t start = timestamp_base_;
   if (sent_any_) {
     const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                              last_sent_at_);
-    start = last_sent_timestamp_ + static_cast<std::uint32_t>(since.count() * clock);
+    start = last_sent_timestamp_ + static_cast<std::uint32_t>(since.count()) * units_per_ms;
   }
-  auto packets = media::rtp::dtmf_packets(key, start, 100, clock * 1000);
-  if (packets.empty()) return false;
+  std::vector<media::rtp::dtmf_packet> packets;
+  std::uint32_t offset_ms = 0;
+  for (char key : keys) {
+    auto one = media::rtp::dtmf_packets(key, start + offset_ms * units_per_ms, tone_ms, units_per_ms * 1000);
+    if (one.empty()) return false;  // not a DTMF key
+    for (auto& p : one) {
+      p.send_after_ms += offset_ms;
+      packets.push_back(std::move(p));
+    }
+    offset_ms += tone_ms + gap_ms;
+  }
   const std::uint8_t pt = *setup_.telephone_event;
   auto self = std::static_pointer_cast<audio_leg>(shared_from_this());
   asio::co_spawn(

@@ -34,7 +34,9 @@ class audio_leg final : public rtp_leg {
   audio_leg(leg_context context, boost::asio::ip::udp::socket socket, audio_leg_setup setup);
   ~audio_leg() override;
 
-  bool send_dtmf(char key);
+  // RFC 4733 events for the keys, one after the other; false when DTMF was not agreed or a key
+  // is not a DTMF key.
+  bool send_dtmf(std::string_view keys);
   void on_frame(const media::shard_frame_ptr& f) override;
 
  private:

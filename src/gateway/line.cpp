@@ -449,8 +449,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
     pump();
   } else {  // sendDTMF
     const std::string digits = c.arg(0) && c.arg(0)->type == rtmp::amf::type::string ? c.arg(0)->text : "";
-    bool sent = audio_ && !digits.empty();
-    for (char key : digits) sent = sent && audio_->send_dtmf(key);
+    const bool sent = audio_ && audio_->send_dtmf(digits);
     if (!sent) {
       answer.error = audio_ ? "DTMF was not agreed with the phone" : "no call";
       return true;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/log.hpp"
+#include "core/shard.hpp"
 #include "recording/recording_file.hpp"
 #include "recording/service.hpp"
 #include "transcode/worker_pool.hpp"
@@ -177,6 +178,10 @@ call_recording::call_recording(service& svc, std::size_t worker, recording_info 
       start_(std::chrono::steady_clock::now()) {
   state_->info = std::move(info);
   state_->phone = phone;
+  if (auto* home = junction::shard::current()) {
+    home->metrics().add(svc_.metrics().active);
+    home->metrics().add(svc_.metrics().started);
+  }
   svc_.workers().post(worker_, [st = state_, &svc = svc_] {
     std::string why;
     st->recorder = call_recorder::open(svc.path_of(st->info.id), st->phone, &why);
@@ -189,6 +194,7 @@ call_recording::call_recording(service& svc, std::size_t worker, recording_info 
 }
 
 call_recording::~call_recording() {
+  if (auto* home = junction::shard::current()) home->metrics().sub(svc_.metrics().active);
   svc_.workers().post(worker_, [st = state_, &svc = svc_] {
     if (!st->recorder) return;
     st->recorder->finish();

@@ -104,7 +104,6 @@ recording_metrics recording_metrics::declare(metric_registry& r) {
   recording_metrics m;
   m.active = r.add("junction_recordings_active", "Recordings being written.", k::gauge);
   m.started = r.add("junction_recordings_started_total", "Recordings started (calls and streams).", k::counter);
-  m.failed = r.add("junction_recordings_failed_total", "Recordings that could not be written.", k::counter);
   return m;
 }
 

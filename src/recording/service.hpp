@@ -45,7 +45,7 @@ struct recording_info {
 };
 
 struct recording_metrics {
-  metric_id active, started, failed;
+  metric_id active, started;
   static recording_metrics declare(metric_registry& registry);
 };
 

@@ -581,6 +581,45 @@ class GatewayTest(unittest.TestCase):
         left, _right = channel_tones(self.download(rec), self.workdir)
         self.assertGreater(left(1000), 0.5)
 
+    def test_dtmf_both_ways_as_rfc4733_events(self):
+        self.add_user("tone@127.0.0.1", "pw-tone")
+        phone = RawPhone(self.junction.sip_address(), "tone", "pw-tone", media=("audio",))
+        self.addCleanup(phone.close)
+        self.assertEqual(phone.register(), 200)
+        c = self.client()
+        self.assertEqual(c.login("pw-alice").command_name, "_result")
+        done = {}
+        answer = "m=audio {audio} RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n"
+        answering = threading.Thread(target=lambda: done.update(offer=phone.answer(answer)))
+        answering.start()
+        self.assertEqual(c.call_method("invite", "tone@127.0.0.1", "ulaw", "dtmf").command_name, "_result")
+        c.wait_callback("accepted")
+        answering.join(20)
+        self.assertIn("telephone-event/8000", done["offer"])
+        c.start_media()
+        # Client -> phone: sendDTMF("5#") becomes two events.
+        self.assertEqual(c.call_method("sendDTMF", "5#").command_name, "_result")
+        phone.pump_media(1.0)
+        events = {}
+        for _t, d in phone.received["audio"]:
+            if len(d) >= 16 and (d[1] & 0x7F) == 101:
+                ts = struct.unpack(">I", d[4:8])[0]
+                events.setdefault(ts, []).append((d[12], bool(d[13] & 0x80)))
+        self.assertEqual(sorted(e[0][0] for e in events.values()), [5, 11], events)
+        for packets in events.values():
+            self.assertEqual([end for _e, end in packets][-3:], [True, True, True], "three end packets")
+        # Phone -> client: key 9, an update, then the end packet three times (as phones send it).
+        ts = 123456
+        for i, (end, marker) in enumerate([(False, True), (False, False), (True, False), (True, False), (True, False)]):
+            payload = bytes([9, (0x80 if end else 0) | 10]) + struct.pack(">H", 400 * (i + 1))
+            phone.send_rtp("audio", struct.pack(">BBHII", 0x80, (0x80 if marker else 0) | 101, 500 + i, ts, 77) + payload)
+        self.assertEqual(c.wait_callback("dtmf"), ["9"])
+        c.pump(0.5)
+        self.assertNotIn("dtmf", [name for name, _a in c.callbacks], "one key press, one callback")
+        # A call that did not agree on DTMF cannot send it.
+        self.assertEqual(c.call_method("bye").command_name, "_result")
+        self.assertEqual(c.call_method("sendDTMF", "1").command_name, "_error")
+
     def recording_of(self, party):
         """The newest call recording with `party` as its `to` or `from` (waits until complete)."""
         def find():
