@@ -142,7 +142,17 @@ asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_re
   agent_settings s;
   s.user = address.substr(0, at);
   s.domain = address.substr(at + 1);
-  aor_ = address;
+  // "domain:port" names the domain's SIP server port (as a SIP URI may); the address of record
+  // is user@domain.
+  std::string server_port = "5060";
+  if (auto colon = s.domain.rfind(':'); colon != std::string::npos && s.domain.find(']') == std::string::npos) {
+    server_port = s.domain.substr(colon + 1);
+    s.domain.resize(colon);
+    if (server_port.empty() || server_port.find_first_not_of("0123456789") != std::string::npos ||
+        server_port.size() > 5)
+      co_return fmt::format("bad port in '{}'", address);
+  }
+  aor_ = s.user + "@" + s.domain;
   auto arg = [&](std::size_t i) {
     return i < r.args.size() && r.args[i].type == rtmp::amf::type::string ? r.args[i].text : std::string{};
   };
@@ -158,7 +168,7 @@ asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_re
     std::tie(s.proxy_host, s.proxy_port) = svc_.sip_server();
   } else {
     udp::resolver resolver{home_.context()};
-    auto [ec, results] = co_await resolver.async_resolve(s.domain, "5060", no_throw);
+    auto [ec, results] = co_await resolver.async_resolve(s.domain, server_port, no_throw);
     if (ec || results.empty()) co_return fmt::format("cannot resolve the SIP domain '{}'", s.domain);
     s.proxy_host = results.begin()->endpoint().address().to_string();
     s.proxy_port = results.begin()->endpoint().port();

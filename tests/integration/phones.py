@@ -110,10 +110,10 @@ def _header(message, name):
 
 
 class RawPhone:
-    def __init__(self, sip_address, user, password, media=("audio", "video")):
+    def __init__(self, sip_address, user, password, media=("audio", "video"), domain="127.0.0.1"):
         host, port = sip_address.rsplit(":", 1)
         self.server = (host, int(port))
-        self.user, self.password = user, password
+        self.user, self.password, self.domain = user, password, domain
         self.sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sip.bind(("127.0.0.1", 0))
         self.port = self.sip.getsockname()[1]
@@ -175,13 +175,14 @@ class RawPhone:
         authorization = ""
         for attempt in range(2):
             self.cseq += 1
-            self._send("REGISTER sip:127.0.0.1 SIP/2.0\r\n"
+            self._send("REGISTER sip:%s SIP/2.0\r\n"
                        "Via: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-r%d-%d\r\n"
-                       "Max-Forwards: 70\r\nFrom: <sip:%s@127.0.0.1>;tag=r%d\r\nTo: <sip:%s@127.0.0.1>\r\n"
+                       "Max-Forwards: 70\r\nFrom: <sip:%s@%s>;tag=r%d\r\nTo: <sip:%s@%s>\r\n"
                        "Call-ID: %s\r\nCSeq: %d REGISTER\r\n%s"
                        "Contact: <sip:%s@127.0.0.1:%d>;expires=%d\r\nContent-Length: 0\r\n\r\n"
-                       % (self.port, self.port, self.cseq, self.user, self.port, self.user, call_id, self.cseq,
-                          authorization, self.user, self.port, expires))
+                       % (self.domain, self.port, self.port, self.cseq, self.user, self.domain, self.port,
+                          self.user, self.domain, call_id, self.cseq, authorization, self.user, self.port,
+                          expires))
             got = self._recv(5)
             if not got:
                 raise AssertionError("no answer to REGISTER")
@@ -192,11 +193,11 @@ class RawPhone:
             realm = re.search(r'realm="([^"]*)"', challenge).group(1)
             nonce = re.search(r'nonce="([^"]*)"', challenge).group(1)
             ha1 = hashlib.md5(("%s:%s:%s" % (self.user, realm, self.password)).encode()).hexdigest()
-            ha2 = hashlib.md5(b"REGISTER:sip:127.0.0.1").hexdigest()
+            ha2 = hashlib.md5(("REGISTER:sip:%s" % self.domain).encode()).hexdigest()
             response = hashlib.md5(("%s:%s:00000001:c0ffee:auth:%s" % (ha1, nonce, ha2)).encode()).hexdigest()
-            authorization = ('Authorization: Digest username="%s", realm="%s", nonce="%s", uri="sip:127.0.0.1", '
+            authorization = ('Authorization: Digest username="%s", realm="%s", nonce="%s", uri="sip:%s", '
                              'response="%s", algorithm=MD5, qop=auth, nc=00000001, cnonce="c0ffee"\r\n'
-                             % (self.user, realm, nonce, response))
+                             % (self.user, realm, nonce, self.domain, response))
         return status
 
     def _reply(self, request, source, status, reason, extra="", body=""):

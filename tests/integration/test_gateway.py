@@ -18,7 +18,7 @@ import time
 import unittest
 import wave
 
-from junction_process import JunctionProcess, junction_bin, wait_for
+from junction_process import JunctionProcess, curl, junction_bin, wait_for
 from phones import (RawPhone, decoded_recording, h264_access_units, h264_rtp_packets, make_phone, run_phone,
                     tone_strength, tone_strength_of_samples)
 import rtmp_client
@@ -646,6 +646,61 @@ class GatewayTest(unittest.TestCase):
         names = ["junction_gateway_calls", "junction_gateway_rtp_ports"] + (["junction_gateway_lines"] if lines else [])
         for name in names:
             self.assertTrue(wait_for(lambda: self.metric(name) == 0, 10), "%s is %s" % (name, self.metric(name)))
+
+
+class RemoteDomainTest(unittest.TestCase):
+    """A user of another domain: the line registers with that domain's SIP server (here a second
+    junction on 127.0.0.2, the registrar of domain 127.0.0.2) and calls through it."""
+
+    def test_the_line_registers_with_the_users_own_domain_and_calls_through_it(self):
+        workdir = tempfile.mkdtemp(prefix="junction-it-gateway-remote-")
+        self.addCleanup(shutil.rmtree, workdir, True)
+        os.makedirs(os.path.join(workdir, "a"))
+        os.makedirs(os.path.join(workdir, "b"))
+        remote = JunctionProcess(workdir=os.path.join(workdir, "b"),
+                                 sip={"listen": ["127.0.0.2:0"], "domains": ["127.0.0.2"],
+                                      "digest_algorithms": ["MD5"]}).start()
+        self.addCleanup(remote.cleanup)
+        self.addCleanup(remote.stop)
+        local = JunctionProcess(workdir=os.path.join(workdir, "a")).start()
+        self.addCleanup(local.cleanup)
+        self.addCleanup(local.stop)
+        for user in ("ada", "bea"):
+            subprocess.run([junction_bin(), "--config", remote.config_path, "users", "add", "%s@127.0.0.2" % user,
+                            "--password", "pw-" + user], check=True, timeout=20, stdout=subprocess.DEVNULL)
+        port = remote.sip_address().rsplit(":", 1)[1]
+        # A wrong password: the remote registrar says no, and so does the connect.
+        bad = GatewayClient(local.port("rtmp"), "ada@127.0.0.2:%s" % port)
+        self.addCleanup(bad.close)
+        reply = bad.login("wrong", auth_name="ada")
+        self.assertEqual(reply.command_name, "_error", reply)
+        self.assertIn("401", reply.status().get("description", ""))
+        c = GatewayClient(local.port("rtmp"), "ada@127.0.0.2:%s" % port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.login("pw-ada", auth_name="ada").command_name, "_result")
+        _s, _h, body = curl(remote.url("/api/v1/sip/registrations"))
+        self.assertIn("sip:ada@127.0.0.2", json.loads(body)["registrations"][0]["aor"])
+        # bea is a phone of the remote domain: the call goes through its proxy.
+        phone = RawPhone(remote.sip_address(), "bea", "pw-bea", media=("audio",), domain="127.0.0.2")
+        self.addCleanup(phone.close)
+        self.assertEqual(phone.register(), 200)
+        done = {}
+        answering = threading.Thread(target=lambda: done.update(offer=phone.answer("m=audio {audio} RTP/AVP 0\r\n")))
+        answering.start()
+        self.assertEqual(c.call_method("invite", "bea", "ulaw").command_name, "_result")  # a bare user: the line's domain
+        c.wait_callback("accepted")
+        answering.join(20)
+        self.assertTrue(done.get("offer"))
+        invite = phone.invite[0]
+        self.assertIn("From: \"Flash User\" <sip:ada@127.0.0.2>", invite)
+        self.assertEqual(c.call_method("bye").command_name, "_result")
+        self.assertTrue(phone.pump_media(5), phone.log)
+        c.close()
+        # Unregistered from the remote domain when the client left.
+        def registered():
+            _s, _h, b = curl(remote.url("/api/v1/sip/registrations"))
+            return any(r["aor"] == "sip:ada@127.0.0.2" for r in json.loads(b)["registrations"])
+        self.assertTrue(wait_for(lambda: not registered(), 10))
 
 
 class CallRecordingCrashTest(unittest.TestCase):
