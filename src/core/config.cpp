@@ -312,10 +312,13 @@ config from_table(const toml::table& root, const std::string& name,
   gw.duration("ring_timeout", g.ring_timeout);
   gw.duration("rtp_timeout", g.rtp_timeout);
   gw.integer("transcode_threads", g.transcode_threads, 0, 256);
+  gw.string("srtp", g.srtp);
   gw.finish();
   if (g.app.empty() || g.app.find('/') != std::string::npos)
     throw config_error(name + ": gateway.app must be one path segment");
   if (g.rtp_timeout < std::chrono::seconds(1)) throw config_error(name + ": gateway.rtp_timeout must be at least 1s");
+  if (g.srtp != "off" && g.srtp != "answer" && g.srtp != "offer" && g.srtp != "required")
+    throw config_error(name + ": gateway.srtp must be \"off\", \"answer\", \"offer\" or \"required\"");
   if (cfg.users.database.empty()) throw config_error(name + ": users.database must name a file");
   if (!sp.tls_listen.empty() && (sp.tls_certificate.empty() || sp.tls_private_key.empty()))
     throw config_error(name + ": sip.tls_listen needs sip.tls_certificate and sip.tls_private_key");

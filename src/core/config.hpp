@@ -138,6 +138,9 @@ struct gateway_config {
   std::chrono::milliseconds ring_timeout{60'000};  // an unanswered outgoing call is cancelled
   std::chrono::milliseconds rtp_timeout{30'000};   // no RTP from the phone this long: hang up
   unsigned transcode_threads = 0;                  // 0: one per core
+  // SDES-SRTP (RFC 4568): "off", "answer" (when a phone offers it), "offer" (our offers too),
+  // "required" (plain RTP refused).
+  std::string srtp = "answer";
   friend bool operator==(const gateway_config&, const gateway_config&) = default;
 };
 

@@ -22,6 +22,7 @@
 #include "gateway/service.hpp"
 #include "gateway/sip_agent.hpp"
 #include "media/sdp/negotiation.hpp"
+#include "media/srtp/session.hpp"
 #include "rtmp/server_protocol.hpp"
 
 namespace junction::gateway {
@@ -54,6 +55,15 @@ std::pair<int, std::string> parse_rejection(std::string_view text) {
     return {status, std::string{rest}};
   }
   return {603, text.empty() ? std::string{"Decline"} : std::string{text}};
+}
+
+// gateway.srtp for our offers (answering = false) and our answers.
+media::sdp::srtp_policy srtp_for(std::string_view setting, bool answering) {
+  using media::sdp::srtp_policy;
+  if (setting == "required") return srtp_policy::required;
+  if (setting == "offer") return srtp_policy::offer;
+  if (setting == "answer") return answering ? srtp_policy::offer : srtp_policy::off;
+  return srtp_policy::off;
 }
 
 const media::sdp::codec& setup_codec(const call_media_plan& p, const media::sdp::negotiated_media& audio) {
@@ -127,6 +137,8 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   std::optional<std::size_t> worker_;           // the call's transcoding worker
   std::shared_ptr<recording::call_recording> recording_;
   bool outgoing_ = false;           // the call being set up or up is the client's
+  media::sdp::srtp_policy srtp_policy_ = media::sdp::srtp_policy::off;  // for the next offer/answer
+  bool media_counted_ = false;      // in the calls gauge
   transcode::audio_format phone_format_;  // the call's phone audio, for a recording
   bool record_next_call_ = false;   // asked for with the client's record() call
 };
@@ -370,7 +382,13 @@ media::sdp::local_endpoint line::endpoint_for(const codec_list& list) const {
       std::erase_if(m.codecs, [](const media::sdp::codec& c) { return c.encoding != "H264"; });
     if (!m.codecs.empty()) local.media.push_back(std::move(m));
   }
-  local.srtp = media::sdp::srtp_policy::off;
+  // SRTP when the phone offers it (answers follow the offer); our offers are plain RTP/AVP,
+  // which every phone takes, unless gateway.srtp says otherwise.
+  local.srtp = srtp_policy_;
+  local.make_key = [](std::string_view suite) {
+    auto s = media::srtp::parse_suite(suite);
+    return s ? media::srtp::make_inline_key(media::srtp::random_master(*s)) : std::string{};
+  };
   return local;
 }
 
@@ -393,6 +411,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
     }
     auto names = string_args(c, 1);
     codecs_ = parse_codec_list(names);
+    srtp_policy_ = srtp_for(svc_.settings().srtp, false);
     local_ = endpoint_for(codecs_);
     std::vector<std::string> media;
     for (const auto& m : local_.media) media.push_back(m.media);
@@ -418,6 +437,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
     }
     auto names = string_args(c, 0);
     codecs_ = parse_codec_list(names);
+    srtp_policy_ = srtp_for(svc_.settings().srtp, true);
     local_ = endpoint_for(codecs_);
     auto offer = media::sdp::parse(their_offer_);
     std::optional<media::sdp::answer_result> result;
@@ -507,12 +527,21 @@ bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) 
   // The sockets (and their counts in the rtp_ports gauge) go to the legs.
   audio_ = std::make_shared<audio_leg>(context, std::move(*audio_socket_), std::move(setup));
   audio_socket_.reset();
+  bool keys_ok = !audio->local_crypto || audio_->use_srtp(*audio->local_crypto, *audio->remote_crypto);
   audio_->start(audio->remote_address, audio->remote_port);
   if (video && video_socket_ && p.video == codec_choice::h264) {
     video_ = std::make_shared<video_leg>(context, std::move(*video_socket_), video_leg_setup{video->codecs.front()});
     video_socket_.reset();
+    keys_ok = keys_ok && (!video->local_crypto || video_->use_srtp(*video->local_crypto, *video->remote_crypto));
     video_->start(video->remote_address, video->remote_port);
   }
+  if (!keys_ok) {
+    log::info("gateway {}: the SRTP keys cannot be used", who());
+    end_media();
+    return false;
+  }
+  media_counted_ = true;
+  if (audio->local_crypto) home_.metrics().add(svc_.metrics().srtp_calls);
   release_rtp();  // a video port the phone refused
   if (record_next_call_ || svc_.recordings().records_calls_of(aor_)) start_recording();
 
@@ -623,7 +652,7 @@ void line::end_media() {
   recording_.reset();  // the last holder: the recording is finished on the worker
   if (worker_) svc_.workers().release(*worker_);
   worker_.reset();
-  home_.metrics().sub(svc_.metrics().calls);
+  if (std::exchange(media_counted_, false)) home_.metrics().sub(svc_.metrics().calls);
 }
 
 void line::link_gone() {

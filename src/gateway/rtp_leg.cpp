@@ -11,6 +11,8 @@
 #include "core/log.hpp"
 #include "core/shard.hpp"
 #include "gateway/service.hpp"
+#include "media/sdp/session.hpp"
+#include "media/srtp/session.hpp"
 #include "media/stream_hub.hpp"
 #include "transcode/worker_pool.hpp"
 
@@ -31,6 +33,17 @@ rtp_leg::rtp_leg(leg_context context, asio::ip::udp::socket socket)
 }
 
 rtp_leg::~rtp_leg() = default;
+
+bool rtp_leg::use_srtp(const media::sdp::crypto& local, const media::sdp::crypto& remote) {
+  auto suite = media::srtp::parse_suite(local.suite);
+  if (!suite) return false;
+  auto ours = media::srtp::parse_inline_key(local.key_params, *suite);
+  auto theirs = media::srtp::parse_inline_key(remote.key_params, *suite);
+  if (!ours || !theirs) return false;
+  srtp_out_ = media::srtp::session::create(*suite, *ours, media::srtp::session::direction::outbound);
+  srtp_in_ = media::srtp::session::create(*suite, *theirs, media::srtp::session::direction::inbound);
+  return srtp_out_ && srtp_in_;
+}
 
 void rtp_leg::start(const std::string& remote_address, std::uint16_t remote_port) {
   boost::system::error_code ec;
@@ -67,6 +80,18 @@ asio::awaitable<void> rtp_leg::receive_loop() {
       continue;  // ICMP port unreachable and the like: the phone may not be listening yet
     }
     std::span<const std::uint8_t> datagram{buffer.data(), n};
+    if (srtp_in_) {
+      // Unprotected in place; whatever fails authentication is dropped (and counted).
+      std::vector<std::uint8_t> packet(datagram.begin(), datagram.end());
+      const bool rtcp = media::rtp::is_rtcp(datagram);
+      auto status = rtcp ? srtp_in_->unprotect_rtcp(packet) : srtp_in_->unprotect_rtp(packet);
+      if (status != media::srtp::status::ok) {
+        ctx_.home->metrics().add(ctx_.metrics->srtp_failures);
+        continue;
+      }
+      std::copy(packet.begin(), packet.end(), buffer.begin());
+      datagram = {buffer.data(), packet.size()};
+    }
     last_received_ = std::chrono::steady_clock::now();
     // Symmetric RTP: answer where the phone really sends from (it may be behind a NAT).
     if (from != remote_) remote_ = from;
@@ -83,6 +108,12 @@ asio::awaitable<void> rtp_leg::receive_loop() {
 
 void rtp_leg::send_datagram(std::span<const std::uint8_t> datagram) {
   if (!running_ || remote_.port() == 0) return;
+  if (srtp_out_) {
+    scratch_.assign(datagram.begin(), datagram.end());
+    auto status = media::rtp::is_rtcp(datagram) ? srtp_out_->protect_rtcp(scratch_) : srtp_out_->protect_rtp(scratch_);
+    if (status != media::srtp::status::ok) return;
+    datagram = scratch_;
+  }
   boost::system::error_code ec;
   socket_.send_to(asio::buffer(datagram.data(), datagram.size()), remote_, 0, ec);
   if (!ec) ctx_.home->metrics().add(ctx_.metrics->rtp_out);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -28,6 +29,12 @@ class worker_pool;
 }
 namespace junction::recording {
 class call_recording;
+}
+namespace junction::media::srtp {
+class session;
+}
+namespace junction::media::sdp {
+struct crypto;
 }
 
 namespace junction::gateway {
@@ -53,6 +60,9 @@ class rtp_leg : public media::sink, public std::enable_shared_from_this<rtp_leg>
   rtp_leg(const rtp_leg&) = delete;
   rtp_leg& operator=(const rtp_leg&) = delete;
 
+  // SDES-SRTP (RFC 4568) as agreed: our key protects what we send, the phone's unprotects what
+  // it sends. False when a key cannot be used (then the call should not go on).
+  bool use_srtp(const media::sdp::crypto& local, const media::sdp::crypto& remote);
   // Starts receiving from, and sending to, the phone's address (from its SDP).
   void start(const std::string& remote_address, std::uint16_t remote_port);
   // Ends both directions and closes the socket; nothing is called back afterwards.
@@ -93,6 +103,8 @@ class rtp_leg : public media::sink, public std::enable_shared_from_this<rtp_leg>
 
   boost::asio::ip::udp::socket socket_;
   boost::asio::ip::udp::endpoint remote_;
+  std::unique_ptr<media::srtp::session> srtp_out_, srtp_in_;
+  std::vector<std::uint8_t> scratch_;  // a datagram being protected
   bool running_ = false, subscribed_ = false;
   std::chrono::steady_clock::time_point last_received_;
 };

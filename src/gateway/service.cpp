@@ -43,6 +43,9 @@ gateway_metrics gateway_metrics::declare(metric_registry& r) {
   m.rtp_out = r.add("junction_gateway_rtp_packets_sent_total", "RTP packets sent to phones.", k::counter);
   m.dtmf_in = r.add("junction_gateway_dtmf_received_total", "Key presses received from phones (RFC 4733).", k::counter);
   m.dtmf_out = r.add("junction_gateway_dtmf_sent_total", "sendDTMF calls sent to phones.", k::counter);
+  m.srtp_calls = r.add("junction_gateway_srtp_calls_total", "Gateway calls whose media was SRTP (SDES).", k::counter);
+  m.srtp_failures = r.add("junction_gateway_srtp_failures_total",
+                          "SRTP/SRTCP packets from phones dropped (authentication or replay check failed).", k::counter);
   m.rtp_ports = r.add("junction_gateway_rtp_ports", "UDP ports the gateway holds open for RTP.", k::gauge);
   return m;
 }

@@ -36,7 +36,7 @@ namespace junction::gateway {
 
 struct gateway_metrics {
   metric_id lines, registrations_failed, calls, calls_total, calls_failed, rtp_in, rtp_out, dtmf_in, dtmf_out,
-      rtp_ports;
+      rtp_ports, srtp_calls, srtp_failures;
   static gateway_metrics declare(metric_registry& registry);
 };
 

@@ -182,8 +182,12 @@ void client_protocol::on_command(const message& m, std::vector<client_event>& ev
                                    std::string{info->get_string("description")}});
     return;
   }
-  // onBWDone, onFCPublish, _onbwcheck and other server calls: courtesy notices a client of live
-  // streams does not need; FFmpeg ignores them too.
+  // onBWDone, onFCPublish, _onbwcheck: courtesy notices a client of live streams does not need
+  // (FFmpeg ignores them too). Other methods the server calls are the application's.
+  if (c.name == "onBWDone" || c.name == "onFCPublish" || c.name == "onFCUnpublish" || c.name == "_onbwcheck" ||
+      c.name == "_onbwdone")
+    return;
+  events.push_back(server_invocation{std::move(c)});
 }
 
 // Requests -------------------------------------------------------------------------------------
@@ -196,7 +200,7 @@ double client_protocol::call(std::string_view name, const amf::value& object,
   return id;
 }
 
-double client_protocol::connect(std::string_view app, std::string_view tc_url) {
+double client_protocol::connect(std::string_view app, std::string_view tc_url, std::span<const amf::value> args) {
   // The members FFmpeg sends when playing; servers read app and tcUrl, the rest is courtesy.
   const auto object = amf::value::make_object({
       {"app", str(app)},
@@ -209,7 +213,11 @@ double client_protocol::connect(std::string_view app, std::string_view tc_url) {
       {"videoFunction", num(1)},
       {"objectEncoding", num(0)},
   });
-  return call("connect", object, {});
+  return call("connect", object, args);
+}
+
+double client_protocol::invoke(std::string_view method, std::span<const amf::value> args) {
+  return call(method, amf::value::make_null(), args);
 }
 
 double client_protocol::create_stream() {

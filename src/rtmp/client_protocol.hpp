@@ -78,9 +78,14 @@ struct stream_control {
 struct incoming_media {
   message m;
 };
+// A method the server calls on the client's NetConnection (the gateway's invited, accepted, ...).
+struct server_invocation {
+  command cmd;
+};
 
 using client_event =
-    std::variant<handshake_complete, call_result, stream_status, stream_control, incoming_media>;
+    std::variant<handshake_complete, call_result, stream_status, stream_control, incoming_media,
+                 server_invocation>;
 
 // The state machine ----------------------------------------------------------------------------
 
@@ -112,7 +117,10 @@ class client_protocol {
 
   // Requests; the ones with an answer return their transaction id. -----------------------------
   // `tc_url` is rtmp://host[:port]/app, as the server should see it.
-  double connect(std::string_view app, std::string_view tc_url);
+  // `args` go after the command object (siprtmp's authName, authPassword, displayName).
+  double connect(std::string_view app, std::string_view tc_url, std::span<const amf::value> args = {});
+  // NetConnection.call(method, null, args...): its transaction id.
+  double invoke(std::string_view method, std::span<const amf::value> args);
   double create_stream();
   void publish(std::uint32_t stream_id, std::string_view name, std::string_view type = "live");
   // start -2: live or recorded, -1: live only (RTMP spec 7.2.2.1).

@@ -44,7 +44,7 @@ def tone_strength(wav_path, frequency):
 
 
 def make_phone(workdir, sip_address, name, password, frequency, rtp_ports, add_user,
-               modules=(), account_params="", contacts=(), codecs="PCMU"):
+               modules=(), account_params="", contacts=(), codecs="PCMU", audio_modules=()):
     """A baresip home folder for `name`@127.0.0.1 (created in the user store with add_user(aor,
     password)) that registers with digest authentication at sip_address, answers calls at once,
     sends a `frequency` Hz tone and records what it hears. Returns the folder."""
@@ -68,7 +68,8 @@ def make_phone(workdir, sip_address, name, password, frequency, rtp_ports, add_u
             "ausrc_channels 2", "auplay_channels 2", "rtp_ports %s" % rtp_ports,
             "module_path /usr/lib/baresip/modules", "module g711.so", "module ausine.so",
             "module aubridge.so", "module sndfile.so", "module_app account.so", "module_app menu.so",
-            "snd_path %s" % home] + ["module_app %s" % m for m in modules] + [""]))
+            "snd_path %s" % home] + ["module %s" % m for m in audio_modules] +
+            ["module_app %s" % m for m in modules] + [""]))
     with open(os.path.join(home, "accounts"), "w") as f:
         f.write('<sip:%s@127.0.0.1>;auth_pass=%s;outbound="sip:%s";regint=600;answermode=auto;'
                 'audio_codecs=%s%s\n' % (name, password, sip_address, codecs, account_params))

@@ -401,6 +401,48 @@ class GatewayTest(unittest.TestCase):
         self.assertGreater(decoded_tone(received, 440, self.workdir), 0.5)
         self.assert_nothing_left(lines=False)
 
+    def incoming_call_with(self, name, rtp_ports, codecs, account_params="", modules=()):
+        """A baresip phone calls alice with `codecs`; the client accepts (ulaw, opus, g722),
+        sends its 1 kHz tone, the phone hangs up. Returns (the phone's output, its home)."""
+        home = make_phone(self.workdir, self.junction.sip_address(), name, "pw-" + name, 440, rtp_ports,
+                          self.add_user, modules=modules, account_params=account_params, codecs=codecs,
+                          audio_modules=("opus.so", "g722.so", "srtp.so"))
+        c = self.client()
+        self.assertEqual(c.login("pw-alice").command_name, "_result")
+        self.wait_registered("alice@127.0.0.1")
+        phone = run_phone(home, 7, "/dial sip:alice@127.0.0.1")
+        self.addCleanup(lambda: phone.poll() is None and phone.kill())
+        c.wait_callback("invited")
+        self.assertEqual(c.call_method("accept", "ulaw", "opus", "g722").command_name, "_result")
+        self.assertEqual(c.wait_callback("accepted"), ["speex", None])
+        c.start_media()
+        c.send_audio_paced(self.audio_tags(self.speex_tone), 4)
+        c.wait_callback("byed", timeout=15)
+        out = phone.communicate(timeout=30)[0].decode("utf-8", "replace")
+        self.assertIn("Call established: sip:alice@127.0.0.1", out, out[-3000:])
+        heard = decoded_recording(home)
+        self.assertIsNotNone(heard, os.listdir(home))
+        self.assertGreater(tone_strength(heard, 1000), 0.5, "the phone did not hear the client's tone")
+        received = os.path.join(self.workdir, "%s-client-heard.flv" % name)
+        write_flv_audio(received, c.remote_audio)
+        self.assertGreater(decoded_tone(received, 440, self.workdir), 0.5, "the client did not hear the phone")
+        return out, home
+
+    def test_an_opus_phone_and_the_speex_client_hear_each_other(self):
+        out, _home = self.incoming_call_with("olga", "32100-32110", "opus/48000/2")
+        self.assertRegex(out, r"audio: Set audio encoder: opus 48000Hz")
+
+    def test_a_g722_phone_and_the_speex_client_hear_each_other(self):
+        out, _home = self.incoming_call_with("gail", "32120-32130", "G722/16000/1")
+        self.assertIn("audio: Set audio encoder: G722 16000Hz", out)
+
+    def test_a_phone_that_insists_on_srtp_gets_srtp(self):
+        before = self.metric("junction_gateway_srtp_calls_total")
+        out, _home = self.incoming_call_with("sara", "32140-32150", "PCMU", account_params=";mediaenc=srtp-mand")
+        self.assertIn("srtp", out.lower())
+        self.assertEqual(self.metric("junction_gateway_srtp_calls_total"), before + 1)
+        self.assertEqual(self.metric("junction_gateway_srtp_failures_total"), 0)
+
     def test_the_client_rejects_a_call_as_busy(self):
         erin_home = self.phone("erin", 440, "32060-32070")
         c = self.client()

@@ -3,6 +3,7 @@
 // order, and reports delivery, latency and its own CPU (to show it was not the bottleneck).
 //
 //   junction-load rtmp --url rtmp://127.0.0.1/live/test --players 200 --duration 30s
+#include "junction-load/gateway_run.hpp"
 #include "junction-load/load_run.hpp"
 #include "junction-load/options.hpp"
 
@@ -20,6 +21,24 @@ int main(int argc, char** argv) {
   CLI::App cli{"junction-load: load generator for media servers", "junction-load"};
   cli.require_subcommand(1);
   auto* rtmp = cli.add_subcommand("rtmp", "Publish and play RTMP streams (plain standard RTMP, any server)");
+
+  auto* gateway = cli.add_subcommand("gateway", "Concurrent Flash<->SIP gateway calls (siprtmp clients)");
+  gateway_options g;
+  std::string g_server = "127.0.0.1:1935", g_duration = "10s";
+  gateway->add_option("--server", g_server, "RTMP server HOST:PORT (loopback only)")->capture_default_str();
+  gateway->add_option("--app", g.app, "The gateway's RTMP application")->capture_default_str();
+  gateway->add_option("--calls", g.calls, "Concurrent calls")->capture_default_str();
+  gateway->add_option("--ramp", g.ramp, "Calls started per second")->capture_default_str();
+  gateway->add_option("--user-prefix", g.user_prefix, "Users are <prefix><n>@<domain>")->capture_default_str();
+  gateway->add_option("--first-user", g.first_user, "The first n")->capture_default_str();
+  gateway->add_option("--domain", g.domain, "The users' SIP domain")->capture_default_str();
+  gateway->add_option("--password", g.password, "Every user's password")->capture_default_str();
+  gateway->add_option("--callee", g.callee, "Who every call goes to (an RTP echo)")->capture_default_str();
+  gateway->add_option("--codec", g.codec, "siprtmp codec name asked for (ulaw, wideband, ...)")->capture_default_str();
+  gateway->add_option("--source", g.source, "FLV file whose audio (Speex 16 kHz) is sent")->required();
+  gateway->add_option("--duration", g_duration, "Media time per call, e.g. 20s")->capture_default_str();
+  gateway->add_option("--late", g.late_ms, "Milliseconds beyond the steady delay that make a frame late")
+      ->capture_default_str();
 
   load_options o;
   std::string url, duration = "10s", warmup = "1s", bitrate = "2M", audio_bitrate = "128k", log_level = "warn";
@@ -59,6 +78,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "junction-load: %s\n", why.c_str());
     return exit_usage;
   };
+  if (gateway->parsed()) {
+    auto colon = g_server.rfind(':');
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(g_server.substr(0, colon), ec);
+    if (colon == std::string::npos || ec || !is_loopback(address)) return usage("--server: a loopback HOST:PORT");
+    g.server = {address, static_cast<unsigned short>(std::stoi(g_server.substr(colon + 1)))};
+    auto d = parse_run_duration(g_duration);
+    if (!d) return usage("--duration: '" + g_duration + "' is not a duration like 30s");
+    g.duration = *d;
+    if (g.calls == 0) return usage("--calls: at least 1");
+    return run_gateway_load(g);
+  }
   std::string why;
   auto parsed_url = rtmp_url::parse(url, &why);
   if (!parsed_url) return usage("--url: " + why);
