@@ -87,10 +87,10 @@ void audio_leg::transcode(std::shared_ptr<direction> dir, std::vector<std::uint8
       auto& leg = static_cast<audio_leg&>(base);
       for (const auto& p : out) {
         if (towards_phone)
-          leg.to_phone(p.data, leg.timestamp_base_ +
-                                   media::rtp::rtp_units(format.codec, format.sample_rate, static_cast<int>(p.pts)));
-        else
-          leg.to_client(p.data, static_cast<std::uint32_t>(p.pts * 1000 / format.sample_rate));
+          leg.to_phone(p.data, leg.timestamp_base_ + media::rtp::rtp_units(format.codec, format.sample_rate,
+                                                                          static_cast<int>(std::max<std::int64_t>(p.pts, 0))));
+        else  // an encoder's look-ahead can put its first packet before 0
+          leg.to_client(p.data, static_cast<std::uint32_t>(std::max<std::int64_t>(p.pts, 0) * 1000 / format.sample_rate));
       }
     });
   });

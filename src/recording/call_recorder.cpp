@@ -134,7 +134,7 @@ void call_recorder::write_aac(std::span<const std::uint8_t> packet, std::int64_t
   auto header = transcode::flv_audio_header(aac_stereo, false);
   std::vector<std::uint8_t> body(header->begin(), header->end());
   body.insert(body.end(), packet.begin(), packet.end());
-  const auto ms = static_cast<std::uint32_t>(pts * 1000 / rate);
+  const auto ms = static_cast<std::uint32_t>(std::max<std::int64_t>(pts, 0) * 1000 / rate);
   file_->write(media::make_frame(media::track::audio, ms,
                                  shared_buffer::copy_of(std::as_bytes(std::span{body.data(), body.size()}))));
 }

@@ -144,7 +144,8 @@ class caller {
           ++tally_->received;
           // Arrival against the frame's timestamp: what is left once the constant delay (the
           // smallest) is taken away is how late the frame was.
-          const double offset = std::chrono::duration<double, std::milli>(now - start_).count() - m->m.timestamp;
+          const double offset = std::chrono::duration<double, std::milli>(now - start_).count() -
+                                static_cast<double>(static_cast<std::int32_t>(m->m.timestamp));
           offsets_.push_back(offset);
           continue;
         }
