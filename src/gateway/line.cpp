@@ -14,6 +14,7 @@
 #include "core/shard.hpp"
 #include "gateway/audio_leg.hpp"
 #include "gateway/video_leg.hpp"
+#include "gateway/xflv_leg.hpp"
 #include "media/stream_hub.hpp"
 #include "recording/call_recorder.hpp"
 #include "recording/service.hpp"
@@ -107,6 +108,9 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   bool start_media(const std::vector<media::sdp::negotiated_media>& agreed);
   void end_media();
   void check_rtp();
+  void watch_rtp();
+  bool start_xflv(const media::sdp::negotiated_media& video);
+  void publish_remote(const std::string& peer);
   void close();
   const char* who() const { return aor_.c_str(); }
   static agent_clock::time_point now() { return agent_clock::now(); }
@@ -133,6 +137,8 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   std::optional<udp::socket> audio_socket_, video_socket_;
   std::shared_ptr<audio_leg> audio_;
   std::shared_ptr<video_leg> video_;
+  std::shared_ptr<xflv_leg> xflv_;  // both ends gateways: RTMP messages as x-flv
+  bool media_up() const noexcept { return audio_ || xflv_; }
   std::unique_ptr<media::publication> remote_;  // what the client plays as `remote`
   std::optional<std::size_t> worker_;           // the call's transcoding worker
   std::shared_ptr<recording::call_recording> recording_;
@@ -376,12 +382,8 @@ void line::push_remote(media::frame f) {
 media::sdp::local_endpoint line::endpoint_for(const codec_list& list) const {
   media::sdp::local_endpoint local;
   local.address = svc_.media_address();
-  // x-flv (another gateway's payload) is not carried yet: video is H.264 only.
-  for (auto& m : capabilities(list)) {
-    if (m.media == "video")
-      std::erase_if(m.codecs, [](const media::sdp::codec& c) { return c.encoding != "H264"; });
+  for (auto& m : capabilities(list))
     if (!m.codecs.empty()) local.media.push_back(std::move(m));
-  }
   // SRTP when the phone offers it (answers follow the offer); our offers are plain RTP/AVP,
   // which every phone takes, unless gateway.srtp says otherwise.
   local.srtp = srtp_policy_;
@@ -497,8 +499,9 @@ bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) 
     if (m.media == "audio" && !audio) audio = &m;
     if (m.media == "video" && !video) video = &m;
   }
-  if (!audio || !audio_socket_) return false;
   auto p = plan(codecs_, agreed);
+  if (p.xflv && video && video_socket_) return start_xflv(*video);
+  if (!audio || !audio_socket_) return false;
   audio_leg_setup setup;
   setup.phone_codec = p.audio ? p.phone_audio : audio->codecs.front();
   auto phone_format = audio_format_of(setup.phone_codec);
@@ -546,20 +549,8 @@ bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) 
   if (record_next_call_ || svc_.recordings().records_calls_of(aor_)) start_recording();
 
   // The phone's media, as the client plays it.
-  asio::co_spawn(home_.context(),
-                 [self = shared_from_this(), peer = audio->remote_address]() -> asio::awaitable<void> {
-                   media::publish_options options;
-                   options.takeover = true;  // the line's own stream: a leftover gives way
-                   media::publisher_info who{"rtp", peer, self->connection_id_};
-                   auto claimed = co_await self->svc_.hub().publish(self->key("remote"), std::move(options),
-                                                                   std::move(who));
-                   if (self->audio_) self->remote_ = std::move(claimed.handle);
-                 },
-                 asio::detached);
-  rtp_watch_.expires_after(std::chrono::seconds(1));
-  rtp_watch_.async_wait([weak](boost::system::error_code ec) {
-    if (auto self = weak.lock(); self && !ec) self->check_rtp();
-  });
+  publish_remote(audio->remote_address);
+  watch_rtp();
 
   home_.metrics().add(svc_.metrics().calls);
   home_.metrics().add(svc_.metrics().calls_total);
@@ -576,11 +567,68 @@ bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) 
   return true;
 }
 
+// Both ends are gateways: the client's RTMP messages go as x-flv on the video m= line.
+bool line::start_xflv(const media::sdp::negotiated_media& video) {
+  const media::sdp::codec* xflv = nullptr;
+  for (const auto& c : video.codecs)
+    if (c.encoding == "x-flv") xflv = &c;
+  if (!xflv) return false;
+  std::weak_ptr<line> weak = weak_from_this();
+  worker_ = svc_.workers().assign();
+  leg_context context{&home_, &svc_.hub(), &svc_.workers(), *worker_, &svc_.metrics(), key("local"),
+                      [weak](media::frame f) {
+                        if (auto self = weak.lock()) self->push_remote(std::move(f));
+                      },
+                      nullptr};
+  xflv_ = std::make_shared<xflv_leg>(context, std::move(*video_socket_), xflv->payload_type);
+  video_socket_.reset();
+  if (video.local_crypto && !xflv_->use_srtp(*video.local_crypto, *video.remote_crypto)) {
+    end_media();
+    return false;
+  }
+  xflv_->start(video.remote_address, video.remote_port);
+  release_rtp();  // the audio port is not used
+  media_counted_ = true;
+  publish_remote(video.remote_address);
+  watch_rtp();
+  home_.metrics().add(svc_.metrics().calls);
+  home_.metrics().add(svc_.metrics().calls_total);
+  log::info("gateway {}: call up with {}: x-flv at {}:{}", who(), agent_->peer(), video.remote_address,
+            video.remote_port);
+  std::vector<amf_value> args;
+  if (codecs_.given) args = {str("default"), str("default")};
+  callback("accepted", std::move(args));
+  return true;
+}
+
+void line::publish_remote(const std::string& peer) {
+  asio::co_spawn(home_.context(),
+                 [self = shared_from_this(), peer]() -> asio::awaitable<void> {
+                   media::publish_options options;
+                   options.takeover = true;  // the line's own stream: a leftover gives way
+                   media::publisher_info who{"rtp", peer, self->connection_id_};
+                   auto claimed = co_await self->svc_.hub().publish(self->key("remote"), std::move(options),
+                                                                   std::move(who));
+                   if (self->media_up()) self->remote_ = std::move(claimed.handle);
+                 },
+                 asio::detached);
+}
+
+void line::watch_rtp() {
+  std::weak_ptr<line> weak = weak_from_this();
+  rtp_watch_.expires_after(std::chrono::seconds(1));
+  rtp_watch_.async_wait([weak](boost::system::error_code ec) {
+    if (auto self = weak.lock(); self && !ec) self->check_rtp();
+  });
+}
+
 // No RTP from the phone for gateway.rtp_timeout: the call is over.
 void line::check_rtp() {
-  if (!audio_) return;
-  auto last = audio_->last_received();
-  if (video_) last = std::max(last, video_->last_received());
+  if (!media_up()) return;
+  auto last = std::chrono::steady_clock::time_point{};
+  for (rtp_leg* leg : {static_cast<rtp_leg*>(audio_.get()), static_cast<rtp_leg*>(video_.get()),
+                       static_cast<rtp_leg*>(xflv_.get())})
+    if (leg) last = std::max(last, leg->last_received());
   if (std::chrono::steady_clock::now() - last > svc_.settings().rtp_timeout) {
     log::info("gateway {}: no RTP from the phone for {} ms: hanging up", who(), svc_.settings().rtp_timeout.count());
     agent_->hang_up(now());
@@ -589,11 +637,7 @@ void line::check_rtp() {
     callback("byed");
     return;
   }
-  std::weak_ptr<line> weak = weak_from_this();
-  rtp_watch_.expires_after(std::chrono::seconds(1));
-  rtp_watch_.async_wait([weak](boost::system::error_code ec) {
-    if (auto self = weak.lock(); self && !ec) self->check_rtp();
-  });
+  watch_rtp();
 }
 
 void line::start_recording() {
@@ -643,11 +687,13 @@ line_summary line::summary() const {
 
 void line::end_media() {
   rtp_watch_.cancel();
-  if (!audio_) return;
-  audio_->stop();
+  if (!media_up()) return;
+  for (rtp_leg* leg : {static_cast<rtp_leg*>(audio_.get()), static_cast<rtp_leg*>(video_.get()),
+                       static_cast<rtp_leg*>(xflv_.get())})
+    if (leg) leg->stop();
   audio_.reset();
-  if (video_) video_->stop();
   video_.reset();
+  xflv_.reset();
   remote_.reset();  // the client's player of `remote` hears UnpublishNotify
   recording_.reset();  // the last holder: the recording is finished on the worker
   if (worker_) svc_.workers().release(*worker_);

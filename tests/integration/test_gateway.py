@@ -662,6 +662,39 @@ class GatewayTest(unittest.TestCase):
         self.assertEqual(c.call_method("bye").command_name, "_result")
         self.assertEqual(c.call_method("sendDTMF", "1").command_name, "_error")
 
+    def test_two_flash_clients_exchange_any_codec_unchanged_over_xflv(self):
+        self.add_user("xena@127.0.0.1", "pw-xena")
+        caller = self.client()
+        self.assertEqual(caller.login("pw-alice").command_name, "_result")
+        callee = GatewayClient(self.junction.port("rtmp"), "xena@127.0.0.1")
+        self.addCleanup(callee.close)
+        self.assertEqual(callee.login("pw-xena").command_name, "_result")
+        self.assertEqual(caller.call_method("invite", "xena@127.0.0.1", "flv").command_name, "_result")
+        self.assertEqual(callee.wait_callback("invited")[0], "sip:alice@127.0.0.1")
+        self.assertEqual(callee.call_method("accept", "flv").command_name, "_result")
+        self.assertEqual(callee.wait_callback("accepted"), ["default", "default"])
+        self.assertEqual(caller.wait_callback("accepted"), ["default", "default"])
+        callee.start_media()
+        caller.start_media()
+        # H.264 and Speex from one client: the other plays exactly those messages.
+        tags = [t for t in read_flv_tags(self.h264_video) if t[0] in (AUDIO, 9)]
+        caller.send_paced(tags, 3)
+        callee.pump(1.0)
+        sent = [(k, ts, body) for k, ts, body in tags if ts <= 3000]
+        got = [(AUDIO, ts, body) for ts, body in callee.remote_audio] + callee.remote_video
+        key = lambda t: (t[1], t[0], t[2])
+        sent_video = [t for t in sent if t[0] == 9]
+        got_video = [t for t in got if t[0] == 9]
+        self.assertGreaterEqual(len(got_video), len(sent_video) - 2)
+        for a, b in zip(got_video, sent_video):
+            self.assertEqual(a, b, "a video message changed on the way")
+        sent_audio = [t for t in sent if t[0] == AUDIO]
+        got_audio = [t for t in got if t[0] == AUDIO]
+        self.assertGreaterEqual(len(got_audio), len(sent_audio) - 5)
+        self.assertEqual(sorted(got_audio, key=key), sorted(sent_audio, key=key)[:len(got_audio)])
+        self.assertEqual(caller.call_method("bye").command_name, "_result")
+        callee.wait_callback("byed")
+
     def recording_of(self, party):
         """The newest call recording with `party` as its `to` or `from` (waits until complete)."""
         def find():
