@@ -31,7 +31,7 @@ done
 
 WORK=$(mktemp -d /tmp/junction-gateway-bench.XXXXXX)
 declare -a PIDS=()
-trap 'for p in "${PIDS[@]:-}"; do [[ -n $p ]] && stop_pids "$p"; done; rm -rf "$WORK"' EXIT
+trap 'for p in "${PIDS[@]:-}"; do [[ -n $p ]] && stop_pids "$p"; done; [[ -n ${KEEP:-} ]] || rm -rf "$WORK"' EXIT
 
 ffmpeg -hide_banner -loglevel error -nostdin -y -f lavfi -i "sine=frequency=1000:sample_rate=16000" -t 10 \
   -c:a libspeex -ar 16000 -ac 1 -f flv "$WORK/tone.flv"
@@ -60,7 +60,7 @@ TOML
 echo "# gateway calls: Speex 16 kHz <-> PCMU, 20 ms, ${SECONDS_PER_RUN} s each; $(nproc) cores, $SHARDS shards"
 printf '%-6s %-7s %-9s %-8s %-10s %-10s %-12s %s\n' calls set_up loss late p50_ms p99_ms cpu_core% cpu_ms/call-s
 for calls in $CALLS; do
-  "$JUNCTION" --config "$WORK/junction.toml" >"$WORK/junction-$calls.out" 2>&1 &
+  (cd "$WORK" && ulimit -c unlimited && exec "$JUNCTION" --config "$WORK/junction.toml" >"$WORK/junction-$calls.out" 2>&1) &
   JPID=$!
   PIDS=("$JPID")
   for ((i = 0; i < 50; i++)); do curl -s "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && break; sleep 0.1; done
@@ -72,10 +72,12 @@ for calls in $CALLS; do
     die "the echo did not register"
   before=$(ticks_of "$JPID")
   start=$(now)
-  report=$("$LOAD" gateway --server "127.0.0.1:$RTMP_PORT" --calls "$calls" --ramp 50 --source "$WORK/tone.flv" \
+  report=$("$LOAD" gateway --server "127.0.0.1:$RTMP_PORT" --calls "$calls" --ramp 50 --source "$WORK/tone.flv" 2>"$WORK/load-$calls.err" \
     --duration "${SECONDS_PER_RUN}s" || true)
   end=$(now)
   after=$(ticks_of "$JPID")
+  alive "$JPID" || { echo "$calls: junction died"; tail -5 "$WORK/junction-$calls.out"; }
+  [[ -n $report ]] || { echo "$calls: junction-load gave no report"; tail -5 "$WORK/load-$calls.err"; }
   stop_pids "$JPID"
   pkill -f "sipp -sf $ROOT/bench/sipp/uas.xml -i 127.0.0.1 -p $ECHO_PORT" 2>/dev/null || true
   python3 - "$report" "$calls" "$((after - before))" "$HZ" "$start" "$end" "$SECONDS_PER_RUN" <<'PY'

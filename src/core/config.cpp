@@ -271,6 +271,9 @@ config from_table(const toml::table& root, const std::string& name,
   sip.strings("digest_algorithms", sp.digest_algorithms);
   sip.string("presence_authorization", sp.presence_authorization);
   sip.string("outbound", sp.outbound);
+  sip.boolean("anchor_media", sp.anchor_media);
+  sip.string("anchor_address", sp.anchor_address);
+  sip.duration("media_timeout", sp.media_timeout);
   sip.duration("t1", sp.t1);
   sip.duration("t2", sp.t2);
   sip.duration("t4", sp.t4);

@@ -114,6 +114,11 @@ struct sip_config {
   // Requests for other domains: "refuse" (403, no open relay) or "authenticated" (a local user
   // who answers a 407 digest challenge may call out; the request goes to the Request-URI's host).
   std::string outbound = "refuse";
+  // Media anchoring: the proxy points both phones' SDP at Junction and relays their RTP, so that
+  // the call's media goes through here (src/sip/media_relay.hpp).
+  bool anchor_media = false;
+  std::string anchor_address;  // where relays bind and what the SDP says; empty: the first listen host
+  std::chrono::milliseconds media_timeout{30'000};  // a relay nobody sends through this long is closed
   // Transaction timers (RFC 3261 §17): RTT estimate, retransmit cap, network lifetime.
   std::chrono::milliseconds t1{500}, t2{4000}, t4{5000};
   bool listen_given = false;

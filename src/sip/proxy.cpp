@@ -1,5 +1,8 @@
 #include "sip/proxy.hpp"
 
+#include "sip/media_relay.hpp"
+#include "sip/parser.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -143,6 +146,10 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
 
   const int max_forwards = request.max_forwards().value_or(70) - 1;
   const std::string method(request.method());
+  // sip.anchor_media: a new call's media goes through this server (media_relay.hpp).
+  std::optional<std::string> anchored;
+  if (ctx->invite && service_.relays() && request.to().tag().empty() && !request.body().empty())
+    anchored = service_.relays()->rewrite_offer(std::string{request.call_id()}, request.body());
   for (const hop& h : hops) {
     message out = request.clone();
     out.set_request_uri(h.request_uri);
@@ -155,7 +162,7 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
       out.insert_before_first(header_id::route, header_id::route, *r);
     std::string branch = make_branch(home_.index(), next_branch_++);
     out.push_front(header_id::via, our_via(h.peer, branch));
-    start_branch(ctx, branch, out.serialize(), h.peer);
+    start_branch(ctx, branch, anchored ? with_body(out.serialize(), *anchored) : out.serialize(), h.peer);
   }
   if (ctx->branches.empty()) {
     relay_to_caller(ctx, 500, make_response(request, 500, {.reason = "No Usable Target",
@@ -268,6 +275,18 @@ void proxy_engine::branch_final(const std::shared_ptr<context>& ctx, std::size_t
 
 void proxy_engine::relay_to_caller(const std::shared_ptr<context>& ctx, int status, std::string bytes) {
   if (ctx->server_key.empty()) return;  // nobody to relay to: this server sent the request
+  if (ctx->invite && service_.relays()) {
+    const std::string call_id{ctx->request.call_id()};
+    if (status >= 300) {
+      service_.relays()->end(call_id);  // the call failed: its relay goes
+    } else if (status > 100) {
+      // The callee's answer (in a 18x or the 2xx), pointed at the relay for the caller.
+      auto parsed = parse_message(bytes, parse_limits{}, true);
+      if (parsed.ok() && !parsed.msg->body().empty())
+        if (auto answer = service_.relays()->rewrite_answer(call_id, parsed.msg->body()))
+          bytes = with_body(bytes, *answer);
+    }
+  }
   auto it = servers_.find(ctx->server_key);
   if (it == servers_.end()) return;
   send_effects(it->second.tx.respond(status, share(std::move(bytes)), tx_clock::now()), it->second.reply_to);

@@ -21,7 +21,7 @@ namespace junction::sip {
 sip_metrics sip_metrics::declare(metric_registry& r) {
   using k = metric_kind;
   sip_metrics m{connection_metrics::declare(r, "sip"), connection_metrics::declare(r, "sips"),
-                 {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+                 {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   m.requests_in = r.add("junction_sip_requests_total", "SIP requests received and parsed.", k::counter);
   m.responses_in = r.add("junction_sip_responses_received_total",
                          "SIP responses received (dropped while no transaction waits for them).",
@@ -47,6 +47,7 @@ sip_metrics sip_metrics::declare(metric_registry& r) {
   m.publications = r.add("junction_sip_presence_publications", "Presence publications (PUBLISH) held.",
                          k::gauge);
   m.notifies = r.add("junction_sip_presence_notifies_total", "Presence NOTIFY requests sent.", k::counter);
+  m.relay = relay_metrics::declare(r);
   return m;
 }
 
@@ -69,6 +70,13 @@ server::server(runtime& rt, const sip_config& cfg, users::user_directory& users)
 }
 
 server::~server() = default;
+
+std::string server::anchor_address() const {
+  if (!config_.anchor_address.empty()) return config_.anchor_address;
+  if (config_.listen.empty() || config_.listen.front().host == "0.0.0.0" || config_.listen.front().host == "::")
+    return "127.0.0.1";
+  return config_.listen.front().host;
+}
 
 unsigned server::home_of(std::string_view aor) const noexcept {
   std::uint64_t h = 1469598103934665603ull;

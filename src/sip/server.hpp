@@ -10,6 +10,7 @@
 #include "core/config.hpp"
 #include "core/metrics.hpp"
 #include "sip/digest_auth.hpp"
+#include "sip/media_relay.hpp"
 #include "sip/parser.hpp"
 
 namespace junction {
@@ -31,6 +32,7 @@ struct sip_metrics {
   connection_metrics tcp, tls;
   metric_id requests_in, responses_in, responses_out, bad_messages, rate_limited, registers,
       bindings, challenges, auth_failures, subscriptions, publications, notifies;
+  relay_metrics relay;
   static sip_metrics declare(metric_registry& registry);
 };
 
@@ -58,6 +60,8 @@ class server {
   shard_service& service(unsigned shard) noexcept { return *services_[shard]; }
   // The shard that keeps an AOR's registrations.
   unsigned home_of(std::string_view aor) const noexcept;
+  // Where anchored media is relayed (sip.anchor_address, else the first listen host).
+  std::string anchor_address() const;
 
  private:
   runtime& rt_;

@@ -1,5 +1,9 @@
 #include "sip/shard_service.hpp"
 
+#include "sip/media_relay.hpp"
+
+#include <boost/asio/post.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -104,7 +108,11 @@ shard_service::shard_service(server& owner, shard& home)
       tag_secret_(std::random_device{}() * 0x9E3779B97F4A7C15ull + std::random_device{}()),
       proxy_(std::make_unique<proxy_engine>(
           *this, home, timer_values{owner.config().t1, owner.config().t2, owner.config().t4})),
-      presence_(std::make_unique<presence_service>(*this, owner, home)) {}
+      presence_(std::make_unique<presence_service>(*this, owner, home)) {
+  if (owner.config().anchor_media)
+    relays_ = std::make_unique<media_relays>(home, owner.anchor_address(), owner.config().media_timeout,
+                                             owner.metrics().relay);
+}
 
 shard_service::~shard_service() = default;
 
@@ -424,6 +432,15 @@ void shard_service::route_to_aor(message request, const origin& from) {
 
 void shard_service::forward_routed(message request, const origin& from) {
   request.remove_first_element(header_id::route);
+  // An anchored call's BYE (from either side, so on any shard) ends its media relay wherever
+  // the INVITE made it.
+  if (relays_ && request.method() == "BYE") {
+    std::string id{request.call_id()};
+    for (unsigned i = 0; i < owner_.rt().size(); ++i)
+      asio::post(owner_.rt().at(i).context(), [service = &owner_.service(i), id] {
+        if (service->relays()) service->relays()->end(id);
+      });
+  }
   const bool ack = request.method() == "ACK";
   if (!ack && request.max_forwards() == 0) return respond(request, 483, from);
   // What remains decides: another Route, or (for an initial request that named this server

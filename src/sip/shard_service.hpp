@@ -28,6 +28,7 @@ namespace junction::sip {
 class server;
 class proxy_engine;
 class presence_service;
+class media_relays;
 
 // Where a message came from, and so how to answer it.
 struct origin {
@@ -73,6 +74,8 @@ class shard_service {
   offline_messages& offline() noexcept { return offline_; }
   void purge_offline(std::chrono::system_clock::time_point now);
   proxy_engine& proxy() noexcept { return *proxy_; }
+  // Media anchoring (sip.anchor_media), or null when off.
+  media_relays* relays() noexcept { return relays_.get(); }
   presence_service& presence() noexcept { return *presence_; }
   // A SUBSCRIBE (presence package) or PUBLISH for a presentity homed on this shard.
   void handle_presence(message request, const origin& from, const std::string& presentity);
@@ -130,6 +133,7 @@ class shard_service {
   std::uint64_t originated_ = 0;  // requests this shard sent itself (unique Call-IDs)
   std::unique_ptr<proxy_engine> proxy_;
   std::unique_ptr<presence_service> presence_;
+  std::unique_ptr<media_relays> relays_;
 };
 
 }  // namespace junction::sip

@@ -16,7 +16,7 @@ import tempfile
 import time
 import unittest
 
-from junction_process import JunctionProcess, curl, junction_bin
+from junction_process import JunctionProcess, curl, junction_bin, wait_for
 from phones import free_udp_port, make_phone, run_phone, tone_strength
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -757,6 +757,22 @@ class BaresipCallTest(SipTestCase):
         self.assertIn("Online", states, alice_out[-3000:] + bob_out[-2000:])
         self.assertEqual(states[-1], "Offline", alice_out[-3000:])
         self.assertLess(states.index("Online"), len(states) - 1)
+
+
+class AnchoredCallTest(BaresipCallTest):
+    """sip.anchor_media: the same two phones, but their SDP names Junction and their RTP goes
+    through its relay: each still hears the other, and the relay counted the packets."""
+    sip_config = {"digest_algorithms": ["MD5"], "anchor_media": True}
+
+    def test_a_phone_sees_the_other_come_online_and_go_offline(self):
+        pass  # presence has nothing to do with media (BaresipCallTest runs it)
+
+    def test_two_phones_call_each_other_with_audio(self):
+        super().test_two_phones_call_each_other_with_audio()
+        relayed = self.junction.metrics().sum("junction_sip_media_relayed_packets_total")
+        self.assertGreater(relayed, 300, "the media did not go through the relay")
+        # The BYE ended the relay.
+        self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_sip_media_relays") == 0, 5))
 
 
 class OfflineMessageTest(SipTestCase):
