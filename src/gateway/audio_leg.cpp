@@ -188,22 +188,23 @@ bool audio_leg::send_dtmf(std::string_view keys) {
     }
     offset_ms += tone_ms + gap_ms;
   }
-  const std::uint8_t pt = *setup_.telephone_event;
-  auto self = std::static_pointer_cast<audio_leg>(shared_from_this());
-  asio::co_spawn(
-      ctx_.home->context(),
-      [self, pt, packets = std::move(packets)]() -> asio::awaitable<void> {
-        asio::steady_timer timer{self->ctx_.home->context()};
-        const auto begun = std::chrono::steady_clock::now();
-        for (const auto& p : packets) {
-          timer.expires_at(begun + std::chrono::milliseconds(p.send_after_ms));
-          co_await timer.async_wait(no_throw);
-          if (!self->running()) co_return;
-          self->send_rtp(pt, p.payload, p.timestamp, p.marker);
-        }
-      },
-      asio::detached);
+  asio::co_spawn(ctx_.home->context(),
+                 send_events(std::static_pointer_cast<audio_leg>(shared_from_this()), *setup_.telephone_event,
+                             std::move(packets)),
+                 asio::detached);
   return true;
+}
+
+asio::awaitable<void> audio_leg::send_events(std::shared_ptr<audio_leg> self, std::uint8_t payload_type,
+                                             std::vector<media::rtp::dtmf_packet> packets) {
+  asio::steady_timer timer{self->ctx_.home->context()};
+  const auto begun = std::chrono::steady_clock::now();
+  for (const auto& p : packets) {
+    timer.expires_at(begun + std::chrono::milliseconds(p.send_after_ms));
+    co_await timer.async_wait(no_throw);
+    if (!self->running()) co_return;
+    self->send_rtp(payload_type, p.payload, p.timestamp, p.marker);
+  }
 }
 
 }  // namespace junction::gateway

@@ -46,6 +46,8 @@ class audio_leg final : public rtp_leg {
   void to_phone(std::span<const std::uint8_t> packet, std::uint32_t rtp_timestamp);
   void to_client(std::span<const std::uint8_t> packet, std::uint32_t timestamp_ms);
   void transcode(std::shared_ptr<direction> dir, std::vector<std::uint8_t> packet, bool towards_phone);
+  static boost::asio::awaitable<void> send_events(std::shared_ptr<audio_leg> self, std::uint8_t payload_type,
+                                                  std::vector<media::rtp::dtmf_packet> packets);
 
   audio_leg_setup setup_;
   std::shared_ptr<direction> encode_, decode_;  // client -> phone, phone -> client

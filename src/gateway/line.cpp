@@ -91,8 +91,9 @@ class line : public std::enable_shared_from_this<line>, public line_view {
 
  private:
   void start_recording();
-  asio::awaitable<void> receive_loop();
-  asio::awaitable<void> timer_loop();
+  asio::awaitable<void> receive_loop(std::shared_ptr<line> self);
+  asio::awaitable<void> timer_loop(std::shared_ptr<line> self);
+  static asio::awaitable<void> publish_remote_task(std::shared_ptr<line> self, std::string peer);
   void pump();
   void handle(agent_event_t& e);
   void callback(std::string_view method, std::vector<amf_value> args = {});
@@ -202,8 +203,10 @@ asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_re
   agent_ = std::make_unique<sip_agent>(std::move(s), seed_);
   running_ = true;
   home_.metrics().add(svc_.metrics().lines);
-  asio::co_spawn(home_.context(), [self] { return self->receive_loop(); }, asio::detached);
-  asio::co_spawn(home_.context(), [self] { return self->timer_loop(); }, asio::detached);
+  // The coroutines hold the line by a parameter (not a lambda's capture: co_spawn of lambdas
+  // owning memory corrupted the heap under load with GCC 12).
+  asio::co_spawn(home_.context(), receive_loop(self), asio::detached);
+  asio::co_spawn(home_.context(), timer_loop(self), asio::detached);
 
   connecting_ = true;
   agent_->start_registration(now());
@@ -225,8 +228,7 @@ asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_re
   co_return std::nullopt;
 }
 
-asio::awaitable<void> line::receive_loop() {
-  auto self = shared_from_this();
+asio::awaitable<void> line::receive_loop(std::shared_ptr<line> self) {
   std::vector<char> buffer(65536);
   udp::endpoint from;
   while (running_) {
@@ -241,8 +243,7 @@ asio::awaitable<void> line::receive_loop() {
   }
 }
 
-asio::awaitable<void> line::timer_loop() {
-  auto self = shared_from_this();
+asio::awaitable<void> line::timer_loop(std::shared_ptr<line> self) {
   while (running_) {
     auto due = agent_->deadline();
     armed_for_ = due.value_or(agent_clock::now() + std::chrono::hours(1));
@@ -602,16 +603,15 @@ bool line::start_xflv(const media::sdp::negotiated_media& video) {
 }
 
 void line::publish_remote(const std::string& peer) {
-  asio::co_spawn(home_.context(),
-                 [self = shared_from_this(), peer]() -> asio::awaitable<void> {
-                   media::publish_options options;
-                   options.takeover = true;  // the line's own stream: a leftover gives way
-                   media::publisher_info who{"rtp", peer, self->connection_id_};
-                   auto claimed = co_await self->svc_.hub().publish(self->key("remote"), std::move(options),
-                                                                   std::move(who));
-                   if (self->media_up()) self->remote_ = std::move(claimed.handle);
-                 },
-                 asio::detached);
+  asio::co_spawn(home_.context(), publish_remote_task(shared_from_this(), peer), asio::detached);
+}
+
+asio::awaitable<void> line::publish_remote_task(std::shared_ptr<line> self, std::string peer) {
+  media::publish_options options;
+  options.takeover = true;  // the line's own stream: a leftover gives way
+  media::publisher_info who{"rtp", peer, self->connection_id_};
+  auto claimed = co_await self->svc_.hub().publish(self->key("remote"), std::move(options), std::move(who));
+  if (self->media_up()) self->remote_ = std::move(claimed.handle);
 }
 
 void line::watch_rtp() {

@@ -53,8 +53,7 @@ void rtp_leg::start(const std::string& remote_address, std::uint16_t remote_port
   last_received_ = std::chrono::steady_clock::now();
   ctx_.hub->subscribe(ctx_.local_key, *this);
   subscribed_ = true;
-  auto self = shared_from_this();
-  asio::co_spawn(ctx_.home->context(), [self]() { return self->receive_loop(); }, asio::detached);
+  asio::co_spawn(ctx_.home->context(), receive_loop(shared_from_this()), asio::detached);
 }
 
 void rtp_leg::stop() {
@@ -68,8 +67,7 @@ void rtp_leg::stop() {
   on_stopped();
 }
 
-asio::awaitable<void> rtp_leg::receive_loop() {
-  auto self = shared_from_this();
+asio::awaitable<void> rtp_leg::receive_loop(std::shared_ptr<rtp_leg> self) {
   std::vector<std::uint8_t> buffer(2048);
   asio::ip::udp::endpoint from;
   while (running_) {

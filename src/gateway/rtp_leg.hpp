@@ -99,7 +99,7 @@ class rtp_leg : public media::sink, public std::enable_shared_from_this<rtp_leg>
   std::uint32_t timestamp_base_ = 0;
 
  private:
-  boost::asio::awaitable<void> receive_loop();
+  boost::asio::awaitable<void> receive_loop(std::shared_ptr<rtp_leg> self);
 
   boost::asio::ip::udp::socket socket_;
   boost::asio::ip::udp::endpoint remote_;

@@ -116,7 +116,7 @@ void vod_player::start(double start_ms) {
   seek_pending_ = true;
   player_->on_start();
   running_ = true;
-  asio::co_spawn(home_.context(), [self = shared_from_this()] { return self->run(); }, asio::detached);
+  asio::co_spawn(home_.context(), run(shared_from_this()), asio::detached);
 }
 
 void vod_player::seek(double position_ms) {
@@ -127,7 +127,7 @@ void vod_player::seek(double position_ms) {
   host_.flush();
   if (!running_) {
     running_ = true;
-    asio::co_spawn(home_.context(), [self = shared_from_this()] { return self->run(); }, asio::detached);
+    asio::co_spawn(home_.context(), run(shared_from_this()), asio::detached);
   }
   timer_.cancel();
 }
@@ -144,8 +144,7 @@ void vod_player::stop() {
   timer_.cancel();
 }
 
-asio::awaitable<void> vod_player::run() {
-  auto self = shared_from_this();
+asio::awaitable<void> vod_player::run(std::shared_ptr<vod_player> self) {
   std::uint32_t base_ts = 0;
   auto base_clock = std::chrono::steady_clock::now();
   std::uint64_t offset = position_;

@@ -56,7 +56,7 @@ class vod_player : public std::enable_shared_from_this<vod_player> {
  private:
   vod_player(junction::shard& home, player_host& host, std::uint32_t stream_id, std::string name, int fd,
              flv_index index);
-  boost::asio::awaitable<void> run();
+  boost::asio::awaitable<void> run(std::shared_ptr<vod_player> self);
   std::optional<media::frame> read_tag(std::uint64_t& offset) const;
 
   junction::shard& home_;
