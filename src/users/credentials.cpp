@@ -176,6 +176,18 @@ std::error_code check_required(const digest_credentials& c) noexcept {
   return {};
 }
 
+// credentials / challenge = auth-scheme [ 1*SP ( token68 / #auth-param ) ] (RFC 7235 §2.1):
+// reads the scheme, which must be Digest (case-insensitive), and the space after it.
+std::error_code read_digest_scheme(param_reader& in) {
+  if (in.at_end()) return credentials_errc::empty;
+  std::string_view scheme = in.token();
+  if (scheme.empty()) return credentials_errc::malformed;
+  if (!iequals(scheme, "Digest")) return credentials_errc::not_digest;
+  // "Digest,..." or "Digest=..." is not a scheme followed by parameters.
+  if (!in.at_end() && !in.consume(' ') && !in.consume('\t')) return credentials_errc::malformed;
+  return {};
+}
+
 // Appends a quoted-string holding `text`.
 void append_quoted(std::string& out, std::string_view text) {
   out += '"';
@@ -202,24 +214,8 @@ credentials_result parse_credentials(std::string_view value, const credentials_l
   credentials_result result;
   param_reader in(value, limits);
   in.skip_ws();
-  if (in.at_end()) {
-    result.error = credentials_errc::empty;
-    return result;
-  }
-  // credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ] (RFC 7235 §2.1). The scheme
-  // name is case-insensitive.
-  std::string_view scheme = in.token();
-  if (scheme.empty()) {
-    result.error = credentials_errc::malformed;
-    return result;
-  }
-  if (!iequals(scheme, "Digest")) {
-    result.error = credentials_errc::not_digest;
-    return result;
-  }
-  // "Digest,..." or "Digest=..." is not a scheme followed by parameters.
-  if (!in.at_end() && !in.consume(' ') && !in.consume('\t')) {
-    result.error = credentials_errc::malformed;
+  if (auto ec = read_digest_scheme(in)) {
+    result.error = ec;
     return result;
   }
   std::error_code ec = parse_params(in, limits, result.credentials);
@@ -251,17 +247,8 @@ challenge_result parse_challenge(std::string_view value, const credentials_limit
   challenge_result result;
   param_reader in(value, limits);
   in.skip_ws();
-  std::string_view scheme = in.token();
-  if (scheme.empty()) {
-    result.error = credentials_errc::empty;
-    return result;
-  }
-  if (!iequals(scheme, "Digest")) {
-    result.error = credentials_errc::not_digest;
-    return result;
-  }
-  if (!in.at_end() && !in.consume(' ') && !in.consume('\t')) {
-    result.error = credentials_errc::malformed;
+  if (auto ec = read_digest_scheme(in)) {
+    result.error = ec;
     return result;
   }
   // The same auth-param list as credentials; "stale" is read from the raw text afterwards,
