@@ -11,7 +11,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <charconv>
 #include <cstdio>
+#include <string_view>
 
 #include <unistd.h>
 
@@ -82,8 +84,13 @@ int main(int argc, char** argv) {
     auto colon = g_server.rfind(':');
     boost::system::error_code ec;
     auto address = boost::asio::ip::make_address(g_server.substr(0, colon), ec);
-    if (colon == std::string::npos || ec || !is_loopback(address)) return usage("--server: a loopback HOST:PORT");
-    g.server = {address, static_cast<unsigned short>(std::stoi(g_server.substr(colon + 1)))};
+    unsigned port = 0;
+    const auto digits = std::string_view{g_server}.substr(colon == std::string::npos ? 0 : colon + 1);
+    const auto [end, bad] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (colon == std::string::npos || ec || !is_loopback(address) || bad != std::errc{} ||
+        end != digits.data() + digits.size() || port == 0 || port > 65535)
+      return usage("--server: a loopback HOST:PORT");
+    g.server = {address, static_cast<unsigned short>(port)};
     auto d = parse_run_duration(g_duration);
     if (!d) return usage("--duration: '" + g_duration + "' is not a duration like 30s");
     g.duration = *d;
