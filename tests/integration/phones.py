@@ -32,15 +32,25 @@ def tone_strength_of_samples(samples, rate, frequency):
     return power / energy if energy else 0.0
 
 
+def tone_strength_over_middle(samples, rate, frequency):
+    """How much of the middle half of `samples` is at `frequency` (0..1): the median over
+    fifth-of-a-second windows. Short windows and the median keep a late or lost packet (a phase
+    jump, which makes a long Goertzel window cancel itself) from hiding a tone that is there."""
+    middle = samples[len(samples) // 4: len(samples) * 3 // 4]
+    size = rate // 5
+    strengths = sorted(tone_strength_of_samples(middle[i:i + size], rate, frequency)
+                       for i in range(0, len(middle) - size + 1, size))
+    return strengths[len(strengths) // 2] if strengths else 0.0
+
+
 def tone_strength(wav_path, frequency):
-    """How much of the signal in a 16-bit WAV is at `frequency` (0..1), over one second from a
-    third of the way in (where both ends were talking)."""
+    """How much of the signal in a 16-bit WAV is at `frequency` (0..1), over its middle half
+    (where both ends were talking)."""
     with wave.open(wav_path, "rb") as w:
         rate, channels = w.getframerate(), w.getnchannels()
         frames = w.readframes(w.getnframes())
     samples = struct.unpack("<%dh" % (len(frames) // 2), frames)[::channels]
-    middle = samples[len(samples) // 3: len(samples) // 3 + rate]
-    return tone_strength_of_samples(middle, rate, frequency)
+    return tone_strength_over_middle(samples, rate, frequency)
 
 
 def make_phone(workdir, sip_address, name, password, frequency, rtp_ports, add_user,

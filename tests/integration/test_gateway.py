@@ -20,7 +20,7 @@ import wave
 
 from junction_process import JunctionProcess, curl, junction_bin, wait_for
 from phones import (RawPhone, decoded_recording, h264_access_units, h264_rtp_packets, make_phone, run_phone,
-                    tone_strength, tone_strength_of_samples)
+                    tone_strength, tone_strength_over_middle)
 import rtmp_client
 from rtmp_client import RtmpClient, RtmpTimeout, AUDIO
 
@@ -89,8 +89,8 @@ def avc_frames(tags):
 
 
 def channel_tones(flv_path, workdir):
-    """Per channel of a stereo recording, a function telling how strongly one second of it (from
-    a third of the way in) holds a frequency."""
+    """Per channel of a stereo recording, a function telling how strongly its middle half holds a
+    frequency."""
     wav = os.path.join(workdir, os.path.basename(flv_path) + ".stereo.wav")
     subprocess.run(FFMPEG + ["-i", flv_path, "-ac", "2", "-ar", "16000", wav], check=True, timeout=30)
     with wave.open(wav, "rb") as w:
@@ -100,22 +100,20 @@ def channel_tones(flv_path, workdir):
     left, right = samples[0::2], samples[1::2]
 
     def strength(channel):
-        middle = channel[len(channel) // 3: len(channel) // 3 + rate]
-        return lambda frequency: tone_strength_of_samples(middle, rate, frequency)
+        return lambda frequency: tone_strength_over_middle(channel, rate, frequency)
     return strength(left), strength(right)
 
 
 def decoded_tone(flv_path, frequency, workdir):
-    """How strongly the audio of an FLV file (decoded by ffmpeg to 16 kHz mono) holds `frequency`,
-    over one second from a third of the way in."""
+    """How strongly the audio of an FLV file (decoded by ffmpeg to 16 kHz mono) holds `frequency`
+    over its middle half."""
     wav = os.path.join(workdir, os.path.basename(flv_path) + ".wav")
     subprocess.run(FFMPEG + ["-i", flv_path, "-ac", "1", "-ar", "16000", wav], check=True, timeout=30)
     with wave.open(wav, "rb") as w:
         frames = w.readframes(w.getnframes())
         rate = w.getframerate()
     samples = struct.unpack("<%dh" % (len(frames) // 2), frames)
-    middle = samples[len(samples) // 3: len(samples) // 3 + rate]
-    return tone_strength_of_samples(middle, rate, frequency)
+    return tone_strength_over_middle(samples, rate, frequency)
 
 
 class GatewayClient(RtmpClient):
@@ -815,7 +813,8 @@ class CallRecordingCrashTest(unittest.TestCase):
         self.assertEqual([(s["codec_name"], s["channels"]) for s in info["streams"]], [("aac", 2)])
         last = max(float(p["pts_time"]) for p in info["packets"])
         # Up to the last second or so of a 3.5 s call.
-        self.assertGreater(last, 1.5, "the recording stops at %.2f s" % last)
+        self.assertGreater(last, 1.5, "the recording stops at %.2f s (%d packets, %d bytes); the server said:\n%s"
+                           % (last, len(info["packets"]), os.path.getsize(path), junction.stderr_text()[-3000:]))
         left, _right = channel_tones(path, workdir)
         self.assertGreater(left(1000), 0.5)
 
