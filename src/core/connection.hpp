@@ -27,6 +27,7 @@ class connection_limit {
     open_.fetch_sub(1, std::memory_order_relaxed);
     return false;
   }
+  void force_acquire() noexcept { open_.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept { open_.fetch_sub(1, std::memory_order_relaxed); }
   std::size_t open() const noexcept { return open_.load(std::memory_order_relaxed); }
   std::size_t max() const noexcept { return max_; }
@@ -57,6 +58,13 @@ class connection_ticket {
  private:
   connection_limit* limit_ = nullptr;
 };
+
+// A slot taken whatever the cap: for work the server waits for when it stops, beyond the
+// connection that began it (a gateway line's BYE and unregistration after its RTMP client left).
+inline connection_ticket hold_open(connection_limit& limit) noexcept {
+  limit.force_acquire();
+  return connection_ticket{&limit};
+}
 
 // What /api/v1/connections shows of one connection.
 struct connection_info {

@@ -10,7 +10,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/connection.hpp"
 #include "core/log.hpp"
+#include "core/runtime.hpp"
 #include "core/shard.hpp"
 #include "gateway/audio_leg.hpp"
 #include "gateway/video_leg.hpp"
@@ -111,6 +113,12 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   void check_rtp();
   void watch_rtp();
   bool start_xflv(const media::sdp::negotiated_media& video);
+  // Hold and other re-INVITEs (RFC 3264 §8): ours, their offers, and what either agreed.
+  void hold(bool on, rtmp::app_handler::call_answer& answer);
+  void on_reoffer(const std::string& sdp);
+  void on_reanswer(const std::string& sdp);
+  void apply_session(std::vector<media::sdp::negotiated_media> agreed);
+  rtp_leg* leg_for(std::string_view media) const;
   void publish_remote(const std::string& peer);
   void close();
   const char* who() const { return aor_.c_str(); }
@@ -126,6 +134,8 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   asio::steady_timer timer_, connect_wait_, linger_, rtp_watch_;
   agent_clock::time_point armed_for_ = agent_clock::time_point::max();
   std::unique_ptr<sip_agent> agent_;
+  // Counts the line as open, so that a stopping server waits for its BYE and unregistration.
+  connection_ticket open_slot_;
   bool running_ = false, closing_ = false, connecting_ = false;
   std::optional<std::string> connect_refusal_;
   bool connect_answered_ = false;
@@ -148,6 +158,16 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   bool media_counted_ = false;      // in the calls gauge
   transcode::audio_format phone_format_;  // the call's phone audio, for a recording
   bool record_next_call_ = false;   // asked for with the client's record() call
+
+  // Hold: what was agreed last (per m= line), the client's hold, the phone's hold, and the offer
+  // of our re-INVITE under way (for reading its answer).
+  std::vector<media::sdp::negotiated_media> agreed_;
+  bool holding_ = false, held_ = false;
+  std::optional<bool> hold_asked_;
+  media::sdp::session_description reoffer_;
+  std::optional<media::sdp::codec> audio_in_use_, video_in_use_;  // what the legs were set up for
+  // The RTP timeout counts from here: while a hold means the phone sends nothing, it waits.
+  std::chrono::steady_clock::time_point rtp_quiet_until_{};
 };
 
 asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_request& r) {
@@ -202,6 +222,7 @@ asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_re
   s.local_port = sip_socket_.local_endpoint().port();
   agent_ = std::make_unique<sip_agent>(std::move(s), seed_);
   running_ = true;
+  open_slot_ = hold_open(home_.owner().limit());
   home_.metrics().add(svc_.metrics().lines);
   // The coroutines hold the line by a parameter (not a lambda's capture: co_spawn of lambdas
   // owning memory corrupted the heap under load with GCC 12).
@@ -334,6 +355,14 @@ void line::handle(agent_event_t& event) {
           log::info("gateway {}: call ended: {}", who(), e.why);
           end_media();
           callback("byed");
+        } else if constexpr (std::is_same_v<E, agent_event::reoffered>) {
+          on_reoffer(e.sdp);
+        } else if constexpr (std::is_same_v<E, agent_event::reanswered>) {
+          on_reanswer(e.sdp);
+        } else if constexpr (std::is_same_v<E, agent_event::reinvite_failed>) {
+          hold_asked_.reset();
+          log::info("gateway {}: re-INVITE refused: {} {}", who(), e.status, e.reason);
+          callback("holdFailed", {str(fmt::format("{} {}", e.status, e.reason))});
         }
       },
       event);
@@ -397,7 +426,9 @@ media::sdp::local_endpoint line::endpoint_for(const codec_list& list) const {
 
 bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) {
   const auto& name = c.name;
-  if (name != "invite" && name != "accept" && name != "reject" && name != "bye" && name != "sendDTMF") return false;
+  if (name != "invite" && name != "accept" && name != "reject" && name != "bye" && name != "sendDTMF" &&
+      name != "hold")
+    return false;
   if (!agent_) {
     answer.error = "not registered";
     return true;
@@ -475,6 +506,11 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
     }
     release_rtp();
     pump();
+  } else if (name == "hold") {
+    // hold(true) / hold(false); hold() holds.
+    const bool on = !c.arg(0) || c.arg(0)->boolean_or(true);
+    hold(on, answer);
+    if (!answer.error.empty()) return true;
   } else if (name == "bye") {
     agent_->hang_up(now());
     end_media();
@@ -494,6 +530,9 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
 }
 
 bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) {
+  agreed_ = agreed;
+  holding_ = held_ = false;
+  hold_asked_.reset();
   const media::sdp::negotiated_media *audio = nullptr, *video = nullptr;
   for (const auto& m : agreed) {
     if (!m.accepted || m.codecs.empty()) continue;
@@ -505,6 +544,8 @@ bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) 
   if (!audio || !audio_socket_) return false;
   audio_leg_setup setup;
   setup.phone_codec = p.audio ? p.phone_audio : audio->codecs.front();
+  audio_in_use_ = setup.phone_codec;
+  video_in_use_ = video ? std::optional{video->codecs.front()} : std::nullopt;
   auto phone_format = audio_format_of(setup.phone_codec);
   if (!phone_format) return false;
   setup.phone_format = *phone_format;
@@ -574,6 +615,8 @@ bool line::start_xflv(const media::sdp::negotiated_media& video) {
   for (const auto& c : video.codecs)
     if (c.encoding == "x-flv") xflv = &c;
   if (!xflv) return false;
+  audio_in_use_.reset();
+  video_in_use_ = *xflv;
   std::weak_ptr<line> weak = weak_from_this();
   worker_ = svc_.workers().assign();
   leg_context context{&home_, &svc_.hub(), &svc_.workers(), *worker_, &svc_.metrics(), key("local"),
@@ -622,10 +665,16 @@ void line::watch_rtp() {
   });
 }
 
-// No RTP from the phone for gateway.rtp_timeout: the call is over.
+// No RTP from the phone for gateway.rtp_timeout: the call is over. Not while a hold means the
+// phone sends nothing (our hold, or theirs with inactive); the wait starts again after it.
 void line::check_rtp() {
   if (!media_up()) return;
-  auto last = std::chrono::steady_clock::time_point{};
+  if (holding_ || held_) {
+    rtp_quiet_until_ = std::chrono::steady_clock::now();
+    watch_rtp();
+    return;
+  }
+  auto last = rtp_quiet_until_;
   for (rtp_leg* leg : {static_cast<rtp_leg*>(audio_.get()), static_cast<rtp_leg*>(video_.get()),
                        static_cast<rtp_leg*>(xflv_.get())})
     if (leg) last = std::max(last, leg->last_received());
@@ -638,6 +687,132 @@ void line::check_rtp() {
     return;
   }
   watch_rtp();
+}
+
+rtp_leg* line::leg_for(std::string_view media) const {
+  if (media == "audio") return audio_.get();
+  if (media == "video") return video_ ? static_cast<rtp_leg*>(video_.get()) : static_cast<rtp_leg*>(xflv_.get());
+  return nullptr;
+}
+
+namespace {
+
+bool sends(media::sdp::direction d) { return d == media::sdp::direction::sendrecv || d == media::sdp::direction::sendonly; }
+bool is_hold_address(std::string_view a) { return a == "0.0.0.0" || a == "::"; }
+
+// A direction without its receiving half: what this side says while it holds the call.
+media::sdp::direction without_receiving(media::sdp::direction d) {
+  using media::sdp::direction;
+  return d == direction::sendrecv || d == direction::sendonly ? direction::sendonly : direction::inactive;
+}
+
+}  // namespace
+
+// The client's hold: a re-INVITE with our session as it is, sendonly (or sendrecv again).
+void line::hold(bool on, rtmp::app_handler::call_answer& answer) {
+  if (agent_->state() != call_state::confirmed || !media_up()) {
+    answer.error = "no call";
+    return;
+  }
+  if (on == holding_ && !hold_asked_) {
+    callback("holding", {amf_value::make_boolean(on)});
+    return;
+  }
+  auto current = media::sdp::parse(agent_->local_sdp());
+  if (!current.ok()) {
+    answer.error = "the call's session cannot be re-offered";
+    return;
+  }
+  reoffer_ = std::move(*current.session);
+  reoffer_.session_version += 1;
+  reoffer_.dir.reset();
+  for (auto& m : reoffer_.media)
+    if (m.port != 0) m.dir = on ? media::sdp::direction::sendonly : media::sdp::direction::sendrecv;
+  if (!agent_->reinvite(media::sdp::serialize(reoffer_), now())) {
+    answer.error = "a re-INVITE is under way";
+    return;
+  }
+  hold_asked_ = on;
+  log::info("gateway {}: {} the call", who(), on ? "holding" : "resuming");
+  pump();
+}
+
+void line::on_reanswer(const std::string& sdp) {
+  auto answer = media::sdp::parse(sdp);
+  if (!hold_asked_ || !answer.ok() || !media_up()) return;
+  holding_ = *std::exchange(hold_asked_, std::nullopt);
+  apply_session(media::sdp::read_answer(reoffer_, *answer.session, local_));
+  callback("holding", {amf_value::make_boolean(holding_)});
+}
+
+// The phone's re-offer (hold, resume, a new address): answered with the session in force (same
+// ports, keys and codecs, narrowed to what the new offer still lists) and the direction that
+// follows from its offer and our own hold. A change of codec is refused with 488: the legs
+// were set up for one.
+void line::on_reoffer(const std::string& sdp) {
+  auto offer = media::sdp::parse(sdp);
+  auto current = media::sdp::parse(agent_->local_sdp());
+  if (!offer.ok() || !current.ok() || !media_up() || offer.session->media.size() != current.session->media.size()) {
+    agent_->answer_reoffer(488, {}, now());
+    return;
+  }
+  auto answer = std::move(*current.session);
+  auto agreed = media::sdp::read_answer(answer, *offer.session, local_);
+  for (std::size_t i = 0; i < answer.media.size(); ++i) {
+    auto& ours = answer.media[i];
+    const auto& n = agreed[i];
+    if (ours.port == 0) continue;
+    const auto& in_use = ours.media == "audio" ? audio_in_use_ : video_in_use_;
+    const bool kept = n.accepted && in_use && std::any_of(n.codecs.begin(), n.codecs.end(), [&](const auto& c) {
+                        return media::sdp::same_codec(c, *in_use);
+                      });
+    if (leg_for(ours.media) && !kept) {
+      log::info("gateway {}: a re-offer without the call's {} codec: 488", who(), ours.media);
+      agent_->answer_reoffer(488, {}, now());
+      return;
+    }
+    // Our codecs that the offer still has, under the offer's payload types (RFC 3264 §6.1).
+    std::vector<media::sdp::codec> codecs;
+    for (const auto& theirs : n.codecs) codecs.push_back(theirs);
+    if (n.telephone_event &&
+        std::any_of(ours.codecs.begin(), ours.codecs.end(), [](const auto& c) { return c.encoding == "telephone-event"; }))
+      codecs.push_back(*n.telephone_event);
+    if (!codecs.empty()) {
+      ours.codecs = std::move(codecs);
+      ours.formats.clear();
+      for (const auto& c : ours.codecs) ours.formats.push_back(std::to_string(c.payload_type));
+    }
+    auto& mine = agreed[i];
+    if (holding_) mine.local = without_receiving(mine.local);
+    ours.dir = mine.local;
+  }
+  answer.dir.reset();
+  answer.session_version += 1;
+  agent_->answer_reoffer(200, media::sdp::serialize(answer), now());
+  const bool was_held = held_;
+  apply_session(std::move(agreed));
+  if (held_ != was_held) {
+    log::info("gateway {}: the phone {} the call", who(), held_ ? "holds" : "resumes");
+    callback("held", {amf_value::make_boolean(held_)});
+  }
+}
+
+// Each leg sends (or not) and goes where the session now says; SRTP keys that changed are used.
+void line::apply_session(std::vector<media::sdp::negotiated_media> agreed) {
+  bool remote_hold = false;
+  for (std::size_t i = 0; i < agreed.size(); ++i) {
+    auto& n = agreed[i];
+    auto* leg = leg_for(n.media);
+    if (!leg || !n.accepted) continue;
+    if (n.media == "audio" || !audio_) remote_hold = n.remote_hold;
+    leg->set_sending(sends(n.local) && !is_hold_address(n.remote_address));
+    if (!is_hold_address(n.remote_address)) leg->retarget(n.remote_address, n.remote_port);
+    const auto* before = i < agreed_.size() ? &agreed_[i] : nullptr;
+    if (n.local_crypto && n.remote_crypto && before && before->remote_crypto != n.remote_crypto)
+      leg->use_srtp(*n.local_crypto, *n.remote_crypto);
+  }
+  held_ = remote_hold;
+  agreed_ = std::move(agreed);
 }
 
 void line::start_recording() {
@@ -726,6 +901,7 @@ void line::close() {
   running_ = false;
   home_.metrics().sub(svc_.metrics().lines);
   svc_.remove_line(home_.index(), aor_, this);
+  open_slot_.reset();
   boost::system::error_code ec;
   sip_socket_.close(ec);
   timer_.cancel();

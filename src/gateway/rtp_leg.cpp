@@ -56,6 +56,18 @@ void rtp_leg::start(const std::string& remote_address, std::uint16_t remote_port
   asio::co_spawn(ctx_.home->context(), receive_loop(shared_from_this()), asio::detached);
 }
 
+void rtp_leg::retarget(const std::string& remote_address, std::uint16_t remote_port) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(remote_address, ec);
+  if (!ec && remote_port) remote_ = {address, remote_port};
+}
+
+std::uint16_t rtp_leg::local_port() const {
+  boost::system::error_code ec;
+  auto local = socket_.local_endpoint(ec);
+  return ec ? 0 : local.port();
+}
+
 void rtp_leg::stop() {
   if (!running_) return;
   running_ = false;
@@ -106,6 +118,7 @@ asio::awaitable<void> rtp_leg::receive_loop(std::shared_ptr<rtp_leg> self) {
 
 void rtp_leg::send_datagram(std::span<const std::uint8_t> datagram) {
   if (!running_ || remote_.port() == 0) return;
+  if (!sending_ && !media::rtp::is_rtcp(datagram)) return;
   if (srtp_out_) {
     scratch_.assign(datagram.begin(), datagram.end());
     auto status = media::rtp::is_rtcp(datagram) ? srtp_out_->protect_rtcp(scratch_) : srtp_out_->protect_rtp(scratch_);

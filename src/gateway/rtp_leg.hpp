@@ -65,6 +65,11 @@ class rtp_leg : public media::sink, public std::enable_shared_from_this<rtp_leg>
   bool use_srtp(const media::sdp::crypto& local, const media::sdp::crypto& remote);
   // Starts receiving from, and sending to, the phone's address (from its SDP).
   void start(const std::string& remote_address, std::uint16_t remote_port);
+  // The phone's media moved (a re-INVITE gave a new address or port).
+  void retarget(const std::string& remote_address, std::uint16_t remote_port);
+  // Hold (RFC 3264 §8.4): while the phone takes none of our media, only RTCP is sent to it.
+  void set_sending(bool on) noexcept { sending_ = on; }
+  std::uint16_t local_port() const;
   // Ends both directions and closes the socket; nothing is called back afterwards.
   void stop();
   bool running() const noexcept { return running_; }
@@ -105,7 +110,7 @@ class rtp_leg : public media::sink, public std::enable_shared_from_this<rtp_leg>
   boost::asio::ip::udp::endpoint remote_;
   std::unique_ptr<media::srtp::session> srtp_out_, srtp_in_;
   std::vector<std::uint8_t> scratch_;  // a datagram being protected
-  bool running_ = false, subscribed_ = false;
+  bool running_ = false, subscribed_ = false, sending_ = true;
   std::chrono::steady_clock::time_point last_received_;
 };
 

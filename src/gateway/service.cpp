@@ -85,45 +85,51 @@ void service::attach(http::server& web, runtime& rt) {
                       }
                       co_return ctx.json(http::status::ok, json::serialize(json::object{{"lines", std::move(all)}}));
                     }}});
-  // POST /api/v1/gateway/lines/<user@domain>/record: the call now up is recorded from now on
-  // (or, with none up, the line's next call).
+  // POST /api/v1/gateway/lines/<user@domain>/record: the calls now up on the user's lines are
+  // recorded from now on (a line without one records its next call).
   web.routes().add({"/api/v1/gateway/lines/", http::POST, true,
                     http::async_handler{[this, &rt](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
                       std::string_view rest = ctx.path.substr(std::string_view{"/api/v1/gateway/lines/"}.size());
                       if (!rest.ends_with("/record")) co_return ctx.problem(http::status::not_found);
                       const std::string user{rest.substr(0, rest.size() - std::string_view{"/record"}.size())};
+                      bool any_line = false;
+                      json::array recordings;
                       for (unsigned i = 0; i < rt.size(); ++i) {
                         // The name by pointer (it outlives the wait): GCC 12 destroys a coroutine's
                         // by-value parameter twice when it owns memory, and invoke_on takes the
-                        // function by value.
+                        // function by value. One entry per line: its recording, or "" for its next call.
                         auto record_there = [this, i, name = &user]() -> std::vector<std::string> {
-                          auto it = lines_[i].find(*name);
-                          if (it == lines_[i].end()) return {};
-                          auto line = it->second.lock();
-                          if (!line) return {};
-                          return {line->record()};
+                          std::vector<std::string> ids;
+                          auto [from, to] = lines_[i].equal_range(*name);
+                          for (auto it = from; it != to; ++it)
+                            if (auto line = it->second.lock()) ids.push_back(line->record());
+                          return ids;
                         };
                         auto found = co_await invoke_on(rt.at(i), record_there);
-                        if (!found.empty())
-                          co_return ctx.json(http::status::ok,
-                                             json::serialize(json::object{{"user", user},
-                                                                          {"recording", found.front()},
-                                                                          {"when", found.front().empty() ? "next call" : "now"}}));
+                        any_line = any_line || !found.empty();
+                        for (auto& id : found)
+                          if (!id.empty()) recordings.push_back(json::string(id));
                       }
-                      co_return ctx.problem(http::status::not_found, "no such line");
+                      if (!any_line) co_return ctx.problem(http::status::not_found, "no such line");
+                      json::object out{{"user", user},
+                                       {"recording", recordings.empty() ? json::string() : recordings.front()},
+                                       {"recordings", recordings},
+                                       {"when", recordings.empty() ? "next call" : "now"}};
+                      co_return ctx.json(http::status::ok, json::serialize(out));
                     }}});
 }
 
 void service::add_line(unsigned shard, const std::string& user, std::weak_ptr<line_view> line) {
-  if (shard < lines_.size()) lines_[shard][user] = std::move(line);
+  if (shard < lines_.size()) lines_[shard].emplace(user, std::move(line));
 }
 
 void service::remove_line(unsigned shard, const std::string& user, const line_view* line) {
   if (shard >= lines_.size()) return;
-  auto it = lines_[shard].find(user);
-  if (it == lines_[shard].end()) return;
-  auto current = it->second.lock();
-  if (!current || current.get() == line) lines_[shard].erase(it);
+  auto [from, to] = lines_[shard].equal_range(user);
+  for (auto it = from; it != to;) {
+    auto current = it->second.lock();
+    it = !current || current.get() == line ? lines_[shard].erase(it) : std::next(it);
+  }
 }
 
 bool service::is_local_domain(std::string_view domain) const {

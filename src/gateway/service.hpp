@@ -98,9 +98,9 @@ class service {
   std::pair<std::string, std::uint16_t> sip_server_{"127.0.0.1", 5060};
   transcode::worker_pool& workers_;
   recording::service& recordings_;
-  // Per shard (touched by that shard's thread only): user -> line. One line per user is listed
-  // (the newest).
-  std::vector<std::map<std::string, std::weak_ptr<line_view>, std::less<>>> lines_;
+  // Per shard (touched by that shard's thread only): user -> lines. A user may log in more than
+  // once (each connection its own line, binding and call).
+  std::vector<std::multimap<std::string, std::weak_ptr<line_view>, std::less<>>> lines_;
 };
 
 }  // namespace junction::gateway

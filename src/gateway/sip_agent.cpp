@@ -125,11 +125,17 @@ struct sip_agent::dialog {
   std::string ack;  // our ACK of their 2xx, sent again for each retransmitted 2xx
   // Theirs: the INVITE until answered, and our 2xx until ACKed (§13.3.1.4).
   std::optional<sip::message> pending_invite;
-  std::string pending_host, pending_key;
-  std::uint16_t pending_port = 0;
-  std::string ok_bytes;
+  std::string pending_key;
+  std::string ok_bytes, ok_host;
+  std::uint16_t ok_port = 0;
+  bool ok_answers_reinvite = false;
   std::optional<agent_clock::time_point> ok_resend_at, ok_give_up_at;
   std::chrono::milliseconds ok_interval{0};
+  // Re-INVITEs (§14): ours on its way (its transaction key and offer), or theirs waiting for
+  // answer_reoffer.
+  std::string reinvite_key, reinvite_sdp;
+  std::optional<sip::message> pending_reoffer;
+  std::string reoffer_key;
 };
 
 sip_agent::sip_agent(agent_settings settings, std::uint64_t seed) : s_(std::move(settings)), random_(seed) {
@@ -168,6 +174,11 @@ const std::string& sip_agent::remote_sdp() const noexcept {
   return call_ ? call_->remote_sdp : none;
 }
 
+const std::string& sip_agent::local_sdp() const noexcept {
+  static const std::string none;
+  return call_ ? call_->local_sdp : none;
+}
+
 std::string sip_agent::call_id() const { return call_ ? call_->call_id : std::string{}; }
 std::string sip_agent::peer() const { return call_ ? call_->peer_uri : std::string{}; }
 
@@ -192,7 +203,7 @@ sip_agent::client_entry& sip_agent::send_request(purpose why, std::string method
   auto effects = c.tx.start(now);
   emit_effects(effects, c.host, c.port);
   auto key = c.branch + method;
-  if (method == "INVITE" && call_) call_->invite_key = key;
+  if (method == "INVITE" && call_) (why == purpose::reinvite ? call_->reinvite_key : call_->invite_key) = key;
   return clients_.insert_or_assign(std::move(key), std::move(c)).first->second;
 }
 
@@ -359,6 +370,58 @@ void sip_agent::send_cancel(const client_entry& invite, agent_clock::time_point 
   clients_.insert_or_assign(invite.branch + "CANCEL", std::move(ce));
 }
 
+void sip_agent::on_reinvite_response(client_entry& c, const sip::message& response, agent_clock::time_point now) {
+  if (!call_ || response.call_id() != call_->call_id) return;
+  auto& d = *call_;
+  const int status = response.status();
+  if (status < 200) return;
+  if (status < 300) {
+    send_ack_2xx(now);
+    if (d.reinvite_key.empty()) return;  // a retransmitted 2xx: only its ACK again
+    d.reinvite_key.clear();
+    d.local_sdp = std::move(d.reinvite_sdp);
+    if (!response.body().empty()) d.remote_sdp.assign(response.body());
+    events_.push_back(agent_event::reanswered{d.remote_sdp});
+    return;
+  }
+  if ((status == 401 || status == 407) && retry_with_credentials(c, response, now)) return;
+  d.reinvite_key.clear();
+  // 481 and 408 say the dialog is gone on the other side (RFC 5057 §5.1, §5.2).
+  if (status == 481 || status == 408) {
+    drop_call(fmt::format("the re-INVITE was answered {} {}", status, response.reason()), now);
+    return;
+  }
+  events_.push_back(agent_event::reinvite_failed{status, std::string{response.reason()}});
+}
+
+void sip_agent::on_reinvite(const sip::message& request, const std::string& key, std::string_view host,
+                            std::uint16_t port, agent_clock::time_point now) {
+  auto& d = *call_;
+  // Offers cross (glare): theirs fails with 491 and is tried again later (§14.2).
+  if (!d.reinvite_key.empty() || d.pending_reoffer) {
+    respond(request, 491, host, port, now);
+    return;
+  }
+  // Our last 2xx is not ACKed yet: 500 with Retry-After (§14.2).
+  if (d.ok_resend_at) {
+    std::string bytes = sip::make_response(request, 500, {.to_tag = d.local_tag,
+                                                          .headers = {{"Retry-After", "1"},
+                                                                      {"User-Agent", s_.user_agent}}});
+    emit_effects(servers_.at(key).tx.respond(500, share(std::move(bytes)), now), std::string{host}, port);
+    return;
+  }
+  d.pending_reoffer = request.clone();
+  d.reoffer_key = key;
+  if (request.body().empty()) {
+    // No offer in it: ours goes in the 200, and their answer comes in the ACK, which this side
+    // takes as the session going on unchanged.
+    answer_reoffer(200, d.local_sdp, now);
+    return;
+  }
+  d.remote_sdp.assign(request.body());
+  events_.push_back(agent_event::reoffered{d.remote_sdp});
+}
+
 void sip_agent::send_ack_2xx(agent_clock::time_point) {
   auto& d = *call_;
   auto where = next_hop(d.route_set, d.remote_target);
@@ -379,6 +442,7 @@ void sip_agent::send_in_dialog(purpose why, std::string_view method, const std::
   std::string headers = fmt::format("From: {};tag={}\r\nTo: {}{}\r\nCall-ID: {}\r\n{}", d.local_header,
                                     d.local_tag, d.remote_header, tag_param(d.remote_tag), d.call_id,
                                     route_headers(d.route_set));
+  if (method == "INVITE") headers += fmt::format("Contact: {}\r\nAllow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n", contact());
   send_request(why, std::string{method}, d.remote_target, std::move(headers),
                body.empty() ? std::string{} : "application/sdp", body, where->first, where->second, now);
 }
@@ -388,8 +452,7 @@ bool sip_agent::accept(std::string sdp, agent_clock::time_point now) {
   auto& d = *call_;
   d.local_sdp = std::move(sdp);
   const auto& invite = *d.pending_invite;
-  auto it = servers_.find(d.pending_key);
-  if (it == servers_.end()) return false;
+  if (!servers_.contains(d.pending_key)) return false;
   std::string bytes = sip::make_response(
       invite, 200,
       {.to_tag = d.local_tag,
@@ -397,14 +460,59 @@ bool sip_agent::accept(std::string sdp, agent_clock::time_point now) {
        .content_type = "application/sdp",
        .body = d.local_sdp,
        .copy_record_route = true});
-  emit_effects(it->second.tx.respond(200, share(bytes), now), it->second.host, it->second.port);
   d.state = call_state::confirmed;
+  d.ok_answers_reinvite = false;
+  send_2xx(d.pending_key, std::move(bytes), now);
+  d.pending_invite.reset();
+  return true;
+}
+
+void sip_agent::send_2xx(const std::string& key, std::string bytes, agent_clock::time_point now) {
+  auto& d = *call_;
+  auto it = servers_.find(key);
+  if (it == servers_.end()) return;
+  emit_effects(it->second.tx.respond(200, share(bytes), now), it->second.host, it->second.port);
   d.ok_bytes = std::move(bytes);
+  d.ok_host = it->second.host;
+  d.ok_port = it->second.port;
   d.ok_interval = s_.timers.t1;
   d.ok_resend_at = now + d.ok_interval;
   d.ok_give_up_at = now + 64 * s_.timers.t1;
-  d.pending_invite.reset();
+}
+
+bool sip_agent::reinvite(std::string sdp, agent_clock::time_point now) {
+  if (!call_ || call_->state != call_state::confirmed || !call_->reinvite_key.empty() || call_->pending_reoffer ||
+      call_->ok_resend_at)
+    return false;
+  call_->reinvite_sdp = std::move(sdp);
+  send_in_dialog(purpose::reinvite, "INVITE", call_->reinvite_sdp, now);
   return true;
+}
+
+bool sip_agent::answer_reoffer(int status, std::string sdp, agent_clock::time_point now) {
+  if (!call_ || !call_->pending_reoffer) return false;
+  auto& d = *call_;
+  auto request = std::move(*d.pending_reoffer);
+  d.pending_reoffer.reset();
+  auto it = servers_.find(d.reoffer_key);
+  if (it == servers_.end()) return false;
+  if (status / 100 != 2) {
+    respond(request, status < 300 || status > 699 ? 488 : status, it->second.host, it->second.port, now);
+    return true;
+  }
+  d.local_sdp = std::move(sdp);
+  std::string bytes = sip::make_response(
+      request, 200, {.headers = {{"Contact", contact()}, {"User-Agent", s_.user_agent}},
+                     .content_type = "application/sdp", .body = d.local_sdp, .copy_record_route = true});
+  d.ok_answers_reinvite = true;
+  send_2xx(d.reoffer_key, std::move(bytes), now);
+  return true;
+}
+
+void sip_agent::drop_call(std::string why, agent_clock::time_point now) {
+  send_in_dialog(purpose::bye, "BYE", {}, now);
+  call_.reset();
+  events_.push_back(agent_event::ended{std::move(why)});
 }
 
 bool sip_agent::reject(int status, std::string_view reason, agent_clock::time_point now) {
@@ -470,9 +578,9 @@ void sip_agent::on_response(const sip::message& response, agent_clock::time_poin
   auto it = clients_.find(std::string{response.top_via().params.value("branch")} +
                           std::string{response.cseq_method()});
   if (it == clients_.end()) {
-    // A 2xx retransmission after the INVITE transaction ended: ACK it again.
-    if (call_ && call_->outgoing && response.status() / 100 == 2 && response.cseq_method() == "INVITE" &&
-        response.call_id() == call_->call_id && !call_->ack.empty())
+    // A 2xx retransmission after the INVITE (or re-INVITE) transaction ended: ACK it again.
+    if (call_ && response.status() / 100 == 2 && response.cseq_method() == "INVITE" &&
+        response.call_id() == call_->call_id && response.cseq() == call_->invite_cseq && !call_->ack.empty())
       if (auto where = next_hop(call_->route_set, call_->remote_target))
         out_.push_back({call_->ack, where->first, where->second});
     return;
@@ -499,6 +607,9 @@ void sip_agent::on_response(const sip::message& response, agent_clock::time_poin
       break;
     case purpose::invite:
       on_invite_response(entry, response, now);
+      break;
+    case purpose::reinvite:
+      on_reinvite_response(entry, response, now);
       break;
     default:
       break;
@@ -533,10 +644,10 @@ void sip_agent::on_request(const sip::message& request, std::string_view host, s
       emit_effects(it->second.tx.on_ack(now), it->second.host, it->second.port);
       return;
     }
-    if (call_ && !call_->outgoing && request.call_id() == call_->call_id && call_->ok_resend_at) {
+    if (call_ && request.call_id() == call_->call_id && call_->ok_resend_at) {
       call_->ok_resend_at.reset();
       call_->ok_give_up_at.reset();
-      events_.push_back(agent_event::confirmed{});
+      if (!call_->ok_answers_reinvite) events_.push_back(agent_event::confirmed{});
     }
     return;
   }
@@ -581,8 +692,6 @@ void sip_agent::on_request(const sip::message& request, std::string_view host, s
     d.remote_sdp.assign(request.body());
     d.peer_uri = uri_of(request.from());
     d.pending_invite = request.clone();
-    d.pending_host.assign(host);
-    d.pending_port = port;
     d.pending_key = key;
     std::string ringing = sip::make_response(request, 180,
                                              {.to_tag = d.local_tag,
@@ -613,15 +722,8 @@ void sip_agent::on_request(const sip::message& request, std::string_view host, s
     events_.push_back(agent_event::ended{"the other party hung up"});
     return;
   }
-  if (method == "INVITE") {  // a re-INVITE (hold, a new address): answered with our session
-    if (!request.body().empty()) {
-      call_->remote_sdp.assign(request.body());
-      events_.push_back(agent_event::reoffered{call_->remote_sdp});
-    }
-    std::string bytes = sip::make_response(
-        request, 200, {.headers = {{"Contact", contact()}, {"User-Agent", s_.user_agent}},
-                       .content_type = "application/sdp", .body = call_->local_sdp, .copy_record_route = true});
-    emit_effects(servers_.at(key).tx.respond(200, share(std::move(bytes)), now), std::string{host}, port);
+  if (method == "INVITE") {
+    on_reinvite(request, key, host, port, now);
     return;
   }
   respond(request, method == "INFO" || method == "OPTIONS" || method == "UPDATE" ? 200 : 405, host, port, now);
@@ -646,6 +748,9 @@ void sip_agent::on_timer(agent_clock::time_point now) {
           const bool ours = call_->cancel_wanted;
           call_.reset();
           if (!ours) events_.push_back(agent_event::rejected{408, "Request Timeout"});
+        } else if (c.why == purpose::reinvite && call_ && call_->reinvite_key == it->first) {
+          // No answer to a re-INVITE: the other side is gone (RFC 5057 §5.1).
+          drop_call("no answer to the re-INVITE", now);
         }
       }
     }
@@ -662,11 +767,9 @@ void sip_agent::on_timer(agent_clock::time_point now) {
     auto& d = *call_;
     if (d.ok_give_up_at && *d.ok_give_up_at <= now) {
       // No ACK for our 2xx: the call is over (§13.3.1.4), with a BYE to be sure.
-      send_in_dialog(purpose::bye, "BYE", {}, now);
-      call_.reset();
-      events_.push_back(agent_event::ended{"no ACK for the answer"});
+      drop_call("no ACK for the answer", now);
     } else if (d.ok_resend_at && *d.ok_resend_at <= now) {
-      out_.push_back({d.ok_bytes, d.pending_host, d.pending_port});
+      out_.push_back({d.ok_bytes, d.ok_host, d.ok_port});
       d.ok_interval = std::min(2 * d.ok_interval, s_.timers.t2);
       d.ok_resend_at = now + d.ok_interval;
     } else if (d.state == call_state::calling && !d.cancel_wanted && d.ring_until <= now) {

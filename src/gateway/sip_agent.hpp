@@ -59,13 +59,16 @@ struct confirmed {};                                     // their call: our 2xx 
 struct rejected { int status = 0; std::string reason; }; // our call failed (or timed out)
 struct cancelled { std::string from, to; };              // their call was withdrawn
 struct ended { std::string why; };                       // BYE from the peer, or lost
-struct reoffered { std::string sdp; };                   // a re-INVITE's offer (answered with ours)
+struct reoffered { std::string sdp; };                   // a re-INVITE's offer: answer_reoffer() answers it
+struct reanswered { std::string sdp; };                  // our re-INVITE was accepted (ACK sent)
+struct reinvite_failed { int status = 0; std::string reason; };  // our re-INVITE was refused; the session is as before
 }  // namespace agent_event
 
 using agent_event_t =
     std::variant<agent_event::registered, agent_event::registration_failed, agent_event::unregistered,
                  agent_event::invited, agent_event::ringing, agent_event::answered, agent_event::confirmed,
-                 agent_event::rejected, agent_event::cancelled, agent_event::ended, agent_event::reoffered>;
+                 agent_event::rejected, agent_event::cancelled, agent_event::ended, agent_event::reoffered,
+                 agent_event::reanswered, agent_event::reinvite_failed>;
 
 // idle; calling: ours, not answered yet; ringing: theirs, not accepted yet; confirmed: up.
 enum class call_state { idle, calling, ringing, confirmed };
@@ -90,10 +93,17 @@ class sip_agent {
   // The incoming call: answered with `sdp`, or refused with a final status.
   bool accept(std::string sdp, agent_clock::time_point now);
   bool reject(int status, std::string_view reason, agent_clock::time_point now);
+  // A new offer for the call that is up (a re-INVITE: hold, resume). False when no call is up or
+  // an offer is already on its way either way (RFC 3261 §14.1).
+  bool reinvite(std::string sdp, agent_clock::time_point now);
+  // Answers the re-INVITE of the last reoffered event: 200 with `sdp` (sent again until ACKed),
+  // or a failure status (488 for an offer that cannot be taken); the session stays as before.
+  bool answer_reoffer(int status, std::string sdp, agent_clock::time_point now);
   // Ends whatever call there is: CANCEL while ours rings, 603 while theirs does, BYE once up.
   void hang_up(agent_clock::time_point now);
   call_state state() const noexcept;
   const std::string& remote_sdp() const noexcept;
+  const std::string& local_sdp() const noexcept;  // our side of the session in force
   std::string call_id() const;
   std::string peer() const;  // the other party's address (From or To URI)
 
@@ -112,7 +122,7 @@ class sip_agent {
   struct client_entry;
   struct server_entry;
   struct dialog;
-  enum class purpose { registration, unregistration, invite, cancel, bye, other };
+  enum class purpose { registration, unregistration, invite, reinvite, cancel, bye, other };
 
   std::string new_token(std::size_t hex_digits);
   std::string aor() const;
@@ -131,6 +141,13 @@ class sip_agent {
   void on_request(const sip::message& request, std::string_view host, std::uint16_t port,
                   agent_clock::time_point now);
   void on_invite_response(client_entry& c, const sip::message& response, agent_clock::time_point now);
+  void on_reinvite_response(client_entry& c, const sip::message& response, agent_clock::time_point now);
+  void on_reinvite(const sip::message& request, const std::string& key, std::string_view host, std::uint16_t port,
+                   agent_clock::time_point now);
+  // Our 200 to an INVITE: sent through its server transaction, then again until the ACK.
+  void send_2xx(const std::string& key, std::string bytes, agent_clock::time_point now);
+  // The dialog ends at once because it is gone on the other side (481, 408): a BYE to be sure.
+  void drop_call(std::string why, agent_clock::time_point now);
   void on_register_response(client_entry& c, const sip::message& response, agent_clock::time_point now);
   // Answers a 401/407 by sending the request again with credentials. False when it cannot.
   bool retry_with_credentials(client_entry& c, const sip::message& response, agent_clock::time_point now);

@@ -119,10 +119,8 @@ shard_service::~shard_service() = default;
 void shard_service::add_socket(udp::socket socket) {
   sockets_.push_back(std::make_unique<udp::socket>(std::move(socket)));
   auto* s = sockets_.back().get();
-  home_.on_drain([s] {
-    boost::system::error_code ignored;
-    s->close(ignored);
-  });
+  // Open while the server drains: what is still being wound up (a gateway line's BYE and
+  // unregistration) goes through here. The sockets close with the service, after the shards stop.
   asio::co_spawn(home_.context(), receive_loop(*this, *s, sockets_.size() - 1),
                  log_failure{"sip udp receive loop"});
 }

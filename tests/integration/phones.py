@@ -113,6 +113,7 @@ import hashlib
 import re
 import select
 import time
+import threading
 
 
 def _header(message, name):
@@ -249,6 +250,89 @@ class RawPhone:
 
     def send_rtp(self, kind, datagram):
         self.media[kind].sendto(datagram, self.peer_media[kind])
+
+    def start_rtp(self, kind="audio", payload_type=0, payload=b"\xff" * 160, every=0.02):
+        """Sends RTP (PCMU silence by default) to the caller every `every` seconds from a thread,
+        until stop_rtp()."""
+        self.stop_rtp()
+        self._rtp_stop = threading.Event()
+
+        def run(stop, seq=0):
+            while not stop.wait(every) and seq < 100000:
+                header = struct.pack(">BBHII", 0x80, payload_type, seq & 0xFFFF, seq * len(payload), 0xF00D)
+                try:
+                    self.send_rtp(kind, header + payload)
+                except OSError:
+                    return
+                seq += 1
+        self._rtp_thread = threading.Thread(target=run, args=(self._rtp_stop,), daemon=True)
+        self._rtp_thread.start()
+
+    def stop_rtp(self):
+        if getattr(self, "_rtp_thread", None):
+            self._rtp_stop.set()
+            self._rtp_thread.join(5)
+            self._rtp_thread = None
+
+    # -- re-INVITEs of the call answer() took (this phone is the callee) --
+
+    def _sdp(self, sdp_media, direction, version):
+        return ("v=0\r\no=- 1 %d IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\na=%s\r\n" % (version, direction) +
+                sdp_media.format(**{k: self.media_port(k) for k in self.media}))
+
+    def reinvite(self, sdp_media, direction, timeout=10):
+        """Sends a re-INVITE offering `sdp_media` with `direction` (sendonly, inactive, sendrecv)
+        along the INVITE's Record-Route; ACKs the answer. Returns (status, the answer's SDP)."""
+        text, _source = self.invite
+        self._dialog_cseq = getattr(self, "_dialog_cseq", 100) + 1
+        self._sdp_version = getattr(self, "_sdp_version", 1) + 1
+        routes = re.findall(r"^Record-Route\s*:\s*(.*?)\r$", text, re.M | re.I)
+        routes = [r.strip() for line in routes for r in line.split(",")]
+        contact = re.search(r"<([^>]+)>", _header(text, "Contact")).group(1)
+        hop = re.search(r"sip:(?:[^@>]*@)?([^:;>]+):?(\d+)?", routes[0] if routes else contact)
+        where = (hop.group(1), int(hop.group(2) or 5060))
+        body = self._sdp(sdp_media, direction, self._sdp_version)
+
+        def request(method, branch, content=""):
+            return ("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=%s\r\nMax-Forwards: 70\r\n%s"
+                    "From: %s;tag=phone\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\n"
+                    "Contact: <sip:%s@127.0.0.1:%d>\r\n%sContent-Length: %d\r\n\r\n%s"
+                    % (method, contact, self.port, branch, "".join("Route: %s\r\n" % r for r in routes),
+                       _header(text, "To"), _header(text, "From"), _header(text, "Call-ID"), self._dialog_cseq,
+                       method, self.user, self.port, "Content-Type: application/sdp\r\n" if content else "",
+                       len(content), content))
+        branch = "z9hG4bK-re%d" % self._dialog_cseq
+        self._send(request("INVITE", branch, body), where)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self._recv(deadline - time.monotonic())
+            if not got or not got[0].startswith("SIP/2.0 ") or branch not in got[0]:
+                continue
+            status = int(got[0].split(" ", 2)[1])
+            if status < 200:
+                continue
+            self._send(request("ACK", branch if status >= 300 else branch + "-ack"), where)
+            return status, got[0].split("\r\n\r\n", 1)[1]
+        raise AssertionError("no answer to the re-INVITE: %r" % self.log)
+
+    def answer_reinvite(self, direction, sdp_media="m=audio {audio} RTP/AVP 0\r\n", timeout=10):
+        """Waits for a re-INVITE of the call, answers 200 with `direction`, waits for the ACK.
+        Returns the offer."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self._recv(deadline - time.monotonic())
+            if not got or not got[0].startswith("INVITE ") or "tag=" not in (_header(got[0], "To") or ""):
+                continue
+            text, source = got
+            self._sdp_version = getattr(self, "_sdp_version", 1) + 1
+            self._reply(text, source, 200, "OK", "Contact: <sip:%s@127.0.0.1:%d>\r\n" % (self.user, self.port),
+                        self._sdp(sdp_media, direction, self._sdp_version))
+            while time.monotonic() < deadline:
+                ack = self._recv(deadline - time.monotonic())
+                if ack and ack[0].startswith("ACK "):
+                    return text.split("\r\n\r\n", 1)[1]
+            break
+        raise AssertionError("no re-INVITE and ACK within %ds: %r" % (timeout, self.log))
 
 
 def h264_access_units(datagrams, payload_type):

@@ -10,6 +10,7 @@ Everything talks to 127.0.0.1 only; every wait is bounded.
 import json
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import tempfile
@@ -120,7 +121,8 @@ class GatewayClient(RtmpClient):
     """A siprtmp client: logs in with connect(url, authName, authPassword, displayName), calls the
     gateway's methods and collects its callbacks (invited, ringing, accepted, ...)."""
 
-    CALLBACKS = ("invited", "ringing", "accepted", "rejected", "cancelled", "byed", "dtmf")
+    CALLBACKS = ("invited", "ringing", "accepted", "rejected", "cancelled", "byed", "dtmf", "held", "holding",
+                 "holdFailed")
 
     def __init__(self, port, user, timeout=10.0):
         super().__init__(port, timeout=timeout)
@@ -774,6 +776,156 @@ class RemoteDomainTest(unittest.TestCase):
             _s, _h, b = curl(remote.url("/api/v1/sip/registrations"))
             return any(r["aor"] == "sip:ada@127.0.0.2" for r in json.loads(b)["registrations"])
         self.assertTrue(wait_for(lambda: not registered(), 10))
+
+
+class CallControlTest(unittest.TestCase):
+    """Hold both ways, the RTP timeout, two lines of one user and BYE at shutdown, with raw phones
+    whose SIP and RTP the tests read. gateway.rtp_timeout is 2 s here."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="junction-it-gateway-control-")
+        cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
+        cls.junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=cls.workdir,
+                                       extra={"gateway": {"rtp_timeout": "2s"}}).start()
+        cls.addClassCleanup(cls.junction.cleanup)
+        cls.tone = os.path.join(cls.workdir, "tone.flv")
+        subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=16000", "-t", "5", "-c:a",
+                                 "libspeex", "-ar", "16000", "-ac", "1", "-f", "flv", cls.tone], check=True, timeout=60)
+        cls.tags = [(ts, body) for kind, ts, body in read_flv_tags(cls.tone) if kind == AUDIO]
+        for user in ("ann", "hal", "rex", "lin", "cat"):
+            subprocess.run([junction_bin(), "--config", cls.junction.config_path, "users", "add",
+                            "%s@127.0.0.1" % user, "--password", "pw-" + user],
+                           check=True, timeout=20, stdout=subprocess.DEVNULL)
+
+    def client(self, user):
+        c = GatewayClient(self.junction.port("rtmp"), user)
+        self.addCleanup(c.close)
+        self.assertEqual(c.login("pw-" + user.split("@")[0]).command_name, "_result")
+        return c
+
+    def call_phone(self, client_user, phone_user):
+        """The client calls a raw phone, which answers PCMU and sends RTP. Returns (client, phone)."""
+        phone = RawPhone(self.junction.sip_address(), phone_user, "pw-" + phone_user, media=("audio",))
+        self.addCleanup(phone.close)
+        self.addCleanup(phone.stop_rtp)
+        self.assertEqual(phone.register(), 200)
+        c = self.client(client_user)
+        answering = threading.Thread(target=lambda: phone.answer("m=audio {audio} RTP/AVP 0\r\n"))
+        answering.start()
+        self.assertEqual(c.call_method("invite", "%s@127.0.0.1" % phone_user, "ulaw").command_name, "_result")
+        self.assertEqual(c.wait_callback("accepted"), ["speex", None])
+        answering.join(20)
+        phone.start_rtp()
+        c.start_media()
+        return c, phone
+
+    def heard_by_phone(self, c, phone, seconds):
+        """RTP packets the phone gets while the client talks for `seconds`."""
+        phone.received["audio"].clear()
+        c.send_audio_paced(self.tags, seconds)
+        phone.pump_media(0.4)
+        return len(phone.received["audio"])
+
+    def test_the_phone_holds_and_resumes_then_the_client_does(self):
+        c, phone = self.call_phone("ann@127.0.0.1", "hal")
+        self.assertGreater(self.heard_by_phone(c, phone, 1), 20)
+
+        # The phone holds (inactive) and goes quiet for longer than the RTP timeout.
+        phone.stop_rtp()
+        status, answer = phone.reinvite("m=audio {audio} RTP/AVP 0\r\n", "inactive")
+        self.assertEqual(status, 200)
+        self.assertIn("a=inactive", answer)
+        self.assertEqual(c.wait_callback("held"), [True])
+        self.assertEqual(self.heard_by_phone(c, phone, 3), 0, "media went to a phone that holds the call")
+
+        # It resumes: media flows both ways again.
+        status, answer = phone.reinvite("m=audio {audio} RTP/AVP 0\r\n", "sendrecv")
+        self.assertEqual(status, 200)
+        self.assertIn("a=sendrecv", answer)
+        self.assertEqual(c.wait_callback("held"), [False])
+        phone.start_rtp()
+        self.assertGreater(self.heard_by_phone(c, phone, 1), 20)
+
+        # The client holds: a re-INVITE with sendonly; the phone answers recvonly and stops
+        # sending, for longer than the RTP timeout.
+        reply = c.call_method("hold", True)
+        self.assertEqual(reply.command_name, "_result", reply)
+        phone.stop_rtp()
+        offer = phone.answer_reinvite("recvonly")
+        self.assertIn("a=sendonly", offer)
+        self.assertEqual(c.wait_callback("holding"), [True])
+        c.pump(3)
+        self.assertNotIn("byed", [name for name, _args in c.callbacks])
+
+        # And resumes.
+        self.assertEqual(c.call_method("hold", False).command_name, "_result")
+        offer = phone.answer_reinvite("sendrecv")
+        self.assertIn("a=sendrecv", offer)
+        self.assertEqual(c.wait_callback("holding"), [False])
+        phone.start_rtp()
+        self.assertGreater(self.heard_by_phone(c, phone, 1), 20)
+        self.assertEqual(c.call_method("bye").command_name, "_result")
+        self.assertTrue(phone.pump_media(5), phone.log)
+        # Hold with no call is an error.
+        self.assertEqual(c.call_method("hold", True).command_name, "_error")
+
+    def test_a_phone_that_stops_sending_rtp_is_hung_up_after_the_rtp_timeout(self):
+        c, phone = self.call_phone("rex@127.0.0.1", "hal")
+        c.pump(1)
+        phone.stop_rtp()
+        started = time.monotonic()
+        self.assertTrue(phone.pump_media(10), "no BYE after the phone went quiet: %r" % phone.log)
+        self.assertGreater(time.monotonic() - started, 1.5)  # not before the timeout
+        c.wait_callback("byed")
+        self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_gateway_calls") == 0, 5))
+        self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_gateway_rtp_ports") == 0, 5))
+
+    def test_two_lines_of_one_user_both_ring_and_the_one_that_answers_takes_the_call(self):
+        first, second = self.client("lin@127.0.0.1"), self.client("lin@127.0.0.1")
+        _s, _h, body = curl(self.junction.url("/api/v1/gateway/lines"))
+        lines = [l for l in json.loads(body)["lines"] if l["user"] == "lin@127.0.0.1"]
+        self.assertEqual(len(lines), 2, body)
+        _s, _h, body = curl(self.junction.url("/api/v1/sip/registrations"))
+        bindings = [r for r in json.loads(body)["registrations"] if r["aor"] == "sip:lin@127.0.0.1"]
+        self.assertEqual(len(bindings[0]["contacts"]), 2, body)  # one binding per line
+        caller = self.client("cat@127.0.0.1")
+        self.assertEqual(caller.call_method("invite", "lin@127.0.0.1").command_name, "_result")
+        self.assertEqual(first.wait_callback("invited")[0], "sip:cat@127.0.0.1")
+        self.assertEqual(second.wait_callback("invited")[0], "sip:cat@127.0.0.1")
+        self.assertEqual(second.call_method("accept").command_name, "_result")
+        caller.wait_callback("accepted")
+        # The other line stops ringing: the proxy cancels its branch.
+        self.assertEqual(first.wait_callback("cancelled")[0], "sip:cat@127.0.0.1")
+        _s, _h, body = curl(self.junction.url("/api/v1/gateway/lines"))
+        states = sorted(l["state"] for l in json.loads(body)["lines"] if l["user"] == "lin@127.0.0.1")
+        self.assertEqual(states, ["idle", "in-call"])
+        # The line that is free takes the next call while the other talks.
+        self.assertEqual(caller.call_method("bye").command_name, "_result")
+        second.wait_callback("byed")
+
+    def test_server_shutdown_ends_calls_with_bye(self):
+        workdir = tempfile.mkdtemp(prefix="junction-it-gateway-stop-")
+        self.addCleanup(shutil.rmtree, workdir, True)
+        junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=workdir).start()
+        self.addCleanup(junction.cleanup)
+        for user in ("sue", "bob"):
+            subprocess.run([junction_bin(), "--config", junction.config_path, "users", "add", "%s@127.0.0.1" % user,
+                            "--password", "pw-" + user], check=True, timeout=20, stdout=subprocess.DEVNULL)
+        phone = RawPhone(junction.sip_address(), "bob", "pw-bob", media=("audio",))
+        self.addCleanup(phone.close)
+        self.assertEqual(phone.register(), 200)
+        c = GatewayClient(junction.port("rtmp"), "sue@127.0.0.1")
+        self.addCleanup(c.close)
+        self.assertEqual(c.login("pw-sue").command_name, "_result")
+        answering = threading.Thread(target=lambda: phone.answer("m=audio {audio} RTP/AVP 0\r\n"))
+        answering.start()
+        self.assertEqual(c.call_method("invite", "bob@127.0.0.1", "ulaw").command_name, "_result")
+        c.wait_callback("accepted")
+        answering.join(20)
+        junction.signal(signal.SIGTERM)
+        self.assertTrue(phone.pump_media(10), "no BYE when the server stopped: %r\n%s" % (phone.log, junction.stderr_text()[-3000:]))
+        self.assertEqual(junction.wait(15), 0)
 
 
 class CallRecordingCrashTest(unittest.TestCase):

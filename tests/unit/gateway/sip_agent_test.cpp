@@ -333,6 +333,136 @@ TEST_F(AgentTest, ASecondCallWhileBusyGets486AndStrangersGet481) {
   EXPECT_TRUE(agent.take_output().empty());
 }
 
+// An outgoing call that is up, its INVITE and 2xx consumed.
+sip::message outgoing_call_up(sip_agent& agent, agent_clock::time_point now) {
+  agent.invite("bob@example.com", "v=0 offer", now);
+  auto invite = parse(agent.take_output().at(0).bytes);
+  agent.on_datagram(reply(invite, 200, "bob1",
+                          {{"Record-Route", "<sip:10.0.0.1:5060;lr>"}, {"Contact", "<sip:bob@10.0.0.9:5070>"}},
+                          "v=0 answer"),
+                    "127.0.0.1", 5060, now);
+  agent.take_output();
+  agent.take_events();
+  return invite;
+}
+
+TEST_F(AgentTest, OurReInviteGoesAlongTheRouteIsAcknowledgedAndAFailureKeepsTheCall) {
+  auto invite = outgoing_call_up(agent, now);
+  ASSERT_TRUE(agent.reinvite("v=0 hold", now));
+  EXPECT_FALSE(agent.reinvite("v=0 again", now));  // one offer at a time
+  auto out = agent.take_output();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].host, "10.0.0.1");
+  auto re = parse(out[0].bytes);
+  EXPECT_EQ(re.method(), "INVITE");
+  EXPECT_EQ(re.request_uri_text(), "sip:bob@10.0.0.9:5070");
+  EXPECT_EQ(re.call_id(), invite.call_id());
+  EXPECT_EQ(re.to().tag(), "bob1");
+  EXPECT_EQ(re.from().tag(), invite.from().tag());
+  EXPECT_GT(re.cseq(), invite.cseq());
+  EXPECT_EQ(re.body(), "v=0 hold");
+  EXPECT_EQ(re.contacts().size(), 1u);
+  EXPECT_EQ(re.value(sip::header_id::route), "<sip:10.0.0.1:5060;lr>");
+
+  const std::string ok = reply(re, 200, "bob1", {}, "v=0 held answer");
+  feed(ok);
+  auto ack = sent_one();
+  EXPECT_EQ(ack.method(), "ACK");
+  EXPECT_EQ(ack.cseq(), re.cseq());
+  auto events = agent.take_events();
+  ASSERT_NE(find_event<agent_event::reanswered>(events), nullptr);
+  EXPECT_EQ(find_event<agent_event::reanswered>(events)->sdp, "v=0 held answer");
+  EXPECT_EQ(agent.remote_sdp(), "v=0 held answer");
+  feed(ok);  // retransmitted: only the ACK again
+  EXPECT_EQ(sent_one().method(), "ACK");
+  EXPECT_TRUE(agent.take_events().empty());
+
+  // A refused re-INVITE leaves the call as it was.
+  ASSERT_TRUE(agent.reinvite("v=0 resume", now));
+  auto second = sent_one();
+  feed(reply(second, 488, "bob1"));
+  events = agent.take_events();
+  ASSERT_NE(find_event<agent_event::reinvite_failed>(events), nullptr);
+  EXPECT_EQ(find_event<agent_event::reinvite_failed>(events)->status, 488);
+  EXPECT_EQ(agent.state(), call_state::confirmed);
+  agent.take_output();  // the ACK of the 488
+
+  // 481: the other side has no such dialog any more, so the call ends (RFC 5057).
+  ASSERT_TRUE(agent.reinvite("v=0 resume", now));
+  auto third = sent_one();
+  feed(reply(third, 481, "bob1"));
+  EXPECT_NE(find_event<agent_event::ended>(agent.take_events()), nullptr);
+  EXPECT_EQ(agent.state(), call_state::idle);
+  bool bye = false;
+  for (const auto& d : agent.take_output()) bye = bye || parse(d.bytes).method() == "BYE";
+  EXPECT_TRUE(bye);
+}
+
+TEST_F(AgentTest, TheirReInviteIsAnsweredByTheLineAndCrossingOffersGet491) {
+  feed(std::string{incoming_invite});
+  agent.take_output();
+  ASSERT_TRUE(agent.accept("v=0 answer", now));
+  const std::string our_tag{sent_one().to().tag()};
+  auto in_dialog = [&](std::string_view method, std::string_view branch, int cseq, std::string_view body) {
+    return fmt::format("{} sip:alice@127.0.0.1:40000 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch={}\r\n"
+                       "From: <sip:bob@example.com>;tag=bobtag\r\nTo: <sip:alice@example.com>;tag={}\r\n"
+                       "Call-ID: call-1@example.com\r\nCSeq: {} {}\r\nContact: <sip:bob@10.0.0.9:5070>\r\n"
+                       "Max-Forwards: 70\r\n{}Content-Length: {}\r\n\r\n{}",
+                       method, branch, our_tag, cseq, method,
+                       body.empty() ? "" : "Content-Type: application/sdp\r\n", body.size(), body);
+  };
+  // Before the ACK of our 2xx, a re-INVITE is told to come back (RFC 3261 §14.2).
+  feed(in_dialog("INVITE", "z9hG4bKre0", 8, "v=0 early"));
+  auto busy = sent_one();
+  EXPECT_EQ(busy.status(), 500);
+  ASSERT_NE(busy.find("Retry-After"), nullptr);
+  EXPECT_EQ(busy.find("Retry-After")->value, "1");
+  feed(in_dialog("ACK", "z9hG4bKre0", 8, ""));  // the ACK of the 500
+  feed(in_dialog("ACK", "z9hG4bKack", 7, ""));
+  agent.take_events();
+
+  feed(in_dialog("INVITE", "z9hG4bKre1", 9, "v=0 sendonly"));
+  auto events = agent.take_events();
+  ASSERT_NE(find_event<agent_event::reoffered>(events), nullptr);
+  EXPECT_EQ(find_event<agent_event::reoffered>(events)->sdp, "v=0 sendonly");
+  EXPECT_TRUE(agent.take_output().empty());  // the line answers
+  EXPECT_FALSE(agent.reinvite("v=0 crossing", now));
+  ASSERT_TRUE(agent.answer_reoffer(200, "v=0 recvonly", now));
+  auto ok = sent_one();
+  EXPECT_EQ(ok.status(), 200);
+  EXPECT_EQ(ok.cseq(), 9u);
+  EXPECT_EQ(ok.to().tag(), our_tag);
+  EXPECT_EQ(ok.body(), "v=0 recvonly");
+  now += 500ms;
+  agent.on_timer(now);
+  EXPECT_EQ(sent_one().status(), 200);  // until the ACK
+  feed(in_dialog("ACK", "z9hG4bKack2", 9, ""));
+  EXPECT_TRUE(agent.take_events().empty());  // not a new call
+  now += 2s;
+  agent.on_timer(now);
+  EXPECT_TRUE(agent.take_output().empty());
+
+  // Offers crossing: ours is on its way, theirs gets 491.
+  ASSERT_TRUE(agent.reinvite("v=0 ours", now));
+  auto ours = sent_one();
+  EXPECT_EQ(ours.method(), "INVITE");
+  EXPECT_EQ(ours.request_uri_text(), "sip:bob@10.0.0.9:5070");
+  EXPECT_EQ(ours.value(sip::header_id::route), "<sip:127.0.0.1:5060;lr>");
+  feed(in_dialog("INVITE", "z9hG4bKre2", 10, "v=0 theirs"));
+  EXPECT_EQ(sent_one().status(), 491);
+  EXPECT_TRUE(agent.take_events().empty());
+
+  // A refused re-offer leaves the session as it was.
+  feed(reply(ours, 200, "bobtag", {}, "v=0 answer to ours"));
+  agent.take_output();
+  agent.take_events();
+  feed(in_dialog("INVITE", "z9hG4bKre3", 11, "v=0 video only"));
+  ASSERT_NE(find_event<agent_event::reoffered>(agent.take_events()), nullptr);
+  ASSERT_TRUE(agent.answer_reoffer(488, {}, now));
+  EXPECT_EQ(sent_one().status(), 488);
+  EXPECT_EQ(agent.state(), call_state::confirmed);
+}
+
 TEST(Credentials, ChallengeParsingAndAuthorization) {
   auto c = users::parse_challenge(R"(Digest realm="r", nonce="n", qop="auth,auth-int", stale=TRUE, opaque="o")");
   ASSERT_TRUE(c.ok());
