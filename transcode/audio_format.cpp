@@ -1,5 +1,8 @@
 #include "transcode/audio_format.hpp"
 
+#include "core/ascii.hpp"
+#include "media/sdp/session.hpp"
+
 namespace junction::transcode {
 
 std::optional<flv_audio> read_flv_audio(std::span<const std::uint8_t> body) {
@@ -62,5 +65,17 @@ std::optional<std::vector<std::uint8_t>> flv_audio_header(const audio_format& f,
 }
 
 std::string_view describe(const audio_format& f) { return media::codec_name(f.codec); }
+
+std::optional<audio_format> audio_format_of(const media::sdp::codec& c) {
+  using media::codec;
+  if (iequals(c.encoding, "PCMU")) return audio_format{codec::g711u, 8000, 1};
+  if (iequals(c.encoding, "PCMA")) return audio_format{codec::g711a, 8000, 1};
+  // G.722's RTP clock says 8000 but the audio is 16 kHz (RFC 3551 §4.5.2).
+  if (iequals(c.encoding, "G722")) return audio_format{codec::g722, 16000, 1};
+  if (iequals(c.encoding, "speex")) return audio_format{codec::speex, static_cast<int>(c.clock_rate), 1};
+  // Opus is always described as 48000/2 (RFC 7587); mono is what Junction's SIP audio is.
+  if (iequals(c.encoding, "opus")) return audio_format{codec::opus, 48000, 1};
+  return std::nullopt;
+}
 
 }  // namespace junction::transcode

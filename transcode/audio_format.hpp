@@ -11,6 +11,10 @@
 
 #include "media/frame.hpp"
 
+namespace junction::media::sdp {
+struct codec;
+}
+
 namespace junction::transcode {
 
 struct audio_format {
@@ -33,5 +37,9 @@ std::optional<flv_audio> read_flv_audio(std::span<const std::uint8_t> body);
 std::optional<std::vector<std::uint8_t>> flv_audio_header(const audio_format& f, bool aac_config = false);
 
 std::string_view describe(const audio_format& f);
+
+// The format an SDP codec (an rtpmap) names, for the codecs Junction decodes and encodes on the
+// SIP side (PCMU, PCMA, G.722, Speex, Opus); nothing for the others.
+std::optional<audio_format> audio_format_of(const media::sdp::codec& c);
 
 }  // namespace junction::transcode

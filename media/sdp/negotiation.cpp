@@ -6,13 +6,10 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/ascii.hpp"
+
 namespace junction::media::sdp {
 namespace {
-
-bool iequal(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
-}
 
 bool is_secure(std::string_view protocol) noexcept {
   return protocol == "RTP/SAVP" || protocol == "RTP/SAVPF";
@@ -31,7 +28,7 @@ std::uint8_t h264_level(std::string_view fmtp) {
 // The fmtp an answer carries for a codec both sides have: the offer's, except that H.264's
 // level is the lower of the two (RFC 6184 §8.2.2).
 std::string answer_fmtp(const codec& offered, const codec& ours) {
-  if (!iequal(offered.encoding, "H264")) return offered.fmtp;
+  if (!iequals(offered.encoding, "H264")) return offered.fmtp;
   auto id = fmtp_value(offered.fmtp, "profile-level-id");
   std::string profile = id.size() == 6 ? std::string(id.substr(0, 4)) : std::string("42e0");
   std::uint8_t level = std::min(h264_level(offered.fmtp), h264_level(ours.fmtp));
@@ -79,7 +76,7 @@ std::string_view fmtp_value(std::string_view fmtp, std::string_view name) noexce
     std::string_view item = fmtp.substr(0, semi);
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     auto eq = item.find('=');
-    if (eq != std::string_view::npos && iequal(item.substr(0, eq), name)) return item.substr(eq + 1);
+    if (eq != std::string_view::npos && iequals(item.substr(0, eq), name)) return item.substr(eq + 1);
     if (semi == std::string_view::npos) break;
     fmtp.remove_prefix(semi + 1);
   }
@@ -87,8 +84,8 @@ std::string_view fmtp_value(std::string_view fmtp, std::string_view name) noexce
 }
 
 bool same_codec(const codec& a, const codec& b) noexcept {
-  if (!iequal(a.encoding, b.encoding) || a.clock_rate != b.clock_rate || a.channels != b.channels) return false;
-  if (iequal(a.encoding, "H264")) {
+  if (!iequals(a.encoding, b.encoding) || a.clock_rate != b.clock_rate || a.channels != b.channels) return false;
+  if (iequals(a.encoding, "H264")) {
     auto mode = [](const codec& c) {
       auto m = fmtp_value(c.fmtp, "packetization-mode");
       return m.empty() ? std::string_view("0") : m;
@@ -97,7 +94,7 @@ bool same_codec(const codec& a, const codec& b) noexcept {
       auto id = fmtp_value(c.fmtp, "profile-level-id");
       return id.size() == 6 ? std::string_view(id).substr(0, 2) : std::string_view("42");
     };
-    return mode(a) == mode(b) && iequal(profile(a), profile(b));
+    return mode(a) == mode(b) && iequals(profile(a), profile(b));
   }
   return true;
 }
@@ -137,7 +134,7 @@ answer_result answer_offer(const session_description& offer, const local_endpoin
           }
       if (caps->telephone_event)
         for (const auto& theirs : o.codecs)
-          if (iequal(theirs.encoding, "telephone-event") && theirs.clock_rate == 8000) n.telephone_event = theirs;
+          if (iequals(theirs.encoding, "telephone-event") && theirs.clock_rate == 8000) n.telephone_event = theirs;
       if (secure) {
         for (const auto& suite : local.crypto_suites) {
           auto it = std::find_if(o.cryptos.begin(), o.cryptos.end(), [&](const crypto& c) { return c.suite == suite; });
@@ -213,7 +210,7 @@ std::vector<negotiated_media> read_answer(const session_description& offer, cons
     }
     const media_description& a = answer.media[i];
     for (const auto& theirs : a.codecs) {
-      if (iequal(theirs.encoding, "telephone-event")) {
+      if (iequals(theirs.encoding, "telephone-event")) {
         n.telephone_event = theirs;
         continue;
       }

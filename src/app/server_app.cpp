@@ -5,6 +5,7 @@
 #include "core/version.hpp"
 #include "http/server.hpp"
 #include "gateway/service.hpp"
+#include "recording/anchored_call.hpp"
 #include "recording/service.hpp"
 #include "transcode/worker_pool.hpp"
 #include "media/stream_hub.hpp"
@@ -86,6 +87,7 @@ int run_server(const config& cfg) {
     recordings.emplace(registry, cfg, workers);
     recordings->attach(*web);
     recordings->attach(*rtmp_server, *hub);
+    sip_server->set_relay_tap_factory(recording::anchored_call_taps(*recordings));
     gateway.emplace(registry, cfg, *hub, workers, *recordings);
     gateway->attach(*rtmp_server);
     gateway->attach(*web, rt);

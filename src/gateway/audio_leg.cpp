@@ -22,11 +22,6 @@ namespace {
 namespace asio = boost::asio;
 constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
-}
-
 // Same codec at the same rate: the bytes can pass through.
 bool same_audio(const transcode::audio_format& a, const transcode::audio_format& b) {
   return a.codec == b.codec && a.sample_rate == b.sample_rate && a.channels == b.channels;
@@ -37,18 +32,6 @@ std::span<const std::uint8_t> as_u8(std::span<const std::byte> b) {
 }
 
 }  // namespace
-
-std::optional<transcode::audio_format> audio_format_of(const media::sdp::codec& c) {
-  using media::codec;
-  if (iequal(c.encoding, "PCMU")) return transcode::audio_format{codec::g711u, 8000, 1};
-  if (iequal(c.encoding, "PCMA")) return transcode::audio_format{codec::g711a, 8000, 1};
-  // G.722's RTP clock says 8000 but the audio is 16 kHz (RFC 3551 §4.5.2).
-  if (iequal(c.encoding, "G722")) return transcode::audio_format{codec::g722, 16000, 1};
-  if (iequal(c.encoding, "speex")) return transcode::audio_format{codec::speex, static_cast<int>(c.clock_rate), 1};
-  // Opus is always described as 48000/2 (RFC 7587); mono is what the gateway's audio is.
-  if (iequal(c.encoding, "opus")) return transcode::audio_format{codec::opus, 48000, 1};
-  return std::nullopt;
-}
 
 struct audio_leg::direction {
   transcode::audio_format in, out;

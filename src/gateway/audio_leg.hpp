@@ -25,10 +25,6 @@ struct audio_leg_setup {
   std::function<void(char)> on_dtmf;            // a key the phone pressed
 };
 
-// The frame-model codec an SDP codec names, with its sample rate and channels; nothing for
-// codecs the gateway does not carry as audio.
-std::optional<transcode::audio_format> audio_format_of(const media::sdp::codec& c);
-
 class audio_leg final : public rtp_leg {
  public:
   audio_leg(leg_context context, boost::asio::ip::udp::socket socket, audio_leg_setup setup);

@@ -546,7 +546,7 @@ bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) 
   setup.phone_codec = p.audio ? p.phone_audio : audio->codecs.front();
   audio_in_use_ = setup.phone_codec;
   video_in_use_ = video ? std::optional{video->codecs.front()} : std::nullopt;
-  auto phone_format = audio_format_of(setup.phone_codec);
+  auto phone_format = transcode::audio_format_of(setup.phone_codec);
   if (!phone_format) return false;
   setup.phone_format = *phone_format;
   if (p.dtmf && audio->telephone_event) setup.telephone_event = audio->telephone_event->payload_type;

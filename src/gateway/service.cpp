@@ -7,6 +7,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/ascii.hpp"
 #include "core/cross_shard.hpp"
 #include "core/runtime.hpp"
 #include "gateway/line.hpp"
@@ -19,11 +20,6 @@ namespace junction::gateway {
 namespace {
 
 namespace json = boost::json;
-
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
-}
 
 bool wildcard(std::string_view host) { return host == "0.0.0.0" || host == "::"; }
 
@@ -133,7 +129,7 @@ void service::remove_line(unsigned shard, const std::string& user, const line_vi
 }
 
 bool service::is_local_domain(std::string_view domain) const {
-  return std::any_of(cfg_.sip.domains.begin(), cfg_.sip.domains.end(), [&](const std::string& d) { return iequal(d, domain); });
+  return std::any_of(cfg_.sip.domains.begin(), cfg_.sip.domains.end(), [&](const std::string& d) { return iequals(d, domain); });
 }
 
 void service::set_sip_server(std::string host, std::uint16_t port) {

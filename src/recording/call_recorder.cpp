@@ -63,6 +63,11 @@ void call_recorder::phone_audio(std::span<const std::uint8_t> rtp_payload, std::
   add(phone_, rtp_payload, phone_format_, arrival_ms);
 }
 
+void call_recorder::rtp_audio(bool left, std::span<const std::uint8_t> rtp_payload,
+                              const transcode::audio_format& format, std::uint32_t arrival_ms) {
+  add(left ? client_ : phone_, rtp_payload, format, arrival_ms);
+}
+
 void call_recorder::add(channel& c, std::span<const std::uint8_t> encoded, const transcode::audio_format& format,
                         std::uint32_t arrival_ms) {
   if (finished_ || encoded.empty()) return;
@@ -223,6 +228,15 @@ void call_recording::phone_audio(std::span<const std::uint8_t> rtp_payload) {
   svc_.workers().post(worker_, [st = state_, payload = std::vector<std::uint8_t>(rtp_payload.begin(), rtp_payload.end()),
                                 at = now_ms()] {
     if (st->recorder) st->recorder->phone_audio(payload, at);
+  });
+}
+
+void call_recording::rtp_audio(bool left, std::span<const std::uint8_t> rtp_payload,
+                               const transcode::audio_format& format) {
+  svc_.workers().post(worker_, [st = state_, left, format,
+                                payload = std::vector<std::uint8_t>(rtp_payload.begin(), rtp_payload.end()),
+                                at = now_ms()] {
+    if (st->recorder) st->recorder->rtp_audio(left, payload, format, at);
   });
 }
 

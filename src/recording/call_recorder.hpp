@@ -1,6 +1,7 @@
 #pragma once
-// The recording of one gateway call: one FLV file with a stereo AAC track (left: what the RTMP
-// client said, right: what the phone said) and the client's video. Both sides are decoded to
+// The recording of one call: one FLV file with a stereo AAC track (a gateway call: left what the
+// RTMP client said, right what the phone said, plus the client's video; an anchored phone-to-phone
+// call: left the caller, right the callee). Both sides are decoded to
 // 16 kHz PCM and laid on one timeline by arrival time (a side that pauses, or has not started,
 // is silence there), so the two channels stay in step whatever either side's clock does.
 // Used only on the call's transcode worker: decoding, mixing, encoding and the file's writes
@@ -35,6 +36,9 @@ class call_recorder {
   // `arrival_ms`: when the shard received it, from the start of the call.
   void client_audio(std::span<const std::uint8_t> flv_body, std::uint32_t arrival_ms);
   void phone_audio(std::span<const std::uint8_t> rtp_payload, std::uint32_t arrival_ms);
+  // RTP audio of either channel in the codec its payload type names (anchored calls).
+  void rtp_audio(bool left, std::span<const std::uint8_t> rtp_payload, const transcode::audio_format& format,
+                 std::uint32_t arrival_ms);
   void client_video(const media::frame& f, std::uint32_t arrival_ms);
   // The rest of both channels, the encoder's last frames, the final onMetaData; closes the file.
   void finish();
@@ -82,6 +86,7 @@ class call_recording {
 
   void client_audio(const shared_buffer& flv_body);
   void phone_audio(std::span<const std::uint8_t> rtp_payload);
+  void rtp_audio(bool left, std::span<const std::uint8_t> rtp_payload, const transcode::audio_format& format);
   void client_video(const media::frame& f);
   const std::string& id() const noexcept { return id_; }
 

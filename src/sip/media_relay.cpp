@@ -38,9 +38,12 @@ struct media_relays::call : std::enable_shared_from_this<call> {
   std::vector<std::unique_ptr<relay_pair>> media;  // by m= line
   std::chrono::steady_clock::time_point last_packet = std::chrono::steady_clock::now();
   bool ended = false;
+  media::sdp::session_description offer;  // as the caller wrote it
+  std::unique_ptr<relay_tap> tap;         // once answered, when the call is recorded
 
   void close() {
     ended = true;
+    tap.reset();
     boost::system::error_code ec;
     for (auto& m : media) {
       m->from_caller.close(ec);
@@ -48,9 +51,11 @@ struct media_relays::call : std::enable_shared_from_this<call> {
     }
   }
 
-  // Packets arriving on `in` go out of `out` to `*to`; `*from` learns where they come from.
+  // Packets arriving on `in` go out of `out` to `*to`; `*from` learns where they come from. The
+  // m= line `index` and the side (`from_caller`) are for the tap.
   asio::awaitable<void> pump(udp::socket& in, udp::socket& out, udp::endpoint* from, udp::endpoint* to,
-                             junction::shard& home, const relay_metrics& metrics) {
+                             std::size_t index, bool from_caller, junction::shard& home,
+                             const relay_metrics& metrics) {
     auto self = shared_from_this();
     std::vector<std::uint8_t> buffer(2048);
     udp::endpoint source;
@@ -63,6 +68,7 @@ struct media_relays::call : std::enable_shared_from_this<call> {
       }
       last_packet = std::chrono::steady_clock::now();
       *from = source;
+      if (tap) tap->on_datagram(index, from_caller, {buffer.data(), n});
       if (to->port() == 0) continue;
       boost::system::error_code sent;
       out.send_to(asio::buffer(buffer.data(), n), *to, 0, sent);
@@ -88,6 +94,7 @@ std::optional<std::string> media_relays::rewrite_offer(const std::string& call_i
   if (ec) return std::nullopt;
   end(call_id);  // a retransmitted or repeated INVITE starts over
   auto c = std::make_shared<call>();
+  c->offer = sdp;
   for (auto& m : sdp.media) {
     auto pair = std::make_unique<relay_pair>(home_.context());
     if (m.port != 0) {
@@ -106,11 +113,14 @@ std::optional<std::string> media_relays::rewrite_offer(const std::string& call_i
   }
   sdp.connection = address_;
   sdp.origin_address = address_;
-  for (auto& p : c->media) {
+  for (std::size_t i = 0; i < c->media.size(); ++i) {
+    auto& p = c->media[i];
     if (!p->from_caller.is_open()) continue;
-    asio::co_spawn(home_.context(), c->pump(p->from_caller, p->from_callee, &p->caller, &p->callee, home_, metrics_),
+    asio::co_spawn(home_.context(),
+                   c->pump(p->from_caller, p->from_callee, &p->caller, &p->callee, i, true, home_, metrics_),
                    asio::detached);
-    asio::co_spawn(home_.context(), c->pump(p->from_callee, p->from_caller, &p->callee, &p->caller, home_, metrics_),
+    asio::co_spawn(home_.context(),
+                   c->pump(p->from_callee, p->from_caller, &p->callee, &p->caller, i, false, home_, metrics_),
                    asio::detached);
   }
   calls_[call_id] = c;
@@ -119,13 +129,16 @@ std::optional<std::string> media_relays::rewrite_offer(const std::string& call_i
   return media::sdp::serialize(sdp);
 }
 
-std::optional<std::string> media_relays::rewrite_answer(const std::string& call_id, std::string_view answer) {
+std::optional<std::string> media_relays::rewrite_answer(const std::string& call_id, std::string_view answer,
+                                                        int status, std::string_view caller, std::string_view callee) {
   auto it = calls_.find(call_id);
   if (it == calls_.end()) return std::nullopt;
   auto parsed = media::sdp::parse(answer);
   if (!parsed.ok()) return std::nullopt;
   auto& sdp = *parsed.session;
   auto& c = *it->second;
+  if (status / 100 == 2 && !c.tap && tap_factory_)
+    c.tap = tap_factory_(answered_call{call_id, std::string{caller}, std::string{callee}, c.offer, sdp});
   boost::system::error_code ec;
   for (std::size_t i = 0; i < sdp.media.size() && i < c.media.size(); ++i) {
     auto& m = sdp.media[i];

@@ -5,12 +5,15 @@
 // the callee gets), one the caller sends to (named in the answer the caller gets). Packets are
 // relayed as they are (RTP and RTCP alike, SRTP too); each side is learnt from where its packets
 // come from (symmetric RTP). A relay ends with the call's BYE, a failed INVITE, or when no packet
-// came for the RTP timeout.
+// came for the RTP timeout. A call can be tapped once answered (a recording sees its packets).
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -23,7 +26,29 @@ namespace junction {
 class shard;
 }
 
+namespace junction::media::sdp {
+struct session_description;
+}
+
 namespace junction::sip {
+
+// Sees an anchored call's packets as they are relayed, on the relay's shard (to record the call).
+class relay_tap {
+ public:
+  virtual ~relay_tap() = default;
+  // One datagram (RTP or RTCP, as relayed) of the m= line `index`, from the caller or the callee.
+  virtual void on_datagram(std::size_t index, bool from_caller, std::span<const std::uint8_t> datagram) = 0;
+};
+
+// An anchored call once answered: its parties and both descriptions as the phones wrote them.
+struct answered_call {
+  std::string call_id, caller, callee;  // the From and To URIs
+  const media::sdp::session_description& offer;
+  const media::sdp::session_description& answer;
+};
+
+// The tap for a call, or null when the call is not to be tapped. Called on the relay's shard.
+using relay_tap_factory = std::function<std::unique_ptr<relay_tap>(const answered_call&)>;
 
 struct relay_metrics {
   metric_id relays, packets;
@@ -41,8 +66,11 @@ class media_relays {
   // The caller's offer, as the callee should get it (every medium pointed at the relay); nothing
   // when the body is not SDP this can read (then the call goes unanchored).
   std::optional<std::string> rewrite_offer(const std::string& call_id, std::string_view offer);
-  // The callee's answer, as the caller should get it.
-  std::optional<std::string> rewrite_answer(const std::string& call_id, std::string_view answer);
+  // The callee's answer (in a 18x or the 2xx: `status`), as the caller should get it. The 2xx
+  // starts the call's tap, when the factory makes one.
+  std::optional<std::string> rewrite_answer(const std::string& call_id, std::string_view answer, int status,
+                                            std::string_view caller, std::string_view callee);
+  void set_tap_factory(relay_tap_factory factory) { tap_factory_ = std::move(factory); }
   // The call ended (BYE, or the INVITE failed).
   void end(const std::string& call_id);
   std::size_t size() const noexcept { return calls_.size(); }
@@ -56,6 +84,7 @@ class media_relays {
   const relay_metrics& metrics_;
   std::unordered_map<std::string, std::shared_ptr<call>> calls_;
   boost::asio::steady_timer sweep_;
+  relay_tap_factory tap_factory_;
 };
 
 // A SIP message's bytes with another body (Content-Length written again).

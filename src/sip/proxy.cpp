@@ -283,7 +283,8 @@ void proxy_engine::relay_to_caller(const std::shared_ptr<context>& ctx, int stat
       // The callee's answer (in a 18x or the 2xx), pointed at the relay for the caller.
       auto parsed = parse_message(bytes, parse_limits{}, true);
       if (parsed.ok() && !parsed.msg->body().empty())
-        if (auto answer = service_.relays()->rewrite_answer(call_id, parsed.msg->body()))
+        if (auto answer = service_.relays()->rewrite_answer(call_id, parsed.msg->body(), status,
+                                                             parsed.msg->from().uri_text, parsed.msg->to().uri_text))
           bytes = with_body(bytes, *answer);
     }
   }

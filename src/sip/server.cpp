@@ -130,4 +130,9 @@ void server::listen() {
     rt_.post(i, [service = services_[i].get()] { service->start(); });
 }
 
+void server::set_relay_tap_factory(const relay_tap_factory& factory) {
+  for (auto& s : services_)
+    if (s->relays()) s->relays()->set_tap_factory(factory);
+}
+
 }  // namespace junction::sip

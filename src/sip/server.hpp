@@ -62,6 +62,8 @@ class server {
   unsigned home_of(std::string_view aor) const noexcept;
   // Where anchored media is relayed (sip.anchor_address, else the first listen host).
   std::string anchor_address() const;
+  // Taps anchored calls once answered (to record them); before the shards start.
+  void set_relay_tap_factory(const relay_tap_factory& factory);
 
  private:
   runtime& rt_;

@@ -16,8 +16,6 @@ constexpr std::array<bool, 256> token_table() {
 }
 constexpr auto token_chars = token_table();
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
 // A parameter value that is not quoted: token characters plus what hosts and IPv6 references
 // use (':' '[' ']'); RFC 3261's gen-value = token / host / quoted-string.
 bool is_value_char(char c) noexcept {
@@ -44,13 +42,6 @@ std::string_view trim(std::string_view s) noexcept {
   s = trim_left(s);
   while (!s.empty() && is_wsp(s.back())) s.remove_suffix(1);
   return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
 }
 
 std::optional<std::uint64_t> parse_decimal(std::string_view digits, std::uint64_t max) noexcept {

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ascii.hpp"
+
 namespace junction::sip {
 
 // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
@@ -17,7 +19,7 @@ inline bool is_wsp(char c) noexcept { return c == ' ' || c == '\t'; }
 
 std::string_view trim(std::string_view s) noexcept;
 std::string_view trim_left(std::string_view s) noexcept;
-bool iequals(std::string_view a, std::string_view b) noexcept;
+using junction::iequals;  // core/ascii.hpp
 
 // Decimal digits only (no sign, no spaces), at most `max`. Leading zeros are fine ("0068").
 std::optional<std::uint64_t> parse_decimal(std::string_view digits, std::uint64_t max) noexcept;

@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "core/ascii.hpp"
+
 namespace junction::users {
 namespace {
 
@@ -51,14 +53,6 @@ bool is_hex(char c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
 
 // Walks the value once, left to right; `pos` never moves backwards, so the cost is linear in
 // the input whatever it holds.

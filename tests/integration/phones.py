@@ -53,6 +53,23 @@ def tone_strength(wav_path, frequency):
     return tone_strength_over_middle(samples, rate, frequency)
 
 
+def channel_tones(flv_path, workdir):
+    """Per channel of a stereo recording, a function telling how strongly its middle half holds a
+    frequency."""
+    wav = os.path.join(workdir, os.path.basename(flv_path) + ".stereo.wav")
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i", flv_path, "-ac", "2",
+                    "-ar", "16000", wav], check=True, timeout=30)
+    with wave.open(wav, "rb") as w:
+        frames = w.readframes(w.getnframes())
+        rate = w.getframerate()
+    samples = struct.unpack("<%dh" % (len(frames) // 2), frames)
+    left, right = samples[0::2], samples[1::2]
+
+    def strength(channel):
+        return lambda frequency: tone_strength_over_middle(channel, rate, frequency)
+    return strength(left), strength(right)
+
+
 def make_phone(workdir, sip_address, name, password, frequency, rtp_ports, add_user,
                modules=(), account_params="", contacts=(), codecs="PCMU", audio_modules=()):
     """A baresip home folder for `name`@127.0.0.1 (created in the user store with add_user(aor,

@@ -20,8 +20,8 @@ import unittest
 import wave
 
 from junction_process import JunctionProcess, curl, junction_bin, wait_for
-from phones import (RawPhone, decoded_recording, h264_access_units, h264_rtp_packets, make_phone, run_phone,
-                    tone_strength, tone_strength_over_middle)
+from phones import (RawPhone, channel_tones, decoded_recording, h264_access_units, h264_rtp_packets, make_phone,
+                    run_phone, tone_strength, tone_strength_over_middle)
 import rtmp_client
 from rtmp_client import RtmpClient, RtmpTimeout, AUDIO
 
@@ -87,22 +87,6 @@ def avc_frames(tags):
                 at += 4 + size
             frames.append(((body[0] >> 4) == 1, nals))
     return sets, frames
-
-
-def channel_tones(flv_path, workdir):
-    """Per channel of a stereo recording, a function telling how strongly its middle half holds a
-    frequency."""
-    wav = os.path.join(workdir, os.path.basename(flv_path) + ".stereo.wav")
-    subprocess.run(FFMPEG + ["-i", flv_path, "-ac", "2", "-ar", "16000", wav], check=True, timeout=30)
-    with wave.open(wav, "rb") as w:
-        frames = w.readframes(w.getnframes())
-        rate = w.getframerate()
-    samples = struct.unpack("<%dh" % (len(frames) // 2), frames)
-    left, right = samples[0::2], samples[1::2]
-
-    def strength(channel):
-        return lambda frequency: tone_strength_over_middle(channel, rate, frequency)
-    return strength(left), strength(right)
 
 
 def decoded_tone(flv_path, frequency, workdir):

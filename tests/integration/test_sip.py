@@ -17,7 +17,7 @@ import time
 import unittest
 
 from junction_process import JunctionProcess, curl, junction_bin, wait_for
-from phones import free_udp_port, make_phone, run_phone, tone_strength
+from phones import channel_tones, free_udp_port, make_phone, run_phone, tone_strength
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = os.path.join(HERE, "..", "vectors", "rfc4475")
@@ -73,6 +73,7 @@ def header(datagram, name):
 
 class SipTestCase(unittest.TestCase):
     sip_config = {}
+    extra_config = {}  # other sections of the configuration
 
     @classmethod
     def prepare(cls, workdir):
@@ -84,7 +85,7 @@ class SipTestCase(unittest.TestCase):
         keys.update(cls.sip_config)
         workdir = tempfile.mkdtemp(prefix="junction-it-%s-" % cls.__name__)
         cls.prepare(workdir)
-        cls.junction = JunctionProcess(sip=keys, workdir=workdir).start()
+        cls.junction = JunctionProcess(sip=keys, workdir=workdir, extra=cls.extra_config).start()
         cls.addClassCleanup(shutil.rmtree, workdir, True)
         host, port = cls.junction.sip_address().rsplit(":", 1)
         cls.sip = (host, int(port))
@@ -761,8 +762,10 @@ class BaresipCallTest(SipTestCase):
 
 class AnchoredCallTest(BaresipCallTest):
     """sip.anchor_media: the same two phones, but their SDP names Junction and their RTP goes
-    through its relay: each still hears the other, and the relay counted the packets."""
+    through its relay: each still hears the other, the relay counted the packets, and the call
+    (alice's calls are recorded) is on disk with alice's tone on the left and bob's on the right."""
     sip_config = {"digest_algorithms": ["MD5"], "anchor_media": True}
+    extra_config = {"recording": {"calls": "users", "users": ["alice@127.0.0.1"]}}
 
     # Presence does not touch media: BaresipCallTest runs that test, this class does not inherit it
     # (unittest collects only callable test attributes).
@@ -772,8 +775,27 @@ class AnchoredCallTest(BaresipCallTest):
         super().test_two_phones_call_each_other_with_audio()
         relayed = self.junction.metrics().sum("junction_sip_media_relayed_packets_total")
         self.assertGreater(relayed, 300, "the media did not go through the relay")
-        # The BYE ended the relay.
+        # The BYE ended the relay, and with it the recording.
         self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_sip_media_relays") == 0, 5))
+        self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_recordings_active") == 0, 5))
+        _s, _h, body = curl(self.junction.url("/api/v1/recordings"))
+        calls = [r for r in json.loads(body)["recordings"] if r["kind"] == "call"]
+        self.assertEqual(len(calls), 1, body)
+        call = calls[0]
+        self.assertEqual((call["from"], call["to"]), ("sip:alice@127.0.0.1", "sip:bob@127.0.0.1"))
+        self.assertTrue(call["complete"], call)
+        # alice talked for about 8 s (her baresip's run).
+        self.assertGreater(call["duration_seconds"], 4, call)
+        path = os.path.join(self.junction.workdir, "recording.flv")
+        status, _h, data = curl(self.junction.url("/recordings/%s.flv" % call["id"]))
+        self.assertEqual(status, 200)
+        with open(path, "wb") as f:
+            f.write(data)
+        left, right = channel_tones(path, self.junction.workdir)
+        self.assertGreater(left(440), 0.5, "the caller's tone is not on the left")
+        self.assertGreater(right(1000), 0.5, "the callee's tone is not on the right")
+        self.assertLess(left(1000), 0.1)
+        self.assertLess(right(440), 0.1)
 
 
 class OfflineMessageTest(SipTestCase):
