@@ -762,6 +762,31 @@ class RemoteDomainTest(unittest.TestCase):
         self.assertTrue(wait_for(lambda: not registered(), 10))
 
 
+def call_on_own_server(test, client_user, phone_user, extra=None):
+    """A server of the test's own (cleaned up after it) with users `client_user` and `phone_user`
+    at 127.0.0.1: a raw phone registered as the one answers PCMU when a gateway client logged in as
+    the other calls it. Returns (junction, workdir, client, phone) once the call is up."""
+    workdir = tempfile.mkdtemp(prefix="junction-it-gateway-own-")
+    test.addCleanup(shutil.rmtree, workdir, True)
+    junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=workdir, extra=extra or {}).start()
+    test.addCleanup(junction.cleanup)
+    for user in (client_user, phone_user):
+        subprocess.run([junction_bin(), "--config", junction.config_path, "users", "add", "%s@127.0.0.1" % user,
+                        "--password", "pw-" + user], check=True, timeout=20, stdout=subprocess.DEVNULL)
+    phone = RawPhone(junction.sip_address(), phone_user, "pw-" + phone_user, media=("audio",))
+    test.addCleanup(phone.close)
+    test.assertEqual(phone.register(), 200)
+    c = GatewayClient(junction.port("rtmp"), "%s@127.0.0.1" % client_user)
+    test.addCleanup(c.close)
+    test.assertEqual(c.login("pw-" + client_user).command_name, "_result")
+    answering = threading.Thread(target=lambda: phone.answer("m=audio {audio} RTP/AVP 0\r\n"))
+    answering.start()
+    test.assertEqual(c.call_method("invite", "%s@127.0.0.1" % phone_user, "ulaw").command_name, "_result")
+    c.wait_callback("accepted")
+    answering.join(20)
+    return junction, workdir, c, phone
+
+
 class CallControlTest(unittest.TestCase):
     """Hold both ways, the RTP timeout, two lines of one user and BYE at shutdown, with raw phones
     whose SIP and RTP the tests read. gateway.rtp_timeout is 2 s here."""
@@ -889,53 +914,19 @@ class CallControlTest(unittest.TestCase):
         second.wait_callback("byed")
 
     def test_server_shutdown_ends_calls_with_bye(self):
-        workdir = tempfile.mkdtemp(prefix="junction-it-gateway-stop-")
-        self.addCleanup(shutil.rmtree, workdir, True)
-        junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=workdir).start()
-        self.addCleanup(junction.cleanup)
-        for user in ("sue", "bob"):
-            subprocess.run([junction_bin(), "--config", junction.config_path, "users", "add", "%s@127.0.0.1" % user,
-                            "--password", "pw-" + user], check=True, timeout=20, stdout=subprocess.DEVNULL)
-        phone = RawPhone(junction.sip_address(), "bob", "pw-bob", media=("audio",))
-        self.addCleanup(phone.close)
-        self.assertEqual(phone.register(), 200)
-        c = GatewayClient(junction.port("rtmp"), "sue@127.0.0.1")
-        self.addCleanup(c.close)
-        self.assertEqual(c.login("pw-sue").command_name, "_result")
-        answering = threading.Thread(target=lambda: phone.answer("m=audio {audio} RTP/AVP 0\r\n"))
-        answering.start()
-        self.assertEqual(c.call_method("invite", "bob@127.0.0.1", "ulaw").command_name, "_result")
-        c.wait_callback("accepted")
-        answering.join(20)
+        junction, _workdir, _client, phone = call_on_own_server(self, "sue", "bob")
         junction.signal(signal.SIGTERM)
-        self.assertTrue(phone.pump_media(10), "no BYE when the server stopped: %r\n%s" % (phone.log, junction.stderr_text()[-3000:]))
+        self.assertTrue(phone.pump_media(10),
+                        "no BYE when the server stopped: %r\n%s" % (phone.log, junction.stderr_text()[-3000:]))
         self.assertEqual(junction.wait(15), 0)
 
 
 class CallRecordingCrashTest(unittest.TestCase):
     def test_sigkill_mid_call_leaves_a_recording_ffprobe_reads(self):
-        workdir = tempfile.mkdtemp(prefix="junction-it-gateway-kill-")
-        self.addCleanup(shutil.rmtree, workdir, True)
-        junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=workdir,
-                                   extra={"recording": {"calls": "all"}}).start()
-        self.addCleanup(junction.cleanup)
+        junction, workdir, c, _phone = call_on_own_server(self, "kim", "lee", {"recording": {"calls": "all"}})
         tone = os.path.join(workdir, "tone.flv")
         subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=16000", "-t", "6", "-c:a",
                                  "libspeex", "-ar", "16000", "-ac", "1", "-f", "flv", tone], check=True, timeout=60)
-        for user in ("kim", "lee"):
-            subprocess.run([junction_bin(), "--config", junction.config_path, "users", "add", "%s@127.0.0.1" % user,
-                            "--password", "pw-" + user], check=True, timeout=20, stdout=subprocess.DEVNULL)
-        phone = RawPhone(junction.sip_address(), "lee", "pw-lee", media=("audio",))
-        self.addCleanup(phone.close)
-        self.assertEqual(phone.register(), 200)
-        c = GatewayClient(junction.port("rtmp"), "kim@127.0.0.1")
-        self.addCleanup(c.close)
-        self.assertEqual(c.login("pw-kim").command_name, "_result")
-        answering = threading.Thread(target=lambda: phone.answer("m=audio {audio} RTP/AVP 0\r\n"))
-        answering.start()
-        self.assertEqual(c.call_method("invite", "lee@127.0.0.1", "ulaw").command_name, "_result")
-        c.wait_callback("accepted")
-        answering.join(20)
         c.start_media()
         c.send_audio_paced([(ts, body) for kind, ts, body in read_flv_tags(tone) if kind == AUDIO], 3.5)
         junction.kill()  # SIGKILL mid-call: the recorder never finishes
