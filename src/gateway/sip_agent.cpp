@@ -35,10 +35,12 @@ std::optional<std::pair<std::string, std::uint16_t>> target_of(std::string_view 
 std::string uri_of(const sip::address& a) { return std::string{a.uri_text}; }
 
 // A Contact's URI as a Request-URI: without its headers part, which a Request-URI may not carry
-// (RFC 3261 §19.1.1).
-std::string target_uri(const sip::address& a) {
-  auto uri = a.uri_text;
-  return std::string{uri.substr(0, uri.find('?'))};
+// (RFC 3261 §19.1.1). Nothing when what is left is not a SIP URI with a host.
+std::optional<std::string> target_uri(const sip::address& a) {
+  auto uri = a.uri_text.substr(0, a.uri_text.find('?'));
+  auto parsed = sip::parse_uri(uri);
+  if (!parsed || !parsed->is_sip_family() || parsed->host.empty()) return std::nullopt;
+  return std::string{uri};
 }
 
 // A From/To value without its tag parameter, kept as written otherwise.
@@ -333,7 +335,8 @@ void sip_agent::on_invite_response(client_entry& c, const sip::message& response
     }
     d.state = call_state::confirmed;
     d.remote_tag = std::string{response.to().tag()};
-    if (!response.contacts().empty()) d.remote_target = target_uri(response.contacts().front());
+    if (!response.contacts().empty())
+      if (auto target = target_uri(response.contacts().front())) d.remote_target = std::move(*target);
     auto routes = record_routes(response);
     d.route_set.assign(routes.rbegin(), routes.rend());
     d.remote_sdp = std::string{response.body()};
@@ -678,6 +681,12 @@ void sip_agent::on_request(const sip::message& request, std::string_view host, s
       respond(request, 486, host, port, now);
       return;
     }
+    // Where in-dialog requests will go; a call nothing could be sent back to is refused.
+    auto target = request.contacts().empty() ? target_uri(request.from()) : target_uri(request.contacts().front());
+    if (!target) {
+      respond(request, 400, host, port, now, "Bad Contact");
+      return;
+    }
     call_ = std::make_unique<dialog>();
     auto& d = *call_;
     d.state = call_state::ringing;
@@ -686,7 +695,7 @@ void sip_agent::on_request(const sip::message& request, std::string_view host, s
     d.remote_tag.assign(request.from().tag());
     d.local_header = without_tag(request.value(header_id::to));
     d.remote_header = without_tag(request.value(header_id::from));
-    d.remote_target = request.contacts().empty() ? target_uri(request.from()) : target_uri(request.contacts().front());
+    d.remote_target = std::move(*target);
     d.route_set = record_routes(request);
     d.remote_cseq = request.cseq();
     d.remote_sdp.assign(request.body());

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "core/log.hpp"
 #include "core/shard.hpp"
 #include "recording/recording_file.hpp"
@@ -166,6 +168,10 @@ void call_recorder::finish() {
   file_->close();
 }
 
+void call_recorder::flush_if_due() {
+  if (!finished_ && file_) file_->flush_if_due();
+}
+
 std::uint32_t call_recorder::duration_ms() const noexcept { return file_ ? file_->duration_ms() : 0; }
 std::uint64_t call_recorder::size() const noexcept { return file_ ? file_->size() : 0; }
 
@@ -175,6 +181,29 @@ struct call_recording::state {
   recording_info info;
   transcode::audio_format phone;
   std::unique_ptr<call_recorder> recorder;
+};
+
+// Asks the worker once a second to write what is pending. Its waits hold it weakly: a wait that
+// completes after the recording is gone (cancelled too late) finds nothing and stops.
+struct call_recording::flush_timer : std::enable_shared_from_this<flush_timer> {
+  flush_timer(boost::asio::io_context& io, service& svc, std::size_t worker, std::shared_ptr<state> st)
+      : timer(io), svc(svc), worker(worker), st(std::move(st)) {}
+  boost::asio::steady_timer timer;
+  service& svc;
+  std::size_t worker;
+  std::shared_ptr<state> st;
+
+  void arm() {
+    timer.expires_after(std::chrono::seconds(1));
+    timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      self->svc.workers().post(self->worker, [st = self->st] {
+        if (st->recorder) st->recorder->flush_if_due();
+      });
+      self->arm();
+    });
+  }
 };
 
 call_recording::call_recording(service& svc, std::size_t worker, recording_info info,
@@ -196,9 +225,15 @@ call_recording::call_recording(service& svc, std::size_t worker, recording_info 
     }
     svc.write_info(st->info);
   });
+  if (auto* home = junction::shard::current()) {
+    flush_ = std::make_shared<flush_timer>(home->context(), svc_, worker_, state_);
+    flush_->arm();
+  }
 }
 
 call_recording::~call_recording() {
+  if (flush_) flush_->timer.cancel();
+  flush_.reset();
   if (auto* home = junction::shard::current()) home->metrics().sub(svc_.metrics().active);
   svc_.workers().post(worker_, [st = state_, &svc = svc_] {
     if (!st->recorder) return;

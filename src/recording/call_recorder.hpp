@@ -40,6 +40,9 @@ class call_recorder {
   void rtp_audio(bool left, std::span<const std::uint8_t> rtp_payload, const transcode::audio_format& format,
                  std::uint32_t arrival_ms);
   void client_video(const media::frame& f, std::uint32_t arrival_ms);
+  // Writes what is pending when a second has passed since the last write to the file (so a
+  // pause in the call does not hold it back).
+  void flush_if_due();
   // The rest of both channels, the encoder's last frames, the final onMetaData; closes the file.
   void finish();
 
@@ -92,11 +95,13 @@ class call_recording {
 
  private:
   struct state;
+  struct flush_timer;
   std::uint32_t now_ms() const;
   service& svc_;
   std::size_t worker_;
   std::string id_;
   std::shared_ptr<state> state_;
+  std::shared_ptr<flush_timer> flush_;  // once a second, the worker writes what is pending
   std::chrono::steady_clock::time_point start_;
 };
 

@@ -1,11 +1,13 @@
 // The gateway's SIP user agent on arbitrary datagrams, in each state a line can be in (idle and
-// registering, calling, ringing with an incoming call), and the digest challenge parser it uses.
+// registering, calling, ringing with an incoming call, a call up with re-INVITEs), and the digest
+// challenge parser it uses.
 // Checks, beyond "no crash": everything the agent sends parses as SIP, and an answer it writes
 // to any challenge that parses is a set of credentials the server-side parser accepts.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
+#include <variant>
 
 #include "gateway/sip_agent.hpp"
 #include "sip/parser.hpp"
@@ -58,6 +60,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     agent.on_datagram(bytes, "127.0.0.1", 5060, now);
     check_output(agent, well_formed);
     if (agent.state() == gateway::call_state::ringing) agent.accept("v=0", now);
+    if (agent.state() == gateway::call_state::confirmed) {
+      // A call that is up: our re-INVITE, then the input again (an answer to it, or their offer).
+      agent.reinvite("v=0 hold", now);
+      check_output(agent);
+      agent.on_datagram(bytes, "127.0.0.1", 5060, now);
+      for (const auto& e : agent.take_events())
+        if (std::holds_alternative<gateway::agent_event::reoffered>(e)) agent.answer_reoffer(200, "v=0", now);
+      check_output(agent, well_formed);
+    }
     agent.hang_up(now);
     agent.on_timer(now + std::chrono::seconds(40));
     check_output(agent, well_formed);
