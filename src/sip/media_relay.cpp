@@ -38,6 +38,7 @@ struct media_relays::call : std::enable_shared_from_this<call> {
   std::vector<std::unique_ptr<relay_pair>> media;  // by m= line
   std::chrono::steady_clock::time_point last_packet = std::chrono::steady_clock::now();
   bool ended = false;
+  std::string caller_tag;                 // the caller's From tag: which side a re-INVITE is from
   media::sdp::session_description offer;  // as the caller wrote it
   std::unique_ptr<relay_tap> tap;         // once answered, when the call is recorded
 
@@ -85,7 +86,8 @@ media_relays::~media_relays() {
   for (auto& [id, c] : calls_) c->close();
 }
 
-std::optional<std::string> media_relays::rewrite_offer(const std::string& call_id, std::string_view offer) {
+std::optional<std::string> media_relays::rewrite_offer(const std::string& call_id, std::string_view caller_tag,
+                                                       std::string_view offer) {
   auto parsed = media::sdp::parse(offer);
   if (!parsed.ok()) return std::nullopt;
   auto& sdp = *parsed.session;
@@ -95,6 +97,7 @@ std::optional<std::string> media_relays::rewrite_offer(const std::string& call_i
   end(call_id);  // a retransmitted or repeated INVITE starts over
   auto c = std::make_shared<call>();
   c->offer = sdp;
+  c->caller_tag = caller_tag;
   for (auto& m : sdp.media) {
     auto pair = std::make_unique<relay_pair>(home_.context());
     if (m.port != 0) {
@@ -153,6 +156,48 @@ std::optional<std::string> media_relays::rewrite_answer(const std::string& call_
   sdp.connection = address_;
   sdp.origin_address = address_;
   return media::sdp::serialize(sdp);
+}
+
+std::string media_relays::point_at_relay(call& c, std::string_view sdp_text, bool from_caller) {
+  auto parsed = media::sdp::parse(sdp_text);
+  if (!parsed.ok()) return std::string{sdp_text};
+  auto& sdp = *parsed.session;
+  boost::system::error_code ec;
+  for (std::size_t i = 0; i < sdp.media.size() && i < c.media.size(); ++i) {
+    auto& m = sdp.media[i];
+    auto& pair = *c.media[i];
+    const std::string address{sdp.address_of(m)};
+    // A stream this relay has no sockets for, or one held the RFC 2543 way (c=0.0.0.0), stays
+    // as written.
+    if (m.port == 0 || !pair.from_caller.is_open()) continue;
+    if (address == "0.0.0.0" || address == "::") {
+      m.connection = address;
+      continue;
+    }
+    auto where = asio::ip::make_address(address, ec);
+    if (!ec) (from_caller ? pair.caller : pair.callee) = {where, m.port};
+    m.port = (from_caller ? pair.from_callee : pair.from_caller).local_endpoint().port();
+    m.connection = address_;
+    m.rtcp_port.reset();
+  }
+  sdp.connection = address_;
+  sdp.origin_address = address_;
+  return media::sdp::serialize(sdp);
+}
+
+std::optional<std::string> media_relays::rewrite_reoffer(const std::string& call_id, std::string_view from_tag,
+                                                         std::string_view offer) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return std::nullopt;
+  return point_at_relay(*it->second, offer, from_tag == it->second->caller_tag);
+}
+
+std::optional<std::string> media_relays::rewrite_reanswer(const std::string& call_id, std::string_view offerer_tag,
+                                                          std::string_view answer) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return std::nullopt;
+  // The answer comes from the side that did not offer.
+  return point_at_relay(*it->second, answer, offerer_tag != it->second->caller_tag);
 }
 
 void media_relays::end(const std::string& call_id) {

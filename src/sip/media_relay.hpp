@@ -63,9 +63,18 @@ class media_relays {
   media_relays(const media_relays&) = delete;
   media_relays& operator=(const media_relays&) = delete;
 
-  // The caller's offer, as the callee should get it (every medium pointed at the relay); nothing
-  // when the body is not SDP this can read (then the call goes unanchored).
-  std::optional<std::string> rewrite_offer(const std::string& call_id, std::string_view offer);
+  // The caller's offer (the INVITE's From tag names the caller), as the callee should get it
+  // (every medium pointed at the relay); nothing when the body is not SDP this can read (then
+  // the call goes unanchored).
+  std::optional<std::string> rewrite_offer(const std::string& call_id, std::string_view caller_tag,
+                                           std::string_view offer);
+  // A re-INVITE's offer from either side (its From tag says which) and the answer to it, pointed
+  // at the relay's same ports, so that a hold or a move keeps the call anchored. Nothing for a
+  // call this shard does not relay.
+  std::optional<std::string> rewrite_reoffer(const std::string& call_id, std::string_view from_tag,
+                                             std::string_view offer);
+  std::optional<std::string> rewrite_reanswer(const std::string& call_id, std::string_view offerer_tag,
+                                              std::string_view answer);
   // The callee's answer (in a 18x or the 2xx: `status`), as the caller should get it. The 2xx
   // starts the call's tap, when the factory makes one.
   std::optional<std::string> rewrite_answer(const std::string& call_id, std::string_view answer, int status,
@@ -78,6 +87,9 @@ class media_relays {
  private:
   struct call;
   void expire();
+  // Points `sdp`'s media at the relay's sockets (the caller's side or the callee's) and learns
+  // where that party's media is.
+  std::string point_at_relay(call& c, std::string_view sdp_text, bool from_caller);
   junction::shard& home_;
   std::string address_;
   std::chrono::milliseconds idle_timeout_;
@@ -86,6 +98,10 @@ class media_relays {
   boost::asio::steady_timer sweep_;
   relay_tap_factory tap_factory_;
 };
+
+// The Record-Route parameter that names the shard relaying an anchored call's media: the
+// dialog's later requests (a re-INVITE from either side) are handled there.
+inline constexpr std::string_view anchor_shard_param = "jrelay";
 
 // A SIP message's bytes with another body (Content-Length written again).
 std::string with_body(std::string_view wire, std::string_view body);

@@ -146,10 +146,15 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
 
   const int max_forwards = request.max_forwards().value_or(70) - 1;
   const std::string method(request.method());
-  // sip.anchor_media: a new call's media goes through this server (media_relay.hpp).
+  // sip.anchor_media: a new call's media goes through this server (media_relay.hpp), and so does
+  // the media of its re-INVITEs (they reach the relay's shard: see forward_routed).
   std::optional<std::string> anchored;
-  if (ctx->invite && service_.relays() && request.to().tag().empty() && !request.body().empty())
-    anchored = service_.relays()->rewrite_offer(std::string{request.call_id()}, request.body());
+  if (ctx->invite && service_.relays() && !request.body().empty()) {
+    const std::string call_id{request.call_id()};
+    anchored = request.to().tag().empty()
+                   ? service_.relays()->rewrite_offer(call_id, request.from().tag(), request.body())
+                   : service_.relays()->rewrite_reoffer(call_id, request.from().tag(), request.body());
+  }
   for (const hop& h : hops) {
     message out = request.clone();
     out.set_request_uri(h.request_uri);
@@ -157,7 +162,10 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
     auto [host, port] = service_.advertised(reply_to.socket);
     // Stay on the path of the dialog this may create, so BYE and re-INVITE come back here.
     if (ctx->invite || method == "SUBSCRIBE")
-      out.push_front(header_id::record_route, "<sip:" + host + ":" + std::to_string(port) + ";lr>");
+      // An anchored call's dialog names the shard of its relay (anchor_shard_param).
+      out.push_front(header_id::record_route,
+                     "<sip:" + host + ":" + std::to_string(port) + ";lr" +
+                         (anchored ? fmt::format(";{}={}", anchor_shard_param, home_.index()) : std::string{}) + ">");
     for (auto r = h.routes.rbegin(); r != h.routes.rend(); ++r)
       out.insert_before_first(header_id::route, header_id::route, *r);
     std::string branch = make_branch(home_.index(), next_branch_++);
@@ -278,14 +286,20 @@ void proxy_engine::relay_to_caller(const std::shared_ptr<context>& ctx, int stat
   if (ctx->invite && service_.relays()) {
     const std::string call_id{ctx->request.call_id()};
     if (status >= 300) {
-      service_.relays()->end(call_id);  // the call failed: its relay goes
+      // The call failed: its relay goes (a refused re-INVITE leaves the call as it was).
+      if (ctx->request.to().tag().empty()) service_.relays()->end(call_id);
     } else if (status > 100) {
-      // The callee's answer (in a 18x or the 2xx), pointed at the relay for the caller.
+      // The callee's answer (in a 18x or the 2xx), pointed at the relay for the caller; in a
+      // re-INVITE's answer, at the relay for whichever side offered.
       auto parsed = parse_message(bytes, parse_limits{}, true);
-      if (parsed.ok() && !parsed.msg->body().empty())
-        if (auto answer = service_.relays()->rewrite_answer(call_id, parsed.msg->body(), status,
-                                                             parsed.msg->from().uri_text, parsed.msg->to().uri_text))
-          bytes = with_body(bytes, *answer);
+      if (parsed.ok() && !parsed.msg->body().empty()) {
+        auto answer = ctx->request.to().tag().empty()
+                          ? service_.relays()->rewrite_answer(call_id, parsed.msg->body(), status,
+                                                              parsed.msg->from().uri_text, parsed.msg->to().uri_text)
+                          : service_.relays()->rewrite_reanswer(call_id, ctx->request.from().tag(),
+                                                                parsed.msg->body());
+        if (answer) bytes = with_body(bytes, *answer);
+      }
     }
   }
   auto it = servers_.find(ctx->server_key);

@@ -429,6 +429,23 @@ void shard_service::route_to_aor(message request, const origin& from) {
 }
 
 void shard_service::forward_routed(message request, const origin& from) {
+  // A re-INVITE of an anchored call goes to the shard relaying its media, which the route this
+  // server record-routed names.
+  if (relays_ && request.method() == "INVITE" && !request.to().tag().empty()) {
+    if (const header_field* ours = request.find(header_id::route)) {
+      std::vector<std::string_view> items;
+      split_list(ours->value, items, 1);
+      auto first = items.empty() ? std::nullopt : parse_address(items.front());
+      auto route = first ? parse_uri(first->uri_text) : std::nullopt;
+      auto shard = route ? parse_decimal(route->params.value(anchor_shard_param), 4096) : std::nullopt;
+      if (shard && *shard != home_.index() && *shard < owner_.rt().size()) {
+        owner_.rt().post(static_cast<unsigned>(*shard),
+                         [&target = owner_.service(static_cast<unsigned>(*shard)), request = std::move(request),
+                          from]() mutable { target.forward_routed(std::move(request), from); });
+        return;
+      }
+    }
+  }
   request.remove_first_element(header_id::route);
   // An anchored call's BYE (from either side, so on any shard) ends its media relay wherever
   // the INVITE made it.

@@ -798,6 +798,131 @@ class AnchoredCallTest(BaresipCallTest):
         self.assertLess(right(440), 0.1)
 
 
+class RawDialogUA:
+    """A raw UDP user agent for one call through junction: its SIP socket and one RTP socket.
+    Speaks just enough SIP for INVITE, re-INVITE, ACK and BYE, and reads the SDP it gets."""
+
+    def __init__(self, sip, user, tag):
+        self.sip, self.user, self.tag = sip, user, tag
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(5)
+        self.port = self.sock.getsockname()[1]
+        self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rtp.bind(("127.0.0.1", 0))
+        self.rtp.settimeout(3)
+        self.rtp_port = self.rtp.getsockname()[1]
+        self.cseq = 0
+
+    def close(self):
+        self.sock.close()
+        self.rtp.close()
+
+    def sdp(self, direction, version):
+        return ("v=0\r\no=- 7 %d IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=%s\r\n" % (version, self.rtp_port, direction))
+
+    def receive(self, what):
+        """The next datagram starting with `what` (a method, or "SIP/2.0" for a final answer)."""
+        while True:
+            data, source = self.sock.recvfrom(65536)
+            if data.startswith(b"SIP/2.0 1"):
+                continue
+            if data.startswith(what.encode()):
+                return data, source
+
+    def request(self, method, uri, to, call_id, body="", routes=(), cseq=None, where=None):
+        self.cseq = cseq or self.cseq + 1
+        text = ("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-%s-%d-%s\r\n"
+                "Max-Forwards: 70\r\n%sFrom: <sip:%s@127.0.0.1>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\n"
+                "CSeq: %d %s\r\nContact: <sip:%s@127.0.0.1:%d>\r\n%sContent-Length: %d\r\n\r\n%s"
+                % (method, uri, self.port, self.tag, self.cseq, method.lower(), "".join("Route: %s\r\n" % r for r in routes),
+                   self.user, self.tag, to, call_id, self.cseq, method, self.user, self.port,
+                   "Content-Type: application/sdp\r\n" if body else "", len(body), body))
+        self.sock.sendto(text.encode(), where or self.sip)
+
+    def reply(self, request, source, body):
+        lines = request.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+        keep = [l.decode() for l in lines if l.split(b":", 1)[0].strip().lower() in
+                (b"via", b"from", b"call-id", b"cseq", b"record-route")]
+        to = header(request, "To")
+        if "tag=" not in to:
+            to += ";tag=" + self.tag
+        self.sock.sendto(("SIP/2.0 200 OK\r\n%s\r\nTo: %s\r\nContact: <sip:%s@127.0.0.1:%d>\r\n"
+                          "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s"
+                          % ("\r\n".join(keep), to, self.user, self.port, len(body), body)).encode(), source)
+
+
+def sdp_port_and_direction(datagram):
+    body = datagram.split(b"\r\n\r\n", 1)[1].decode()
+    port = int(re.search(r"^m=audio (\d+)", body, re.M).group(1))
+    direction = re.search(r"^a=(sendrecv|sendonly|recvonly|inactive)", body, re.M)
+    return port, direction.group(1) if direction else "sendrecv"
+
+
+class AnchoredReinviteTest(SipTestCase):
+    """An anchored call stays anchored through re-INVITEs from either side (hold and resume): each
+    side keeps being told the relay's port, the direction passes through, RTP still flows
+    through the relay, and a refused re-INVITE leaves the relay up."""
+    sip_config = {"authenticate": False, "anchor_media": True}
+
+    def test_hold_and_resume_from_both_sides_keep_the_media_on_the_relay(self):
+        caller, callee = RawDialogUA(self.sip, "ann", "ann1"), RawDialogUA(self.sip, "ben", "ben1")
+        self.addCleanup(caller.close)
+        self.addCleanup(callee.close)
+        self.assertEqual(raw_register(self.sip, "ben", callee.port), 200)
+        call_id = "anchored-reinvite-1"
+        caller.request("INVITE", "sip:ben@127.0.0.1", "<sip:ben@127.0.0.1>", call_id, caller.sdp("sendrecv", 1))
+        invite, proxy = callee.receive("INVITE")
+        to_caller_port, _ = sdp_port_and_direction(invite)  # where the callee is told to send
+        self.assertNotEqual(to_caller_port, caller.rtp_port, "the offer was not anchored")
+        callee.reply(invite, proxy, callee.sdp("sendrecv", 1))
+        ok, _ = caller.receive("SIP/2.0 200")
+        to_callee_port, _ = sdp_port_and_direction(ok)  # where the caller is told to send
+        self.assertNotEqual(to_callee_port, callee.rtp_port, "the answer was not anchored")
+        routes = [header(ok, "Record-Route")]
+        self.assertIn("jrelay=", routes[0])
+        callee_target = re.search(r"<([^>]+)>", header(ok, "Contact")).group(1)
+        caller_target = re.search(r"<([^>]+)>", header(invite, "Contact")).group(1)
+        to_callee = header(ok, "To")
+        caller.request("ACK", callee_target, to_callee, call_id, routes=routes, cseq=1)
+
+        def relayed_both_ways():
+            caller.rtp.sendto(b"\x80\x00\x00\x01" + b"\x00" * 8 + b"from-ann", ("127.0.0.1", to_callee_port))
+            self.assertTrue(callee.rtp.recvfrom(2048)[0].endswith(b"from-ann"))
+            callee.rtp.sendto(b"\x80\x00\x00\x01" + b"\x00" * 8 + b"from-ben", ("127.0.0.1", to_caller_port))
+            self.assertTrue(caller.rtp.recvfrom(2048)[0].endswith(b"from-ben"))
+        relayed_both_ways()
+
+        # The caller holds: the callee is offered sendonly at the same relay port, and the answer
+        # (recvonly) reaches the caller at the same relay port too.
+        caller.request("INVITE", callee_target, to_callee, call_id, caller.sdp("sendonly", 2), routes=routes)
+        reinvite, proxy = callee.receive("INVITE")
+        self.assertEqual(sdp_port_and_direction(reinvite), (to_caller_port, "sendonly"))
+        callee.reply(reinvite, proxy, callee.sdp("recvonly", 2))
+        ok2, _ = caller.receive("SIP/2.0 200")
+        self.assertEqual(sdp_port_and_direction(ok2), (to_callee_port, "recvonly"))
+        caller.request("ACK", callee_target, to_callee, call_id, routes=routes, cseq=caller.cseq)
+
+        # The callee resumes it from its side (its own requests: From is ben, and they may reach
+        # another shard than the relay's).
+        from_ann = "<sip:ann@127.0.0.1>;tag=ann1"
+        callee.request("INVITE", caller_target, from_ann, call_id, callee.sdp("sendrecv", 3), routes=routes, cseq=1)
+        reinvite, proxy = caller.receive("INVITE")
+        self.assertEqual(sdp_port_and_direction(reinvite), (to_callee_port, "sendrecv"))
+        caller.reply(reinvite, proxy, caller.sdp("sendrecv", 3))
+        ok3, _ = callee.receive("SIP/2.0 200")
+        self.assertEqual(sdp_port_and_direction(ok3), (to_caller_port, "sendrecv"))
+        callee.request("ACK", caller_target, from_ann, call_id, routes=routes, cseq=1)
+        relayed_both_ways()
+        self.assertEqual(self.junction.metrics().sum("junction_sip_media_relays"), 1)
+
+        caller.request("BYE", callee_target, to_callee, call_id, routes=routes)
+        bye, proxy = callee.receive("BYE")
+        callee.reply(bye, proxy, "")
+        self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_sip_media_relays") == 0, 5))
+
+
 class OfflineMessageTest(SipTestCase):
     """RFC 3428 MESSAGE for a known user who is not registered: stored (202), delivered when the
     user registers, once, and kept across a restart."""
