@@ -738,9 +738,14 @@ void line::hold(bool on, rtmp::app_handler::call_answer& answer) {
 }
 
 void line::on_reanswer(const std::string& sdp) {
+  const auto asked = std::exchange(hold_asked_, std::nullopt);
   auto answer = media::sdp::parse(sdp);
-  if (!hold_asked_ || !answer.ok() || !media_up()) return;
-  holding_ = *std::exchange(hold_asked_, std::nullopt);
+  if (!asked || !media_up()) return;
+  if (!answer.ok()) {
+    callback("holdFailed", {str("the answer's SDP cannot be read: " + answer.error)});
+    return;
+  }
+  holding_ = *asked;
   apply_session(media::sdp::read_answer(reoffer_, *answer.session, local_));
   callback("holding", {amf_value::make_boolean(holding_)});
 }
