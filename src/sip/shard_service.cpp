@@ -439,6 +439,8 @@ void shard_service::forward_routed(message request, const origin& from) {
       auto route = first ? parse_uri(first->uri_text) : std::nullopt;
       auto shard = route ? parse_decimal(route->params.value(anchor_shard_param), 4096) : std::nullopt;
       if (shard && *shard != home_.index() && *shard < owner_.rt().size()) {
+        log::debug("sip: re-INVITE of anchored call {} handed to shard {}, which relays its media",
+                   request.call_id(), *shard);
         owner_.rt().post(static_cast<unsigned>(*shard),
                          [&target = owner_.service(static_cast<unsigned>(*shard)), request = std::move(request),
                           from]() mutable { target.forward_routed(std::move(request), from); });
