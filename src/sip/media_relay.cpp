@@ -138,30 +138,14 @@ std::optional<std::string> media_relays::rewrite_answer(const std::string& call_
   if (it == calls_.end()) return std::nullopt;
   auto parsed = media::sdp::parse(answer);
   if (!parsed.ok()) return std::nullopt;
-  auto& sdp = *parsed.session;
   auto& c = *it->second;
+  // The tap sees the answer as the callee wrote it.
   if (status / 100 == 2 && !c.tap && tap_factory_)
-    c.tap = tap_factory_(answered_call{call_id, std::string{caller}, std::string{callee}, c.offer, sdp});
-  boost::system::error_code ec;
-  for (std::size_t i = 0; i < sdp.media.size() && i < c.media.size(); ++i) {
-    auto& m = sdp.media[i];
-    auto& pair = *c.media[i];
-    if (m.port == 0 || !pair.from_caller.is_open()) continue;
-    auto callee_address = asio::ip::make_address(std::string{sdp.address_of(m)}, ec);
-    if (!ec && pair.callee.port() == 0) pair.callee = {callee_address, m.port};
-    m.port = pair.from_caller.local_endpoint().port();
-    m.connection = address_;
-    m.rtcp_port.reset();
-  }
-  sdp.connection = address_;
-  sdp.origin_address = address_;
-  return media::sdp::serialize(sdp);
+    c.tap = tap_factory_(answered_call{call_id, std::string{caller}, std::string{callee}, c.offer, *parsed.session});
+  return point_at_relay(c, *parsed.session, false);
 }
 
-std::string media_relays::point_at_relay(call& c, std::string_view sdp_text, bool from_caller) {
-  auto parsed = media::sdp::parse(sdp_text);
-  if (!parsed.ok()) return std::string{sdp_text};
-  auto& sdp = *parsed.session;
+std::string media_relays::point_at_relay(call& c, media::sdp::session_description& sdp, bool from_caller) {
   boost::system::error_code ec;
   for (std::size_t i = 0; i < sdp.media.size() && i < c.media.size(); ++i) {
     auto& m = sdp.media[i];
@@ -189,7 +173,9 @@ std::optional<std::string> media_relays::rewrite_reoffer(const std::string& call
                                                          std::string_view offer) {
   auto it = calls_.find(call_id);
   if (it == calls_.end()) return std::nullopt;
-  return point_at_relay(*it->second, offer, from_tag == it->second->caller_tag);
+  auto parsed = media::sdp::parse(offer);
+  if (!parsed.ok()) return std::nullopt;
+  return point_at_relay(*it->second, *parsed.session, from_tag == it->second->caller_tag);
 }
 
 std::optional<std::string> media_relays::rewrite_reanswer(const std::string& call_id, std::string_view offerer_tag,
@@ -197,7 +183,9 @@ std::optional<std::string> media_relays::rewrite_reanswer(const std::string& cal
   auto it = calls_.find(call_id);
   if (it == calls_.end()) return std::nullopt;
   // The answer comes from the side that did not offer.
-  return point_at_relay(*it->second, answer, offerer_tag != it->second->caller_tag);
+  auto parsed = media::sdp::parse(answer);
+  if (!parsed.ok()) return std::nullopt;
+  return point_at_relay(*it->second, *parsed.session, offerer_tag != it->second->caller_tag);
 }
 
 void media_relays::end(const std::string& call_id) {

@@ -87,9 +87,9 @@ class media_relays {
  private:
   struct call;
   void expire();
-  // Points `sdp`'s media at the relay's sockets (the caller's side or the callee's) and learns
-  // where that party's media is.
-  std::string point_at_relay(call& c, std::string_view sdp_text, bool from_caller);
+  // Points the media of `sdp` (the caller's or the callee's) at the relay's sockets, learns where
+  // that party's media is, and returns it written again.
+  std::string point_at_relay(call& c, media::sdp::session_description& sdp, bool from_caller);
   junction::shard& home_;
   std::string address_;
   std::chrono::milliseconds idle_timeout_;

@@ -2,8 +2,6 @@
 
 #include "sip/media_relay.hpp"
 
-#include <boost/asio/post.hpp>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -95,6 +93,16 @@ void keep_other_realms_credentials(message& request, std::string_view our_realm)
   }
   request.remove_all(header_id::proxy_authorization);
   for (const auto& v : others) request.append(header_id::proxy_authorization, v);
+}
+
+// The URI of a request's first Route, when it has one that parses.
+std::optional<uri> first_route(const message& request) {
+  const header_field* route = request.find(header_id::route);
+  if (!route) return std::nullopt;
+  std::vector<std::string_view> items;
+  split_list(route->value, items, 1);
+  auto first = items.empty() ? std::nullopt : parse_address(items.front());
+  return first ? parse_uri(first->uri_text) : std::nullopt;
 }
 
 }  // namespace
@@ -273,11 +281,8 @@ void shard_service::handle_request(message request, const origin& from) {
   const bool ack = method == "ACK";
   // Loose routing (RFC 3261 §16.4): a first Route naming this server is consumed, and the
   // request goes where the rest of the route set or its Request-URI says.
-  if (const header_field* route = request.find(header_id::route)) {
-    std::vector<std::string_view> items;
-    split_list(route->value, items, 1);
-    auto first = items.empty() ? std::nullopt : parse_address(items.front());
-    auto route_uri = first ? parse_uri(first->uri_text) : std::nullopt;
+  if (request.find(header_id::route)) {
+    auto route_uri = first_route(request);
     if (route_uri && is_us(*route_uri, from.socket)) return forward_routed(std::move(request), from);
     if (ack) return;
     return respond(request, 403, from, "Relaying Not Allowed (Route Is Not This Server)");
@@ -429,45 +434,36 @@ void shard_service::route_to_aor(message request, const origin& from) {
 }
 
 void shard_service::forward_routed(message request, const origin& from) {
-  // A re-INVITE of an anchored call goes to the shard relaying its media, which the route this
-  // server record-routed names.
-  if (relays_ && request.method() == "INVITE" && !request.to().tag().empty()) {
-    if (const header_field* ours = request.find(header_id::route)) {
-      std::vector<std::string_view> items;
-      split_list(ours->value, items, 1);
-      auto first = items.empty() ? std::nullopt : parse_address(items.front());
-      auto route = first ? parse_uri(first->uri_text) : std::nullopt;
-      auto shard = route ? parse_decimal(route->params.value(anchor_shard_param), 4096) : std::nullopt;
-      if (shard && *shard != home_.index() && *shard < owner_.rt().size()) {
+  // An anchored call's dialog names the shard relaying its media in the route this server
+  // record-routed: its re-INVITEs (from either side, so on any shard) are handled there, and its
+  // BYE ends the relay there.
+  if (relays_) {
+    auto ours = first_route(request);
+    auto shard = ours ? parse_decimal(ours->params.value(anchor_shard_param), 4096) : std::nullopt;
+    if (shard && *shard < owner_.rt().size()) {
+      const auto relay = static_cast<unsigned>(*shard);
+      if (request.method() == "INVITE" && relay != home_.index()) {
         log::debug("sip: re-INVITE of anchored call {} handed to shard {}, which relays its media",
-                   request.call_id(), *shard);
-        owner_.rt().post(static_cast<unsigned>(*shard),
-                         [&target = owner_.service(static_cast<unsigned>(*shard)), request = std::move(request),
-                          from]() mutable { target.forward_routed(std::move(request), from); });
+                   request.call_id(), relay);
+        owner_.rt().post(relay, [&target = owner_.service(relay), request = std::move(request), from]() mutable {
+          target.forward_routed(std::move(request), from);
+        });
         return;
       }
+      if (request.method() == "BYE")
+        owner_.rt().post(relay, [&target = owner_.service(relay), id = std::string{request.call_id()}] {
+          if (target.relays()) target.relays()->end(id);
+        });
     }
   }
   request.remove_first_element(header_id::route);
-  // An anchored call's BYE (from either side, so on any shard) ends its media relay wherever
-  // the INVITE made it.
-  if (relays_ && request.method() == "BYE") {
-    std::string id{request.call_id()};
-    for (unsigned i = 0; i < owner_.rt().size(); ++i)
-      asio::post(owner_.rt().at(i).context(), [service = &owner_.service(i), id] {
-        if (service->relays()) service->relays()->end(id);
-      });
-  }
   const bool ack = request.method() == "ACK";
   if (!ack && request.max_forwards() == 0) return respond(request, 483, from);
   // What remains decides: another Route, or (for an initial request that named this server
   // as its outbound proxy) one of our users, or (inside a dialog) the peer's contact.
   std::optional<uri> next;
-  if (const header_field* route = request.find(header_id::route)) {
-    std::vector<std::string_view> items;
-    split_list(route->value, items, 1);
-    auto first = items.empty() ? std::nullopt : parse_address(items.front());
-    if (first) next = parse_uri(first->uri_text);
+  if (request.find(header_id::route)) {
+    next = first_route(request);
   } else {
     const uri& target = request.request_uri();
     if (target.is_sip_family() && is_local_domain(target.host, owner_.config().domains) &&
