@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <unordered_map>
+#include <utility>
 
 namespace junction::media {
 
@@ -26,8 +27,10 @@ struct stream_hub::local_stream {
   struct remote {
     unsigned shard;
     std::uint64_t generation;
+    std::vector<frame> outbox;  // pushed, not yet posted to that shard
   };
   std::vector<remote> remotes;
+  bool outbox_posted = false;  // a send_outboxes is queued on this shard
 
   // Relay role: the shard frames come from, and which subscription of ours they answer (frames
   // of an older subscription still in flight are dropped).
@@ -66,9 +69,11 @@ struct stream_hub::shard_state {
   // Names whose home is this shard.
   struct entry {
     int publisher = -1;
+    std::uint64_t claim = 0;  // the current publisher's claim
     std::vector<unsigned> watchers;
   };
   std::unordered_map<std::string, entry> directory;
+  std::uint64_t claims = 0;  // claims made here, of any name: each gets the next number
 };
 
 stream_hub::stream_hub(runtime& rt) : rt_{rt} {
@@ -93,13 +98,21 @@ stream_hub::local_stream& stream_hub::local(const std::string& key) {
 boost::asio::awaitable<publish_result> stream_hub::publish(std::string key, publish_options options,
                                                            publisher_info who) {
   const unsigned me = shard::current()->index();
-  bool granted = co_await invoke_on(rt_.at(home_of(key)), [this, &key, me, takeover = options.takeover] {
-    return claim(key, me, takeover);
-  });
-  if (!granted) co_return publish_result{nullptr, publish_refusal::already_publishing};
+  const std::uint64_t claimed =
+      co_await invoke_on(rt_.at(home_of(key)), [this, &key, me, takeover = options.takeover] {
+        return claim(key, me, takeover);
+      });
+  if (claimed == 0) co_return publish_result{nullptr, publish_refusal::already_publishing};
 
-  std::unique_ptr<publication> handle{new publication{*this, key}};
+  std::unique_ptr<publication> handle{new publication{*this, key, claimed}};
   auto& ls = local(key);
+  // Taken over from a publisher of this same shard: it is detached here, and the shards the
+  // stream is forwarded to stay subscribed (they see the stream go on, from its new source).
+  std::function<void()> evicted;
+  if (ls.publisher) {
+    ls.publisher->attached_ = false;
+    evicted = std::move(ls.publisher->on_evicted_);
+  }
   ls.publisher = handle.get();
   ls.who = std::move(who);
   ls.started = std::chrono::steady_clock::now();
@@ -110,25 +123,31 @@ boost::asio::awaitable<publish_result> stream_hub::publish(std::string key, publ
   ls.start();
   for (const auto& r : ls.remotes)
     rt_.post(r.shard, [this, key, g = r.generation] { remote_start(key, g, {}); });
+  if (evicted) evicted();
   co_return publish_result{std::move(handle), publish_refusal::none};
 }
 
-bool stream_hub::claim(const std::string& key, unsigned origin, bool takeover) {
+std::uint64_t stream_hub::claim(const std::string& key, unsigned origin, bool takeover) {
   auto& e = here().directory[key];
-  if (e.publisher >= 0 && !takeover) return false;
+  if (e.publisher >= 0 && !takeover) return 0;
   const int previous = e.publisher;
   e.publisher = static_cast<int>(origin);
-  if (previous >= 0) rt_.post(static_cast<unsigned>(previous), [this, key] { evict(key); });
+  // A previous publisher on the claimant's own shard is detached by publish() there: an evict
+  // message would race with it and could end the stream for the other shards.
+  if (previous >= 0 && previous != static_cast<int>(origin))
+    rt_.post(static_cast<unsigned>(previous), [this, key] { evict(key); });
   for (unsigned w : e.watchers)
     rt_.post(w, [this, key, origin] { origin_known(key, static_cast<int>(origin)); });
-  return true;
+  e.claim = ++here().claims;
+  return e.claim;
 }
 
-void stream_hub::release(const std::string& key, unsigned origin) {
+// A publisher that left; a later claim (a takeover) is not undone by it.
+void stream_hub::release(const std::string& key, std::uint64_t claim) {
   auto& dir = here().directory;
   auto it = dir.find(key);
   if (it == dir.end()) return;
-  if (it->second.publisher == static_cast<int>(origin)) it->second.publisher = -1;
+  if (it->second.claim == claim) it->second.publisher = -1;
   if (it->second.publisher < 0 && it->second.watchers.empty()) dir.erase(it);
 }
 
@@ -137,9 +156,32 @@ void stream_hub::push(publication& p, frame f) {
   ls.bytes_in += f.payload.size();
   if (f.is_video() && f.codec != codec::unknown) ls.video = f.codec;
   if (f.is_audio() && f.codec != codec::unknown) ls.audio = f.codec;
-  for (const auto& r : ls.remotes)
-    rt_.post(r.shard, [this, key = p.key_, g = r.generation, f] { remote_frame(key, g, f); });
+  if (!ls.remotes.empty()) {
+    for (auto& r : ls.remotes) r.outbox.push_back(f);
+    // Frames pushed by one handler (a merged read pushes a window's worth) go to each other
+    // shard in one message, sent once that handler is done: the other shard wakes once for them
+    // and its players get them in one write each, as the players here do.
+    if (!ls.outbox_posted) {
+      ls.outbox_posted = true;
+      rt_.post(shard::current()->index(), [this, key = p.key_] { send_outboxes(key); });
+    }
+  }
   ls.deliver(wrap(std::move(f)));
+}
+
+void stream_hub::send_outboxes(const std::string& key) {
+  auto it = here().streams.find(key);
+  if (it != here().streams.end()) send_outboxes(key, *it->second);
+}
+
+void stream_hub::send_outboxes(const std::string& key, local_stream& ls) {
+  ls.outbox_posted = false;
+  for (auto& r : ls.remotes) {
+    if (r.outbox.empty()) continue;
+    rt_.post(r.shard, [this, key, g = r.generation, frames = std::exchange(r.outbox, {})] {
+      remote_frames(key, g, frames);
+    });
+  }
 }
 
 void stream_hub::unpublish(publication& p) {
@@ -147,11 +189,12 @@ void stream_hub::unpublish(publication& p) {
   if (ls.publisher != &p) return;
   ls.publisher = nullptr;
   p.attached_ = false;
+  send_outboxes(p.key_, ls);  // the last frames before the stop
   for (const auto& r : ls.remotes)
     rt_.post(r.shard, [this, key = p.key_, g = r.generation] { remote_stop(key, g); });
   ls.remotes.clear();
   ls.stop();
-  rt_.post(home_of(p.key_), [this, key = p.key_, me = shard::current()->index()] { release(key, me); });
+  rt_.post(home_of(p.key_), [this, key = p.key_, c = p.claim_] { release(key, c); });
   maybe_forget(p.key_);
 }
 
@@ -162,6 +205,7 @@ void stream_hub::evict(const std::string& key) {
   publication& p = *ls.publisher;
   ls.publisher = nullptr;
   p.attached_ = false;
+  send_outboxes(key, ls);
   for (const auto& r : ls.remotes) rt_.post(r.shard, [this, key, g = r.generation] { remote_stop(key, g); });
   ls.remotes.clear();
   ls.stop();
@@ -174,8 +218,12 @@ void stream_hub::add_remote(const std::string& key, unsigned shard, std::uint64_
   auto& ls = local(key);
   auto it = std::find_if(ls.remotes.begin(), ls.remotes.end(),
                          [&](const auto& r) { return r.shard == shard; });
-  if (it != ls.remotes.end()) it->generation = generation;
-  else ls.remotes.push_back({shard, generation});
+  if (it != ls.remotes.end()) {
+    it->generation = generation;
+    it->outbox.clear();  // the snapshot below holds these frames already
+  } else {
+    ls.remotes.push_back({shard, generation, {}});
+  }
   if (!ls.publisher) return;  // remote_start goes out when the publisher attaches
   std::vector<frame> snapshot;
   ls.cache.replay([&](const shard_frame_ptr& f) { snapshot.push_back(f->frame()); });
@@ -265,12 +313,18 @@ void stream_hub::remote_start(const std::string& key, std::uint64_t generation,
   for (auto& f : snapshot) ls.deliver(wrap(std::move(f)));
 }
 
-void stream_hub::remote_frame(const std::string& key, std::uint64_t generation, const frame& f) {
+void stream_hub::remote_frames(const std::string& key, std::uint64_t generation,
+                               const std::vector<frame>& frames) {
   auto it = here().streams.find(key);
   if (it == here().streams.end() || it->second->generation != generation || !it->second->live ||
       it->second->publisher)
     return;
-  it->second->deliver(wrap(f));
+  // A sink may end the stream here (its last player leaving): look it up again for each frame.
+  for (const auto& f : frames) {
+    it = here().streams.find(key);
+    if (it == here().streams.end() || !it->second->live) return;
+    it->second->deliver(wrap(f));
+  }
 }
 
 void stream_hub::remote_stop(const std::string& key, std::uint64_t generation) {

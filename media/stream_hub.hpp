@@ -60,9 +60,11 @@ class publication {
 
  private:
   friend class stream_hub;
-  publication(stream_hub& hub, std::string key) : hub_{&hub}, key_{std::move(key)} {}
+  publication(stream_hub& hub, std::string key, std::uint64_t claim)
+      : hub_{&hub}, key_{std::move(key)}, claim_{claim} {}
   stream_hub* hub_;
   std::string key_;
+  std::uint64_t claim_;  // which claim of the name this is (the directory counts them)
   bool attached_ = true;
   std::function<void()> on_evicted_;
 };
@@ -125,8 +127,9 @@ class stream_hub {
   unsigned home_of(std::string_view key) const;
 
   // Messages, each run on the shard named in its comment.
-  bool claim(const std::string& key, unsigned origin, bool takeover);  // home
-  void release(const std::string& key, unsigned origin);          // home
+  // The claim's number (never 0), or 0 when refused.
+  std::uint64_t claim(const std::string& key, unsigned origin, bool takeover);  // home
+  void release(const std::string& key, std::uint64_t claim);      // home
   void watch(const std::string& key, unsigned watcher);           // home
   void unwatch(const std::string& key, unsigned watcher);         // home
   void origin_known(const std::string& key, int origin);          // watcher (-1: none)
@@ -135,11 +138,14 @@ class stream_hub {
   void evict(const std::string& key);                             // old origin
   void remote_start(const std::string& key, std::uint64_t generation,
                     std::vector<frame> snapshot);                // watcher
-  void remote_frame(const std::string& key, std::uint64_t generation, const frame& f);  // watcher
+  void remote_frames(const std::string& key, std::uint64_t generation,
+                     const std::vector<frame>& frames);                     // watcher
   void remote_stop(const std::string& key, std::uint64_t generation);  // watcher
 
   void unpublish(publication& p);  // origin
   void push(publication& p, frame f);  // origin
+  void send_outboxes(const std::string& key);                     // origin
+  void send_outboxes(const std::string& key, local_stream& ls);   // origin
   local_stream& local(const std::string& key);
   void maybe_forget(const std::string& key);
 

@@ -20,7 +20,7 @@ shard::shard(runtime& owner, unsigned index)
       context_{1},
       metrics_{metric_registry::capacity},
       connections_{index},
-      write_tick_{std::make_unique<shared_tick>(context_)} {}
+      merge_tick_{std::make_unique<shared_tick>(context_)} {}
 
 shard::~shard() = default;
 

@@ -28,8 +28,8 @@ class shard {
   shard_metrics& metrics() noexcept { return metrics_; }
   const shard_metrics& metrics() const noexcept { return metrics_; }
   connection_registry& connections() noexcept { return connections_; }
-  // The tick that merged writes of every session on this shard wait for together.
-  shared_tick& write_tick() noexcept { return *write_tick_; }
+  // The tick that publishers of this shard read at when writes are merged (rtmp.merge_write).
+  shared_tick& merge_tick() noexcept { return *merge_tick_; }
 
   // True once the server began shutting down: finish the current exchange, then close.
   bool draining() const noexcept { return draining_; }
@@ -52,7 +52,7 @@ class shard {
   std::vector<std::function<void()>> drain_hooks_;
   bool draining_ = false;
   // After context_: its timer goes before the loop it is bound to.
-  std::unique_ptr<shared_tick> write_tick_;
+  std::unique_ptr<shared_tick> merge_tick_;
 };
 
 }  // namespace junction

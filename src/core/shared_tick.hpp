@@ -1,9 +1,10 @@
 #pragma once
 // One timer that wakes many waiters of a shard together. Merged writes (rtmp.merge_write) make
-// each writer wait a while to gather more frames; with a timer per writer, a shard with N
-// players wakes up to N times per window, and on a virtual machine every sleep and wake of the
-// event loop costs more than the write it delays. Waiting on the shard's shared tick instead,
-// all writers of the shard are woken by one expiry and their writes go out in one batch.
+// each publisher's reader wait a while so that more frames arrive per read; with a timer per
+// reader, a shard with N publishers wakes up to N times per window, and on a virtual machine
+// every sleep and wake of the event loop costs more than the work it delays. Waiting on the
+// shard's shared tick instead, they are all woken by one expiry, and the writes to their players
+// go out in one batch.
 //
 // A waiter started while no tick is pending starts one `period` ahead; later waiters join it,
 // so a waiter waits between 0 and `period` (on average half of what a per-writer timer adds).

@@ -3,6 +3,7 @@
 // and stalled-writer deadlines and for pings. The three run together and end together.
 #include "rtmp/session.hpp"
 
+#include "core/aligned_deadline.hpp"
 #include "core/byte_stream.hpp"
 #include "core/log.hpp"
 #include "core/shard.hpp"
@@ -133,7 +134,7 @@ class session final : public player_host, public client_link {
   server_protocol core_;
   media::send_queue queue_;
   asio::steady_timer wake_, tick_;
-  // Ends this writer's wait for the shard's merged-write tick when the session stops.
+  // Ends a publisher's wait for the shard's merged-read tick when the session stops.
   asio::cancellation_signal merge_cancel_;
 
   const app_policy* app_ = nullptr;
@@ -198,6 +199,15 @@ asio::awaitable<void> session::read_loop() {
       finish(fed.error.message());
     }
     if (grow) buffer.resize(large_read_buffer);
+    // Merged writes are made here, at the source: a publisher's input is taken in once per
+    // shard tick, so every frame that arrived in the window reaches the players together and
+    // each player gets one write for all of them. Meanwhile the bytes wait in the socket's
+    // receive buffer and the shard sleeps (on a virtual machine each wake-up of the event loop
+    // costs more than the write it delays). A read that filled the buffer has more waiting.
+    if (cfg_.merge_write.count() > 0 && !publishing_.empty() && n < buffer.size() &&
+        !stopping_ && !finishing_) {
+      co_await home_.merge_tick().next(cfg_.merge_write, merge_cancel_.slot());
+    }
   }
 }
 
@@ -482,10 +492,6 @@ asio::awaitable<void> session::write_loop() {
       writer_asleep_ = false;
       continue;
     }
-    if (cfg_.merge_write.count() > 0 && queue_.bytes() < write_batch_bytes && !finishing_) {
-      co_await home_.write_tick().next(cfg_.merge_write, merge_cancel_.slot());
-      if (stopping_) break;
-    }
     batch.clear();
     gather.clear();
     queue_.take(batch, write_batch_bytes);
@@ -508,7 +514,7 @@ asio::awaitable<void> session::watchdog() {
   const auto tick = std::clamp(std::min({cfg_.ping_interval, cfg_.send_timeout, cfg_.handshake_timeout}) / 4,
                                std::chrono::milliseconds{100}, std::chrono::milliseconds{5000});
   while (!stopping_) {
-    tick_.expires_after(tick);
+    tick_.expires_at(aligned_deadline(clock::now(), tick));  // with the shard's other sessions
     co_await tick_.async_wait(no_throw);
     if (stopping_) break;
     const auto now = clock::now();

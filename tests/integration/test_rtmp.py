@@ -656,8 +656,8 @@ class ShardsTest(RtmpTestCase):
 
 
 class MergedWritesTest(RtmpTestCase):
-    """rtmp.merge_write: every writer of a shard waits for the shard's one tick, then sends what
-    it gathered. Nothing may be lost, reordered or held back at the end of a stream."""
+    """rtmp.merge_write: a publisher's input is read once per shard tick, so every player gets one
+    write per window. Nothing may be lost, reordered or held back at the end of a stream."""
     shards = 2
     rtmp_config = {"merge_write": "100ms"}
 
@@ -678,7 +678,7 @@ class MergedWritesTest(RtmpTestCase):
             self.assert_same_media("merged player %d (%s)" % (i, proc.cmd[0]), out, src,
                                    whole=True)
 
-    def test_a_player_that_leaves_is_closed_while_others_wait_for_the_tick(self):
+    def test_a_player_that_leaves_is_closed_while_the_publisher_waits_for_the_tick(self):
         url = self.junction.rtmp_url("live", "leaving")
         pub = self.publisher(url, loop=True)
         self.wait_live("live", "leaving")
@@ -693,6 +693,115 @@ class MergedWritesTest(RtmpTestCase):
         self.assertTrue(wait_for(lambda: connection_by_port(self.junction, port) is None, 5, 0.1),
                         "a player that hung up is still listed with merged writes on")
         self.assertTrue(pub.running(), "the publisher suffered from a player leaving")
+
+
+class PublisherLifecycleTest(RtmpTestCase):
+    """A publisher leaves and returns; a second publisher takes a name over; players of a name
+    nobody publishes again are closed after publisher_wait. Raw RTMP clients on both sides, so the
+    test reads every status message and frame. Players are spread over both shards."""
+    rtmp_apps = [
+        {"name": "live"},
+        {"name": "takeover", "takeover": True},
+        {"name": "wait", "publisher_wait": "2s"},
+    ]
+
+    def client(self):
+        c = rc.RtmpClient(self.junction.port("rtmp"), timeout=10)
+        self.addCleanup(c.close)
+        return c
+
+    def start_publisher(self, app, name):
+        c = self.client()
+        sid = c.setup(app)
+        status = c.publish(sid, name)
+        self.assertEqual(status.status().get("code"), "NetStream.Publish.Start", status)
+        return c, sid
+
+    def start_players(self, app, name, count=4):
+        base = self.metric("junction_rtmp_plays_total")
+        players = []
+        for _ in range(count):
+            c = self.client()
+            sid = c.setup(app)
+            started = c.play(sid, name)
+            self.assertEqual(started.status().get("code"), "NetStream.Play.Start", started)
+            players.append((c, sid))
+        self.wait_plays(count, base)
+        return players
+
+    @staticmethod
+    def send_frames(publisher, sid, tag, count=5, first_ts=0):
+        """Sorenson keyframes and Speex audio whose bodies carry `tag`: each player must get
+        these bytes, and can tell one publisher's frames from another's."""
+        for i in range(count):
+            ts = first_ts + 40 * i
+            publisher.send_message(6, rc.VIDEO, sid, b"\x12" + tag + b"-v%d" % i, timestamp=ts)
+            publisher.send_message(4, rc.AUDIO, sid, b"\xb2" + tag + b"-a%d" % i, timestamp=ts)
+
+    def expect_frames(self, players, tag, count=5):
+        want = [b"\x12" + tag + b"-v%d" % i for i in range(count)]
+        for n, (c, _sid) in enumerate(players):
+            got = []
+            while len(got) < count:
+                m = c.wait_for(lambda m: m.type == rc.VIDEO and tag in m.payload, 10,
+                               "video of %r" % tag)
+                got.append(m.payload)
+            self.assertEqual(got, want, "player %d" % n)
+
+    def test_players_get_unpublish_notify_and_resume_when_the_publisher_returns(self):
+        players = self.start_players("live", "comeback")
+        first, sid = self.start_publisher("live", "comeback")
+        self.send_frames(first, sid, b"one")
+        self.expect_frames(players, b"one")
+        first.close()
+        for c, psid in players:
+            gone = c.wait_status(psid, codes=("NetStream.Play.UnpublishNotify",))
+            self.assertEqual(gone.status().get("level"), "status", gone)
+        second, sid2 = self.start_publisher("live", "comeback")
+        for c, psid in players:
+            c.wait_status(psid, codes=("NetStream.Play.PublishNotify",))
+        self.send_frames(second, sid2, b"two")
+        self.expect_frames(players, b"two")
+
+    def test_takeover_evicts_the_first_publisher_and_players_follow(self):
+        players = self.start_players("takeover", "seat", count=2)
+        first, sid = self.start_publisher("takeover", "seat")
+        self.send_frames(first, sid, b"old")
+        self.expect_frames(players, b"old")
+        second, sid2 = self.start_publisher("takeover", "seat")  # Publish.Start, not BadName
+        self.assertTrue(first.closed_within(5), "the evicted publisher was not closed")
+        # Players follow the stream to its new shard (one elsewhere gets UnpublishNotify and
+        # PublishNotify on the way, and the frames sent meanwhile are not its). From then on
+        # every frame is theirs: 20 frames over a second, of which each player must get an
+        # unbroken run to the last.
+        for i in range(20):
+            second.send_message(6, rc.VIDEO, sid2, b"\x12new-v%d" % i, timestamp=40 * i)
+            time.sleep(0.05)
+        for n, (c, _sid) in enumerate(players):
+            got = []
+            while not got or got[-1] != 19:
+                m = c.wait_for(lambda m: m.type == rc.VIDEO and b"new-v" in m.payload, 10,
+                               "video of the new publisher")
+                got.append(int(m.payload.rsplit(b"-v", 1)[1]))
+            self.assertEqual(got, list(range(got[0], 20)), "player %d" % n)
+            self.assertLessEqual(got[0], 10, "player %d followed the takeover late" % n)
+        s = find_stream(self.junction, "takeover", "seat")
+        self.assertEqual(s["publisher"]["address"].rsplit(":", 1)[1], str(second.local_port), s)
+
+    def test_players_are_closed_when_nobody_publishes_within_publisher_wait(self):
+        players = self.start_players("wait", "brief", count=2)
+        pub, sid = self.start_publisher("wait", "brief")
+        self.send_frames(pub, sid, b"only")
+        self.expect_frames(players, b"only")
+        pub.close()
+        for c, _sid in players:
+            self.assertTrue(c.closed_within(10), "a player outlived publisher_wait (2 s)")
+
+
+class MergedPublisherLifecycleTest(PublisherLifecycleTest):
+    """The same with merged writes: a publisher is read once per tick, and leaving while it waits
+    for the tick must not lose its last frames or delay the UnpublishNotify."""
+    rtmp_config = {"merge_write": "100ms"}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -156,6 +156,31 @@ TEST_F(hub_fixture, takeover_evicts_the_current_publisher_and_players_follow) {
   });
 }
 
+// The takeover happens on the shard that publishes: players elsewhere keep their subscription
+// and get the new publisher's frames, and the old publisher leaving later ends nothing.
+TEST_F(hub_fixture, takeover_on_the_publishing_shard_keeps_players_elsewhere) {
+  recording_sink player;
+  on_shard(rt, 1, [&] { hub.subscribe("live/f", player); });
+  auto first = publish_on(0, "live/f");
+  std::promise<void> evicted;
+  on_shard(rt, 0, [&] { first.handle->on_evicted([&] { evicted.set_value(); }); });
+  on_shard(rt, 0, [&] { first.handle->push(video(0, true)); });
+  events_of(1, player, 2);
+  auto second = publish_on(0, "live/f", true);
+  ASSERT_TRUE(second.handle);
+  EXPECT_EQ(evicted.get_future().wait_for(2s), std::future_status::ready);
+  on_shard(rt, 0, [&] { first.handle.reset(); });  // detached: releases nothing
+  std::this_thread::sleep_for(20ms);
+  on_shard(rt, 0, [&] { second.handle->push(video(500, true)); });
+  auto e = events_of(1, player, 4);
+  std::vector<std::string> expected{"start", "v0k", "start", "v500k"};
+  EXPECT_EQ(e, expected);
+  // The name is still claimed by the second publisher: a third without takeover is refused.
+  EXPECT_FALSE(publish_on(1, "live/f").handle);
+  on_shard(rt, 1, [&] { hub.unsubscribe("live/f", player); });
+  on_shard(rt, 0, [&] { second.handle.reset(); });
+}
+
 TEST_F(hub_fixture, a_waiting_player_starts_when_the_publisher_returns) {
   recording_sink player;
   on_shard(rt, 1, [&] { hub.subscribe("live/e", player); });
