@@ -204,7 +204,9 @@ asio::awaitable<void> session::read_loop() {
     // each player gets one write for all of them. Meanwhile the bytes wait in the socket's
     // receive buffer and the shard sleeps (on a virtual machine each wake-up of the event loop
     // costs more than the write it delays). A read that filled the buffer has more waiting.
-    if (cfg_.merge_write.count() > 0 && !publishing_.empty() && n < buffer.size() &&
+    // Not for an application with behaviour of its own (the SIP gateway): a call's audio must
+    // reach the phone paced, not in bursts.
+    if (cfg_.merge_write.count() > 0 && !publishing_.empty() && !handler_ && n < buffer.size() &&
         !stopping_ && !finishing_) {
       co_await home_.merge_tick().next(cfg_.merge_write, merge_cancel_.slot());
     }
