@@ -112,6 +112,7 @@ boost::asio::awaitable<publish_result> stream_hub::publish(std::string key, publ
   if (ls.publisher) {
     ls.publisher->attached_ = false;
     evicted = std::move(ls.publisher->on_evicted_);
+    send_outboxes(key, ls);  // its last frames go before the restart
   }
   ls.publisher = handle.get();
   ls.who = std::move(who);

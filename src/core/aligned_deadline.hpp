@@ -7,7 +7,7 @@
 namespace junction {
 
 // The last multiple of `period` (counted on the clock's epoch) at or before `now + period`:
-// between `now` (exclusive, unless `now` is itself a multiple) and `now + period`.
+// strictly after `now`, at most one period away. A zero period gives `now`.
 template <class Clock, class Duration, class Period>
 typename Clock::time_point aligned_deadline(std::chrono::time_point<Clock, Duration> now,
                                             Period period) {

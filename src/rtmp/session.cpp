@@ -186,7 +186,8 @@ asio::awaitable<void> session::read_loop() {
     }
     last_read_ = clock::now();
     conn_.received(n);
-    const bool grow = n == buffer.size() && buffer.size() < large_read_buffer;
+    const bool filled = n == buffer.size();  // more may be waiting
+    const bool grow = filled && buffer.size() < large_read_buffer;
     events.clear();
     auto fed = core_.feed(std::span{buffer.data(), n}, events);
     for (std::size_t i = 0; i < events.size() && !stopping_ && !finishing_; ++i) {
@@ -203,10 +204,10 @@ asio::awaitable<void> session::read_loop() {
     // shard tick, so every frame that arrived in the window reaches the players together and
     // each player gets one write for all of them. Meanwhile the bytes wait in the socket's
     // receive buffer and the shard sleeps (on a virtual machine each wake-up of the event loop
-    // costs more than the write it delays). A read that filled the buffer has more waiting.
+    // costs more than the write it delays). A read that filled the buffer reads again at once.
     // Not for an application with behaviour of its own (the SIP gateway): a call's audio must
     // reach the phone paced, not in bursts.
-    if (cfg_.merge_write.count() > 0 && !publishing_.empty() && !handler_ && n < buffer.size() &&
+    if (cfg_.merge_write.count() > 0 && !publishing_.empty() && !handler_ && !filled &&
         !stopping_ && !finishing_) {
       co_await home_.merge_tick().next(cfg_.merge_write, merge_cancel_.slot());
     }
