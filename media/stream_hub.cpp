@@ -179,8 +179,8 @@ void stream_hub::send_outboxes(const std::string& key, local_stream& ls) {
   ls.outbox_posted = false;
   for (auto& r : ls.remotes) {
     if (r.outbox.empty()) continue;
-    rt_.post(r.shard, [this, key, g = r.generation, frames = std::exchange(r.outbox, {})] {
-      remote_frames(key, g, frames);
+    rt_.post(r.shard, [this, key, g = r.generation, frames = std::exchange(r.outbox, {})]() mutable {
+      remote_frames(key, g, std::move(frames));
     });
   }
 }
@@ -315,16 +315,16 @@ void stream_hub::remote_start(const std::string& key, std::uint64_t generation,
 }
 
 void stream_hub::remote_frames(const std::string& key, std::uint64_t generation,
-                               const std::vector<frame>& frames) {
+                               std::vector<frame> frames) {
   auto it = here().streams.find(key);
-  if (it == here().streams.end() || it->second->generation != generation || !it->second->live ||
-      it->second->publisher)
+  if (it == here().streams.end() || it->second->generation != generation || it->second->publisher)
     return;
-  // A sink may end the stream here (its last player leaving): look it up again for each frame.
-  for (const auto& f : frames) {
-    it = here().streams.find(key);
-    if (it == here().streams.end() || !it->second->live) return;
-    it->second->deliver(wrap(f));
+  // Sinks leaving during a delivery never erase the stream (it is dispatching), but the last of
+  // them ends it: check before each frame.
+  auto& ls = *it->second;
+  for (auto& f : frames) {
+    if (!ls.live) return;
+    ls.deliver(wrap(std::move(f)));
   }
 }
 

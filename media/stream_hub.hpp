@@ -139,7 +139,7 @@ class stream_hub {
   void remote_start(const std::string& key, std::uint64_t generation,
                     std::vector<frame> snapshot);                // watcher
   void remote_frames(const std::string& key, std::uint64_t generation,
-                     const std::vector<frame>& frames);                     // watcher
+                     std::vector<frame> frames);                            // watcher
   void remote_stop(const std::string& key, std::uint64_t generation);  // watcher
 
   void unpublish(publication& p);  // origin
