@@ -44,6 +44,7 @@ MEDIA_PORT=$(free_port 26000)
 cat >"$WORK/junction.toml" <<TOML
 [server]
 shards = $SHARDS
+max_connections_per_source = 0
 log_level = "warn"
 [http]
 listen = ["127.0.0.1:$HTTP_PORT"]

@@ -127,7 +127,7 @@ wait_ready() {
 
 start_junction() {
   local name=$1 bin=$2 conf=$WORK/$1.toml
-  printf '[server]\nshards = %d\n[http]\nlisten = ["127.0.0.1:%d"]\nweb_root = "%s"\naccess_log = ""\n' \
+  printf '[server]\nshards = %d\nmax_connections_per_source = 0\n[http]\nlisten = ["127.0.0.1:%d"]\nweb_root = "%s"\naccess_log = ""\n' \
     "$SHARDS" "${PORT[$name]}" "$WEB" >"$conf"
   "$bin" --config "$conf" --shards "$SHARDS" >"$WORK/$name.out" 2>"$WORK/$name.err" &
   PID[$name]=$!

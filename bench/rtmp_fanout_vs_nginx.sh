@@ -217,7 +217,7 @@ start_junction() {
   local name=$1 conf=$WORK/$1.toml
   PORT[$name]=$(free_port 19350)
   {
-    printf '[server]\nshards = %d\npin_cpus = %s\nlog_level = "warn"\nshutdown_timeout = "2s"\n' "$SHARDS" "$JUNCTION_PIN"
+    printf '[server]\nshards = %d\nmax_connections_per_source = 0\npin_cpus = %s\nlog_level = "warn"\nshutdown_timeout = "2s"\n' "$SHARDS" "$JUNCTION_PIN"
     printf '[http]\nlisten = []\naccess_log = ""\nweb_root = ""\n'
     printf '[rtmp]\nlisten = ["127.0.0.1:%d"]\nchunk_size = 4096\nhttp_flv = false\n' "${PORT[$name]}"
     [[ -n $MERGE_WRITE ]] && printf 'merge_write = "%s"\n' "$MERGE_WRITE"

@@ -80,7 +80,7 @@ def main():
     work = tempfile.mkdtemp(prefix="junction-idle-")
     conf = os.path.join(work, "j.toml")
     with open(conf, "w") as f:
-        f.write('[server]\nlog_level = "warn"\n[http]\nlisten = ["127.0.0.1:0"]\naccess_log = ""\n'
+        f.write('[server]\nlog_level = "warn"\nmax_connections_per_source = 0\n[http]\nlisten = ["127.0.0.1:0"]\naccess_log = ""\n'
                 '[rtmp]\nlisten = ["127.0.0.1:0"]\nping_interval = "1h"\nidle_timeout = "1h"\n')
     proc = subprocess.Popen([args.bin, "--config", conf, "--shards", str(args.shards)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

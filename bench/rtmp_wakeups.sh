@@ -37,6 +37,8 @@ CONF
     "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" >"$WORK/server.log" 2>&1 &
   else
     cat >"$WORK/junction.toml" <<CONF
+[server]
+max_connections_per_source = 0
 [http]
 listen = []
 [rtmp]

@@ -53,6 +53,7 @@ start_junction() {
   cat >"$WORK/junction.toml" <<TOML
 [server]
 shards = $SHARDS
+max_connections_per_source = 0
 log_level = "warn"
 shutdown_timeout = "2s"
 [http]

@@ -8,10 +8,17 @@
 
 #include <CLI/CLI.hpp>
 
+#include <malloc.h>
+
 #include <cstdio>
 
 int main(int argc, char** argv) {
   using namespace junction;
+  // Blocks above 256 KiB (partial RTMP messages, big frames) come from mmap and go back to the
+  // system when freed. Left dynamic, glibc raises this threshold to the largest block freed so
+  // far (up to 32 MiB), after which such blocks come from arenas that keep the memory after the
+  // connection that made it is gone.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   CLI::App cli{"junction: RTMP, SIP, XMPP and HTTP in one server", "junction"};
   std::string config_path;
   bool check_only = false, listen_all = false;

@@ -74,7 +74,9 @@ int run_server(const config& cfg) {
   transcode::worker_pool workers{cfg.gateway.transcode_threads};
   std::optional<recording::service> recordings;
   std::optional<gateway::service> gateway;
-  runtime rt{{cfg.server.shards, cfg.server.pin_cpus, cfg.server.max_connections}, registry};
+  runtime rt{{cfg.server.shards, cfg.server.pin_cpus, cfg.server.max_connections,
+              cfg.server.max_connections_per_source},
+             registry};
   hub.emplace(rt);
   std::unique_ptr<http::server> web;
   std::unique_ptr<rtmp::server> rtmp_server;

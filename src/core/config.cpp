@@ -172,6 +172,7 @@ config from_table(const toml::table& root, const std::string& name,
   server.boolean("pin_cpus", s.pin_cpus);
   server.boolean("listen_all", s.listen_all);
   server.integer("max_connections", s.max_connections, 1, 10'000'000);
+  server.integer("max_connections_per_source", s.max_connections_per_source, 0, 10'000'000);
   server.duration("shutdown_timeout", s.shutdown_timeout);
   server.level("log_level", s.log_level);
   server.string("log_file", s.log_file);
@@ -211,6 +212,10 @@ config from_table(const toml::table& root, const std::string& name,
   rtmp.integer("window_ack_size", r.window_ack_size, 1024, 0x7FFFFFFF);
   rtmp.integer("max_message_size", r.max_message_size, 4096, 16'777'215);
   rtmp.integer("max_streams_per_connection", r.max_streams_per_connection, 1, 1024);
+  rtmp.integer("incomplete_bytes_before_publish", r.incomplete_bytes_before_publish, 4096, std::int64_t{1} << 32);
+  rtmp.integer("incomplete_bytes", r.incomplete_bytes, 4096, std::int64_t{1} << 34);
+  rtmp.integer("incomplete_bytes_total", r.incomplete_bytes_total, 0, std::int64_t{1} << 40);
+  rtmp.duration("incomplete_message_timeout", r.incomplete_message_timeout);
   rtmp.duration("handshake_timeout", r.handshake_timeout);
   rtmp.duration("ping_interval", r.ping_interval);
   rtmp.duration("idle_timeout", r.idle_timeout);
@@ -246,6 +251,9 @@ config from_table(const toml::table& root, const std::string& name,
     }
   }
   rtmp.finish();
+  if (r.incomplete_bytes < r.max_message_size)
+    throw config_error(name + ": rtmp.incomplete_bytes must be at least rtmp.max_message_size "
+                              "(or the largest message could never arrive)");
   if (!r.tls_listen.empty() && (r.tls_certificate.empty() || r.tls_private_key.empty()))
     throw config_error(name + ": rtmp.tls_listen needs rtmp.tls_certificate and "
                               "rtmp.tls_private_key");
@@ -259,6 +267,7 @@ config from_table(const toml::table& root, const std::string& name,
   sip.boolean("websocket", sp.websocket);
   sip.duration("tcp_idle_timeout", sp.tcp_idle_timeout);
   sip.duration("tcp_message_timeout", sp.tcp_message_timeout);
+  sip.duration("tcp_first_message_timeout", sp.tcp_first_message_timeout);
   sip.strings("domains", sp.domains);
   sip.integer("max_message_size", sp.max_message_size, 1024, 65535);
   sip.integer("max_header_fields", sp.max_header_fields, 16, 1024);
@@ -268,6 +277,10 @@ config from_table(const toml::table& root, const std::string& name,
   sip.integer("udp_rate_limit", sp.udp_rate_limit, 0, 1'000'000);
   sip.boolean("authenticate", sp.authenticate);
   sip.duration("nonce_lifetime", sp.nonce_lifetime);
+  sip.integer("auth_failures_allowed", sp.auth_failures_allowed, 1, 1'000'000);
+  std::chrono::milliseconds lockout = sp.auth_lockout_max;
+  sip.duration("auth_lockout_max", lockout);
+  sp.auth_lockout_max = std::chrono::duration_cast<std::chrono::seconds>(lockout);
   sip.strings("digest_algorithms", sp.digest_algorithms);
   sip.string("presence_authorization", sp.presence_authorization);
   sip.string("outbound", sp.outbound);

@@ -22,6 +22,8 @@ struct server_config {
   bool pin_cpus = true;
   bool listen_all = false;  // default listeners bind every address instead of loopback
   std::size_t max_connections = 10000;
+  // Connections one source (an IPv4 address, an IPv6 /64) may hold at once; 0: no limit.
+  std::size_t max_connections_per_source = 256;
   std::chrono::milliseconds shutdown_timeout{10'000};
   std::string log_level = "info";
   std::string log_file;  // empty: standard error
@@ -73,6 +75,12 @@ struct rtmp_config {
   std::size_t window_ack_size = 2'500'000;
   std::size_t max_message_size = 8 << 20;
   std::size_t max_streams_per_connection = 16;
+  // Bytes the incomplete messages of one connection may hold: before it is accepted as a
+  // publisher (commands are small), after, and for every connection of the process together.
+  std::size_t incomplete_bytes_before_publish = 256 << 10;
+  std::size_t incomplete_bytes = 16 << 20;
+  std::size_t incomplete_bytes_total = 256 << 20;
+  std::chrono::milliseconds incomplete_message_timeout{30'000};  // one message, first byte to last
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds ping_interval{30'000};
   std::chrono::milliseconds idle_timeout{90'000};  // no byte from the client for this long
@@ -94,6 +102,9 @@ struct sip_config {
   std::chrono::milliseconds tcp_idle_timeout{600'000};
   // A message begun on a stream must be complete within this (slow-drip and stalled peers).
   std::chrono::milliseconds tcp_message_timeout{10'000};
+  // A new TCP/TLS connection must finish its TLS handshake and send a whole first message within
+  // this (idle connections held to exhaust the server are closed).
+  std::chrono::milliseconds tcp_first_message_timeout{10'000};
   // The domains this server is the registrar and proxy for (Request-URI and To hosts).
   std::vector<std::string> domains{"localhost", "127.0.0.1"};
   std::size_t max_message_size = 65535;
@@ -107,6 +118,10 @@ struct sip_config {
   // REGISTER needs digest authentication against the user store (users.database).
   bool authenticate = true;
   std::chrono::milliseconds nonce_lifetime{300'000};
+  // Failed digest logins a source address may make (a user: four times as many) before each
+  // further one locks it out for a delay that doubles up to auth_lockout_max.
+  unsigned auth_failures_allowed = 10;
+  std::chrono::seconds auth_lockout_max{300};
   std::vector<std::string> digest_algorithms{"SHA-256", "MD5"};  // challenge order
   // Who may watch a user's presence: "contacts" (the user, and the addresses on the user's
   // contact list in the user store) or "open" (anyone).

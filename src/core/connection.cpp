@@ -4,6 +4,33 @@
 
 namespace junction {
 
+source_limit::source_limit(std::size_t max_per_source)
+    : max_{max_per_source}, counts_{std::make_unique<std::atomic<std::uint32_t>[]>(slots)} {}
+
+std::uint32_t source_limit::slot_of(const boost::asio::ip::address& source) noexcept {
+  // FNV-1a over the address bytes (an IPv6 address's first 8: its /64). Mapped IPv4 counts as IPv4.
+  std::uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const unsigned char* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  };
+  if (source.is_v6() && !source.to_v6().is_v4_mapped()) {
+    auto b = source.to_v6().to_bytes();
+    mix(b.data(), 8);
+  } else {
+    auto b = source.is_v4() ? source.to_v4().to_bytes()
+                            : boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, source.to_v6()).to_bytes();
+    mix(b.data(), b.size());
+  }
+  return static_cast<std::uint32_t>((h ^ (h >> 32)) & (slots - 1));
+}
+
+std::optional<std::uint32_t> source_limit::try_acquire(const boost::asio::ip::address& source) noexcept {
+  const auto slot = slot_of(source);
+  if (counts_[slot].fetch_add(1, std::memory_order_relaxed) < max_ || max_ == 0) return slot;
+  counts_[slot].fetch_sub(1, std::memory_order_relaxed);
+  return std::nullopt;
+}
+
 connection::connection(shard& home, connection_ticket ticket, const connection_metrics& metrics,
                        std::string_view protocol, std::string peer, std::function<void()> close)
     : home_{home},

@@ -3,10 +3,14 @@
 // shard list its connections, close idle ones when draining, and close any one on request.
 #include "core/metrics.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -37,26 +41,53 @@ class connection_limit {
   std::atomic<std::size_t> open_{0};
 };
 
-// One acquired slot of a connection_limit; gives it back when destroyed.
+// Caps the connections one source holds at once, across all shards: one peer must not take every
+// connection the server has (server.max_connections_per_source). A source is an IPv4 address or
+// an IPv6 /64 (what one host can choose from). Counters sit in a fixed table indexed by a hash
+// of the source: no lock, no allocation per connection; two sources that share a slot share its
+// limit, which can only make it stricter.
+class source_limit {
+ public:
+  static constexpr std::size_t slots = 1 << 16;
+  explicit source_limit(std::size_t max_per_source);
+  // The slot taken for `source`, or nullopt when it holds max_per_source already.
+  std::optional<std::uint32_t> try_acquire(const boost::asio::ip::address& source) noexcept;
+  void release(std::uint32_t slot) noexcept { counts_[slot].fetch_sub(1, std::memory_order_relaxed); }
+  std::size_t max() const noexcept { return max_; }
+  static std::uint32_t slot_of(const boost::asio::ip::address& source) noexcept;
+
+ private:
+  std::size_t max_;  // 0: no limit
+  std::unique_ptr<std::atomic<std::uint32_t>[]> counts_;
+};
+
+// One acquired slot of a connection_limit (and of a source_limit); gives them back when destroyed.
 class connection_ticket {
  public:
   connection_ticket() = default;
-  explicit connection_ticket(connection_limit* limit) : limit_{limit} {}
-  connection_ticket(connection_ticket&& o) noexcept : limit_{std::exchange(o.limit_, nullptr)} {}
+  explicit connection_ticket(connection_limit* limit, source_limit* sources = nullptr, std::uint32_t slot = 0)
+      : limit_{limit}, sources_{sources}, slot_{slot} {}
+  connection_ticket(connection_ticket&& o) noexcept
+      : limit_{std::exchange(o.limit_, nullptr)}, sources_{std::exchange(o.sources_, nullptr)}, slot_{o.slot_} {}
   connection_ticket& operator=(connection_ticket&& o) noexcept {
     if (this != &o) {
       reset();
       limit_ = std::exchange(o.limit_, nullptr);
+      sources_ = std::exchange(o.sources_, nullptr);
+      slot_ = o.slot_;
     }
     return *this;
   }
   ~connection_ticket() { reset(); }
   void reset() noexcept {
     if (limit_) std::exchange(limit_, nullptr)->release();
+    if (sources_) std::exchange(sources_, nullptr)->release(slot_);
   }
 
  private:
   connection_limit* limit_ = nullptr;
+  source_limit* sources_ = nullptr;
+  std::uint32_t slot_ = 0;
 };
 
 // A slot taken whatever the cap: for work the server waits for when it stops, beyond the

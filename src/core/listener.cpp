@@ -24,6 +24,7 @@ namespace {
 asio::awaitable<void> accept_loop(shard& home, std::shared_ptr<tcp::acceptor> acceptor,
                                   const connection_metrics& metrics, tcp_session_start start) {
   auto& limit = home.owner().limit();
+  auto& sources = home.owner().source_limits();
   for (;;) {
     auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
@@ -34,15 +35,31 @@ asio::awaitable<void> accept_loop(shard& home, std::shared_ptr<tcp::acceptor> ac
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    if (!limit.try_acquire()) {
+    boost::system::error_code ignored;
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) {  // gone already
+      socket.close(ignored);
+      continue;
+    }
+    auto slot = sources.try_acquire(peer.address());
+    if (!slot) {
       home.metrics().add(metrics.refused);
-      log::debug("connection limit {} reached; refusing a connection", limit.max());
-      boost::system::error_code ignored;
+      log::throttled(log::level::warn, "per-source connection limit",
+                     "{} holds server.max_connections_per_source ({}) connections; refusing more",
+                     peer.address().to_string(), sources.max());
+      socket.close(ignored);
+      continue;
+    }
+    if (!limit.try_acquire()) {
+      sources.release(*slot);
+      home.metrics().add(metrics.refused);
+      log::throttled(log::level::warn, "connection limit", "server.max_connections ({}) reached; refusing a connection",
+                     limit.max());
       socket.close(ignored);
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    start(home, std::move(socket), connection_ticket{&limit});
+    start(home, std::move(socket), connection_ticket{&limit, &sources, *slot});
   }
 }
 

@@ -1,5 +1,9 @@
 #include "core/log.hpp"
 
+#include <chrono>
+#include <unordered_map>
+#include <utility>
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -100,6 +104,41 @@ bool access_enabled() { return access_logger != nullptr; }
 
 void access(std::string_view line) {
   if (access_logger) access_logger->info(line);
+}
+
+namespace {
+
+struct throttle_state {
+  std::chrono::steady_clock::time_point window_start;
+  std::size_t written = 0, left_out = 0;
+};
+
+constexpr std::size_t throttle_burst = 5;
+constexpr auto throttle_window = std::chrono::seconds(10);
+
+}  // namespace
+
+bool throttle_admit(std::string_view kind, std::size_t& left_out) {
+  // Per thread, so no lock: each shard throttles its own lines.
+  thread_local std::unordered_map<std::string, throttle_state> states;
+  const auto now = std::chrono::steady_clock::now();
+  auto it = states.find(std::string{kind});
+  if (it == states.end()) {
+    if (states.size() > 256) states.clear();  // kinds are fixed strings; this is a backstop
+    it = states.emplace(std::string{kind}, throttle_state{now}).first;
+  }
+  auto& st = it->second;
+  if (now - st.window_start >= throttle_window) {
+    st.window_start = now;
+    st.written = 0;
+  }
+  if (st.written < throttle_burst) {
+    ++st.written;
+    left_out = std::exchange(st.left_out, 0);
+    return true;
+  }
+  ++st.left_out;
+  return false;
 }
 
 }  // namespace junction::log

@@ -49,4 +49,19 @@ void error(fmt::format_string<Args...> f, Args&&... args) {
   if (enabled(level::error)) write(level::error, fmt::format(f, std::forward<Args>(args)...));
 }
 
+// For lines a peer can cause at will (timeouts, refusals, failed logins): at most a few lines of
+// one kind (`kind`, a fixed string) per ten seconds on a thread; the rest are counted, and the
+// next line of that kind that is written says how many were left out.
+bool throttle_admit(std::string_view kind, std::size_t& left_out);
+
+template <class... Args>
+void throttled(level l, std::string_view kind, fmt::format_string<Args...> f, Args&&... args) {
+  if (!enabled(l)) return;
+  std::size_t left_out = 0;
+  if (!throttle_admit(kind, left_out)) return;
+  auto line = fmt::format(f, std::forward<Args>(args)...);
+  if (left_out > 0) line += fmt::format(" ({} more {} lines were left out)", left_out, kind);
+  write(l, line);
+}
+
 }  // namespace junction::log

@@ -59,7 +59,10 @@ void shard::begin_drain() {
 }
 
 runtime::runtime(const runtime_options& options, metric_registry& registry)
-    : registry_{registry}, limit_{options.max_connections}, pin_{options.pin_cpus} {
+    : registry_{registry},
+      limit_{options.max_connections},
+      sources_{options.max_connections_per_source},
+      pin_{options.pin_cpus} {
   unsigned count = options.shards;
   if (count == 0) count = static_cast<unsigned>(std::max<std::size_t>(1, allowed_cpus().size()));
   for (unsigned i = 0; i < count; ++i) shards_.push_back(std::make_unique<shard>(*this, i));

@@ -27,6 +27,7 @@ struct runtime_options {
   unsigned shards = 0;  // 0: one per CPU this process may run on
   bool pin_cpus = true;
   std::size_t max_connections = 10000;
+  std::size_t max_connections_per_source = 0;  // 0: no limit
 };
 
 class runtime {
@@ -42,6 +43,7 @@ class runtime {
   shard& at(unsigned index) noexcept { return *shards_[index]; }
   metric_registry& registry() noexcept { return registry_; }
   connection_limit& limit() noexcept { return limit_; }
+  source_limit& source_limits() noexcept { return sources_; }
   std::vector<const shard_metrics*> all_metrics() const;
   std::chrono::steady_clock::time_point started() const noexcept { return started_; }
 
@@ -74,6 +76,7 @@ class runtime {
  private:
   metric_registry& registry_;
   connection_limit limit_;
+  source_limit sources_;
   bool pin_;
   std::vector<std::unique_ptr<shard>> shards_;
   std::vector<std::thread> threads_;

@@ -77,7 +77,9 @@ std::unique_ptr<recording_file> recording_file::open(const std::string& path, bo
     }
   }
   const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
-  int fd = ::open(path.c_str(), flags, 0644);
+  // Only the server's user reads recordings (like the user store): others go through the admin
+  // API or an authorized VOD play.
+  int fd = ::open(path.c_str(), flags, 0600);
   if (fd < 0) {
     if (error) *error = std::strerror(errno);
     return nullptr;

@@ -1,6 +1,8 @@
 #include "recording/service.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -26,6 +29,7 @@
 #include "recording/recording_file.hpp"
 #include "recording/stream_recorder.hpp"
 #include "rtmp/server.hpp"
+#include "users/hmac.hpp"
 
 namespace junction::recording {
 namespace {
@@ -107,11 +111,46 @@ recording_metrics recording_metrics::declare(metric_registry& r) {
   return m;
 }
 
+namespace {
+
+std::string hex_of(const unsigned char* bytes, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += fmt::format("{:02x}", bytes[i]);
+  return out;
+}
+
+// The secret that makes stream recording ids unguessable, kept in the folder so ids stay the
+// same across restarts (append finds its file). Made on first start, readable by us alone.
+std::string load_id_secret(const std::string& directory) {
+  const std::string path = directory + "/.id-secret";
+  std::string secret(32, '\0');
+  if (int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+    auto n = ::read(fd, secret.data(), secret.size());
+    ::close(fd);
+    if (n == static_cast<ssize_t>(secret.size())) return secret;
+  }
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()), static_cast<int>(secret.size())) != 1)
+    throw std::runtime_error("OpenSSL's random generator failed");
+  if (int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); fd >= 0) {
+    if (::write(fd, secret.data(), secret.size()) != static_cast<ssize_t>(secret.size()))
+      log::warn("recording: cannot write {}: stream recording ids change at restart", path);
+    ::close(fd);
+  } else {
+    log::warn("recording: cannot write {}: stream recording ids change at restart", path);
+  }
+  return secret;
+}
+
+}  // namespace
+
 service::service(metric_registry& registry, const config& cfg, transcode::worker_pool& workers)
-    : cfg_(cfg.recording), workers_(workers), metrics_(recording_metrics::declare(registry)) {
+    : cfg_(cfg.recording), admin_token_(cfg.http.admin_token), workers_(workers),
+      metrics_(recording_metrics::declare(registry)) {
   std::error_code ec;
-  std::filesystem::create_directories(cfg_.directory, ec);
+  if (std::filesystem::create_directories(cfg_.directory, ec))
+    ::chmod(cfg_.directory.c_str(), 0700);  // a folder we made is ours alone, as its files
   if (ec) log::warn("recording: cannot create {}: {}", cfg_.directory, ec.message());
+  id_secret_ = load_id_secret(cfg_.directory);
 }
 
 bool service::records_calls_of(std::string_view line) const {
@@ -126,11 +165,17 @@ std::string service::call_recording_id(std::string_view call_id) const {
   gmtime_r(&now, &tm);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-  return safe_name(fmt::format("call-{}-{}", stamp, call_id.substr(0, call_id.find('@'))));
+  unsigned char nonce[8];
+  if (RAND_bytes(nonce, sizeof nonce) != 1) throw std::runtime_error("OpenSSL's random generator failed");
+  auto base = safe_name(fmt::format("call-{}-{}", stamp, call_id.substr(0, call_id.find('@'))));
+  return base.substr(0, 100) + "-" + hex_of(nonce, sizeof nonce);
 }
 
-std::string service::stream_recording_id(std::string_view app, std::string_view name) {
-  return safe_name(fmt::format("{}-{}", app, name));
+std::string service::stream_recording_id(std::string_view app, std::string_view name) const {
+  users::sha256_mac mac;
+  if (!users::hmac_sha256(id_secret_, {app, "/", name}, mac))
+    throw std::runtime_error("OpenSSL failed to compute HMAC-SHA256");
+  return safe_name(fmt::format("{}-{}", app, name)).substr(0, 100) + "-" + hex_of(mac.data(), 8);
 }
 
 std::string service::path_of(std::string_view id) const { return cfg_.directory + "/" + std::string{id} + ".flv"; }
@@ -139,9 +184,11 @@ void service::write_info(const recording_info& info) const {
   const std::string path = cfg_.directory + "/" + info.id + ".json";
   const std::string temporary = path + ".tmp";
   {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << json::serialize(to_json(info)) << '\n';
-    if (!out) {
+    const std::string text = json::serialize(to_json(info)) + "\n";
+    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const bool written = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    if (fd >= 0) ::close(fd);
+    if (!written) {
       log::warn("recording: cannot write {}", temporary);
       return;
     }
@@ -239,12 +286,13 @@ void service::attach(rtmp::server& rtmp, media::stream_hub& hub) {
     return std::make_unique<handle>(*this, home, hub, key, app, name, append);
   });
   // rtmp://host/<vod_app>/<recording id>: an empty name asks whether the application is ours.
-  rtmp.set_vod([this](std::string_view app, std::string_view name) -> std::optional<std::string> {
+  // Recordings are the admin's: a player needs what their download needs, the admin token.
+  rtmp.set_vod([this](std::string_view app, std::string_view name) -> std::optional<rtmp::server::vod_target> {
     if (cfg_.vod_app.empty() || app != cfg_.vod_app) return std::nullopt;
-    if (name.empty()) return std::string{};
+    rtmp::server::vod_target target{{}, admin_token_};
     if (name.ends_with(".flv")) name.remove_suffix(4);
-    if (safe_name(name) != name) return std::string{};  // never outside the folder
-    return path_of(name);
+    if (!name.empty() && safe_name(name) == name) target.path = path_of(name);  // never outside the folder
+    return target;
   });
 }
 

@@ -66,10 +66,13 @@ class service {
   const recording_metrics& metrics() const noexcept { return metrics_; }
   bool records_calls_of(std::string_view line) const;
 
-  // A new call recording's id: "call-<UTC time>-<Call-ID, made safe>".
+  // Ids cannot be guessed: whoever knows a call or a stream name still cannot name its file.
+  // A new call recording's id: "call-<UTC time>-<Call-ID, made safe>-<16 random hex digits>".
   std::string call_recording_id(std::string_view call_id) const;
-  // A stream's recording id: "<app>-<name>", made safe (record overwrites it, append adds).
-  static std::string stream_recording_id(std::string_view app, std::string_view name);
+  // A stream's recording id: "<app>-<name>-<16 hex digits of an HMAC of both under this
+  // installation's secret>", made safe; the same for every publication of the stream, so record
+  // overwrites it and append adds to it.
+  std::string stream_recording_id(std::string_view app, std::string_view name) const;
   std::string path_of(std::string_view id) const;
 
   // The JSON beside a recording (blocking file I/O: call it on a worker).
@@ -79,6 +82,8 @@ class service {
 
  private:
   recording_config cfg_;
+  std::string id_secret_;    // recording.directory/.id-secret, made at first start (0600)
+  std::string admin_token_;  // http.admin_token: what a VOD player presents ("token=...")
   transcode::worker_pool& workers_;
   recording_metrics metrics_;
 };

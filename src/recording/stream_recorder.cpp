@@ -22,7 +22,7 @@ stream_recorder::stream_recorder(service& svc, junction::shard& home, media::str
     : svc_(svc), home_(home), hub_(hub), key_(std::move(key)), worker_(svc.workers().assign()),
       state_(std::make_shared<state>()) {
   auto& s = *state_;
-  s.info.id = service::stream_recording_id(app, name);
+  s.info.id = svc.stream_recording_id(app, name);
   s.info.kind = "stream";
   s.info.stream = std::string{app} + "/" + std::string{name};
   s.info.started = std::chrono::system_clock::now();

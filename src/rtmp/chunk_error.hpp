@@ -12,6 +12,8 @@ enum class chunk_errc {
   unknown_chunk_stream,    // a fmt 1/2/3 chunk on a chunk stream that never had a fmt 0 header
   too_many_chunk_streams,  // more distinct chunk stream ids than limits.max_chunk_streams
   bad_control_message,     // Set Chunk Size or Abort with a payload shorter than 4 bytes
+  buffer_limit,            // incomplete messages would hold more than limits.max_buffered_bytes
+  server_buffer_limit,     // ... or more than the process-wide limits.budget allows
 };
 
 const std::error_category& chunk_category() noexcept;

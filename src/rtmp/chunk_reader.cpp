@@ -24,6 +24,10 @@ class chunk_category_impl final : public std::error_category {
         return "too many RTMP chunk streams on one connection";
       case chunk_errc::bad_control_message:
         return "RTMP protocol control message too short";
+      case chunk_errc::buffer_limit:
+        return "RTMP incomplete messages exceed the connection's buffer limit";
+      case chunk_errc::server_buffer_limit:
+        return "RTMP incomplete messages exceed the server's buffer limit";
     }
     return "unknown RTMP chunk error";
   }
@@ -75,10 +79,27 @@ const chunk_reader::chunk_stream* chunk_reader::find(std::uint32_t csid) const n
   return const_cast<chunk_reader*>(this)->find(csid);
 }
 
+chunk_reader::~chunk_reader() {
+  for (auto& s : streams_) discard(s);
+}
+
 void chunk_reader::discard(chunk_stream& s) noexcept {
   s.in_progress = false;
   s.received = 0;
-  s.segments.clear();  // frees the payload: an idle chunk stream holds no buffer
+  std::size_t held = 0;
+  for (const auto& segment : s.segments) held += segment.capacity();
+  buffered_ -= held;
+  if (limits_.budget) limits_.budget->give_back(held);
+  // Frees the payload (an idle chunk stream holds no buffer); swapped out, since clear() would
+  // keep the outer vector's own allocation.
+  std::vector<std::vector<std::byte>>{}.swap(s.segments);
+}
+
+std::optional<chunk_reader::time_point> chunk_reader::oldest_incomplete() const noexcept {
+  std::optional<time_point> oldest;
+  for (const auto& s : streams_)
+    if (s.in_progress && !s.segments.empty() && (!oldest || s.started < *oldest)) oldest = s.started;
+  return oldest;
 }
 
 chunk_reader::header chunk_reader::parse_header(std::span<const std::byte> bytes) const {
@@ -218,6 +239,11 @@ std::error_code chunk_reader::take_payload(std::span<const std::byte> bytes,
       const std::size_t want = s.segments.empty()
                                    ? std::min<std::size_t>(s.length, first_segment_size)
                                    : std::min<std::size_t>(s.length - s.received, s.received);
+      // Counted before it is taken: the peer decides how many messages it leaves unfinished.
+      if (buffered_ + want > limits_.max_buffered_bytes) return chunk_errc::buffer_limit;
+      if (limits_.budget && !limits_.budget->try_take(want)) return chunk_errc::server_buffer_limit;
+      buffered_ += want;
+      if (s.segments.empty()) s.started = now_;
       s.segments.emplace_back().reserve(want);
     }
     auto& segment = s.segments.back();
@@ -274,8 +300,10 @@ std::error_code chunk_reader::apply_control(const message& m) {
   }
 }
 
-chunk_reader::result chunk_reader::feed(std::span<const std::byte> in, std::vector<message>& out) {
+chunk_reader::result chunk_reader::feed(std::span<const std::byte> in, std::vector<message>& out,
+                                        time_point now) {
   if (error_) return {0, error_};
+  now_ = now;
   std::size_t at = 0;  // bytes of `in` used so far
   auto drop_pending = [this](std::size_t n) noexcept {
     std::memmove(pending_.data(), pending_.data() + n, pending_size_ - n);

@@ -10,10 +10,13 @@
 //   fmt 2: timestamp delta (3 bytes)                 — same length and type
 //   fmt 3: nothing — a continuation chunk, or a new message repeating the last header and delta
 // Deltas are added modulo 2^32: RTMP timestamps wrap after ~49.7 days.
+#include "core/memory_budget.hpp"
 #include "rtmp/chunk_error.hpp"
 #include "rtmp/message.hpp"
 
 #include <array>
+#include <chrono>
+#include <optional>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -22,16 +25,27 @@
 
 namespace junction::rtmp {
 
-// Hard limits, because the peer chooses every length on the wire. Both bound memory: a message
-// is buffered until complete, and each chunk stream keeps its own partial message.
+// Hard limits, because the peer chooses every length on the wire. They bound memory: a message
+// is buffered until complete, and each chunk stream keeps its own partial message, so without a
+// limit on their sum one connection could hold max_chunk_streams x max_message_size (512 MiB)
+// by sending all but the last chunk of each.
 struct chunk_reader_limits {
   std::uint32_t max_message_size = 8 << 20;  // the length field would allow 16 MiB
   std::uint32_t max_chunk_streams = 64;      // distinct chunk stream ids kept at once
+  // Bytes all incomplete messages of this connection may hold together (buffer capacity, so what
+  // memory they really take). The session raises it once a publisher is accepted.
+  std::size_t max_buffered_bytes = 16 << 20;
+  // Shared by every connection of the process, when set.
+  memory_budget* budget = nullptr;
 };
 
 class chunk_reader {
  public:
+  using time_point = std::chrono::steady_clock::time_point;
   explicit chunk_reader(chunk_reader_limits limits = {});
+  ~chunk_reader();
+  chunk_reader(const chunk_reader&) = delete;
+  chunk_reader& operator=(const chunk_reader&) = delete;
 
   struct result {
     std::size_t consumed = 0;  // bytes of `in` used: all of them unless `error` is set
@@ -42,7 +56,15 @@ class chunk_reader {
   // may be split anywhere: a partial chunk header or message is kept until the rest arrives.
   // Set Chunk Size (type 1) and Abort (type 2) take effect as soon as they complete, since they
   // decide how the following bytes are framed, and are still appended to `out`.
-  result feed(std::span<const std::byte> in, std::vector<message>& out);
+  // `now` stamps the messages this input starts (see oldest_incomplete); the reader keeps no clock.
+  result feed(std::span<const std::byte> in, std::vector<message>& out, time_point now = {});
+
+  // Raises or lowers max_buffered_bytes; what is buffered already stays until it completes.
+  void set_buffer_limit(std::size_t bytes) noexcept { limits_.max_buffered_bytes = bytes; }
+  std::size_t buffered_bytes() const noexcept { return buffered_; }
+  // When the oldest message still incomplete (with payload held) began: a peer that starts
+  // messages and never finishes them is closed by its session after a timeout.
+  std::optional<time_point> oldest_incomplete() const noexcept;
 
   std::uint32_t chunk_size() const noexcept { return chunk_size_; }  // starts at 128 (5.4.1)
   std::uint64_t bytes_received() const noexcept { return bytes_received_; }  // for Acknowledgement
@@ -65,6 +87,7 @@ class chunk_reader {
     // interleave, so each keeps its own).
     bool in_progress = false;
     std::uint32_t received = 0;
+    time_point started{};  // when its first payload byte arrived
     // Payload so far, in segments that each double the total: memory grows with bytes actually
     // received (not with a declared length) and nothing is copied until the message completes.
     std::vector<std::vector<std::byte>> segments;
@@ -89,11 +112,13 @@ class chunk_reader {
   std::error_code apply_control(const message& m);
   chunk_stream* find(std::uint32_t csid) noexcept;
   const chunk_stream* find(std::uint32_t csid) const noexcept;
-  static void discard(chunk_stream& s) noexcept;
+  void discard(chunk_stream& s) noexcept;
 
   chunk_reader_limits limits_;
   std::uint32_t chunk_size_ = 128;
   std::uint64_t bytes_received_ = 0;
+  std::size_t buffered_ = 0;  // capacity of every segment held, taken from limits_.budget too
+  time_point now_{};
   std::vector<chunk_stream> streams_;
   // Unconsumed bytes ahead of the next feed() input: a partial header, or up to 4 payload bytes
   // looked at as a possible repeated extended timestamp (see parse_header).

@@ -34,7 +34,11 @@ rtmp_metrics rtmp_metrics::declare(metric_registry& r) {
 }
 
 server::server(runtime& rt, const rtmp_config& cfg, media::stream_hub& hub)
-    : rt_{rt}, config_{cfg}, hub_{hub}, metrics_{rtmp_metrics::declare(rt.registry())} {
+    : rt_{rt},
+      config_{cfg},
+      hub_{hub},
+      metrics_{rtmp_metrics::declare(rt.registry())},
+      incomplete_budget_{std::make_unique<memory_budget>(cfg.incomplete_bytes_total)} {
   for (const auto& a : cfg.apps) {
     app_policy p{a, {}, {}};
     for (const auto& r : a.allow_publish) p.publish_from.push_back(*ip_range::parse(r));
@@ -110,6 +114,9 @@ server_protocol_options server::protocol_options() const {
   o.window_ack_size = static_cast<std::uint32_t>(config_.window_ack_size);
   o.max_streams = static_cast<std::uint32_t>(config_.max_streams_per_connection);
   o.chunk_limits.max_message_size = static_cast<std::uint32_t>(config_.max_message_size);
+  // Until the session accepts it as a publisher (session.cpp raises it to incomplete_bytes).
+  o.chunk_limits.max_buffered_bytes = config_.incomplete_bytes_before_publish;
+  o.chunk_limits.budget = incomplete_budget_.get();
   return o;
 }
 

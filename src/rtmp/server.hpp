@@ -7,6 +7,7 @@
 #include "core/metrics.hpp"
 #include "rtmp/app_handler.hpp"
 #include "rtmp/commands.hpp"
+#include "core/memory_budget.hpp"
 #include "rtmp/server_protocol.hpp"
 
 #include <functional>
@@ -78,11 +79,18 @@ class server {
   void add_app_handler(std::string app, app_handler_factory factory);
   const app_handler_factory* app_handler_for(std::string_view app_path) const;
   void set_recorder(recorder_factory factory) { recorder_ = std::move(factory); }
-  // Recorded streams played on demand: the file a play of `name` in `app` reads; an empty path
-  // when `app` plays recordings but has none by that name; nothing for other applications.
-  using vod_resolver = std::function<std::optional<std::string>(std::string_view app, std::string_view name)>;
+  // Recorded streams played on demand: the file a play of `name` in `app` reads (an empty path
+  // when `app` plays recordings but has none by that name), and the token a player must present
+  // ("token=..." in the stream's or the tcUrl's query) unless the application authorizes plays
+  // itself (play_token, on_play, allow_play); an empty token: loopback players only. Nothing
+  // for other applications.
+  struct vod_target {
+    std::string path;
+    std::string token;
+  };
+  using vod_resolver = std::function<std::optional<vod_target>(std::string_view app, std::string_view name)>;
   void set_vod(vod_resolver resolver) { vod_ = std::move(resolver); }
-  std::optional<std::string> vod_path(std::string_view app, std::string_view name) const {
+  std::optional<vod_target> vod_path(std::string_view app, std::string_view name) const {
     return vod_ ? vod_(app, name) : std::nullopt;
   }
   const recorder_factory& recorder() const noexcept { return recorder_; }
@@ -100,6 +108,8 @@ class server {
   rtmp_config config_;
   media::stream_hub& hub_;
   rtmp_metrics metrics_;
+  // Bytes held by every connection's incomplete messages (rtmp.incomplete_bytes_total).
+  std::unique_ptr<memory_budget> incomplete_budget_;
   std::vector<app_policy> apps_;
   std::map<std::string, server_method, std::less<>> methods_;
   std::map<std::string, app_handler_factory, std::less<>> handlers_;

@@ -28,7 +28,8 @@ server_protocol::server_protocol(server_protocol_options options)
       reader_{options_.chunk_limits} {}
 
 server_protocol::fed server_protocol::feed(std::span<const std::byte> in,
-                                           std::vector<protocol_event>& events) {
+                                           std::vector<protocol_event>& events,
+                                           chunk_reader::time_point now) {
   std::size_t used = 0;
   if (handshake_) {
     auto step = handshake_->feed(in);
@@ -39,7 +40,7 @@ server_protocol::fed server_protocol::feed(std::span<const std::byte> in,
     events.push_back(handshake_done{handshake_->digest_used()});
     handshake_.reset();
   }
-  auto r = reader_.feed(in.subspan(used), held_);
+  auto r = reader_.feed(in.subspan(used), held_, now);
   // Messages after a connect wait for the session's decision on it (a hook may take a while):
   // a client that pipelines createStream behind connect must not be told to connect first.
   std::size_t i = 0;

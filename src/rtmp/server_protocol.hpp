@@ -94,7 +94,13 @@ class server_protocol {
   // Consumes bytes, appending events; replies it could make alone go to the output. After a
   // connect_request, later messages are held until accept_connect(); feed an empty span then
   // to have them handled.
-  fed feed(std::span<const std::byte> in, std::vector<protocol_event>& events);
+  fed feed(std::span<const std::byte> in, std::vector<protocol_event>& events,
+           chunk_reader::time_point now = {});
+  // Incomplete messages: their buffer limit (raised for an accepted publisher) and age.
+  void set_buffer_limit(std::size_t bytes) noexcept { reader_.set_buffer_limit(bytes); }
+  std::optional<chunk_reader::time_point> oldest_incomplete() const noexcept {
+    return reader_.oldest_incomplete();
+  }
 
   // Bytes to send, in order (replies, acknowledgements, pings). Empty when nothing is due.
   std::vector<std::byte> take_output();

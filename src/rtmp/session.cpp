@@ -26,6 +26,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <openssl/crypto.h>
+
 #include <map>
 
 namespace junction::rtmp {
@@ -115,6 +117,8 @@ class session final : public player_host, public client_link {
                                  std::string_view query);
   void notify_done(std::string_view name, bool publisher);
   bool token_ok(const std::string& wanted, std::string_view stream_query) const;
+  // Why a recording may not be played here (see server::vod_target), or nullptr.
+  const char* vod_refusal(const std::string& token, std::string_view stream_query) const;
   // Refusal replies go out, then the connection closes.
   void finish(std::string_view why);
   void stop(std::string_view why);
@@ -189,7 +193,7 @@ asio::awaitable<void> session::read_loop() {
     const bool filled = n == buffer.size();  // more may be waiting
     const bool grow = filled && buffer.size() < large_read_buffer;
     events.clear();
-    auto fed = core_.feed(std::span{buffer.data(), n}, events);
+    auto fed = core_.feed(std::span{buffer.data(), n}, events, last_read_);
     for (std::size_t i = 0; i < events.size() && !stopping_ && !finishing_; ++i) {
       auto e = std::move(events[i]);
       co_await handle(e, events);
@@ -284,8 +288,20 @@ asio::awaitable<void> session::on_connect(const connect_request& r, std::vector<
 }
 
 bool session::token_ok(const std::string& wanted, std::string_view stream_query) const {
-  return wanted.empty() || query_value(stream_query, "token") == wanted ||
-         query_value(tc_query_, "token") == wanted;
+  // Constant time: how long a refusal takes says nothing of how much of a guess was right.
+  auto same = [&](std::string_view given) {
+    return given.size() == wanted.size() && CRYPTO_memcmp(given.data(), wanted.data(), wanted.size()) == 0;
+  };
+  return wanted.empty() || same(query_value(stream_query, "token")) || same(query_value(tc_query_, "token"));
+}
+
+const char* session::vod_refusal(const std::string& token, std::string_view stream_query) const {
+  // An application that authorizes its plays itself has done so already (refusal_for).
+  const auto& a = app_->config;
+  if (!a.play_token.empty() || !a.on_play.empty() || !app_->play_from.empty()) return nullptr;
+  if (token.empty())
+    return peer_.is_loopback() ? nullptr : "recordings play only to loopback clients until http.admin_token is set";
+  return token_ok(token, stream_query) ? nullptr : "recordings need the admin token (token=...)";
 }
 
 // Why this client may not publish (or play) `name` on `stream_id`, or nullptr.
@@ -329,6 +345,9 @@ asio::awaitable<void> session::on_publish(const publish_request& r) {
     co_return;
   }
   claimed.handle->on_evicted([this, key] { finish(fmt::format("'{}' taken over by another publisher", key)); });
+  // A publisher's frames may be big (keyframes) and interleaved: its incomplete messages get the
+  // larger limit.
+  core_.set_buffer_limit(cfg_.incomplete_bytes);
   auto& entry = publishing_[r.stream_id] = published{r.name, key, std::move(claimed.handle), nullptr};
   const bool record = r.type == "record" || r.type == "append" || a.record;
   if (record && srv_.recorder()) entry.recording = srv_.recorder()(home_, key, app_name_, r.name, r.type == "append");
@@ -345,8 +364,13 @@ asio::awaitable<void> session::on_play(const play_request& r) {
     co_return;
   }
   auto& metrics = conn_.home().metrics();
-  if (auto path = srv_.vod_path(app_name_, r.name)) {
-    co_await play_recorded(r, *path);
+  if (auto vod = srv_.vod_path(app_name_, r.name)) {
+    if (const char* refusal = vod_refusal(vod->token, r.query)) {
+      core_.play_failed(r, "NetStream.Play.Failed", refusal);
+      refused("play", r.name, refusal);
+      co_return;
+    }
+    co_await play_recorded(r, vod->path);
     co_return;
   }
   auto key = key_of(r.name);
@@ -531,6 +555,12 @@ asio::awaitable<void> session::watchdog() {
     }
     if (now - last_read_ > cfg_.idle_timeout) {
       time_out("nothing received in idle_timeout");
+      break;
+    }
+    // A peer that begins messages and never finishes them holds their memory: a message must
+    // arrive whole within incomplete_message_timeout, however busy the connection otherwise is.
+    if (auto oldest = core_.oldest_incomplete(); oldest && now - *oldest > cfg_.incomplete_message_timeout) {
+      time_out("a message stayed incomplete for incomplete_message_timeout");
       break;
     }
     if (core_.connected() && now - last_read_ >= cfg_.ping_interval &&

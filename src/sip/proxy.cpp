@@ -1,4 +1,5 @@
 #include "sip/proxy.hpp"
+#include "sip/route_mark.hpp"
 
 #include "sip/media_relay.hpp"
 #include "sip/parser.hpp"
@@ -155,17 +156,22 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
                    ? service_.relays()->rewrite_offer(call_id, request.from().tag(), request.body())
                    : service_.relays()->rewrite_reoffer(call_id, request.from().tag(), request.body());
   }
+  std::string mark;
   for (const hop& h : hops) {
     message out = request.clone();
     out.set_request_uri(h.request_uri);
     out.set_value(header_id::max_forwards, std::to_string(max_forwards));
     auto [host, port] = service_.advertised(reply_to.socket);
     // Stay on the path of the dialog this may create, so BYE and re-INVITE come back here.
-    if (ctx->invite || method == "SUBSCRIBE")
-      // An anchored call's dialog names the shard of its relay (anchor_shard_param).
+    // It carries the dialog's mark (route_mark.hpp): only requests of this dialog may follow it
+    // on to another host. An anchored call's dialog names the shard of its relay
+    // (anchor_shard_param).
+    if (ctx->invite || method == "SUBSCRIBE") {
+      if (mark.empty()) mark = service_.route_mark(request.call_id());
       out.push_front(header_id::record_route,
-                     "<sip:" + host + ":" + std::to_string(port) + ";lr" +
+                     "<sip:" + host + ":" + std::to_string(port) + ";lr;" + std::string(route_mark_param) + "=" + mark +
                          (anchored ? fmt::format(";{}={}", anchor_shard_param, home_.index()) : std::string{}) + ">");
+    }
     for (auto r = h.routes.rbegin(); r != h.routes.rend(); ++r)
       out.insert_before_first(header_id::route, header_id::route, *r);
     std::string branch = make_branch(home_.index(), next_branch_++);

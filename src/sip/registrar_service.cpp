@@ -61,6 +61,25 @@ bool shard_service::authorized(const message& request, const origin& from, const
   std::transform(realm.begin(), realm.end(), realm.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   std::string user = unescape(identity.user);
+  // Guessing is slowed per source and per user (auth_throttle.hpp): a locked-out request is
+  // refused before its credentials are looked at.
+  const auto now = auth_throttle::clock::now();
+  const std::string source = from.peer.address().to_string();
+  const std::string account = user + "@" + realm;
+  if (auto wait = std::max(guessers_.locked_for(source, now), guessed_.locked_for(account, now)); wait.count() > 0) {
+    home_.metrics().add(m.auth_throttled);
+    log::throttled(log::level::warn, "sip auth lockout", "sip {}: {} for {}: refused for {} s after repeated failed logins",
+                   describe(from), request.method(), account, wait.count());
+    const std::string retry = std::to_string(wait.count());
+    respond(request, 403, from, "Too Many Failed Logins", {{"Retry-After", retry}});
+    return false;
+  }
+  auto count_failure = [&](const auth_verdict& v) {
+    home_.metrics().add(m.auth_failures);
+    const bool locked = guessers_.failed(source, now) | guessed_.failed(account, now);
+    log::throttled(log::level::info, "sip auth failure", "sip {}: {} for {} as '{}': {}{}", describe(from),
+                   request.method(), account, v.username, v.reason, locked ? " (now locked out)" : "");
+  };
   auto lookup = [this](std::string_view name, std::string_view r) -> std::optional<users::user_record> {
     return owner_.users().on_shard(home_.index()).find(name, r);
   };
@@ -76,14 +95,12 @@ bool shard_service::authorized(const message& request, const origin& from, const
   }
   switch (verdict.what) {
     case auth_verdict::kind::authenticated:
+      guessed_.succeeded(account);
       return true;
     case auth_verdict::kind::challenge: {
       home_.metrics().add(m.challenges);
-      if (!verdict.username.empty()) {
-        home_.metrics().add(m.auth_failures);
-        log::info("sip {}: {} for {}@{} as '{}': {}", describe(from), request.method(), user, realm,
-                  verdict.username, verdict.reason);
-      }
+      // A stale nonce is no failure: the client answers the new challenge without its user.
+      if (!verdict.username.empty() && verdict.reason != "stale nonce") count_failure(verdict);
       std::vector<std::pair<std::string_view, std::string_view>> headers;
       for (const auto& c : verdict.challenges)
         headers.emplace_back(as_proxy ? "Proxy-Authenticate" : "WWW-Authenticate", c);
@@ -91,9 +108,7 @@ bool shard_service::authorized(const message& request, const origin& from, const
       return false;
     }
     case auth_verdict::kind::forbidden:
-      home_.metrics().add(m.auth_failures);
-      log::info("sip {}: {} for {}@{} as '{}': {}", describe(from), request.method(), user, realm,
-                verdict.username, verdict.reason);
+      count_failure(verdict);
       respond(request, 403, from, verdict.reason);
       return false;
     case auth_verdict::kind::bad_request:

@@ -19,6 +19,7 @@
 #include "sip/proxy_messages.hpp"
 #include "sip/registrar.hpp"
 #include "sip/response.hpp"
+#include "sip/route_mark.hpp"
 #include "sip/server.hpp"
 #include "sip/subscriptions.hpp"
 #include "users/credentials.hpp"
@@ -113,6 +114,9 @@ shard_service::shard_service(server& owner, shard& home)
       locations_(expiry_policy{owner.config().min_expires, owner.config().max_expires,
                                owner.config().default_expires}),
       limiter_(owner.config().udp_rate_limit),
+      guessers_({.allowed = owner.config().auth_failures_allowed, .max_delay = owner.config().auth_lockout_max}),
+      // A user's count is higher: guessers from many addresses must not lock its owner out soon.
+      guessed_({.allowed = owner.config().auth_failures_allowed * 4, .max_delay = owner.config().auth_lockout_max}),
       tag_secret_(std::random_device{}() * 0x9E3779B97F4A7C15ull + std::random_device{}()),
       proxy_(std::make_unique<proxy_engine>(
           *this, home, timer_values{owner.config().t1, owner.config().t2, owner.config().t4})),
@@ -251,7 +255,22 @@ void shard_service::forget_flow(std::uint64_t id) {
   if (locations_.forget_flow(id) > 0) report_bindings();
 }
 
+bool shard_service::sent_by_us(const via& v) const {
+  for (std::size_t i = 0; i < sockets_.size(); ++i) {
+    auto [host, port] = advertised(i);
+    if (v.port == port && iequals(v.host, host)) return true;
+  }
+  return false;
+}
+
 void shard_service::handle_response(message response) {
+  // RFC 3261 §18.1.2: a response whose top Via is not this server's was not asked for here; it
+  // is dropped, never passed on (an unsolicited response must not make this server send).
+  if (!sent_by_us(response.top_via())) {
+    log::debug("sip: response {} for {} dropped: its top Via is not ours", response.status(),
+               response.call_id());
+    return;
+  }
   // The branch says which shard holds the client transaction (proxy_messages.hpp).
   auto shard = shard_of_branch(response.top_via().branch());
   if (!shard || *shard >= owner_.rt().size()) return;  // not from a branch of ours
@@ -433,13 +452,24 @@ void shard_service::route_to_aor(message request, const origin& from) {
   proxy_->forward(std::move(request), reply_to, hops);
 }
 
+std::string shard_service::route_mark(std::string_view call_id) const {
+  return make_route_mark(owner_.auth().nonce_secret, call_id);
+}
+
+bool shard_service::marked_for_dialog(const message& request, const uri& route) const {
+  // Inside a dialog (a To-tag), on a route this server record-routed for this very Call-ID.
+  return !request.to().tag().empty() &&
+         route_mark_valid(owner_.auth().nonce_secret, request.call_id(), route.params.value(route_mark_param));
+}
+
 void shard_service::forward_routed(message request, const origin& from) {
+  auto ours = first_route(request);
+  const bool dialog = ours && marked_for_dialog(request, *ours);
   // An anchored call's dialog names the shard relaying its media in the route this server
   // record-routed: its re-INVITEs (from either side, so on any shard) are handled there, and its
   // BYE ends the relay there.
-  if (relays_) {
-    auto ours = first_route(request);
-    auto shard = ours ? parse_decimal(ours->params.value(anchor_shard_param), 4096) : std::nullopt;
+  if (relays_ && dialog) {
+    auto shard = parse_decimal(ours->params.value(anchor_shard_param), 4096);
     if (shard && *shard < owner_.rt().size()) {
       const auto relay = static_cast<unsigned>(*shard);
       if (request.method() == "INVITE" && relay != home_.index()) {
@@ -473,6 +503,16 @@ void shard_service::forward_routed(message request, const origin& from) {
   }
   origin reply_to = response_target(request, from);
   if (proxy_->absorb(request, reply_to)) return;
+  if (!dialog) {
+    // Not a dialog this server record-routed: naming this server in a Route earns a request
+    // nothing it would not get without one. Another host is reached only as an authenticated
+    // local user's outbound call (sip.outbound), never relayed for anyone.
+    if (ack) return;
+    log::debug("sip {}: {} routed through this server to {} refused: no dialog of ours", describe(from),
+               request.method(), next ? next->host : std::string_view{"?"});
+    if (owner_.config().outbound == "authenticated") return route_outbound(std::move(request), from);
+    return respond(request, 403, from, "Relaying Not Allowed");
+  }
   boost::system::error_code ec;
   auto address = next && next->is_sip_family() ? asio::ip::make_address(
                      next->host.starts_with("[") ? next->host.substr(1, next->host.size() - 2) : next->host, ec)

@@ -17,6 +17,7 @@
 #include "sip/offline_messages.hpp"
 #include "sip/message.hpp"
 #include "sip/parser.hpp"
+#include "sip/auth_throttle.hpp"
 #include "sip/rate_limiter.hpp"
 
 namespace junction {
@@ -83,6 +84,8 @@ class shard_service {
   void report_bindings();
   // The host and port listen address `index` puts in Via and Record-Route.
   std::pair<std::string, std::uint16_t> advertised(std::size_t index) const;
+  // The mark of the Record-Route this server adds to a dialog with this Call-ID (route_mark.hpp).
+  std::string route_mark(std::string_view call_id) const;
   // The To-tag of this server's own answers to `request` (the same for its retransmissions).
   std::string tag_for(const message& request) const { return to_tag(request); }
   // Where a response to this request goes (RFC 3261 §18.2.2, RFC 3581 §4).
@@ -101,6 +104,9 @@ class shard_service {
   // the route is popped and the request goes on to the next Route or its Request-URI.
   void forward_routed(message request, const origin& from);
   bool is_us(const uri& u, std::size_t socket) const;
+  bool sent_by_us(const via& v) const;
+  // `route` (a Route naming this server) carries this server's mark for the request's dialog.
+  bool marked_for_dialog(const message& request, const uri& route) const;
   // Digest authentication of a request by the user `identity` names (a REGISTER's To, a
   // PUBLISH's presentity, a SUBSCRIBE's watcher, a caller's From). As a registrar or notifier
   // the server challenges with 401; as a proxy (`as_proxy`) with 407. Answers 401/407/403/400/500
@@ -128,6 +134,8 @@ class shard_service {
   location_table locations_;
   offline_messages offline_;
   rate_limiter limiter_;
+  auth_throttle guessers_;  // failed logins per source address
+  auth_throttle guessed_;   // failed logins per user (user@realm)
   std::uint64_t tag_secret_;
   std::size_t reported_bindings_ = 0;
   std::uint64_t originated_ = 0;  // requests this shard sent itself (unique Call-IDs)

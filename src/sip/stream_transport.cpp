@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <memory>
 #include <optional>
 
 #include "core/byte_stream.hpp"
@@ -35,8 +36,10 @@ constexpr std::size_t max_queued_bytes = 1 << 20;  // a peer that reads nothing 
 // be framed (after which nothing on the stream can be trusted).
 // What the watchdog watches: when bytes last came, and since when part of a message waits.
 struct read_times {
-  clock::time_point last_read = clock::now();
+  clock::time_point opened = clock::now();
+  clock::time_point last_read = opened;
   std::optional<clock::time_point> partial_since;
+  std::size_t messages = 0;  // complete SIP messages so far (keepalives are not messages)
 };
 
 asio::awaitable<void> read_messages(server& srv, shard_service& service, byte_stream& stream,
@@ -60,8 +63,10 @@ asio::awaitable<void> read_messages(server& srv, shard_service& service, byte_st
         co_return;
       }
       if (fr.what == frame::kind::ping) f.send("\r\n");  // RFC 5626 §4.4.1: the pong
-      if (fr.what == frame::kind::message)
+      if (fr.what == frame::kind::message) {
+        ++times.messages;
         service.on_stream_message(std::string_view(buffer).substr(used, fr.size), from);
+      }
       used += fr.size;
     }
     buffer.erase(0, used);
@@ -79,20 +84,26 @@ asio::awaitable<void> watch_idle(server& srv, shard& home, flow& f, const read_t
                                  metric_id timeouts) {
   const auto idle = srv.config().tcp_idle_timeout;
   const auto unfinished = srv.config().tcp_message_timeout;
+  const auto first = srv.config().tcp_first_message_timeout;
   asio::steady_timer timer(home.context());
-  const auto tick = std::clamp<std::chrono::milliseconds>(std::min(idle, unfinished) / 8, std::chrono::milliseconds(100),
-                                                          std::chrono::milliseconds(1000));
+  const auto tick = std::clamp<std::chrono::milliseconds>(std::min({idle, unfinished, first}) / 8,
+                                                          std::chrono::milliseconds(100), std::chrono::milliseconds(1000));
   for (;;) {
     timer.expires_after(tick);
     auto [ec] = co_await timer.async_wait(no_throw);
     if (ec || f.stopped()) co_return;
     const auto now = clock::now();
+    // A connection is for SIP: one that has sent no whole message soon after it opened (an
+    // idle socket held to exhaust the server's connections) is closed long before the idle
+    // timeout a registered phone's flow gets.
     const char* why = now - times.last_read > idle ? "nothing received in sip.tcp_idle_timeout"
                       : times.partial_since && now - *times.partial_since > unfinished
                           ? "a message left unfinished for sip.tcp_message_timeout"
+                      : times.messages == 0 && now - times.opened > first
+                          ? "no complete message within sip.tcp_first_message_timeout"
                           : nullptr;
     if (why) {
-      log::info("sip {}: {}: closing", describe(from), why);
+      log::throttled(log::level::info, "sip stream timeout", "sip {}: {}: closing", describe(from), why);
       home.metrics().add(timeouts);
       f.stop();
       co_return;
@@ -111,9 +122,33 @@ asio::awaitable<void> run_stream(server& srv, shard& home, asio::ip::tcp::socket
   connection conn{home, std::move(ticket), tls ? srv.metrics().tls : srv.metrics().tcp, tls ? "sips" : "sip",
                   fmt::format("{}:{}", remote.address().to_string(), remote.port()), [raw] { raw->shutdown(); }};
   conn.set_idle(true);  // a flow may stay open for hours: draining closes it at once
-  if (auto failed = co_await stream->handshake()) {
-    log::info("sip tls {}: handshake failed: {}", conn.peer(), failed.message());
-    co_return;
+  read_times times;
+  if (tls) {
+    // A TLS handshake must finish within sip.tcp_first_message_timeout, like the first message
+    // after it: a peer that opens connections and stalls in the handshake holds them no longer.
+    // The guard's state outlives this frame: its handler may already be queued when the
+    // handshake ends, and then must touch neither the stream nor the frame.
+    struct guard_state {
+      bool done = false, expired = false;
+    };
+    auto state = std::make_shared<guard_state>();
+    asio::steady_timer guard(home.context());
+    guard.expires_after(srv.config().tcp_first_message_timeout);
+    guard.async_wait([raw, state](boost::system::error_code ec) {
+      if (ec || state->done) return;
+      state->expired = true;
+      raw->shutdown();
+    });
+    auto failed = co_await stream->handshake();
+    state->done = true;
+    guard.cancel();
+    const bool expired = state->expired;
+    if (failed || expired) {
+      if (expired) home.metrics().add(srv.metrics().tls.timeouts);
+      log::throttled(log::level::info, "sip tls handshake failure", "sip tls {}: handshake failed: {}", conn.peer(),
+                     expired ? "not finished within sip.tcp_first_message_timeout" : failed.message());
+      co_return;
+    }
   }
   auto& service = srv.service(home.index());
   flow f{home, conn.id(), tls ? transport::tls : transport::tcp,
@@ -126,7 +161,6 @@ asio::awaitable<void> run_stream(server& srv, shard& home, asio::ip::tcp::socket
          [raw] { raw->shutdown(); }, max_queued_bytes};
   service.add_flow(f);
   origin from{f.kind(), index, asio::ip::udp::endpoint(remote.address(), remote.port()), conn.id()};
-  read_times times;
   // The watchdog ends with the flow (`||` cancels it), or ends the flow when it goes quiet.
   co_await ((read_messages(srv, service, *raw, conn, f, from, times) && f.write_loop()) ||
             watch_idle(srv, home, f, times, from, tls ? srv.metrics().tls.timeouts : srv.metrics().tcp.timeouts));

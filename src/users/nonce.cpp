@@ -1,15 +1,14 @@
 #include "users/nonce.hpp"
 
+#include "users/hmac.hpp"
+
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <optional>
 #include <stdexcept>
 
@@ -63,31 +62,11 @@ std::optional<raw_nonce> decode(std::string_view text) noexcept {
 }
 
 // Writes the MAC over raw[0..8) || realm into raw[8..24). False only if OpenSSL fails.
-// Fed piecewise through EVP_MAC so that checking a nonce allocates nothing of its own.
 bool sign(std::string_view secret, std::string_view realm, raw_nonce& raw) noexcept {
-  // Fetched once: a provider lookup per REGISTER would take a global lock for nothing. Kept for
-  // the life of the process.
-  static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (!hmac) return false;
-  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_new(hmac),
-                                                                &EVP_MAC_CTX_free);
-  if (!ctx) return false;
-  char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
-                               OSSL_PARAM_construct_end()};
-  // HMAC accepts an empty key, but OpenSSL wants a non-null pointer for it.
-  static const unsigned char empty_key = 0;
-  const auto* key =
-      secret.empty() ? &empty_key : reinterpret_cast<const unsigned char*>(secret.data());
-  unsigned char out[EVP_MAX_MD_SIZE];
-  std::size_t out_len = 0;
-  if (EVP_MAC_init(ctx.get(), key, secret.size(), params) != 1 ||
-      EVP_MAC_update(ctx.get(), raw.data(), timestamp_size) != 1 ||
-      (!realm.empty() && EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(
-                                                         realm.data()), realm.size()) != 1) ||
-      EVP_MAC_final(ctx.get(), out, &out_len, sizeof out) != 1 || out_len < mac_size)
-    return false;
-  std::memcpy(raw.data() + timestamp_size, out, mac_size);
+  sha256_mac mac;
+  std::string_view timestamp{reinterpret_cast<const char*>(raw.data()), timestamp_size};
+  if (!hmac_sha256(secret, {timestamp, realm}, mac)) return false;
+  std::memcpy(raw.data() + timestamp_size, mac.data(), mac_size);
   return true;
 }
 

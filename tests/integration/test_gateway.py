@@ -592,11 +592,11 @@ class GatewayTest(unittest.TestCase):
         self.assertEqual(lines["zed@127.0.0.1"]["state"], "in-call")
         self.assertEqual(lines["zed@127.0.0.1"]["peer"], "sip:yan@127.0.0.1")
         self.assertEqual(lines["zed@127.0.0.1"]["recording"], "")
-        status, _h, body = curl(self.junction.url("/api/v1/gateway/lines/zed@127.0.0.1/record"), "-X", "POST")
+        status, _h, body = curl(self.junction.url("/api/v1/gateway/lines/zed@127.0.0.1/record"), "-X", "POST", "-H", "Content-Type: application/json")
         self.assertEqual(status, 200, body)
         rec_id = json.loads(body)["recording"]
         self.assertTrue(rec_id.startswith("call-"), body)
-        status, _h, _b = curl(self.junction.url("/api/v1/gateway/lines/nobody@127.0.0.1/record"), "-X", "POST")
+        status, _h, _b = curl(self.junction.url("/api/v1/gateway/lines/nobody@127.0.0.1/record"), "-X", "POST", "-H", "Content-Type: application/json")
         self.assertEqual(status, 404)
         c.send_audio_paced(self.audio_tags(self.speex_tone), 3)
         self.assertEqual(c.call_method("bye").command_name, "_result")

@@ -620,12 +620,57 @@ class ConnectionLimitTest(JunctionTestCase):
         self.assertEqual(info["max_connections"], 20)
 
 
+class PerSourceLimitTest(JunctionTestCase):
+    """One address cannot take every connection (issue 13): past server.max_connections_per_source
+    its connections are closed unanswered and counted, while another address is still served."""
+    server_config = {"max_connections_per_source": 8}
+
+    def test_one_source_is_held_to_its_share(self):
+        held = []
+        self.addCleanup(lambda: [s.close() for s in held])
+        for _ in range(8):
+            s = connect(self.port)
+            held.append(s)
+            s.sendall(simple_get("/healthz"))
+            r = read_response(s)
+            self.assertIsNotNone(r)
+            self.assertEqual(r.status, 200)
+        extra = connect(self.port)
+        held.append(extra)
+        try:
+            extra.sendall(simple_get("/healthz"))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.assertEqual(read_until_close(extra, timeout=5), b"", "the ninth connection was answered")
+        # Another source address on this machine is its own source.
+        other = socket.create_connection(("127.0.0.1", self.port), timeout=5, source_address=("127.0.0.2", 0))
+        held.append(other)
+        other.sendall(simple_get("/healthz"))
+        r = read_response(other)
+        self.assertIsNotNone(r)
+        self.assertEqual(r.status, 200)
+        m = self.junction.metrics()
+        self.assertGreaterEqual(m.sum("junction_connections_refused_total", protocol="http"), 1)
+        # Closing one gives its place back.
+        held[0].close()
+        def served():
+            s = connect(self.port)
+            try:
+                s.sendall(simple_get("/healthz", keep_alive=False))
+                return read_until_close(s, timeout=5).startswith(b"HTTP/1.1 200")
+            except (BrokenPipeError, ConnectionResetError, socket.timeout):
+                return False
+            finally:
+                s.close()
+        self.assertTrue(wait_for(served, 5, 0.1))
+
+
 # ---------------------------------------------------------------------------------------------
 # 6. Many concurrent connections
 
 
 class ManyConnectionsTest(JunctionTestCase):
-    server_config = {"max_connections": 10000}
+    server_config = {"max_connections": 10000, "max_connections_per_source": 0}
     COUNT = 1000
 
     async def open_and_ask(self, port):

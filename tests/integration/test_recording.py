@@ -8,6 +8,7 @@ Everything talks to 127.0.0.1 only; every wait is bounded.
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -24,11 +25,22 @@ from test_gateway import read_flv_tags
 SECONDS = 5
 
 
-def recordings(junction):
-    status, _h, body = curl(junction.url("/api/v1/recordings"))
+def recordings(junction, *curl_args):
+    status, _h, body = curl(junction.url("/api/v1/recordings"), *curl_args)
     if status != 200:
         raise AssertionError("/api/v1/recordings: %s %r" % (status, body))
     return {r["id"]: r for r in json.loads(body)["recordings"]}
+
+
+def of_stream(junction, stream, *curl_args):
+    """The recording of `stream` ("app/name") in the listing, or {}. Its id is "app-name-" and 16
+    hex digits nobody can guess."""
+    found = [r for r in recordings(junction, *curl_args).values() if r.get("stream") == stream]
+    if len(found) > 1:
+        raise AssertionError("two recordings of %s: %r" % (stream, found))
+    if found and not re.fullmatch(re.escape(stream.replace("/", "-")) + "-[0-9a-f]{16}", found[0]["id"]):
+        raise AssertionError("a guessable recording id: %r" % found[0]["id"])
+    return found[0] if found else {}
 
 
 def publish_tags(junction, app, name, kind, tags, seconds):
@@ -64,20 +76,22 @@ class RecordingTest(unittest.TestCase):
         cls.addClassCleanup(cls.junction.stop)
         cls.directory = os.path.join(cls.workdir, "recordings")
 
-    def wait_complete(self, rec_id, timeout=10):
-        ok = wait_for(lambda: recordings(self.junction).get(rec_id, {}).get("complete"), timeout)
+    def wait_complete(self, stream, timeout=10):
+        ok = wait_for(lambda: of_stream(self.junction, stream).get("complete"), timeout)
         self.assertTrue(ok, recordings(self.junction))
-        return recordings(self.junction)[rec_id]
+        return of_stream(self.junction, stream)
 
     def test_an_application_with_record_keeps_every_packet_and_serves_the_file(self):
         done = subprocess.run(FFMPEG + ["-re", "-i", self.source, "-c", "copy", "-f", "flv",
                                         self.junction.rtmp_url("rec", "cam")], timeout=SECONDS + 30)
         self.assertEqual(done.returncode, 0)
-        rec = self.wait_complete("rec-cam")
+        rec = self.wait_complete("rec/cam")
         self.assertEqual(rec["kind"], "stream")
-        self.assertEqual(rec["stream"], "rec/cam")
         self.assertAlmostEqual(rec["duration_seconds"], SECONDS, delta=0.3)
-        path = os.path.join(self.directory, "rec-cam.flv")
+        path = os.path.join(self.directory, rec["id"] + ".flv")
+        # Readable by the server's user alone, like the user store.
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        self.assertEqual(os.stat(os.path.join(self.directory, rec["id"] + ".json")).st_mode & 0o777, 0o600)
         self.assertEqual(rec["size_bytes"], os.path.getsize(path))
         # Packet for packet what ffmpeg sent.
         got, src = Probe(path), Probe(self.source)
@@ -103,8 +117,7 @@ class RecordingTest(unittest.TestCase):
         done = subprocess.run(FFMPEG + ["-re", "-i", self.source, "-c", "copy", "-f", "flv",
                                         self.junction.rtmp_url("rec", name)], timeout=SECONDS + 30)
         self.assertEqual(done.returncode, 0)
-        self.wait_complete("rec-" + name)
-        return "rec-" + name
+        return self.wait_complete("rec/" + name)["id"]
 
     def test_vod_playback_with_ffmpeg_and_rtmpdump_gives_the_recorded_packets(self):
         rec_id = self.recorded("vodcam")
@@ -158,12 +171,12 @@ class RecordingTest(unittest.TestCase):
     def test_publish_type_record_then_append_continues_the_file(self):
         tags = [t for t in read_flv_tags(self.source) if t[0] in (8, 9)]
         publish_tags(self.junction, "live", "show", "record", tags, 2)
-        first = self.wait_complete("live-show")
+        first = self.wait_complete("live/show")
         self.assertAlmostEqual(first["duration_seconds"], 2, delta=0.3)
-        path = os.path.join(self.directory, "live-show.flv")
+        path = os.path.join(self.directory, first["id"] + ".flv")
         before = Probe(path)
         publish_tags(self.junction, "live", "show", "append", tags, 2)
-        self.assertTrue(wait_for(lambda: recordings(self.junction)["live-show"]["duration_seconds"] > 3.5, 10),
+        self.assertTrue(wait_for(lambda: of_stream(self.junction, "live/show")["duration_seconds"] > 3.5, 10),
                         recordings(self.junction))
         after = Probe(path)
         # The first part as it was, the second part after it.
@@ -172,20 +185,61 @@ class RecordingTest(unittest.TestCase):
         # A live publication records nothing.
         publish_tags(self.junction, "live", "plain", "live", tags, 1)
         time.sleep(0.5)
-        self.assertNotIn("live-plain", recordings(self.junction))
+        self.assertEqual(of_stream(self.junction, "live/plain"), {})
 
     def test_delete_and_names_outside_the_folder(self):
         tags = [t for t in read_flv_tags(self.source) if t[0] in (8, 9)]
         publish_tags(self.junction, "live", "gone", "record", tags, 1)
-        self.wait_complete("live-gone")
-        status, _h, _b = curl(self.junction.url("/api/v1/recordings/live-gone"), "-X", "DELETE")
+        gone = self.wait_complete("live/gone")["id"]
+        status, _h, _b = curl(self.junction.url("/api/v1/recordings/" + gone), "-X", "DELETE")
         self.assertEqual(status, 200)
-        self.assertNotIn("live-gone", recordings(self.junction))
-        self.assertFalse(os.path.exists(os.path.join(self.directory, "live-gone.flv")))
-        for path in ("/api/v1/recordings/live-gone", "/api/v1/recordings/..%2fjunction.toml",
+        self.assertNotIn(gone, recordings(self.junction))
+        self.assertFalse(os.path.exists(os.path.join(self.directory, gone + ".flv")))
+        for path in ("/api/v1/recordings/" + gone, "/api/v1/recordings/..%2fjunction.toml",
                      "/recordings/..%2fjunction.toml", "/recordings/%2e%2e/junction.toml", "/recordings/nothing.flv"):
             status, _h, _b = curl(self.junction.url(path))
             self.assertIn(status, (400, 403, 404), path)
+
+
+class VodAuthorizationTest(unittest.TestCase):
+    """Recordings are the admin's (issue 13): with http.admin_token set, rtmp://host/vod/<id> plays
+    only with token=<admin token>, as /recordings/<id>.flv downloads only with the bearer token,
+    and the ids cannot be guessed from the stream's name."""
+    TOKEN = "vod-admin-secret"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="junction-it-vod-auth-")
+        cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
+        cls.junction = JunctionProcess(workdir=cls.workdir, http={"admin_token": cls.TOKEN},
+                                       rtmp_apps=[{"name": "rec", "record": True}, {"name": "*"}]).start()
+        cls.addClassCleanup(cls.junction.cleanup)
+        cls.addClassCleanup(cls.junction.stop)
+
+    def play_code(self, name, query=""):
+        c = RtmpClient(self.junction.port("rtmp"))
+        self.addCleanup(c.close)
+        stream = c.setup("vod")
+        return c.play(stream, name + ("?" + query if query else "")).status().get("code")
+
+    def test_vod_needs_the_admin_token_and_ids_are_not_guessable(self):
+        source = make_source(os.path.join(self.workdir, "short.flv"),
+                             ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "25", "-bf", "0", "-c:a", "aac"],
+                             seconds=1)
+        tags = [t for t in read_flv_tags(source) if t[0] in (8, 9)]
+        publish_tags(self.junction, "rec", "secretcam", "live", tags, 1)
+        bearer = ("-H", "Authorization: Bearer " + self.TOKEN)
+        self.assertTrue(wait_for(lambda: of_stream(self.junction, "rec/secretcam", *bearer).get("complete"), 10))
+        rec_id = of_stream(self.junction, "rec/secretcam", *bearer)["id"]
+        # The download and the VOD play ask for the same token.
+        self.assertEqual(curl(self.junction.url("/recordings/%s.flv" % rec_id)).status, 401)
+        self.assertEqual(curl(self.junction.url("/recordings/%s.flv" % rec_id), *bearer).status, 200)
+        self.assertEqual(self.play_code(rec_id), "NetStream.Play.Failed")
+        self.assertEqual(self.play_code(rec_id, "token=wrong"), "NetStream.Play.Failed")
+        self.assertEqual(self.play_code("rec-secretcam"), "NetStream.Play.Failed")
+        self.assertEqual(self.play_code(rec_id, "token=" + self.TOKEN), "NetStream.Play.Start")
+        # The old, guessable name plays nothing even with the token.
+        self.assertEqual(self.play_code("rec-secretcam", "token=" + self.TOKEN), "NetStream.Play.StreamNotFound")
 
 
 class KilledRecordingTest(unittest.TestCase):
@@ -204,7 +258,9 @@ class KilledRecordingTest(unittest.TestCase):
         time.sleep(4.5)
         junction.kill()  # SIGKILL: no close, no final onMetaData
         publisher.wait(10)
-        path = os.path.join(workdir, "recordings", "rec-cam.flv")
+        ids = [n[:-4] for n in os.listdir(os.path.join(workdir, "recordings")) if n.endswith(".flv")]
+        self.assertEqual(len(ids), 1, ids)
+        path = os.path.join(workdir, "recordings", ids[0] + ".flv")
         got, src = Probe(path), Probe(source)
         # Up to the last second or so of what was sent, packet for packet.
         self.assertGreater(len(got.video), 25 * 3)
@@ -212,7 +268,8 @@ class KilledRecordingTest(unittest.TestCase):
         self.assertGreater(len(got.audio), 0)
         # And the listing (of a restarted junction) says how far it got.
         junction.start()
-        rec = recordings(junction)["rec-cam"]
+        rec = recordings(junction)[ids[0]]
+        self.assertEqual(rec["stream"], "rec/cam")
         self.assertFalse(rec["complete"])
         self.assertGreater(rec["duration_seconds"], 3.0)
         junction.stop()

@@ -304,13 +304,13 @@ class DigestRegisterTest(SipTestCase):
         self.assertEqual(self.users("add", "bad name@127.0.0.1", "--password", "x")[0], 2)
         self.assertEqual(self.users("del", "nobody@127.0.0.1")[0], 1)
 
-        status, _h, body = curl(self.junction.url("/api/v1/users"), "-X", "POST",
+        status, _h, body = curl(self.junction.url("/api/v1/users"), "-X", "POST", "-H", "Content-Type: application/json",
                                 "--data-binary", json.dumps({"user": "erin@LOCALHOST", "password": "pw"}))
         self.assertEqual(status, 201, body)
         status, _h, body = curl(self.junction.url("/api/v1/users"))
         self.assertEqual(status, 200)
         self.assertIn("erin@localhost", [u["user"] for u in json.loads(body)["users"]])
-        status, _h, body = curl(self.junction.url("/api/v1/users"), "-X", "POST", "--data-binary", "{}")
+        status, _h, body = curl(self.junction.url("/api/v1/users"), "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", "{}")
         self.assertEqual(status, 400)
         status, _h, _b = curl(self.junction.url("/api/v1/users/erin@localhost"), "-X", "DELETE")
         self.assertEqual(status, 200)
@@ -458,6 +458,129 @@ class OutboundCallTest(SipTestCase):
                   "Call-ID: eve-1\r\nCSeq: 1 INVITE\r\nContact: <sip:eve@127.0.0.1:%d>\r\nContent-Length: 0\r\n\r\n"
                   % (port, port)).encode(), self.sip)
         self.assertEqual(status_of(s.recvfrom(65536)[0]), 403)
+
+
+def listening_victim(test):
+    """A UDP socket on 127.0.0.2 standing for a host of another domain: what reaches it was
+    relayed."""
+    victim = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    victim.bind(("127.0.0.2", 0))
+    test.addCleanup(victim.close)
+    return victim
+
+
+def nothing_arrives(sock, seconds=0.5):
+    """True when `sock` receives nothing for `seconds` (checked after the server has already
+    answered the request, so a relayed copy would have been sent before)."""
+    sock.settimeout(seconds)
+    try:
+        sock.recvfrom(65536)
+    except socket.timeout:
+        return True
+    return False
+
+
+class RouteCase(SipTestCase):
+    """Requests that name junction in their first Route, from a stranger's socket."""
+
+    def stranger(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(3)
+        self.addCleanup(s.close)
+        return s
+
+    def routed(self, sock, method, target, route, to_tag="", extra=""):
+        port = sock.getsockname()[1]
+        cseq_method = method
+        body = ""
+        if method == "SUBSCRIBE":
+            extra += "Event: presence\r\nExpires: 60\r\n"
+        if method == "MESSAGE":
+            body = "buy now"
+            extra += "Content-Type: text/plain\r\n"
+        text = ("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-relay-%s-%d\r\n"
+                "Route: %s\r\nMax-Forwards: 70\r\nFrom: <sip:eve@evil.example>;tag=e1\r\nTo: <%s>%s\r\n"
+                "Call-ID: relay-%s-%d@evil.example\r\nCSeq: 1 %s\r\nContact: <sip:eve@127.0.0.1:%d>\r\n%s"
+                "Content-Length: %d\r\n\r\n%s"
+                % (method, target, port, method, port, route, target, ";tag=" + to_tag if to_tag else "",
+                   method, port, cseq_method, port, extra, len(body), body))
+        sock.sendto(text.encode(), self.sip)
+        while True:
+            data, _ = sock.recvfrom(65536)
+            if data.startswith(b"SIP/2.0 1"):
+                continue
+            return data
+
+
+class OpenRelayTest(RouteCase):
+    """A Route naming junction must not make it relay for anyone (issue 13): after taking out its
+    own Route entry the request meets the same policy as one that came without it, and only a
+    dialog junction itself record-routed (its Route carries junction's mark) goes on elsewhere."""
+    sip_config = {"outbound": "refuse"}
+
+    def test_no_method_is_relayed_through_a_route_naming_junction(self):
+        victim = listening_victim(self)
+        target = "sip:someone@127.0.0.2:%d" % victim.getsockname()[1]
+        ours = "<sip:%s:%d;lr>" % self.sip
+        for method in ("INVITE", "MESSAGE", "OPTIONS", "SUBSCRIBE"):
+            with self.subTest(method=method):
+                answer = self.routed(self.stranger(), method, target, ours)
+                self.assertEqual(status_of(answer), 403, answer[:200])
+                self.assertTrue(nothing_arrives(victim), "%s was relayed" % method)
+
+    def test_a_forged_or_missing_dialog_mark_is_refused(self):
+        victim = listening_victim(self)
+        target = "sip:someone@127.0.0.2:%d" % victim.getsockname()[1]
+        forged = "<sip:%s:%d;lr;jr=0123456789abcdef0123456789abcdef>" % self.sip
+        for route, tag in ((forged, "t1"), ("<sip:%s:%d;lr>" % self.sip, "t1"), (forged, "")):
+            with self.subTest(route=route, tag=tag):
+                answer = self.routed(self.stranger(), "INVITE", target, route, to_tag=tag)
+                self.assertEqual(status_of(answer), 403, answer[:200])
+                self.assertTrue(nothing_arrives(victim))
+        # A second Route after junction's, towards the victim: refused all the same.
+        answer = self.routed(self.stranger(), "MESSAGE", "sip:someone@127.0.0.1",
+                             "<sip:%s:%d;lr>, <sip:127.0.0.2:%d;lr>" % (self.sip + (victim.getsockname()[1],)))
+        self.assertEqual(status_of(answer), 403, answer[:200])
+        self.assertTrue(nothing_arrives(victim))
+
+    def test_an_unsolicited_response_is_not_passed_on(self):
+        victim = listening_victim(self)
+        s = self.stranger()
+        for top in ("SIP/2.0/UDP %s:%d;branch=z9hG4bK-j0-1" % self.sip,
+                    "SIP/2.0/UDP %s:%d;branch=z9hG4bK-j1-7" % self.sip,
+                    "SIP/2.0/UDP 127.0.0.3:5060;branch=z9hG4bK-j0-2"):
+            response = ("SIP/2.0 200 OK\r\nVia: %s\r\nVia: SIP/2.0/UDP 127.0.0.2:%d;branch=z9hG4bK-v\r\n"
+                        "From: <sip:a@127.0.0.2>;tag=a\r\nTo: <sip:b@127.0.0.2>;tag=b\r\nCall-ID: unsolicited\r\n"
+                        "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n" % (top, victim.getsockname()[1]))
+            s.sendto(response.encode(), self.sip)
+        # The server still answers (it handled those first), and nothing reached the victim.
+        s.sendto(("OPTIONS sip:%s:%d SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-after\r\n"
+                  "Max-Forwards: 70\r\nFrom: <sip:x@127.0.0.1>;tag=x\r\nTo: <sip:%s:%d>\r\nCall-ID: after\r\n"
+                  "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+                  % (self.sip + (s.getsockname()[1],) + self.sip)).encode(), self.sip)
+        self.assertEqual(status_of(s.recvfrom(65536)[0]), 200)
+        self.assertTrue(nothing_arrives(victim))
+
+
+class OutboundRouteTest(RouteCase):
+    """With sip.outbound = "authenticated", a Route naming junction leads to the same challenge as
+    a request without one: strangers get 403, local names 407, and nothing is relayed."""
+    sip_config = {"outbound": "authenticated"}
+
+    def test_no_method_is_relayed_through_a_route_naming_junction(self):
+        victim = listening_victim(self)
+        target = "sip:someone@127.0.0.2:%d" % victim.getsockname()[1]
+        ours = "<sip:%s:%d;lr>" % self.sip
+        for method in ("INVITE", "MESSAGE", "OPTIONS", "SUBSCRIBE"):
+            with self.subTest(method=method):
+                self.assertEqual(status_of(self.routed(self.stranger(), method, target, ours)), 403)
+                self.assertTrue(nothing_arrives(victim))
+        ua = PresenceUA(self.sip, "mallory")
+        self.addCleanup(ua.close)
+        challenged = ua.request("INVITE", target, target, "Route: %s\r\n" % ours)
+        self.assertEqual(status_of(challenged), 407)
+        self.assertTrue(nothing_arrives(victim))
 
 
 class StreamPeer:

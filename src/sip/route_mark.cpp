@@ -1,0 +1,43 @@
+#include "sip/route_mark.hpp"
+
+#include "users/hmac.hpp"
+
+#include <openssl/crypto.h>
+
+#include <stdexcept>
+
+namespace junction::sip {
+namespace {
+
+constexpr std::size_t mark_bytes = 16;
+constexpr std::string_view purpose = "junction record-route\n";
+
+bool compute(std::string_view secret, std::string_view call_id, std::string& hex) noexcept {
+  users::sha256_mac mac;
+  if (!users::hmac_sha256(secret, {purpose, call_id}, mac)) return false;
+  static constexpr char digits[] = "0123456789abcdef";
+  hex.resize(mark_bytes * 2);
+  for (std::size_t i = 0; i < mark_bytes; ++i) {
+    hex[2 * i] = digits[mac[i] >> 4];
+    hex[2 * i + 1] = digits[mac[i] & 0xf];
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string make_route_mark(std::string_view secret, std::string_view call_id) {
+  std::string hex;
+  if (!compute(secret, call_id, hex)) throw std::runtime_error("OpenSSL failed to compute HMAC-SHA256");
+  return hex;
+}
+
+bool route_mark_valid(std::string_view secret, std::string_view call_id, std::string_view mark) noexcept {
+  if (mark.size() != mark_bytes * 2) return false;
+  std::string expected;
+  expected.reserve(mark_bytes * 2);
+  if (!compute(secret, call_id, expected)) return false;
+  return CRYPTO_memcmp(expected.data(), mark.data(), expected.size()) == 0;
+}
+
+}  // namespace junction::sip
