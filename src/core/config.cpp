@@ -274,6 +274,7 @@ config from_table(const toml::table& root, const std::string& name,
   sip.integer("min_expires", sp.min_expires, 0, 86400);
   sip.integer("max_expires", sp.max_expires, 1, 86400 * 7);
   sip.integer("default_expires", sp.default_expires, 1, 86400 * 7);
+  sip.integer("max_bindings_per_aor", sp.max_bindings_per_aor, 1, 10'000);
   sip.integer("udp_rate_limit", sp.udp_rate_limit, 0, 1'000'000);
   sip.boolean("authenticate", sp.authenticate);
   sip.duration("nonce_lifetime", sp.nonce_lifetime);

@@ -112,6 +112,7 @@ struct sip_config {
   unsigned min_expires = 60;      // shorter registrations get 423 with Min-Expires
   unsigned max_expires = 3600;    // longer ones are cut to this
   unsigned default_expires = 3600;
+  unsigned max_bindings_per_aor = 10;  // more get 503: each binding is a branch of every request
   // Datagrams one source address may send per second before the rest are dropped and counted;
   // 0 turns the limit off.
   unsigned udp_rate_limit = 200;

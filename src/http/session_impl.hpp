@@ -7,6 +7,7 @@
 #include "core/shard.hpp"
 #include "http/request_context.hpp"
 #include "http/server.hpp"
+#include "http/transfer_coding.hpp"
 #include "http/websocket.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -84,8 +85,8 @@ class http_session {
 
  private:
   asio::awaitable<bool> wait_for_request(bool first);
-  asio::awaitable<void> refuse(const boost::system::error_code& ec,
-                               std::string_view why = {});
+  asio::awaitable<void> refuse(const boost::system::error_code& ec, std::string_view why = {},
+                               status code = status::unknown);
   asio::awaitable<reply> respond_to(request& req);
   asio::awaitable<void> upgrade(request& req, const websocket_route& route);
   void count(unsigned status_code);
@@ -116,6 +117,10 @@ asio::awaitable<void> http_session<Stream>::run() {
     conn_.received(n);
     if (ec) {
       co_await refuse(ec);
+      co_return;
+    }
+    if (auto coding = unusable_transfer_coding(parser.get())) {
+      co_await refuse(beast::http::error::bad_transfer_encoding, coding->why, coding->code);
       co_return;
     }
     if (parser.get()[field::expect] == "100-continue" && !parser.is_done()) {
@@ -237,10 +242,10 @@ asio::awaitable<bool> http_session<Stream>::wait_for_request(bool first) {
 // A request that could not be read: answer what the reason deserves, then the caller closes.
 template <class Stream>
 asio::awaitable<void> http_session<Stream>::refuse(const boost::system::error_code& ec,
-                                                   std::string_view why) {
+                                                   std::string_view why, status code) {
   using herr = beast::http::error;
-  status code;
-  if (ec == herr::header_limit) code = status::request_header_fields_too_large;
+  if (code != status::unknown) {
+  } else if (ec == herr::header_limit) code = status::request_header_fields_too_large;
   else if (ec == herr::body_limit) code = status::payload_too_large;
   else if (ec == beast::error::timeout) {
     conn_.count_timeout();
@@ -252,8 +257,8 @@ asio::awaitable<void> http_session<Stream>::refuse(const boost::system::error_co
   else code = status::bad_request;
   conn_.count_error();
   auto reason = why.empty() ? ec.message() : std::string{why};
-  log::info("http conn={} {}: {} ({})", conn_.id(), conn_.peer(), static_cast<unsigned>(code),
-            reason);
+  log::throttled(log::level::info, "http refusal", "http conn={} {}: {} ({})", conn_.id(), conn_.peer(),
+                 static_cast<unsigned>(code), reason);
   beast::http::response<beast::http::string_body> r{
       code, 11,
       fmt::format("{} {}: {}\n", static_cast<unsigned>(code), beast::http::obsolete_reason(code),

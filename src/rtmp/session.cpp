@@ -499,8 +499,9 @@ void session::enqueue_media(shared_buffer bytes, const media::frame& f) {
   metrics.add(srv_.metrics().dropped_frames);
   if (queue_.skips() != skips) {
     metrics.add(srv_.metrics().player_skips);
-    log::info("rtmp conn={} {}: player too slow, {} bytes queued: skipping to the next keyframe",
-              conn_.id(), conn_.peer(), queued);
+    log::throttled(log::level::info, "rtmp player skip",
+                   "rtmp conn={} {}: player too slow, {} bytes queued: skipping to the next keyframe", conn_.id(),
+                   conn_.peer(), queued);
   }
 }
 
@@ -581,7 +582,8 @@ asio::awaitable<void> session::watchdog() {
 
 void session::finish(std::string_view why) {
   if (finishing_ || stopping_) return;
-  log::info("rtmp conn={} {}: {}", conn_.id(), conn_.peer(), why);
+  // Refusals and protocol errors are a peer's to cause at will: throttled.
+  log::throttled(log::level::info, "rtmp session end", "rtmp conn={} {}: {}", conn_.id(), conn_.peer(), why);
   finishing_ = true;
   flush();
   wake();
@@ -591,7 +593,7 @@ void session::finish(std::string_view why) {
 // A deadline passed: worth an info line, unlike an ordinary close.
 void session::time_out(std::string_view why) {
   conn_.count_timeout();
-  log::info("rtmp conn={} {}: {}", conn_.id(), conn_.peer(), why);
+  log::throttled(log::level::info, "rtmp timeout", "rtmp conn={} {}: {}", conn_.id(), conn_.peer(), why);
   stop(why);
 }
 

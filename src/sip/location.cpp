@@ -66,6 +66,20 @@ register_outcome location_table::apply_to(const register_request& r, sip_clock::
           return {500, "Out Of Order Request"};
   }
 
+  // The cap, counted as the request would leave the AOR (a refresh or a removal never fails).
+  std::size_t after = list ? list->size() : 0;
+  for (std::size_t i = 0; i < r.contacts.size(); ++i) {
+    const bool known = list && std::any_of(list->begin(), list->end(), [&](const binding& b) {
+      return same_contact(b.contact, r.contacts[i].uri);
+    });
+    if (expiry[i] != 0 && !known) ++after;
+    if (expiry[i] == 0 && known) --after;
+  }
+  if (after > policy_.max_bindings && after > (list ? list->size() : 0)) {
+    ++refused_;
+    return {503, "Too Many Registered Contacts"};
+  }
+
   for (std::size_t i = 0; i < r.contacts.size(); ++i) {
     const auto& c = r.contacts[i];
     if (!list && expiry[i] != 0) list = &aors_[std::string(r.aor)];

@@ -34,6 +34,10 @@ struct expiry_policy {
   std::uint32_t min_seconds = 60;        // below this (and not 0): 423 Interval Too Brief
   std::uint32_t max_seconds = 3600;      // longer requests are cut to this
   std::uint32_t default_seconds = 3600;  // when neither the Contact nor an Expires header says
+  // Bindings one AOR may have at once; a REGISTER that would add more gets 503 (as Kamailio's
+  // max_contacts does). Every binding is a branch of each request for the AOR: without a cap,
+  // one user could make the proxy fork one INVITE into thousands of datagrams.
+  std::uint32_t max_bindings = 10;
 };
 
 // One Contact of a REGISTER, already parsed by the registrar.
@@ -58,7 +62,7 @@ struct register_request {
 };
 
 struct register_outcome {
-  int status = 200;                 // 200, 400 ("*" misuse), 423, 500 (out of order)
+  int status = 200;                 // 200, 400 ("*" misuse), 423, 500 (out of order), 503 (cap)
   std::string_view reason;
   std::uint32_t min_expires = 0;    // for 423's Min-Expires
 };
@@ -82,6 +86,7 @@ class location_table {
 
   std::size_t aor_count() const noexcept { return aors_.size(); }
   std::size_t binding_count() const noexcept { return bindings_; }
+  std::uint64_t refused_for_cap() const noexcept { return refused_; }  // REGISTERs past max_bindings
   const std::map<std::string, std::vector<binding>, std::less<>>& all() const noexcept { return aors_; }
   const expiry_policy& policy() const noexcept { return policy_; }
 
@@ -91,6 +96,7 @@ class location_table {
   expiry_policy policy_;
   std::map<std::string, std::vector<binding>, std::less<>> aors_;
   std::size_t bindings_ = 0;  // kept current, so the metrics gauge costs nothing to read
+  std::uint64_t refused_ = 0;
 };
 
 }  // namespace junction::sip

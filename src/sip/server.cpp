@@ -21,7 +21,7 @@ namespace junction::sip {
 sip_metrics sip_metrics::declare(metric_registry& r) {
   using k = metric_kind;
   sip_metrics m{connection_metrics::declare(r, "sip"), connection_metrics::declare(r, "sips"),
-                 {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+                 {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   m.requests_in = r.add("junction_sip_requests_total", "SIP requests received and parsed.", k::counter);
   m.responses_in = r.add("junction_sip_responses_received_total",
                          "SIP responses received (dropped while no transaction waits for them).",
@@ -42,6 +42,9 @@ sip_metrics sip_metrics::declare(metric_registry& r) {
   m.auth_failures = r.add("junction_sip_auth_failures_total",
                           "Requests whose digest credentials were wrong, unknown or not allowed.",
                           k::counter);
+  m.bindings_refused = r.add("junction_sip_bindings_refused_total",
+                             "REGISTERs refused (503) because their AOR has sip.max_bindings_per_aor bindings.",
+                             k::counter);
   m.auth_throttled = r.add("junction_sip_auth_throttled_total",
                            "SIP requests refused (403, Retry-After) while their source or user was locked "
                            "out after repeated failed logins.",

@@ -112,7 +112,7 @@ shard_service::shard_service(server& owner, shard& home)
     : owner_(owner),
       home_(home),
       locations_(expiry_policy{owner.config().min_expires, owner.config().max_expires,
-                               owner.config().default_expires}),
+                               owner.config().default_expires, owner.config().max_bindings_per_aor}),
       limiter_(owner.config().udp_rate_limit),
       guessers_({.allowed = owner.config().auth_failures_allowed, .max_delay = owner.config().auth_lockout_max}),
       // A user's count is higher: guessers from many addresses must not lock its owner out soon.
@@ -145,6 +145,12 @@ void shard_service::start() {
 }
 
 void shard_service::report_bindings() {
+  if (auto refused = locations_.refused_for_cap(); refused > reported_refusals_) {
+    home_.metrics().add(owner_.metrics().bindings_refused, refused - reported_refusals_);
+    log::throttled(log::level::warn, "sip bindings cap", "sip: {} REGISTERs refused: their AOR has "
+                   "sip.max_bindings_per_aor bindings", refused - reported_refusals_);
+    reported_refusals_ = refused;
+  }
   std::size_t now = locations_.binding_count();
   auto id = owner_.metrics().bindings;
   if (now > reported_bindings_) home_.metrics().add(id, now - reported_bindings_);

@@ -138,6 +138,7 @@ class shard_service {
   auth_throttle guessed_;   // failed logins per user (user@realm)
   std::uint64_t tag_secret_;
   std::size_t reported_bindings_ = 0;
+  std::uint64_t reported_refusals_ = 0;
   std::uint64_t originated_ = 0;  // requests this shard sent itself (unique Call-IDs)
   std::unique_ptr<proxy_engine> proxy_;
   std::unique_ptr<presence_service> presence_;

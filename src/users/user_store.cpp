@@ -120,13 +120,18 @@ void create_private_file(const std::string& path) noexcept {
 
 bool is_valid_username(std::string_view name) noexcept {
   if (name.empty() || name.size() > 64) return false;
+  // Names end up in URL paths (/api/v1/users/<name>@<domain>) and file names: no '/', no '?',
+  // and no leading '.', so that "../x" or ".hidden" is nobody's name.
+  if (name.front() == '.') return false;
   for (char c : name)
-    if (!is_user_char(c)) return false;
+    if (!is_user_char(c) || c == '/' || c == '?') return false;
   return true;
 }
 
 bool is_valid_realm(std::string_view realm) noexcept {
   if (realm.empty() || realm.size() > 253) return false;
+  // Labels separated by single dots: no leading, trailing or doubled '.' (so never "..").
+  if (realm.front() == '.' || realm.back() == '.' || realm.find("..") != std::string_view::npos) return false;
   for (char c : realm)
     if (!is_alnum(c) && c != '-' && c != '.') return false;
   return true;

@@ -25,11 +25,12 @@ class user_store_error : public std::runtime_error {
 };
 
 // RFC 3261 §25 `user` without `escaped`: 1–64 of alphanum, mark ("-_.!~*'()") and
-// user-unreserved ("&=+$,;?/"). Percent-escapes are refused so that one user has one spelling
-// (a digest username is compared as text, and "%61lice" is not "alice").
+// user-unreserved ("&=+$,;"), not starting with '.'. Percent-escapes are refused so that one user
+// has one spelling (a digest username is compared as text, and "%61lice" is not "alice"); '/',
+// '?' and a leading '.' so that a name is safe in a URL path ("../x" is nobody's name).
 bool is_valid_username(std::string_view name) noexcept;
 
-// Host name characters (letters, digits, '-', '.'), 1–253 of them: a realm names the domain
+// Host name characters (letters, digits, '-', '.'; no empty label), 1–253 of them: a realm names the domain
 // the server answers for, and it is sent inside a quoted-string in every challenge.
 bool is_valid_realm(std::string_view realm) noexcept;
 

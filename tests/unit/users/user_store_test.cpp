@@ -97,13 +97,15 @@ TEST(UserStore, ListIsOrderedByRealmThenName) {
 TEST(UserStore, InvalidNamesAreRefused) {
   user_store store(":memory:");
   for (std::string_view bad : {"", "with space", "quote\"", "back\\slash", "percent%61",
-                               "at@sign", "colon:", "new\nline", "\xc3\xa9t\xc3\xa9"}) {
+                               "at@sign", "colon:", "new\nline", "\xc3\xa9t\xc3\xa9", "../x", "..",
+                               ".hidden", "a/b", "q?x"}) {
     EXPECT_THROW(store.add(bad, "example.com", "p"), std::invalid_argument) << bad;
     EXPECT_THROW(store.remove(bad, "example.com"), std::invalid_argument) << bad;
     EXPECT_FALSE(store.find(bad, "example.com")) << bad;  // lookups never throw
   }
   EXPECT_THROW(store.add(std::string(65, 'a'), "example.com", "p"), std::invalid_argument);
-  for (std::string_view bad : {"", "exa mple.com", "example.com:5060", "a\"b", "[::1]"})
+  for (std::string_view bad : {"", "exa mple.com", "example.com:5060", "a\"b", "[::1]", "..", "a..b", ".example.com",
+                               "example.com."})
     EXPECT_THROW(store.add("alice", bad, "p"), std::invalid_argument) << bad;
   EXPECT_THROW(store.add("alice", std::string(254, 'a'), "p"), std::invalid_argument);
   EXPECT_THROW(store.add("alice", "example.com", ""), std::invalid_argument);
@@ -118,7 +120,7 @@ TEST(UserStore, InvalidNamesAreRefused) {
 
 TEST(UserStore, ValidNames) {
   EXPECT_TRUE(is_valid_username(std::string(64, 'a')));
-  EXPECT_TRUE(is_valid_username("a-b_c.d!e~f*g'h(i)j&k=l+m$n,o;p?q/r"));
+  EXPECT_TRUE(is_valid_username("a-b_c.d!e~f*g'h(i)j&k=l+m$n,o;p"));
   EXPECT_TRUE(is_valid_username("+14155550100"));
   EXPECT_TRUE(is_valid_realm("sip.example.com"));
   EXPECT_TRUE(is_valid_realm("192.0.2.1"));
