@@ -494,6 +494,19 @@ class BadInputTest(JunctionTestCase):
         self.assertIsNotNone(r, "no HTTP response: %r" % raw[:200])
         self.assertEqual(r.status, 413)
 
+    def test_transfer_encoding_that_does_not_end_in_chunked_is_400_and_close(self):
+        # RFC 9112 section 6.3: the body's length cannot be known, so never read it as no body.
+        for te, status in ((b"gzip", 400), (b"identity", 400), (b"chunked, identity", 400),
+                           (b"gzip, chunked", 501)):
+            with self.subTest(te=te):
+                req = (b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te +
+                       b"\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                r, raw = raw_exchange(self.port, req)  # returns only once the server closes
+                self.assertIsNotNone(r, "no HTTP response: %r" % raw[:200])
+                self.assertEqual(r.status, status, raw[:200])
+                self.assertEqual(raw.count(b"HTTP/1.1 "), 1, "the smuggled request was answered: %r" % raw)
+        self.assert_healthy()
+
     def test_http11_request_without_host_is_400(self):
         # RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host.
         r, raw = raw_exchange(self.port, b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
@@ -620,6 +633,36 @@ class ConnectionLimitTest(JunctionTestCase):
         self.assertEqual(info["max_connections"], 20)
 
 
+class AdminWithoutTokenTest(JunctionTestCase):
+    """With no admin token, loopback is the only proof of an operator, and a browser on this
+    machine must not be usable as one (issue 13): DNS rebinding (a foreign Host) and cross-site
+    requests (a foreign Origin, a text/plain POST) are refused; curl and scripts still work."""
+
+    def users(self):
+        r = curl(self.url("/api/v1/users"))
+        self.assertEqual(r.status, 200, r.body)
+        return [u["user"] for u in json.loads(r.body)["users"]]
+
+    def test_cross_site_and_rebinding_requests_are_refused(self):
+        body = json.dumps({"user": "mallory@127.0.0.1", "password": "pw"})
+        for args in (("-H", "Content-Type: text/plain"),
+                     ("-H", "Content-Type: application/x-www-form-urlencoded"),
+                     ("-H", "Content-Type: application/json", "-H", "Origin: http://evil.example"),
+                     ("-H", "Content-Type: application/json", "-H", "Host: evil.example"),
+                     ("-H", "Content-Type: application/json", "-H", "Origin: null")):
+            with self.subTest(args=args):
+                r = curl(self.url("/api/v1/users"), "-X", "POST", "--data-binary", body, *args)
+                self.assertEqual(r.status, 403, r.body)
+        self.assertNotIn("mallory@127.0.0.1", self.users())
+        self.assertEqual(curl(self.url("/api/v1/connections"), "-H", "Host: evil.example:%d" % self.port).status, 403)
+        self.assertEqual(curl(self.url("/api/v1/connections"), "-H", "Origin: http://evil.example").status, 403)
+        # What an operator sends still works: a same-origin page, curl with JSON.
+        self.assertEqual(curl(self.url("/api/v1/connections"), "-H", "Origin: http://127.0.0.1:%d" % self.port).status, 200)
+        r = curl(self.url("/api/v1/users"), "-X", "POST", "--data-binary", body, "-H", "Content-Type: application/json")
+        self.assertEqual(r.status, 201, r.body)
+        self.assertIn("mallory@127.0.0.1", self.users())
+
+
 class PerSourceLimitTest(JunctionTestCase):
     """One address cannot take every connection (issue 13): past server.max_connections_per_source
     its connections are closed unanswered and counted, while another address is still served."""
@@ -649,8 +692,6 @@ class PerSourceLimitTest(JunctionTestCase):
         r = read_response(other)
         self.assertIsNotNone(r)
         self.assertEqual(r.status, 200)
-        m = self.junction.metrics()
-        self.assertGreaterEqual(m.sum("junction_connections_refused_total", protocol="http"), 1)
         # Closing one gives its place back.
         held[0].close()
         def served():
@@ -663,6 +704,10 @@ class PerSourceLimitTest(JunctionTestCase):
             finally:
                 s.close()
         self.assertTrue(wait_for(served, 5, 0.1))
+        for s in held:
+            s.close()
+        m = self.junction.metrics()
+        self.assertGreaterEqual(m.sum("junction_connections_refused_total", protocol="http"), 1)
 
 
 # ---------------------------------------------------------------------------------------------

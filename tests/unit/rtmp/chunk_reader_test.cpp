@@ -319,7 +319,7 @@ TEST(ChunkReader, error_codes_have_a_category_and_messages) {
   std::error_code ec = chunk_errc::message_too_large;
   EXPECT_EQ(ec.category(), chunk_category());
   EXPECT_STREQ(ec.category().name(), "rtmp.chunk");
-  for (int e = 1; e <= 5; ++e) {
+  for (int e = 1; e <= 7; ++e) {
     const std::error_code code = make_error_code(static_cast<chunk_errc>(e));
     EXPECT_NE(code.message(), "unknown RTMP chunk error");
   }
@@ -403,6 +403,77 @@ TEST(ChunkReader, split_at_every_pair_of_offsets) {
       expect_messages(feed_cut(reader, in, {i, j}), expected);
       if (testing::Test::HasFailure()) return;
     }
+}
+
+// The first chunk (128 bytes) of a 1,000-byte message on chunk stream `csid`: the rest never comes.
+bytes unfinished_message(std::uint8_t csid) {
+  bytes b{std::byte{csid}, std::byte{0}, std::byte{0}, std::byte{0},  // fmt 0, timestamp 0
+          std::byte{0}, std::byte{0x03}, std::byte{0xe8},              // length 1000
+          std::byte{9},                                                // video
+          std::byte{1}, std::byte{0}, std::byte{0}, std::byte{0}};     // message stream 1
+  b.resize(b.size() + 128, std::byte{0x5a});
+  return b;
+}
+
+TEST(ChunkReader, incomplete_messages_are_held_to_the_connections_limit) {
+  // All but the last chunk of a message on many chunk streams (issue 13): without a limit on
+  // their sum, one connection holds max_chunk_streams x max_message_size.
+  chunk_reader reader({.max_buffered_bytes = 3000});
+  std::vector<message> out;
+  for (std::uint8_t csid = 3; csid < 6; ++csid) {
+    auto r = reader.feed(unfinished_message(csid), out);
+    ASSERT_FALSE(r.error) << r.error.message();
+  }
+  EXPECT_EQ(reader.buffered_bytes(), 3000u);
+  auto r = reader.feed(unfinished_message(6), out);
+  EXPECT_EQ(r.error, chunk_errc::buffer_limit);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(ChunkReader, the_limit_can_be_raised_for_a_publisher) {
+  chunk_reader reader({.max_buffered_bytes = 1000});
+  std::vector<message> out;
+  ASSERT_FALSE(reader.feed(unfinished_message(3), out).error);
+  reader.set_buffer_limit(2000);
+  EXPECT_FALSE(reader.feed(unfinished_message(4), out).error);
+  EXPECT_EQ(reader.feed(unfinished_message(5), out).error, chunk_errc::buffer_limit);
+}
+
+TEST(ChunkReader, the_process_wide_budget_is_shared_and_given_back) {
+  memory_budget budget{2500};
+  {
+    chunk_reader a({.budget = &budget}), b({.budget = &budget});
+    std::vector<message> out;
+    ASSERT_FALSE(a.feed(unfinished_message(3), out).error);
+    ASSERT_FALSE(b.feed(unfinished_message(3), out).error);
+    EXPECT_EQ(budget.used(), 2000u);
+    EXPECT_EQ(a.feed(unfinished_message(4), out).error, chunk_errc::server_buffer_limit);
+    EXPECT_EQ(budget.used(), 2000u);
+  }
+  EXPECT_EQ(budget.used(), 0u);  // closing a connection returns what it held
+}
+
+TEST(ChunkReader, oldest_incomplete_message_is_told_and_forgotten_when_complete) {
+  chunk_reader reader;
+  std::vector<message> out;
+  EXPECT_FALSE(reader.oldest_incomplete());
+  const auto t0 = chunk_reader::time_point{} + std::chrono::seconds(5);
+  auto first = unfinished_message(3);
+  ASSERT_FALSE(reader.feed(first, out, t0).error);
+  ASSERT_EQ(reader.oldest_incomplete(), t0);
+  // The rest: 7 more chunks of 128 (fmt 3 headers), the last one 104 bytes.
+  bytes rest;
+  for (std::size_t left = 1000 - 128; left > 0;) {
+    const std::size_t n = std::min<std::size_t>(left, 128);
+    rest.push_back(std::byte{0xc3});
+    rest.resize(rest.size() + n, std::byte{0x5a});
+    left -= n;
+  }
+  ASSERT_FALSE(reader.feed(rest, out, t0 + std::chrono::seconds(1)).error);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].payload.size(), 1000u);
+  EXPECT_FALSE(reader.oldest_incomplete());
+  EXPECT_EQ(reader.buffered_bytes(), 0u);
 }
 
 }  // namespace
