@@ -1,3 +1,26 @@
 // Asio's implementation, compiled once for the whole program (BOOST_ASIO_SEPARATE_COMPILATION).
+
+#if defined(BOOST_ASIO_HAS_IO_URING)
+// Asio 1.81 (Boost 1.81, Debian 12) prepares its io_uring cancellations without setting the
+// request's user data (io_uring_service.ipp: io_uring_prep_cancel, no io_uring_sqe_set_data),
+// and liburing 2.3's prep functions do not clear it. A cancellation so inherits the user data of
+// whatever request last used its slot in the submission ring, and its completion (0 when the
+// cancellation succeeded) is delivered as that request's result: an accept completes with
+// "descriptor 0" (which the server then shuts down and closes), a read of a connection that has
+// since been freed writes into freed memory. Seen as close(0) and "malloc(): unsorted double
+// linked list corrupted" after a burst of HTTP header timeouts (each closes a socket with a read
+// pending, which cancels it). Later Asio versions clear the user data of every request they
+// prepare; until Debian's Boost does, the cancellations compiled here go through this wrapper,
+// which clears it (a completion without user data is ignored). All of Asio's io_uring
+// cancellations are in io_uring_service.ipp, which is compiled only in this file.
+#include <liburing.h>
+
+static inline void junction_io_uring_prep_cancel(io_uring_sqe* sqe, void* user_data, int flags) {
+  io_uring_prep_cancel(sqe, user_data, flags);
+  io_uring_sqe_set_data(sqe, nullptr);
+}
+#define io_uring_prep_cancel junction_io_uring_prep_cancel
+#endif
+
 #include <boost/asio/impl/src.hpp>
 #include <boost/asio/ssl/impl/src.hpp>

@@ -21,15 +21,6 @@ using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT
 
 namespace {
 
-// A connected TCP socket (not a listener, not a file or a pipe).
-bool is_connected_stream(int fd) {
-  int type = 0, listening = 0;
-  socklen_t size = sizeof type;
-  if (fd < 0 || ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size) != 0 || type != SOCK_STREAM) return false;
-  size = sizeof listening;
-  return ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) == 0 && listening == 0;
-}
-
 asio::awaitable<void> accept_loop(shard& home, std::shared_ptr<tcp::acceptor> acceptor,
                                   const connection_metrics& metrics, tcp_session_start start) {
   auto& limit = home.owner().limit();
@@ -45,16 +36,6 @@ asio::awaitable<void> accept_loop(shard& home, std::shared_ptr<tcp::acceptor> ac
       continue;
     }
     boost::system::error_code ignored;
-    if (!is_connected_stream(socket.native_handle())) {
-      // Not a new connection: Asio 1.81's io_uring backend can complete an accept with a result
-      // meant for another operation (fd 0, seen after streamed file responses and a burst of
-      // header timeouts). Closing that "socket" would close a descriptor that is not ours
-      // (stdin, then whatever connection reuses its number): it is let go untouched.
-      log::throttled(log::level::error, "bad accept", "accept on {} returned descriptor {}, which is not a new "
-                     "connection; left open", acceptor->local_endpoint(ignored).port(), socket.native_handle());
-      socket.release(ignored);
-      continue;
-    }
     const auto peer = socket.remote_endpoint(ec);
     if (ec) {  // gone already
       socket.close(ignored);

@@ -113,7 +113,7 @@ struct throttle_state {
   std::size_t written = 0, left_out = 0;
 };
 
-constexpr std::size_t throttle_burst = 5;
+constexpr std::size_t throttle_burst = 50;
 constexpr auto throttle_window = std::chrono::seconds(10);
 
 }  // namespace

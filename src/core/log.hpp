@@ -49,7 +49,7 @@ void error(fmt::format_string<Args...> f, Args&&... args) {
   if (enabled(level::error)) write(level::error, fmt::format(f, std::forward<Args>(args)...));
 }
 
-// For lines a peer can cause at will (timeouts, refusals, failed logins): at most a few lines of
+// For lines a peer can cause at will (timeouts, refusals, failed logins): at most 50 lines of
 // one kind (`kind`, a fixed string) per ten seconds on a thread; the rest are counted, and the
 // next line of that kind that is written says how many were left out.
 bool throttle_admit(std::string_view kind, std::size_t& left_out);

@@ -633,6 +633,53 @@ class ConnectionLimitTest(JunctionTestCase):
         self.assertEqual(info["max_connections"], 20)
 
 
+class TimeoutsAfterStreamedFilesTest(JunctionTestCase):
+    """Issue 13: after many file responses streamed from disk, a burst of connections that send
+    nothing until header_timeout made the server complete accepts with descriptor 0 (io_uring
+    cancellations delivered as other requests' results: src/core/asio_impl.cpp), close its own
+    stdin, leave sessions counted as open and corrupt its heap (abort at SIGTERM). Here: the same
+    sequence, then every idle connection must have been closed, the gauge back at 0, the server
+    still serving and a clean exit."""
+    shards = 1  # one submission ring, wrapped sooner
+    http_config = {"header_timeout": "1s"}
+    server_config = {"max_connections_per_source": 0}
+
+    @classmethod
+    def prepare(cls, workdir):
+        www = os.path.join(workdir, "www")
+        os.makedirs(www, exist_ok=True)
+        with open(os.path.join(www, "large.bin"), "wb") as f:
+            f.write(os.urandom(2 << 20))  # > file_cache_max_file: read with pread as it is sent
+        return {"web_root": "www"}
+
+    def test_idle_connections_after_streamed_files(self):
+        for _ in range(600):
+            s = connect(self.port)
+            try:
+                s.sendall(simple_get("/large.bin", keep_alive=False))
+                got = read_until_close(s, timeout=10)
+            finally:
+                s.close()
+            self.assertTrue(got.startswith(b"HTTP/1.1 200"), got[:100])
+        idle = [connect(self.port, timeout=10) for _ in range(200)]
+        try:
+            for i, s in enumerate(idle):
+                self.assertEqual(read_until_close(s, timeout=10), b"", "idle connection %d" % i)
+        finally:
+            for s in idle:
+                s.close()
+
+        def gauge():
+            return self.junction.metrics().sum("junction_connections_active", protocol="http")
+        self.assertTrue(wait_for(lambda: gauge() <= 1, 5, 0.1), "sessions left counted: %s" % gauge())
+        self.assertEqual(curl(self.url("/healthz")).body, b"ok\n")
+        code = self.junction.stop(timeout=10)
+        with open(self.junction.stderr_path, errors="replace") as f:
+            stderr = f.read()
+        self.assertEqual(code, 0, stderr[-2000:])
+        self.assertNotIn("corrupted", stderr)
+
+
 class AdminWithoutTokenTest(JunctionTestCase):
     """With no admin token, loopback is the only proof of an operator, and a browser on this
     machine must not be usable as one (issue 13): DNS rebinding (a foreign Host) and cross-site

@@ -512,14 +512,9 @@ class RouteCase(SipTestCase):
                 continue
             return data
 
-
-class OpenRelayTest(RouteCase):
-    """A Route naming junction must not make it relay for anyone (issue 13): after taking out its
-    own Route entry the request meets the same policy as one that came without it, and only a
-    dialog junction itself record-routed (its Route carries junction's mark) goes on elsewhere."""
-    sip_config = {"outbound": "refuse"}
-
-    def test_no_method_is_relayed_through_a_route_naming_junction(self):
+    def strangers_are_refused_for_every_method(self):
+        """A stranger's INVITE, MESSAGE, OPTIONS and SUBSCRIBE for another host, routed through
+        junction: 403 each, nothing relayed. Returns (victim socket, its URI, junction's Route)."""
         victim = listening_victim(self)
         target = "sip:someone@127.0.0.2:%d" % victim.getsockname()[1]
         ours = "<sip:%s:%d;lr>" % self.sip
@@ -528,6 +523,17 @@ class OpenRelayTest(RouteCase):
                 answer = self.routed(self.stranger(), method, target, ours)
                 self.assertEqual(status_of(answer), 403, answer[:200])
                 self.assertTrue(nothing_arrives(victim), "%s was relayed" % method)
+        return victim, target, ours
+
+
+class OpenRelayTest(RouteCase):
+    """A Route naming junction must not make it relay for anyone (issue 13): after taking out its
+    own Route entry the request meets the same policy as one that came without it, and only a
+    dialog junction itself record-routed (its Route carries junction's mark) goes on elsewhere."""
+    sip_config = {"outbound": "refuse"}
+
+    def test_no_method_is_relayed_through_a_route_naming_junction(self):
+        self.strangers_are_refused_for_every_method()
 
     def test_a_forged_or_missing_dialog_mark_is_refused(self):
         victim = listening_victim(self)
@@ -569,13 +575,7 @@ class OutboundRouteTest(RouteCase):
     sip_config = {"outbound": "authenticated"}
 
     def test_no_method_is_relayed_through_a_route_naming_junction(self):
-        victim = listening_victim(self)
-        target = "sip:someone@127.0.0.2:%d" % victim.getsockname()[1]
-        ours = "<sip:%s:%d;lr>" % self.sip
-        for method in ("INVITE", "MESSAGE", "OPTIONS", "SUBSCRIBE"):
-            with self.subTest(method=method):
-                self.assertEqual(status_of(self.routed(self.stranger(), method, target, ours)), 403)
-                self.assertTrue(nothing_arrives(victim))
+        victim, target, ours = self.strangers_are_refused_for_every_method()
         ua = PresenceUA(self.sip, "mallory")
         self.addCleanup(ua.close)
         challenged = ua.request("INVITE", target, target, "Route: %s\r\n" % ours)

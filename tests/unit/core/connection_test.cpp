@@ -50,5 +50,45 @@ TEST(connection_registry, registers_lists_and_closes) {
   EXPECT_EQ(rt.limit().open(), 0u);
 }
 
+TEST(SourceLimit, EachSourceHoldsItsShareAndGivesItBack) {
+  source_limit limit{2};
+  auto a = boost::asio::ip::make_address("192.0.2.1");
+  auto b = boost::asio::ip::make_address("192.0.2.2");
+  auto first = limit.try_acquire(a), second = limit.try_acquire(a);
+  ASSERT_TRUE(first && second);
+  EXPECT_FALSE(limit.try_acquire(a));
+  if (source_limit::slot_of(a) != source_limit::slot_of(b)) EXPECT_TRUE(limit.try_acquire(b));
+  limit.release(*first);
+  EXPECT_TRUE(limit.try_acquire(a));
+}
+
+TEST(SourceLimit, AnIpv6SlashSixtyFourIsOneSourceAndMappedIpv4IsIpv4) {
+  EXPECT_EQ(source_limit::slot_of(boost::asio::ip::make_address("2001:db8:1:2::1")),
+            source_limit::slot_of(boost::asio::ip::make_address("2001:db8:1:2:ffff::9")));
+  EXPECT_EQ(source_limit::slot_of(boost::asio::ip::make_address("::ffff:192.0.2.7")),
+            source_limit::slot_of(boost::asio::ip::make_address("192.0.2.7")));
+}
+
+TEST(SourceLimit, ZeroMeansNoLimit) {
+  source_limit limit{0};
+  auto a = boost::asio::ip::make_address("192.0.2.1");
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(limit.try_acquire(a));
+}
+
+TEST(ConnectionTicket, GivesBackBothSlots) {
+  connection_limit all{10};
+  source_limit sources{1};
+  auto a = boost::asio::ip::make_address("192.0.2.1");
+  {
+    ASSERT_TRUE(all.try_acquire());
+    connection_ticket ticket{&all, &sources, *sources.try_acquire(a)};
+    EXPECT_EQ(all.open(), 1u);
+    EXPECT_FALSE(sources.try_acquire(a));
+    connection_ticket moved = std::move(ticket);
+  }
+  EXPECT_EQ(all.open(), 0u);
+  EXPECT_TRUE(sources.try_acquire(a));
+}
+
 }  // namespace
 }  // namespace junction
