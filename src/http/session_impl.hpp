@@ -35,11 +35,17 @@ constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 
 std::string peer_string(const asio::ip::tcp::socket& socket, asio::ip::address& address);
 
-// Closing from outside the session (drain, kick): shut the socket down so that whatever the
-// session awaits completes, and the session ends through its normal path. Works on the fd, so it
-// stays right however the stream objects are wrapped.
-inline std::function<void()> shutdown_closer(asio::ip::tcp::socket& socket) {
-  return [fd = socket.native_handle()] { ::shutdown(fd, SHUT_RDWR); };
+// Closing from outside the session (drain, kick, a SIP flow over WebSocket): shut the socket down
+// so that whatever the session awaits completes, and the session ends through its normal path.
+// Asked of the stream (which outlives the connection record), never of a descriptor number kept
+// from the accept: Beast closes the socket itself on a timeout, and the number may belong to
+// another connection by then.
+template <class Stream>
+std::function<void()> shutdown_closer(Stream& stream) {
+  return [&stream] {
+    auto& socket = beast::get_lowest_layer(stream).socket();
+    if (socket.is_open()) ::shutdown(socket.native_handle(), SHUT_RDWR);
+  };
 }
 
 template <class Stream>

@@ -31,8 +31,8 @@ asio::awaitable<void> plain_session(server& srv, shard& home, asio::ip::tcp::soc
                                     connection_ticket ticket) {
   asio::ip::address address;
   auto peer = peer_string(socket, address);
-  auto closer = shutdown_closer(socket);
   beast::tcp_stream stream{std::move(socket)};
+  auto closer = shutdown_closer(stream);
   connection conn{home, std::move(ticket), srv.metrics().plain, "http", std::move(peer),
                   std::move(closer)};
   http_session<beast::tcp_stream> session{srv, stream, conn, address};

@@ -25,8 +25,8 @@ asio::awaitable<void> tls_session(server& srv, shard& home, asio::ip::tcp::socke
                                   connection_ticket ticket) {
   asio::ip::address address;
   auto peer = peer_string(socket, address);
-  auto closer = shutdown_closer(socket);
   tls_stream stream{std::move(socket), *srv.tls()};
+  auto closer = shutdown_closer(stream);
   connection conn{home, std::move(ticket), srv.metrics().tls, "https", std::move(peer),
                   std::move(closer)};
   beast::get_lowest_layer(stream).expires_after(srv.config().header_timeout);

@@ -165,6 +165,9 @@ asio::awaitable<http::reply> serve_flv(server& srv, http::request_context& ctx) 
     auto reader = [&]() -> asio::awaitable<void> {
       co_await body.closed_by_peer();
       client.end();
+      // A write may be pending on a peer that left (over TLS, a close_notify ends the read while
+      // TCP stays up and nothing reads our bytes): it fails now instead of waiting forever.
+      body.close();
     };
     co_await (client.write_loop(body) && client.watchdog(body) && reader());
     srv.hub().unsubscribe(key, client);

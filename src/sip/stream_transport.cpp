@@ -70,11 +70,29 @@ asio::awaitable<void> read_messages(server& srv, shard_service& service, byte_st
       used += fr.size;
     }
     buffer.erase(0, used);
-    if (buffer.empty()) times.partial_since.reset();
+    // A lone CRLF (a keepalive that may yet become a ping) is not half a message.
+    if (buffer.find_first_not_of("\r\n") == std::string::npos) times.partial_since.reset();
     else if (!times.partial_since) times.partial_since = times.last_read;
   }
   f.stop();
 }
+
+// A flow is known to its shard's service exactly as long as it lives, however its session ends
+// (an exception from a handler included): the service never keeps a pointer to a gone flow.
+class flow_registration {
+ public:
+  flow_registration(shard_service& service, flow& f) : service_{service}, flow_{f} { service_.add_flow(flow_); }
+  ~flow_registration() {
+    flow_.stop();
+    service_.remove_flow(flow_.id());
+  }
+  flow_registration(const flow_registration&) = delete;
+  flow_registration& operator=(const flow_registration&) = delete;
+
+ private:
+  shard_service& service_;
+  flow& flow_;
+};
 
 // Closes a connection that has been silent for sip.tcp_idle_timeout (a phone keeping its flow
 // alive sends a CRLF ping well within that, RFC 5626 §4.4.1), or that has left a message
@@ -159,12 +177,11 @@ asio::awaitable<void> run_stream(server& srv, shard& home, asio::ip::tcp::socket
            co_return error;
          },
          [raw] { raw->shutdown(); }, max_queued_bytes};
-  service.add_flow(f);
+  flow_registration registered{service, f};
   origin from{f.kind(), index, asio::ip::udp::endpoint(remote.address(), remote.port()), conn.id()};
   // The watchdog ends with the flow (`||` cancels it), or ends the flow when it goes quiet.
   co_await ((read_messages(srv, service, *raw, conn, f, from, times) && f.write_loop()) ||
             watch_idle(srv, home, f, times, from, tls ? srv.metrics().tls.timeouts : srv.metrics().tcp.timeouts));
-  service.remove_flow(conn.id());
 }
 
 }  // namespace
@@ -185,7 +202,7 @@ asio::awaitable<void> run_websocket_session(server& srv, http::websocket_channel
            co_return co_await channel.write(bytes, true);
          },
          [&conn] { conn.close(); }, max_queued_bytes};
-  service.add_flow(f);
+  flow_registration registered{service, f};
   // The HTTP connection knows its peer as "address:port".
   asio::ip::udp::endpoint peer;
   if (auto colon = conn.peer().rfind(':'); colon != std::string::npos) {
@@ -205,7 +222,6 @@ asio::awaitable<void> run_websocket_session(server& srv, http::websocket_channel
     f.stop();
   };
   co_await (reader() && f.write_loop());
-  service.remove_flow(conn.id());
 }
 
 }  // namespace junction::sip

@@ -16,7 +16,7 @@ import tempfile
 import time
 import unittest
 
-from junction_process import JunctionProcess, curl, junction_bin, wait_for
+from junction_process import JunctionProcess, curl, junction_bin, read_until_close, wait_for
 from phones import channel_tones, free_udp_port, make_phone, run_phone, tone_strength
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -319,6 +319,64 @@ class DigestRegisterTest(SipTestCase):
         # The database holds derived secrets only.
         with open(os.path.join(self.junction.workdir, "junction-users.sqlite"), "rb") as f:
             self.assertNotIn(b"pw-carol", f.read())
+
+
+class PasswordGuessingTest(SipTestCase):
+    """Guessing is slowed (issue 13): past sip.auth_failures_allowed wrong answers from one source,
+    its requests get 403 with Retry-After, even with the right password, until the lockout ends;
+    another source is not affected, and failures are counted."""
+    sip_config = {"digest_algorithms": ["MD5"], "auth_failures_allowed": 3}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        done = subprocess.run([junction_bin(), "--config", cls.junction.config_path, "users", "add",
+                               "gus@127.0.0.1", "--password", "pw-gus"], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=20)
+        assert done.returncode == 0, done.stdout
+
+    def register(self, sock, password, n):
+        """One REGISTER for gus, answering a fresh challenge with `password`; the final answer."""
+        port = sock.getsockname()[1]
+        def send(extra, cseq):
+            sock.sendto(("REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;rport;branch=z9hG4bK-g%d-%d\r\n"
+                         "Max-Forwards: 70\r\nFrom: <sip:gus@127.0.0.1>;tag=g\r\nTo: <sip:gus@127.0.0.1>\r\n"
+                         "Call-ID: guess-%d-%d\r\nCSeq: %d REGISTER\r\nContact: <sip:gus@127.0.0.1:%d>\r\n%s"
+                         "Content-Length: 0\r\n\r\n" % (sock.getsockname()[0], port, n, cseq, port, n, cseq,
+                                                            port, extra)).encode(), self.sip)
+            return sock.recvfrom(65536)[0]
+        challenged = send("", 1)
+        if status_of(challenged) != 401:
+            return challenged
+        nonce = header(challenged, "WWW-Authenticate").split('nonce="')[1].split('"')[0]
+        md5 = lambda text: hashlib.md5(text.encode()).hexdigest()
+        response = md5("%s:%s:%s" % (md5("gus:127.0.0.1:" + password), nonce, md5("REGISTER:sip:127.0.0.1")))
+        return send('Authorization: Digest username="gus", realm="127.0.0.1", nonce="%s", uri="sip:127.0.0.1", '
+                    'response="%s", algorithm=MD5\r\n' % (nonce, response), 2)
+
+    def test_repeated_failures_lock_the_source_out(self):
+        guesser = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        guesser.bind(("127.0.0.1", 0))
+        guesser.settimeout(5)
+        self.addCleanup(guesser.close)
+        before = self.junction.metrics().sum("junction_sip_auth_throttled_total")
+        for n in range(3):
+            self.assertEqual(status_of(self.register(guesser, "wrong-%d" % n, n)), 401)
+        # The fourth failure locks the source out; from then on 403 with Retry-After, even for
+        # the right password.
+        self.assertEqual(status_of(self.register(guesser, "wrong-3", 3)), 401)
+        locked = self.register(guesser, "pw-gus", 4)
+        self.assertEqual(status_of(locked), 403, locked)
+        self.assertGreaterEqual(int(header(locked, "Retry-After")), 1)
+        self.assertGreaterEqual(self.junction.metrics().sum("junction_sip_auth_throttled_total") - before, 1)
+        # Another address (the user's own phone) still registers.
+        phone = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        phone.bind(("127.0.0.2", 0))
+        phone.settimeout(5)
+        self.addCleanup(phone.close)
+        self.assertEqual(status_of(self.register(phone, "pw-gus", 5)), 200)
+        # Once the lockout is over, the right password works from the guesser's address too.
+        self.assertTrue(wait_for(lambda: status_of(self.register(guesser, "pw-gus", 6)) == 200, 10, 0.5))
 
 
 def raw_register(sip, user, contact_port, expires=300):
@@ -671,6 +729,33 @@ class StreamTransportTest(SipTestCase):
             time.sleep(0.05)
         self.assertNotIn("sip:erin@127.0.0.1", self.registrations())
 
+    def test_connections_the_peer_closes_are_closed_here_too(self):
+        """No flow is left in CLOSE-WAIT (issue 13): whether the peer closes or only half-closes,
+        junction closes its side, and a lone CRLF keepalive is not taken for half a message."""
+        host, port = self.tcp_address().rsplit(":", 1)
+        peers = []
+        for i in range(20):
+            peer = StreamPeer(self.tcp_address())
+            peer.send("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:%d;branch=z9hG4bK-cw%d\r\n"
+                      "Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=a\r\nTo: <sip:%s>\r\nCall-ID: cw-%d\r\n"
+                      "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" % (host, peer.port, i, host, i))
+            self.assertEqual(status_of(peer.recv_message()), 200)
+            peers.append(peer)
+        for i, peer in enumerate(peers):
+            if i % 2:
+                peer.close()
+            else:
+                peer.sock.shutdown(socket.SHUT_WR)
+
+        def close_wait():
+            out = subprocess.run(["ss", "-tan", "state", "close-wait", "sport", "=", ":" + port],
+                                 stdout=subprocess.PIPE, text=True, timeout=10).stdout
+            return len(out.strip().splitlines()[1:])
+        self.assertTrue(wait_for(lambda: close_wait() == 0, 5, 0.1), "%d in CLOSE-WAIT" % close_wait())
+        for peer in peers[::2]:
+            self.assertEqual(read_until_close(peer.sock, timeout=5), b"")
+            peer.close()
+
     def test_crlf_keepalive_gets_a_pong(self):
         peer = StreamPeer(self.tcp_address())
         try:
@@ -771,6 +856,31 @@ class StreamTransportTest(SipTestCase):
                 return await asyncio.wait_for(sender, 10)
 
         self.assertEqual(asyncio.run(scenario()), 200)
+
+
+class FirstMessageTimeoutTest(SipTestCase):
+    """A TCP connection that sends no whole SIP message soon after it opens (one held only to use up
+    the server's connections) is closed after sip.tcp_first_message_timeout, not the 600 s idle
+    timeout; one that has sent a message keeps its flow (issue 13)."""
+    sip_config = {"authenticate": False, "tcp_first_message_timeout": "1s"}
+    tcp_address = StreamTransportTest.tcp_address
+
+    def test_silent_connections_are_closed_and_flows_in_use_are_not(self):
+        before = self.junction.metrics().sum("junction_timeouts_total", protocol="sip")
+        silent, pinging, good = (StreamPeer(self.tcp_address(), timeout=10) for _ in range(3))
+        self.addCleanup(lambda: [p.close() for p in (silent, pinging, good)])
+        good.send("OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:%d;branch=z9hG4bK-f1\r\n"
+                  "From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: first-1\r\n"
+                  "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" % good.port)
+        self.assertEqual(status_of(good.recv_message()), 200)
+        pinging.send("\r\n\r\n")  # a keepalive is no message
+        self.assertEqual(read_until_close(silent.sock, timeout=10), b"")
+        self.assertEqual(read_until_close(pinging.sock, timeout=10), b"\r\n")  # its pong, then the close
+        good.send("OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:%d;branch=z9hG4bK-f2\r\n"
+                  "From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: first-2\r\n"
+                  "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" % good.port)
+        self.assertEqual(status_of(good.recv_message()), 200)
+        self.assertEqual(self.junction.metrics().sum("junction_timeouts_total", protocol="sip") - before, 2)
 
 
 class TlsTransportTest(SipTestCase):
