@@ -1307,7 +1307,7 @@ class HealthyPlayer(threading.Thread):
 class BadInputTest(RtmpTestCase):
     # debug: the handshake timeout's close is logged at debug level only.
     server_config = {"log_level": "debug"}
-    rtmp_config = {"max_message_size": 65536, "handshake_timeout": "1s"}
+    rtmp_config = {"max_message_size": 65536, "handshake_timeout": "1s", "incomplete_message_timeout": "1s"}
 
     @classmethod
     def setUpClass(cls):
@@ -1383,6 +1383,28 @@ class BadInputTest(RtmpTestCase):
                     rc.amf0_encode("connect") + b"\x00" * 100
                 self.assert_bad_input_closes(
                     data, r"RTMP message longer than the configured maximum")
+
+    def test_unfinished_messages_on_many_chunk_streams_are_limited(self):
+        # Issue 13: all but the last chunk of an 8 MB message on each of 60 chunk streams, before
+        # connect, took 4 connections to 2 GB. Before publish a connection may hold 256 KiB of
+        # unfinished messages (rtmp.incomplete_bytes_before_publish); here messages are at most
+        # 64 KiB, so each holds 60,000 bytes and the fifth ends it.
+        data = rc.set_chunk_size_message(32768)
+        for csid in range(3, 63):
+            data += rc.chunk_header(0, csid, 0, 60000, rc.VIDEO, 1) + b"\x17" * 32768
+        self.assert_bad_input_closes(data, r"RTMP incomplete messages exceed the connection's buffer limit")
+
+    def test_a_message_left_unfinished_is_timed_out(self):
+        timeouts = self.metric("junction_timeouts_total", protocol="rtmp")
+        c = self.client()
+        port = c.local_port
+        c.handshake()
+        self.assertEqual(c.connect("live").command_name, "_result")
+        c.send_raw(rc.chunk_header(0, 7, 0, 1000, rc.VIDEO, 1) + b"\x17" * 128)  # 128 of 1000 bytes
+        self.assertTrue(c.closed_within(8), "open 8 s past a 1 s incomplete_message_timeout")
+        self.assert_log(r"127\.0\.0\.1:%d: a message stayed incomplete" % port)
+        self.assertGreater(self.metric("junction_timeouts_total", protocol="rtmp"), timeouts)
+        self.assert_unharmed()
 
     def test_continuation_on_unknown_chunk_stream(self):
         for fmt in (1, 2, 3):

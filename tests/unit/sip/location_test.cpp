@@ -66,5 +66,26 @@ TEST(Location, StarRemovesEverythingOnlyWithExpiresZero) {
   EXPECT_EQ(f.table.binding_count(), 0u);
 }
 
+TEST(Location, BindingsPerAorAreCapped) {
+  // One AOR with 1,680 bindings forked one INVITE into 8,045 datagrams (issue 13).
+  fixture f;
+  f.table = location_table{expiry_policy{60, 3600, 3600, 3}};
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(f.reg({{"sip:alice@192.0.2." + std::to_string(i), "", std::nullopt, 1000}}, "c", i + 1).status, 200);
+  auto refused = f.reg({{"sip:alice@192.0.2.9", "", std::nullopt, 1000}}, "c", 10);
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(f.table.binding_count(), 3u);
+  EXPECT_EQ(f.table.refused_for_cap(), 1u);
+  // A refresh, or a swap that removes one in the same request, is not refused.
+  EXPECT_EQ(f.reg({{"sip:alice@192.0.2.0", "", 600, 1000}}, "c", 11).status, 200);
+  EXPECT_EQ(f.reg({{"sip:alice@192.0.2.1", "", 0, 1000}, {"sip:alice@192.0.2.9", "", 600, 1000}}, "c", 12).status,
+            200);
+  EXPECT_EQ(f.table.binding_count(), 3u);
+  // Several new ones at once count together.
+  EXPECT_EQ(f.reg({{"sip:alice@192.0.2.0", "", 0, 1000}, {"sip:alice@h1", "", 600, 1000}, {"sip:alice@h2", "", 600, 1000}},
+                  "c", 13).status,
+            503);
+}
+
 }  // namespace
 }  // namespace junction::sip
