@@ -5,6 +5,7 @@
 #include "core/runtime.hpp"
 #include "http/request_context.hpp"
 #include "http/server.hpp"
+#include "http/transfer_coding.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -59,6 +60,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   parser.put(boost::asio::buffer(data, size), ec);
   if (ec || !parser.is_done()) return 0;
   auto req = parser.release();
+  // The session refuses these framings before routing (transfer_coding.hpp).
+  if (auto refusal = http::unusable_transfer_coding(req)) {
+    if (refusal->code != http::status::bad_request && refusal->code != http::status::not_implemented) __builtin_trap();
+    return 0;
+  }
 
   auto& home = f.rt->at(0);
   if (!f.rt->limit().try_acquire()) return 0;

@@ -886,7 +886,7 @@ class FirstMessageTimeoutTest(SipTestCase):
 class TlsTransportTest(SipTestCase):
     """SIP over TLS (sips listener): Debian's sipp has no TLS, so Python's ssl module is the client."""
     sip_config = {"authenticate": False, "tls_listen": ["127.0.0.1:0"], "tls_certificate": "cert.pem",
-                  "tls_private_key": "key.pem"}
+                  "tls_private_key": "key.pem", "tcp_first_message_timeout": "2s"}
 
     @classmethod
     def prepare(cls, workdir):
@@ -921,6 +921,21 @@ class TlsTransportTest(SipTestCase):
                 # While the connection lives, the binding is reached over it.
                 contact = self.registrations()["sip:hank@127.0.0.1"][0]
                 self.assertEqual(contact["source"], "tls 127.0.0.1:%d" % local)
+
+    def test_a_stalled_tls_handshake_is_closed(self):
+        """Issue 13: a peer that opens a connection and stalls in (or never starts) the TLS
+        handshake is closed after sip.tcp_first_message_timeout, and counted."""
+        host, port = self.junction.address("sips").rsplit(":", 1)
+        before = self.junction.metrics().sum("junction_timeouts_total", protocol="sips")
+        silent = socket.create_connection((host, int(port)), timeout=10)
+        half = socket.create_connection((host, int(port)), timeout=10)
+        self.addCleanup(silent.close)
+        self.addCleanup(half.close)
+        half.sendall(b"\x16\x03\x01\x00\xc8\x01")  # the start of a ClientHello, never finished
+        self.assertEqual(read_until_close(silent, timeout=10), b"")
+        self.assertEqual(read_until_close(half, timeout=10), b"")
+        self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_timeouts_total", protocol="sips")
+                                 - before >= 2, 5, 0.1))
 
 
 class BaresipCallTest(SipTestCase):
