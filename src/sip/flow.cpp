@@ -60,7 +60,10 @@ asio::awaitable<void> flow::write_loop() {
     std::string next = std::move(queue_.front());
     queue_.pop_front();
     queued_ -= next.size();
-    if (auto ec = co_await write_(next)) {
+    writing_since_ = std::chrono::steady_clock::now();
+    auto ec = co_await write_(next);
+    writing_since_.reset();
+    if (ec) {
       stop();
       break;
     }

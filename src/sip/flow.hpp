@@ -9,7 +9,9 @@
 #include <boost/system/error_code.hpp>
 
 #include <cstdint>
+#include <chrono>
 #include <deque>
+#include <optional>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -41,6 +43,9 @@ class flow {
   boost::asio::awaitable<void> write_loop();
   void stop();
   bool stopped() const noexcept { return stopped_; }
+  // Since when the write under way has waited for the peer (nothing when none is under way): a
+  // peer that stops reading holds the flow no longer than its watchdog allows.
+  std::optional<std::chrono::steady_clock::time_point> writing_since() const noexcept { return writing_since_; }
 
  private:
   std::uint64_t id_;
@@ -52,6 +57,7 @@ class flow {
   std::size_t queued_ = 0;
   boost::asio::steady_timer wake_;
   bool asleep_ = false, stopped_ = false;
+  std::optional<std::chrono::steady_clock::time_point> writing_since_;
 };
 
 }  // namespace junction::sip

@@ -119,6 +119,8 @@ asio::awaitable<void> watch_idle(server& srv, shard& home, flow& f, const read_t
                           ? "a message left unfinished for sip.tcp_message_timeout"
                       : times.messages == 0 && now - times.opened > first
                           ? "no complete message within sip.tcp_first_message_timeout"
+                      : f.writing_since() && now - *f.writing_since() > unfinished
+                          ? "a write not taken by the peer within sip.tcp_message_timeout"
                           : nullptr;
     if (why) {
       log::throttled(log::level::info, "sip stream timeout", "sip {}: {}: closing", describe(from), why);
