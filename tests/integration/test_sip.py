@@ -146,6 +146,13 @@ class SipTestCase(unittest.TestCase):
         code, out = self.finish(uas, work)
         self.assertEqual(code, 0, out)
 
+    @classmethod
+    def add_user(cls, address, password):
+        """`junction users add` on this class's junction; fails the set-up if it fails."""
+        done = subprocess.run([junction_bin(), "--config", cls.junction.config_path, "users", "add", address,
+                               "--password", password], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+        assert done.returncode == 0, done.stdout
+
     def users(self, *args, stdin=None):
         """`junction users ...` on this junction's configuration; returns (exit code, output)."""
         done = subprocess.run([junction_bin(), "--config", self.junction.config_path, "users"] + list(args),
@@ -330,10 +337,7 @@ class PasswordGuessingTest(SipTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        done = subprocess.run([junction_bin(), "--config", cls.junction.config_path, "users", "add",
-                               "gus@127.0.0.1", "--password", "pw-gus"], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=20)
-        assert done.returncode == 0, done.stdout
+        cls.add_user("gus@127.0.0.1", "pw-gus")
 
     def register(self, sock, password, n):
         """One REGISTER for gus, answering a fresh challenge with `password`; the final answer."""
@@ -433,10 +437,7 @@ class OutboundCallTest(SipTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        done = subprocess.run([junction_bin(), "--config", cls.junction.config_path, "users", "add",
-                               "carol8@127.0.0.1", "--password", "pw-carol8"], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=20)
-        assert done.returncode == 0, done.stdout
+        cls.add_user("carol8@127.0.0.1", "pw-carol8")
 
     def test_a_local_user_calls_out_after_the_challenge(self):
         # 127.0.0.2 is none of junction's domains: a host "elsewhere", on loopback.
