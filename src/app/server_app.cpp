@@ -90,7 +90,7 @@ int run_server(const config& cfg) {
     recordings->attach(*web);
     recordings->attach(*rtmp_server, *hub);
     sip_server->set_relay_tap_factory(recording::anchored_call_taps(*recordings));
-    gateway.emplace(registry, cfg, *hub, workers, *recordings);
+    gateway.emplace(registry, cfg, *hub, workers, *recordings, &user_directory, rt.size());
     gateway->attach(*rtmp_server);
     gateway->attach(*web, rt);
     rtmp_server->attach_http(*web);

@@ -1,5 +1,7 @@
 #include "gateway/line.hpp"
 
+#include "core/cross_shard.hpp"
+
 #include <charconv>
 #include <random>
 
@@ -202,8 +204,20 @@ asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_re
   s.ring_timeout = std::chrono::duration_cast<std::chrono::seconds>(svc_.settings().ring_timeout);
   s.timers = {svc_.sip().t1, svc_.sip().t2, svc_.sip().t4};
 
-  // Junction's own domains register here; others with the domain's server (port 5060).
+  // Junction's own domains register here (the password checked first: login_guard.hpp); others
+  // with the domain's server (port 5060).
   if (svc_.is_local_domain(s.domain)) {
+    // Checked on the address of record's own shard, so that every guess at one user meets the
+    // same count whichever shard its connection landed on (a hop there and back).
+    const std::string peer{link_->peer()}, login{s.auth_user.empty() ? s.user : s.auth_user};
+    const unsigned checker = login_guard::shard_for(aor_, home_.owner().size());
+    auto refusal = co_await invoke_on(home_.owner().at(checker), [&svc = svc_, checker, &peer, &login, &s] {
+      return svc.logins().check(checker, peer, login, s.domain, s.password);
+    });
+    if (refusal) {
+      home_.metrics().add(svc_.metrics().registrations_failed);
+      co_return *refusal;
+    }
     std::tie(s.proxy_host, s.proxy_port) = svc_.sip_server();
   } else {
     udp::resolver resolver{home_.context()};

@@ -47,8 +47,14 @@ gateway_metrics gateway_metrics::declare(metric_registry& r) {
 }
 
 service::service(metric_registry& registry, const config& cfg, media::stream_hub& hub,
-                 transcode::worker_pool& workers, recording::service& recordings)
-    : cfg_(cfg), hub_(hub), metrics_(gateway_metrics::declare(registry)), workers_(workers), recordings_(recordings) {
+                 transcode::worker_pool& workers, recording::service& recordings, users::user_directory* users,
+                 unsigned shards)
+    : cfg_(cfg),
+      hub_(hub),
+      metrics_(gateway_metrics::declare(registry)),
+      workers_(workers),
+      recordings_(recordings),
+      logins_(users, cfg.sip, shards) {
   media_address_ = cfg_.gateway.media_address;
   if (media_address_.empty())
     media_address_ = cfg_.sip.listen.empty() || wildcard(cfg_.sip.listen.front().host) ? "127.0.0.1"

@@ -12,6 +12,7 @@
 
 #include "core/config.hpp"
 #include "core/metrics.hpp"
+#include "gateway/login_guard.hpp"
 
 namespace junction {
 class runtime;
@@ -63,7 +64,7 @@ class service {
   // lines and legs still held by the shards' loops are torn down with the runtime and reach
   // back here.
   service(metric_registry& registry, const config& cfg, media::stream_hub& hub, transcode::worker_pool& workers,
-          recording::service& recordings);
+          recording::service& recordings, users::user_directory* users, unsigned shards);
   service(const service&) = delete;
   service& operator=(const service&) = delete;
   ~service();
@@ -89,6 +90,7 @@ class service {
   transcode::worker_pool& workers() noexcept { return workers_; }
   recording::service& recordings() noexcept { return recordings_; }
   const gateway_metrics& metrics() const noexcept { return metrics_; }
+  login_guard& logins() noexcept { return logins_; }
 
  private:
   config cfg_;
@@ -98,6 +100,7 @@ class service {
   std::pair<std::string, std::uint16_t> sip_server_{"127.0.0.1", 5060};
   transcode::worker_pool& workers_;
   recording::service& recordings_;
+  login_guard logins_;
   // Per shard (touched by that shard's thread only): user -> lines. A user may log in more than
   // once (each connection its own line, binding and call).
   std::vector<std::multimap<std::string, std::weak_ptr<line_view>, std::less<>>> lines_;

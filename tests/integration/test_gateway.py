@@ -707,6 +707,41 @@ class GatewayTest(unittest.TestCase):
             self.assertTrue(wait_for(lambda: self.metric(name) == 0, 10), "%s is %s" % (name, self.metric(name)))
 
 
+class LoginGuessingTest(unittest.TestCase):
+    """Issue 13: wrong passwords given to the gateway are counted against the RTMP client's own
+    address (login_guard.hpp), so a guesser is locked out alone: the registrar, which sees every
+    line's REGISTER from the gateway's one address, never counts them and never locks the
+    gateway out for the other users."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="junction-it-gateway-guess-")
+        cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
+        cls.junction = JunctionProcess(sip={"digest_algorithms": ["MD5"], "auth_failures_allowed": 3},
+                                       workdir=cls.workdir).start()
+        cls.addClassCleanup(cls.junction.cleanup)
+        cls.addClassCleanup(cls.junction.stop)
+        GatewayTest.add_user.__func__(cls, "alice@127.0.0.1", "pw-alice")
+
+    def login(self, password):
+        c = GatewayClient(self.junction.port("rtmp"), "alice@127.0.0.1")
+        self.addCleanup(c.close)
+        reply = c.login(password)
+        return reply.command_name, reply.status().get("description", "") if reply.command_name == "_error" else ""
+
+    def test_a_guesser_is_locked_out_and_the_registrar_counts_nothing(self):
+        for n in range(4):  # three allowed, the fourth locks the address out
+            self.assertEqual(self.login("wrong-%d" % n), ("_error", "registration failed: 401 wrong user name or password"))
+        name, why = self.login("pw-alice")
+        self.assertEqual(name, "_error")
+        self.assertIn("403 too many failed logins", why)
+        metrics = self.junction.metrics()
+        self.assertEqual(metrics.sum("junction_sip_auth_failures_total"), 0)
+        self.assertEqual(metrics.sum("junction_sip_auth_throttled_total"), 0)
+        # Once the lockout (1 s) has passed, the right password logs in.
+        self.assertTrue(wait_for(lambda: self.login("pw-alice")[0] == "_result", 10, 0.5))
+
+
 class RemoteDomainTest(unittest.TestCase):
     """A user of another domain: the line registers with that domain's SIP server (here a second
     junction on 127.0.0.2, the registrar of domain 127.0.0.2) and calls through it."""

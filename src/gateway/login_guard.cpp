@@ -1,0 +1,65 @@
+#include "gateway/login_guard.hpp"
+
+#include "core/ascii.hpp"
+#include "core/log.hpp"
+#include "users/digest.hpp"
+#include "users/user_directory.hpp"
+#include "users/user_store.hpp"
+
+#include <fmt/format.h>
+
+namespace junction::gateway {
+namespace {
+
+// "192.0.2.1:1935" or "[2001:db8::1]:1935" -> the address.
+std::string_view address_of(std::string_view peer) {
+  auto colon = peer.rfind(':');
+  if (colon != std::string_view::npos) peer = peer.substr(0, colon);
+  if (peer.size() > 2 && peer.front() == '[' && peer.back() == ']') peer = peer.substr(1, peer.size() - 2);
+  return peer;
+}
+
+}  // namespace
+
+unsigned login_guard::shard_for(std::string_view aor, unsigned shards) noexcept {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a, case-insensitive
+  for (char c : aor) h = (h ^ static_cast<unsigned char>(ascii_lower(c))) * 1099511628211ull;
+  return shards == 0 ? 0 : static_cast<unsigned>(h % shards);
+}
+
+login_guard::login_guard(users::user_directory* users, const sip_config& sip, unsigned shards)
+    : users_{sip.authenticate ? users : nullptr} {
+  throttles_.reserve(shards);
+  for (unsigned i = 0; i < shards; ++i)
+    throttles_.emplace_back(sip::auth_throttle::settings{.allowed = sip.auth_failures_allowed,
+                                                         .max_delay = sip.auth_lockout_max});
+}
+
+std::optional<std::string> login_guard::check(unsigned shard, std::string_view peer, std::string_view user,
+                                              std::string_view domain, std::string_view password) {
+  if (!users_ || shard >= throttles_.size()) return std::nullopt;
+  auto& throttle = throttles_[shard];
+  const auto now = sip::auth_throttle::clock::now();
+  const std::string source{address_of(peer)};
+  if (auto wait = throttle.locked_for(source, now); wait.count() > 0)
+    return fmt::format("registration failed: 403 too many failed logins from {}; try again in {} s", source,
+                       wait.count());
+  std::string realm{domain};
+  for (auto& c : realm) c = ascii_lower(c);
+  std::optional<users::user_record> record;
+  try {
+    record = users_->on_shard(shard).find(user, realm);
+  } catch (const std::exception& e) {
+    log::error("gateway: user store {}: {}", users_->path(), e.what());
+    return std::string{"registration failed: 500 user store unavailable"};
+  }
+  if (record && users::hex_equal_constant_time(
+                    record->ha1_md5, users::ha1(users::digest_algorithm::md5, user, realm, password)))
+    return std::nullopt;
+  const bool locked = throttle.failed(source, now);
+  log::throttled(log::level::info, "gateway login failure", "gateway {}: wrong password for {}@{}{}", peer, user,
+                 realm, locked ? " (now locked out)" : "");
+  return std::string{"registration failed: 401 wrong user name or password"};
+}
+
+}  // namespace junction::gateway

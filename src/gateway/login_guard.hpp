@@ -1,0 +1,39 @@
+#pragma once
+// The password of a gateway login for one of Junction's own users, checked before its line
+// registers. The registrar sees the REGISTER of every line come from the gateway's one address,
+// so its per-source lockout (sip::auth_throttle) would lock every line out for one guesser; here
+// the failures are counted against the RTMP client's own address instead, with the same
+// settings (sip.auth_failures_allowed, sip.auth_lockout_max). Per shard, like the registrar's.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config.hpp"
+#include "sip/auth_throttle.hpp"
+
+namespace junction::users {
+class user_directory;
+}
+
+namespace junction::gateway {
+
+class login_guard {
+ public:
+  // `users` null (or sip.authenticate off): every login goes on to register unchecked.
+  login_guard(users::user_directory* users, const sip_config& sip, unsigned shards);
+
+  // On shard `shard`: nullopt when the line may register, else why not ("registration failed:
+  // 401 ...", "... 403 too many failed logins ..."), as the client's Connect.Rejected says it.
+  // `peer` is the RTMP client's "address:port".
+  std::optional<std::string> check(unsigned shard, std::string_view peer, std::string_view user,
+                                   std::string_view domain, std::string_view password);
+  // The shard that checks logins for `aor` (user@domain), so that one user's count is in one place.
+  static unsigned shard_for(std::string_view aor, unsigned shards) noexcept;
+
+ private:
+  users::user_directory* users_;
+  std::vector<sip::auth_throttle> throttles_;  // one per shard, touched by that shard only
+};
+
+}  // namespace junction::gateway
