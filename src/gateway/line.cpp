@@ -212,7 +212,7 @@ asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_re
     const std::string peer{link_->peer()}, login{s.auth_user.empty() ? s.user : s.auth_user};
     const unsigned checker = login_guard::shard_for(aor_, home_.owner().size());
     auto refusal = co_await invoke_on(home_.owner().at(checker), [&svc = svc_, checker, &peer, &login, &s] {
-      return svc.logins().check(checker, peer, login, s.domain, s.password);
+      return svc.logins().check(checker, peer, s.user, login, s.domain, s.password);
     });
     if (refusal) {
       home_.metrics().add(svc_.metrics().registrations_failed);

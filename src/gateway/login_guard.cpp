@@ -35,8 +35,9 @@ login_guard::login_guard(users::user_directory* users, const sip_config& sip, un
                                                          .max_delay = sip.auth_lockout_max});
 }
 
-std::optional<std::string> login_guard::check(unsigned shard, std::string_view peer, std::string_view user,
-                                              std::string_view domain, std::string_view password) {
+std::optional<std::string> login_guard::check(unsigned shard, std::string_view peer, std::string_view aor_user,
+                                              std::string_view user, std::string_view domain,
+                                              std::string_view password) {
   if (!users_ || shard >= throttles_.size()) return std::nullopt;
   auto& throttle = throttles_[shard];
   const auto now = sip::auth_throttle::clock::now();
@@ -53,13 +54,15 @@ std::optional<std::string> login_guard::check(unsigned shard, std::string_view p
     log::error("gateway: user store {}: {}", users_->path(), e.what());
     return std::string{"registration failed: 500 user store unavailable"};
   }
-  if (record && users::hex_equal_constant_time(
-                    record->ha1_md5, users::ha1(users::digest_algorithm::md5, user, realm, password)))
-    return std::nullopt;
+  const bool right = record && users::hex_equal_constant_time(
+                                   record->ha1_md5, users::ha1(users::digest_algorithm::md5, user, realm, password));
+  if (right && user == aor_user) return std::nullopt;
   const bool locked = throttle.failed(source, now);
-  log::throttled(log::level::info, "gateway login failure", "gateway {}: wrong password for {}@{}{}", peer, user,
-                 realm, locked ? " (now locked out)" : "");
-  return std::string{"registration failed: 401 wrong user name or password"};
+  log::throttled(log::level::info, "gateway login failure", "gateway {}: {} for {}@{} as '{}'{}", peer,
+                 right ? "another user's name" : "wrong password", aor_user, realm, user,
+                 locked ? " (now locked out)" : "");
+  return std::string{right ? "registration failed: 403 only the address's own user may log in"
+                           : "registration failed: 401 wrong user name or password"};
 }
 
 }  // namespace junction::gateway

@@ -26,8 +26,10 @@ class login_guard {
   // On shard `shard`: nullopt when the line may register, else why not ("registration failed:
   // 401 ...", "... 403 too many failed logins ..."), as the client's Connect.Rejected says it.
   // `peer` is the RTMP client's "address:port".
-  std::optional<std::string> check(unsigned shard, std::string_view peer, std::string_view user,
-                                   std::string_view domain, std::string_view password);
+  // `user` is the name the client authenticates as; the registrar lets only the address's own
+  // user (`aor_user`) register it, so another name is refused (and counted) here too.
+  std::optional<std::string> check(unsigned shard, std::string_view peer, std::string_view aor_user,
+                                   std::string_view user, std::string_view domain, std::string_view password);
   // The shard that checks logins for `aor` (user@domain), so that one user's count is in one place.
   static unsigned shard_for(std::string_view aor, unsigned shards) noexcept;
 
