@@ -9,9 +9,9 @@
 // "descriptor 0" (which the server then shuts down and closes), a read of a connection that has
 // since been freed writes into freed memory. Seen as close(0) and "malloc(): unsorted double
 // linked list corrupted" after a burst of HTTP header timeouts (each closes a socket with a read
-// pending, which cancels it). Later Asio versions clear the user data of every request they
-// prepare; until Debian's Boost does, the cancellations compiled here go through this wrapper,
-// which clears it (a completion without user data is ignored). All of Asio's io_uring
+// pending, which cancels it). The cancellations compiled here go through this wrapper, which
+// clears it (Asio ignores a completion without user data); drop it once the packaged Asio clears
+// the user data of every request it prepares (test_http.TimeoutsAfterStreamedFilesTest tells). All of Asio's io_uring
 // cancellations are in io_uring_service.ipp, which is compiled only in this file.
 #include <liburing.h>
 
