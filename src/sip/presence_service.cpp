@@ -79,7 +79,7 @@ void presence_service::on_subscribe(const message& request, const origin& from, 
   }
   subscription& s = *outcome.sub;
   const std::uint64_t id = s.id;
-  auto [host, port] = service_.advertised(from.socket);
+  const auto& [host, port] = service_.advertised(from.socket);
   std::string contact = fmt::format("<sip:{}:{}>", host, port);
   std::string expires = std::to_string(outcome.expires);
   if (outcome.retransmission)
@@ -183,7 +183,7 @@ void presence_service::notify(std::uint64_t id, subscription_state state, std::s
   if (with_state) shown_[s->presentity] = body;
   if (!final) s->state = state;
   notify_content content{state, s->seconds_left(now), reason, body};
-  auto [host, port] = service_.advertised(d->second.reach.socket);
+  const auto& [host, port] = service_.advertised(d->second.reach.socket);
   std::string contact = fmt::format("sip:{}:{}", host, port);
   hop h{d->second.reach, s->remote_target, {}};
   d->second.in_flight = true;

@@ -102,7 +102,7 @@ void proxy_engine::schedule(const std::string& key, bool server, std::optional<t
 }
 
 std::string proxy_engine::our_via(const origin& next, const std::string& branch) const {
-  auto [host, port] = service_.advertised(next.socket);
+  const auto& [host, port] = service_.advertised(next.socket);
   return "SIP/2.0/" + std::string(transport_name(next.kind)) + " " + host + ":" + std::to_string(port) +
          ";branch=" + branch;
 }
@@ -161,7 +161,7 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
     message out = request.clone();
     out.set_request_uri(h.request_uri);
     out.set_value(header_id::max_forwards, std::to_string(max_forwards));
-    auto [host, port] = service_.advertised(reply_to.socket);
+    const auto& [host, port] = service_.advertised(reply_to.socket);
     // Stay on the path of the dialog this may create, so BYE and re-INVITE come back here.
     // It carries the dialog's mark (route_mark.hpp): only requests of this dialog may follow it
     // on to another host. An anchored call's dialog names the shard of its relay

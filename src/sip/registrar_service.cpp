@@ -195,7 +195,7 @@ void shard_service::deliver_offline(const std::string& aor, std::size_t socket) 
   for (const binding& b : locations_.lookup(aor, sip_clock::now()))
     if (auto peer = next_hop_of(b, socket)) hops.push_back(hop{*peer, b.contact, b.path});
   if (hops.empty()) return;
-  auto [host, port] = advertised(socket);
+  const auto& [host, port] = advertised(socket);
   auto waiting = offline_.take(aor, std::chrono::system_clock::now());
   // The database copy goes now; a delivery that fails writes its message back.
   with_mailbox("delivering messages", [&](users::user_store& store) { store.drop_mail(aor); });

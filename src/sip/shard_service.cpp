@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <random>
 
 #include "core/connection.hpp"
@@ -131,6 +132,13 @@ shard_service::~shard_service() = default;
 void shard_service::add_socket(udp::socket socket) {
   sockets_.push_back(std::make_unique<udp::socket>(std::move(socket)));
   auto* s = sockets_.back().get();
+  // What Via, Record-Route and Contact name for this address, worked out once: every forwarded
+  // request and every response asks (getsockname each time would be a system call apiece).
+  auto local = s->local_endpoint();
+  const auto& domains = owner_.config().domains;
+  if (!local.address().is_unspecified()) advertised_.emplace_back(local.address().to_string(), local.port());
+  else  // bound to every address: the first configured domain names this server best
+    advertised_.emplace_back(domains.empty() ? std::string("127.0.0.1") : domains.front(), local.port());
   // Open while the server drains: what is still being wound up (a gateway line's BYE and
   // unregistration) goes through here. The sockets close with the service, after the shards stop.
   asio::co_spawn(home_.context(), receive_loop(*this, *s, sockets_.size() - 1),
@@ -262,11 +270,8 @@ void shard_service::forget_flow(std::uint64_t id) {
 }
 
 bool shard_service::sent_by_us(const via& v) const {
-  for (std::size_t i = 0; i < sockets_.size(); ++i) {
-    auto [host, port] = advertised(i);
-    if (v.port == port && iequals(v.host, host)) return true;
-  }
-  return false;
+  return std::any_of(advertised_.begin(), advertised_.end(),
+                     [&v](const auto& a) { return v.port == a.second && iequals(v.host, a.first); });
 }
 
 void shard_service::handle_response(message response) {
@@ -286,17 +291,13 @@ void shard_service::handle_response(message response) {
   });
 }
 
-std::pair<std::string, std::uint16_t> shard_service::advertised(std::size_t index) const {
-  auto local = sockets_.at(index)->local_endpoint();
-  if (!local.address().is_unspecified()) return {local.address().to_string(), local.port()};
-  // Bound to every address: the first configured domain names this server best.
-  const auto& domains = owner_.config().domains;
-  return {domains.empty() ? std::string("127.0.0.1") : domains.front(), local.port()};
+const std::pair<std::string, std::uint16_t>& shard_service::advertised(std::size_t index) const {
+  return advertised_.at(index);
 }
 
 bool shard_service::is_us(const uri& u, std::size_t socket) const {
   if (!u.is_sip_family()) return false;
-  auto [host, port] = advertised(socket);
+  const auto& [host, port] = advertised(socket);
   if (u.port_or_default() != port) return false;
   return iequals(u.host, host) || is_local_domain(u.host, owner_.config().domains);
 }

@@ -83,7 +83,7 @@ class shard_service {
   // Brings the bindings gauge in line with the location table.
   void report_bindings();
   // The host and port listen address `index` puts in Via and Record-Route.
-  std::pair<std::string, std::uint16_t> advertised(std::size_t index) const;
+  const std::pair<std::string, std::uint16_t>& advertised(std::size_t index) const;
   // The mark of the Record-Route this server adds to a dialog with this Call-ID (route_mark.hpp).
   std::string route_mark(std::string_view call_id) const;
   // The To-tag of this server's own answers to `request` (the same for its retransmissions).
@@ -130,6 +130,7 @@ class shard_service {
   server& owner_;
   shard& home_;
   std::vector<std::unique_ptr<boost::asio::ip::udp::socket>> sockets_;
+  std::vector<std::pair<std::string, std::uint16_t>> advertised_;  // per socket, see advertised()
   std::unordered_map<std::uint64_t, flow*> flows_;
   location_table locations_;
   offline_messages offline_;
