@@ -1,7 +1,8 @@
 #pragma once
-// What the audio and video legs of a gateway call share: one UDP socket for RTP and RTCP (muxed,
-// RFC 5761) towards the phone, symmetric RTP (answers go where the phone really sends from), the
-// subscription to the client's published stream, and the way to the client's played stream.
+// What the audio and video legs of a gateway call share: an RTP endpoint towards the phone
+// (media/net/rtp_endpoint: one port for RTP and RTCP, SRTP, symmetric RTP), the RTP sender's
+// state, the subscription to the client's published stream, and the way to the client's played
+// stream.
 // Transcoding runs on the call's worker of the transcode pool, never on the shard.
 #include <chrono>
 #include <cstdint>
@@ -11,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/udp.hpp>
 
 #include "media/frame.hpp"
+#include "media/net/rtp_endpoint.hpp"
 #include "media/rtp/packet.hpp"
 #include "media/sink.hpp"
 
@@ -29,9 +30,6 @@ class worker_pool;
 }
 namespace junction::recording {
 class call_recording;
-}
-namespace junction::media::srtp {
-class session;
 }
 namespace junction::media::sdp {
 struct crypto;
@@ -53,7 +51,7 @@ struct leg_context {
   std::shared_ptr<recording::call_recording> recording;  // when the call is recorded
 };
 
-class rtp_leg : public media::sink, public std::enable_shared_from_this<rtp_leg> {
+class rtp_leg : public media::sink, public media::rtp_receiver, public std::enable_shared_from_this<rtp_leg> {
  public:
   rtp_leg(leg_context context, boost::asio::ip::udp::socket socket);
   ~rtp_leg() override;
@@ -68,18 +66,20 @@ class rtp_leg : public media::sink, public std::enable_shared_from_this<rtp_leg>
   // The phone's media moved (a re-INVITE gave a new address or port).
   void retarget(const std::string& remote_address, std::uint16_t remote_port);
   // Hold (RFC 3264 §8.4): while the phone takes none of our media, only RTCP is sent to it.
-  void set_sending(bool on) noexcept { sending_ = on; }
+  void set_sending(bool on) noexcept { endpoint_->set_sending(on); }
   std::uint16_t local_port() const;
   // Ends both directions and closes the socket; nothing is called back afterwards.
   void stop();
   bool running() const noexcept { return running_; }
   // A recording started mid-call (on API request).
   void set_recording(std::shared_ptr<recording::call_recording> r) { ctx_.recording = std::move(r); }
-  std::chrono::steady_clock::time_point last_received() const noexcept { return last_received_; }
+  std::chrono::steady_clock::time_point last_received() const noexcept { return endpoint_->last_received(); }
 
   // media::sink: the client's published stream (each leg takes its own track).
   void on_start() override {}
   void on_stop() override {}
+  // media::rtp_receiver: what the phone sends.
+  void on_datagram(media::datagram_kind kind, std::span<const std::uint8_t> datagram) override;
 
  protected:
   virtual void on_packet(const media::rtp::packet& p) = 0;
@@ -104,14 +104,9 @@ class rtp_leg : public media::sink, public std::enable_shared_from_this<rtp_leg>
   std::uint32_t timestamp_base_ = 0;
 
  private:
-  boost::asio::awaitable<void> receive_loop(std::shared_ptr<rtp_leg> self);
-
-  boost::asio::ip::udp::socket socket_;
-  boost::asio::ip::udp::endpoint remote_;
-  std::unique_ptr<media::srtp::session> srtp_out_, srtp_in_;
-  std::vector<std::uint8_t> scratch_;  // a datagram being protected
-  bool running_ = false, subscribed_ = false, sending_ = true;
-  std::chrono::steady_clock::time_point last_received_;
+  std::shared_ptr<media::rtp_endpoint> endpoint_;
+  std::vector<std::uint8_t> packet_;  // an RTP packet being written
+  bool running_ = false, subscribed_ = false;
 };
 
 }  // namespace junction::gateway

@@ -1,20 +1,16 @@
 #include "sip/media_relay.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 
 #include "core/log.hpp"
 #include "core/shard.hpp"
+#include "media/net/rtp_endpoint.hpp"
 #include "media/sdp/session.hpp"
 
 namespace junction::sip {
 namespace {
 
 namespace asio = boost::asio;
-using asio::ip::udp;
-constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
@@ -27,63 +23,68 @@ relay_metrics relay_metrics::declare(metric_registry& r) {
   return m;
 }
 
-// One medium: the socket each side sends to, and where each side is.
+// One medium: the endpoint each side sends to. Packets the caller sends to `from_caller` go to
+// the callee out of `from_callee`, and the other way round; each endpoint learns where its side
+// is (from the SDP, then from the packets).
 struct relay_pair {
-  udp::socket from_caller, from_callee;  // the caller sends to from_caller's port, the callee to from_callee's
-  udp::endpoint caller, callee;          // learnt from the SDP, then from the packets
-  relay_pair(asio::io_context& io) : from_caller(io), from_callee(io) {}
+  struct direction final : media::rtp_receiver {
+    media::rtp_endpoint* out = nullptr;  // the other side's endpoint
+    void on_datagram(media::datagram_kind, std::span<const std::uint8_t> datagram) override;
+  };
+  std::shared_ptr<media::rtp_endpoint> from_caller, from_callee;
+  direction to_callee, to_caller;
+  bool open() const noexcept { return from_caller != nullptr; }
 };
 
-struct media_relays::call : std::enable_shared_from_this<call> {
+struct media_relays::call {
   std::vector<std::unique_ptr<relay_pair>> media;  // by m= line
-  std::chrono::steady_clock::time_point last_packet = std::chrono::steady_clock::now();
-  bool ended = false;
   std::string caller_tag;                 // the caller's From tag: which side a re-INVITE is from
   media::sdp::session_description offer;  // as the caller wrote it
   std::unique_ptr<relay_tap> tap;         // once answered, when the call is recorded
+  std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
 
+  ~call() { close(); }
   void close() {
-    ended = true;
-    tap.reset();
-    boost::system::error_code ec;
     for (auto& m : media) {
-      m->from_caller.close(ec);
-      m->from_callee.close(ec);
+      if (!m->open()) continue;
+      m->from_caller->stop();
+      m->from_callee->stop();
     }
+    tap.reset();
   }
-
-  // Packets arriving on `in` go out of `out` to `*to`; `*from` learns where they come from. The
-  // m= line `index` and the side (`from_caller`) are for the tap.
-  asio::awaitable<void> pump(udp::socket& in, udp::socket& out, udp::endpoint* from, udp::endpoint* to,
-                             std::size_t index, bool from_caller, junction::shard& home,
-                             const relay_metrics& metrics) {
-    auto self = shared_from_this();
-    std::vector<std::uint8_t> buffer(2048);
-    udp::endpoint source;
-    while (!ended) {
-      auto [ec, n] = co_await in.async_receive_from(asio::buffer(buffer), source, no_throw);
-      if (ended) break;
-      if (ec) {
-        if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) break;
-        continue;
-      }
-      last_packet = std::chrono::steady_clock::now();
-      *from = source;
-      if (tap) tap->on_datagram(index, from_caller, {buffer.data(), n});
-      if (to->port() == 0) continue;
-      boost::system::error_code sent;
-      out.send_to(asio::buffer(buffer.data(), n), *to, 0, sent);
-      if (!sent) home.metrics().add(metrics.packets);
-    }
+  // When the last packet came, from either side of any medium.
+  std::chrono::steady_clock::time_point last_packet() const {
+    auto last = created;
+    for (auto& m : media)
+      if (m->open()) last = std::max({last, m->from_caller->last_received(), m->from_callee->last_received()});
+    return last;
+  }
+  // Starts relaying medium `index`; the tap sees each datagram with its m= line and its side.
+  void start(std::size_t index) {
+    auto& p = *media[index];
+    p.to_callee.out = p.from_callee.get();
+    p.to_caller.out = p.from_caller.get();
+    p.from_caller->set_tap([this, index](media::datagram_kind, std::span<const std::uint8_t> d) {
+      if (tap) tap->on_datagram(index, true, d);
+    });
+    p.from_callee->set_tap([this, index](media::datagram_kind, std::span<const std::uint8_t> d) {
+      if (tap) tap->on_datagram(index, false, d);
+    });
+    p.from_caller->start(p.to_callee);
+    p.from_callee->start(p.to_caller);
   }
 };
+
+void relay_pair::direction::on_datagram(media::datagram_kind, std::span<const std::uint8_t> datagram) {
+  out->send(datagram);  // as it came (SRTP too): the phones' keys are theirs
+}
 
 media_relays::media_relays(junction::shard& home, std::string address, std::chrono::milliseconds idle_timeout,
                            const relay_metrics& metrics)
     : home_(home), address_(std::move(address)), idle_timeout_(idle_timeout), metrics_(metrics), sweep_(home.context()) {}
 
 media_relays::~media_relays() {
-  for (auto& [id, c] : calls_) c->close();
+  calls_.clear();
 }
 
 std::optional<std::string> media_relays::rewrite_offer(const std::string& call_id, std::string_view caller_tag,
@@ -95,20 +96,20 @@ std::optional<std::string> media_relays::rewrite_offer(const std::string& call_i
   const auto relay_address = asio::ip::make_address(address_, ec);
   if (ec) return std::nullopt;
   end(call_id);  // a retransmitted or repeated INVITE starts over
-  auto c = std::make_shared<call>();
+  auto c = std::make_unique<call>();
   c->offer = sdp;
   c->caller_tag = caller_tag;
+  media::rtp_endpoint_counters counters;
+  counters.sent = metrics_.packets;
   for (auto& m : sdp.media) {
-    auto pair = std::make_unique<relay_pair>(home_.context());
+    auto pair = std::make_unique<relay_pair>();
     if (m.port != 0) {
+      pair->from_caller = media::rtp_endpoint::open(home_, relay_address, counters, ec);
+      if (!ec) pair->from_callee = media::rtp_endpoint::open(home_, relay_address, counters, ec);
+      if (ec) return std::nullopt;
       auto caller_address = asio::ip::make_address(std::string{sdp.address_of(m)}, ec);
-      if (!ec) pair->caller = {caller_address, m.port};
-      for (auto* s : {&pair->from_caller, &pair->from_callee}) {
-        s->open(relay_address.is_v6() ? udp::v6() : udp::v4(), ec);
-        if (!ec) s->bind({relay_address, 0}, ec);
-        if (ec) return std::nullopt;
-      }
-      m.port = pair->from_callee.local_endpoint().port();
+      if (!ec) pair->from_caller->set_remote({caller_address, m.port});
+      m.port = pair->from_callee->local_port();
       m.connection = address_;
       m.rtcp_port.reset();  // RTCP: muxed, or on port+1 of the relay's socket (not relayed)
     }
@@ -116,17 +117,9 @@ std::optional<std::string> media_relays::rewrite_offer(const std::string& call_i
   }
   sdp.connection = address_;
   sdp.origin_address = address_;
-  for (std::size_t i = 0; i < c->media.size(); ++i) {
-    auto& p = c->media[i];
-    if (!p->from_caller.is_open()) continue;
-    asio::co_spawn(home_.context(),
-                   c->pump(p->from_caller, p->from_callee, &p->caller, &p->callee, i, true, home_, metrics_),
-                   asio::detached);
-    asio::co_spawn(home_.context(),
-                   c->pump(p->from_callee, p->from_caller, &p->callee, &p->caller, i, false, home_, metrics_),
-                   asio::detached);
-  }
-  calls_[call_id] = c;
+  for (std::size_t i = 0; i < c->media.size(); ++i)
+    if (c->media[i]->open()) c->start(i);
+  calls_[call_id] = std::move(c);
   home_.metrics().add(metrics_.relays);
   if (calls_.size() == 1) expire();
   return media::sdp::serialize(sdp);
@@ -153,14 +146,14 @@ std::string media_relays::point_at_relay(call& c, media::sdp::session_descriptio
     const std::string address{sdp.address_of(m)};
     // A stream this relay has no sockets for, or one held the RFC 2543 way (c=0.0.0.0), stays
     // as written.
-    if (m.port == 0 || !pair.from_caller.is_open()) continue;
+    if (m.port == 0 || !pair.open()) continue;
     if (address == "0.0.0.0" || address == "::") {
       m.connection = address;
       continue;
     }
     auto where = asio::ip::make_address(address, ec);
-    if (!ec) (from_caller ? pair.caller : pair.callee) = {where, m.port};
-    m.port = (from_caller ? pair.from_callee : pair.from_caller).local_endpoint().port();
+    if (!ec) (from_caller ? pair.from_caller : pair.from_callee)->set_remote({where, m.port});
+    m.port = (from_caller ? pair.from_callee : pair.from_caller)->local_port();
     m.connection = address_;
     m.rtcp_port.reset();
   }
@@ -191,21 +184,21 @@ std::optional<std::string> media_relays::rewrite_reanswer(const std::string& cal
 void media_relays::end(const std::string& call_id) {
   auto it = calls_.find(call_id);
   if (it == calls_.end()) return;
-  it->second->close();
   calls_.erase(it);
   home_.metrics().sub(metrics_.relays);
 }
 
-// Relays nobody sent through for the idle timeout (a lost BYE) go, checked every few seconds.
+// Relays nobody sent through for the idle timeout (a lost BYE) go, checked every five seconds
+// (more often when the timeout is shorter).
 void media_relays::expire() {
-  sweep_.expires_after(std::chrono::seconds(5));
+  using namespace std::chrono_literals;
+  sweep_.expires_after(std::clamp<std::chrono::milliseconds>(idle_timeout_ / 2, 100ms, 5s));
   sweep_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     const auto now = std::chrono::steady_clock::now();
     for (auto it = calls_.begin(); it != calls_.end();) {
-      if (now - it->second->last_packet > idle_timeout_) {
+      if (now - it->second->last_packet() > idle_timeout_) {
         log::info("sip: media relay of {} idle: closed", it->first);
-        it->second->close();
         it = calls_.erase(it);
         home_.metrics().sub(metrics_.relays);
       } else {

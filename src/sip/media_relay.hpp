@@ -1,7 +1,7 @@
 #pragma once
 // Media anchoring (sip.anchor_media): the proxy rewrites the SDP of the calls it forwards so that
 // both phones send their RTP to Junction, which relays it to the other phone. Per medium two
-// UDP sockets on the shard that proxied the INVITE: one the callee sends to (named in the offer
+// RTP endpoints (media/net/rtp_endpoint) on the shard that proxied the INVITE: one the callee sends to (named in the offer
 // the callee gets), one the caller sends to (named in the answer the caller gets). Packets are
 // relayed as they are (RTP and RTCP alike, SRTP too); each side is learnt from where its packets
 // come from (symmetric RTP). A relay ends with the call's BYE, a failed INVITE, or when no packet
@@ -84,8 +84,9 @@ class media_relays {
   void end(const std::string& call_id);
   std::size_t size() const noexcept { return calls_.size(); }
 
+ struct call;  // public for its parts in the .cpp
+
  private:
-  struct call;
   void expire();
   // Points the media of `sdp` (the caller's or the callee's) at the relay's sockets, learns where
   // that party's media is, and returns it written again.
@@ -94,7 +95,7 @@ class media_relays {
   std::string address_;
   std::chrono::milliseconds idle_timeout_;
   const relay_metrics& metrics_;
-  std::unordered_map<std::string, std::shared_ptr<call>> calls_;
+  std::unordered_map<std::string, std::unique_ptr<call>> calls_;
   boost::asio::steady_timer sweep_;
   relay_tap_factory tap_factory_;
 };
