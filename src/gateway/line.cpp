@@ -23,6 +23,7 @@
 #include "recording/call_recorder.hpp"
 #include "recording/service.hpp"
 #include "transcode/worker_pool.hpp"
+#include "gateway/call_media.hpp"
 #include "gateway/codec_list.hpp"
 #include "gateway/service.hpp"
 #include "gateway/sip_agent.hpp"
@@ -62,27 +63,29 @@ std::pair<int, std::string> parse_rejection(std::string_view text) {
   return {603, text.empty() ? std::string{"Decline"} : std::string{text}};
 }
 
-// gateway.srtp for our offers (answering = false) and our answers.
-media::sdp::srtp_policy srtp_for(std::string_view setting, bool answering) {
-  using media::sdp::srtp_policy;
-  if (setting == "required") return srtp_policy::required;
-  if (setting == "offer") return srtp_policy::offer;
-  if (setting == "answer") return answering ? srtp_policy::offer : srtp_policy::off;
-  return srtp_policy::off;
+std::uint64_t random_seed() {
+  std::random_device rd;
+  return (std::uint64_t{rd()} << 32) | rd();
 }
 
-const media::sdp::codec& setup_codec(const call_media_plan& p, const media::sdp::negotiated_media& audio) {
-  return p.audio ? p.phone_audio : audio.codecs.front();
+call_media::settings media_settings(const service& svc, std::uint64_t seed) {
+  call_media::settings s;
+  s.address = svc.media_address();
+  s.srtp = svc.settings().srtp;
+  s.session_id = seed & 0xffffffff;
+  s.make_key = [](std::string_view suite) {
+    auto s = media::srtp::parse_suite(suite);
+    return s ? media::srtp::make_inline_key(media::srtp::random_master(*s)) : std::string{};
+  };
+  return s;
 }
 
 class line : public std::enable_shared_from_this<line>, public line_view {
  public:
   line(service& svc, rtmp::client_link& link)
-      : svc_(svc), link_(&link), home_(link.home()), sip_socket_(home_.context()), timer_(home_.context()),
-        connect_wait_(home_.context()), linger_(home_.context()), rtp_watch_(home_.context()) {
-    std::random_device rd;
-    seed_ = (std::uint64_t{rd()} << 32) | rd();
-  }
+      : svc_(svc), link_(&link), home_(link.home()), seed_(random_seed()), sip_socket_(home_.context()),
+        timer_(home_.context()), connect_wait_(home_.context()), linger_(home_.context()),
+        rtp_watch_(home_.context()), media_(media_settings(svc, seed_)) {}
 
   asio::awaitable<std::optional<std::string>> connect(const rtmp::connect_request& r);
   bool call(const rtmp::command& c, rtmp::app_handler::call_answer& answer);
@@ -105,21 +108,21 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   // The RTP port of one medium, bound for the offer or answer and then handed to its leg.
   std::optional<std::uint16_t> bind_rtp(std::optional<udp::socket>& slot);
   void release_rtp();
-  // The ports for an SDP's m= lines: ours for audio and (when offered) video, 0 for the rest.
-  std::optional<std::vector<std::uint16_t>> ports_for(const std::vector<std::string>& media);
+  // The ports for what the m= lines need (call_media's plan), 0 for none.
+  std::optional<std::vector<std::uint16_t>> bind_ports(const std::vector<port_need>& needs);
   void push_remote(media::frame f);
-  media::sdp::local_endpoint endpoint_for(const codec_list& list) const;
-  // Starts the audio leg for what was agreed; false when no audio was.
-  bool start_media(const std::vector<media::sdp::negotiated_media>& agreed);
+  // Starts the legs call_media decided on; false (and nothing started) when there are none.
+  bool start_media(const std::optional<media_start>& start);
+  bool start_audio(const media_start& start, const leg_context& context);
+  bool start_xflv(const media_start& start, const leg_context& context);
   void end_media();
   void check_rtp();
   void watch_rtp();
-  bool start_xflv(const media::sdp::negotiated_media& video);
   // Hold and other re-INVITEs (RFC 3264 §8): ours, their offers, and what either agreed.
   void hold(bool on, rtmp::app_handler::call_answer& answer);
   void on_reoffer(const std::string& sdp);
   void on_reanswer(const std::string& sdp);
-  void apply_session(std::vector<media::sdp::negotiated_media> agreed);
+  void apply(const std::vector<leg_update>& updates);
   rtp_leg* leg_for(std::string_view media) const;
   void publish_remote(const std::string& peer);
   void close();
@@ -142,11 +145,8 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   std::optional<std::string> connect_refusal_;
   bool connect_answered_ = false;
 
-  // The call being set up or up.
-  codec_list codecs_;
-  media::sdp::local_endpoint local_;
-  media::sdp::session_description offer_;  // ours, for reading the answer
-  std::string their_offer_;                // an incoming call's SDP
+  // The call being set up or up: its media decisions, ports and legs.
+  call_media media_;
   std::optional<udp::socket> audio_socket_, video_socket_;
   std::shared_ptr<audio_leg> audio_;
   std::shared_ptr<video_leg> video_;
@@ -156,18 +156,9 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   std::optional<std::size_t> worker_;           // the call's transcoding worker
   std::shared_ptr<recording::call_recording> recording_;
   bool outgoing_ = false;           // the call being set up or up is the client's
-  media::sdp::srtp_policy srtp_policy_ = media::sdp::srtp_policy::off;  // for the next offer/answer
   bool media_counted_ = false;      // in the calls gauge
   transcode::audio_format phone_format_;  // the call's phone audio, for a recording
   bool record_next_call_ = false;   // asked for with the client's record() call
-
-  // Hold: what was agreed last (per m= line), the client's hold, the phone's hold, and the offer
-  // of our re-INVITE under way (for reading its answer).
-  std::vector<media::sdp::negotiated_media> agreed_;
-  bool holding_ = false, held_ = false;
-  std::optional<bool> hold_asked_;
-  media::sdp::session_description reoffer_;
-  std::optional<media::sdp::codec> audio_in_use_, video_in_use_;  // what the legs were set up for
   // The RTP timeout counts from here: while a hold means the phone sends nothing, it waits.
   std::chrono::steady_clock::time_point rtp_quiet_until_{};
 };
@@ -343,16 +334,13 @@ void line::handle(agent_event_t& event) {
             agent_->reject(480, "Temporarily Unavailable", now());
             return;
           }
-          their_offer_ = e.sdp;
+          media_.offered(e.sdp);
           log::info("gateway {}: call from {}", who(), e.from);
           callback("invited", {str(e.from), str(e.to)});
         } else if constexpr (std::is_same_v<E, agent_event::ringing>) {
           callback("ringing", {str(fmt::format("{} {}", e.status, e.reason))});
         } else if constexpr (std::is_same_v<E, agent_event::answered>) {
-          auto answer = media::sdp::parse(e.sdp);
-          std::vector<media::sdp::negotiated_media> agreed;
-          if (answer.ok()) agreed = media::sdp::read_answer(offer_, *answer.session, local_);
-          if (!start_media(agreed)) {
+          if (!start_media(media_.answered(e.sdp))) {
             agent_->hang_up(now());
             home_.metrics().add(svc_.metrics().calls_failed);
             callback("rejected", {str("488 Not Acceptable Here")});
@@ -374,7 +362,7 @@ void line::handle(agent_event_t& event) {
         } else if constexpr (std::is_same_v<E, agent_event::reanswered>) {
           on_reanswer(e.sdp);
         } else if constexpr (std::is_same_v<E, agent_event::reinvite_failed>) {
-          hold_asked_.reset();
+          media_.reinvite_failed();
           log::info("gateway {}: re-INVITE refused: {} {}", who(), e.status, e.reason);
           callback("holdFailed", {str(fmt::format("{} {}", e.status, e.reason))});
         }
@@ -405,14 +393,12 @@ void line::release_rtp() {
     }
 }
 
-std::optional<std::vector<std::uint16_t>> line::ports_for(const std::vector<std::string>& media) {
-  const bool video_offered = std::any_of(local_.media.begin(), local_.media.end(),
-                                         [](const auto& m) { return m.media == "video"; });
+std::optional<std::vector<std::uint16_t>> line::bind_ports(const std::vector<port_need>& needs) {
   std::vector<std::uint16_t> ports;
-  for (const auto& m : media) {
+  for (auto need : needs) {
     std::optional<std::uint16_t> port = 0;
-    if (m == "audio") port = bind_rtp(audio_socket_);
-    else if (m == "video" && video_offered) port = bind_rtp(video_socket_);
+    if (need == port_need::audio) port = bind_rtp(audio_socket_);
+    else if (need == port_need::video) port = bind_rtp(video_socket_);
     if (!port) return std::nullopt;
     ports.push_back(*port);
   }
@@ -421,21 +407,6 @@ std::optional<std::vector<std::uint16_t>> line::ports_for(const std::vector<std:
 
 void line::push_remote(media::frame f) {
   if (remote_) remote_->push(std::move(f));
-}
-
-media::sdp::local_endpoint line::endpoint_for(const codec_list& list) const {
-  media::sdp::local_endpoint local;
-  local.address = svc_.media_address();
-  for (auto& m : capabilities(list))
-    if (!m.codecs.empty()) local.media.push_back(std::move(m));
-  // SRTP when the phone offers it (answers follow the offer); our offers are plain RTP/AVP,
-  // which every phone takes, unless gateway.srtp says otherwise.
-  local.srtp = srtp_policy_;
-  local.make_key = [](std::string_view suite) {
-    auto s = media::srtp::parse_suite(suite);
-    return s ? media::srtp::make_inline_key(media::srtp::random_master(*s)) : std::string{};
-  };
-  return local;
 }
 
 bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) {
@@ -457,20 +428,14 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
       answer.error = "a call is already in progress";
       return true;
     }
-    auto names = string_args(c, 1);
-    codecs_ = parse_codec_list(names);
-    srtp_policy_ = srtp_for(svc_.settings().srtp, false);
-    local_ = endpoint_for(codecs_);
-    std::vector<std::string> media;
-    for (const auto& m : local_.media) media.push_back(m.media);
-    auto ports = ports_for(media);
-    if (!ports || local_.media.empty()) {
+    const auto needs = media_.plan_offer(string_args(c, 1));
+    auto ports = bind_ports(needs);
+    if (!ports || needs.empty()) {
       release_rtp();
       answer.error = !ports ? "no RTP port" : "no codec to offer";
       return true;
     }
-    offer_ = media::sdp::make_offer(local_, *ports, seed_ & 0xffffffff, 1);
-    if (!agent_->invite(dest, media::sdp::serialize(offer_), now())) {
+    if (!agent_->invite(dest, media_.make_offer(*ports), now())) {
       release_rtp();
       answer.error = "the destination is not a SIP address";
       return true;
@@ -483,19 +448,10 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
       answer.error = "no incoming call to accept";
       return true;
     }
-    auto names = string_args(c, 0);
-    codecs_ = parse_codec_list(names);
-    srtp_policy_ = srtp_for(svc_.settings().srtp, true);
-    local_ = endpoint_for(codecs_);
-    auto offer = media::sdp::parse(their_offer_);
-    std::optional<media::sdp::answer_result> result;
-    if (offer.ok()) {
-      std::vector<std::string> media;
-      for (const auto& m : offer.session->media) media.push_back(m.media);
-      if (auto ports = ports_for(media))
-        result = media::sdp::answer_offer(*offer.session, local_, *ports, seed_ & 0xffffffff);
-    }
-    if (!result || !result->any_accepted()) {
+    std::optional<std::string> sdp;
+    if (auto needs = media_.plan_answer(string_args(c, 0)))
+      if (auto ports = bind_ports(*needs)) sdp = media_.make_answer(*ports);
+    if (!sdp) {
       agent_->reject(488, "Not Acceptable Here", now());
       pump();
       release_rtp();
@@ -503,9 +459,9 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
       return true;
     }
     outgoing_ = false;
-    agent_->accept(media::sdp::serialize(result->answer), now());
+    agent_->accept(*sdp, now());
     pump();
-    if (!start_media(result->media)) {
+    if (!start_media(media_.accepted())) {
       agent_->hang_up(now());
       pump();
       answer.error = "no audio in common with the caller";
@@ -543,31 +499,66 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
   return true;
 }
 
-bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) {
-  agreed_ = agreed;
-  holding_ = held_ = false;
-  hold_asked_.reset();
-  const media::sdp::negotiated_media *audio = nullptr, *video = nullptr;
-  for (const auto& m : agreed) {
-    if (!m.accepted || m.codecs.empty()) continue;
-    if (m.media == "audio" && !audio) audio = &m;
-    if (m.media == "video" && !video) video = &m;
+bool line::start_media(const std::optional<media_start>& start) {
+  if (!start) return false;
+  std::weak_ptr<line> weak = weak_from_this();
+  worker_ = svc_.workers().assign();
+  leg_context context{&home_, &svc_.hub(), &svc_.workers(), *worker_, &svc_.metrics(), key("local"),
+                      [weak](media::frame f) {
+                        if (auto self = weak.lock()) self->push_remote(std::move(f));
+                      },
+                      nullptr};
+  const bool started = start->xflv ? start_xflv(*start, context) : start_audio(*start, context);
+  if (!started) {
+    end_media();
+    return false;
   }
-  auto p = plan(codecs_, agreed);
-  if (p.xflv && video && video_socket_) return start_xflv(*video);
-  if (!audio || !audio_socket_) return false;
+  media_counted_ = true;
+  if (start->srtp()) home_.metrics().add(svc_.metrics().srtp_calls);
+  release_rtp();  // a port the phone refused, or the audio port of an x-flv call
+  if (record_next_call_ || svc_.recordings().records_calls_of(aor_)) start_recording();
+  // The phone's media, as the client plays it.
+  const auto& main = start->xflv ? *start->xflv : start->audio;
+  publish_remote(main.remote_address);
+  watch_rtp();
+  home_.metrics().add(svc_.metrics().calls);
+  home_.metrics().add(svc_.metrics().calls_total);
+  if (start->xflv)
+    log::info("gateway {}: call up with {}: x-flv at {}:{}", who(), agent_->peer(), main.remote_address,
+              main.remote_port);
+  else
+    log::info("gateway {}: call up with {}: audio {}/{} at {}:{}{}", who(), agent_->peer(),
+              start->phone_audio.encoding, start->phone_audio.clock_rate, main.remote_address, main.remote_port,
+              video_ ? ", video H.264" : "");
+  // siprtmp's callback: the codecs the client should send, when it named any.
+  std::vector<amf_value> args;
+  if (media_.codecs().given) {
+    const auto& p = start->plan;
+    if (start->xflv) {
+      args = {str("default"), str("default")};
+    } else {
+      args.push_back(p.audio_callback ? str(*p.audio_callback) : amf_value::make_null());
+      args.push_back(p.video_callback && video_ ? str(*p.video_callback) : amf_value::make_null());
+    }
+  }
+  callback("accepted", std::move(args));
+  return true;
+}
+
+// The audio leg (transcoding as the plan says), and the H.264 video leg when agreed.
+bool line::start_audio(const media_start& start, const leg_context& context) {
+  const auto& audio = start.audio;
   audio_leg_setup setup;
-  setup.phone_codec = p.audio ? p.phone_audio : audio->codecs.front();
-  audio_in_use_ = setup.phone_codec;
-  video_in_use_ = video ? std::optional{video->codecs.front()} : std::nullopt;
+  setup.phone_codec = start.phone_audio;
   auto phone_format = transcode::audio_format_of(setup.phone_codec);
   if (!phone_format) return false;
   setup.phone_format = *phone_format;
-  if (p.dtmf && audio->telephone_event) setup.telephone_event = audio->telephone_event->payload_type;
+  setup.telephone_event = start.telephone_event;
+  const auto& p = start.plan;
   setup.client_format = p.client_audio == media::codec::unknown
                             ? transcode::audio_format{media::codec::speex, 16000, 1}
                             : transcode::audio_format{p.client_audio, p.client_rate, 1};
-  setup.ptime = audio->ptime ? audio->ptime : 20;
+  setup.ptime = audio.ptime ? audio.ptime : 20;
   std::weak_ptr<line> weak = weak_from_this();
   setup.on_dtmf = [weak](char key) {
     if (auto self = weak.lock()) {
@@ -575,87 +566,30 @@ bool line::start_media(const std::vector<media::sdp::negotiated_media>& agreed) 
       self->callback("dtmf", {str(std::string(1, key))});
     }
   };
-
-  worker_ = svc_.workers().assign();
-  leg_context context{&home_, &svc_.hub(), &svc_.workers(), *worker_, &svc_.metrics(), key("local"),
-                      [weak](media::frame f) {
-                        if (auto self = weak.lock()) self->push_remote(std::move(f));
-                      },
-                      nullptr};
   phone_format_ = setup.phone_format;
   // The sockets (and their counts in the rtp_ports gauge) go to the legs.
   audio_ = std::make_shared<audio_leg>(context, std::move(*audio_socket_), std::move(setup));
   audio_socket_.reset();
-  bool keys_ok = !audio->local_crypto || audio_->use_srtp(*audio->local_crypto, *audio->remote_crypto);
-  audio_->start(audio->remote_address, audio->remote_port);
-  if (video && video_socket_ && p.video == codec_choice::h264) {
-    video_ = std::make_shared<video_leg>(context, std::move(*video_socket_), video_leg_setup{video->codecs.front()});
+  bool keys_ok = !audio.local_crypto || audio_->use_srtp(*audio.local_crypto, *audio.remote_crypto);
+  audio_->start(audio.remote_address, audio.remote_port);
+  if (start.video) {
+    const auto& video = *start.video;
+    video_ = std::make_shared<video_leg>(context, std::move(*video_socket_), video_leg_setup{video.codecs.front()});
     video_socket_.reset();
-    keys_ok = keys_ok && (!video->local_crypto || video_->use_srtp(*video->local_crypto, *video->remote_crypto));
-    video_->start(video->remote_address, video->remote_port);
+    keys_ok = keys_ok && (!video.local_crypto || video_->use_srtp(*video.local_crypto, *video.remote_crypto));
+    video_->start(video.remote_address, video.remote_port);
   }
-  if (!keys_ok) {
-    log::info("gateway {}: the SRTP keys cannot be used", who());
-    end_media();
-    return false;
-  }
-  media_counted_ = true;
-  if (audio->local_crypto) home_.metrics().add(svc_.metrics().srtp_calls);
-  release_rtp();  // a video port the phone refused
-  if (record_next_call_ || svc_.recordings().records_calls_of(aor_)) start_recording();
-
-  // The phone's media, as the client plays it.
-  publish_remote(audio->remote_address);
-  watch_rtp();
-
-  home_.metrics().add(svc_.metrics().calls);
-  home_.metrics().add(svc_.metrics().calls_total);
-  log::info("gateway {}: call up with {}: audio {}/{} at {}:{}{}", who(), agent_->peer(), setup_codec(p, *audio).encoding,
-            setup_codec(p, *audio).clock_rate, audio->remote_address, audio->remote_port,
-            video_ ? ", video H.264" : "");
-  // siprtmp's callback: the codecs the client should send, when it named any.
-  std::vector<amf_value> args;
-  if (codecs_.given) {
-    args.push_back(p.audio_callback ? str(*p.audio_callback) : amf_value::make_null());
-    args.push_back(p.video_callback && video_ ? str(*p.video_callback) : amf_value::make_null());
-  }
-  callback("accepted", std::move(args));
-  return true;
+  if (!keys_ok) log::info("gateway {}: the SRTP keys cannot be used", who());
+  return keys_ok;
 }
 
 // Both ends are gateways: the client's RTMP messages go as x-flv on the video m= line.
-bool line::start_xflv(const media::sdp::negotiated_media& video) {
-  const media::sdp::codec* xflv = nullptr;
-  for (const auto& c : video.codecs)
-    if (c.encoding == "x-flv") xflv = &c;
-  if (!xflv) return false;
-  audio_in_use_.reset();
-  video_in_use_ = *xflv;
-  std::weak_ptr<line> weak = weak_from_this();
-  worker_ = svc_.workers().assign();
-  leg_context context{&home_, &svc_.hub(), &svc_.workers(), *worker_, &svc_.metrics(), key("local"),
-                      [weak](media::frame f) {
-                        if (auto self = weak.lock()) self->push_remote(std::move(f));
-                      },
-                      nullptr};
-  xflv_ = std::make_shared<xflv_leg>(context, std::move(*video_socket_), xflv->payload_type);
+bool line::start_xflv(const media_start& start, const leg_context& context) {
+  const auto& video = *start.xflv;
+  xflv_ = std::make_shared<xflv_leg>(context, std::move(*video_socket_), start.xflv_codec->payload_type);
   video_socket_.reset();
-  if (video.local_crypto && !xflv_->use_srtp(*video.local_crypto, *video.remote_crypto)) {
-    end_media();
-    return false;
-  }
+  if (video.local_crypto && !xflv_->use_srtp(*video.local_crypto, *video.remote_crypto)) return false;
   xflv_->start(video.remote_address, video.remote_port);
-  release_rtp();  // the audio port is not used
-  media_counted_ = true;
-  publish_remote(video.remote_address);
-  watch_rtp();
-  home_.metrics().add(svc_.metrics().calls);
-  home_.metrics().add(svc_.metrics().calls_total);
-  log::info("gateway {}: call up with {}: x-flv at {}:{}", who(), agent_->peer(), video.remote_address,
-            video.remote_port);
-  std::vector<amf_value> args;
-  if (codecs_.given) args = {str("default"), str("default")};
-  callback("accepted", std::move(args));
   return true;
 }
 
@@ -683,7 +617,7 @@ void line::watch_rtp() {
 // phone sends nothing (our hold, or theirs with inactive); the wait starts again after it.
 void line::check_rtp() {
   if (!media_up()) return;
-  if (holding_ || held_) {
+  if (media_.holding() || media_.held()) {
     rtp_quiet_until_ = std::chrono::steady_clock::now();
     watch_rtp();
     return;
@@ -709,129 +643,65 @@ rtp_leg* line::leg_for(std::string_view media) const {
   return nullptr;
 }
 
-namespace {
-
-bool sends(media::sdp::direction d) { return d == media::sdp::direction::sendrecv || d == media::sdp::direction::sendonly; }
-bool is_hold_address(std::string_view a) { return a == "0.0.0.0" || a == "::"; }
-
-// A direction without its receiving half: what this side says while it holds the call.
-media::sdp::direction without_receiving(media::sdp::direction d) {
-  using media::sdp::direction;
-  return d == direction::sendrecv || d == direction::sendonly ? direction::sendonly : direction::inactive;
-}
-
-}  // namespace
-
 // The client's hold: a re-INVITE with our session as it is, sendonly (or sendrecv again).
 void line::hold(bool on, rtmp::app_handler::call_answer& answer) {
   if (agent_->state() != call_state::confirmed || !media_up()) {
     answer.error = "no call";
     return;
   }
-  if (on == holding_ && !hold_asked_) {
+  auto step = media_.hold(on, agent_->local_sdp());
+  if (step.already) {
     callback("holding", {amf_value::make_boolean(on)});
     return;
   }
-  auto current = media::sdp::parse(agent_->local_sdp());
-  if (!current.ok()) {
-    answer.error = "the call's session cannot be re-offered";
+  if (!step.reoffer) {
+    answer.error = step.error;
     return;
   }
-  reoffer_ = std::move(*current.session);
-  reoffer_.session_version += 1;
-  reoffer_.dir.reset();
-  for (auto& m : reoffer_.media)
-    if (m.port != 0) m.dir = on ? media::sdp::direction::sendonly : media::sdp::direction::sendrecv;
-  if (!agent_->reinvite(media::sdp::serialize(reoffer_), now())) {
+  if (!agent_->reinvite(*step.reoffer, now())) {
+    media_.reinvite_failed();
     answer.error = "a re-INVITE is under way";
     return;
   }
-  hold_asked_ = on;
   log::info("gateway {}: {} the call", who(), on ? "holding" : "resuming");
   pump();
 }
 
 void line::on_reanswer(const std::string& sdp) {
-  const auto asked = std::exchange(hold_asked_, std::nullopt);
-  auto answer = media::sdp::parse(sdp);
-  if (!asked || !media_up()) return;
-  if (!answer.ok()) {
-    callback("holdFailed", {str("the answer's SDP cannot be read: " + answer.error)});
+  auto result = media_.reanswered(sdp);
+  if (!result || !media_up()) return;
+  if (!result->error.empty()) {
+    callback("holdFailed", {str(result->error)});
     return;
   }
-  holding_ = *asked;
-  apply_session(media::sdp::read_answer(reoffer_, *answer.session, local_));
-  callback("holding", {amf_value::make_boolean(holding_)});
+  apply(result->updates);
+  callback("holding", {amf_value::make_boolean(media_.holding())});
 }
 
-// The phone's re-offer (hold, resume, a new address): answered with the session in force (same
-// ports, keys and codecs, narrowed to what the new offer still lists) and the direction that
-// follows from its offer and our own hold. A change of codec is refused with 488: the legs
-// were set up for one.
 void line::on_reoffer(const std::string& sdp) {
-  auto offer = media::sdp::parse(sdp);
-  auto current = media::sdp::parse(agent_->local_sdp());
-  if (!offer.ok() || !current.ok() || !media_up() || offer.session->media.size() != current.session->media.size()) {
+  auto result = media_.reoffered(sdp, agent_->local_sdp());
+  if (result.status != 200) {
+    log::info("gateway {}: {}: 488", who(), result.why);
     agent_->answer_reoffer(488, {}, now());
     return;
   }
-  auto answer = std::move(*current.session);
-  auto agreed = media::sdp::read_answer(answer, *offer.session, local_);
-  for (std::size_t i = 0; i < answer.media.size(); ++i) {
-    auto& ours = answer.media[i];
-    const auto& n = agreed[i];
-    if (ours.port == 0) continue;
-    const auto& in_use = ours.media == "audio" ? audio_in_use_ : video_in_use_;
-    const bool kept = n.accepted && in_use && std::any_of(n.codecs.begin(), n.codecs.end(), [&](const auto& c) {
-                        return media::sdp::same_codec(c, *in_use);
-                      });
-    if (leg_for(ours.media) && !kept) {
-      log::info("gateway {}: a re-offer without the call's {} codec: 488", who(), ours.media);
-      agent_->answer_reoffer(488, {}, now());
-      return;
-    }
-    // Our codecs that the offer still has, under the offer's payload types (RFC 3264 §6.1).
-    std::vector<media::sdp::codec> codecs;
-    for (const auto& theirs : n.codecs) codecs.push_back(theirs);
-    if (n.telephone_event &&
-        std::any_of(ours.codecs.begin(), ours.codecs.end(), [](const auto& c) { return c.encoding == "telephone-event"; }))
-      codecs.push_back(*n.telephone_event);
-    if (!codecs.empty()) {
-      ours.codecs = std::move(codecs);
-      ours.formats.clear();
-      for (const auto& c : ours.codecs) ours.formats.push_back(std::to_string(c.payload_type));
-    }
-    auto& mine = agreed[i];
-    if (holding_) mine.local = without_receiving(mine.local);
-    ours.dir = mine.local;
-  }
-  answer.dir.reset();
-  answer.session_version += 1;
-  agent_->answer_reoffer(200, media::sdp::serialize(answer), now());
-  const bool was_held = held_;
-  apply_session(std::move(agreed));
-  if (held_ != was_held) {
-    log::info("gateway {}: the phone {} the call", who(), held_ ? "holds" : "resumes");
-    callback("held", {amf_value::make_boolean(held_)});
+  agent_->answer_reoffer(200, result.answer, now());
+  apply(result.updates);
+  if (result.held_changed) {
+    log::info("gateway {}: the phone {} the call", who(), media_.held() ? "holds" : "resumes");
+    callback("held", {amf_value::make_boolean(media_.held())});
   }
 }
 
 // Each leg sends (or not) and goes where the session now says; SRTP keys that changed are used.
-void line::apply_session(std::vector<media::sdp::negotiated_media> agreed) {
-  bool remote_hold = false;
-  for (std::size_t i = 0; i < agreed.size(); ++i) {
-    auto& n = agreed[i];
-    auto* leg = leg_for(n.media);
-    if (!leg || !n.accepted) continue;
-    if (n.media == "audio" || !audio_) remote_hold = n.remote_hold;
-    leg->set_sending(sends(n.local) && !is_hold_address(n.remote_address));
-    if (!is_hold_address(n.remote_address)) leg->retarget(n.remote_address, n.remote_port);
-    const auto* before = i < agreed_.size() ? &agreed_[i] : nullptr;
-    if (n.local_crypto && n.remote_crypto && before && before->remote_crypto != n.remote_crypto)
-      leg->use_srtp(*n.local_crypto, *n.remote_crypto);
+void line::apply(const std::vector<leg_update>& updates) {
+  for (const auto& u : updates) {
+    auto* leg = leg_for(u.media);
+    if (!leg) continue;
+    leg->set_sending(u.sending);
+    if (u.remote) leg->retarget(u.remote->first, u.remote->second);
+    if (u.keys) leg->use_srtp(u.keys->first, u.keys->second);
   }
-  held_ = remote_hold;
-  agreed_ = std::move(agreed);
 }
 
 void line::start_recording() {
@@ -881,6 +751,7 @@ line_summary line::summary() const {
 
 void line::end_media() {
   rtp_watch_.cancel();
+  media_.ended();
   if (!media_up()) return;
   for (rtp_leg* leg : {static_cast<rtp_leg*>(audio_.get()), static_cast<rtp_leg*>(video_.get()),
                        static_cast<rtp_leg*>(xflv_.get())})
