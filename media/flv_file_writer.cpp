@@ -4,12 +4,10 @@
 #include <cstring>
 
 #include "media/flv.hpp"
-#include "rtmp/amf0.hpp"
+#include "media/amf/amf0.hpp"
 
 namespace junction::media::flv {
 namespace {
-
-namespace amf = junction::rtmp::amf;
 
 // FLV codec ids as onMetaData names them (videocodecid / audiocodecid).
 double video_codec_id(media::codec c) {
@@ -54,45 +52,45 @@ file_writer::file_writer(bool audio, bool video, settings s) : audio_(audio), vi
 std::vector<std::byte> file_writer::metadata(bool final) const {
   // The source's own properties first (width, height, framerate, encoder...), then ours, which
   // describe the file as written.
-  std::vector<amf::member> props;
+  std::vector<media::amf::member> props;
   if (!source_metadata_.empty()) {
-    std::vector<amf::value> values;
-    if (!amf::decode_amf0(source_metadata_.bytes(), values)) {
+    std::vector<media::amf::value> values;
+    if (!media::amf::decode_amf0(source_metadata_.bytes(), values)) {
       for (const auto& v : values)
-        if (v.type == amf::type::ecma_array || v.type == amf::type::object)
+        if (v.type == media::amf::type::ecma_array || v.type == media::amf::type::object)
           for (const auto& m : v.members)
             if (m.name != "duration" && m.name != "filesize" && m.name != "keyframes") props.push_back(m);
     }
   }
   const double duration = (last_timestamp_ - first_timestamp_) / 1000.0;
-  auto set = [&props](const std::string& name, amf::value v) {
-    auto it = std::find_if(props.begin(), props.end(), [&](const amf::member& m) { return m.name == name; });
+  auto set = [&props](const std::string& name, media::amf::value v) {
+    auto it = std::find_if(props.begin(), props.end(), [&](const media::amf::member& m) { return m.name == name; });
     if (it != props.end()) it->value = std::move(v);
     else props.push_back({name, std::move(v)});
   };
-  set("duration", amf::value::make_number(final ? duration : 0));
-  set("filesize", amf::value::make_number(final ? static_cast<double>(position_) : 0));
-  if (video_) set("videocodecid", amf::value::make_number(video_codec_id(video_codec_)));
-  if (audio_) set("audiocodecid", amf::value::make_number(audio_codec_id(audio_codec_)));
+  set("duration", media::amf::value::make_number(final ? duration : 0));
+  set("filesize", media::amf::value::make_number(final ? static_cast<double>(position_) : 0));
+  if (video_) set("videocodecid", media::amf::value::make_number(video_codec_id(video_codec_)));
+  if (audio_) set("audiocodecid", media::amf::value::make_number(audio_codec_id(audio_codec_)));
   if (final && duration > 0) {
-    set("videodatarate", amf::value::make_number(video_bytes_ * 8 / 1000.0 / duration));
-    set("audiodatarate", amf::value::make_number(audio_bytes_ * 8 / 1000.0 / duration));
+    set("videodatarate", media::amf::value::make_number(video_bytes_ * 8 / 1000.0 / duration));
+    set("audiodatarate", media::amf::value::make_number(audio_bytes_ * 8 / 1000.0 / duration));
   }
   // The index, thinned evenly until it fits the room reserved for it.
   std::size_t step = 1;
   for (;;) {
-    std::vector<amf::value> times, positions;
+    std::vector<media::amf::value> times, positions;
     for (std::size_t i = 0; final && i < keyframe_times_.size(); i += step) {
-      times.push_back(amf::value::make_number(keyframe_times_[i]));
-      positions.push_back(amf::value::make_number(keyframe_positions_[i]));
+      times.push_back(media::amf::value::make_number(keyframe_times_[i]));
+      positions.push_back(media::amf::value::make_number(keyframe_positions_[i]));
     }
     auto with_index = props;
-    with_index.push_back({"keyframes", amf::value::make_object({{"filepositions", amf::value::make_strict_array(positions)},
-                                                                {"times", amf::value::make_strict_array(times)}})});
+    with_index.push_back({"keyframes", media::amf::value::make_object({{"filepositions", media::amf::value::make_strict_array(positions)},
+                                                                {"times", media::amf::value::make_strict_array(times)}})});
     const std::size_t target = s_.metadata_reserve - tag_header_size - previous_tag_size_field;
     std::vector<std::byte> body;
-    amf::encode_amf0(amf::value::make_string("onMetaData"), body);
-    amf::encode_amf0(amf::value::make_ecma_array(with_index), body);
+    media::amf::encode_amf0(media::amf::value::make_string("onMetaData"), body);
+    media::amf::encode_amf0(media::amf::value::make_ecma_array(with_index), body);
     // The room left over becomes one more property, "padding", holding an array of nulls (one
     // byte each), written in place before the array's end marker (00 00 09): legal AMF that
     // readers walk past. Bytes after the array would be read as more values by some readers,

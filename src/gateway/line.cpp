@@ -40,14 +40,14 @@ constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 constexpr auto registration_wait = std::chrono::seconds(10);
 constexpr auto unregistration_wait = std::chrono::seconds(5);
 
-using amf_value = rtmp::amf::value;
+using amf_value = media::amf::value;
 
 amf_value str(std::string s) { return amf_value::make_string(std::move(s)); }
 
 std::vector<std::string> string_args(const rtmp::command& c, std::size_t from) {
   std::vector<std::string> out;
   for (std::size_t i = from; i < c.args.size(); ++i)
-    if (c.args[i].type == rtmp::amf::type::string) out.push_back(c.args[i].text);
+    if (c.args[i].type == media::amf::type::string) out.push_back(c.args[i].text);
   return out;
 }
 
@@ -186,7 +186,7 @@ asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_re
   }
   aor_ = s.user + "@" + s.domain;
   auto arg = [&](std::size_t i) {
-    return i < r.args.size() && r.args[i].type == rtmp::amf::type::string ? r.args[i].text : std::string{};
+    return i < r.args.size() && r.args[i].type == media::amf::type::string ? r.args[i].text : std::string{};
   };
   s.auth_user = arg(0);
   s.password = arg(1);
@@ -419,7 +419,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
     return true;
   }
   if (name == "invite") {
-    const std::string dest = c.arg(0) && c.arg(0)->type == rtmp::amf::type::string ? c.arg(0)->text : "";
+    const std::string dest = c.arg(0) && c.arg(0)->type == media::amf::type::string ? c.arg(0)->text : "";
     if (dest.empty()) {
       answer.error = "invite needs a destination";
       return true;
@@ -468,7 +468,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
       return true;
     }
   } else if (name == "reject") {
-    const std::string text = c.arg(0) && c.arg(0)->type == rtmp::amf::type::string ? c.arg(0)->text : "";
+    const std::string text = c.arg(0) && c.arg(0)->type == media::amf::type::string ? c.arg(0)->text : "";
     auto [status, reason] = parse_rejection(text);
     if (!agent_->reject(status, reason, now())) {
       answer.error = "no incoming call to reject";
@@ -487,7 +487,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
     release_rtp();
     pump();
   } else {  // sendDTMF
-    const std::string digits = c.arg(0) && c.arg(0)->type == rtmp::amf::type::string ? c.arg(0)->text : "";
+    const std::string digits = c.arg(0) && c.arg(0)->type == media::amf::type::string ? c.arg(0)->text : "";
     const bool sent = audio_ && audio_->send_dtmf(digits);
     if (!sent) {
       answer.error = audio_ ? "DTMF was not agreed with the phone" : "no call";

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "rtmp/amf_value.hpp"
+#include "media/amf/value.hpp"
 #include "rtmp/commands.hpp"
 
 namespace junction {
@@ -29,7 +29,7 @@ class client_link {
  public:
   virtual ~client_link() = default;
   // Calls a method on the client's NetConnection (a command with transaction id 0).
-  virtual void invoke(std::string_view method, std::vector<amf::value> args) = 0;
+  virtual void invoke(std::string_view method, std::vector<media::amf::value> args) = 0;
   // Closes the connection (after what is queued has gone out).
   virtual void disconnect(std::string_view why) = 0;
   virtual std::uint64_t connection_id() const = 0;
@@ -45,7 +45,7 @@ class app_handler {
   // A NetConnection.call: true when the handler knows the method (it answered through
   // `answer`: a result value, or nullopt and an error description).
   struct call_answer {
-    std::optional<amf::value> result;
+    std::optional<media::amf::value> result;
     std::string error;
   };
   virtual bool on_call(const command& c, call_answer& answer) = 0;

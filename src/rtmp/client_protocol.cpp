@@ -9,8 +9,8 @@ namespace junction::rtmp {
 
 namespace {
 
-amf::value str(std::string_view s) { return amf::value::make_string(std::string{s}); }
-amf::value num(double d) { return amf::value::make_number(d); }
+media::amf::value str(std::string_view s) { return media::amf::value::make_string(std::string{s}); }
+media::amf::value num(double d) { return media::amf::value::make_number(d); }
 
 }  // namespace
 
@@ -159,10 +159,10 @@ void client_protocol::on_command(const message& m, std::vector<client_event>& ev
       r.call = std::move(pending->second);
       pending_calls_.erase(pending);
     }
-    if (const amf::value* info = c.arg(0)) {
+    if (const media::amf::value* info = c.arg(0)) {
       r.code = std::string{info->get_string("code")};
       r.description = std::string{info->get_string("description")};
-      if (info->is(amf::type::number) || info->is(amf::type::integer)) r.number = info->number_or(0);
+      if (info->is(media::amf::type::number) || info->is(media::amf::type::integer)) r.number = info->number_or(0);
     }
     r.cmd = std::move(c);
     // librtmp's SendServerBW: tell the server how often we acknowledge what it receives.
@@ -175,7 +175,7 @@ void client_protocol::on_command(const message& m, std::vector<client_event>& ev
     return;
   }
   if (c.name == "onStatus") {
-    const amf::value* info = c.arg(0);
+    const media::amf::value* info = c.arg(0);
     if (!info) return;
     events.push_back(stream_status{m.stream_id, std::string{info->get_string("level")},
                                    std::string{info->get_string("code")},
@@ -192,21 +192,21 @@ void client_protocol::on_command(const message& m, std::vector<client_event>& ev
 
 // Requests -------------------------------------------------------------------------------------
 
-double client_protocol::call(std::string_view name, const amf::value& object,
-                             std::span<const amf::value> args, std::uint32_t stream_id) {
+double client_protocol::call(std::string_view name, const media::amf::value& object,
+                             std::span<const media::amf::value> args, std::uint32_t stream_id) {
   const double id = next_transaction_++;
   pending_calls_.emplace_back(id, std::string{name});
   send(make_command(stream_id, name, id, object, args));
   return id;
 }
 
-double client_protocol::connect(std::string_view app, std::string_view tc_url, std::span<const amf::value> args) {
+double client_protocol::connect(std::string_view app, std::string_view tc_url, std::span<const media::amf::value> args) {
   // The members FFmpeg sends when playing; servers read app and tcUrl, the rest is courtesy.
-  const auto object = amf::value::make_object({
+  const auto object = media::amf::value::make_object({
       {"app", str(app)},
       {"flashVer", str(options_.flash_ver)},
       {"tcUrl", str(tc_url)},
-      {"fpad", amf::value::make_boolean(false)},
+      {"fpad", media::amf::value::make_boolean(false)},
       {"capabilities", num(15)},
       {"audioCodecs", num(4071)},
       {"videoCodecs", num(252)},
@@ -216,33 +216,33 @@ double client_protocol::connect(std::string_view app, std::string_view tc_url, s
   return call("connect", object, args);
 }
 
-double client_protocol::invoke(std::string_view method, std::span<const amf::value> args) {
-  return call(method, amf::value::make_null(), args);
+double client_protocol::invoke(std::string_view method, std::span<const media::amf::value> args) {
+  return call(method, media::amf::value::make_null(), args);
 }
 
 double client_protocol::create_stream() {
-  return call("createStream", amf::value::make_null(), {});
+  return call("createStream", media::amf::value::make_null(), {});
 }
 
 void client_protocol::publish(std::uint32_t stream_id, std::string_view name, std::string_view type) {
-  const amf::value args[] = {str(name), str(type)};
-  send(make_command(stream_id, "publish", 0, amf::value::make_null(), args));
+  const media::amf::value args[] = {str(name), str(type)};
+  send(make_command(stream_id, "publish", 0, media::amf::value::make_null(), args));
 }
 
 void client_protocol::play(std::uint32_t stream_id, std::string_view name, double start) {
-  const amf::value args[] = {str(name), num(start)};
-  send(make_command(stream_id, "play", 0, amf::value::make_null(), args));
+  const media::amf::value args[] = {str(name), num(start)};
+  send(make_command(stream_id, "play", 0, media::amf::value::make_null(), args));
   if (options_.buffer_length_ms)
     send(set_buffer_length_message(stream_id, options_.buffer_length_ms));
 }
 
 void client_protocol::delete_stream(std::uint32_t stream_id) {
-  const amf::value args[] = {num(stream_id)};
-  send(make_command(0, "deleteStream", 0, amf::value::make_null(), args));
+  const media::amf::value args[] = {num(stream_id)};
+  send(make_command(0, "deleteStream", 0, media::amf::value::make_null(), args));
 }
 
-void client_protocol::send_metadata(std::uint32_t stream_id, const amf::value& metadata) {
-  const amf::value values[] = {str("@setDataFrame"), str("onMetaData"), metadata};
+void client_protocol::send_metadata(std::uint32_t stream_id, const media::amf::value& metadata) {
+  const media::amf::value values[] = {str("@setDataFrame"), str("onMetaData"), metadata};
   send(make_data(stream_id, values));
 }
 

@@ -8,8 +8,8 @@
 //
 // Plain standard RTMP only (RTMP spec 1.0 and what FMS, nginx-rtmp, FFmpeg and librtmp do), so
 // it works against any server. Commands use AMF0 (objectEncoding 0): every server speaks it.
-#include "rtmp/amf_error.hpp"
-#include "rtmp/amf_value.hpp"
+#include "media/amf/error.hpp"
+#include "media/amf/value.hpp"
 #include "rtmp/chunk_reader.hpp"
 #include "rtmp/chunk_writer.hpp"
 #include "rtmp/commands.hpp"
@@ -118,16 +118,16 @@ class client_protocol {
   // Requests; the ones with an answer return their transaction id. -----------------------------
   // `tc_url` is rtmp://host[:port]/app, as the server should see it.
   // `args` go after the command object (siprtmp's authName, authPassword, displayName).
-  double connect(std::string_view app, std::string_view tc_url, std::span<const amf::value> args = {});
+  double connect(std::string_view app, std::string_view tc_url, std::span<const media::amf::value> args = {});
   // NetConnection.call(method, null, args...): its transaction id.
-  double invoke(std::string_view method, std::span<const amf::value> args);
+  double invoke(std::string_view method, std::span<const media::amf::value> args);
   double create_stream();
   void publish(std::uint32_t stream_id, std::string_view name, std::string_view type = "live");
   // start -2: live or recorded, -1: live only (RTMP spec 7.2.2.1).
   void play(std::uint32_t stream_id, std::string_view name, double start = -2);
   void delete_stream(std::uint32_t stream_id);
   // onMetaData for a publishing stream, wrapped in @setDataFrame as encoders send it.
-  void send_metadata(std::uint32_t stream_id, const amf::value& metadata);
+  void send_metadata(std::uint32_t stream_id, const media::amf::value& metadata);
   // One audio, video or data message (an FLV tag body) on a publishing stream. A data body
   // that starts with "@setDataFrame" sets the stream's metadata, as send_metadata does.
   void send_media(std::uint32_t stream_id, message_type type, std::uint32_t timestamp,
@@ -137,7 +137,7 @@ class client_protocol {
   void on_message(message m, std::vector<client_event>& events);
   void on_control(const message& m, std::vector<client_event>& events);
   void on_command(const message& m, std::vector<client_event>& events);
-  double call(std::string_view name, const amf::value& object, std::span<const amf::value> args,
+  double call(std::string_view name, const media::amf::value& object, std::span<const media::amf::value> args,
               std::uint32_t stream_id = 0);
   void send(const message& m);
   void acknowledge_if_due();
@@ -151,7 +151,7 @@ class client_protocol {
   std::vector<std::byte> out_;
   std::vector<message> held_;  // requests made before the handshake completed
   std::vector<message> messages_;  // reused between feeds
-  amf::decode_limits amf_limits_;
+  media::amf::decode_limits amf_limits_;
 
   double next_transaction_ = 1;
   std::vector<std::pair<double, std::string>> pending_calls_;  // transaction id, command name

@@ -47,8 +47,8 @@ server::server(runtime& rt, const rtmp_config& cfg, media::stream_hub& hub)
   }
   if (!cfg.tls_listen.empty())
     tls_ = make_tls_server_context("rtmp", cfg.tls_certificate, cfg.tls_private_key);
-  add_method("junction.version", [](const command&) -> std::optional<amf::value> {
-    return amf::value::make_string(JUNCTION_VERSION);
+  add_method("junction.version", [](const command&) -> std::optional<media::amf::value> {
+    return media::amf::value::make_string(JUNCTION_VERSION);
   });
 }
 

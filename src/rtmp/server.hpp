@@ -57,7 +57,7 @@ using recorder_factory = std::function<std::unique_ptr<stream_recording>(
 
 // A method clients may call with NetConnection.call: returns the _result value, or nullopt for
 // an _error (NetConnection.Call.Failed).
-using server_method = std::function<std::optional<amf::value>(const command&)>;
+using server_method = std::function<std::optional<media::amf::value>(const command&)>;
 
 class server {
  public:

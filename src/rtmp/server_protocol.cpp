@@ -11,8 +11,8 @@ namespace junction::rtmp {
 
 namespace {
 
-amf::value str(std::string_view s) { return amf::value::make_string(std::string{s}); }
-amf::value num(double d) { return amf::value::make_number(d); }
+media::amf::value str(std::string_view s) { return media::amf::value::make_string(std::string{s}); }
+media::amf::value num(double d) { return media::amf::value::make_number(d); }
 
 }  // namespace
 
@@ -128,7 +128,7 @@ std::error_code server_protocol::on_command(const message& m, std::vector<protoc
   if (auto ec = decode_command(m, c, amf_limits_)) return ec;
   const std::uint32_t sid = m.stream_id;
   const auto arg_string = [&](std::size_t i) {
-    const amf::value* a = c.arg(i);
+    const media::amf::value* a = c.arg(i);
     return a ? std::string{a->string_or()} : std::string{};
   };
 
@@ -166,7 +166,7 @@ std::error_code server_protocol::on_command(const message& m, std::vector<protoc
     }
     const std::uint32_t id = next_stream_id_++;
     streams_.push_back(id);
-    reply(c, "_result", amf::value::make_null(), num(id));
+    reply(c, "_result", media::amf::value::make_null(), num(id));
     return {};
   }
   if (c.name == "releaseStream" || c.name == "FCPublish" || c.name == "FCUnpublish") {
@@ -174,12 +174,12 @@ std::error_code server_protocol::on_command(const message& m, std::vector<protoc
     // with onFCPublish/onFCUnpublish as FMS does; FFmpeg and OBS do not wait for either.
     const std::string name = arg_string(0);
     if (c.name == "FCPublish")
-      send(make_command(0, "onFCPublish", 0, amf::value::make_null(),
+      send(make_command(0, "onFCPublish", 0, media::amf::value::make_null(),
                         std::vector{status_info("status", "NetStream.Publish.Start", name)}, amf3_));
     if (c.name == "FCUnpublish")
-      send(make_command(0, "onFCUnpublish", 0, amf::value::make_null(),
+      send(make_command(0, "onFCUnpublish", 0, media::amf::value::make_null(),
                         std::vector{status_info("status", "NetStream.Unpublish.Success", name)}, amf3_));
-    if (c.transaction_id != 0) reply(c, "_result", amf::value::make_null(), amf::value::make_undefined());
+    if (c.transaction_id != 0) reply(c, "_result", media::amf::value::make_null(), media::amf::value::make_undefined());
     return {};
   }
   if (c.name == "publish") {
@@ -215,28 +215,28 @@ std::error_code server_protocol::on_command(const message& m, std::vector<protoc
     return {};
   }
   if (c.name == "receiveAudio" || c.name == "receiveVideo") {
-    const amf::value* a = c.arg(0);
+    const media::amf::value* a = c.arg(0);
     events.push_back(receive_toggle{sid, c.name == "receiveVideo", a ? a->boolean_or(true) : true});
     return {};
   }
   if (c.name == "pause" || c.name == "pauseRaw") {
-    const amf::value* p = c.arg(0);
-    const amf::value* at = c.arg(1);
+    const media::amf::value* p = c.arg(0);
+    const media::amf::value* at = c.arg(1);
     events.push_back(pause_request{sid, p ? p->boolean_or(true) : true, at ? at->number_or(0) : 0});
     return {};
   }
   if (c.name == "seek") {
     // The session knows whether the stream is recorded; a live one answers Seek.Failed as FMS does.
-    const amf::value* at = c.arg(0);
+    const media::amf::value* at = c.arg(0);
     events.push_back(seek_request{sid, at ? at->number_or(0) : 0});
     return {};
   }
   if (c.name == "getStreamLength") {
-    reply(c, "_result", amf::value::make_null(), num(0));  // live: no length
+    reply(c, "_result", media::amf::value::make_null(), num(0));  // live: no length
     return {};
   }
   if (c.name == "_checkbw") {
-    reply(c, "_result", amf::value::make_null(), amf::value::make_undefined());
+    reply(c, "_result", media::amf::value::make_null(), media::amf::value::make_undefined());
     return {};
   }
   if (c.name == "_result" || c.name == "_error" || c.name == "onStatus" || c.name == "onBWDone" ||
@@ -247,9 +247,9 @@ std::error_code server_protocol::on_command(const message& m, std::vector<protoc
 }
 
 void server_protocol::on_data(message m, std::vector<protocol_event>& events) {
-  std::vector<amf::value> values;
+  std::vector<media::amf::value> values;
   if (decode_data(m, values, amf_limits_)) return;
-  if (values.empty() || !values[0].is(amf::type::string)) return;
+  if (values.empty() || !values[0].is(media::amf::type::string)) return;
   if (values[0].text == "@setDataFrame") {
     // The publisher's metadata for players: drop the @setDataFrame wrapper, keep the rest
     // (normally "onMetaData" and its object), as FMS and nginx-rtmp do.
@@ -272,8 +272,8 @@ void server_protocol::on_data(message m, std::vector<protocol_event>& events) {
 
 // Replies --------------------------------------------------------------------------------------
 
-void server_protocol::reply(const command& c, std::string_view name, const amf::value& object,
-                            const amf::value& info) {
+void server_protocol::reply(const command& c, std::string_view name, const media::amf::value& object,
+                            const media::amf::value& info) {
   send(make_command(0, name, c.transaction_id, object, std::span{&info, 1}, c.amf3));
 }
 
@@ -285,14 +285,14 @@ void server_protocol::accept_connect(const connect_request& r) {
   send(set_peer_bandwidth_message(options_.window_ack_size, 2));
   send(set_chunk_size_message(options_.out_chunk_size));
   writer_.set_chunk_size(options_.out_chunk_size);
-  const auto properties = amf::value::make_object({
+  const auto properties = media::amf::value::make_object({
       {"fmsVer", str("FMS/3,5,7,7009")},
       {"capabilities", num(31)},
       {"mode", num(1)},
   });
   const auto info = status_info("status", "NetConnection.Connect.Success", "Connection succeeded.",
                                 {{"objectEncoding", num(r.object_encoding)},
-                                 {"data", amf::value::make_ecma_array({{"version", str("3,5,7,7009")}})}});
+                                 {"data", media::amf::value::make_ecma_array({{"version", str("3,5,7,7009")}})}});
   command c;
   c.transaction_id = r.transaction_id;
   c.amf3 = amf3_;
@@ -303,20 +303,20 @@ void server_protocol::reject_connect(const connect_request& r, std::string_view 
   command c;
   c.transaction_id = r.transaction_id;
   c.amf3 = amf3_;
-  reply(c, "_error", amf::value::make_null(),
+  reply(c, "_error", media::amf::value::make_null(),
         status_info("error", "NetConnection.Connect.Rejected", description));
 }
 
-void server_protocol::call_result(const command& c, const amf::value& result) {
-  reply(c, "_result", amf::value::make_null(), result);
+void server_protocol::call_result(const command& c, const media::amf::value& result) {
+  reply(c, "_result", media::amf::value::make_null(), result);
 }
 
 void server_protocol::call_error(const command& c, std::string_view code, std::string_view description) {
-  reply(c, "_error", amf::value::make_null(), status_info("error", code, description));
+  reply(c, "_error", media::amf::value::make_null(), status_info("error", code, description));
 }
 
-void server_protocol::invoke(std::string_view method, std::span<const amf::value> args) {
-  send(make_command(0, method, 0, amf::value::make_null(), args, amf3_));
+void server_protocol::invoke(std::string_view method, std::span<const media::amf::value> args) {
+  send(make_command(0, method, 0, media::amf::value::make_null(), args, amf3_));
 }
 
 void server_protocol::status(std::uint32_t stream_id, std::string_view level, std::string_view code,
@@ -343,8 +343,8 @@ void server_protocol::play_started(const play_request& r) {
   if (r.reset) status(r.stream_id, "status", "NetStream.Play.Reset", "Playing and resetting " + r.name + ".");
   status(r.stream_id, "status", "NetStream.Play.Start", "Started playing " + r.name + ".");
   // Lets Flash clients read the stream's bytes (BitmapData.draw, SoundMixer.computeSpectrum).
-  const amf::value access[] = {str("|RtmpSampleAccess"), amf::value::make_boolean(true),
-                               amf::value::make_boolean(true)};
+  const media::amf::value access[] = {str("|RtmpSampleAccess"), media::amf::value::make_boolean(true),
+                               media::amf::value::make_boolean(true)};
   send(make_data(r.stream_id, access));
 }
 
@@ -377,8 +377,8 @@ void server_protocol::seek_failed(std::uint32_t stream_id, std::string_view desc
 
 void server_protocol::play_complete(std::uint32_t stream_id, std::string_view name, double duration_ms) {
   status(stream_id, "status", "NetStream.Play.Stop", "Stopped playing " + std::string{name} + ".");
-  const amf::value info[] = {str("onPlayStatus"),
-                             amf::value::make_object({{"level", str("status")},
+  const media::amf::value info[] = {str("onPlayStatus"),
+                             media::amf::value::make_object({{"level", str("status")},
                                                       {"code", str("NetStream.Play.Complete")},
                                                       {"duration", num(duration_ms / 1000.0)},
                                                       {"bytes", num(0)}})};

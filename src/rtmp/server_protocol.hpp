@@ -5,8 +5,8 @@
 // need one (connect, publish, play, server calls) leave as events; the session decides,
 // possibly after asking a hook, and answers through the reply methods. No socket, no clock:
 // the session passes the time when it asks for a ping.
-#include "rtmp/amf0.hpp"
-#include "rtmp/amf_value.hpp"
+#include "media/amf/amf0.hpp"
+#include "media/amf/value.hpp"
 #include "rtmp/chunk_reader.hpp"
 #include "rtmp/chunk_writer.hpp"
 #include "rtmp/commands.hpp"
@@ -40,8 +40,8 @@ struct connect_request {
   std::string flash_ver;
   std::string page_url;
   double object_encoding = 0;
-  amf::value object;      // everything the client sent
-  std::vector<amf::value> args;  // values after the command object (siprtmp: authName, ...)
+  media::amf::value object;      // everything the client sent
+  std::vector<media::amf::value> args;  // values after the command object (siprtmp: authName, ...)
 };
 
 struct publish_request {
@@ -115,10 +115,10 @@ class server_protocol {
   // Replies ------------------------------------------------------------------------------------
   void accept_connect(const connect_request& r);
   void reject_connect(const connect_request& r, std::string_view description);
-  void call_result(const command& c, const amf::value& result);
+  void call_result(const command& c, const media::amf::value& result);
   void call_error(const command& c, std::string_view code, std::string_view description);
   // Calls a method on the client's NetConnection (server to client, transaction 0).
-  void invoke(std::string_view method, std::span<const amf::value> args);
+  void invoke(std::string_view method, std::span<const media::amf::value> args);
 
   void publish_started(const publish_request& r);
   void publish_refused(const publish_request& r, std::string_view code, std::string_view description);
@@ -150,8 +150,8 @@ class server_protocol {
   std::error_code on_command(const message& m, std::vector<protocol_event>& events);
   void on_data(message m, std::vector<protocol_event>& events);
   void send(const message& m);
-  void reply(const command& c, std::string_view name, const amf::value& object,
-             const amf::value& info);
+  void reply(const command& c, std::string_view name, const media::amf::value& object,
+             const media::amf::value& info);
   void acknowledge_if_due();
 
   server_protocol_options options_;
@@ -163,7 +163,7 @@ class server_protocol {
   bool awaiting_connect_ = false;
   std::error_code failed_;  // sticky, like the chunk reader's
   std::vector<std::byte> out_;
-  amf::decode_limits amf_limits_;
+  media::amf::decode_limits amf_limits_;
 
   bool connected_ = false;
   bool amf3_ = false;  // the client connected with objectEncoding 3

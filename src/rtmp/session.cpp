@@ -82,7 +82,7 @@ class session final : public player_host, public client_link {
 
   server_protocol& protocol() noexcept override { return core_; }
   // client_link, for an application handler.
-  void invoke(std::string_view method, std::vector<amf::value> args) override {
+  void invoke(std::string_view method, std::vector<media::amf::value> args) override {
     if (stopping_ || finishing_) return;
     core_.invoke(method, args);
     flush();

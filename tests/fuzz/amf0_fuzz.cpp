@@ -3,7 +3,7 @@
 // - whatever decodes re-encodes into bytes that decode again, under the same default limits;
 // - and decode to equal values (skipped when a NaN makes equality meaningless);
 // - decode_amf0_value over the same bytes never reads past them.
-#include "rtmp/amf0.hpp"
+#include "media/amf/amf0.hpp"
 
 #include "amf_fuzz_checks.hpp"
 
@@ -17,7 +17,7 @@
 
 namespace {
 
-using namespace junction::rtmp::amf;
+using namespace junction::media::amf;
 
 using fuzz::has_nan;
 

@@ -5,8 +5,8 @@
 //   again to an equal value, under the same default limits, using every byte;
 // - the same value written as AMF0 (0x11 and AMF0 containers) decodes to an equal value too.
 // Equality is skipped when a NaN makes it meaningless; decoding must still succeed.
-#include "rtmp/amf0.hpp"
-#include "rtmp/amf3.hpp"
+#include "media/amf/amf0.hpp"
+#include "media/amf/amf3.hpp"
 
 #include "amf_fuzz_checks.hpp"
 
@@ -20,7 +20,7 @@
 
 namespace {
 
-using namespace junction::rtmp::amf;
+using namespace junction::media::amf;
 
 using fuzz::has_nan;
 

@@ -1,13 +1,13 @@
 #pragma once
 // What the AMF fuzz targets share: a check that aborts with a reason (libFuzzer keeps the input),
 // and NaN detection (a NaN makes value equality meaningless).
-#include "rtmp/amf_value.hpp"
+#include "media/amf/value.hpp"
 
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
-namespace junction::rtmp::amf::fuzz {
+namespace junction::media::amf::fuzz {
 
 inline void require(bool ok, const char* target, const char* what) {
   if (ok) return;
@@ -24,4 +24,4 @@ inline bool has_nan(const value& v) {
   return false;
 }
 
-}  // namespace junction::rtmp::amf::fuzz
+}  // namespace junction::media::amf::fuzz

@@ -73,9 +73,9 @@ class caller {
     protocol_.start();
     const std::string user = fmt::format("{}{}@{}", o_.user_prefix, index_, o_.domain);
     const std::string app = o_.app + "/" + user;
-    const rtmp::amf::value args[] = {rtmp::amf::value::make_string(fmt::format("{}{}", o_.user_prefix, index_)),
-                                     rtmp::amf::value::make_string(o_.password),
-                                     rtmp::amf::value::make_string("junction-load")};
+    const media::amf::value args[] = {media::amf::value::make_string(fmt::format("{}{}", o_.user_prefix, index_)),
+                                     media::amf::value::make_string(o_.password),
+                                     media::amf::value::make_string("junction-load")};
     const double connect = protocol_.connect(app, fmt::format("rtmp://{}/{}", o_.server.address().to_string(), app), args);
     co_await flush();
     auto answer = co_await until([connect](const rtmp::client_event& e) {
@@ -84,7 +84,7 @@ class caller {
     });
     if (!answer || !std::get<rtmp::call_result>(*answer).ok)
       co_return fail("login refused: " + (answer ? std::get<rtmp::call_result>(*answer).description : "closed"));
-    const rtmp::amf::value invite[] = {rtmp::amf::value::make_string(o_.callee), rtmp::amf::value::make_string(o_.codec)};
+    const media::amf::value invite[] = {media::amf::value::make_string(o_.callee), media::amf::value::make_string(o_.codec)};
     protocol_.invoke("invite", invite);
     co_await flush();
     auto accepted = co_await until([](const rtmp::client_event& e) {

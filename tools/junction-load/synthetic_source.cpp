@@ -1,7 +1,7 @@
 #include "junction-load/synthetic_source.hpp"
 
 #include "junction-load/frame_stamp.hpp"
-#include "rtmp/amf0.hpp"
+#include "media/amf/amf0.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -29,8 +29,8 @@ shared_buffer bytes_of(std::span<const unsigned char> b) {
 }
 
 shared_buffer metadata_body(const synthetic_settings& s) {
-  using rtmp::amf::value;
-  std::vector<rtmp::amf::member> m{
+  using media::amf::value;
+  std::vector<media::amf::member> m{
       {"duration", value::make_number(0)},
       {"width", value::make_number(640)},
       {"height", value::make_number(360)},
@@ -47,9 +47,9 @@ shared_buffer metadata_body(const synthetic_settings& s) {
   }
   m.push_back({"encoder", value::make_string("junction-load")});
   std::vector<std::byte> body;
-  rtmp::amf::encode_amf0(value::make_string("@setDataFrame"), body);
-  rtmp::amf::encode_amf0(value::make_string("onMetaData"), body);
-  rtmp::amf::encode_amf0(value::make_ecma_array(std::move(m)), body);
+  media::amf::encode_amf0(value::make_string("@setDataFrame"), body);
+  media::amf::encode_amf0(value::make_string("onMetaData"), body);
+  media::amf::encode_amf0(value::make_ecma_array(std::move(m)), body);
   return shared_buffer::copy_of(body);
 }
 

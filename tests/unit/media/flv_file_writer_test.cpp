@@ -10,13 +10,13 @@
 #include <iterator>
 
 #include "media/flv_reader.hpp"
-#include "rtmp/amf0.hpp"
+#include "media/amf/amf0.hpp"
 
 namespace junction::media::flv {
 namespace {
 
 namespace fs = std::filesystem;
-namespace amf = junction::rtmp::amf;
+namespace amf = junction::media::amf;
 
 std::vector<char> read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -73,16 +73,16 @@ TEST(FlvFileWriter, ARecordingPlayersCanSeekIn) {
   back.feed(std::as_bytes(std::span(written)), again);
   ASSERT_FALSE(again.empty());
   ASSERT_EQ(again.front().track, track::data);  // our onMetaData first
-  std::vector<amf::value> meta;
-  ASSERT_FALSE(amf::decode_amf0(again.front().payload.bytes(), meta));
+  std::vector<media::amf::value> meta;
+  ASSERT_FALSE(media::amf::decode_amf0(again.front().payload.bytes(), meta));
   ASSERT_EQ(meta.size(), 2u);
   EXPECT_EQ(meta[0].string_or(), "onMetaData");
-  const amf::value* duration = meta[1].find("duration");
+  const media::amf::value* duration = meta[1].find("duration");
   ASSERT_TRUE(duration);
   EXPECT_NEAR(duration->number, 6.0, 0.1);
   EXPECT_EQ(meta[1].find("filesize")->number, static_cast<double>(w.size()));
   EXPECT_EQ(meta[1].find("width")->number, 320);  // the source's own metadata kept
-  const amf::value* index = meta[1].find("keyframes");
+  const media::amf::value* index = meta[1].find("keyframes");
   ASSERT_TRUE(index);
   const auto& positions = index->find("filepositions")->items;
   ASSERT_EQ(positions.size(), source_keyframes);
@@ -113,8 +113,8 @@ TEST(FlvFileWriter, AnIndexTooBigForItsRoomIsThinned) {
   auto patch = w.finish();
   EXPECT_EQ(patch.offset, 13u);
   EXPECT_EQ(patch.bytes.size(), 1024u);  // exactly the placeholder
-  std::vector<amf::value> meta;
-  ASSERT_FALSE(amf::decode_amf0(std::span(patch.bytes).subspan(11, patch.bytes.size() - 15), meta));
+  std::vector<media::amf::value> meta;
+  ASSERT_FALSE(media::amf::decode_amf0(std::span(patch.bytes).subspan(11, patch.bytes.size() - 15), meta));
   const auto& times = meta[1].find("keyframes")->find("times")->items;
   EXPECT_GT(times.size(), 10u);
   EXPECT_LT(times.size(), 500u);

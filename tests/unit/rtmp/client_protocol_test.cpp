@@ -216,7 +216,7 @@ TEST(client_protocol, publish_and_send_media) {
   EXPECT_EQ(controls[0].stream_id, sid);
 
   t.server_events.clear();
-  t.client.send_metadata(sid, amf::value::make_object({{"width", amf::value::make_number(640)}}));
+  t.client.send_metadata(sid, media::amf::value::make_object({{"width", media::amf::value::make_number(640)}}));
   const auto key = pattern(20000, 1), inter = pattern(900, 2), audio = pattern(371, 3);
   t.client.send_media(sid, message_type::video, 0, key);
   t.client.send_media(sid, message_type::audio, 23, audio);
@@ -225,7 +225,7 @@ TEST(client_protocol, publish_and_send_media) {
   auto media = t.server_got<media_message>();
   ASSERT_EQ(media.size(), 4u);
   EXPECT_EQ(media[0].m.kind(), message_type::data_amf0);
-  std::vector<amf::value> values;
+  std::vector<media::amf::value> values;
   ASSERT_FALSE(decode_data(media[0].m, values, {}));
   ASSERT_EQ(values.size(), 2u);
   EXPECT_EQ(values[0].string_or(), "onMetaData");

@@ -1,7 +1,7 @@
 #pragma once
 // A client side for driving server_protocol in tests: our own client handshake, a chunk writer
 // for requests and a chunk reader for replies, all in memory.
-#include "rtmp/amf0.hpp"
+#include "media/amf/amf0.hpp"
 #include "rtmp/chunk_reader.hpp"
 #include "rtmp/chunk_writer.hpp"
 #include "rtmp/commands.hpp"
@@ -48,16 +48,16 @@ struct protocol_client {
     return server.feed(out, events);
   }
   server_protocol::fed send_command(std::uint32_t stream_id, std::string_view name, double tid,
-                               const amf::value& object, std::vector<amf::value> args = {},
+                               const media::amf::value& object, std::vector<media::amf::value> args = {},
                                bool amf3 = false) {
     return send(make_command(stream_id, name, tid, object, args, amf3));
   }
   server_protocol::fed connect(std::string app, double encoding = 0, std::string tc_url = "") {
-    auto obj = amf::value::make_object({
-        {"app", amf::value::make_string(app)},
-        {"flashVer", amf::value::make_string("LNX 9,0,124,2")},
-        {"tcUrl", amf::value::make_string(tc_url.empty() ? "rtmp://127.0.0.1/" + app : tc_url)},
-        {"objectEncoding", amf::value::make_number(encoding)},
+    auto obj = media::amf::value::make_object({
+        {"app", media::amf::value::make_string(app)},
+        {"flashVer", media::amf::value::make_string("LNX 9,0,124,2")},
+        {"tcUrl", media::amf::value::make_string(tc_url.empty() ? "rtmp://127.0.0.1/" + app : tc_url)},
+        {"objectEncoding", media::amf::value::make_number(encoding)},
     });
     return send_command(0, "connect", 1, obj, {}, encoding == 3);
   }
@@ -76,7 +76,7 @@ struct protocol_client {
     for (const auto& m : replies()) {
       if (m.kind() != message_type::command_amf0 && m.kind() != message_type::command_amf3) continue;
       command c;
-      amf::decode_limits limits;
+      media::amf::decode_limits limits;
       EXPECT_FALSE(decode_command(m, c, limits));
       out.push_back(std::move(c));
     }

@@ -13,9 +13,9 @@ namespace {
 using rtmp_test::code_of;
 using rtmp_test::protocol_client;
 
-amf::value str(const char* s) { return amf::value::make_string(s); }
-amf::value num(double d) { return amf::value::make_number(d); }
-amf::value null() { return amf::value::make_null(); }
+media::amf::value str(const char* s) { return media::amf::value::make_string(s); }
+media::amf::value num(double d) { return media::amf::value::make_number(d); }
+media::amf::value null() { return media::amf::value::make_null(); }
 
 struct server_protocol_connected : ::testing::Test {
   server_protocol server;
@@ -52,7 +52,7 @@ TEST(server_protocol, connect_is_an_event_and_accepting_sends_the_fms_sequence) 
   EXPECT_EQ(replies[2].kind(), message_type::set_chunk_size);
   EXPECT_EQ(parse_set_chunk_size(replies[2].payload.bytes()), 4096u);
   command result;
-  ASSERT_FALSE(decode_command(replies[3], result, amf::decode_limits{}));
+  ASSERT_FALSE(decode_command(replies[3], result, media::amf::decode_limits{}));
   EXPECT_EQ(result.name, "_result");
   EXPECT_EQ(result.transaction_id, 1);
   EXPECT_EQ(code_of(result), "NetConnection.Connect.Success");
@@ -77,7 +77,7 @@ TEST(server_protocol, commands_pipelined_behind_connect_wait_for_the_decision) {
   protocol_client client{server};
   client.handshake();
   std::vector<std::byte> both;
-  client.writer.write(both, make_command(0, "connect", 1, amf::value::make_object({{"app", str("live")}}), {}));
+  client.writer.write(both, make_command(0, "connect", 1, media::amf::value::make_object({{"app", str("live")}}), {}));
   client.writer.write(both, make_command(0, "createStream", 2, null(), {}));
   ASSERT_FALSE(server.feed(both, client.events).error);
   ASSERT_EQ(client.events_of<connect_request>().size(), 1u);
@@ -124,15 +124,15 @@ TEST_F(server_protocol_connected, publish_flow_as_ffmpeg_drives_it) {
   EXPECT_EQ(replies[0].kind(), message_type::user_control);
   EXPECT_EQ(parse_user_control(replies[0].payload.bytes())->event, user_control_event::stream_begin);
   command status;
-  ASSERT_FALSE(decode_command(replies[1], status, amf::decode_limits{}));
+  ASSERT_FALSE(decode_command(replies[1], status, media::amf::decode_limits{}));
   EXPECT_EQ(status.name, "onStatus");
   EXPECT_EQ(replies[1].stream_id, 1u);
   EXPECT_EQ(code_of(status), "NetStream.Publish.Start");
 }
 
 TEST_F(server_protocol_connected, set_data_frame_becomes_on_metadata_and_media_pass_through) {
-  const amf::value meta[] = {str("@setDataFrame"), str("onMetaData"),
-                             amf::value::make_ecma_array({{"width", num(320)}})};
+  const media::amf::value meta[] = {str("@setDataFrame"), str("onMetaData"),
+                             media::amf::value::make_ecma_array({{"width", num(320)}})};
   auto data = make_data(1, meta);
   data.timestamp = 0;
   client.send(data);
@@ -147,8 +147,8 @@ TEST_F(server_protocol_connected, set_data_frame_becomes_on_metadata_and_media_p
   client.send(video);
   auto media = client.events_of<media_message>();
   ASSERT_EQ(media.size(), 2u);
-  std::vector<amf::value> values;
-  ASSERT_FALSE(decode_data(media[0].m, values, amf::decode_limits{}));
+  std::vector<media::amf::value> values;
+  ASSERT_FALSE(decode_data(media[0].m, values, media::amf::decode_limits{}));
   ASSERT_EQ(values.size(), 2u);
   EXPECT_EQ(values[0].text, "onMetaData");
   EXPECT_EQ(values[1].get_number("width", 0), 320);
@@ -158,7 +158,7 @@ TEST_F(server_protocol_connected, set_data_frame_becomes_on_metadata_and_media_p
 }
 
 TEST_F(server_protocol_connected, play_reports_its_arguments_and_starts_as_fms_does) {
-  client.send_command(1, "play", 0, null(), {str("cam"), num(-1000), num(-1), amf::value::make_boolean(false)});
+  client.send_command(1, "play", 0, null(), {str("cam"), num(-1000), num(-1), media::amf::value::make_boolean(false)});
   auto plays = client.events_of<play_request>();
   ASSERT_EQ(plays.size(), 1u);
   EXPECT_EQ(plays[0].name, "cam");
@@ -172,7 +172,7 @@ TEST_F(server_protocol_connected, play_reports_its_arguments_and_starts_as_fms_d
     if (m.kind() == message_type::data_amf0) seen.push_back("sample-access");
     if (m.kind() == message_type::command_amf0) {
       command c;
-      decode_command(m, c, amf::decode_limits{});
+      decode_command(m, c, media::amf::decode_limits{});
       seen.push_back(code_of(c));
     }
   }
@@ -274,7 +274,7 @@ TEST(server_protocol, amf3_clients_get_amf3_replies) {
   auto replies = client.replies();
   ASSERT_EQ(replies.back().kind(), message_type::command_amf3);
   command result;
-  ASSERT_FALSE(decode_command(replies.back(), result, amf::decode_limits{}));
+  ASSERT_FALSE(decode_command(replies.back(), result, media::amf::decode_limits{}));
   EXPECT_EQ(result.arg(0)->get_number("objectEncoding", 0), 3);
 }
 
@@ -291,10 +291,10 @@ TEST(server_protocol, an_unreadable_command_ends_the_connection) {
   protocol_client client{server};
   client.handshake();
   // connect's command object nested 40 deep: past the AMF depth limit of 32.
-  amf::value nested = amf::value::make_object();
-  for (int i = 0; i < 40; ++i) nested = amf::value::make_object({{"a", nested}});
+  media::amf::value nested = media::amf::value::make_object();
+  for (int i = 0; i < 40; ++i) nested = media::amf::value::make_object({{"a", nested}});
   auto fed = client.send_command(0, "connect", 1, nested);
-  EXPECT_EQ(fed.error, make_error_code(amf::amf_errc::too_deep));
+  EXPECT_EQ(fed.error, make_error_code(media::amf::amf_errc::too_deep));
   EXPECT_TRUE(client.events_of<connect_request>().empty());
   EXPECT_EQ(client.send_command(0, "connect", 2, null()).error, fed.error) << "the error is sticky";
 }
@@ -319,7 +319,7 @@ TEST(server_protocol, any_split_of_the_input_gives_the_same_events) {
   auto c2 = hs.feed(first.take_output()).output;
   stream.insert(stream.end(), c2.begin(), c2.end());
   chunk_writer writer{128};
-  auto obj = amf::value::make_object({{"app", str("live")}, {"tcUrl", str("rtmp://h/live")},
+  auto obj = media::amf::value::make_object({{"app", str("live")}, {"tcUrl", str("rtmp://h/live")},
                                       {"pad", str(std::string(300, 'x').c_str())}});
   writer.write(stream, make_command(0, "connect", 1, obj, {}));
   for (std::size_t cut = 0; cut <= stream.size(); cut += (cut < 1600 || cut > stream.size() - 400) ? 1 : 97) {

@@ -1,7 +1,7 @@
 #include "junction-load/synthetic_source.hpp"
 
 #include "junction-load/frame_stamp.hpp"
-#include "rtmp/amf0.hpp"
+#include "media/amf/amf0.hpp"
 
 #include <gtest/gtest.h>
 
@@ -23,8 +23,8 @@ TEST(load_synthetic_source, header_frames_are_metadata_and_real_decoder_configur
   auto header = s.header_frames();
   ASSERT_EQ(header.size(), 3u);
   EXPECT_EQ(header[0].track, media::track::data);
-  std::vector<rtmp::amf::value> values;
-  ASSERT_FALSE(rtmp::amf::decode_amf0(header[0].payload.bytes(), values));
+  std::vector<media::amf::value> values;
+  ASSERT_FALSE(media::amf::decode_amf0(header[0].payload.bytes(), values));
   ASSERT_EQ(values.size(), 3u);
   EXPECT_EQ(values[0].string_or(), "@setDataFrame");
   EXPECT_EQ(values[1].string_or(), "onMetaData");

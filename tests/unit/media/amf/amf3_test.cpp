@@ -1,9 +1,9 @@
 // AMF3 codec: byte vectors from the AMF3 specification (U29 edges, string/traits/object
 // references, every type), round trips, and malformed input (truncation at every offset,
 // limits, reference bombs, cycles).
-#include "rtmp/amf3.hpp"
+#include "media/amf/amf3.hpp"
 
-#include "amf_test_helpers.hpp"
+#include "test_helpers.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,8 +14,8 @@
 #include <vector>
 
 namespace {
-using namespace junction::rtmp::amf;
-using namespace junction::rtmp::amf::amf_test;
+using namespace junction::media::amf;
+using namespace junction::media::amf::amf_test;
 
 bytes encode(const value& v) {
   bytes out;

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace junction::rtmp::amf {
+namespace junction::media::amf {
 
 enum class type : std::uint8_t {
   undefined,
@@ -34,7 +34,7 @@ enum class type : std::uint8_t {
 struct member;
 
 struct value {
-  amf::type type = amf::type::undefined;
+  media::amf::type type = media::amf::type::undefined;
   bool flag = false;           // boolean value; `fixed` for vectors; `xml_document` for xml; weak keys for dictionary
   double number = 0;           // number, date
   std::int32_t integer = 0;    // integer; AMF0 date time zone (minutes)
@@ -58,24 +58,24 @@ struct value {
   static value make_strict_array();
   static value make_strict_array(std::vector<value> items);
 
-  bool is(amf::type t) const noexcept { return type == t; }
+  bool is(media::amf::type t) const noexcept { return type == t; }
   bool is_null_or_undefined() const noexcept {
-    return type == amf::type::null || type == amf::type::undefined;
+    return type == media::amf::type::null || type == media::amf::type::undefined;
   }
   // Object and ECMA array lookups; nullptr when absent or when this holds no members.
   const value* find(std::string_view key) const noexcept;
   // Typed reads with a fallback for a missing or differently typed value: RTMP clients are loose
   // about types (a number sent as a string, an integer as a double).
   std::string_view string_or(std::string_view fallback = {}) const noexcept {
-    return type == amf::type::string ? std::string_view{text} : fallback;
+    return type == media::amf::type::string ? std::string_view{text} : fallback;
   }
   double number_or(double fallback) const noexcept {
-    if (type == amf::type::number) return number;
-    if (type == amf::type::integer) return integer;
+    if (type == media::amf::type::number) return number;
+    if (type == media::amf::type::integer) return integer;
     return fallback;
   }
   bool boolean_or(bool fallback) const noexcept {
-    return type == amf::type::boolean ? flag : fallback;
+    return type == media::amf::type::boolean ? flag : fallback;
   }
   // Member `key` as a string/number/boolean, or the fallback.
   std::string_view get_string(std::string_view key, std::string_view fallback = {}) const noexcept {
@@ -92,44 +92,44 @@ struct value {
 
 struct member {
   std::string name;
-  amf::value value;
+  media::amf::value value;
   friend bool operator==(const member&, const member&) = default;
 };
 
 inline value value::make_undefined() { return value{}; }
 inline value value::make_null() {
   value v;
-  v.type = amf::type::null;
+  v.type = media::amf::type::null;
   return v;
 }
 inline value value::make_boolean(bool b) {
   value v;
-  v.type = amf::type::boolean;
+  v.type = media::amf::type::boolean;
   v.flag = b;
   return v;
 }
 inline value value::make_number(double d) {
   value v;
-  v.type = amf::type::number;
+  v.type = media::amf::type::number;
   v.number = d;
   return v;
 }
 inline value value::make_integer(std::int32_t i) {
   value v;
-  v.type = amf::type::integer;
+  v.type = media::amf::type::integer;
   v.integer = i;
   return v;
 }
 inline value value::make_string(std::string s) {
   value v;
-  v.type = amf::type::string;
+  v.type = media::amf::type::string;
   v.text = std::move(s);
   return v;
 }
 inline value value::make_object() { return make_object(std::vector<member>{}); }
 inline value value::make_object(std::vector<member> m, std::string class_name) {
   value v;
-  v.type = amf::type::object;
+  v.type = media::amf::type::object;
   v.members = std::move(m);
   v.text = std::move(class_name);
   return v;
@@ -137,14 +137,14 @@ inline value value::make_object(std::vector<member> m, std::string class_name) {
 inline value value::make_ecma_array() { return make_ecma_array(std::vector<member>{}); }
 inline value value::make_ecma_array(std::vector<member> m) {
   value v;
-  v.type = amf::type::ecma_array;
+  v.type = media::amf::type::ecma_array;
   v.members = std::move(m);
   return v;
 }
 inline value value::make_strict_array() { return make_strict_array(std::vector<value>{}); }
 inline value value::make_strict_array(std::vector<value> items) {
   value v;
-  v.type = amf::type::strict_array;
+  v.type = media::amf::type::strict_array;
   v.items = std::move(items);
   return v;
 }
@@ -158,4 +158,4 @@ inline bool operator==(const value& a, const value& b) {
          a.text == b.text && a.members == b.members && a.items == b.items;
 }
 
-}  // namespace junction::rtmp::amf
+}  // namespace junction::media::amf

@@ -1,8 +1,8 @@
 // AMF0 codec. Section numbers refer to Adobe's "Action Message Format -- AMF 0" (2007).
-#include "rtmp/amf0.hpp"
+#include "media/amf/amf0.hpp"
 
-#include "rtmp/amf3.hpp"
-#include "rtmp/amf_reader.hpp"
+#include "media/amf/amf3.hpp"
+#include "media/amf/reader.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -10,7 +10,7 @@
 #include <limits>
 #include <string_view>
 
-namespace junction::rtmp::amf {
+namespace junction::media::amf {
 namespace {
 
 // Type markers (section 2.1).
@@ -382,4 +382,4 @@ void encode_amf0(const value& v, std::vector<std::byte>& out) {
   encode(w, v);
 }
 
-}  // namespace junction::rtmp::amf
+}  // namespace junction::media::amf

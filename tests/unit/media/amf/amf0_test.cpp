@@ -1,8 +1,8 @@
 // AMF0 codec: byte vectors from the AMF0 specification and real clients, round trips, and
 // malformed input (truncation at every offset, limits, references). Also covers amf_error.
-#include "rtmp/amf0.hpp"
+#include "media/amf/amf0.hpp"
 
-#include "amf_test_helpers.hpp"
+#include "test_helpers.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,8 +13,8 @@
 #include <vector>
 
 namespace {
-using namespace junction::rtmp::amf;
-using namespace junction::rtmp::amf::amf_test;
+using namespace junction::media::amf;
+using namespace junction::media::amf::amf_test;
 
 bytes encode(const value& v) {
   bytes out;

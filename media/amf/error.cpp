@@ -1,8 +1,8 @@
-#include "rtmp/amf_error.hpp"
+#include "media/amf/error.hpp"
 
 #include <string>
 
-namespace junction::rtmp::amf {
+namespace junction::media::amf {
 namespace {
 
 class amf_category_impl final : public std::error_category {
@@ -112,4 +112,4 @@ std::error_code decode_budget::add_copy(const value& v, std::size_t depth) noexc
 }
 
 }  // namespace detail
-}  // namespace junction::rtmp::amf
+}  // namespace junction::media::amf

@@ -1,7 +1,7 @@
 // AMF3 codec. Section numbers refer to Adobe's "Action Message Format -- AMF 3" (2008).
-#include "rtmp/amf3.hpp"
+#include "media/amf/amf3.hpp"
 
-#include "rtmp/amf_reader.hpp"
+#include "media/amf/reader.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -12,7 +12,7 @@
 #include <string_view>
 #include <unordered_map>
 
-namespace junction::rtmp::amf {
+namespace junction::media::amf {
 namespace {
 
 // Type markers (section 3.1).
@@ -558,4 +558,4 @@ std::error_code decode_amf3_switched(std::span<const std::byte>& bytes, value& o
 }
 }  // namespace detail
 
-}  // namespace junction::rtmp::amf
+}  // namespace junction::media::amf

@@ -14,15 +14,15 @@
 // - The AVM+ switch (0x11, section 3.1) decodes one AMF3 value with fresh AMF3 reference tables;
 //   the depth and value limits carry on across the switch.
 // - Strings are bytes: UTF-8 is not validated.
-#include "rtmp/amf_error.hpp"
-#include "rtmp/amf_value.hpp"
+#include "media/amf/error.hpp"
+#include "media/amf/value.hpp"
 
 #include <cstddef>
 #include <span>
 #include <system_error>
 #include <vector>
 
-namespace junction::rtmp::amf {
+namespace junction::media::amf {
 
 // Decodes every value in `bytes` (one whole command or data message body) and appends them to
 // `out`. On error `out` is left as it was.
@@ -43,4 +43,4 @@ std::error_code decode_amf0_value(std::span<const std::byte>& bytes, value& out,
 // nesting of `v`; values from the decoders are at most decode_limits::max_depth deep.
 void encode_amf0(const value& v, std::vector<std::byte>& out);
 
-}  // namespace junction::rtmp::amf
+}  // namespace junction::media::amf

@@ -1,7 +1,7 @@
 #pragma once
 // What the AMF0 and AMF3 decoders share: a bounds-checked big-endian reader, and the links by
 // which reference tables point at values already decoded. Internal to amf0.cpp and amf3.cpp.
-#include "rtmp/amf_error.hpp"
+#include "media/amf/error.hpp"
 
 #include <bit>
 #include <cstddef>
@@ -10,7 +10,7 @@
 #include <string_view>
 #include <system_error>
 
-namespace junction::rtmp::amf::detail {
+namespace junction::media::amf::detail {
 
 // Big-endian reads that never pass the end of the span.
 class reader {
@@ -88,4 +88,4 @@ struct table_entry {
   bool complete = false;  // a reference to an incomplete entry would be a cycle
 };
 
-}  // namespace junction::rtmp::amf::detail
+}  // namespace junction::media::amf::detail

@@ -3,13 +3,13 @@
 // enforces those limits for one decode call. Errors are an error_code category: the decoders sit
 // on the data path and never throw. The limits exist because every count and length in AMF is
 // chosen by the peer, and references let a few bytes stand for copies of large values.
-#include "rtmp/amf_value.hpp"
+#include "media/amf/value.hpp"
 
 #include <cstddef>
 #include <system_error>
 #include <type_traits>
 
-namespace junction::rtmp::amf {
+namespace junction::media::amf {
 
 enum class amf_errc {
   truncated = 1,     // the bytes end inside a value
@@ -78,7 +78,7 @@ class decode_budget {
 };
 
 }  // namespace detail
-}  // namespace junction::rtmp::amf
+}  // namespace junction::media::amf
 
 template <>
-struct std::is_error_code_enum<junction::rtmp::amf::amf_errc> : std::true_type {};
+struct std::is_error_code_enum<junction::media::amf::amf_errc> : std::true_type {};

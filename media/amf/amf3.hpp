@@ -18,15 +18,15 @@
 //   name in `text`); `flag` = fixed length. Dictionary -> dictionary with items key, value, ...;
 //   `flag` = weak keys.
 // - Strings are bytes: UTF-8 is not validated.
-#include "rtmp/amf_error.hpp"
-#include "rtmp/amf_value.hpp"
+#include "media/amf/error.hpp"
+#include "media/amf/value.hpp"
 
 #include <cstddef>
 #include <span>
 #include <system_error>
 #include <vector>
 
-namespace junction::rtmp::amf {
+namespace junction::media::amf {
 
 // Decodes one AMF3 value from the front of `bytes` with fresh reference tables and advances
 // `bytes` past it. On error neither `bytes` nor `out` changes.
@@ -50,4 +50,4 @@ std::error_code decode_amf3_switched(std::span<const std::byte>& bytes, value& o
                                      decode_budget& budget);
 }  // namespace detail
 
-}  // namespace junction::rtmp::amf
+}  // namespace junction::media::amf

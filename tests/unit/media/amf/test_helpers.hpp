@@ -1,7 +1,7 @@
 #pragma once
 // What the AMF0 and AMF3 tests share: bytes written as hex and 'quoted ASCII', and short value
 // builders.
-#include "rtmp/amf_value.hpp"
+#include "media/amf/value.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace junction::rtmp::amf::amf_test {
+namespace junction::media::amf::amf_test {
 
 using bytes = std::vector<std::byte>;
 
@@ -55,4 +55,4 @@ inline value of(type t, std::vector<value> items = {}, std::string text = {}, bo
   return v;
 }
 
-}  // namespace junction::rtmp::amf::amf_test
+}  // namespace junction::media::amf::amf_test
