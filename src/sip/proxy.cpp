@@ -70,11 +70,14 @@ struct proxy_engine::client_entry {
 };
 
 proxy_engine::proxy_engine(shard_service& service, shard& home, const timer_values& timers)
-    : service_(service), home_(home), timers_(timers), timer_(home.context()) {
+    : service_(service), home_(home), timers_(timers),
+      table_(std::make_unique<transaction_table<client_entry, server_entry>>()), timer_(home.context()) {
   next_branch_ = std::random_device{}() * 0x100000000ull + std::random_device{}();
 }
 
 proxy_engine::~proxy_engine() = default;
+
+std::size_t proxy_engine::transactions() const noexcept { return table_->size(); }
 
 void proxy_engine::start() {
   asio::co_spawn(
@@ -82,7 +85,7 @@ void proxy_engine::start() {
       [this]() -> asio::awaitable<void> {
         home_.on_drain([this] { timer_.cancel(); });
         while (!home_.draining()) {
-          armed_for_ = deadlines_.empty() ? tx_clock::time_point::max() : deadlines_.top().at;
+          armed_for_ = table_->deadline().value_or(tx_clock::time_point::max());
           timer_.expires_at(armed_for_);
           co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
           on_timers(tx_clock::now());
@@ -95,10 +98,8 @@ void proxy_engine::send_effects(const tx_effects& effects, const origin& to) {
   for (const auto& bytes : effects.send) service_.send(std::string(*bytes), to);
 }
 
-void proxy_engine::schedule(const std::string& key, bool server, std::optional<tx_clock::time_point> at) {
-  if (!at) return;
-  deadlines_.push(due{*at, key, server});
-  if (*at < armed_for_) timer_.cancel();  // the loop re-arms for the earlier deadline
+void proxy_engine::rearm() {
+  if (auto at = table_->deadline(); at && *at < armed_for_) timer_.cancel();  // the loop re-arms
 }
 
 std::string proxy_engine::our_via(const origin& next, const std::string& branch) const {
@@ -110,25 +111,26 @@ std::string proxy_engine::our_via(const origin& next, const std::string& branch)
 bool proxy_engine::absorb(const message& request, const origin& reply_to) {
   const auto now = tx_clock::now();
   if (request.method() == "CANCEL") {
-    auto it = servers_.find(server_key(request, "INVITE"));
-    if (it == servers_.end() || !it->second.ctx) return false;
+    auto* invite = table_->server(server_key(request, "INVITE"));
+    if (!invite || !invite->ctx) return false;
     // The CANCEL is answered at once (§16.10); the INVITE ends with what the branches answer,
     // normally 487.
     service_.send(make_response(request, 200, {.to_tag = service_.tag_for(request)}), reply_to);
-    auto ctx = it->second.ctx;
+    auto ctx = invite->ctx;
     ctx->cancel_requested = true;
     cancel_pending(ctx, ctx->branches.size());
     return true;
   }
-  auto it = servers_.find(server_key(request));
-  if (it == servers_.end()) return false;
-  auto& entry = it->second;
+  const auto key = server_key(request);
+  auto* entry = table_->server(key);
+  if (!entry) return false;
   if (request.method() == "ACK") {
-    send_effects(entry.tx.on_ack(now), entry.reply_to);
+    send_effects(entry->tx.on_ack(now), entry->reply_to);
   } else {
-    send_effects(entry.tx.on_retransmission(), entry.reply_to);
+    send_effects(entry->tx.on_retransmission(), entry->reply_to);
   }
-  schedule(it->first, true, entry.tx.deadline());
+  table_->touched_server(key);
+  rearm();
   return true;
 }
 
@@ -142,8 +144,8 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
   server_entry entry{server_transaction(ctx->invite, reliable(reply_to.kind), timers_), reply_to, ctx};
   if (ctx->invite)  // §16.2: a stateful proxy answers an INVITE with 100 at once
     send_effects(entry.tx.respond(100, share(make_response(request, 100)), now), reply_to);
-  auto [server_it, fresh] = servers_.insert_or_assign(ctx->server_key, std::move(entry));
-  schedule(server_it->first, true, server_it->second.tx.deadline());
+  table_->put_server(ctx->server_key, std::move(entry));
+  rearm();
 
   const int max_forwards = request.max_forwards().value_or(70) - 1;
   const std::string method(request.method());
@@ -196,9 +198,8 @@ bool proxy_engine::start_branch(const std::shared_ptr<context>& ctx, const std::
   client_entry ce{client_transaction(method == "INVITE", reliable(to.kind), timers_, share(std::move(wire))),
                   to, ctx, ctx->branches.size()};
   send_effects(ce.tx.start(tx_clock::now()), to);
-  std::string key = client_key(branch, method);
-  auto [it, _] = clients_.insert_or_assign(key, std::move(ce));
-  schedule(key, false, it->second.tx.deadline());
+  table_->put_client(client_key(branch, method), std::move(ce));
+  rearm();
   ctx->branches.push_back({branch, to, std::move(*sent.msg)});
   return true;
 }
@@ -231,19 +232,19 @@ void proxy_engine::relay_ack(message ack, const hop& next) {
 void proxy_engine::on_response(message response) {
   const auto now = tx_clock::now();
   std::string key = client_key(response.top_via().branch(), response.cseq_method());
-  auto it = clients_.find(key);
-  if (it == clients_.end()) return;  // late (its transaction ended) or not ours
-  auto& entry = it->second;
+  auto* entry = table_->client(key);
+  if (!entry) return;  // late (its transaction ended) or not ours
   const int status = response.status();
-  auto r = entry.tx.on_response(status, now);
-  send_effects(r.effects, entry.peer);
-  if (r.needs_ack && entry.ctx)
-    send_effects(entry.tx.send_ack(share(make_ack(entry.ctx->branches[entry.branch].sent, response))), entry.peer);
-  schedule(key, false, entry.tx.deadline());
-  if (!r.deliver || !entry.ctx) return;  // retransmissions, and answers to our CANCELs
+  auto r = entry->tx.on_response(status, now);
+  send_effects(r.effects, entry->peer);
+  if (r.needs_ack && entry->ctx)
+    send_effects(entry->tx.send_ack(share(make_ack(entry->ctx->branches[entry->branch].sent, response))), entry->peer);
+  auto ctx = entry->ctx;
+  const std::size_t b = entry->branch;
+  table_->touched_client(key);
+  rearm();
+  if (!r.deliver || !ctx) return;  // retransmissions, and answers to our CANCELs
 
-  auto ctx = entry.ctx;
-  const std::size_t b = entry.branch;
   auto& branch = ctx->branches[b];
   if (status < 200) {
     if (status == 100) return;  // hop by hop: ours went out already
@@ -308,10 +309,11 @@ void proxy_engine::relay_to_caller(const std::shared_ptr<context>& ctx, int stat
       }
     }
   }
-  auto it = servers_.find(ctx->server_key);
-  if (it == servers_.end()) return;
-  send_effects(it->second.tx.respond(status, share(std::move(bytes)), tx_clock::now()), it->second.reply_to);
-  schedule(it->first, true, it->second.tx.deadline());
+  auto* server = table_->server(ctx->server_key);
+  if (!server) return;
+  send_effects(server->tx.respond(status, share(std::move(bytes)), tx_clock::now()), server->reply_to);
+  table_->touched_server(ctx->server_key);
+  rearm();
 }
 
 void proxy_engine::cancel_pending(const std::shared_ptr<context>& ctx, std::size_t except) {
@@ -324,38 +326,22 @@ void proxy_engine::cancel_pending(const std::shared_ptr<context>& ctx, std::size
     client_entry ce{client_transaction(false, reliable(br.peer.kind), timers_, share(make_cancel(br.sent))),
                     br.peer, nullptr, i};
     send_effects(ce.tx.start(now), br.peer);
-    std::string key = client_key(br.id, "CANCEL");
-    auto [it, _] = clients_.insert_or_assign(key, std::move(ce));
-    schedule(key, false, it->second.tx.deadline());
+    table_->put_client(client_key(br.id, "CANCEL"), std::move(ce));
+    rearm();
   }
 }
 
 void proxy_engine::on_timers(tx_clock::time_point now) {
-  while (!deadlines_.empty() && deadlines_.top().at <= now) {
-    due d = deadlines_.top();
-    deadlines_.pop();
-    if (d.server) {
-      auto it = servers_.find(d.key);
-      if (it == servers_.end()) continue;
-      auto at = it->second.tx.deadline();
-      if (!at || *at > now) continue;  // moved on since this deadline was queued
-      send_effects(it->second.tx.on_timer(now), it->second.reply_to);
-      if (it->second.tx.state() == tx_state::terminated) servers_.erase(it);
-      else schedule(d.key, true, it->second.tx.deadline());
-      continue;
-    }
-    auto it = clients_.find(d.key);
-    if (it == clients_.end()) continue;
-    auto at = it->second.tx.deadline();
-    if (!at || *at > now) continue;
-    tx_effects e = it->second.tx.on_timer(now);
-    send_effects(e, it->second.peer);
-    auto ctx = it->second.ctx;
-    std::size_t b = it->second.branch;
-    if (it->second.tx.state() == tx_state::terminated) clients_.erase(it);
-    else schedule(d.key, false, it->second.tx.deadline());
-    if (e.timed_out && ctx) branch_final(ctx, b, 408, nullptr);  // no answer from that branch
-  }
+  // A branch that timed out is settled after the table is done with its entry.
+  std::vector<std::pair<std::shared_ptr<context>, std::size_t>> timed_out;
+  table_->run_timers(
+      now,
+      [&](const std::string&, client_entry& e, const tx_effects& effects) {
+        send_effects(effects, e.peer);
+        if (effects.timed_out && e.ctx) timed_out.emplace_back(e.ctx, e.branch);
+      },
+      [&](const std::string&, server_entry& e, const tx_effects& effects) { send_effects(effects, e.reply_to); });
+  for (auto& [ctx, b] : timed_out) branch_final(ctx, b, 408, nullptr);  // no answer from that branch
 }
 
 }  // namespace junction::sip

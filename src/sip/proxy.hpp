@@ -16,6 +16,7 @@
 
 #include "sip/message.hpp"
 #include "sip/transaction.hpp"
+#include "sip/transaction_table.hpp"
 #include "sip/shard_service.hpp"
 
 namespace junction {
@@ -53,7 +54,7 @@ class proxy_engine {
   // A response whose branch names this shard.
   void on_response(message response);
 
-  std::size_t transactions() const noexcept { return servers_.size() + clients_.size(); }
+  std::size_t transactions() const noexcept;
 
  private:
   struct context;
@@ -61,7 +62,8 @@ class proxy_engine {
   struct client_entry;
 
   void send_effects(const tx_effects& effects, const origin& to);
-  void schedule(const std::string& key, bool server, std::optional<tx_clock::time_point> at);
+  // The timer loop wakes for the table's next deadline: earlier than it waits for, it re-arms.
+  void rearm();
   void on_timers(tx_clock::time_point now);
   void branch_final(const std::shared_ptr<context>& ctx, std::size_t branch, int status,
                     const message* response);
@@ -77,16 +79,7 @@ class proxy_engine {
   shard& home_;
   timer_values timers_;
   std::uint64_t next_branch_ = 1;
-  std::unordered_map<std::string, server_entry> servers_;
-  std::unordered_map<std::string, client_entry> clients_;
-  // Deadlines, earliest first; entries whose transaction has moved on are skipped.
-  struct due {
-    tx_clock::time_point at;
-    std::string key;
-    bool server;
-    bool operator>(const due& o) const noexcept { return at > o.at; }
-  };
-  std::priority_queue<due, std::vector<due>, std::greater<>> deadlines_;
+  std::unique_ptr<transaction_table<client_entry, server_entry>> table_;  // entries are defined in proxy.cpp
   boost::asio::steady_timer timer_;
   tx_clock::time_point armed_for_ = tx_clock::time_point::max();
 };

@@ -14,6 +14,7 @@
 #include "sip/digest_auth.hpp"
 #include "sip/presence_service.hpp"
 #include "sip/proxy.hpp"
+#include "sip/request.hpp"
 #include "sip/registrar.hpp"
 #include "sip/server.hpp"
 #include "sip/shard_service.hpp"
@@ -202,13 +203,12 @@ void shard_service::deliver_offline(const std::string& aor, std::size_t socket) 
   for (auto& m : waiting) {
     std::string call_id = fmt::format("offline-{:x}-{}@{}", tag_secret_ ^ ++originated_, home_.index(), host);
     auto build = [&m, call_id](const hop& h, const std::string& via) {
-      std::string out = fmt::format("MESSAGE {} SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\n", h.request_uri, via);
-      for (const auto& r : h.routes) out += fmt::format("Route: {}\r\n", r);
-      out += fmt::format("From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: 1 MESSAGE\r\nDate: {}\r\n", m.from, m.to,
-                         call_id, format_utc(m.received, imf_fixdate));
-      if (!m.content_type.empty()) out += fmt::format("Content-Type: {}\r\n", m.content_type);
-      out += fmt::format("Content-Length: {}\r\n\r\n", m.body.size());
-      return out + m.body;
+      request_spec r{.method = "MESSAGE", .request_uri = h.request_uri, .routes = h.routes, .from = m.from,
+                     .to = m.to, .call_id = call_id};
+      r.headers.emplace_back("Date", format_utc(m.received, imf_fixdate));
+      r.content_type = m.content_type;
+      r.body = m.body;
+      return make_request(r, via);
     };
     // A delivery that fails goes back in the box for the next registration.
     proxy_->originate(build, hops, [this, aor, kept = m](int status) {

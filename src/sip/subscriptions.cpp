@@ -1,5 +1,7 @@
 #include "sip/subscriptions.hpp"
 
+#include "sip/request.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -159,21 +161,24 @@ std::vector<std::uint64_t> subscription_table::all() const {
 
 std::string make_notify(subscription& s, std::string_view via, std::string_view contact,
                         const notify_content& content) {
-  std::string out = fmt::format("NOTIFY {} SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\n", s.remote_target, via);
-  for (const auto& r : s.route_set) out += fmt::format("Route: {}\r\n", r);
-  out += fmt::format("From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {} NOTIFY\r\nContact: <{}>\r\n", s.local_header,
-                     s.remote_header, s.call_id, ++s.local_cseq, contact);
-  out += s.event.id.empty() ? fmt::format("Event: {}\r\n", s.event.package)
-                            : fmt::format("Event: {};id={}\r\n", s.event.package, s.event.id);
+  request_spec r;
+  r.method = "NOTIFY";
+  r.request_uri = s.remote_target;
+  r.routes = s.route_set;
+  r.from = s.local_header;
+  r.to = s.remote_header;
+  r.call_id = s.call_id;
+  r.cseq = ++s.local_cseq;
+  r.contact = fmt::format("<{}>", contact);
+  r.headers.emplace_back("Event", s.event.id.empty() ? s.event.package : fmt::format("{};id={}", s.event.package, s.event.id));
   if (content.state == subscription_state::terminated)
-    out += content.reason.empty() ? std::string("Subscription-State: terminated\r\n")
-                                  : fmt::format("Subscription-State: terminated;reason={}\r\n", content.reason);
+    r.headers.emplace_back("Subscription-State", content.reason.empty() ? std::string("terminated")
+                                                                        : fmt::format("terminated;reason={}", content.reason));
   else
-    out += fmt::format("Subscription-State: {};expires={}\r\n", state_name(content.state), content.expires);
-  if (!content.body.empty()) out += fmt::format("Content-Type: {}\r\n", pidf_content_type);
-  out += fmt::format("Content-Length: {}\r\n\r\n", content.body.size());
-  out += content.body;
-  return out;
+    r.headers.emplace_back("Subscription-State", fmt::format("{};expires={}", state_name(content.state), content.expires));
+  if (!content.body.empty()) r.content_type = pidf_content_type;
+  r.body = content.body;
+  return make_request(r, via);
 }
 
 }  // namespace junction::sip

@@ -7,16 +7,40 @@ Phones register with the junction under test over UDP on 127.0.0.1; nothing else
 
 import math
 import os
+import random
 import socket
 import struct
 import subprocess
 import wave
 
 
-def free_udp_port(host="127.0.0.1"):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_udp_port(host="127.0.0.1", count=1):
+    """A port (the first of `count` in a row) free for UDP and TCP on `host`, picked below the
+    kernel's ephemeral range and below the tests' fixed RTP ranges (31000 and up). The kernel hands
+    out ephemeral ports to every socket bound to port 0 (junction's RTP relays, other tests'
+    clients), so a port picked there could be taken between this check and the moment the program
+    under test binds it; below that range nothing takes a port unasked."""
+    top = min(_ephemeral_low(), 31000) - count
+    chooser = random.SystemRandom()
+    for _ in range(1000):
+        port = chooser.randrange(10000, top)
+        try:
+            for p in range(port, port + count):
+                for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                    with socket.socket(socket.AF_INET, kind) as s:
+                        s.bind((host, p))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def tone_strength_of_samples(samples, rate, frequency):
@@ -78,15 +102,7 @@ def make_phone(workdir, sip_address, name, password, frequency, rtp_ports, add_u
     home = os.path.join(workdir, name)
     os.makedirs(home, exist_ok=True)
     # baresip listens on UDP/TCP `port` and TLS on port + 1.
-    while True:
-        port = free_udp_port()
-        try:
-            for p in (port, port + 1):
-                with socket.socket() as t:
-                    t.bind(("127.0.0.1", p))
-            break
-        except OSError:
-            continue
+    port = free_udp_port(count=2)
     with open(os.path.join(home, "config"), "w") as f:
         f.write("\n".join([
             "poll_method epoll", "sip_listen 127.0.0.1:%d" % port,

@@ -1,0 +1,130 @@
+#pragma once
+// The transactions of one transaction user (the proxy of a shard, a user agent), sans-IO: client
+// and server transactions by key (top Via branch + method, RFC 3261 §17.1.3 / §17.2.3), with what
+// the owner keeps beside each (where its peer is, what it belongs to), and their deadlines in
+// one heap, so the next wake-up is known at once and timers fire in time order.
+//
+// Client and Server are the owner's entry types; each has a member `tx` (client_transaction /
+// server_transaction). After feeding a transaction anything (a response, an ACK, a
+// retransmission) the owner calls touched(): the new deadline is queued and a terminated
+// transaction goes. Entries are node-based: a reference stays valid while others are added.
+#include <functional>
+#include <optional>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sip/transaction.hpp"
+
+namespace junction::sip {
+
+template <class Client, class Server>
+class transaction_table {
+ public:
+  // Adds (or replaces) an entry whose transaction was just started or answered.
+  Client& put_client(std::string key, Client entry) {
+    auto [it, _] = clients_.insert_or_assign(std::move(key), std::move(entry));
+    queue(it->first, false, it->second.tx.deadline());
+    return it->second;
+  }
+  Server& put_server(std::string key, Server entry) {
+    auto [it, _] = servers_.insert_or_assign(std::move(key), std::move(entry));
+    queue(it->first, true, it->second.tx.deadline());
+    return it->second;
+  }
+
+  Client* client(const std::string& key) {
+    auto it = clients_.find(key);
+    return it == clients_.end() ? nullptr : &it->second;
+  }
+  Server* server(const std::string& key) {
+    auto it = servers_.find(key);
+    return it == servers_.end() ? nullptr : &it->second;
+  }
+  bool has_server(const std::string& key) const { return servers_.contains(key); }
+
+  // The transaction under `key` was fed something: its deadline is queued again, and it goes
+  // when it has terminated.
+  void touched_client(const std::string& key) { touched(clients_, key, false); }
+  void touched_server(const std::string& key) { touched(servers_, key, true); }
+
+  // When the next transaction timer is due; nothing when none is.
+  std::optional<tx_clock::time_point> deadline() {
+    drop_stale();
+    if (due_.empty()) return std::nullopt;
+    return due_.top().at;
+  }
+
+  // Fires every transaction timer due at `now`, earliest first. `on_client(key, entry, effects)`
+  // and `on_server(key, entry, effects)` send the effects and act on a timeout; they may add
+  // transactions. Terminated transactions go afterwards.
+  void run_timers(tx_clock::time_point now,
+                  const std::function<void(const std::string&, Client&, const tx_effects&)>& on_client,
+                  const std::function<void(const std::string&, Server&, const tx_effects&)>& on_server) {
+    while (!due_.empty() && due_.top().at <= now) {
+      auto d = due_.top();
+      due_.pop();
+      if (d.server) fire(servers_, d, now, on_server);
+      else fire(clients_, d, now, on_client);
+    }
+  }
+
+  std::size_t size() const noexcept { return clients_.size() + servers_.size(); }
+  std::size_t clients() const noexcept { return clients_.size(); }
+  std::size_t servers() const noexcept { return servers_.size(); }
+
+ private:
+  struct due {
+    tx_clock::time_point at;
+    std::string key;
+    bool server;
+    bool operator>(const due& o) const noexcept { return at > o.at; }
+  };
+
+  void queue(const std::string& key, bool server, std::optional<tx_clock::time_point> at) {
+    if (at) due_.push(due{*at, key, server});
+  }
+
+  template <class Map>
+  void touched(Map& map, const std::string& key, bool server) {
+    auto it = map.find(key);
+    if (it == map.end()) return;
+    if (it->second.tx.state() == tx_state::terminated) {
+      map.erase(it);
+      return;
+    }
+    queue(key, server, it->second.tx.deadline());
+  }
+
+  // A queued deadline is stale when its transaction went or wants another time (the other
+  // time has its own entry in the heap).
+  template <class Map>
+  static bool current(Map& map, const due& d) {
+    auto it = map.find(d.key);
+    if (it == map.end()) return false;
+    auto at = it->second.tx.deadline();
+    return at && *at == d.at;
+  }
+  void drop_stale() {
+    while (!due_.empty() && !(due_.top().server ? current(servers_, due_.top()) : current(clients_, due_.top())))
+      due_.pop();
+  }
+
+  template <class Map, class Callback>
+  void fire(Map& map, const due& d, tx_clock::time_point now, const Callback& callback) {
+    auto it = map.find(d.key);
+    if (it == map.end()) return;
+    auto at = it->second.tx.deadline();
+    if (!at || *at > now) return;  // moved on since this deadline was queued
+    auto effects = it->second.tx.on_timer(now);
+    callback(it->first, it->second, effects);
+    touched(map, d.key, d.server);  // found again: the callback may have added entries
+  }
+
+  std::unordered_map<std::string, Client> clients_;
+  std::unordered_map<std::string, Server> servers_;
+  std::priority_queue<due, std::vector<due>, std::greater<>> due_;
+};
+
+}  // namespace junction::sip
