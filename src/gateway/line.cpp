@@ -26,7 +26,7 @@
 #include "gateway/call_media.hpp"
 #include "gateway/codec_list.hpp"
 #include "gateway/service.hpp"
-#include "gateway/sip_agent.hpp"
+#include "sip/ua/user_agent.hpp"
 #include "media/sdp/negotiation.hpp"
 #include "media/srtp/session.hpp"
 #include "rtmp/server_protocol.hpp"
@@ -35,7 +35,9 @@ namespace junction::gateway {
 namespace {
 
 namespace asio = boost::asio;
+namespace ua = sip::ua;
 using asio::ip::udp;
+using ua::user_agent;
 constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 constexpr auto registration_wait = std::chrono::seconds(10);
 constexpr auto unregistration_wait = std::chrono::seconds(5);
@@ -102,9 +104,9 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   asio::awaitable<void> timer_loop(std::shared_ptr<line> self);
   static asio::awaitable<void> publish_remote_task(std::shared_ptr<line> self, std::string peer);
   void pump();
-  void handle(agent_event_t& e);
+  void handle(ua::event_t& e);
   void callback(std::string_view method, std::vector<amf_value> args = {});
-  void send(const datagram& d);
+  void send(const ua::datagram& d);
   // The RTP port of one medium, bound for the offer or answer and then handed to its leg.
   std::optional<std::uint16_t> bind_rtp(std::optional<udp::socket>& slot);
   void release_rtp();
@@ -127,7 +129,7 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   void publish_remote(const std::string& peer);
   void close();
   const char* who() const { return aor_.c_str(); }
-  static agent_clock::time_point now() { return agent_clock::now(); }
+  static ua::clock::time_point now() { return ua::clock::now(); }
 
   service& svc_;
   rtmp::client_link* link_;  // null once the connection is gone
@@ -137,8 +139,8 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   std::string aor_;
   udp::socket sip_socket_;
   asio::steady_timer timer_, connect_wait_, linger_, rtp_watch_;
-  agent_clock::time_point armed_for_ = agent_clock::time_point::max();
-  std::unique_ptr<sip_agent> agent_;
+  ua::clock::time_point armed_for_ = ua::clock::time_point::max();
+  std::unique_ptr<user_agent> agent_;
   // Counts the line as open, so that a stopping server waits for its BYE and unregistration.
   connection_ticket open_slot_;
   bool running_ = false, closing_ = false, connecting_ = false;
@@ -171,7 +173,7 @@ asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_re
   const auto at = address.find('@');
   if (at == std::string::npos || at == 0 || at + 1 == address.size() || address.find('/') != std::string::npos)
     co_return fmt::format("connect to rtmp://host/{}/<user>@<domain>", svc_.settings().app);
-  agent_settings s;
+  ua::settings s;
   s.user = address.substr(0, at);
   s.domain = address.substr(at + 1);
   // "domain:port" names the domain's SIP server port (as a SIP URI may); the address of record
@@ -194,6 +196,7 @@ asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_re
   s.register_expires = svc_.settings().register_expires;
   s.ring_timeout = std::chrono::duration_cast<std::chrono::seconds>(svc_.settings().ring_timeout);
   s.timers = {svc_.sip().t1, svc_.sip().t2, svc_.sip().t4};
+  s.user_agent = "junction-gateway";
 
   // Junction's own domains register here (the password checked first: login_guard.hpp); others
   // with the domain's server (port 5060).
@@ -225,7 +228,7 @@ asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_re
   if (ec) co_return fmt::format("cannot open a SIP socket: {}", ec.message());
   s.local_host = svc_.media_address();
   s.local_port = sip_socket_.local_endpoint().port();
-  agent_ = std::make_unique<sip_agent>(std::move(s), seed_);
+  agent_ = std::make_unique<user_agent>(std::move(s), seed_);
   running_ = true;
   open_slot_ = hold_open(home_.owner().limit());
   home_.metrics().add(svc_.metrics().lines);
@@ -272,7 +275,7 @@ asio::awaitable<void> line::receive_loop(std::shared_ptr<line> self) {
 asio::awaitable<void> line::timer_loop(std::shared_ptr<line> self) {
   while (running_) {
     auto due = agent_->deadline();
-    armed_for_ = due.value_or(agent_clock::now() + std::chrono::hours(1));
+    armed_for_ = due.value_or(ua::clock::now() + std::chrono::hours(1));
     timer_.expires_at(armed_for_);
     co_await timer_.async_wait(no_throw);
     if (!running_) break;
@@ -281,7 +284,7 @@ asio::awaitable<void> line::timer_loop(std::shared_ptr<line> self) {
   }
 }
 
-void line::send(const datagram& d) {
+void line::send(const ua::datagram& d) {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(d.host, ec);
   if (ec) {
@@ -310,16 +313,16 @@ void line::callback(std::string_view method, std::vector<amf_value> args) {
   if (link_) link_->invoke(method, std::move(args));
 }
 
-void line::handle(agent_event_t& event) {
+void line::handle(ua::event_t& event) {
   std::visit(
       [&](auto& e) {
         using E = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<E, agent_event::registered>) {
+        if constexpr (std::is_same_v<E, ua::event::registered>) {
           if (connecting_ && !connect_answered_) {
             connect_answered_ = true;
             connect_wait_.cancel();
           }
-        } else if constexpr (std::is_same_v<E, agent_event::registration_failed>) {
+        } else if constexpr (std::is_same_v<E, ua::event::registration_failed>) {
           if (connecting_ && !connect_answered_) {
             connect_answered_ = true;
             connect_refusal_ = fmt::format("registration failed: {} {}", e.status, e.reason);
@@ -327,9 +330,9 @@ void line::handle(agent_event_t& event) {
           } else {
             log::info("gateway {}: registration refresh failed: {} {}", who(), e.status, e.reason);
           }
-        } else if constexpr (std::is_same_v<E, agent_event::unregistered>) {
+        } else if constexpr (std::is_same_v<E, ua::event::unregistered>) {
           if (closing_) close();
-        } else if constexpr (std::is_same_v<E, agent_event::invited>) {
+        } else if constexpr (std::is_same_v<E, ua::event::invited>) {
           if (!link_) {
             agent_->reject(480, "Temporarily Unavailable", now());
             return;
@@ -337,31 +340,31 @@ void line::handle(agent_event_t& event) {
           media_.offered(e.sdp);
           log::info("gateway {}: call from {}", who(), e.from);
           callback("invited", {str(e.from), str(e.to)});
-        } else if constexpr (std::is_same_v<E, agent_event::ringing>) {
+        } else if constexpr (std::is_same_v<E, ua::event::ringing>) {
           callback("ringing", {str(fmt::format("{} {}", e.status, e.reason))});
-        } else if constexpr (std::is_same_v<E, agent_event::answered>) {
+        } else if constexpr (std::is_same_v<E, ua::event::answered>) {
           if (!start_media(media_.answered(e.sdp))) {
             agent_->hang_up(now());
             home_.metrics().add(svc_.metrics().calls_failed);
             callback("rejected", {str("488 Not Acceptable Here")});
           }
-        } else if constexpr (std::is_same_v<E, agent_event::rejected>) {
+        } else if constexpr (std::is_same_v<E, ua::event::rejected>) {
           release_rtp();
           home_.metrics().add(svc_.metrics().calls_failed);
           log::info("gateway {}: call rejected: {} {}", who(), e.status, e.reason);
           callback("rejected", {str(fmt::format("{} {}", e.status, e.reason))});
-        } else if constexpr (std::is_same_v<E, agent_event::cancelled>) {
+        } else if constexpr (std::is_same_v<E, ua::event::cancelled>) {
           release_rtp();
           callback("cancelled", {str(e.from), str(e.to)});
-        } else if constexpr (std::is_same_v<E, agent_event::ended>) {
+        } else if constexpr (std::is_same_v<E, ua::event::ended>) {
           log::info("gateway {}: call ended: {}", who(), e.why);
           end_media();
           callback("byed");
-        } else if constexpr (std::is_same_v<E, agent_event::reoffered>) {
+        } else if constexpr (std::is_same_v<E, ua::event::reoffered>) {
           on_reoffer(e.sdp);
-        } else if constexpr (std::is_same_v<E, agent_event::reanswered>) {
+        } else if constexpr (std::is_same_v<E, ua::event::reanswered>) {
           on_reanswer(e.sdp);
-        } else if constexpr (std::is_same_v<E, agent_event::reinvite_failed>) {
+        } else if constexpr (std::is_same_v<E, ua::event::reinvite_failed>) {
           media_.reinvite_failed();
           log::info("gateway {}: re-INVITE refused: {} {}", who(), e.status, e.reason);
           callback("holdFailed", {str(fmt::format("{} {}", e.status, e.reason))});
@@ -424,7 +427,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
       answer.error = "invite needs a destination";
       return true;
     }
-    if (agent_->state() != call_state::idle) {
+    if (agent_->state() != ua::call_state::idle) {
       answer.error = "a call is already in progress";
       return true;
     }
@@ -444,7 +447,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
     outgoing_ = true;
     pump();
   } else if (name == "accept") {
-    if (agent_->state() != call_state::ringing) {
+    if (agent_->state() != ua::call_state::ringing) {
       answer.error = "no incoming call to accept";
       return true;
     }
@@ -645,7 +648,7 @@ rtp_leg* line::leg_for(std::string_view media) const {
 
 // The client's hold: a re-INVITE with our session as it is, sendonly (or sendrecv again).
 void line::hold(bool on, rtmp::app_handler::call_answer& answer) {
-  if (agent_->state() != call_state::confirmed || !media_up()) {
+  if (agent_->state() != ua::call_state::confirmed || !media_up()) {
     answer.error = "no call";
     return;
   }
@@ -737,10 +740,10 @@ line_summary line::summary() const {
   s.shard = home_.index();
   if (agent_) {
     switch (agent_->state()) {
-      case call_state::idle: s.state = "idle"; break;
-      case call_state::calling: s.state = "calling"; break;
-      case call_state::ringing: s.state = "ringing"; break;
-      case call_state::confirmed: s.state = "in-call"; break;
+      case ua::call_state::idle: s.state = "idle"; break;
+      case ua::call_state::calling: s.state = "calling"; break;
+      case ua::call_state::ringing: s.state = "ringing"; break;
+      case ua::call_state::confirmed: s.state = "in-call"; break;
     }
     s.peer = agent_->peer();
     s.call_id = agent_->call_id();
@@ -770,7 +773,7 @@ void line::link_gone() {
   link_ = nullptr;
   if (!running_) return;
   closing_ = true;
-  if (agent_->state() != call_state::idle) agent_->hang_up(now());
+  if (agent_->state() != ua::call_state::idle) agent_->hang_up(now());
   end_media();
   release_rtp();
   if (!agent_->registered()) {

@@ -12,13 +12,13 @@
 namespace junction::sip {
 
 struct request_spec {
-  std::string method, request_uri;
-  std::vector<std::string> routes;  // Route values, in order
-  std::string from, to, call_id;    // From and To as written, tags included
-  std::uint32_t cseq = 1;           // the CSeq method is the request's
-  std::string contact;              // the whole value ("<sip:...>"), or empty for none
-  std::vector<std::pair<std::string, std::string>> headers;  // added as given
-  std::string content_type, body;   // Content-Type is written when given
+  std::string method{}, request_uri{};
+  std::vector<std::string> routes{};  // Route values, in order
+  std::string from{}, to{}, call_id{};  // From and To as written, tags included
+  std::uint32_t cseq = 1;             // the CSeq method is the request's
+  std::string contact{};              // the whole value ("<sip:...>"), or empty for none
+  std::vector<std::pair<std::string, std::string>> headers{};  // added as given
+  std::string content_type{}, body{};  // Content-Type is written when given
   int max_forwards = 70;
 };
 

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <variant>
 
-#include "gateway/sip_agent.hpp"
+#include "sip/ua/user_agent.hpp"
 #include "sip/parser.hpp"
 #include "users/credentials.hpp"
 
@@ -19,7 +19,7 @@ namespace {
 
 // `strict`: the input was well formed, so everything answering it must be too (a 400 to a
 // malformed request copies its broken Via and From, as every SIP server's does).
-void check_output(gateway::sip_agent& agent, bool strict = true) {
+void check_output(sip::ua::user_agent& agent, bool strict = true) {
   sip::parse_limits roomy;
   roomy.max_message = 1 << 20;
   for (const auto& d : agent.take_output())
@@ -30,8 +30,8 @@ void check_output(gateway::sip_agent& agent, bool strict = true) {
   agent.take_events();
 }
 
-gateway::agent_settings settings() {
-  gateway::agent_settings s;
+sip::ua::settings settings() {
+  sip::ua::settings s;
   s.user = "alice";
   s.domain = "example.com";
   s.password = "pw";
@@ -50,23 +50,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                                       .uri = "sip:b@example.com", .cnonce = "c"});
     if (!value.empty() && !users::parse_credentials(value).ok()) std::abort();
   }
-  const auto now = gateway::agent_clock::time_point(std::chrono::hours(1));
+  const auto now = sip::ua::clock::time_point(std::chrono::hours(1));
   const bool well_formed = sip::parse_message(bytes, sip::parse_limits{}, true).ok();
   for (int state = 0; state < 3; ++state) {
-    gateway::sip_agent agent(settings(), 7);
+    sip::ua::user_agent agent(settings(), 7);
     if (state == 0) agent.start_registration(now);
     if (state == 1) agent.invite("bob@example.com", "v=0", now);
     check_output(agent);
     agent.on_datagram(bytes, "127.0.0.1", 5060, now);
     check_output(agent, well_formed);
-    if (agent.state() == gateway::call_state::ringing) agent.accept("v=0", now);
-    if (agent.state() == gateway::call_state::confirmed) {
+    if (agent.state() == sip::ua::call_state::ringing) agent.accept("v=0", now);
+    if (agent.state() == sip::ua::call_state::confirmed) {
       // A call that is up: our re-INVITE, then the input again (an answer to it, or their offer).
       agent.reinvite("v=0 hold", now);
       check_output(agent);
       agent.on_datagram(bytes, "127.0.0.1", 5060, now);
       for (const auto& e : agent.take_events())
-        if (std::holds_alternative<gateway::agent_event::reoffered>(e)) agent.answer_reoffer(200, "v=0", now);
+        if (std::holds_alternative<sip::ua::event::reoffered>(e)) agent.answer_reoffer(200, "v=0", now);
       check_output(agent, well_formed);
     }
     agent.hang_up(now);

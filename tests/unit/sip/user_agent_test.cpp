@@ -1,7 +1,7 @@
 // The gateway's SIP user agent as a pure state machine: datagrams in, datagrams and events out.
 // The server side of each exchange is played by hand-written responses, and the digest answer is
 // checked by the very code Junction's registrar verifies with.
-#include "gateway/sip_agent.hpp"
+#include "sip/ua/user_agent.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 #include "users/digest.hpp"
 #include "users/nonce.hpp"
 
-namespace junction::gateway {
+namespace junction::sip::ua {
 namespace {
 
 using namespace std::chrono_literals;
@@ -25,8 +25,8 @@ sip::message parse(std::string_view bytes) {
   return std::move(*r.msg);
 }
 
-agent_settings settings() {
-  agent_settings s;
+ua::settings settings() {
+  ua::settings s;
   s.user = "alice";
   s.domain = "example.com";
   s.display_name = "Alice";
@@ -40,7 +40,7 @@ agent_settings settings() {
 }
 
 template <class E>
-const E* find_event(const std::vector<agent_event_t>& events) {
+const E* find_event(const std::vector<ua::event_t>& events) {
   for (const auto& e : events)
     if (auto* x = std::get_if<E>(&e)) return x;
   return nullptr;
@@ -57,8 +57,8 @@ std::string reply(const sip::message& request, int status, std::string_view to_t
 
 class AgentTest : public ::testing::Test {
  protected:
-  agent_clock::time_point now = agent_clock::time_point{} + 1000s;
-  sip_agent agent{settings(), 42};
+  ua::clock::time_point now = ua::clock::time_point{} + 1000s;
+  user_agent agent{settings(), 42};
 
   // The one datagram the agent sent, parsed.
   sip::message sent_one() {
@@ -104,7 +104,7 @@ TEST_F(AgentTest, RegistersAnsweringTheDigestChallengeAndRefreshesAtHalfTime) {
 
   feed(reply(second, 200, "srv", {{"Contact", "<sip:alice@127.0.0.1:40000;transport=udp>;expires=120"}}));
   auto events = agent.take_events();
-  auto* registered = find_event<agent_event::registered>(events);
+  auto* registered = find_event<ua::event::registered>(events);
   ASSERT_NE(registered, nullptr);
   EXPECT_EQ(registered->expires, 120u);
   EXPECT_TRUE(agent.registered());
@@ -126,7 +126,7 @@ TEST_F(AgentTest, AWrongPasswordFailsAfterOneRetry) {
   feed(reply(second, 401, "srv", {{"WWW-Authenticate", challenge}}));
   EXPECT_TRUE(agent.take_output().empty());
   auto events = agent.take_events();
-  auto* failed = find_event<agent_event::registration_failed>(events);
+  auto* failed = find_event<ua::event::registration_failed>(events);
   ASSERT_NE(failed, nullptr);
   EXPECT_EQ(failed->status, 401);
   EXPECT_FALSE(agent.registered());
@@ -143,7 +143,7 @@ TEST_F(AgentTest, AnUnansweredRegisterTimesOut) {
   }
   EXPECT_GT(resent, 5);  // Timer E retransmissions
   auto events = agent.take_events();
-  auto* failed = find_event<agent_event::registration_failed>(events);
+  auto* failed = find_event<ua::event::registration_failed>(events);
   ASSERT_NE(failed, nullptr);
   EXPECT_EQ(failed->status, 408);
   EXPECT_EQ(agent.transactions(), 0u);
@@ -161,8 +161,8 @@ TEST_F(AgentTest, OutgoingCallRingsIsAnsweredAcknowledgedAndHungUpAlongTheRoute)
   feed(reply(invite, 100, {}));
   feed(reply(invite, 180, "bob1"));
   auto events = agent.take_events();
-  ASSERT_NE(find_event<agent_event::ringing>(events), nullptr);
-  EXPECT_EQ(find_event<agent_event::ringing>(events)->status, 180);
+  ASSERT_NE(find_event<ua::event::ringing>(events), nullptr);
+  EXPECT_EQ(find_event<ua::event::ringing>(events)->status, 180);
 
   const std::string ok = reply(invite, 200, "bob1",
                                {{"Record-Route", "<sip:10.0.0.1:5060;lr>"}, {"Contact", "<sip:bob@10.0.0.9:5070>"}},
@@ -175,10 +175,10 @@ TEST_F(AgentTest, OutgoingCallRingsIsAnsweredAcknowledgedAndHungUpAlongTheRoute)
   EXPECT_EQ(ack.cseq(), invite.cseq());
   EXPECT_EQ(ack.to().tag(), "bob1");
   events = agent.take_events();
-  auto* answered = find_event<agent_event::answered>(events);
+  auto* answered = find_event<ua::event::answered>(events);
   ASSERT_NE(answered, nullptr);
   EXPECT_EQ(answered->sdp, "v=0 answer");
-  EXPECT_EQ(agent.state(), call_state::confirmed);
+  EXPECT_EQ(agent.state(), ua::call_state::confirmed);
 
   feed(ok);  // a retransmitted 2xx gets the same ACK again
   auto again = agent.take_output();
@@ -194,7 +194,7 @@ TEST_F(AgentTest, OutgoingCallRingsIsAnsweredAcknowledgedAndHungUpAlongTheRoute)
   EXPECT_EQ(bye.method(), "BYE");
   EXPECT_EQ(bye.request_uri_text(), "sip:bob@10.0.0.9:5070");
   EXPECT_GT(bye.cseq(), invite.cseq());
-  EXPECT_EQ(agent.state(), call_state::idle);
+  EXPECT_EQ(agent.state(), ua::call_state::idle);
 }
 
 TEST_F(AgentTest, HangingUpWhileItRingsCancelsAndTheCallerHearsNothingMore) {
@@ -213,9 +213,9 @@ TEST_F(AgentTest, HangingUpWhileItRingsCancelsAndTheCallerHearsNothingMore) {
   EXPECT_EQ(ack.method(), "ACK");
   EXPECT_EQ(ack.top_via().params.value("branch"), invite.top_via().params.value("branch"));
   auto events = agent.take_events();
-  EXPECT_EQ(find_event<agent_event::rejected>(events), nullptr);
-  EXPECT_EQ(find_event<agent_event::ringing>(events), nullptr);
-  EXPECT_EQ(agent.state(), call_state::idle);
+  EXPECT_EQ(find_event<ua::event::rejected>(events), nullptr);
+  EXPECT_EQ(find_event<ua::event::ringing>(events), nullptr);
+  EXPECT_EQ(agent.state(), ua::call_state::idle);
 }
 
 TEST_F(AgentTest, ABusyCalleeRejectsTheCall) {
@@ -224,7 +224,7 @@ TEST_F(AgentTest, ABusyCalleeRejectsTheCall) {
   feed(reply(invite, 486, "bob1"));
   EXPECT_EQ(sent_one().method(), "ACK");
   auto events = agent.take_events();
-  auto* rejected = find_event<agent_event::rejected>(events);
+  auto* rejected = find_event<ua::event::rejected>(events);
   ASSERT_NE(rejected, nullptr);
   EXPECT_EQ(rejected->status, 486);
   EXPECT_EQ(rejected->reason, "Busy Here");
@@ -251,12 +251,12 @@ TEST_F(AgentTest, IncomingCallRingsIsAcceptedConfirmedAndEndedByTheCaller) {
   const std::string our_tag{ringing.to().tag()};
   EXPECT_FALSE(our_tag.empty());
   auto events = agent.take_events();
-  auto* invited = find_event<agent_event::invited>(events);
+  auto* invited = find_event<ua::event::invited>(events);
   ASSERT_NE(invited, nullptr);
   EXPECT_EQ(invited->from, "sip:bob@example.com");
   EXPECT_EQ(invited->to, "sip:alice@example.com");
   EXPECT_EQ(invited->sdp, "v=0 offer");
-  EXPECT_EQ(agent.state(), call_state::ringing);
+  EXPECT_EQ(agent.state(), ua::call_state::ringing);
 
   feed(std::string{incoming_invite});  // a retransmission: the 180 again, no second call
   EXPECT_EQ(sent_one().status(), 180);
@@ -276,7 +276,7 @@ TEST_F(AgentTest, IncomingCallRingsIsAcceptedConfirmedAndEndedByTheCaller) {
                    "From: <sip:bob@example.com>;tag=bobtag\r\nTo: <sip:alice@example.com>;tag={}\r\n"
                    "Call-ID: call-1@example.com\r\nCSeq: 7 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
                    our_tag));
-  EXPECT_NE(find_event<agent_event::confirmed>(agent.take_events()), nullptr);
+  EXPECT_NE(find_event<ua::event::confirmed>(agent.take_events()), nullptr);
   now += 1s;
   agent.on_timer(now);
   EXPECT_TRUE(agent.take_output().empty());  // ACKed: no more 2xx
@@ -286,8 +286,8 @@ TEST_F(AgentTest, IncomingCallRingsIsAcceptedConfirmedAndEndedByTheCaller) {
                    "Call-ID: call-1@example.com\r\nCSeq: 8 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
                    our_tag));
   EXPECT_EQ(sent_one().status(), 200);
-  EXPECT_NE(find_event<agent_event::ended>(agent.take_events()), nullptr);
-  EXPECT_EQ(agent.state(), call_state::idle);
+  EXPECT_NE(find_event<ua::event::ended>(agent.take_events()), nullptr);
+  EXPECT_EQ(agent.state(), ua::call_state::idle);
   // Transactions end by themselves.
   for (int i = 0; i < 100 && agent.transactions(); ++i) {
     now += 1s;
@@ -309,10 +309,10 @@ TEST_F(AgentTest, ACallerWhoCancelsGets487AndTheClientHearsCancelled) {
   EXPECT_EQ(parse(out[0].bytes).cseq_method(), "CANCEL");
   EXPECT_EQ(parse(out[1].bytes).status(), 487);
   auto events = agent.take_events();
-  auto* cancelled = find_event<agent_event::cancelled>(events);
+  auto* cancelled = find_event<ua::event::cancelled>(events);
   ASSERT_NE(cancelled, nullptr);
   EXPECT_EQ(cancelled->from, "sip:bob@example.com");
-  EXPECT_EQ(agent.state(), call_state::idle);
+  EXPECT_EQ(agent.state(), ua::call_state::idle);
 }
 
 TEST_F(AgentTest, ASecondCallWhileBusyGets486AndStrangersGet481) {
@@ -334,7 +334,7 @@ TEST_F(AgentTest, ASecondCallWhileBusyGets486AndStrangersGet481) {
 }
 
 // An outgoing call that is up, its INVITE and 2xx consumed.
-sip::message outgoing_call_up(sip_agent& agent, agent_clock::time_point now) {
+sip::message outgoing_call_up(user_agent& agent, ua::clock::time_point now) {
   agent.invite("bob@example.com", "v=0 offer", now);
   auto invite = parse(agent.take_output().at(0).bytes);
   agent.on_datagram(reply(invite, 200, "bob1",
@@ -370,8 +370,8 @@ TEST_F(AgentTest, OurReInviteGoesAlongTheRouteIsAcknowledgedAndAFailureKeepsTheC
   EXPECT_EQ(ack.method(), "ACK");
   EXPECT_EQ(ack.cseq(), re.cseq());
   auto events = agent.take_events();
-  ASSERT_NE(find_event<agent_event::reanswered>(events), nullptr);
-  EXPECT_EQ(find_event<agent_event::reanswered>(events)->sdp, "v=0 held answer");
+  ASSERT_NE(find_event<ua::event::reanswered>(events), nullptr);
+  EXPECT_EQ(find_event<ua::event::reanswered>(events)->sdp, "v=0 held answer");
   EXPECT_EQ(agent.remote_sdp(), "v=0 held answer");
   feed(ok);  // retransmitted: only the ACK again
   EXPECT_EQ(sent_one().method(), "ACK");
@@ -382,17 +382,17 @@ TEST_F(AgentTest, OurReInviteGoesAlongTheRouteIsAcknowledgedAndAFailureKeepsTheC
   auto second = sent_one();
   feed(reply(second, 488, "bob1"));
   events = agent.take_events();
-  ASSERT_NE(find_event<agent_event::reinvite_failed>(events), nullptr);
-  EXPECT_EQ(find_event<agent_event::reinvite_failed>(events)->status, 488);
-  EXPECT_EQ(agent.state(), call_state::confirmed);
+  ASSERT_NE(find_event<ua::event::reinvite_failed>(events), nullptr);
+  EXPECT_EQ(find_event<ua::event::reinvite_failed>(events)->status, 488);
+  EXPECT_EQ(agent.state(), ua::call_state::confirmed);
   agent.take_output();  // the ACK of the 488
 
   // 481: the other side has no such dialog any more, so the call ends (RFC 5057).
   ASSERT_TRUE(agent.reinvite("v=0 resume", now));
   auto third = sent_one();
   feed(reply(third, 481, "bob1"));
-  EXPECT_NE(find_event<agent_event::ended>(agent.take_events()), nullptr);
-  EXPECT_EQ(agent.state(), call_state::idle);
+  EXPECT_NE(find_event<ua::event::ended>(agent.take_events()), nullptr);
+  EXPECT_EQ(agent.state(), ua::call_state::idle);
   bool bye = false;
   for (const auto& d : agent.take_output()) bye = bye || parse(d.bytes).method() == "BYE";
   EXPECT_TRUE(bye);
@@ -423,8 +423,8 @@ TEST_F(AgentTest, TheirReInviteIsAnsweredByTheLineAndCrossingOffersGet491) {
 
   feed(in_dialog("INVITE", "z9hG4bKre1", 9, "v=0 sendonly"));
   auto events = agent.take_events();
-  ASSERT_NE(find_event<agent_event::reoffered>(events), nullptr);
-  EXPECT_EQ(find_event<agent_event::reoffered>(events)->sdp, "v=0 sendonly");
+  ASSERT_NE(find_event<ua::event::reoffered>(events), nullptr);
+  EXPECT_EQ(find_event<ua::event::reoffered>(events)->sdp, "v=0 sendonly");
   EXPECT_TRUE(agent.take_output().empty());  // the line answers
   EXPECT_FALSE(agent.reinvite("v=0 crossing", now));
   ASSERT_TRUE(agent.answer_reoffer(200, "v=0 recvonly", now));
@@ -457,10 +457,10 @@ TEST_F(AgentTest, TheirReInviteIsAnsweredByTheLineAndCrossingOffersGet491) {
   agent.take_output();
   agent.take_events();
   feed(in_dialog("INVITE", "z9hG4bKre3", 11, "v=0 video only"));
-  ASSERT_NE(find_event<agent_event::reoffered>(agent.take_events()), nullptr);
+  ASSERT_NE(find_event<ua::event::reoffered>(agent.take_events()), nullptr);
   ASSERT_TRUE(agent.answer_reoffer(488, {}, now));
   EXPECT_EQ(sent_one().status(), 488);
-  EXPECT_EQ(agent.state(), call_state::confirmed);
+  EXPECT_EQ(agent.state(), ua::call_state::confirmed);
 }
 
 TEST(Credentials, ChallengeParsingAndAuthorization) {
@@ -490,4 +490,4 @@ TEST(Credentials, ChallengeParsingAndAuthorization) {
 }
 
 }  // namespace
-}  // namespace junction::gateway
+}  // namespace junction::sip::ua

@@ -1,0 +1,72 @@
+#pragma once
+// The one call of a user agent (RFC 3261 §12-§15): an INVITE either way, its dialog (tags,
+// route set, remote target, CSeq both ways), CANCEL while ours rings (§9.1), the UAS's 2xx sent
+// again until the ACK (§13.3.1.4), re-INVITEs either way with glare (§14), BYE, and the
+// in-dialog requests it answers. Part of user_agent (user_agent.hpp); sans-IO like it.
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sip/ua/agent_core.hpp"
+
+namespace junction::sip::ua {
+
+class invite_session {
+ public:
+  explicit invite_session(agent_core& core);
+  ~invite_session();
+
+  bool invite(std::string_view target, std::string sdp, clock::time_point now);
+  bool accept(std::string sdp, clock::time_point now);
+  bool reject(int status, std::string_view reason, clock::time_point now);
+  bool reinvite(std::string sdp, clock::time_point now);
+  bool answer_reoffer(int status, std::string sdp, clock::time_point now);
+  void hang_up(clock::time_point now);
+
+  call_state state() const noexcept;
+  const std::string& remote_sdp() const noexcept;
+  const std::string& local_sdp() const noexcept;
+  std::string call_id() const;
+  std::string peer() const;
+
+  // The final or provisional answer to our INVITE or re-INVITE (the client entry's purpose).
+  void on_response(client_entry& c, const std::string& key, const message& response, clock::time_point now);
+  // A response no transaction is waiting for: a 2xx sent again after the INVITE's transaction
+  // ended, ACKed again.
+  void on_stray_response(const message& response);
+  // An ACK that no server transaction took: the ACK of our 2xx.
+  void on_ack(const message& ack);
+  // A new request (its server transaction is in the table under `key`).
+  void on_request(const message& request, const std::string& key, std::string_view host, std::uint16_t port,
+                  clock::time_point now);
+  void on_timeout(const std::string& key, const client_entry& c, clock::time_point now);
+  void on_timer(clock::time_point now);
+  std::optional<clock::time_point> deadline() const noexcept;
+
+  // Our tag for a response to `request`: the dialog's when it is the call's, else a fresh one.
+  std::string tag_for(const message& request);
+
+ private:
+  struct dialog;
+  request_spec in_dialog(std::string_view method);
+  void send_in_dialog(purpose why, std::string_view method, const std::string& body, clock::time_point now);
+  void send_ack_2xx();
+  void on_invite_response(client_entry& c, const std::string& key, const message& response, clock::time_point now);
+  void on_reinvite_response(client_entry& c, const message& response, clock::time_point now);
+  void on_reinvite(const message& request, const std::string& key, std::string_view host, std::uint16_t port,
+                   clock::time_point now);
+  void on_new_invite(const message& request, const std::string& key, std::string_view host, std::uint16_t port,
+                     clock::time_point now);
+  // Our 200 to an INVITE: sent through its server transaction, then again until the ACK.
+  void send_2xx(const std::string& key, std::string bytes, clock::time_point now);
+  // The dialog ends at once because it is gone on the other side (481, 408): a BYE to be sure.
+  void drop_call(std::string why, clock::time_point now);
+  void respond(const message& request, int status, std::string_view host, std::uint16_t port, clock::time_point now,
+               std::string_view reason = {});
+
+  agent_core& core_;
+  std::unique_ptr<dialog> call_;
+};
+
+}  // namespace junction::sip::ua
