@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <mutex>
 #include <atomic>
 #include <memory>
 
@@ -55,8 +56,13 @@ std::shared_ptr<spdlog::logger> make_logger(const char* name, const std::string&
   return std::make_shared<spdlog::logger>(name, std::move(sink));
 }
 
+// The default set-up, for a process that logs before configuring (tests): made once, even when
+// two shard threads write their first lines at the same moment.
 spdlog::logger& logger() {
-  if (!main_logger) configure({});
+  static std::once_flag defaulted;
+  std::call_once(defaulted, [] {
+    if (!main_logger) configure({});
+  });
   return *main_logger;
 }
 

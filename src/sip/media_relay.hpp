@@ -100,10 +100,6 @@ class media_relays {
   relay_tap_factory tap_factory_;
 };
 
-// The Record-Route parameter that names the shard relaying an anchored call's media: the
-// dialog's later requests (a re-INVITE from either side) are handled there.
-inline constexpr std::string_view anchor_shard_param = "jrelay";
-
 // A SIP message's bytes with another body (Content-Length written again).
 std::string with_body(std::string_view wire, std::string_view body);
 

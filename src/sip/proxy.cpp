@@ -150,7 +150,7 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
   const int max_forwards = request.max_forwards().value_or(70) - 1;
   const std::string method(request.method());
   // sip.anchor_media: a new call's media goes through this server (media_relay.hpp), and so does
-  // the media of its re-INVITEs (they reach the relay's shard: see forward_routed).
+  // the media of its re-INVITEs (they reach the relay's shard: see router.cpp).
   std::optional<std::string> anchored;
   if (ctx->invite && service_.relays() && !request.body().empty()) {
     const std::string call_id{request.call_id()};

@@ -1,5 +1,7 @@
 #include "sip/server.hpp"
 
+#include "sip/router.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -86,9 +88,7 @@ std::string server::anchor_address() const {
 }
 
 unsigned server::home_of(std::string_view aor) const noexcept {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : aor) h = (h ^ c) * 1099511628211ull;
-  return static_cast<unsigned>(h % rt_.size());
+  return home_shard(aor, static_cast<unsigned>(rt_.size()));
 }
 
 void server::listen() {

@@ -21,6 +21,7 @@
 #include "sip/registrar.hpp"
 #include "sip/response.hpp"
 #include "sip/route_mark.hpp"
+#include "sip/router.hpp"
 #include "sip/server.hpp"
 #include "sip/subscriptions.hpp"
 #include "users/credentials.hpp"
@@ -32,8 +33,6 @@ using asio::ip::udp;
 namespace {
 
 constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
-constexpr std::string_view allowed_methods =
-    "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, PUBLISH";
 
 // The rate limiter's key: the address bytes, cheaper than text.
 std::string address_key(const asio::ip::address& a) {
@@ -97,16 +96,6 @@ void keep_other_realms_credentials(message& request, std::string_view our_realm)
   for (const auto& v : others) request.append(header_id::proxy_authorization, v);
 }
 
-// The URI of a request's first Route, when it has one that parses.
-std::optional<uri> first_route(const message& request) {
-  const header_field* route = request.find(header_id::route);
-  if (!route) return std::nullopt;
-  std::vector<std::string_view> items;
-  split_list(route->value, items, 1);
-  auto first = items.empty() ? std::nullopt : parse_address(items.front());
-  return first ? parse_uri(first->uri_text) : std::nullopt;
-}
-
 }  // namespace
 
 shard_service::shard_service(server& owner, shard& home)
@@ -125,6 +114,12 @@ shard_service::shard_service(server& owner, shard& home)
   if (owner.config().anchor_media)
     relays_ = std::make_unique<media_relays>(home, owner.anchor_address(), owner.config().media_timeout,
                                              owner.metrics().relay);
+  routing_.domains = &owner.config().domains;
+  routing_.advertised = &advertised_;
+  routing_.outbound_authenticated = owner.config().outbound == "authenticated";
+  routing_.route_secret = owner.auth().nonce_secret;
+  routing_.shards = static_cast<unsigned>(owner.rt().size());
+  routing_.anchoring = relays_ != nullptr;
 }
 
 shard_service::~shard_service() = default;
@@ -295,111 +290,57 @@ const std::pair<std::string, std::uint16_t>& shard_service::advertised(std::size
   return advertised_.at(index);
 }
 
-bool shard_service::is_us(const uri& u, std::size_t socket) const {
-  if (!u.is_sip_family()) return false;
-  const auto& [host, port] = advertised(socket);
-  if (u.port_or_default() != port) return false;
-  return iequals(u.host, host) || is_local_domain(u.host, owner_.config().domains);
-}
-
 void shard_service::handle_request(message request, const origin& from) {
-  const std::string_view method = request.method();
-  const bool ack = method == "ACK";
-  // Loose routing (RFC 3261 §16.4): a first Route naming this server is consumed, and the
-  // request goes where the rest of the route set or its Request-URI says.
-  if (request.find(header_id::route)) {
-    auto route_uri = first_route(request);
-    if (route_uri && is_us(*route_uri, from.socket)) return forward_routed(std::move(request), from);
-    if (ack) return;
-    return respond(request, 403, from, "Relaying Not Allowed (Route Is Not This Server)");
-  }
-  dispatch_local(std::move(request), from);
+  auto decision = route_request(request, from.socket, home_.index(), routing_);
+  carry_out(std::move(decision), std::move(request), from);
 }
 
-void shard_service::dispatch_local(message request, const origin& from) {
-  const std::string_view method = request.method();
-  const bool ack = method == "ACK";
-  const uri& target = request.request_uri();
-  if (!target.is_sip_family()) return ack ? void() : respond(request, 416, from);
-  const auto& domains = owner_.config().domains;
-  // This server's own address stands for it too: it is the Contact its subscriptions give.
-  if (!is_local_domain(target.host, domains) && !is_us(target, from.socket)) {
-    if (owner_.config().outbound == "authenticated") return route_outbound(std::move(request), from);
-    return ack ? void() : respond(request, 403, from, "Relaying Not Allowed");
-  }
-
-  if (method == "REGISTER") {
-    if (auto require = request.value(header_id::require); !require.empty())
-      return respond(request, 420, from, {}, {{"Unsupported", require}});
-    auto to = parse_uri(request.to().uri_text);
-    auto aor = to ? canonical_aor(*to) : std::nullopt;
-    unsigned home = aor ? owner_.home_of(*aor) : home_.index();
-    if (home == home_.index()) return handle_register(std::move(request), from);
-    owner_.rt().post(home, [&target = owner_.service(home), request = std::move(request), from]() mutable {
-      target.handle_register(std::move(request), from);
+void shard_service::carry_out(route_decision d, message request, const origin& from) {
+  using action = route_decision::action;
+  if (d.end_relay_on && *d.end_relay_on < owner_.rt().size())
+    owner_.rt().post(*d.end_relay_on, [&target = owner_.service(*d.end_relay_on), id = std::string{request.call_id()}] {
+      if (target.relays()) target.relays()->end(id);
     });
-    return;
-  }
-  if ((method == "SUBSCRIBE" || method == "PUBLISH") && route_presence(request, from)) return;
-
-  if (!target.user.empty()) {
-    // A request for one of our users: this server is its proxy (RFC 3261 §16.3).
-    if (!ack) {
-      if (auto require = request.value(header_id::proxy_require); !require.empty())
-        return respond(request, 420, from, {}, {{"Unsupported", require}});
-      if (request.max_forwards() == 0) return respond(request, 483, from);
+  const origin reply_to = response_target(request, from);
+  if (d.transactional && proxy_->absorb(request, reply_to)) return;  // retransmissions, CANCELs, ACKs of failures
+  // Runs `f(service, request)` on `shard`: here at once, else posted there with the request.
+  auto on = [&](unsigned shard, auto f) {
+    if (shard == home_.index()) return f(*this, std::move(request));
+    owner_.rt().post(shard, [&target = owner_.service(shard), f, request = std::move(request)]() mutable {
+      f(target, std::move(request));
+    });
+  };
+  switch (d.what) {
+    case action::respond: {
+      std::vector<std::pair<std::string_view, std::string_view>> headers(d.headers.begin(), d.headers.end());
+      return respond(request, d.status, from, d.reason, std::move(headers));
     }
-    // Everything about one AOR happens on its home shard: its bindings are there, and so are
-    // the transactions its retransmissions, CANCELs and ACKs must find.
-    unsigned home = owner_.home_of(*canonical_aor(target));
-    if (home == home_.index()) return route_to_aor(std::move(request), from);
-    owner_.rt().post(home, [&target = owner_.service(home), request = std::move(request), from]() mutable {
-      target.route_to_aor(std::move(request), from);
-    });
-    return;
+    case action::drop:
+      return;
+    case action::registrar:
+      return on(d.shard, [from](shard_service& s, message m) { s.handle_register(std::move(m), from); });
+    case action::presence:
+      return on(d.shard, [from, aor = std::move(d.aor)](shard_service& s, message m) {
+        s.handle_presence(std::move(m), from, aor);
+      });
+    case action::to_aor:
+      return on(d.shard, [from](shard_service& s, message m) { s.route_to_aor(std::move(m), from); });
+    case action::outbound:
+      return route_outbound(std::move(request), from);
+    case action::hand_over:
+      log::debug("sip: re-INVITE of anchored call {} handed to shard {}, which relays its media", request.call_id(),
+                 d.shard);
+      return on(d.shard, [from](shard_service& s, message m) { s.handle_request(std::move(m), from); });
+    case action::in_dialog: {
+      boost::system::error_code ec;
+      auto address = asio::ip::make_address(d.next_host, ec);
+      if (ec) return;  // the router passes IP literals only
+      hop h{origin{transport::udp, from.socket, udp::endpoint(address, d.next_port), 0},
+            std::string(request.request_uri_text()), {}};
+      if (request.method() == "ACK") return proxy_->relay_ack(std::move(request), h);
+      return proxy_->forward(std::move(request), reply_to, {h});
+    }
   }
-
-  // Addressed to the server itself: it is the UAS (RFC 3261 §8.2).
-  if (ack) return;  // the ACK of a non-2xx answer this server sent statelessly
-  if (auto require = request.value(header_id::require); !require.empty())
-    return respond(request, 420, from, {}, {{"Unsupported", require}});
-  if (method == "OPTIONS")
-    return respond(request, 200, from, {},
-                   {{"Allow", allowed_methods}, {"Accept", "application/sdp"}, {"Supported", "path"}});
-  if (method == "INVITE") return respond(request, 404, from, "No Service At This Address");
-  if (method == "BYE" || method == "CANCEL" || method == "PRACK" || method == "UPDATE" ||
-      method == "INFO")
-    return respond(request, 481, from);
-  if (method == "SUBSCRIBE") return respond(request, 489, from, {}, {{"Allow-Events", "presence"}});
-  if (method == "NOTIFY") return respond(request, 481, from);
-  if (method == "MESSAGE" || method == "REFER")
-    return respond(request, 405, from, {}, {{"Allow", allowed_methods}});
-  respond(request, 501, from, {}, {{"Allow", allowed_methods}});
-}
-
-bool shard_service::route_presence(message& request, const origin& from) {
-  if (request.method() == "SUBSCRIBE") {
-    auto event = parse_event(request.value(header_id::event));
-    if (!event || event->package != "presence") return false;  // other packages: the user's devices
-  }
-  // The presentity is the Request-URI of an initial request. Inside a dialog the Request-URI
-  // is this server's Contact, and To names the presentity.
-  const uri& target = request.request_uri();
-  std::optional<uri> subject = target.user.empty() ? parse_uri(request.to().uri_text) : std::optional<uri>(target);
-  auto aor = subject ? canonical_aor(*subject) : std::nullopt;
-  if (!aor || !is_local_domain(subject->host, owner_.config().domains)) {
-    respond(request, 404, from, "No Such Presentity");
-    return true;
-  }
-  unsigned home = owner_.home_of(*aor);
-  if (home == home_.index()) {
-    handle_presence(std::move(request), from, *aor);
-    return true;
-  }
-  owner_.rt().post(home, [&target = owner_.service(home), request = std::move(request), from, aor = std::move(*aor)]() mutable {
-    target.handle_presence(std::move(request), from, aor);
-  });
-  return true;
 }
 
 void shard_service::route_outbound(message request, const origin& from) {
@@ -461,78 +402,6 @@ void shard_service::route_to_aor(message request, const origin& from) {
 
 std::string shard_service::route_mark(std::string_view call_id) const {
   return make_route_mark(owner_.auth().nonce_secret, call_id);
-}
-
-bool shard_service::marked_for_dialog(const message& request, const uri& route) const {
-  // Inside a dialog (a To-tag), on a route this server record-routed for this very Call-ID.
-  return !request.to().tag().empty() &&
-         route_mark_valid(owner_.auth().nonce_secret, request.call_id(), route.params.value(route_mark_param));
-}
-
-void shard_service::forward_routed(message request, const origin& from) {
-  auto ours = first_route(request);
-  const bool dialog = ours && marked_for_dialog(request, *ours);
-  // An anchored call's dialog names the shard relaying its media in the route this server
-  // record-routed: its re-INVITEs (from either side, so on any shard) are handled there, and its
-  // BYE ends the relay there.
-  if (relays_ && dialog) {
-    auto shard = parse_decimal(ours->params.value(anchor_shard_param), 4096);
-    if (shard && *shard < owner_.rt().size()) {
-      const auto relay = static_cast<unsigned>(*shard);
-      if (request.method() == "INVITE" && relay != home_.index()) {
-        log::debug("sip: re-INVITE of anchored call {} handed to shard {}, which relays its media",
-                   request.call_id(), relay);
-        owner_.rt().post(relay, [&target = owner_.service(relay), request = std::move(request), from]() mutable {
-          target.forward_routed(std::move(request), from);
-        });
-        return;
-      }
-      if (request.method() == "BYE")
-        owner_.rt().post(relay, [&target = owner_.service(relay), id = std::string{request.call_id()}] {
-          if (target.relays()) target.relays()->end(id);
-        });
-    }
-  }
-  request.remove_first_element(header_id::route);
-  const bool ack = request.method() == "ACK";
-  if (!ack && request.max_forwards() == 0) return respond(request, 483, from);
-  // What remains decides: another Route, or (for an initial request that named this server
-  // as its outbound proxy) one of our users, or (inside a dialog) the peer's contact.
-  std::optional<uri> next;
-  if (request.find(header_id::route)) {
-    next = first_route(request);
-  } else {
-    const uri& target = request.request_uri();
-    if (target.is_sip_family() && is_local_domain(target.host, owner_.config().domains) &&
-        (target.port == 0 || is_us(target, from.socket)))
-      return dispatch_local(std::move(request), from);
-    next = target;
-  }
-  origin reply_to = response_target(request, from);
-  if (proxy_->absorb(request, reply_to)) return;
-  if (!dialog) {
-    // Not a dialog this server record-routed: naming this server in a Route earns a request
-    // nothing it would not get without one. Another host is reached only as an authenticated
-    // local user's outbound call (sip.outbound), never relayed for anyone.
-    if (ack) return;
-    log::debug("sip {}: {} routed through this server to {} refused: no dialog of ours", describe(from),
-               request.method(), next ? next->host : std::string_view{"?"});
-    if (owner_.config().outbound == "authenticated") return route_outbound(std::move(request), from);
-    return respond(request, 403, from, "Relaying Not Allowed");
-  }
-  boost::system::error_code ec;
-  auto address = next && next->is_sip_family() ? asio::ip::make_address(
-                     next->host.starts_with("[") ? next->host.substr(1, next->host.size() - 2) : next->host, ec)
-                                               : asio::ip::address{};
-  if (!next || !next->is_sip_family() || ec)
-    return ack ? void() : respond(request, 404, from, "Next Hop Is Not An Address");
-  // Inside a dialog the next hop is named by address, and reached over UDP: this server opens
-  // no connections of its own yet.
-  hop h{origin{transport::udp, from.socket, udp::endpoint(address, next->port_or_default()), 0},
-        std::string(request.request_uri_text()), {}};
-  if (ack) return proxy_->relay_ack(std::move(request), h);
-  if (request.method() == "CANCEL") return respond(request, 481, from);
-  proxy_->forward(std::move(request), reply_to, {h});
 }
 
 std::string describe(const origin& o) {

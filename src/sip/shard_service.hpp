@@ -19,6 +19,7 @@
 #include "sip/parser.hpp"
 #include "sip/auth_throttle.hpp"
 #include "sip/rate_limiter.hpp"
+#include "sip/router.hpp"
 
 namespace junction {
 class shard;
@@ -96,17 +97,11 @@ class shard_service {
 
  private:
   void on_message(parse_result parsed, const origin& from);
+  // Where a request goes is the router's to say (router.hpp); this carries it out.
   void handle_request(message request, const origin& from);
+  void carry_out(route_decision d, message request, const origin& from);
   void handle_response(message response);
-  // REGISTER, a request for one of our AORs (sent to its home shard), or one for the server.
-  void dispatch_local(message request, const origin& from);
-  // A request that named this server in its first Route (loose routing, RFC 3261 §16.4):
-  // the route is popped and the request goes on to the next Route or its Request-URI.
-  void forward_routed(message request, const origin& from);
-  bool is_us(const uri& u, std::size_t socket) const;
   bool sent_by_us(const via& v) const;
-  // `route` (a Route naming this server) carries this server's mark for the request's dialog.
-  bool marked_for_dialog(const message& request, const uri& route) const;
   // Digest authentication of a request by the user `identity` names (a REGISTER's To, a
   // PUBLISH's presentity, a SUBSCRIBE's watcher, a caller's From). As a registrar or notifier
   // the server challenges with 401; as a proxy (`as_proxy`) with 407. Answers 401/407/403/400/500
@@ -115,8 +110,6 @@ class shard_service {
   // A request for another domain from a local user (sip.outbound = "authenticated"): challenged
   // with 407, then proxied to the Request-URI's host.
   void route_outbound(message request, const origin& from);
-  // The presence package or PUBLISH: which presentity the request is about, sent to its home.
-  bool route_presence(message& request, const origin& from);
   std::string to_tag(const message& request) const;
   // A MESSAGE for a user of ours who is not registered: kept for later (202), or refused.
   void store_offline(const message& request, const origin& from, const std::string& aor);
@@ -131,6 +124,7 @@ class shard_service {
   shard& home_;
   std::vector<std::unique_ptr<boost::asio::ip::udp::socket>> sockets_;
   std::vector<std::pair<std::string, std::uint16_t>> advertised_;  // per socket, see advertised()
+  router_settings routing_;
   std::unordered_map<std::uint64_t, flow*> flows_;
   location_table locations_;
   offline_messages offline_;
