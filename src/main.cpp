@@ -2,7 +2,7 @@
 // localhost; `--config FILE` reads conf/junction.toml's keys.
 #include "app/server_app.hpp"
 #include "app/users_cli.hpp"
-#include "core/config.hpp"
+#include "app/config.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
 

@@ -7,7 +7,7 @@
 #include "gateway/service.hpp"
 #include "recording/anchored_call.hpp"
 #include "recording/service.hpp"
-#include "transcode/worker_pool.hpp"
+#include "core/worker_pool.hpp"
 #include "media/stream_hub.hpp"
 #include "rtmp/server.hpp"
 #include "sip/server.hpp"
@@ -71,7 +71,7 @@ int run_server(const config& cfg) {
   std::optional<media::stream_hub> hub;
   // Transcoding and recording threads, shared by every call and recording (stopped once the
   // shards have: their jobs post back to the shards).
-  transcode::worker_pool workers{cfg.gateway.transcode_threads};
+  worker_pool workers{cfg.gateway.transcode_threads};
   std::optional<recording::service> recordings;
   std::optional<gateway::service> gateway;
   runtime rt{{cfg.server.shards, cfg.server.pin_cpus, cfg.server.max_connections,
@@ -86,11 +86,11 @@ int run_server(const config& cfg) {
     web = std::make_unique<http::server>(rt, cfg.http);
     rtmp_server = std::make_unique<rtmp::server>(rt, cfg.rtmp, *hub);
     sip_server = std::make_unique<sip::server>(rt, cfg.sip, user_directory);
-    recordings.emplace(registry, cfg, workers);
+    recordings.emplace(registry, cfg.recording, cfg.http.admin_token, workers);
     recordings->attach(*web);
     recordings->attach(*rtmp_server, *hub);
     sip_server->set_relay_tap_factory(recording::anchored_call_taps(*recordings));
-    gateway.emplace(registry, cfg, *hub, workers, *recordings, &user_directory, rt.size());
+    gateway.emplace(registry, cfg.gateway, cfg.sip, *hub, workers, *recordings, &user_directory, rt.size());
     gateway->attach(*rtmp_server);
     gateway->attach(*web, rt);
     rtmp_server->attach_http(*web);

@@ -1,6 +1,6 @@
 #pragma once
 // Wires the configured services onto the runtime and runs them until SIGINT or SIGTERM.
-#include "core/config.hpp"
+#include "app/config.hpp"
 
 namespace junction::app {
 

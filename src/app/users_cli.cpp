@@ -5,7 +5,7 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "core/config.hpp"
+#include "app/config.hpp"
 #include "core/utc_time.hpp"
 #include "users/user_directory.hpp"
 

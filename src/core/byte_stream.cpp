@@ -1,6 +1,6 @@
 #include "core/byte_stream.hpp"
 
-#include "core/config.hpp"
+#include "core/config_section.hpp"
 
 #include <fmt/format.h>
 

@@ -24,7 +24,7 @@
 #include "recording/service.hpp"
 #include "rtmp/server_protocol.hpp"
 #include "sip/ua/udp_agent.hpp"
-#include "transcode/worker_pool.hpp"
+#include "core/worker_pool.hpp"
 
 namespace junction::gateway {
 namespace {

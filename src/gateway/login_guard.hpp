@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/config.hpp"
+#include "sip/config.hpp"
 #include "sip/auth_throttle.hpp"
 
 namespace junction::users {

@@ -9,7 +9,7 @@
 #include "core/shard.hpp"
 #include "gateway/service.hpp"
 #include "media/stream_hub.hpp"
-#include "transcode/worker_pool.hpp"
+#include "core/worker_pool.hpp"
 
 namespace junction::gateway {
 namespace {

@@ -25,7 +25,7 @@ class shard;
 namespace junction::media {
 class stream_hub;
 }
-namespace junction::transcode {
+namespace junction {
 class worker_pool;
 }
 namespace junction::recording {
@@ -43,7 +43,7 @@ struct gateway_metrics;
 struct leg_context {
   junction::shard* home = nullptr;
   media::stream_hub* hub = nullptr;
-  transcode::worker_pool* pool = nullptr;
+  worker_pool* pool = nullptr;
   std::size_t worker = 0;                          // the call's transcoding worker
   const gateway_metrics* metrics = nullptr;
   std::string local_key;                           // the client's published stream (hub key)

@@ -14,7 +14,7 @@
 #include "http/request_context.hpp"
 #include "http/server.hpp"
 #include "rtmp/server.hpp"
-#include "transcode/worker_pool.hpp"
+#include "core/worker_pool.hpp"
 
 namespace junction::gateway {
 namespace {
@@ -46,26 +46,26 @@ gateway_metrics gateway_metrics::declare(metric_registry& r) {
   return m;
 }
 
-service::service(metric_registry& registry, const config& cfg, media::stream_hub& hub,
-                 transcode::worker_pool& workers, recording::service& recordings, users::user_directory* users,
+service::service(metric_registry& registry, const gateway_config& cfg, const sip_config& sip, media::stream_hub& hub,
+                 worker_pool& workers, recording::service& recordings, users::user_directory* users,
                  unsigned shards)
     : cfg_(cfg),
+      sip_(sip),
       hub_(hub),
       metrics_(gateway_metrics::declare(registry)),
       workers_(workers),
       recordings_(recordings),
-      logins_(users, cfg.sip, shards) {
-  media_address_ = cfg_.gateway.media_address;
+      logins_(users, sip, shards) {
+  media_address_ = cfg_.media_address;
   if (media_address_.empty())
-    media_address_ = cfg_.sip.listen.empty() || wildcard(cfg_.sip.listen.front().host) ? "127.0.0.1"
-                                                                                       : cfg_.sip.listen.front().host;
+    media_address_ = sip_.listen.empty() || wildcard(sip_.listen.front().host) ? "127.0.0.1" : sip_.listen.front().host;
 }
 
 service::~service() = default;
 
 void service::attach(rtmp::server& rtmp) {
-  if (!cfg_.gateway.enabled) return;
-  rtmp.add_app_handler(cfg_.gateway.app, [this](rtmp::client_link& link) { return make_line(*this, link); });
+  if (!cfg_.enabled) return;
+  rtmp.add_app_handler(cfg_.app, [this](rtmp::client_link& link) { return make_line(*this, link); });
 }
 
 void service::attach(http::server& web, runtime& rt) {
@@ -135,7 +135,7 @@ void service::remove_line(unsigned shard, const std::string& user, const line_vi
 }
 
 bool service::is_local_domain(std::string_view domain) const {
-  return std::any_of(cfg_.sip.domains.begin(), cfg_.sip.domains.end(), [&](const std::string& d) { return iequals(d, domain); });
+  return std::any_of(sip_.domains.begin(), sip_.domains.end(), [&](const std::string& d) { return iequals(d, domain); });
 }
 
 void service::set_sip_server(std::string host, std::uint16_t port) {

@@ -10,7 +10,8 @@
 #include <string_view>
 #include <utility>
 
-#include "core/config.hpp"
+#include "gateway/config.hpp"
+#include "sip/config.hpp"
 #include "core/metrics.hpp"
 #include "gateway/login_guard.hpp"
 
@@ -26,7 +27,7 @@ class stream_hub;
 namespace junction::rtmp {
 class server;
 }
-namespace junction::transcode {
+namespace junction {
 class worker_pool;
 }
 namespace junction::recording {
@@ -63,7 +64,7 @@ class service {
   // Made before the runtime and destroyed after it, like the stream hub and the worker pool:
   // lines and legs still held by the shards' loops are torn down with the runtime and reach
   // back here.
-  service(metric_registry& registry, const config& cfg, media::stream_hub& hub, transcode::worker_pool& workers,
+  service(metric_registry& registry, const gateway_config& cfg, const sip_config& sip, media::stream_hub& hub, worker_pool& workers,
           recording::service& recordings, users::user_directory* users, unsigned shards);
   service(const service&) = delete;
   service& operator=(const service&) = delete;
@@ -77,8 +78,8 @@ class service {
   void add_line(unsigned shard, const std::string& user, std::weak_ptr<line_view> line);
   void remove_line(unsigned shard, const std::string& user, const line_view* line);
 
-  const gateway_config& settings() const noexcept { return cfg_.gateway; }
-  const sip_config& sip() const noexcept { return cfg_.sip; }
+  const gateway_config& settings() const noexcept { return cfg_; }
+  const sip_config& sip() const noexcept { return sip_; }
   bool is_local_domain(std::string_view domain) const;
   // Junction's own SIP listener, where lines of local users register and send their calls.
   std::pair<std::string, std::uint16_t> sip_server() const { return sip_server_; }
@@ -87,18 +88,19 @@ class service {
   // The address RTP and the lines' SIP sockets bind to (and SDP and Via name).
   const std::string& media_address() const noexcept { return media_address_; }
   media::stream_hub& hub() noexcept { return hub_; }
-  transcode::worker_pool& workers() noexcept { return workers_; }
+  worker_pool& workers() noexcept { return workers_; }
   recording::service& recordings() noexcept { return recordings_; }
   const gateway_metrics& metrics() const noexcept { return metrics_; }
   login_guard& logins() noexcept { return logins_; }
 
  private:
-  config cfg_;
+  gateway_config cfg_;
+  sip_config sip_;  // the SIP server's: domains, listen address, timers
   media::stream_hub& hub_;
   gateway_metrics metrics_;
   std::string media_address_;
   std::pair<std::string, std::uint16_t> sip_server_{"127.0.0.1", 5060};
-  transcode::worker_pool& workers_;
+  worker_pool& workers_;
   recording::service& recordings_;
   login_guard logins_;
   // Per shard (touched by that shard's thread only): user -> lines. A user may log in more than

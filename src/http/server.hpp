@@ -1,7 +1,7 @@
 #pragma once
 // The HTTP server: plain and TLS listeners on every shard, the router with the built-in
 // endpoints, static files, and the WebSocket routes other protocols register.
-#include "core/config.hpp"
+#include "http/config.hpp"
 #include "core/metrics.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"

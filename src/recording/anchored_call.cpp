@@ -6,7 +6,7 @@
 #include "media/sdp/session.hpp"
 #include "recording/call_recorder.hpp"
 #include "recording/service.hpp"
-#include "transcode/worker_pool.hpp"
+#include "core/worker_pool.hpp"
 
 namespace junction::recording {
 namespace {

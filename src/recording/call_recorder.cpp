@@ -9,7 +9,7 @@
 #include "core/shard.hpp"
 #include "recording/recording_file.hpp"
 #include "recording/service.hpp"
-#include "transcode/worker_pool.hpp"
+#include "core/worker_pool.hpp"
 #include "transcode/audio_transcoder.hpp"
 
 namespace junction::recording {

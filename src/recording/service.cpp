@@ -143,8 +143,9 @@ std::string load_id_secret(const std::string& directory) {
 
 }  // namespace
 
-service::service(metric_registry& registry, const config& cfg, transcode::worker_pool& workers)
-    : cfg_(cfg.recording), admin_token_(cfg.http.admin_token), workers_(workers),
+service::service(metric_registry& registry, const recording_config& cfg, std::string admin_token,
+                 worker_pool& workers)
+    : cfg_(cfg), admin_token_(std::move(admin_token)), workers_(workers),
       metrics_(recording_metrics::declare(registry)) {
   std::error_code ec;
   if (std::filesystem::create_directories(cfg_.directory, ec))

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/config.hpp"
+#include "recording/config.hpp"
 #include "core/metrics.hpp"
 
 namespace junction::http {
@@ -24,7 +24,7 @@ class server;
 namespace junction::rtmp {
 class server;
 }
-namespace junction::transcode {
+namespace junction {
 class worker_pool;
 }
 namespace junction::media {
@@ -51,7 +51,8 @@ struct recording_metrics {
 
 class service {
  public:
-  service(metric_registry& registry, const config& cfg, transcode::worker_pool& workers);
+  service(metric_registry& registry, const recording_config& cfg, std::string admin_token,
+          worker_pool& workers);
   service(const service&) = delete;
   service& operator=(const service&) = delete;
 
@@ -62,7 +63,7 @@ class service {
 
   const recording_config& settings() const noexcept { return cfg_; }
   const std::string& directory() const noexcept { return cfg_.directory; }
-  transcode::worker_pool& workers() noexcept { return workers_; }
+  worker_pool& workers() noexcept { return workers_; }
   const recording_metrics& metrics() const noexcept { return metrics_; }
   bool records_calls_of(std::string_view line) const;
 
@@ -84,7 +85,7 @@ class service {
   recording_config cfg_;
   std::string id_secret_;    // recording.directory/.id-secret, made at first start (0600)
   std::string admin_token_;  // http.admin_token: what a VOD player presents ("token=...")
-  transcode::worker_pool& workers_;
+  worker_pool& workers_;
   recording_metrics metrics_;
 };
 

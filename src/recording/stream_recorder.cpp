@@ -5,7 +5,7 @@
 #include "media/stream_hub.hpp"
 #include "recording/recording_file.hpp"
 #include "recording/service.hpp"
-#include "transcode/worker_pool.hpp"
+#include "core/worker_pool.hpp"
 
 namespace junction::recording {
 

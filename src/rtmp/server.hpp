@@ -2,7 +2,7 @@
 // The RTMP server: listeners (RTMP and RTMPS) on every shard, the applications and their
 // policies, server methods callable with NetConnection.call, and the HTTP side (HTTP-FLV,
 // /api/v1/streams). Sessions live in session.cpp; streams live in the media hub.
-#include "core/config.hpp"
+#include "rtmp/config.hpp"
 #include "core/ip_range.hpp"
 #include "core/metrics.hpp"
 #include "rtmp/app_handler.hpp"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.hpp"
+#include "sip/config.hpp"
 #include "core/metrics.hpp"
 #include "sip/digest_auth.hpp"
 #include "sip/media_relay.hpp"

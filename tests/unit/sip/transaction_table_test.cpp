@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 namespace junction::sip {
 namespace {
 
@@ -102,9 +104,10 @@ TEST(TransactionTable, CallbacksMayAddTransactions) {
       t0 + 500ms,
       [&](const std::string&, client_entry& e, const tx_effects&) {
         for (int i = 0; i < 100; ++i) {  // enough to rehash the map under the entry
-          auto& n = t.put_client("n" + std::to_string(i), {client_transaction(false, false, timer_values{}, bytes("N")), "q"});
+          const auto key = fmt::format("n{}", i);
+          auto& n = t.put_client(key, {client_transaction(false, false, timer_values{}, bytes("N")), "q"});
           n.tx.start(t0 + 500ms);
-          t.touched_client("n" + std::to_string(i));
+          t.touched_client(key);
         }
         e.peer = "still here";  // the entry survives the additions
         added = true;

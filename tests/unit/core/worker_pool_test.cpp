@@ -1,4 +1,4 @@
-#include "transcode/worker_pool.hpp"
+#include "core/worker_pool.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -9,7 +9,7 @@
 #include <future>
 #include <thread>
 
-namespace junction::transcode {
+namespace junction {
 namespace {
 
 TEST(WorkerPool, JobsRunInOrderOffTheCallersThreadAtLowerPriority) {
@@ -43,4 +43,4 @@ TEST(WorkerPool, CallsAreSpreadOverTheWorkers) {
 }
 
 }  // namespace
-}  // namespace junction::transcode
+}  // namespace junction

@@ -1,4 +1,4 @@
-#include "core/config.hpp"
+#include "app/config.hpp"
 
 #include <gtest/gtest.h>
 
@@ -127,6 +127,20 @@ TEST(config, shipped_file_documents_every_key_with_its_default) {
   auto rtmp = shipped.rtmp;
   rtmp.listen_given = defaults.rtmp.listen_given;
   EXPECT_TRUE(rtmp == defaults.rtmp) << "conf/junction.toml's [rtmp] differs from the defaults";
+  EXPECT_TRUE(shipped.server == defaults.server) << "conf/junction.toml's [server] differs from the defaults";
+  auto sip = shipped.sip;
+  sip.listen_given = defaults.sip.listen_given;
+  EXPECT_TRUE(sip == defaults.sip) << "conf/junction.toml's [sip] differs from the defaults";
+  EXPECT_TRUE(shipped.gateway == defaults.gateway) << "conf/junction.toml's [gateway] differs from the defaults";
+  // Paths: relative to the file's folder there, to the working directory for the built-in default.
+  auto relative = [](const std::string& p) {
+    return std::filesystem::weakly_canonical(JUNCTION_SOURCE_DIR "/conf/" + p);
+  };
+  auto recording = shipped.recording;
+  EXPECT_EQ(std::filesystem::weakly_canonical(recording.directory), relative(defaults.recording.directory));
+  recording.directory = defaults.recording.directory;
+  EXPECT_TRUE(recording == defaults.recording) << "conf/junction.toml's [recording] differs from the defaults";
+  EXPECT_EQ(std::filesystem::weakly_canonical(shipped.users.database), relative(defaults.users.database));
 }
 
 TEST(config, reads_rtmp_applications) {

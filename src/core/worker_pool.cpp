@@ -1,4 +1,4 @@
-#include "transcode/worker_pool.hpp"
+#include "core/worker_pool.hpp"
 
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -10,7 +10,7 @@
 #include <deque>
 #include <mutex>
 
-namespace junction::transcode {
+namespace junction {
 
 // A queue and a thread. The queue's lock is held only to push or pop a job: never while a
 // codec runs, and never by two shards for long (a post is one push).
@@ -87,4 +87,4 @@ void worker_pool::post(std::size_t i, std::function<void()> job) {
   w.wake.notify_one();
 }
 
-}  // namespace junction::transcode
+}  // namespace junction
