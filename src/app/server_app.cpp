@@ -1,5 +1,7 @@
 #include "app/server_app.hpp"
 
+#include <cstdlib>
+
 #include "core/log.hpp"
 #include "core/runtime.hpp"
 #include "core/version.hpp"
@@ -81,7 +83,11 @@ int run_server(const config& cfg) {
   std::unique_ptr<http::server> web;
   std::unique_ptr<rtmp::server> rtmp_server;
   std::unique_ptr<sip::server> sip_server;
-  users::user_directory user_directory{cfg.users.database, rt.size()};
+  // JUNCTION_TEST_STORE_DELAY_MS slows every job of the user store's worker, for the test that
+  // shows a slow store does not hold the shards up.
+  const char* store_delay = std::getenv("JUNCTION_TEST_STORE_DELAY_MS");
+  users::user_directory user_directory{cfg.users.database, rt,
+                                       std::chrono::milliseconds(store_delay ? std::atoi(store_delay) : 0)};
   try {
     web = std::make_unique<http::server>(rt, cfg.http);
     rtmp_server = std::make_unique<rtmp::server>(rt, cfg.rtmp, *hub);

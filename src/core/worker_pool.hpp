@@ -52,23 +52,33 @@ auto on_worker(worker_pool& pool, std::size_t worker, F fn) -> boost::asio::awai
   using carried = std::conditional_t<std::is_void_v<result>, std::monostate, result>;
   using outcome = std::variant<carried, std::exception_ptr>;
   auto done = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(outcome)>(
-      [&pool, worker, fn = std::move(fn)](auto handler) mutable {
-        auto home = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
-        pool.post(worker, [fn = std::move(fn), handler = std::move(handler), home = std::move(home)]() mutable {
+      [&pool, worker, fn = std::move(fn)](auto completion) mutable {
+        // The job runs as a std::function (copyable): the completion handler, which is not, is
+        // held by a shared state the job refers to.
+        using handler_type = decltype(completion);
+        auto guard = boost::asio::make_work_guard(boost::asio::get_associated_executor(completion));
+        using guard_type = decltype(guard);
+        struct state {
+          F fn;
+          handler_type handler;
+          guard_type home;
+        };
+        auto job = std::make_shared<state>(state{std::move(fn), std::move(completion), std::move(guard)});
+        pool.post(worker, [job] {
           outcome value{std::exception_ptr{}};
           try {
             if constexpr (std::is_void_v<result>) {
-              fn();
+              job->fn();
               value = carried{};
             } else {
-              value = fn();
+              value = job->fn();
             }
           } catch (...) {
             value = std::current_exception();
           }
-          auto executor = home.get_executor();
-          boost::asio::post(executor, [handler = std::move(handler), value = std::move(value)]() mutable {
-            std::move(handler)(std::move(value));
+          auto executor = job->home.get_executor();
+          boost::asio::post(executor, [job, value = std::move(value)]() mutable {
+            std::move(job->handler)(std::move(value));
           });
         });
       },

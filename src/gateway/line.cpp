@@ -161,13 +161,8 @@ asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_re
   // Junction's own domains register here (the password checked first: login_guard.hpp); others
   // with the domain's server (port 5060).
   if (svc_.is_local_domain(s.domain)) {
-    // Checked on the address of record's own shard, so that every guess at one user meets the
-    // same count whichever shard its connection landed on (a hop there and back).
     const std::string peer{link_->peer()}, login{s.auth_user.empty() ? s.user : s.auth_user};
-    const unsigned checker = login_guard::shard_for(aor_, home_.owner().size());
-    auto refusal = co_await invoke_on(home_.owner().at(checker), [&svc = svc_, checker, &peer, &login, &s] {
-      return svc.logins().check(checker, peer, s.user, login, s.domain, s.password);
-    });
+    auto refusal = co_await svc_.logins().check(home_.owner(), peer, s.user, login, s.domain, s.password);
     if (refusal) {
       home_.metrics().add(svc_.metrics().registrations_failed);
       co_return *refusal;

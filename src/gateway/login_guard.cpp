@@ -1,6 +1,8 @@
 #include "gateway/login_guard.hpp"
 
 #include "core/ascii.hpp"
+#include "core/cross_shard.hpp"
+#include "core/runtime.hpp"
 #include "core/log.hpp"
 #include "users/digest.hpp"
 #include "users/user_directory.hpp"
@@ -35,25 +37,43 @@ login_guard::login_guard(users::user_directory* users, const sip_config& sip, un
                                                          .max_delay = sip.auth_lockout_max});
 }
 
-std::optional<std::string> login_guard::check(unsigned shard, std::string_view peer, std::string_view aor_user,
-                                              std::string_view user, std::string_view domain,
-                                              std::string_view password) {
-  if (!users_ || shard >= throttles_.size()) return std::nullopt;
-  auto& throttle = throttles_[shard];
-  const auto now = sip::auth_throttle::clock::now();
+boost::asio::awaitable<std::optional<std::string>> login_guard::check(runtime& rt, std::string_view peer,
+                                                                     std::string_view aor_user, std::string_view user,
+                                                                     std::string_view domain, std::string_view password) {
+  if (!users_ || throttles_.empty()) co_return std::nullopt;
+  const std::string aor = std::string{aor_user} + "@" + std::string{domain};
+  const unsigned shard = shard_for(aor, static_cast<unsigned>(throttles_.size()));
   const std::string source{address_of(peer)};
-  if (auto wait = throttle.locked_for(source, now); wait.count() > 0)
-    return fmt::format("registration failed: 403 too many failed logins from {}; try again in {} s", source,
-                       wait.count());
   std::string realm{domain};
   for (auto& c : realm) c = ascii_lower(c);
+  // The hops capture references only (see core/cross_shard.hpp); what they refer to lives here.
+  auto refusal = co_await invoke_on(rt.at(shard), [this, shard, &source] { return locked(shard, source); });
+  if (refusal) co_return refusal;
   std::optional<users::user_record> record;
   try {
-    record = users_->on_shard(shard).find(user, realm);
+    record = co_await users_->run([&user, &realm](users::user_store& store) { return store.find(user, realm); });
   } catch (const std::exception& e) {
     log::error("gateway: user store {}: {}", users_->path(), e.what());
-    return std::string{"registration failed: 500 user store unavailable"};
+    co_return std::string{"registration failed: 500 user store unavailable"};
   }
+  co_return co_await invoke_on(rt.at(shard), [&, shard] {
+    return judge(shard, peer, aor_user, user, realm, password, record);
+  });
+}
+
+std::optional<std::string> login_guard::locked(unsigned shard, std::string_view source) {
+  if (auto wait = throttles_.at(shard).locked_for(std::string{source}, sip::auth_throttle::clock::now()); wait.count() > 0)
+    return fmt::format("registration failed: 403 too many failed logins from {}; try again in {} s", source,
+                       wait.count());
+  return std::nullopt;
+}
+
+std::optional<std::string> login_guard::judge(unsigned shard, std::string_view peer, std::string_view aor_user,
+                                              std::string_view user, std::string_view realm, std::string_view password,
+                                              const std::optional<users::user_record>& record) {
+  auto& throttle = throttles_.at(shard);
+  const auto now = sip::auth_throttle::clock::now();
+  const std::string source{address_of(peer)};
   const bool right = record && users::hex_equal_constant_time(
                                    record->ha1_md5, users::ha1(users::digest_algorithm::md5, user, realm, password));
   if (right && user == aor_user) return std::nullopt;

@@ -44,31 +44,37 @@ std::string presence_service::document_of(const std::string& presentity, sip_clo
   return make_pidf(presentity, registered, registered ? "Online" : "Offline");
 }
 
-std::optional<bool> presence_service::may_watch(const subscription& s) {
-  if (owner_.config().presence_authorization == "open") return true;
+users::cached presence_service::may_watch(const subscription& s) {
+  if (owner_.config().presence_authorization == "open") return users::cached::found;
   auto [user, domain] = user_and_domain(s.presentity);
-  if (s.watcher == fmt::format("{}@{}", user, domain)) return true;  // one's own presence
-  try {
-    return owner_.users().on_shard(home_.index()).has_contact(user, domain, s.watcher);
-  } catch (const std::exception& e) {
-    log::error("sip presence: user store {}: {}", owner_.users().path(), e.what());
-    return std::nullopt;
-  }
+  if (s.watcher == fmt::format("{}@{}", user, domain)) return users::cached::found;  // one's own presence
+  return owner_.users().has_contact(home_.index(), user, domain, s.watcher);
 }
 
 void presence_service::on_subscribe(const message& request, const origin& from, const std::string& presentity,
-                                    const std::string& watcher) {
+                                    const std::string& watcher, std::function<void()> again) {
   const auto now = sip_clock::now();
-  if (request.to().tag().empty() && owner_.config().presence_authorization == "contacts") {
-    // Watching is decided by the presentity's contact list, so it must be a user of the store.
+  if (owner_.config().presence_authorization == "contacts") {
+    // Watching is decided by the presentity's contact list, so it must be a user of the store;
+    // both come from this shard's cache, asked of the store's worker first when it has not seen
+    // them (the SUBSCRIBE is handled again then).
     auto [user, domain] = user_and_domain(presentity);
-    try {
-      if (!owner_.users().on_shard(home_.index()).find(user, domain))
-        return service_.respond(request, 404, from, "No Such Presentity");
-    } catch (const std::exception& e) {
-      log::error("sip presence: user store {}: {}", owner_.users().path(), e.what());
-      return service_.respond(request, 500, from, "User Store Unavailable");
+    const unsigned here = home_.index();
+    auto& directory = owner_.users();
+    auto ask = [&](bool contacts) {
+      if (contacts) directory.fetch_contacts(here, std::string{user}, std::string{domain}, std::move(again));
+      else directory.fetch_user(here, std::string{user}, std::string{domain}, std::move(again));
+    };
+    if (request.to().tag().empty()) {
+      switch (directory.find(here, user, domain)) {
+        case users::cached::found: break;
+        case users::cached::absent: return service_.respond(request, 404, from, "No Such Presentity");
+        case users::cached::failed: return service_.respond(request, 500, from, "User Store Unavailable");
+        case users::cached::unknown: return ask(false);
+      }
     }
+    const bool own = watcher == fmt::format("{}@{}", user, domain);
+    if (!own && directory.has_contact(here, user, domain, watcher) == users::cached::unknown) return ask(true);
   }
   auto outcome = subscriptions_.subscribe(request, presentity, watcher, service_.tag_for(request), next_id_, now);
   if (outcome.status != 200) {
@@ -88,7 +94,10 @@ void presence_service::on_subscribe(const message& request, const origin& from, 
     ++next_id_;
     deliveries_[id].reach = service_.response_target(request, from);
   }
-  auto allowed = may_watch(s);
+  const auto verdict = may_watch(s);
+  const std::optional<bool> allowed =
+      verdict == users::cached::failed || verdict == users::cached::unknown ? std::nullopt
+                                                                            : std::optional{verdict == users::cached::found};
   if (!allowed) {
     if (outcome.created) {
       subscriptions_.remove(id);
@@ -229,7 +238,15 @@ void presence_service::housekeeping(sip_clock::time_point now) {
     subscription* s = subscriptions_.find(id);
     if (!s || s->state != subscription_state::pending) continue;
     if (++checked > pending_checks_per_round) break;
-    if (may_watch(*s).value_or(false)) notify(id, subscription_state::active);
+    switch (may_watch(*s)) {
+      case users::cached::found: notify(id, subscription_state::active); break;
+      case users::cached::unknown: {  // asked now; the next round sees the answer
+        auto [user, domain] = user_and_domain(s->presentity);
+        owner_.users().fetch_contacts(home_.index(), std::string{user}, std::string{domain}, [] {});
+        break;
+      }
+      default: break;
+    }
   }
   report();
 }

@@ -5,6 +5,7 @@
 // publication, a presentity is "open" while it has registered contacts and "closed" otherwise,
 // so phones that only register still show presence. Only this shard's thread touches it.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -13,6 +14,7 @@
 #include "sip/publications.hpp"
 #include "sip/shard_service.hpp"
 #include "sip/subscriptions.hpp"
+#include "users/user_directory.hpp"
 
 namespace junction {
 class shard;
@@ -28,8 +30,10 @@ class presence_service {
 
   // A SUBSCRIBE for the presence package, or a PUBLISH, whose presentity (canonical AOR) is
   // homed on this shard. Authentication has been done by the caller.
+  // `again` handles the request again when the user store had to be asked first (the shard's
+  // cache had not seen the presentity or its contact list).
   void on_subscribe(const message& request, const origin& from, const std::string& presentity,
-                    const std::string& watcher);
+                    const std::string& watcher, std::function<void()> again);
   void on_publish(const message& request, const origin& from, const std::string& presentity);
   // The presentity's registrations changed: its watchers see it if nothing is published.
   void on_bindings_changed(const std::string& presentity);
@@ -50,7 +54,9 @@ class presence_service {
   // The document watchers of `presentity` see now.
   std::string document_of(const std::string& presentity, sip_clock::time_point now);
   // Whether the watcher may see the presentity (the configured policy and contact lists).
-  std::optional<bool> may_watch(const subscription& s);
+  // found: the watcher may watch; absent: not (yet); failed: the store is unavailable;
+  // unknown: the contact list is not in this shard's cache yet (fetch it).
+  users::cached may_watch(const subscription& s);
   void notify(std::uint64_t id, subscription_state state, std::string_view reason = {});
   void notify_current(std::uint64_t id) { notify(id, subscription_state::active); }
   void notify_watchers(const std::string& presentity);

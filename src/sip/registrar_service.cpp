@@ -8,6 +8,7 @@
 #include <cctype>
 
 #include "core/log.hpp"
+#include "core/runtime.hpp"
 #include "core/shard.hpp"
 #include "core/utc_time.hpp"
 #include "sip/binding_hops.hpp"
@@ -34,7 +35,11 @@ void shard_service::handle_register(message request, const origin& from) {
   if (owner_.config().authenticate) {
     // Only the AOR's own user may register it; the registrar answers 404 for anything else.
     auto to = parse_uri(request.to().uri_text);
-    if (to && to->is_sip_family() && !to->user.empty() && !authorized(request, from, *to)) return;
+    if (to && to->is_sip_family() && !to->user.empty() &&
+        !authorized(request, from, *to, false, [this, m = std::make_shared<message>(request.clone()), from]() mutable {
+          handle_register(std::move(*m), from);
+        }))
+      return;
   }
   std::string tag = to_tag(request);
   std::string source = describe(from);
@@ -55,7 +60,8 @@ void shard_service::handle_register(message request, const origin& from) {
   send(std::move(response), response_target(request, from));
 }
 
-bool shard_service::authorized(const message& request, const origin& from, const uri& identity, bool as_proxy) {
+bool shard_service::authorized(const message& request, const origin& from, const uri& identity, bool as_proxy,
+                               std::function<void()> again) {
   const auto& m = owner_.metrics();
   // The realm is the identity's domain, and only that address's own user may act for it.
   std::string realm(identity.host);
@@ -81,16 +87,31 @@ bool shard_service::authorized(const message& request, const origin& from, const
     log::throttled(log::level::info, "sip auth failure", "sip {}: {} for {} as '{}': {}{}", describe(from),
                    request.method(), account, v.username, v.reason, locked ? " (now locked out)" : "");
   };
-  auto lookup = [this](std::string_view name, std::string_view r) -> std::optional<users::user_record> {
-    return owner_.users().on_shard(home_.index()).find(name, r);
+  // The user's record from this shard's cache (users/user_directory.hpp). One it has not seen is
+  // asked of the store's worker, and the request is handled again when the answer is here.
+  std::optional<std::pair<std::string, std::string>> unknown;
+  bool unavailable = false;
+  auto lookup = [&](std::string_view name, std::string_view r) -> std::optional<users::user_record> {
+    const users::user_record* record = nullptr;
+    switch (owner_.users().find(home_.index(), name, r, &record)) {
+      case users::cached::found: return *record;
+      case users::cached::absent: return std::nullopt;
+      case users::cached::failed: unavailable = true; return std::nullopt;
+      case users::cached::unknown: unknown.emplace(name, r); return std::nullopt;
+    }
+    return std::nullopt;
   };
-  auth_verdict verdict;
-  try {
-    verdict = authenticate(request, realm, user, lookup, owner_.auth(),
-                           std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()),
-                           as_proxy ? header_id::proxy_authorization : header_id::authorization);
-  } catch (const std::exception& e) {
-    log::error("sip: user store {}: {}", owner_.users().path(), e.what());
+  const auto verdict = authenticate(request, realm, user, lookup, owner_.auth(),
+                                    std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()),
+                                    as_proxy ? header_id::proxy_authorization : header_id::authorization);
+  if (unknown) {
+    owner_.users().fetch_user(home_.index(), std::move(unknown->first), std::move(unknown->second),
+                              [alive = std::weak_ptr<void>(alive_), again = std::move(again)] {
+                                if (!alive.expired()) again();
+                              });
+    return false;
+  }
+  if (unavailable) {
     respond(request, 500, from, "User Store Unavailable");
     return false;
   }
@@ -125,7 +146,11 @@ void shard_service::handle_presence(message request, const origin& from, const s
   if (request.method() == "PUBLISH") {
     // Only the presentity's own user publishes its state.
     auto subject = parse_uri(presentity);
-    if (check && subject && !authorized(request, from, *subject)) return;
+    if (check && subject &&
+        !authorized(request, from, *subject, false, [this, m = std::make_shared<message>(request.clone()), from, presentity]() mutable {
+          handle_presence(std::move(*m), from, presentity);
+        }))
+      return;
     return presence_->on_publish(request, from, presentity);
   }
   auto watcher_uri = parse_uri(request.from().uri_text);
@@ -134,9 +159,14 @@ void shard_service::handle_presence(message request, const origin& from, const s
   // Local watchers prove who they are. A watcher of another domain cannot be challenged (its
   // realm is not ours): the presentity's contact list alone decides about it.
   if (check && is_local_domain(watcher_uri->host, owner_.config().domains) &&
-      !authorized(request, from, *watcher_uri))
+      !authorized(request, from, *watcher_uri, false, [this, m = std::make_shared<message>(request.clone()), from, presentity]() mutable {
+        handle_presence(std::move(*m), from, presentity);
+      }))
     return;
-  presence_->on_subscribe(request, from, presentity, watcher->substr(watcher->find(':') + 1));
+  presence_->on_subscribe(request, from, presentity, watcher->substr(watcher->find(':') + 1),
+                          [this, alive = std::weak_ptr<void>(alive_), m = std::make_shared<message>(request.clone()), from, presentity]() mutable {
+                            if (!alive.expired()) handle_presence(std::move(*m), from, presentity);
+                          });
 }
 
 void shard_service::store_offline(const message& request, const origin& from, const std::string& aor) {
@@ -145,50 +175,63 @@ void shard_service::store_offline(const message& request, const origin& from, co
   std::string realm(target.host);
   std::transform(realm.begin(), realm.end(), realm.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  bool known = false;
-  try {
-    known = owner_.users().on_shard(home_.index()).find(unescape(target.user), realm).has_value();
-  } catch (const std::exception& e) {
-    log::error("sip: user store {}: {}", owner_.users().path(), e.what());
-    return respond(request, 500, from, "User Store Unavailable");
+  const std::string user = unescape(target.user);
+  switch (owner_.users().find(home_.index(), user, realm)) {
+    case users::cached::found: break;
+    case users::cached::absent: return respond(request, 404, from);
+    case users::cached::failed: return respond(request, 500, from, "User Store Unavailable");
+    case users::cached::unknown:
+      // Asked of the store's worker; the MESSAGE is routed again when the answer is here.
+      return owner_.users().fetch_user(home_.index(), user, realm,
+                                       [this, alive = std::weak_ptr<void>(alive_), m = std::make_shared<message>(request.clone()), from]() mutable {
+                                         if (!alive.expired()) route_to_aor(std::move(*m), from);
+                                       });
   }
-  if (!known) return respond(request, 404, from);
   stored_message m{std::string(request.value(header_id::from)), std::string(request.value(header_id::to)),
                    std::string(request.value(header_id::content_type)), std::string(request.body()),
                    std::chrono::system_clock::now()};
   users::kept_mail copy{aor, m.from, m.to, m.content_type, m.body, to_seconds(m.received)};
   if (!offline_.store(aor, std::move(m))) return respond(request, 480, from, "Offline Mailbox Full");
-  with_mailbox("keeping a message", [&](users::user_store& store) { store.keep_mail(copy); });
+  mailbox("keeping a message", [copy = std::move(copy)](users::user_store& store) { store.keep_mail(copy); });
   respond(request, 202, from, "Accepted (Stored For Delivery)");
 }
 
-template <class F>
-void shard_service::with_mailbox(std::string_view what, F&& f) {
-  // The mailbox is a copy for restarts: if the database fails, the messages stay in memory.
-  try {
-    f(owner_.users().on_shard(home_.index()));
-  } catch (const std::exception& e) {
-    log::error("sip: offline mailbox, {}: user store {}: {}", what, owner_.users().path(), e.what());
-  }
+// The mailbox is a copy for restarts, written by the store's worker in the order asked: if the
+// database fails, the messages stay in memory (and the failure is logged).
+void shard_service::mailbox(std::string what, std::function<void(users::user_store&)> f) {
+  owner_.users().write("offline mailbox, " + what, std::move(f));
 }
 
+// Read by the store's worker; the messages for this shard's AORs come back here, and those
+// whose recipient registered meanwhile are delivered at once.
 void shard_service::load_offline() {
-  with_mailbox("loading", [&](users::user_store& store) {
-    std::size_t loaded = 0;
-    for (auto& mail : store.all_mail()) {
-      if (owner_.home_of(mail.recipient) != home_.index()) continue;
-      stored_message m{std::move(mail.sender), std::move(mail.addressee), std::move(mail.content_type),
-                       std::move(mail.body), std::chrono::system_clock::time_point(std::chrono::seconds(mail.received))};
-      loaded += offline_.store(mail.recipient, std::move(m));
-    }
-    if (loaded) log::info("sip: {} offline messages waiting from before the restart", loaded);
+  const unsigned here = home_.index();
+  mailbox("loading", [this, here, alive = std::weak_ptr<void>(alive_), &rt = owner_.rt()](users::user_store& store) {
+    auto all = std::make_shared<std::vector<users::kept_mail>>(store.all_mail());
+    rt.post(here, [this, here, alive, all] {
+      if (alive.expired()) return;
+      std::size_t loaded = 0;
+      std::vector<std::string> recipients;
+      for (auto& mail : *all) {
+        if (owner_.home_of(mail.recipient) != here) continue;
+        stored_message m{std::move(mail.sender), std::move(mail.addressee), std::move(mail.content_type),
+                         std::move(mail.body), std::chrono::system_clock::time_point(std::chrono::seconds(mail.received))};
+        if (offline_.store(mail.recipient, std::move(m))) {
+          ++loaded;
+          recipients.push_back(mail.recipient);
+        }
+      }
+      if (loaded) log::info("sip: {} offline messages waiting from before the restart", loaded);
+      for (const auto& aor : recipients)
+        if (offline_.waiting(aor) > 0 && !locations_.lookup(aor, sip_clock::now()).empty()) deliver_offline(aor, 0);
+    });
   });
 }
 
 void shard_service::purge_offline(std::chrono::system_clock::time_point now) {
   if (offline_.purge(now) == 0) return;
   auto oldest_kept = to_seconds(now - offline_.limits().keep);
-  with_mailbox("dropping old messages", [&](users::user_store& store) { store.drop_mail_before(oldest_kept); });
+  mailbox("dropping old messages", [oldest_kept](users::user_store& store) { store.drop_mail_before(oldest_kept); });
 }
 
 void shard_service::deliver_offline(const std::string& aor, std::size_t socket) {
@@ -199,7 +242,7 @@ void shard_service::deliver_offline(const std::string& aor, std::size_t socket) 
   const auto& [host, port] = advertised(socket);
   auto waiting = offline_.take(aor, std::chrono::system_clock::now());
   // The database copy goes now; a delivery that fails writes its message back.
-  with_mailbox("delivering messages", [&](users::user_store& store) { store.drop_mail(aor); });
+  mailbox("delivering messages", [aor](users::user_store& store) { store.drop_mail(aor); });
   for (auto& m : waiting) {
     std::string call_id = fmt::format("offline-{:x}-{}@{}", tag_secret_ ^ ++originated_, home_.index(), host);
     auto build = [&m, call_id](const hop& h, const std::string& via) {
@@ -214,9 +257,8 @@ void shard_service::deliver_offline(const std::string& aor, std::size_t socket) 
     proxy_->originate(build, hops, [this, aor, kept = m](int status) {
       if (status < 300) return;
       offline_.give_back(aor, {kept});
-      with_mailbox("keeping a message", [&](users::user_store& store) {
-        store.keep_mail({aor, kept.from, kept.to, kept.content_type, kept.body, to_seconds(kept.received)});
-      });
+      users::kept_mail copy{aor, kept.from, kept.to, kept.content_type, kept.body, to_seconds(kept.received)};
+      mailbox("keeping a message", [copy = std::move(copy)](users::user_store& store) { store.keep_mail(copy); });
     });
   }
 }

@@ -355,7 +355,10 @@ void shard_service::route_outbound(message request, const origin& from) {
   if (!caller || !caller->is_sip_family() || caller->user.empty() ||
       !is_local_domain(caller->host, owner_.config().domains))
     return respond(request, 403, from, "Relaying Not Allowed");
-  if (!authorized(request, from, *caller, /*as_proxy=*/true)) return;
+  if (!authorized(request, from, *caller, /*as_proxy=*/true, [this, m = std::make_shared<message>(request.clone()), from]() mutable {
+        route_outbound(std::move(*m), from);
+      }))
+    return;
   if (request.max_forwards() == 0) return respond(request, 483, from);
   keep_other_realms_credentials(request, caller->host);
   const uri& target = request.request_uri();

@@ -3,6 +3,7 @@
 // connections), the registrations homed on it, its proxy engine and rate limiter. Only its own
 // shard's thread touches it; other shards post work to it.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -23,6 +24,9 @@
 
 namespace junction {
 class shard;
+}
+namespace junction::users {
+class user_store;
 }
 
 namespace junction::sip {
@@ -106,7 +110,10 @@ class shard_service {
   // PUBLISH's presentity, a SUBSCRIBE's watcher, a caller's From). As a registrar or notifier
   // the server challenges with 401; as a proxy (`as_proxy`) with 407. Answers 401/407/403/400/500
   // itself and returns false.
-  bool authorized(const message& request, const origin& from, const uri& identity, bool as_proxy = false);
+  // A user the shard's cache has not seen yet is asked of the store's worker: then it returns false
+  // having answered nothing, and `again` (the request handled again) runs once the answer is here.
+  bool authorized(const message& request, const origin& from, const uri& identity, bool as_proxy,
+                  std::function<void()> again);
   // A request for another domain from a local user (sip.outbound = "authenticated"): challenged
   // with 407, then proxied to the Request-URI's host.
   void route_outbound(message request, const origin& from);
@@ -117,8 +124,7 @@ class shard_service {
   void deliver_offline(const std::string& aor, std::size_t socket);
   // The mailbox's database copy: read back at start (this shard's AORs), trimmed with the memory.
   void load_offline();
-  template <class F>
-  void with_mailbox(std::string_view what, F&& f);
+  void mailbox(std::string what, std::function<void(users::user_store&)> f);
 
   server& owner_;
   shard& home_;
@@ -138,6 +144,8 @@ class shard_service {
   std::unique_ptr<proxy_engine> proxy_;
   std::unique_ptr<presence_service> presence_;
   std::unique_ptr<media_relays> relays_;
+  // Continuations posted back by the user store's worker run only while this is alive.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace junction::sip

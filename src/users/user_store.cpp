@@ -397,4 +397,13 @@ std::optional<user_record> user_store::find(std::string_view username,
                      column_text(s, 1), sqlite3_column_int64(s, 2)};
 }
 
+std::int64_t user_store::data_version() const {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(impl_->db.get(), "PRAGMA data_version", -1, &s, nullptr) != SQLITE_OK)
+    impl_->fail("reading data_version");
+  statement_ptr owned(s);
+  if (sqlite3_step(s) != SQLITE_ROW) impl_->fail("reading data_version");
+  return sqlite3_column_int64(s, 0);
+}
+
 }  // namespace junction::users

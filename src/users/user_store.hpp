@@ -104,6 +104,10 @@ class user_store {
   void drop_mail_before(std::int64_t received);
   std::vector<kept_mail> all_mail() const;  // oldest first
 
+  // Changes when another connection (another process) commits to the file (SQLite's
+  // PRAGMA data_version): a cache of what was read can tell it is stale.
+  std::int64_t data_version() const;
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;

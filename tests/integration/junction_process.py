@@ -86,8 +86,11 @@ class JunctionProcess:
     """One junction process on its own temporary config. Use start(), then stop() or kill()."""
 
     def __init__(self, http=None, server=None, shards=2, workdir=None, start_timeout=10.0,
-                 rtmp=None, rtmp_apps=None, sip=None, extra=None):
-        """`extra`: more sections as they are ({"recording": {...}, "gateway": {...}})."""
+                 rtmp=None, rtmp_apps=None, sip=None, extra=None, env=None):
+        """`extra`: more sections as they are ({"recording": {...}, "gateway": {...}}); `env`: more
+        environment variables for the process (fault injection such as
+        JUNCTION_TEST_STORE_DELAY_MS)."""
+        self.env = dict(os.environ, **(env or {}))
         self.own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="junction-it-")
         self.shards = shards
@@ -132,7 +135,7 @@ class JunctionProcess:
         self.proc = subprocess.Popen(
             [junction_bin(), "--config", self.config_path, "--shards", str(self.shards)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr_file,
-            cwd=self.workdir)
+            cwd=self.workdir, env=self.env)
         # Always drain stdout (access log lines go there too), so the server never blocks on a
         # full pipe.
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)

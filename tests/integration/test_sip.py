@@ -18,6 +18,7 @@ import unittest
 
 from junction_process import JunctionProcess, curl, junction_bin, read_until_close, wait_for
 from phones import channel_tones, free_udp_port, make_phone, run_phone, tone_strength
+import rtmp_client as rc
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = os.path.join(HERE, "..", "vectors", "rfc4475")
@@ -1353,6 +1354,72 @@ def pidf(entity, basic, note):
 
 def body_of(message):
     return message.split(b"\r\n\r\n", 1)[1]
+
+
+class SlowStoreTest(SipTestCase):
+    """No disk on a shard (issue 14): the user store is read by a worker, so a store that takes
+    seconds to answer holds up the REGISTERs that need it and nothing else. With one shard, an
+    RTMP player keeps getting what its publisher sends while a REGISTER waits for the store."""
+    sip_config = {"digest_algorithms": ["MD5"]}
+    delay_ms = 3000
+
+    @classmethod
+    def setUpClass(cls):
+        keys = {"domains": TORTURE_DOMAINS}
+        keys.update(cls.sip_config)
+        workdir = tempfile.mkdtemp(prefix="junction-it-%s-" % cls.__name__)
+        cls.junction = JunctionProcess(sip=keys, workdir=workdir, shards=1,
+                                       env={"JUNCTION_TEST_STORE_DELAY_MS": str(cls.delay_ms)}).start()
+        cls.addClassCleanup(shutil.rmtree, workdir, True)
+        host, port = cls.junction.sip_address().rsplit(":", 1)
+        cls.sip = (host, int(port))
+        cls.add_user("sam@127.0.0.1", "pw-sam")
+
+    def test_rtmp_players_are_served_while_a_register_waits_for_the_store(self):
+        rtmp_port = self.junction.port("rtmp")
+        publisher = rc.RtmpClient(rtmp_port)
+        player = rc.RtmpClient(rtmp_port)
+        self.addCleanup(publisher.close)
+        self.addCleanup(player.close)
+        psid = publisher.setup("live")
+        self.assertEqual(publisher.publish(psid, "slow-store").status().get("code"), "NetStream.Publish.Start")
+        sid = player.setup("live")
+        self.assertEqual(player.play(sid, "slow-store").status().get("code"), "NetStream.Play.Start")
+        publisher.send_message(6, rc.VIDEO, psid, b"\x12before", timestamp=0)
+        player.wait_for(lambda m: m.type == rc.VIDEO and b"before" in m.payload, 10, "the first frame")
+
+        phone = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        phone.bind(("127.0.0.1", 0))
+        self.addCleanup(phone.close)
+        port = phone.getsockname()[1]
+        def register(extra, cseq):
+            phone.sendto(("REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-slow%d\r\n"
+                          "Max-Forwards: 70\r\nFrom: <sip:sam@127.0.0.1>;tag=s\r\nTo: <sip:sam@127.0.0.1>\r\n"
+                          "Call-ID: slow-store\r\nCSeq: %d REGISTER\r\nContact: <sip:sam@127.0.0.1:%d>\r\n%s"
+                          "Content-Length: 0\r\n\r\n" % (port, cseq, cseq, port, extra)).encode(), self.sip)
+        phone.settimeout(10)
+        register("", 1)
+        challenge = phone.recvfrom(65536)[0]
+        self.assertEqual(status_of(challenge), 401, challenge)  # a challenge needs no store
+        nonce = header(challenge, "WWW-Authenticate").split('nonce="')[1].split('"')[0]
+        md5 = lambda text: hashlib.md5(text.encode()).hexdigest()
+        response = md5("%s:%s:%s" % (md5("sam:127.0.0.1:pw-sam"), nonce, md5("REGISTER:sip:127.0.0.1")))
+        register('Authorization: Digest username="sam", realm="127.0.0.1", nonce="%s", uri="sip:127.0.0.1", '
+                 'response="%s", algorithm=MD5\r\n' % (nonce, response), 2)
+        # The store now takes seconds to answer; the shard goes on relaying media meanwhile.
+        for i in range(5):
+            publisher.send_message(6, rc.VIDEO, psid, b"\x12during-%d" % i, timestamp=40 * (i + 1))
+        for i in range(5):
+            player.wait_for(lambda m: m.type == rc.VIDEO and (b"during-%d" % i) in m.payload, 10, "frame %d" % i)
+        phone.setblocking(False)
+        try:
+            early = phone.recvfrom(65536)[0]
+        except BlockingIOError:
+            early = None
+        self.assertIsNone(early, "the REGISTER was answered before the media went through: %r" % early)
+        phone.setblocking(True)
+        phone.settimeout(self.delay_ms / 1000 + 10)
+        self.assertEqual(status_of(phone.recvfrom(65536)[0]), 200)
 
 
 class PresenceTest(SipTestCase):
