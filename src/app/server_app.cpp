@@ -91,6 +91,7 @@ int run_server(const config& cfg) {
   try {
     web = std::make_unique<http::server>(rt, cfg.http);
     rtmp_server = std::make_unique<rtmp::server>(rt, cfg.rtmp, *hub);
+    rtmp_server->set_workers(workers);
     sip_server = std::make_unique<sip::server>(rt, cfg.sip, user_directory);
     recordings.emplace(registry, cfg.recording, cfg.http.admin_token, workers);
     recordings->attach(*web);

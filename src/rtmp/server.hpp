@@ -24,6 +24,7 @@ class context;
 namespace junction {
 class runtime;
 class shard;
+class worker_pool;
 }
 namespace junction::media {
 class stream_hub;
@@ -90,6 +91,9 @@ class server {
   };
   using vod_resolver = std::function<std::optional<vod_target>(std::string_view app, std::string_view name)>;
   void set_vod(vod_resolver resolver) { vod_ = std::move(resolver); }
+  // Where files are read (VOD): never on a shard.
+  void set_workers(worker_pool& workers) { workers_ = &workers; }
+  worker_pool* workers() const noexcept { return workers_; }
   std::optional<vod_target> vod_path(std::string_view app, std::string_view name) const {
     return vod_ ? vod_(app, name) : std::nullopt;
   }
@@ -115,6 +119,7 @@ class server {
   std::map<std::string, app_handler_factory, std::less<>> handlers_;
   recorder_factory recorder_;
   vod_resolver vod_;
+  worker_pool* workers_ = nullptr;
   std::unique_ptr<boost::asio::ssl::context> tls_;
 };
 

@@ -392,7 +392,8 @@ asio::awaitable<void> session::on_play(const play_request& r) {
 
 asio::awaitable<void> session::play_recorded(const play_request& r, const std::string& path) {
   close_stream(r.stream_id);
-  auto vod = path.empty() ? nullptr : vod_player::open(home_, *this, r.stream_id, r.name, path);
+  std::shared_ptr<vod_player> vod;
+  if (!path.empty() && srv_.workers()) vod = co_await vod_player::open(home_, *this, r.stream_id, r.name, path, *srv_.workers());
   if (!vod) {
     core_.play_failed(r, "NetStream.Play.StreamNotFound", "no recording named " + r.name);
     conn_.home().metrics().add(srv_.metrics().refusals);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 
 #include <boost/asio/as_tuple.hpp>
@@ -12,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/shard.hpp"
+#include "core/worker_pool.hpp"
 #include "media/shard_frame.hpp"
 #include "rtmp/player.hpp"
 #include "rtmp/server_protocol.hpp"
@@ -25,6 +27,41 @@ constexpr auto lead = std::chrono::milliseconds(1000);  // sent ahead of the clo
 constexpr std::uint32_t max_tag = 16 << 20;
 
 std::uint32_t u24(const std::uint8_t* p) { return std::uint32_t(p[0]) << 16 | std::uint32_t(p[1]) << 8 | p[2]; }
+// One read-ahead: this many tags or this many bytes, whichever comes first.
+constexpr std::size_t batch_tags = 64;
+constexpr std::size_t batch_bytes = 1 << 20;
+
+// The tag at `offset` (audio, video or script data); nothing at the end or at a torn tag. On a
+// worker.
+std::optional<vod_player::tag> read_tag(int fd, std::uint64_t offset) {
+  std::array<std::uint8_t, 11> h{};
+  if (::pread(fd, h.data(), 11, static_cast<off_t>(offset)) != 11) return std::nullopt;
+  const std::uint32_t size = u24(h.data() + 1);
+  const std::uint32_t ts = u24(h.data() + 4) | std::uint32_t(h[7]) << 24;
+  if (size > max_tag) return std::nullopt;
+  bool complete = true;
+  auto body = shared_buffer::build(size, [&](std::span<std::byte> out) {
+    complete = ::pread(fd, out.data(), size, static_cast<off_t>(offset + 11)) == static_cast<ssize_t>(size);
+  });
+  const auto type = h[0] & 0x1F;
+  if (!complete || (type != 8 && type != 9 && type != 18)) return std::nullopt;
+  return vod_player::tag{offset, offset + 11 + size + 4,
+                         media::make_frame(static_cast<media::track>(type), ts, std::move(body))};
+}
+
+// Tags from `offset` on, a batch of them. On a worker.
+std::vector<vod_player::tag> read_batch(int fd, std::uint64_t offset) {
+  std::vector<vod_player::tag> out;
+  std::size_t bytes = 0;
+  while (out.size() < batch_tags && bytes < batch_bytes) {
+    auto t = read_tag(fd, offset);
+    if (!t) break;
+    offset = t->next;
+    bytes += t->frame.payload.size();
+    out.push_back(std::move(*t));
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -72,43 +109,57 @@ flv_index::entry flv_index::seek_point(double position_ms) const {
   return best;
 }
 
-std::shared_ptr<vod_player> vod_player::open(junction::shard& home, player_host& host, std::uint32_t stream_id,
-                                             std::string name, const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return nullptr;
-  struct stat st {};
-  std::optional<flv_index> index;
-  if (::fstat(fd, &st) == 0) index = flv_index::build(fd, static_cast<std::uint64_t>(st.st_size));
-  if (!index) {
-    ::close(fd);
-    return nullptr;
+asio::awaitable<std::shared_ptr<vod_player>> vod_player::open(junction::shard& home, player_host& host,
+                                                             std::uint32_t stream_id, std::string name,
+                                                             const std::string& path, worker_pool& workers) {
+  const auto worker = workers.assign();
+  struct opened {
+    int fd = -1;
+    std::optional<flv_index> index;
+  };
+  auto file = co_await on_worker(workers, worker, [&path] {
+    opened o;
+    o.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (o.fd < 0) return o;
+    struct stat st {};
+    if (::fstat(o.fd, &st) == 0) o.index = flv_index::build(o.fd, static_cast<std::uint64_t>(st.st_size));
+    if (!o.index) {
+      ::close(o.fd);
+      o.fd = -1;
+    }
+    return o;
+  });
+  if (file.fd < 0) {
+    workers.release(worker);
+    co_return nullptr;
   }
-  return std::shared_ptr<vod_player>(new vod_player(home, host, stream_id, std::move(name), fd, std::move(*index)));
+  auto player = std::shared_ptr<vod_player>(
+      new vod_player(home, host, stream_id, std::move(name), file.fd, std::move(*file.index), workers));
+  player->worker_ = worker;
+  co_return player;
 }
 
 vod_player::vod_player(junction::shard& home, player_host& host, std::uint32_t stream_id, std::string name, int fd,
-                       flv_index index)
+                       flv_index index, worker_pool& workers)
     : home_(home), host_(host), stream_id_(stream_id), name_(std::move(name)), fd_(fd), index_(std::move(index)),
-      player_(std::make_unique<player>(host, stream_id, name_, std::string{})), timer_(home.context()) {}
+      workers_(workers), worker_(0), player_(std::make_unique<player>(host, stream_id, name_, std::string{})),
+      timer_(home.context()) {}
 
 vod_player::~vod_player() {
+  // No read is under way: a read holds the player (its run() waits for it).
   if (fd_ >= 0) ::close(fd_);
+  workers_.release(worker_);
 }
 
-std::optional<media::frame> vod_player::read_tag(std::uint64_t& offset) const {
-  std::array<std::uint8_t, 11> h{};
-  if (::pread(fd_, h.data(), 11, static_cast<off_t>(offset)) != 11) return std::nullopt;
-  const std::uint32_t size = u24(h.data() + 1);
-  const std::uint32_t ts = u24(h.data() + 4) | std::uint32_t(h[7]) << 24;
-  if (size > max_tag) return std::nullopt;
-  auto body = shared_buffer::build(size, [&](std::span<std::byte> out) {
-    if (::pread(fd_, out.data(), size, static_cast<off_t>(offset + 11)) != static_cast<ssize_t>(size))
-      std::fill(out.begin(), out.end(), std::byte{0});
-  });
-  const auto type = h[0] & 0x1F;
-  if (type != 8 && type != 9 && type != 18) return std::nullopt;
-  offset += 11 + size + 4;
-  return media::make_frame(static_cast<media::track>(type), ts, std::move(body));
+asio::awaitable<std::optional<vod_player::tag>> vod_player::tag_at(std::uint64_t offset) {
+  auto it = std::find_if(ahead_.begin(), ahead_.end(), [offset](const tag& t) { return t.offset == offset; });
+  if (it == ahead_.end()) {
+    const int fd = fd_;
+    ahead_ = co_await on_worker(workers_, worker_, [fd, offset] { return read_batch(fd, offset); });
+    it = ahead_.begin();
+    if (it == ahead_.end() || it->offset != offset) co_return std::nullopt;
+  }
+  co_return *it;
 }
 
 void vod_player::start(double start_ms) {
@@ -158,27 +209,33 @@ asio::awaitable<void> vod_player::run(std::shared_ptr<vod_player> self) {
       // From a seek point: decoder configuration first.
       offset = position_;
       for (auto at : index_.config_tags) {
-        std::uint64_t o = at;
-        if (auto f = read_tag(o)) player_->on_frame(media::wrap(std::move(*f)));
+        auto t = co_await tag_at(at);
+        if (stopped_) break;
+        if (t) player_->on_frame(media::wrap(t->frame));
       }
+      if (stopped_) break;
       rebase_ = true;
     }
     if (std::exchange(rebase_, false)) {
       // The clock counts from the next frame, now.
-      std::uint64_t peek = offset;
-      auto next = read_tag(peek);
-      base_ts = next ? next->timestamp : 0;
+      auto next = co_await tag_at(offset);
+      if (stopped_) break;
+      base_ts = next ? next->frame.timestamp : 0;
       base_clock = std::chrono::steady_clock::now();
     }
     const std::uint64_t at = offset;
-    auto frame = read_tag(offset);
-    if (!frame) {
+    auto read = co_await tag_at(offset);
+    if (stopped_) break;
+    if (paused_ || seek_pending_) continue;  // asked for while the read was under way
+    if (!read) {
       // The end: told once; a seek starts it again.
       host_.protocol().play_complete(stream_id_, name_, index_.duration_ms);
       host_.flush();
       running_ = false;
       co_return;
     }
+    offset = read->next;
+    auto* frame = &read->frame;
     // Configuration tags went out at the start.
     if (std::find(index_.config_tags.begin(), index_.config_tags.end(), at) != index_.config_tags.end()) continue;
     const auto due = base_clock + std::chrono::milliseconds(frame->timestamp - base_ts) - lead;

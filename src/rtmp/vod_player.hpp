@@ -3,7 +3,8 @@
 // one player at the pace of its timestamps (a second ahead, which the client buffers), with
 // seeking to the keyframe at or before a position, pause, and the end of the file told as
 // NetStream.Play.Stop / Play.Complete. Frames go through the same player (and so the same
-// chunking and queue) as live ones.
+// chunking and queue) as live ones. The file is never read on the shard: the index is built and
+// the tags are read ahead, a batch at a time, on a worker (core/worker_pool), and handed back.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@
 
 namespace junction {
 class shard;
+class worker_pool;
 }
 
 namespace junction::rtmp {
@@ -42,9 +44,11 @@ struct flv_index {
 
 class vod_player : public std::enable_shared_from_this<vod_player> {
  public:
-  // Nothing when the file cannot be opened or is not FLV.
-  static std::shared_ptr<vod_player> open(junction::shard& home, player_host& host, std::uint32_t stream_id,
-                                          std::string name, const std::string& path);
+  // Opens and indexes the file on a worker of `workers`; nothing when it cannot be opened or is
+  // not FLV.
+  static boost::asio::awaitable<std::shared_ptr<vod_player>> open(junction::shard& home, player_host& host,
+                                                                  std::uint32_t stream_id, std::string name,
+                                                                  const std::string& path, worker_pool& workers);
   ~vod_player();
   // Starts sending from `start_ms` (play's start argument; negative: from the beginning).
   void start(double start_ms);
@@ -53,11 +57,19 @@ class vod_player : public std::enable_shared_from_this<vod_player> {
   void stop();
   std::uint32_t duration_ms() const noexcept { return index_.duration_ms; }
 
+  // A tag read from the file, and where the next one starts.
+  struct tag {
+    std::uint64_t offset = 0, next = 0;
+    media::frame frame;
+  };
+
  private:
   vod_player(junction::shard& home, player_host& host, std::uint32_t stream_id, std::string name, int fd,
-             flv_index index);
+             flv_index index, worker_pool& workers);
   boost::asio::awaitable<void> run(std::shared_ptr<vod_player> self);
-  std::optional<media::frame> read_tag(std::uint64_t& offset) const;
+  // The tag at `offset`, read ahead on the worker when the batch in hand does not have it;
+  // nothing at the end of the file.
+  boost::asio::awaitable<std::optional<tag>> tag_at(std::uint64_t offset);
 
   junction::shard& home_;
   player_host& host_;
@@ -65,6 +77,9 @@ class vod_player : public std::enable_shared_from_this<vod_player> {
   std::string name_;
   int fd_;
   flv_index index_;
+  worker_pool& workers_;
+  std::size_t worker_;
+  std::vector<tag> ahead_;  // the batch read last, in file order
   std::unique_ptr<player> player_;
   boost::asio::steady_timer timer_;
   std::uint64_t position_ = 0;  // where a seek (or the start) asks the sender to go
