@@ -1,5 +1,7 @@
 #include "recording/service.hpp"
 
+#include "core/worker_pool.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <openssl/rand.h>
@@ -34,6 +36,7 @@
 namespace junction::recording {
 namespace {
 
+namespace asio = boost::asio;
 namespace json = boost::json;
 using sys_clock = std::chrono::system_clock;
 
@@ -247,24 +250,42 @@ std::vector<recording_info> service::list() const {
 }
 
 void service::attach(http::server& web) {
+  // The folder and the files are read on a worker (no disk on a shard); the answer is written
+  // back on the shard. The lambdas capture references to the handler's frame only.
   web.routes().add({"/api/v1/recordings", http::GET | http::HEAD, true,
-                    http::sync_handler{[this](http::request_context& ctx) {
+                    http::async_handler{[this](http::request_context& ctx) -> asio::awaitable<http::reply> {
+                      const auto worker = workers_.assign();
+                      auto all = co_await on_worker(workers_, worker, [this] { return list(); });
+                      workers_.release(worker);
                       json::array items;
-                      for (const auto& r : list()) items.push_back(to_json(r));
-                      return ctx.json(http::status::ok, json::serialize(json::object{{"recordings", std::move(items)}}));
+                      for (const auto& r : all) items.push_back(to_json(r));
+                      co_return ctx.json(http::status::ok, json::serialize(json::object{{"recordings", std::move(items)}}));
                     }}});
   web.routes().add({"/api/v1/recordings/", http::GET | http::HEAD | http::DELETE, true,
-                    http::sync_handler{[this](http::request_context& ctx) {
-                      const auto id = ctx.path.substr(std::string_view{"/api/v1/recordings/"}.size());
-                      auto r = find(id);
-                      if (!r) return ctx.problem(http::status::not_found, "no such recording");
-                      if (ctx.req.method() == http::verb::delete_) {
-                        if (!r->ended) return ctx.problem(http::status::conflict, "the recording is still being written");
-                        std::remove(path_of(r->id).c_str());
-                        std::remove((cfg_.directory + "/" + r->id + ".json").c_str());
-                        return ctx.json(http::status::ok, json::serialize(json::object{{"deleted", r->id}}));
+                    http::async_handler{[this](http::request_context& ctx) -> asio::awaitable<http::reply> {
+                      const std::string id{ctx.path.substr(std::string_view{"/api/v1/recordings/"}.size())};
+                      const bool remove = ctx.req.method() == http::verb::delete_;
+                      enum class outcome { found, missing, busy, deleted };
+                      const auto worker = workers_.assign();
+                      auto [what, r] = co_await on_worker(workers_, worker, [this, &id, remove] {
+                        auto found = find(id);
+                        if (!found) return std::pair{outcome::missing, found};
+                        if (!remove) return std::pair{outcome::found, found};
+                        if (!found->ended) return std::pair{outcome::busy, found};
+                        std::remove(path_of(found->id).c_str());
+                        std::remove((cfg_.directory + "/" + found->id + ".json").c_str());
+                        return std::pair{outcome::deleted, found};
+                      });
+                      workers_.release(worker);
+                      switch (what) {
+                        case outcome::missing: co_return ctx.problem(http::status::not_found, "no such recording");
+                        case outcome::busy:
+                          co_return ctx.problem(http::status::conflict, "the recording is still being written");
+                        case outcome::deleted:
+                          co_return ctx.json(http::status::ok, json::serialize(json::object{{"deleted", r->id}}));
+                        case outcome::found: break;
                       }
-                      return ctx.json(http::status::ok, json::serialize(to_json(*r)));
+                      co_return ctx.json(http::status::ok, json::serialize(to_json(*r)));
                     }}});
   // Downloads: the files themselves, with ranges and conditional requests, like the web root.
   auto files = std::make_shared<http::static_files>(cfg_.directory, "", "/recordings/");
