@@ -9,9 +9,10 @@
 #include "core/shard.hpp"
 #include "core/shared_tick.hpp"
 #include "core/spawn.hpp"
-#include "http/client.hpp"
 #include "media/send_queue.hpp"
 #include "media/stream_hub.hpp"
+#include "rtmp/access.hpp"
+#include "rtmp/hooks.hpp"
 #include "rtmp/player.hpp"
 #include "rtmp/server.hpp"
 #include "rtmp/server_protocol.hpp"
@@ -23,10 +24,6 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
-
-#include <openssl/crypto.h>
 
 #include <map>
 
@@ -116,7 +113,7 @@ class session final : public player_host, public client_link {
   asio::awaitable<bool> ask_hook(const std::string& url, const char* action, std::string_view name,
                                  std::string_view query);
   void notify_done(std::string_view name, bool publisher);
-  bool token_ok(const std::string& wanted, std::string_view stream_query) const;
+  hook_client hook_client_info() const;
   // Why a recording may not be played here (see server::vod_target), or nullptr.
   const char* vod_refusal(const std::string& token, std::string_view stream_query) const;
   // Refusal replies go out, then the connection closes.
@@ -287,21 +284,10 @@ asio::awaitable<void> session::on_connect(const connect_request& r, std::vector<
   core_.feed({}, more);  // messages the client sent behind connect
 }
 
-bool session::token_ok(const std::string& wanted, std::string_view stream_query) const {
-  // Constant time: how long a refusal takes says nothing of how much of a guess was right.
-  auto same = [&](std::string_view given) {
-    return given.size() == wanted.size() && CRYPTO_memcmp(given.data(), wanted.data(), wanted.size()) == 0;
-  };
-  return wanted.empty() || same(query_value(stream_query, "token")) || same(query_value(tc_query_, "token"));
-}
-
 const char* session::vod_refusal(const std::string& token, std::string_view stream_query) const {
-  // An application that authorizes its plays itself has done so already (refusal_for).
   const auto& a = app_->config;
-  if (!a.play_token.empty() || !a.on_play.empty() || !app_->play_from.empty()) return nullptr;
-  if (token.empty())
-    return peer_.is_loopback() ? nullptr : "recordings play only to loopback clients until http.admin_token is set";
-  return token_ok(token, stream_query) ? nullptr : "recordings need the admin token (token=...)";
+  return rtmp::vod_refusal(token, !a.play_token.empty() || !a.on_play.empty() || !app_->play_from.empty(),
+                           peer_.is_loopback(), stream_query, tc_query_);
 }
 
 // Why this client may not publish (or play) `name` on `stream_id`, or nullptr.
@@ -312,7 +298,7 @@ asio::awaitable<const char*> session::refusal_for(bool publish, std::uint32_t st
   if (publishing_.contains(stream_id) || (publish && playing_.contains(stream_id))) co_return "stream in use";
   if (!allowed(publish ? app_->publish_from : app_->play_from, peer_))
     co_return publish ? "address not allowed to publish" : "address not allowed to play";
-  if (!token_ok(publish ? a.publish_token : a.play_token, query)) co_return "missing or wrong token";
+  if (!token_ok(publish ? a.publish_token : a.play_token, query, tc_query_)) co_return "missing or wrong token";
   if (!co_await ask_hook(publish ? a.on_publish : a.on_play, publish ? "on_publish" : "on_play", name, query))
     co_return publish ? "refused by the on_publish hook" : "refused by the on_play hook";
   co_return nullptr;
@@ -447,36 +433,21 @@ void session::on_call(const server_call& c) {
   core_.call_error(c.cmd, "NetConnection.Call.Failed", "Method not found (" + c.cmd.name + ").");
 }
 
-// Hooks ----------------------------------------------------------------------------------------
+// Hooks (hooks.hpp) ----------------------------------------------------------------------------
 
-asio::awaitable<bool> session::ask_hook(const std::string& url, const char* action,
-                                        std::string_view name, std::string_view query) {
-  if (url.empty()) co_return true;
-  boost::json::object body{{"action", action},       {"client_id", conn_.id()},
-                           {"ip", peer_.to_string()}, {"app", app_name_.empty() ? "" : app_name_},
-                           {"tcUrl", tc_url_},        {"stream", name},
-                           {"param", query}};
-  auto json = boost::json::serialize(body);
-  auto answer = co_await http::post_json(url, std::move(json), app_->config.hook_timeout);
-  if (!answer.ok())
-    log::info("rtmp conn={} {}: {} hook {} said no: {}", conn_.id(), conn_.peer(), action, url,
-              answer.status ? std::to_string(answer.status) : answer.error);
-  co_return answer.ok();
+hook_client session::hook_client_info() const {
+  return {conn_.id(), peer_.to_string(), std::string{conn_.peer()}, app_name_, tc_url_};
+}
+
+asio::awaitable<bool> session::ask_hook(const std::string& url, const char* action, std::string_view name,
+                                        std::string_view query) {
+  co_return co_await rtmp::ask_hook(url, action, hook_client_info(), name, query, app_->config.hook_timeout);
 }
 
 void session::notify_done(std::string_view name, bool publisher) {
-  if (!app_ || app_->config.on_done.empty()) return;
-  boost::json::object body{{"action", publisher ? "on_unpublish" : "on_stop"},
-                           {"client_id", conn_.id()}, {"ip", peer_.to_string()},
-                           {"app", app_name_}, {"stream", name}};
-  // A notice: nobody waits for it, and the session may be gone when it completes.
-  asio::co_spawn(home_.context(),
-                 [url = app_->config.on_done, json = boost::json::serialize(body),
-                  timeout = app_->config.hook_timeout]() -> asio::awaitable<void> {
-                   auto r = co_await http::post_json(url, json, timeout);
-                   if (!r.ok()) log::info("rtmp on_done hook {}: {}", url, r.status ? std::to_string(r.status) : r.error);
-                 },
-                 asio::detached);
+  if (!app_) return;
+  rtmp::notify_done(home_.context(), app_->config.on_done, hook_client_info(), name, publisher,
+                    app_->config.hook_timeout);
 }
 
 // Writing ------------------------------------------------------------------------------------
