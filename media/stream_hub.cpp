@@ -76,13 +76,11 @@ struct stream_hub::shard_state {
   std::uint64_t claims = 0;  // claims made here, of any name: each gets the next number
 };
 
-stream_hub::stream_hub(runtime& rt) : rt_{rt} {
-  for (unsigned i = 0; i < rt.size(); ++i) shards_.push_back(std::make_unique<shard_state>());
-}
+stream_hub::stream_hub(runtime& rt) : rt_{rt}, shards_{rt} {}
 stream_hub::~stream_hub() = default;
 
-stream_hub::shard_state& stream_hub::here() const { return *shards_[shard::current()->index()]; }
-stream_hub::shard_state& stream_hub::on(unsigned s) const { return *shards_[s]; }
+stream_hub::shard_state& stream_hub::here() const { return shards_.local(); }
+stream_hub::shard_state& stream_hub::on(unsigned s) const { return shards_.at(s); }
 unsigned stream_hub::home_of(std::string_view key) const {
   return static_cast<unsigned>(std::hash<std::string_view>{}(key) % shards_.size());
 }

@@ -10,6 +10,7 @@
 // publisher is refused on any shard and waiting players learn when a publisher appears.
 //
 // Every call below is made on the caller's shard thread.
+#include "core/sharded.hpp"
 #include "media/frame.hpp"
 #include "media/gop_cache.hpp"
 #include "media/sink.hpp"
@@ -150,7 +151,7 @@ class stream_hub {
   void maybe_forget(const std::string& key);
 
   runtime& rt_;
-  std::vector<std::unique_ptr<shard_state>> shards_;
+  mutable sharded<shard_state> shards_;  // its state per shard (directory entries, streams)
   bool closed_ = false;
 };
 

@@ -76,9 +76,10 @@ int run_server(const config& cfg) {
   worker_pool workers{cfg.gateway.transcode_threads};
   std::optional<recording::service> recordings;
   std::optional<gateway::service> gateway;
-  runtime rt{{cfg.server.shards, cfg.server.pin_cpus, cfg.server.max_connections,
-              cfg.server.max_connections_per_source},
-             registry};
+  std::optional<runtime> runtime_holder;
+  auto& rt = runtime_holder.emplace(runtime_options{cfg.server.shards, cfg.server.pin_cpus, cfg.server.max_connections,
+                                                    cfg.server.max_connections_per_source},
+                                    registry);
   hub.emplace(rt);
   std::unique_ptr<http::server> web;
   std::unique_ptr<rtmp::server> rtmp_server;
@@ -86,23 +87,23 @@ int run_server(const config& cfg) {
   // JUNCTION_TEST_STORE_DELAY_MS slows every job of the user store's worker, for the test that
   // shows a slow store does not hold the shards up.
   const char* store_delay = std::getenv("JUNCTION_TEST_STORE_DELAY_MS");
-  users::user_directory user_directory{cfg.users.database, rt,
-                                       std::chrono::milliseconds(store_delay ? std::atoi(store_delay) : 0)};
+  std::optional<users::user_directory> user_directory;
+  user_directory.emplace(cfg.users.database, rt, std::chrono::milliseconds(store_delay ? std::atoi(store_delay) : 0));
   try {
     web = std::make_unique<http::server>(rt, cfg.http);
     rtmp_server = std::make_unique<rtmp::server>(rt, cfg.rtmp, *hub);
     rtmp_server->set_workers(workers);
-    sip_server = std::make_unique<sip::server>(rt, cfg.sip, user_directory);
+    sip_server = std::make_unique<sip::server>(rt, cfg.sip, *user_directory);
     recordings.emplace(registry, cfg.recording, cfg.http.admin_token, workers);
     recordings->attach(*web);
     recordings->attach(*rtmp_server, *hub);
     sip_server->set_relay_tap_factory(recording::anchored_call_taps(*recordings));
-    gateway.emplace(registry, cfg.gateway, cfg.sip, *hub, workers, *recordings, &user_directory, rt.size());
+    gateway.emplace(registry, cfg.gateway, cfg.sip, *hub, workers, *recordings, &*user_directory, rt);
     gateway->attach(*rtmp_server);
     gateway->attach(*web, rt);
     rtmp_server->attach_http(*web);
     sip_server->attach_http(*web);
-    add_users_api(*web, user_directory);
+    add_users_api(*web, *user_directory);
     web->listen();
     rtmp_server->listen();
     sip_server->listen();
@@ -132,8 +133,17 @@ int run_server(const config& cfg) {
   log::info("{} received: draining (deadline {} ms, send it again to close at once)",
             sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.server.shutdown_timeout.count());
   rt.shutdown(cfg.server.shutdown_timeout, [&] { return signal_pending(signals); });
-  hub->close();
-  workers.stop();
+  // The shards have stopped. What is left goes in this order, each before what it refers to:
+  hub->close();             // publications end; what the loops still hold finds the hub closed
+  workers.stop();           // jobs still queued are dropped: nothing posts to the shards any more
+  user_directory.reset();   // its worker first: it posts to the shards' caches
+  sip_server.reset();       // the servers: their per-shard services (sharded<T>) and listeners
+  rtmp_server.reset();
+  web.reset();
+  runtime_holder.reset();   // the loops, with the sessions, lines and legs they still hold, which
+                            // refer to the gateway, the recordings, the hub and the workers
+  gateway.reset();
+  recordings.reset();
   log::info("stopped");
   return 0;
 }

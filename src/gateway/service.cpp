@@ -48,14 +48,15 @@ gateway_metrics gateway_metrics::declare(metric_registry& r) {
 
 service::service(metric_registry& registry, const gateway_config& cfg, const sip_config& sip, media::stream_hub& hub,
                  worker_pool& workers, recording::service& recordings, users::user_directory* users,
-                 unsigned shards)
+                 runtime& rt)
     : cfg_(cfg),
       sip_(sip),
       hub_(hub),
       metrics_(gateway_metrics::declare(registry)),
       workers_(workers),
       recordings_(recordings),
-      logins_(users, sip, shards) {
+      logins_(users, sip, static_cast<unsigned>(rt.size())),
+      lines_(rt) {
   media_address_ = cfg_.media_address;
   if (media_address_.empty())
     media_address_ = sip_.listen.empty() || wildcard(sip_.listen.front().host) ? "127.0.0.1" : sip_.listen.front().host;
@@ -69,14 +70,13 @@ void service::attach(rtmp::server& rtmp) {
 }
 
 void service::attach(http::server& web, runtime& rt) {
-  lines_.resize(rt.size());
   web.routes().add({"/api/v1/gateway/lines", http::GET | http::HEAD, true,
                     http::async_handler{[this, &rt](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
                       json::array all;
                       for (unsigned i = 0; i < rt.size(); ++i) {
-                        auto part = co_await invoke_on(rt.at(i), [this, i] {
+                        auto part = co_await lines_.ask(i, [](line_registry& lines) {
                           std::vector<line_summary> out;
-                          for (auto& [user, weak] : lines_[i])
+                          for (auto& [user, weak] : lines)
                             if (auto line = weak.lock()) out.push_back(line->summary());
                           return out;
                         });
@@ -100,14 +100,14 @@ void service::attach(http::server& web, runtime& rt) {
                         // The name by pointer (it outlives the wait): GCC 12 destroys a coroutine's
                         // by-value parameter twice when it owns memory, and invoke_on takes the
                         // function by value. One entry per line: its recording, or "" for its next call.
-                        auto record_there = [this, i, name = &user]() -> std::vector<std::string> {
+                        auto record_there = [name = &user](line_registry& lines) -> std::vector<std::string> {
                           std::vector<std::string> ids;
-                          auto [from, to] = lines_[i].equal_range(*name);
+                          auto [from, to] = lines.equal_range(*name);
                           for (auto it = from; it != to; ++it)
                             if (auto line = it->second.lock()) ids.push_back(line->record());
                           return ids;
                         };
-                        auto found = co_await invoke_on(rt.at(i), record_there);
+                        auto found = co_await lines_.ask(i, record_there);
                         any_line = any_line || !found.empty();
                         for (auto& id : found)
                           if (!id.empty()) recordings.push_back(json::string(id));
@@ -122,15 +122,16 @@ void service::attach(http::server& web, runtime& rt) {
 }
 
 void service::add_line(unsigned shard, const std::string& user, std::weak_ptr<line_view> line) {
-  if (shard < lines_.size()) lines_[shard].emplace(user, std::move(line));
+  if (shard < lines_.size()) lines_.at(shard).emplace(user, std::move(line));
 }
 
 void service::remove_line(unsigned shard, const std::string& user, const line_view* line) {
   if (shard >= lines_.size()) return;
-  auto [from, to] = lines_[shard].equal_range(user);
+  auto& lines = lines_.at(shard);
+  auto [from, to] = lines.equal_range(user);
   for (auto it = from; it != to;) {
     auto current = it->second.lock();
-    it = !current || current.get() == line ? lines_[shard].erase(it) : std::next(it);
+    it = !current || current.get() == line ? lines.erase(it) : std::next(it);
   }
 }
 

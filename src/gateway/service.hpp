@@ -10,6 +10,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/sharded.hpp"
 #include "gateway/config.hpp"
 #include "sip/config.hpp"
 #include "core/metrics.hpp"
@@ -65,7 +66,7 @@ class service {
   // lines and legs still held by the shards' loops are torn down with the runtime and reach
   // back here.
   service(metric_registry& registry, const gateway_config& cfg, const sip_config& sip, media::stream_hub& hub, worker_pool& workers,
-          recording::service& recordings, users::user_directory* users, unsigned shards);
+          recording::service& recordings, users::user_directory* users, runtime& rt);
   service(const service&) = delete;
   service& operator=(const service&) = delete;
   ~service();
@@ -105,7 +106,9 @@ class service {
   login_guard logins_;
   // Per shard (touched by that shard's thread only): user -> lines. A user may log in more than
   // once (each connection its own line, binding and call).
-  std::vector<std::multimap<std::string, std::weak_ptr<line_view>, std::less<>>> lines_;
+  // The lines open on each shard, by user@domain.
+  using line_registry = std::multimap<std::string, std::weak_ptr<line_view>, std::less<>>;
+  sharded<line_registry> lines_;
 };
 
 }  // namespace junction::gateway

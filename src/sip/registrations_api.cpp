@@ -52,9 +52,8 @@ void server::attach_http(http::server& web) {
   web.routes().add({"/api/v1/sip/registrations", http::GET | http::HEAD, true,
                     http::async_handler{[this](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
                       json::array all;
-                      for (unsigned i = 0; i < rt_.size(); ++i) {
-                        auto* service = services_[i].get();
-                        json::array part = co_await invoke_on(rt_.at(i), [service] { return snapshot(*service); });
+                      for (unsigned i = 0; i < services_->size(); ++i) {
+                        json::array part = co_await services_->ask(i, [](shard_service& s) { return snapshot(s); });
                         for (auto& v : part) all.push_back(std::move(v));
                       }
                       co_return ctx.json(http::status::ok,

@@ -74,8 +74,7 @@ server::server(runtime& rt, const sip_config& cfg, users::user_directory& users)
   limits_.max_line = std::min<std::size_t>(8192, cfg.max_message_size / 2);
   if (!cfg.tls_listen.empty())
     tls_ = make_tls_server_context("sip", cfg.tls_certificate, cfg.tls_private_key);
-  for (unsigned i = 0; i < rt.size(); ++i)
-    services_.push_back(std::make_unique<shard_service>(*this, rt.at(i)));
+  services_ = std::make_unique<sharded<shard_service>>(rt, *this);
 }
 
 server::~server() = default;
@@ -105,7 +104,7 @@ void server::listen() {
         address.port = reserved->port();
       }
       listen_udp(rt_, address, [this](shard& home, boost::asio::ip::udp::socket socket) {
-        services_[home.index()]->add_socket(std::move(socket));
+        services_->at(home.index()).add_socket(std::move(socket));
       });
     } catch (const boost::system::system_error& e) {
       throw fail("udp", address, e);
@@ -133,13 +132,12 @@ void server::listen() {
     }
     rt_.add_listener({"sips", "tcp", listen_address{bound.address().to_string(), bound.port()}.to_string()});
   }
-  for (unsigned i = 0; i < rt_.size(); ++i)
-    rt_.post(i, [service = services_[i].get()] { service->start(); });
+  services_->invoke_on_all([](shard_service& service) { service.start(); });
 }
 
 void server::set_relay_tap_factory(const relay_tap_factory& factory) {
-  for (auto& s : services_)
-    if (s->relays()) s->relays()->set_tap_factory(factory);
+  for (unsigned i = 0; i < services_->size(); ++i)
+    if (auto* relays = services_->at(i).relays()) relays->set_tap_factory(factory);
 }
 
 }  // namespace junction::sip

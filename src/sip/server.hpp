@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/sharded.hpp"
 #include "sip/config.hpp"
 #include "core/metrics.hpp"
 #include "sip/digest_auth.hpp"
@@ -57,7 +58,7 @@ class server {
   users::user_directory& users() noexcept { return users_; }
   boost::asio::ssl::context* tls() noexcept { return tls_.get(); }
   const auth_settings& auth() const noexcept { return auth_; }
-  shard_service& service(unsigned shard) noexcept { return *services_[shard]; }
+  shard_service& service(unsigned shard) noexcept { return services_->at(shard); }
   // The shard that keeps an AOR's registrations.
   unsigned home_of(std::string_view aor) const noexcept;
   // Where anchored media is relayed (sip.anchor_address, else the first listen host).
@@ -73,7 +74,7 @@ class server {
   users::user_directory& users_;
   auth_settings auth_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
-  std::vector<std::unique_ptr<shard_service>> services_;
+  std::unique_ptr<sharded<shard_service>> services_;  // one per shard; made once the server is set up
 };
 
 }  // namespace junction::sip

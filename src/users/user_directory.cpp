@@ -66,7 +66,7 @@ struct user_directory::shard_cache {
 
 user_directory::user_directory(std::string path, runtime& rt, std::chrono::milliseconds delay)
     : path_(std::move(path)), rt_(rt), delay_(delay) {
-  for (unsigned i = 0; i < rt.size(); ++i) caches_.push_back(std::make_unique<shard_cache>());
+  caches_ = std::make_unique<sharded<shard_cache>>(rt);
   // Before anything opens a connection: the file is created private (see create_private_file),
   // with its schema and WAL mode. A store that cannot be opened now is reported when it is
   // first needed.
@@ -94,7 +94,7 @@ user_store& user_directory::store() {
 
 cached user_directory::find(unsigned shard, std::string_view username, std::string_view realm,
                             const user_record** record) {
-  auto& cache = *caches_.at(shard);
+  auto& cache = caches_->at(shard);
   auto it = cache.users.find(key_of(username, realm));
   if (it == cache.users.end()) return cached::unknown;
   if (clock::now() >= it->second.until) {
@@ -107,7 +107,7 @@ cached user_directory::find(unsigned shard, std::string_view username, std::stri
 
 cached user_directory::has_contact(unsigned shard, std::string_view username, std::string_view realm,
                                    std::string_view contact) {
-  auto& cache = *caches_.at(shard);
+  auto& cache = caches_->at(shard);
   auto it = cache.contacts.find(key_of(username, realm));
   if (it == cache.contacts.end()) return cached::unknown;
   if (clock::now() >= it->second.until) {
@@ -121,7 +121,7 @@ cached user_directory::has_contact(unsigned shard, std::string_view username, st
 
 void user_directory::fetch_user(unsigned shard, std::string username, std::string realm, std::function<void()> then) {
   auto key = key_of(username, realm);
-  auto& waiting = caches_.at(shard)->waiting["u" + key];
+  auto& waiting = caches_->at(shard).waiting["u" + key];
   waiting.push_back(std::move(then));
   if (waiting.size() > 1) return;  // asked already
   workers_.post(0, [this, shard, username = std::move(username), realm = std::move(realm), key = std::move(key),
@@ -140,7 +140,7 @@ void user_directory::fetch_user(unsigned shard, std::string username, std::strin
     }
     rt_.post(shard, [this, shard, key = std::move(key), entry = std::move(entry), alive = std::move(alive)]() mutable {
       if (!*alive) return;
-      auto& cache = *caches_[shard];
+      auto& cache = caches_->at(shard);
       if (cache.users.size() >= max_entries) cache.users.clear();
       cache.users[key] = std::move(entry);
       auto waiters = std::move(cache.waiting["u" + key]);
@@ -153,7 +153,7 @@ void user_directory::fetch_user(unsigned shard, std::string username, std::strin
 void user_directory::fetch_contacts(unsigned shard, std::string username, std::string realm,
                                     std::function<void()> then) {
   auto key = key_of(username, realm);
-  auto& waiting = caches_.at(shard)->waiting["c" + key];
+  auto& waiting = caches_->at(shard).waiting["c" + key];
   waiting.push_back(std::move(then));
   if (waiting.size() > 1) return;
   workers_.post(0, [this, shard, username = std::move(username), realm = std::move(realm), key = std::move(key),
@@ -171,7 +171,7 @@ void user_directory::fetch_contacts(unsigned shard, std::string username, std::s
     }
     rt_.post(shard, [this, shard, key = std::move(key), entry = std::move(entry), alive = std::move(alive)]() mutable {
       if (!*alive) return;
-      auto& cache = *caches_[shard];
+      auto& cache = caches_->at(shard);
       if (cache.contacts.size() >= max_entries) cache.contacts.clear();
       cache.contacts[key] = std::move(entry);
       auto waiters = std::move(cache.waiting["c" + key]);
@@ -192,10 +192,9 @@ void user_directory::write(std::string what, std::function<void(user_store&)> fn
 }
 
 void user_directory::forget_everything() {
-  for (unsigned i = 0; i < caches_.size(); ++i)
-    rt_.post(i, [this, i, alive = alive_] {
-      if (*alive) caches_[i]->clear();
-    });
+  caches_->invoke_on_all([alive = alive_](shard_cache& cache) {
+    if (*alive) cache.clear();
+  });
 }
 
 // On the worker: another process (`junction users ...`) changed the file since the last look.

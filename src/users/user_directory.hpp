@@ -25,6 +25,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "core/sharded.hpp"
 #include "core/worker_pool.hpp"
 #include "users/user_store.hpp"
 
@@ -103,7 +104,7 @@ class user_directory {
   std::string path_;
   runtime& rt_;
   std::chrono::milliseconds delay_;
-  std::vector<std::unique_ptr<shard_cache>> caches_;  // slot i belongs to shard i
+  std::unique_ptr<sharded<shard_cache>> caches_;     // one per shard
   std::unique_ptr<user_store> store_;                 // the worker's
   std::optional<std::int64_t> data_version_;          // the worker's
   worker_pool workers_{1, 0};
