@@ -189,7 +189,7 @@ asio::awaitable<std::optional<std::string>> line::connect(const rtmp::connect_re
   sip_->start(std::make_unique<user_agent>(std::move(s), seed_), [this](ua::event_t& e) { handle(e); });
 
   connecting_ = true;
-  agent().start_registration(now());
+  agent().registration().start(now());
   pump();
   if (!connect_answered_) {
     connect_wait_.expires_after(registration_wait);
@@ -233,7 +233,7 @@ void line::handle(ua::event_t& event) {
           if (closing_) close();
         } else if constexpr (std::is_same_v<E, ua::event::invited>) {
           if (!link_) {
-            agent().reject(480, "Temporarily Unavailable", now());
+            agent().call().reject(480, "Temporarily Unavailable", now());
             return;
           }
           media_.offered(e.sdp);
@@ -243,7 +243,7 @@ void line::handle(ua::event_t& event) {
           callback("ringing", {str(fmt::format("{} {}", e.status, e.reason))});
         } else if constexpr (std::is_same_v<E, ua::event::answered>) {
           if (!start_media(media_.answered(e.sdp))) {
-            agent().hang_up(now());
+            agent().call().hang_up(now());
             home_.metrics().add(svc_.metrics().calls_failed);
             callback("rejected", {str("488 Not Acceptable Here")});
           }
@@ -291,7 +291,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
       answer.error = "invite needs a destination";
       return true;
     }
-    if (agent().state() != ua::call_state::idle) {
+    if (agent().call().state() != ua::call_state::idle) {
       answer.error = "a call is already in progress";
       return true;
     }
@@ -302,7 +302,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
       answer.error = !ports ? "no RTP port" : "no codec to offer";
       return true;
     }
-    if (!agent().invite(dest, media_.make_offer(*ports), now())) {
+    if (!agent().call().invite(dest, media_.make_offer(*ports), now())) {
       legs_.release_ports();
       answer.error = "the destination is not a SIP address";
       return true;
@@ -311,7 +311,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
     outgoing_ = true;
     pump();
   } else if (name == "accept") {
-    if (agent().state() != ua::call_state::ringing) {
+    if (agent().call().state() != ua::call_state::ringing) {
       answer.error = "no incoming call to accept";
       return true;
     }
@@ -319,17 +319,17 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
     if (auto needs = media_.plan_answer(string_args(c, 0)))
       if (auto ports = legs_.bind(*needs)) sdp = media_.make_answer(*ports);
     if (!sdp) {
-      agent().reject(488, "Not Acceptable Here", now());
+      agent().call().reject(488, "Not Acceptable Here", now());
       pump();
       legs_.release_ports();
       answer.error = "no codec in common with the caller";
       return true;
     }
     outgoing_ = false;
-    agent().accept(*sdp, now());
+    agent().call().accept(*sdp, now());
     pump();
     if (!start_media(media_.accepted())) {
-      agent().hang_up(now());
+      agent().call().hang_up(now());
       pump();
       answer.error = "no audio in common with the caller";
       return true;
@@ -337,7 +337,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
   } else if (name == "reject") {
     const std::string text = c.arg(0) && c.arg(0)->type == media::amf::type::string ? c.arg(0)->text : "";
     auto [status, reason] = parse_rejection(text);
-    if (!agent().reject(status, reason, now())) {
+    if (!agent().call().reject(status, reason, now())) {
       answer.error = "no incoming call to reject";
       return true;
     }
@@ -349,7 +349,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
     hold(on, answer);
     if (!answer.error.empty()) return true;
   } else if (name == "bye") {
-    agent().hang_up(now());
+    agent().call().hang_up(now());
     end_media();
     legs_.release_ports();
     pump();
@@ -394,10 +394,10 @@ bool line::start_media(const std::optional<media_start>& start) {
   home_.metrics().add(svc_.metrics().calls);
   home_.metrics().add(svc_.metrics().calls_total);
   if (start->xflv)
-    log::info("gateway {}: call up with {}: x-flv at {}:{}", who(), agent().peer(), main.remote_address,
+    log::info("gateway {}: call up with {}: x-flv at {}:{}", who(), agent().call().peer(), main.remote_address,
               main.remote_port);
   else
-    log::info("gateway {}: call up with {}: audio {}/{} at {}:{}{}", who(), agent().peer(),
+    log::info("gateway {}: call up with {}: audio {}/{} at {}:{}{}", who(), agent().call().peer(),
               start->phone_audio.encoding, start->phone_audio.clock_rate, main.remote_address, main.remote_port,
               legs_.video() ? ", video H.264" : "");
   // siprtmp's callback: the codecs the client should send, when it named any.
@@ -447,7 +447,7 @@ void line::check_rtp() {
   const auto last = legs_.last_received(rtp_quiet_until_);
   if (std::chrono::steady_clock::now() - last > svc_.settings().rtp_timeout) {
     log::info("gateway {}: no RTP from the phone for {} ms: hanging up", who(), svc_.settings().rtp_timeout.count());
-    agent().hang_up(now());
+    agent().call().hang_up(now());
     end_media();
     pump();
     callback("byed");
@@ -458,11 +458,11 @@ void line::check_rtp() {
 
 // The client's hold: a re-INVITE with our session as it is, sendonly (or sendrecv again).
 void line::hold(bool on, rtmp::app_handler::call_answer& answer) {
-  if (agent().state() != ua::call_state::confirmed || !media_up()) {
+  if (agent().call().state() != ua::call_state::confirmed || !media_up()) {
     answer.error = "no call";
     return;
   }
-  auto step = media_.hold(on, agent().local_sdp());
+  auto step = media_.hold(on, agent().call().local_sdp());
   if (step.already) {
     callback("holding", {amf_value::make_boolean(on)});
     return;
@@ -471,7 +471,7 @@ void line::hold(bool on, rtmp::app_handler::call_answer& answer) {
     answer.error = step.error;
     return;
   }
-  if (!agent().reinvite(*step.reoffer, now())) {
+  if (!agent().call().reinvite(*step.reoffer, now())) {
     media_.reinvite_failed();
     answer.error = "a re-INVITE is under way";
     return;
@@ -492,13 +492,13 @@ void line::on_reanswer(const std::string& sdp) {
 }
 
 void line::on_reoffer(const std::string& sdp) {
-  auto result = media_.reoffered(sdp, agent().local_sdp());
+  auto result = media_.reoffered(sdp, agent().call().local_sdp());
   if (result.status != 200) {
     log::info("gateway {}: {}: 488", who(), result.why);
-    agent().answer_reoffer(488, {}, now());
+    agent().call().answer_reoffer(488, {}, now());
     return;
   }
-  agent().answer_reoffer(200, result.answer, now());
+  agent().call().answer_reoffer(200, result.answer, now());
   legs_.apply(result.updates);
   if (result.held_changed) {
     log::info("gateway {}: the phone {} the call", who(), media_.held() ? "holds" : "resumes");
@@ -510,12 +510,12 @@ void line::start_recording() {
   if (recording_ || !legs_.audio() || !worker_) return;
   record_next_call_ = false;
   recording::recording_info info;
-  info.id = svc_.recordings().call_recording_id(agent().call_id());
+  info.id = svc_.recordings().call_recording_id(agent().call().call_id());
   info.kind = "call";
-  info.call_id = agent().call_id();
+  info.call_id = agent().call().call_id();
   info.line = aor_;
-  info.from = outgoing_ ? "sip:" + aor_ : agent().peer();
-  info.to = outgoing_ ? agent().peer() : "sip:" + aor_;
+  info.from = outgoing_ ? "sip:" + aor_ : agent().call().peer();
+  info.to = outgoing_ ? agent().call().peer() : "sip:" + aor_;
   info.started = std::chrono::system_clock::now();
   recording_ = std::make_shared<recording::call_recording>(svc_.recordings(), *worker_, std::move(info),
                                                         legs_.phone_format());
@@ -538,14 +538,14 @@ line_summary line::summary() const {
   s.connection = connection_id_;
   s.shard = home_.index();
   if (running_) {
-    switch (agent().state()) {
+    switch (agent().call().state()) {
       case ua::call_state::idle: s.state = "idle"; break;
       case ua::call_state::calling: s.state = "calling"; break;
       case ua::call_state::ringing: s.state = "ringing"; break;
       case ua::call_state::confirmed: s.state = "in-call"; break;
     }
-    s.peer = agent().peer();
-    s.call_id = agent().call_id();
+    s.peer = agent().call().peer();
+    s.call_id = agent().call().call_id();
   }
   if (recording_) s.recording = recording_->id();
   return s;
@@ -566,15 +566,15 @@ void line::link_gone() {
   link_ = nullptr;
   if (!running_) return;
   closing_ = true;
-  if (agent().state() != ua::call_state::idle) agent().hang_up(now());
+  if (agent().call().state() != ua::call_state::idle) agent().call().hang_up(now());
   end_media();
   legs_.release_ports();
-  if (!agent().registered()) {
+  if (!agent().registration().registered()) {
     pump();
     close();
     return;
   }
-  agent().unregister(now());
+  agent().registration().unregister(now());
   pump();
   // Unregistering takes a round trip or two (a challenge); the line lingers that long at most.
   auto self = shared_from_this();

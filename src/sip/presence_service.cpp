@@ -58,7 +58,8 @@ void presence_service::on_subscribe(const message& request, const origin& from, 
     // Watching is decided by the presentity's contact list, so it must be a user of the store;
     // both come from this shard's cache, asked of the store's worker first when it has not seen
     // them (the SUBSCRIBE is handled again then).
-    auto [user, domain] = user_and_domain(presentity);
+    const auto parts = user_and_domain(presentity);  // not a structured binding: the lambda below uses them
+    const std::string_view user = parts.first, domain = parts.second;
     const unsigned here = home_.index();
     auto& directory = owner_.users();
     auto ask = [&](bool contacts) {

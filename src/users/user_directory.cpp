@@ -119,66 +119,69 @@ cached user_directory::has_contact(unsigned shard, std::string_view username, st
   return std::binary_search(list.begin(), list.end(), contact) ? cached::found : cached::absent;
 }
 
-void user_directory::fetch_user(unsigned shard, std::string username, std::string realm, std::function<void()> then) {
-  auto key = key_of(username, realm);
-  auto& waiting = caches_->at(shard).waiting["u" + key];
-  waiting.push_back(std::move(then));
-  if (waiting.size() > 1) return;  // asked already
-  workers_.post(0, [this, shard, username = std::move(username), realm = std::move(realm), key = std::move(key),
+// Asks the worker for one cache entry: read(store, entry) there (a failure makes a `failed`
+// entry, doubted after a second), then keep(cache, entry) on the shard and the waiters run.
+// Lookups of one key in flight are asked once.
+template <class Entry, class Read, class Keep>
+void user_directory::ask(unsigned shard, std::string waiting, Read read, Keep keep, std::function<void()> then) {
+  auto& waiters = caches_->at(shard).waiting[waiting];
+  waiters.push_back(std::move(then));
+  if (waiters.size() > 1) return;  // asked already
+  workers_.post(0, [this, shard, waiting = std::move(waiting), read = std::move(read), keep = std::move(keep),
                     alive = alive_]() mutable {
-    shard_cache::user_entry entry;
+    Entry entry;
     try {
       check_for_changes();
-      auto found = store().find(username, realm);
-      entry.state = found ? cached::found : cached::absent;
-      if (found) entry.record = std::move(*found);
-      else entry.until = clock::now() + doubt_after;
+      read(store(), entry);
     } catch (const std::exception& e) {
       log::error("users: store {}: {}", path_, e.what());
       entry.state = cached::failed;
       entry.until = clock::now() + doubt_after;
     }
-    rt_.post(shard, [this, shard, key = std::move(key), entry = std::move(entry), alive = std::move(alive)]() mutable {
+    rt_.post(shard, [this, shard, waiting = std::move(waiting), keep = std::move(keep), entry = std::move(entry),
+                     alive = std::move(alive)]() mutable {
       if (!*alive) return;
       auto& cache = caches_->at(shard);
-      if (cache.users.size() >= max_entries) cache.users.clear();
-      cache.users[key] = std::move(entry);
-      auto waiters = std::move(cache.waiting["u" + key]);
-      cache.waiting.erase("u" + key);
-      for (auto& w : waiters) w();
+      keep(cache, std::move(entry));
+      auto node = cache.waiting.extract(waiting);
+      if (!node.empty())
+        for (auto& w : node.mapped()) w();
     });
   });
+}
+
+void user_directory::fetch_user(unsigned shard, std::string username, std::string realm, std::function<void()> then) {
+  auto key = key_of(username, realm);
+  ask<shard_cache::user_entry>(
+      shard, "u" + key,
+      [username = std::move(username), realm = std::move(realm)](user_store& store, shard_cache::user_entry& entry) {
+        auto found = store.find(username, realm);
+        entry.state = found ? cached::found : cached::absent;
+        if (found) entry.record = std::move(*found);
+        else entry.until = clock::now() + doubt_after;
+      },
+      [key](shard_cache& cache, shard_cache::user_entry entry) {
+        if (cache.users.size() >= max_entries) cache.users.clear();
+        cache.users[key] = std::move(entry);
+      },
+      std::move(then));
 }
 
 void user_directory::fetch_contacts(unsigned shard, std::string username, std::string realm,
                                     std::function<void()> then) {
   auto key = key_of(username, realm);
-  auto& waiting = caches_->at(shard).waiting["c" + key];
-  waiting.push_back(std::move(then));
-  if (waiting.size() > 1) return;
-  workers_.post(0, [this, shard, username = std::move(username), realm = std::move(realm), key = std::move(key),
-                    alive = alive_]() mutable {
-    shard_cache::contacts_entry entry;
-    try {
-      check_for_changes();
-      entry.contacts = store().contacts(username, realm);
-      std::sort(entry.contacts.begin(), entry.contacts.end());
-      entry.state = cached::found;
-    } catch (const std::exception& e) {
-      log::error("users: store {}: {}", path_, e.what());
-      entry.state = cached::failed;
-      entry.until = clock::now() + doubt_after;
-    }
-    rt_.post(shard, [this, shard, key = std::move(key), entry = std::move(entry), alive = std::move(alive)]() mutable {
-      if (!*alive) return;
-      auto& cache = caches_->at(shard);
-      if (cache.contacts.size() >= max_entries) cache.contacts.clear();
-      cache.contacts[key] = std::move(entry);
-      auto waiters = std::move(cache.waiting["c" + key]);
-      cache.waiting.erase("c" + key);
-      for (auto& w : waiters) w();
-    });
-  });
+  ask<shard_cache::contacts_entry>(
+      shard, "c" + key,
+      [username = std::move(username), realm = std::move(realm)](user_store& store, shard_cache::contacts_entry& entry) {
+        entry.contacts = store.contacts(username, realm);
+        std::sort(entry.contacts.begin(), entry.contacts.end());
+        entry.state = cached::found;
+      },
+      [key](shard_cache& cache, shard_cache::contacts_entry entry) {
+        if (cache.contacts.size() >= max_entries) cache.contacts.clear();
+        cache.contacts[key] = std::move(entry);
+      },
+      std::move(then));
 }
 
 void user_directory::write(std::string what, std::function<void(user_store&)> fn) {

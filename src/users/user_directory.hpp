@@ -97,6 +97,8 @@ class user_directory {
 
  private:
   struct shard_cache;
+  template <class Entry, class Read, class Keep>
+  void ask(unsigned shard, std::string waiting, Read read, Keep keep, std::function<void()> then);
   user_store& store();  // on the worker only
   void check_for_changes();
   void schedule_check();

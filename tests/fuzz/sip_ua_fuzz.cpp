@@ -54,22 +54,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool well_formed = sip::parse_message(bytes, sip::parse_limits{}, true).ok();
   for (int state = 0; state < 3; ++state) {
     sip::ua::user_agent agent(settings(), 7);
-    if (state == 0) agent.start_registration(now);
-    if (state == 1) agent.invite("bob@example.com", "v=0", now);
+    if (state == 0) agent.registration().start(now);
+    if (state == 1) agent.call().invite("bob@example.com", "v=0", now);
     check_output(agent);
     agent.on_datagram(bytes, "127.0.0.1", 5060, now);
     check_output(agent, well_formed);
-    if (agent.state() == sip::ua::call_state::ringing) agent.accept("v=0", now);
-    if (agent.state() == sip::ua::call_state::confirmed) {
+    if (agent.call().state() == sip::ua::call_state::ringing) agent.call().accept("v=0", now);
+    if (agent.call().state() == sip::ua::call_state::confirmed) {
       // A call that is up: our re-INVITE, then the input again (an answer to it, or their offer).
-      agent.reinvite("v=0 hold", now);
+      agent.call().reinvite("v=0 hold", now);
       check_output(agent);
       agent.on_datagram(bytes, "127.0.0.1", 5060, now);
       for (const auto& e : agent.take_events())
-        if (std::holds_alternative<sip::ua::event::reoffered>(e)) agent.answer_reoffer(200, "v=0", now);
+        if (std::holds_alternative<sip::ua::event::reoffered>(e)) agent.call().answer_reoffer(200, "v=0", now);
       check_output(agent, well_formed);
     }
-    agent.hang_up(now);
+    agent.call().hang_up(now);
     agent.on_timer(now + std::chrono::seconds(40));
     check_output(agent, well_formed);
   }

@@ -14,7 +14,7 @@
 #include "sip/request.hpp"
 #include "sip/response.hpp"
 #include "sip/transaction_table.hpp"
-#include "sip/ua/user_agent.hpp"
+#include "sip/ua/types.hpp"
 
 namespace junction::sip {
 class message;

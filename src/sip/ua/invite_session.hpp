@@ -17,18 +17,27 @@ class invite_session {
   explicit invite_session(agent_core& core);
   ~invite_session();
 
+  // An outgoing call to `target` ("user@domain", "sip:user@domain" or a bare user of this
+  // domain) offering `sdp`. False (nothing sent) when a call is already up or the target does
+  // not parse.
   bool invite(std::string_view target, std::string sdp, clock::time_point now);
+  // The incoming call: answered with `sdp`, or refused with a final status.
   bool accept(std::string sdp, clock::time_point now);
   bool reject(int status, std::string_view reason, clock::time_point now);
+  // A new offer for the call that is up (a re-INVITE: hold, resume). False when no call is up or
+  // an offer is already on its way either way (RFC 3261 §14.1).
   bool reinvite(std::string sdp, clock::time_point now);
+  // Answers the re-INVITE of the last reoffered event: 200 with `sdp` (sent again until ACKed),
+  // or a failure status (488 for an offer that cannot be taken); the session stays as before.
   bool answer_reoffer(int status, std::string sdp, clock::time_point now);
+  // Ends whatever call there is: CANCEL while ours rings, 603 while theirs does, BYE once up.
   void hang_up(clock::time_point now);
 
   call_state state() const noexcept;
   const std::string& remote_sdp() const noexcept;
-  const std::string& local_sdp() const noexcept;
+  const std::string& local_sdp() const noexcept;  // our side of the session in force
   std::string call_id() const;
-  std::string peer() const;
+  std::string peer() const;  // the other party's address (From or To URI)
 
   // The final or provisional answer to our INVITE or re-INVITE (the client entry's purpose).
   void on_response(client_entry& c, const std::string& key, const message& response, clock::time_point now);

@@ -20,29 +20,6 @@ user_agent::user_agent(settings s, std::uint64_t seed)
 
 user_agent::~user_agent() = default;
 
-void user_agent::start_registration(clock::time_point now) { registration_->start(now); }
-void user_agent::unregister(clock::time_point now) { registration_->unregister(now); }
-bool user_agent::registered() const noexcept { return registration_->registered(); }
-
-bool user_agent::invite(std::string_view target, std::string sdp, clock::time_point now) {
-  return session_->invite(target, std::move(sdp), now);
-}
-bool user_agent::accept(std::string sdp, clock::time_point now) { return session_->accept(std::move(sdp), now); }
-bool user_agent::reject(int status, std::string_view reason, clock::time_point now) {
-  return session_->reject(status, reason, now);
-}
-bool user_agent::reinvite(std::string sdp, clock::time_point now) { return session_->reinvite(std::move(sdp), now); }
-bool user_agent::answer_reoffer(int status, std::string sdp, clock::time_point now) {
-  return session_->answer_reoffer(status, std::move(sdp), now);
-}
-void user_agent::hang_up(clock::time_point now) { session_->hang_up(now); }
-
-call_state user_agent::state() const noexcept { return session_->state(); }
-const std::string& user_agent::remote_sdp() const noexcept { return session_->remote_sdp(); }
-const std::string& user_agent::local_sdp() const noexcept { return session_->local_sdp(); }
-std::string user_agent::call_id() const { return session_->call_id(); }
-std::string user_agent::peer() const { return session_->peer(); }
-
 std::vector<datagram> user_agent::take_output() { return core_->take_output(); }
 std::vector<event_t> user_agent::take_events() { return core_->take_events(); }
 std::size_t user_agent::transactions() const noexcept { return core_->transactions().size(); }

@@ -71,7 +71,7 @@ class AgentTest : public ::testing::Test {
 };
 
 TEST_F(AgentTest, RegistersAnsweringTheDigestChallengeAndRefreshesAtHalfTime) {
-  agent.start_registration(now);
+  agent.registration().start(now);
   auto first = sent_one();
   EXPECT_EQ(first.method(), "REGISTER");
   EXPECT_EQ(first.request_uri_text(), "sip:example.com");
@@ -107,7 +107,7 @@ TEST_F(AgentTest, RegistersAnsweringTheDigestChallengeAndRefreshesAtHalfTime) {
   auto* registered = find_event<ua::event::registered>(events);
   ASSERT_NE(registered, nullptr);
   EXPECT_EQ(registered->expires, 120u);
-  EXPECT_TRUE(agent.registered());
+  EXPECT_TRUE(agent.registration().registered());
   // The refresh is due at half the granted time.
   now += 61s;
   agent.on_timer(now);
@@ -117,7 +117,7 @@ TEST_F(AgentTest, RegistersAnsweringTheDigestChallengeAndRefreshesAtHalfTime) {
 }
 
 TEST_F(AgentTest, AWrongPasswordFailsAfterOneRetry) {
-  agent.start_registration(now);
+  agent.registration().start(now);
   auto first = sent_one();
   const std::string challenge = R"(Digest realm="example.com", nonce="abc", algorithm=MD5, qop="auth")";
   feed(reply(first, 401, "srv", {{"WWW-Authenticate", challenge}}));
@@ -129,11 +129,11 @@ TEST_F(AgentTest, AWrongPasswordFailsAfterOneRetry) {
   auto* failed = find_event<ua::event::registration_failed>(events);
   ASSERT_NE(failed, nullptr);
   EXPECT_EQ(failed->status, 401);
-  EXPECT_FALSE(agent.registered());
+  EXPECT_FALSE(agent.registration().registered());
 }
 
 TEST_F(AgentTest, AnUnansweredRegisterTimesOut) {
-  agent.start_registration(now);
+  agent.registration().start(now);
   EXPECT_EQ(agent.take_output().size(), 1u);
   int resent = 0;
   for (int i = 0; i < 200 && agent.transactions(); ++i) {
@@ -150,8 +150,8 @@ TEST_F(AgentTest, AnUnansweredRegisterTimesOut) {
 }
 
 TEST_F(AgentTest, OutgoingCallRingsIsAnsweredAcknowledgedAndHungUpAlongTheRoute) {
-  ASSERT_TRUE(agent.invite("bob@example.com", "v=0 offer", now));
-  EXPECT_FALSE(agent.invite("carol@example.com", "v=0", now));  // one call per line
+  ASSERT_TRUE(agent.call().invite("bob@example.com", "v=0 offer", now));
+  EXPECT_FALSE(agent.call().invite("carol@example.com", "v=0", now));  // one call per line
   auto invite = sent_one();
   EXPECT_EQ(invite.method(), "INVITE");
   EXPECT_EQ(invite.request_uri_text(), "sip:bob@example.com");
@@ -178,7 +178,7 @@ TEST_F(AgentTest, OutgoingCallRingsIsAnsweredAcknowledgedAndHungUpAlongTheRoute)
   auto* answered = find_event<ua::event::answered>(events);
   ASSERT_NE(answered, nullptr);
   EXPECT_EQ(answered->sdp, "v=0 answer");
-  EXPECT_EQ(agent.state(), ua::call_state::confirmed);
+  EXPECT_EQ(agent.call().state(), ua::call_state::confirmed);
 
   feed(ok);  // a retransmitted 2xx gets the same ACK again
   auto again = agent.take_output();
@@ -186,7 +186,7 @@ TEST_F(AgentTest, OutgoingCallRingsIsAnsweredAcknowledgedAndHungUpAlongTheRoute)
   EXPECT_EQ(parse(again[0].bytes).method(), "ACK");
   EXPECT_EQ(again[0].host, "10.0.0.1");
 
-  agent.hang_up(now);
+  agent.call().hang_up(now);
   auto out = agent.take_output();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].host, "10.0.0.1");  // loose routing: to the first route
@@ -194,13 +194,13 @@ TEST_F(AgentTest, OutgoingCallRingsIsAnsweredAcknowledgedAndHungUpAlongTheRoute)
   EXPECT_EQ(bye.method(), "BYE");
   EXPECT_EQ(bye.request_uri_text(), "sip:bob@10.0.0.9:5070");
   EXPECT_GT(bye.cseq(), invite.cseq());
-  EXPECT_EQ(agent.state(), ua::call_state::idle);
+  EXPECT_EQ(agent.call().state(), ua::call_state::idle);
 }
 
 TEST_F(AgentTest, HangingUpWhileItRingsCancelsAndTheCallerHearsNothingMore) {
-  agent.invite("bob@example.com", "v=0", now);
+  agent.call().invite("bob@example.com", "v=0", now);
   auto invite = sent_one();
-  agent.hang_up(now);  // nothing answered yet: the CANCEL waits for a provisional response
+  agent.call().hang_up(now);  // nothing answered yet: the CANCEL waits for a provisional response
   EXPECT_TRUE(agent.take_output().empty());
   feed(reply(invite, 180, "bob1"));
   auto cancel = sent_one();
@@ -215,11 +215,11 @@ TEST_F(AgentTest, HangingUpWhileItRingsCancelsAndTheCallerHearsNothingMore) {
   auto events = agent.take_events();
   EXPECT_EQ(find_event<ua::event::rejected>(events), nullptr);
   EXPECT_EQ(find_event<ua::event::ringing>(events), nullptr);
-  EXPECT_EQ(agent.state(), ua::call_state::idle);
+  EXPECT_EQ(agent.call().state(), ua::call_state::idle);
 }
 
 TEST_F(AgentTest, ABusyCalleeRejectsTheCall) {
-  agent.invite("bob@example.com", "v=0", now);
+  agent.call().invite("bob@example.com", "v=0", now);
   auto invite = sent_one();
   feed(reply(invite, 486, "bob1"));
   EXPECT_EQ(sent_one().method(), "ACK");
@@ -256,13 +256,13 @@ TEST_F(AgentTest, IncomingCallRingsIsAcceptedConfirmedAndEndedByTheCaller) {
   EXPECT_EQ(invited->from, "sip:bob@example.com");
   EXPECT_EQ(invited->to, "sip:alice@example.com");
   EXPECT_EQ(invited->sdp, "v=0 offer");
-  EXPECT_EQ(agent.state(), ua::call_state::ringing);
+  EXPECT_EQ(agent.call().state(), ua::call_state::ringing);
 
   feed(std::string{incoming_invite});  // a retransmission: the 180 again, no second call
   EXPECT_EQ(sent_one().status(), 180);
   EXPECT_TRUE(agent.take_events().empty());
 
-  ASSERT_TRUE(agent.accept("v=0 answer", now));
+  ASSERT_TRUE(agent.call().accept("v=0 answer", now));
   auto ok = sent_one();
   EXPECT_EQ(ok.status(), 200);
   EXPECT_EQ(ok.to().tag(), our_tag);
@@ -287,7 +287,7 @@ TEST_F(AgentTest, IncomingCallRingsIsAcceptedConfirmedAndEndedByTheCaller) {
                    our_tag));
   EXPECT_EQ(sent_one().status(), 200);
   EXPECT_NE(find_event<ua::event::ended>(agent.take_events()), nullptr);
-  EXPECT_EQ(agent.state(), ua::call_state::idle);
+  EXPECT_EQ(agent.call().state(), ua::call_state::idle);
   // Transactions end by themselves.
   for (int i = 0; i < 100 && agent.transactions(); ++i) {
     now += 1s;
@@ -312,7 +312,7 @@ TEST_F(AgentTest, ACallerWhoCancelsGets487AndTheClientHearsCancelled) {
   auto* cancelled = find_event<ua::event::cancelled>(events);
   ASSERT_NE(cancelled, nullptr);
   EXPECT_EQ(cancelled->from, "sip:bob@example.com");
-  EXPECT_EQ(agent.state(), ua::call_state::idle);
+  EXPECT_EQ(agent.call().state(), ua::call_state::idle);
 }
 
 TEST_F(AgentTest, ASecondCallWhileBusyGets486AndStrangersGet481) {
@@ -335,7 +335,7 @@ TEST_F(AgentTest, ASecondCallWhileBusyGets486AndStrangersGet481) {
 
 // An outgoing call that is up, its INVITE and 2xx consumed.
 sip::message outgoing_call_up(user_agent& agent, ua::clock::time_point now) {
-  agent.invite("bob@example.com", "v=0 offer", now);
+  agent.call().invite("bob@example.com", "v=0 offer", now);
   auto invite = parse(agent.take_output().at(0).bytes);
   agent.on_datagram(reply(invite, 200, "bob1",
                           {{"Record-Route", "<sip:10.0.0.1:5060;lr>"}, {"Contact", "<sip:bob@10.0.0.9:5070>"}},
@@ -348,8 +348,8 @@ sip::message outgoing_call_up(user_agent& agent, ua::clock::time_point now) {
 
 TEST_F(AgentTest, OurReInviteGoesAlongTheRouteIsAcknowledgedAndAFailureKeepsTheCall) {
   auto invite = outgoing_call_up(agent, now);
-  ASSERT_TRUE(agent.reinvite("v=0 hold", now));
-  EXPECT_FALSE(agent.reinvite("v=0 again", now));  // one offer at a time
+  ASSERT_TRUE(agent.call().reinvite("v=0 hold", now));
+  EXPECT_FALSE(agent.call().reinvite("v=0 again", now));  // one offer at a time
   auto out = agent.take_output();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].host, "10.0.0.1");
@@ -372,27 +372,27 @@ TEST_F(AgentTest, OurReInviteGoesAlongTheRouteIsAcknowledgedAndAFailureKeepsTheC
   auto events = agent.take_events();
   ASSERT_NE(find_event<ua::event::reanswered>(events), nullptr);
   EXPECT_EQ(find_event<ua::event::reanswered>(events)->sdp, "v=0 held answer");
-  EXPECT_EQ(agent.remote_sdp(), "v=0 held answer");
+  EXPECT_EQ(agent.call().remote_sdp(), "v=0 held answer");
   feed(ok);  // retransmitted: only the ACK again
   EXPECT_EQ(sent_one().method(), "ACK");
   EXPECT_TRUE(agent.take_events().empty());
 
   // A refused re-INVITE leaves the call as it was.
-  ASSERT_TRUE(agent.reinvite("v=0 resume", now));
+  ASSERT_TRUE(agent.call().reinvite("v=0 resume", now));
   auto second = sent_one();
   feed(reply(second, 488, "bob1"));
   events = agent.take_events();
   ASSERT_NE(find_event<ua::event::reinvite_failed>(events), nullptr);
   EXPECT_EQ(find_event<ua::event::reinvite_failed>(events)->status, 488);
-  EXPECT_EQ(agent.state(), ua::call_state::confirmed);
+  EXPECT_EQ(agent.call().state(), ua::call_state::confirmed);
   agent.take_output();  // the ACK of the 488
 
   // 481: the other side has no such dialog any more, so the call ends (RFC 5057).
-  ASSERT_TRUE(agent.reinvite("v=0 resume", now));
+  ASSERT_TRUE(agent.call().reinvite("v=0 resume", now));
   auto third = sent_one();
   feed(reply(third, 481, "bob1"));
   EXPECT_NE(find_event<ua::event::ended>(agent.take_events()), nullptr);
-  EXPECT_EQ(agent.state(), ua::call_state::idle);
+  EXPECT_EQ(agent.call().state(), ua::call_state::idle);
   bool bye = false;
   for (const auto& d : agent.take_output()) bye = bye || parse(d.bytes).method() == "BYE";
   EXPECT_TRUE(bye);
@@ -401,7 +401,7 @@ TEST_F(AgentTest, OurReInviteGoesAlongTheRouteIsAcknowledgedAndAFailureKeepsTheC
 TEST_F(AgentTest, TheirReInviteIsAnsweredByTheLineAndCrossingOffersGet491) {
   feed(std::string{incoming_invite});
   agent.take_output();
-  ASSERT_TRUE(agent.accept("v=0 answer", now));
+  ASSERT_TRUE(agent.call().accept("v=0 answer", now));
   const std::string our_tag{sent_one().to().tag()};
   auto in_dialog = [&](std::string_view method, std::string_view branch, int cseq, std::string_view body) {
     return fmt::format("{} sip:alice@127.0.0.1:40000 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch={}\r\n"
@@ -426,8 +426,8 @@ TEST_F(AgentTest, TheirReInviteIsAnsweredByTheLineAndCrossingOffersGet491) {
   ASSERT_NE(find_event<ua::event::reoffered>(events), nullptr);
   EXPECT_EQ(find_event<ua::event::reoffered>(events)->sdp, "v=0 sendonly");
   EXPECT_TRUE(agent.take_output().empty());  // the line answers
-  EXPECT_FALSE(agent.reinvite("v=0 crossing", now));
-  ASSERT_TRUE(agent.answer_reoffer(200, "v=0 recvonly", now));
+  EXPECT_FALSE(agent.call().reinvite("v=0 crossing", now));
+  ASSERT_TRUE(agent.call().answer_reoffer(200, "v=0 recvonly", now));
   auto ok = sent_one();
   EXPECT_EQ(ok.status(), 200);
   EXPECT_EQ(ok.cseq(), 9u);
@@ -443,7 +443,7 @@ TEST_F(AgentTest, TheirReInviteIsAnsweredByTheLineAndCrossingOffersGet491) {
   EXPECT_TRUE(agent.take_output().empty());
 
   // Offers crossing: ours is on its way, theirs gets 491.
-  ASSERT_TRUE(agent.reinvite("v=0 ours", now));
+  ASSERT_TRUE(agent.call().reinvite("v=0 ours", now));
   auto ours = sent_one();
   EXPECT_EQ(ours.method(), "INVITE");
   EXPECT_EQ(ours.request_uri_text(), "sip:bob@10.0.0.9:5070");
@@ -458,9 +458,9 @@ TEST_F(AgentTest, TheirReInviteIsAnsweredByTheLineAndCrossingOffersGet491) {
   agent.take_events();
   feed(in_dialog("INVITE", "z9hG4bKre3", 11, "v=0 video only"));
   ASSERT_NE(find_event<ua::event::reoffered>(agent.take_events()), nullptr);
-  ASSERT_TRUE(agent.answer_reoffer(488, {}, now));
+  ASSERT_TRUE(agent.call().answer_reoffer(488, {}, now));
   EXPECT_EQ(sent_one().status(), 488);
-  EXPECT_EQ(agent.state(), ua::call_state::confirmed);
+  EXPECT_EQ(agent.call().state(), ua::call_state::confirmed);
 }
 
 TEST(Credentials, ChallengeParsingAndAuthorization) {
