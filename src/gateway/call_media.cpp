@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "media/srtp/session.hpp"
+
 namespace junction::gateway {
 namespace {
 
@@ -26,6 +28,18 @@ sdp::direction without_receiving(sdp::direction d) {
 }
 
 }  // namespace
+
+call_media::settings call_media::for_line(std::string address, std::string srtp, std::uint64_t seed) {
+  settings s;
+  s.address = std::move(address);
+  s.srtp = std::move(srtp);
+  s.session_id = seed & 0xffffffff;
+  s.make_key = [](std::string_view suite) {
+    auto parsed = media::srtp::parse_suite(suite);
+    return parsed ? media::srtp::make_inline_key(media::srtp::random_master(*parsed)) : std::string{};
+  };
+  return s;
+}
 
 void call_media::prepare(std::span<const std::string> codec_names, bool answering) {
   codecs_ = parse_codec_list(codec_names);

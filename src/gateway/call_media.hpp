@@ -54,6 +54,9 @@ class call_media {
     std::function<std::string(std::string_view suite)> make_key;  // fresh SDES key parameters
   };
   explicit call_media(settings s) : settings_(std::move(s)) {}
+  // The settings a gateway line uses: its media address, gateway.srtp, a session id from `seed`,
+  // and fresh random SDES keys.
+  static settings for_line(std::string address, std::string srtp, std::uint64_t seed);
 
   // An outgoing call with the client's codec names: what each m= line of our offer needs.
   // Empty when there is no codec to offer.

@@ -47,6 +47,28 @@ std::error_code parse_line_address(std::string_view app_path, line_address& out)
   return {};
 }
 
+std::optional<client_call> read_client_call(std::string_view name, std::span<const media::amf::value> args) {
+  using kind = client_call::kind;
+  auto text = [&](std::size_t i) {
+    return i < args.size() && args[i].type == media::amf::type::string ? args[i].text : std::string{};
+  };
+  auto strings_from = [&](std::size_t from) {
+    std::vector<std::string> out;
+    for (std::size_t i = from; i < args.size(); ++i)
+      if (args[i].type == media::amf::type::string) out.push_back(args[i].text);
+    return out;
+  };
+  client_call c;
+  if (name == "invite") c = {kind::invite, text(0), strings_from(1)};
+  else if (name == "accept") c = {kind::accept, {}, strings_from(0)};
+  else if (name == "reject") c = {kind::reject, text(0), {}};
+  else if (name == "hold") c.what = kind::hold, c.on = args.empty() || args[0].boolean_or(true);
+  else if (name == "bye") c.what = kind::bye;
+  else if (name == "sendDTMF") c = {kind::dtmf, text(0), {}};
+  else return std::nullopt;
+  return c;
+}
+
 std::pair<int, std::string> parse_rejection(std::string_view text) {
   int status = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), status);

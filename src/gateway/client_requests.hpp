@@ -5,7 +5,12 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <optional>
+#include <span>
 #include <utility>
+#include <vector>
+
+#include "media/amf/value.hpp"
 
 namespace junction::gateway {
 
@@ -27,6 +32,19 @@ std::error_code parse_line_address(std::string_view app_path, line_address& out)
 
 // "486 Busy Here" -> 486 and "Busy Here"; anything else is 603 Decline with that text.
 std::pair<int, std::string> parse_rejection(std::string_view text);
+
+// One of the client's NetConnection calls to its line, read from its arguments:
+// invite(destination, codecs...), accept(codecs...), reject([status text]), hold([bool]), bye(),
+// sendDTMF(keys). Arguments of the wrong type count as absent.
+struct client_call {
+  enum class kind { invite, accept, reject, hold, bye, dtmf };
+  kind what = kind::bye;
+  std::string text;                 // invite: the destination; reject: "486 Busy Here"; dtmf: the keys
+  std::vector<std::string> codecs;  // invite (after the destination) and accept: siprtmp codec names
+  bool on = true;                   // hold(true) / hold(false); hold() holds
+};
+// Nothing when `name` is not one of the line's calls.
+std::optional<client_call> read_client_call(std::string_view name, std::span<const media::amf::value> args);
 
 }  // namespace junction::gateway
 

@@ -18,7 +18,6 @@
 #include "gateway/call_media.hpp"
 #include "gateway/client_requests.hpp"
 #include "gateway/service.hpp"
-#include "media/srtp/session.hpp"
 #include "media/stream_hub.hpp"
 #include "recording/call_recorder.hpp"
 #include "recording/service.hpp"
@@ -41,28 +40,9 @@ using amf_value = media::amf::value;
 
 amf_value str(std::string s) { return amf_value::make_string(std::move(s)); }
 
-std::vector<std::string> string_args(const rtmp::command& c, std::size_t from) {
-  std::vector<std::string> out;
-  for (std::size_t i = from; i < c.args.size(); ++i)
-    if (c.args[i].type == media::amf::type::string) out.push_back(c.args[i].text);
-  return out;
-}
-
 std::uint64_t random_seed() {
   std::random_device rd;
   return (std::uint64_t{rd()} << 32) | rd();
-}
-
-call_media::settings media_settings(const service& svc, std::uint64_t seed) {
-  call_media::settings s;
-  s.address = svc.media_address();
-  s.srtp = svc.settings().srtp;
-  s.session_id = seed & 0xffffffff;
-  s.make_key = [](std::string_view suite) {
-    auto s = media::srtp::parse_suite(suite);
-    return s ? media::srtp::make_inline_key(media::srtp::random_master(*s)) : std::string{};
-  };
-  return s;
 }
 
 class line : public std::enable_shared_from_this<line>, public line_view {
@@ -70,7 +50,8 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   line(service& svc, rtmp::client_link& link)
       : svc_(svc), link_(&link), home_(link.home()), seed_(random_seed()),
         sip_(std::make_shared<ua::udp_agent>(home_.context())), connect_wait_(home_.context()),
-        linger_(home_.context()), rtp_watch_(home_.context()), media_(media_settings(svc, seed_)),
+        linger_(home_.context()), rtp_watch_(home_.context()),
+        media_(call_media::for_line(svc.media_address(), svc.settings().srtp, seed_)),
         legs_(home_, svc) {}
   ~line() { sip_->close(); }
 
@@ -277,89 +258,79 @@ void line::push_remote(media::frame f) {
 }
 
 bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) {
-  const auto& name = c.name;
-  if (name != "invite" && name != "accept" && name != "reject" && name != "bye" && name != "sendDTMF" &&
-      name != "hold")
-    return false;
+  using kind = client_call::kind;
+  const auto request = read_client_call(c.name, c.args);
+  if (!request) return false;
   if (!running_) {
     answer.error = "not registered";
     return true;
   }
-  if (name == "invite") {
-    const std::string dest = c.arg(0) && c.arg(0)->type == media::amf::type::string ? c.arg(0)->text : "";
-    if (dest.empty()) {
-      answer.error = "invite needs a destination";
-      return true;
-    }
-    if (agent().call().state() != ua::call_state::idle) {
-      answer.error = "a call is already in progress";
-      return true;
-    }
-    const auto needs = media_.plan_offer(string_args(c, 1));
-    auto ports = legs_.bind(needs);
-    if (!ports || needs.empty()) {
-      legs_.release_ports();
-      answer.error = !ports ? "no RTP port" : "no codec to offer";
-      return true;
-    }
-    if (!agent().call().invite(dest, media_.make_offer(*ports), now())) {
-      legs_.release_ports();
-      answer.error = "the destination is not a SIP address";
-      return true;
-    }
-    log::info("gateway {}: calling {}", who(), dest);
-    outgoing_ = true;
-    pump();
-  } else if (name == "accept") {
-    if (agent().call().state() != ua::call_state::ringing) {
-      answer.error = "no incoming call to accept";
-      return true;
-    }
-    std::optional<std::string> sdp;
-    if (auto needs = media_.plan_answer(string_args(c, 0)))
-      if (auto ports = legs_.bind(*needs)) sdp = media_.make_answer(*ports);
-    if (!sdp) {
-      agent().call().reject(488, "Not Acceptable Here", now());
+  auto& session = agent().call();
+  auto fail = [&](const char* why) {
+    answer.error = why;
+    return true;
+  };
+  switch (request->what) {
+    case kind::invite: {
+      if (request->text.empty()) return fail("invite needs a destination");
+      if (session.state() != ua::call_state::idle) return fail("a call is already in progress");
+      const auto needs = media_.plan_offer(request->codecs);
+      auto ports = legs_.bind(needs);
+      if (!ports || needs.empty()) {
+        legs_.release_ports();
+        return fail(!ports ? "no RTP port" : "no codec to offer");
+      }
+      if (!session.invite(request->text, media_.make_offer(*ports), now())) {
+        legs_.release_ports();
+        return fail("the destination is not a SIP address");
+      }
+      log::info("gateway {}: calling {}", who(), request->text);
+      outgoing_ = true;
       pump();
-      legs_.release_ports();
-      answer.error = "no codec in common with the caller";
-      return true;
+      break;
     }
-    outgoing_ = false;
-    agent().call().accept(*sdp, now());
-    pump();
-    if (!start_media(media_.accepted())) {
-      agent().call().hang_up(now());
+    case kind::accept: {
+      if (session.state() != ua::call_state::ringing) return fail("no incoming call to accept");
+      std::optional<std::string> sdp;
+      if (auto needs = media_.plan_answer(request->codecs))
+        if (auto ports = legs_.bind(*needs)) sdp = media_.make_answer(*ports);
+      if (!sdp) {
+        session.reject(488, "Not Acceptable Here", now());
+        pump();
+        legs_.release_ports();
+        return fail("no codec in common with the caller");
+      }
+      outgoing_ = false;
+      session.accept(*sdp, now());
       pump();
-      answer.error = "no audio in common with the caller";
-      return true;
+      if (!start_media(media_.accepted())) {
+        session.hang_up(now());
+        pump();
+        return fail("no audio in common with the caller");
+      }
+      break;
     }
-  } else if (name == "reject") {
-    const std::string text = c.arg(0) && c.arg(0)->type == media::amf::type::string ? c.arg(0)->text : "";
-    auto [status, reason] = parse_rejection(text);
-    if (!agent().call().reject(status, reason, now())) {
-      answer.error = "no incoming call to reject";
-      return true;
+    case kind::reject: {
+      auto [status, reason] = parse_rejection(request->text);
+      if (!session.reject(status, reason, now())) return fail("no incoming call to reject");
+      legs_.release_ports();
+      pump();
+      break;
     }
-    legs_.release_ports();
-    pump();
-  } else if (name == "hold") {
-    // hold(true) / hold(false); hold() holds.
-    const bool on = !c.arg(0) || c.arg(0)->boolean_or(true);
-    hold(on, answer);
-    if (!answer.error.empty()) return true;
-  } else if (name == "bye") {
-    agent().call().hang_up(now());
-    end_media();
-    legs_.release_ports();
-    pump();
-  } else {  // sendDTMF
-    const std::string digits = c.arg(0) && c.arg(0)->type == media::amf::type::string ? c.arg(0)->text : "";
-    if (!legs_.send_dtmf(digits)) {
-      answer.error = legs_.audio() ? "DTMF was not agreed with the phone" : "no call";
-      return true;
-    }
-    home_.metrics().add(svc_.metrics().dtmf_out);
+    case kind::hold:
+      hold(request->on, answer);
+      if (!answer.error.empty()) return true;
+      break;
+    case kind::bye:
+      session.hang_up(now());
+      end_media();
+      legs_.release_ports();
+      pump();
+      break;
+    case kind::dtmf:
+      if (!legs_.send_dtmf(request->text)) return fail(legs_.audio() ? "DTMF was not agreed with the phone" : "no call");
+      home_.metrics().add(svc_.metrics().dtmf_out);
+      break;
   }
   answer.result = amf_value::make_boolean(true);
   return true;

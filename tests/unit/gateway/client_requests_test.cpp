@@ -38,3 +38,37 @@ TEST(Rejection, StatusAndReasonOrDecline) {
 
 }  // namespace
 }  // namespace junction::gateway
+
+namespace junction::gateway {
+namespace {
+
+using media::amf::value;
+using kind = client_call::kind;
+
+TEST(ClientCall, TheLinesCallsAndTheirArguments) {
+  std::vector<value> invite{value::make_string("bob@example.com"), value::make_string("pcmu"), value::make_null(),
+                            value::make_string("dtmf")};
+  auto c = read_client_call("invite", invite);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->what, kind::invite);
+  EXPECT_EQ(c->text, "bob@example.com");
+  EXPECT_EQ(c->codecs, (std::vector<std::string>{"pcmu", "dtmf"}));  // what is not a string is skipped
+
+  std::vector<value> accept{value::make_string("wideband")};
+  EXPECT_EQ(read_client_call("accept", accept)->codecs, std::vector<std::string>{"wideband"});
+  std::vector<value> reject{value::make_string("486 Busy Here")};
+  EXPECT_EQ(read_client_call("reject", reject)->text, "486 Busy Here");
+  EXPECT_TRUE(read_client_call("hold", {})->on);
+  std::vector<value> resume{value::make_boolean(false)};
+  EXPECT_FALSE(read_client_call("hold", resume)->on);
+  EXPECT_EQ(read_client_call("bye", {})->what, kind::bye);
+  std::vector<value> keys{value::make_string("12#")};
+  EXPECT_EQ(read_client_call("sendDTMF", keys)->text, "12#");
+  std::vector<value> not_text{value::make_number(5)};
+  EXPECT_EQ(read_client_call("invite", not_text)->text, "");  // the line refuses an empty destination
+  EXPECT_FALSE(read_client_call("publish", {}));
+  EXPECT_FALSE(read_client_call("record", {}));  // the line's record() is the gateway's own API
+}
+
+}  // namespace
+}  // namespace junction::gateway
