@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <type_traits>
 #include <vector>
 
 namespace junction::sip {
@@ -25,9 +27,26 @@ struct pidf_summary {
   std::string note;                   // the first <note> of the document, if any
 };
 
+// Why a document is refused (the category "sip.pidf"; message() says it in words).
+enum class pidf_errc {
+  not_well_formed = 1,  // expat refused it (where: its message and line)
+  not_presence,         // the root is not a PIDF <presence> element
+  no_entity,            // <presence> has no entity
+  bad_basic,            // a <basic> is neither open nor closed
+  too_deep,             // nested deeper than pidf_limits::max_depth
+  too_many_elements,    // more than pidf_limits::max_elements
+  dtd,                  // a DTD (documents grow without bound with one: "billion laughs")
+  entity_declaration,   // an entity declaration (the same)
+  too_large,            // more than expat takes in one call
+  out_of_memory,
+};
+const std::error_category& pidf_category() noexcept;
+std::error_code make_error_code(pidf_errc e) noexcept;
+
 struct pidf_result {
   std::optional<pidf_summary> summary;
-  std::string error;  // why the document was refused, for the 400's reason and the log
+  std::error_code error;  // why the document was refused
+  std::string where;      // for not_well_formed: expat's message and the line, for the log
   bool ok() const noexcept { return summary.has_value(); }
 };
 
@@ -40,3 +59,6 @@ std::string make_pidf(std::string_view entity, bool open, std::string_view note 
 std::string xml_escape(std::string_view text);
 
 }  // namespace junction::sip
+
+template <>
+struct std::is_error_code_enum<junction::sip::pidf_errc> : std::true_type {};

@@ -133,7 +133,8 @@ void presence_service::on_publish(const message& request, const origin& from, co
       return service_.respond(request, 415, from, {}, {{"Accept", pidf_content_type}});
     auto parsed = parse_pidf(body);
     if (!parsed.ok()) {
-      log::info("sip {}: PUBLISH for {}: bad PIDF: {}", describe(from), presentity, parsed.error);
+      log::info("sip {}: PUBLISH for {}: bad PIDF: {}{}{}", describe(from), presentity, parsed.error.message(),
+                parsed.where.empty() ? "" : ": ", parsed.where);
       return service_.respond(request, 400, from, "Bad PIDF Document");
     }
   }

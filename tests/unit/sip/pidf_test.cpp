@@ -20,7 +20,7 @@ constexpr std::string_view rfc3863_example = R"(<?xml version="1.0" encoding="UT
 
 TEST(Pidf, ReadsTheRfcExampleWithAnyPrefix) {
   auto r = parse_pidf(rfc3863_example);
-  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_TRUE(r.ok()) << r.error.message();
   EXPECT_EQ(r.summary->entity, "pres:someone@example.com");
   EXPECT_EQ(r.summary->basic, std::vector<std::string>{"open"});
 }
@@ -33,7 +33,7 @@ TEST(Pidf, ExtensionsAndNotesAreAllowed) {
     <tuple id="b"><status><basic>open</basic></status><note>At &lt;work&gt;</note></tuple>
     <dm:person id="p"><rpid:activities><rpid:busy/></rpid:activities></dm:person>
   </presence>)");
-  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_TRUE(r.ok()) << r.error.message();
   EXPECT_EQ(r.summary->basic, (std::vector<std::string>{"closed", "open"}));
   EXPECT_EQ(r.summary->note, "At <work>");
 }
@@ -42,11 +42,14 @@ TEST(Pidf, WhatIsRefusedAndWhy) {
   auto refused = [](std::string_view doc) {
     auto r = parse_pidf(doc, pidf_limits{.max_depth = 8, .max_elements = 50});
     EXPECT_FALSE(r.ok()) << doc;
-    return r.error;
+    EXPECT_STREQ(r.error.category().name(), "sip.pidf");
+    return r.error.message() + (r.where.empty() ? "" : ": " + r.where);
   };
   EXPECT_NE(refused("<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='x'>").find("not well-formed"),
             std::string::npos);
   EXPECT_NE(refused("<presence entity='sip:a@b'/>").find("root"), std::string::npos);  // no namespace
+  EXPECT_EQ(parse_pidf("<presence entity='sip:a@b'/>").error, pidf_errc::not_presence);
+  EXPECT_EQ(parse_pidf("<presence").error, pidf_errc::not_well_formed);
   EXPECT_NE(refused("<presence xmlns='urn:ietf:params:xml:ns:pidf'/>").find("entity"), std::string::npos);
   EXPECT_NE(refused("<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='x'><tuple id='t'><status>"
                     "<basic>maybe</basic></status></tuple></presence>")
@@ -69,7 +72,7 @@ TEST(Pidf, WhatIsRefusedAndWhy) {
 TEST(Pidf, TheServersOwnDocumentIsValidAndEscaped) {
   auto doc = make_pidf("sip:a&b@example.com", true, "<Online>");
   auto r = parse_pidf(doc);
-  ASSERT_TRUE(r.ok()) << r.error << "\n" << doc;
+  ASSERT_TRUE(r.ok()) << r.error.message() << "\n" << doc;
   EXPECT_EQ(r.summary->entity, "sip:a&b@example.com");
   EXPECT_EQ(r.summary->basic, std::vector<std::string>{"open"});
   EXPECT_EQ(r.summary->note, "<Online>");
