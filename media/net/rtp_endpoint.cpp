@@ -72,32 +72,36 @@ void rtp_endpoint::stop() {
 }
 
 asio::awaitable<void> rtp_endpoint::receive_loop(std::shared_ptr<rtp_endpoint> self) {
-  std::vector<std::uint8_t> buffer;
+  // Plain RTP is handed on from the receive buffer itself; only SRTP, unprotected in place,
+  // needs a copy of the datagram's own size.
+  std::vector<std::uint8_t> buffer(max_datagram), unprotected;
   udp::endpoint from;
   while (running_) {
-    buffer.resize(max_datagram);
     auto [ec, n] = co_await socket_.async_receive_from(asio::buffer(buffer), from, no_throw);
     if (!running_) break;
     if (ec) {
       if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) break;
       continue;  // ICMP port unreachable and the like: the peer may not be listening yet
     }
-    buffer.resize(n);
-    const auto kind = kind_of(buffer);
+    std::span<const std::uint8_t> datagram{buffer.data(), n};
+    const auto kind = kind_of(datagram);
     if (srtp_in_) {
-      // Unprotected in place; whatever fails authentication is dropped (and counted).
-      auto status = kind == datagram_kind::rtcp ? srtp_in_->unprotect_rtcp(buffer) : srtp_in_->unprotect_rtp(buffer);
+      // Whatever fails authentication is dropped (and counted).
+      unprotected.assign(datagram.begin(), datagram.end());
+      auto status =
+          kind == datagram_kind::rtcp ? srtp_in_->unprotect_rtcp(unprotected) : srtp_in_->unprotect_rtp(unprotected);
       if (status != srtp::status::ok) {
         if (counters_.srtp_failures) home_.metrics().add(*counters_.srtp_failures);
         continue;
       }
+      datagram = unprotected;
     }
     last_received_ = std::chrono::steady_clock::now();
     remote_ = from;  // symmetric RTP
     if (kind == datagram_kind::rtp && counters_.received_rtp) home_.metrics().add(*counters_.received_rtp);
-    if (tap_) tap_(kind, buffer);
+    if (tap_) tap_(kind, datagram);
     if (!running_) break;  // the tap may stop the endpoint
-    receiver_->on_datagram(kind, buffer);
+    receiver_->on_datagram(kind, datagram);
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include "core/shard.hpp"
 
+#include <fmt/format.h>
+
 namespace junction {
 
 source_limit::source_limit(std::size_t max_per_source)
@@ -102,6 +104,19 @@ void connection_registry::close_idle() {
 }
 void connection_registry::close_all() {
   close_if([](const connection&) { return true; });
+}
+
+std::string peer_text(const boost::asio::ip::address& address, std::uint16_t port) {
+  return address.is_v6() ? fmt::format("[{}]:{}", address.to_string(), port)
+                         : fmt::format("{}:{}", address.to_string(), port);
+}
+
+std::string peer_of(const boost::asio::ip::tcp::socket& socket, boost::asio::ip::address& address) {
+  boost::system::error_code ec;
+  auto peer = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  address = peer.address();
+  return peer_text(address, peer.port());
 }
 
 }  // namespace junction

@@ -4,6 +4,7 @@
 #include "core/metrics.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -92,6 +93,11 @@ class connection_ticket {
 
 // A slot taken whatever the cap: for work the server waits for when it stops, beyond the
 // connection that began it (a gateway line's BYE and unregistration after its RTMP client left).
+// "192.0.2.1:5060" or "[2001:db8::1]:5060": how logs, APIs and hooks name a peer.
+std::string peer_text(const boost::asio::ip::address& address, std::uint16_t port);
+// A connected socket's peer as text ("unknown" when it has none any more), and its address.
+std::string peer_of(const boost::asio::ip::tcp::socket& socket, boost::asio::ip::address& address);
+
 inline connection_ticket hold_open(connection_limit& limit) noexcept {
   limit.force_acquire();
   return connection_ticket{&limit};

@@ -33,8 +33,6 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 
-std::string peer_string(const asio::ip::tcp::socket& socket, asio::ip::address& address);
-
 // Closing from outside the session (drain, kick, a SIP flow over WebSocket): shut the socket down
 // so that whatever the session awaits completes, and the session ends through its normal path.
 // Asked of the stream (which outlives the connection record), never of a descriptor number kept

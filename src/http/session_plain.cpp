@@ -8,15 +8,6 @@
 namespace junction::http {
 namespace detail {
 
-std::string peer_string(const asio::ip::tcp::socket& socket, asio::ip::address& address) {
-  boost::system::error_code ec;
-  auto peer = socket.remote_endpoint(ec);
-  if (ec) return "unknown";
-  address = peer.address();
-  if (address.is_v6()) return fmt::format("[{}]:{}", address.to_string(), peer.port());
-  return fmt::format("{}:{}", address.to_string(), peer.port());
-}
-
 template <>
 asio::awaitable<void> http_session<beast::tcp_stream>::close() {
   // Half-close so the client reads the whole last response before it sees the end.
@@ -30,7 +21,7 @@ template class http_session<beast::tcp_stream>;
 asio::awaitable<void> plain_session(server& srv, shard& home, asio::ip::tcp::socket socket,
                                     connection_ticket ticket) {
   asio::ip::address address;
-  auto peer = peer_string(socket, address);
+  auto peer = peer_of(socket, address);
   beast::tcp_stream stream{std::move(socket)};
   auto closer = shutdown_closer(stream);
   connection conn{home, std::move(ticket), srv.metrics().plain, "http", std::move(peer),

@@ -24,7 +24,7 @@ template class http_session<tls_stream>;
 asio::awaitable<void> tls_session(server& srv, shard& home, asio::ip::tcp::socket socket,
                                   connection_ticket ticket) {
   asio::ip::address address;
-  auto peer = peer_string(socket, address);
+  auto peer = peer_of(socket, address);
   tls_stream stream{std::move(socket), *srv.tls()};
   auto closer = shutdown_closer(stream);
   connection conn{home, std::move(ticket), srv.metrics().tls, "https", std::move(peer),

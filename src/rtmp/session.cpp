@@ -42,15 +42,6 @@ constexpr std::size_t large_read_buffer = 64 * 1024;
 // docs/benchmarks.md), and this still bounds the time one write keeps the socket busy.
 constexpr std::size_t write_batch_bytes = 256 * 1024;
 
-std::string peer_of(asio::ip::tcp::socket& socket, asio::ip::address& address) {
-  boost::system::error_code ec;
-  auto ep = socket.remote_endpoint(ec);
-  if (ec) return "unknown";
-  address = ep.address();
-  return address.is_v6() ? fmt::format("[{}]:{}", address.to_string(), ep.port())
-                         : fmt::format("{}:{}", address.to_string(), ep.port());
-}
-
 struct published {
   std::string name, key;
   std::unique_ptr<media::publication> handle;

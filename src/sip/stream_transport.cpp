@@ -140,7 +140,7 @@ asio::awaitable<void> run_stream(server& srv, shard& home, asio::ip::tcp::socket
   auto stream = tls ? make_tls_stream(std::move(socket), *srv.tls()) : make_plain_stream(std::move(socket));
   auto* raw = stream.get();
   connection conn{home, std::move(ticket), tls ? srv.metrics().tls : srv.metrics().tcp, tls ? "sips" : "sip",
-                  fmt::format("{}:{}", remote.address().to_string(), remote.port()), [raw] { raw->shutdown(); }};
+                  peer_text(remote.address(), remote.port()), [raw] { raw->shutdown(); }};
   conn.set_idle(true);  // a flow may stay open for hours: draining closes it at once
   read_times times;
   if (tls) {

@@ -57,7 +57,9 @@ TEST(SourceLimit, EachSourceHoldsItsShareAndGivesItBack) {
   auto first = limit.try_acquire(a), second = limit.try_acquire(a);
   ASSERT_TRUE(first && second);
   EXPECT_FALSE(limit.try_acquire(a));
-  if (source_limit::slot_of(a) != source_limit::slot_of(b)) EXPECT_TRUE(limit.try_acquire(b));
+  if (source_limit::slot_of(a) != source_limit::slot_of(b)) {
+    EXPECT_TRUE(limit.try_acquire(b));
+  }
   limit.release(*first);
   EXPECT_TRUE(limit.try_acquire(a));
 }
