@@ -4,22 +4,14 @@
 
 namespace junction::media::rtp {
 
-std::string_view describe(parse_error e) noexcept {
-  switch (e) {
-    case parse_error::too_short: return "shorter than its header";
-    case parse_error::bad_version: return "not RTP version 2";
-    case parse_error::bad_csrc_count: return "CSRC list runs past the end";
-    case parse_error::bad_extension: return "header extension runs past the end";
-    case parse_error::bad_padding: return "padding count is zero or runs past the payload";
-  }
-  return "malformed";
-}
-
 parse_result parse_packet(bytes d) noexcept {
   parse_result r;
-  if (d.size() < 12) return r;
+  if (d.size() < 12) {
+    r.error = packet_errc::too_short;
+    return r;
+  }
   if ((d[0] >> 6) != 2) {
-    r.error = parse_error::bad_version;
+    r.error = packet_errc::bad_version;
     return r;
   }
   packet p;
@@ -33,20 +25,20 @@ parse_result parse_packet(bytes d) noexcept {
   p.header.ssrc = read32(&d[8]);
   std::size_t at = 12;
   if (d.size() < at + 4u * p.header.csrc_count) {
-    r.error = parse_error::bad_csrc_count;
+    r.error = packet_errc::bad_csrc_count;
     return r;
   }
   for (std::size_t i = 0; i < p.header.csrc_count; ++i, at += 4) p.header.csrc[i] = read32(&d[at]);
   if (p.header.has_extension) {
     if (d.size() < at + 4) {
-      r.error = parse_error::bad_extension;
+      r.error = packet_errc::bad_extension;
       return r;
     }
     p.header.extension_profile = read16(&d[at]);
     std::size_t words = read16(&d[at + 2]);
     at += 4;
     if (d.size() < at + 4 * words) {
-      r.error = parse_error::bad_extension;
+      r.error = packet_errc::bad_extension;
       return r;
     }
     p.header.extension = d.subspan(at, 4 * words);
@@ -57,7 +49,7 @@ parse_result parse_packet(bytes d) noexcept {
     // The last octet counts the padding, itself included (RFC 3550 §5.1).
     std::uint8_t count = d[end - 1];
     if (count == 0 || count > end - at) {
-      r.error = parse_error::bad_padding;
+      r.error = packet_errc::bad_padding;
       return r;
     }
     p.padding = count;

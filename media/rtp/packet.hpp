@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "media/rtp/errors.hpp"
+
 namespace junction::media::rtp {
 
 using bytes = std::span<const std::uint8_t>;
@@ -33,12 +35,9 @@ struct packet {
   std::uint8_t padding = 0;  // bytes of padding that followed the payload
 };
 
-enum class parse_error { too_short, bad_version, bad_csrc_count, bad_extension, bad_padding };
-std::string_view describe(parse_error e) noexcept;
-
 struct parse_result {
   std::optional<rtp::packet> packet;
-  parse_error error = parse_error::too_short;
+  std::error_code error;  // why the datagram is not an RTP packet (category "rtp")
   bool ok() const noexcept { return packet.has_value(); }
 };
 

@@ -58,22 +58,22 @@ void put_block(std::vector<std::uint8_t>& out, const report_block& b) {
 rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
   rtcp_result r;
   if (d.size() < 4) {
-    r.error = "shorter than an RTCP header";
+    r.error = rtcp_errc::too_short;
     return r;
   }
   std::size_t at = 0;
   while (at < d.size()) {
     if (r.packets.size() >= max_packets) {
-      r.error = "too many packets in one compound";
+      r.error = rtcp_errc::too_many_packets;
       return r;
     }
     if (d.size() - at < 4) {
-      r.error = "trailing bytes after the last packet";
+      r.error = rtcp_errc::trailing_bytes;
       return r;
     }
     const std::uint8_t* p = &d[at];
     if ((p[0] >> 6) != 2) {
-      r.error = "not RTCP version 2";
+      r.error = rtcp_errc::bad_version;
       return r;
     }
     const bool padded = p[0] & 0x20;
@@ -81,14 +81,14 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
     const std::uint8_t type = p[1];
     const std::size_t length = (std::size_t{read16(p + 2)} + 1) * 4;
     if (length > d.size() - at) {
-      r.error = "a packet's length runs past the datagram";
+      r.error = rtcp_errc::bad_length;
       return r;
     }
     std::size_t body_end = length;
     if (padded) {
       // Only the last packet of a compound may be padded (RFC 3550 A.2).
       if (at + length != d.size() || p[length - 1] == 0 || p[length - 1] > length - 4) {
-        r.error = "bad padding";
+        r.error = rtcp_errc::bad_padding;
         return r;
       }
       body_end -= p[length - 1];
@@ -96,7 +96,7 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
     switch (type) {
       case type_sr: {
         if (body_end < 28 + 24u * count) {
-          r.error = "sender report shorter than its blocks";
+          r.error = rtcp_errc::short_sender_report;
           return r;
         }
         sender_report sr;
@@ -111,7 +111,7 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
       }
       case type_rr: {
         if (body_end < 8 + 24u * count) {
-          r.error = "receiver report shorter than its blocks";
+          r.error = rtcp_errc::short_receiver_report;
           return r;
         }
         receiver_report rr;
@@ -125,7 +125,7 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
         std::size_t q = 4;
         for (std::size_t chunk = 0; chunk < count; ++chunk) {
           if (q + 4 > body_end) {
-            r.error = "SDES chunk runs past the packet";
+            r.error = rtcp_errc::bad_sdes;
             return r;
           }
           source_description sd;
@@ -133,7 +133,7 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
           q += 4;
           for (;;) {
             if (q >= body_end) {
-              r.error = "SDES items run past the packet";
+              r.error = rtcp_errc::bad_sdes;
               return r;
             }
             std::uint8_t item = p[q];
@@ -142,7 +142,7 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
               break;
             }
             if (q + 2 > body_end || q + 2 + p[q + 1] > body_end) {
-              r.error = "SDES item runs past the packet";
+              r.error = rtcp_errc::bad_sdes;
               return r;
             }
             if (item == 1) sd.cname.assign(reinterpret_cast<const char*>(p + q + 2), p[q + 1]);
@@ -154,7 +154,7 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
       }
       case type_bye: {
         if (body_end < 4 + 4u * count) {
-          r.error = "BYE shorter than its sources";
+          r.error = rtcp_errc::bad_bye;
           return r;
         }
         goodbye bye;
@@ -163,7 +163,7 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
         if (q < body_end) {
           std::size_t n = p[q];
           if (q + 1 + n > body_end) {
-            r.error = "BYE reason runs past the packet";
+            r.error = rtcp_errc::bad_bye;
             return r;
           }
           bye.reason.assign(reinterpret_cast<const char*>(p + q + 1), n);
@@ -174,7 +174,7 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
       case type_rtpfb:
       case type_psfb: {
         if (body_end < 12) {
-          r.error = "feedback shorter than its header";
+          r.error = rtcp_errc::short_feedback;
           return r;
         }
         feedback fb;

@@ -69,8 +69,8 @@ using rtcp_packet = std::variant<sender_report, receiver_report, source_descript
 
 struct rtcp_result {
   std::vector<rtcp_packet> packets;  // every packet of the compound, unknown types skipped
-  std::string_view error;            // empty when the datagram is valid
-  bool ok() const noexcept { return error.empty(); }
+  std::error_code error;             // why the compound is refused (category "rtcp"), or none
+  bool ok() const noexcept { return !error; }
 };
 
 // At most `max_packets` packets are read from one compound (a bound on work per datagram).

@@ -116,18 +116,64 @@ std::optional<codec> static_payload_type(std::uint8_t pt) {
   }
 }
 
+namespace {
+
+class sdp_category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "sdp"; }
+  std::string message(int ev) const override {
+    switch (static_cast<sdp_errc>(ev)) {
+      case sdp_errc::too_large: return "the description is too large";
+      case sdp_errc::too_many_lines: return "too many lines";
+      case sdp_errc::not_a_line: return "a line is not <type>=<value>";
+      case sdp_errc::no_version: return "the description does not start with v=0";
+      case sdp_errc::second_version: return "a second v= line";
+      case sdp_errc::missing_origin_or_name: return "o= and s= are required";
+      case sdp_errc::bad_origin: return "bad o= line";
+      case sdp_errc::bad_connection: return "bad c= line";
+      case sdp_errc::bad_media: return "bad m= line";
+      case sdp_errc::too_many_media: return "too many media sections";
+      case sdp_errc::too_many_formats: return "too many formats on an m= line";
+      case sdp_errc::bad_rtpmap: return "bad a=rtpmap";
+      case sdp_errc::bad_fmtp: return "bad a=fmtp";
+      case sdp_errc::bad_ptime: return "bad a=ptime";
+      case sdp_errc::bad_rtcp: return "bad a=rtcp";
+      case sdp_errc::bad_crypto: return "bad a=crypto";
+    }
+    return "unknown SDP error";
+  }
+};
+
+}  // namespace
+
+const std::error_category& sdp_category() noexcept {
+  static const sdp_category_impl category;
+  return category;
+}
+
+std::error_code make_error_code(sdp_errc e) noexcept { return {static_cast<int>(e), sdp_category()}; }
+
+std::string parse_result::describe() const {
+  if (!error) return {};
+  if (line == 0) return std::string(detail.empty() ? error.message() : std::string(detail));
+  return fmt::format("line {}: {}", line, detail.empty() ? error.message() : std::string(detail));
+}
+
 parse_result parse(std::string_view text, const parse_limits& limits) {
   parse_result r;
   if (text.size() > limits.max_size) {
-    r.error = fmt::format("larger than {} bytes", limits.max_size);
+    r.error = sdp_errc::too_large;
+    r.detail = "larger than parse_limits::max_size";
     return r;
   }
   session_description s;
   std::optional<pending_media> current;
   bool have_version = false, have_origin = false, have_name = false;
   std::size_t line_no = 0;
-  auto fail = [&](std::string_view why) {
-    r.error = fmt::format("line {}: {}", line_no, why);
+  auto fail = [&](sdp_errc e, std::string_view why) {
+    r.error = e;
+    r.line = line_no;
+    r.detail = why;
     return r;
   };
   while (!text.empty()) {
@@ -135,23 +181,23 @@ parse_result parse(std::string_view text, const parse_limits& limits) {
     std::string_view line = text.substr(0, eol);
     text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (++line_no > limits.max_lines) return fail("too many lines");
+    if (++line_no > limits.max_lines) return fail(sdp_errc::too_many_lines, "too many lines");
     if (line.empty()) continue;  // a trailing blank line is common; tolerated anywhere
-    if (line.size() < 2 || line[1] != '=') return fail("not <type>=<value>");
+    if (line.size() < 2 || line[1] != '=') return fail(sdp_errc::not_a_line, "not <type>=<value>");
     const char type = line[0];
     const std::string_view value = line.substr(2);
     if (!have_version) {
-      if (type != 'v' || value != "0") return fail("the first line must be v=0");
+      if (type != 'v' || value != "0") return fail(sdp_errc::no_version, "the first line must be v=0");
       have_version = true;
       continue;
     }
     switch (type) {
       case 'o': {
         auto w = words(value);
-        if (w.size() != 6) return fail("o= needs six fields");
+        if (w.size() != 6) return fail(sdp_errc::bad_origin, "o= needs six fields");
         auto id = number<std::uint64_t>(w[1]);
         auto version = number<std::uint64_t>(w[2]);
-        if (!id || !version) return fail("o= session id and version must be numbers");
+        if (!id || !version) return fail(sdp_errc::bad_origin, "o= session id and version must be numbers");
         s.origin_user.assign(w[0]);
         s.session_id = *id;
         s.session_version = *version;
@@ -165,7 +211,7 @@ parse_result parse(std::string_view text, const parse_limits& limits) {
         break;
       case 'c': {
         auto address = connection_address(value);
-        if (!address) return fail("c= must be IN IP4|IP6 <address>");
+        if (!address) return fail(sdp_errc::bad_connection, "c= must be IN IP4|IP6 <address>");
         (current ? current->m.connection : s.connection) = *address;
         break;
       }
@@ -174,20 +220,20 @@ parse_result parse(std::string_view text, const parse_limits& limits) {
           finish_media(*current);
           s.media.push_back(std::move(current->m));
         }
-        if (s.media.size() >= limits.max_media) return fail("too many media sections");
+        if (s.media.size() >= limits.max_media) return fail(sdp_errc::too_many_media, "too many media sections");
         auto w = words(value, limits.max_formats + 4);
-        if (w.size() < 3) return fail("m= needs media, port and protocol");
-        if (w.size() > limits.max_formats + 3) return fail("too many formats");
+        if (w.size() < 3) return fail(sdp_errc::bad_media, "m= needs media, port and protocol");
+        if (w.size() > limits.max_formats + 3) return fail(sdp_errc::too_many_formats, "too many formats");
         current.emplace();
         auto& m = current->m;
         m.media.assign(w[0]);
         auto slash = w[1].find('/');
         auto port = number<std::uint16_t>(w[1].substr(0, slash));
-        if (!port) return fail("m= port is not a number");
+        if (!port) return fail(sdp_errc::bad_media, "m= port is not a number");
         m.port = *port;
         if (slash != std::string_view::npos) {
           auto count = number<std::uint16_t>(w[1].substr(slash + 1));
-          if (!count || *count == 0) return fail("m= port count is not a number");
+          if (!count || *count == 0) return fail(sdp_errc::bad_media, "m= port count is not a number");
           m.port_count = *count;
         }
         m.protocol.assign(w[2]);
@@ -210,40 +256,40 @@ parse_result parse(std::string_view text, const parse_limits& limits) {
         if (name == "rtpmap") {
           auto w = words(arg, 3);
           auto pt = w.size() == 2 ? number<unsigned>(w[0]) : std::nullopt;
-          if (!pt || *pt > 127) return fail("a=rtpmap needs <payload type> <encoding>/<clock rate>");
+          if (!pt || *pt > 127) return fail(sdp_errc::bad_rtpmap, "a=rtpmap needs <payload type> <encoding>/<clock rate>");
           auto parts = w[1];
           auto s1 = parts.find('/');
-          if (s1 == std::string_view::npos) return fail("a=rtpmap without a clock rate");
-          if (s1 == 0) return fail("a=rtpmap without an encoding name");
+          if (s1 == std::string_view::npos) return fail(sdp_errc::bad_rtpmap, "a=rtpmap without a clock rate");
+          if (s1 == 0) return fail(sdp_errc::bad_rtpmap, "a=rtpmap without an encoding name");
           auto s2 = parts.find('/', s1 + 1);
           auto rate = number<std::uint32_t>(parts.substr(s1 + 1, s2 == std::string_view::npos ? std::string_view::npos : s2 - s1 - 1));
           std::optional<unsigned> channels = 1u;
           if (s2 != std::string_view::npos) channels = number<unsigned>(parts.substr(s2 + 1));
           if (!rate || *rate == 0 || !channels || *channels == 0 || *channels > 255)
-            return fail("a=rtpmap clock rate or channels is not a number");
+            return fail(sdp_errc::bad_rtpmap, "a=rtpmap clock rate or channels is not a number");
           current->rtpmaps[static_cast<std::uint8_t>(*pt)] =
               codec{static_cast<std::uint8_t>(*pt), std::string(parts.substr(0, s1)), *rate,
                     static_cast<std::uint8_t>(*channels), {}};
         } else if (name == "fmtp") {
           auto space = arg.find(' ');
           auto pt = number<unsigned>(arg.substr(0, space));
-          if (!pt || *pt > 127) return fail("a=fmtp needs a payload type");
+          if (!pt || *pt > 127) return fail(sdp_errc::bad_fmtp, "a=fmtp needs a payload type");
           current->fmtps[static_cast<std::uint8_t>(*pt)] =
               space == std::string_view::npos ? std::string() : std::string(arg.substr(space + 1));
         } else if (name == "ptime" || name == "maxptime") {
           auto v = number<std::uint32_t>(arg.substr(0, arg.find('.')));  // "20" or "20.0"
-          if (!v || *v == 0 || *v > 10000) return fail("a=ptime is not a number of milliseconds");
+          if (!v || *v == 0 || *v > 10000) return fail(sdp_errc::bad_ptime, "a=ptime is not a number of milliseconds");
           (name == "ptime" ? m.ptime : m.maxptime) = *v;
         } else if (name == "rtcp-mux") {
           m.rtcp_mux = true;
         } else if (name == "rtcp") {
           auto port = number<std::uint16_t>(words(arg, 1).empty() ? std::string_view() : words(arg, 1)[0]);
-          if (!port) return fail("a=rtcp needs a port");
+          if (!port) return fail(sdp_errc::bad_rtcp, "a=rtcp needs a port");
           m.rtcp_port = *port;
         } else if (name == "crypto") {
           auto w = words(arg, 4);
           auto tag = w.size() >= 3 ? number<unsigned>(w[0]) : std::nullopt;
-          if (!tag || *tag > 999999999) return fail("a=crypto needs <tag> <suite> <key params>");
+          if (!tag || *tag > 999999999) return fail(sdp_errc::bad_crypto, "a=crypto needs <tag> <suite> <key params>");
           m.cryptos.push_back({*tag, std::string(w[1]), std::string(w[2]),
                                w.size() > 3 ? std::string(arg.substr(static_cast<std::size_t>(w[3].data() - arg.data()))) : std::string()});
         } else {
@@ -252,13 +298,13 @@ parse_result parse(std::string_view text, const parse_limits& limits) {
         break;
       }
       case 'v':
-        return fail("a second v= line");
+        return fail(sdp_errc::second_version, "a second v= line");
       default:
         break;  // i= u= e= p= b= t= r= z= k=: nothing the media path reads
     }
   }
-  if (!have_version) return fail("empty");
-  if (!have_origin || !have_name) return fail("o= and s= are required");
+  if (!have_version) return fail(sdp_errc::no_version, "empty");
+  if (!have_origin || !have_name) return fail(sdp_errc::missing_origin_or_name, "o= and s= are required");
   if (current) {
     finish_media(*current);
     s.media.push_back(std::move(current->m));

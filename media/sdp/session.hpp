@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <type_traits>
 #include <vector>
 
 namespace junction::media::sdp {
@@ -86,10 +88,36 @@ struct parse_limits {
   std::size_t max_formats = 64;  // per m= line
 };
 
+// Why a description is refused (the category "sdp"; message() says it in words).
+enum class sdp_errc {
+  too_large = 1,           // more than parse_limits::max_size
+  too_many_lines,          // more than parse_limits::max_lines
+  not_a_line,              // a line that is not <type>=<value>
+  no_version,              // empty, or the first line is not v=0
+  second_version,          // a second v= line
+  missing_origin_or_name,  // no o= or no s=
+  bad_origin,              // o= without six fields, or a session id or version not a number
+  bad_connection,          // c= is not IN IP4|IP6 <address>
+  bad_media,               // m= without media, port and protocol, or a port not a number
+  too_many_media,          // more than parse_limits::max_media
+  too_many_formats,        // more than parse_limits::max_formats on one m= line
+  bad_rtpmap,
+  bad_fmtp,
+  bad_ptime,
+  bad_rtcp,
+  bad_crypto,
+};
+const std::error_category& sdp_category() noexcept;
+std::error_code make_error_code(sdp_errc e) noexcept;
+
 struct parse_result {
   std::optional<session_description> session;
-  std::string error;  // which line and why, for the 400/488 reason and the log
+  std::error_code error;    // why the description was refused
+  std::size_t line = 0;     // on which line (1-based; 0 when it is the whole description)
+  std::string_view detail;  // what exactly was wrong on it (static text)
   bool ok() const noexcept { return session.has_value(); }
+  // "line 4: m= port is not a number": for a 400/488 reason and the log.
+  std::string describe() const;
 };
 
 parse_result parse(std::string_view text, const parse_limits& limits = {});
@@ -100,3 +128,6 @@ std::string serialize(const session_description& s);
 std::optional<codec> static_payload_type(std::uint8_t pt);
 
 }  // namespace junction::media::sdp
+
+template <>
+struct std::is_error_code_enum<junction::media::sdp::sdp_errc> : std::true_type {};

@@ -191,7 +191,7 @@ std::optional<call_media::reanswer_result> call_media::reanswered(std::string_vi
   reanswer_result r;
   auto answer = sdp::parse(answer_sdp);
   if (!answer.ok()) {
-    r.error = "the answer's SDP cannot be read: " + answer.error;
+    r.error = "the answer's SDP cannot be read: " + answer.describe();
     return r;
   }
   holding_ = *asked;

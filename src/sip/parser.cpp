@@ -25,15 +25,11 @@ struct message_parser {
   const parse_limits& limits;
   bool datagram;
   message m;
-  int status = 0;
-  std::string_view reason;
+  std::error_code error;
 
   // The first failure decides the answer; later ones are not looked for.
-  bool fail(int code, std::string_view why) {
-    if (status == 0) {
-      status = code;
-      reason = why;
-    }
+  bool fail(parse_errc e) {
+    if (!error) error = e;
     return false;
   }
 
@@ -59,10 +55,10 @@ bool message_parser::start_line(std::string_view line) {
   if (line.size() >= 4 && iequals(line.substr(0, 4), "SIP/")) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase; an empty reason is legal
     // (RFC 4475 §3.1.1.13), a code of more than three digits is not (§3.1.2.19).
-    if (line.size() < 11 || !iequals(line.substr(0, 8), "SIP/2.0 ")) return fail(400, "Bad Status-Line");
+    if (line.size() < 11 || !iequals(line.substr(0, 8), "SIP/2.0 ")) return fail(parse_errc::bad_status_line);
     auto code = parse_decimal(line.substr(8, 3), 699);
     if (!code || *code < 100 || (line.size() > 11 && line[11] != ' '))
-      return fail(400, "Bad Status-Code");
+      return fail(parse_errc::bad_status_code);
     m.status_ = static_cast<int>(*code);
     m.reason_ = line.size() > 12 ? line.substr(12) : std::string_view{};
     return true;
@@ -74,14 +70,14 @@ bool message_parser::start_line(std::string_view line) {
   m.method_ = line.substr(0, sp1);
   if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos ||
       sp2 == sp1 + 1 || sp2 + 1 == line.size())
-    return fail(400, "Malformed Request-Line");
-  if (!is_token(m.method_)) return fail(400, "Bad Method");
+    return fail(parse_errc::malformed_request_line);
+  if (!is_token(m.method_)) return fail(parse_errc::bad_method);
   m.request_uri_text_ = line.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string_view version = line.substr(sp2 + 1);
   if (!iequals(version, "SIP/2.0")) {
     if (version.size() > 4 && iequals(version.substr(0, 4), "SIP/"))
-      return fail(505, "Version Not Supported");
-    return fail(400, "Bad SIP-Version");
+      return fail(parse_errc::version_not_supported);
+    return fail(parse_errc::bad_sip_version);
   }
   return true;
 }
@@ -91,14 +87,14 @@ bool message_parser::header_fields(std::string_view section) {
     std::size_t end = section.find(crlf);
     std::string_view line = section.substr(0, end);
     section = end == std::string_view::npos ? std::string_view{} : section.substr(end + 2);
-    if (line.size() > limits.max_line) return fail(400, "Header Field Too Long");
-    if (m.headers_.size() >= limits.max_headers) return fail(400, "Too Many Header Fields");
+    if (line.size() > limits.max_line) return fail(parse_errc::header_field_too_long);
+    if (m.headers_.size() >= limits.max_headers) return fail(parse_errc::too_many_header_fields);
     // A bare CR or LF inside a line is not SIP framing: refuse rather than guess.
-    if (line.find_first_of("\r\n") != std::string_view::npos) return fail(400, "Bad Line End");
+    if (line.find_first_of("\r\n") != std::string_view::npos) return fail(parse_errc::bad_line_end);
     std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return fail(400, "Malformed Header Field");
+    if (colon == std::string_view::npos) return fail(parse_errc::malformed_header_field);
     std::string_view name = trim(line.substr(0, colon));
-    if (!is_token(name)) return fail(400, "Malformed Header Name");
+    if (!is_token(name)) return fail(parse_errc::malformed_header_name);
     m.headers_.push_back(header_field{lookup_header(name), name, trim(line.substr(colon + 1))});
   }
   return true;
@@ -106,15 +102,15 @@ bool message_parser::header_fields(std::string_view section) {
 
 bool message_parser::body(std::string_view after_headers) {
   std::size_t lengths = m.count(header_id::content_length);
-  if (lengths > 1) return fail(400, "Multiple Content-Length Header Fields");
+  if (lengths > 1) return fail(parse_errc::multiple_content_length_header_fields);
   if (lengths == 0) {
-    if (!datagram) return fail(400, "Content-Length Required");
+    if (!datagram) return fail(parse_errc::content_length_required);
     m.body_ = after_headers;
     return true;
   }
   auto length = parse_decimal(m.value(header_id::content_length), limits.max_message);
-  if (!length) return fail(400, "Bad Content-Length");
-  if (*length > after_headers.size()) return fail(400, "Content-Length Larger Than Message");
+  if (!length) return fail(parse_errc::bad_content_length);
+  if (*length > after_headers.size()) return fail(parse_errc::content_length_larger_than_message);
   // Bytes after the body of a datagram are ignored (RFC 4475 §3.1.1.8).
   m.body_ = after_headers.substr(0, *length);
   return true;
@@ -123,12 +119,12 @@ bool message_parser::body(std::string_view after_headers) {
 void message_parser::check_request_uri() {
   auto u = parse_uri(m.request_uri_text_);
   if (!u) {
-    fail(400, "Bad Request-URI");
+    fail(parse_errc::bad_request_uri);
     return;
   }
   // Headers in a Request-URI are not allowed (RFC 3261 §19.1.5, RFC 4475 §3.1.2.11).
   if (u->is_sip_family() && !u->headers.empty()) {
-    fail(400, "Request-URI With Headers");
+    fail(parse_errc::request_uri_with_headers);
     return;
   }
   m.request_uri_ = std::move(*u);
@@ -137,33 +133,33 @@ void message_parser::check_request_uri() {
 void message_parser::check_headers() {
   for (const auto& h : m.headers_)
     if (is_single_valued(h.id) && m.count(h.id) > 1) {
-      fail(400, "Duplicate Single-Valued Header Field");
+      fail(parse_errc::duplicate_single_valued_header_field);
       return;
     }
 
   m.call_id_ = m.value(header_id::call_id);
-  if (m.call_id_.empty()) { fail(400, "Missing Call-ID"); return; }
+  if (m.call_id_.empty()) { fail(parse_errc::missing_call_id); return; }
   for (char c : m.call_id_)
-    if (is_wsp(c)) { fail(400, "Bad Call-ID"); return; }
+    if (is_wsp(c)) { fail(parse_errc::bad_call_id); return; }
 
   const header_field* cseq = m.find(header_id::cseq);
-  if (!cseq) { fail(400, "Missing CSeq"); return; }
+  if (!cseq) { fail(parse_errc::missing_cseq); return; }
   std::size_t sp = cseq->value.find_first_of(" \t");
   auto number = parse_decimal(cseq->value.substr(0, sp), max_cseq);
   std::string_view method = sp == std::string_view::npos ? std::string_view{} : trim(cseq->value.substr(sp));
-  if (!number || !is_token(method)) { fail(400, "Bad CSeq"); return; }
+  if (!number || !is_token(method)) { fail(parse_errc::bad_cseq); return; }
   m.cseq_ = static_cast<std::uint32_t>(*number);
   m.cseq_method_ = method;
-  if (m.is_request() && method != m.method_) { fail(400, "CSeq Method Does Not Match"); return; }
+  if (m.is_request() && method != m.method_) { fail(parse_errc::cseq_method_does_not_match); return; }
 
   const header_field* from = m.find(header_id::from);
   const header_field* to = m.find(header_id::to);
-  if (!from) { fail(400, "Missing From"); return; }
-  if (!to) { fail(400, "Missing To"); return; }
+  if (!from) { fail(parse_errc::missing_from); return; }
+  if (!to) { fail(parse_errc::missing_to); return; }
   auto from_addr = parse_address(from->value);
-  if (!from_addr) { fail(400, "Bad From"); return; }
+  if (!from_addr) { fail(parse_errc::bad_from); return; }
   auto to_addr = parse_address(to->value);
-  if (!to_addr) { fail(400, "Bad To"); return; }
+  if (!to_addr) { fail(parse_errc::bad_to); return; }
   m.from_ = std::move(*from_addr);
   m.to_ = std::move(*to_addr);
 
@@ -173,41 +169,41 @@ void message_parser::check_headers() {
         h.id != header_id::record_route)
       continue;
     items.clear();
-    if (!split_list(h.value, items, limits.max_list_items)) { fail(400, "Bad Header List"); return; }
+    if (!split_list(h.value, items, limits.max_list_items)) { fail(parse_errc::bad_header_list); return; }
     for (std::string_view item : items) {
       if (h.id == header_id::via) {
         auto v = parse_via(item);
-        if (!v) { fail(400, "Bad Via"); return; }
-        if (m.vias_.size() >= limits.max_list_items) { fail(400, "Too Many Via Entries"); return; }
+        if (!v) { fail(parse_errc::bad_via); return; }
+        if (m.vias_.size() >= limits.max_list_items) { fail(parse_errc::too_many_via_entries); return; }
         m.vias_.push_back(std::move(*v));
       } else if (h.id == header_id::contact) {
         auto a = parse_address(item, /*allow_star=*/true);
-        if (!a) { fail(400, "Bad Contact"); return; }
-        if (m.contacts_.size() >= limits.max_list_items) { fail(400, "Too Many Contacts"); return; }
+        if (!a) { fail(parse_errc::bad_contact); return; }
+        if (m.contacts_.size() >= limits.max_list_items) { fail(parse_errc::too_many_contacts); return; }
         m.contacts_.push_back(std::move(*a));
       } else if (auto route = parse_address(item); !route || !route->bracketed) {
-        fail(400, "Bad Route");  // Route and Record-Route are always name-addr (RFC 3261 §20.30)
+        fail(parse_errc::bad_route);  // Route and Record-Route are always name-addr (RFC 3261 §20.30)
         return;
       }
     }
   }
-  if (m.vias_.empty()) { fail(400, "Missing Via"); return; }
+  if (m.vias_.empty()) { fail(parse_errc::missing_via); return; }
 
   if (const header_field* mf = m.find(header_id::max_forwards)) {
     auto v = parse_decimal(mf->value, 255);  // RFC 4475 §3.1.2.4: 300 is too large
-    if (!v) { fail(400, "Bad Max-Forwards"); return; }
+    if (!v) { fail(parse_errc::bad_max_forwards); return; }
     m.max_forwards_ = static_cast<int>(*v);
   }
   // Expires is a delta-seconds; a huge one is legal and means "as long as you allow"
   // (RFC 3261 §20.19), but it must be digits.
   if (const header_field* e = m.find(header_id::expires)) {
     for (char c : e->value)
-      if (c < '0' || c > '9') { fail(400, "Bad Expires"); return; }
-    if (e->value.empty()) { fail(400, "Bad Expires"); return; }
+      if (c < '0' || c > '9') { fail(parse_errc::bad_expires); return; }
+    if (e->value.empty()) { fail(parse_errc::bad_expires); return; }
   }
   // SIP dates are always GMT (RFC 3261 §20.17, RFC 4475 §3.1.2.12).
   if (const header_field* d = m.find(header_id::date); d && !d->value.ends_with(" GMT")) {
-    fail(400, "Bad Date");
+    fail(parse_errc::bad_date);
     return;
   }
 }
@@ -215,8 +211,7 @@ void message_parser::check_headers() {
 parse_result parse_message(std::string_view bytes, const parse_limits& limits, bool datagram) {
   parse_result result;
   if (bytes.size() > limits.max_message) {
-    result.status = 513;
-    result.reason = "Message Too Large";
+    result.error = parse_errc::message_too_large;
     return result;
   }
   // Empty lines before the start line are ignored (RFC 3261 §7.5): keepalives, stray CRLFs.
@@ -230,12 +225,11 @@ parse_result parse_message(std::string_view bytes, const parse_limits& limits, b
     body_start = bytes.size();
   }
   if (bytes.empty() || header_end == std::string_view::npos) {
-    result.status = 400;
-    result.reason = "No End Of Header Fields";
+    result.error = parse_errc::no_end_of_header_fields;
     return result;
   }
 
-  message_parser p{limits, datagram, {}, 0, {}};
+  message_parser p{limits, datagram, {}, {}};
   std::string_view raw = p.own(bytes, header_end);
 
   std::size_t line_end = raw.find(crlf);
@@ -247,8 +241,7 @@ parse_result parse_message(std::string_view bytes, const parse_limits& limits, b
     if (start_ok && p.is_request()) p.check_request_uri();
     p.check_headers();
   }
-  result.status = p.status;
-  result.reason = p.reason;
+  result.error = p.error;
   // A response whose status line could not be read is not a message: nothing to give back.
   if (p.has_start_line()) result.msg.emplace(std::move(p.m));
   return result;

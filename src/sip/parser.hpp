@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "sip/message.hpp"
+#include "sip/parse_error.hpp"
 
 namespace junction::sip {
 
@@ -20,12 +21,14 @@ struct parse_limits {
 
 struct parse_result {
   std::optional<message> msg;  // set when the start line and header fields could be read
-  int status = 0;              // 0 = well formed; else the answer a request deserves
-  std::string_view reason;     // a reason phrase for that answer (static text)
-  bool ok() const noexcept { return status == 0 && msg.has_value(); }
+  std::error_code error;       // why the message is refused (category "sip.parse"), or none
+  bool ok() const noexcept { return !error && msg.has_value(); }
   // A malformed request still gets its 400 (built from the headers it has); a malformed
   // response, or bytes that are not a SIP message at all, get nothing.
-  bool answerable() const noexcept { return status != 0 && msg && msg->is_request(); }
+  bool answerable() const noexcept { return error && msg && msg->is_request(); }
+  // The answer a refused request deserves (400, 505, 513) and its reason phrase.
+  int status() const noexcept { return answer_status(error); }
+  std::string_view reason() const noexcept { return answer_reason(error); }
 };
 
 // `datagram`: the bytes are a whole UDP datagram, so a missing Content-Length means "the rest"

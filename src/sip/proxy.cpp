@@ -191,7 +191,7 @@ bool proxy_engine::start_branch(const std::shared_ptr<context>& ctx, const std::
                                 std::string wire, const origin& to) {
   parse_result sent = parse_message(wire, roomy, true);
   if (!sent.ok()) {
-    log::warn("sip: a request to send does not parse back ({}): branch skipped", sent.reason);
+    log::warn("sip: a request to send does not parse back ({}): branch skipped", sent.reason());
     return false;
   }
   const std::string method(sent.msg->method());

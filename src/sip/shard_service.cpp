@@ -235,9 +235,9 @@ void shard_service::on_message(parse_result r, const origin& from) {
   const auto& m = owner_.metrics();
   if (!r.ok()) {
     counters.add(m.bad_messages);
-    log::info("sip {}: {} {} ({})", describe(from), r.status, r.reason,
+    log::info("sip {}: {} {} ({})", describe(from), r.status(), r.reason(),
               r.answerable() ? "answered" : "dropped");
-    if (r.answerable()) respond(*r.msg, r.status, from, r.reason);
+    if (r.answerable()) respond(*r.msg, r.status(), from, r.reason());
     return;
   }
   if (!r.msg->is_request()) {

@@ -17,7 +17,9 @@ using namespace junction::media::rtp;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   bytes d(data, size);
-  if (auto r = parse_packet(d); r.ok()) {
+  auto packet = parse_packet(d);
+  if (packet.ok() == static_cast<bool>(packet.error)) std::abort();  // a refusal always says why
+  if (auto& r = packet; r.ok()) {
     std::vector<std::uint8_t> out;
     write_packet(r.packet->header, r.packet->payload, out);
     auto again = parse_packet(out);
@@ -45,7 +47,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   (void)stats.report(1);
   auto r = parse_rtcp(d);
-  if (!r.ok()) return 0;
+  if (!r.ok()) {
+    if (r.error.category() != rtcp_category()) std::abort();
+    return 0;
+  }
   std::vector<std::uint8_t> out;
   for (const auto& p : r.packets) {
     if (auto* sr = std::get_if<sender_report>(&p)) write_sender_report(*sr, out);

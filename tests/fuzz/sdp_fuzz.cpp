@@ -13,7 +13,10 @@ using namespace junction::media::sdp;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto r = parse(text);
-  if (!r.ok()) return 0;
+  if (!r.ok()) {
+    if (!r.error || r.error.category() != sdp_category()) std::abort();  // every refusal says why
+    return 0;
+  }
   parse_limits roomy;
   roomy.max_size = 1 << 20;
   roomy.max_lines = 1 << 16;

@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!answer.ok()) std::abort();
       }
     } else if (r.answerable()) {
-      (void)make_response(*r.msg, r.status, {.reason = r.reason, .to_tag = "t"});
+      (void)make_response(*r.msg, r.status(), {.reason = r.reason(), .to_tag = "t"});
     }
   }
 

@@ -34,7 +34,7 @@ void user_agent::on_datagram(std::string_view bytes, std::string_view from_host,
     // A broken request gets its 400 (where there is a Via to answer along); the rest is dropped.
     if (parsed.answerable() && !parsed.msg->vias().empty()) {
       const auto tag = session_->tag_for(*parsed.msg);
-      core_->respond(*parsed.msg, parsed.status, {.reason = parsed.reason, .to_tag = tag}, from_host, from_port, now);
+      core_->respond(*parsed.msg, parsed.status(), {.reason = parsed.reason(), .to_tag = tag}, from_host, from_port, now);
     }
     return;
   }

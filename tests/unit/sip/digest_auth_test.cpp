@@ -33,7 +33,7 @@ struct fixture {
     if (!authorization.empty()) text += "Authorization: " + std::string(authorization) + "\r\n";
     text += "Content-Length: 0\r\n\r\n";
     auto r = parse_message(text, parse_limits{}, true);
-    EXPECT_TRUE(r.ok()) << r.reason;
+    EXPECT_TRUE(r.ok()) << r.reason();
     return std::move(*r.msg);
   }
 

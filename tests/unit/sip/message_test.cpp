@@ -10,7 +10,7 @@ namespace {
 
 message parsed(const std::string& text) {
   parse_result r = parse_message(text, parse_limits{}, true);
-  EXPECT_TRUE(r.ok()) << r.reason;
+  EXPECT_TRUE(r.ok()) << r.reason();
   return std::move(*r.msg);
 }
 
@@ -25,7 +25,7 @@ TEST(Message, EditsAsAProxyWould) {
   m.append("X-Added", "yes");
 
   parse_result again = parse_message(m.serialize(), parse_limits{}, true);
-  ASSERT_TRUE(again.ok()) << again.reason;
+  ASSERT_TRUE(again.ok()) << again.reason();
   const message& f = *again.msg;
   EXPECT_EQ(f.request_uri().port, 5070);
   ASSERT_EQ(f.vias().size(), 2u);
@@ -70,7 +70,7 @@ TEST(Message, TopViaIsReplacedInsideItsList) {
       "Content-Length: 0\n\n"));
   m.set_top_via(stamp_via(m.top_via(), "192.0.2.1", 5060));
   parse_result again = parse_message(m.serialize(), parse_limits{}, true);
-  ASSERT_TRUE(again.ok()) << again.reason;
+  ASSERT_TRUE(again.ok()) << again.reason();
   ASSERT_EQ(again.msg->vias().size(), 3u);
   EXPECT_EQ(again.msg->vias()[0].params.value("received"), "192.0.2.1");
   EXPECT_EQ(again.msg->vias()[1].host, "h2");

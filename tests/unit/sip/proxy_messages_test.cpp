@@ -10,7 +10,7 @@ namespace {
 
 message parsed(const std::string& text) {
   parse_result r = parse_message(text, parse_limits{}, true);
-  EXPECT_TRUE(r.ok()) << r.reason << "\n" << text;
+  EXPECT_TRUE(r.ok()) << r.reason() << "\n" << text;
   return std::move(*r.msg);
 }
 

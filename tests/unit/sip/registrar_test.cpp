@@ -24,13 +24,13 @@ message register_request(std::string_view to, std::string_view contacts, std::ui
   text += test::crlf(extra);
   text += "Content-Length: 0\r\n\r\n";
   parse_result r = parse_message(text, parse_limits{}, true);
-  EXPECT_TRUE(r.ok()) << r.reason;
+  EXPECT_TRUE(r.ok()) << r.reason();
   return std::move(*r.msg);
 }
 
 message response_of(const std::string& wire) {
   parse_result r = parse_message(wire, parse_limits{}, true);
-  EXPECT_TRUE(r.ok()) << r.reason << "\n" << wire;
+  EXPECT_TRUE(r.ok()) << r.reason() << "\n" << wire;
   return std::move(*r.msg);
 }
 

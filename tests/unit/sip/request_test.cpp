@@ -38,7 +38,7 @@ TEST(MakeRequest, WritesTheHeadersInOrderAndParsesBack) {
             "\r\n"
             "v=0\r\n");
   auto parsed = parse_message(wire, parse_limits{}, true);
-  ASSERT_TRUE(parsed.ok()) << parsed.reason;
+  ASSERT_TRUE(parsed.ok()) << parsed.reason();
   EXPECT_EQ(parsed.msg->method(), "INVITE");
   EXPECT_EQ(parsed.msg->cseq(), 7u);
   EXPECT_EQ(parsed.msg->from().tag(), "a1");

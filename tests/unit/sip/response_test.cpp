@@ -17,7 +17,7 @@ TEST(Response, CopiesTheTransactionHeadersAndTagsTo) {
                                    {.to_tag = "t9", .headers = {{"Allow", "INVITE, ACK"}},
                                     .content_type = "text/plain", .body = "ok"});
   parse_result r = parse_message(wire, parse_limits{}, true);
-  ASSERT_TRUE(r.ok()) << r.reason << "\n" << wire;
+  ASSERT_TRUE(r.ok()) << r.reason() << "\n" << wire;
   EXPECT_EQ(r.msg->status(), 200);
   EXPECT_EQ(r.msg->reason(), "OK");
   ASSERT_EQ(r.msg->vias().size(), 2u);
@@ -38,7 +38,7 @@ TEST(Response, AMalformedRequestStillGetsA400) {
   text.replace(text.find("CSeq: 1 OPTIONS"), 15, "CSeq: 1 INVITE");
   parse_result req = parse_message(text, parse_limits{}, true);
   ASSERT_TRUE(req.answerable());
-  std::string wire = make_response(*req.msg, req.status, {.reason = req.reason, .to_tag = "x"});
+  std::string wire = make_response(*req.msg, req.status(), {.reason = req.reason(), .to_tag = "x"});
   EXPECT_TRUE(wire.starts_with("SIP/2.0 400 CSeq Method Does Not Match\r\n")) << wire;
   EXPECT_NE(wire.find("Call-ID: c1@192.0.2.1\r\n"), std::string::npos);
 }

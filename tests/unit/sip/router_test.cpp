@@ -38,7 +38,7 @@ struct RouterTest : ::testing::Test {
         method, target, max_forwards, extra, method == "REGISTER" ? "sip:alice@example.com" : std::string{target},
         to_tag.empty() ? "" : ";tag=" + std::string{to_tag}, method);
     auto r = parse_message(text, parse_limits{}, true);
-    EXPECT_TRUE(r.ok()) << r.reason << "\n" << text;
+    EXPECT_TRUE(r.ok()) << r.reason() << "\n" << text;
     return std::move(*r.msg);
   }
   route_decision route(message& m, unsigned here = 0) { return route_request(m, 0, here, s); }

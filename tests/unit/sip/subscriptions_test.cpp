@@ -26,7 +26,7 @@ message subscribe(std::string_view extra, std::uint32_t cseq = 1, std::string_vi
   text += test::crlf(extra);
   text += "Content-Length: 0\r\n\r\n";
   auto r = parse_message(text, parse_limits{}, true);
-  EXPECT_TRUE(r.ok()) << r.reason;
+  EXPECT_TRUE(r.ok()) << r.reason();
   return std::move(*r.msg);
 }
 
@@ -103,14 +103,14 @@ TEST(Subscriptions, TheRemoteTargetIsARequestUri) {
       "From: <sip:bob@example.com>;tag=b\nTo: <sip:alice@example.com>\nCall-ID: h\nCSeq: 1 SUBSCRIBE\n"
       "Contact: <sip:bob@192.0.2.9:50?Subject=x>\nEvent: presence\nContent-Length: 0\n\n");
   auto r = parse_message(text, parse_limits{}, true);
-  ASSERT_TRUE(r.ok()) << r.reason;
+  ASSERT_TRUE(r.ok()) << r.reason();
   auto out = t.subscribe(*r.msg, "sip:alice@example.com", "bob@example.com", "a", 1, t0);
   ASSERT_EQ(out.status, 200);
   EXPECT_EQ(out.sub->remote_target, "sip:bob@192.0.2.9:50");
   std::string tel = text;
   tel.replace(tel.find("sip:bob@192.0.2.9:50?Subject=x"), 30, "tel:+15551234");
   auto r2 = parse_message(tel, parse_limits{}, true);
-  ASSERT_TRUE(r2.ok()) << r2.reason;
+  ASSERT_TRUE(r2.ok()) << r2.reason();
   EXPECT_EQ(t.subscribe(*r2.msg, "sip:alice@example.com", "bob@example.com", "b", 2, t0).status, 400);
 }
 
@@ -122,7 +122,7 @@ TEST(Subscriptions, NotifyFollowsTheDialog) {
   std::string n1 = make_notify(*out.sub, "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-n1", "sip:192.0.2.1:5060",
                                {subscription_state::active, 3600, {}, "<presence/>"});
   auto parsed = parse_message(n1, parse_limits{}, true);
-  ASSERT_TRUE(parsed.ok()) << parsed.reason << "\n" << n1;
+  ASSERT_TRUE(parsed.ok()) << parsed.reason() << "\n" << n1;
   const message& n = *parsed.msg;
   EXPECT_EQ(n.method(), "NOTIFY");
   EXPECT_EQ(n.request_uri_text(), "sip:bob@192.0.2.9:5070");

@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 
 sip::message parse(std::string_view bytes) {
   auto r = sip::parse_message(bytes, sip::parse_limits{}, true);
-  EXPECT_TRUE(r.ok()) << r.reason << "\n" << bytes;
+  EXPECT_TRUE(r.ok()) << r.reason() << "\n" << bytes;
   return std::move(*r.msg);
 }
 

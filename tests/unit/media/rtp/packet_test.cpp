@@ -22,7 +22,7 @@ TEST(RtpPacket, ReadsEveryHeaderField) {
   // a one-word RFC 8285 extension, 3 payload bytes, 2 bytes of padding.
   auto d = hex("B2E0ABCD01020304DEADBEEF0000000100000002BEDE000110AA0000" "616263" "0002");
   auto r = parse_packet(d);
-  ASSERT_TRUE(r.ok()) << describe(r.error);
+  ASSERT_TRUE(r.ok()) << r.error.message();
   const auto& p = *r.packet;
   EXPECT_TRUE(p.header.marker);
   EXPECT_EQ(p.header.payload_type, 96);
@@ -58,12 +58,12 @@ TEST(RtpPacket, WriteThenReadIsIdentity) {
 }
 
 TEST(RtpPacket, MalformedPacketsSayWhy) {
-  EXPECT_EQ(parse_packet(hex("8000")).error, parse_error::too_short);
-  EXPECT_EQ(parse_packet(hex("4000000100000001 00000001")).error, parse_error::bad_version);
-  EXPECT_EQ(parse_packet(hex("8F00000100000001 00000001")).error, parse_error::bad_csrc_count);
-  EXPECT_EQ(parse_packet(hex("9000000100000001 00000001 BEDE0005")).error, parse_error::bad_extension);
-  EXPECT_EQ(parse_packet(hex("A000000100000001 00000001 6100")).error, parse_error::bad_padding);  // zero
-  EXPECT_EQ(parse_packet(hex("A000000100000001 00000001 61FF")).error, parse_error::bad_padding);  // too many
+  EXPECT_EQ(parse_packet(hex("8000")).error, packet_errc::too_short);
+  EXPECT_EQ(parse_packet(hex("4000000100000001 00000001")).error, packet_errc::bad_version);
+  EXPECT_EQ(parse_packet(hex("8F00000100000001 00000001")).error, packet_errc::bad_csrc_count);
+  EXPECT_EQ(parse_packet(hex("9000000100000001 00000001 BEDE0005")).error, packet_errc::bad_extension);
+  EXPECT_EQ(parse_packet(hex("A000000100000001 00000001 6100")).error, packet_errc::bad_padding);  // zero
+  EXPECT_EQ(parse_packet(hex("A000000100000001 00000001 61FF")).error, packet_errc::bad_padding);  // too many
 }
 
 TEST(RtpPacket, SequenceComparisonWraps) {

@@ -22,7 +22,7 @@ TEST(Rtcp, CompoundRoundTrip) {
   EXPECT_EQ(out.size() % 4, 0u);
   EXPECT_TRUE(is_rtcp(out));
   auto r = parse_rtcp(out);
-  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_TRUE(r.ok()) << r.error.message();
   ASSERT_EQ(r.packets.size(), 6u);
   EXPECT_EQ(std::get<sender_report>(r.packets[0]), sr);
   EXPECT_EQ(std::get<source_description>(r.packets[1]), sdes);
@@ -41,7 +41,7 @@ TEST(Rtcp, ReceiverReportAndNegativeLoss) {
   std::vector<std::uint8_t> out;
   write_receiver_report(rr, out);
   auto r = parse_rtcp(out);
-  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_TRUE(r.ok()) << r.error.message();
   EXPECT_EQ(std::get<receiver_report>(r.packets[0]), rr);
 }
 
@@ -50,18 +50,22 @@ TEST(Rtcp, InvalidCompoundsAreRefused) {
   write_receiver_report({5, {}}, out);
   auto truncated = out;
   truncated[3] = 9;  // claims more words than there are
-  EXPECT_FALSE(parse_rtcp(truncated).ok());
+  EXPECT_EQ(parse_rtcp(truncated).error, rtcp_errc::bad_length);
   auto trailing = out;
   trailing.push_back(0);
-  EXPECT_FALSE(parse_rtcp(trailing).ok());
+  EXPECT_EQ(parse_rtcp(trailing).error, rtcp_errc::trailing_bytes);
   auto version = out;
   version[0] = 0x40;
-  EXPECT_FALSE(parse_rtcp(version).ok());
+  EXPECT_EQ(parse_rtcp(version).error, rtcp_errc::bad_version);
   std::vector<std::uint8_t> many;
   for (int i = 0; i < 40; ++i) write_receiver_report({5, {}}, many);
-  EXPECT_FALSE(parse_rtcp(many).ok());  // over the per-datagram bound
+  EXPECT_EQ(parse_rtcp(many).error, rtcp_errc::too_many_packets);  // over the per-datagram bound
   std::vector<std::uint8_t> sr_short{0x81, 200, 0, 1, 0, 0, 0, 1};  // one block announced, none there
-  EXPECT_FALSE(parse_rtcp(sr_short).ok());
+  auto refused = parse_rtcp(sr_short);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error.category().name(), std::string("rtcp"));
+  EXPECT_FALSE(refused.error.message().empty());
+  EXPECT_EQ(parse_rtcp(std::vector<std::uint8_t>{0x80, 201}).error, rtcp_errc::too_short);
 }
 
 TEST(ReceiveStatistics, ProbationWrapLossAndJitter) {

@@ -41,7 +41,7 @@ local_endpoint junction_side() {
 
 TEST(Sdp, ParsesAPhonesOffer) {
   auto r = parse(phone_offer);
-  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_TRUE(r.ok()) << r.describe();
   const auto& s = *r.session;
   EXPECT_EQ(s.session_id, 1406458736u);
   EXPECT_EQ(s.connection, "192.0.2.10");
@@ -59,7 +59,7 @@ TEST(Sdp, ParsesAPhonesOffer) {
   EXPECT_EQ(s.media[1].codecs[1].fmtp, "profile-level-id=42e028;packetization-mode=0");
   // What it writes reads back the same.
   auto again = parse(serialize(s));
-  ASSERT_TRUE(again.ok()) << again.error;
+  ASSERT_TRUE(again.ok()) << again.describe();
   EXPECT_EQ(*again.session, s);
 }
 
@@ -67,7 +67,7 @@ TEST(Sdp, AnFmtpWithoutItsRtpmapIsKept) {
   // Found by the SDP fuzzer: the fmtp of a dynamic payload type whose rtpmap was missing was
   // lost on the way out.
   auto r = parse("v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nm=audio 1 RTP/AVP 101\r\na=fmtp:101 0-15\r\n");
-  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_TRUE(r.ok()) << r.describe();
   auto again = parse(serialize(*r.session));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again.session, *r.session);
@@ -75,20 +75,20 @@ TEST(Sdp, AnFmtpWithoutItsRtpmapIsKept) {
 }
 
 TEST(Sdp, MalformedDescriptionsNameTheLine) {
-  EXPECT_EQ(parse("o=- 1 1 IN IP4 1.2.3.4\r\n").error, "line 1: the first line must be v=0");
-  EXPECT_EQ(parse("v=0\r\ns=-\r\n").error, "line 2: o= and s= are required");
-  EXPECT_EQ(parse("v=0\r\no=- x 1 IN IP4 a\r\ns=-\r\n").error, "line 2: o= session id and version must be numbers");
-  EXPECT_EQ(parse("v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nm=audio port RTP/AVP 0\r\n").error, "line 4: m= port is not a number");
-  EXPECT_EQ(parse("v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nm=audio 1 RTP/AVP 96\r\na=rtpmap:96 opus\r\n").error,
+  EXPECT_EQ(parse("o=- 1 1 IN IP4 1.2.3.4\r\n").describe(), "line 1: the first line must be v=0");
+  EXPECT_EQ(parse("v=0\r\ns=-\r\n").describe(), "line 2: o= and s= are required");
+  EXPECT_EQ(parse("v=0\r\no=- x 1 IN IP4 a\r\ns=-\r\n").describe(), "line 2: o= session id and version must be numbers");
+  EXPECT_EQ(parse("v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nm=audio port RTP/AVP 0\r\n").describe(), "line 4: m= port is not a number");
+  EXPECT_EQ(parse("v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nm=audio 1 RTP/AVP 96\r\na=rtpmap:96 opus\r\n").describe(),
             "line 5: a=rtpmap without a clock rate");
   // Found by the SDP fuzzer: an rtpmap with no name was kept, then not written back.
-  EXPECT_EQ(parse("v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nm=video 1 RTP/AVP 96\r\na=rtpmap:96 /90000\r\n").error,
+  EXPECT_EQ(parse("v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nm=video 1 RTP/AVP 96\r\na=rtpmap:96 /90000\r\n").describe(),
             "line 5: a=rtpmap without an encoding name");
-  EXPECT_EQ(parse("v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nc=IN IP9 x\r\n").error, "line 4: c= must be IN IP4|IP6 <address>");
+  EXPECT_EQ(parse("v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\nc=IN IP9 x\r\n").describe(), "line 4: c= must be IN IP4|IP6 <address>");
   EXPECT_FALSE(parse("v=0\r\nthis is not sdp\r\n").ok());
   std::string many = "v=0\r\no=- 1 1 IN IP4 a\r\ns=-\r\n";
   for (int i = 0; i < 20; ++i) many += "m=audio 1 RTP/AVP 0\r\n";
-  EXPECT_EQ(parse(many).error, "line 20: too many media sections");
+  EXPECT_EQ(parse(many).describe(), "line 20: too many media sections");
   EXPECT_FALSE(parse(std::string(20000, 'a')).ok());
 }
 
@@ -114,7 +114,7 @@ TEST(OfferAnswer, AnswersWithOurPreferenceUnderTheirPayloadTypes) {
   EXPECT_EQ(video.codecs[0].fmtp, "profile-level-id=42e01f;packetization-mode=1");  // level down to ours
   const auto text = serialize(result.answer);
   auto answer = parse(text);
-  ASSERT_TRUE(answer.ok()) << answer.error;
+  ASSERT_TRUE(answer.ok()) << answer.describe();
   EXPECT_EQ(answer.session->media[0].formats, (std::vector<std::string>{"8", "0", "101"}));
   EXPECT_EQ(answer.session->media[0].port, 40000);
   EXPECT_NE(text.find("a=sendrecv"), std::string::npos);
@@ -182,7 +182,7 @@ TEST(OfferAnswer, OurOfferAndTheirAnswer) {
   std::vector<std::uint16_t> ports{40000, 40002};
   auto offer = make_offer(local, ports, 5, 1);
   auto reparsed = parse(serialize(offer));
-  ASSERT_TRUE(reparsed.ok()) << reparsed.error;
+  ASSERT_TRUE(reparsed.ok()) << reparsed.describe();
   EXPECT_EQ(offer.media[0].protocol, "RTP/SAVP");
   EXPECT_EQ(offer.media[0].cryptos.size(), 3u);
   // The phone takes PCMU and the second crypto line, rejects video.
