@@ -29,6 +29,33 @@ sdp::direction without_receiving(sdp::direction d) {
 
 }  // namespace
 
+namespace {
+
+class call_media_category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "gateway.call_media"; }
+  std::string message(int ev) const override {
+    switch (static_cast<call_media_errc>(ev)) {
+      case call_media_errc::no_call: return "no call";
+      case call_media_errc::reinvite_under_way: return "a re-INVITE is under way";
+      case call_media_errc::session_unreadable: return "the call's session cannot be re-offered";
+      case call_media_errc::answer_unreadable: return "the answer's SDP cannot be read";
+      case call_media_errc::reoffer_mismatch: return "a re-offer that does not match the call's session";
+      case call_media_errc::codec_dropped: return "a re-offer without the call's codec";
+    }
+    return "call media refused";
+  }
+};
+
+}  // namespace
+
+const std::error_category& call_media_category() noexcept {
+  static const call_media_category_impl category;
+  return category;
+}
+
+std::error_code make_error_code(call_media_errc e) noexcept { return {static_cast<int>(e), call_media_category()}; }
+
 call_media::settings call_media::for_line(std::string address, std::string srtp, std::uint64_t seed) {
   settings s;
   s.address = std::move(address);
@@ -159,7 +186,7 @@ bool call_media::has_leg(std::string_view media) const noexcept {
 call_media::hold_step call_media::hold(bool on, std::string_view local_sdp) {
   hold_step step;
   if (!up()) {
-    step.error = "no call";
+    step.error = call_media_errc::no_call;
     return step;
   }
   if (on == holding_ && !hold_asked_) {
@@ -167,12 +194,12 @@ call_media::hold_step call_media::hold(bool on, std::string_view local_sdp) {
     return step;
   }
   if (hold_asked_) {
-    step.error = "a re-INVITE is under way";
+    step.error = call_media_errc::reinvite_under_way;
     return step;
   }
   auto current = sdp::parse(local_sdp);
   if (!current.ok()) {
-    step.error = "the call's session cannot be re-offered";
+    step.error = call_media_errc::session_unreadable;
     return step;
   }
   reoffer_ = std::move(*current.session);
@@ -191,7 +218,8 @@ std::optional<call_media::reanswer_result> call_media::reanswered(std::string_vi
   reanswer_result r;
   auto answer = sdp::parse(answer_sdp);
   if (!answer.ok()) {
-    r.error = "the answer's SDP cannot be read: " + answer.describe();
+    r.error = call_media_errc::answer_unreadable;
+    r.detail = answer.describe();
     return r;
   }
   holding_ = *asked;
@@ -204,7 +232,7 @@ call_media::reoffer_result call_media::reoffered(std::string_view offer_sdp, std
   auto offer = sdp::parse(offer_sdp);
   auto current = sdp::parse(local_sdp);
   if (!offer.ok() || !current.ok() || !up() || offer.session->media.size() != current.session->media.size()) {
-    r.why = "a re-offer that does not match the call's session";
+    r.why = call_media_errc::reoffer_mismatch;
     return r;
   }
   auto answer = std::move(*current.session);
@@ -218,7 +246,8 @@ call_media::reoffer_result call_media::reoffered(std::string_view offer_sdp, std
                         return sdp::same_codec(c, *in_use);
                       });
     if (has_leg(ours.media) && !kept) {
-      r.why = "a re-offer without the call's " + ours.media + " codec";
+      r.why = call_media_errc::codec_dropped;
+      r.medium = ours.media;
       return r;
     }
     // Our codecs that the offer still has, under the offer's payload types (RFC 3264 §6.1).

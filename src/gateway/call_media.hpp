@@ -14,6 +14,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include "gateway/codec_list.hpp"
@@ -21,6 +23,18 @@
 #include "media/sdp/session.hpp"
 
 namespace junction::gateway {
+
+// Why the call's media refuses a step (the category "gateway.call_media").
+enum class call_media_errc {
+  no_call = 1,         // hold asked with no call up
+  reinvite_under_way,  // hold asked while our re-INVITE waits for its answer
+  session_unreadable,  // the SDP we last sent does not parse (cannot be re-offered)
+  answer_unreadable,   // the answer to our re-offer does not parse
+  reoffer_mismatch,    // the phone's re-offer does not match the call's session
+  codec_dropped,       // the phone's re-offer leaves out the codec a leg was set up for
+};
+const std::error_category& call_media_category() noexcept;
+std::error_code make_error_code(call_media_errc e) noexcept;
 
 // What an m= line needs bound locally before the offer or answer can name its port.
 enum class port_need { none, audio, video };
@@ -82,14 +96,15 @@ class call_media {
   struct hold_step {
     std::optional<std::string> reoffer;
     bool already = false;
-    std::string error;
+    std::error_code error;  // no_call, reinvite_under_way, session_unreadable
   };
   hold_step hold(bool on, std::string_view local_sdp);
   // The answer to our re-offer: the legs' updates, or an error for the client (holdFailed).
   // Nothing when no hold was asked.
   struct reanswer_result {
     std::vector<leg_update> updates;
-    std::string error;
+    std::error_code error;  // answer_unreadable
+    std::string detail;     // with it: the SDP parser's line and reason
   };
   std::optional<reanswer_result> reanswered(std::string_view answer_sdp);
   void reinvite_failed() { hold_asked_.reset(); }
@@ -103,7 +118,8 @@ class call_media {
     int status = 488;
     std::string answer;               // with 200
     std::vector<leg_update> updates;  // with 200
-    std::string why;                  // with 488, for the log
+    std::error_code why;              // with 488: reoffer_mismatch or codec_dropped
+    std::string medium;               // with codec_dropped: "audio" or "video"
     bool held_changed = false;        // the phone's hold began or ended (see held())
   };
   reoffer_result reoffered(std::string_view offer_sdp, std::string_view local_sdp);
@@ -141,3 +157,6 @@ class call_media {
 };
 
 }  // namespace junction::gateway
+
+template <>
+struct std::is_error_code_enum<junction::gateway::call_media_errc> : std::true_type {};

@@ -439,7 +439,7 @@ void line::hold(bool on, rtmp::app_handler::call_answer& answer) {
     return;
   }
   if (!step.reoffer) {
-    answer.error = step.error;
+    answer.error = step.error.message();
     return;
   }
   if (!agent().call().reinvite(*step.reoffer, now())) {
@@ -454,8 +454,8 @@ void line::hold(bool on, rtmp::app_handler::call_answer& answer) {
 void line::on_reanswer(const std::string& sdp) {
   auto result = media_.reanswered(sdp);
   if (!result || !media_up()) return;
-  if (!result->error.empty()) {
-    callback("holdFailed", {str(result->error)});
+  if (result->error) {
+    callback("holdFailed", {str(result->error.message() + ": " + result->detail)});
     return;
   }
   legs_.apply(result->updates);
@@ -465,7 +465,8 @@ void line::on_reanswer(const std::string& sdp) {
 void line::on_reoffer(const std::string& sdp) {
   auto result = media_.reoffered(sdp, agent().call().local_sdp());
   if (result.status != 200) {
-    log::info("gateway {}: {}: 488", who(), result.why);
+    log::info("gateway {}: {}{}{}: 488", who(), result.why.message(), result.medium.empty() ? "" : " for ",
+              result.medium);
     agent().call().answer_reoffer(488, {}, now());
     return;
   }
