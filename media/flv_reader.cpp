@@ -9,7 +9,7 @@ namespace {
 
 class reader_category_impl final : public std::error_category {
  public:
-  const char* name() const noexcept override { return "flv_reader"; }
+  const char* name() const noexcept override { return "flv.reader"; }
   std::string message(int e) const override {
     switch (static_cast<reader_errc>(e)) {
       case reader_errc::not_flv: return "not an FLV file";

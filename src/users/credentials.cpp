@@ -11,7 +11,7 @@ namespace {
 
 class credentials_category_impl final : public std::error_category {
  public:
-  const char* name() const noexcept override { return "digest_credentials"; }
+  const char* name() const noexcept override { return "users.credentials"; }
   std::string message(int ev) const override {
     switch (static_cast<credentials_errc>(ev)) {
       case credentials_errc::not_digest: return "credentials use a scheme other than Digest";

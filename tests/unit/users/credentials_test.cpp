@@ -168,7 +168,7 @@ TEST(Credentials, LimitsAreExact) {
 
 TEST(Credentials, ErrorsHaveACategoryAndMessages) {
   std::error_code ec = credentials_errc::duplicate_param;
-  EXPECT_STREQ(ec.category().name(), "digest_credentials");
+  EXPECT_STREQ(ec.category().name(), "users.credentials");
   EXPECT_NE(ec.message().find("twice"), std::string::npos);
 }
 
