@@ -138,6 +138,7 @@ void call_legs::stop() {
   audio_.reset();
   video_.reset();
   xflv_.reset();
+  release_ports();
 }
 
 bool call_legs::send_dtmf(std::string_view keys) { return audio_ && audio_->send_dtmf(keys); }

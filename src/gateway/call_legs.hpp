@@ -40,6 +40,7 @@ class call_legs {
   // transcoder knows, SRTP keys that cannot be used).
   bool start(const media_start& start, const leg_context& context, std::function<void(char)> on_dtmf);
   void apply(const std::vector<leg_update>& updates);
+  // Stops the legs and closes every port, bound or handed over: nothing of the call is left.
   void stop();
 
   bool up() const noexcept { return audio_ || xflv_; }

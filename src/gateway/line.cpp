@@ -40,10 +40,7 @@ using amf_value = media::amf::value;
 
 amf_value str(std::string s) { return amf_value::make_string(std::move(s)); }
 
-std::uint64_t random_seed() {
-  std::random_device rd;
-  return (std::uint64_t{rd()} << 32) | rd();
-}
+std::uint64_t random_seed() { return (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}(); }
 
 class line : public std::enable_shared_from_this<line>, public line_view {
  public:
@@ -72,8 +69,9 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   void handle(ua::event_t& e);
   void callback(std::string_view method, std::vector<amf_value> args = {});
   void push_remote(media::frame f);
-  // Starts the legs call_media decided on; false (and nothing started) when there are none.
-  bool start_media(const std::optional<media_start>& start);
+  // The agreed call's legs: null, or why not (and then no leg and no port is left).
+  const char* start_media(const std::optional<media_start>& start);
+  void call_failed(std::string_view why);  // frees, counts and logs why
   void end_media();
   void check_rtp();
   void watch_rtp();
@@ -93,7 +91,6 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   std::uint64_t seed_ = 0;
   std::string aor_;
   std::shared_ptr<ua::udp_agent> sip_;  // the line's SIP user agent on its socket
-  bool registering_ = false;            // sip_ runs
   asio::steady_timer connect_wait_, linger_, rtp_watch_;
   // Counts the line as open, so that a stopping server waits for its BYE and unregistration.
   connection_ticket open_slot_;
@@ -223,9 +220,10 @@ void line::handle(ua::event_t& event) {
         } else if constexpr (std::is_same_v<E, ua::event::ringing>) {
           callback("ringing", {str(fmt::format("{} {}", e.status, e.reason))});
         } else if constexpr (std::is_same_v<E, ua::event::answered>) {
-          if (!start_media(media_.answered(e.sdp))) {
+          auto agreed = media_.answered(e.sdp);
+          if (const char* why = start_media(agreed)) {
             agent().call().hang_up(now());
-            home_.metrics().add(svc_.metrics().calls_failed);
+            call_failed(agreed ? why : "the phone's answer has no codec the client offered");
             callback("rejected", {str("488 Not Acceptable Here")});
           }
         } else if constexpr (std::is_same_v<E, ua::event::rejected>) {
@@ -235,6 +233,7 @@ void line::handle(ua::event_t& event) {
           callback("rejected", {str(fmt::format("{} {}", e.status, e.reason))});
         } else if constexpr (std::is_same_v<E, ua::event::cancelled>) {
           legs_.release_ports();
+          log::info("gateway {}: call from {} cancelled by the caller", who(), e.from);
           callback("cancelled", {str(e.from), str(e.to)});
         } else if constexpr (std::is_same_v<E, ua::event::ended>) {
           log::info("gateway {}: call ended: {}", who(), e.why);
@@ -278,10 +277,13 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
       auto ports = legs_.bind(needs);
       if (!ports || needs.empty()) {
         legs_.release_ports();
-        return fail(!ports ? "no RTP port" : "no codec to offer");
+        const char* why = !ports ? "no RTP port" : "no codec to offer";
+        log::info("gateway {}: cannot call {}: {}", who(), request->text, why);
+        return fail(why);
       }
       if (!session.invite(request->text, media_.make_offer(*ports), now())) {
         legs_.release_ports();
+        log::info("gateway {}: cannot call {}: not a SIP address", who(), request->text);
         return fail("the destination is not a SIP address");
       }
       log::info("gateway {}: calling {}", who(), request->text);
@@ -297,15 +299,16 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
       if (!sdp) {
         session.reject(488, "Not Acceptable Here", now());
         pump();
-        legs_.release_ports();
+        call_failed("no codec in common with the caller (488 sent)");
         return fail("no codec in common with the caller");
       }
       outgoing_ = false;
       session.accept(*sdp, now());
       pump();
-      if (!start_media(media_.accepted())) {
+      if (const char* why = start_media(media_.accepted())) {
         session.hang_up(now());
         pump();
+        call_failed(why);
         return fail("no audio in common with the caller");
       }
       break;
@@ -323,8 +326,7 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
       break;
     case kind::bye:
       session.hang_up(now());
-      end_media();
-      legs_.release_ports();
+      end_media();  // and the ports
       pump();
       break;
     case kind::dtmf:
@@ -336,8 +338,17 @@ bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) 
   return true;
 }
 
-bool line::start_media(const std::optional<media_start>& start) {
-  if (!start) return false;
+void line::call_failed(std::string_view why) {
+  end_media();
+  home_.metrics().add(svc_.metrics().calls_failed);
+  log::info("gateway {}: call failed: {}", who(), why);
+}
+
+const char* line::start_media(const std::optional<media_start>& start) {
+  if (!start) {
+    end_media();
+    return "no audio agreed";
+  }
   std::weak_ptr<line> weak = weak_from_this();
   worker_ = svc_.workers().assign();
   leg_context context{&home_, &svc_.hub(), &svc_.workers(), *worker_, &svc_.metrics(), key("local"),
@@ -353,7 +364,7 @@ bool line::start_media(const std::optional<media_start>& start) {
   };
   if (!legs_.start(*start, context, std::move(on_dtmf))) {
     end_media();
-    return false;
+    return "a leg could not be started (codec or SRTP keys)";
   }
   media_counted_ = true;
   if (start->srtp()) home_.metrics().add(svc_.metrics().srtp_calls);
@@ -383,7 +394,7 @@ bool line::start_media(const std::optional<media_start>& start) {
     }
   }
   callback("accepted", std::move(args));
-  return true;
+  return nullptr;
 }
 
 void line::publish_remote(const std::string& peer) {
@@ -540,7 +551,6 @@ void line::link_gone() {
   closing_ = true;
   if (agent().call().state() != ua::call_state::idle) agent().call().hang_up(now());
   end_media();
-  legs_.release_ports();
   if (!agent().registration().registered()) {
     pump();
     close();

@@ -837,7 +837,7 @@ class CallControlTest(unittest.TestCase):
         subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=16000", "-t", "5", "-c:a",
                                  "libspeex", "-ar", "16000", "-ac", "1", "-f", "flv", cls.tone], check=True, timeout=60)
         cls.tags = [(ts, body) for kind, ts, body in read_flv_tags(cls.tone) if kind == AUDIO]
-        for user in ("ann", "hal", "rex", "lin", "cat"):
+        for user in ("ann", "hal", "rex", "lin", "cat", "ned"):
             subprocess.run([junction_bin(), "--config", cls.junction.config_path, "users", "add",
                             "%s@127.0.0.1" % user, "--password", "pw-" + user],
                            check=True, timeout=20, stdout=subprocess.DEVNULL)
@@ -924,6 +924,29 @@ class CallControlTest(unittest.TestCase):
         c.wait_callback("byed")
         self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_gateway_calls") == 0, 5))
         self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_gateway_rtp_ports") == 0, 5))
+
+    def test_a_call_that_fails_on_a_codec_mismatch_frees_its_ports_and_says_why(self):
+        # Found by an independent client: the client offers only wideband, the phone answers 200
+        # with PCMU anyway; the line kept one RTP port and logged nothing.
+        phone = RawPhone(self.junction.sip_address(), "hal", "pw-hal", media=("audio",))
+        self.addCleanup(phone.close)
+        self.assertEqual(phone.register(), 200)
+        c = self.client("ned@127.0.0.1")
+        failed_before = self.junction.metrics().sum("junction_gateway_calls_failed_total")
+        for attempt in range(2):  # the second attempt finds the line as clean as the first
+            answering = threading.Thread(target=lambda: phone.answer("m=audio {audio} RTP/AVP 0\r\n"))
+            answering.start()
+            self.assertEqual(c.call_method("invite", "hal@127.0.0.1", "wideband").command_name, "_result")
+            self.assertEqual(c.wait_callback("rejected"), ["488 Not Acceptable Here"])
+            answering.join(20)
+            self.assertTrue(phone.pump_media(5), "no BYE for the answer it cannot use: %r" % phone.log)
+            self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_gateway_rtp_ports") == 0, 5),
+                            "attempt %d left RTP ports open" % attempt)
+            self.assertEqual(self.junction.metrics().sum("junction_gateway_calls"), 0)
+            self.assertEqual(self.junction.metrics().sum("junction_gateway_calls_failed_total"),
+                             failed_before + attempt + 1)
+        self.assertTrue(wait_for(lambda: "call failed: the phone's answer has no codec the client offered"
+                                 in self.junction.stderr_text(), 5), self.junction.stderr_text()[-2000:])
 
     def test_two_lines_of_one_user_both_ring_and_the_one_that_answers_takes_the_call(self):
         first, second = self.client("lin@127.0.0.1"), self.client("lin@127.0.0.1")
