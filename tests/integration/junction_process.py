@@ -18,6 +18,13 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# How much slower the server under test is than a release build (the sanitizer build sets 3):
+# waits for the server scale by it. Never a reason for a test to pass, only to wait longer.
+SLOW = max(1.0, float(os.environ.get("JUNCTION_TEST_SLOW", "1") or 1))
+# What ASan and UBSan print when they find something: the server's stderr is checked for it when
+# a test is done with the server, so that a report fails the test even where the test passed.
+SANITIZER_REPORT = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error: |"
+                              r"WARNING: ThreadSanitizer")
 DEFAULT_BIN = os.path.normpath(os.path.join(HERE, "..", "..", "build", "src", "junction"))
 
 
@@ -140,7 +147,7 @@ class JunctionProcess:
         # full pipe.
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)
         self._reader.start()
-        deadline = time.monotonic() + self.start_timeout
+        deadline = time.monotonic() + self.start_timeout * SLOW
         with self._cond:
             while len(self.listeners) < self.expected_listeners:
                 left = deadline - time.monotonic()
@@ -171,9 +178,9 @@ class JunctionProcess:
             self.proc.send_signal(sig)
 
     def wait(self, timeout):
-        """Exit code, or None if still running after timeout seconds."""
+        """Exit code, or None if still running after timeout seconds (times SLOW)."""
         try:
-            return self.proc.wait(timeout=timeout)
+            return self.proc.wait(timeout=timeout * SLOW)
         except subprocess.TimeoutExpired:
             return None
 
@@ -208,8 +215,17 @@ class JunctionProcess:
 
     def cleanup(self):
         self.kill()
+        report = self.sanitizer_report()
         if self.own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+        if report:
+            raise AssertionError("the server's sanitizer found something:\n" + report)
+
+    def sanitizer_report(self):
+        """The first sanitizer report in the server's stderr (with what follows), or ""."""
+        text = self.stderr_text()
+        found = SANITIZER_REPORT.search(text)
+        return text[max(0, found.start() - 200):found.start() + 6000] if found else ""
 
     def stderr_text(self):
         try:
@@ -511,8 +527,8 @@ def parse_prometheus(text):
 
 
 def wait_for(predicate, timeout, interval=0.05):
-    """Polls predicate() until truthy or timeout; returns the last value."""
-    deadline = time.monotonic() + timeout
+    """Polls predicate() until truthy or timeout (times SLOW); returns the last value."""
+    deadline = time.monotonic() + timeout * SLOW
     while True:
         value = predicate()
         if value or time.monotonic() >= deadline:
