@@ -25,14 +25,16 @@ run: build
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j 2
 
-# clang with AddressSanitizer and UBSan: the unit tests, then every fuzz target over its corpus
-# for FUZZ_SECONDS each. CI runs this after `make test`.
+# clang with AddressSanitizer and UBSan: the unit tests, the RTMP, SIP, gateway and recording
+# integration suites (and the HTTP attacks) against the sanitized server with real clients
+# (ctest -L sanitized), then every fuzz target over its corpus for FUZZ_SECONDS each. CI runs
+# this after `make test`.
 test-sanitize: setup
 	CC=clang CXX=clang++ cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
 	  -DJUNCTION_SANITIZE=ON -DJUNCTION_FUZZ=ON -DJUNCTION_BENCH=OFF -DJUNCTION_FUZZ_SECONDS=$(FUZZ_SECONDS)
 	cmake --build $(SAN_BUILD) -j $(JOBS)
-	ctest --test-dir $(SAN_BUILD) --output-on-failure
+	ctest --test-dir $(SAN_BUILD) --output-on-failure -j 2
 
 # The epoll build, for comparing event backends in benchmarks.
 build-epoll: setup

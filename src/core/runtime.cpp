@@ -47,7 +47,23 @@ void shard::run(int cpu) {
       log::error("shard {}: handler failed: {}", index_, e.what());
     }
   }
+  settle();
   current_shard = nullptr;
+}
+
+// Stopped: a listener or a socket closed just before (by the drain) may still have an operation
+// in the kernel, cancelled but not yet answered. With io_uring, Asio 1.81 keeps such an operation
+// with the closed socket's slot and destroys it only with the io_context, after the socket
+// services it refers to are gone (UBSan: "member call on ... invalid vptr" from a move-accept).
+// Running the loop a little longer reaps those answers while everything is alive; what is still
+// open is shut down by the io_context as usual.
+void shard::settle() {
+  context_.restart();
+  try {
+    context_.run_for(settle_time);
+  } catch (const std::exception& e) {
+    log::error("shard {}: handler failed while stopping: {}", index_, e.what());
+  }
 }
 
 void shard::begin_drain() {

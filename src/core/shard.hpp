@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -42,7 +43,9 @@ class shard {
  private:
   friend class runtime;
   void run(int cpu);
+  void settle();  // after the stop: see runtime.cpp
   void begin_drain();
+  static constexpr std::chrono::milliseconds settle_time{50};
 
   runtime& owner_;
   unsigned index_;

@@ -83,7 +83,9 @@ bool shard_service::authorized(const message& request, const origin& from, const
   }
   auto count_failure = [&](const auth_verdict& v) {
     home_.metrics().add(m.auth_failures);
-    const bool locked = guessers_.failed(source, now) | guessed_.failed(account, now);
+    const bool by_source = guessers_.failed(source, now);  // both count the failure
+    const bool by_account = guessed_.failed(account, now);
+    const bool locked = by_source || by_account;
     log::throttled(log::level::info, "sip auth failure", "sip {}: {} for {} as '{}': {}{}", describe(from),
                    request.method(), account, v.username, v.reason, locked ? " (now locked out)" : "");
   };
