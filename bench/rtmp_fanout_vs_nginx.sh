@@ -157,6 +157,7 @@ mapfile -t KSOFTIRQD < <(pgrep -x 'ksoftirqd/[0-9]+' || true)
 LOAD_PID=""
 FLOOR_PID=""
 NOTES=()
+SHORT=()   # runs where junction-load found a player short of frames: the script fails
 MAX_OTHER=0
 
 # A server's processes: the main pid plus its direct children (nginx's worker).
@@ -326,6 +327,9 @@ run_one() {
   status=ok
   alive "${PID[$name]}" || { status="server DIED"; NOTES+=("round $round, $name, $n players: the server died (see its log)"); tail -5 "$WORK/$name.err" >&2 || true; }
   stop_server "$name"
+  if ((rc == 3)); then  # junction-load: a player short of frames, lost or not started
+    SHORT+=("round $round, $name, $n players: $(jq -c '{players_short, short_frames, players_disconnected, play_failures}' "$out" 2>/dev/null)")
+  fi
   if ((rc != 0)) || ! jq -e . "$out" >/dev/null 2>&1; then
     NOTES+=("round $round, $name, $n players: junction-load exited with $rc: $(tail -c 300 "$err" | tr '\n' ' ')")
     log "  WARNING: junction-load exited with $rc"
@@ -361,8 +365,10 @@ run_one() {
       NOTES+=("round $round, $name, $n players: junction-load used ${loadwin}% of its CPU during the window: it may be the bottleneck (latency and missed frames then say more about it than about the server)")
     fi
   fi
-  add "miss|$key" "$(jf "$out" .players_with_missing_frames)"
-  add "missf|$key" "$(jf "$out" .missing_frames)"
+  # Exact accounting: a player is short when it lacks any frame from its first to the publisher's
+  # last (gaps, a stream that stopped reaching it, a tail that never came).
+  add "miss|$key" "$(jf "$out" .players_short)"
+  add "missf|$key" "$(jf "$out" .short_frames)"
   add "checked|$key" "$(jf "$out" .players_completed)"
   add "p50|$key" "$(jf "$out" .latency_ms.p50)"
   add "p99|$key" "$(jf "$out" .latency_ms.p99)"
@@ -377,7 +383,7 @@ run_one() {
   log "$(printf '  round %d %-15s %5d players: %7.1f Mbit/s (load) %7.1f (server), CPU %5.1f%%, %s CPU-s/Gbit, missed %s, p50/p99 %s/%s ms, RSS %s KiB/player, load CPU %s%%, other %s%%, conns %s, %s' \
     "$round" "$name" "$n" "$(jf "$out" .delivered_mbps)" "$server_mbps" \
     "$(awk -v c="$cpu" -v w="$window" 'BEGIN {printf "%.1f", c / w * 100}')" "$per_gb" \
-    "$(jf "$out" .players_with_missing_frames)" "$(jf "$out" .latency_ms.p50)" "$(jf "$out" .latency_ms.p99)" \
+    "$(jf "$out" .players_short)" "$(jf "$out" .latency_ms.p50)" "$(jf "$out" .latency_ms.p99)" \
     "$(awk -v d=$((rss_during - rss_idle)) -v n="$n" 'BEGIN {printf "%.1f", d / n}')" \
     "$(jf "$out" .tool_cpu_percent)" "$other" "$conns" "$status")"
 }
@@ -488,8 +494,8 @@ echo
 echo "Mbit/s: junction-load's delivered_mbps; srv Mb/s: bytes the server's sockets delivered in the window;"
 echo "CPU %: server CPU over the window (100 = one CPU); x floor: CPU-s/Gb over the floor with $(tok_label "$LAST_TOK") writes;"
 echo "B/seg: bytes per TCP data segment the server sent in the window (about its average write size);"
-echo "missing: players with missing frames / players junction-load checked (players_completed: only players that"
-echo "played to the end are checked); load %: junction-load's tool_cpu_percent (whole run) / its CPU % in the window"
+echo "missing: players short of frames (any frame from a player's first to the publisher's last not received) /"
+echo "players junction-load checked (players_completed; a lost player fails the run); load %: junction-load's tool_cpu_percent (whole run) / its CPU % in the window"
 echo "(100 = its one CPU: near 100 it is the bottleneck); ksirq: CPU % of ksoftirqd threads;"
 echo "other: CPU % of every other process (contention from outside the benchmark; > 15 is flagged below)."
 echo "Floor rate per connection (bit/s): $(for n in $PLAYERS; do printf '%s players: %s; ' "$n" "${FLOOR_RATE_USED[$n]:-?}"; done)"
@@ -499,7 +505,7 @@ echo
 hdr="| Players | Server | Delivered Mbit/s | Server CPU | CPU-s / Gbit | CPU vs nginx | Bytes / segment |"
 sep="|---:|---|---:|---:|---:|---:|---:|"
 for tok in $FLOOR_WRITES; do hdr+=" × floor ($(tok_label "$tok") writes) |"; sep+="---:|"; done
-hdr+=" Players missing frames (of checked) | Latency p50 / p99 | RSS / player | junction-load CPU (run / window) |"
+hdr+=" Players short of frames (of checked) | Latency p50 / p99 | RSS / player | junction-load CPU (run / window) |"
 sep+="---:|---:|---:|---:|"
 echo "$hdr"; echo "$sep"
 for n in $PLAYERS; do
@@ -525,4 +531,10 @@ if ((${#NOTES[@]})); then
   echo
   echo "**Notes from the runs:**"
   for n in "${NOTES[@]}"; do echo "- $n"; done
+fi
+if ((${#SHORT[@]})); then
+  echo
+  echo "**FAILED: players short of frames** (junction-load exited 3; the figures above are not valid):"
+  for n in "${SHORT[@]}"; do echo "- $n"; done
+  exit 1
 fi

@@ -17,7 +17,7 @@ import subprocess
 import unittest
 
 import junction_process as jp
-from junction_process import JunctionProcess
+from junction_process import JunctionProcess, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_LOAD_BIN = os.path.normpath(os.path.join(HERE, "..", "..", "build", "tools", "junction-load"))
@@ -32,7 +32,8 @@ REPORT_KEYS = (
     "play_failures", "frames_sent", "bytes_sent", "frames_received_total",
     "bytes_received_total", "frames_received_per_player", "missing_frames",
     "out_of_order_frames", "players_with_missing_frames", "first_keyframe_ms", "latency_ms",
-    "delivered_mbps", "tool_cpu_seconds", "tool_cpu_percent")
+    "delivered_mbps", "tool_cpu_seconds", "tool_cpu_percent", "short_frames", "players_short",
+    "joined_at_video_frame")
 
 
 def load_bin():
@@ -92,7 +93,7 @@ class LoadAgainstJunction(unittest.TestCase):
         for key in ("connect_failures", "handshake_failures", "publish_failures",
                     "play_failures", "missing_frames", "out_of_order_frames",
                     "players_with_missing_frames", "misrouted_frames", "unidentified_frames",
-                    "players_disconnected"):
+                    "players_disconnected", "short_frames", "players_short"):
             self.assertEqual(report[key], 0, "%s: %r" % (key, report))
         self.assertGreater(report["frames_sent"], 0, report)
         self.assertGreater(report["frames_received_total"], 0, report)
@@ -130,6 +131,9 @@ class LoadAgainstJunction(unittest.TestCase):
                                "3", "--duration", "2s", "--warmup", "0s")
         self.assertEqual(report["players_completed"], 3, report)
         self.assertEqual(report["frames_received_total"], 0, report)
+        # Someone else's stream: where it ends is unknown, so no exact accounting is claimed.
+        self.assertIsNone(report["short_frames"], report)
+        self.assertIsNone(report["players_short"], report)
 
 
 class CommandLine(unittest.TestCase):
@@ -159,6 +163,25 @@ class CommandLine(unittest.TestCase):
                        "--source", "--bitrate", "--fps", "--gop", "--audio-bitrate", "--shards",
                        "--json", "--progress", "--allow-remote"):
             self.assertIn(option, out)
+
+    def test_players_lost_with_the_server_exit_3(self):
+        # The exact accounting's other half: a run that took place but whose players did not
+        # get their frames fails (exit 3), so benchmark scripts cannot report it as a result.
+        server = JunctionProcess(shards=1).start()
+        self.addCleanup(server.cleanup)
+        url = "rtmp://%s/live/lost" % server.rtmp_address()
+        load = subprocess.Popen([load_bin(), "rtmp", "--url", url, "--players", "4", "--duration", "20s",
+                                 "--warmup", "200ms", "--json", "--shards", "1"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(lambda: load.poll() is None and load.kill())
+        self.assertTrue(wait_for(lambda: server.metrics().sum("junction_rtmp_plays_total") >= 4, 15),
+                        server.stderr_text()[-2000:])
+        server.kill()
+        out, err = load.communicate(timeout=60)
+        self.assertEqual(load.returncode, 3, err)
+        report = json.loads(out)
+        self.assertEqual(report["players_disconnected"], 4, report)
+        self.assertIn(b"4 lost", err)
 
     def test_nothing_listening_exits_1_with_a_report(self):
         code, out, err = run_load("rtmp", "--url", "rtmp://127.0.0.1:%d/live/s" % free_port(),

@@ -89,6 +89,18 @@ class controller {
     for (const auto& s : shards_) total += live_counters::get(s->counters().*field);
     return total;
   }
+  // Players behind their publisher, over every shard (asked on each shard's thread).
+  std::uint64_t players_behind() {
+    std::vector<std::promise<std::uint64_t>> promises(shards_.size());
+    std::vector<std::future<std::uint64_t>> futures;
+    for (unsigned i = 0; i < shards_.size(); ++i) {
+      futures.push_back(promises[i].get_future());
+      on(i, [s = shards_[i].get(), &p = promises[i]] { p.set_value(s->players_behind()); });
+    }
+    std::uint64_t total = 0;
+    for (auto& f : futures) total += f.get();
+    return total;
+  }
   std::vector<shard_result> collect() {
     std::vector<std::promise<shard_result>> promises(shards_.size());
     std::vector<std::future<shard_result>> futures;
@@ -191,6 +203,7 @@ int run_load(const load_options& options) {
   if (!server) return exit_code;
   plan.server = *server;
   plan.streams = stream_names(options.url.stream, options.publishers);
+  if (options.publishers > 0) plan.published = std::make_unique<published_frames[]>(plan.streams.size());
   if (!options.synthetic()) {
     std::string why;
     auto file = load_flv_file(options.source, &why);
@@ -250,10 +263,21 @@ int run_load(const load_options& options) {
   }
   if (!nothing_published) progress.sleep_until(end);
 
-  // Publishers stop first; players drain what is in flight; then everything closes.
+  // Publishers stop first; players drain what is in flight (until each has the last frame its
+  // publisher sent, for at most options.drain); then everything closes.
   c.on_each([](load_shard& s) { s.stop_publishers(); });
   const auto stopped = clock::now();
-  if (players_from) progress.sleep_until(stopped + options.drain);
+  const auto drain_deadline = stopped + options.drain;
+  while (c.sum(&live_counters::publishing) > 0 && clock::now() < drain_deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  if (players_from) {
+    if (plan.published) {
+      while (c.players_behind() > 0 && clock::now() < drain_deadline && !interrupted.load())
+        std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    } else {
+      progress.sleep_until(drain_deadline);  // someone else's stream: nothing says when it is all in
+    }
+  }
   c.on_each([](load_shard& s) { s.stop_players(); });
   const auto closed = clock::now();
   const auto close_deadline = closed + std::chrono::seconds{5};
@@ -279,7 +303,7 @@ int run_load(const load_options& options) {
 
   latency_histogram latency;
   std::vector<double> first_keyframes;
-  std::vector<std::uint64_t> per_player;
+  std::vector<std::uint64_t> per_player, joined_at;
   for (auto& s : c.collect()) {
     r.players_started += s.players_started;
     r.players_disconnected += s.players_disconnected;
@@ -293,12 +317,22 @@ int run_load(const load_options& options) {
       r.missing_frames += t.missing();
       r.out_of_order_frames += t.out_of_order();
       if (t.missing() > 0) ++r.players_with_missing_frames;
+      if (t.video.started) joined_at.push_back(t.video.first);
+      if (plan.published && t.played) {
+        const auto& published = plan.published[t.stream];
+        const auto short_by = frames_short(t.audio, t.audio_published_at_play, published.audio.load()) +
+                              frames_short(t.video, t.video_published_at_play, published.video.load());
+        r.short_frames += short_by;
+        if (short_by > 0) ++r.players_short;
+      }
     }
   }
   c.shutdown();
   if (stuck) std::fprintf(stderr, "junction-load: some connections did not close within 5 s\n");
 
   r.frames_received_per_player = spread_of(per_player);
+  r.joined_at_video_frame = spread_of(joined_at);
+  r.frames_accounted = plan.published != nullptr;
   r.first_keyframe_ms = {percentile(first_keyframes, 0.5), percentile(first_keyframes, 0.99),
                          first_keyframes.empty() ? 0 : first_keyframes.back()};
   r.latency_ms = {latency.percentile_ms(0.5), latency.percentile_ms(0.99), latency.max_ms()};
@@ -316,6 +350,14 @@ int run_load(const load_options& options) {
   if (options.publishers == 0 && r.players_completed == 0 && r.players_disconnected == 0) {
     std::fprintf(stderr, "junction-load: no player could play %s\n", options.url.to_string().c_str());
     exit_code = exit_could_not_run;
+  }
+  if (exit_code == exit_completed && (r.players_short > 0 || r.players_disconnected > 0 ||
+                                      r.play_failures > 0 || r.connect_failures > 0 || r.handshake_failures > 0)) {
+    std::fprintf(stderr, "junction-load: %llu player(s) short of frames, %llu lost, %llu failed to start\n",
+                 static_cast<unsigned long long>(r.players_short),
+                 static_cast<unsigned long long>(r.players_disconnected),
+                 static_cast<unsigned long long>(r.play_failures + r.connect_failures + r.handshake_failures));
+    exit_code = exit_players_short;
   }
   return exit_code;
 }

@@ -10,6 +10,9 @@ namespace junction::load {
 inline constexpr int exit_completed = 0;
 inline constexpr int exit_could_not_run = 1;
 inline constexpr int exit_usage = 2;
+// The run went through but a player did not get every frame (short: from its first frame to the
+// publisher's last), was disconnected, or could not start.
+inline constexpr int exit_players_short = 3;
 
 // Runs and prints the report (table or JSON) on standard output; messages go to standard error.
 int run_load(const load_options& options);

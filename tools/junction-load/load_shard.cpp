@@ -40,6 +40,13 @@ void load_shard::stop_players() {
   for (auto& p : players_) p->stop();
 }
 
+std::uint64_t load_shard::players_behind() const {
+  std::uint64_t n = 0;
+  for (const auto& p : players_)
+    if (!p->caught_up()) ++n;
+  return n;
+}
+
 shard_result load_shard::collect() const {
   shard_result r;
   r.players_started = players_.size();

@@ -22,13 +22,21 @@ namespace junction::load {
 class rtmp_player;
 class rtmp_publisher;
 
-// What every shard reads and nobody changes once the run starts.
+// Frames one stream's publisher got onto its socket, per track (written by the publisher's shard
+// after each successful write, read by players and the controller): the last frame a player
+// should receive is number published - 1.
+struct published_frames {
+  std::atomic<std::uint64_t> audio{0}, video{0};
+};
+
+// What every shard reads and nobody changes once the run starts (but the published counts).
 struct run_plan {
   load_options options;
   boost::asio::ip::tcp::endpoint server;
   std::vector<std::string> streams;               // one name per publisher (or the one to play)
   std::shared_ptr<const flv_file> file;           // --source FILE, else null
   std::vector<std::unique_ptr<frame_index>> indexes;  // per stream, with a file source
+  std::unique_ptr<published_frames[]> published;      // per stream, with publishers
 };
 
 // Written by one shard (a plain load and store, no locked instruction), read by the
@@ -83,6 +91,8 @@ class load_shard {
   // saw its stream end, which is a completed run, not a lost player.
   bool ending() const noexcept { return ending_; }
   void stop_players();
+  // Players still playing that have not yet received the last frame published on each track.
+  std::uint64_t players_behind() const;
   shard_result collect() const;
 
  private:

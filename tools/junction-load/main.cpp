@@ -1,6 +1,6 @@
 // junction-load: an RTMP load generator. Publishes synthetic or file streams, plays them with
-// many players across a few event-loop threads, checks that every player got every frame in
-// order, and reports delivery, latency and its own CPU (to show it was not the bottleneck).
+// many players across a few event-loop threads, checks that every player got every frame from
+// its first one to its publisher's last, in order (exit 3 when one did not), and reports delivery, latency and its own CPU (to show it was not the bottleneck).
 //
 //   junction-load rtmp --url rtmp://127.0.0.1/live/test --players 200 --duration 30s
 #include "junction-load/gateway_run.hpp"
@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   using namespace junction::load;
   CLI::App cli{"junction-load: load generator for media servers", "junction-load"};
   cli.require_subcommand(1);
+  cli.footer("Exit codes: 0 every player got every frame from its first one to its publisher's last; 1 the run "
+             "could not take place (nothing to connect to, nothing published); 2 bad command line; 3 the run "
+             "took place but a player was short of frames, was disconnected or could not start.");
   auto* rtmp = cli.add_subcommand("rtmp", "Publish and play RTMP streams (plain standard RTMP, any server)");
 
   auto* gateway = cli.add_subcommand("gateway", "Concurrent Flash<->SIP gateway calls (siprtmp clients)");

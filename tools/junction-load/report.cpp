@@ -50,6 +50,16 @@ std::string to_json(const load_report& r) {
   o["misrouted_frames"] = r.misrouted_frames;
   o["unidentified_frames"] = r.unidentified_frames;
   o["shards"] = r.shards;
+  if (r.frames_accounted) {
+    o["short_frames"] = r.short_frames;
+    o["players_short"] = r.players_short;
+  } else {  // someone else's stream: where it ends is unknown, only gaps are counted
+    o["short_frames"] = nullptr;
+    o["players_short"] = nullptr;
+  }
+  o["joined_at_video_frame"] = boost::json::object{{"min", r.joined_at_video_frame.min},
+                                                   {"avg", rounded(r.joined_at_video_frame.avg)},
+                                                   {"max", r.joined_at_video_frame.max}};
   return boost::json::serialize(o) + "\n";
 }
 
@@ -82,6 +92,10 @@ std::string to_table(const load_report& r) {
   row("missing_frames", std::to_string(r.missing_frames));
   row("out_of_order_frames", std::to_string(r.out_of_order_frames));
   row("players_with_missing_frames", std::to_string(r.players_with_missing_frames));
+  row("short_frames", r.frames_accounted ? std::to_string(r.short_frames) : "-");
+  row("players_short", r.frames_accounted ? std::to_string(r.players_short) : "-");
+  row("joined_at_video_frame", fmt::format("min {}  avg {:.1f}  max {}", r.joined_at_video_frame.min,
+                                           r.joined_at_video_frame.avg, r.joined_at_video_frame.max));
   row("misrouted_frames", std::to_string(r.misrouted_frames));
   row("unidentified_frames", std::to_string(r.unidentified_frames));
   row("first_keyframe_ms", pct(r.first_keyframe_ms));

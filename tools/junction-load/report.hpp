@@ -41,6 +41,12 @@ struct load_report {
   std::uint64_t misrouted_frames = 0;      // stamped for another stream than the one played
   std::uint64_t unidentified_frames = 0;   // neither stamped nor in the file's frame index
   unsigned shards = 0;
+  // Exact accounting (with junction-load's own publishers): per player and track, the frames from
+  // its first one to the publisher's last, against those received.
+  bool frames_accounted = false;
+  std::uint64_t short_frames = 0;         // over every player that completed
+  std::uint64_t players_short = 0;
+  spread joined_at_video_frame;           // the video frame each player started at (GOP cache)
 };
 
 std::string to_json(const load_report& r);

@@ -21,7 +21,20 @@ std::int64_t steady_ns(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 rtmp_player::rtmp_player(load_shard& shard, unsigned stream)
-    : shard_{shard}, stream_{stream}, conn_{shard} {}
+    : shard_{shard}, stream_{stream}, conn_{shard} {
+  tally_.stream = stream;
+}
+
+bool rtmp_player::caught_up() const noexcept {
+  const auto& plan = shard_.plan();
+  if (!playing_ || !plan.published) return true;
+  const auto& published = plan.published[stream_];
+  const auto has = [](const track_sequence& t, std::uint64_t at_play, std::uint64_t sent) {
+    return sent == 0 || (t.started ? std::uint64_t{t.last} + 1 >= sent : sent <= at_play);
+  };
+  return has(tally_.audio, tally_.audio_published_at_play, published.audio.load(std::memory_order_relaxed)) &&
+         has(tally_.video, tally_.video_published_at_play, published.video.load(std::memory_order_relaxed));
+}
 
 void rtmp_player::start() {
   asio::co_spawn(shard_.home().context(), run(), log_failure{"junction-load player"});
@@ -90,6 +103,11 @@ asio::awaitable<void> rtmp_player::session() {
   }
 
   conn_.clear_deadline();
+  tally_.played = true;
+  if (plan.published) {
+    tally_.audio_published_at_play = plan.published[stream_].audio.load(std::memory_order_relaxed);
+    tally_.video_published_at_play = plan.published[stream_].video.load(std::memory_order_relaxed);
+  }
   playing_ = true;
   live_counters::add(counters.playing);
   std::vector<rtmp::client_event> events;

@@ -20,6 +20,8 @@ class rtmp_player {
   void stop();
 
   outcome result() const noexcept { return outcome_; }
+  // Not playing, or has every frame its publisher sent so far (on the shard's thread).
+  bool caught_up() const noexcept;
   const player_tally& tally() const noexcept { return tally_; }
 
  private:

@@ -111,17 +111,27 @@ asio::awaitable<void> rtmp_publisher::write_loop() {
   auto& counters = shard_.counters();
   const auto start = clock::now();
   std::vector<media::frame> due;
+  auto& published = shard_.plan().published[stream_];
   while (!conn_.closed()) {
     const auto now = clock::now();
     due.clear();
     const auto next = source_->take_due(now - start, std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count(), due);
-    for (const auto& f : due) send(f);
+    std::uint64_t audio = 0, video = 0;
+    for (const auto& f : due) {
+      send(f);
+      if (f.config) continue;  // numbered frames only, as the sources number them
+      if (f.is_audio()) ++audio;
+      else if (f.is_video()) ++video;
+    }
     // Everything due goes out in one write; a server that reads slowly makes this wait, and the
     // frames due meanwhile go out together in the next round (as an encoder's queue would).
     auto failed = co_await conn_.flush();
     live_counters::add(counters.bytes_sent, conn_.bytes_written() - counted_bytes_);
     counted_bytes_ = conn_.bytes_written();
     if (failed) break;
+    // On the socket: players should now receive them (one writer: a plain load and store).
+    published.audio.store(published.audio.load(std::memory_order_relaxed) + audio, std::memory_order_relaxed);
+    published.video.store(published.video.load(std::memory_order_relaxed) + video, std::memory_order_relaxed);
     wake_.expires_at(start + next);
     co_await wake_.async_wait(no_throw);
   }

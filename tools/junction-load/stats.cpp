@@ -11,7 +11,7 @@ void track_sequence::on_frame(std::uint32_t sequence) noexcept {
   ++frames;
   if (!started) {
     started = true;
-    last = sequence;
+    first = last = sequence;
     return;
   }
   if (sequence > last) {
@@ -20,6 +20,14 @@ void track_sequence::on_frame(std::uint32_t sequence) noexcept {
   } else {
     ++out_of_order;
   }
+}
+
+std::uint64_t frames_short(const track_sequence& t, std::uint64_t published_at_play,
+                           std::uint64_t published) noexcept {
+  const std::uint64_t from = t.started ? t.first : published_at_play;
+  const std::uint64_t expected = published > from ? published - from : 0;
+  const std::uint64_t received = t.started ? t.received() : 0;
+  return expected > received ? expected - received : 0;
 }
 
 std::size_t latency_histogram::bucket_of(std::uint64_t us) noexcept {

@@ -15,13 +15,22 @@ namespace junction::load {
 // is counted as out of order (duplicates included), and does not move `last` back.
 struct track_sequence {
   bool started = false;
+  std::uint32_t first = 0;         // the first number received (a late joiner's start)
   std::uint32_t last = 0;
   std::uint64_t frames = 0;        // frames with a sequence number
   std::uint64_t missing = 0;       // numbers skipped between received frames
   std::uint64_t out_of_order = 0;  // at or below the last number received
 
   void on_frame(std::uint32_t sequence) noexcept;
+  std::uint64_t received() const noexcept { return frames - out_of_order; }  // distinct, in order
 };
+
+// Frames of one track a player should have and does not: from its first frame to the last one
+// the publisher sent (`published`: frames sent in all, numbered from 0), less what it received;
+// a player that received nothing should have every frame published after its play request
+// (`published_at_play` were sent before). Gaps, a stream that stopped reaching the player and a
+// tail that never arrived all count.
+std::uint64_t frames_short(const track_sequence& t, std::uint64_t published_at_play, std::uint64_t published) noexcept;
 
 // Latencies (or any durations) in a fixed histogram: exact below 64 us, then 32 buckets per
 // power of two (at most ~3% error), up to 2^40 us (12 days). 1,120 buckets, fixed memory: one
@@ -62,6 +71,10 @@ struct player_tally {
   std::uint64_t misrouted = 0;        // stamped for another stream than the one played
   std::uint64_t unidentified = 0;     // media frames neither stamped nor found in the index
   std::optional<double> first_keyframe_ms;  // from the TCP connect to the first video keyframe
+  unsigned stream = 0;
+  bool played = false;  // the server answered play with NetStream.Play.Start
+  // Frames each track's publisher had sent when the play started (junction-load's own publisher).
+  std::uint64_t audio_published_at_play = 0, video_published_at_play = 0;
 
   std::uint64_t missing() const noexcept { return audio.missing + video.missing; }
   std::uint64_t out_of_order() const noexcept { return audio.out_of_order + video.out_of_order; }

@@ -31,6 +31,33 @@ TEST(load_stats, sequences_count_gaps_only_after_the_first_frame) {
   }
 }
 
+TEST(load_stats, a_player_is_short_of_every_frame_from_its_first_to_the_publishers_last) {
+  const struct {
+    const char* what;
+    std::vector<std::uint32_t> received;
+    std::uint64_t at_play, published, short_by;
+  } cases[] = {
+      {"all of them", {0, 1, 2, 3, 4}, 0, 5, 0},
+      {"a late joiner from the GOP cache", {50, 51, 52}, 52, 53, 0},
+      {"frame 7 and nothing after", {5, 6, 7}, 5, 100, 92},  // gaps alone count 0 here
+      {"a gap and a lost tail", {0, 1, 3}, 0, 6, 3},
+      {"nothing, with frames published after the play", {}, 10, 25, 15},
+      {"nothing, with nothing published after the play", {}, 10, 10, 0},
+      {"a duplicate is not a frame more", {0, 1, 1, 2}, 0, 4, 1},
+      {"the publisher's count lags (never negative)", {0, 1, 2, 3}, 0, 2, 0},
+  };
+  for (const auto& c : cases) {
+    track_sequence s;
+    for (auto n : c.received) s.on_frame(n);
+    EXPECT_EQ(frames_short(s, c.at_play, c.published), c.short_by) << c.what;
+  }
+  track_sequence late;
+  late.on_frame(40);
+  late.on_frame(41);
+  EXPECT_EQ(late.first, 40u);
+  EXPECT_EQ(late.received(), 2u);
+}
+
 TEST(load_stats, histogram_buckets_cover_every_value_in_order) {
   std::size_t previous = 0;
   for (std::uint64_t us = 0; us < 1'000'000; us += 1 + us / 50) {
