@@ -7,8 +7,9 @@ EPOLL_BUILD ?= build-epoll
 CMAKE_FLAGS ?=
 JOBS        ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
+SOAK_SECONDS ?= 600
 
-.PHONY: setup build run test test-sanitize build-epoll bench clean
+.PHONY: setup build run test test-sanitize soak build-epoll bench clean
 
 setup:
 	@bash tools/setup.sh
@@ -35,6 +36,14 @@ test-sanitize: setup
 	  -DJUNCTION_SANITIZE=ON -DJUNCTION_FUZZ=ON -DJUNCTION_BENCH=OFF -DJUNCTION_FUZZ_SECONDS=$(FUZZ_SECONDS)
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	ctest --test-dir $(SAN_BUILD) --output-on-failure -j 2
+
+# Soak and fault run (tests/soak/soak.py): RTMP fan-out, SIP registrations and calls, gateway
+# calls and recordings for SOAK_SECONDS while clients misbehave (vanish, stall, send garbage, are
+# killed with SIGKILL); fails when anything is left open or memory or descriptors grew past the
+# bounds the script states. CI runs it for 180 s after `make test`.
+soak: build
+	JUNCTION_BIN=$(BUILD)/src/junction JUNCTION_LOAD_BIN=$(BUILD)/tools/junction-load \
+	  /usr/bin/python3 tests/soak/soak.py --seconds $(SOAK_SECONDS) --report $(BUILD)/soak-report.json
 
 # The epoll build, for comparing event backends in benchmarks.
 build-epoll: setup

@@ -48,6 +48,20 @@ reply server_info(request_context& ctx) {
   return ctx.json(status::ok, json::serialize(body));
 }
 
+// GET: the routes the server has, each with its methods and whether it needs the admin token;
+// what the tests walk to prove that every admin route refuses without it.
+reply list_routes(request_context& ctx) {
+  json::array routes;
+  for (const auto& r : ctx.srv.routes().all()) {
+    json::array methods;
+    for (auto [bit, name] : {std::pair{GET, "GET"}, {HEAD, "HEAD"}, {POST, "POST"}, {PUT, "PUT"}, {DELETE, "DELETE"}})
+      if (r.methods & bit) methods.emplace_back(name);
+    const char* kind = r.path.starts_with('*') ? "suffix" : r.path.ends_with('/') ? "prefix" : "exact";
+    routes.push_back(json::object{{"path", r.path}, {"match", kind}, {"methods", std::move(methods)}, {"admin", r.admin}});
+  }
+  return ctx.json(status::ok, json::serialize(json::object{{"routes", std::move(routes)}}));
+}
+
 json::object to_json(const connection_info& c) {
   return {{"id", std::to_string(c.id)}, {"shard", c.shard},     {"protocol", c.protocol},
           {"peer", c.peer},             {"age_ms", static_cast<std::int64_t>(c.age_seconds * 1000)}, {"idle", c.idle},
@@ -100,6 +114,7 @@ void add_builtin_routes(server& srv) {
   r.add({"/api/v1/server", GET | HEAD, false, sync_handler{server_info}});
   r.add({"/api/v1/connections", GET | HEAD, true, async_handler{list_connections}});
   r.add({"/api/v1/connections/", DELETE, true, async_handler{close_connection}});
+  r.add({"/api/v1/routes", GET | HEAD, true, sync_handler{list_routes}});
   if (srv.config().websocket_echo) srv.websockets().add({"/ws/echo", "", echo_handler});
 }
 

@@ -35,6 +35,8 @@ class router {
   void add(route r);
   // The exact route for `path`, else the longest prefix route, else a suffix route, else nullptr.
   const route* match(std::string_view path) const;
+  // Every route, in the order added (GET /api/v1/routes lists them; the tests walk them).
+  const std::vector<route>& all() const noexcept { return routes_; }
 
  private:
   std::vector<route> routes_;

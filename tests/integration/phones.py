@@ -24,11 +24,11 @@ def _ephemeral_low():
 
 def free_udp_port(host="127.0.0.1", count=1):
     """A port (the first of `count` in a row) free for UDP and TCP on `host`, picked below the
-    kernel's ephemeral range and below the tests' fixed RTP ranges (31000 and up). The kernel hands
+    kernel's ephemeral range. The kernel hands
     out ephemeral ports to every socket bound to port 0 (junction's RTP relays, other tests'
     clients), so a port picked there could be taken between this check and the moment the program
     under test binds it; below that range nothing takes a port unasked."""
-    top = min(_ephemeral_low(), 31000) - count
+    top = _ephemeral_low() - count
     chooser = random.SystemRandom()
     for _ in range(1000):
         port = chooser.randrange(10000, top)
@@ -41,6 +41,13 @@ def free_udp_port(host="127.0.0.1", count=1):
         except OSError:
             continue
     raise RuntimeError("no free port below the ephemeral range")
+
+
+def free_udp_range(count=11, host="127.0.0.1"):
+    """A phone's RTP port range ("first-last", as baresip's rtp_ports takes it) that is free now,
+    picked like free_udp_port: the test owns it, and tests running at once do not share it."""
+    first = free_udp_port(host, count)
+    return "%d-%d" % (first, first + count - 1)
 
 
 def tone_strength_of_samples(samples, rate, frequency):

@@ -20,8 +20,8 @@ import unittest
 import wave
 
 from junction_process import JunctionProcess, curl, junction_bin, wait_for
-from phones import (RawPhone, channel_tones, decoded_recording, h264_access_units, h264_rtp_packets, make_phone,
-                    run_phone, tone_strength, tone_strength_over_middle)
+from phones import (RawPhone, channel_tones, decoded_recording, free_udp_range, h264_access_units, h264_rtp_packets,
+                    make_phone, run_phone, tone_strength, tone_strength_over_middle)
 import rtmp_client
 from rtmp_client import RtmpClient, RtmpTimeout, AUDIO
 
@@ -316,7 +316,7 @@ class GatewayTest(unittest.TestCase):
     def test_speex_client_calls_a_pcmu_phone_and_both_hear_each_other(self):
         calls_before = self.metric("junction_gateway_calls_total")
         accepted, bob_out, bob_home, c, received = self.call_phone(self.speex_tone, ["ulaw", "dtmf"], "bob",
-                                                                   "32000-32010")
+                                                                   free_udp_range())
         self.assertEqual(accepted, ["speex", None])
         self.assertIn("Call established: sip:alice@127.0.0.1", bob_out, bob_out[-3000:])
         heard = decoded_recording(bob_home)
@@ -351,7 +351,7 @@ class GatewayTest(unittest.TestCase):
 
     def test_nellymoser_client_is_heard_by_the_phone(self):
         accepted, bob_out, bob_home, c, received = self.call_phone(self.nelly_tone, ["ulaw"], "carol",
-                                                                   "32020-32030")
+                                                                   free_udp_range())
         self.assertEqual(accepted, ["speex", None])
         heard = decoded_recording(bob_home)
         self.assertIsNotNone(heard, os.listdir(bob_home))
@@ -359,7 +359,7 @@ class GatewayTest(unittest.TestCase):
         self.assertGreater(decoded_tone(received, 440, self.workdir), 0.5)
 
     def test_a_phone_calls_the_client_which_accepts_and_the_phone_hangs_up(self):
-        dave_home = self.phone("dave", 440, "32040-32050")
+        dave_home = self.phone("dave", 440, free_udp_range())
         c = self.client()
         self.assertEqual(c.login("pw-alice").command_name, "_result")
         self.wait_registered("alice@127.0.0.1")
@@ -413,22 +413,22 @@ class GatewayTest(unittest.TestCase):
         return out, home
 
     def test_an_opus_phone_and_the_speex_client_hear_each_other(self):
-        out, _home = self.incoming_call_with("olga", "32100-32110", "opus/48000/2")
+        out, _home = self.incoming_call_with("olga", free_udp_range(), "opus/48000/2")
         self.assertRegex(out, r"audio: Set audio encoder: opus 48000Hz")
 
     def test_a_g722_phone_and_the_speex_client_hear_each_other(self):
-        out, _home = self.incoming_call_with("gail", "32120-32130", "G722/16000/1")
+        out, _home = self.incoming_call_with("gail", free_udp_range(), "G722/16000/1")
         self.assertIn("audio: Set audio encoder: G722 16000Hz", out)
 
     def test_a_phone_that_insists_on_srtp_gets_srtp(self):
         before = self.metric("junction_gateway_srtp_calls_total")
-        out, _home = self.incoming_call_with("sara", "32140-32150", "PCMU", account_params=";mediaenc=srtp-mand")
+        out, _home = self.incoming_call_with("sara", free_udp_range(), "PCMU", account_params=";mediaenc=srtp-mand")
         self.assertIn("srtp", out.lower())
         self.assertEqual(self.metric("junction_gateway_srtp_calls_total"), before + 1)
         self.assertEqual(self.metric("junction_gateway_srtp_failures_total"), 0)
 
     def test_the_client_rejects_a_call_as_busy(self):
-        erin_home = self.phone("erin", 440, "32060-32070")
+        erin_home = self.phone("erin", 440, free_udp_range())
         c = self.client()
         self.assertEqual(c.login("pw-alice").command_name, "_result")
         self.wait_registered("alice@127.0.0.1")
@@ -451,7 +451,7 @@ class GatewayTest(unittest.TestCase):
         c.wait_callback("rejected")
 
     def test_rtmp_disconnect_mid_call_hangs_up_and_unregisters(self):
-        frank_home = self.phone("frank", 440, "32080-32090")
+        frank_home = self.phone("frank", 440, free_udp_range())
         frank = run_phone(frank_home, 12)
         self.addCleanup(lambda: frank.poll() is None and frank.kill())
         self.wait_registered("frank@127.0.0.1")

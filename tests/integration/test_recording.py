@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -182,9 +181,11 @@ class RecordingTest(unittest.TestCase):
         # The first part as it was, the second part after it.
         self.assertEqual(after.video[:len(before.video)], before.video)
         self.assertEqual(after.video[len(before.video):], before.video)
-        # A live publication records nothing.
+        # A live publication records nothing: a recording starts with the publication (before
+        # Publish.Start goes back), so the count tells at once.
+        started = self.junction.metrics().sum("junction_recordings_started_total")
         publish_tags(self.junction, "live", "plain", "live", tags, 1)
-        time.sleep(0.5)
+        self.assertEqual(self.junction.metrics().sum("junction_recordings_started_total"), started)
         self.assertEqual(of_stream(self.junction, "live/plain"), {})
 
     def test_delete_and_names_outside_the_folder(self):
@@ -255,7 +256,17 @@ class KilledRecordingTest(unittest.TestCase):
                                                junction.rtmp_url("rec", "cam")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.addCleanup(lambda: publisher.poll() is None and publisher.kill())
-        time.sleep(4.5)
+        folder = os.path.join(workdir, "recordings")
+
+        def recorded_ms():
+            """How far the file on disk reaches (it is written at least once a second)."""
+            names = [n for n in os.listdir(folder) if n.endswith(".flv")] if os.path.isdir(folder) else []
+            try:
+                tags = read_flv_tags(os.path.join(folder, names[0])) if names else []
+            except ValueError:  # not even the FLV header yet
+                tags = []
+            return max((ts for kind, ts, _body in tags if kind in (8, 9)), default=0)
+        self.assertTrue(wait_for(lambda: recorded_ms() >= 4000, 20), "the recording did not reach 4 s")
         junction.kill()  # SIGKILL: no close, no final onMetaData
         publisher.wait(10)
         ids = [n[:-4] for n in os.listdir(os.path.join(workdir, "recordings")) if n.endswith(".flv")]

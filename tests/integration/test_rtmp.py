@@ -331,7 +331,7 @@ class RtmpTestCase(unittest.TestCase):
                                        server=dict(cls.server_config),
                                        rtmp=dict(cls.rtmp_config), rtmp_apps=cls.rtmp_apps,
                                        shards=cls.shards, workdir=cls.workdir)
-        cls.addClassCleanup(cls.junction.kill)
+        cls.addClassCleanup(cls.junction.cleanup)  # kills; fails on a sanitizer report
         cls.junction.start()
 
     @classmethod
@@ -916,7 +916,7 @@ class HttpFlvTest(RtmpTestCase):
         self.wait_live("live", "web")
         plays = self.metric("junction_http_flv_plays_total")
         url = self.junction.url("/live/web.flv")
-        time.sleep(1.5)  # late joiners: they start from the GOP cache
+        self.wait_into_stream("live", "web", 0.3)  # late joiners: they start from the GOP cache
         cut_out = self.out_path("cut.flv")
         whole_out = self.out_path("whole.flv")
         curl_base = ["curl", "-sS", "--noproxy", "*", "-o"]
@@ -953,8 +953,9 @@ class HttpFlvTest(RtmpTestCase):
         owner = [c for c in connections(self.junction) if c["id"] == s["publisher"]["connection"]]
         self.assertEqual(len(owner), 1, s)
         # One raw HTTP client on each shard: the replay happens at once on the publisher's
-        # shard and a little later (when the relay starts) on the other one.
-        time.sleep(1)
+        # shard and a little later (when the relay starts) on the other one. A second of the
+        # source in first, so that the cache holds a GOP.
+        self.wait_into_stream("live", "head", 0.2)
         bodies = {}
         for shard in range(self.shards):
             sock = socket_on_shard(self.junction, shard)

@@ -17,7 +17,7 @@ import time
 import unittest
 
 from junction_process import JunctionProcess, curl, junction_bin, read_until_close, wait_for
-from phones import channel_tones, free_udp_port, make_phone, run_phone, tone_strength
+from phones import channel_tones, free_udp_port, free_udp_range, make_phone, run_phone, tone_strength
 import rtmp_client as rc
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -72,6 +72,16 @@ def header(datagram, name):
     return None
 
 
+def udp_port_taken(host, port):
+    """True when something has bound host:port for UDP (binding it here fails)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 class SipTestCase(unittest.TestCase):
     sip_config = {}
     extra_config = {}  # other sections of the configuration
@@ -121,11 +131,14 @@ class SipTestCase(unittest.TestCase):
     def callee(self, scenario, port, host="127.0.0.1"):
         """Starts a sipp callee (a scenario file in sipp/) on host:port; see finish()."""
         work = tempfile.mkdtemp(prefix="sipp-uas-", dir=self.junction.workdir)
-        return subprocess.Popen(["sipp", "-sf", os.path.join(SIPP, scenario), "-i", host,
+        proc = subprocess.Popen(["sipp", "-sf", os.path.join(SIPP, scenario), "-i", host,
                                  "-p", str(port), "-m", "1", "-timeout", "30s", "-timeout_error",
                                  "-nostdin", "-trace_err", "-error_file", os.path.join(work, "errors.log")],
                                 cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT), work
+                                stderr=subprocess.STDOUT)
+        # Ready once its port is taken (or it has already failed, which finish() reports).
+        wait_for(lambda: udp_port_taken(host, port) or proc.poll() is not None, 10)
+        return proc, work
 
     def finish(self, proc, work):
         try:
@@ -140,7 +153,6 @@ class SipTestCase(unittest.TestCase):
         returning (exit code, output)) sends through junction; both must succeed."""
         port = free_udp_port()
         uas, work = self.callee(callee_scenario, port)
-        time.sleep(0.3)
         self.assertEqual(raw_register(self.sip, user, port), 200)
         code, out = call()
         self.assertEqual(code, 0, out)
@@ -444,7 +456,6 @@ class OutboundCallTest(SipTestCase):
         # 127.0.0.2 is none of junction's domains: a host "elsewhere", on loopback.
         port = free_udp_port("127.0.0.2")
         uas, work = self.callee("uas_call.xml", port, host="127.0.0.2")
-        time.sleep(0.3)
         code, out = self.sipp("uac_outbound.xml", "service", ["-au", "carol8", "-ap", "pw-carol8",
                                                              "-set", "caller", "carol8",
                                                              "-set", "callee_host", "127.0.0.2",
@@ -955,8 +966,8 @@ class BaresipCallTest(SipTestCase):
     run_phone = staticmethod(run_phone)
 
     def test_two_phones_call_each_other_with_audio(self):
-        bob_home = self.phone("bob", "pw-bob", 1000, "31020-31030")
-        alice_home = self.phone("alice", "pw-alice", 440, "31000-31010")
+        bob_home = self.phone("bob", "pw-bob", 1000, free_udp_range())
+        alice_home = self.phone("alice", "pw-alice", 440, free_udp_range())
         bob = self.run_phone(bob_home, 14)
         deadline = time.monotonic() + 10
         while "sip:bob@127.0.0.1" not in self.registrations() and time.monotonic() < deadline:
@@ -987,12 +998,15 @@ class BaresipCallTest(SipTestCase):
         alice subscribes to bob (SUBSCRIBE with digest auth, allowed by bob's contact list) and
         reports each status change junction notifies."""
         presence = ("contact.so", "presence.so")
-        bob_home = self.phone("bob7", "pw-bob7", 1000, "31040-31050", presence, ";pubint=60")
-        alice_home = self.phone("alice7", "pw-alice7", 440, "31060-31070", presence, "",
+        bob_home = self.phone("bob7", "pw-bob7", 1000, free_udp_range(), presence, ";pubint=60")
+        alice_home = self.phone("alice7", "pw-alice7", 440, free_udp_range(), presence, "",
                                 ['"Bob" <sip:bob7@127.0.0.1>;presence=p2p'])
         self.assertEqual(self.users("contacts", "add", "bob7@127.0.0.1", "alice7@127.0.0.1")[0], 0)
+        watching = metric(self.junction, "junction_sip_presence_subscriptions")
         alice = self.run_phone(alice_home, 12)
-        time.sleep(2)  # alice watches bob before he appears
+        # alice watches bob before he appears: her subscription is in place first.
+        self.assertTrue(wait_for(lambda: metric(self.junction, "junction_sip_presence_subscriptions") > watching, 10),
+                        "alice's SUBSCRIBE was not kept")
         bob = self.run_phone(bob_home, 5)
         published = 0
         deadline = time.monotonic() + 4
