@@ -345,6 +345,51 @@ class RtmpTestCase(unittest.TestCase):
         self.addCleanup(proc.stop)
         return proc
 
+    # -- raw RTMP clients (rtmp_client.py), which see every status message and frame --
+
+    def client(self):
+        c = rc.RtmpClient(self.junction.port("rtmp"), timeout=10)
+        self.addCleanup(c.close)
+        return c
+
+    def start_publisher(self, app, name):
+        c = self.client()
+        sid = c.setup(app)
+        status = c.publish(sid, name)
+        self.assertEqual(status.status().get("code"), "NetStream.Publish.Start", status)
+        return c, sid
+
+    def start_players(self, app, name, count=4):
+        base = self.metric("junction_rtmp_plays_total")
+        players = []
+        for _ in range(count):
+            c = self.client()
+            sid = c.setup(app)
+            started = c.play(sid, name)
+            self.assertEqual(started.status().get("code"), "NetStream.Play.Start", started)
+            players.append((c, sid))
+        self.wait_plays(count, base)
+        return players
+
+    @staticmethod
+    def send_frames(publisher, sid, tag, count=5, first_ts=0):
+        """Sorenson keyframes and Speex audio whose bodies carry `tag`: each player must get
+        these bytes, and can tell one publisher's frames from another's."""
+        for i in range(count):
+            ts = first_ts + 40 * i
+            publisher.send_message(6, rc.VIDEO, sid, b"\x12" + tag + b"-v%d" % i, timestamp=ts)
+            publisher.send_message(4, rc.AUDIO, sid, b"\xb2" + tag + b"-a%d" % i, timestamp=ts)
+
+    def expect_frames(self, players, tag, count=5):
+        want = [b"\x12" + tag + b"-v%d" % i for i in range(count)]
+        for n, (c, sid) in enumerate(players):
+            got = []
+            while len(got) < count:
+                m = c.wait_for(lambda m: m.type == rc.VIDEO and m.stream_id == sid and tag in m.payload, 10,
+                               "video of %r" % tag)
+                got.append(m.payload)
+            self.assertEqual(got, want, "player %d" % n)
+
     def out_path(self, name):
         return os.path.join(self.workdir, "%s-%s" % (self._testMethodName, name))
 
@@ -704,49 +749,6 @@ class PublisherLifecycleTest(RtmpTestCase):
         {"name": "takeover", "takeover": True},
         {"name": "wait", "publisher_wait": "2s"},
     ]
-
-    def client(self):
-        c = rc.RtmpClient(self.junction.port("rtmp"), timeout=10)
-        self.addCleanup(c.close)
-        return c
-
-    def start_publisher(self, app, name):
-        c = self.client()
-        sid = c.setup(app)
-        status = c.publish(sid, name)
-        self.assertEqual(status.status().get("code"), "NetStream.Publish.Start", status)
-        return c, sid
-
-    def start_players(self, app, name, count=4):
-        base = self.metric("junction_rtmp_plays_total")
-        players = []
-        for _ in range(count):
-            c = self.client()
-            sid = c.setup(app)
-            started = c.play(sid, name)
-            self.assertEqual(started.status().get("code"), "NetStream.Play.Start", started)
-            players.append((c, sid))
-        self.wait_plays(count, base)
-        return players
-
-    @staticmethod
-    def send_frames(publisher, sid, tag, count=5, first_ts=0):
-        """Sorenson keyframes and Speex audio whose bodies carry `tag`: each player must get
-        these bytes, and can tell one publisher's frames from another's."""
-        for i in range(count):
-            ts = first_ts + 40 * i
-            publisher.send_message(6, rc.VIDEO, sid, b"\x12" + tag + b"-v%d" % i, timestamp=ts)
-            publisher.send_message(4, rc.AUDIO, sid, b"\xb2" + tag + b"-a%d" % i, timestamp=ts)
-
-    def expect_frames(self, players, tag, count=5):
-        want = [b"\x12" + tag + b"-v%d" % i for i in range(count)]
-        for n, (c, _sid) in enumerate(players):
-            got = []
-            while len(got) < count:
-                m = c.wait_for(lambda m: m.type == rc.VIDEO and tag in m.payload, 10,
-                               "video of %r" % tag)
-                got.append(m.payload)
-            self.assertEqual(got, want, "player %d" % n)
 
     def test_players_get_unpublish_notify_and_resume_when_the_publisher_returns(self):
         players = self.start_players("live", "comeback")
