@@ -1226,5 +1226,48 @@ class GracefulShutdownTest(unittest.TestCase):
         self.assertEqual(code, 0, self.junction.stderr_text()[-2000:])
 
 
+
+class ProcessLifecycleTest(unittest.TestCase):
+    """What the README promises of the process: exit code 1 and the address when a port is
+    taken, SIGINT stops it as SIGTERM does, and a second signal during the drain closes what is
+    left at once instead of waiting for server.shutdown_timeout."""
+
+    def test_a_port_in_use_exits_1_and_names_it(self):
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            junction = JunctionProcess(http={"listen": ["127.0.0.1:%d" % port]})
+            self.addCleanup(junction.cleanup)
+            with self.assertRaises(RuntimeError):
+                junction.start()
+            self.assertEqual(junction.proc.returncode, 1, junction.stderr_text()[-2000:])
+            self.assertIn("127.0.0.1:%d" % port, junction.stderr_text())
+            self.assertIn("cannot start", junction.stderr_text())
+
+    def test_sigint_stops_like_sigterm(self):
+        junction = JunctionProcess().start()
+        self.addCleanup(junction.cleanup)
+        self.assertEqual(curl(junction.url("/healthz")).status, 200)
+        junction.signal(signal.SIGINT)
+        self.assertEqual(junction.wait(10), 0, junction.stderr_text()[-2000:])
+        self.assertIn("SIGINT received: draining", junction.stderr_text())
+
+    def test_a_second_signal_closes_at_once(self):
+        junction = JunctionProcess(server={"shutdown_timeout": "120s"}).start()
+        self.addCleanup(junction.cleanup)
+        with connect(junction.port()) as busy:
+            busy.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never finished: holds the drain
+            peer = "127.0.0.1:%d" % busy.getsockname()[1]
+            self.assertTrue(wait_for(lambda: peer in curl(junction.url("/api/v1/connections")).body.decode(), 5),
+                            "the connection was not accepted")
+            junction.signal(signal.SIGTERM)
+            self.assertTrue(wait_for(lambda: "received: draining" in junction.stderr_text(), 5))
+            self.assertIsNone(junction.wait(0.5), "exited with a request in progress")
+            junction.signal(signal.SIGTERM)
+            # Long before the 120 s deadline: the second signal did it.
+            self.assertIsNotNone(junction.wait(15), "a second SIGTERM did not stop the drain")
+            self.assertTrue(wait_closed_by_peer(busy, 5), "the busy connection was left open")
+
 if __name__ == "__main__":
     unittest.main()
