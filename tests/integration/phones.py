@@ -288,6 +288,31 @@ class RawPhone:
             break
         raise AssertionError("no INVITE and ACK within %ds: %r" % (timeout, self.log))
 
+    def ring(self, timeout=15):
+        """Waits for an INVITE and answers 180 Ringing, never more (a phone nobody picks up).
+        Returns the INVITE's text."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self._recv(deadline - time.monotonic())
+            if got and got[0].startswith("INVITE "):
+                self.invite = got
+                self._reply(got[0], got[1], 180, "Ringing", "Contact: <sip:%s@127.0.0.1:%d>\r\n" % (self.user, self.port))
+                return got[0]
+        raise AssertionError("no INVITE within %ds: %r" % (timeout, self.log))
+
+    def wait_request(self, method, timeout=15):
+        """Waits for a request of `method` and answers it 200 (a CANCEL also ends the INVITE with
+        487, as a phone does). Returns its text."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self._recv(deadline - time.monotonic())
+            if got and got[0].startswith(method + " "):
+                self._reply(got[0], got[1], 200, "OK")
+                if method == "CANCEL" and self.invite:
+                    self._reply(self.invite[0], self.invite[1], 487, "Request Terminated")
+                return got[0]
+        raise AssertionError("no %s within %ds: %r" % (method, timeout, self.log))
+
     def send_rtp(self, kind, datagram):
         self.media[kind].sendto(datagram, self.peer_media[kind])
 

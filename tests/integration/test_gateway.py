@@ -823,15 +823,16 @@ def call_on_own_server(test, client_user, phone_user, extra=None):
 
 
 class CallControlTest(unittest.TestCase):
-    """Hold both ways, the RTP timeout, two lines of one user and BYE at shutdown, with raw phones
-    whose SIP and RTP the tests read. gateway.rtp_timeout is 2 s here."""
+    """Hold both ways, the RTP timeout, the ring timeout, two lines of one user and BYE at shutdown,
+    with raw phones whose SIP and RTP the tests read. gateway.rtp_timeout is 2 s here,
+    gateway.ring_timeout 3 s."""
 
     @classmethod
     def setUpClass(cls):
         cls.workdir = tempfile.mkdtemp(prefix="junction-it-gateway-control-")
         cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
         cls.junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=cls.workdir,
-                                       extra={"gateway": {"rtp_timeout": "2s"}}).start()
+                                       extra={"gateway": {"rtp_timeout": "2s", "ring_timeout": "3s"}}).start()
         cls.addClassCleanup(cls.junction.cleanup)
         cls.tone = os.path.join(cls.workdir, "tone.flv")
         subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=16000", "-t", "5", "-c:a",
@@ -947,6 +948,20 @@ class CallControlTest(unittest.TestCase):
                              failed_before + attempt + 1)
         self.assertTrue(wait_for(lambda: "call failed: the phone's answer has no codec the client offered"
                                  in self.junction.stderr_text(), 5), self.junction.stderr_text()[-2000:])
+
+    def test_an_unanswered_call_is_cancelled_after_the_ring_timeout(self):
+        phone = RawPhone(self.junction.sip_address(), "hal", "pw-hal", media=("audio",))
+        self.addCleanup(phone.close)
+        self.assertEqual(phone.register(), 200)
+        c = self.client("ned@127.0.0.1")
+        self.assertEqual(c.call_method("invite", "hal@127.0.0.1", "ulaw").command_name, "_result")
+        phone.ring()
+        self.assertEqual(c.wait_callback("ringing"), ["180 Ringing"])
+        # Nobody picks up: the gateway gives up after ring_timeout, cancels, and says so.
+        phone.wait_request("CANCEL", 15)
+        self.assertEqual(c.wait_callback("rejected"), ["408 No Answer"])
+        self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_gateway_rtp_ports") == 0, 5))
+        self.assertEqual(self.junction.metrics().sum("junction_gateway_calls"), 0)
 
     def test_two_lines_of_one_user_both_ring_and_the_one_that_answers_takes_the_call(self):
         first, second = self.client("lin@127.0.0.1"), self.client("lin@127.0.0.1")
