@@ -1042,6 +1042,13 @@ class RtmpsTest(RtmpTestCase):
 # 7. Hooks
 
 
+def http_flv_status(url):
+    """The status of an HTTP-FLV play, read for 2 s (a live body does not end by itself)."""
+    done = subprocess.run(["curl", "-sS", "--noproxy", "*", "-m", "2", "-o", "/dev/null", "-w", "%{http_code}", url],
+                          capture_output=True, text=True, timeout=20)
+    return done.stdout
+
+
 class HookRecorder:
     """A tiny HTTP server on 127.0.0.1:0 recording JSON POSTs; refuses some stream names."""
 
@@ -1156,6 +1163,20 @@ class HooksTest(RtmpTestCase):
         self.assertTrue(self.hooks.wait("/done", stream="ok", action="on_unpublish", app="live"),
                         "no on_done notice for the publisher: %r" % self.hooks.bodies)
 
+    def test_http_flv_plays_ask_on_play(self):
+        pub, psid = self.start_publisher("live", "webok")
+        self.send_frames(pub, psid, b"web", 2)
+        self.wait_live("live", "webok")
+        r = curl(self.junction.url("/live/noplay.flv"))
+        self.assertEqual(r.status, 403, r.body)
+        self.assertIn(b"on_play", r.body)
+        self.assertEqual(http_flv_status(self.junction.url("/live/webok.flv")), "200")
+        for name in ("noplay", "webok"):
+            bodies = self.hooks.wait("/play", stream=name, action="on_play")
+            self.assertTrue(bodies, self.hooks.bodies)
+            self.assertEqual(bodies[-1].get("protocol"), "http-flv", bodies[-1])
+            self.assertEqual(bodies[-1].get("app"), "live", bodies[-1])
+
     def test_on_connect_hook_gets_app_and_tcurl(self):
         with rc.RtmpClient(self.junction.port("rtmp")) as c:
             c.handshake()
@@ -1180,7 +1201,27 @@ class PoliciesTest(RtmpTestCase):
         {"name": "secure", "publish_token": "secret"},
         {"name": "lan", "allow_publish": ["10.0.0.0/8"]},
         {"name": "strict", "idle_streams": False},
+        {"name": "members", "play_token": "letmein"},
     ]
+
+    def test_play_token_over_rtmp_and_http_flv(self):
+        pub, psid = self.start_publisher("members", "show")
+        self.send_frames(pub, psid, b"members", 2)
+        self.wait_live("members", "show")
+        # RTMP: the token in the stream name's query.
+        with rc.RtmpClient(self.junction.port("rtmp")) as c:
+            sid = c.setup("members")
+            self.assertEqual(c.play(sid, "show").status().get("code"), "NetStream.Play.Failed")
+            self.assertTrue(c.closed_within(5))
+        with rc.RtmpClient(self.junction.port("rtmp")) as c:
+            sid = c.setup("members")
+            self.assertEqual(c.play(sid, "show?token=letmein").status().get("code"), "NetStream.Play.Start")
+        # HTTP-FLV: the same token in the URL's query.
+        for query in ("", "?token=nope"):
+            r = curl(self.junction.url("/members/show.flv" + query))
+            self.assertEqual(r.status, 403, r.body)
+            self.assertIn(b"token", r.body)
+        self.assertEqual(http_flv_status(self.junction.url("/members/show.flv?token=letmein")), "200")
 
     def raw_publish(self, app, name):
         c = rc.RtmpClient(self.junction.port("rtmp"))
