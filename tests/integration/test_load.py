@@ -12,8 +12,10 @@ Each test class starts its own junction (temporary config, listeners on 127.0.0.
 
 import json
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import unittest
 
 import junction_process as jp
@@ -34,6 +36,9 @@ REPORT_KEYS = (
     "out_of_order_frames", "players_with_missing_frames", "first_keyframe_ms", "latency_ms",
     "delivered_mbps", "tool_cpu_seconds", "tool_cpu_percent", "short_frames", "players_short",
     "joined_at_video_frame")
+
+
+BENCH_SIPP = os.path.normpath(os.path.join(HERE, "..", "..", "bench", "sipp"))
 
 
 def load_bin():
@@ -134,6 +139,42 @@ class LoadAgainstJunction(unittest.TestCase):
         # Someone else's stream: where it ends is unknown, so no exact accounting is claimed.
         self.assertIsNone(report["short_frames"], report)
         self.assertIsNone(report["players_short"], report)
+
+
+class GatewayLoad(unittest.TestCase):
+    """junction-load gateway: siprtmp clients call a sipp echo through junction's gateway (Speex
+    16 kHz from the client, PCMU to the phone, and back); the tool counts what comes back."""
+
+    def test_calls_through_the_gateway_come_back(self):
+        workdir = tempfile.mkdtemp(prefix="junction-it-gwload-")
+        self.addCleanup(shutil.rmtree, workdir, True)
+        server = JunctionProcess(workdir=workdir, sip={"authenticate": False, "udp_rate_limit": 0}).start()
+        self.addCleanup(server.cleanup)
+        tone = os.path.join(workdir, "tone.flv")
+        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
+                        "sine=frequency=1000:sample_rate=16000", "-t", "10", "-c:a", "libspeex", "-ar", "16000",
+                        "-ac", "1", "-f", "flv", tone], check=True, timeout=60)
+        echo_port, media_port = free_port(), free_port()
+        echo = subprocess.Popen(["sipp", "-sf", os.path.join(BENCH_SIPP, "uas.xml"), "-i", "127.0.0.1",
+                                 "-p", str(echo_port), "-mp", str(media_port), "-rtp_echo", "-m", "2",
+                                 "-timeout", "60s", "-nostdin"], cwd=workdir, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: echo.poll() is None and echo.kill())
+        registered = subprocess.run(["sipp", server.sip_address(), "-sf", os.path.join(BENCH_SIPP, "register_callee.xml"),
+                                     "-s", "echo", "-key", "callee_port", str(echo_port), "-i", "127.0.0.1",
+                                     "-p", str(free_port()), "-m", "1", "-timeout", "10s", "-nostdin"],
+                                    cwd=workdir, capture_output=True, timeout=30)
+        self.assertEqual(registered.returncode, 0, registered.stdout[-2000:])
+        code, out, err = run_load("gateway", "--server", server.rtmp_address(), "--calls", "2", "--ramp", "10",
+                                  "--source", tone, "--duration", "4s", timeout=90)
+        self.assertEqual(code, 0, "%s\n%s\n%s" % (out, err, server.stderr_text()[-2000:]))
+        report = json.loads(out)
+        self.assertEqual(report["set_up"], 2, report)
+        self.assertEqual(report["failures"], [], report)
+        # 4 s of 20 ms frames per call: about 400 sent; what was in flight at the hang-up may
+        # not come back, nothing else may be lost.
+        self.assertGreater(report["frames_sent"], 300, report)
+        self.assertGreater(report["frames_received"], 0.95 * report["frames_sent"], report)
 
 
 class CommandLine(unittest.TestCase):
