@@ -167,6 +167,30 @@ class RecordingTest(unittest.TestCase):
         c.send_command("seek", 0, None, 1000.0, stream_id=live, csid=8)
         c.wait_status(live, codes=("NetStream.Seek.Failed",))
 
+    def test_vod_start_positions_from_real_clients(self):
+        # rtmpdump --start (play's start argument) and ffmpeg -ss (an RTMP seek command before
+        # reading): both begin at the keyframe at or before the position (one per second).
+        rec_id = self.recorded("startcam")
+        url = self.junction.rtmp_url("vod", rec_id)
+        dump = os.path.join(self.workdir, "vod-start.flv")
+        done = subprocess.run(["rtmpdump", "-q", "-r", url, "-A", "2.5", "-o", dump], timeout=SECONDS + 30)
+        self.assertEqual(done.returncode, 0)
+        videos = [ts for kind, ts, _body in read_flv_tags(dump) if kind == 9]
+        self.assertTrue(videos, "rtmpdump got no video")
+        self.assertTrue(1500 <= videos[0] <= 2500, "rtmpdump --start 2.5 began at %d ms" % videos[0])
+        self.assertLess(len(videos), len([t for t in read_flv_tags(self.source) if t[0] == 9]))
+        out = os.path.join(self.workdir, "vod-ss.flv")
+        done = subprocess.run(FFMPEG + ["-ss", "3", "-i", url, "-c", "copy", "-f", "flv", out], timeout=SECONDS + 30,
+                              capture_output=True)
+        self.assertEqual(done.returncode, 0, done.stderr[-2000:])
+        got = Probe(out)
+        self.assertTrue(got.video, "ffmpeg -ss got no video")
+        # What ffmpeg wrote starts at the keyframe at or before 3 s of the recording: fewer
+        # frames than the whole, and exactly the source's frames from that keyframe on.
+        src = Probe(self.source)
+        self.assertLess(len(got.video), len(src.video))
+        self.assertEqual(got.video, src.video[len(src.video) - len(got.video):])
+
     def test_publish_type_record_then_append_continues_the_file(self):
         tags = [t for t in read_flv_tags(self.source) if t[0] in (8, 9)]
         publish_tags(self.junction, "live", "show", "record", tags, 2)
