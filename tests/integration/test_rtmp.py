@@ -1029,7 +1029,10 @@ class RtmpsTest(RtmpTestCase):
         tls_publisher = [c for c in connections(self.junction)
                          if c["id"] == b["publisher"]["connection"]]
         self.assertEqual(len(tls_publisher), 1, b)
-        self.assertTrue(tls_publisher[0]["protocol"].startswith("rtmp"), tls_publisher)
+        self.assertEqual(tls_publisher[0]["protocol"], "rtmps", tls_publisher)
+        a = self.wait_live("live", "a")
+        plain_publisher = [c for c in connections(self.junction) if c["id"] == a["publisher"]["connection"]]
+        self.assertEqual(plain_publisher[0]["protocol"], "rtmp", plain_publisher)
         for proc in (pub_a, pub_b):
             self.finish_publisher(proc)
         for proc in (play_a, play_b):

@@ -1574,19 +1574,37 @@ class BadInputTest(SipTestCase):
     sip_config = {"udp_rate_limit": 50, "max_message_size": 4096}
 
     def test_a_flooding_source_is_limited_and_others_are_not(self):
+        # While one address floods (far over udp_rate_limit), a client on another address
+        # sends OPTIONS as a UA does (retransmitting on T1 = 500 ms): every one is answered.
+        limited0 = self.junction.metrics().sum("junction_sip_rate_limited_total")
         flood = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         flood.bind(("127.0.0.3", 0))
-        for i in range(400):
-            flood.sendto(b"GARBAGE %d\r\n\r\n" % i, self.sip)
-        flood.close()
-        code, out = self.sipp("options.xml", "x")
-        self.assertEqual(code, 0, out)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            if (self.junction.metrics().sum("junction_sip_rate_limited_total")) > 0:
+        self.addCleanup(flood.close)
+        client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        client.bind(("127.0.0.1", 0))
+        self.addCleanup(client.close)
+        port = client.getsockname()[1]
+        answered = 0
+        for i in range(20):
+            for j in range(60):
+                flood.sendto(b"GARBAGE %d-%d\r\n\r\n" % (i, j), self.sip)
+            request = ("OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-fl%d\r\n"
+                       "Max-Forwards: 70\r\nFrom: <sip:ok@127.0.0.1>;tag=f%d\r\nTo: <sip:127.0.0.1>\r\n"
+                       "Call-ID: flood-ok-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" % (port, i, i, i))
+            for wait in (0.5, 1.0, 2.0, 4.0):  # Timer E doubling, as a UA retransmits
+                client.sendto(request.encode(), self.sip)
+                client.settimeout(wait)
+                try:
+                    reply, _ = client.recvfrom(65536)
+                except socket.timeout:
+                    continue
+                self.assertTrue(reply.startswith(b"SIP/2.0 200"), reply[:200])
+                answered += 1
                 break
-            time.sleep(0.1)
-        self.assertGreater(self.junction.metrics().sum("junction_sip_rate_limited_total"), 0)
+        self.assertEqual(answered, 20, "the legitimate client went unanswered while another address flooded")
+        # The flood itself was limited: 1,200 datagrams against 50 a second.
+        self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_sip_rate_limited_total")
+                                 - limited0 > 600, 5), self.junction.metrics().sum("junction_sip_rate_limited_total"))
 
     def test_oversized_and_binary_datagrams_are_dropped(self):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
