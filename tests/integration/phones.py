@@ -63,25 +63,49 @@ def tone_strength_of_samples(samples, rate, frequency):
     return power / energy if energy else 0.0
 
 
-def tone_strength_over_middle(samples, rate, frequency):
-    """How much of the middle half of `samples` is at `frequency` (0..1): the median over
-    fifth-of-a-second windows. Short windows and the median keep a late or lost packet (a phase
-    jump, which makes a long Goertzel window cancel itself) from hiding a tone that is there."""
+def tone_windows(samples, rate, frequency, seconds=0.2):
+    """How much of each window (a fifth of a second; 20 ms, one RTP frame, for coverage) of the
+    middle half of `samples` is at `frequency` (0..1 each). Short windows keep a late or lost
+    packet (a phase jump, which makes a long Goertzel window cancel itself) to its own window."""
     middle = samples[len(samples) // 4: len(samples) * 3 // 4]
-    size = rate // 5
-    strengths = sorted(tone_strength_of_samples(middle[i:i + size], rate, frequency)
-                       for i in range(0, len(middle) - size + 1, size))
+    size = int(rate * seconds)
+    return [tone_strength_of_samples(middle[i:i + size], rate, frequency)
+            for i in range(0, len(middle) - size + 1, size)]
+
+
+def tone_strength_over_middle(samples, rate, frequency):
+    """How much of the middle half of `samples` is at `frequency` (0..1): the median over its
+    windows. For "this tone is not there" (< 0.1)."""
+    strengths = sorted(tone_windows(samples, rate, frequency))
     return strengths[len(strengths) // 2] if strengths else 0.0
+
+
+def tone_coverage_over_middle(samples, rate, frequency, at_least=0.5):
+    """The share of the middle half's 20 ms frames that hold `frequency` (strength at least
+    `at_least`). For "this tone is there": the tests want 90 % of the frames. A frame is one RTP
+    packet's worth: a lost or late packet costs a frame or two, silence costs every frame."""
+    strengths = tone_windows(samples, rate, frequency, seconds=0.02)
+    return sum(1 for x in strengths if x >= at_least) / len(strengths) if strengths else 0.0
+
+
+def _wav_samples(wav_path):
+    with wave.open(wav_path, "rb") as w:
+        rate, channels = w.getframerate(), w.getnchannels()
+        frames = w.readframes(w.getnframes())
+    return struct.unpack("<%dh" % (len(frames) // 2), frames)[::channels], rate
 
 
 def tone_strength(wav_path, frequency):
     """How much of the signal in a 16-bit WAV is at `frequency` (0..1), over its middle half
-    (where both ends were talking)."""
-    with wave.open(wav_path, "rb") as w:
-        rate, channels = w.getframerate(), w.getnchannels()
-        frames = w.readframes(w.getnframes())
-    samples = struct.unpack("<%dh" % (len(frames) // 2), frames)[::channels]
+    (where both ends were talking): the median window."""
+    samples, rate = _wav_samples(wav_path)
     return tone_strength_over_middle(samples, rate, frequency)
+
+
+def tone_coverage(wav_path, frequency):
+    """The share of a 16-bit WAV's middle-half windows that hold `frequency`."""
+    samples, rate = _wav_samples(wav_path)
+    return tone_coverage_over_middle(samples, rate, frequency)
 
 
 def channel_tones(flv_path, workdir):
@@ -97,7 +121,10 @@ def channel_tones(flv_path, workdir):
     left, right = samples[0::2], samples[1::2]
 
     def strength(channel):
-        return lambda frequency: tone_strength_over_middle(channel, rate, frequency)
+        # left(f): the median window's strength; left(f, coverage=True): the share of windows
+        # holding it.
+        return lambda frequency, coverage=False: (tone_coverage_over_middle if coverage else
+                                                  tone_strength_over_middle)(channel, rate, frequency)
     return strength(left), strength(right)
 
 

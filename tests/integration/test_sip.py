@@ -17,7 +17,7 @@ import time
 import unittest
 
 from junction_process import JunctionProcess, curl, junction_bin, read_until_close, wait_for
-from phones import channel_tones, free_udp_port, free_udp_range, make_phone, run_phone, tone_strength
+from phones import channel_tones, free_udp_port, free_udp_range, make_phone, run_phone, tone_coverage, tone_strength
 import rtmp_client as rc
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -1099,9 +1099,9 @@ class BaresipCallTest(SipTestCase):
             return os.path.join(home, files[0])
         # What each phone received and decoded is the other's tone, not its own.
         bob_heard, alice_heard = recording(bob_home), recording(alice_home)
-        self.assertGreater(tone_strength(bob_heard, 440), 0.5)
+        self.assertGreaterEqual(tone_coverage(bob_heard, 440), 0.9)
         self.assertLess(tone_strength(bob_heard, 1000), 0.1)
-        self.assertGreater(tone_strength(alice_heard, 1000), 0.5)
+        self.assertGreaterEqual(tone_coverage(alice_heard, 1000), 0.9)
         self.assertLess(tone_strength(alice_heard, 440), 0.1)
 
     def test_a_phone_sees_the_other_come_online_and_go_offline(self):
@@ -1167,8 +1167,8 @@ class AnchoredCallTest(BaresipCallTest):
         with open(path, "wb") as f:
             f.write(data)
         left, right = channel_tones(path, self.junction.workdir)
-        self.assertGreater(left(440), 0.5, "the caller's tone is not on the left")
-        self.assertGreater(right(1000), 0.5, "the callee's tone is not on the right")
+        self.assertGreaterEqual(left(440, coverage=True), 0.9, "the caller's tone is not on the left")
+        self.assertGreaterEqual(right(1000, coverage=True), 0.9, "the callee's tone is not on the right")
         self.assertLess(left(1000), 0.1)
         self.assertLess(right(440), 0.1)
 
