@@ -1087,6 +1087,7 @@ class BaresipCallTest(SipTestCase):
         alice = self.run_phone(alice_home, 8, "/dial sip:bob@127.0.0.1")
         alice_out = alice.communicate(timeout=30)[0].decode("utf-8", "replace")
         bob_out = bob.communicate(timeout=30)[0].decode("utf-8", "replace")
+        self.outputs = (alice_out, bob_out)  # for subclasses' own checks
         self.assertIn("Call established: sip:bob@127.0.0.1", alice_out, alice_out[-3000:])
         self.assertIn("Call established: sip:alice@127.0.0.1", bob_out, bob_out[-3000:])
         # alice quit first: her BYE reached bob through the Record-Route (baresip says the
@@ -1171,6 +1172,29 @@ class AnchoredCallTest(BaresipCallTest):
         self.assertGreaterEqual(right(1000, coverage=True), 0.9, "the callee's tone is not on the right")
         self.assertLess(left(1000), 0.1)
         self.assertLess(right(440), 0.1)
+
+
+class SrtpAnchoredCallTest(BaresipCallTest):
+    """SRTP (SDES, RFC 4568) through the anchored relay: both phones insist on SRTP
+    (mediaenc=srtp-mand: no call without it), their SDP names Junction's relay, and each still
+    hears the other's tone: the relay carried the protected packets both ways untouched."""
+    sip_config = {"digest_algorithms": ["MD5"], "anchor_media": True}
+    test_a_phone_sees_the_other_come_online_and_go_offline = None
+
+    def phone(self, name, password, frequency, rtp_ports, modules=(), account_params="", contacts=()):
+        def add_user(aor, pw):
+            self.assertEqual(self.users("add", aor, "--password", pw)[0], 0)
+        return make_phone(self.junction.workdir, self.junction.sip_address(), name, password, frequency, rtp_ports,
+                          add_user, modules, account_params + ";mediaenc=srtp-mand", contacts,
+                          audio_modules=("srtp.so",))
+
+    def test_two_phones_call_each_other_with_audio(self):
+        super().test_two_phones_call_each_other_with_audio()
+        for out in self.outputs:
+            self.assertIn("srtp", out.lower(), out[-3000:])  # baresip says which media encryption it set up
+        self.assertGreater(self.junction.metrics().sum("junction_sip_media_relayed_packets_total"), 300,
+                           "the media did not go through the relay")
+        self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_sip_media_relays") == 0, 5))
 
 
 class RawDialogUA:
