@@ -81,6 +81,10 @@ for calls in $CALLS; do
   [[ -n $report ]] || { echo "$calls: junction-load gave no report"; tail -5 "$WORK/load-$calls.err"; }
   stop_pids "$JPID"
   pkill -f "sipp -sf $ROOT/bench/sipp/uas.xml -i 127.0.0.1 -p $ECHO_PORT" 2>/dev/null || true
+  [[ -n $report ]] && jq -c --argjson calls "$calls" --argjson ticks "$((after - before))" --argjson hz "$HZ" \
+    --arg t0 "$start" --arg t1 "$end" --argjson media "$SECONDS_PER_RUN" \
+    '{calls: $calls, server_cpu_seconds: ($ticks / $hz), elapsed_s: (($t1 | tonumber) - ($t0 | tonumber)),
+      media_s: $media, load: .}' <<<"$report" >>"$WORK/runs.jsonl"
   python3 - "$report" "$calls" "$((after - before))" "$HZ" "$start" "$end" "$SECONDS_PER_RUN" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1]); calls = int(sys.argv[2]); ticks = int(sys.argv[3]); hz = int(sys.argv[4])
@@ -93,3 +97,9 @@ if r["failures"]:
     print("       failures: %s" % "; ".join(r["failures"]))
 PY
 done
+# Every run's junction-load report and the server's CPU, as evidence under docs/bench-results.
+if [[ -s $WORK/runs.jsonl ]]; then
+  jq -s '{runs: .}' "$WORK/runs.jsonl" >"$WORK/evidence.json"
+  BENCH_COMMAND="CALLS=\"$CALLS\" SECONDS_PER_RUN=$SECONDS_PER_RUN bench/gateway_calls.sh" \
+    save_evidence gateway-calls "$WORK/evidence.json"
+fi

@@ -65,3 +65,23 @@ stop_pids() {  # TERM, up to 5 s, then KILL
   for p in "$@"; do alive "$p" && kill -KILL "$p" 2>/dev/null || true; done
   for p in "$@"; do wait "$p" 2>/dev/null || true; done
 }
+
+# The run's raw results as evidence: docs/bench-results/<date>-<name>-<commit>.json, holding
+# {benchmark, date, commit (with "-dirty" when the tree had changes), command, machine, results}.
+# $1: the benchmark's name; $2: a file holding its results as one JSON value; BENCH_COMMAND: the
+# command line as run. docs/benchmarks.md quotes these files.
+save_evidence() {
+  local root dir commit out
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  dir=$root/docs/bench-results
+  mkdir -p "$dir"
+  commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  [[ -z $(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null) ]] || commit+="-dirty"
+  out=$dir/$(date -u +%F)-$1-$commit.json
+  jq -n --arg b "$1" --arg d "$(date -u +%FT%TZ)" --arg c "$commit" --arg cmd "${BENCH_COMMAND:-}" \
+    --arg cpu "$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)" --arg kernel "$(uname -r)" \
+    --argjson nproc "$(nproc)" --slurpfile r "$2" \
+    '{benchmark: $b, date: $d, commit: $c, command: $cmd,
+      machine: {cpu: $cpu, nproc: $nproc, kernel: $kernel}, results: $r[0]}' >"$out"
+  echo "evidence: ${out#"$root"/}"
+}

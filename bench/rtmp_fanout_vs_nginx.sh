@@ -532,6 +532,17 @@ if ((${#NOTES[@]})); then
   echo "**Notes from the runs:**"
   for n in "${NOTES[@]}"; do echo "- $n"; done
 fi
+# The raw figures (one value per round for every key) as evidence under docs/bench-results.
+as_json_list() { printf '%s\n' "$@" | jq -R -s 'split("\n") | map(select(length > 0))'; }
+for k in "${!R[@]}"; do printf '%s\t%s\n' "$k" "${R[$k]}"; done |
+  jq -R -s --argjson notes "$(as_json_list "${NOTES[@]}")" --argjson short "$(as_json_list "${SHORT[@]}")" \
+    --arg players "$PLAYERS" --argjson rounds "$ROUNDS" \
+    '{players: ($players | split(" ") | map(tonumber)), rounds: $rounds,
+      figures: (split("\n") | map(select(length > 0) | split("\t"))
+                | map({key: .[0], value: (.[1] | split(" ") | map(select(length > 0) | (tonumber? // .)))})
+                | from_entries),
+      notes: $notes, short: $short}' >"$WORK/evidence.json"
+BENCH_COMMAND=$CMDLINE save_evidence rtmp-fanout "$WORK/evidence.json"
 if ((${#SHORT[@]})); then
   echo
   echo "**FAILED: players short of frames** (junction-load exited 3; the figures above are not valid):"

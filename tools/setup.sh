@@ -19,8 +19,8 @@ packages=(
   ffmpeg rtmpdump sip-tester baresip-core curl wrk nginx-light libnginx-mod-rtmp openssl procps
   # SIP peer for the benchmarks
   kamailio
-  # ss (socket statistics) and taskset for the benchmark scripts
-  iproute2 util-linux
+  # ss (socket statistics), taskset and jq for the benchmark scripts
+  iproute2 util-linux jq
 )
 
 missing=()
