@@ -102,6 +102,13 @@ void proxy_engine::rearm() {
   if (auto at = table_->deadline(); at && *at < armed_for_) timer_.cancel();  // the loop re-arms
 }
 
+std::string proxy_engine::facing(const origin& side, std::string_view call_id, const std::string& common) const {
+  const auto& [host, port] = service_.advertised_for(side);
+  return fmt::format("<sip:{}:{}{}{}{}>", host, port,
+                     side.kind != transport::udp ? fmt::format(";transport={}", transport_token(side.kind)) : "",
+                     common, side.flow ? fmt::format(";{}={}", flow_param, service_.flow_token(call_id, side.flow)) : "");
+}
+
 std::string proxy_engine::our_via(const origin& next, const std::string& branch) const {
   const auto& [host, port] = service_.advertised(next.socket);
   return "SIP/2.0/" + std::string(transport_name(next.kind)) + " " + host + ":" + std::to_string(port) +
@@ -163,16 +170,23 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
     message out = request.clone();
     out.set_request_uri(h.request_uri);
     out.set_value(header_id::max_forwards, std::to_string(max_forwards));
-    const auto& [host, port] = service_.advertised(reply_to.socket);
     // Stay on the path of the dialog this may create, so BYE and re-INVITE come back here.
     // It carries the dialog's mark (route_mark.hpp): only requests of this dialog may follow it
     // on to another host. An anchored call's dialog names the shard of its relay
-    // (anchor_shard_param).
+    // (anchor_shard_param). With a side on a flow (TCP, TLS, WebSocket), one Record-Route faces
+    // each side (RFC 5658), the one facing a flow with its token: the dialog's requests reach
+    // that side over its connection.
     if (ctx->invite || method == "SUBSCRIBE") {
       if (mark.empty()) mark = service_.route_mark(request.call_id());
-      out.push_front(header_id::record_route,
-                     "<sip:" + host + ":" + std::to_string(port) + ";lr;" + std::string(route_mark_param) + "=" + mark +
-                         (anchored ? fmt::format(";{}={}", anchor_shard_param, home_.index()) : std::string{}) + ">");
+      const std::string common = ";lr;" + std::string(route_mark_param) + "=" + mark +
+                                 (anchored ? fmt::format(";{}={}", anchor_shard_param, home_.index()) : std::string{});
+      if (!reliable(reply_to.kind) && !reliable(h.peer.kind)) {
+        const auto& [host, port] = service_.advertised(reply_to.socket);
+        out.push_front(header_id::record_route, "<sip:" + host + ":" + std::to_string(port) + common + ">");
+      } else {
+        out.push_front(header_id::record_route, facing(reply_to, request.call_id(), common));
+        out.push_front(header_id::record_route, facing(h.peer, request.call_id(), common));
+      }
     }
     for (auto r = h.routes.rbegin(); r != h.routes.rend(); ++r)
       out.insert_before_first(header_id::route, header_id::route, *r);

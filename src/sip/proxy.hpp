@@ -74,6 +74,8 @@ class proxy_engine {
   bool start_branch(const std::shared_ptr<context>& ctx, const std::string& branch, std::string wire,
                     const origin& to);
   std::string our_via(const origin& next, const std::string& branch) const;
+  // A Record-Route facing `side` (see forward()).
+  std::string facing(const origin& side, std::string_view call_id, const std::string& common) const;
 
   shard_service& service_;
   shard& home_;

@@ -32,6 +32,29 @@ std::string make_route_mark(std::string_view secret, std::string_view call_id) {
   return hex;
 }
 
+std::string make_flow_token(std::string_view secret, std::string_view call_id, std::uint64_t flow) {
+  const std::string id = std::to_string(flow);
+  return id + "." + make_route_mark(secret, std::string(call_id) + "\nflow " + id);
+}
+
+std::optional<std::uint64_t> read_flow_token(std::string_view secret, std::string_view call_id,
+                                             std::string_view token) noexcept {
+  const auto dot = token.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot > 20) return std::nullopt;
+  std::uint64_t flow = 0;
+  for (char c : token.substr(0, dot)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    flow = flow * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  try {
+    const std::string id{token.substr(0, dot)};
+    if (!route_mark_valid(secret, std::string(call_id) + "\nflow " + id, token.substr(dot + 1))) return std::nullopt;
+  } catch (...) {  // allocation: no token
+    return std::nullopt;
+  }
+  return flow;
+}
+
 bool route_mark_valid(std::string_view secret, std::string_view call_id, std::string_view mark) noexcept {
   if (mark.size() != mark_bytes * 2) return false;
   std::string expected;

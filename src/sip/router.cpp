@@ -77,7 +77,10 @@ class router {
   bool is_us(const uri& u) const {
     if (!u.is_sip_family() || socket_ >= s_.advertised->size()) return false;
     const auto& [host, port] = (*s_.advertised)[socket_];
-    if (u.port_or_default() != port) return false;
+    const bool our_port = u.port_or_default() == port ||
+                          (s_.other_ports && std::find(s_.other_ports->begin(), s_.other_ports->end(),
+                                                       u.port_or_default()) != s_.other_ports->end());
+    if (!our_port) return false;
     return iequals(u.host, host) || local_domain(u.host);
   }
 
@@ -176,6 +179,20 @@ class router {
 
   route_decision after_route(bool dialog) {
     request_.remove_first_element(header_id::route);
+    // A dialog with a side on a flow was record-routed twice, once facing each side (RFC 5658):
+    // the second Route names this server too, and its flow token says which connection the
+    // rest of the way starts on.
+    std::uint64_t flow = 0;
+    std::string flow_transport;
+    if (auto second = request_.find(header_id::route) ? first_route(request_) : std::nullopt; second && is_us(*second)) {
+      request_.remove_first_element(header_id::route);
+      if (auto token = second->params.value(flow_param); dialog && !token.empty()) {
+        if (auto id = read_flow_token(s_.route_secret, request_.call_id(), token)) {
+          flow = *id;
+          flow_transport = std::string{second->params.value("transport")};
+        }
+      }
+    }
     if (!ack() && request_.max_forwards() == 0) return respond(483);
     // What remains decides: another Route, or (for an initial request that named this server
     // as its outbound proxy) one of our users, or (inside a dialog) the peer's contact.
@@ -214,11 +231,13 @@ class router {
       d.transactional = true;
       return d;
     }
-    // Inside a dialog the next hop is named by address, and reached over UDP: this server opens
-    // no connections of its own yet.
+    // Inside a dialog the next hop is named by address and reached over UDP, unless its side
+    // is on a flow (above): this server opens no connections of its own yet.
     d.what = action::in_dialog;
     d.next_host = std::move(host);
     d.next_port = next->port_or_default();
+    d.flow = flow;
+    d.flow_transport = std::move(flow_transport);
     return d;
   }
 

@@ -25,6 +25,8 @@ struct router_settings {
   std::string_view route_secret;        // what this server's Record-Route marks are made with
   unsigned shards = 1;
   bool anchoring = false;               // sip.anchor_media: dialogs may name a relaying shard
+  // Ports of this server's other listeners (TLS): a Route naming one of them names this server.
+  const std::vector<std::uint16_t>* other_ports = nullptr;
 };
 
 struct route_decision {
@@ -46,6 +48,10 @@ struct route_decision {
   unsigned shard = 0;
   std::string next_host;  // in_dialog: an IP literal (brackets taken off)
   std::uint16_t next_port = 0;
+  // in_dialog: the flow the next hop is reached over (its Record-Route's token), and that
+  // Route's transport ("tls", "tcp", "ws", "wss"); 0: by address over UDP.
+  std::uint64_t flow = 0;
+  std::string flow_transport;
   // The proxy's transactions see the request first (a retransmission, a CANCEL, the ACK of a
   // failure is theirs); the decision holds for what they do not take.
   bool transactional = false;

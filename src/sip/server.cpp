@@ -131,6 +131,11 @@ void server::listen() {
       throw fail("tls", address, e);
     }
     rt_.add_listener({"sips", "tcp", listen_address{bound.address().to_string(), bound.port()}.to_string()});
+    // What Record-Routes facing a TLS flow name (the shards are not running yet: set directly).
+    const std::string host = !bound.address().is_unspecified() ? bound.address().to_string()
+                             : config_.domains.empty()          ? std::string("127.0.0.1")
+                                                                : config_.domains.front();
+    for (unsigned i = 0; i < services_->size(); ++i) services_->at(i).add_tls_address(host, bound.port());
   }
   services_->invoke_on_all([](shard_service& service) { service.start(); });
 }

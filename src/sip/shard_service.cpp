@@ -116,6 +116,7 @@ shard_service::shard_service(server& owner, shard& home)
                                              owner.metrics().relay);
   routing_.domains = &owner.config().domains;
   routing_.advertised = &advertised_;
+  routing_.other_ports = &other_ports_;
   routing_.outbound_authenticated = owner.config().outbound == "authenticated";
   routing_.route_secret = owner.auth().nonce_secret;
   routing_.shards = static_cast<unsigned>(owner.rt().size());
@@ -290,6 +291,21 @@ const std::pair<std::string, std::uint16_t>& shard_service::advertised(std::size
   return advertised_.at(index);
 }
 
+const std::pair<std::string, std::uint16_t>& shard_service::advertised_for(const origin& side) const {
+  if (side.kind == transport::tls && !tls_advertised_.empty())
+    return tls_advertised_[side.socket < tls_advertised_.size() ? side.socket : 0];
+  return advertised_.at(side.socket < advertised_.size() ? side.socket : 0);
+}
+
+void shard_service::add_tls_address(std::string host, std::uint16_t port) {
+  tls_advertised_.emplace_back(std::move(host), port);
+  other_ports_.push_back(port);
+}
+
+std::string shard_service::flow_token(std::string_view call_id, std::uint64_t flow) const {
+  return make_flow_token(owner_.auth().nonce_secret, call_id, flow);
+}
+
 void shard_service::handle_request(message request, const origin& from) {
   auto decision = route_request(request, from.socket, home_.index(), routing_);
   carry_out(std::move(decision), std::move(request), from);
@@ -335,8 +351,15 @@ void shard_service::carry_out(route_decision d, message request, const origin& f
       boost::system::error_code ec;
       auto address = asio::ip::make_address(d.next_host, ec);
       if (ec) return;  // the router passes IP literals only
-      hop h{origin{transport::udp, from.socket, udp::endpoint(address, d.next_port), 0},
-            std::string(request.request_uri_text()), {}};
+      origin next{transport::udp, from.socket, udp::endpoint(address, d.next_port), 0};
+      if (d.flow) {  // that side's connection (its Record-Route's token)
+        next.flow = d.flow;
+        next.kind = d.flow_transport == "tcp" ? transport::tcp
+                    : d.flow_transport == "ws" ? transport::ws
+                    : d.flow_transport == "wss" ? transport::wss
+                                                : transport::tls;
+      }
+      hop h{next, std::string(request.request_uri_text()), {}};
       if (request.method() == "ACK") return proxy_->relay_ack(std::move(request), h);
       return proxy_->forward(std::move(request), reply_to, {h});
     }

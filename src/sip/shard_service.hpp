@@ -89,6 +89,13 @@ class shard_service {
   void report_bindings();
   // The host and port listen address `index` puts in Via and Record-Route.
   const std::pair<std::string, std::uint16_t>& advertised(std::size_t index) const;
+  // What a Record-Route facing `side` names: the TLS listener for a TLS flow, else the address
+  // of the listen socket it came on.
+  const std::pair<std::string, std::uint16_t>& advertised_for(const origin& side) const;
+  // The TLS listeners' addresses, once bound (server.cpp): Record-Routes name them, and Routes
+  // naming them name this server.
+  void add_tls_address(std::string host, std::uint16_t port);
+  std::string flow_token(std::string_view call_id, std::uint64_t flow) const;
   // The mark of the Record-Route this server adds to a dialog with this Call-ID (route_mark.hpp).
   std::string route_mark(std::string_view call_id) const;
   // The To-tag of this server's own answers to `request` (the same for its retransmissions).
@@ -130,6 +137,8 @@ class shard_service {
   shard& home_;
   std::vector<std::unique_ptr<boost::asio::ip::udp::socket>> sockets_;
   std::vector<std::pair<std::string, std::uint16_t>> advertised_;  // per socket, see advertised()
+  std::vector<std::pair<std::string, std::uint16_t>> tls_advertised_;
+  std::vector<std::uint16_t> other_ports_;  // the TLS listeners' (router_settings::other_ports)
   router_settings routing_;
   std::unordered_map<std::uint64_t, flow*> flows_;
   location_table locations_;

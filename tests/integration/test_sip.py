@@ -1002,12 +1002,10 @@ class TlsTransportTest(SipTestCase):
         self.addCleanup(tls.close)
         return TlsPeer(tls)
 
-    # Found by this test (issue 15): the INVITE reaches bob over his flow, but junction's
-    # Record-Route names its UDP address, and in-dialog requests (ACK, BYE) to a contact that is
-    # only reachable over a flow go out by UDP and are lost. The fix (double Record-Route facing
-    # each side, RFC 5658, with the flow in it as RFC 5626's flow tokens) is the next step; this
-    # test then passes and the marker goes.
-    @unittest.expectedFailure
+    # Found by this test (issue 15): junction record-routed TLS dialogs with its UDP address and
+    # sent in-dialog requests for a contact reachable only over a flow by UDP. Now a dialog with
+    # a side on a flow gets a Record-Route facing each side (RFC 5658), the one facing a flow
+    # with its token (route_mark.hpp).
     def test_a_call_over_tls_both_ways(self):
         # Two user agents on TLS connections: bob registers, alice calls him. Every request and
         # answer crosses junction on the two flows (RFC 5626: the binding is reached over the

@@ -161,6 +161,47 @@ TEST_F(RouterTest, InsideOurDialogTheRequestGoesOnToTheNextHop) {
   EXPECT_EQ(d.next_host, "2001:db8::1");
 }
 
+TEST_F(RouterTest, ADialogRecordRoutedTwiceGoesOnOverTheFlowItsSecondRouteNames) {
+  // A side on a flow (RFC 5658 double Record-Route): both Routes name this server (the second
+  // its TLS listener), the second carries the flow's token.
+  std::vector<std::uint16_t> tls_ports{5061};
+  s.other_ports = &tls_ports;
+  const auto mark = make_route_mark(secret, "call-1");
+  auto routes = [&](std::string_view token) {
+    return fmt::format("Route: <sip:192.0.2.10:5060;lr;{0}={1}>\r\nRoute: <sip:192.0.2.10:5061;transport=tls;lr;{0}={1}{2}>\r\n",
+                       route_mark_param, mark, token);
+  };
+  auto m = request("BYE", "sip:bob@192.0.2.1:40100;transport=tls",
+                   routes(fmt::format(";{}={}", flow_param, make_flow_token(secret, "call-1", 77))), "b");
+  auto d = route(m);
+  EXPECT_EQ(d.what, action::in_dialog);
+  EXPECT_EQ(d.flow, 77u);
+  EXPECT_EQ(d.flow_transport, "tls");
+  EXPECT_EQ(d.next_host, "192.0.2.1");
+  EXPECT_EQ(m.find(header_id::route), nullptr);  // both popped
+
+  // A token for another dialog, a forged flow or a bare one: by address, never that flow.
+  for (const std::string token : {make_flow_token(secret, "call-2", 77), std::string("78.") + mark, std::string("77")}) {
+    auto forged = request("BYE", "sip:bob@192.0.2.1:40100;transport=tls",
+                          routes(fmt::format(";{}={}", flow_param, token)), "b");
+    auto f = route(forged);
+    EXPECT_EQ(f.what, action::in_dialog) << token;
+    EXPECT_EQ(f.flow, 0u) << token;
+  }
+  // Without the second Route naming this server, nothing changes (one Record-Route, UDP).
+  auto single = request("BYE", "sip:bob@198.51.100.7:5070", our_route(), "b");
+  EXPECT_EQ(route(single).flow, 0u);
+}
+
+TEST(RouteMark, FlowTokensRoundTripAndAreBoundToTheDialog) {
+  const auto token = make_flow_token(secret, "call-1", 123456789012345ull);
+  EXPECT_EQ(read_flow_token(secret, "call-1", token), 123456789012345ull);
+  EXPECT_EQ(read_flow_token(secret, "call-2", token), std::nullopt);
+  EXPECT_EQ(read_flow_token("another secret, as long as it must be", "call-1", token), std::nullopt);
+  for (std::string_view bad : {"", ".", "1.", ".abc", "x1.abc", "99999999999999999999999.ab"})
+    EXPECT_EQ(read_flow_token(secret, "call-1", bad), std::nullopt) << bad;
+}
+
 TEST_F(RouterTest, OurRouteToOneOfOurUsersIsLocal) {
   // A phone using this server as its outbound proxy: the Route names us, the user is ours.
   auto m = request("INVITE", "sip:bob@example.com", "Route: <sip:192.0.2.10:5060;lr>\r\n");
