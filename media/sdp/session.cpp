@@ -1,5 +1,7 @@
 #include "media/sdp/session.hpp"
 
+#include "media/enum_category.hpp"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -118,36 +120,32 @@ std::optional<codec> static_payload_type(std::uint8_t pt) {
 
 namespace {
 
-class sdp_category_impl final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "sdp"; }
-  std::string message(int ev) const override {
-    switch (static_cast<sdp_errc>(ev)) {
-      case sdp_errc::too_large: return "the description is too large";
-      case sdp_errc::too_many_lines: return "too many lines";
-      case sdp_errc::not_a_line: return "a line is not <type>=<value>";
-      case sdp_errc::no_version: return "the description does not start with v=0";
-      case sdp_errc::second_version: return "a second v= line";
-      case sdp_errc::missing_origin_or_name: return "o= and s= are required";
-      case sdp_errc::bad_origin: return "bad o= line";
-      case sdp_errc::bad_connection: return "bad c= line";
-      case sdp_errc::bad_media: return "bad m= line";
-      case sdp_errc::too_many_media: return "too many media sections";
-      case sdp_errc::too_many_formats: return "too many formats on an m= line";
-      case sdp_errc::bad_rtpmap: return "bad a=rtpmap";
-      case sdp_errc::bad_fmtp: return "bad a=fmtp";
-      case sdp_errc::bad_ptime: return "bad a=ptime";
-      case sdp_errc::bad_rtcp: return "bad a=rtcp";
-      case sdp_errc::bad_crypto: return "bad a=crypto";
-    }
-    return "unknown SDP error";
+std::string_view describe(sdp_errc e) noexcept {
+  switch (e) {
+    case sdp_errc::too_large: return "the description is too large";
+    case sdp_errc::too_many_lines: return "too many lines";
+    case sdp_errc::not_a_line: return "a line is not <type>=<value>";
+    case sdp_errc::no_version: return "the description does not start with v=0";
+    case sdp_errc::second_version: return "a second v= line";
+    case sdp_errc::missing_origin_or_name: return "o= and s= are required";
+    case sdp_errc::bad_origin: return "bad o= line";
+    case sdp_errc::bad_connection: return "bad c= line";
+    case sdp_errc::bad_media: return "bad m= line";
+    case sdp_errc::too_many_media: return "too many media sections";
+    case sdp_errc::too_many_formats: return "too many formats on an m= line";
+    case sdp_errc::bad_rtpmap: return "bad a=rtpmap";
+    case sdp_errc::bad_fmtp: return "bad a=fmtp";
+    case sdp_errc::bad_ptime: return "bad a=ptime";
+    case sdp_errc::bad_rtcp: return "bad a=rtcp";
+    case sdp_errc::bad_crypto: return "bad a=crypto";
   }
-};
+  return "unknown SDP error";
+}
 
 }  // namespace
 
 const std::error_category& sdp_category() noexcept {
-  static const sdp_category_impl category;
+  static const enum_category<sdp_errc> category{"sdp", describe};
   return category;
 }
 

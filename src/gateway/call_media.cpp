@@ -1,5 +1,7 @@
 #include "gateway/call_media.hpp"
 
+#include "media/enum_category.hpp"
+
 #include <algorithm>
 
 #include "media/srtp/session.hpp"
@@ -31,26 +33,22 @@ sdp::direction without_receiving(sdp::direction d) {
 
 namespace {
 
-class call_media_category_impl final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "gateway.call_media"; }
-  std::string message(int ev) const override {
-    switch (static_cast<call_media_errc>(ev)) {
-      case call_media_errc::no_call: return "no call";
-      case call_media_errc::reinvite_under_way: return "a re-INVITE is under way";
-      case call_media_errc::session_unreadable: return "the call's session cannot be re-offered";
-      case call_media_errc::answer_unreadable: return "the answer's SDP cannot be read";
-      case call_media_errc::reoffer_mismatch: return "a re-offer that does not match the call's session";
-      case call_media_errc::codec_dropped: return "a re-offer without the call's codec";
-    }
-    return "call media refused";
+std::string_view describe(call_media_errc e) noexcept {
+  switch (e) {
+    case call_media_errc::no_call: return "no call";
+    case call_media_errc::reinvite_under_way: return "a re-INVITE is under way";
+    case call_media_errc::session_unreadable: return "the call's session cannot be re-offered";
+    case call_media_errc::answer_unreadable: return "the answer's SDP cannot be read";
+    case call_media_errc::reoffer_mismatch: return "a re-offer that does not match the call's session";
+    case call_media_errc::codec_dropped: return "a re-offer without the call's codec";
   }
-};
+  return "call media refused";
+}
 
 }  // namespace
 
 const std::error_category& call_media_category() noexcept {
-  static const call_media_category_impl category;
+  static const enum_category<call_media_errc> category{"gateway.call_media", describe};
   return category;
 }
 

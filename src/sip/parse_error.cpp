@@ -1,5 +1,7 @@
 #include "sip/parse_error.hpp"
 
+#include "media/enum_category.hpp"
+
 #include <string>
 
 namespace junction::sip {
@@ -50,16 +52,11 @@ std::string_view phrase(parse_errc e) noexcept {
   return "Bad Request";
 }
 
-class parse_category_impl final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "sip.parse"; }
-  std::string message(int ev) const override { return std::string(phrase(static_cast<parse_errc>(ev))); }
-};
 
 }  // namespace
 
 const std::error_category& parse_category() noexcept {
-  static const parse_category_impl category;
+  static const enum_category<parse_errc> category{"sip.parse", phrase};
   return category;
 }
 

@@ -1,5 +1,7 @@
 #include "sip/pidf.hpp"
 
+#include "media/enum_category.hpp"
+
 #include <expat.h>
 #include <fmt/format.h>
 
@@ -87,30 +89,26 @@ void on_entity(void* data, const XML_Char*, int, const XML_Char*, int, const XML
   static_cast<walk*>(data)->fail(pidf_errc::entity_declaration);
 }
 
-class pidf_category_impl final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "sip.pidf"; }
-  std::string message(int ev) const override {
-    switch (static_cast<pidf_errc>(ev)) {
-      case pidf_errc::not_well_formed: return "not well-formed XML";
-      case pidf_errc::not_presence: return "the root is not a PIDF <presence> element";
-      case pidf_errc::no_entity: return "<presence> has no entity";
-      case pidf_errc::bad_basic: return "<basic> is neither open nor closed";
-      case pidf_errc::too_deep: return "nested too deeply";
-      case pidf_errc::too_many_elements: return "too many elements";
-      case pidf_errc::dtd: return "a DTD is not allowed";
-      case pidf_errc::entity_declaration: return "entity declarations are not allowed";
-      case pidf_errc::too_large: return "too large";
-      case pidf_errc::out_of_memory: return "out of memory";
-    }
-    return "unknown PIDF error";
+std::string_view describe(pidf_errc e) noexcept {
+  switch (e) {
+    case pidf_errc::not_well_formed: return "not well-formed XML";
+    case pidf_errc::not_presence: return "the root is not a PIDF <presence> element";
+    case pidf_errc::no_entity: return "<presence> has no entity";
+    case pidf_errc::bad_basic: return "<basic> is neither open nor closed";
+    case pidf_errc::too_deep: return "nested too deeply";
+    case pidf_errc::too_many_elements: return "too many elements";
+    case pidf_errc::dtd: return "a DTD is not allowed";
+    case pidf_errc::entity_declaration: return "entity declarations are not allowed";
+    case pidf_errc::too_large: return "too large";
+    case pidf_errc::out_of_memory: return "out of memory";
   }
-};
+  return "unknown PIDF error";
+}
 
 }  // namespace
 
 const std::error_category& pidf_category() noexcept {
-  static const pidf_category_impl category;
+  static const enum_category<pidf_errc> category{"sip.pidf", describe};
   return category;
 }
 
