@@ -120,6 +120,18 @@ std::optional<std::vector<port_need>> call_media::plan_answer(std::span<const st
   return bound_;
 }
 
+bool call_media::answerable() {
+  auto offer = sdp::parse(their_offer_);
+  if (!offer.ok()) return false;
+  std::vector<std::string> every;
+  for (auto c : all_codec_choices()) every.emplace_back(choice_name(c));
+  prepare(every, true);
+  const std::vector<std::uint16_t> ports(offer.session->media.size(), 9);  // any port will do
+  const bool any = sdp::answer_offer(*offer.session, local_, ports, settings_.session_id).any_accepted();
+  prepare({}, true);  // the client's own list comes with accept
+  return any;
+}
+
 std::optional<std::string> call_media::make_answer(std::span<const std::uint16_t> ports) {
   auto offer = sdp::parse(their_offer_);
   if (!offer.ok()) return std::nullopt;

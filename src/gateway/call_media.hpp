@@ -82,6 +82,10 @@ class call_media {
 
   // An incoming call's offer, kept until the client accepts or rejects.
   void offered(std::string offer_sdp) { their_offer_ = std::move(offer_sdp); }
+  // Whether some client could answer that offer at all: it reads, and one of its m= lines has a
+  // codec the gateway handles over a transport gateway.srtp allows. A call that fails this is
+  // refused (488) before the client is rung: no choice of the client's could take it.
+  bool answerable();
   // Accepting with the client's codec names: what each m= line of the offer needs; nothing when
   // the offer cannot be read.
   std::optional<std::vector<port_need>> plan_answer(std::span<const std::string> codec_names);

@@ -55,6 +55,12 @@ std::string_view choice_name(codec_choice c) noexcept {
   return "";
 }
 
+std::vector<codec_choice> all_codec_choices() {
+  std::vector<codec_choice> out;
+  for (const auto& e : names) out.push_back(e.choice);
+  return out;
+}
+
 codec_list parse_codec_list(std::span<const std::string> given) {
   codec_list list;
   for (const auto& name : given) {

@@ -30,6 +30,8 @@ enum class codec_choice { wideband, narrowband, pcmu, pcma, ulaw, alaw, opus, g7
 
 std::optional<codec_choice> parse_codec_choice(std::string_view name) noexcept;
 std::string_view choice_name(codec_choice c) noexcept;
+// Every choice there is, in the enum's order.
+std::vector<codec_choice> all_codec_choices();
 
 struct codec_list {
   std::vector<codec_choice> choices;  // preference order, no repeats

@@ -103,6 +103,9 @@ class line : public std::enable_shared_from_this<line>, public line_view {
   call_legs legs_;
   bool media_up() const noexcept { return legs_.up(); }
   std::unique_ptr<media::publication> remote_;  // what the client plays as `remote`
+  // What the legs gave before `remote` was claimed (one hop at most): it goes out first, so the
+  // client gets the phone's first packet and first keyframe too. Bounded.
+  std::vector<media::frame> remote_early_;
   std::optional<std::size_t> worker_;           // the call's transcoding worker
   std::shared_ptr<recording::call_recording> recording_;
   bool outgoing_ = false;           // the call being set up or up is the client's
@@ -215,6 +218,13 @@ void line::handle(ua::event_t& event) {
             return;
           }
           media_.offered(e.sdp);
+          if (!media_.answerable()) {
+            agent().call().reject(488, "Not Acceptable Here", now());
+            call_failed(fmt::format("call from {} refused (488): no media in its offer the gateway could answer "
+                                    "(codecs, or RTP/AVP vs RTP/SAVP with gateway.srtp = \"{}\")",
+                                    e.from, svc_.settings().srtp));
+            return;
+          }
           log::info("gateway {}: call from {}", who(), e.from);
           callback("invited", {str(e.from), str(e.to)});
         } else if constexpr (std::is_same_v<E, ua::event::ringing>) {
@@ -253,7 +263,11 @@ void line::handle(ua::event_t& event) {
 }
 
 void line::push_remote(media::frame f) {
-  if (remote_) remote_->push(std::move(f));
+  if (remote_) {
+    remote_->push(std::move(f));
+  } else if (media_up() && remote_early_.size() < 256) {
+    remote_early_.push_back(std::move(f));
+  }
 }
 
 bool line::call(const rtmp::command& c, rtmp::app_handler::call_answer& answer) {
@@ -406,7 +420,11 @@ asio::awaitable<void> line::publish_remote_task(std::shared_ptr<line> self, std:
   options.takeover = true;  // the line's own stream: a leftover gives way
   media::publisher_info who{"rtp", peer, self->connection_id_};
   auto claimed = co_await self->svc_.hub().publish(self->key("remote"), std::move(options), std::move(who));
-  if (self->media_up()) self->remote_ = std::move(claimed.handle);
+  if (self->media_up() && claimed.handle) {
+    self->remote_ = std::move(claimed.handle);
+    for (auto& f : self->remote_early_) self->remote_->push(std::move(f));
+  }
+  self->remote_early_.clear();
 }
 
 void line::watch_rtp() {
@@ -539,6 +557,7 @@ void line::end_media() {
   media_.ended();
   legs_.stop();
   remote_.reset();  // the client's player of `remote` hears UnpublishNotify
+  remote_early_.clear();
   recording_.reset();  // the last holder: the recording is finished on the worker
   if (worker_) svc_.workers().release(*worker_);
   worker_.reset();

@@ -290,6 +290,42 @@ TEST(CallMedia, AnOfferWeCannotReadOrShareIsNotAnswered) {
   EXPECT_FALSE(media.accepted());
 }
 
+TEST(CallMedia, AnOfferNoClientCouldAnswerIsKnownBeforeTheClientIsRung) {
+  const std::string plain = phone_sdp("192.0.2.7", 5004);
+  const std::string secure =
+      "v=0\r\no=phone 7 1 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n"
+      "m=audio 5004 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + std::string(40, 'A') + "\r\n";
+  call_media required{settings("required")};
+  required.offered(plain);
+  EXPECT_FALSE(required.answerable());  // gateway.srtp = "required" and plain RTP
+  required.offered(secure);
+  EXPECT_TRUE(required.answerable());
+  call_media off{settings("off")};
+  off.offered(secure);
+  EXPECT_FALSE(off.answerable());
+  call_media answer{settings("answer")};
+  for (const auto& offer : {plain, secure}) {
+    answer.offered(offer);
+    EXPECT_TRUE(answer.answerable()) << offer;
+  }
+  answer.offered("not sdp");
+  EXPECT_FALSE(answer.answerable());
+  answer.offered(phone_sdp("192.0.2.7", 5004, "sendrecv", "3"));  // GSM only: nothing we speak
+  EXPECT_FALSE(answer.answerable());
+  // Asking leaves nothing behind: the client's own list still decides the answer.
+  answer.offered(plain);
+  ASSERT_TRUE(answer.answerable());
+  const std::vector<std::string> pcmu{"pcmu"};
+  ASSERT_TRUE(answer.plan_answer(pcmu));
+  auto sdp = answer.make_answer(std::vector<std::uint16_t>{40000});
+  ASSERT_TRUE(sdp);
+  EXPECT_NE(sdp->find("m=audio 40000 RTP/AVP 0"), std::string::npos) << *sdp;
+  auto start = answer.accepted();
+  ASSERT_TRUE(start);
+  EXPECT_EQ(start->plan.audio_callback, "pcmu");
+}
+
 TEST(CallMedia, TwoGatewaysCarryRtmpAsXflv) {
   call_media media{settings()};
   media.plan_offer({});  // siprtmp's default list: wideband, dtmf, flv

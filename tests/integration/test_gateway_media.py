@@ -1,0 +1,233 @@
+"""The gateway's media beyond the calls of test_gateway.py, each checked on the wire: G.711 clients
+(Flash Player 11's pcmu/pcma) whose bytes the phone gets unchanged and the other way; a phone's
+PLI and FIR answered with an IDR by the Sorenson transcoder; PLIs sent once a second to a phone
+whose H.264 cannot be decoded; gateway.srtp = "required" with baresip (SDES) and raw phones.
+
+Everything talks to 127.0.0.1 only; every wait is bounded.
+"""
+
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from junction_process import JunctionProcess, wait_for
+from phones import RawPhone, free_udp_range, h264_access_units, h264_rtp_packets, make_phone, run_phone
+import test_gateway as tg
+
+
+def rtcp_pli(sender_ssrc, media_ssrc):
+    """RFC 4585 §6.3.1: payload-specific feedback (206), FMT 1, no FCI."""
+    return struct.pack(">BBHII", 0x80 | 1, 206, 2, sender_ssrc, media_ssrc)
+
+
+def rtcp_fir(sender_ssrc, media_ssrc, sequence):
+    """RFC 5104 §4.3.1: FMT 4, media source 0, one FCI entry (SSRC, sequence number)."""
+    return struct.pack(">BBHIIIB3x", 0x80 | 4, 206, 4, sender_ssrc, 0, media_ssrc, sequence)
+
+
+def is_pli(datagram):
+    return len(datagram) >= 12 and datagram[1] == 206 and datagram[0] & 0x1F == 1
+
+
+def idr_frames(units, frame_step=6000):
+    """The frame numbers (from the RTP timestamps, 15 a second) of the access units holding an IDR."""
+    first = units[0][0]
+    # FLV's millisecond timestamps make the steps 5,940 or 6,030: round, not floor.
+    return [round(((ts - first) & 0xFFFFFFFF) / frame_step) for ts, nals in units
+            if any(n[0] & 0x1F == 5 for n in nals)]
+
+
+class GatewayMediaTest(unittest.TestCase):
+    VIDEO_ANSWER = tg.GatewayTest.VIDEO_ANSWER
+    add_user = tg.GatewayTest.__dict__["add_user"]
+    client = tg.GatewayTest.client
+    video_call = tg.GatewayTest.video_call
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="junction-it-gateway-media-")
+        cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
+        cls.junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=cls.workdir).start()
+        cls.addClassCleanup(cls.junction.cleanup)
+        cls.addClassCleanup(cls.junction.stop)
+        # 6 s of Sorenson at 15 frames a second: the transcoder's own keyframes (every 50 frames)
+        # come at frames 0 and 50, so others are answers to requests.
+        cls.sorenson_video = os.path.join(cls.workdir, "video-flv1.flv")
+        subprocess.run(tg.FFMPEG + ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=15", "-t", "6", "-c:v", "flv1",
+                                    "-g", "15", "-f", "flv", cls.sorenson_video], check=True, timeout=60)
+        cls.h264_video = os.path.join(cls.workdir, "video-h264.flv")
+        subprocess.run(tg.FFMPEG + ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=15", "-t", "4", "-c:v", "libx264",
+                                    "-profile:v", "baseline", "-pix_fmt", "yuv420p", "-g", "15", "-bf", "0", "-f",
+                                    "flv", cls.h264_video], check=True, timeout=60)
+        cls.add_user("alice@127.0.0.1", "pw-alice")
+
+    # -- G.711 clients --
+
+    def g711_call(self, codec, payload_type, flv_format):
+        """The client (Flash Player 11's G.711) calls a raw phone answering with `payload_type`;
+        both send 2 s of distinct 20 ms payloads. Returns (what the client sent, the payloads the
+        phone got in sequence order, what the phone sent, the FLV bodies the client played)."""
+        name = "g711" + codec
+        self.add_user("%s@127.0.0.1" % name, "pw-" + name)
+        phone = RawPhone(self.junction.sip_address(), name, "pw-" + name, media=("audio",))
+        self.addCleanup(phone.close)
+        self.assertEqual(phone.register(), 200)
+        c = self.client()
+        self.assertEqual(c.login("pw-alice").command_name, "_result")
+        c.play_remote()
+        done = {}
+        answering = threading.Thread(target=lambda: done.update(
+            offer=phone.answer("m=audio {audio} RTP/AVP %d\r\n" % payload_type)))
+        answering.start()
+        self.assertEqual(c.call_method("invite", "%s@127.0.0.1" % name, codec).command_name, "_result")
+        self.assertEqual(c.wait_callback("accepted"), [codec, None])
+        answering.join(20)
+        self.assertRegex(done["offer"], r"m=audio \d+ RTP/AVP %d\b" % payload_type)
+        # Any byte is a G.711 sample: payloads that differ from packet to packet and inside one.
+        phone_sent = [bytes((i * 7 + j * 3) % 256 for j in range(160)) for i in range(100)]
+        client_sent = [bytes((i * 11 + j * 5 + 1) % 256 for j in range(160)) for i in range(100)]
+
+        def phone_sends():
+            for i, payload in enumerate(phone_sent):
+                phone.send_rtp("audio", struct.pack(">BBHII", 0x80, payload_type, 500 + i, 1000 + i * 160, 0xA11) +
+                               payload)
+                time.sleep(0.02)
+        sending = threading.Thread(target=phone_sends)
+        listening = threading.Thread(target=lambda: done.update(bye=phone.pump_media(15)))
+        listening.start()
+        sending.start()
+        c.publish_local()
+        c.send_audio_paced([(i * 20, bytes([(flv_format << 4) | 0x02]) + p) for i, p in enumerate(client_sent)], 3)
+        sending.join(10)
+        self.assertTrue(wait_for(lambda: (c.pump(0.05) or True) and len(c.remote_audio) >= len(phone_sent), 10),
+                        "the client got %d of %d packets: %r" % (len(c.remote_audio), len(phone_sent), [(t, b[1]) for t, b in c.remote_audio][:5] + [(t, b[1]) for t, b in c.remote_audio][-3:]))
+        self.assertTrue(wait_for(lambda: sum(1 for _t, d in list(phone.received["audio"])
+                                             if d[1] & 0x7F == payload_type) >= len(client_sent), 10))
+        self.assertEqual(c.call_method("bye").command_name, "_result")
+        listening.join(20)
+        self.assertTrue(done.get("bye"), phone.log)
+        rtp = sorted((struct.unpack(">H", d[2:4])[0], d[12:]) for _t, d in phone.received["audio"]
+                     if len(d) > 12 and d[1] & 0x7F == payload_type)
+        return client_sent, [p for _seq, p in rtp], phone_sent, [body for _ts, body in c.remote_audio]
+
+    def test_g711_clients_and_phones_get_each_others_bytes_unchanged(self):
+        for codec, payload_type, flv_format in (("pcmu", 0, 8), ("pcma", 8, 7)):
+            with self.subTest(codec=codec):
+                client_sent, phone_got, phone_sent, client_got = self.g711_call(codec, payload_type, flv_format)
+                # Passed through, not transcoded: the same bytes, in the same order, both ways.
+                self.assertEqual(b"".join(phone_got), b"".join(client_sent))
+                self.assertEqual({b[0] >> 4 for b in client_got}, {flv_format})
+                self.assertEqual(b"".join(b[1:] for b in client_got), b"".join(phone_sent))
+                self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_gateway_rtp_ports") == 0, 10))
+
+    # -- keyframes --
+
+    def test_a_phones_pli_and_fir_each_get_an_idr_from_the_transcoder(self):
+        phone, _c = self.video_call("askingphone", self.sorenson_video, feedback=[
+            (1.5, lambda ssrc: rtcp_pli(0xFEED, ssrc)), (2.5, lambda ssrc: rtcp_fir(0xFEED, ssrc, 1))])
+        units = h264_access_units(phone.received["video"], 98)
+        self.assertGreater(len(units), 60)
+        frames = idr_frames(units)
+        # Its own keyframes at 0 and 50; one after the PLI (sent at frame 22) and one after the
+        # FIR (frame 37), each before the next frame of its own.
+        self.assertIn(0, frames)
+        asked = [f for f in frames if 0 < f < 50]
+        self.assertEqual(len(asked), 2, frames)
+        self.assertGreaterEqual(asked[0], 22, frames)
+        self.assertGreaterEqual(asked[1], 37, frames)
+
+    def test_the_transcoders_own_keyframes_come_every_50_frames(self):
+        # The control for the test above: without requests, IDRs at 0 and 50 only.
+        phone, _c = self.video_call("quietphone", self.sorenson_video)
+        units = h264_access_units(phone.received["video"], 98)
+        self.assertGreater(len(units), 60)
+        self.assertEqual(idr_frames(units), [0, 50])
+        self.assertFalse([d for _t, d in phone.received["video"] if is_pli(d)], "a PLI to a phone that sent nothing")
+
+    def test_a_phone_whose_h264_cannot_be_decoded_gets_a_pli_once_a_second(self):
+        _sets, frames = tg.avc_frames(tg.read_flv_tags(self.h264_video))
+        # Every frame but the keyframes (every 15th): nothing the client could decode.
+        units = [nals for key, nals in frames if not key]
+        self.assertGreater(len(units), 40)
+        phone, _c = self.video_call("lossyphone", self.h264_video, h264_rtp_packets(units, 98))
+        plis = [t for t, d in phone.received["video"] if is_pli(d)]
+        # About 3.5 s of undecodable video: a PLI at the first frame and then once a second.
+        self.assertGreaterEqual(len(plis), 3, len(plis))
+        self.assertLessEqual(len(plis), 5, len(plis))
+        self.assertTrue(all(b - a >= 0.9 for a, b in zip(plis, plis[1:])), [b - a for a, b in zip(plis, plis[1:])])
+
+
+class SrtpRequiredTest(unittest.TestCase):
+    """gateway.srtp = "required": a phone offering SRTP (SDES) gets it, plain RTP is refused both
+    ways (488), and the gateway's own offers are RTP/SAVP with a key."""
+
+    add_user = tg.GatewayTest.__dict__["add_user"]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="junction-it-gateway-srtp-")
+        cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
+        cls.junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=cls.workdir,
+                                       extra={"gateway": {"srtp": "required"}}).start()
+        cls.addClassCleanup(cls.junction.cleanup)
+        cls.addClassCleanup(cls.junction.stop)
+        cls.add_user("alice@127.0.0.1", "pw-alice")
+
+    def client(self):
+        c = tg.GatewayClient(self.junction.port("rtmp"), "alice@127.0.0.1")
+        self.addCleanup(c.close)
+        self.assertEqual(c.login("pw-alice").command_name, "_result")
+        return c
+
+    def phone_calls(self, name, account_params):
+        home = make_phone(self.workdir, self.junction.sip_address(), name, "pw-" + name, 440, free_udp_range(),
+                          self.add_user, account_params=account_params, audio_modules=("srtp.so",))
+        phone = run_phone(home, 5, "/dial sip:alice@127.0.0.1")
+        self.addCleanup(lambda: phone.poll() is None and phone.kill())
+        return phone
+
+    def test_a_phone_offering_srtp_gets_it(self):
+        before = self.junction.metrics().sum("junction_gateway_srtp_calls_total")
+        c = self.client()
+        phone = self.phone_calls("sam", ";mediaenc=srtp-mand")
+        c.wait_callback("invited")
+        self.assertEqual(c.call_method("accept", "ulaw").command_name, "_result")
+        self.assertEqual(c.wait_callback("accepted"), ["speex", None])
+        c.start_media()
+        c.wait_callback("byed", timeout=15)
+        out = phone.communicate(timeout=30)[0].decode("utf-8", "replace")
+        self.assertIn("Call established", out, out[-3000:])
+        self.assertEqual(self.junction.metrics().sum("junction_gateway_srtp_calls_total"), before + 1)
+        self.assertGreater(len(c.remote_audio), 50, "no SRTP audio reached the client")
+
+    def test_a_phone_offering_plain_rtp_is_refused_with_488(self):
+        c = self.client()
+        phone = self.phone_calls("pat", "")
+        out = phone.communicate(timeout=30)[0].decode("utf-8", "replace")
+        self.assertIn("488", out, out[-3000:])
+        self.assertNotIn("Call established", out)
+        self.assertFalse([n for n, _a in c.callbacks if n == "invited"], "the client was rung for a plain call")
+
+    def test_the_gateways_offer_is_srtp_and_a_plain_answer_fails_the_call(self):
+        self.add_user("ray@127.0.0.1", "pw-ray")
+        phone = RawPhone(self.junction.sip_address(), "ray", "pw-ray", media=("audio",))
+        self.addCleanup(phone.close)
+        self.assertEqual(phone.register(), 200)
+        c = self.client()
+        done = {}
+        answering = threading.Thread(target=lambda: done.update(offer=phone.answer("m=audio {audio} RTP/AVP 0\r\n")))
+        answering.start()
+        self.assertEqual(c.call_method("invite", "ray@127.0.0.1", "ulaw").command_name, "_result")
+        answering.join(20)
+        self.assertRegex(done["offer"], r"m=audio \d+ RTP/SAVP ")
+        self.assertRegex(done["offer"], r"a=crypto:\d+ (AEAD_AES_128_GCM|AES_CM_128_HMAC_SHA1_80) inline:")
+        rejected = c.wait_callback("rejected")
+        self.assertIn("488", rejected[0])
+        # The phone that answered is told the call is over, and nothing is left open.
+        phone.wait_request("BYE")
+        self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_gateway_rtp_ports") == 0, 10))
