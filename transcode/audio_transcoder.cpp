@@ -141,6 +141,12 @@ struct audio_transcoder::impl {
                             static_cast<AVSampleFormat>(f.format), f.sample_rate, 0, nullptr) < 0)
       return false;
     swr.reset(raw);
+    // A mono voice goes to every channel of a stereo codec at its own level: libswresample's
+    // own matrix puts it 3 dB down on each side (a pan law for mixes, not for calls).
+    if (f.ch_layout.nb_channels == 1 && enc->ch_layout.nb_channels > 1) {
+      const std::vector<double> unity(static_cast<std::size_t>(enc->ch_layout.nb_channels), 1.0);
+      if (swr_set_matrix(swr.get(), unity.data(), 1) < 0) return false;
+    }
     if (swr_init(swr.get()) < 0) return false;
     swr_rate = f.sample_rate;
     swr_format = static_cast<AVSampleFormat>(f.format);
