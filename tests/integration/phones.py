@@ -88,6 +88,16 @@ def tone_coverage_over_middle(samples, rate, frequency, at_least=0.5):
     return sum(1 for x in strengths if x >= at_least) / len(strengths) if strengths else 0.0
 
 
+def tone_seconds(wav_path, frequency, at_least=0.5):
+    """How long a 16-bit WAV holds `frequency`: from the first to the last 20 ms frame that does
+    (strength at least `at_least`). For "as long as it was sent": within a frame, and a window."""
+    samples, rate = _wav_samples(wav_path)
+    size = rate // 50
+    on = [i for i in range(0, len(samples) - size + 1, size)
+          if tone_strength_of_samples(samples[i:i + size], rate, frequency) >= at_least]
+    return (on[-1] + size - on[0]) / rate if on else 0.0
+
+
 def _wav_samples(wav_path):
     with wave.open(wav_path, "rb") as w:
         rate, channels = w.getframerate(), w.getnchannels()

@@ -16,7 +16,8 @@ import time
 import unittest
 
 from junction_process import JunctionProcess, wait_for
-from phones import RawPhone, free_udp_range, h264_access_units, h264_rtp_packets, make_phone, run_phone
+from phones import (RawPhone, free_udp_range, h264_access_units, h264_rtp_packets, make_phone, run_phone, tone_coverage,
+                    tone_seconds)
 import test_gateway as tg
 
 
@@ -124,6 +125,90 @@ class GatewayMediaTest(unittest.TestCase):
                 self.assertEqual({b[0] >> 4 for b in client_got}, {flv_format})
                 self.assertEqual(b"".join(b[1:] for b in client_got), b"".join(phone_sent))
                 self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_gateway_rtp_ports") == 0, 10))
+
+    # -- transcoded audio, counted on the wire --
+
+    def test_transcoded_audio_lasts_as_long_as_it_was_sent_both_ways(self):
+        # The client's 4 s of Speex (201 frames) against a raw phone answering PCMU, which sends
+        # 4 s of PCMU tone (200 packets) back: what each side gets is counted and decoded.
+        tone = os.path.join(self.workdir, "tone-speex.flv")
+        subprocess.run(tg.FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=16000", "-t", "5", "-c:a",
+                                    "libspeex", "-ar", "16000", "-ac", "1", "-f", "flv", tone], check=True, timeout=60)
+        sent = [(ts, b) for kind, ts, b in tg.read_flv_tags(tone) if kind == 8 and ts <= 4000]
+        sent_wav = os.path.join(self.workdir, "sent-speex.wav")
+        tg.write_flv_audio(sent_wav + ".flv", sent)
+        subprocess.run(tg.FFMPEG + ["-i", sent_wav + ".flv", "-ac", "1", "-ar", "8000", sent_wav], check=True, timeout=30)
+        phone_tone = os.path.join(self.workdir, "phone-tone.ul")
+        subprocess.run(tg.FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000", "-t", "4", "-f", "mulaw",
+                                    phone_tone], check=True, timeout=30)
+        with open(phone_tone, "rb") as f:
+            pcmu = f.read()
+        phone_sent = [pcmu[i:i + 160] for i in range(0, len(pcmu), 160)]
+        self.assertEqual(len(phone_sent), 200)
+
+        self.add_user("counted@127.0.0.1", "pw-counted")
+        phone = RawPhone(self.junction.sip_address(), "counted", "pw-counted", media=("audio",))
+        self.addCleanup(phone.close)
+        self.assertEqual(phone.register(), 200)
+        c = self.client()
+        self.assertEqual(c.login("pw-alice").command_name, "_result")
+        c.play_remote()
+        done = {}
+        answering = threading.Thread(target=lambda: done.update(offer=phone.answer("m=audio {audio} RTP/AVP 0\r\n")))
+        answering.start()
+        self.assertEqual(c.call_method("invite", "counted@127.0.0.1", "ulaw").command_name, "_result")
+        self.assertEqual(c.wait_callback("accepted"), ["speex", None])
+        answering.join(20)
+
+        def phone_sends():
+            for i, payload in enumerate(phone_sent):
+                phone.send_rtp("audio", struct.pack(">BBHII", 0x80, 0, 100 + i, 5000 + i * 160, 0xC0DE) + payload)
+                time.sleep(0.02)
+        sending = threading.Thread(target=phone_sends)
+        listening = threading.Thread(target=lambda: done.update(bye=phone.pump_media(20)))
+        listening.start()
+        sending.start()
+        c.publish_local()
+        c.send_audio_paced(sent, 5)
+        sending.join(10)
+        rtp = lambda: [d for _t, d in list(phone.received["audio"]) if len(d) > 12 and d[1] & 0x7F == 0]
+        # Everything sent comes out, less what a codec still holds (a frame at most).
+        self.assertTrue(wait_for(lambda: len(rtp()) >= len(sent) - 1, 10), len(rtp()))
+        self.assertTrue(wait_for(lambda: (c.pump(0.05) or True) and len(c.remote_audio) >= len(phone_sent) - 1, 10),
+                        len(c.remote_audio))
+        self.assertEqual(c.call_method("bye").command_name, "_result")
+        listening.join(25)
+        self.assertTrue(done.get("bye"), phone.log)
+
+        # Towards the phone: one 20 ms PCMU packet per Speex frame, no gap in sequence or time.
+        got = rtp()
+        self.assertLessEqual(len(got), len(sent))
+        sequences = [struct.unpack(">H", d[2:4])[0] for d in got]
+        stamps = [struct.unpack(">I", d[4:8])[0] for d in got]
+        self.assertEqual([(b - a) & 0xFFFF for a, b in zip(sequences, sequences[1:])], [1] * (len(got) - 1))
+        self.assertEqual([(b - a) & 0xFFFFFFFF for a, b in zip(stamps, stamps[1:])], [160] * (len(got) - 1))
+        heard_wav = os.path.join(self.workdir, "phone-heard.wav")
+        with open(heard_wav + ".ul", "wb") as f:
+            f.write(b"".join(d[12:] for d in got))
+        subprocess.run(tg.FFMPEG + ["-f", "mulaw", "-ar", "8000", "-i", heard_wav + ".ul", heard_wav], check=True,
+                       timeout=30)
+        # The tone lasts as long as the client's did, within a frame (and the 20 ms window).
+        self.assertAlmostEqual(tone_seconds(heard_wav, 1000), tone_seconds(sent_wav, 1000), delta=0.041)
+        self.assertGreaterEqual(tone_coverage(heard_wav, 1000), 0.9)
+
+        # Towards the client: one 20 ms Speex frame per PCMU packet, timestamps 20 ms apart.
+        self.assertLessEqual(len(c.remote_audio), len(phone_sent))
+        self.assertEqual({b[0] >> 4 for _ts, b in c.remote_audio}, {11})
+        steps = {b[0] - a[0] for a, b in zip(c.remote_audio[1:], c.remote_audio[2:])}
+        self.assertEqual(steps, {20})
+        client_flv = os.path.join(self.workdir, "client-heard.flv")
+        tg.write_flv_audio(client_flv, c.remote_audio)
+        client_wav = client_flv + ".wav"
+        subprocess.run(tg.FFMPEG + ["-i", client_flv, "-ac", "1", "-ar", "8000", client_wav], check=True, timeout=30)
+        # Every frame that came holds the tone, within a frame (the Speex decoder's first one
+        # ramps in) and the window.
+        self.assertAlmostEqual(tone_seconds(client_wav, 440), len(c.remote_audio) * 0.02, delta=0.041)
+        self.assertGreaterEqual(tone_coverage(client_wav, 440), 0.9)
 
     # -- keyframes --
 
