@@ -38,12 +38,16 @@ struct audio_leg::direction {
   int frame_ms = 20;
   std::unique_ptr<transcode::audio_transcoder> transcoder;
   bool failed = false;
+  // The first packet's pts: an encoder's look-ahead puts it before 0 (Speex by 40 samples at
+  // 8 kHz, AAC by 1,024). Timestamps count from it, so they step by exactly one frame from the
+  // first packet on (clamping it to 0 made the first step short: 120 of 160 RTP units).
+  std::optional<std::int64_t> first_pts;
 };
 
 audio_leg::audio_leg(leg_context context, asio::ip::udp::socket socket, audio_leg_setup setup)
     : rtp_leg(std::move(context), std::move(socket)), setup_(std::move(setup)) {
   if (!same_audio(setup_.phone_format, setup_.client_format))
-    decode_ = std::make_shared<direction>(direction{setup_.phone_format, setup_.client_format, 20, nullptr, false});
+    decode_ = std::make_shared<direction>(direction{setup_.phone_format, setup_.client_format, 20, nullptr, false, std::nullopt});
 }
 
 audio_leg::~audio_leg() = default;
@@ -65,6 +69,8 @@ void audio_leg::transcode(std::shared_ptr<direction> dir, std::vector<std::uint8
     std::vector<transcode::audio_packet> out;
     dir->transcoder->push(packet, out);
     if (out.empty()) return;
+    if (!dir->first_pts) dir->first_pts = out.front().pts;
+    for (auto& p : out) p.pts -= *dir->first_pts;
     const auto format = dir->out;
     back([out = std::move(out), format, towards_phone](rtp_leg& base) {
       auto& leg = static_cast<audio_leg&>(base);
@@ -72,7 +78,7 @@ void audio_leg::transcode(std::shared_ptr<direction> dir, std::vector<std::uint8
         if (towards_phone)
           leg.to_phone(p.data, leg.timestamp_base_ + media::rtp::rtp_units(format.codec, format.sample_rate,
                                                                           static_cast<int>(std::max<std::int64_t>(p.pts, 0))));
-        else  // an encoder's look-ahead can put its first packet before 0
+        else
           leg.to_client(p.data, static_cast<std::uint32_t>(std::max<std::int64_t>(p.pts, 0) * 1000 / format.sample_rate));
       }
     });
@@ -137,7 +143,7 @@ void audio_leg::on_frame(const media::shard_frame_ptr& f) {
   }
   // A new input format (the client switched codecs) starts a new transcoder.
   if (!encode_ || encode_->in != in)
-    encode_ = std::make_shared<direction>(direction{in, out, static_cast<int>(setup_.ptime), nullptr, false});
+    encode_ = std::make_shared<direction>(direction{in, out, static_cast<int>(setup_.ptime), nullptr, false, std::nullopt});
   transcode(encode_, {flv->data.begin(), flv->data.end()}, true);
 }
 

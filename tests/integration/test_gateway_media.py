@@ -18,6 +18,7 @@ import unittest
 from junction_process import JunctionProcess, wait_for
 from phones import (RawPhone, free_udp_range, h264_access_units, h264_rtp_packets, make_phone, run_phone, tone_coverage,
                     tone_seconds)
+import ogg_speex
 import test_gateway as tg
 
 
@@ -128,41 +129,39 @@ class GatewayMediaTest(unittest.TestCase):
 
     # -- transcoded audio, counted on the wire --
 
-    def test_transcoded_audio_lasts_as_long_as_it_was_sent_both_ways(self):
-        # The client's 4 s of Speex (201 frames) against a raw phone answering PCMU, which sends
-        # 4 s of PCMU tone (200 packets) back: what each side gets is counted and decoded.
+    def speex_tone(self, source="sine=frequency=1000:sample_rate=16000"):
+        """The client's 4 s of Speex 16 kHz 1 kHz tone (201 frames), and the same decoded (8 kHz WAV)."""
         tone = os.path.join(self.workdir, "tone-speex.flv")
-        subprocess.run(tg.FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=16000", "-t", "5", "-c:a",
+        subprocess.run(tg.FFMPEG + ["-f", "lavfi", "-i", source, "-t", "5", "-c:a",
                                     "libspeex", "-ar", "16000", "-ac", "1", "-f", "flv", tone], check=True, timeout=60)
         sent = [(ts, b) for kind, ts, b in tg.read_flv_tags(tone) if kind == 8 and ts <= 4000]
         sent_wav = os.path.join(self.workdir, "sent-speex.wav")
         tg.write_flv_audio(sent_wav + ".flv", sent)
         subprocess.run(tg.FFMPEG + ["-i", sent_wav + ".flv", "-ac", "1", "-ar", "8000", sent_wav], check=True, timeout=30)
-        phone_tone = os.path.join(self.workdir, "phone-tone.ul")
-        subprocess.run(tg.FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000", "-t", "4", "-f", "mulaw",
-                                    phone_tone], check=True, timeout=30)
-        with open(phone_tone, "rb") as f:
-            pcmu = f.read()
-        phone_sent = [pcmu[i:i + 160] for i in range(0, len(pcmu), 160)]
-        self.assertEqual(len(phone_sent), 200)
+        return sent, sent_wav
 
-        self.add_user("counted@127.0.0.1", "pw-counted")
-        phone = RawPhone(self.junction.sip_address(), "counted", "pw-counted", media=("audio",))
+    def transcoded_call(self, name, codec, answer, payload_type, phone_sent, sent):
+        """The client (`codec`) calls a raw phone answering `answer`; the client sends `sent` (FLV
+        Speex), the phone `phone_sent` (payloads of `payload_type`, 20 ms apart, 8 kHz clock).
+        Returns (the RTP datagrams the phone got, in order; the client's played audio)."""
+        self.add_user("%s@127.0.0.1" % name, "pw-" + name)
+        phone = RawPhone(self.junction.sip_address(), name, "pw-" + name, media=("audio",))
         self.addCleanup(phone.close)
         self.assertEqual(phone.register(), 200)
         c = self.client()
         self.assertEqual(c.login("pw-alice").command_name, "_result")
         c.play_remote()
         done = {}
-        answering = threading.Thread(target=lambda: done.update(offer=phone.answer("m=audio {audio} RTP/AVP 0\r\n")))
+        answering = threading.Thread(target=lambda: done.update(offer=phone.answer(answer)))
         answering.start()
-        self.assertEqual(c.call_method("invite", "counted@127.0.0.1", "ulaw").command_name, "_result")
+        self.assertEqual(c.call_method("invite", "%s@127.0.0.1" % name, codec).command_name, "_result")
         self.assertEqual(c.wait_callback("accepted"), ["speex", None])
         answering.join(20)
 
         def phone_sends():
             for i, payload in enumerate(phone_sent):
-                phone.send_rtp("audio", struct.pack(">BBHII", 0x80, 0, 100 + i, 5000 + i * 160, 0xC0DE) + payload)
+                phone.send_rtp("audio", struct.pack(">BBHII", 0x80, payload_type, 100 + i, 5000 + i * 160, 0xC0DE) +
+                               payload)
                 time.sleep(0.02)
         sending = threading.Thread(target=phone_sends)
         listening = threading.Thread(target=lambda: done.update(bye=phone.pump_media(20)))
@@ -171,7 +170,7 @@ class GatewayMediaTest(unittest.TestCase):
         c.publish_local()
         c.send_audio_paced(sent, 5)
         sending.join(10)
-        rtp = lambda: [d for _t, d in list(phone.received["audio"]) if len(d) > 12 and d[1] & 0x7F == 0]
+        rtp = lambda: [d for _t, d in list(phone.received["audio"]) if len(d) > 12 and d[1] & 0x7F == payload_type]
         # Everything sent comes out, less what a codec still holds (a frame at most).
         self.assertTrue(wait_for(lambda: len(rtp()) >= len(sent) - 1, 10), len(rtp()))
         self.assertTrue(wait_for(lambda: (c.pump(0.05) or True) and len(c.remote_audio) >= len(phone_sent) - 1, 10),
@@ -179,14 +178,42 @@ class GatewayMediaTest(unittest.TestCase):
         self.assertEqual(c.call_method("bye").command_name, "_result")
         listening.join(25)
         self.assertTrue(done.get("bye"), phone.log)
-
-        # Towards the phone: one 20 ms PCMU packet per Speex frame, no gap in sequence or time.
         got = rtp()
+        # One 20 ms packet per Speex frame of the client's, no gap in sequence or time.
         self.assertLessEqual(len(got), len(sent))
         sequences = [struct.unpack(">H", d[2:4])[0] for d in got]
         stamps = [struct.unpack(">I", d[4:8])[0] for d in got]
         self.assertEqual([(b - a) & 0xFFFF for a, b in zip(sequences, sequences[1:])], [1] * (len(got) - 1))
         self.assertEqual([(b - a) & 0xFFFFFFFF for a, b in zip(stamps, stamps[1:])], [160] * (len(got) - 1))
+        # One 20 ms Speex 16 kHz frame per packet of the phone's, timestamps 20 ms apart.
+        self.assertLessEqual(len(c.remote_audio), len(phone_sent))
+        self.assertEqual({b[0] >> 4 for _ts, b in c.remote_audio}, {11})
+        self.assertEqual(c.remote_audio[0][0], 0)
+        self.assertEqual({b[0] - a[0] for a, b in zip(c.remote_audio, c.remote_audio[1:])}, {20})
+        return got, c.remote_audio
+
+    def assert_client_heard(self, remote_audio, frequency):
+        """The client's Speex decodes to the phone's tone, as long as the frames that came
+        (within a frame: the decoder's first one ramps in, and the 20 ms window)."""
+        client_flv = os.path.join(self.workdir, "client-heard-%d.flv" % frequency)
+        tg.write_flv_audio(client_flv, remote_audio)
+        client_wav = client_flv + ".wav"
+        subprocess.run(tg.FFMPEG + ["-i", client_flv, "-ac", "1", "-ar", "8000", client_wav], check=True, timeout=30)
+        self.assertAlmostEqual(tone_seconds(client_wav, frequency), len(remote_audio) * 0.02, delta=0.041)
+        self.assertGreaterEqual(tone_coverage(client_wav, frequency), 0.9)
+
+    def test_transcoded_audio_lasts_as_long_as_it_was_sent_both_ways(self):
+        # Speex from the client against a raw phone answering PCMU, which sends 4 s of PCMU tone
+        # (200 packets) back: what each side gets is counted and decoded.
+        sent, sent_wav = self.speex_tone()
+        phone_tone = os.path.join(self.workdir, "phone-tone.ul")
+        subprocess.run(tg.FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000", "-t", "4", "-f", "mulaw",
+                                    phone_tone], check=True, timeout=30)
+        with open(phone_tone, "rb") as f:
+            pcmu = f.read()
+        phone_sent = [pcmu[i:i + 160] for i in range(0, len(pcmu), 160)]
+        self.assertEqual(len(phone_sent), 200)
+        got, remote = self.transcoded_call("counted", "ulaw", "m=audio {audio} RTP/AVP 0\r\n", 0, phone_sent, sent)
         heard_wav = os.path.join(self.workdir, "phone-heard.wav")
         with open(heard_wav + ".ul", "wb") as f:
             f.write(b"".join(d[12:] for d in got))
@@ -195,20 +222,31 @@ class GatewayMediaTest(unittest.TestCase):
         # The tone lasts as long as the client's did, within a frame (and the 20 ms window).
         self.assertAlmostEqual(tone_seconds(heard_wav, 1000), tone_seconds(sent_wav, 1000), delta=0.041)
         self.assertGreaterEqual(tone_coverage(heard_wav, 1000), 0.9)
+        self.assert_client_heard(remote, 440)
 
-        # Towards the client: one 20 ms Speex frame per PCMU packet, timestamps 20 ms apart.
-        self.assertLessEqual(len(c.remote_audio), len(phone_sent))
-        self.assertEqual({b[0] >> 4 for _ts, b in c.remote_audio}, {11})
-        steps = {b[0] - a[0] for a, b in zip(c.remote_audio[1:], c.remote_audio[2:])}
-        self.assertEqual(steps, {20})
-        client_flv = os.path.join(self.workdir, "client-heard.flv")
-        tg.write_flv_audio(client_flv, c.remote_audio)
-        client_wav = client_flv + ".wav"
-        subprocess.run(tg.FFMPEG + ["-i", client_flv, "-ac", "1", "-ar", "8000", client_wav], check=True, timeout=30)
-        # Every frame that came holds the tone, within a frame (the Speex decoder's first one
-        # ramps in) and the window.
-        self.assertAlmostEqual(tone_seconds(client_wav, 440), len(c.remote_audio) * 0.02, delta=0.041)
-        self.assertGreaterEqual(tone_coverage(client_wav, 440), 0.9)
+    def test_a_narrowband_client_and_a_speex_8k_phone_hear_each_other(self):
+        # `narrowband`: the phone gets speex/8000 (RTP payload type 97), the client Speex 16 kHz.
+        # A pure 1 kHz tone sets libspeex's narrowband decoder off after two seconds or so
+        # (ffmpeg alone, Speex 16 kHz to 8 kHz, does the same: the pitch predictor locks on a
+        # sinusoid); a trace of noise, as any voice has, keeps it in step.
+        sent, sent_wav = self.speex_tone("aevalsrc=0.125*sin(2*PI*1000*t)+0.004*(random(0)-0.5):s=16000")
+        phone_spx = os.path.join(self.workdir, "phone-tone.spx")
+        subprocess.run(tg.FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000", "-t", "4", "-c:a",
+                                    "libspeex", "-ar", "8000", "-ac", "1", phone_spx], check=True, timeout=30)
+        phone_sent = ogg_speex.read_packets(phone_spx)[2:]  # past the header and comments
+        self.assertEqual(len(phone_sent), 200)
+        got, remote = self.transcoded_call("nbphone", "narrowband",
+                                           "m=audio {audio} RTP/AVP 97\r\na=rtpmap:97 speex/8000\r\n", 97,
+                                           phone_sent, sent)
+        # What the phone got is narrowband Speex that libspeex (through ffmpeg) decodes to the
+        # client's tone, as long as it was sent.
+        heard_spx = os.path.join(self.workdir, "phone-heard.spx")
+        ogg_speex.write_speex(heard_spx, [d[12:] for d in got])
+        heard_wav = heard_spx + ".wav"
+        subprocess.run(tg.FFMPEG + ["-i", heard_spx, "-ar", "8000", heard_wav], check=True, timeout=30)
+        self.assertAlmostEqual(tone_seconds(heard_wav, 1000), tone_seconds(sent_wav, 1000), delta=0.041)
+        self.assertGreaterEqual(tone_coverage(heard_wav, 1000), 0.9)
+        self.assert_client_heard(remote, 440)
 
     # -- keyframes --
 

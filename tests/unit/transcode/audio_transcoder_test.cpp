@@ -241,6 +241,7 @@ INSTANTIATE_TEST_SUITE_P(
         // Narrowband Speex (SIP's speex/8000), MP3 out, and stereo in and out (channel mapping).
         chain{"Speex8kToPcma", media::codec::speex, 8000, "-c:a libspeex -ac 1", "speex8.ogg", pcma},
         chain{"PcmuToSpeex8k", media::codec::g711u, 8000, "-c:a pcm_mulaw -ac 1 -f mulaw", "tone3.ul", speex8},
+        chain{"Speex16kToSpeex8k", media::codec::speex, 16000, "-c:a libspeex -ac 1", "speex16to8.flv", speex8},
         chain{"PcmaToMp3", media::codec::g711a, 8000, "-c:a pcm_alaw -ac 1 -f alaw", "tone2.al", mp3_44},
         chain{"StereoAacToPcmu", media::codec::aac, 44100, "-c:a aac -ac 2", "stereo.flv", pcmu},
         chain{"PcmuToStereoOpus", media::codec::g711u, 8000, "-c:a pcm_mulaw -ac 1 -f mulaw", "tone4.ul", opus48_stereo}),
