@@ -220,7 +220,9 @@ class router {
     std::string host;
     if (next && next->is_sip_family())
       host = next->host.starts_with("[") ? std::string{next->host.substr(1, next->host.size() - 2)} : std::string{next->host};
-    if (host.empty() || !is_ip_literal(host)) {
+    // Over a flow the connection is the way: a WebSocket client's Contact names a made-up host
+    // (RFC 7118 §5: "df7jal23ls0d.invalid"), and that is fine.
+    if (!flow && (host.empty() || !is_ip_literal(host))) {
       if (ack()) return d;
       d = respond(404, "Next Hop Is Not An Address");
       d.transactional = true;

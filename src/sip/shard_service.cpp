@@ -350,8 +350,8 @@ void shard_service::carry_out(route_decision d, message request, const origin& f
     case action::in_dialog: {
       boost::system::error_code ec;
       auto address = asio::ip::make_address(d.next_host, ec);
-      if (ec) return;  // the router passes IP literals only
-      origin next{transport::udp, from.socket, udp::endpoint(address, d.next_port), 0};
+      if (ec && !d.flow) return;  // the router passes IP literals only, but for a flow
+      origin next{transport::udp, from.socket, ec ? udp::endpoint{} : udp::endpoint(address, d.next_port), 0};
       if (d.flow) {  // that side's connection (its Record-Route's token)
         next.flow = d.flow;
         next.kind = d.flow_transport == "tcp" ? transport::tcp

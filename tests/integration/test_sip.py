@@ -84,6 +84,7 @@ def udp_port_taken(host, port):
 
 class SipTestCase(unittest.TestCase):
     sip_config = {}
+    http_config = {}   # keys added to the HTTP section (an HTTPS listener for wss, say)
     extra_config = {}  # other sections of the configuration
 
     @classmethod
@@ -96,7 +97,7 @@ class SipTestCase(unittest.TestCase):
         keys.update(cls.sip_config)
         workdir = tempfile.mkdtemp(prefix="junction-it-%s-" % cls.__name__)
         cls.prepare(workdir)
-        cls.junction = JunctionProcess(sip=keys, workdir=workdir, extra=cls.extra_config).start()
+        cls.junction = JunctionProcess(sip=keys, http=cls.http_config, workdir=workdir, extra=cls.extra_config).start()
         cls.addClassCleanup(shutil.rmtree, workdir, True)
         host, port = cls.junction.sip_address().rsplit(":", 1)
         cls.sip = (host, int(port))
@@ -956,9 +957,11 @@ class TlsPeer:
 
 
 class TlsTransportTest(SipTestCase):
-    """SIP over TLS (sips listener): Debian's sipp has no TLS, so Python's ssl module is the client."""
+    """SIP over TLS (sips listener) and secure WebSocket (wss on the HTTPS listener): Debian's sipp
+    has neither, so Python's ssl module and websockets are the clients."""
     sip_config = {"authenticate": False, "tls_listen": ["127.0.0.1:0"], "tls_certificate": "cert.pem",
                   "tls_private_key": "key.pem", "tcp_first_message_timeout": "2s"}
+    http_config = {"tls_listen": ["127.0.0.1:0"], "tls_certificate": "cert.pem", "tls_private_key": "key.pem"}
 
     @classmethod
     def prepare(cls, workdir):
@@ -1043,6 +1046,98 @@ class TlsTransportTest(SipTestCase):
         bye = bob.read_request("BYE")
         bob.reply(bye, 200, "OK")
         self.assertIn("CSeq: 2 BYE", alice.read_response(200))
+
+    def test_a_call_over_wss_with_a_udp_phone(self):
+        # wendy registers over wss (RFC 7118 on the HTTPS listener, certificate checked); a UA on
+        # UDP calls her: the INVITE and the ACK reach her over her connection, her answer and her
+        # BYE reach the caller over UDP along the record-route.
+        import asyncio
+        import websockets
+
+        context = ssl.create_default_context(cafile=os.path.join(self.junction.workdir, "cert.pem"))
+        caller = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        caller.bind(("127.0.0.1", 0))
+        caller.settimeout(5)
+        self.addCleanup(caller.close)
+        port = caller.getsockname()[1]
+        sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n"
+        contact = "sip:wendy@df7jal23ls0d.invalid;transport=ws"
+
+        def udp_read(want):
+            while True:
+                data, _ = caller.recvfrom(65536)
+                if want(data):
+                    return data
+
+        def udp_call():
+            caller.sendto(("INVITE sip:wendy@127.0.0.1 SIP/2.0\r\n"
+                           "Via: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-wssinv\r\nMax-Forwards: 70\r\n"
+                           "From: <sip:ursula@127.0.0.1>;tag=u1\r\nTo: <sip:wendy@127.0.0.1>\r\n"
+                           "Call-ID: wss-call\r\nCSeq: 1 INVITE\r\nContact: <sip:ursula@127.0.0.1:%d>\r\n"
+                           "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s"
+                           % (port, port, len(sdp), sdp)).encode(), self.sip)
+            return udp_read(lambda d: d.startswith(b"SIP/2.0 200"))
+
+        def udp_ack(ok):
+            routes = [m.group(1).decode() for m in re.finditer(rb"(?im)^Record-Route:\s*(.*?)\r$", ok)]
+            route = "".join("Route: %s\r\n" % r for r in reversed(routes))
+            to = header(ok, "To")
+            first = re.search(r"<([^>]+)>", routes[-1]).group(1) if routes else None
+            host, hop_port = re.search(r"sip:([^:;>]+):(\d+)", first).groups()
+            caller.sendto(("ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-wssack\r\n"
+                           "Max-Forwards: 70\r\n%sFrom: <sip:ursula@127.0.0.1>;tag=u1\r\nTo: %s\r\n"
+                           "Call-ID: wss-call\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
+                           % (re.search(r"<([^>]+)>", header(ok, "Contact")).group(1), port, route, to)).encode(),
+                          (host, int(hop_port)))
+
+        def udp_take_bye():
+            bye = udp_read(lambda d: d.startswith(b"BYE "))
+            caller.sendto(answer(bye, 200, "OK", to_tag="u1").replace("To: <sip:ursula@127.0.0.1>;tag=u1;tag=u1",
+                                                                        "To: <sip:ursula@127.0.0.1>;tag=u1").encode(),
+                          (self.sip[0], self.sip[1]))
+            return bye
+
+        async def scenario():
+            loop = asyncio.get_running_loop()
+            async with websockets.connect("wss://%s/sip" % self.junction.address("https"), subprotocols=["sip"],
+                                          ssl=context) as ws:
+                await ws.send("REGISTER sip:127.0.0.1 SIP/2.0\r\n"
+                              "Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK-wssreg\r\nMax-Forwards: 70\r\n"
+                              "From: <sip:wendy@127.0.0.1>;tag=w1\r\nTo: <sip:wendy@127.0.0.1>\r\n"
+                              "Call-ID: wss-reg\r\nCSeq: 1 REGISTER\r\nContact: <%s>\r\n\r\n" % contact)
+                self.assertEqual(status_of((await asyncio.wait_for(ws.recv(), 5)).encode()), 200)
+                calling = loop.run_in_executor(None, udp_call)
+                invite = (await asyncio.wait_for(ws.recv(), 5)).encode()
+                self.assertTrue(invite.startswith(("INVITE %s " % contact).encode()), invite[:100])
+                self.assertTrue(header(invite, "Via").startswith("SIP/2.0/WSS "), header(invite, "Via"))
+                self.assertIn(b"m=audio 40000", invite)
+                routes = [m.group(1).decode() for m in re.finditer(rb"(?im)^Record-Route:\s*(.*?)\r$", invite)]
+                self.assertTrue(routes, invite)
+                head = invite.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+                keep = [l.decode() for l in head if l.split(b":", 1)[0].strip().lower() in
+                        (b"via", b"from", b"call-id", b"cseq", b"record-route")]
+                await ws.send("SIP/2.0 200 OK\r\n%s\r\nTo: <sip:wendy@127.0.0.1>;tag=w2\r\nContact: <%s>\r\n"
+                              "Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s"
+                              % ("\r\n".join(keep), contact, len(sdp), sdp))
+                ok = await asyncio.wait_for(calling, 10)
+                self.assertIn(b"Call-ID: wss-call", ok)
+                await loop.run_in_executor(None, udp_ack, ok)
+                ack = (await asyncio.wait_for(ws.recv(), 5)).encode()
+                self.assertTrue(ack.startswith(b"ACK "), ack[:100])
+                # wendy hangs up: her BYE follows the record-route as she got it.
+                taking = loop.run_in_executor(None, udp_take_bye)
+                await ws.send("BYE sip:ursula@127.0.0.1:%d SIP/2.0\r\n"
+                              "Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK-wssbye\r\nMax-Forwards: 70\r\n"
+                              "%sFrom: <sip:wendy@127.0.0.1>;tag=w2\r\nTo: <sip:ursula@127.0.0.1>;tag=u1\r\n"
+                              "Call-ID: wss-call\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n"
+                              % (port, "".join("Route: %s\r\n" % r for r in routes)))
+                bye = await asyncio.wait_for(taking, 10)
+                self.assertIn(b"Call-ID: wss-call", bye)
+                done = (await asyncio.wait_for(ws.recv(), 5)).encode()
+                self.assertEqual(status_of(done), 200)
+                self.assertIn(b"CSeq: 1 BYE", done)
+
+        asyncio.run(scenario())
 
     def test_a_stalled_tls_handshake_is_closed(self):
         """Issue 13: a peer that opens a connection and stalls in (or never starts) the TLS

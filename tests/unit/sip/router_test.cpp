@@ -181,7 +181,7 @@ TEST_F(RouterTest, ADialogRecordRoutedTwiceGoesOnOverTheFlowItsSecondRouteNames)
   EXPECT_EQ(m.find(header_id::route), nullptr);  // both popped
 
   // A token for another dialog, a forged flow or a bare one: by address, never that flow.
-  for (const std::string token : {make_flow_token(secret, "call-2", 77), std::string("78.") + mark, std::string("77")}) {
+  for (const std::string& token : {make_flow_token(secret, "call-2", 77), std::string("78.") + mark, std::string("77")}) {
     auto forged = request("BYE", "sip:bob@192.0.2.1:40100;transport=tls",
                           routes(fmt::format(";{}={}", flow_param, token)), "b");
     auto f = route(forged);
@@ -191,6 +191,18 @@ TEST_F(RouterTest, ADialogRecordRoutedTwiceGoesOnOverTheFlowItsSecondRouteNames)
   // Without the second Route naming this server, nothing changes (one Record-Route, UDP).
   auto single = request("BYE", "sip:bob@198.51.100.7:5070", our_route(), "b");
   EXPECT_EQ(route(single).flow, 0u);
+
+  // A WebSocket client's Contact names no address (RFC 7118): over its flow that is no matter,
+  // for requests and ACKs alike; without the flow it is a 404 (an ACK: dropped).
+  for (const char* method : {"BYE", "ACK"}) {
+    auto ws = request(method, "sip:wendy@df7jal23ls0d.invalid;transport=ws",
+                      routes(fmt::format(";{}={}", flow_param, make_flow_token(secret, "call-1", 78))), "b");
+    auto w = route(ws);
+    EXPECT_EQ(w.what, action::in_dialog) << method;
+    EXPECT_EQ(w.flow, 78u) << method;
+  }
+  auto lost = request("BYE", "sip:wendy@df7jal23ls0d.invalid;transport=ws", routes(""), "b");
+  EXPECT_EQ(route(lost).status, 404);
 }
 
 TEST(RouteMark, FlowTokensRoundTripAndAreBoundToTheDialog) {
