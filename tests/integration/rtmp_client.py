@@ -186,6 +186,15 @@ class _AmfReader:
         if marker == 0x10:
             self.short_string()  # class name
             return self.members({}, depth)
+        if marker == 0x11:  # avmplus: one AMF3 value (amf3.py)
+            import amf3
+            d = amf3.Decoder(self.data, self.pos)
+            try:
+                value = d.value(depth + 1)
+            except amf3.DecodeError as e:
+                raise AmfDecodeError(str(e))
+            self.pos = d.pos
+            return value
         raise AmfDecodeError("AMF0 marker 0x%02x not supported at %d" % (marker, self.pos - 1))
 
 
