@@ -7,6 +7,7 @@ Everything talks to 127.0.0.1 only; every wait is bounded.
 """
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -42,6 +43,21 @@ def idr_frames(units, frame_step=6000):
     # FLV's millisecond timestamps make the steps 5,940 or 6,030: round, not floor.
     return [round(((ts - first) & 0xFFFFFFFF) / frame_step) for ts, nals in units
             if any(n[0] & 0x1F == 5 for n in nals)]
+
+
+def video_psnr(reference, candidate):
+    """Frame n of `candidate` (raw H.264) against frame n of `reference` (any file ffmpeg reads),
+    luma PSNR by ffmpeg's psnr filter: (frames compared, average dB, worst frame's dB). Both are
+    put on one time base, frame n at n: the filter pairs frames by time."""
+    done = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-i", reference, "-f", "h264", "-i", candidate,
+                           "-lavfi", "[0:v]settb=1/15,setpts=N[a];[1:v]settb=1/15,setpts=N[b];"
+                           "[b][a]psnr=stats_file=-:eof_action=endall", "-f", "null", "-"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    values = [float(m.group(1)) if m.group(1) != "inf" else 99.0
+              for m in re.finditer(r"psnr_y:(\S+)", done.stdout.decode())]
+    if done.returncode != 0 or not values:
+        raise AssertionError("ffmpeg psnr: %s" % done.stderr.decode()[-2000:])
+    return len(values), sum(values) / len(values), min(values)
 
 
 class GatewayMediaTest(unittest.TestCase):
@@ -264,12 +280,23 @@ class GatewayMediaTest(unittest.TestCase):
         self.assertGreaterEqual(asked[0], 22, frames)
         self.assertGreaterEqual(asked[1], 37, frames)
 
-    def test_the_transcoders_own_keyframes_come_every_50_frames(self):
+    def test_the_transcoders_own_keyframes_come_every_50_frames_and_look_like_the_source(self):
         # The control for the test above: without requests, IDRs at 0 and 50 only.
         phone, _c = self.video_call("quietphone", self.sorenson_video)
         units = h264_access_units(phone.received["video"], 98)
         self.assertGreater(len(units), 60)
         self.assertEqual(idr_frames(units), [0, 50])
+        # Every frame sent (5 s at 15 a second, the source's first 76) came out, and each is close
+        # to the Sorenson frame it was made from.
+        self.assertEqual(len(units), 76)
+        annexb = os.path.join(self.workdir, "quietphone.h264")
+        with open(annexb, "wb") as f:
+            f.write(b"".join(b"\x00\x00\x00\x01" + n for _ts, nals in units for n in nals))
+        frames, average, worst = video_psnr(self.sorenson_video, annexb)
+        self.assertEqual(frames, 76)
+        # Floors: 40 dB on average, 35 dB for the worst frame (measured: about 55 and 44).
+        self.assertGreaterEqual(average, 40.0)
+        self.assertGreaterEqual(worst, 35.0)
         self.assertFalse([d for _t, d in phone.received["video"] if is_pli(d)], "a PLI to a phone that sent nothing")
 
     def test_a_phone_whose_h264_cannot_be_decoded_gets_a_pli_once_a_second(self):
