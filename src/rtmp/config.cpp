@@ -46,6 +46,8 @@ void read_config(config_section& rtmp, rtmp_config& r) {
   rtmp.duration("idle_timeout", r.idle_timeout);
   rtmp.duration("send_timeout", r.send_timeout);
   rtmp.integer("player_queue_bytes", r.player_queue_bytes, 65536, std::int64_t{1} << 32);
+  rtmp.integer("send_buffer", r.send_buffer, 0, std::int64_t{1} << 30);
+  if (r.send_buffer != 0 && r.send_buffer < 4096) rtmp.fail("rtmp.send_buffer must be 0 (the kernel's) or at least 4096");
   rtmp.duration("merge_write", r.merge_write);
   rtmp.boolean("http_flv", r.http_flv);
   auto apps = rtmp.tables("app");

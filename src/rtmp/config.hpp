@@ -47,6 +47,9 @@ struct rtmp_config {
   std::chrono::milliseconds idle_timeout{90'000};  // no byte from the client for this long
   std::chrono::milliseconds send_timeout{30'000};  // a player whose socket accepts nothing
   std::size_t player_queue_bytes = 8 << 20;        // beyond this a player skips to a keyframe
+  // SO_SNDBUF of each RTMP connection; 0 leaves it to the kernel, which grows it (on loopback
+  // to megabytes): what a slow player has not read yet waits there, unseen by the queue above.
+  std::size_t send_buffer = 0;
   std::chrono::milliseconds merge_write{0};        // read publishers once per window: one write per player
   bool http_flv = true;                            // GET /<app>/<stream>.flv on the HTTP listeners
   std::vector<rtmp_app_config> apps{rtmp_app_config{}};

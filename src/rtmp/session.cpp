@@ -575,6 +575,10 @@ asio::awaitable<void> run_session(server& srv, shard& home, asio::ip::tcp::socke
   asio::ip::address address;
   auto peer = peer_of(socket, address);
   socket.set_option(asio::ip::tcp::no_delay{true});
+  if (const auto bytes = srv.config().send_buffer) {
+    boost::system::error_code ec;  // a kernel that refuses keeps its own size: not worth a close
+    socket.set_option(asio::socket_base::send_buffer_size(static_cast<int>(bytes)), ec);
+  }
   auto stream = tls ? make_tls_stream(std::move(socket), *srv.tls()) : make_plain_stream(std::move(socket));
   auto* raw = stream.get();
   connection conn{home, std::move(ticket), tls ? srv.metrics().tls : srv.metrics().plain,

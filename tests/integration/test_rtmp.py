@@ -911,6 +911,57 @@ class SlowPlayerTest(RtmpTestCase):
                         min_packets=25)
 
 
+class SlowReaderTest(RtmpTestCase):
+    """A player that reads, only too slowly: it is skipped ahead to keyframes, not closed.
+    rtmp.send_buffer bounds the kernel's socket buffer (32 KiB, the kernel doubles it), so the
+    backlog waits in the 64 KiB player queue, where it is seen: without it loopback's buffers
+    grow to megabytes and can hold a whole slow player's backlog."""
+    rtmp_config = {"player_queue_bytes": 65536, "send_buffer": 32768, "send_timeout": "10s"}
+
+    @classmethod
+    def prepare(cls, workdir):
+        cls.fat = make_fat_source(workdir)
+
+    def test_a_player_that_reads_too_slowly_is_skipped_to_keyframes_and_stays(self):
+        # 1.2 MB published in 5 s; it reads 50 KB a second. Kernel and queue hold some 140 KiB:
+        # the rest of its backlog cannot wait anywhere, so it is skipped, again and again.
+        url = self.junction.rtmp_url("live", "slowfat")
+        skips0 = self.metric("junction_rtmp_player_skips_total")
+        timeouts0 = self.metric("junction_timeouts_total", protocol="rtmp")
+        slow = rc.RtmpClient(self.junction.port("rtmp"), rcvbuf=4096)
+        self.addCleanup(slow.close)
+        sid = slow.setup("live")
+        self.assertEqual(slow.play(sid, "slowfat").status().get("code"), "NetStream.Play.Start")
+        port = slow.local_port
+        pub = self.publisher(url, self.fat)
+        video, read, started = [], 0, time.monotonic()
+        while time.monotonic() - started < 60:  # the source is 5 s: bounded well past it
+            try:
+                m = slow.read_message(2)
+            except rc.RtmpTimeout:
+                if not pub.running():
+                    break  # published to the end and read to the end
+                continue
+            if m.type == rc.VIDEO and len(m.payload) > 1 and m.payload[1] == 1:  # AVC pictures
+                video.append((m.timestamp, m.payload[0] >> 4 == 1))
+            read += len(m.payload)
+            time.sleep(max(0.0, read / 50000.0 - (time.monotonic() - started)))
+        self.finish_publisher(pub, timeout=30)
+        self.assertGreater(self.metric("junction_rtmp_player_skips_total"), skips0, "the slow player was never skipped")
+        self.assertIsNotNone(connection_by_port(self.junction, port),
+                             "the slow player was closed although its socket took data")
+        self.assertEqual(self.metric("junction_timeouts_total", protocol="rtmp"), timeouts0)
+        self.assert_log(r"127\.0\.0\.1:%d: player too slow" % port)
+        self.assertTrue(video, "the slow player got no video")
+        self.assertTrue(video[0][1], "its first picture is not a keyframe")
+        gaps = 0
+        for (before, _k), (after, key) in zip(video, video[1:]):
+            if after - before > 60:  # pictures are 40 ms apart: something was skipped here
+                gaps += 1
+                self.assertTrue(key, "after a skip (%d -> %d ms) the next picture is not a keyframe" % (before, after))
+        self.assertGreater(gaps, 0, "skipped, yet every picture came")
+
+
 # ---------------------------------------------------------------------------------------------
 # 5. HTTP-FLV
 
