@@ -244,3 +244,21 @@ if ((${#NOTES[@]})); then
   echo "**wrk reported errors:**"
   for n in "${NOTES[@]}"; do echo "- $n"; done
 fi
+
+# --- evidence: every round's figures as JSON under docs/bench-results ------------
+for f in $FILES; do
+  for name in "${SERVERS[@]}"; do
+    jq -n --arg file "/$f" --argjson size "$(stat -c %s "$WEB/$f")" --arg server "$name" \
+      --arg rps "${RPS[$f|$name]}" --arg cpu "${CPU[$f|$name]}" \
+      --argjson rps_median "$(median "${RPS[$f|$name]}")" --argjson cpu_median "$(median "${CPU[$f|$name]}")" \
+      '{file: $file, size: $size, server: $server,
+        requests_per_second: ($rps | split(" ") | map(select(. != "") | tonumber)),
+        cpu_seconds_per_100k_requests: ($cpu | split(" ") | map(select(. != "") | tonumber)),
+        median_requests_per_second: $rps_median, median_cpu_seconds_per_100k_requests: $cpu_median}'
+  done
+done | jq -s --arg load "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s" --argjson rounds "$ROUNDS" \
+  --argjson shards "$SHARDS" --arg nginx "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" \
+  --argjson notes "$(printf '%s\n' "${NOTES[@]}" | jq -R . | jq -s 'map(select(. != ""))')" \
+  '{load: $load, rounds: $rounds, shards: $shards, nginx: $nginx, notes: $notes, runs: .}' >"$WORK/evidence.json"
+echo
+BENCH_COMMAND="${CMDLINE% }" save_evidence http-static "$WORK/evidence.json"

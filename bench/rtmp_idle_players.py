@@ -6,6 +6,7 @@ growth per player. Loopback only; bounded in count and time.
   bench/rtmp_idle_players.py --bin build/src/junction --players 1000
 """
 import argparse
+import json
 import os
 import socket
 import struct
@@ -71,6 +72,18 @@ def rss_kib(pid):
     return 0
 
 
+def save_evidence(results, command):
+    """The figures as JSON under docs/bench-results, through bench/lib.sh's save_evidence."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(results, f)
+    try:
+        subprocess.run(["bash", "-c", 'source "$0/lib.sh" && save_evidence idle-players "$1"', here, f.name],
+                       env=dict(os.environ, BENCH_COMMAND=command), check=True, timeout=30)
+    finally:
+        os.unlink(f.name)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default="build/src/junction")
@@ -103,6 +116,9 @@ def main():
         per = (after - before) * 1024 / args.players
         print("idle players: %d, RSS before %d KiB, after %d KiB: %.1f KiB per player"
               % (args.players, before, after, per / 1024))
+        save_evidence({"players": args.players, "shards": args.shards, "rss_before_kib": before,
+                       "rss_after_kib": after, "kib_per_player": round(per / 1024, 2)},
+                      "/usr/bin/python3 bench/rtmp_idle_players.py --players %d --shards %d" % (args.players, args.shards))
         for s in players + warm:
             s.close()
     finally:

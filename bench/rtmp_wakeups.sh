@@ -83,10 +83,21 @@ for players in "${@:-0 1 100}"; do
     snapshot >"$WORK/b"
     join "$WORK/a" "$WORK/b" | awk -v n="$n" -v s="$SECONDS_MEASURED" -v hz="$HZ" \
       '{ w = ($5 - $2) / s; c = ($7 - $4) * 100 / hz / s; if (w > 0 || c > 0)
-         printf "%d %s %.0f %.0f %.2f\n", n, $1, w, ($6 - $3) / s, c }'
+         printf "%d %s %.0f %.0f %.2f\n", n, $1, w, ($6 - $3) / s, c }' | tee -a "$WORK/rows"
     wait "$LPID" || true
     LPID=
     stop_pids "$SPID"
     SPID=
   done
 done
+
+# The rows as JSON evidence under docs/bench-results.
+jq -R -s --arg server "$SERVER" --arg merge "$MERGE_WRITE" --argjson seconds "$SECONDS_MEASURED" \
+  '{server: $server, merge_write: (if $server == "junction" then $merge else null end), seconds_measured: $seconds,
+    load: "junction-load rtmp: 1 publisher, 2 Mbit/s video + 128 kbit/s audio, 25 fps, on CPU 1",
+    rows: (split("\n") | map(select(. != "") | split(" ") |
+      {players: (.[0] | tonumber), thread: .[1], wakeups_per_second: (.[2] | tonumber),
+       involuntary_per_second: (.[3] | tonumber), cpu_percent: (.[4] | tonumber)}))}' \
+  "$WORK/rows" >"$WORK/evidence.json"
+BENCH_COMMAND="SERVER=$SERVER MERGE_WRITE=$MERGE_WRITE SECONDS_MEASURED=$SECONDS_MEASURED bench/rtmp_wakeups.sh ${*:-0 1 100}" \
+  save_evidence "rtmp-wakeups-$SERVER" "$WORK/evidence.json"

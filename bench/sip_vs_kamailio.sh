@@ -232,3 +232,16 @@ for name in junction kamailio; do
   last=${REG_RATES##* }
   echo "- $name: highest tested rate with no failed call: $best_reg REGISTER/s, $best_call calls/s; memory per registration $(echo "${R[reg_mem_${name}_$last]}" | median) bytes (Pss growth over the $last/s run / registrations)"
 done
+
+# Every round's figures as JSON under docs/bench-results: R's keys are
+# <reg|call>_<cpu|ok|fail|mem>_<server>_<rate>, each a list with one value per round.
+for k in "${!R[@]}"; do printf '%s\t%s\n' "$k" "${R[$k]}"; done |
+  jq -R -s --arg reg "$REG_RATES" --arg call "$CALL_RATES" --argjson seconds "$RUN_SECONDS" --argjson rounds "$ROUNDS" \
+    --argjson shards "$SHARDS" \
+    '{register_rates: $reg, call_rates: $call, seconds_per_run: $seconds, rounds: $rounds, shards: $shards,
+      units: {cpu: "CPU-s per 1,000 transactions", mem: "bytes per registration (Pss growth)"},
+      rounds_by_key: (split("\n") | map(select(. != "") | split("\t") |
+        {(.[0]): (.[1] | split(" ") | map(select(. != "") | tonumber))}) | add)}' >"$WORK/evidence.json"
+echo
+BENCH_COMMAND="REG_RATES=\"$REG_RATES\" CALL_RATES=\"$CALL_RATES\" RUN_SECONDS=$RUN_SECONDS ROUNDS=$ROUNDS bench/sip_vs_kamailio.sh" \
+  save_evidence sip-vs-kamailio "$WORK/evidence.json"
