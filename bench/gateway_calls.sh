@@ -28,6 +28,8 @@ HZ=$(getconf CLK_TCK)
 for b in "$JUNCTION" "$LOAD" "$(command -v sipp || true)" "$(command -v ffmpeg || true)"; do
   [[ -x $b ]] || die "not executable: $b"
 done
+# junction runs in the work folder (for its core files): a relative path would not reach it there.
+JUNCTION=$(realpath -- "$JUNCTION") LOAD=$(realpath -- "$LOAD")
 
 WORK=$(mktemp -d /tmp/junction-gateway-bench.XXXXXX)
 declare -a PIDS=()
