@@ -370,6 +370,21 @@ class RawPhone:
         self._rtp_thread = threading.Thread(target=run, args=(self._rtp_stop,), daemon=True)
         self._rtp_thread.start()
 
+    def send_payloads(self, kind, payload_type, payloads, every=0.02, ssrc=0xC0DE):
+        """Sends each payload once as RTP (sequence and timestamp counting up, 8 kHz clock), one
+        every `every` seconds, from a thread; returns the thread, started."""
+        def run():
+            for i, payload in enumerate(payloads):
+                try:
+                    self.send_rtp(kind, struct.pack(">BBHII", 0x80, payload_type, 100 + i, 5000 + i * 160, ssrc) +
+                                  payload)
+                except OSError:
+                    return
+                time.sleep(every)
+        sending = threading.Thread(target=run, daemon=True)
+        sending.start()
+        return sending
+
     def stop_rtp(self):
         if getattr(self, "_rtp_thread", None):
             self._rtp_stop.set()

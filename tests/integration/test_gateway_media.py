@@ -13,7 +13,6 @@ import struct
 import subprocess
 import tempfile
 import threading
-import time
 import unittest
 
 from junction_process import JunctionProcess, wait_for
@@ -109,16 +108,9 @@ class GatewayMediaTest(unittest.TestCase):
         # Any byte is a G.711 sample: payloads that differ from packet to packet and inside one.
         phone_sent = [bytes((i * 7 + j * 3) % 256 for j in range(160)) for i in range(100)]
         client_sent = [bytes((i * 11 + j * 5 + 1) % 256 for j in range(160)) for i in range(100)]
-
-        def phone_sends():
-            for i, payload in enumerate(phone_sent):
-                phone.send_rtp("audio", struct.pack(">BBHII", 0x80, payload_type, 500 + i, 1000 + i * 160, 0xA11) +
-                               payload)
-                time.sleep(0.02)
-        sending = threading.Thread(target=phone_sends)
         listening = threading.Thread(target=lambda: done.update(bye=phone.pump_media(15)))
         listening.start()
-        sending.start()
+        sending = phone.send_payloads("audio", payload_type, phone_sent)
         c.publish_local()
         c.send_audio_paced([(i * 20, bytes([(flv_format << 4) | 0x02]) + p) for i, p in enumerate(client_sent)], 3)
         sending.join(10)
@@ -173,16 +165,9 @@ class GatewayMediaTest(unittest.TestCase):
         self.assertEqual(c.call_method("invite", "%s@127.0.0.1" % name, codec).command_name, "_result")
         self.assertEqual(c.wait_callback("accepted"), ["speex", None])
         answering.join(20)
-
-        def phone_sends():
-            for i, payload in enumerate(phone_sent):
-                phone.send_rtp("audio", struct.pack(">BBHII", 0x80, payload_type, 100 + i, 5000 + i * 160, 0xC0DE) +
-                               payload)
-                time.sleep(0.02)
-        sending = threading.Thread(target=phone_sends)
         listening = threading.Thread(target=lambda: done.update(bye=phone.pump_media(20)))
         listening.start()
-        sending.start()
+        sending = phone.send_payloads("audio", payload_type, phone_sent)
         c.publish_local()
         c.send_audio_paced(sent, 5)
         sending.join(10)
