@@ -56,7 +56,14 @@ int main(int argc, char** argv) {
   for (auto* sub : {contact_add, contact_del})
     sub->add_option("contact", users_args.contact, "name@domain")->required();
   for (auto* sub : {add, del, list, contacts, contact_add, contact_del, contact_list}) sub->fallthrough();
-  CLI11_PARSE(cli, argc, argv);
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version print and succeed; every refused argument (an unknown option, a bad
+    // value, a configuration file that is not there) exits 2, as the README says, not CLI11's
+    // own codes (109, 105, 104...).
+    return cli.exit(e) == 0 ? 0 : 2;
+  }
 
   config cfg;
   try {

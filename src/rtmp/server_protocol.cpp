@@ -182,6 +182,18 @@ std::error_code server_protocol::on_command(const message& m, std::vector<protoc
     if (c.transaction_id != 0) reply(c, "_result", media::amf::value::make_null(), media::amf::value::make_undefined());
     return {};
   }
+  if (c.name == "FCSubscribe" || c.name == "FCUnsubscribe") {
+    // rtmpdump (--live) and Flash's live players ask before play; FMS answers onFCSubscribe. An
+    // _error here made rtmpdump log "rtmp server sent error" although play then worked.
+    const std::string name = arg_string(0);
+    const bool subscribe = c.name == "FCSubscribe";
+    send(make_command(0, subscribe ? "onFCSubscribe" : "onFCUnsubscribe", 0, media::amf::value::make_null(),
+                      std::vector{status_info("status", subscribe ? "NetStream.Play.Start" : "NetStream.Play.Stop",
+                                              name)},
+                      amf3_));
+    if (c.transaction_id != 0) reply(c, "_result", media::amf::value::make_null(), media::amf::value::make_undefined());
+    return {};
+  }
   if (c.name == "publish") {
     publish_request r;
     r.stream_id = sid;

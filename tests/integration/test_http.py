@@ -1245,6 +1245,19 @@ class ProcessLifecycleTest(unittest.TestCase):
             self.assertIn("127.0.0.1:%d" % port, junction.stderr_text())
             self.assertIn("cannot start", junction.stderr_text())
 
+    def test_refused_arguments_exit_2_and_help_exits_0(self):
+        # Issue 16: CLI11's own codes (109, 105, 104) were returned; the README promises 2.
+        missing = os.path.join(tempfile.gettempdir(), "junction-no-such-%d.toml" % os.getpid())
+        for args in (["--no-such-option"], ["--shards", "many"], ["--config", missing], ["users", "frobnicate"],
+                     ["--log-level", "loud"]):
+            done = subprocess.run([jp.junction_bin()] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+            self.assertEqual(done.returncode, 2, (args, done.stderr.decode()[-500:]))
+            self.assertTrue(done.stderr.strip(), "%r: nothing said" % args)
+        for args in (["--help"], ["--version"]):
+            done = subprocess.run([jp.junction_bin()] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+            self.assertEqual(done.returncode, 0, args)
+            self.assertTrue(done.stdout.strip())
+
     def test_sigint_stops_like_sigterm(self):
         junction = JunctionProcess().start()
         self.addCleanup(junction.cleanup)

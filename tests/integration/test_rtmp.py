@@ -605,6 +605,21 @@ class LivePassThroughTest(RtmpTestCase):
         self.assert_same_media("rtmpdump", out, src, to_end=True, late=True,
                                codecs={"video": "h264", "audio": "aac"})
 
+    def test_rtmpdump_live_says_no_error(self):
+        # Issue 16: rtmpdump --live sends FCSubscribe; its _error made rtmpdump log "ERROR: rtmp
+        # server sent error" although the stream then played. Not quiet here: every line kept.
+        url = self.junction.rtmp_url("live", "loud")
+        pub = self.publisher(url)
+        self.wait_live("live", "loud")
+        out = self.out_path("loud.flv")
+        dump = self.start(["rtmpdump", "--live", "-r", url, "-o", out], "loud-rtmpdump")
+        self.finish_publisher(pub)
+        self.finish_player(dump)
+        with open(dump.log_path, errors="replace") as f:
+            said = f.read()
+        self.assertNotIn("ERROR", said, said[-2000:])
+        self.assertTrue(os.path.getsize(out) > 100000, said[-2000:])
+
 
 # ---------------------------------------------------------------------------------------------
 # 2. Flash-era codecs: Sorenson Spark with Speex and with Nellymoser

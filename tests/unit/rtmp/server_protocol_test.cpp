@@ -102,6 +102,20 @@ TEST(server_protocol, commands_before_connect_are_refused) {
   EXPECT_EQ(code_of(cmds[0]), "NetConnection.Call.Failed");
 }
 
+TEST_F(server_protocol_connected, fcsubscribe_is_answered_as_fms_does) {
+  // rtmpdump --live sends FCSubscribe before play; an _error made it log an error line.
+  client.send_command(0, "FCSubscribe", 2, null(), {str("cam")});
+  client.send_command(0, "FCUnsubscribe", 0, null(), {str("cam")});
+  auto cmds = client.commands();
+  ASSERT_EQ(cmds.size(), 3u);
+  EXPECT_EQ(cmds[0].name, "onFCSubscribe");
+  EXPECT_EQ(code_of(cmds[0]), "NetStream.Play.Start");
+  EXPECT_EQ(cmds[1].name, "_result");
+  EXPECT_EQ(cmds[1].transaction_id, 2);
+  EXPECT_EQ(cmds[2].name, "onFCUnsubscribe");
+  EXPECT_EQ(code_of(cmds[2]), "NetStream.Play.Stop");
+}
+
 TEST_F(server_protocol_connected, publish_flow_as_ffmpeg_drives_it) {
   client.send_command(0, "releaseStream", 2, null(), {str("cam")});
   client.send_command(0, "FCPublish", 3, null(), {str("cam")});
