@@ -43,10 +43,16 @@ void add_stream_api(server& srv, http::server& web) {
                       co_return ctx.json(http::status::ok,
                                          json::serialize(json::object{{"streams", std::move(out)}}));
                     }}});
-  web.routes().add({"/api/v1/streams/", http::DELETE, true,
+  // One stream: GET its summary (404 when it is not there), DELETE closes its publisher.
+  web.routes().add({"/api/v1/streams/", http::GET | http::HEAD | http::DELETE, true,
                     http::async_handler{[&srv](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
                       const std::string key{ctx.path.substr(std::string_view{"/api/v1/streams/"}.size())};
                       auto streams = co_await srv.hub().list();
+                      if (ctx.req.method() != boost::beast::http::verb::delete_) {
+                        for (const auto& s : streams)
+                          if (s.key == key) co_return ctx.json(http::status::ok, json::serialize(to_json(s)));
+                        co_return ctx.problem(http::status::not_found, "no such stream");
+                      }
                       for (const auto& s : streams)
                         if (s.key == key && s.live &&
                             co_await http::close_connection_by_id(srv.rt(), s.publisher.connection_id))

@@ -97,6 +97,7 @@ def cases(res):
         ("GET", "/api/v1/recordings"): ("/api/v1/recordings", ()),
         ("GET", "/api/v1/recordings/"): ("/api/v1/recordings/" + res.recording, ()),
         ("GET", "/recordings/"): ("/recordings/%s.flv" % res.recording, ()),
+        ("GET", "/api/v1/streams/"): ("/api/v1/streams/live/admin-cam", ()),
         ("DELETE", "/api/v1/streams/"): ("/api/v1/streams/live/admin-cam", ()),
         ("DELETE", "/api/v1/connections/"): (None, ()),  # the held connection's id, found when run
         ("DELETE", "/api/v1/users/"): ("/api/v1/users/" + res.doomed_user, ()),

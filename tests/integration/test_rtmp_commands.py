@@ -116,6 +116,12 @@ class StreamCommandsTest(RtmpTestCase):
         c, sid = self.player("doomed")
         self.send_frames(pub, psid, b"live", 2)
         self.expect_frames([(c, sid)], b"live", 2)
+        # One stream by its name (issue 16: it answered 405), as the list has it.
+        one = curl(self.junction.url("/api/v1/streams/live/doomed"))
+        self.assertEqual(one.status, 200, one.body)
+        stable = lambda s: {k: s[k] for k in ("app", "name", "live", "players", "publisher", "bytes_in")}
+        self.assertEqual(stable(json.loads(one.body)), stable(self.find_live("doomed")))
+        self.assertEqual(curl(self.junction.url("/api/v1/streams/live/nobody")).status, 404)
         r = curl(self.junction.url("/api/v1/streams/live/doomed"), "-X", "DELETE")
         self.assertEqual(r.status, 200, r.body)
         self.assertTrue(pub.closed_within(5), "the publisher was not closed")
