@@ -38,6 +38,9 @@ void read_config(config_section& sip, sip_config& sp) {
   if (sp.t1.count() < 10 || sp.t2 < sp.t1 || sp.t4 < sp.t1)
     sip.fail("sip.t1 must be at least 10ms, and t2 and t4 at least t1");
   if (sp.digest_algorithms.empty()) sip.fail("sip.digest_algorithms is empty");
+  if (sp.domains.empty())
+    sip.fail("sip.domains is empty: this server would be registrar and proxy for no domain and refuse every "
+             "request (name at least one, e.g. the host name phones use)");
   if (sp.presence_authorization != "contacts" && sp.presence_authorization != "open")
     sip.fail("sip.presence_authorization must be \"contacts\" or \"open\"");
   if (sp.outbound != "refuse" && sp.outbound != "authenticated")

@@ -1127,6 +1127,12 @@ class ConfigCheckTest(unittest.TestCase):
                 self.assertIn("%s:%d" % (path, self.line_of(text, key + " =")), err)
                 self.assertIn(key, err)
 
+    def test_an_empty_domain_list_is_refused(self):
+        # Issue 16: sip.domains = [] passed, and the server then refused every SIP request.
+        done = self.check(self.write("[sip]\ndomains = []\n"))
+        self.assertEqual(done.returncode, 2, done.stderr.decode())
+        self.assertIn("sip.domains is empty", done.stderr.decode())
+
     def test_toml_syntax_error(self):
         text = '[http]\nlisten = ["127.0.0.1:0"\nindex = "x"\n'
         path = self.write(text)
