@@ -129,9 +129,9 @@ void config_section::addresses(const char* key, std::vector<listen_address>& out
   for (auto& item : *array) {
     auto text = item.value<std::string>();
     std::string why = "expected a \"host:port\" string";
-    auto address = text ? listen_address::parse(*text, &why) : std::nullopt;
-    if (!item.is_string() || !address) state_->fail(from_->file, item, fmt::format("{}.{}: {}", name_, key, why));
-    out.push_back(*address);
+    auto resolved = text ? listen_address::resolve(*text, &why) : std::vector<listen_address>{};
+    if (!item.is_string() || resolved.empty()) state_->fail(from_->file, item, fmt::format("{}.{}: {}", name_, key, why));
+    out.insert(out.end(), resolved.begin(), resolved.end());
   }
   if (given) *given = true;
 }

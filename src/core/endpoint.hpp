@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace junction {
 
@@ -13,6 +14,10 @@ struct listen_address {
 
   // nullopt (with a reason in *why) when `text` is not "host:port" with a numeric host.
   static std::optional<listen_address> parse(std::string_view text, std::string* why = nullptr);
+  // As parse, and a host name ("localhost:8080") is looked up (getaddrinfo, so /etc/hosts
+  // first): its IPv4 addresses, or its IPv6 ones when it has no IPv4. Empty (with a reason) when
+  // neither works. For configuration files, read before the server starts: it may block.
+  static std::vector<listen_address> resolve(std::string_view text, std::string* why = nullptr);
   std::string to_string() const;
   bool operator==(const listen_address&) const = default;
 };

@@ -1264,6 +1264,13 @@ class ProcessLifecycleTest(unittest.TestCase):
             self.assertEqual(done.returncode, 0, args)
             self.assertTrue(done.stdout.strip())
 
+    def test_a_listen_address_may_name_a_host(self):
+        # Issue 16: "localhost:8080" was refused ("the host must be a numeric address").
+        junction = JunctionProcess(http={"listen": ["localhost:0"]}).start()
+        self.addCleanup(junction.cleanup)
+        self.assertIn(junction.address("http").rsplit(":", 1)[0], ("127.0.0.1", "[::1]"))
+        self.assertEqual(curl(junction.url("/healthz")).status, 200)
+
     def test_sigint_stops_like_sigterm(self):
         junction = JunctionProcess().start()
         self.addCleanup(junction.cleanup)
