@@ -71,7 +71,7 @@ TEST(config, bad_values_say_what_was_expected) {
       {"[server]\nshutdown_timeout = 10\n", "server.shutdown_timeout: expected a duration"},
       {"[server]\npin_cpus = \"yes\"\n", "server.pin_cpus: expected true or false"},
       {"[server]\nlog_level = \"loud\"\n", "server.log_level: expected one of"},
-      {"[http]\nlisten = [\"localhost:80\"]\n", "numeric IPv4 or IPv6"},
+      {"[http]\nlisten = [\"no-such-host.invalid:80\"]\n", "neither a numeric address nor a name that resolves"},
       {"[http]\nlisten = \"127.0.0.1:80\"\n", "expected a list"},
       {"[http]\ntls_listen = [\"127.0.0.1:443\"]\n", "needs http.tls_certificate"},
       {"[server\n", "test.toml:1:"},
