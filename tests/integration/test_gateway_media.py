@@ -85,11 +85,10 @@ class GatewayMediaTest(unittest.TestCase):
 
     # -- G.711 clients --
 
-    def g711_call(self, codec, payload_type, flv_format):
-        """The client (Flash Player 11's G.711) calls a raw phone answering with `payload_type`;
-        both send 2 s of distinct 20 ms payloads. Returns (what the client sent, the payloads the
-        phone got in sequence order, what the phone sent, the FLV bodies the client played)."""
-        name = "g711" + codec
+    def place_call(self, name, codec, answer):
+        """A raw phone `name` registers and will answer with `answer`; alice, playing `remote`
+        already, invites it with `codec`. Returns (phone, client, {"offer": ...} once answered,
+        the answering thread)."""
         self.add_user("%s@127.0.0.1" % name, "pw-" + name)
         phone = RawPhone(self.junction.sip_address(), name, "pw-" + name, media=("audio",))
         self.addCleanup(phone.close)
@@ -98,10 +97,16 @@ class GatewayMediaTest(unittest.TestCase):
         self.assertEqual(c.login("pw-alice").command_name, "_result")
         c.play_remote()
         done = {}
-        answering = threading.Thread(target=lambda: done.update(
-            offer=phone.answer("m=audio {audio} RTP/AVP %d\r\n" % payload_type)))
+        answering = threading.Thread(target=lambda: done.update(offer=phone.answer(answer)))
         answering.start()
         self.assertEqual(c.call_method("invite", "%s@127.0.0.1" % name, codec).command_name, "_result")
+        return phone, c, done, answering
+
+    def g711_call(self, codec, payload_type, flv_format):
+        """The client (Flash Player 11's G.711) calls a raw phone answering with `payload_type`;
+        both send 2 s of distinct 20 ms payloads. Returns (what the client sent, the payloads the
+        phone got in sequence order, what the phone sent, the FLV bodies the client played)."""
+        phone, c, done, answering = self.place_call("g711" + codec, codec, "m=audio {audio} RTP/AVP %d\r\n" % payload_type)
         self.assertEqual(c.wait_callback("accepted"), [codec, None])
         answering.join(20)
         self.assertRegex(done["offer"], r"m=audio \d+ RTP/AVP %d\b" % payload_type)
@@ -152,17 +157,7 @@ class GatewayMediaTest(unittest.TestCase):
         """The client (`codec`) calls a raw phone answering `answer`; the client sends `sent` (FLV
         Speex), the phone `phone_sent` (payloads of `payload_type`, 20 ms apart, 8 kHz clock).
         Returns (the RTP datagrams the phone got, in order; the client's played audio)."""
-        self.add_user("%s@127.0.0.1" % name, "pw-" + name)
-        phone = RawPhone(self.junction.sip_address(), name, "pw-" + name, media=("audio",))
-        self.addCleanup(phone.close)
-        self.assertEqual(phone.register(), 200)
-        c = self.client()
-        self.assertEqual(c.login("pw-alice").command_name, "_result")
-        c.play_remote()
-        done = {}
-        answering = threading.Thread(target=lambda: done.update(offer=phone.answer(answer)))
-        answering.start()
-        self.assertEqual(c.call_method("invite", "%s@127.0.0.1" % name, codec).command_name, "_result")
+        phone, c, done, answering = self.place_call(name, codec, answer)
         self.assertEqual(c.wait_callback("accepted"), ["speex", None])
         answering.join(20)
         listening = threading.Thread(target=lambda: done.update(bye=phone.pump_media(20)))
