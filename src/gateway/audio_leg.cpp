@@ -77,9 +77,9 @@ void audio_leg::transcode(std::shared_ptr<direction> dir, std::vector<std::uint8
       for (const auto& p : out) {
         if (towards_phone)
           leg.to_phone(p.data, leg.timestamp_base_ + media::rtp::rtp_units(format.codec, format.sample_rate,
-                                                                          static_cast<int>(std::max<std::int64_t>(p.pts, 0))));
+                                                                          static_cast<int>(p.pts)));
         else
-          leg.to_client(p.data, static_cast<std::uint32_t>(std::max<std::int64_t>(p.pts, 0) * 1000 / format.sample_rate));
+          leg.to_client(p.data, static_cast<std::uint32_t>(p.pts * 1000 / format.sample_rate));
       }
     });
   });

@@ -30,10 +30,7 @@ std::optional<udp::endpoint> endpoint_of(std::string_view source) {
 transport transport_of(std::string_view source) {
   // The whole word: "wss ..." starts with "ws" too (a secure WebSocket binding was taken for a
   // plain one, and requests to it said SIP/2.0/WS).
-  const auto word = source.substr(0, source.find(' '));
-  for (auto t : {transport::tcp, transport::tls, transport::ws, transport::wss})
-    if (word == transport_token(t)) return t;
-  return transport::udp;
+  return transport_from_token(source.substr(0, source.find(' '))).value_or(transport::udp);
 }
 
 }  // namespace

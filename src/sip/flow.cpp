@@ -6,6 +6,8 @@
 #include "core/log.hpp"
 #include "core/shard.hpp"
 
+#include <algorithm>
+
 namespace junction::sip {
 namespace asio = boost::asio;
 
@@ -29,6 +31,16 @@ std::string_view transport_token(transport t) noexcept {
     case transport::wss: return "wss";
   }
   return "udp";
+}
+
+std::optional<transport> transport_from_token(std::string_view token) noexcept {
+  for (auto t : {transport::udp, transport::tcp, transport::tls, transport::ws, transport::wss}) {
+    const auto name = transport_token(t);
+    if (token.size() == name.size() &&
+        std::equal(token.begin(), token.end(), name.begin(), [](char a, char b) { return (a | 0x20) == b; }))
+      return t;
+  }
+  return std::nullopt;
 }
 
 flow::flow(shard& home, std::uint64_t id, transport kind, write_fn write, std::function<void()> close,

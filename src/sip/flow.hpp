@@ -25,6 +25,8 @@ namespace junction::sip {
 enum class transport : std::uint8_t { udp, tcp, tls, ws, wss };
 std::string_view transport_name(transport t) noexcept;   // "UDP", "TCP", ... as Via writes them
 std::string_view transport_token(transport t) noexcept;  // "udp", "tcp", ... as logs and bindings
+// The transport a token names ("tcp", "WSS": any case, as a URI's transport= may write it).
+std::optional<transport> transport_from_token(std::string_view token) noexcept;
 inline bool reliable(transport t) noexcept { return t != transport::udp; }
 
 class flow {

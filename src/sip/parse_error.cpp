@@ -52,7 +52,6 @@ std::string_view phrase(parse_errc e) noexcept {
   return "Bad Request";
 }
 
-
 }  // namespace
 
 const std::error_category& parse_category() noexcept {

@@ -354,10 +354,7 @@ void shard_service::carry_out(route_decision d, message request, const origin& f
       origin next{transport::udp, from.socket, ec ? udp::endpoint{} : udp::endpoint(address, d.next_port), 0};
       if (d.flow) {  // that side's connection (its Record-Route's token)
         next.flow = d.flow;
-        next.kind = d.flow_transport == "tcp" ? transport::tcp
-                    : d.flow_transport == "ws" ? transport::ws
-                    : d.flow_transport == "wss" ? transport::wss
-                                                : transport::tls;
+        next.kind = transport_from_token(d.flow_transport).value_or(transport::tls);
       }
       hop h{next, std::string(request.request_uri_text()), {}};
       if (request.method() == "ACK") return proxy_->relay_ack(std::move(request), h);

@@ -829,6 +829,16 @@ class RemoteDomainTest(unittest.TestCase):
         self.assertTrue(wait_for(lambda: not registered(), 10))
 
 
+def start_gateway_server(cls, name, extra=None):
+    """A server for test class `cls` (cls.workdir, cls.junction; stopped and removed after the
+    class) with MD5 digests, which baresip 1.0 answers, and `extra` sections."""
+    cls.workdir = tempfile.mkdtemp(prefix="junction-it-%s-" % name)
+    cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
+    cls.junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=cls.workdir, extra=extra or {}).start()
+    cls.addClassCleanup(cls.junction.cleanup)
+    cls.addClassCleanup(cls.junction.stop)
+
+
 def call_on_own_server(test, client_user, phone_user, extra=None):
     """A server of the test's own (cleaned up after it) with users `client_user` and `phone_user`
     at 127.0.0.1: a raw phone registered as the one answers PCMU when a gateway client logged in as

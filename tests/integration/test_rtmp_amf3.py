@@ -14,7 +14,7 @@ import unittest
 import amf3
 from amf3 import Assoc, Date, Typed, avmplus
 import rtmp_client as rc
-from junction_process import JunctionProcess, read_until_close, wait_for
+from junction_process import read_until_close, wait_for
 from phones import RawPhone
 from test_rtmp import RtmpTestCase
 import test_gateway as tg
@@ -125,7 +125,7 @@ class Amf3PublisherTest(RtmpTestCase):
                      b"\x00" + rc.amf0_encode("createStream") + rc.amf0_encode(2) + b"\x11\x04\xff\xff"):
             c = self.amf3_client("live")
             c.send_message(3, rc.COMMAND_AMF3, 0, body)
-            read_until_close(c.sock, timeout=10)  # closed, whatever came before
+            read_until_close(c.sock, timeout=10)  # raises unless the server closes it
         self.assertTrue(wait_for(lambda: self.metric("junction_protocol_errors_total") >= before + 2, 5))
         # The others go on: the AMF3 client that did nothing wrong, the publisher and its player.
         self.assertGreater(bad.create_stream(), 0)
@@ -140,13 +140,7 @@ class Amf3GatewayTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        import shutil
-        import tempfile
-        cls.workdir = tempfile.mkdtemp(prefix="junction-it-amf3-gateway-")
-        cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
-        cls.junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=cls.workdir).start()
-        cls.addClassCleanup(cls.junction.cleanup)
-        cls.addClassCleanup(cls.junction.stop)
+        tg.start_gateway_server(cls, "amf3-gateway")
         cls.add_user("alice@127.0.0.1", "pw-alice")
         cls.add_user("rob@127.0.0.1", "pw-rob")
 

@@ -28,6 +28,16 @@ TEST(BindingHops, EachStreamTransportIsReadAsItsWholeWord) {
   }
 }
 
+TEST(BindingHops, TransportTokensInAnyCase) {
+  EXPECT_EQ(transport_from_token("wss"), transport::wss);
+  EXPECT_EQ(transport_from_token("WSS"), transport::wss);  // transport=WSS in a Route
+  EXPECT_EQ(transport_from_token("Tls"), transport::tls);
+  EXPECT_EQ(transport_from_token("ws"), transport::ws);
+  EXPECT_EQ(transport_from_token("sctp"), std::nullopt);
+  EXPECT_EQ(transport_from_token("w"), std::nullopt);
+  EXPECT_EQ(transport_from_token(""), std::nullopt);
+}
+
 TEST(BindingHops, UdpGoesToTheContactOnTheSameHostElseToTheSource) {
   auto same_host = next_hop_of(registered("udp 192.0.2.9:5080", 0), 0);
   ASSERT_TRUE(same_host);
