@@ -16,7 +16,7 @@ packages=(
   # test clients
   python3 python3-websockets
   # real clients and peers for tests and benchmarks
-  ffmpeg rtmpdump sip-tester baresip-core curl wrk nginx-light libnginx-mod-rtmp openssl procps
+  ffmpeg rtmpdump sip-tester baresip-core linphone-cli curl wrk nginx-light libnginx-mod-rtmp openssl procps
   # SIP peer for the benchmarks
   kamailio
   # ss (socket statistics), taskset and jq for the benchmark scripts

@@ -13,4 +13,10 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
          std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
 }
 
+// Whether `haystack` contains `needle`, ignoring ASCII case.
+constexpr bool icontains(std::string_view haystack, std::string_view needle) noexcept {
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                     [](char x, char y) { return ascii_lower(x) == ascii_lower(y); }) != haystack.end();
+}
+
 }  // namespace junction

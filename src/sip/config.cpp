@@ -26,6 +26,7 @@ void read_config(config_section& sip, sip_config& sp) {
   sip.duration("auth_lockout_max", lockout);
   sp.auth_lockout_max = std::chrono::duration_cast<std::chrono::seconds>(lockout);
   sip.strings("digest_algorithms", sp.digest_algorithms);
+  sip.strings("md5_only_user_agents", sp.md5_only_user_agents);
   sip.string("presence_authorization", sp.presence_authorization);
   sip.string("outbound", sp.outbound);
   sip.boolean("anchor_media", sp.anchor_media);
@@ -47,6 +48,8 @@ void read_config(config_section& sip, sip_config& sp) {
     sip.fail("sip.outbound must be \"refuse\" or \"authenticated\"");
   for (const auto& a : sp.digest_algorithms)
     if (a != "SHA-256" && a != "MD5") sip.fail("sip.digest_algorithms: '" + a + "' is neither \"SHA-256\" nor \"MD5\"");
+  for (const auto& a : sp.md5_only_user_agents)
+    if (a.empty()) sip.fail("sip.md5_only_user_agents: an empty string would match every client");
   if (sp.nonce_lifetime < std::chrono::seconds(10)) sip.fail("sip.nonce_lifetime must be at least 10s");
   if (!sp.tls_listen.empty() && (sp.tls_certificate.empty() || sp.tls_private_key.empty()))
     sip.fail("sip.tls_listen needs sip.tls_certificate and sip.tls_private_key");

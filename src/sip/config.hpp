@@ -41,6 +41,8 @@ struct sip_config {
   unsigned auth_failures_allowed = 10;
   std::chrono::seconds auth_lockout_max{300};
   std::vector<std::string> digest_algorithms{"SHA-256", "MD5"};  // challenge order
+  // User-Agent substrings (any case) of clients that get one MD5 challenge instead of the list.
+  std::vector<std::string> md5_only_user_agents{"baresip", "JsSIP", "SIP.js"};
   // Who may watch a user's presence: "contacts" (the user, and the addresses on the user's
   // contact list in the user store) or "open" (anyone).
   std::string presence_authorization = "contacts";

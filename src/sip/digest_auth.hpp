@@ -23,6 +23,11 @@ struct auth_settings {
   // take the first they support, though some, sipp among them, only ever read the first).
   std::vector<users::digest_algorithm> algorithms{users::digest_algorithm::sha256,
                                                   users::digest_algorithm::md5};
+  // Clients that cannot take that list: libre (baresip) aborts on a SHA-256 challenge before
+  // 3.12 and on a second challenge for one realm in every version; JsSIP and SIP.js read only
+  // the first challenge and take nothing but MD5. A request whose User-Agent contains one of
+  // these (any case) gets one MD5 challenge, when MD5 is offered at all.
+  std::vector<std::string> md5_only_agents{"baresip", "jssip", "sip.js"};
 };
 
 struct auth_verdict {
@@ -36,6 +41,7 @@ struct auth_verdict {
   std::vector<std::string> challenges;  // WWW-Authenticate values, SHA-256 first
   std::string_view reason;              // for logs and the status line
   std::string username;                 // who tried (when credentials named somebody)
+  users::digest_algorithm algorithm = users::digest_algorithm::md5;  // what the client answered with
 };
 
 using user_lookup = std::function<std::optional<users::user_record>(std::string_view user,

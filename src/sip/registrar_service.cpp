@@ -120,6 +120,7 @@ bool shard_service::authorized(const message& request, const origin& from, const
   switch (verdict.what) {
     case auth_verdict::kind::authenticated:
       guessed_.succeeded(account);
+      home_.metrics().add(verdict.algorithm == users::digest_algorithm::sha256 ? m.auth_sha256 : m.auth_md5);
       return true;
     case auth_verdict::kind::challenge: {
       home_.metrics().add(m.challenges);

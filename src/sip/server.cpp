@@ -23,7 +23,7 @@ namespace junction::sip {
 sip_metrics sip_metrics::declare(metric_registry& r) {
   using k = metric_kind;
   sip_metrics m{connection_metrics::declare(r, "sip"), connection_metrics::declare(r, "sips"),
-                 {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+                 {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   m.requests_in = r.add("junction_sip_requests_total", "SIP requests received and parsed.", k::counter);
   m.responses_in = r.add("junction_sip_responses_received_total",
                          "SIP responses received (dropped while no transaction waits for them).",
@@ -41,6 +41,10 @@ sip_metrics sip_metrics::declare(metric_registry& r) {
   m.challenges = r.add("junction_sip_auth_challenges_total",
                        "401 challenges sent (first contact, stale nonce or failed credentials).",
                        k::counter);
+  // Which algorithm clients answer with: when MD5 may be turned off (sip.digest_algorithms).
+  const char* auth_help = "Requests authenticated by digest, by the algorithm the client answered with.";
+  m.auth_md5 = r.add("junction_sip_auth_successes_total", auth_help, k::counter, "algorithm=\"MD5\"");
+  m.auth_sha256 = r.add("junction_sip_auth_successes_total", auth_help, k::counter, "algorithm=\"SHA-256\"");
   m.auth_failures = r.add("junction_sip_auth_failures_total",
                           "Requests whose digest credentials were wrong, unknown or not allowed.",
                           k::counter);
@@ -67,6 +71,7 @@ server::server(runtime& rt, const sip_config& cfg, users::user_directory& users)
   auth_.nonce_lifetime = std::chrono::duration_cast<std::chrono::seconds>(cfg.nonce_lifetime);
   auth_.algorithms.clear();
   for (const auto& name : cfg.digest_algorithms) auth_.algorithms.push_back(*users::parse_algorithm(name));
+  auth_.md5_only_agents = cfg.md5_only_user_agents;
   limits_.max_message = cfg.max_message_size;
   limits_.max_headers = cfg.max_header_fields;
   // One header line may take at most half a message (8 KiB at most): room for long Contact or

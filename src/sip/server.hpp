@@ -31,8 +31,9 @@ namespace junction::sip {
 
 struct sip_metrics {
   connection_metrics tcp, tls;
-  metric_id requests_in, responses_in, responses_out, bad_messages, rate_limited, registers,
-      bindings, bindings_refused, challenges, auth_failures, auth_throttled, subscriptions, publications, notifies;
+  metric_id requests_in, responses_in, responses_out, bad_messages, rate_limited, registers, bindings,
+      bindings_refused, challenges, auth_md5, auth_sha256, auth_failures, auth_throttled, subscriptions,
+      publications, notifies;
   relay_metrics relay;
   static sip_metrics declare(metric_registry& registry);
 };

@@ -506,3 +506,64 @@ def h264_rtp_packets(access_units, payload_type, ts_step=6000, mtu=1200, ssrc=0x
             packets.append(struct.pack(">BBHII", 0x80, marker | payload_type, seq & 0xFFFF, i * ts_step, ssrc) + p)
             seq += 1
     return packets
+
+
+class Linphone:
+    """Linphone 5.1's console client (linphonec) on a home folder of its own, driven through its
+    prompt. It has no sound card here: `soundcard use files` plays a WAV file into a call and
+    records what it hears to another (play/record commands). Everything it prints is kept."""
+
+    def __init__(self, workdir, name):
+        import threading
+        self.home = os.path.join(workdir, "linphone-" + name)
+        os.makedirs(os.path.join(self.home, ".local", "share", "linphone"), exist_ok=True)
+        env = dict(os.environ, HOME=self.home)
+        self.proc = subprocess.Popen(["linphonec"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=env, cwd=self.home)
+        self.lines = []
+        self._cond = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+        # Without these it listens on IPv6 only and on port 5060, which may be taken.
+        self.send("ipv6 disable")
+        self.send("ports sip %d" % free_udp_port())
+        self.send("soundcard use files")
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            with self._cond:
+                self.lines.append(raw.decode("utf-8", "replace").rstrip())
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def send(self, command):
+        self.proc.stdin.write((command + "\n").encode())
+        self.proc.stdin.flush()
+
+    def wait_for_line(self, pattern, timeout=15):
+        """The first line printed so far or within `timeout` that matches the regex, or None."""
+        import re
+        import time
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for line in self.lines:
+                    if re.search(pattern, line):
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    return None
+                self._cond.wait(left)
+
+    def output(self):
+        with self._cond:
+            return "\n".join(l for l in self.lines if "soundcard" not in l)
+
+    def quit(self):
+        if self.proc.poll() is None:
+            try:
+                self.send("quit")
+                self.proc.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()

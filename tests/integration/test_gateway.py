@@ -225,9 +225,9 @@ class GatewayTest(unittest.TestCase):
     def setUpClass(cls):
         cls.workdir = tempfile.mkdtemp(prefix="junction-it-gateway-")
         cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
-        # baresip 1.0 answers only MD5 challenges.
+        # The default digest settings (baresip 1.0 gets one MD5 challenge, the gateway SHA-256).
         # Calls of alice are recorded (recording.calls = "users").
-        cls.junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=cls.workdir,
+        cls.junction = JunctionProcess(workdir=cls.workdir,
                                        extra={"recording": {"calls": "users", "users": ["alice@127.0.0.1"]}}).start()
         cls.addClassCleanup(cls.junction.cleanup)
         cls.addClassCleanup(cls.junction.stop)
@@ -749,7 +749,7 @@ class LoginGuessingTest(unittest.TestCase):
     def setUpClass(cls):
         cls.workdir = tempfile.mkdtemp(prefix="junction-it-gateway-guess-")
         cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
-        cls.junction = JunctionProcess(sip={"digest_algorithms": ["MD5"], "auth_failures_allowed": 3},
+        cls.junction = JunctionProcess(sip={"auth_failures_allowed": 3},
                                        workdir=cls.workdir).start()
         cls.addClassCleanup(cls.junction.cleanup)
         cls.addClassCleanup(cls.junction.stop)
@@ -784,8 +784,7 @@ class RemoteDomainTest(unittest.TestCase):
         os.makedirs(os.path.join(workdir, "a"))
         os.makedirs(os.path.join(workdir, "b"))
         remote = JunctionProcess(workdir=os.path.join(workdir, "b"),
-                                 sip={"listen": ["127.0.0.2:0"], "domains": ["127.0.0.2"],
-                                      "digest_algorithms": ["MD5"]}).start()
+                                 sip={"listen": ["127.0.0.2:0"], "domains": ["127.0.0.2"]}).start()
         self.addCleanup(remote.cleanup)
         self.addCleanup(remote.stop)
         local = JunctionProcess(workdir=os.path.join(workdir, "a")).start()
@@ -831,10 +830,10 @@ class RemoteDomainTest(unittest.TestCase):
 
 def start_gateway_server(cls, name, extra=None):
     """A server for test class `cls` (cls.workdir, cls.junction; stopped and removed after the
-    class) with MD5 digests, which baresip 1.0 answers, and `extra` sections."""
+    class) with the default digest settings and `extra` sections."""
     cls.workdir = tempfile.mkdtemp(prefix="junction-it-%s-" % name)
     cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
-    cls.junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=cls.workdir, extra=extra or {}).start()
+    cls.junction = JunctionProcess(workdir=cls.workdir, extra=extra or {}).start()
     cls.addClassCleanup(cls.junction.cleanup)
     cls.addClassCleanup(cls.junction.stop)
 
@@ -845,7 +844,7 @@ def call_on_own_server(test, client_user, phone_user, extra=None):
     the other calls it. Returns (junction, workdir, client, phone) once the call is up."""
     workdir = tempfile.mkdtemp(prefix="junction-it-gateway-own-")
     test.addCleanup(shutil.rmtree, workdir, True)
-    junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=workdir, extra=extra or {}).start()
+    junction = JunctionProcess(workdir=workdir, extra=extra or {}).start()
     test.addCleanup(junction.cleanup)
     for user in (client_user, phone_user):
         subprocess.run([junction_bin(), "--config", junction.config_path, "users", "add", "%s@127.0.0.1" % user,
@@ -873,7 +872,7 @@ class CallControlTest(unittest.TestCase):
     def setUpClass(cls):
         cls.workdir = tempfile.mkdtemp(prefix="junction-it-gateway-control-")
         cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
-        cls.junction = JunctionProcess(sip={"digest_algorithms": ["MD5"]}, workdir=cls.workdir,
+        cls.junction = JunctionProcess(workdir=cls.workdir,
                                        extra={"gateway": {"rtp_timeout": "2s", "ring_timeout": "3s"}}).start()
         cls.addClassCleanup(cls.junction.cleanup)
         cls.tone = os.path.join(cls.workdir, "tone.flv")

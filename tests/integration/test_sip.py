@@ -1159,7 +1159,8 @@ class BaresipCallTest(SipTestCase):
     """Two baresip phones register with digest authentication and one calls the other through
     Junction: the call is answered, RTP flows both ways (each side's recording holds the other
     side's tone: 440 Hz one way, 1000 Hz the other), and the caller hangs up with BYE."""
-    sip_config = {"digest_algorithms": ["MD5"]}  # baresip 1.0 answers MD5 challenges
+    # The default digest settings: baresip (User-Agent "baresip v1.0.0") gets one MD5 challenge.
+    sip_config = {}
 
     def phone(self, name, password, frequency, rtp_ports, modules=(), account_params="", contacts=()):
         def add_user(aor, pw):

@@ -24,12 +24,13 @@ struct fixture {
                               users::ha1(digest_algorithm::sha256, user, realm, "secret"), 0};
   };
 
-  message request(std::string_view authorization) {
+  message request(std::string_view authorization, std::string_view user_agent = {}) {
     std::string text = test::crlf(
         "REGISTER sip:example.com SIP/2.0\n"
         "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-a\n"
         "From: <sip:alice@example.com>;tag=1\nTo: <sip:alice@example.com>\n"
         "Call-ID: auth\nCSeq: 2 REGISTER\nContact: <sip:alice@192.0.2.1>\n");
+    if (!user_agent.empty()) text += "User-Agent: " + std::string(user_agent) + "\r\n";
     if (!authorization.empty()) text += "Authorization: " + std::string(authorization) + "\r\n";
     text += "Content-Length: 0\r\n\r\n";
     auto r = parse_message(text, parse_limits{}, true);
@@ -65,6 +66,27 @@ TEST(DigestAuth, NoCredentialsGetsBothChallengesSha256First) {
   EXPECT_TRUE(v.username.empty());
   // An unknown scheme is no credentials at all (RFC 4475 §3.3.8): a challenge, not a 400.
   EXPECT_EQ(f.check("NoOneKnowsThisScheme opaque-data=here").what, auth_verdict::kind::challenge);
+}
+
+TEST(DigestAuth, ClientsThatFailOnTheListGetOneMd5Challenge) {
+  fixture f;
+  for (std::string_view agent : {"baresip v1.0.0 (x86_64/linux)", "JsSIP 3.10.0", "SIP.js/0.21.2",
+                                 "BARESIP v3.16.0"}) {
+    auth_verdict v = authenticate(f.request("", agent), "example.com", "alice", f.lookup, f.settings, now);
+    EXPECT_EQ(v.what, auth_verdict::kind::challenge) << agent;
+    ASSERT_EQ(v.challenges.size(), 1u) << agent;
+    EXPECT_NE(v.challenges[0].find("algorithm=MD5"), std::string::npos) << agent;
+  }
+  // Others, Linphone among them, get the list, SHA-256 first.
+  auth_verdict linphone = authenticate(f.request("", "Linphone/5.1.65 (belle-sip/5.1.55)"), "example.com", "alice",
+                                       f.lookup, f.settings, now);
+  ASSERT_EQ(linphone.challenges.size(), 2u);
+  EXPECT_NE(linphone.challenges[0].find("algorithm=SHA-256"), std::string::npos);
+  // A server that offers no MD5 gives such a client what it has.
+  f.settings.algorithms = {digest_algorithm::sha256};
+  auth_verdict v = authenticate(f.request("", "baresip v1.0.0"), "example.com", "alice", f.lookup, f.settings, now);
+  ASSERT_EQ(v.challenges.size(), 1u);
+  EXPECT_NE(v.challenges[0].find("algorithm=SHA-256"), std::string::npos);
 }
 
 TEST(DigestAuth, RightAnswersPassWithEitherAlgorithm) {
