@@ -67,6 +67,7 @@ std::unique_ptr<recording_file> recording_file::open(const std::string& path, bo
                                                      std::string* error) {
   std::uint32_t offset = 0;
   std::uint64_t size = 0;
+  const bool asked_to_append = append;
   if (append) {
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && st.st_size > 13) {
@@ -76,7 +77,9 @@ std::unique_ptr<recording_file> recording_file::open(const std::string& path, bo
       append = false;  // nothing to append to: a new file
     }
   }
-  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
+  // A new recording never replaces a file (EEXIST: the caller picks another name); a file to
+  // append to that holds no tag yet is started again.
+  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : asked_to_append ? O_TRUNC : O_EXCL);
   // Only the server's user reads recordings (like the user store): others go through the admin
   // API or an authorized VOD play.
   int fd = ::open(path.c_str(), flags, 0600);

@@ -19,7 +19,8 @@ namespace junction::recording {
 
 class recording_file {
  public:
-  // Nothing (and `error` says why) when the file cannot be opened.
+  // Nothing (and `error` says why) when the file cannot be opened. A new file (append false)
+  // never replaces one: EEXIST in errno, and the caller picks another name.
   static std::unique_ptr<recording_file> open(const std::string& path, bool audio, bool video, bool append,
                                               std::string* error = nullptr);
   ~recording_file();

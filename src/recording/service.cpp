@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "core/utc_time.hpp"
 #include "core/shard.hpp"
 #include "http/request_context.hpp"
 #include "http/server.hpp"
@@ -175,11 +176,42 @@ std::string service::call_recording_id(std::string_view call_id) const {
   return base.substr(0, 100) + "-" + hex_of(nonce, sizeof nonce);
 }
 
-std::string service::stream_recording_id(std::string_view app, std::string_view name) const {
+namespace {
+
+// "<app>-<name>" made safe and cut, and "-<16 hex digits>": what every recording of the stream
+// starts and ends with.
+std::pair<std::string, std::string> stream_stem(const std::string& secret, std::string_view app, std::string_view name) {
   users::sha256_mac mac;
-  if (!users::hmac_sha256(id_secret_, {app, "/", name}, mac))
+  if (!users::hmac_sha256(secret, {app, "/", name}, mac))
     throw std::runtime_error("OpenSSL failed to compute HMAC-SHA256");
-  return safe_name(fmt::format("{}-{}", app, name)).substr(0, 100) + "-" + hex_of(mac.data(), 8);
+  return {safe_name(fmt::format("{}-{}", app, name)).substr(0, 90) + "-", "-" + hex_of(mac.data(), 8)};
+}
+
+}  // namespace
+
+std::string service::stream_recording_id(std::string_view app, std::string_view name,
+                                         std::chrono::system_clock::time_point started) const {
+  auto [prefix, suffix] = stream_stem(id_secret_, app, name);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(started.time_since_epoch()).count() % 1000;
+  std::string stamp = format_utc(started, "%Y%m%dT%H%M%S");
+  return prefix + fmt::format("{}{:03}Z", stamp, ms) + suffix;
+}
+
+std::optional<std::string> service::latest_stream_recording(std::string_view app, std::string_view name) const {
+  auto [prefix, suffix] = stream_stem(id_secret_, app, name);
+  const std::string ending = suffix + ".flv";
+  std::optional<std::string> latest;
+  if (DIR* d = ::opendir(cfg_.directory.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      std::string_view file{e->d_name};
+      if (file.size() < prefix.size() + ending.size() || !file.starts_with(prefix) || !file.ends_with(ending)) continue;
+      // The time stamps sort as text; a file of the old form ("<app>-<name>-<digits>") sorts first.
+      std::string id{file.substr(0, file.size() - 4)};
+      if (!latest || id > *latest) latest = std::move(id);
+    }
+    ::closedir(d);
+  }
+  return latest;
 }
 
 std::string service::path_of(std::string_view id) const { return cfg_.directory + "/" + std::string{id} + ".flv"; }

@@ -70,10 +70,14 @@ class service {
   // Ids cannot be guessed: whoever knows a call or a stream name still cannot name its file.
   // A new call recording's id: "call-<UTC time>-<Call-ID, made safe>-<16 random hex digits>".
   std::string call_recording_id(std::string_view call_id) const;
-  // A stream's recording id: "<app>-<name>-<16 hex digits of an HMAC of both under this
-  // installation's secret>", made safe; the same for every publication of the stream, so record
-  // overwrites it and append adds to it.
-  std::string stream_recording_id(std::string_view app, std::string_view name) const;
+  // A new recording of a stream: "<app>-<name>-<UTC time to the millisecond>-<16 hex digits of an
+  // HMAC of app and name under this installation's secret>", made safe. Every publication of type
+  // record gets a file of its own (never one that exists: see recording_file::open), as nginx's
+  // record_unique; the digits are the stream's, so append finds its latest file.
+  std::string stream_recording_id(std::string_view app, std::string_view name,
+                                  std::chrono::system_clock::time_point started) const;
+  // The newest recording of a stream in the folder (an id), if any (blocking: on a worker).
+  std::optional<std::string> latest_stream_recording(std::string_view app, std::string_view name) const;
   std::string path_of(std::string_view id) const;
 
   // The JSON beside a recording (blocking file I/O: call it on a worker).

@@ -1,5 +1,7 @@
 #include "recording/stream_recorder.hpp"
 
+#include <cerrno>
+
 #include "core/log.hpp"
 #include "core/shard.hpp"
 #include "media/stream_hub.hpp"
@@ -22,24 +24,40 @@ stream_recorder::stream_recorder(service& svc, junction::shard& home, media::str
     : svc_(svc), home_(home), hub_(hub), key_(std::move(key)), worker_(svc.workers().assign()),
       state_(std::make_shared<state>()) {
   auto& s = *state_;
-  s.info.id = svc.stream_recording_id(app, name);
   s.info.kind = "stream";
-  s.info.stream = std::string{app} + "/" + std::string{name};
+  s.info.stream = app + "/" + name;
   s.info.started = std::chrono::system_clock::now();
-  s.path = svc.path_of(s.info.id);
   s.append = append;
   home_.metrics().add(svc_.metrics().active);
   home_.metrics().add(svc_.metrics().started);
-  log::info("recording '{}' to {}{}", key_, s.path, append ? " (appending)" : "");
-  svc_.workers().post(worker_, [st = state_, &svc = svc_] {
+  // The file is chosen on the worker (it reads the folder): append continues the stream's newest
+  // recording; record, or append with none, starts a new one and never overwrites a file.
+  svc_.workers().post(worker_, [st = state_, &svc = svc_, key = key_, app = std::move(app), name = std::move(name)] {
     std::string why;
-    st->file = recording_file::open(st->path, true, true, st->append, &why);
+    std::optional<std::string> latest = st->append ? svc.latest_stream_recording(app, name) : std::nullopt;
+    if (latest) {
+      st->info.id = *latest;
+      st->path = svc.path_of(st->info.id);
+      st->file = recording_file::open(st->path, true, true, true, &why);
+    } else {
+      st->append = false;
+      // Two publications in one millisecond: the second gets "-2" after the time, and so on.
+      const std::string fresh = svc.stream_recording_id(app, name, st->info.started);
+      const auto cut = fresh.rfind('-');
+      for (int n = 1; n <= 100 && !st->file; ++n) {
+        st->info.id = n == 1 ? fresh : fresh.substr(0, cut) + "-" + std::to_string(n) + fresh.substr(cut);
+        st->path = svc.path_of(st->info.id);
+        st->file = recording_file::open(st->path, true, true, false, &why);
+        if (!st->file && errno != EEXIST) break;
+      }
+    }
     if (!st->file) {
       st->failed = true;
       log::warn("recording: cannot open {}: {}", st->path, why);
       return;
     }
-    if (st->append)
+    log::info("recording '{}' to {}{}", key, st->path, latest ? " (appending)" : "");
+    if (latest)
       if (auto existing = svc.find(st->info.id)) st->info.started = existing->started;
     svc.write_info(st->info);
   });

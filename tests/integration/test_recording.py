@@ -31,15 +31,17 @@ def recordings(junction, *curl_args):
     return {r["id"]: r for r in json.loads(body)["recordings"]}
 
 
-def of_stream(junction, stream, *curl_args):
-    """The recording of `stream` ("app/name") in the listing, or {}. Its id is "app-name-" and 16
-    hex digits nobody can guess."""
+def of_stream(junction, stream, *curl_args, count=1):
+    """The newest recording of `stream` ("app/name") in the listing, or {}, when the listing holds
+    `count` of them (at most). Its id is "app-name-", the UTC time it started to the millisecond
+    and 16 hex digits nobody can guess."""
     found = [r for r in recordings(junction, *curl_args).values() if r.get("stream") == stream]
-    if len(found) > 1:
-        raise AssertionError("two recordings of %s: %r" % (stream, found))
-    if found and not re.fullmatch(re.escape(stream.replace("/", "-")) + "-[0-9a-f]{16}", found[0]["id"]):
-        raise AssertionError("a guessable recording id: %r" % found[0]["id"])
-    return found[0] if found else {}
+    if len(found) > count:
+        raise AssertionError("%d recordings of %s: %r" % (len(found), stream, found))
+    for r in found:
+        if not re.fullmatch(re.escape(stream.replace("/", "-")) + r"-\d{8}T\d{9}Z(-\d+)?-[0-9a-f]{16}", r["id"]):
+            raise AssertionError("a guessable recording id: %r" % r["id"])
+    return max(found, key=lambda r: r["id"]) if found else {}
 
 
 def publish_tags(junction, app, name, kind, tags, seconds):
@@ -205,6 +207,22 @@ class RecordingTest(unittest.TestCase):
         # The first part as it was, the second part after it.
         self.assertEqual(after.video[:len(before.video)], before.video)
         self.assertEqual(after.video[len(before.video):], before.video)
+        # Recorded again: a file of its own, and neither earlier one is touched (nginx's
+        # record_unique); append then continues the newest.
+        publish_tags(self.junction, "live", "show", "record", tags, 1)
+        self.assertTrue(wait_for(lambda: len([r for r in recordings(self.junction).values()
+                                              if r.get("stream") == "live/show" and r.get("complete")]) == 2, 10),
+                        recordings(self.junction))
+        second = of_stream(self.junction, "live/show", count=2)
+        self.assertNotEqual(second["id"], first["id"])
+        self.assertGreater(second["id"], first["id"])
+        self.assertAlmostEqual(second["duration_seconds"], 1, delta=0.3)
+        self.assertEqual(Probe(path).video, after.video)
+        publish_tags(self.junction, "live", "show", "append", tags, 1)
+        self.assertTrue(wait_for(lambda: of_stream(self.junction, "live/show", count=2)["duration_seconds"] > 1.5, 10),
+                        recordings(self.junction))
+        self.assertEqual(of_stream(self.junction, "live/show", count=2)["id"], second["id"])
+        self.assertEqual(Probe(path).video, after.video)
         # A live publication records nothing: a recording starts with the publication (before
         # Publish.Start goes back), so the count tells at once.
         started = self.junction.metrics().sum("junction_recordings_started_total")
