@@ -9,7 +9,7 @@ JOBS        ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 SOAK_SECONDS ?= 600
 
-.PHONY: setup build run test test-sanitize soak build-epoll bench clean
+.PHONY: setup build run test test-sanitize soak build-epoll bench clean install
 
 setup:
 	@bash tools/setup.sh
@@ -36,6 +36,12 @@ test-sanitize: setup
 	  -DJUNCTION_SANITIZE=ON -DJUNCTION_FUZZ=ON -DJUNCTION_BENCH=OFF -DJUNCTION_FUZZ_SECONDS=$(FUZZ_SECONDS)
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	ctest --test-dir $(SAN_BUILD) --output-on-failure -j 2
+
+# Installs the binary, the configuration, the web root, the man page and the systemd unit
+# (docs/install.md); PREFIX (default /usr/local) and DESTDIR as usual.
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # Soak and fault run (tests/soak/soak.py): RTMP fan-out, SIP registrations and calls, gateway
 # calls and recordings for SOAK_SECONDS while clients misbehave (vanish, stall, send garbage, are
