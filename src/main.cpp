@@ -67,21 +67,21 @@ int main(int argc, char** argv) {
 
   config cfg;
   try {
-    cfg = config_path.empty() ? config{} : config::load_file(config_path);
+    cfg = config_path.empty() ? config::builtin() : config::load_file(config_path);
   } catch (const config_error& e) {
     std::fprintf(stderr, "junction: %s\n", e.what());
     return 2;
   }
-  if (listen_all) cfg.apply_listen_all();
-  if (shards) cfg.server.shards = shards;
   if (!log_level.empty()) {
     log::level ignored;
     if (!log::parse_level(log_level, ignored)) {
       std::fprintf(stderr, "junction: --log-level: unknown level '%s'\n", log_level.c_str());
       return 2;
     }
-    cfg.server.log_level = log_level;
   }
+  // What the command line says stays over a reload of the file.
+  const app::command_line_overrides overrides{listen_all, shards, log_level};
+  overrides.apply(cfg);
   if (users_cli->parsed()) {
     users_args.action = add->parsed()            ? "add"
                         : del->parsed()          ? "del"
@@ -102,5 +102,5 @@ int main(int argc, char** argv) {
   logging.file = cfg.server.log_file;
   logging.access_file = cfg.http.access_log;
   log::configure(logging);
-  return app::run_server(cfg);
+  return app::run_server(cfg, config_path, overrides);
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package that Junction's build, tests and benchmarks need.
-# Idempotent: packages already installed are skipped, and `apt-get update` runs only when
-# something is missing. Non-interactive, so CI (root, no terminal) can run it unattended.
+# Installs every Debian 12 package that Junction's build, tests and benchmarks need, and the
+# browser tests' node packages (tests/browser, `npm ci` from its package-lock.json).
+# Idempotent: packages already installed are skipped, `apt-get update` runs only when
+# something is missing, and `npm ci` only when node_modules is missing or older than the
+# lockfile. Non-interactive, so CI (root, no terminal) can run it unattended.
 set -euo pipefail
 
 packages=(
@@ -21,7 +23,27 @@ packages=(
   kamailio
   # ss (socket statistics), taskset and jq for the benchmark scripts
   iproute2 util-linux jq
+  # groff renders the man page in the install test (docs/junction.8)
+  groff-base
+  # headless browser for the web page tests (driven by playwright-core from tests/browser)
+  chromium
 )
+
+# The browser tests' node packages (playwright-core; it never downloads a browser: the tests
+# use Debian's /usr/bin/chromium). Node.js 20 and npm come with the machine, not from Debian.
+browser_tests=$(cd "$(dirname "$0")/../tests/browser" && pwd)
+npm_ci_browser_tests() {
+  if [[ -f $browser_tests/node_modules/.package-lock.json &&
+        ! $browser_tests/package-lock.json -nt $browser_tests/node_modules/.package-lock.json ]]; then
+    return
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: npm not found: tests/browser is not set up (the web page tests need Node.js 20 and npm)" >&2
+    return
+  fi
+  echo "setup: npm ci in tests/browser"
+  (cd "$browser_tests" && npm ci --no-audit --no-fund --no-progress --loglevel=error)
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -32,6 +54,7 @@ done
 
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#packages[@]} packages present"
+  npm_ci_browser_tests
   exit 0
 fi
 
@@ -54,3 +77,4 @@ for service in nginx kamailio; do
     "${sudo[@]}" service "$service" stop >/dev/null 2>&1 || true
   fi
 done
+npm_ci_browser_tests

@@ -1,9 +1,14 @@
 #include "app/config.hpp"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <system_error>
+
+#include "app/locations.hpp"
 
 namespace junction {
 namespace {
@@ -38,7 +43,21 @@ config config::load_string(std::string_view toml, const std::string& name, std::
   return cfg;
 }
 
+config config::builtin() {
+  config cfg;
+  cfg.http.web_root = app::default_web_root();
+  const std::filesystem::path state{app::default_state_directory()};
+  std::error_code ec;
+  if (std::filesystem::create_directories(state, ec))
+    std::filesystem::permissions(state, std::filesystem::perms::owner_all, ec);
+  cfg.users.database = (state / "users.sqlite").string();
+  cfg.recording.directory = (state / "recordings").string();
+  return cfg;
+}
+
 config config::load_file(const std::string& path, std::vector<std::string>* defaulted) {
+  std::vector<std::string> left_out;
+  if (!defaulted) defaulted = &left_out;
   std::string text;
   {
     std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -54,6 +73,9 @@ config config::load_file(const std::string& path, std::vector<std::string>* defa
                   &cfg.sip.tls_certificate, &cfg.sip.tls_private_key, &cfg.users.database,
                   &cfg.recording.directory})
     make_relative_to(base, *p);
+  // "conf/www" next to /etc/junction/junction.toml is no web root: the default one is.
+  if (std::find(defaulted->begin(), defaulted->end(), "http.web_root") != defaulted->end())
+    cfg.http.web_root = app::default_web_root();
   return cfg;
 }
 

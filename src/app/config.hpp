@@ -28,14 +28,19 @@ struct config {
   recording_config recording;
   std::string source = "(built-in defaults)";
 
-  // Reads and validates a TOML file; relative paths in it are taken from the file's folder.
-  // Throws config_error. `defaulted`, when given, receives every key the file left out.
+  // The built-in configuration (no file): the defaults, with the web root and the state files
+  // where app/locations.hpp says (the state folder is created, 0700).
+  static config builtin();
+  // Reads and validates a TOML file; relative paths in it are taken from the file's folder, and
+  // a web root it does not name is the default one (app/locations.hpp). Throws config_error.
+  // `defaulted`, when given, receives every key the file left out.
   static config load_file(const std::string& path, std::vector<std::string>* defaulted = nullptr);
   static config load_string(std::string_view toml, const std::string& name,
                             std::vector<std::string>* defaulted = nullptr);
 
   // Binds the listeners the file did not name on every address instead of loopback.
   void apply_listen_all();
+  friend bool operator==(const config&, const config&) = default;
 };
 
 }  // namespace junction

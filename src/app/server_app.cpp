@@ -3,8 +3,10 @@
 #include <cstdlib>
 
 #include "core/log.hpp"
+#include "core/sd_notify.hpp"
 #include "core/runtime.hpp"
 #include "core/version.hpp"
+#include "http/request_context.hpp"
 #include "http/server.hpp"
 #include "gateway/service.hpp"
 #include "recording/anchored_call.hpp"
@@ -14,10 +16,17 @@
 #include "rtmp/server.hpp"
 #include "sip/server.hpp"
 #include "app/users_api.hpp"
+#include "app/users_cli.hpp"
 #include "users/user_directory.hpp"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -36,9 +45,18 @@ sigset_t shutdown_signals() {
   return set;
 }
 
-int wait_for_signal(const sigset_t& set) {
+// Those and what the main thread does while running: reload, reopen the logs.
+sigset_t running_signals() {
+  sigset_t set = shutdown_signals();
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, reload_request_signal());
+  return set;
+}
+
+int wait_for_signal(const sigset_t& set, siginfo_t* info = nullptr) {
   for (;;) {
-    int sig = sigwaitinfo(&set, nullptr);
+    int sig = sigwaitinfo(&set, info);
     if (sig > 0) return sig;
   }
 }
@@ -61,9 +79,10 @@ void raise_descriptor_limit(std::size_t wanted) {
 
 }  // namespace
 
-int run_server(const config& cfg) {
+int run_server(const config& cfg, const std::string& path, const command_line_overrides& overrides) {
   auto signals = shutdown_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto all_signals = running_signals();
+  pthread_sigmask(SIG_BLOCK, &all_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   raise_descriptor_limit(cfg.server.max_connections);
 
@@ -78,7 +97,8 @@ int run_server(const config& cfg) {
   std::optional<gateway::service> gateway;
   std::optional<runtime> runtime_holder;
   auto& rt = runtime_holder.emplace(runtime_options{cfg.server.shards, cfg.server.pin_cpus, cfg.server.max_connections,
-                                                    cfg.server.max_connections_per_source},
+                                                    cfg.server.max_connections_per_source,
+                                                    cfg.server.share_listeners},
                                     registry);
   hub.emplace(rt);
   std::unique_ptr<http::server> web;
@@ -88,13 +108,15 @@ int run_server(const config& cfg) {
   // shows a slow store does not hold the shards up.
   const char* store_delay = std::getenv("JUNCTION_TEST_STORE_DELAY_MS");
   std::optional<users::user_directory> user_directory;
+  std::optional<reloader> reload;
   user_directory.emplace(cfg.users.database, rt, std::chrono::milliseconds(store_delay ? std::atoi(store_delay) : 0));
+  rt.claims().claim(store_claim_name(cfg.users.database));  // `junction users` looks for it
   try {
     web = std::make_unique<http::server>(rt, cfg.http);
     rtmp_server = std::make_unique<rtmp::server>(rt, cfg.rtmp, *hub);
     rtmp_server->set_workers(workers);
     sip_server = std::make_unique<sip::server>(rt, cfg.sip, *user_directory);
-    recordings.emplace(registry, cfg.recording, cfg.http.admin_token, workers);
+    recordings.emplace(rt, registry, cfg.recording, cfg.http.admin_token, workers);
     recordings->attach(*web);
     recordings->attach(*rtmp_server, *hub);
     sip_server->set_relay_tap_factory(recording::anchored_call_taps(*recordings));
@@ -104,15 +126,41 @@ int run_server(const config& cfg) {
     rtmp_server->attach_http(*web);
     sip_server->attach_http(*web);
     add_users_api(*web, *user_directory);
+    reload.emplace(rt, path, overrides, cfg,
+                   reloader::targets{web.get(), rtmp_server.get(), sip_server.get(), &*recordings});
+    // POST /api/v1/reload (admin): what SIGHUP does, with the outcome in the answer.
+    web->routes().add({"/api/v1/reload", http::POST, true,
+                       http::async_handler{[&reload](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
+                         auto outcome = co_await reload->request(std::chrono::seconds(30));
+                         boost::json::array changed;
+                         for (const auto& k : outcome.changed) changed.emplace_back(k);
+                         boost::json::object body{{"reloaded", outcome.ok}, {"message", outcome.message},
+                                                  {"changed", std::move(changed)}};
+                         co_return ctx.json(outcome.ok ? http::status::ok : http::status::conflict,
+                                            boost::json::serialize(body) + "\n");
+                       }}});
     web->listen();
     rtmp_server->listen();
     sip_server->listen();
+    // SIP over WebSocket has no socket of its own: it is a path on every HTTP listener.
+    if (cfg.sip.websocket) {
+      const auto bound = rt.listeners();
+      for (const auto& l : bound)
+        if (l.protocol == "http" || l.protocol == "https")
+          rt.add_listener({"sip", l.protocol == "http" ? "ws" : "wss",
+                           (l.protocol == "http" ? "ws://" : "wss://") + l.address + "/sip"});
+    }
     for (const auto& l : rt.listeners())
       if (l.protocol == "sip" && l.transport == "udp")
         if (auto a = listen_address::parse(l.address)) {
           gateway->set_sip_server(a->host, a->port);
           break;
         }
+  } catch (const config_error& e) {
+    // A certificate that does not load, a cipher OpenSSL does not know: the configuration's.
+    log::error("cannot start: {}", e.what());
+    std::fprintf(stderr, "junction: cannot start: %s\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     log::error("cannot start: {}", e.what());
     std::fprintf(stderr, "junction: cannot start: %s\n", e.what());
@@ -122,14 +170,41 @@ int run_server(const config& cfg) {
 
   log::info("junction {} ready: {} shards on {}, config {}", JUNCTION_VERSION, rt.size(),
             JUNCTION_IO_BACKEND, cfg.source);
+  // Once each: the log says it; standard output says it too (for scripts and tests reading it),
+  // unless both go to the same terminal.
+  const bool one_terminal = cfg.server.log_file.empty() && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
   for (const auto& l : rt.listeners()) {
-    std::printf("listening: %s %s %s\n", l.protocol.c_str(), l.transport.c_str(),
-                l.address.c_str());
+    if (!one_terminal)
+      std::printf("listening: %s %s %s\n", l.protocol.c_str(), l.transport.c_str(), l.address.c_str());
     log::info("listening: {} {} {}", l.protocol, l.transport, l.address);
   }
   std::fflush(stdout);
 
-  int sig = wait_for_signal(signals);
+  sd_notify("READY=1");
+  int sig = 0;
+  for (;;) {
+    siginfo_t info{};
+    sig = wait_for_signal(all_signals, &info);
+    if (sig == SIGUSR1) {
+      const bool reopened = log::reopen_files();
+      (reopened ? log::info("SIGUSR1: log files reopened") : log::warn("SIGUSR1: a log file could not be reopened"));
+      continue;
+    }
+    if (sig == SIGHUP) {
+      log::info("SIGHUP received: reloading {}", path.empty() ? std::string("(no configuration file)") : path);
+      reload->reload();
+      continue;
+    }
+    if (sig == reload_request_signal()) {
+      // Only this process's own requests (the API's) count: another's would be a forged one.
+      if (info.si_code != SI_QUEUE || info.si_pid != ::getpid()) continue;
+      log::info("reload requested over the admin API");
+      reload->answer(info.si_value.sival_int, reload->reload());
+      continue;
+    }
+    break;
+  }
+  sd_notify("STOPPING=1");
   log::info("{} received: draining (deadline {} ms, send it again to close at once)",
             sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.server.shutdown_timeout.count());
   rt.shutdown(cfg.server.shutdown_timeout, [&] { return signal_pending(signals); });

@@ -1,11 +1,14 @@
 #include "app/users_cli.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <ctime>
 #include <iostream>
 #include <stdexcept>
 
 #include "app/config.hpp"
+#include "core/process_claim.hpp"
 #include "core/utc_time.hpp"
 #include "users/user_directory.hpp"
 
@@ -37,9 +40,44 @@ int run_contacts_command(users::user_store& store, const std::string& action, co
   return 0;
 }
 
+// After a change: which database it was, and a warning when a junction runs that reads another
+// (each server holds "junction:users:<its database>", core/process_claim.hpp).
+void say_which_database(const std::string& database) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const std::string path = fs::weakly_canonical(fs::absolute(database, ec), ec).string();
+  std::printf("user store: %s\n", path.c_str());
+  const std::string prefix = "junction:users:";
+  const auto held = held_claims(prefix);
+  if (held.empty() || std::find(held.begin(), held.end(), claim_socket_name(store_claim_name(database))) != held.end())
+    return;
+  std::fflush(stdout);
+  for (const auto& other : held)
+    std::fprintf(stderr,
+                 "junction users: warning: a running junction reads %s, not %s: the change does not reach it "
+                 "(pass its --config)\n",
+                 other.substr(prefix.size()).c_str(), path.c_str());
+}
+
+int run_users_command_on_store(const config& cfg, const users_command& command);
+
 }  // namespace
 
+std::string store_claim_name(const std::string& database) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  return "junction:users:" + fs::weakly_canonical(fs::absolute(database, ec), ec).string();
+}
+
 int run_users_command(const config& cfg, const users_command& command) {
+  const int code = run_users_command_on_store(cfg, command);
+  if (code == 0 && command.action != "list" && command.action != "contacts list") say_which_database(cfg.users.database);
+  return code;
+}
+
+namespace {
+
+int run_users_command_on_store(const config& cfg, const users_command& command) {
   std::optional<users::user_address> address;
   if (command.action != "list") {
     address = users::parse_user_address(command.user);
@@ -94,5 +132,7 @@ int run_users_command(const config& cfg, const users_command& command) {
     return 2;
   }
 }
+
+}  // namespace
 
 }  // namespace junction::app

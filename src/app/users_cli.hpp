@@ -22,6 +22,11 @@ struct users_command {
 
 // Prints what it did (or why not) and returns the process exit code: 0 done, 1 failed
 // (no such user, database error), 2 bad arguments.
+// After a change it names the database, and warns when a running junction reads another.
 int run_users_command(const config& cfg, const users_command& command);
+
+// What a server holds while it reads `database` (core/process_claim.hpp), so that the command
+// can tell whether the database it changed is the running server's.
+std::string store_claim_name(const std::string& database);
 
 }  // namespace junction::app

@@ -61,12 +61,22 @@ class tls_stream final : public byte_stream {
 
 std::unique_ptr<asio::ssl::context> make_tls_server_context(std::string_view section,
                                                             const std::string& certificate,
-                                                            const std::string& private_key) {
+                                                            const std::string& private_key,
+                                                            const tls_options& options) {
   namespace ssl = asio::ssl;
   auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                    ssl::context::single_dh_use);
+  SSL_CTX* native = ctx->native_handle();
+  // TLS 1.0 and 1.1 need OpenSSL's security level 0 on Debian 12 (its default, 2, refuses them).
+  if (tls_version_number(options.min_version) < TLS1_2_VERSION) SSL_CTX_set_security_level(native, 0);
+  if (!SSL_CTX_set_min_proto_version(native, tls_version_number(options.min_version)) ||
+      !SSL_CTX_set_max_proto_version(native, tls_version_number(options.max_version)))
+    throw config_error(fmt::format("{}.tls_min_version/tls_max_version: not supported by this OpenSSL", section));
+  if (!options.ciphers.empty() && !SSL_CTX_set_cipher_list(native, options.ciphers.c_str()))
+    throw config_error(fmt::format("{}.tls_ciphers: OpenSSL knows no cipher in '{}'", section, options.ciphers));
+  if (!options.ciphersuites.empty() && !SSL_CTX_set_ciphersuites(native, options.ciphersuites.c_str()))
+    throw config_error(fmt::format("{}.tls_ciphersuites: OpenSSL knows no suite in '{}'", section, options.ciphersuites));
   boost::system::error_code ec;
   ctx->use_certificate_chain_file(certificate, ec);
   if (ec)

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <tuple>
 
+#include "core/tls_options.hpp"
+
 namespace boost::asio::ssl {
 class context;
 }
@@ -36,11 +38,13 @@ class byte_stream {
   virtual boost::asio::ip::tcp::socket& socket() noexcept = 0;
 };
 
-// A TLS server context (TLS 1.2 and later) with a PEM certificate chain and private key. Throws
-// config_error naming `section`'s keys when either cannot be loaded.
+// A TLS server context with a PEM certificate chain and private key, the versions and ciphers of
+// `options` (TLS 1.2 and 1.3 by default). Throws config_error naming `section`'s keys when
+// something cannot be loaded or is not understood.
 std::unique_ptr<boost::asio::ssl::context> make_tls_server_context(std::string_view section,
                                                                    const std::string& certificate,
-                                                                   const std::string& private_key);
+                                                                   const std::string& private_key,
+                                                                   const tls_options& options = {});
 
 std::unique_ptr<byte_stream> make_plain_stream(boost::asio::ip::tcp::socket socket);
 std::unique_ptr<byte_stream> make_tls_stream(boost::asio::ip::tcp::socket socket,

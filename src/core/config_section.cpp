@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -193,6 +194,26 @@ void config_document::only(const std::vector<std::string>& known) const {
   for (auto& [key, node] : source_->root)
     if (std::find(known.begin(), known.end(), std::string{key.str()}) == known.end())
       throw config_error(where(source_->file, node.source()) + ": unknown section '" + std::string{key.str()} + "'");
+}
+
+std::map<std::string, std::string> flatten_config(std::string_view text) {
+  std::map<std::string, std::string> out;
+  toml::table root;
+  try {
+    root = toml::parse(text);
+  } catch (const toml::parse_error&) {
+    return out;
+  }
+  for (auto& [section, node] : root) {
+    const auto* table = node.as_table();
+    if (!table) continue;
+    for (auto& [key, value] : *table) {
+      std::ostringstream printed;
+      value.visit([&printed](const auto& v) { printed << v; });
+      out[std::string{section.str()} + "." + std::string{key.str()}] = printed.str();
+    }
+  }
+  return out;
 }
 
 void make_relative_to(const std::string& base, std::string& path) {

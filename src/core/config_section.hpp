@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,11 @@ class config_document {
  private:
   std::shared_ptr<const config_section::source> source_;
 };
+
+// Every "section.key" of TOML text with its value as text (an array of tables, such as
+// [[rtmp.app]], is one key): what a reload compares to name the keys that changed. Text that does
+// not parse gives nothing.
+std::map<std::string, std::string> flatten_config(std::string_view text);
 
 // `path` relative to `base` (a configuration file's folder), unless absolute, empty or "-".
 void make_relative_to(const std::string& base, std::string& path);

@@ -77,6 +77,7 @@ tcp::endpoint listen_tcp(runtime& rt, const listen_address& where,
                          const connection_metrics& metrics, tcp_session_start start,
                          const tcp_listen_options& options) {
   tcp::endpoint bound{asio::ip::make_address(where.host), where.port};
+  rt.claim_listen_address("tcp", bound.address().to_string(), where.port);
   for (unsigned i = 0; i < rt.size(); ++i) {
     auto& home = rt.at(i);
     auto acceptor = std::make_shared<tcp::acceptor>(home.context());
@@ -116,6 +117,7 @@ dual_port_reservation::dual_port_reservation(asio::io_context& context, const st
 
 udp::endpoint listen_udp(runtime& rt, const listen_address& where, udp_socket_start start) {
   udp::endpoint bound{asio::ip::make_address(where.host), where.port};
+  rt.claim_listen_address("udp", bound.address().to_string(), where.port);
   for (unsigned i = 0; i < rt.size(); ++i) {
     auto& home = rt.at(i);
     udp::socket socket{home.context()};

@@ -1,11 +1,13 @@
 #include "core/log.hpp"
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <unordered_map>
 #include <utility>
 
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -44,11 +46,49 @@ std::unique_ptr<spdlog::formatter> make_formatter(const char* pattern) {
   return f;
 }
 
+// A log file that SIGUSR1 reopens (after logrotate moved it): appends, like nginx's.
+class reopenable_file_sink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit reopenable_file_sink(std::string path) : path_(std::move(path)) { open(); }
+  ~reopenable_file_sink() override {
+    if (file_) std::fclose(file_);
+  }
+  // False (and the old file kept) when the file cannot be opened.
+  bool reopen() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return open();
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    if (file_) std::fwrite(formatted.data(), 1, formatted.size(), file_);
+  }
+  void flush_() override {
+    if (file_) std::fflush(file_);
+  }
+
+ private:
+  bool open() {
+    std::FILE* next = std::fopen(path_.c_str(), "ae");
+    if (!next) {
+      if (!file_) throw spdlog::spdlog_ex("cannot open log file " + path_, errno);
+      return false;
+    }
+    if (file_) std::fclose(file_);
+    file_ = next;
+    return true;
+  }
+  std::string path_;
+  std::FILE* file_ = nullptr;
+};
+
 std::shared_ptr<spdlog::logger> make_logger(const char* name, const std::string& file,
                                             bool to_stdout) {
   spdlog::sink_ptr sink;
   if (!file.empty() && file != "-")
-    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file);
+    sink = std::make_shared<reopenable_file_sink>(file);
   else if (to_stdout)
     sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
   else
@@ -92,6 +132,21 @@ void configure(const options& opts) {
     access_logger->set_formatter(make_formatter("%Y-%m-%dT%H:%M:%S.%e [%*] %v"));
     access_logger->flush_on(spdlog::level::info);
   }
+}
+
+void set_level(level l) {
+  threshold.store(static_cast<int>(l), std::memory_order_relaxed);
+  logger().set_level(to_spdlog(l));
+}
+
+bool reopen_files() {
+  bool ok = true;
+  for (auto* l : {&main_logger, &access_logger}) {
+    if (!*l) continue;
+    for (auto& sink : (*l)->sinks())
+      if (auto* file = dynamic_cast<reopenable_file_sink*>(sink.get())) ok = file->reopen() && ok;
+  }
+  return ok;
 }
 
 void set_thread_tag(std::string_view tag) {

@@ -19,6 +19,11 @@ struct options {
   std::string access_file; // empty: access log off; "-": standard output
 };
 void configure(const options& opts);
+// A reload's log level (server.log_level).
+void set_level(level l);
+// SIGUSR1: the log files (server.log_file, http.access_log) are opened again by name, for
+// logrotate. False when one could not be (it keeps writing to the old one).
+bool reopen_files();
 
 // Names the calling thread in every line it logs ("main", "s0", "s1", ...).
 void set_thread_tag(std::string_view tag);

@@ -1,7 +1,12 @@
 #include "core/runtime.hpp"
 
 #include "core/log.hpp"
+#include "core/endpoint.hpp"
 #include "core/shared_tick.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
 
 #include <boost/asio/executor_work_guard.hpp>
 
@@ -74,11 +79,20 @@ void shard::begin_drain() {
   connections_.close_idle();
 }
 
+void runtime::claim_listen_address(std::string_view transport, const std::string& host, std::uint16_t port) {
+  if (port == 0 || share_listeners_) return;
+  const std::string where = fmt::format("{} {}", transport, listen_address{host, port}.to_string());
+  if (!claims_.claim(fmt::format("junction:{}:{}:{}", transport, host, port)))
+    throw std::runtime_error(fmt::format("another junction is already listening on {} (server.share_listeners = true "
+                                         "lets two share it through SO_REUSEPORT)", where));
+}
+
 runtime::runtime(const runtime_options& options, metric_registry& registry)
     : registry_{registry},
       limit_{options.max_connections},
       sources_{options.max_connections_per_source},
-      pin_{options.pin_cpus} {
+      pin_{options.pin_cpus},
+      share_listeners_{options.share_listeners} {
   unsigned count = options.shards;
   if (count == 0) count = static_cast<unsigned>(std::max<std::size_t>(1, allowed_cpus().size()));
   for (unsigned i = 0; i < count; ++i) shards_.push_back(std::make_unique<shard>(*this, i));

@@ -3,14 +3,17 @@
 // and shuts them down gracefully.
 #include "core/connection.hpp"
 #include "core/metrics.hpp"
+#include "core/process_claim.hpp"
 #include "core/shard.hpp"
 
 #include <boost/asio/post.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -28,6 +31,9 @@ struct runtime_options {
   bool pin_cpus = true;
   std::size_t max_connections = 10000;
   std::size_t max_connections_per_source = 0;  // 0: no limit
+  // Let another process bind the same listen addresses (SO_REUSEPORT shares the traffic);
+  // otherwise a second junction on them is refused (core/process_claim.hpp).
+  bool share_listeners = false;
 };
 
 class runtime {
@@ -56,6 +62,11 @@ class runtime {
   // Listeners are recorded before start() and read-only afterwards.
   void add_listener(listener_info info) { listeners_.push_back(std::move(info)); }
   const std::vector<listener_info>& listeners() const noexcept { return listeners_; }
+  // Before binding `host:port` (a port of its own, not 0) over `transport`: claims it for this
+  // process, or throws std::runtime_error naming it when another junction has it (unless
+  // share_listeners).
+  void claim_listen_address(std::string_view transport, const std::string& host, std::uint16_t port);
+  process_claims& claims() noexcept { return claims_; }
 
   void start();
   // Stop accepting everywhere, close idle connections, let busy ones finish.
@@ -82,6 +93,8 @@ class runtime {
   std::vector<std::thread> threads_;
   std::vector<listener_info> listeners_;
   std::chrono::steady_clock::time_point started_;
+  bool share_listeners_ = false;
+  process_claims claims_;
 };
 
 }  // namespace junction

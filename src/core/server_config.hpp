@@ -16,6 +16,9 @@ struct server_config {
   // Connections one source (an IPv4 address, an IPv6 /64) may hold at once; 0: no limit.
   std::size_t max_connections_per_source = 256;
   std::chrono::milliseconds shutdown_timeout{10'000};
+  // A second junction on the same listen addresses is refused (exit 1) unless this is true, in
+  // both: SO_REUSEPORT would otherwise let it take part of the traffic unnoticed.
+  bool share_listeners = false;
   std::string log_level = "info";
   std::string log_file;  // empty: standard error
   friend bool operator==(const server_config&, const server_config&) = default;

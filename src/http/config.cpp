@@ -7,6 +7,7 @@ void read_config(config_section& http, http_config& h) {
   http.addresses("tls_listen", h.tls_listen);
   http.string("tls_certificate", h.tls_certificate);
   http.string("tls_private_key", h.tls_private_key);
+  read_tls_options(http, "http", h.tls);
   http.string("web_root", h.web_root);
   http.string("index", h.index);
   http.integer("header_limit", h.header_limit, 512, 1 << 20);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/config_section.hpp"
+#include "core/tls_options.hpp"
 #include "core/endpoint.hpp"
 
 namespace junction {
@@ -15,6 +16,7 @@ struct http_config {
   std::vector<listen_address> tls_listen;
   std::string tls_certificate;
   std::string tls_private_key;
+  tls_options tls;  // tls_min_version, tls_max_version, tls_ciphers, tls_ciphersuites
   std::string web_root = "conf/www";
   std::string index = "index.html";
   std::size_t header_limit = 8192;

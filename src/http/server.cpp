@@ -30,12 +30,20 @@ http_metrics http_metrics::declare(metric_registry& r) {
   return m;
 }
 
+std::shared_ptr<const http_settings> http_settings::make(const http_config& cfg) {
+  auto s = std::make_shared<http_settings>();
+  s->admin_token = cfg.admin_token;
+  if (!cfg.tls_listen.empty())
+    s->tls = make_tls_server_context("http", cfg.tls_certificate, cfg.tls_private_key, cfg.tls);
+  return s;
+}
+
 server::server(runtime& rt, const http_config& cfg)
     : rt_{rt},
       config_{cfg},
       metrics_{http_metrics::declare(rt.registry())},
-      files_{cfg.web_root, cfg.index} {
-  if (!cfg.tls_listen.empty()) tls_ = make_tls_server_context("http", cfg.tls_certificate, cfg.tls_private_key);
+      files_{cfg.web_root, cfg.index},
+      settings_{rt, http_settings::make(cfg)} {
   for (unsigned i = 0; i < rt.size(); ++i)
     caches_.push_back(std::make_unique<file_cache>(cfg.file_cache_max_file,
                                                    cfg.file_cache_max_bytes));
@@ -77,7 +85,7 @@ std::variant<reply, const async_handler*> server::route(request_context& ctx) {
   if (!r) return files_.serve(ctx, *caches_[ctx.home().index()]);
   // Admin first: a refused client learns nothing about the route, not even its methods.
   if (r->admin)
-    if (auto refusal = check_admin(ctx, config_.admin_token)) return std::move(*refusal);
+    if (auto refusal = check_admin(ctx, settings_.get().admin_token)) return std::move(*refusal);
   if (!(r->methods & method_bit(ctx.req.method()))) {
     beast_http::response<beast_http::string_body> res{status::method_not_allowed,
                                                       ctx.req.version(),

@@ -2,6 +2,7 @@
 // The HTTP server: plain and TLS listeners on every shard, the router with the built-in
 // endpoints, static files, and the WebSocket routes other protocols register.
 #include "http/config.hpp"
+#include "core/shard_local.hpp"
 #include "core/metrics.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
@@ -35,6 +36,14 @@ struct http_metrics {
   static http_metrics declare(metric_registry& registry);
 };
 
+// What a reload may change (http.admin_token, the TLS certificate), one snapshot per shard.
+struct http_settings {
+  std::string admin_token;
+  std::shared_ptr<boost::asio::ssl::context> tls;  // with http.tls_listen
+  // Throws config_error (a certificate that cannot be loaded).
+  static std::shared_ptr<const http_settings> make(const http_config& cfg);
+};
+
 class server {
  public:
   server(runtime& rt, const http_config& cfg);
@@ -47,7 +56,10 @@ class server {
   const http_metrics& metrics() const noexcept { return metrics_; }
   router& routes() noexcept { return routes_; }
   websocket_routes& websockets() noexcept { return websockets_; }
-  boost::asio::ssl::context* tls() noexcept { return tls_.get(); }
+  // This shard's settings (hold the pointer while using what it holds).
+  const std::shared_ptr<const http_settings>& settings() const noexcept { return settings_.share(); }
+  // A reload of admin_token and the TLS certificate; other keys need a restart.
+  void reload(const http_config& cfg) { settings_.publish(http_settings::make(cfg)); }
   file_cache& cache(unsigned shard) noexcept { return *caches_[shard]; }
 
   // Binds every configured listener on every shard. Throws with the address on failure.
@@ -64,7 +76,7 @@ class server {
   router routes_;
   websocket_routes websockets_;
   static_files files_;
-  std::unique_ptr<boost::asio::ssl::context> tls_;
+  shard_local<http_settings> settings_;
   std::vector<std::unique_ptr<file_cache>> caches_;
 };
 

@@ -25,7 +25,8 @@ asio::awaitable<void> tls_session(server& srv, shard& home, asio::ip::tcp::socke
                                   connection_ticket ticket) {
   asio::ip::address address;
   auto peer = peer_of(socket, address);
-  tls_stream stream{std::move(socket), *srv.tls()};
+  const auto settings = srv.settings();  // its TLS context lives as long as the connection
+  tls_stream stream{std::move(socket), *settings->tls};
   auto closer = shutdown_closer(stream);
   connection conn{home, std::move(ticket), srv.metrics().tls, "https", std::move(peer),
                   std::move(closer)};

@@ -147,9 +147,10 @@ std::string load_id_secret(const std::string& directory) {
 
 }  // namespace
 
-service::service(metric_registry& registry, const recording_config& cfg, std::string admin_token,
+service::service(runtime& rt, metric_registry& registry, const recording_config& cfg, std::string admin_token,
                  worker_pool& workers)
-    : cfg_(cfg), admin_token_(std::move(admin_token)), workers_(workers),
+    : cfg_(cfg), rules_(rt, std::make_shared<const rules>(rules{cfg.calls, cfg.users, std::move(admin_token)})),
+      workers_(workers),
       metrics_(recording_metrics::declare(registry)) {
   std::error_code ec;
   if (std::filesystem::create_directories(cfg_.directory, ec))
@@ -159,9 +160,14 @@ service::service(metric_registry& registry, const recording_config& cfg, std::st
 }
 
 bool service::records_calls_of(std::string_view line) const {
-  if (cfg_.calls == "all") return true;
-  if (cfg_.calls != "users") return false;
-  return std::any_of(cfg_.users.begin(), cfg_.users.end(), [&](const std::string& u) { return u == line; });
+  const rules& r = rules_.get();
+  if (r.calls == "all") return true;
+  if (r.calls != "users") return false;
+  return std::any_of(r.users.begin(), r.users.end(), [&](const std::string& u) { return u == line; });
+}
+
+void service::reload(const recording_config& cfg, std::string admin_token) {
+  rules_.publish(std::make_shared<const rules>(rules{cfg.calls, cfg.users, std::move(admin_token)}));
 }
 
 std::string service::call_recording_id(std::string_view call_id) const {
@@ -343,7 +349,7 @@ void service::attach(rtmp::server& rtmp, media::stream_hub& hub) {
   // Recordings are the admin's: a player needs what their download needs, the admin token.
   rtmp.set_vod([this](std::string_view app, std::string_view name) -> std::optional<rtmp::server::vod_target> {
     if (cfg_.vod_app.empty() || app != cfg_.vod_app) return std::nullopt;
-    rtmp::server::vod_target target{{}, admin_token_};
+    rtmp::server::vod_target target{{}, rules_.get().admin_token};
     if (name.ends_with(".flv")) name.remove_suffix(4);
     if (!name.empty() && safe_name(name) == name) target.path = path_of(name);  // never outside the folder
     return target;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "recording/config.hpp"
+#include "core/shard_local.hpp"
 #include "core/metrics.hpp"
 
 namespace junction::http {
@@ -51,7 +52,13 @@ struct recording_metrics {
 
 class service {
  public:
-  service(metric_registry& registry, const recording_config& cfg, std::string admin_token,
+  // What a reload may change: which calls are recorded, and the token VOD players present.
+  struct rules {
+    std::string calls;
+    std::vector<std::string> users;
+    std::string admin_token;
+  };
+  service(runtime& rt, metric_registry& registry, const recording_config& cfg, std::string admin_token,
           worker_pool& workers);
   service(const service&) = delete;
   service& operator=(const service&) = delete;
@@ -66,6 +73,9 @@ class service {
   worker_pool& workers() noexcept { return workers_; }
   const recording_metrics& metrics() const noexcept { return metrics_; }
   bool records_calls_of(std::string_view line) const;
+  // A reload of recording.calls, recording.users and http.admin_token (the folder and the VOD
+  // application need a restart).
+  void reload(const recording_config& cfg, std::string admin_token);
 
   // Ids cannot be guessed: whoever knows a call or a stream name still cannot name its file.
   // A new call recording's id: "call-<UTC time>-<Call-ID, made safe>-<16 random hex digits>".
@@ -88,7 +98,7 @@ class service {
  private:
   recording_config cfg_;
   std::string id_secret_;    // recording.directory/.id-secret, made at first start (0600)
-  std::string admin_token_;  // http.admin_token: what a VOD player presents ("token=...")
+  shard_local<rules> rules_;  // calls, users, and http.admin_token: what a VOD player presents
   worker_pool& workers_;
   recording_metrics metrics_;
 };

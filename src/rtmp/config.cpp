@@ -1,5 +1,7 @@
 #include "rtmp/config.hpp"
 
+#include <algorithm>
+
 namespace junction {
 namespace {
 
@@ -33,6 +35,7 @@ void read_config(config_section& rtmp, rtmp_config& r) {
   rtmp.addresses("tls_listen", r.tls_listen);
   rtmp.string("tls_certificate", r.tls_certificate);
   rtmp.string("tls_private_key", r.tls_private_key);
+  read_tls_options(rtmp, "rtmp", r.tls);
   rtmp.integer("chunk_size", r.chunk_size, 128, 16'777'215);
   rtmp.integer("window_ack_size", r.window_ack_size, 1024, 0x7FFFFFFF);
   rtmp.integer("max_message_size", r.max_message_size, 4096, 16'777'215);
@@ -50,11 +53,16 @@ void read_config(config_section& rtmp, rtmp_config& r) {
   if (r.send_buffer != 0 && r.send_buffer < 4096) rtmp.fail("rtmp.send_buffer must be 0 (the kernel's) or at least 4096");
   rtmp.duration("merge_write", r.merge_write);
   rtmp.boolean("http_flv", r.http_flv);
+  rtmp.boolean("catch_all", r.catch_all);
   auto apps = rtmp.tables("app");
   if (!apps.empty()) {
     r.apps.clear();
     for (auto& app : apps) read_app(app, r.apps.emplace_back());
+  } else if (!r.catch_all) {
+    r.apps.clear();  // the built-in "*" was the only one
   }
+  const bool has_wildcard = std::any_of(r.apps.begin(), r.apps.end(), [](const auto& a) { return a.name == "*"; });
+  if (r.catch_all && !has_wildcard) r.apps.emplace_back();
   rtmp.finish();
   if (r.incomplete_bytes < r.max_message_size)
     rtmp.fail("rtmp.incomplete_bytes must be at least rtmp.max_message_size (or the largest message could never "

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/config_section.hpp"
+#include "core/tls_options.hpp"
 #include "core/endpoint.hpp"
 
 namespace junction {
@@ -32,6 +33,7 @@ struct rtmp_config {
   std::vector<listen_address> tls_listen;  // RTMPS
   std::string tls_certificate;
   std::string tls_private_key;
+  tls_options tls;  // tls_min_version, tls_max_version, tls_ciphers, tls_ciphersuites
   std::size_t chunk_size = 4096;           // outgoing chunk size
   std::size_t window_ack_size = 2'500'000;
   std::size_t max_message_size = 8 << 20;
@@ -53,6 +55,9 @@ struct rtmp_config {
   std::chrono::milliseconds merge_write{0};        // read publishers once per window: one write per player
   bool http_flv = true;                            // GET /<app>/<stream>.flv on the HTTP listeners
   std::vector<rtmp_app_config> apps{rtmp_app_config{}};
+  // Applications without an [[rtmp.app]] entry of their own get the built-in "*" entry (live,
+  // the defaults) unless the file defines "*" itself; false refuses them.
+  bool catch_all = true;
   bool listen_given = false;
   friend bool operator==(const rtmp_config&, const rtmp_config&) = default;
 };

@@ -32,7 +32,7 @@ constexpr std::uint64_t flv_form = 0;  // shard_frame form key for FLV tags (RTM
 class flv_client final : public media::sink {
  public:
   flv_client(server& srv, shard& home, connection& conn)
-      : srv_{srv}, home_{home}, conn_{conn}, queue_{srv.config().player_queue_bytes},
+      : srv_{srv}, home_{home}, conn_{conn}, queue_{srv.settings()->config.player_queue_bytes},
         wake_{home.context()}, tick_{home.context()} {
     // First in the queue, before subscribing replays metadata, configurations and the GOP.
     queue_.push_control(shared_buffer::copy_of(media::flv::file_header(true, true)));
@@ -88,7 +88,7 @@ class flv_client final : public media::sink {
   }
   // Closes a client whose socket accepts nothing for send_timeout.
   asio::awaitable<void> watchdog(http::body_stream& body) {
-    const auto timeout = srv_.config().send_timeout;
+    const auto timeout = srv_.settings()->config.send_timeout;
     while (!done_) {
       tick_.expires_after(std::clamp(timeout / 4, std::chrono::milliseconds{100}, std::chrono::milliseconds{5000}));
       co_await tick_.async_wait(no_throw);
@@ -130,7 +130,8 @@ bool split_flv_path(std::string_view path, std::string_view& app, std::string_vi
 asio::awaitable<http::reply> serve_flv(server& srv, http::request_context& ctx) {
   std::string_view app_name, name;
   if (!split_flv_path(ctx.path, app_name, name)) co_return ctx.problem(http::status::not_found);
-  const app_policy* app = srv.find_app(app_name);
+  const auto settings = srv.settings();  // what `app` points into, for the whole request
+  const app_policy* app = settings->find_app(app_name);
   if (!app || !app->config.live) co_return ctx.problem(http::status::not_found, "no such application");
   const auto& a = app->config;
   if (!allowed(app->play_from, ctx.peer)) co_return ctx.problem(http::status::forbidden, "address not allowed to play");

@@ -33,20 +33,36 @@ rtmp_metrics rtmp_metrics::declare(metric_registry& r) {
   return m;
 }
 
+std::shared_ptr<const rtmp_settings> rtmp_settings::make(const rtmp_config& cfg) {
+  auto s = std::make_shared<rtmp_settings>();
+  s->config = cfg;
+  for (const auto& a : cfg.apps) {
+    app_policy p{a, {}, {}};
+    for (const auto& r : a.allow_publish) p.publish_from.push_back(*ip_range::parse(r));
+    for (const auto& r : a.allow_play) p.play_from.push_back(*ip_range::parse(r));
+    s->apps.push_back(std::move(p));
+  }
+  if (!cfg.tls_listen.empty())
+    s->tls = make_tls_server_context("rtmp", cfg.tls_certificate, cfg.tls_private_key, cfg.tls);
+  return s;
+}
+
+const app_policy* rtmp_settings::find_app(std::string_view name) const {
+  const app_policy* wildcard = nullptr;
+  for (const auto& a : apps) {
+    if (a.config.name == name) return &a;
+    if (a.config.name == "*") wildcard = &a;
+  }
+  return wildcard;
+}
+
 server::server(runtime& rt, const rtmp_config& cfg, media::stream_hub& hub)
     : rt_{rt},
       config_{cfg},
       hub_{hub},
       metrics_{rtmp_metrics::declare(rt.registry())},
-      incomplete_budget_{std::make_unique<memory_budget>(cfg.incomplete_bytes_total)} {
-  for (const auto& a : cfg.apps) {
-    app_policy p{a, {}, {}};
-    for (const auto& r : a.allow_publish) p.publish_from.push_back(*ip_range::parse(r));
-    for (const auto& r : a.allow_play) p.play_from.push_back(*ip_range::parse(r));
-    apps_.push_back(std::move(p));
-  }
-  if (!cfg.tls_listen.empty())
-    tls_ = make_tls_server_context("rtmp", cfg.tls_certificate, cfg.tls_private_key);
+      incomplete_budget_{std::make_unique<memory_budget>(cfg.incomplete_bytes_total)},
+      settings_{rt, rtmp_settings::make(cfg)} {
   add_method("junction.version", [](const command&) -> std::optional<media::amf::value> {
     return media::amf::value::make_string(JUNCTION_VERSION);
   });
@@ -81,15 +97,6 @@ void server::listen() {
   bind_all(config_.tls_listen, true);
 }
 
-const app_policy* server::find_app(std::string_view name) const {
-  const app_policy* wildcard = nullptr;
-  for (const auto& a : apps_) {
-    if (a.config.name == name) return &a;
-    if (a.config.name == "*") wildcard = &a;
-  }
-  return wildcard;
-}
-
 void server::add_method(std::string name, server_method method) {
   methods_[std::move(name)] = std::move(method);
 }
@@ -108,14 +115,14 @@ const server_method* server::method(std::string_view name) const {
   return it == methods_.end() ? nullptr : &it->second;
 }
 
-server_protocol_options server::protocol_options() const {
+server_protocol_options server::protocol_options(const rtmp_config& cfg) const {
   server_protocol_options o;
-  o.out_chunk_size = static_cast<std::uint32_t>(config_.chunk_size);
-  o.window_ack_size = static_cast<std::uint32_t>(config_.window_ack_size);
-  o.max_streams = static_cast<std::uint32_t>(config_.max_streams_per_connection);
-  o.chunk_limits.max_message_size = static_cast<std::uint32_t>(config_.max_message_size);
+  o.out_chunk_size = static_cast<std::uint32_t>(cfg.chunk_size);
+  o.window_ack_size = static_cast<std::uint32_t>(cfg.window_ack_size);
+  o.max_streams = static_cast<std::uint32_t>(cfg.max_streams_per_connection);
+  o.chunk_limits.max_message_size = static_cast<std::uint32_t>(cfg.max_message_size);
   // Until the session accepts it as a publisher (session.cpp raises it to incomplete_bytes).
-  o.chunk_limits.max_buffered_bytes = config_.incomplete_bytes_before_publish;
+  o.chunk_limits.max_buffered_bytes = cfg.incomplete_bytes_before_publish;
   o.chunk_limits.budget = incomplete_budget_.get();
   return o;
 }

@@ -3,6 +3,7 @@
 // policies, server methods callable with NetConnection.call, and the HTTP side (HTTP-FLV,
 // /api/v1/streams). Sessions live in session.cpp; streams live in the media hub.
 #include "rtmp/config.hpp"
+#include "core/shard_local.hpp"
 #include "core/ip_range.hpp"
 #include "core/metrics.hpp"
 #include "rtmp/app_handler.hpp"
@@ -48,6 +49,19 @@ struct app_policy {
   std::vector<ip_range> publish_from, play_from;
 };
 
+// What a reload may change (rtmp.apps, limits, timeouts, the TLS certificate), as one immutable
+// snapshot per shard (core/shard_local.hpp). A connection keeps the snapshot it started with.
+struct rtmp_settings {
+  rtmp_config config;
+  std::vector<app_policy> apps;
+  std::shared_ptr<boost::asio::ssl::context> tls;  // with rtmp.tls_listen
+
+  // Throws config_error (a certificate that cannot be loaded).
+  static std::shared_ptr<const rtmp_settings> make(const rtmp_config& cfg);
+  // The application's policy: its own entry, else "*", else nullptr (unknown application).
+  const app_policy* find_app(std::string_view name) const;
+};
+
 // Records a stream while it lives (made by the recording service): destroying it ends the
 // recording.
 struct stream_recording {
@@ -72,8 +86,11 @@ class server {
   // HTTP-FLV (when rtmp.http_flv) and /api/v1/streams on the HTTP server.
   void attach_http(http::server& web);
 
-  // The application's policy: its own entry, else "*", else nullptr (unknown application).
-  const app_policy* find_app(std::string_view name) const;
+  // The settings new connections on this shard get (hold the pointer while using what it holds).
+  const std::shared_ptr<const rtmp_settings>& settings() const noexcept { return settings_.share(); }
+  // A reload: the settings new connections get from now on. Keys that need a restart
+  // (listeners, http_flv, incomplete_bytes_total) are the caller's to refuse.
+  void reload(const rtmp_config& cfg) { settings_.publish(rtmp_settings::make(cfg)); }
   void add_method(std::string name, server_method method);
   // An application with behaviour of its own: connections to "<app>" or "<app>/..." get a
   // handler from `factory`.
@@ -101,11 +118,11 @@ class server {
   const server_method* method(std::string_view name) const;
 
   runtime& rt() noexcept { return rt_; }
+  // The settings at start (listeners); per-connection values come from settings().
   const rtmp_config& config() const noexcept { return config_; }
   media::stream_hub& hub() noexcept { return hub_; }
   const rtmp_metrics& metrics() const noexcept { return metrics_; }
-  server_protocol_options protocol_options() const;
-  boost::asio::ssl::context* tls() noexcept { return tls_.get(); }
+  server_protocol_options protocol_options(const rtmp_config& cfg) const;
 
  private:
   runtime& rt_;
@@ -114,13 +131,12 @@ class server {
   rtmp_metrics metrics_;
   // Bytes held by every connection's incomplete messages (rtmp.incomplete_bytes_total).
   std::unique_ptr<memory_budget> incomplete_budget_;
-  std::vector<app_policy> apps_;
+  shard_local<rtmp_settings> settings_;
   std::map<std::string, server_method, std::less<>> methods_;
   std::map<std::string, app_handler_factory, std::less<>> handlers_;
   recorder_factory recorder_;
   vod_resolver vod_;
   worker_pool* workers_ = nullptr;
-  std::unique_ptr<boost::asio::ssl::context> tls_;
 };
 
 // The stream key in the hub: "<app>/<name>".

@@ -53,12 +53,13 @@ class session final : public player_host, public client_link {
   session(server& srv, shard& home, std::unique_ptr<byte_stream> stream, connection& conn,
           asio::ip::address peer)
       : srv_{srv},
-        cfg_{srv.config()},
+        settings_{srv.settings()},
+        cfg_{settings_->config},
         home_{home},
         stream_{std::move(stream)},
         conn_{conn},
         peer_{std::move(peer)},
-        core_{srv.protocol_options()},
+        core_{srv.protocol_options(cfg_)},
         queue_{cfg_.player_queue_bytes},
         wake_{home.context()},
         tick_{home.context()} {
@@ -118,6 +119,8 @@ class session final : public player_host, public client_link {
   }
 
   server& srv_;
+  // The settings this connection started with: a reload does not change them under it.
+  std::shared_ptr<const rtmp_settings> settings_;
   const rtmp_config& cfg_;
   shard& home_;
   std::unique_ptr<byte_stream> stream_;
@@ -244,8 +247,8 @@ asio::awaitable<void> session::handle(protocol_event& e, std::vector<protocol_ev
 asio::awaitable<void> session::on_connect(const connect_request& r, std::vector<protocol_event>& more) {
   const auto* factory = srv_.app_handler_for(r.app);
   // A handler's application is its first path segment ("sip" of "sip/alice@example.com").
-  app_ = srv_.find_app(factory ? std::string_view{r.app}.substr(0, r.app.find('/')) : std::string_view{r.app});
-  const char* refusal = !app_ ? "no such application"
+  app_ = settings_->find_app(factory ? std::string_view{r.app}.substr(0, r.app.find('/')) : std::string_view{r.app});
+  const char* refusal = !app_ ? "no such application (no [[rtmp.app]] names it, and rtmp.catch_all is off)"
                         : !app_->config.live ? "application does not serve live streams"
                                              : nullptr;
   // The hook is told which application and tcUrl are asked for.
@@ -575,11 +578,12 @@ asio::awaitable<void> run_session(server& srv, shard& home, asio::ip::tcp::socke
   asio::ip::address address;
   auto peer = peer_of(socket, address);
   socket.set_option(asio::ip::tcp::no_delay{true});
-  if (const auto bytes = srv.config().send_buffer) {
+  const auto settings = srv.settings();  // held until the session has its own copy
+  if (const auto bytes = settings->config.send_buffer) {
     boost::system::error_code ec;  // a kernel that refuses keeps its own size: not worth a close
     socket.set_option(asio::socket_base::send_buffer_size(static_cast<int>(bytes)), ec);
   }
-  auto stream = tls ? make_tls_stream(std::move(socket), *srv.tls()) : make_plain_stream(std::move(socket));
+  auto stream = tls ? make_tls_stream(std::move(socket), *settings->tls) : make_plain_stream(std::move(socket));
   auto* raw = stream.get();
   connection conn{home, std::move(ticket), tls ? srv.metrics().tls : srv.metrics().plain,
                   tls ? "rtmps" : "rtmp", std::move(peer), [raw] { raw->shutdown(); }};

@@ -7,6 +7,7 @@ void read_config(config_section& sip, sip_config& sp) {
   sip.addresses("tls_listen", sp.tls_listen);
   sip.string("tls_certificate", sp.tls_certificate);
   sip.string("tls_private_key", sp.tls_private_key);
+  read_tls_options(sip, "sip", sp.tls);
   sip.boolean("websocket", sp.websocket);
   sip.duration("tcp_idle_timeout", sp.tcp_idle_timeout);
   sip.duration("tcp_message_timeout", sp.tcp_message_timeout);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/config_section.hpp"
+#include "core/tls_options.hpp"
 #include "core/endpoint.hpp"
 
 namespace junction {
@@ -15,6 +16,7 @@ struct sip_config {
   std::vector<listen_address> tls_listen;                   // SIP over TLS
   std::string tls_certificate;
   std::string tls_private_key;
+  tls_options tls;  // tls_min_version, tls_max_version, tls_ciphers, tls_ciphersuites
   bool websocket = true;  // SIP over WebSocket (RFC 7118) at /sip on the HTTP listeners
   std::chrono::milliseconds tcp_idle_timeout{600'000};
   // A message begun on a stream must be complete within this (slow-drip and stalled peers).

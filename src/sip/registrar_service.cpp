@@ -49,7 +49,7 @@ void shard_service::handle_register(message request, const origin& from) {
                        .server_header = server_header,
                        .now = sip_clock::now(),
                        .wall_time = std::chrono::system_clock::now()};
-  std::string response = sip::handle_register(locations_, request, owner_.config().domains, ctx);
+  std::string response = sip::handle_register(locations_, request, owner_.domains(), ctx);
   report_bindings();
   auto to = parse_uri(request.to().uri_text);
   auto aor = to ? canonical_aor(*to) : std::nullopt;
@@ -161,7 +161,7 @@ void shard_service::handle_presence(message request, const origin& from, const s
   if (!watcher) return respond(request, 400, from, "Watcher Has No SIP Address");
   // Local watchers prove who they are. A watcher of another domain cannot be challenged (its
   // realm is not ours): the presentity's contact list alone decides about it.
-  if (check && is_local_domain(watcher_uri->host, owner_.config().domains) &&
+  if (check && is_local_domain(watcher_uri->host, owner_.domains()) &&
       !authorized(request, from, *watcher_uri, false, [this, m = std::make_shared<message>(request.clone()), from, presentity]() mutable {
         handle_presence(std::move(*m), from, presentity);
       }))

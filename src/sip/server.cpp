@@ -65,7 +65,8 @@ sip_metrics sip_metrics::declare(metric_registry& r) {
 }
 
 server::server(runtime& rt, const sip_config& cfg, users::user_directory& users)
-    : rt_(rt), config_(cfg), metrics_(sip_metrics::declare(rt.registry())), users_(users) {
+    : rt_(rt), config_(cfg), metrics_(sip_metrics::declare(rt.registry())), users_(users),
+      settings_(rt, make_settings(cfg)) {
   // One secret for every shard: a nonce issued by one shard verifies on any other.
   auth_.nonce_secret = users::make_nonce_secret();
   auth_.nonce_lifetime = std::chrono::duration_cast<std::chrono::seconds>(cfg.nonce_lifetime);
@@ -77,12 +78,20 @@ server::server(runtime& rt, const sip_config& cfg, users::user_directory& users)
   // One header line may take at most half a message (8 KiB at most): room for long Contact or
   // Route lists, while a single runaway line is refused with a clear 400.
   limits_.max_line = std::min<std::size_t>(8192, cfg.max_message_size / 2);
-  if (!cfg.tls_listen.empty())
-    tls_ = make_tls_server_context("sip", cfg.tls_certificate, cfg.tls_private_key);
   services_ = std::make_unique<sharded<shard_service>>(rt, *this);
 }
 
 server::~server() = default;
+
+std::shared_ptr<const server::settings> server::make_settings(const sip_config& cfg) {
+  auto s = std::make_shared<settings>();
+  s->domains = cfg.domains;
+  if (!cfg.tls_listen.empty())
+    s->tls = make_tls_server_context("sip", cfg.tls_certificate, cfg.tls_private_key, cfg.tls);
+  return s;
+}
+
+void server::reload(const sip_config& cfg) { settings_.publish(make_settings(cfg)); }
 
 std::string server::anchor_address() const {
   if (!config_.anchor_address.empty()) return config_.anchor_address;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/shard_local.hpp"
 #include "core/sharded.hpp"
 #include "sip/config.hpp"
 #include "core/metrics.hpp"
@@ -57,7 +58,11 @@ class server {
   const parse_limits& limits() const noexcept { return limits_; }
   const sip_metrics& metrics() const noexcept { return metrics_; }
   users::user_directory& users() noexcept { return users_; }
-  boost::asio::ssl::context* tls() noexcept { return tls_.get(); }
+  // What a reload may change (sip.domains, the TLS certificate), one snapshot per shard. The
+  // domains' reference holds until this shard takes the next reload: use it synchronously.
+  const std::vector<std::string>& domains() const noexcept { return settings_.get().domains; }
+  std::shared_ptr<boost::asio::ssl::context> tls() const { return settings_.get().tls; }
+  void reload(const sip_config& cfg);
   const auth_settings& auth() const noexcept { return auth_; }
   shard_service& service(unsigned shard) noexcept { return services_->at(shard); }
   // The shard that keeps an AOR's registrations.
@@ -74,7 +79,12 @@ class server {
   sip_metrics metrics_;
   users::user_directory& users_;
   auth_settings auth_;
-  std::unique_ptr<boost::asio::ssl::context> tls_;
+  struct settings {
+    std::vector<std::string> domains;
+    std::shared_ptr<boost::asio::ssl::context> tls;
+  };
+  static std::shared_ptr<const settings> make_settings(const sip_config& cfg);
+  shard_local<settings> settings_;
   std::unique_ptr<sharded<shard_service>> services_;  // one per shard; made once the server is set up
 };
 

@@ -114,7 +114,6 @@ shard_service::shard_service(server& owner, shard& home)
   if (owner.config().anchor_media)
     relays_ = std::make_unique<media_relays>(home, owner.anchor_address(), owner.config().media_timeout,
                                              owner.metrics().relay);
-  routing_.domains = &owner.config().domains;
   routing_.advertised = &advertised_;
   routing_.other_ports = &other_ports_;
   routing_.outbound_authenticated = owner.config().outbound == "authenticated";
@@ -131,7 +130,7 @@ void shard_service::add_socket(udp::socket socket) {
   // What Via, Record-Route and Contact name for this address, worked out once: every forwarded
   // request and every response asks (getsockname each time would be a system call apiece).
   auto local = s->local_endpoint();
-  const auto& domains = owner_.config().domains;
+  const auto& domains = owner_.domains();
   if (!local.address().is_unspecified()) advertised_.emplace_back(local.address().to_string(), local.port());
   else  // bound to every address: the first configured domain names this server best
     advertised_.emplace_back(domains.empty() ? std::string("127.0.0.1") : domains.front(), local.port());
@@ -307,6 +306,7 @@ std::string shard_service::flow_token(std::string_view call_id, std::uint64_t fl
 }
 
 void shard_service::handle_request(message request, const origin& from) {
+  routing_.domains = &owner_.domains();  // this shard's, as of the last reload
   auto decision = route_request(request, from.socket, home_.index(), routing_);
   carry_out(std::move(decision), std::move(request), from);
 }
@@ -373,7 +373,7 @@ void shard_service::route_outbound(message request, const origin& from) {
   // Only local users call out, and they prove it (RFC 3261 §22.3: the proxy's 407).
   auto caller = parse_uri(request.from().uri_text);
   if (!caller || !caller->is_sip_family() || caller->user.empty() ||
-      !is_local_domain(caller->host, owner_.config().domains))
+      !is_local_domain(caller->host, owner_.domains()))
     return respond(request, 403, from, "Relaying Not Allowed");
   if (!authorized(request, from, *caller, /*as_proxy=*/true, [this, m = std::make_shared<message>(request.clone()), from]() mutable {
         route_outbound(std::move(*m), from);

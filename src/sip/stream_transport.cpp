@@ -137,7 +137,8 @@ asio::awaitable<void> run_stream(server& srv, shard& home, asio::ip::tcp::socket
   auto remote = socket.remote_endpoint(ec);
   if (ec) co_return;
   socket.set_option(asio::ip::tcp::no_delay{true}, ec);
-  auto stream = tls ? make_tls_stream(std::move(socket), *srv.tls()) : make_plain_stream(std::move(socket));
+  const auto context = tls ? srv.tls() : nullptr;  // outlives the connection's stream
+  auto stream = tls ? make_tls_stream(std::move(socket), *context) : make_plain_stream(std::move(socket));
   auto* raw = stream.get();
   connection conn{home, std::move(ticket), tls ? srv.metrics().tls : srv.metrics().tcp, tls ? "sips" : "sip",
                   peer_text(remote.address(), remote.port()), [raw] { raw->shutdown(); }};

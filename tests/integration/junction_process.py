@@ -136,8 +136,7 @@ class JunctionProcess:
         """Starts junction; again after stop() too (a restart: new ports where they were 0)."""
         with self._cond:
             self.listeners = []
-        with open(self.config_path, "w") as f:
-            f.write(to_toml(self.sections))
+        self.write_config()
         self._stderr_file = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
             [junction_bin(), "--config", self.config_path, "--shards", str(self.shards)],
@@ -160,6 +159,12 @@ class JunctionProcess:
                                "stderr=%r" % (self.expected_listeners, self.start_timeout,
                                               self.stdout_lines[-20:], self.stderr_text()[-2000:]))
         return self
+
+    def write_config(self):
+        """Writes self.sections to the configuration file (start() does; a reload test changes
+        the sections, writes them and signals)."""
+        with open(self.config_path, "w") as f:
+            f.write(to_toml(self.sections))
 
     def _read_stdout(self):
         for raw in self.proc.stdout:

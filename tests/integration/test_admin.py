@@ -94,6 +94,8 @@ def cases(res):
         ("GET", "/api/v1/users/"): ("/api/v1/users/%s/contacts" % res.user, ()),
         ("PUT", "/api/v1/users/"): ("/api/v1/users/%s/contacts/gil@127.0.0.1" % res.user, ()),
         ("GET", "/api/v1/sip/registrations"): ("/api/v1/sip/registrations", ()),
+        # The file unchanged: reloaded, nothing changed.
+        ("POST", "/api/v1/reload"): ("/api/v1/reload", json_body({})),
         ("GET", "/api/v1/recordings"): ("/api/v1/recordings", ()),
         ("GET", "/api/v1/recordings/"): ("/api/v1/recordings/" + res.recording, ()),
         ("GET", "/recordings/"): ("/recordings/%s.flv" % res.recording, ()),

@@ -1269,7 +1269,26 @@ class HooksTest(RtmpTestCase):
 # 8. Policies: one name one publisher, tokens, allow lists, idle_streams = false
 
 
+class CatchAllTest(RtmpTestCase):
+    """Issue 16: naming one application kept no catch-all, and ffmpeg said "Unknown connect
+    error". The built-in "*" stays unless the file says otherwise (rtmp.catch_all)."""
+    rtmp_apps = [{"name": "secure", "publish_token": "secret"}]
+
+    def test_other_applications_are_still_served(self):
+        c, _sid = self.start_publisher("anything", "cam")
+        self.addCleanup(c.close)
+        with rc.RtmpClient(self.junction.port("rtmp")) as refused:
+            refused.handshake()
+            reply = refused.connect("secure")
+            self.assertEqual(reply.command_name, "_result", reply)
+            sid = refused.create_stream()
+            status = refused.publish(sid, "cam")
+            # The named application's own rule still holds.
+            self.assertEqual(status.status().get("code"), "NetStream.Publish.Denied", status)
+
+
 class PoliciesTest(RtmpTestCase):
+    rtmp_config = {"catch_all": False}  # unknown applications are refused
     rtmp_apps = [
         {"name": "live"},
         {"name": "secure", "publish_token": "secret"},

@@ -157,12 +157,26 @@ name = "vod"
 live = false
 )", "t.toml");
   EXPECT_EQ(cfg.rtmp.chunk_size, 8192u);
-  ASSERT_EQ(cfg.rtmp.apps.size(), 2u);
+  // The two named, and the built-in "*" (rtmp.catch_all) for any other.
+  ASSERT_EQ(cfg.rtmp.apps.size(), 3u);
   EXPECT_EQ(cfg.rtmp.apps[0].name, "live");
   EXPECT_TRUE(cfg.rtmp.apps[0].takeover);
   EXPECT_EQ(cfg.rtmp.apps[0].allow_publish.size(), 2u);
   EXPECT_EQ(cfg.rtmp.apps[0].on_publish, "http://127.0.0.1:9/hook");
   EXPECT_FALSE(cfg.rtmp.apps[1].live);
+  EXPECT_EQ(cfg.rtmp.apps[2].name, "*");
+  EXPECT_TRUE(cfg.rtmp.apps[2].live);
+}
+
+TEST(config, catch_all_off_keeps_only_the_named_applications) {
+  auto named = config::load_string("[rtmp]\ncatch_all = false\n[[rtmp.app]]\nname = \"live\"\n", "t.toml");
+  ASSERT_EQ(named.rtmp.apps.size(), 1u);
+  EXPECT_EQ(named.rtmp.apps[0].name, "live");
+  EXPECT_TRUE(config::load_string("[rtmp]\ncatch_all = false\n", "t.toml").rtmp.apps.empty());
+  // A "*" of the file's own is the only one.
+  auto own = config::load_string("[[rtmp.app]]\nname = \"*\"\nlive = false\n", "t.toml");
+  ASSERT_EQ(own.rtmp.apps.size(), 1u);
+  EXPECT_FALSE(own.rtmp.apps[0].live);
 }
 
 TEST(config, rejects_bad_rtmp_settings_with_their_place) {
