@@ -325,13 +325,63 @@ class ReloadTest(unittest.TestCase):
         self.assertTrue(wait_for(lambda: "log files reopened" in read(log_file), 10))
         self.assertEqual(curl(junction.url("/healthz")).status, 200)
 
-    def test_the_reload_route_is_admin_only(self):
-        junction = JunctionProcess(http={"admin_token": "t0ken"}).start()
+    def test_systemd_hears_ready_reloading_and_stopping(self):
+        """Type=notify: READY=1 once listening, RELOADING=1 then READY=1 around a reload, and
+        STOPPING=1 when the drain begins (sd_notify's datagrams to NOTIFY_SOCKET)."""
+        folder = tempfile.mkdtemp(prefix="junction-it-notify-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        path = os.path.join(folder, "notify")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(listener.close)
+        listener.bind(path)
+        listener.settimeout(10)
+        junction = JunctionProcess(env={"NOTIFY_SOCKET": path}).start()
         self.addCleanup(junction.cleanup)
-        self.assertEqual(curl(junction.url("/api/v1/reload"), "-X", "POST").status, 401)
-        got = curl(junction.url("/api/v1/reload"), "-X", "POST", "-H", "Authorization: Bearer t0ken")
+        self.assertEqual(listener.recv(256), b"READY=1")
+        junction.signal(signal.SIGHUP)
+        self.assertEqual(listener.recv(256), b"RELOADING=1")
+        self.assertEqual(listener.recv(256), b"READY=1")
+        junction.signal(signal.SIGTERM)
+        self.assertEqual(listener.recv(256), b"STOPPING=1")
+        self.assertEqual(junction.wait(10), 0)
+
+    def test_the_reload_route_is_admin_only_and_reloads_domains(self):
+        junction = JunctionProcess(http={"admin_token": "t0ken"},
+                                   sip={"authenticate": False, "domains": ["127.0.0.1"]}).start()
+        self.addCleanup(junction.cleanup)
+        host, port = junction.sip_address().rsplit(":", 1)
+
+        def register(domain):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            with s:
+                s.bind(("127.0.0.1", 0))
+                s.settimeout(5)
+                me = s.getsockname()[1]
+                s.sendto(("REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-%d\r\n"
+                          "Max-Forwards: 70\r\nFrom: <sip:u@%s>;tag=1\r\nTo: <sip:u@%s>\r\nCall-ID: r%d\r\n"
+                          "CSeq: 1 REGISTER\r\nContact: <sip:u@127.0.0.1:%d>\r\nContent-Length: 0\r\n\r\n"
+                          % (domain, me, me, domain, domain, me, me)).encode(), (host, int(port)))
+                return int(s.recv(65536).split(b" ", 2)[1])
+
+        def reload(*args):
+            return curl(junction.url("/api/v1/reload"), "-X", "POST", *args)
+
+        self.assertNotEqual(register("example.test"), 200)
+        self.assertEqual(reload().status, 401)
+        junction.sections["sip"]["domains"] = ["127.0.0.1", "example.test"]
+        junction.write_config()
+        got = reload("-H", "Authorization: Bearer t0ken")
         self.assertEqual(got.status, 200, got.body)
         self.assertTrue(json.loads(got.body)["reloaded"])
+        self.assertEqual(json.loads(got.body)["changed"], ["sip.domains"])
+        self.assertEqual(register("example.test"), 200)
+        # A file that does not parse changes nothing either.
+        with open(junction.config_path, "a") as f:
+            f.write("[[[ not toml\n")
+        got = reload("-H", "Authorization: Bearer t0ken")
+        self.assertEqual(got.status, 409, got.body)
+        self.assertIn("reload refused", json.loads(got.body)["message"])
+        self.assertEqual(register("example.test"), 200)
 
 
 if __name__ == "__main__":
