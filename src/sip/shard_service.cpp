@@ -8,9 +8,11 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <random>
 
 #include "core/connection.hpp"
+#include "core/datagram_batch.hpp"
 #include "core/log.hpp"
 #include "core/runtime.hpp"
 #include "core/spawn.hpp"
@@ -55,14 +57,22 @@ std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ull
   return h;
 }
 
+// One wake-up when the socket is readable, then what is queued in batches (core/datagram_batch):
+// at most 8 batches a turn, so that one busy socket does not hold the shard.
 asio::awaitable<void> receive_loop(shard_service& service, udp::socket& socket, std::size_t index) {
-  std::vector<char> buffer(65536);
+  datagram_batch batch;
   for (;;) {
-    udp::endpoint peer;
-    auto [ec, n] = co_await socket.async_receive_from(asio::buffer(buffer), peer, no_throw);
+    auto [ec] = co_await socket.async_wait(udp::socket::wait_read, no_throw);
     if (ec == asio::error::operation_aborted || !socket.is_open()) co_return;
-    if (ec) continue;  // ICMP errors of earlier sends surface here on Linux: not ours to act on
-    service.on_datagram({buffer.data(), n}, origin{transport::udp, index, peer, 0});
+    for (int round = 0; round < 8 && socket.is_open(); ++round) {
+      const int n = batch.receive(socket.native_handle());
+      if (n < 0) continue;  // ICMP errors of earlier sends surface here: not ours to act on
+      if (n <= 0) break;
+      for (int i = 0; i < n; ++i)
+        service.on_datagram(batch.data(static_cast<std::size_t>(i)),
+                            origin{transport::udp, index, batch.peer(static_cast<std::size_t>(i)), 0});
+      if (static_cast<std::size_t>(n) < batch.capacity()) break;
+    }
   }
 }
 
@@ -126,6 +136,7 @@ shard_service::~shard_service() = default;
 
 void shard_service::add_socket(udp::socket socket) {
   sockets_.push_back(std::make_unique<udp::socket>(std::move(socket)));
+  queued_sends_.push_back(0);
   auto* s = sockets_.back().get();
   // What Via, Record-Route and Contact name for this address, worked out once: every forwarded
   // request and every response asks (getsockname each time would be a system call apiece).
@@ -176,9 +187,16 @@ void shard_service::send(std::string bytes, const origin& to) {
     return;  // a flow that closed: what was meant for it is lost, as on a dead UDP path
   }
   if (to.socket >= sockets_.size() || !sockets_[to.socket]->is_open()) return;
+  // Nearly always the socket buffer has room: sent now, no allocation, no completion. When it
+  // had none, what follows queues behind what waits, in order.
+  if (queued_sends_[to.socket] == 0 && send_datagram_now(sockets_[to.socket]->native_handle(), bytes, to.peer))
+    return;
   auto data = std::make_shared<std::string>(std::move(bytes));
+  ++queued_sends_[to.socket];
   sockets_[to.socket]->async_send_to(asio::buffer(*data), to.peer,
-                                     [data](boost::system::error_code, std::size_t) {});
+                                     [this, data, socket = to.socket](boost::system::error_code, std::size_t) {
+                                       --queued_sends_[socket];
+                                     });
 }
 
 std::string shard_service::to_tag(const message& request) const {

@@ -136,6 +136,8 @@ class shard_service {
   server& owner_;
   shard& home_;
   std::vector<std::unique_ptr<boost::asio::ip::udp::socket>> sockets_;
+  // Per socket: sends queued asynchronously (its buffer was full); later ones queue behind them.
+  std::vector<std::size_t> queued_sends_;
   std::vector<std::pair<std::string, std::uint16_t>> advertised_;  // per socket, see advertised()
   std::vector<std::pair<std::string, std::uint16_t>> tls_advertised_;
   std::vector<std::uint16_t> other_ports_;  // the TLS listeners' (router_settings::other_ports)
