@@ -19,6 +19,12 @@ int main(int argc, char** argv) {
   // far (up to 32 MiB), after which such blocks come from arenas that keep the memory after the
   // connection that made it is gone.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  // Fixing that threshold also fixes the trim threshold at glibc's 128 KiB: every arena gave its
+  // top back to the kernel as soon as 128 KiB were free there, and took it again at the next
+  // burst (sysmalloc and its page faults were ~9 % of a SIP call's CPU). Keep up to 8 MiB free
+  // at an arena's top, and grow it 1 MiB at a time.
+  mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+  mallopt(M_TOP_PAD, 1024 * 1024);
   CLI::App cli{"junction: RTMP, SIP, XMPP and HTTP in one server", "junction"};
   std::string config_path;
   bool check_only = false, listen_all = false;
