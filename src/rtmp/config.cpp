@@ -13,6 +13,7 @@ void read_app(config_section& app, rtmp_app_config& a) {
   app.boolean("takeover", a.takeover);
   app.boolean("idle_streams", a.idle_streams);
   app.boolean("record", a.record);
+  app.boolean("low_latency", a.low_latency);
   app.duration("publisher_wait", a.publisher_wait);
   app.ranges("allow_publish", a.allow_publish);
   app.ranges("allow_play", a.allow_play);

@@ -20,6 +20,7 @@ struct rtmp_app_config {
   bool takeover = false;   // a second publisher evicts the first instead of getting BadName
   bool idle_streams = true;  // players of an unpublished stream wait (false: StreamNotFound)
   bool record = false;       // record every publication (as publish type "record" does)
+  bool low_latency = false;  // publishers are read as data comes, not once per rtmp.merge_write
   std::chrono::milliseconds publisher_wait{0};  // after UnpublishNotify; 0: wait as long as they like
   std::vector<std::string> allow_publish, allow_play;  // CIDR ranges; empty: anyone
   std::string publish_token, play_token;  // required "token=" in the stream name or tcUrl query

@@ -201,9 +201,9 @@ asio::awaitable<void> session::read_loop() {
     // receive buffer and the shard sleeps (on a virtual machine each wake-up of the event loop
     // costs more than the write it delays). A read that filled the buffer reads again at once.
     // Not for an application with behaviour of its own (the SIP gateway): a call's audio must
-    // reach the phone paced, not in bursts.
-    if (cfg_.merge_write.count() > 0 && !publishing_.empty() && !handler_ && !filled &&
-        !stopping_ && !finishing_) {
+    // reach the phone paced, not in bursts; nor for one with low_latency.
+    if (cfg_.merge_write.count() > 0 && !publishing_.empty() && !handler_ && !(app_ && app_->config.low_latency) &&
+        !filled && !stopping_ && !finishing_) {
       co_await home_.merge_tick().next(cfg_.merge_write, merge_cancel_.slot());
     }
   }

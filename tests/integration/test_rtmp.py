@@ -821,6 +821,38 @@ class MergedPublisherLifecycleTest(PublisherLifecycleTest):
     rtmp_config = {"merge_write": "100ms"}
 
 
+class LowLatencyTest(RtmpTestCase):
+    """An application with low_latency = true is read as data comes whatever rtmp.merge_write
+    says. With a 10 s window a merged stream reaches its players in one burst per window (at most
+    one of three consecutive seconds sees frames); the low-latency one in every second."""
+    rtmp_config = {"merge_write": "10s"}
+    rtmp_apps = [{"name": "live"}, {"name": "fast", "low_latency": True}]
+
+    def seconds_with_frames(self, app):
+        self.publisher(self.junction.rtmp_url(app, "cam"), loop=True, seconds=30, name=app + "-publisher")
+        self.wait_live(app, "cam")
+        player = HealthyPlayer(self.junction.port("rtmp"), app, "cam")
+        player.start()
+        self.addCleanup(player.stop)
+        self.assertTrue(wait_for(lambda: player.media > 0, 15), "no frame at all")  # past the GOP cache's burst
+        counts = []
+        for _ in range(3):
+            before = player.media
+            time.sleep(1)  # the window being measured, not a wait for a condition
+            counts.append(player.media - before)
+        self.assertIsNone(player.error)
+        return sum(1 for c in counts if c >= 10), counts
+
+    def test_a_low_latency_application_is_not_merged(self):
+        busy, counts = self.seconds_with_frames("fast")
+        self.assertEqual(busy, 3, counts)
+
+    def test_the_merged_application_is(self):
+        # The control: the same measure tells a merged stream apart.
+        busy, counts = self.seconds_with_frames("live")
+        self.assertLessEqual(busy, 1, counts)
+
+
 # ---------------------------------------------------------------------------------------------
 # 4. A player that stops reading is skipped to keyframes / closed; others get every packet
 

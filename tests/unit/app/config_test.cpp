@@ -155,6 +155,7 @@ on_publish = "http://127.0.0.1:9/hook"
 [[rtmp.app]]
 name = "vod"
 live = false
+low_latency = true
 )", "t.toml");
   EXPECT_EQ(cfg.rtmp.chunk_size, 8192u);
   // The two named, and the built-in "*" (rtmp.catch_all) for any other.
@@ -164,6 +165,8 @@ live = false
   EXPECT_EQ(cfg.rtmp.apps[0].allow_publish.size(), 2u);
   EXPECT_EQ(cfg.rtmp.apps[0].on_publish, "http://127.0.0.1:9/hook");
   EXPECT_FALSE(cfg.rtmp.apps[1].live);
+  EXPECT_FALSE(cfg.rtmp.apps[0].low_latency);
+  EXPECT_TRUE(cfg.rtmp.apps[1].low_latency);
   EXPECT_EQ(cfg.rtmp.apps[2].name, "*");
   EXPECT_TRUE(cfg.rtmp.apps[2].live);
 }
