@@ -20,6 +20,12 @@ void shutdown_fd(asio::ip::tcp::socket& s) noexcept {
   if (s.is_open()) ::shutdown(s.native_handle(), SHUT_RDWR);
 }
 
+std::size_t bytes_in(asio::ip::tcp::socket& s) noexcept {
+  boost::system::error_code ec;
+  const auto n = s.available(ec);
+  return ec ? 0 : n;
+}
+
 class plain_stream final : public byte_stream {
  public:
   explicit plain_stream(asio::ip::tcp::socket s) : socket_{std::move(s)} {}
@@ -31,6 +37,9 @@ class plain_stream final : public byte_stream {
     co_return co_await asio::async_write(socket_, buffers, no_throw);
   }
   void shutdown() noexcept override { shutdown_fd(socket_); }
+  // A plain read takes everything the socket holds, up to the buffer: the reader's "filled the
+  // buffer" says all there is to say.
+  bool more_waiting() noexcept override { return false; }
   asio::ip::tcp::socket& socket() noexcept override { return socket_; }
 
  private:
@@ -51,6 +60,11 @@ class tls_stream final : public byte_stream {
     co_return co_await asio::async_write(stream_, buffers, no_throw);
   }
   void shutdown() noexcept override { shutdown_fd(stream_.next_layer()); }
+  // One record per read: read again while records wait, taken from the socket or still in it.
+  bool more_waiting() noexcept override {
+    SSL* ssl = stream_.native_handle();
+    return SSL_pending(ssl) > 0 || BIO_ctrl_pending(SSL_get_rbio(ssl)) > 0 || bytes_in(stream_.next_layer()) > 0;
+  }
   asio::ip::tcp::socket& socket() noexcept override { return stream_.next_layer(); }
 
  private:

@@ -35,6 +35,11 @@ class byte_stream {
   virtual boost::asio::awaitable<result> write(std::span<const boost::asio::const_buffer> buffers) = 0;
   // Shuts the socket down: whatever the session awaits completes with an error.
   virtual void shutdown() noexcept = 0;
+  // Whether a read now would find more at once that the last read could not have taken: TLS gives
+  // one record per read however much has arrived, so records waiting (taken from the socket or
+  // still in it) say so; a plain read takes what the socket holds up to the buffer (false). A
+  // reader that waits between reads (merged writes) reads again at once instead.
+  virtual bool more_waiting() noexcept = 0;
   virtual boost::asio::ip::tcp::socket& socket() noexcept = 0;
 };
 

@@ -53,7 +53,7 @@ struct rtmp_config {
   // SO_SNDBUF of each RTMP connection; 0 leaves it to the kernel, which grows it (on loopback
   // to megabytes): what a slow player has not read yet waits there, unseen by the queue above.
   std::size_t send_buffer = 0;
-  std::chrono::milliseconds merge_write{0};        // read publishers once per window: one write per player
+  std::chrono::milliseconds merge_write{200};      // read publishers once per window: one write per player
   bool http_flv = true;                            // GET /<app>/<stream>.flv on the HTTP listeners
   std::vector<rtmp_app_config> apps{rtmp_app_config{}};
   // Applications without an [[rtmp.app]] entry of their own get the built-in "*" entry (live,

@@ -203,7 +203,7 @@ asio::awaitable<void> session::read_loop() {
     // Not for an application with behaviour of its own (the SIP gateway): a call's audio must
     // reach the phone paced, not in bursts; nor for one with low_latency.
     if (cfg_.merge_write.count() > 0 && !publishing_.empty() && !handler_ && !(app_ && app_->config.low_latency) &&
-        !filled && !stopping_ && !finishing_) {
+        !filled && !stopping_ && !finishing_ && !stream_->more_waiting()) {
       co_await home_.merge_tick().next(cfg_.merge_write, merge_cancel_.slot());
     }
   }

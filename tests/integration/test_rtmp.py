@@ -868,7 +868,10 @@ def make_fat_source(workdir):
 
 
 class SlowPlayerTest(RtmpTestCase):
-    rtmp_config = {"player_queue_bytes": 65536, "send_timeout": "3s"}
+    # A 64 KiB queue is less than one 200 ms window of this stream: with merged writes a window's
+    # frames are queued at once, so the queue must hold a window (the default, 8 MiB, holds 30 s
+    # of 2 Mbit/s). These tests are about one write per frame.
+    rtmp_config = {"player_queue_bytes": 65536, "send_timeout": "3s", "merge_write": "0ms"}
 
     @classmethod
     def prepare(cls, workdir):
