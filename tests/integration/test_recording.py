@@ -201,8 +201,9 @@ class RecordingTest(unittest.TestCase):
         path = os.path.join(self.directory, first["id"] + ".flv")
         before = Probe(path)
         publish_tags(self.junction, "live", "show", "append", tags, 2)
-        self.assertTrue(wait_for(lambda: of_stream(self.junction, "live/show")["duration_seconds"] > 3.5, 10),
-                        recordings(self.junction))
+        # Finished (the file closed with its last frames), not only long enough.
+        self.assertTrue(wait_for(lambda: (lambda r: r.get("complete") and r["duration_seconds"] > 3.5)(
+            of_stream(self.junction, "live/show")), 10), recordings(self.junction))
         after = Probe(path)
         # The first part as it was, the second part after it.
         self.assertEqual(after.video[:len(before.video)], before.video)
@@ -219,8 +220,8 @@ class RecordingTest(unittest.TestCase):
         self.assertAlmostEqual(second["duration_seconds"], 1, delta=0.3)
         self.assertEqual(Probe(path).video, after.video)
         publish_tags(self.junction, "live", "show", "append", tags, 1)
-        self.assertTrue(wait_for(lambda: of_stream(self.junction, "live/show", count=2)["duration_seconds"] > 1.5, 10),
-                        recordings(self.junction))
+        self.assertTrue(wait_for(lambda: (lambda r: r.get("complete") and r["duration_seconds"] > 1.5)(
+            of_stream(self.junction, "live/show", count=2)), 10), recordings(self.junction))
         self.assertEqual(of_stream(self.junction, "live/show", count=2)["id"], second["id"])
         self.assertEqual(Probe(path).video, after.video)
         # A live publication records nothing: a recording starts with the publication (before
