@@ -212,11 +212,12 @@ int run_server(const config& cfg, const std::string& path, const command_line_ov
   hub->close();             // publications end; what the loops still hold finds the hub closed
   workers.stop();           // jobs still queued are dropped: nothing posts to the shards any more
   user_directory.reset();   // its worker first: it posts to the shards' caches
-  sip_server.reset();       // the servers: their per-shard services (sharded<T>) and listeners
+  sip_server.reset();       // its per-shard services (sharded<T>) and listeners
+  runtime_holder.reset();   // the loops, with the sessions, lines and legs they still hold, which
+                            // refer to the RTMP and HTTP servers (a session's memory budget, its
+                            // settings), the gateway, the recordings, the hub and the workers
   rtmp_server.reset();
   web.reset();
-  runtime_holder.reset();   // the loops, with the sessions, lines and legs they still hold, which
-                            // refer to the gateway, the recordings, the hub and the workers
   gateway.reset();
   recordings.reset();
   log::info("stopped");

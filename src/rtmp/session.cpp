@@ -68,6 +68,7 @@ class session final : public player_host, public client_link {
   }
 
   asio::awaitable<void> run();
+  void close_from_outside() { stop("closed by the server"); }
 
   server_protocol& protocol() noexcept override { return core_; }
   // client_link, for an application handler.
@@ -585,10 +586,18 @@ asio::awaitable<void> run_session(server& srv, shard& home, asio::ip::tcp::socke
   }
   auto stream = tls ? make_tls_stream(std::move(socket), *settings->tls) : make_plain_stream(std::move(socket));
   auto* raw = stream.get();
+  // Closed from outside (a drain, the admin API): the session stops itself, which also wakes a
+  // publisher waiting for the merge tick (a long rtmp.merge_write must not hold the drain).
+  session* running = nullptr;
   connection conn{home, std::move(ticket), tls ? srv.metrics().tls : srv.metrics().plain,
-                  tls ? "rtmps" : "rtmp", std::move(peer), [raw] { raw->shutdown(); }};
+                  tls ? "rtmps" : "rtmp", std::move(peer), [raw, &running] {
+                    if (running) running->close_from_outside();
+                    else raw->shutdown();
+                  }};
   session s{srv, home, std::move(stream), conn, address};
+  running = &s;
   co_await s.run();
+  running = nullptr;
 }
 
 }  // namespace
