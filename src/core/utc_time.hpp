@@ -23,4 +23,17 @@ inline std::string format_utc(std::chrono::system_clock::time_point t, const cha
   return format_utc(std::chrono::system_clock::to_time_t(t), pattern);
 }
 
+// The IMF-fixdate of `t`'s second, formatted once a second per thread (a shard answers many
+// requests within one second, each with a Date header).
+inline const std::string& imf_date_cached(std::chrono::system_clock::time_point t) {
+  thread_local std::time_t second = -1;
+  thread_local std::string text;
+  const std::time_t now = std::chrono::system_clock::to_time_t(t);
+  if (now != second) {
+    text = format_utc(now, imf_fixdate);
+    second = now;
+  }
+  return text;
+}
+
 }  // namespace junction

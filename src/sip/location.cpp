@@ -108,14 +108,31 @@ register_outcome location_table::apply_to(const register_request& r, sip_clock::
   return {};
 }
 
-std::vector<binding> location_table::lookup(std::string_view aor, sip_clock::time_point now) const {
-  std::vector<binding> out;
+std::vector<const binding*> location_table::live(std::string_view aor, sip_clock::time_point now) const {
+  std::vector<const binding*> out;
   auto found = aors_.find(aor);
   if (found == aors_.end()) return out;
-  for (const auto& b : found->second)
-    if (b.expires_at > now) out.push_back(b);
-  std::stable_sort(out.begin(), out.end(),
-                   [](const binding& a, const binding& b) { return a.q_milli > b.q_milli; });
+  out.reserve(found->second.size());
+  // Highest q first, registration order among equals: an insertion sort, stable and without the
+  // buffer std::stable_sort asks for (an AOR has at most max_bindings).
+  for (const auto& b : found->second) {
+    if (b.expires_at <= now) continue;
+    auto at = out.end();
+    while (at != out.begin() && (*(at - 1))->q_milli < b.q_milli) --at;
+    out.insert(at, &b);
+  }
+  return out;
+}
+
+bool location_table::has_live(std::string_view aor, sip_clock::time_point now) const {
+  auto found = aors_.find(aor);
+  return found != aors_.end() &&
+         std::any_of(found->second.begin(), found->second.end(), [now](const binding& b) { return b.expires_at > now; });
+}
+
+std::vector<binding> location_table::lookup(std::string_view aor, sip_clock::time_point now) const {
+  std::vector<binding> out;
+  for (const binding* b : live(aor, now)) out.push_back(*b);
   return out;
 }
 

@@ -77,6 +77,9 @@ class location_table {
 
   // The live bindings of an AOR, highest q first.
   std::vector<binding> lookup(std::string_view aor, sip_clock::time_point now) const;
+  // The same without copies: valid until the table next changes.
+  std::vector<const binding*> live(std::string_view aor, sip_clock::time_point now) const;
+  bool has_live(std::string_view aor, sip_clock::time_point now) const;
 
   // Forgets the bindings made over a connection that closed; returns how many went.
   std::size_t forget_flow(std::uint64_t flow);

@@ -28,7 +28,7 @@ std::size_t message::count(header_id id) const noexcept {
       std::count_if(headers_.begin(), headers_.end(), [id](const auto& h) { return h.id == id; }));
 }
 
-std::string_view message::keep(std::string_view text) { return added_.emplace_back(text); }
+std::string_view message::keep(std::string_view text) { return added_.emplace_front(text); }
 
 void message::set_request_uri(std::string_view text) {
   request_uri_text_ = keep(text);

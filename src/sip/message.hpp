@@ -5,7 +5,7 @@
 // Contact, the Request-URI) are parsed and checked once by `parse_message`; every other header
 // stays text until somebody asks.
 #include <cstdint>
-#include <deque>
+#include <forward_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -86,7 +86,7 @@ class message {
   std::string_view keep(std::string_view text);
 
   std::unique_ptr<char[]> raw_;
-  std::deque<std::string> added_;  // text of edits; a deque never moves its elements
+  std::forward_list<std::string> added_;  // text of edits: a list never moves its elements, and an empty one allocates nothing
 
   std::string_view method_, request_uri_text_, reason_;
   uri request_uri_;

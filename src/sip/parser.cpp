@@ -1,5 +1,6 @@
 #include "sip/parser.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace junction::sip {
@@ -83,6 +84,8 @@ bool message_parser::start_line(std::string_view line) {
 }
 
 bool message_parser::header_fields(std::string_view section) {
+  // One allocation for the fields, however many there are (up to the limit).
+  m.headers_.reserve(std::min<std::size_t>(std::count(section.begin(), section.end(), '\n') + 1, limits.max_headers));
   while (!section.empty()) {
     std::size_t end = section.find(crlf);
     std::string_view line = section.substr(0, end);

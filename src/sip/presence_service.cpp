@@ -40,7 +40,7 @@ presence_service::presence_service(shard_service& service, server& owner, shard&
 
 std::string presence_service::document_of(const std::string& presentity, sip_clock::time_point now) {
   if (auto published = publications_.current(presentity, now)) return std::string(*published);
-  bool registered = !service_.locations().lookup(presentity, now).empty();
+  bool registered = service_.locations().has_live(presentity, now);
   return make_pidf(presentity, registered, registered ? "Online" : "Offline");
 }
 

@@ -108,16 +108,17 @@ std::string handle_register(location_table& table, const message& request,
 
   // Step 8: 200 with every current binding and how long it has left.
   std::string contacts;
-  for (const binding& b : table.lookup(*aor, ctx.now)) {
+  for (const binding* b : table.live(*aor, ctx.now)) {
     if (!contacts.empty()) contacts += ", ";
-    contacts += "<" + b.contact + ">" + b.params + ";expires=" + std::to_string(b.seconds_left(ctx.now));
-    if (b.q_milli != 1000) {
+    contacts.append("<").append(b->contact).append(">").append(b->params).append(";expires=");
+    contacts += std::to_string(b->seconds_left(ctx.now));
+    if (b->q_milli != 1000) {
       char q[16];
-      std::snprintf(q, sizeof q, "%d.%03d", b.q_milli / 1000, b.q_milli % 1000);
-      contacts += std::string(";q=") + q;
+      std::snprintf(q, sizeof q, "%d.%03d", b->q_milli / 1000, b->q_milli % 1000);
+      contacts.append(";q=").append(q);
     }
   }
-  std::string date = format_utc(ctx.wall_time, imf_fixdate);
+  const std::string& date = imf_date_cached(ctx.wall_time);
   std::string path_value;
   for (const auto& p : path) path_value += (path_value.empty() ? "" : ", ") + p;
   response_options options{.to_tag = ctx.to_tag};

@@ -226,7 +226,7 @@ void shard_service::load_offline() {
       }
       if (loaded) log::info("sip: {} offline messages waiting from before the restart", loaded);
       for (const auto& aor : recipients)
-        if (offline_.waiting(aor) > 0 && !locations_.lookup(aor, sip_clock::now()).empty()) deliver_offline(aor, 0);
+        if (offline_.waiting(aor) > 0 && locations_.has_live(aor, sip_clock::now())) deliver_offline(aor, 0);
     });
   });
 }

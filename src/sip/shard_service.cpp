@@ -204,9 +204,12 @@ std::string shard_service::to_tag(const message& request) const {
   // (RFC 3261 §8.2.7), so the tag is derived from what identifies the request.
   std::uint64_t h = fnv1a(request.call_id(), tag_secret_);
   h = fnv1a(request.from().tag(), h);
-  h = fnv1a(std::to_string(request.cseq()), h);
+  const std::uint32_t cseq = request.cseq();
+  h = fnv1a(std::string_view(reinterpret_cast<const char*>(&cseq), sizeof cseq), h);
   if (!request.vias().empty()) h = fnv1a(request.top_via().branch(), h);
-  return fmt::format("{:016x}", h);
+  std::string tag(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) tag[static_cast<std::size_t>(i)] = "0123456789abcdef"[h & 15];
+  return tag;
 }
 
 origin shard_service::response_target(const message& request, const origin& from) const {
@@ -446,7 +449,22 @@ std::string shard_service::route_mark(std::string_view call_id) const {
 }
 
 std::string describe(const origin& o) {
-  return fmt::format("{} {}:{}", transport_token(o.kind), o.peer.address().to_string(), o.peer.port());
+  // Once per REGISTER (the binding keeps it): IPv4 written by hand, without inet_ntop's sprintf.
+  std::string out(transport_token(o.kind));
+  out += ' ';
+  const auto address = o.peer.address();
+  if (address.is_v4()) {
+    const auto bytes = address.to_v4().to_bytes();
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      if (i) out += '.';
+      out += std::to_string(bytes[i]);
+    }
+  } else {
+    out += address.to_string();
+  }
+  out += ':';
+  out += std::to_string(o.peer.port());
+  return out;
 }
 
 }  // namespace junction::sip

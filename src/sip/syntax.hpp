@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "core/ascii.hpp"
 
 namespace junction::sip {
@@ -52,11 +54,13 @@ class param_list {
   const param* find(std::string_view name) const noexcept;  // case-insensitive
   bool has(std::string_view name) const noexcept { return find(name) != nullptr; }
   std::string_view value(std::string_view name) const noexcept;
-  const std::vector<param>& items() const noexcept { return items_; }
-  std::vector<param>& items() noexcept { return items_; }
+  // Most lists hold a tag, a branch or an expires: up to three need no allocation.
+  using storage = boost::container::small_vector<param, 3>;
+  const storage& items() const noexcept { return items_; }
+  storage& items() noexcept { return items_; }
 
  private:
-  std::vector<param> items_;
+  storage items_;
 };
 
 // Parses `*( SEMI param )` with the optional whitespace RFC 3261 allows around ';' and '='.
