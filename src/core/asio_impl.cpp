@@ -20,6 +20,23 @@ static inline void junction_io_uring_prep_cancel(io_uring_sqe* sqe, void* user_d
   io_uring_sqe_set_data(sqe, nullptr);
 }
 #define io_uring_prep_cancel junction_io_uring_prep_cancel
+
+// Each shard's ring is made with IORING_SETUP_COOP_TASKRUN (Linux 5.19): a completion that
+// arrives while the shard runs in user space (a socket's data, a peer's ACK) no longer
+// interrupts it with an IPI to run the completion's task work at once; the work runs at the
+// shard's next system call or wait, in a batch. Without it a TCP read completed by io_uring ran
+// on the shard while the softirq that woke it still held the socket's lock: in a profile of
+// small HTTP requests 5 % of the CPU spun in tcp_recvmsg's lock_sock, and the io_uring build
+// served 15-20 % fewer requests than the epoll build. A kernel without the flag gets the ring
+// Asio asks for.
+static inline int junction_io_uring_queue_init(unsigned entries, io_uring* ring, unsigned flags) {
+  io_uring_params params{};
+  params.flags = flags | IORING_SETUP_COOP_TASKRUN;
+  const int result = io_uring_queue_init_params(entries, ring, &params);
+  if (result != -EINVAL) return result;
+  return io_uring_queue_init(entries, ring, flags);
+}
+#define io_uring_queue_init junction_io_uring_queue_init
 #endif
 
 #include <boost/asio/impl/src.hpp>
