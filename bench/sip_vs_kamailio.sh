@@ -5,7 +5,10 @@
 # - register: one REGISTER per sipp call, each for a new user (u<n>), at REG_RATES per second
 #   for RUN_SECONDS; no authentication on either side (Kamailio: registrar + usrloc in memory);
 # - call: INVITE, 180, 200, ACK and BYE through the proxy (record-routed) to a sipp callee
-#   registered at it, at CALL_RATES calls per second for RUN_SECONDS.
+#   registered at it, at CALL_RATES calls per second for RUN_SECONDS;
+# - phone calls (CALL_SCENARIOS includes "phone"): a second, different call shape, like a desk
+#   phone's: To and Request-URI carry the proxy's port, 100/180/200 from a callee that copies the
+#   Record-Route set, and the callee hangs up (its BYE goes back along the route set).
 # For each run it measures the server's CPU (utime+stime from /proc; Kamailio: every process)
 # while sipp runs, and reports CPU-seconds per 1,000 transactions (a REGISTER is one; a call is
 # two, INVITE and BYE, plus the ACK it relays), failed calls, and the highest rate each server
@@ -29,6 +32,7 @@ KAMAILIO_MODULES=${KAMAILIO_MODULES:-/usr/lib/x86_64-linux-gnu/kamailio/modules}
 SHARDS=${SHARDS:-$(nproc)}
 REG_RATES=${REG_RATES:-"1000 2000 4000"}
 CALL_RATES=${CALL_RATES:-"200 400 800"}
+CALL_SCENARIOS=${CALL_SCENARIOS:-"call phone"}
 RUN_SECONDS=${RUN_SECONDS:-10}
 ROUNDS=${ROUNDS:-2}
 SCENARIOS=$ROOT/bench/sipp
@@ -88,7 +92,7 @@ rev_dns=no
 dns_try_ipv6=no
 use_dns_cache=no
 listen=udp:127.0.0.1:${PORT[kamailio]}
-alias="127.0.0.1"
+alias="127.0.0.1:${PORT[kamailio]}"
 mpath="$KAMAILIO_MODULES/"
 loadmodule "kex.so"
 loadmodule "tm.so"
@@ -156,19 +160,21 @@ register_run() {
     'BEGIN { printf "%.4f %d %d %d\n", ok ? (t / hz) / (ok / 1000) : 0, ok, f, m }'
 }
 
-# One call run: $1 server, $2 rate. Prints "cpu_per_1000_transactions successful failed".
+# One call run: $1 server, $2 rate, $3 scenario (call: uac.xml/uas.xml; phone: uac_phone.xml/
+# uas_phone.xml). Prints "cpu_per_1000_transactions successful failed".
 call_run() {
-  local name=$1 rate=$2 n uas_port uas pids t0 t1 result
+  local name=$1 rate=$2 scenario=${3:-call} n uas_port uas pids t0 t1 result uac_file=uac.xml uas_file=uas.xml
+  [[ $scenario == phone ]] && { uac_file=uac_phone.xml; uas_file=uas_phone.xml; }
   n=$((rate * RUN_SECONDS))
   uas_port=$(free_udp 28060)
-  sipp -i 127.0.0.1 -p "$uas_port" -sf "$SCENARIOS/uas.xml" -nostdin -m "$n" \
-    -timeout "$((RUN_SECONDS * 3 + 25))s" >"$WORK/uas-$name-$rate-$ROUND.log" 2>&1 &
+  sipp -i 127.0.0.1 -p "$uas_port" -sf "$SCENARIOS/$uas_file" -nostdin -m "$n" \
+    -timeout "$((RUN_SECONDS * 3 + 25))s" >"$WORK/uas-$scenario-$name-$rate-$ROUND.log" 2>&1 &
   uas=$!
-  run_sipp "$WORK/callee-$name-$rate-$ROUND" "127.0.0.1:${PORT[$name]}" -sf "$SCENARIOS/register_callee.xml" \
+  run_sipp "$WORK/callee-$scenario-$name-$rate-$ROUND" "127.0.0.1:${PORT[$name]}" -sf "$SCENARIOS/register_callee.xml" \
     -p "$(free_udp 29060)" -s callee -key callee_port "$uas_port" -m 1 >/dev/null
   mapfile -t pids < <(server_pids "$name")
   t0=$(ticks_of "${pids[@]}")
-  result=$(run_sipp "$WORK/call-$name-$rate-$ROUND" "127.0.0.1:${PORT[$name]}" -sf "$SCENARIOS/uac.xml" \
+  result=$(run_sipp "$WORK/$scenario-$name-$rate-$ROUND" "127.0.0.1:${PORT[$name]}" -sf "$SCENARIOS/$uac_file" \
     -s callee -p "$(free_udp 29160)" -r "$rate" -m "$n" -l $((rate * 4)))
   mapfile -t pids < <(server_pids "$name")
   t1=$(ticks_of "${pids[@]}")
@@ -193,11 +199,14 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
       printf '  round %d %-9s REGISTER %5d/s: %6d ok %5d failed, %.4f CPU-s per 1000, Pss +%d KiB\n' \
         "$ROUND" "$name" "$rate" "$ok" "$failed" "$cpu" "$mem" >&2
     done
-    for rate in $CALL_RATES; do
-      read -r cpu ok failed <<<"$(call_run "$name" "$rate")"
-      R[call_cpu_${name}_$rate]+="$cpu "; R[call_fail_${name}_$rate]+="$failed "; R[call_ok_${name}_$rate]+="$ok "
-      printf '  round %d %-9s calls    %5d/s: %6d ok %5d failed, %.4f CPU-s per 1000 transactions\n' \
-        "$ROUND" "$name" "$rate" "$ok" "$failed" "$cpu" >&2
+    for scenario in $CALL_SCENARIOS; do
+      for rate in $CALL_RATES; do
+        read -r cpu ok failed <<<"$(call_run "$name" "$rate" "$scenario")"
+        R[${scenario}_cpu_${name}_$rate]+="$cpu "; R[${scenario}_fail_${name}_$rate]+="$failed "
+        R[${scenario}_ok_${name}_$rate]+="$ok "
+        printf '  round %d %-9s %-6s   %5d/s: %6d ok %5d failed, %.4f CPU-s per 1000 transactions\n' \
+          "$ROUND" "$name" "$scenario" "$rate" "$ok" "$failed" "$cpu" >&2
+      done
     done
     stop_pids "${PID[$name]}"; PIDS=()
   done
@@ -207,13 +216,14 @@ echo "# SIP registrar and proxy: junction vs Kamailio"
 echo
 echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs: $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ //'); kernel $(uname -r)"
 echo "- junction: $("$JUNCTION" --version), $SHARDS shards; Kamailio: $("$KAMAILIO" -v 2>&1 | head -1 | awk '{print $3}'), $SHARDS UDP children, usrloc in memory; $(sipp -v 2>&1 | grep -o 'SIPp v[0-9.]*')"
-echo "- Command: \`REG_RATES=\"$REG_RATES\" CALL_RATES=\"$CALL_RATES\" RUN_SECONDS=$RUN_SECONDS ROUNDS=$ROUNDS bench/sip_vs_kamailio.sh\`; medians of $ROUNDS interleaved round(s)"
+echo "- Command: \`REG_RATES=\"$REG_RATES\" CALL_RATES=\"$CALL_RATES\" CALL_SCENARIOS=\"$CALL_SCENARIOS\" RUN_SECONDS=$RUN_SECONDS ROUNDS=$ROUNDS bench/sip_vs_kamailio.sh\`; medians of $ROUNDS interleaved round(s)"
 echo
 echo "| Scenario | Rate /s | Server | Successful | Failed | CPU-s per 1,000 transactions | junction / Kamailio |"
 echo "|---|---:|---|---:|---:|---:|---:|"
-for kind in reg call; do
+for kind in reg $CALL_SCENARIOS; do
   rates=$REG_RATES; label=REGISTER
   [[ $kind == call ]] && { rates=$CALL_RATES; label="call (INVITE…BYE)"; }
+  [[ $kind == phone ]] && { rates=$CALL_RATES; label="phone call (callee hangs up)"; }
   for rate in $rates; do
     kc=$(echo "${R[${kind}_cpu_kamailio_$rate]}" | median)
     for name in junction kamailio; do
@@ -228,7 +238,11 @@ echo
 for name in junction kamailio; do
   best_reg=0 best_call=0
   for rate in $REG_RATES; do [[ $(echo "${R[reg_fail_${name}_$rate]}" | median) == 0 ]] && best_reg=$rate; done
-  for rate in $CALL_RATES; do [[ $(echo "${R[call_fail_${name}_$rate]}" | median) == 0 ]] && best_call=$rate; done
+  for rate in $CALL_RATES; do
+    all_ok=1
+    for scenario in $CALL_SCENARIOS; do [[ $(echo "${R[${scenario}_fail_${name}_$rate]}" | median) == 0 ]] || all_ok=0; done
+    ((all_ok)) && best_call=$rate
+  done
   last=${REG_RATES##* }
   echo "- $name: highest tested rate with no failed call: $best_reg REGISTER/s, $best_call calls/s; memory per registration $(echo "${R[reg_mem_${name}_$last]}" | median) bytes (Pss growth over the $last/s run / registrations)"
 done
@@ -236,12 +250,12 @@ done
 # Every round's figures as JSON under docs/bench-results: R's keys are
 # <reg|call>_<cpu|ok|fail|mem>_<server>_<rate>, each a list with one value per round.
 for k in "${!R[@]}"; do printf '%s\t%s\n' "$k" "${R[$k]}"; done |
-  jq -R -s --arg reg "$REG_RATES" --arg call "$CALL_RATES" --argjson seconds "$RUN_SECONDS" --argjson rounds "$ROUNDS" \
+  jq -R -s --arg reg "$REG_RATES" --arg call "$CALL_RATES" --argjson seconds "$RUN_SECONDS" --argjson rounds "$ROUNDS" --arg scenarios "$CALL_SCENARIOS" \
     --argjson shards "$SHARDS" \
-    '{register_rates: $reg, call_rates: $call, seconds_per_run: $seconds, rounds: $rounds, shards: $shards,
+    '{register_rates: $reg, call_rates: $call, call_scenarios: $scenarios, seconds_per_run: $seconds, rounds: $rounds, shards: $shards,
       units: {cpu: "CPU-s per 1,000 transactions", mem: "bytes per registration (Pss growth)"},
       rounds_by_key: (split("\n") | map(select(. != "") | split("\t") |
         {(.[0]): (.[1] | split(" ") | map(select(. != "") | tonumber))}) | add)}' >"$WORK/evidence.json"
 echo
-BENCH_COMMAND="REG_RATES=\"$REG_RATES\" CALL_RATES=\"$CALL_RATES\" RUN_SECONDS=$RUN_SECONDS ROUNDS=$ROUNDS bench/sip_vs_kamailio.sh" \
+BENCH_COMMAND="REG_RATES=\"$REG_RATES\" CALL_RATES=\"$CALL_RATES\" CALL_SCENARIOS=\"$CALL_SCENARIOS\" RUN_SECONDS=$RUN_SECONDS ROUNDS=$ROUNDS bench/sip_vs_kamailio.sh" \
   save_evidence sip-vs-kamailio "$WORK/evidence.json"
