@@ -1,6 +1,7 @@
 #include "sip/parser.hpp"
 
 #include <algorithm>
+#include <bitset>
 #include <cstring>
 
 namespace junction::sip {
@@ -134,11 +135,16 @@ void message_parser::check_request_uri() {
 }
 
 void message_parser::check_headers() {
-  for (const auto& h : m.headers_)
-    if (is_single_valued(h.id) && m.count(h.id) > 1) {
+  std::bitset<static_cast<std::size_t>(header_id::count_)> seen;  // single-valued ones met so far
+  for (const auto& h : m.headers_) {
+    if (!is_single_valued(h.id)) continue;
+    const auto id = static_cast<std::size_t>(h.id);
+    if (seen.test(id)) {
       fail(parse_errc::duplicate_single_valued_header_field);
       return;
     }
+    seen.set(id);
+  }
 
   m.call_id_ = m.value(header_id::call_id);
   if (m.call_id_.empty()) { fail(parse_errc::missing_call_id); return; }
