@@ -18,7 +18,8 @@
 #
 # Settings (environment): JUNCTION (build/src/junction), KAMAILIO (kamailio), SHARDS (nproc:
 # junction's shards and Kamailio's UDP children), REG_RATES ("1000 2000 4000"), CALL_RATES
-# ("200 400 800"), RUN_SECONDS (10), ROUNDS (2). Only 127.0.0.1 is used; every process stops
+# ("200 400 800"), CALL_SCENARIOS ("call phone"), CALL_TAIL (33), RUN_SECONDS (10), ROUNDS (2).
+# Only 127.0.0.1 is used; every process stops
 # by itself (sipp's -m and -timeout) or is stopped at the end of its run.
 set -euo pipefail
 
@@ -33,6 +34,10 @@ SHARDS=${SHARDS:-$(nproc)}
 REG_RATES=${REG_RATES:-"1000 2000 4000"}
 CALL_RATES=${CALL_RATES:-"200 400 800"}
 CALL_SCENARIOS=${CALL_SCENARIOS:-"call phone"}
+# A call run's CPU is counted until CALL_TAIL seconds after its last call: a proxy keeps each
+# transaction for up to 64*T1 = 32 s after it ends (RFC 3261 Timers D and J), and what it spends
+# ending them belongs to the run that made them, not to the next run measured.
+CALL_TAIL=${CALL_TAIL:-33}
 RUN_SECONDS=${RUN_SECONDS:-10}
 ROUNDS=${ROUNDS:-2}
 SCENARIOS=$ROOT/bench/sipp
@@ -176,6 +181,7 @@ call_run() {
   t0=$(ticks_of "${pids[@]}")
   result=$(run_sipp "$WORK/$scenario-$name-$rate-$ROUND" "127.0.0.1:${PORT[$name]}" -sf "$SCENARIOS/$uac_file" \
     -s callee -p "$(free_udp 29160)" -r "$rate" -m "$n" -l $((rate * 4)))
+  sleep "$CALL_TAIL"
   mapfile -t pids < <(server_pids "$name")
   t1=$(ticks_of "${pids[@]}")
   stop_pids "$uas"
@@ -216,7 +222,7 @@ echo "# SIP registrar and proxy: junction vs Kamailio"
 echo
 echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs: $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ //'); kernel $(uname -r)"
 echo "- junction: $("$JUNCTION" --version), $SHARDS shards; Kamailio: $("$KAMAILIO" -v 2>&1 | head -1 | awk '{print $3}'), $SHARDS UDP children, usrloc in memory; $(sipp -v 2>&1 | grep -o 'SIPp v[0-9.]*')"
-echo "- Command: \`REG_RATES=\"$REG_RATES\" CALL_RATES=\"$CALL_RATES\" CALL_SCENARIOS=\"$CALL_SCENARIOS\" RUN_SECONDS=$RUN_SECONDS ROUNDS=$ROUNDS bench/sip_vs_kamailio.sh\`; medians of $ROUNDS interleaved round(s)"
+echo "- Command: \`REG_RATES=\"$REG_RATES\" CALL_RATES=\"$CALL_RATES\" CALL_SCENARIOS=\"$CALL_SCENARIOS\" CALL_TAIL=$CALL_TAIL RUN_SECONDS=$RUN_SECONDS ROUNDS=$ROUNDS bench/sip_vs_kamailio.sh\`; medians of $ROUNDS interleaved round(s)"
 echo
 echo "| Scenario | Rate /s | Server | Successful | Failed | CPU-s per 1,000 transactions | junction / Kamailio |"
 echo "|---|---:|---|---:|---:|---:|---:|"
@@ -250,12 +256,12 @@ done
 # Every round's figures as JSON under docs/bench-results: R's keys are
 # <reg|call>_<cpu|ok|fail|mem>_<server>_<rate>, each a list with one value per round.
 for k in "${!R[@]}"; do printf '%s\t%s\n' "$k" "${R[$k]}"; done |
-  jq -R -s --arg reg "$REG_RATES" --arg call "$CALL_RATES" --argjson seconds "$RUN_SECONDS" --argjson rounds "$ROUNDS" --arg scenarios "$CALL_SCENARIOS" \
+  jq -R -s --arg reg "$REG_RATES" --arg call "$CALL_RATES" --argjson seconds "$RUN_SECONDS" --argjson rounds "$ROUNDS" --arg scenarios "$CALL_SCENARIOS" --argjson tail "$CALL_TAIL" \
     --argjson shards "$SHARDS" \
-    '{register_rates: $reg, call_rates: $call, call_scenarios: $scenarios, seconds_per_run: $seconds, rounds: $rounds, shards: $shards,
+    '{register_rates: $reg, call_rates: $call, call_scenarios: $scenarios, call_tail_seconds: $tail, seconds_per_run: $seconds, rounds: $rounds, shards: $shards,
       units: {cpu: "CPU-s per 1,000 transactions", mem: "bytes per registration (Pss growth)"},
       rounds_by_key: (split("\n") | map(select(. != "") | split("\t") |
         {(.[0]): (.[1] | split(" ") | map(select(. != "") | tonumber))}) | add)}' >"$WORK/evidence.json"
 echo
-BENCH_COMMAND="REG_RATES=\"$REG_RATES\" CALL_RATES=\"$CALL_RATES\" CALL_SCENARIOS=\"$CALL_SCENARIOS\" RUN_SECONDS=$RUN_SECONDS ROUNDS=$ROUNDS bench/sip_vs_kamailio.sh" \
+BENCH_COMMAND="REG_RATES=\"$REG_RATES\" CALL_RATES=\"$CALL_RATES\" CALL_SCENARIOS=\"$CALL_SCENARIOS\" CALL_TAIL=$CALL_TAIL RUN_SECONDS=$RUN_SECONDS ROUNDS=$ROUNDS bench/sip_vs_kamailio.sh" \
   save_evidence sip-vs-kamailio "$WORK/evidence.json"
