@@ -31,7 +31,10 @@ static inline void junction_io_uring_prep_cancel(io_uring_sqe* sqe, void* user_d
 // Asio asks for.
 static inline int junction_io_uring_queue_init(unsigned entries, io_uring* ring, unsigned flags) {
   io_uring_params params{};
-  params.flags = flags | IORING_SETUP_COOP_TASKRUN;
+  // TASKRUN_FLAG marks the ring while work waits, so even Asio's peek for completions (between
+  // two handlers, no system call of its own) enters the kernel to run it: a shard busy with
+  // handlers still sees its completions.
+  params.flags = flags | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
   const int result = io_uring_queue_init_params(entries, ring, &params);
   if (result != -EINVAL) return result;
   return io_uring_queue_init(entries, ring, flags);
