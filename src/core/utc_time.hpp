@@ -24,7 +24,7 @@ inline std::string format_utc(std::chrono::system_clock::time_point t, const cha
 }
 
 // The IMF-fixdate of `t`'s second, formatted once a second per thread (a shard answers many
-// requests within one second, each with a Date header).
+// requests within one second, each with a Date header: HTTP's and SIP's).
 inline const std::string& imf_date_cached(std::chrono::system_clock::time_point t) {
   thread_local std::time_t second = -1;
   thread_local std::string text;

@@ -19,15 +19,6 @@ std::optional<std::time_t> parse_http_date(std::string_view text) {
   return timegm(&tm);
 }
 
-std::string_view http_date_now() {
-  thread_local std::time_t cached_second = 0;
-  thread_local std::string cached;
-  auto now = std::time(nullptr);
-  if (now != cached_second) {
-    cached_second = now;
-    cached = format_http_date(now);
-  }
-  return cached;
-}
+std::string_view http_date_now() { return imf_date_cached(std::chrono::system_clock::now()); }
 
 }  // namespace junction::http

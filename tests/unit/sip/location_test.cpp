@@ -37,6 +37,32 @@ TEST(Location, AddRefreshAndRemove) {
   EXPECT_EQ(f.table.binding_count(), 1u);
 }
 
+// live() orders by q, highest first, keeping registration order among equals, and leaves out
+// what has expired; has_live() agrees with it.
+TEST(Location, LiveBindingsByQThenRegistrationOrder) {
+  fixture f;
+  EXPECT_EQ(f.reg({{"sip:a@192.0.2.1", "", std::nullopt, 500},
+                   {"sip:b@192.0.2.2", "", std::nullopt, 1000},
+                   {"sip:c@192.0.2.3", "", 60, 800},
+                   {"sip:d@192.0.2.4", "", std::nullopt, 500},
+                   {"sip:e@192.0.2.5", "", std::nullopt, 800}},
+                  "c1", 1).status, 200);
+  auto order = [&] {
+    std::string out;
+    for (const binding* b : f.table.live("sip:alice@example.com", f.now)) out += b->contact.substr(4, 1);
+    return out;
+  };
+  EXPECT_EQ(order(), "bcead");
+  EXPECT_TRUE(f.table.has_live("sip:alice@example.com", f.now));
+  f.now += 61s;  // c's 60 s are over
+  EXPECT_EQ(order(), "bead");
+  EXPECT_EQ(f.table.lookup("sip:alice@example.com", f.now).size(), 4u);
+  f.now += 3600s;
+  EXPECT_EQ(order(), "");
+  EXPECT_FALSE(f.table.has_live("sip:alice@example.com", f.now));
+  EXPECT_FALSE(f.table.has_live("sip:nobody@example.com", f.now));
+}
+
 TEST(Location, OutOfOrderAndTooBriefChangeNothing) {
   fixture f;
   ASSERT_EQ(f.reg({{"sip:alice@h", "", std::nullopt, 1000}}, "c1", 5).status, 200);
