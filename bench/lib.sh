@@ -30,6 +30,17 @@ ticks_of() {
   echo "$total"
 }
 
+# Task switches (voluntary + involuntary, every thread) of the given processes: each one a
+# sleep and a wake-up or a preemption, which on a virtual machine cost more than most requests.
+switches_of() {
+  local p total=0 n
+  for p in "$@"; do
+    n=$(cat /proc/"$p"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches:/ { s += $2 } END { print s + 0 }')
+    total=$((total + n))
+  done
+  echo "$total"
+}
+
 # A "Name: value kB" field of a /proc file, in KiB, summed over the given processes.
 sum_kib() {
   local field=$1 file=$2 p total=0 kb

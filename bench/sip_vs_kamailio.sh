@@ -13,11 +13,14 @@
 # while sipp runs, and reports CPU-seconds per 1,000 transactions (a REGISTER is one; a call is
 # two, INVITE and BYE, plus the ACK it relays), failed calls, and the highest rate each server
 # held with none failing. After the register runs it reports memory per registration: the
-# growth of the server's proportional set size (Pss) divided by the registrations added.
+# growth of the server's proportional set size (Pss) divided by the registrations added. Each
+# run also reports the server's task switches per transaction (sleeps, wake-ups, preemptions of
+# all its threads): at the low rates they, not the requests, are most of the CPU on this VM.
 # Runs are interleaved (junction, kamailio, junction, ...) and ROUNDS medians are shown.
 #
 # Settings (environment): JUNCTION (build/src/junction), KAMAILIO (kamailio), SHARDS (nproc:
-# junction's shards and Kamailio's UDP children), REG_RATES ("1000 2000 4000"), CALL_RATES
+# junction's shards and Kamailio's UDP children; JUNCTION_SHARDS overrides junction's alone, as
+# a diagnosis, not a fair run), REG_RATES ("1000 2000 4000"), CALL_RATES
 # ("200 400 800"), CALL_SCENARIOS ("call phone"), CALL_TAIL (33), RUN_SECONDS (10), ROUNDS (2).
 # Only 127.0.0.1 is used; every process stops
 # by itself (sipp's -m and -timeout) or is stopped at the end of its run.
@@ -31,6 +34,7 @@ JUNCTION=${JUNCTION:-$ROOT/build/src/junction}
 KAMAILIO=${KAMAILIO:-$(command -v kamailio || echo /usr/sbin/kamailio)}
 KAMAILIO_MODULES=${KAMAILIO_MODULES:-/usr/lib/x86_64-linux-gnu/kamailio/modules}
 SHARDS=${SHARDS:-$(nproc)}
+JUNCTION_SHARDS=${JUNCTION_SHARDS:-$SHARDS}
 REG_RATES=${REG_RATES:-"1000 2000 4000"}
 CALL_RATES=${CALL_RATES:-"200 400 800"}
 CALL_SCENARIOS=${CALL_SCENARIOS:-"call phone"}
@@ -61,7 +65,7 @@ start_junction() {
   PORT[junction]=$(free_udp 25060)
   cat >"$WORK/junction.toml" <<TOML
 [server]
-shards = $SHARDS
+shards = $JUNCTION_SHARDS
 max_connections_per_source = 0
 log_level = "warn"
 shutdown_timeout = "2s"
@@ -150,25 +154,26 @@ run_sipp() {
              END { printf "%d %d\n", $s, $f }' "$out.csv" 2>/dev/null || echo "0 0"
 }
 
-# One register run: $1 server, $2 rate. Prints "cpu_per_1000 successful failed pss_growth_kib".
+# One register run: $1 server, $2 rate. Prints "cpu_per_1000 successful failed pss_growth_kib
+# switches_per_transaction".
 register_run() {
-  local name=$1 rate=$2 n pids t0 t1 m0 m1 result
+  local name=$1 rate=$2 n pids t0 t1 m0 m1 s0 s1 result
   n=$((rate * RUN_SECONDS))
   mapfile -t pids < <(server_pids "$name")
-  m0=$(pss_of "${pids[@]}"); t0=$(ticks_of "${pids[@]}")
+  m0=$(pss_of "${pids[@]}"); t0=$(ticks_of "${pids[@]}"); s0=$(switches_of "${pids[@]}")
   result=$(run_sipp "$WORK/reg-$name-$rate-$ROUND" "127.0.0.1:${PORT[$name]}" -sf "$SCENARIOS/register.xml" \
     -p "$(free_udp 27060)" -key run "r$rate-$ROUND-" -r "$rate" -m "$n" -l $((rate * 4)))
   mapfile -t pids < <(server_pids "$name")
-  t1=$(ticks_of "${pids[@]}"); m1=$(pss_of "${pids[@]}")
+  t1=$(ticks_of "${pids[@]}"); m1=$(pss_of "${pids[@]}"); s1=$(switches_of "${pids[@]}")
   read -r ok failed <<<"$result"
-  awk -v t=$((t1 - t0)) -v hz="$HZ" -v ok="$ok" -v f="$failed" -v m=$((m1 - m0)) \
-    'BEGIN { printf "%.4f %d %d %d\n", ok ? (t / hz) / (ok / 1000) : 0, ok, f, m }'
+  awk -v t=$((t1 - t0)) -v hz="$HZ" -v ok="$ok" -v f="$failed" -v m=$((m1 - m0)) -v s=$((s1 - s0)) \
+    'BEGIN { printf "%.4f %d %d %d %.2f\n", ok ? (t / hz) / (ok / 1000) : 0, ok, f, m, ok ? s / ok : 0 }'
 }
 
 # One call run: $1 server, $2 rate, $3 scenario (call: uac.xml/uas.xml; phone: uac_phone.xml/
-# uas_phone.xml). Prints "cpu_per_1000_transactions successful failed".
+# uas_phone.xml). Prints "cpu_per_1000_transactions successful failed switches_per_transaction".
 call_run() {
-  local name=$1 rate=$2 scenario=${3:-call} n uas_port uas pids t0 t1 result uac_file=uac.xml uas_file=uas.xml
+  local name=$1 rate=$2 scenario=${3:-call} n uas_port uas pids t0 t1 s0 s1 result uac_file=uac.xml uas_file=uas.xml
   [[ $scenario == phone ]] && { uac_file=uac_phone.xml; uas_file=uas_phone.xml; }
   n=$((rate * RUN_SECONDS))
   uas_port=$(free_udp 28060)
@@ -178,17 +183,17 @@ call_run() {
   run_sipp "$WORK/callee-$scenario-$name-$rate-$ROUND" "127.0.0.1:${PORT[$name]}" -sf "$SCENARIOS/register_callee.xml" \
     -p "$(free_udp 29060)" -s callee -key callee_port "$uas_port" -m 1 >/dev/null
   mapfile -t pids < <(server_pids "$name")
-  t0=$(ticks_of "${pids[@]}")
+  t0=$(ticks_of "${pids[@]}"); s0=$(switches_of "${pids[@]}")
   result=$(run_sipp "$WORK/$scenario-$name-$rate-$ROUND" "127.0.0.1:${PORT[$name]}" -sf "$SCENARIOS/$uac_file" \
     -s callee -p "$(free_udp 29160)" -r "$rate" -m "$n" -l $((rate * 4)))
   sleep "$CALL_TAIL"
   mapfile -t pids < <(server_pids "$name")
-  t1=$(ticks_of "${pids[@]}")
+  t1=$(ticks_of "${pids[@]}"); s1=$(switches_of "${pids[@]}")
   stop_pids "$uas"
   read -r ok failed <<<"$result"
   # A call is two transactions (INVITE, BYE) plus the ACK relayed without one.
-  awk -v t=$((t1 - t0)) -v hz="$HZ" -v ok="$ok" -v f="$failed" \
-    'BEGIN { printf "%.4f %d %d\n", ok ? (t / hz) / (2 * ok / 1000) : 0, ok, f }'
+  awk -v t=$((t1 - t0)) -v hz="$HZ" -v ok="$ok" -v f="$failed" -v s=$((s1 - s0)) \
+    'BEGIN { printf "%.4f %d %d %.2f\n", ok ? (t / hz) / (2 * ok / 1000) : 0, ok, f, ok ? s / (2 * ok) : 0 }'
 }
 
 declare -A R
@@ -199,19 +204,21 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
   for name in junction kamailio; do
     "start_$name"; PIDS=("${PID[$name]}"); wait_ready "$name"
     for rate in $REG_RATES; do
-      read -r cpu ok failed mem <<<"$(register_run "$name" "$rate")"
+      read -r cpu ok failed mem sw <<<"$(register_run "$name" "$rate")"
       R[reg_cpu_${name}_$rate]+="$cpu "; R[reg_fail_${name}_$rate]+="$failed "; R[reg_ok_${name}_$rate]+="$ok "
+      R[reg_sw_${name}_$rate]+="$sw "
       R[reg_mem_${name}_$rate]+="$(awk -v m="$mem" -v n="$ok" 'BEGIN { printf "%.0f", n ? m * 1024 / n : 0 }') "
-      printf '  round %d %-9s REGISTER %5d/s: %6d ok %5d failed, %.4f CPU-s per 1000, Pss +%d KiB\n' \
-        "$ROUND" "$name" "$rate" "$ok" "$failed" "$cpu" "$mem" >&2
+      printf '  round %d %-9s REGISTER %5d/s: %6d ok %5d failed, %.4f CPU-s per 1000, Pss +%d KiB, %.2f switches each\n' \
+        "$ROUND" "$name" "$rate" "$ok" "$failed" "$cpu" "$mem" "$sw" >&2
     done
     for scenario in $CALL_SCENARIOS; do
       for rate in $CALL_RATES; do
-        read -r cpu ok failed <<<"$(call_run "$name" "$rate" "$scenario")"
+        read -r cpu ok failed sw <<<"$(call_run "$name" "$rate" "$scenario")"
         R[${scenario}_cpu_${name}_$rate]+="$cpu "; R[${scenario}_fail_${name}_$rate]+="$failed "
+        R[${scenario}_sw_${name}_$rate]+="$sw "
         R[${scenario}_ok_${name}_$rate]+="$ok "
-        printf '  round %d %-9s %-6s   %5d/s: %6d ok %5d failed, %.4f CPU-s per 1000 transactions\n' \
-          "$ROUND" "$name" "$scenario" "$rate" "$ok" "$failed" "$cpu" >&2
+        printf '  round %d %-9s %-6s   %5d/s: %6d ok %5d failed, %.4f CPU-s per 1000 transactions, %.2f switches each\n' \
+          "$ROUND" "$name" "$scenario" "$rate" "$ok" "$failed" "$cpu" "$sw" >&2
       done
     done
     stop_pids "${PID[$name]}"; PIDS=()
@@ -221,11 +228,11 @@ done
 echo "# SIP registrar and proxy: junction vs Kamailio"
 echo
 echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs: $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ //'); kernel $(uname -r)"
-echo "- junction: $("$JUNCTION" --version), $SHARDS shards; Kamailio: $("$KAMAILIO" -v 2>&1 | head -1 | awk '{print $3}'), $SHARDS UDP children, usrloc in memory; $(sipp -v 2>&1 | grep -o 'SIPp v[0-9.]*')"
-echo "- Command: \`REG_RATES=\"$REG_RATES\" CALL_RATES=\"$CALL_RATES\" CALL_SCENARIOS=\"$CALL_SCENARIOS\" CALL_TAIL=$CALL_TAIL RUN_SECONDS=$RUN_SECONDS ROUNDS=$ROUNDS bench/sip_vs_kamailio.sh\`; medians of $ROUNDS interleaved round(s)"
+echo "- junction: $("$JUNCTION" --version), $JUNCTION_SHARDS shards; Kamailio: $("$KAMAILIO" -v 2>&1 | head -1 | awk '{print $3}'), $SHARDS UDP children, usrloc in memory; $(sipp -v 2>&1 | grep -o 'SIPp v[0-9.]*')"
+echo "- Command: \`$( ((JUNCTION_SHARDS != SHARDS)) && echo "JUNCTION_SHARDS=$JUNCTION_SHARDS ")REG_RATES=\"$REG_RATES\" CALL_RATES=\"$CALL_RATES\" CALL_SCENARIOS=\"$CALL_SCENARIOS\" CALL_TAIL=$CALL_TAIL RUN_SECONDS=$RUN_SECONDS ROUNDS=$ROUNDS bench/sip_vs_kamailio.sh\`; medians of $ROUNDS interleaved round(s)"
 echo
-echo "| Scenario | Rate /s | Server | Successful | Failed | CPU-s per 1,000 transactions | junction / Kamailio |"
-echo "|---|---:|---|---:|---:|---:|---:|"
+echo "| Scenario | Rate /s | Server | Successful | Failed | CPU-s per 1,000 transactions | junction / Kamailio | Task switches per transaction |"
+echo "|---|---:|---|---:|---:|---:|---:|---:|"
 for kind in reg $CALL_SCENARIOS; do
   rates=$REG_RATES; label=REGISTER
   [[ $kind == call ]] && { rates=$CALL_RATES; label="call (INVITE…BYE)"; }
@@ -234,9 +241,10 @@ for kind in reg $CALL_SCENARIOS; do
     kc=$(echo "${R[${kind}_cpu_kamailio_$rate]}" | median)
     for name in junction kamailio; do
       c=$(echo "${R[${kind}_cpu_${name}_$rate]}" | median)
-      printf '| %s | %d | %s | %s | %s | %.4f | %s |\n' "$label" "$rate" "$name" \
+      printf '| %s | %d | %s | %s | %s | %.4f | %s | %s |\n' "$label" "$rate" "$name" \
         "$(echo "${R[${kind}_ok_${name}_$rate]}" | median)" "$(echo "${R[${kind}_fail_${name}_$rate]}" | median)" "$c" \
-        "$(awk -v a="$c" -v b="$kc" 'BEGIN { printf (b > 0 ? "%.2f" : "-"), a / b }')"
+        "$(awk -v a="$c" -v b="$kc" 'BEGIN { printf (b > 0 ? "%.2f" : "-"), a / b }')" \
+        "$(echo "${R[${kind}_sw_${name}_$rate]}" | median)"
     done
   done
 done
@@ -254,14 +262,14 @@ for name in junction kamailio; do
 done
 
 # Every round's figures as JSON under docs/bench-results: R's keys are
-# <reg|call>_<cpu|ok|fail|mem>_<server>_<rate>, each a list with one value per round.
+# <reg|call|phone>_<cpu|ok|fail|mem|sw>_<server>_<rate> (sw: task switches per transaction), each a list with one value per round.
 for k in "${!R[@]}"; do printf '%s\t%s\n' "$k" "${R[$k]}"; done |
   jq -R -s --arg reg "$REG_RATES" --arg call "$CALL_RATES" --argjson seconds "$RUN_SECONDS" --argjson rounds "$ROUNDS" --arg scenarios "$CALL_SCENARIOS" --argjson tail "$CALL_TAIL" \
-    --argjson shards "$SHARDS" \
-    '{register_rates: $reg, call_rates: $call, call_scenarios: $scenarios, call_tail_seconds: $tail, seconds_per_run: $seconds, rounds: $rounds, shards: $shards,
-      units: {cpu: "CPU-s per 1,000 transactions", mem: "bytes per registration (Pss growth)"},
+    --argjson shards "$SHARDS" --argjson junction_shards "$JUNCTION_SHARDS" \
+    '{register_rates: $reg, call_rates: $call, call_scenarios: $scenarios, call_tail_seconds: $tail, seconds_per_run: $seconds, rounds: $rounds, shards: $shards, junction_shards: $junction_shards,
+      units: {cpu: "CPU-s per 1,000 transactions", mem: "bytes per registration (Pss growth)", sw: "task switches per transaction"},
       rounds_by_key: (split("\n") | map(select(. != "") | split("\t") |
         {(.[0]): (.[1] | split(" ") | map(select(. != "") | tonumber))}) | add)}' >"$WORK/evidence.json"
 echo
-BENCH_COMMAND="REG_RATES=\"$REG_RATES\" CALL_RATES=\"$CALL_RATES\" CALL_SCENARIOS=\"$CALL_SCENARIOS\" CALL_TAIL=$CALL_TAIL RUN_SECONDS=$RUN_SECONDS ROUNDS=$ROUNDS bench/sip_vs_kamailio.sh" \
-  save_evidence sip-vs-kamailio "$WORK/evidence.json"
+BENCH_COMMAND="$( ((JUNCTION_SHARDS != SHARDS)) && echo "JUNCTION_SHARDS=$JUNCTION_SHARDS ")REG_RATES=\"$REG_RATES\" CALL_RATES=\"$CALL_RATES\" CALL_SCENARIOS=\"$CALL_SCENARIOS\" CALL_TAIL=$CALL_TAIL RUN_SECONDS=$RUN_SECONDS ROUNDS=$ROUNDS bench/sip_vs_kamailio.sh" \
+  save_evidence "sip-vs-kamailio$( ((JUNCTION_SHARDS != SHARDS)) && echo "-junction-$JUNCTION_SHARDS-shards")" "$WORK/evidence.json"
