@@ -77,13 +77,15 @@ proxy_engine::proxy_engine(shard_service& service, shard& home, const timer_valu
 
 proxy_engine::~proxy_engine() = default;
 
-// Transaction timers fire on a 20 ms grid: a shard ending hundreds of transactions a second
-// (Timers D, I, J and K) otherwise woke once per transaction, about as much CPU as the calls
-// themselves cost. Retransmissions are at least 500 ms apart (T1), so 20 ms late is 4 % at most.
-tx_clock::time_point proxy_engine::coarse(tx_clock::time_point at) noexcept {
-  constexpr auto grid = std::chrono::duration_cast<tx_clock::duration>(std::chrono::milliseconds(20));
-  const auto rest = at.time_since_epoch() % grid;
-  return rest == tx_clock::duration::zero() ? at : at + (grid - rest);
+// Transaction timers fire on a grid. Retransmissions on 20 ms: they are at least 500 ms apart
+// (T1), so 20 ms late is 4 % at most. The ends of transactions on 500 ms: a timeout (32 s or
+// more) or the wait for stray retransmissions (Timers D, I, J, K) only frees the transaction, and
+// a shard ending hundreds of them a second woke 50 times a second for them on the 20 ms grid,
+// each wake-up on this project's VMs costing more than a request (docs/benchmarks.md).
+std::optional<tx_clock::time_point> proxy_engine::next_wake() {
+  using std::chrono::milliseconds;
+  return table_->wake_at(std::chrono::duration_cast<tx_clock::duration>(milliseconds(20)),
+                         std::chrono::duration_cast<tx_clock::duration>(milliseconds(500)));
 }
 
 std::size_t proxy_engine::transactions() const noexcept { return table_->size(); }
@@ -94,8 +96,8 @@ void proxy_engine::start() {
       [this]() -> asio::awaitable<void> {
         home_.on_drain([this] { timer_.cancel(); });
         while (!home_.draining()) {
-          auto next = table_->deadline();
-          armed_for_ = next ? coarse(*next) : tx_clock::time_point::max();
+          auto next = next_wake();
+          armed_for_ = next ? *next : tx_clock::time_point::max();
           timer_.expires_at(armed_for_);
           co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
           on_timers(tx_clock::now());
@@ -109,7 +111,7 @@ void proxy_engine::send_effects(const tx_effects& effects, const origin& to) {
 }
 
 void proxy_engine::rearm() {
-  if (auto at = table_->deadline(); at && coarse(*at) < armed_for_) timer_.cancel();  // the loop re-arms
+  if (auto at = next_wake(); at && *at < armed_for_) timer_.cancel();  // the loop re-arms
 }
 
 std::string proxy_engine::facing(const origin& side, std::string_view call_id, const std::string& common) const {

@@ -82,7 +82,7 @@ class proxy_engine {
   timer_values timers_;
   std::uint64_t next_branch_ = 1;
   std::unique_ptr<transaction_table<client_entry, server_entry>> table_;  // entries are defined in proxy.cpp
-  static tx_clock::time_point coarse(tx_clock::time_point at) noexcept;  // up to the 20 ms grid
+  std::optional<tx_clock::time_point> next_wake();  // when the timers want the shard, on their grids
   boost::asio::steady_timer timer_;
   tx_clock::time_point armed_for_ = tx_clock::time_point::max();
 };

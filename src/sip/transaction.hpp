@@ -37,6 +37,9 @@ class server_transaction {
   tx_state state() const noexcept { return state_; }
   int last_status() const noexcept { return last_status_; }
   std::optional<tx_clock::time_point> deadline() const noexcept;
+  // True when deadline() is a retransmission (Timer A, E or G), which is due on time; otherwise
+  // it ends the transaction (a timeout, or the wait for stray retransmissions), which may be late.
+  bool deadline_resends() const noexcept { return resend_at_ && (!end_at_ || *resend_at_ <= *end_at_); }
 
   // The request again (a retransmission matched to this transaction).
   tx_effects on_retransmission();
@@ -65,6 +68,9 @@ class client_transaction {
   bool invite() const noexcept { return invite_; }
   tx_state state() const noexcept { return state_; }
   std::optional<tx_clock::time_point> deadline() const noexcept;
+  // True when deadline() is a retransmission (Timer A, E or G), which is due on time; otherwise
+  // it ends the transaction (a timeout, or the wait for stray retransmissions), which may be late.
+  bool deadline_resends() const noexcept { return resend_at_ && (!end_at_ || *resend_at_ <= *end_at_); }
 
   // Sends the request and starts the timers.
   tx_effects start(tx_clock::time_point now);

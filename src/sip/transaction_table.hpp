@@ -2,12 +2,14 @@
 // The transactions of one transaction user (the proxy of a shard, a user agent), sans-IO: client
 // and server transactions by key (top Via branch + method, RFC 3261 §17.1.3 / §17.2.3), with what
 // the owner keeps beside each (where its peer is, what it belongs to), and their deadlines in
-// one heap, so the next wake-up is known at once and timers fire in time order.
+// two heaps, retransmissions and the rest, so the next wake-up is known at once, timers fire in
+// time order, and an owner may wake for the rest on a coarser grid (wake_at).
 //
 // Client and Server are the owner's entry types; each has a member `tx` (client_transaction /
 // server_transaction). After feeding a transaction anything (a response, an ACK, a
 // retransmission) the owner calls touched(): the new deadline is queued and a terminated
 // transaction goes. Entries are node-based: a reference stays valid while others are added.
+#include <algorithm>
 #include <functional>
 #include <optional>
 #include <queue>
@@ -25,12 +27,12 @@ class transaction_table {
   // Adds (or replaces) an entry whose transaction was just started or answered.
   Client& put_client(std::string key, Client entry) {
     auto [it, _] = clients_.insert_or_assign(std::move(key), std::move(entry));
-    queue(it->first, false, it->second.tx.deadline());
+    queue(it->first, false, it->second.tx);
     return it->second;
   }
   Server& put_server(std::string key, Server entry) {
     auto [it, _] = servers_.insert_or_assign(std::move(key), std::move(entry));
-    queue(it->first, true, it->second.tx.deadline());
+    queue(it->first, true, it->second.tx);
     return it->second;
   }
 
@@ -51,9 +53,27 @@ class transaction_table {
 
   // When the next transaction timer is due; nothing when none is.
   std::optional<tx_clock::time_point> deadline() {
-    drop_stale();
-    if (due_.empty()) return std::nullopt;
-    return due_.top().at;
+    drop_stale(resends_);
+    drop_stale(ends_);
+    if (resends_.empty() && ends_.empty()) return std::nullopt;
+    if (resends_.empty()) return ends_.top().at;
+    if (ends_.empty()) return resends_.top().at;
+    return std::min(resends_.top().at, ends_.top().at);
+  }
+
+  // When to wake for the timers: a retransmission rounded up to `resend_grid`, the end of a
+  // transaction (a timeout, Timers D, I, J, K, which only free it) up to `end_grid`. A shard
+  // ending hundreds of transactions a second so wakes a few times a second for them.
+  std::optional<tx_clock::time_point> wake_at(tx_clock::duration resend_grid, tx_clock::duration end_grid) {
+    drop_stale(resends_);
+    drop_stale(ends_);
+    std::optional<tx_clock::time_point> at;
+    if (!resends_.empty()) at = round_up(resends_.top().at, resend_grid);
+    if (!ends_.empty()) {
+      auto end = round_up(ends_.top().at, end_grid);
+      if (!at || end < *at) at = end;
+    }
+    return at;
   }
 
   // Fires every transaction timer due at `now`, earliest first. `on_client(key, entry, effects)`
@@ -62,9 +82,13 @@ class transaction_table {
   void run_timers(tx_clock::time_point now,
                   const std::function<void(const std::string&, Client&, const tx_effects&)>& on_client,
                   const std::function<void(const std::string&, Server&, const tx_effects&)>& on_server) {
-    while (!due_.empty() && due_.top().at <= now) {
-      auto d = due_.top();
-      due_.pop();
+    for (;;) {
+      const bool resend = !resends_.empty() && resends_.top().at <= now &&
+                          (ends_.empty() || resends_.top().at <= ends_.top().at);
+      auto& heap = resend ? resends_ : ends_;
+      if (heap.empty() || heap.top().at > now) break;
+      auto d = heap.top();
+      heap.pop();
       if (d.server) fire(servers_, d, now, on_server);
       else fire(clients_, d, now, on_client);
     }
@@ -82,8 +106,17 @@ class transaction_table {
     bool operator>(const due& o) const noexcept { return at > o.at; }
   };
 
-  void queue(const std::string& key, bool server, std::optional<tx_clock::time_point> at) {
-    if (at) due_.push(due{*at, key, server});
+  using heap = std::priority_queue<due, std::vector<due>, std::greater<>>;
+
+  template <class Tx>
+  void queue(const std::string& key, bool server, const Tx& tx) {
+    if (auto at = tx.deadline()) (tx.deadline_resends() ? resends_ : ends_).push(due{*at, key, server});
+  }
+
+  static tx_clock::time_point round_up(tx_clock::time_point at, tx_clock::duration grid) noexcept {
+    if (grid <= tx_clock::duration::zero()) return at;
+    const auto rest = at.time_since_epoch() % grid;
+    return rest == tx_clock::duration::zero() ? at : at + (grid - rest);
   }
 
   template <class Map>
@@ -94,7 +127,7 @@ class transaction_table {
       map.erase(it);
       return;
     }
-    queue(key, server, it->second.tx.deadline());
+    queue(key, server, it->second.tx);
   }
 
   // A queued deadline is stale when its transaction went or wants another time (the other
@@ -106,9 +139,8 @@ class transaction_table {
     auto at = it->second.tx.deadline();
     return at && *at == d.at;
   }
-  void drop_stale() {
-    while (!due_.empty() && !(due_.top().server ? current(servers_, due_.top()) : current(clients_, due_.top())))
-      due_.pop();
+  void drop_stale(heap& h) {
+    while (!h.empty() && !(h.top().server ? current(servers_, h.top()) : current(clients_, h.top()))) h.pop();
   }
 
   template <class Map, class Callback>
@@ -124,7 +156,8 @@ class transaction_table {
 
   std::unordered_map<std::string, Client> clients_;
   std::unordered_map<std::string, Server> servers_;
-  std::priority_queue<due, std::vector<due>, std::greater<>> due_;
+  heap resends_;  // Timers A, E, G
+  heap ends_;     // the rest
 };
 
 }  // namespace junction::sip

@@ -94,6 +94,39 @@ TEST(TransactionTable, ServersAbsorbAndEndAfterTheirTimers) {
   EXPECT_EQ(t.server("s"), nullptr);
 }
 
+TEST(TransactionTable, RetransmissionsWakeOnTheFineGridAndEndsOnTheCoarseOne) {
+  table t;
+  const tx_clock::time_point start{100s + 7ms};
+  // A server transaction answered at `start`: only Timer J, 32 s later, which only ends it.
+  t.put_server("s", {server_transaction(false, false, timer_values{})}).tx.respond(200, bytes("200"), start);
+  t.touched_server("s");
+  EXPECT_FALSE(t.server("s")->tx.deadline_resends());
+  EXPECT_EQ(t.deadline(), start + 32s);                     // the exact time
+  EXPECT_EQ(t.wake_at(20ms, 500ms), tx_clock::time_point{132500ms});  // up to the 500 ms grid
+  // A client transaction over UDP sent 3 ms later: Timer E at 500 ms is a retransmission.
+  auto& c = t.put_client("c", {client_transaction(false, false, timer_values{}, bytes("C")), "p"});
+  c.tx.start(start + 3ms);
+  t.touched_client("c");
+  EXPECT_TRUE(c.tx.deadline_resends());
+  EXPECT_EQ(t.deadline(), start + 503ms);
+  EXPECT_EQ(t.wake_at(20ms, 500ms), tx_clock::time_point{100520ms});  // up to the 20 ms grid
+  // Answered: its Timer K (T4, 5 s) ends it, and the old retransmission is stale.
+  EXPECT_TRUE(t.client("c")->tx.on_response(200, start + 100ms).deliver);
+  t.touched_client("c");
+  EXPECT_FALSE(t.client("c")->tx.deadline_resends());
+  EXPECT_EQ(t.deadline(), start + 5100ms);
+  EXPECT_EQ(t.wake_at(20ms, 500ms), tx_clock::time_point{105500ms});
+  // Fired at the coarse times, each timer still does its work, in time order.
+  t.run_timers(tx_clock::time_point{105500ms}, [](const std::string&, client_entry&, const tx_effects&) {},
+               [](const std::string&, server_entry&, const tx_effects&) {});
+  EXPECT_EQ(t.client("c"), nullptr);
+  EXPECT_NE(t.server("s"), nullptr);
+  t.run_timers(tx_clock::time_point{132500ms}, [](const std::string&, client_entry&, const tx_effects&) {},
+               [](const std::string&, server_entry&, const tx_effects&) {});
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_FALSE(t.wake_at(20ms, 500ms));
+}
+
 TEST(TransactionTable, CallbacksMayAddTransactions) {
   table t;
   auto& a = t.put_client("a", {client_transaction(false, false, timer_values{}, bytes("A")), "p"});
