@@ -85,10 +85,10 @@ class transaction_table {
     for (;;) {
       const bool resend = !resends_.empty() && resends_.top().at <= now &&
                           (ends_.empty() || resends_.top().at <= ends_.top().at);
-      auto& heap = resend ? resends_ : ends_;
-      if (heap.empty() || heap.top().at > now) break;
-      auto d = heap.top();
-      heap.pop();
+      auto& from = resend ? resends_ : ends_;  // the earlier of the two tops
+      if (from.empty() || from.top().at > now) break;
+      auto d = from.top();
+      from.pop();
       if (d.server) fire(servers_, d, now, on_server);
       else fire(clients_, d, now, on_client);
     }
