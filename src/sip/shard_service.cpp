@@ -120,7 +120,8 @@ shard_service::shard_service(server& owner, shard& home)
       tag_secret_(std::random_device{}() * 0x9E3779B97F4A7C15ull + std::random_device{}()),
       proxy_(std::make_unique<proxy_engine>(
           *this, home, timer_values{owner.config().t1, owner.config().t2, owner.config().t4})),
-      presence_(std::make_unique<presence_service>(*this, owner, home)) {
+      presence_(std::make_unique<presence_service>(*this, owner, home)),
+      outbox_(owner.rt(), home) {
   if (owner.config().anchor_media)
     relays_ = std::make_unique<media_relays>(home, owner.anchor_address(), owner.config().media_timeout,
                                              owner.metrics().relay);
@@ -177,7 +178,7 @@ void shard_service::send(std::string bytes, const origin& to) {
     unsigned holder = connection_registry::shard_of(to.flow);
     if (holder != home_.index()) {
       if (holder < owner_.rt().size())
-        owner_.rt().post(holder, [&target = owner_.service(holder), bytes = std::move(bytes), to]() mutable {
+        outbox_.post(holder, [&target = owner_.service(holder), bytes = std::move(bytes), to]() mutable {
           target.send(std::move(bytes), to);
         });
       return;
@@ -278,7 +279,12 @@ void shard_service::remove_flow(std::uint64_t id) {
   flows_.erase(id);
   // Bindings made over this flow are unreachable now (RFC 5626 §7): every shard forgets its own.
   for (unsigned i = 0; i < owner_.rt().size(); ++i)
-    owner_.rt().post(i, [&target = owner_.service(i), id] { target.forget_flow(id); });
+    post_to(i, [&target = owner_.service(i), id] { target.forget_flow(id); });
+}
+
+void shard_service::post_to(unsigned shard, shard_job work) {
+  if (shard != home_.index()) return outbox_.post(shard, std::move(work));
+  owner_.rt().post(shard, [work = std::move(work)]() mutable { work(); });  // later, as a post
 }
 
 void shard_service::forget_flow(std::uint64_t id) {
@@ -302,7 +308,7 @@ void shard_service::handle_response(message response) {
   auto shard = shard_of_branch(response.top_via().branch());
   if (!shard || *shard >= owner_.rt().size()) return;  // not from a branch of ours
   if (*shard == home_.index()) return proxy_->on_response(std::move(response));
-  owner_.rt().post(*shard, [&target = owner_.service(*shard), response = std::move(response)]() mutable {
+  outbox_.post(*shard, [&target = owner_.service(*shard), response = std::move(response)]() mutable {
     target.proxy().on_response(std::move(response));
   });
 }
@@ -335,7 +341,7 @@ void shard_service::handle_request(message request, const origin& from) {
 void shard_service::carry_out(route_decision d, message request, const origin& from) {
   using action = route_decision::action;
   if (d.end_relay_on && *d.end_relay_on < owner_.rt().size())
-    owner_.rt().post(*d.end_relay_on, [&target = owner_.service(*d.end_relay_on), id = std::string{request.call_id()}] {
+    post_to(*d.end_relay_on, [&target = owner_.service(*d.end_relay_on), id = std::string{request.call_id()}] {
       if (target.relays()) target.relays()->end(id);
     });
   const origin reply_to = response_target(request, from);
@@ -343,7 +349,7 @@ void shard_service::carry_out(route_decision d, message request, const origin& f
   // Runs `f(service, request)` on `shard`: here at once, else posted there with the request.
   auto on = [&](unsigned shard, auto f) {
     if (shard == home_.index()) return f(*this, std::move(request));
-    owner_.rt().post(shard, [&target = owner_.service(shard), f, request = std::move(request)]() mutable {
+    outbox_.post(shard, [&target = owner_.service(shard), f, request = std::move(request)]() mutable {
       f(target, std::move(request));
     });
   };

@@ -13,6 +13,7 @@
 #include <boost/asio/ip/udp.hpp>
 
 #include "core/version.hpp"
+#include "core/shard_outbox.hpp"
 #include "sip/flow.hpp"
 #include "sip/location.hpp"
 #include "sip/offline_messages.hpp"
@@ -75,6 +76,8 @@ class shard_service {
 
   // Sends from this shard: UDP from its socket, a flow's bytes to the shard that holds it.
   void send(std::string bytes, const origin& to);
+  // Work for another shard's service goes through here (batched per turn).
+  shard_outbox& outbox() noexcept { return outbox_; }
 
   location_table& locations() noexcept { return locations_; }
   offline_messages& offline() noexcept { return offline_; }
@@ -112,6 +115,8 @@ class shard_service {
   void handle_request(message request, const origin& from);
   void carry_out(route_decision d, message request, const origin& from);
   void handle_response(message response);
+  // Runs `work` on `shard` later: through the outbox, or posted when it is this one.
+  void post_to(unsigned shard, shard_job work);
   bool sent_by_us(const via& v) const;
   // Digest authentication of a request by the user `identity` names (a REGISTER's To, a
   // PUBLISH's presentity, a SUBSCRIBE's watcher, a caller's From). As a registrar or notifier
@@ -155,6 +160,7 @@ class shard_service {
   std::unique_ptr<proxy_engine> proxy_;
   std::unique_ptr<presence_service> presence_;
   std::unique_ptr<media_relays> relays_;
+  shard_outbox outbox_;
   // Continuations posted back by the user store's worker run only while this is alive.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
