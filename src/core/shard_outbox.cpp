@@ -13,8 +13,9 @@ void shard_outbox::post(unsigned target, shard_job work) {
   ++count_;
   if (batch.size() >= max_batch_) send(target);
   if (count_ > 0 && !flush_queued_) {
-    // Runs after the handlers queued on this shard now: the end of this turn. A post to the
-    // shard's own thread is a queue push, no system call.
+    // Runs after the handlers queued on this shard now: the end of this turn. A post from the
+    // shard's own thread to its context (concurrency hint 1, runtime.cpp) is a push on the
+    // thread's private queue: no lock, no system call.
     flush_queued_ = true;
     boost::asio::post(home_.context(), [this] {
       flush_queued_ = false;

@@ -9,6 +9,7 @@
 #include "core/runtime.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <type_traits>
 #include <utility>
