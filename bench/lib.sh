@@ -77,6 +77,29 @@ stop_pids() {  # TERM, up to 5 s, then KILL
   for p in "$@"; do wait "$p" 2>/dev/null || true; done
 }
 
+# A junction configuration with SIP over UDP alone on 127.0.0.1:$2, $1 shards, no authentication
+# and no rate limit (what the SIP benchmarks measure), its user store at $3.
+sip_bench_config() {
+  cat <<TOML
+[server]
+shards = $1
+max_connections_per_source = 0
+log_level = "warn"
+shutdown_timeout = "2s"
+[http]
+listen = []
+access_log = ""
+[rtmp]
+listen = []
+[sip]
+listen = ["127.0.0.1:$2"]
+authenticate = false
+udp_rate_limit = 0
+[users]
+database = "$3"
+TOML
+}
+
 # The run's raw results as evidence: docs/bench-results/<date>-<name>-<commit>.json, holding
 # {benchmark, date, commit (with "-dirty" when the tree had changes), command, machine, results}.
 # $1: the benchmark's name; $2: a file holding its results as one JSON value; BENCH_COMMAND: the

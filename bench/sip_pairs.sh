@@ -34,23 +34,7 @@ trap '[[ -n $JP ]] && stop_pids "$JP"; rm -rf "$WORK"' EXIT
 one_run() {
   local port n t0 t1 s0 s1 ok uas="" uac=uac.xml uasf=uas.xml div=1
   port=$(free_port 25060)
-  cat >"$WORK/j.toml" <<TOML
-[server]
-shards = $SHARDS
-max_connections_per_source = 0
-log_level = "warn"
-[http]
-listen = []
-access_log = ""
-[rtmp]
-listen = []
-[sip]
-listen = ["127.0.0.1:$port"]
-authenticate = false
-udp_rate_limit = 0
-[users]
-database = "$WORK/users.sqlite"
-TOML
+  sip_bench_config "$SHARDS" "$port" "$WORK/users.sqlite" >"$WORK/j.toml"
   rm -f "$WORK/users.sqlite"
   "$1" --config "$WORK/j.toml" >"$WORK/junction.out" 2>&1 &
   JP=$!

@@ -63,24 +63,7 @@ free_udp() {  # first UDP port >= $1 nobody listens on
 
 start_junction() {
   PORT[junction]=$(free_udp 25060)
-  cat >"$WORK/junction.toml" <<TOML
-[server]
-shards = $JUNCTION_SHARDS
-max_connections_per_source = 0
-log_level = "warn"
-shutdown_timeout = "2s"
-[http]
-listen = []
-access_log = ""
-[rtmp]
-listen = []
-[sip]
-listen = ["127.0.0.1:${PORT[junction]}"]
-authenticate = false
-udp_rate_limit = 0
-[users]
-database = "$WORK/users.sqlite"
-TOML
+  sip_bench_config "$JUNCTION_SHARDS" "${PORT[junction]}" "$WORK/users.sqlite" >"$WORK/junction.toml"
   "$JUNCTION" --config "$WORK/junction.toml" >"$WORK/junction.out" 2>"$WORK/junction.err" &
   PID[junction]=$!
 }
