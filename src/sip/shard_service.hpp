@@ -76,8 +76,6 @@ class shard_service {
 
   // Sends from this shard: UDP from its socket, a flow's bytes to the shard that holds it.
   void send(std::string bytes, const origin& to);
-  // Work for another shard's service goes through here (batched per turn).
-  shard_outbox& outbox() noexcept { return outbox_; }
 
   location_table& locations() noexcept { return locations_; }
   offline_messages& offline() noexcept { return offline_; }
@@ -160,7 +158,7 @@ class shard_service {
   std::unique_ptr<proxy_engine> proxy_;
   std::unique_ptr<presence_service> presence_;
   std::unique_ptr<media_relays> relays_;
-  shard_outbox outbox_;
+  shard_outbox outbox_;  // what goes to other shards' services, one post per target a turn
   // Continuations posted back by the user store's worker run only while this is alive.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
