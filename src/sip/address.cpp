@@ -48,7 +48,8 @@ std::optional<address> parse_address(std::string_view element, bool allow_star) 
     // or ',' must be bracketed for exactly this reason).
     std::size_t semi = s.find(';');
     a.uri_text = trim(s.substr(0, semi));
-    if (a.uri_text.find_first_of("?,") != std::string_view::npos) return std::nullopt;
+    if (a.uri_text.find('?') != std::string_view::npos || a.uri_text.find(',') != std::string_view::npos)
+      return std::nullopt;
     after = semi == std::string_view::npos ? std::string_view{} : s.substr(semi);
   }
   if (!looks_like_uri(a.uri_text)) return std::nullopt;

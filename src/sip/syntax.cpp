@@ -140,7 +140,8 @@ bool parse_params(std::string_view text, param_list& out, std::size_t max_params
 
 std::optional<std::uint32_t> delta_seconds(std::string_view text) noexcept {
   constexpr std::uint64_t max_u32 = 0xFFFFFFFFull;
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  if (text.empty() || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
   auto v = parse_decimal(text.substr(0, 10), UINT64_MAX);
   if (!v) return std::nullopt;
   return static_cast<std::uint32_t>(text.size() > 10 ? max_u32 : std::min(*v, max_u32));
