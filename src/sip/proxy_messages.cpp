@@ -1,11 +1,20 @@
 #include "sip/proxy_messages.hpp"
 
-#include <fmt/format.h>
+#include <charconv>
 
 namespace junction::sip {
 namespace {
 
 constexpr std::string_view branch_prefix = "z9hG4bK-j";
+
+// Appends `n` in `base`. The keys and branches below are made for every message a proxied call
+// sends or receives: appends with a reserve cost a fraction of fmt::format's run-time format
+// string (which was 2 % of a call's CPU).
+void append_number(std::string& out, std::uint64_t n, int base = 10) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, n, base).ptr;
+  out.append(digits, end);
+}
 
 // Copies every header of `id` from `from`, in order.
 void copy_all(std::string& out, const message& from, header_id id) {
@@ -30,7 +39,13 @@ std::string same_transaction_request(const message& sent, std::string_view metho
 }  // namespace
 
 std::string make_branch(unsigned shard, std::uint64_t unique) {
-  return fmt::format("{}{}-{:x}", branch_prefix, shard, unique);
+  std::string out;
+  out.reserve(branch_prefix.size() + 22);
+  out.append(branch_prefix);
+  append_number(out, shard);
+  out.push_back('-');
+  append_number(out, unique, 16);
+  return out;
 }
 
 std::optional<unsigned> shard_of_branch(std::string_view branch) noexcept {
@@ -46,14 +61,26 @@ std::string server_key(const message& request, std::string_view method_override)
   std::string_view method = method_override.empty() ? request.method() : method_override;
   if (method == "ACK") method = "INVITE";
   const via& top = request.top_via();
-  if (top.has_cookie())
-    return fmt::format("{}|{}:{}|{}", top.branch(), top.host, top.port, method);
-  return fmt::format("2543|{}|{}|{}|{}|{}", request.call_id(), request.from().tag(), request.cseq(),
-                     top.text, method);
+  std::string out;
+  if (top.has_cookie()) {
+    out.reserve(top.branch().size() + top.host.size() + method.size() + 8);
+    out.append(top.branch()).append("|").append(top.host).append(":");
+    append_number(out, top.port);
+    out.append("|").append(method);
+    return out;
+  }
+  out.append("2543|").append(request.call_id()).append("|").append(request.from().tag()).append("|");
+  append_number(out, request.cseq());
+  out.append("|").append(top.text).append("|").append(method);
+  return out;
 }
 
 std::string client_key(std::string_view branch, std::string_view method) {
-  return fmt::format("{}|{}", branch, method == "ACK" ? std::string_view("INVITE") : method);
+  const std::string_view m = method == "ACK" ? std::string_view("INVITE") : method;
+  std::string out;
+  out.reserve(branch.size() + 1 + m.size());
+  out.append(branch).append("|").append(m);
+  return out;
 }
 
 std::string make_ack(const message& sent_invite, const message& response) {

@@ -4,6 +4,8 @@
 
 #include <openssl/crypto.h>
 
+#include <array>
+#include <functional>
 #include <stdexcept>
 
 namespace junction::sip {
@@ -12,7 +14,7 @@ namespace {
 constexpr std::size_t mark_bytes = 16;
 constexpr std::string_view purpose = "junction record-route\n";
 
-bool compute(std::string_view secret, std::string_view call_id, std::string& hex) noexcept {
+bool compute_now(std::string_view secret, std::string_view call_id, std::string& hex) noexcept {
   users::sha256_mac mac;
   if (!users::hmac_sha256(secret, {purpose, call_id}, mac)) return false;
   static constexpr char digits[] = "0123456789abcdef";
@@ -20,6 +22,38 @@ bool compute(std::string_view secret, std::string_view call_id, std::string& hex
   for (std::size_t i = 0; i < mark_bytes; ++i) {
     hex[2 * i] = digits[mac[i] >> 4];
     hex[2 * i + 1] = digits[mac[i] & 0xf];
+  }
+  return true;
+}
+
+// A dialog's mark is made for its INVITE and checked again for its ACK, its BYE and any other
+// request in it, on the shard that handles them: each thread keeps the marks it computed last,
+// by Call-ID (and secret), and answers those from memory instead of another HMAC.
+struct remembered {
+  std::string secret;
+  std::string call_id;
+  std::string hex;
+};
+
+bool compute(std::string_view secret, std::string_view call_id, std::string& hex) noexcept {
+  constexpr std::size_t slots = 256;
+  thread_local std::array<remembered, slots> memory;
+  auto& slot = memory[std::hash<std::string_view>{}(call_id) % slots];
+  if (!slot.hex.empty() && slot.call_id == call_id && slot.secret == secret) {
+    try {
+      hex.assign(slot.hex);
+      return true;
+    } catch (...) {  // allocation
+      return false;
+    }
+  }
+  if (!compute_now(secret, call_id, hex)) return false;
+  try {
+    slot.secret.assign(secret);
+    slot.call_id.assign(call_id);
+    slot.hex.assign(hex);
+  } catch (...) {  // allocation: the next one computes it again
+    slot.hex.clear();
   }
   return true;
 }
