@@ -1,6 +1,7 @@
 #include "sip/message.hpp"
 
 #include <algorithm>
+#include <memory>
 
 #include "sip/parser.hpp"
 
@@ -28,7 +29,20 @@ std::size_t message::count(header_id id) const noexcept {
       std::count_if(headers_.begin(), headers_.end(), [id](const auto& h) { return h.id == id; }));
 }
 
-std::string_view message::keep(std::string_view text) { return added_.emplace_front(text); }
+std::string_view message::keep(std::string_view text) {
+  constexpr std::size_t block_size = 512;
+  if (!added_ || added_->size - added_->used < text.size()) {
+    auto block = std::make_unique<text_block>();
+    block->size = std::max(block_size, text.size());
+    block->bytes = std::make_unique_for_overwrite<char[]>(block->size);
+    block->next = std::move(added_);
+    added_ = std::move(block);
+  }
+  char* at = added_->bytes.get() + added_->used;
+  std::copy(text.begin(), text.end(), at);
+  added_->used += text.size();
+  return {at, text.size()};
+}
 
 void message::set_request_uri(std::string_view text) {
   request_uri_text_ = keep(text);
@@ -95,7 +109,7 @@ void message::set_top_via(std::string_view element) {
 bool message::remove_first_element(header_id id) {
   auto it = std::find_if(headers_.begin(), headers_.end(), [id](const auto& h) { return h.id == id; });
   if (it == headers_.end()) return false;
-  std::vector<std::string_view> items;
+  list_items items;
   if (!split_list(it->value, items, 1024) || items.size() <= 1) {
     headers_.erase(it);
     return true;

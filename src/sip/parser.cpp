@@ -174,7 +174,8 @@ void message_parser::check_headers() {
   m.from_ = std::move(*from_addr);
   m.to_ = std::move(*to_addr);
 
-  std::vector<std::string_view> items;
+  list_items items;
+  m.vias_.reserve(4);  // a proxied response has two or three: one allocation, not one per growth
   for (const auto& h : m.headers_) {
     if (h.id != header_id::via && h.id != header_id::contact && h.id != header_id::route &&
         h.id != header_id::record_route)

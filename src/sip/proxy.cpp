@@ -204,7 +204,8 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
       out.insert_before_first(header_id::route, header_id::route, *r);
     std::string branch = make_branch(home_.index(), next_branch_++);
     out.push_front(header_id::via, our_via(h.peer, branch));
-    start_branch(ctx, branch, anchored ? with_body(out.serialize(), *anchored) : out.serialize(), h.peer);
+    std::string wire = anchored ? with_body(out.serialize(), *anchored) : out.serialize();
+    start_branch(ctx, branch, std::move(wire), h.peer, std::move(out));
   }
   if (ctx->branches.empty()) {
     relay_to_caller(ctx, 500, make_response(request, 500, {.reason = "No Usable Target",
@@ -214,19 +215,22 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
 }
 
 bool proxy_engine::start_branch(const std::shared_ptr<context>& ctx, const std::string& branch,
-                                std::string wire, const origin& to) {
-  parse_result sent = parse_message(wire, roomy, true);
-  if (!sent.ok()) {
-    log::warn("sip: a request to send does not parse back ({}): branch skipped", sent.reason());
-    return false;
+                                std::string wire, const origin& to, std::optional<message> sent) {
+  if (!sent) {
+    parse_result parsed = parse_message(wire, roomy, true);
+    if (!parsed.ok()) {
+      log::warn("sip: a request to send does not parse back ({}): branch skipped", parsed.reason());
+      return false;
+    }
+    sent = std::move(parsed.msg);
   }
-  const std::string method(sent.msg->method());
+  const std::string method(sent->method());
   client_entry ce{client_transaction(method == "INVITE", reliable(to.kind), timers_, share(std::move(wire))),
                   to, ctx, ctx->branches.size()};
   send_effects(ce.tx.start(tx_clock::now()), to);
   table_->put_client(client_key(branch, method), std::move(ce));
   rearm();
-  ctx->branches.push_back({branch, to, std::move(*sent.msg)});
+  ctx->branches.push_back({branch, to, std::move(*sent)});
   return true;
 }
 

@@ -70,9 +70,11 @@ class proxy_engine {
   void relay_to_caller(const std::shared_ptr<context>& ctx, int status, std::string bytes);
   void cancel_pending(const std::shared_ptr<context>& ctx, std::size_t except);
   void notify_final(const std::shared_ptr<context>& ctx, int status);
-  // Sends `wire` (a request with our Via on top) to `to` as branch `branch` of `ctx`.
+  // Sends `wire` (a request with our Via on top) to `to` as branch `branch` of `ctx`. `sent` is
+  // the message `wire` was written from, when there is one (its header fields are what ACK and
+  // CANCEL copy); without it `wire` is parsed back.
   bool start_branch(const std::shared_ptr<context>& ctx, const std::string& branch, std::string wire,
-                    const origin& to);
+                    const origin& to, std::optional<message> sent = std::nullopt);
   std::string our_via(const origin& next, const std::string& branch) const;
   // A Record-Route facing `side` (see forward()).
   std::string facing(const origin& side, std::string_view call_id, const std::string& common) const;

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "sip/syntax.hpp"
+
 namespace junction::sip {
 namespace {
 
@@ -27,7 +29,11 @@ void copy_all(std::string& out, const message& from, header_id id) {
 std::string same_transaction_request(const message& sent, std::string_view method) {
   std::string out;
   out.append(method).append(" ").append(sent.request_uri_text()).append(" SIP/2.0\r\n");
-  out.append("Via: ").append(sent.vias().front().text).append("\r\n");
+  // The header fields, not the parsed values: `sent` may be a message this proxy edited (its
+  // Via pushed on top) rather than one parsed from what was sent.
+  list_items vias;
+  split_list(sent.value(header_id::via), vias, 1024);
+  out.append("Via: ").append(vias.empty() ? std::string_view{} : vias.front()).append("\r\n");
   out.append("Max-Forwards: 70\r\n");
   out.append("From: ").append(sent.value(header_id::from)).append("\r\n");
   out.append("Call-ID: ").append(sent.call_id()).append("\r\n");

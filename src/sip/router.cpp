@@ -42,7 +42,7 @@ route_decision on_shard(action what, std::string aor, unsigned shard) {
 std::optional<uri> first_route(const message& request) {
   const header_field* route = request.find(header_id::route);
   if (!route) return std::nullopt;
-  std::vector<std::string_view> items;
+  list_items items;
   split_list(route->value, items, 1);
   auto first = items.empty() ? std::nullopt : parse_address(items.front());
   return first ? parse_uri(first->uri_text) : std::nullopt;

@@ -98,7 +98,7 @@ subscribe_outcome subscription_table::subscribe(const message& request, std::str
   s.remote_target.assign(target);
   for (const auto& h : request.headers()) {
     if (h.id != header_id::record_route) continue;
-    std::vector<std::string_view> items;
+    list_items items;
     if (!split_list(h.value, items, 32)) return {.status = 400, .reason = "Bad Record-Route"};
     for (auto item : items) s.route_set.emplace_back(item);
   }

@@ -70,8 +70,7 @@ std::optional<std::size_t> quoted_string_length(std::string_view s) noexcept {
   return std::nullopt;
 }
 
-bool split_list(std::string_view value, std::vector<std::string_view>& out,
-                std::size_t max_items) noexcept {
+bool split_list(std::string_view value, list_items& out, std::size_t max_items) noexcept {
   std::size_t start = 0;
   bool in_angle = false;
   for (std::size_t i = 0; i <= value.size(); ++i) {

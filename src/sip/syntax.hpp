@@ -38,8 +38,10 @@ std::optional<std::size_t> quoted_string_length(std::string_view s) noexcept;
 // quoted-string or between '<' and '>' belong to the element. Elements are trimmed. Returns
 // false when a quote or an angle bracket never closes, or when there are more than
 // `max_items` elements.
-bool split_list(std::string_view value, std::vector<std::string_view>& out,
-                std::size_t max_items) noexcept;
+// Nearly every list a message carries (Via, Route, Contact) has a few elements: up to eight
+// need no allocation.
+using list_items = boost::container::small_vector<std::string_view, 8>;
+bool split_list(std::string_view value, list_items& out, std::size_t max_items) noexcept;
 
 // One generic-param: `name` alone, or `name = value` where value is a token, a host (IPv6
 // references included) or a quoted-string (kept with its quotes).

@@ -69,7 +69,7 @@ std::vector<std::string> record_routes(const message& m) {
   std::vector<std::string> out;
   for (const auto& h : m.headers()) {
     if (h.id != header_id::record_route) continue;
-    std::vector<std::string_view> items;
+    list_items items;
     if (!split_list(h.value, items, 32)) continue;
     for (auto item : items) out.emplace_back(item);
   }

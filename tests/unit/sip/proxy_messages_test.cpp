@@ -62,6 +62,34 @@ TEST(ProxyMessages, CancelMatchesTheInviteItCancels) {
   EXPECT_EQ(client_key(cancel.top_via().branch(), "CANCEL"), "z9hG4bK-j1-abc|CANCEL");
 }
 
+// The proxy keeps the message it edited and sent (not one parsed back from the wire): ACK and
+// CANCEL take its header fields, so they carry its Via, Request-URI and Route set.
+TEST(ProxyMessages, AckAndCancelOfAnEditedRequestCarryTheEdits) {
+  message edited = parsed(test::crlf(
+      "INVITE sip:bob@example.com SIP/2.0\n"
+      "Via: SIP/2.0/UDP 192.0.2.1:5071;branch=z9hG4bK-caller\n"
+      "From: <sip:alice@example.com>;tag=a1\nTo: <sip:bob@example.com>\n"
+      "Call-ID: call-1\nCSeq: 7 INVITE\nContent-Length: 0\n\n"));
+  edited.set_request_uri("sip:bob@192.0.2.9:5072");
+  edited.append(header_id::route, "<sip:edge.example.com;lr>");
+  edited.push_front(header_id::via, "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-j1-abc");
+  message cancel = parsed(make_cancel(edited));
+  EXPECT_EQ(cancel.request_uri_text(), "sip:bob@192.0.2.9:5072");
+  ASSERT_EQ(cancel.vias().size(), 1u);
+  EXPECT_EQ(cancel.top_via().branch(), "z9hG4bK-j1-abc");
+  EXPECT_EQ(cancel.value(header_id::route), "<sip:edge.example.com;lr>");
+  EXPECT_EQ(cancel.cseq(), 7u);
+  message busy = parsed(test::crlf(
+      "SIP/2.0 486 Busy Here\n"
+      "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-j1-abc\n"
+      "From: <sip:alice@example.com>;tag=a1\nTo: <sip:bob@example.com>;tag=b9\n"
+      "Call-ID: call-1\nCSeq: 7 INVITE\nContent-Length: 0\n\n"));
+  message ack = parsed(make_ack(edited, busy));
+  EXPECT_EQ(ack.request_uri_text(), "sip:bob@192.0.2.9:5072");
+  EXPECT_EQ(ack.top_via().branch(), "z9hG4bK-j1-abc");
+  EXPECT_EQ(ack.to().tag(), "b9");
+}
+
 TEST(ProxyMessages, Rfc2543RequestsAreKeyedByWhatIdentifiesThem) {
   std::string old = sent_invite;
   old.replace(old.find("branch=z9hG4bK-j1-abc"), 21, "branch=old1");

@@ -33,7 +33,7 @@ TEST(Syntax, QuotedStrings) {
 }
 
 TEST(Syntax, ListsSplitOnlyAtTopLevelCommas) {
-  std::vector<std::string_view> items;
+  list_items items;
   ASSERT_TRUE(split_list(R"("a, b" <sip:x@y;p=1,2>;q=1 , <sip:z@w>)", items, 8));
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[0], R"("a, b" <sip:x@y;p=1,2>;q=1)");
