@@ -11,7 +11,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache clang libclang-rt-14-dev
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  liburing-dev libssl-dev libsrtp2-dev
+  liburing-dev libssl-dev libsrtp2-dev zlib1g-dev
   libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev
   libexpat1-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
