@@ -57,7 +57,8 @@ class ice_lite_agent {
   const std::optional<endpoint>& selected() const noexcept { return selected_; }
   // Has a valid check come from `from`? (Media and DTLS from any other address are not the peer's.)
   bool proven(const endpoint& from) const noexcept;
-  bool consent_expired(clock::time_point now) const noexcept { return now - last_valid_ >= consent_lifetime; }
+  bool consent_expired(clock::time_point now) const noexcept { return now >= consent_deadline(); }
+  clock::time_point consent_deadline() const noexcept { return last_valid_ + consent_lifetime; }
 
   struct counters {
     std::uint64_t answered = 0, unauthorized = 0, bad_requests = 0, role_conflicts = 0;

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "media/enum_category.hpp"
+#include "media/rtp/big_endian.hpp"
 
 namespace junction::webrtc::stun {
 namespace {
@@ -29,18 +30,10 @@ std::string_view describe(stun_errc e) noexcept {
 constexpr std::uint32_t fingerprint_xor = 0x5354554E;
 constexpr std::size_t sha1_size = 20;
 
-std::uint16_t read16(const std::uint8_t* p) noexcept { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-std::uint32_t read32(const std::uint8_t* p) noexcept {
-  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
-}
-void put16(std::uint8_t* p, std::uint16_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-void put32(std::uint8_t* p, std::uint32_t v) noexcept {
-  put16(p, static_cast<std::uint16_t>(v >> 16));
-  put16(p + 2, static_cast<std::uint16_t>(v));
-}
+using media::rtp::read16;
+using media::rtp::read32;
+using media::rtp::store16;
+using media::rtp::store32;
 
 std::uint16_t encode_type(std::uint16_t method, message_class kind) noexcept {
   const auto c = static_cast<std::uint16_t>(kind);
@@ -176,7 +169,7 @@ std::optional<boost::asio::ip::udp::endpoint> message_view::xor_mapped_address()
   const std::uint8_t family = (*v)[1];
   const auto port = static_cast<std::uint16_t>(read16(v->data() + 2) ^ (magic_cookie >> 16));
   std::array<std::uint8_t, 16> mask{};
-  put32(mask.data(), magic_cookie);
+  store32(mask.data(), magic_cookie);
   std::copy(id_.begin(), id_.end(), mask.begin() + 4);
   if (family == 0x01 && v->size() == 8) {
     boost::asio::ip::address_v4::bytes_type b;
@@ -218,7 +211,7 @@ bool message_view::integrity_ok(std::string_view key) const noexcept {
   std::array<std::uint8_t, 2048> covered;
   if (integrity_at_ > covered.size()) return false;
   std::copy_n(bytes_.data(), integrity_at_, covered.begin());
-  put16(covered.data() + 2, static_cast<std::uint16_t>(integrity_at_ + 4 + sha1_size - header_size));
+  store16(covered.data() + 2, static_cast<std::uint16_t>(integrity_at_ + 4 + sha1_size - header_size));
   std::array<std::uint8_t, sha1_size> expected;
   return hmac_sha1(key, std::span(covered.data(), integrity_at_), expected.data()) &&
          CRYPTO_memcmp(expected.data(), mac->data(), sha1_size) == 0;
@@ -235,8 +228,8 @@ bool message_view::fingerprint_ok() const noexcept {
 message_writer::message_writer(std::uint16_t method, message_class kind, const transaction_id& id) {
   out_.reserve(128);
   out_.resize(header_size);
-  put16(out_.data(), encode_type(method, kind));
-  put32(out_.data() + 4, magic_cookie);
+  store16(out_.data(), encode_type(method, kind));
+  store32(out_.data() + 4, magic_cookie);
   std::copy(id.begin(), id.end(), out_.begin() + 8);
 }
 
@@ -244,8 +237,8 @@ message_writer& message_writer::add(std::uint16_t type, std::span<const std::uin
   const std::size_t at = out_.size();
   const std::size_t n = std::min<std::size_t>(value.size(), 0xFFFF);
   out_.resize(at + 4 + ((n + 3) & ~std::size_t{3}), 0);
-  put16(out_.data() + at, type);
-  put16(out_.data() + at + 2, static_cast<std::uint16_t>(n));
+  store16(out_.data() + at, type);
+  store16(out_.data() + at + 2, static_cast<std::uint16_t>(n));
   std::copy_n(value.data(), n, out_.begin() + static_cast<std::ptrdiff_t>(at + 4));
   return *this;
 }
@@ -256,23 +249,23 @@ message_writer& message_writer::add(std::uint16_t type, std::string_view value) 
 
 message_writer& message_writer::add_u32(std::uint16_t type, std::uint32_t value) {
   std::array<std::uint8_t, 4> b;
-  put32(b.data(), value);
+  store32(b.data(), value);
   return add(type, b);
 }
 
 message_writer& message_writer::add_u64(std::uint16_t type, std::uint64_t value) {
   std::array<std::uint8_t, 8> b;
-  put32(b.data(), static_cast<std::uint32_t>(value >> 32));
-  put32(b.data() + 4, static_cast<std::uint32_t>(value));
+  store32(b.data(), static_cast<std::uint32_t>(value >> 32));
+  store32(b.data() + 4, static_cast<std::uint32_t>(value));
   return add(type, b);
 }
 
 message_writer& message_writer::add_xor_mapped_address(const boost::asio::ip::udp::endpoint& address) {
   std::array<std::uint8_t, 16> mask{};
-  put32(mask.data(), magic_cookie);
+  store32(mask.data(), magic_cookie);
   std::copy_n(out_.begin() + 8, 12, mask.begin() + 4);
   std::array<std::uint8_t, 20> v{};
-  put16(v.data() + 2, static_cast<std::uint16_t>(address.port() ^ (magic_cookie >> 16)));
+  store16(v.data() + 2, static_cast<std::uint16_t>(address.port() ^ (magic_cookie >> 16)));
   const auto ip = address.address();
   if (ip.is_v4()) {
     v[1] = 0x01;
@@ -296,12 +289,12 @@ message_writer& message_writer::add_error(int code, std::string_view reason) {
 
 message_writer& message_writer::add_unknown_attributes(std::span<const std::uint16_t> types) {
   std::vector<std::uint8_t> v(types.size() * 2);
-  for (std::size_t i = 0; i < types.size(); ++i) put16(v.data() + 2 * i, types[i]);
+  for (std::size_t i = 0; i < types.size(); ++i) store16(v.data() + 2 * i, types[i]);
   return add(attr::unknown_attributes, v);
 }
 
 void message_writer::set_length(std::size_t attribute_bytes) noexcept {
-  put16(out_.data() + 2, static_cast<std::uint16_t>(attribute_bytes));
+  store16(out_.data() + 2, static_cast<std::uint16_t>(attribute_bytes));
 }
 
 std::vector<std::uint8_t> message_writer::finish(std::optional<std::string_view> integrity_key, bool fingerprint) {
@@ -314,7 +307,7 @@ std::vector<std::uint8_t> message_writer::finish(std::optional<std::string_view>
   if (fingerprint) {
     set_length(out_.size() + 8 - header_size);
     std::array<std::uint8_t, 4> b;
-    put32(b.data(), fingerprint_of(out_));
+    store32(b.data(), fingerprint_of(out_));
     add(attr::fingerprint, b);
   }
   set_length(out_.size() - header_size);

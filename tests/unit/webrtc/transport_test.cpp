@@ -1,0 +1,187 @@
+#include "webrtc/transport.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <iterator>
+
+namespace junction::webrtc {
+namespace {
+
+using namespace std::chrono_literals;
+using clock = transport::clock;
+using endpoint = transport::endpoint;
+
+const endpoint browser_at{boost::asio::ip::make_address("192.0.2.7"), 50000};
+const endpoint stranger_at{boost::asio::ip::make_address("203.0.113.66"), 1234};
+
+// The browser's side, written with the same cores: it sends checks as the controlling agent,
+// is the DTLS server (it offered actpass, Junction answered active) and keys SRTP from DTLS.
+struct browser {
+  std::shared_ptr<const dtls_certificate> certificate = dtls_certificate::generate();
+  ice_credentials ice = new_ice_credentials();
+  std::unique_ptr<dtls_transport> dtls;
+  std::unique_ptr<media::srtp::session> in, out;
+
+  void expect_junction(const dtls_certificate& junction) {
+    dtls = std::make_unique<dtls_transport>(certificate, dtls_transport::role::server,
+                                            *parse_fingerprint(junction.fingerprint()));
+  }
+  std::vector<std::uint8_t> check(const ice_credentials& junction, bool nominate = true) const {
+    stun::message_writer w(stun::binding, stun::message_class::request, stun::new_transaction_id());
+    w.add(stun::attr::username, junction.ufrag + ":" + ice.ufrag);
+    w.add_u32(stun::attr::priority, 2130706431);
+    w.add_u64(stun::attr::ice_controlling, 7);
+    if (nominate) w.add_flag(stun::attr::use_candidate);
+    return w.finish(junction.pwd, true);
+  }
+  void keyed() {
+    const auto& k = *dtls->keying();
+    out = media::srtp::session::create(k.suite, k.local_master, media::srtp::session::direction::outbound);
+    in = media::srtp::session::create(k.suite, k.remote_master, media::srtp::session::direction::inbound);
+  }
+};
+
+std::vector<std::uint8_t> rtp_packet(std::uint16_t sequence, std::string_view payload) {
+  const std::uint8_t header[12] = {0x80, 111, static_cast<std::uint8_t>(sequence >> 8), static_cast<std::uint8_t>(sequence),
+                                   0, 0, 0, 160, 0xde, 0xad, 0xbe, 0xef};
+  std::vector<std::uint8_t> p(sizeof header + payload.size());
+  std::copy(std::begin(header), std::end(header), p.begin());
+  std::copy(payload.begin(), payload.end(), p.begin() + sizeof header);
+  return p;
+}
+
+struct transport_test : ::testing::Test {
+  std::shared_ptr<const dtls_certificate> ours = dtls_certificate::generate();
+  ice_credentials local = new_ice_credentials();
+  browser b;
+  clock::time_point now = clock::now();
+  std::unique_ptr<transport> t;
+
+  void SetUp() override {
+    b.expect_junction(*ours);
+    t = std::make_unique<transport>(ours, local, b.ice.ufrag, *parse_fingerprint(b.certificate->fingerprint()),
+                                    dtls_transport::role::client, now);
+  }
+
+  // Delivers what Junction sends to the browser (checking it goes to the browser's address)
+  // and the browser's DTLS answers back, until both are quiet.
+  void exchange() {
+    for (int round = 0; round < 20; ++round) {
+      auto out = t->take_outgoing();
+      auto back = b.dtls->take_outgoing();
+      if (out.empty() && back.empty()) return;
+      for (auto& o : out) {
+        EXPECT_EQ(o.to, browser_at);
+        if (classify(o.bytes) == packet_kind::dtls) b.dtls->on_datagram(o.bytes, now);
+      }
+      for (auto& d : back) t->on_datagram(d, browser_at, now);
+    }
+    ADD_FAILURE() << "the exchange never settled";
+  }
+
+  void connect() {
+    t->on_datagram(b.check(local), browser_at, now);
+    EXPECT_EQ(t->current(), transport::state::connecting);
+    exchange();
+    ASSERT_EQ(t->current(), transport::state::connected) << t->failure();
+    ASSERT_EQ(b.dtls->current(), dtls_transport::state::connected) << b.dtls->failure();
+    b.keyed();
+  }
+};
+
+TEST_F(transport_test, ACheckThenDtlsThenSrtpBothWays) {
+  connect();
+  // Browser -> Junction: decrypted on the way in.
+  auto sent = rtp_packet(1, "opus frame");
+  auto wire = sent;
+  ASSERT_EQ(b.out->protect_rtp(wire), media::srtp::status::ok);
+  t->on_datagram(wire, browser_at, now);
+  auto got = t->take_received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].kind, packet_kind::rtp);
+  EXPECT_EQ(got[0].bytes, sent);
+  // The same packet again is a replay.
+  t->on_datagram(wire, browser_at, now);
+  EXPECT_TRUE(t->take_received().empty());
+  EXPECT_EQ(t->stats().srtp_failures, 1u);
+
+  // Junction -> browser: protected on the way out, to the nominated address.
+  auto reply = rtp_packet(9, "h264 slice");
+  ASSERT_TRUE(t->send(packet_kind::rtp, reply));
+  auto out = t->take_outgoing();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].to, browser_at);
+  EXPECT_NE(out[0].bytes, reply);
+  ASSERT_EQ(b.in->unprotect_rtp(out[0].bytes), media::srtp::status::ok);
+  EXPECT_EQ(out[0].bytes, reply);
+}
+
+TEST_F(transport_test, NothingButChecksFromUnprovenSources) {
+  // DTLS and media from an address no check came from are dropped and counted.
+  std::vector<std::uint8_t> hello = {22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10};
+  t->on_datagram(hello, stranger_at, now);
+  t->on_datagram(rtp_packet(1, "x"), stranger_at, now);
+  EXPECT_EQ(t->stats().unproven_dropped, 2u);
+  EXPECT_TRUE(t->take_outgoing().empty());
+  connect();
+  t->on_datagram(rtp_packet(2, "x"), stranger_at, now);
+  EXPECT_EQ(t->stats().unproven_dropped, 3u);
+  // A check with the wrong password gets its 401 and proves nothing.
+  ice_credentials wrong = local;
+  wrong.pwd = "not-it-not-it-not-it-not";
+  t->on_datagram(b.check(wrong), stranger_at, now);
+  auto out = t->take_outgoing();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].to, stranger_at);
+  EXPECT_FALSE(t->ice().proven(stranger_at));
+}
+
+TEST_F(transport_test, MediaBeforeTheKeysIsCountedNotDelivered) {
+  t->on_datagram(b.check(local), browser_at, now);
+  t->take_outgoing();  // the ClientHello never reaches the browser
+  t->on_datagram(rtp_packet(1, "early"), browser_at, now);
+  EXPECT_EQ(t->stats().early_media, 1u);
+  EXPECT_TRUE(t->take_received().empty());
+  EXPECT_FALSE(t->send(packet_kind::rtp, rtp_packet(1, "x")));
+}
+
+TEST_F(transport_test, ConsentLapsesWithoutChecks) {
+  connect();
+  EXPECT_LE(t->next_timeout(), now + ice_lite_agent::consent_lifetime);
+  t->on_timer(now + 20s);
+  EXPECT_EQ(t->current(), transport::state::connected);
+  t->on_datagram(b.check(local, false), browser_at, now + 20s);  // a consent check
+  t->on_timer(now + 45s);
+  EXPECT_EQ(t->current(), transport::state::connected);
+  t->on_timer(now + 51s);
+  EXPECT_EQ(t->current(), transport::state::failed);
+  EXPECT_NE(t->failure().find("consent"), std::string::npos);
+  EXPECT_FALSE(t->send(packet_kind::rtp, rtp_packet(3, "x")));
+}
+
+TEST_F(transport_test, APeerWithAnotherCertificateFails) {
+  browser impostor;  // its certificate is not the one the offer named
+  impostor.expect_junction(*ours);
+  b.dtls = std::move(impostor.dtls);
+  t->on_datagram(b.check(local), browser_at, now);
+  exchange();
+  EXPECT_EQ(t->current(), transport::state::failed);
+  EXPECT_NE(t->failure().find("fingerprint"), std::string::npos) << t->failure();
+}
+
+TEST_F(transport_test, CloseSendsCloseNotifyAndTakesNothingMore) {
+  connect();
+  t->close();
+  auto out = t->take_outgoing();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(classify(out[0].bytes), packet_kind::dtls);
+  b.dtls->on_datagram(out[0].bytes, now);
+  EXPECT_EQ(b.dtls->current(), dtls_transport::state::closed);
+  EXPECT_EQ(t->current(), transport::state::closed);
+  t->on_datagram(b.check(local), browser_at, now);
+  EXPECT_TRUE(t->take_outgoing().empty());
+}
+
+}  // namespace
+}  // namespace junction::webrtc
