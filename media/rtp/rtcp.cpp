@@ -3,27 +3,18 @@
 #include <algorithm>
 
 #include "media/rtp/big_endian.hpp"
+#include "media/rtp/rtcp_writer.hpp"
 
 namespace junction::media::rtp {
 namespace {
 
-constexpr std::uint8_t type_sr = 200, type_rr = 201, type_sdes = 202, type_bye = 203, type_rtpfb = 205,
-                       type_psfb = 206;
+constexpr std::uint8_t type_sr = rtcp_type_sr, type_rr = rtcp_type_rr, type_sdes = rtcp_type_sdes,
+                       type_bye = rtcp_type_bye, type_rtpfb = rtcp_type_rtpfb, type_psfb = rtcp_type_psfb;
 
-// The common header; the length is filled in by `finish` once the body is written.
 std::size_t begin(std::vector<std::uint8_t>& out, std::uint8_t count, std::uint8_t type) {
-  std::size_t at = out.size();
-  out.push_back(static_cast<std::uint8_t>(0x80 | (count & 0x1F)));
-  out.push_back(type);
-  put16(out, 0);
-  return at;
+  return begin_rtcp_packet(out, count, type);
 }
-void finish(std::vector<std::uint8_t>& out, std::size_t at) {
-  while ((out.size() - at) % 4) out.push_back(0);
-  std::size_t words = (out.size() - at) / 4 - 1;
-  out[at + 2] = static_cast<std::uint8_t>(words >> 8);
-  out[at + 3] = static_cast<std::uint8_t>(words);
-}
+void finish(std::vector<std::uint8_t>& out, std::size_t at) { finish_rtcp_packet(out, at); }
 
 report_block read_block(const std::uint8_t* p) {
   report_block b;
@@ -193,6 +184,16 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
           }
         } else if (type == type_psfb && count == 1) {
           fb.what = feedback::kind::pli;
+        } else if (type == type_psfb && count == 15) {
+          if (auto r = read_remb(fb.sender_ssrc, bytes(p + 12, body_end - 12))) {
+            fb.what = feedback::kind::remb;
+            fb.estimate = std::move(*r);
+          }
+        } else if (type == type_rtpfb && count == 15) {
+          if (auto t = read_transport_feedback(fb.sender_ssrc, fb.media_ssrc, bytes(p + 12, body_end - 12))) {
+            fb.what = feedback::kind::transport_cc;
+            fb.transport = std::move(*t);
+          }
         } else if (type == type_psfb && count == 4) {
           fb.what = feedback::kind::fir;
           // FCI entries name the SSRC the request is for (RFC 5104 §4.3.1.1).

@@ -1,7 +1,7 @@
 #pragma once
 // RTCP (RFC 3550 §6) compound packets: sender and receiver reports, SDES CNAME, BYE, and the
 // feedback messages a media gateway acts on (RFC 4585 generic NACK, picture loss indication; RFC
-// 5104 full intra request). Parsed with the validity checks of RFC 3550 A.2 (relaxed for RFC
+// 5104 full intra request; REMB and transport-wide congestion feedback). Parsed with the validity checks of RFC 3550 A.2 (relaxed for RFC
 // 5506 reduced-size packets) and written for the reports Junction sends. Pure.
 #include <cstdint>
 #include <optional>
@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "media/rtp/congestion_feedback.hpp"
 #include "media/rtp/packet.hpp"
 
 namespace junction::media::rtp {
@@ -53,15 +54,18 @@ struct goodbye {
   friend bool operator==(const goodbye&, const goodbye&) = default;
 };
 
-// Transport (205) and payload-specific (206) feedback, RFC 4585 §6.1.
+// Transport (205) and payload-specific (206) feedback, RFC 4585 §6.1, with REMB and
+// transport-wide congestion feedback read (congestion_feedback.hpp).
 struct feedback {
-  enum class kind { nack, pli, fir, other };
+  enum class kind { nack, pli, fir, remb, transport_cc, other };
   kind what = kind::other;
   std::uint8_t packet_type = 206;
   std::uint8_t format = 0;
   std::uint32_t sender_ssrc = 0;
   std::uint32_t media_ssrc = 0;
   std::vector<std::uint16_t> lost;  // NACK: the sequence numbers it asks for again
+  std::optional<remb> estimate;                 // REMB
+  std::optional<transport_feedback> transport;  // transport-cc
   friend bool operator==(const feedback&, const feedback&) = default;
 };
 

@@ -1,7 +1,8 @@
 // RTP and RTCP parsing on arbitrary bytes (one datagram, demultiplexed as rtcp-mux does).
 // Checks, beyond "no crash": an RTP packet that parses writes back to the same header fields and
 // payload, and every RTCP compound that parses writes back (reports, SDES, BYE, feedback) into
-// bytes that parse to the same packets.
+// bytes that parse to the same packets; REMB and transport-wide feedback each write back into a
+// packet that reads the same (a REMB's rate never higher: its mantissa is 18 bits).
 #include <cstdint>
 #include <cstdlib>
 #include <variant>
@@ -57,6 +58,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     else if (auto* rr = std::get_if<receiver_report>(&p)) write_receiver_report(*rr, out);
     else if (auto* sd = std::get_if<source_description>(&p)) write_sdes(*sd, out);
     else if (auto* bye = std::get_if<goodbye>(&p)) write_bye(*bye, out);
+    else if (auto* fb = std::get_if<feedback>(&p)) {
+      // REMB and transport-wide feedback read back as they were read.
+      std::vector<std::uint8_t> one;
+      if (fb->estimate) write_remb(*fb->estimate, one);
+      if (fb->transport) write_transport_feedback(*fb->transport, one);
+      if (one.empty()) continue;
+      auto back = parse_rtcp(one);
+      if (!back.ok() || back.packets.size() != 1) std::abort();
+      const auto& again = std::get<feedback>(back.packets[0]);
+      if (fb->estimate && (!again.estimate || again.estimate->ssrcs != fb->estimate->ssrcs ||
+                           again.estimate->bitrate > fb->estimate->bitrate))
+        std::abort();
+      if (fb->transport && again.transport != fb->transport) std::abort();
+    }
   }
   if (out.empty()) return 0;
   auto again = parse_rtcp(out);
