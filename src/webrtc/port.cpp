@@ -1,0 +1,198 @@
+#include "webrtc/port.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/datagram_batch.hpp"
+#include "core/shard.hpp"
+
+namespace junction::webrtc {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::udp;
+constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+
+}  // namespace
+
+std::shared_ptr<webrtc_port> webrtc_port::open(junction::shard& home, const endpoint& where,
+                                               std::shared_ptr<const dtls_certificate> certificate,
+                                               port_counters counters, boost::system::error_code& ec) {
+  udp::socket socket(home.context());
+  socket.open(where.protocol(), ec);
+  if (!ec) socket.bind(where, ec);
+  if (!ec) socket.non_blocking(true, ec);
+  if (ec) return nullptr;
+  return std::make_shared<webrtc_port>(home, std::move(socket), std::move(certificate), std::move(counters));
+}
+
+webrtc_port::webrtc_port(junction::shard& home, udp::socket socket, std::shared_ptr<const dtls_certificate> certificate,
+                         port_counters counters)
+    : home_(home),
+      socket_(std::move(socket)),
+      timer_(home.context()),
+      certificate_(std::move(certificate)),
+      counters_(std::move(counters)) {}
+
+webrtc_port::~webrtc_port() = default;
+
+void webrtc_port::count(const std::optional<metric_id>& id, std::int64_t n) {
+  if (!id) return;
+  if (n >= 0)
+    home_.metrics().add(*id, static_cast<std::uint64_t>(n));
+  else
+    home_.metrics().sub(*id, static_cast<std::uint64_t>(-n));
+}
+
+void webrtc_port::start() {
+  if (running_ || !socket_.is_open()) return;
+  running_ = true;
+  asio::co_spawn(home_.context(), receive_loop(shared_from_this()), asio::detached);
+  asio::co_spawn(home_.context(), timer_loop(shared_from_this()), asio::detached);
+}
+
+void webrtc_port::stop() {
+  running_ = false;
+  boost::system::error_code ec;
+  socket_.close(ec);
+  timer_.cancel();
+  count(counters_.peers, -static_cast<std::int64_t>(peers_.size()));
+  peers_.clear();
+}
+
+std::uint16_t webrtc_port::local_port() const {
+  boost::system::error_code ec;
+  auto local = socket_.local_endpoint(ec);
+  return ec ? 0 : local.port();
+}
+
+std::optional<webrtc_port::peer_id> webrtc_port::add(ice_credentials local, std::string remote_ufrag,
+                                                     fingerprint_value remote_fingerprint, dtls_transport::role role,
+                                                     peer_events& events) {
+  const peer_id id = next_id_++;
+  if (!table_.add(local.ufrag, id)) return std::nullopt;
+  peer p;
+  p.t = std::make_unique<transport>(certificate_, std::move(local), std::move(remote_ufrag),
+                                    std::move(remote_fingerprint), role, transport::clock::now());
+  p.events = &events;
+  peers_.emplace(id, std::move(p));
+  count(counters_.peers);
+  timer_.cancel();  // the timer loop sets itself for this peer's consent deadline too
+  return id;
+}
+
+bool webrtc_port::send(peer_id id, packet_kind kind, std::vector<std::uint8_t> packet) {
+  auto it = peers_.find(id);
+  if (it == peers_.end() || !it->second.t->send(kind, std::move(packet))) return false;
+  for (auto& o : it->second.t->take_outgoing()) {
+    const std::string_view bytes(reinterpret_cast<const char*>(o.bytes.data()), o.bytes.size());
+    send_datagram_now(socket_.native_handle(), bytes, o.to);
+  }
+  return true;
+}
+
+void webrtc_port::remove(peer_id id) {
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  it->second.t->close();
+  for (auto& o : it->second.t->take_outgoing()) {
+    const std::string_view bytes(reinterpret_cast<const char*>(o.bytes.data()), o.bytes.size());
+    send_datagram_now(socket_.native_handle(), bytes, o.to);
+  }
+  drop(id);
+}
+
+void webrtc_port::drop(peer_id id) {
+  if (peers_.erase(id) == 0) return;
+  table_.remove(id);
+  count(counters_.peers, -1);
+}
+
+void webrtc_port::settle(peer_id id) {
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  transport& t = *it->second.t;
+  for (auto& o : t.take_outgoing()) {
+    // A source the agent answered a check from is the peer's from now on, for DTLS and SRTP.
+    if (t.ice().proven(o.to)) table_.learn(o.to, id);
+    const std::string_view bytes(reinterpret_cast<const char*>(o.bytes.data()), o.bytes.size());
+    send_datagram_now(socket_.native_handle(), bytes, o.to);
+  }
+  peer_events* events = it->second.events;
+  auto received = t.take_received();
+  count(counters_.received, static_cast<std::int64_t>(received.size()));
+  for (const auto& r : received) {
+    events->on_media(r.kind, r.bytes);
+    // The owner may have removed the peer from inside on_media.
+    if (!peers_.contains(id)) return;
+  }
+  const transport::state now = t.current();
+  if (now != it->second.reported &&
+      (now == transport::state::connected || now == transport::state::failed || now == transport::state::closed)) {
+    it->second.reported = now;
+    if (now == transport::state::connected) count(counters_.connected);
+    if (now == transport::state::failed) count(counters_.failed);
+    const std::string why = t.failure();
+    if (now != transport::state::connected) drop(id);  // ended: the owner hears it once, then it is gone
+    events->on_state(now, why);
+    return;
+  }
+  if (t.next_timeout() < timer_.expiry()) timer_.cancel();
+}
+
+void webrtc_port::on_datagram(std::span<const std::uint8_t> datagram, const endpoint& from) {
+  auto id = table_.route(datagram, from);
+  auto it = id ? peers_.find(*id) : peers_.end();
+  if (it == peers_.end()) {
+    count(counters_.strangers);
+    return;
+  }
+  it->second.t->on_datagram(datagram, from, transport::clock::now());
+  settle(*id);
+}
+
+// One wake-up when the socket is readable, then what is queued in batches (at most 8 a turn, so
+// that one busy port does not hold the shard).
+asio::awaitable<void> webrtc_port::receive_loop(std::shared_ptr<webrtc_port> self) {
+  datagram_batch batch(16, 2048);
+  while (running_) {
+    auto [ec] = co_await socket_.async_wait(udp::socket::wait_read, no_throw);
+    if (!running_ || ec == asio::error::operation_aborted || !socket_.is_open()) break;
+    for (int round = 0; round < 8 && running_; ++round) {
+      const int n = batch.receive(socket_.native_handle());
+      if (n < 0) continue;  // ICMP errors of earlier sends: not ours to act on
+      if (n == 0) break;
+      for (int i = 0; i < n && running_; ++i) {
+        const auto d = batch.data(static_cast<std::size_t>(i));
+        on_datagram({reinterpret_cast<const std::uint8_t*>(d.data()), d.size()}, batch.peer(static_cast<std::size_t>(i)));
+      }
+      if (static_cast<std::size_t>(n) < batch.capacity()) break;
+    }
+  }
+}
+
+// Sleeps until the earliest transport deadline (or until a peer comes or a deadline moves
+// earlier, which cancels the wait), then runs what is due.
+asio::awaitable<void> webrtc_port::timer_loop(std::shared_ptr<webrtc_port> self) {
+  while (running_) {
+    auto earliest = transport::clock::time_point::max();
+    for (const auto& [id, p] : peers_) earliest = std::min(earliest, p.t->next_timeout());
+    timer_.expires_at(earliest);
+    co_await timer_.async_wait(no_throw);
+    if (!running_) break;
+    const auto now = transport::clock::now();
+    std::vector<peer_id> due;
+    for (const auto& [id, p] : peers_)
+      if (p.t->next_timeout() <= now) due.push_back(id);
+    for (peer_id id : due) {
+      auto it = peers_.find(id);
+      if (it == peers_.end()) continue;
+      it->second.t->on_timer(now);
+      settle(id);
+    }
+  }
+}
+
+}  // namespace junction::webrtc

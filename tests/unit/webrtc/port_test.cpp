@@ -1,0 +1,209 @@
+#include "webrtc/port.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <iterator>
+
+#include "tests/unit/support/shard_loop.hpp"
+
+namespace junction::webrtc {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::udp;
+using bytes = std::vector<std::uint8_t>;
+
+struct recorded final : peer_events {
+  std::vector<std::pair<packet_kind, bytes>> media;
+  std::vector<std::pair<transport::state, std::string>> states;
+  void on_media(packet_kind kind, std::span<const std::uint8_t> packet) override {
+    media.emplace_back(kind, bytes(packet.begin(), packet.end()));
+  }
+  void on_state(transport::state now, const std::string& why) override { states.emplace_back(now, why); }
+};
+
+bytes rtp_packet(std::uint16_t sequence, std::string_view payload) {
+  const std::uint8_t header[12] = {0x80, 111, static_cast<std::uint8_t>(sequence >> 8), static_cast<std::uint8_t>(sequence),
+                                   0, 0, 0, 160, 0xde, 0xad, 0xbe, 0xef};
+  bytes p(sizeof header + payload.size());
+  std::copy(std::begin(header), std::end(header), p.begin());
+  std::copy(payload.begin(), payload.end(), p.begin() + sizeof header);
+  return p;
+}
+
+// A browser on a real UDP socket, made of the same cores: checks as the controlling agent, the
+// DTLS server (Junction answers actpass with active), SRTP keyed from DTLS.
+struct browser {
+  std::shared_ptr<const dtls_certificate> certificate = dtls_certificate::generate();
+  ice_credentials ice = new_ice_credentials();
+  std::unique_ptr<dtls_transport> dtls;
+  std::unique_ptr<media::srtp::session> in, out;
+  udp::socket socket;
+
+  explicit browser(udp::socket s) : socket(std::move(s)) {}
+  void expect(const dtls_certificate& junction) {
+    dtls = std::make_unique<dtls_transport>(certificate, dtls_transport::role::server,
+                                            *parse_fingerprint(junction.fingerprint()));
+  }
+  bytes check(const ice_credentials& junction) const {
+    return stun::message_writer(stun::binding, stun::message_class::request, stun::new_transaction_id())
+        .add(stun::attr::username, junction.ufrag + ":" + ice.ufrag)
+        .add_u32(stun::attr::priority, 2130706431)
+        .add_u64(stun::attr::ice_controlling, 7)
+        .add_flag(stun::attr::use_candidate)
+        .finish(junction.pwd, true);
+  }
+  void send_to(const udp::endpoint& to, const bytes& b) { socket.send_to(asio::buffer(b), to); }
+};
+
+struct port_test : ::testing::Test, junction::testing::shard_loop {
+  metric_id peers_gauge = registry.add("webrtc_peers", "", metric_kind::gauge);
+  metric_id connected = registry.add("webrtc_connected", "", metric_kind::counter);
+  metric_id failed = registry.add("webrtc_failed", "", metric_kind::counter);
+  metric_id strangers = registry.add("webrtc_strangers", "", metric_kind::counter);
+  metric_id received = registry.add("webrtc_received", "", metric_kind::counter);
+  std::shared_ptr<const dtls_certificate> ours = dtls_certificate::generate();
+  std::shared_ptr<webrtc_port> port;
+  udp::endpoint port_at;
+
+  void SetUp() override {
+    boost::system::error_code ec;
+    port = webrtc_port::open(home(), {loopback(), 0}, ours, {peers_gauge, connected, failed, strangers, received}, ec);
+    ASSERT_TRUE(port) << ec.message();
+    port->start();
+    port_at = {loopback(), port->local_port()};
+  }
+  // The loops hold the port: they end (and let it go) when the shard runs after stop(), which
+  // must happen before the shard's io_context goes.
+  void TearDown() override {
+    if (!port) return;
+    port->stop();
+    EXPECT_TRUE(run_until([&] { return port.use_count() == 1; }));
+    port.reset();
+  }
+  std::uint64_t metric(metric_id id) { return home().metrics().get(id); }
+
+  // Plays the browser's side of the handshake over the socket until both ends are connected.
+  bool connect(browser& b, const ice_credentials& local, recorded& events) {
+    b.send_to(port_at, b.check(local));
+    auto reply = receive(b.socket);
+    std::error_code ec;
+    auto answer = stun::message_view::parse(reply, ec);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(answer.kind(), stun::message_class::success);
+    EXPECT_TRUE(answer.integrity_ok(local.pwd));
+    for (int i = 0; i < 20 && b.dtls->current() == dtls_transport::state::handshaking; ++i) {
+      auto d = receive(b.socket);
+      if (d.empty()) break;
+      b.dtls->on_datagram(d, transport::clock::now());
+      for (auto& out : b.dtls->take_outgoing()) b.send_to(port_at, out);
+    }
+    run_until([&] { return !events.states.empty(); });
+    if (b.dtls->current() != dtls_transport::state::connected) return false;
+    const auto& k = *b.dtls->keying();
+    b.out = media::srtp::session::create(k.suite, k.local_master, media::srtp::session::direction::outbound);
+    b.in = media::srtp::session::create(k.suite, k.remote_master, media::srtp::session::direction::inbound);
+    return !events.states.empty() && events.states.back().first == transport::state::connected;
+  }
+};
+
+TEST_F(port_test, ABrowserConnectsOverTheSharedPortAndMediaFlowsBothWays) {
+  browser b(peer());
+  b.expect(*ours);
+  recorded events;
+  const auto local = new_ice_credentials();
+  auto id = port->add(local, b.ice.ufrag, *parse_fingerprint(b.certificate->fingerprint()),
+                      dtls_transport::role::client, events);
+  ASSERT_TRUE(id);
+  EXPECT_EQ(metric(peers_gauge), 1u);
+  ASSERT_TRUE(connect(b, local, events)) << (events.states.empty() ? "" : events.states.back().second);
+  EXPECT_EQ(metric(connected), 1u);
+
+  auto sent = rtp_packet(1, "opus");
+  auto wire = sent;
+  ASSERT_EQ(b.out->protect_rtp(wire), media::srtp::status::ok);
+  b.send_to(port_at, wire);
+  ASSERT_TRUE(run_until([&] { return !events.media.empty(); }));
+  EXPECT_EQ(events.media[0].first, packet_kind::rtp);
+  EXPECT_EQ(events.media[0].second, sent);
+  EXPECT_EQ(metric(received), 1u);
+
+  auto back = rtp_packet(2, "h264");
+  ASSERT_TRUE(port->send(*id, packet_kind::rtp, back));
+  auto got = receive(b.socket);
+  ASSERT_EQ(b.in->unprotect_rtp(got), media::srtp::status::ok);
+  EXPECT_EQ(got, back);
+
+  // Ending the peer sends a close_notify and forgets it.
+  port->remove(*id);
+  EXPECT_EQ(port->peers(), 0u);
+  EXPECT_EQ(metric(peers_gauge), 0u);
+  auto bye = receive(b.socket);
+  b.dtls->on_datagram(bye, transport::clock::now());
+  EXPECT_EQ(b.dtls->current(), dtls_transport::state::closed);
+}
+
+TEST_F(port_test, StrangersAndUnknownUfragsAreCountedAndDropped) {
+  browser b(peer());
+  b.send_to(port_at, rtp_packet(1, "who"));
+  b.send_to(port_at, b.check({"nobody00", "whatever-whatever-whatev"}));
+  ASSERT_TRUE(run_until([&] { return metric(strangers) == 2; }));
+  EXPECT_EQ(b.socket.available(), 0u);
+}
+
+TEST_F(port_test, TwoPeersShareThePortEachWithItsOwnKeys) {
+  browser a(peer()), c(peer());
+  a.expect(*ours);
+  c.expect(*ours);
+  recorded ea, ec;
+  const auto la = new_ice_credentials(), lc = new_ice_credentials();
+  auto ia = port->add(la, a.ice.ufrag, *parse_fingerprint(a.certificate->fingerprint()), dtls_transport::role::client, ea);
+  auto ic = port->add(lc, c.ice.ufrag, *parse_fingerprint(c.certificate->fingerprint()), dtls_transport::role::client, ec);
+  ASSERT_TRUE(ia && ic);
+  EXPECT_FALSE(port->add(la, "x", *parse_fingerprint(a.certificate->fingerprint()), dtls_transport::role::client, ea));
+  ASSERT_TRUE(connect(a, la, ea));
+  ASSERT_TRUE(connect(c, lc, ec));
+  auto to_a = rtp_packet(1, "for a"), to_c = rtp_packet(1, "for c");
+  ASSERT_TRUE(port->send(*ia, packet_kind::rtp, to_a));
+  ASSERT_TRUE(port->send(*ic, packet_kind::rtp, to_c));
+  auto got_a = receive(a.socket), got_c = receive(c.socket);
+  ASSERT_EQ(a.in->unprotect_rtp(got_a), media::srtp::status::ok);
+  ASSERT_EQ(c.in->unprotect_rtp(got_c), media::srtp::status::ok);
+  EXPECT_EQ(got_a, to_a);
+  EXPECT_EQ(got_c, to_c);
+  // c's packet protected with c's keys, sent from a's address, is a's by its source and fails a's SRTP.
+  auto wire = rtp_packet(5, "mixed up");
+  ASSERT_EQ(c.out->protect_rtp(wire), media::srtp::status::ok);
+  a.send_to(port_at, wire);
+  auto frm = rtp_packet(6, "fine");
+  auto good = frm;
+  ASSERT_EQ(a.out->protect_rtp(good), media::srtp::status::ok);
+  a.send_to(port_at, good);
+  ASSERT_TRUE(run_until([&] { return !ea.media.empty(); }));
+  EXPECT_EQ(ea.media.size(), 1u);
+  EXPECT_EQ(ea.media[0].second, frm);
+  EXPECT_TRUE(ec.media.empty());
+}
+
+TEST_F(port_test, APeerWhoseCertificateIsWrongFailsAndIsGone) {
+  browser b(peer());
+  browser impostor(peer());
+  b.expect(*ours);
+  recorded events;
+  const auto local = new_ice_credentials();
+  // The offer named the impostor's fingerprint; b's certificate comes instead.
+  auto id = port->add(local, b.ice.ufrag, *parse_fingerprint(impostor.certificate->fingerprint()),
+                      dtls_transport::role::client, events);
+  ASSERT_TRUE(id);
+  EXPECT_FALSE(connect(b, local, events));
+  ASSERT_FALSE(events.states.empty());
+  EXPECT_EQ(events.states.back().first, transport::state::failed);
+  EXPECT_NE(events.states.back().second.find("fingerprint"), std::string::npos);
+  EXPECT_EQ(port->peers(), 0u);
+  EXPECT_EQ(metric(failed), 1u);
+  EXPECT_EQ(metric(peers_gauge), 0u);
+}
+
+}  // namespace
+}  // namespace junction::webrtc
