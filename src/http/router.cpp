@@ -9,6 +9,7 @@ unsigned method_bit(verb v) {
     case verb::post: return POST;
     case verb::put: return PUT;
     case verb::delete_: return DELETE;
+    case verb::patch: return PATCH;
     default: return 0;
   }
 }
@@ -16,7 +17,7 @@ unsigned method_bit(verb v) {
 std::string allow_header(unsigned methods) {
   std::string out;
   for (auto [bit, name] : {std::pair{GET, "GET"}, {HEAD, "HEAD"}, {POST, "POST"}, {PUT, "PUT"},
-                           {DELETE, "DELETE"}})
+                           {DELETE, "DELETE"}, {PATCH, "PATCH"}})
     if (methods & bit) {
       if (!out.empty()) out += ", ";
       out += name;

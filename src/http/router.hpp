@@ -19,7 +19,8 @@ class request_context;
 using sync_handler = std::function<reply(request_context&)>;
 using async_handler = std::function<boost::asio::awaitable<reply>(request_context&)>;
 
-enum method : unsigned { GET = 1, HEAD = 2, POST = 4, PUT = 8, DELETE = 16 };
+// PATCH: WHIP and WHEP sessions take trickled ICE candidates and ICE restarts (RFC 9725 §4.3).
+enum method : unsigned { GET = 1, HEAD = 2, POST = 4, PUT = 8, DELETE = 16, PATCH = 32 };
 unsigned method_bit(verb v);
 std::string allow_header(unsigned methods);
 

@@ -32,7 +32,9 @@ TEST(router, allow_header_lists_methods) {
   EXPECT_EQ(allow_header(GET | HEAD), "GET, HEAD");
   EXPECT_EQ(allow_header(DELETE), "DELETE");
   EXPECT_EQ(method_bit(verb::post), POST);
-  EXPECT_EQ(method_bit(verb::patch), 0u);
+  EXPECT_EQ(method_bit(verb::patch), PATCH);
+  EXPECT_EQ(allow_header(POST | PATCH | DELETE), "POST, DELETE, PATCH");
+  EXPECT_EQ(method_bit(verb::options), 0u);  // no route takes it: 405 with Allow
 }
 
 }  // namespace
