@@ -83,9 +83,14 @@ const BIO_METHOD* outgoing_method() {
   return method;
 }
 
-// The peer's certificate is self-signed: its fingerprint, checked after the handshake, is what
-// vouches for it.
+// The peer's certificate is self-signed: its fingerprint is what vouches for it
+// (dtls_transport::verify_peer, per association).
 int accept_any_certificate(int, X509_STORE_CTX*) { return 1; }
+
+int transport_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
 
 // Retransmissions start at 400 ms (OpenSSL's own start is a second, long for a call's set-up)
 // and double up to 8 s.
@@ -196,6 +201,8 @@ dtls_transport::dtls_transport(std::shared_ptr<const dtls_certificate> certifica
     BIO_set_mem_eof_return(h_->incoming, -1);  // an empty buffer means "wait", not end of stream
     BIO_set_data(out, &outgoing_);
     SSL_set_bio(h_->ssl, h_->incoming, out);
+    SSL_set_ex_data(h_->ssl, transport_index(), this);
+    SSL_set_verify(h_->ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_peer);
     SSL_set_options(h_->ssl, SSL_OP_NO_QUERY_MTU);
     SSL_set_mtu(h_->ssl, static_cast<long>(mtu));
     DTLS_set_link_mtu(h_->ssl, static_cast<long>(mtu));
@@ -237,15 +244,33 @@ void dtls_transport::after_io(clock::time_point now) {
     timeout_.reset();
 }
 
+bool dtls_transport::certificate_matches(void* x509) const {
+  const EVP_MD* md = digest_named(expected_.algorithm);
+  if (!md) return false;
+  const auto digest = digest_of(static_cast<X509*>(x509), md);
+  return !digest.empty() && digest == expected_.digest;
+}
+
+int dtls_transport::verify_peer(int, x509_store_ctx_st* store) {
+  if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;  // a chain's issuers: only the peer's own counts
+  auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* self = ssl ? static_cast<dtls_transport*>(SSL_get_ex_data(ssl, transport_index())) : nullptr;
+  X509* certificate = X509_STORE_CTX_get_current_cert(store);
+  if (!self || !certificate) return 0;
+  if (self->certificate_matches(certificate)) return 1;
+  self->fingerprint_mismatch_ = true;
+  return 0;
+}
+
 bool dtls_transport::finish_handshake() {
   X509* peer = SSL_get1_peer_certificate(h_->ssl);
   if (!peer) {
     fail("the peer sent no certificate");
     return false;
   }
-  const auto digest = digest_of(peer, digest_named(expected_.algorithm));
+  const bool matches = certificate_matches(peer);
   X509_free(peer);
-  if (digest.empty() || digest != expected_.digest) {
+  if (!matches) {
     fail("the peer's certificate does not match the fingerprint in its SDP");
     return false;
   }
@@ -293,7 +318,9 @@ void dtls_transport::on_datagram(std::span<const std::uint8_t> datagram, clock::
       if (!finish_handshake()) return;
     } else {
       const int e = SSL_get_error(h_->ssl, r);
-      if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) return fail(openssl_error("the DTLS handshake failed"));
+      if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+        return fail(fingerprint_mismatch_ ? (ERR_clear_error(), "the peer's certificate does not match the fingerprint in its SDP")
+                                          : openssl_error("the DTLS handshake failed"));
       // What OpenSSL could not use of this datagram stays behind: drop it, so that the next
       // datagram is read on its own.
       BIO_reset(h_->incoming);

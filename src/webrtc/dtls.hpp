@@ -4,7 +4,9 @@
 // per record, none larger than the MTU) come out, and retransmissions happen when the owner
 // calls on_timer at next_timeout(). The peer's certificate is self-signed; what makes it the
 // peer's is its fingerprint, which must match the one its SDP gave (a=fingerprint). Once
-// connected, the SRTP profile and master keys it exported (RFC 5764 §4.2) key the media.
+// connected, the SRTP profile and master keys it exported (RFC 5764 §4.2) key the media. The
+// fingerprint is checked while the handshake runs, so that a peer presenting another certificate
+// is refused with an alert and does not believe itself connected.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -16,6 +18,8 @@
 #include <vector>
 
 #include "media/srtp/session.hpp"
+
+struct x509_store_ctx_st;
 
 namespace junction::webrtc {
 
@@ -100,6 +104,10 @@ class dtls_transport {
   void after_io(clock::time_point now);
   void fail(std::string why);
   bool finish_handshake();
+  bool certificate_matches(void* x509) const;
+  // OpenSSL's verification of the peer's certificate: it is the offer's fingerprint or the
+  // handshake ends there, with an alert the peer sees.
+  static int verify_peer(int preverified, x509_store_ctx_st* store);
 
   std::shared_ptr<const dtls_certificate> certificate_;
   role role_;
@@ -107,6 +115,7 @@ class dtls_transport {
   std::unique_ptr<handles> h_;
   state state_ = state::handshaking;
   std::string failure_;
+  bool fingerprint_mismatch_ = false;
   std::optional<clock::time_point> timeout_;
   std::vector<std::vector<std::uint8_t>> outgoing_;
   std::vector<std::vector<std::uint8_t>> received_;

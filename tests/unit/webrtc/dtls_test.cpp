@@ -113,6 +113,9 @@ TEST_F(dtls_test, APeerWhoseCertificateIsNotTheFingerprintFails) {
   EXPECT_EQ(server.current(), dtls_transport::state::failed);
   EXPECT_NE(server.failure().find("fingerprint"), std::string::npos) << server.failure();
   EXPECT_FALSE(server.keying());
+  // Refused during the handshake, with an alert: the stranger does not believe itself connected.
+  EXPECT_EQ(client.current(), dtls_transport::state::failed) << client.failure();
+  EXPECT_FALSE(client.keying());
 }
 
 TEST_F(dtls_test, GarbageDoesNotConnectAndDoesNotCrash) {
