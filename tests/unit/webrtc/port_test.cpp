@@ -2,10 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <iterator>
-
 #include "tests/unit/support/shard_loop.hpp"
+#include "tests/unit/webrtc/fake_browser.hpp"
 
 namespace junction::webrtc {
 namespace {
@@ -23,37 +21,12 @@ struct recorded final : peer_events {
   void on_state(transport::state now, const std::string& why) override { states.emplace_back(now, why); }
 };
 
-bytes rtp_packet(std::uint16_t sequence, std::string_view payload) {
-  const std::uint8_t header[12] = {0x80, 111, static_cast<std::uint8_t>(sequence >> 8), static_cast<std::uint8_t>(sequence),
-                                   0, 0, 0, 160, 0xde, 0xad, 0xbe, 0xef};
-  bytes p(sizeof header + payload.size());
-  std::copy(std::begin(header), std::end(header), p.begin());
-  std::copy(payload.begin(), payload.end(), p.begin() + sizeof header);
-  return p;
-}
+using testing::rtp_packet;
 
-// A browser on a real UDP socket, made of the same cores: checks as the controlling agent, the
-// DTLS server (Junction answers actpass with active), SRTP keyed from DTLS.
-struct browser {
-  std::shared_ptr<const dtls_certificate> certificate = dtls_certificate::generate();
-  ice_credentials ice = new_ice_credentials();
-  std::unique_ptr<dtls_transport> dtls;
-  std::unique_ptr<media::srtp::session> in, out;
+// A browser on a real UDP socket.
+struct browser : testing::fake_browser {
   udp::socket socket;
-
   explicit browser(udp::socket s) : socket(std::move(s)) {}
-  void expect(const dtls_certificate& junction) {
-    dtls = std::make_unique<dtls_transport>(certificate, dtls_transport::role::server,
-                                            *parse_fingerprint(junction.fingerprint()));
-  }
-  bytes check(const ice_credentials& junction) const {
-    return stun::message_writer(stun::binding, stun::message_class::request, stun::new_transaction_id())
-        .add(stun::attr::username, junction.ufrag + ":" + ice.ufrag)
-        .add_u32(stun::attr::priority, 2130706431)
-        .add_u64(stun::attr::ice_controlling, 7)
-        .add_flag(stun::attr::use_candidate)
-        .finish(junction.pwd, true);
-  }
   void send_to(const udp::endpoint& to, const bytes& b) { socket.send_to(asio::buffer(b), to); }
 };
 
@@ -101,9 +74,7 @@ struct port_test : ::testing::Test, junction::testing::shard_loop {
     }
     run_until([&] { return !events.states.empty(); });
     if (b.dtls->current() != dtls_transport::state::connected) return false;
-    const auto& k = *b.dtls->keying();
-    b.out = media::srtp::session::create(k.suite, k.local_master, media::srtp::session::direction::outbound);
-    b.in = media::srtp::session::create(k.suite, k.remote_master, media::srtp::session::direction::inbound);
+    b.keyed();
     return !events.states.empty() && events.states.back().first == transport::state::connected;
   }
 };

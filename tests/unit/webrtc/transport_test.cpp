@@ -2,8 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <iterator>
+#include "tests/unit/webrtc/fake_browser.hpp"
 
 namespace junction::webrtc {
 namespace {
@@ -15,41 +14,8 @@ using endpoint = transport::endpoint;
 const endpoint browser_at{boost::asio::ip::make_address("192.0.2.7"), 50000};
 const endpoint stranger_at{boost::asio::ip::make_address("203.0.113.66"), 1234};
 
-// The browser's side, written with the same cores: it sends checks as the controlling agent,
-// is the DTLS server (it offered actpass, Junction answered active) and keys SRTP from DTLS.
-struct browser {
-  std::shared_ptr<const dtls_certificate> certificate = dtls_certificate::generate();
-  ice_credentials ice = new_ice_credentials();
-  std::unique_ptr<dtls_transport> dtls;
-  std::unique_ptr<media::srtp::session> in, out;
-
-  void expect_junction(const dtls_certificate& junction) {
-    dtls = std::make_unique<dtls_transport>(certificate, dtls_transport::role::server,
-                                            *parse_fingerprint(junction.fingerprint()));
-  }
-  std::vector<std::uint8_t> check(const ice_credentials& junction, bool nominate = true) const {
-    stun::message_writer w(stun::binding, stun::message_class::request, stun::new_transaction_id());
-    w.add(stun::attr::username, junction.ufrag + ":" + ice.ufrag);
-    w.add_u32(stun::attr::priority, 2130706431);
-    w.add_u64(stun::attr::ice_controlling, 7);
-    if (nominate) w.add_flag(stun::attr::use_candidate);
-    return w.finish(junction.pwd, true);
-  }
-  void keyed() {
-    const auto& k = *dtls->keying();
-    out = media::srtp::session::create(k.suite, k.local_master, media::srtp::session::direction::outbound);
-    in = media::srtp::session::create(k.suite, k.remote_master, media::srtp::session::direction::inbound);
-  }
-};
-
-std::vector<std::uint8_t> rtp_packet(std::uint16_t sequence, std::string_view payload) {
-  const std::uint8_t header[12] = {0x80, 111, static_cast<std::uint8_t>(sequence >> 8), static_cast<std::uint8_t>(sequence),
-                                   0, 0, 0, 160, 0xde, 0xad, 0xbe, 0xef};
-  std::vector<std::uint8_t> p(sizeof header + payload.size());
-  std::copy(std::begin(header), std::end(header), p.begin());
-  std::copy(payload.begin(), payload.end(), p.begin() + sizeof header);
-  return p;
-}
+using browser = testing::fake_browser;
+using testing::rtp_packet;
 
 struct transport_test : ::testing::Test {
   std::shared_ptr<const dtls_certificate> ours = dtls_certificate::generate();
@@ -59,7 +25,7 @@ struct transport_test : ::testing::Test {
   std::unique_ptr<transport> t;
 
   void SetUp() override {
-    b.expect_junction(*ours);
+    b.expect(*ours);
     t = std::make_unique<transport>(ours, local, b.ice.ufrag, *parse_fingerprint(b.certificate->fingerprint()),
                                     dtls_transport::role::client, now);
   }
@@ -162,7 +128,7 @@ TEST_F(transport_test, ConsentLapsesWithoutChecks) {
 
 TEST_F(transport_test, APeerWithAnotherCertificateFails) {
   browser impostor;  // its certificate is not the one the offer named
-  impostor.expect_junction(*ours);
+  impostor.expect(*ours);
   b.dtls = std::move(impostor.dtls);
   t->on_datagram(b.check(local), browser_at, now);
   exchange();
