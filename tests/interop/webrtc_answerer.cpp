@@ -1,10 +1,11 @@
 // A WebRTC answerer made of Junction's WebRTC cores and one shard's port, for interoperability
 // tests with independent peers (aiortc) before the server's own signalling exists: it reads an
-// SDP offer on stdin, answers on stdout, then runs the port for --seconds and reports on stdout,
-// one JSON object per line, each change of the transport's state and, at the end, the RTP and
-// RTCP packets it decrypted. Loopback only.
+// SDP offer on stdin, answers on stdout, then runs the port until --packets RTP packets have
+// arrived, the transport has ended or --seconds have passed, and reports on stdout, one JSON
+// object per line, each change of the transport's state and, at the end, the RTP and RTCP
+// packets it decrypted. Loopback only.
 //
-//   webrtc_answerer --seconds 8 < offer.sdp
+//   webrtc_answerer --packets 100 --seconds 30 < offer.sdp
 //   {"answer": "v=0\r\n..."}
 //   {"state": "connected", "why": ""}
 //   {"rtp": 398, "rtcp": 4, "payload_types": [111]}
@@ -34,6 +35,7 @@ void say(const boost::json::object& o) { std::cout << boost::json::serialize(o) 
 struct tally final : peer_events {
   std::uint64_t rtp = 0, rtcp = 0;
   std::set<int> payload_types;
+  bool ended = false;
   void on_media(packet_kind kind, std::span<const std::uint8_t> packet) override {
     if (kind == packet_kind::rtcp) {
       ++rtcp;
@@ -44,6 +46,7 @@ struct tally final : peer_events {
   }
   void on_state(transport::state now, const std::string& why) override {
     static constexpr const char* names[] = {"checking", "connecting", "connected", "failed", "closed"};
+    ended = now == transport::state::failed || now == transport::state::closed;
     say({{"state", names[static_cast<int>(now)]}, {"why", why}});
   }
 };
@@ -51,9 +54,12 @@ struct tally final : peer_events {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int seconds = 8;
-  for (int i = 1; i + 1 < argc; i += 2)
+  int seconds = 30;
+  std::uint64_t packets = 100;
+  for (int i = 1; i + 1 < argc; i += 2) {
     if (std::string(argv[i]) == "--seconds") seconds = std::atoi(argv[i + 1]);
+    if (std::string(argv[i]) == "--packets") packets = std::strtoull(argv[i + 1], nullptr, 10);
+  }
   const std::string offer_text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
 
   auto parsed = media::sdp::parse(offer_text);
@@ -95,7 +101,7 @@ int main(int argc, char** argv) {
 
   auto& io = home.context();
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < end) {
+  while (std::chrono::steady_clock::now() < end && events.rtp < packets && !events.ended) {
     io.restart();
     io.run_one_for(std::chrono::milliseconds(20));
   }
