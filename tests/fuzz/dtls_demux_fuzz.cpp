@@ -1,4 +1,5 @@
-// A WebRTC port's demultiplexing and DTLS on arbitrary datagrams. Input: records of
+// A WebRTC port's demultiplexing and DTLS on arbitrary datagrams, and ICE-TCP's framing on the
+// same bytes as a stream. Input: records of
 // [length hi][length lo][datagram]. Each datagram is classified (RFC 7983); the DTLS ones go to
 // one server-side association, the STUN ones to the STUN reader. Checks, beyond "no crash": the
 // association never reports a connection (no datagram sequence without the client's key can
@@ -10,6 +11,7 @@
 #include "webrtc/demux.hpp"
 #include "webrtc/dtls.hpp"
 #include "webrtc/stun.hpp"
+#include "webrtc/tcp_framing.hpp"
 
 using namespace junction::webrtc;
 
@@ -39,5 +41,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (server.current() == dtls_transport::state::connected) std::abort();
   }
   server.on_timer(now + std::chrono::seconds(1));
+
+  // The same bytes as an ICE-TCP stream, cut in two: every packet it yields is framed again into
+  // exactly the bytes it came from, and what is left over is less than a packet.
+  tcp_deframer stream;
+  std::vector<std::uint8_t> again;
+  const std::size_t cut = size / 2;
+  auto keep = [&](std::span<const std::uint8_t> p) {
+    if (p.empty() || !frame_for_tcp(p, again)) std::abort();
+  };
+  stream.feed({data, cut}, keep);
+  stream.feed({data + cut, size - cut}, keep);
+  if (stream.buffered() > tcp_deframer::max_packet + 2 || again.size() + stream.buffered() > size) std::abort();
   return 0;
 }
