@@ -71,6 +71,7 @@ std::uint16_t webrtc_port::local_port() const {
 std::optional<webrtc_port::peer_id> webrtc_port::add(ice_credentials local, std::string remote_ufrag,
                                                      fingerprint_value remote_fingerprint, dtls_transport::role role,
                                                      peer_events& events) {
+  if (peers_.size() >= max_peers_) return std::nullopt;
   const peer_id id = next_id_++;
   if (!table_.add(local.ufrag, id)) return std::nullopt;
   peer p;

@@ -73,7 +73,10 @@ class webrtc_port : public std::enable_shared_from_this<webrtc_port> {
   // Ends them and closes the socket; peers are dropped without a word.
   void stop();
 
-  // A new peer answering checks to `local.ufrag`; nothing when that ufrag is taken here.
+  // At most this many peers at once (add() refuses the next); 4,096 unless set.
+  void set_max_peers(std::size_t n) noexcept { max_peers_ = n; }
+  // A new peer answering checks to `local.ufrag`; nothing when that ufrag is taken here or the
+  // port is full.
   std::optional<peer_id> add(ice_credentials local, std::string remote_ufrag, fingerprint_value remote_fingerprint,
                              dtls_transport::role role, peer_events& events);
   // Protects and sends one packet to the peer; false when it cannot go (not connected yet).
@@ -109,6 +112,7 @@ class webrtc_port : public std::enable_shared_from_this<webrtc_port> {
   port_table table_;
   std::unordered_map<peer_id, peer> peers_;
   peer_id next_id_ = 1;
+  std::size_t max_peers_ = 4096;
   bool running_ = false;
 };
 

@@ -157,6 +157,19 @@ TEST_F(port_test, TwoPeersShareThePortEachWithItsOwnKeys) {
   EXPECT_TRUE(ec.media.empty());
 }
 
+TEST_F(port_test, AFullPortTakesNoMorePeers) {
+  port->set_max_peers(1);
+  browser a(peer()), c(peer());
+  recorded ea, ec;
+  const auto fp = *parse_fingerprint(a.certificate->fingerprint());
+  auto first = port->add(new_ice_credentials(), a.ice.ufrag, fp, dtls_transport::role::client, ea);
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(port->add(new_ice_credentials(), c.ice.ufrag, fp, dtls_transport::role::client, ec));
+  port->remove(*first);
+  EXPECT_TRUE(port->add(new_ice_credentials(), c.ice.ufrag, fp, dtls_transport::role::client, ec));
+  EXPECT_EQ(metric(peers_gauge), 1u);
+}
+
 TEST_F(port_test, APeerWhoseCertificateIsWrongFailsAndIsGone) {
   browser b(peer());
   browser impostor(peer());
