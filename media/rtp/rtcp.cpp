@@ -8,14 +8,6 @@
 namespace junction::media::rtp {
 namespace {
 
-constexpr std::uint8_t type_sr = rtcp_type_sr, type_rr = rtcp_type_rr, type_sdes = rtcp_type_sdes,
-                       type_bye = rtcp_type_bye, type_rtpfb = rtcp_type_rtpfb, type_psfb = rtcp_type_psfb;
-
-std::size_t begin(std::vector<std::uint8_t>& out, std::uint8_t count, std::uint8_t type) {
-  return begin_rtcp_packet(out, count, type);
-}
-void finish(std::vector<std::uint8_t>& out, std::size_t at) { finish_rtcp_packet(out, at); }
-
 report_block read_block(const std::uint8_t* p) {
   report_block b;
   b.ssrc = read32(p);
@@ -85,7 +77,7 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
       body_end -= p[length - 1];
     }
     switch (type) {
-      case type_sr: {
+      case rtcp_type_sr: {
         if (body_end < 28 + 24u * count) {
           r.error = rtcp_errc::short_sender_report;
           return r;
@@ -100,7 +92,7 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
         r.packets.emplace_back(std::move(sr));
         break;
       }
-      case type_rr: {
+      case rtcp_type_rr: {
         if (body_end < 8 + 24u * count) {
           r.error = rtcp_errc::short_receiver_report;
           return r;
@@ -111,7 +103,7 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
         r.packets.emplace_back(std::move(rr));
         break;
       }
-      case type_sdes: {
+      case rtcp_type_sdes: {
         // Chunks: SSRC, then items (type, length, text) up to a zero type, padded to 32 bits.
         std::size_t q = 4;
         for (std::size_t chunk = 0; chunk < count; ++chunk) {
@@ -143,7 +135,7 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
         }
         break;
       }
-      case type_bye: {
+      case rtcp_type_bye: {
         if (body_end < 4 + 4u * count) {
           r.error = rtcp_errc::bad_bye;
           return r;
@@ -162,8 +154,8 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
         r.packets.emplace_back(std::move(bye));
         break;
       }
-      case type_rtpfb:
-      case type_psfb: {
+      case rtcp_type_rtpfb:
+      case rtcp_type_psfb: {
         if (body_end < 12) {
           r.error = rtcp_errc::short_feedback;
           return r;
@@ -173,7 +165,7 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
         fb.format = count;
         fb.sender_ssrc = read32(p + 4);
         fb.media_ssrc = read32(p + 8);
-        if (type == type_rtpfb && count == 1) {
+        if (type == rtcp_type_rtpfb && count == 1) {
           fb.what = feedback::kind::nack;
           // Each FCI: a packet id and a bitmask of the 16 that follow (RFC 4585 §6.2.1).
           for (std::size_t q = 12; q + 4 <= body_end && fb.lost.size() < 1024; q += 4) {
@@ -182,19 +174,19 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
             for (int bit = 0; bit < 16; ++bit)
               if (mask & (1u << bit)) fb.lost.push_back(static_cast<std::uint16_t>(pid + bit + 1));
           }
-        } else if (type == type_psfb && count == 1) {
+        } else if (type == rtcp_type_psfb && count == 1) {
           fb.what = feedback::kind::pli;
-        } else if (type == type_psfb && count == 15) {
+        } else if (type == rtcp_type_psfb && count == 15) {
           if (auto r = read_remb(fb.sender_ssrc, bytes(p + 12, body_end - 12))) {
             fb.what = feedback::kind::remb;
             fb.estimate = std::move(*r);
           }
-        } else if (type == type_rtpfb && count == 15) {
+        } else if (type == rtcp_type_rtpfb && count == 15) {
           if (auto t = read_transport_feedback(fb.sender_ssrc, fb.media_ssrc, bytes(p + 12, body_end - 12))) {
             fb.what = feedback::kind::transport_cc;
             fb.transport = std::move(*t);
           }
-        } else if (type == type_psfb && count == 4) {
+        } else if (type == rtcp_type_psfb && count == 4) {
           fb.what = feedback::kind::fir;
           // FCI entries name the SSRC the request is for (RFC 5104 §4.3.1.1).
           if (body_end >= 20) fb.media_ssrc = read32(p + 12);
@@ -211,7 +203,8 @@ rtcp_result parse_rtcp(bytes d, std::size_t max_packets) {
 }
 
 void write_sender_report(const sender_report& sr, std::vector<std::uint8_t>& out) {
-  std::size_t at = begin(out, static_cast<std::uint8_t>(std::min<std::size_t>(sr.reports.size(), 31)), type_sr);
+  std::size_t at =
+      begin_rtcp_packet(out, static_cast<std::uint8_t>(std::min<std::size_t>(sr.reports.size(), 31)), rtcp_type_sr);
   put32(out, sr.ssrc);
   put32(out, static_cast<std::uint32_t>(sr.ntp_time >> 32));
   put32(out, static_cast<std::uint32_t>(sr.ntp_time));
@@ -219,59 +212,61 @@ void write_sender_report(const sender_report& sr, std::vector<std::uint8_t>& out
   put32(out, sr.packet_count);
   put32(out, sr.octet_count);
   for (std::size_t i = 0; i < sr.reports.size() && i < 31; ++i) put_block(out, sr.reports[i]);
-  finish(out, at);
+  finish_rtcp_packet(out, at);
 }
 
 void write_receiver_report(const receiver_report& rr, std::vector<std::uint8_t>& out) {
-  std::size_t at = begin(out, static_cast<std::uint8_t>(std::min<std::size_t>(rr.reports.size(), 31)), type_rr);
+  std::size_t at =
+      begin_rtcp_packet(out, static_cast<std::uint8_t>(std::min<std::size_t>(rr.reports.size(), 31)), rtcp_type_rr);
   put32(out, rr.ssrc);
   for (std::size_t i = 0; i < rr.reports.size() && i < 31; ++i) put_block(out, rr.reports[i]);
-  finish(out, at);
+  finish_rtcp_packet(out, at);
 }
 
 void write_sdes(const source_description& sdes, std::vector<std::uint8_t>& out) {
-  std::size_t at = begin(out, 1, type_sdes);
+  std::size_t at = begin_rtcp_packet(out, 1, rtcp_type_sdes);
   put32(out, sdes.ssrc);
   std::size_t n = std::min<std::size_t>(sdes.cname.size(), 255);
   out.push_back(1);
   out.push_back(static_cast<std::uint8_t>(n));
   out.insert(out.end(), sdes.cname.begin(), sdes.cname.begin() + static_cast<std::ptrdiff_t>(n));
   out.push_back(0);  // end of items; finish pads to the word
-  finish(out, at);
+  finish_rtcp_packet(out, at);
 }
 
 void write_bye(const goodbye& bye, std::vector<std::uint8_t>& out) {
-  std::size_t at = begin(out, static_cast<std::uint8_t>(std::min<std::size_t>(bye.ssrcs.size(), 31)), type_bye);
+  std::size_t at =
+      begin_rtcp_packet(out, static_cast<std::uint8_t>(std::min<std::size_t>(bye.ssrcs.size(), 31)), rtcp_type_bye);
   for (std::size_t i = 0; i < bye.ssrcs.size() && i < 31; ++i) put32(out, bye.ssrcs[i]);
   if (!bye.reason.empty()) {
     std::size_t n = std::min<std::size_t>(bye.reason.size(), 255);
     out.push_back(static_cast<std::uint8_t>(n));
     out.insert(out.end(), bye.reason.begin(), bye.reason.begin() + static_cast<std::ptrdiff_t>(n));
   }
-  finish(out, at);
+  finish_rtcp_packet(out, at);
 }
 
 void write_pli(std::uint32_t sender_ssrc, std::uint32_t media_ssrc, std::vector<std::uint8_t>& out) {
-  std::size_t at = begin(out, 1, type_psfb);
+  std::size_t at = begin_rtcp_packet(out, 1, rtcp_type_psfb);
   put32(out, sender_ssrc);
   put32(out, media_ssrc);
-  finish(out, at);
+  finish_rtcp_packet(out, at);
 }
 
 void write_fir(std::uint32_t sender_ssrc, std::uint32_t media_ssrc, std::uint8_t sequence,
                std::vector<std::uint8_t>& out) {
-  std::size_t at = begin(out, 4, type_psfb);
+  std::size_t at = begin_rtcp_packet(out, 4, rtcp_type_psfb);
   put32(out, sender_ssrc);
   put32(out, 0);  // RFC 5104 §4.3.1.2: the media source field is unused
   put32(out, media_ssrc);
   out.push_back(sequence);
   out.insert(out.end(), 3, 0);
-  finish(out, at);
+  finish_rtcp_packet(out, at);
 }
 
 void write_nack(std::uint32_t sender_ssrc, std::uint32_t media_ssrc, const std::vector<std::uint16_t>& lost,
                 std::vector<std::uint8_t>& out) {
-  std::size_t at = begin(out, 1, type_rtpfb);
+  std::size_t at = begin_rtcp_packet(out, 1, rtcp_type_rtpfb);
   put32(out, sender_ssrc);
   put32(out, media_ssrc);
   for (std::size_t i = 0; i < lost.size();) {
@@ -286,7 +281,7 @@ void write_nack(std::uint32_t sender_ssrc, std::uint32_t media_ssrc, const std::
     put16(out, pid);
     put16(out, mask);
   }
-  finish(out, at);
+  finish_rtcp_packet(out, at);
 }
 
 }  // namespace junction::media::rtp

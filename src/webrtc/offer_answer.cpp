@@ -4,11 +4,13 @@
 #include <charconv>
 
 #include "core/ascii.hpp"
+#include "media/sdp/negotiation.hpp"
 
 namespace junction::webrtc {
 namespace {
 
 namespace sdp = media::sdp;
+using sdp::fmtp_value;
 
 const sdp::attribute* find(const std::vector<sdp::attribute>& list, std::string_view name) {
   for (const auto& a : list)
@@ -43,19 +45,6 @@ std::vector<std::string_view> words(std::string_view text) {
     text.remove_prefix(end);
   }
   return out;
-}
-
-std::string fmtp_value(std::string_view fmtp, std::string_view key) {
-  while (!fmtp.empty()) {
-    const auto semi = fmtp.find(';');
-    std::string_view item = fmtp.substr(0, semi);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    const auto eq = item.find('=');
-    if (eq != std::string_view::npos && iequals(item.substr(0, eq), key)) return std::string(item.substr(eq + 1));
-    if (semi == std::string_view::npos) break;
-    fmtp.remove_prefix(semi + 1);
-  }
-  return {};
 }
 
 std::optional<sdp::codec> rtx_for(const offered_media& m, std::uint8_t payload_type) {
@@ -140,9 +129,9 @@ std::optional<chosen_codec> choose_video(const offered_media& m, bool prefer_h26
   auto h264_rank = [](const sdp::codec& c) -> int {
     if (!iequals(c.encoding, "H264") || c.clock_rate != 90000) return -1;
     if (fmtp_value(c.fmtp, "packetization-mode") != "1") return -1;
-    const std::string profile = fmtp_value(c.fmtp, "profile-level-id");
-    if (profile.size() >= 4 && iequals(std::string_view(profile).substr(0, 4), "42e0")) return 3;  // constrained baseline
-    if (profile.size() >= 2 && iequals(std::string_view(profile).substr(0, 2), "42")) return 2;    // baseline
+    const std::string_view profile = fmtp_value(c.fmtp, "profile-level-id");
+    if (profile.size() >= 4 && iequals(profile.substr(0, 4), "42e0")) return 3;  // constrained baseline
+    if (profile.size() >= 2 && iequals(profile.substr(0, 2), "42")) return 2;    // baseline
     return 1;
   };
   const sdp::codec* best_h264 = nullptr;
