@@ -37,6 +37,22 @@ class datagram_batch {
   std::vector<mmsghdr> headers_;
 };
 
+// What one readiness wake-up of a UDP socket reads: batches of what `fd` has queued, at most
+// `rounds` of them (so that one busy socket does not hold the shard), until a batch comes back
+// short or `go_on()` turns false. `each(data, peer)` is called for every datagram. A batch that
+// fails (ICMP errors of earlier sends surface here) is not the caller's to act on.
+template <class Each, class GoOn>
+void drain_datagrams(datagram_batch& batch, int fd, Each&& each, GoOn&& go_on, int rounds = 8) {
+  for (int round = 0; round < rounds && go_on(); ++round) {
+    const int n = batch.receive(fd);
+    if (n < 0) continue;
+    if (n == 0) break;
+    for (int i = 0; i < n && go_on(); ++i)
+      each(batch.data(static_cast<std::size_t>(i)), batch.peer(static_cast<std::size_t>(i)));
+    if (static_cast<std::size_t>(n) < batch.capacity()) break;
+  }
+}
+
 // Sends `bytes` to `peer` on `fd` now if the socket takes it: true when it is sent, or failed in
 // a way a datagram may (lost as on the network); false when the buffer is full (EAGAIN) and the
 // caller should queue it.

@@ -64,15 +64,12 @@ asio::awaitable<void> receive_loop(shard_service& service, udp::socket& socket, 
   for (;;) {
     auto [ec] = co_await socket.async_wait(udp::socket::wait_read, no_throw);
     if (ec == asio::error::operation_aborted || !socket.is_open()) co_return;
-    for (int round = 0; round < 8 && socket.is_open(); ++round) {
-      const int n = batch.receive(socket.native_handle());
-      if (n < 0) continue;  // ICMP errors of earlier sends surface here: not ours to act on
-      if (n <= 0) break;
-      for (int i = 0; i < n; ++i)
-        service.on_datagram(batch.data(static_cast<std::size_t>(i)),
-                            origin{transport::udp, index, batch.peer(static_cast<std::size_t>(i)), 0});
-      if (static_cast<std::size_t>(n) < batch.capacity()) break;
-    }
+    drain_datagrams(
+        batch, socket.native_handle(),
+        [&](std::string_view data, const udp::endpoint& peer) {
+          service.on_datagram(data, origin{transport::udp, index, peer, 0});
+        },
+        [&] { return socket.is_open(); });
   }
 }
 

@@ -154,23 +154,18 @@ void webrtc_port::on_datagram(std::span<const std::uint8_t> datagram, const endp
   settle(*id);
 }
 
-// One wake-up when the socket is readable, then what is queued in batches (at most 8 a turn, so
-// that one busy port does not hold the shard).
+// One wake-up when the socket is readable, then what is queued, in batches (drain_datagrams).
 asio::awaitable<void> webrtc_port::receive_loop(std::shared_ptr<webrtc_port> self) {
   datagram_batch batch(16, 2048);
   while (running_) {
     auto [ec] = co_await socket_.async_wait(udp::socket::wait_read, no_throw);
     if (!running_ || ec == asio::error::operation_aborted || !socket_.is_open()) break;
-    for (int round = 0; round < 8 && running_; ++round) {
-      const int n = batch.receive(socket_.native_handle());
-      if (n < 0) continue;  // ICMP errors of earlier sends: not ours to act on
-      if (n == 0) break;
-      for (int i = 0; i < n && running_; ++i) {
-        const auto d = batch.data(static_cast<std::size_t>(i));
-        on_datagram({reinterpret_cast<const std::uint8_t*>(d.data()), d.size()}, batch.peer(static_cast<std::size_t>(i)));
-      }
-      if (static_cast<std::size_t>(n) < batch.capacity()) break;
-    }
+    drain_datagrams(
+        batch, socket_.native_handle(),
+        [this](std::string_view d, const endpoint& from) {
+          on_datagram({reinterpret_cast<const std::uint8_t*>(d.data()), d.size()}, from);
+        },
+        [this] { return running_; });
   }
 }
 
