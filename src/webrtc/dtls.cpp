@@ -328,11 +328,11 @@ void dtls_transport::on_datagram(std::span<const std::uint8_t> datagram, clock::
     }
   }
   // Connected: application data (and the peer's alerts).
-  std::vector<std::uint8_t> buffer(16384);
+  if (read_buffer_.empty()) read_buffer_.resize(16384);
   for (;;) {
-    const int n = SSL_read(h_->ssl, buffer.data(), static_cast<int>(buffer.size()));
+    const int n = SSL_read(h_->ssl, read_buffer_.data(), static_cast<int>(read_buffer_.size()));
     if (n > 0) {
-      received_.emplace_back(buffer.begin(), buffer.begin() + n);
+      received_.emplace_back(read_buffer_.begin(), read_buffer_.begin() + n);
       continue;
     }
     const int e = SSL_get_error(h_->ssl, n);
