@@ -22,7 +22,7 @@ void read(const config_document& doc, const char* name, Settings& out) {
 
 config parse(std::string_view text, const std::string& name, std::vector<std::string>* defaulted) {
   config_document doc(text, name, defaulted);
-  doc.only({"server", "http", "rtmp", "sip", "users", "gateway", "recording"});
+  doc.only({"server", "http", "rtmp", "sip", "users", "gateway", "recording", "webrtc"});
   config cfg;
   cfg.source = name;
   read(doc, "server", cfg.server);
@@ -32,6 +32,7 @@ config parse(std::string_view text, const std::string& name, std::vector<std::st
   read(doc, "users", cfg.users);
   read(doc, "recording", cfg.recording);
   read(doc, "gateway", cfg.gateway);
+  read(doc, "webrtc", cfg.webrtc);
   return cfg;
 }
 
@@ -89,6 +90,7 @@ void config::apply_listen_all() {
   everywhere(http.listen, http.listen_given);
   everywhere(rtmp.listen, rtmp.listen_given);
   everywhere(sip.listen, sip.listen_given);
+  if (!webrtc.address_given && webrtc.address == "127.0.0.1") webrtc.address = "0.0.0.0";
 }
 
 }  // namespace junction

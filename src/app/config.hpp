@@ -15,6 +15,7 @@
 #include "rtmp/config.hpp"
 #include "sip/config.hpp"
 #include "users/config.hpp"
+#include "webrtc/config.hpp"
 
 namespace junction {
 
@@ -26,6 +27,7 @@ struct config {
   users_config users;
   gateway_config gateway;
   recording_config recording;
+  webrtc_config webrtc;
   std::string source = "(built-in defaults)";
 
   // The built-in configuration (no file): the defaults, with the web root and the state files

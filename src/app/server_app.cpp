@@ -18,6 +18,8 @@
 #include "app/users_api.hpp"
 #include "app/users_cli.hpp"
 #include "users/user_directory.hpp"
+#include "webrtc/shard_ports.hpp"
+#include "whip/service.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -101,6 +103,9 @@ int run_server(const config& cfg, const std::string& path, const command_line_ov
                                                     cfg.server.share_listeners},
                                     registry);
   hub.emplace(rt);
+  // After the runtime: destroyed before it (on every path), their loops ended by the drain.
+  std::optional<webrtc::shard_ports> webrtc_ports;
+  std::unique_ptr<whip::service> whip;
   std::unique_ptr<http::server> web;
   std::unique_ptr<rtmp::server> rtmp_server;
   std::unique_ptr<sip::server> sip_server;
@@ -124,6 +129,11 @@ int run_server(const config& cfg, const std::string& path, const command_line_ov
     gateway->attach(*rtmp_server);
     gateway->attach(*web, rt);
     rtmp_server->attach_http(*web);
+    if (cfg.webrtc.enabled) {
+      webrtc_ports.emplace(rt, cfg.webrtc);
+      whip = std::make_unique<whip::service>(rt, *webrtc_ports, *rtmp_server, *hub, workers);
+      whip->attach(*web);
+    }
     sip_server->attach_http(*web);
     add_users_api(*web, *user_directory);
     reload.emplace(rt, path, overrides, cfg,
@@ -142,6 +152,7 @@ int run_server(const config& cfg, const std::string& path, const command_line_ov
     web->listen();
     rtmp_server->listen();
     sip_server->listen();
+    if (webrtc_ports) webrtc_ports->listen();
     // SIP over WebSocket has no socket of its own: it is a path on every HTTP listener.
     if (cfg.sip.websocket) {
       const auto bound = rt.listeners();
@@ -213,6 +224,8 @@ int run_server(const config& cfg, const std::string& path, const command_line_ov
   workers.stop();           // jobs still queued are dropped: nothing posts to the shards any more
   user_directory.reset();   // its worker first: it posts to the shards' caches
   sip_server.reset();       // its per-shard services (sharded<T>) and listeners
+  whip.reset();             // WHIP and WHEP sessions (ended by the drain already)
+  webrtc_ports.reset();     // the shards' WebRTC ports (stopped by the drain)
   runtime_holder.reset();   // the loops, with the sessions, lines and legs they still hold, which
                             // refer to the RTMP and HTTP servers (a session's memory budget, its
                             // settings), the gateway, the recordings, the hub and the workers

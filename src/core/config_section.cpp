@@ -82,10 +82,11 @@ void config_section::boolean(const char* key, bool& out) {
   }
 }
 
-void config_section::string(const char* key, std::string& out) {
+void config_section::string(const char* key, std::string& out, bool* given) {
   if (auto* node = state_->find(key, name_, from_->defaulted)) {
     if (!node->is_string()) state_->fail(from_->file, *node, fmt::format("{}.{}: expected a string", name_, key));
     out = *node->value<std::string>();
+    if (given) *given = true;
   }
 }
 

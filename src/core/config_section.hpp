@@ -38,7 +38,8 @@ class config_section {
   void integer(const char* key, std::size_t& out, std::int64_t min, std::int64_t max);
   void integer(const char* key, unsigned& out, std::int64_t min, std::int64_t max);
   void boolean(const char* key, bool& out);
-  void string(const char* key, std::string& out);
+  // `given` is set when the file names the key.
+  void string(const char* key, std::string& out, bool* given = nullptr);
   void strings(const char* key, std::vector<std::string>& out);
   // A list of addresses or CIDR ranges ("10.0.0.0/8").
   void ranges(const char* key, std::vector<std::string>& out);

@@ -33,21 +33,10 @@ std::span<const std::uint8_t> as_u8(std::span<const std::byte> b) {
 
 }  // namespace
 
-struct audio_leg::direction {
-  transcode::audio_format in, out;
-  int frame_ms = 20;
-  std::unique_ptr<transcode::audio_transcoder> transcoder;
-  bool failed = false;
-  // The first packet's pts: an encoder's look-ahead puts it before 0 (Speex by 40 samples at
-  // 8 kHz, AAC by 1,024). Timestamps count from it, so they step by exactly one frame from the
-  // first packet on (clamping it to 0 made the first step short: 120 of 160 RTP units).
-  std::optional<std::int64_t> first_pts;
-};
-
 audio_leg::audio_leg(leg_context context, asio::ip::udp::socket socket, audio_leg_setup setup)
     : rtp_leg(std::move(context), std::move(socket)), setup_(std::move(setup)) {
   if (!same_audio(setup_.phone_format, setup_.client_format))
-    decode_ = std::make_shared<direction>(direction{setup_.phone_format, setup_.client_format, 20, nullptr, false, std::nullopt});
+    decode_ = std::make_shared<direction>(setup_.phone_format, setup_.client_format, 20);
 }
 
 audio_leg::~audio_leg() = default;
@@ -55,23 +44,9 @@ audio_leg::~audio_leg() = default;
 // One packet through a direction's transcoder on the worker; what comes out goes on from the shard.
 void audio_leg::transcode(std::shared_ptr<direction> dir, std::vector<std::uint8_t> packet, bool towards_phone) {
   on_worker([dir = std::move(dir), packet = std::move(packet), towards_phone](const shard_return& back) {
-    if (dir->failed) return;
-    if (!dir->transcoder) {
-      std::string why;
-      dir->transcoder = transcode::audio_transcoder::create(dir->in, dir->out, dir->frame_ms, &why);
-      if (!dir->transcoder) {
-        dir->failed = true;
-        log::warn("gateway: cannot transcode {} to {}: {}", transcode::describe(dir->in),
-                  transcode::describe(dir->out), why);
-        return;
-      }
-    }
-    std::vector<transcode::audio_packet> out;
-    dir->transcoder->push(packet, out);
+    auto out = dir->push(packet);
     if (out.empty()) return;
-    if (!dir->first_pts) dir->first_pts = out.front().pts;
-    for (auto& p : out) p.pts -= *dir->first_pts;
-    const auto format = dir->out;
+    const auto format = dir->output();
     back([out = std::move(out), format, towards_phone](rtp_leg& base) {
       auto& leg = static_cast<audio_leg&>(base);
       for (const auto& p : out) {
@@ -142,8 +117,8 @@ void audio_leg::on_frame(const media::shard_frame_ptr& f) {
     return;
   }
   // A new input format (the client switched codecs) starts a new transcoder.
-  if (!encode_ || encode_->in != in)
-    encode_ = std::make_shared<direction>(direction{in, out, static_cast<int>(setup_.ptime), nullptr, false, std::nullopt});
+  if (!encode_ || encode_->input() != in)
+    encode_ = std::make_shared<direction>(in, out, static_cast<int>(setup_.ptime));
   transcode(encode_, {flv->data.begin(), flv->data.end()}, true);
 }
 

@@ -12,7 +12,7 @@
 #include "gateway/rtp_leg.hpp"
 #include "media/rtp/dtmf.hpp"
 #include "media/sdp/session.hpp"
-#include "transcode/audio_format.hpp"
+#include "transcode/audio_direction.hpp"
 
 namespace junction::gateway {
 
@@ -36,7 +36,7 @@ class audio_leg final : public rtp_leg {
   void on_frame(const media::shard_frame_ptr& f) override;
 
  private:
-  struct direction;  // one transcoding direction, used only on the worker
+  using direction = transcode::audio_direction;  // used only on the worker
   void on_packet(const media::rtp::packet& p) override;
   void on_stopped() override { setup_.on_dtmf = nullptr; }
   void to_phone(std::span<const std::uint8_t> packet, std::uint32_t rtp_timestamp);

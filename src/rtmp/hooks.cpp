@@ -27,7 +27,7 @@ asio::awaitable<bool> ask_hook(const std::string& url, const char* action, const
   if (url.empty()) co_return true;
   boost::json::object body{{"action", action}, {"client_id", client.id}, {"ip", client.ip},
                            {"app", client.app},  {"tcUrl", client.tc_url}, {"stream", name},
-                           {"param", query}};
+                           {"param", query}, {"protocol", client.protocol}};
   auto answer = co_await http::post_json(url, boost::json::serialize(body), timeout);
   if (!answer.ok())
     log::info("rtmp conn={} {}: {} hook {} said no: {}", client.id, client.peer, action, url,

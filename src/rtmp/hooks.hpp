@@ -17,6 +17,7 @@ struct hook_client {
   std::uint64_t id = 0;  // the connection
   std::string ip, peer;  // "192.0.2.1" and, for the log, "192.0.2.1:50000"
   std::string app, tc_url;
+  std::string protocol = "rtmp";  // "rtmp", "http-flv", "whip", "whep"
 };
 
 // Asks `url` about `action` ("on_connect", "on_publish", "on_play"); true when there is no hook

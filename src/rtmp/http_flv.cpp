@@ -9,6 +9,7 @@
 #include "media/flv.hpp"
 #include "media/send_queue.hpp"
 #include "media/stream_hub.hpp"
+#include "rtmp/access.hpp"
 #include "rtmp/http_routes.hpp"
 #include "rtmp/server.hpp"
 
@@ -133,18 +134,9 @@ asio::awaitable<http::reply> serve_flv(server& srv, http::request_context& ctx) 
   const auto settings = srv.settings();  // what `app` points into, for the whole request
   const app_policy* app = settings->find_app(app_name);
   if (!app || !app->config.live) co_return ctx.problem(http::status::not_found, "no such application");
-  const auto& a = app->config;
-  if (!allowed(app->play_from, ctx.peer)) co_return ctx.problem(http::status::forbidden, "address not allowed to play");
-  if (!a.play_token.empty() && query_value(ctx.query, "token") != a.play_token)
-    co_return ctx.problem(http::status::forbidden, "missing or wrong token");
-  if (!a.on_play.empty()) {
-    boost::json::object body{{"action", "on_play"}, {"client_id", ctx.conn.id()},
-                             {"ip", ctx.peer.to_string()}, {"app", app_name},
-                             {"stream", name}, {"param", ctx.query}, {"protocol", "http-flv"}};
-    auto json = boost::json::serialize(body);
-    auto answer = co_await http::post_json(a.on_play, std::move(json), a.hook_timeout);
-    if (!answer.ok()) co_return ctx.problem(http::status::forbidden, "refused by the on_play hook");
-  }
+  if (const char* refusal =
+          co_await http_refusal(*app, false, ctx, query_value(ctx.query, "token"), app_name, name, "http-flv"))
+    co_return ctx.problem(http::status::forbidden, refusal);
   auto key = stream_key(app_name, name);
   if (!srv.hub().live_here(key) && !co_await srv.hub().is_published(key))
     co_return ctx.problem(http::status::not_found, "stream not published");

@@ -55,11 +55,24 @@ void webrtc_port::start() {
 
 void webrtc_port::stop() {
   running_ = false;
+  timer_.cancel();
+  // Each peer gets a close_notify and its owner hears that it ended; an owner that removes its
+  // peer from there finds it gone already.
+  auto ending = std::exchange(peers_, {});
+  count(counters_.peers, -static_cast<std::int64_t>(ending.size()));
+  for (auto& [id, p] : ending) {
+    table_.remove(id);
+    p.t->close();
+    for (auto& o : p.t->take_outgoing()) {
+      const std::string_view bytes(reinterpret_cast<const char*>(o.bytes.data()), o.bytes.size());
+      if (socket_.is_open()) send_datagram_now(socket_.native_handle(), bytes, o.to);
+    }
+  }
   boost::system::error_code ec;
   socket_.close(ec);
-  timer_.cancel();
-  count(counters_.peers, -static_cast<std::int64_t>(peers_.size()));
-  peers_.clear();
+  for (auto& [id, p] : ending)
+    if (p.reported != transport::state::failed && p.reported != transport::state::closed)
+      p.events->on_state(transport::state::closed, "the server is stopping");
 }
 
 std::uint16_t webrtc_port::local_port() const {
@@ -71,7 +84,7 @@ std::uint16_t webrtc_port::local_port() const {
 std::optional<webrtc_port::peer_id> webrtc_port::add(ice_credentials local, std::string remote_ufrag,
                                                      fingerprint_value remote_fingerprint, dtls_transport::role role,
                                                      peer_events& events) {
-  if (peers_.size() >= max_peers_) return std::nullopt;
+  if (peers_.size() >= max_peers_ || !socket_.is_open()) return std::nullopt;
   const peer_id id = next_id_++;
   if (!table_.add(local.ufrag, id)) return std::nullopt;
   peer p;

@@ -70,13 +70,15 @@ class webrtc_port : public std::enable_shared_from_this<webrtc_port> {
 
   // Starts the loops.
   void start();
-  // Ends them and closes the socket; peers are dropped without a word.
+  // Ends them and closes the socket: every peer gets a DTLS close_notify, and its owner hears
+  // on_state(closed, "the server is stopping").
   void stop();
 
   // At most this many peers at once (add() refuses the next); 4,096 unless set.
   void set_max_peers(std::size_t n) noexcept { max_peers_ = n; }
-  // A new peer answering checks to `local.ufrag`; nothing when that ufrag is taken here or the
-  // port is full.
+  // A new peer answering checks to `local.ufrag`; nothing when that ufrag is taken here, the
+  // port is full or stopped. `events` must outlive the peer: until remove(), an end it is told
+  // of, or stop().
   std::optional<peer_id> add(ice_credentials local, std::string remote_ufrag, fingerprint_value remote_fingerprint,
                              dtls_transport::role role, peer_events& events);
   // Protects and sends one packet to the peer; false when it cannot go (not connected yet).

@@ -20,8 +20,10 @@ from junction_process import JunctionProcess, connect, curl, junction_bin, read_
 from test_gateway import GatewayClient
 
 # Routes anybody may use: health for load balancers, metrics for Prometheus, the server's
-# description, and HTTP-FLV plays (which have their own play tokens).
-PUBLIC = {"/healthz", "/metrics", "/api/v1/server", "*.flv"}
+# description, HTTP-FLV plays, WHIP publishes and WHEP plays (which have the application's own
+# publish and play tokens), and the WHIP/WHEP sessions those made (each under an unguessable id
+# its client was given).
+PUBLIC = {"/healthz", "/metrics", "/api/v1/server", "*.flv", "*/whip", "*/whep", "/webrtc/sessions/"}
 TOKEN = "adm-" + uuid.uuid4().hex
 
 

@@ -1,96 +1,331 @@
-"""WebRTC's cores against an independent implementation: aiortc (Debian's python3-aiortc) offers
-audio, tests/interop/webrtc_answerer (Junction's ICE-lite, DTLS, SRTP and one shard's port)
-answers, and the Opus packets aiortc sends must arrive decrypted. Everything on 127.0.0.1:
-aioice's host candidates are limited to loopback here.
+"""WebRTC through the server, with aiortc (Debian's python3-aiortc) as an independent peer:
+WHIP publishes into the stream hub (ffmpeg plays it back over RTMP: the picture decodes and the
+audio is the 1 kHz tone that was sent), WHEP plays an RTMP publication (aiortc decodes the
+frames and hears the tone), the authorization of the RTMP application holds for both, bad
+offers get clear errors, and a session that ends (DELETE, the peer closing, a certificate that
+is not the offer's fingerprint) frees its state: the gauges go back to 0. Everything on
+127.0.0.1: aioice's host candidates are limited to loopback here.
 """
 import asyncio
-import json
+import math
 import os
+import shutil
 import subprocess
+import tempfile
+import time
 import unittest
+import urllib.error
+import urllib.request
 
 import aioice.ice
 from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack
+from aiortc.contrib.media import MediaPlayer
 
-from junction_process import SLOW
+from junction_process import SLOW, JunctionProcess
+from phones import tone_coverage, tone_coverage_over_middle
 
-ANSWERER = os.environ.get("JUNCTION_WEBRTC_ANSWERER_BIN", "../../build/tests/interop/webrtc_answerer")
-PACKETS = 100  # two seconds of 20 ms Opus frames
+FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+TOKEN = "s3cret-publish"
+PLAY_TOKEN = "s3cret-play"
 
 
 def loopback_only(use_ipv4=True, use_ipv6=True):
     return ["127.0.0.1"]
 
 
-class AiortcPublishesOpusTest(unittest.TestCase):
-    def setUp(self):
-        self._saved = aioice.ice.get_host_addresses
+def http(method, url, body=b"", content_type="application/sdp", headers=None):
+    """(status, headers, body) of one request; error statuses are answers too."""
+    request = urllib.request.Request(url, data=body if method in ("POST", "PATCH") else None, method=method)
+    if method in ("POST", "PATCH"):
+        request.add_header("Content-Type", content_type)
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=10 * SLOW) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+
+async def wait_for_state(pc, states=("connected", "failed", "closed"), timeout=10):
+    done = asyncio.get_running_loop().create_future()
+
+    @pc.on("connectionstatechange")
+    def changed():
+        if pc.connectionState in states and not done.done():
+            done.set_result(pc.connectionState)
+
+    if pc.connectionState in states:
+        return pc.connectionState
+    try:
+        return await asyncio.wait_for(done, timeout * SLOW)
+    except asyncio.TimeoutError:
+        return pc.connectionState
+
+
+class WebrtcCase(unittest.TestCase):
+    junction = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls._saved = aioice.ice.get_host_addresses
         aioice.ice.get_host_addresses = loopback_only
+        cls.workdir = tempfile.mkdtemp(prefix="junction-webrtc-")
+        cls.junction = JunctionProcess(shards=2, rtmp={"catch_all": False}, rtmp_apps=[
+            {"name": "live"},
+            {"name": "guarded", "publish_token": TOKEN, "play_token": PLAY_TOKEN},
+            {"name": "closed", "live": False},
+        ]).start()
+        # Ten seconds of a moving picture and a 1 kHz tone: what aiortc publishes (it decodes the
+        # file and encodes H.264 and Opus itself).
+        cls.media = os.path.join(cls.workdir, "tone.mkv")
+        subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi",
+                                 "-i", "sine=frequency=1000:sample_rate=48000", "-t", "10",
+                                 "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a", "pcm_s16le",
+                                 cls.media], check=True, timeout=60)
 
-    def tearDown(self):
-        aioice.ice.get_host_addresses = self._saved
+    @classmethod
+    def tearDownClass(cls):
+        aioice.ice.get_host_addresses = cls._saved
+        cls.junction.stop()
+        cls.junction.cleanup()
+        shutil.rmtree(cls.workdir, ignore_errors=True)
 
-    async def offer_to_answerer(self, tamper=None):
-        """Runs one session; returns (aiortc's final connection state, the answerer's lines)."""
+    def url(self, path):
+        return self.junction.url(path)
+
+    def gauge(self, name):
+        return self.junction.metrics().sum(name)
+
+    def wait_gauges_zero(self, names=("junction_webrtc_peers", "junction_whip_sessions", "junction_whep_sessions")):
+        deadline = time.monotonic() + 10 * SLOW
+        while time.monotonic() < deadline:
+            values = {n: self.gauge(n) for n in names}
+            if not any(values.values()):
+                return values
+            time.sleep(0.1)
+        self.fail("gauges still up: %r" % values)
+
+    async def publish(self, path, tamper=None, headers=None, media=None):
+        """A WHIP session of aiortc publishing `media` (the tone file); (pc, status, headers, body)."""
         pc = RTCPeerConnection()
-        pc.addTrack(AudioStreamTrack())  # 20 ms frames of silence, Opus-encoded
+        player = MediaPlayer(media or self.media)
+        pc.addTrack(player.audio)
+        pc.addTrack(player.video)
         await pc.setLocalDescription(await pc.createOffer())  # gathers before it returns
         sdp = pc.localDescription.sdp
         if tamper:
             sdp = tamper(sdp)
-        proc = await asyncio.create_subprocess_exec(
-            os.path.abspath(ANSWERER), "--packets", str(PACKETS), "--seconds", str(int(30 * SLOW)),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        proc.stdin.write(sdp.encode())
-        proc.stdin.close()
-        first = json.loads(await asyncio.wait_for(proc.stdout.readline(), 10 * SLOW))
-        self.assertIn("answer", first, first)
-        connected = asyncio.get_running_loop().create_future()
+        status, h, body = await asyncio.to_thread(http, "POST", self.url(path), sdp.encode(), headers=headers)
+        if status == 201:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
+        return pc, status, h, body
 
-        @pc.on("connectionstatechange")
-        def changed():
-            if pc.connectionState in ("connected", "failed") and not connected.done():
-                connected.set_result(pc.connectionState)
 
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=first["answer"], type="answer"))
-        try:
-            state = await asyncio.wait_for(connected, 10 * SLOW)
-        except asyncio.TimeoutError:
-            state = pc.connectionState
-        out = await asyncio.wait_for(proc.stdout.read(), 40 * SLOW)
-        await proc.wait()
-        await pc.close()
-        lines = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
-        return state, first["answer"], lines
+class WhipTest(WebrtcCase):
+    def test_a_whip_publication_plays_over_rtmp_with_its_picture_and_tone(self):
+        async def run():
+            pc, status, headers, answer = await self.publish("/live/whip1/whip")
+            self.assertEqual(status, 201, answer)
+            self.assertEqual(headers["content-type"], "application/sdp")
+            self.assertTrue(headers["location"].startswith("/webrtc/sessions/"), headers)
+            self.assertIn("etag", headers)
+            self.assertIn(b"a=ice-lite", answer)
+            self.assertIn(b"H264/90000", answer)
+            self.assertIn(b"opus/48000", answer)
+            self.assertEqual(await wait_for_state(pc), "connected")
+            # ffmpeg plays the stream over RTMP while aiortc publishes: five seconds of it.
+            flv = os.path.join(self.workdir, "whip1.flv")
+            play = await asyncio.create_subprocess_exec(
+                *FFMPEG, "-i", self.junction.rtmp_url("live", "whip1"), "-t", "5", "-c", "copy", flv)
+            code = await asyncio.wait_for(play.wait(), 30 * SLOW)
+            self.assertEqual(code, 0)
+            self.assertEqual(self.gauge("junction_whip_sessions"), 1)
+            status, _, _ = await asyncio.to_thread(http, "DELETE", self.url(headers["location"]))
+            self.assertEqual(status, 200)
+            status, _, _ = await asyncio.to_thread(http, "DELETE", self.url(headers["location"]))
+            self.assertEqual(status, 404)  # gone
+            await pc.close()
+            return flv
 
-    def test_ice_dtls_and_srtp_connect_and_opus_arrives(self):
-        state, answer, lines = asyncio.run(self.offer_to_answerer())
-        self.assertEqual(state, "connected", lines)
-        self.assertIn("a=ice-lite", answer)
-        self.assertIn("a=setup:active", answer)  # aiortc offered actpass: Junction is the DTLS client
-        states = [line["state"] for line in lines if "state" in line]
-        self.assertEqual(states, ["connected"], lines)
-        final = lines[-1]
-        self.assertGreaterEqual(final["rtp"], PACKETS, final)
-        offered_opus = [int(l.split(":")[1].split()[0]) for l in answer.splitlines() if "opus/48000" in l]
-        self.assertEqual(final["payload_types"], offered_opus[:1], final)
+        flv = asyncio.run(run())
+        wav = os.path.join(self.workdir, "whip1.wav")
+        subprocess.run(FFMPEG + ["-i", flv, "-ac", "1", "-ar", "16000", wav], check=True, timeout=30)
+        self.assertGreater(tone_coverage(wav, 1000), 0.9)
+        probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames",
+                                "-show_entries", "stream=codec_name,nb_read_frames,width,height",
+                                "-of", "default=nw=1", flv], capture_output=True, text=True, timeout=30)
+        fields = dict(line.split("=", 1) for line in probe.stdout.split())
+        self.assertEqual(fields.get("codec_name"), "h264", probe.stdout)
+        self.assertEqual((fields.get("width"), fields.get("height")), ("320", "240"), probe.stdout)
+        self.assertGreater(int(fields.get("nb_read_frames", 0)), 50, probe.stdout)  # 25 a second
+        self.wait_gauges_zero()
 
-    def test_a_certificate_that_is_not_the_offers_fingerprint_fails(self):
+    def test_a_second_publisher_of_a_stream_gets_409(self):
+        async def run():
+            first, status, headers, _ = await self.publish("/live/twice/whip")
+            self.assertEqual(status, 201)
+            self.assertEqual(await wait_for_state(first), "connected")
+            second, status2, _, body = await self.publish("/live/twice/whip")
+            self.assertEqual(status2, 409, body)
+            await second.close()
+            # The first one closing its association ends its session too.
+            await first.close()
+
+        asyncio.run(run())
+        self.wait_gauges_zero()
+
+    def test_a_certificate_that_is_not_the_offers_fingerprint_fails_and_is_freed(self):
         def other_fingerprint(sdp):
-            out = []
-            for line in sdp.splitlines():
-                if line.startswith("a=fingerprint:sha-256 "):
-                    line = "a=fingerprint:sha-256 " + ":".join(["AB"] * 32)
-                out.append(line)
-            return "\r\n".join(out) + "\r\n"
+            return "\r\n".join("a=fingerprint:sha-256 " + ":".join(["AB"] * 32)
+                               if line.startswith("a=fingerprint:") else line
+                               for line in sdp.splitlines()) + "\r\n"
 
-        state, _, lines = asyncio.run(self.offer_to_answerer(other_fingerprint))
-        self.assertNotEqual(state, "connected", lines)
-        failures = [line for line in lines if line.get("state") == "failed"]
-        self.assertTrue(failures, lines)
-        self.assertIn("fingerprint", failures[0]["why"])
-        self.assertEqual(lines[-1]["rtp"], 0, lines)
+        before = self.gauge("junction_webrtc_failed_total")
+
+        async def run():
+            pc, status, _, _ = await self.publish("/live/badcert/whip", tamper=other_fingerprint)
+            self.assertEqual(status, 201)
+            state = await wait_for_state(pc, ("connected", "failed", "closed"))
+            self.assertNotEqual(state, "connected")
+            await pc.close()
+
+        asyncio.run(run())
+        self.wait_gauges_zero()
+        self.assertEqual(self.gauge("junction_webrtc_failed_total"), before + 1)
+
+
+class AuthorizationTest(WebrtcCase):
+    def offer_text(self):
+        async def make():
+            pc = RTCPeerConnection()
+            pc.addTransceiver("audio", direction="sendrecv")
+            await pc.setLocalDescription(await pc.createOffer())
+            sdp = pc.localDescription.sdp
+            await pc.close()
+            return sdp
+        return asyncio.run(make()).encode()
+
+    def test_the_applications_tokens_are_bearer_tokens(self):
+        offer = self.offer_text()
+        status, headers, _ = http("POST", self.url("/guarded/s/whip"), offer)
+        self.assertEqual(status, 401)
+        self.assertEqual(headers.get("www-authenticate"), "Bearer")
+        status, _, _ = http("POST", self.url("/guarded/s/whip"), offer, headers={"Authorization": "Bearer wrong"})
+        self.assertEqual(status, 401)
+        status, _, _ = http("POST", self.url("/guarded/s/whip"), offer,
+                            headers={"Authorization": "Bearer " + PLAY_TOKEN})
+        self.assertEqual(status, 401)  # the play token does not publish
+        status, h, body = http("POST", self.url("/guarded/s/whip"), offer,
+                               headers={"Authorization": "Bearer " + TOKEN})
+        self.assertEqual(status, 201, body)
+        self.assertEqual(http("DELETE", self.url(h["location"]))[0], 200)
+        self.wait_gauges_zero()
+
+    def test_applications_and_streams_that_are_not_there_get_404(self):
+        offer = self.offer_text()
+        for path in ("/nosuchapp/s/whip", "/closed/s/whip", "/live/not-published/whep", "/live/whip",
+                     "/live/a/b/whip"):
+            status, _, body = http("POST", self.url(path), offer)
+            self.assertEqual(status, 404, (path, body))
+
+    def test_bad_offers_get_clear_errors(self):
+        offer = self.offer_text()
+        status, _, body = http("POST", self.url("/live/x/whip"), offer, content_type="text/plain")
+        self.assertEqual(status, 415, body)
+        status, _, body = http("POST", self.url("/live/x/whip"), b"v=0\r\nnonsense\r\n")
+        self.assertEqual(status, 400, body)
+        no_ice = b"".join(line + b"\r\n" for line in offer.splitlines() if not line.startswith(b"a=ice-"))
+        status, _, body = http("POST", self.url("/live/x/whip"), no_ice)
+        self.assertEqual(status, 400, body)
+        self.assertIn(b"ICE credentials", body)
+        no_fingerprint = b"".join(line + b"\r\n" for line in offer.splitlines()
+                                  if not line.startswith(b"a=fingerprint"))
+        self.assertEqual(http("POST", self.url("/live/x/whip"), no_fingerprint)[0], 400)
+        self.assertEqual(http("DELETE", self.url("/webrtc/sessions/0-nosuchsession"))[0], 404)
+        self.assertEqual(http("DELETE", self.url("/webrtc/sessions/99-abc"))[0], 404)
+        self.assertEqual(http("DELETE", self.url("/webrtc/sessions/garbage"))[0], 404)
+        self.wait_gauges_zero()
+
+    def test_patch_takes_trickled_candidates_and_refuses_an_ice_restart(self):
+        offer = self.offer_text()
+        status, h, body = http("POST", self.url("/live/patched/whip"), offer)
+        self.assertEqual(status, 201, body)
+        location = self.url(h["location"])
+        frag = b"a=ice-ufrag:" + [l for l in offer.splitlines() if l.startswith(b"a=ice-ufrag:")][0][12:] + \
+            b"\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=candidate:1 1 udp 1 127.0.0.1 9 typ host\r\n"
+        self.assertEqual(http("PATCH", location, frag, content_type="application/trickle-ice-sdpfrag")[0], 204)
+        self.assertEqual(http("PATCH", location, frag, content_type="application/sdp")[0], 415)
+        restart = b"a=ice-ufrag:newone\r\na=ice-pwd:newpasswordnewpassword12\r\n"
+        self.assertEqual(http("PATCH", location, restart, content_type="application/trickle-ice-sdpfrag")[0], 422)
+        self.assertEqual(http("DELETE", location)[0], 200)
+        self.wait_gauges_zero()
+
+
+class WhepTest(WebrtcCase):
+    def test_an_rtmp_publication_plays_over_whep_with_picture_and_tone(self):
+        publisher = subprocess.Popen(
+            FFMPEG + ["-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi",
+                      "-i", "sine=frequency=1000:sample_rate=44100", "-t", "30",
+                      "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline", "-pix_fmt", "yuv420p",
+                      "-g", "25", "-c:a", "aac", "-f", "flv", self.junction.rtmp_url("live", "cam")])
+        try:
+            self._play(publisher)
+        finally:
+            publisher.kill()
+            publisher.wait()
+        self.wait_gauges_zero()
+
+    def _play(self, publisher):
+        async def run():
+            # The stream is there once ffmpeg has connected: until then a WHEP offer gets 404.
+            deadline = time.monotonic() + 15 * SLOW
+            while True:
+                pc = RTCPeerConnection()
+                pc.addTransceiver("video", direction="recvonly")
+                pc.addTransceiver("audio", direction="recvonly")
+                tracks = {}
+
+                @pc.on("track")
+                def on_track(track, tracks=tracks):
+                    tracks[track.kind] = track
+
+                await pc.setLocalDescription(await pc.createOffer())
+                status, headers, answer = await asyncio.to_thread(
+                    http, "POST", self.url("/live/cam/whep"), pc.localDescription.sdp.encode())
+                if status == 201 or time.monotonic() > deadline or publisher.poll() is not None:
+                    break
+                await pc.close()
+                await asyncio.sleep(0.2)
+            self.assertEqual(status, 201, answer)
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.decode(), type="answer"))
+            self.assertEqual(await wait_for_state(pc), "connected")
+            video, audio = [], []
+
+            async def take_video():
+                while len(video) < 75:  # three seconds at 25 a second
+                    frame = await tracks["video"].recv()
+                    video.append((frame.width, frame.height))
+
+            async def take_audio():
+                while len(audio) < 150:  # three seconds of 20 ms frames
+                    frame = await tracks["audio"].recv()
+                    samples = frame.to_ndarray()
+                    channels = len(frame.layout.channels)
+                    audio.append((frame.sample_rate, samples.reshape(-1)[::channels].tolist()))
+
+            await asyncio.wait_for(asyncio.gather(take_video(), take_audio()), 30 * SLOW)
+            self.assertEqual(self.gauge("junction_whep_sessions"), 1)
+            status, _, _ = await asyncio.to_thread(http, "DELETE", self.url(headers["location"]))
+            self.assertEqual(status, 200)
+            await pc.close()
+            return video, audio
+
+        video, audio = asyncio.run(run())
+        self.assertEqual(set(video), {(320, 240)})
+        rate = audio[0][0]
+        samples = [x for _, chunk in audio for x in chunk]
+        self.assertGreater(tone_coverage_over_middle(samples, rate, 1000), 0.9)
 
 
 if __name__ == "__main__":

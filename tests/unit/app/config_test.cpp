@@ -75,6 +75,10 @@ TEST(config, bad_values_say_what_was_expected) {
       {"[http]\nlisten = \"127.0.0.1:80\"\n", "expected a list"},
       {"[http]\ntls_listen = [\"127.0.0.1:443\"]\n", "needs http.tls_certificate"},
       {"[server\n", "test.toml:1:"},
+      {"[webrtc]\naddress = \"somewhere\"\n", "webrtc.address must be an IP address"},
+      {"[webrtc]\nannounce = \"0.0.0.0\"\n", "webrtc.announce must be an IP address"},
+      {"[webrtc]\nport = 70000\n", "webrtc.port"},
+      {"[webrtc]\nmax_peers = 0\n", "webrtc.max_peers"},
   };
   for (const auto& c : cases) {
     auto e = error_of(c.toml);
@@ -89,6 +93,15 @@ TEST(config, listen_all_changes_only_default_listeners) {
   auto given = config::load_string("[http]\nlisten = [\"127.0.0.1:81\"]\n", "t.toml");
   given.apply_listen_all();
   EXPECT_EQ(given.http.listen[0].host, "127.0.0.1");
+}
+
+TEST(config, listen_all_binds_webrtc_everywhere_unless_the_file_says_where) {
+  config cfg;
+  cfg.apply_listen_all();
+  EXPECT_EQ(cfg.webrtc.address, "0.0.0.0");
+  auto given = config::load_string("[webrtc]\naddress = \"127.0.0.1\"\n", "t.toml");
+  given.apply_listen_all();
+  EXPECT_EQ(given.webrtc.address, "127.0.0.1");
 }
 
 // conf/junction.toml documents every key with its default: it must name every key Junction
@@ -132,6 +145,9 @@ TEST(config, shipped_file_documents_every_key_with_its_default) {
   sip.listen_given = defaults.sip.listen_given;
   EXPECT_TRUE(sip == defaults.sip) << "conf/junction.toml's [sip] differs from the defaults";
   EXPECT_TRUE(shipped.gateway == defaults.gateway) << "conf/junction.toml's [gateway] differs from the defaults";
+  auto webrtc = shipped.webrtc;
+  webrtc.address_given = defaults.webrtc.address_given;
+  EXPECT_TRUE(webrtc == defaults.webrtc) << "conf/junction.toml's [webrtc] differs from the defaults";
   // Paths: relative to the file's folder there, to the working directory for the built-in default.
   auto relative = [](const std::string& p) {
     return std::filesystem::weakly_canonical(JUNCTION_SOURCE_DIR "/conf/" + p);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include "tests/unit/support/shard_loop.hpp"
 #include "tests/unit/webrtc/fake_browser.hpp"
 
@@ -31,6 +33,9 @@ struct browser : testing::fake_browser {
 };
 
 struct port_test : ::testing::Test, junction::testing::shard_loop {
+  // Owners outlive the port's stop() in TearDown, which tells them their peers ended.
+  std::deque<recorded> owners;
+  recorded& owner() { return owners.emplace_back(); }
   metric_id peers_gauge = registry.add("webrtc_peers", "", metric_kind::gauge);
   metric_id connected = registry.add("webrtc_connected", "", metric_kind::counter);
   metric_id failed = registry.add("webrtc_failed", "", metric_kind::counter);
@@ -82,7 +87,7 @@ struct port_test : ::testing::Test, junction::testing::shard_loop {
 TEST_F(port_test, ABrowserConnectsOverTheSharedPortAndMediaFlowsBothWays) {
   browser b(peer());
   b.expect(*ours);
-  recorded events;
+  recorded& events = owner();
   const auto local = new_ice_credentials();
   auto id = port->add(local, b.ice.ufrag, *parse_fingerprint(b.certificate->fingerprint()),
                       dtls_transport::role::client, events);
@@ -127,7 +132,8 @@ TEST_F(port_test, TwoPeersShareThePortEachWithItsOwnKeys) {
   browser a(peer()), c(peer());
   a.expect(*ours);
   c.expect(*ours);
-  recorded ea, ec;
+  recorded& ea = owner();
+  recorded& ec = owner();
   const auto la = new_ice_credentials(), lc = new_ice_credentials();
   auto ia = port->add(la, a.ice.ufrag, *parse_fingerprint(a.certificate->fingerprint()), dtls_transport::role::client, ea);
   auto ic = port->add(lc, c.ice.ufrag, *parse_fingerprint(c.certificate->fingerprint()), dtls_transport::role::client, ec);
@@ -160,7 +166,8 @@ TEST_F(port_test, TwoPeersShareThePortEachWithItsOwnKeys) {
 TEST_F(port_test, AFullPortTakesNoMorePeers) {
   port->set_max_peers(1);
   browser a(peer()), c(peer());
-  recorded ea, ec;
+  recorded& ea = owner();
+  recorded& ec = owner();
   const auto fp = *parse_fingerprint(a.certificate->fingerprint());
   auto first = port->add(new_ice_credentials(), a.ice.ufrag, fp, dtls_transport::role::client, ea);
   ASSERT_TRUE(first);
@@ -174,7 +181,7 @@ TEST_F(port_test, APeerWhoseCertificateIsWrongFailsAndIsGone) {
   browser b(peer());
   browser impostor(peer());
   b.expect(*ours);
-  recorded events;
+  recorded& events = owner();
   const auto local = new_ice_credentials();
   // The offer named the impostor's fingerprint; b's certificate comes instead.
   auto id = port->add(local, b.ice.ufrag, *parse_fingerprint(impostor.certificate->fingerprint()),
@@ -187,6 +194,38 @@ TEST_F(port_test, APeerWhoseCertificateIsWrongFailsAndIsGone) {
   EXPECT_EQ(port->peers(), 0u);
   EXPECT_EQ(metric(failed), 1u);
   EXPECT_EQ(metric(peers_gauge), 0u);
+}
+
+TEST_F(port_test, StoppingThePortEndsEachPeerAndTellsItsOwner) {
+  browser b(peer());
+  b.expect(*ours);
+  recorded& events = owner();
+  recorded& waiting = owner();
+  const auto local = new_ice_credentials();
+  ASSERT_TRUE(port->add(local, b.ice.ufrag, *parse_fingerprint(b.certificate->fingerprint()),
+                        dtls_transport::role::client, events));
+  ASSERT_TRUE(connect(b, local, events));
+  ASSERT_TRUE(port->add(new_ice_credentials(), "other", *parse_fingerprint(b.certificate->fingerprint()),
+                        dtls_transport::role::client, waiting));
+  EXPECT_EQ(metric(peers_gauge), 2u);
+  port->stop();
+  EXPECT_EQ(port->peers(), 0u);
+  EXPECT_EQ(metric(peers_gauge), 0u);
+  // Each owner hears it once, the connected one and the one still checking alike.
+  for (const recorded* r : {&events, &waiting}) {
+    ASSERT_FALSE(r->states.empty());
+    EXPECT_EQ(r->states.back().first, transport::state::closed);
+    EXPECT_EQ(r->states.back().second, "the server is stopping");
+  }
+  EXPECT_EQ(events.states.size(), 2u);  // connected, closed
+  EXPECT_EQ(waiting.states.size(), 1u);
+  // The browser got a close_notify: it is not left believing itself connected.
+  auto bye = receive(b.socket);
+  b.dtls->on_datagram(bye, transport::clock::now());
+  EXPECT_EQ(b.dtls->current(), dtls_transport::state::closed);
+  // A stopped port takes no new peer.
+  EXPECT_FALSE(port->add(new_ice_credentials(), "late", *parse_fingerprint(b.certificate->fingerprint()),
+                         dtls_transport::role::client, waiting));
 }
 
 }  // namespace

@@ -1,0 +1,165 @@
+#include "whip/player.hpp"
+
+#include "core/shard.hpp"
+#include "media/rtp/packet.hpp"
+#include "media/rtp/rtcp.hpp"
+#include "media/sdp/negotiation.hpp"
+#include "media/stream_hub.hpp"
+
+namespace junction::whip {
+namespace {
+
+media::h264::packetizer_settings packetizer_for(const player_tracks& t, std::uint32_t timestamp) {
+  media::h264::packetizer_settings s;
+  if (t.video) s.payload_type = t.video->payload_type;
+  s.ssrc = t.video_ssrc;
+  s.first_sequence = static_cast<std::uint16_t>(random_ssrc());
+  s.first_timestamp = timestamp;
+  s.packetization_mode = 1;
+  return s;
+}
+
+media::rtp::retransmission_cache::options cache_for(const player_tracks& t) {
+  media::rtp::retransmission_cache::options o;
+  o.rtx_payload_type = t.video_rtx;
+  o.rtx_ssrc = t.video_rtx_ssrc;
+  return o;
+}
+
+// Now as RTCP's 32.32 NTP time (seconds since 1900).
+std::uint64_t ntp_now() {
+  const auto since_1970 = std::chrono::system_clock::now().time_since_epoch();
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(since_1970).count();
+  const std::uint64_t seconds = static_cast<std::uint64_t>(us / 1'000'000) + 2'208'988'800ULL;
+  const std::uint64_t fraction = (static_cast<std::uint64_t>(us % 1'000'000) << 32) / 1'000'000;
+  return seconds << 32 | fraction;
+}
+
+}  // namespace
+
+player::player(junction::shard& home, webrtc::webrtc_port& port, session_table& table, const session_metrics& metrics,
+               std::string id, std::string key, std::string peer, media::stream_hub& hub,
+               std::shared_ptr<opus_rendition> audio, player_tracks tracks)
+    : session(home, port, table, metrics, std::move(id), std::move(key), std::move(peer)),
+      hub_(hub),
+      audio_(std::move(audio)),
+      tracks_(std::move(tracks)),
+      video_base_(random_ssrc()),
+      audio_base_(random_ssrc()),
+      packetizer_(packetizer_for(tracks_, video_base_)),
+      cache_(cache_for(tracks_)),
+      audio_sequence_(static_cast<std::uint16_t>(random_ssrc())) {
+  count(metrics_.players);
+  count(metrics_.plays);
+}
+
+player::~player() = default;
+
+void player::on_connected() {
+  // Subscribing now, not at the offer: the GOP cache's keyframe then reaches a browser that can
+  // decrypt it, and the picture starts at once.
+  if (tracks_.video && !subscribed_) {
+    subscribed_ = true;
+    hub_.subscribe(key_, *this);
+  }
+  if (audio_ && tracks_.audio) audio_->add(*this);
+}
+
+void player::on_end() {
+  if (subscribed_) hub_.unsubscribe(key_, *this);
+  subscribed_ = false;
+  if (audio_) audio_->remove(*this);
+  audio_.reset();
+  home_.metrics().sub(metrics_.players);
+}
+
+void player::on_start() { need_keyframe_ = true; }
+
+void player::send_rtp(std::vector<std::uint8_t> packet) {
+  if (send(webrtc::packet_kind::rtp, std::move(packet))) count(metrics_.packets_out);
+}
+
+void player::on_frame(const media::shard_frame_ptr& f) {
+  const auto& frame = f->frame();
+  if (ended() || !frame.is_video() || frame.codec != media::codec::h264) return;
+  if (!frame.config) {
+    if (need_keyframe_ && !frame.keyframe) return;
+    need_keyframe_ = false;
+  }
+  std::vector<std::vector<std::uint8_t>> packets;
+  packetizer_.packetize(frame, packets);
+  if (packets.empty()) return;
+  const auto now = clock::now();
+  for (auto& p : packets) {
+    cache_.store(p, now);
+    video_sent_.octets += static_cast<std::uint32_t>(p.size() - 12);
+    ++video_sent_.packets;
+    send_rtp(std::move(p));
+  }
+  video_sent_.rtp_timestamp = media::rtp::timestamp_mapper::to_rtp(frame.timestamp, 90000, video_base_);
+  video_sent_.at = now;
+  video_sent_.any = true;
+  maybe_report(now);
+}
+
+void player::on_opus(std::span<const std::uint8_t> packet, std::uint32_t clock48) {
+  if (ended() || !tracks_.audio) return;
+  media::rtp::header h;
+  h.payload_type = tracks_.audio->payload_type;
+  h.marker = !audio_started_;
+  h.sequence = audio_sequence_++;
+  h.timestamp = audio_base_ + clock48;
+  h.ssrc = tracks_.audio_ssrc;
+  std::vector<std::uint8_t> out;
+  media::rtp::write_packet(h, packet, out);
+  audio_started_ = true;
+  audio_sent_.rtp_timestamp = h.timestamp;
+  audio_sent_.at = clock::now();
+  audio_sent_.packets++;
+  audio_sent_.octets += static_cast<std::uint32_t>(packet.size());
+  audio_sent_.any = true;
+  send_rtp(std::move(out));
+  maybe_report(audio_sent_.at);
+}
+
+// A sender report per stream once a second: the NTP time now and the RTP timestamp that is now
+// on that stream's clock, which is what lets the browser play the two in sync.
+void player::maybe_report(clock::time_point now) {
+  if (now - last_report_ < std::chrono::seconds(1)) return;
+  last_report_ = now;
+  const auto ntp = ntp_now();
+  auto report = [&](const sent_stream& s, std::uint32_t ssrc, std::uint32_t rate) {
+    if (!s.any) return;
+    media::rtp::sender_report sr;
+    sr.ssrc = ssrc;
+    sr.ntp_time = ntp;
+    const auto since = std::chrono::duration_cast<std::chrono::microseconds>(now - s.at).count();
+    sr.rtp_timestamp = s.rtp_timestamp + static_cast<std::uint32_t>(since * rate / 1'000'000);
+    sr.packet_count = s.packets;
+    sr.octet_count = s.octets;
+    std::vector<std::uint8_t> out;
+    media::rtp::write_sender_report(sr, out);
+    media::rtp::write_sdes({ssrc, "junction"}, out);
+    send(webrtc::packet_kind::rtcp, std::move(out));
+  };
+  report(video_sent_, tracks_.video_ssrc, 90000);
+  report(audio_sent_, tracks_.audio_ssrc, 48000);
+}
+
+void player::on_media(webrtc::packet_kind kind, std::span<const std::uint8_t> packet) {
+  if (kind != webrtc::packet_kind::rtcp) return;
+  auto rtcp = media::rtp::parse_rtcp(packet);
+  for (const auto& p : rtcp.packets) {
+    const auto* fb = std::get_if<media::rtp::feedback>(&p);
+    if (!fb || fb->media_ssrc != tracks_.video_ssrc) continue;
+    if (fb->what == media::rtp::feedback::kind::nack) {
+      for (auto& again : cache_.answer(fb->lost, clock::now())) {
+        count(metrics_.resent);
+        send_rtp(std::move(again));
+      }
+    }
+    // PLI and FIR: the publisher's next keyframe is the answer (pass-through cannot make one).
+  }
+}
+
+}  // namespace junction::whip

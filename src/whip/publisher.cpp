@@ -1,0 +1,138 @@
+#include "whip/publisher.hpp"
+
+#include <cstring>
+
+#include <boost/asio/post.hpp>
+
+#include "core/shard.hpp"
+#include "core/worker_pool.hpp"
+#include "media/rtp/rtcp.hpp"
+
+namespace junction::whip {
+namespace {
+
+// What browsers send (RFC 7587: the RTP clock is 48 kHz, two channels whatever is sent) and what
+// RTMP and FLV players take.
+const transcode::audio_format opus_format{media::codec::opus, 48000, 2};
+const transcode::audio_format aac_format{media::codec::aac, 48000, 2};
+
+// An RTX packet (RFC 4588 §4) back into the packet it repeats: the original sequence number
+// leads its payload.
+std::optional<std::vector<std::uint8_t>> unwrap_rtx(const media::rtp::packet& p, std::uint8_t payload_type) {
+  if (p.payload.size() < 2) return std::nullopt;  // padding-only probes carry no packet
+  media::rtp::header h = p.header;
+  h.payload_type = payload_type;
+  h.sequence = static_cast<std::uint16_t>(p.payload[0] << 8 | p.payload[1]);
+  std::vector<std::uint8_t> out;
+  media::rtp::write_packet(h, p.payload.subspan(2), out);
+  return out;
+}
+
+}  // namespace
+
+publisher::publisher(junction::shard& home, webrtc::webrtc_port& port, session_table& table,
+                     const session_metrics& metrics, std::string id, std::string key, std::string peer,
+                     std::unique_ptr<media::publication> publication, publisher_tracks tracks, worker_pool& workers)
+    : session(home, port, table, metrics, std::move(id), std::move(key), std::move(peer)),
+      publication_(std::move(publication)),
+      tracks_(std::move(tracks)),
+      workers_(workers),
+      worker_(workers.assign()) {
+  publication_->on_evicted([this] { end("taken over by another publisher"); });
+  if (tracks_.audio) opus_to_aac_ = std::make_shared<transcode::audio_direction>(opus_format, aac_format);
+  count(metrics_.publishers);
+  count(metrics_.publishes);
+}
+
+publisher::~publisher() { workers_.release(worker_); }
+
+void publisher::on_end() {
+  if (publication_) home_.metrics().sub(metrics_.publishers);
+  publication_.reset();  // players everywhere hear the stream stop
+}
+
+std::uint32_t publisher::offset_now() {
+  const auto now = clock::now();
+  if (!first_packet_) first_packet_ = now;
+  return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now - *first_packet_).count());
+}
+
+void publisher::on_media(webrtc::packet_kind kind, std::span<const std::uint8_t> datagram) {
+  if (kind != webrtc::packet_kind::rtp || !publication_) return;  // RTCP from a sender: its reports
+  auto parsed = media::rtp::parse_packet(datagram);
+  if (!parsed.ok()) return;
+  const auto& p = *parsed.packet;
+  const auto pt = p.header.payload_type;
+  if (tracks_.video && pt == tracks_.video->payload_type) {
+    on_video(p);
+  } else if (tracks_.video_rtx && pt == *tracks_.video_rtx) {
+    if (auto original = unwrap_rtx(p, tracks_.video->payload_type))
+      if (auto again = media::rtp::parse_packet(*original); again.ok()) on_video(*again.packet);
+  } else if (tracks_.audio && pt == tracks_.audio->payload_type) {
+    on_audio(p);
+  }
+}
+
+void publisher::push(media::frame f) {
+  count(metrics_.frames_in);
+  publication_->push(std::move(f));
+}
+
+void publisher::on_video(const media::rtp::packet& p) {
+  if (!video_offset_) video_offset_ = offset_now();
+  std::vector<media::frame> frames;
+  depacketizer_.push(p, frames);
+  for (auto& f : frames) {
+    f.timestamp += *video_offset_;
+    push(std::move(f));
+    if (!publication_) return;
+  }
+  if (depacketizer_.wants_keyframe()) ask_for_keyframe(p.header.ssrc);
+}
+
+void publisher::ask_for_keyframe(std::uint32_t media_ssrc) {
+  const auto now = clock::now();
+  if (now - last_pli_ < std::chrono::seconds(1)) return;
+  std::vector<std::uint8_t> pli;
+  media::rtp::write_pli(ssrc_, media_ssrc, pli);
+  if (send(webrtc::packet_kind::rtcp, std::move(pli))) last_pli_ = now;
+}
+
+void publisher::on_audio(const media::rtp::packet& p) {
+  if (p.payload.empty() || !opus_to_aac_) return;
+  if (!audio_offset_) audio_offset_ = offset_now();
+  std::vector<std::uint8_t> packet(p.payload.begin(), p.payload.end());
+  auto self = std::weak_ptr<session>(shared_from_this());
+  workers_.post(worker_, [dir = opus_to_aac_, packet = std::move(packet), self, home = &home_] {
+    auto out = dir->push(packet);
+    if (out.empty()) return;
+    auto config = dir->output_extradata();
+    boost::asio::post(home->context(), [self, out = std::move(out), config = std::move(config)] {
+      if (auto s = self.lock(); s && !s->ended()) static_cast<publisher&>(*s).push_aac(out, config);
+    });
+  });
+}
+
+void publisher::push_aac(const std::vector<transcode::audio_packet>& packets, const std::vector<std::uint8_t>& config) {
+  if (!publication_) return;
+  auto flv = [](const std::vector<std::uint8_t>& header, std::span<const std::uint8_t> data) {
+    return shared_buffer::build(header.size() + data.size(), [&](std::span<std::byte> out) {
+      std::memcpy(out.data(), header.data(), header.size());
+      if (!data.empty()) std::memcpy(out.data() + header.size(), data.data(), data.size());
+    });
+  };
+  if (!aac_config_sent_) {
+    if (config.empty()) return;
+    aac_config_sent_ = true;
+    push(media::make_frame(media::track::audio, *audio_offset_,
+                           flv(*transcode::flv_audio_header(aac_format, true), config)));
+  }
+  const auto header = *transcode::flv_audio_header(aac_format);
+  for (const auto& p : packets) {
+    const auto ms = *audio_offset_ + static_cast<std::uint32_t>(p.pts * 1000 / aac_format.sample_rate);
+    push(media::make_frame(media::track::audio, ms, flv(header, p.data)));
+    if (!publication_) return;
+  }
+}
+
+}  // namespace junction::whip

@@ -1,0 +1,65 @@
+#pragma once
+// A WHIP session (RFC 9725): a browser publishes into the stream hub, so RTMP players, HTTP-FLV
+// and recordings take the stream as they take an RTMP publication.
+//   video: H.264 (RFC 6184) depacketized into FLV AVC frames, passed through; a loss that breaks
+//          the picture, and the start, ask the browser for a keyframe (PLI, once a second at most);
+//   audio: Opus transcoded to AAC (what RTMP and FLV players decode) on the session's worker.
+// Both tracks are put on one millisecond timeline from the session's first packet.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "media/h264/rtp_payload.hpp"
+#include "media/sdp/session.hpp"
+#include "media/stream_hub.hpp"
+#include "transcode/audio_direction.hpp"
+#include "whip/session.hpp"
+
+namespace junction {
+class worker_pool;
+}
+
+namespace junction::whip {
+
+struct publisher_tracks {
+  std::optional<media::sdp::codec> audio;  // Opus
+  std::optional<media::sdp::codec> video;  // H.264, packetization-mode 1
+  std::optional<std::uint8_t> video_rtx;   // its RTX payload type (RFC 4588)
+};
+
+class publisher final : public session {
+ public:
+  publisher(junction::shard& home, webrtc::webrtc_port& port, session_table& table, const session_metrics& metrics,
+            std::string id, std::string key, std::string peer, std::unique_ptr<media::publication> publication,
+            publisher_tracks tracks, worker_pool& workers);
+  ~publisher() override;
+
+  void on_media(webrtc::packet_kind kind, std::span<const std::uint8_t> packet) override;
+
+ private:
+  using clock = std::chrono::steady_clock;
+  const char* kind() const noexcept override { return "whip"; }
+  void on_end() override;
+  void on_video(const media::rtp::packet& p);
+  void on_audio(const media::rtp::packet& p);
+  void push(media::frame f);
+  void push_aac(const std::vector<transcode::audio_packet>& packets, const std::vector<std::uint8_t>& config);
+  void ask_for_keyframe(std::uint32_t media_ssrc);
+  // Milliseconds from the session's first packet to now (the start of a track's timeline).
+  std::uint32_t offset_now();
+
+  std::unique_ptr<media::publication> publication_;
+  publisher_tracks tracks_;
+  worker_pool& workers_;
+  std::size_t worker_;
+  media::h264::rtp_depacketizer depacketizer_;
+  std::shared_ptr<transcode::audio_direction> opus_to_aac_;
+  std::optional<clock::time_point> first_packet_;
+  std::optional<std::uint32_t> video_offset_, audio_offset_;
+  bool aac_config_sent_ = false;
+  clock::time_point last_pli_{};
+};
+
+}  // namespace junction::whip
