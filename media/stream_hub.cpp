@@ -197,6 +197,24 @@ void stream_hub::unpublish(publication& p) {
   maybe_forget(p.key_);
 }
 
+void stream_hub::request_keyframe(const std::string& key) {
+  if (closed_) return;
+  auto it = here().streams.find(key);
+  if (it == here().streams.end() || !it->second->live) return;
+  const auto& ls = *it->second;
+  if (ls.publisher) {
+    keyframe_wanted(key);
+  } else if (ls.origin >= 0) {
+    rt_.post(static_cast<unsigned>(ls.origin), [this, key] { keyframe_wanted(key); });
+  }
+}
+
+void stream_hub::keyframe_wanted(const std::string& key) {
+  auto it = here().streams.find(key);
+  if (it == here().streams.end() || !it->second->publisher) return;
+  if (auto& handler = it->second->publisher->on_keyframe_request_) handler();
+}
+
 void stream_hub::evict(const std::string& key) {
   auto it = here().streams.find(key);
   if (it == here().streams.end() || !it->second->publisher) return;

@@ -58,6 +58,10 @@ class publication {
   // Called when another publisher took the stream over (publish_options::takeover): the source
   // should close. The publication is already detached when this runs.
   void on_evicted(std::function<void()> handler) { on_evicted_ = std::move(handler); }
+  // Called (on this shard) when a player asks for a keyframe (stream_hub::request_keyframe). A
+  // source that can make one on demand (a WebRTC publisher asks its browser) sets it; RTMP
+  // publishers cannot, and players wait for their next keyframe.
+  void on_keyframe_request(std::function<void()> handler) { on_keyframe_request_ = std::move(handler); }
 
  private:
   friend class stream_hub;
@@ -68,6 +72,7 @@ class publication {
   std::uint64_t claim_;  // which claim of the name this is (the directory counts them)
   bool attached_ = true;
   std::function<void()> on_evicted_;
+  std::function<void()> on_keyframe_request_;
 };
 
 enum class publish_refusal { none, already_publishing };
@@ -105,6 +110,10 @@ class stream_hub {
   // on_start and the cached frames, now or after one cross-shard hop; otherwise it waits.
   void subscribe(const std::string& key, sink& s);
   void unsubscribe(const std::string& key, sink& s);
+  // Asks the stream's publisher for a keyframe, on whichever shard it publishes from (a player
+  // lost its picture, or joins a stream whose last keyframe is long past). Nothing happens for a
+  // stream not live here or whose publisher cannot make one.
+  void request_keyframe(const std::string& key);
   // Whether the stream is live as far as this shard knows now (false while a remote answer is
   // on its way).
   bool live_here(const std::string& key) const;
@@ -137,6 +146,7 @@ class stream_hub {
   void add_remote(const std::string& key, unsigned shard, std::uint64_t generation);  // origin
   void remove_remote(const std::string& key, unsigned shard);     // origin
   void evict(const std::string& key);                             // old origin
+  void keyframe_wanted(const std::string& key);                   // origin
   void remote_start(const std::string& key, std::uint64_t generation,
                     std::vector<frame> snapshot);                // watcher
   void remote_frames(const std::string& key, std::uint64_t generation,

@@ -4,7 +4,6 @@
 #include "media/rtp/packet.hpp"
 #include "media/rtp/rtcp.hpp"
 #include "media/sdp/negotiation.hpp"
-#include "media/stream_hub.hpp"
 
 namespace junction::whip {
 namespace {
@@ -38,11 +37,10 @@ std::uint64_t ntp_now() {
 }  // namespace
 
 player::player(junction::shard& home, webrtc::webrtc_port& port, session_table& table, const session_metrics& metrics,
-               std::string id, std::string key, std::string peer, media::stream_hub& hub,
-               std::shared_ptr<opus_rendition> audio, player_tracks tracks)
+               std::string id, std::string key, std::string peer, std::shared_ptr<whep_feed> feed,
+               player_tracks tracks)
     : session(home, port, table, metrics, std::move(id), std::move(key), std::move(peer)),
-      hub_(hub),
-      audio_(std::move(audio)),
+      feed_(std::move(feed)),
       tracks_(std::move(tracks)),
       video_base_(random_ssrc()),
       audio_base_(random_ssrc()),
@@ -56,38 +54,37 @@ player::player(junction::shard& home, webrtc::webrtc_port& port, session_table& 
 player::~player() = default;
 
 void player::on_connected() {
-  // Subscribing now, not at the offer: the GOP cache's keyframe then reaches a browser that can
-  // decrypt it, and the picture starts at once.
-  if (tracks_.video && !subscribed_) {
-    subscribed_ = true;
-    hub_.subscribe(key_, *this);
-  }
-  if (audio_ && tracks_.audio) audio_->add(*this);
+  // Joining now, not at the offer: the pictures since the last keyframe then reach a browser
+  // that can decrypt them, and the picture starts at once.
+  if (joined_) return;
+  joined_ = true;
+  feed_->add(*this, tracks_.audio.has_value());
 }
 
 void player::on_end() {
-  if (subscribed_) hub_.unsubscribe(key_, *this);
-  subscribed_ = false;
-  if (audio_) audio_->remove(*this);
-  audio_.reset();
+  if (joined_) feed_->remove(*this);
+  joined_ = false;
   home_.metrics().sub(metrics_.players);
 }
-
-void player::on_start() { need_keyframe_ = true; }
 
 void player::send_rtp(std::vector<std::uint8_t> packet) {
   if (send(webrtc::packet_kind::rtp, std::move(packet))) count(metrics_.packets_out);
 }
 
-void player::on_frame(const media::shard_frame_ptr& f) {
-  const auto& frame = f->frame();
-  if (ended() || !frame.is_video() || frame.codec != media::codec::h264) return;
+void player::on_video(const media::frame& frame, std::uint32_t timestamp_ms) {
+  if (ended() || !tracks_.video) return;
   if (!frame.config) {
     if (need_keyframe_ && !frame.keyframe) return;
     need_keyframe_ = false;
   }
   std::vector<std::vector<std::uint8_t>> packets;
-  packetizer_.packetize(frame, packets);
+  if (timestamp_ms == frame.timestamp) {
+    packetizer_.packetize(frame, packets);
+  } else {
+    media::frame moved = frame;
+    moved.timestamp = timestamp_ms;
+    packetizer_.packetize(moved, packets);
+  }
   if (packets.empty()) return;
   const auto now = clock::now();
   for (auto& p : packets) {
@@ -96,7 +93,7 @@ void player::on_frame(const media::shard_frame_ptr& f) {
     ++video_sent_.packets;
     send_rtp(std::move(p));
   }
-  video_sent_.rtp_timestamp = media::rtp::timestamp_mapper::to_rtp(frame.timestamp, 90000, video_base_);
+  video_sent_.rtp_timestamp = media::rtp::timestamp_mapper::to_rtp(timestamp_ms, 90000, video_base_);
   video_sent_.at = now;
   video_sent_.any = true;
   maybe_report(now);
@@ -158,7 +155,10 @@ void player::on_media(webrtc::packet_kind kind, std::span<const std::uint8_t> pa
         send_rtp(std::move(again));
       }
     }
-    // PLI and FIR: the publisher's next keyframe is the answer (pass-through cannot make one).
+    // PLI and FIR: the publisher is asked for a keyframe (a WebRTC publisher makes one; an RTMP
+    // publisher's next one comes when it comes).
+    if (fb->what == media::rtp::feedback::kind::pli || fb->what == media::rtp::feedback::kind::fir)
+      feed_->request_keyframe();
   }
 }
 

@@ -1,10 +1,9 @@
 #pragma once
 // A WHEP session: a browser plays a live stream of the hub (an RTMP or WHIP publication).
-//   video: the stream's H.264 packetized (RFC 6184, packetization-mode 1) as it is; a player
-//          starts at a keyframe (the hub's GOP cache gives one at once when it subscribes, which
-//          it does when the transport connects);
-//   audio: Opus from the shard's opus_rendition of the stream (one AAC -> Opus transcoder per
-//          stream and shard).
+//   video: the stream's H.264 packetized (RFC 6184, packetization-mode 1) as it is, from the
+//          shard's whep_feed of the stream (paced; the pictures since the last keyframe at once
+//          when the player joins, which it does when the transport connects);
+//   audio: Opus from the same feed (one AAC -> Opus transcoder per stream and shard).
 // What it sent last is kept to answer the browser's NACKs (RTX when agreed, RFC 4588); a PLI or
 // FIR waits for the publisher's next keyframe (pass-through cannot make one). Sender reports go
 // out every second per stream, so the browser can put audio and video in sync.
@@ -18,13 +17,8 @@
 #include "media/h264/rtp_payload.hpp"
 #include "media/rtp/retransmission_cache.hpp"
 #include "media/sdp/session.hpp"
-#include "media/sink.hpp"
-#include "whip/opus_rendition.hpp"
+#include "whip/whep_feed.hpp"
 #include "whip/session.hpp"
-
-namespace junction::media {
-class stream_hub;
-}
 
 namespace junction::whip {
 
@@ -35,21 +29,18 @@ struct player_tracks {
   std::uint32_t audio_ssrc = 0, video_ssrc = 0, video_rtx_ssrc = 0;
 };
 
-class player final : public session, public media::sink, public opus_rendition::listener {
+class player final : public session, public whep_feed::listener {
  public:
   player(junction::shard& home, webrtc::webrtc_port& port, session_table& table, const session_metrics& metrics,
-         std::string id, std::string key, std::string peer, media::stream_hub& hub,
-         std::shared_ptr<opus_rendition> audio, player_tracks tracks);
+         std::string id, std::string key, std::string peer, std::shared_ptr<whep_feed> feed, player_tracks tracks);
   ~player() override;
 
   // webrtc::peer_events: the browser's RTCP (receiver reports, NACK, PLI, FIR, REMB).
   void on_media(webrtc::packet_kind kind, std::span<const std::uint8_t> packet) override;
-  // media::sink: the stream's frames (its video is taken here; its audio by the rendition).
-  void on_start() override;
-  void on_frame(const media::shard_frame_ptr& f) override;
-  void on_stop() override {}
-  // opus_rendition::listener
+  // whep_feed::listener
+  void on_video(const media::frame& f, std::uint32_t timestamp_ms) override;
   void on_opus(std::span<const std::uint8_t> packet, std::uint32_t clock) override;
+  void on_restart() override { need_keyframe_ = true; }
 
  private:
   using clock = std::chrono::steady_clock;
@@ -59,14 +50,13 @@ class player final : public session, public media::sink, public opus_rendition::
   void send_rtp(std::vector<std::uint8_t> packet);
   void maybe_report(clock::time_point now);
 
-  media::stream_hub& hub_;
-  std::shared_ptr<opus_rendition> audio_;
+  std::shared_ptr<whep_feed> feed_;
   player_tracks tracks_;
   std::uint32_t video_base_, audio_base_;
   media::h264::rtp_packetizer packetizer_;
   media::rtp::retransmission_cache cache_;
   std::uint16_t audio_sequence_;
-  bool subscribed_ = false, need_keyframe_ = true, audio_started_ = false;
+  bool joined_ = false, need_keyframe_ = true, audio_started_ = false;
   // For sender reports: the last RTP timestamp each stream sent, when, and what it counted.
   struct sent_stream {
     std::uint32_t rtp_timestamp = 0;

@@ -6,6 +6,7 @@
 
 #include "core/shard.hpp"
 #include "core/worker_pool.hpp"
+#include "media/rtp/header_extension.hpp"
 #include "media/rtp/rtcp.hpp"
 
 namespace junction::whip {
@@ -37,8 +38,13 @@ publisher::publisher(junction::shard& home, webrtc::webrtc_port& port, session_t
       publication_(std::move(publication)),
       tracks_(std::move(tracks)),
       workers_(workers),
-      worker_(workers.assign()) {
+      worker_(workers.assign()),
+      feedback_timer_(home.context()) {
   publication_->on_evicted([this] { end("taken over by another publisher"); });
+  // A player that joins (or lost its picture) gets its keyframe from the browser's encoder.
+  publication_->on_keyframe_request([this] {
+    if (video_ssrc_) ask_for_keyframe(video_ssrc_);
+  });
   if (tracks_.audio) opus_to_aac_ = std::make_shared<transcode::audio_direction>(opus_format, aac_format);
   count(metrics_.publishers);
   count(metrics_.publishes);
@@ -46,7 +52,26 @@ publisher::publisher(junction::shard& home, webrtc::webrtc_port& port, session_t
 
 publisher::~publisher() { workers_.release(worker_); }
 
+void publisher::on_connected() {
+  if (tracks_.transport_cc) send_feedback();
+}
+
+void publisher::send_feedback() {
+  if (ended()) return;
+  if (auto f = arrivals_.take(ssrc_, media_ssrc_)) {
+    std::vector<std::uint8_t> out;
+    media::rtp::write_transport_feedback(*f, out);
+    send(webrtc::packet_kind::rtcp, std::move(out));
+  }
+  feedback_timer_.expires_after(std::chrono::milliseconds(100));
+  feedback_timer_.async_wait([self = std::weak_ptr<session>(shared_from_this())](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto s = self.lock()) static_cast<publisher&>(*s).send_feedback();
+  });
+}
+
 void publisher::on_end() {
+  feedback_timer_.cancel();
   if (publication_) home_.metrics().sub(metrics_.publishers);
   publication_.reset();  // players everywhere hear the stream stop
 }
@@ -62,6 +87,12 @@ void publisher::on_media(webrtc::packet_kind kind, std::span<const std::uint8_t>
   auto parsed = media::rtp::parse_packet(datagram);
   if (!parsed.ok()) return;
   const auto& p = *parsed.packet;
+  if (tracks_.transport_cc)
+    if (auto sequence = media::rtp::transport_sequence(p.header, *tracks_.transport_cc)) {
+      const auto now = std::chrono::duration_cast<std::chrono::microseconds>(clock::now().time_since_epoch());
+      arrivals_.on_packet(*sequence, now.count());
+      if (media_ssrc_ == 0) media_ssrc_ = p.header.ssrc;
+    }
   const auto pt = p.header.payload_type;
   if (tracks_.video && pt == tracks_.video->payload_type) {
     on_video(p);
@@ -80,6 +111,7 @@ void publisher::push(media::frame f) {
 
 void publisher::on_video(const media::rtp::packet& p) {
   if (!video_offset_) video_offset_ = offset_now();
+  video_ssrc_ = p.header.ssrc;
   std::vector<media::frame> frames;
   depacketizer_.push(p, frames);
   for (auto& f : frames) {
@@ -92,7 +124,7 @@ void publisher::on_video(const media::rtp::packet& p) {
 
 void publisher::ask_for_keyframe(std::uint32_t media_ssrc) {
   const auto now = clock::now();
-  if (now - last_pli_ < std::chrono::seconds(1)) return;
+  if (now - last_pli_ < std::chrono::milliseconds(500)) return;
   std::vector<std::uint8_t> pli;
   media::rtp::write_pli(ssrc_, media_ssrc, pli);
   if (send(webrtc::packet_kind::rtcp, std::move(pli))) last_pli_ = now;

@@ -2,8 +2,11 @@
 // A WHIP session (RFC 9725): a browser publishes into the stream hub, so RTMP players, HTTP-FLV
 // and recordings take the stream as they take an RTMP publication.
 //   video: H.264 (RFC 6184) depacketized into FLV AVC frames, passed through; a loss that breaks
-//          the picture, and the start, ask the browser for a keyframe (PLI, once a second at most);
-//   audio: Opus transcoded to AAC (what RTMP and FLV players decode) on the session's worker.
+//          the picture, the start, and players that need one (stream_hub::request_keyframe) ask
+//          the browser for a keyframe (a PLI, twice a second at most);
+//   audio: Opus transcoded to AAC (what RTMP and FLV players decode) on the session's worker;
+//   congestion control: transport-wide feedback (when the browser numbers its packets) every
+//          100 ms, which is what lets a browser raise its bitrate past its start.
 // Both tracks are put on one millisecond timeline from the session's first packet.
 #include <chrono>
 #include <cstdint>
@@ -11,7 +14,10 @@
 #include <optional>
 #include <vector>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "media/h264/rtp_payload.hpp"
+#include "media/rtp/transport_cc_receiver.hpp"
 #include "media/sdp/session.hpp"
 #include "media/stream_hub.hpp"
 #include "transcode/audio_direction.hpp"
@@ -27,6 +33,7 @@ struct publisher_tracks {
   std::optional<media::sdp::codec> audio;  // Opus
   std::optional<media::sdp::codec> video;  // H.264, packetization-mode 1
   std::optional<std::uint8_t> video_rtx;   // its RTX payload type (RFC 4588)
+  std::optional<std::uint8_t> transport_cc;  // the transport-wide sequence number's extension id
 };
 
 class publisher final : public session {
@@ -41,7 +48,11 @@ class publisher final : public session {
  private:
   using clock = std::chrono::steady_clock;
   const char* kind() const noexcept override { return "whip"; }
+  void on_connected() override;
   void on_end() override;
+  // Every 100 ms: transport-wide feedback for what arrived, so the browser's estimate (and its
+  // bitrate) follows what the path takes.
+  void send_feedback();
   void on_video(const media::rtp::packet& p);
   void on_audio(const media::rtp::packet& p);
   void push(media::frame f);
@@ -60,6 +71,9 @@ class publisher final : public session {
   std::optional<std::uint32_t> video_offset_, audio_offset_;
   bool aac_config_sent_ = false;
   clock::time_point last_pli_{};
+  media::rtp::transport_cc_receiver arrivals_;
+  std::uint32_t media_ssrc_ = 0, video_ssrc_ = 0;
+  boost::asio::steady_timer feedback_timer_;
 };
 
 }  // namespace junction::whip

@@ -19,7 +19,7 @@
 #include "rtmp/server.hpp"
 #include "webrtc/offer_answer.hpp"
 #include "webrtc/shard_ports.hpp"
-#include "whip/opus_rendition.hpp"
+#include "whip/whep_feed.hpp"
 #include "whip/player.hpp"
 #include "whip/publisher.hpp"
 
@@ -108,7 +108,7 @@ http::reply empty(const http::request_context& ctx, http::status code) {
 
 struct service::shard_state {
   session_table table;
-  std::unordered_map<std::string, std::weak_ptr<opus_rendition>> renditions;
+  std::unordered_map<std::string, std::weak_ptr<whep_feed>> feeds;
 };
 
 service::service(runtime& rt, webrtc::shard_ports& ports, rtmp::server& rtmp, media::stream_hub& hub,
@@ -181,6 +181,8 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
   publisher_tracks in;
   player_tracks out;
   for (const auto& m : o.media) {
+    for (const auto& e : m.extensions)
+      if (e.uri == webrtc::extension_uri::transport_cc && !in.transport_cc) in.transport_cc = e.id;
     std::optional<webrtc::chosen_codec> choice;
     using dir = media::sdp::direction;
     const bool sends = m.dir == dir::sendonly || m.dir == dir::sendrecv;
@@ -233,20 +235,16 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
     s = std::make_shared<publisher>(home, *port, state.table, metrics_, id, key, ctx.conn.peer(),
                                     std::move(claimed.handle), in, workers_);
   } else {
-    std::shared_ptr<opus_rendition> audio;
-    if (out.audio) {
-      auto& weak = state.renditions[key];
-      audio = weak.lock();
-      if (!audio) weak = audio = std::make_shared<opus_rendition>(home, hub_, workers_, key);
-    }
-    s = std::make_shared<player>(home, *port, state.table, metrics_, id, key, ctx.conn.peer(), hub_, std::move(audio),
-                                 out);
+    auto& weak = state.feeds[key];
+    auto feed = weak.lock();
+    if (!feed) weak = feed = std::make_shared<whep_feed>(home, hub_, workers_, key);
+    s = std::make_shared<player>(home, *port, state.table, metrics_, id, key, ctx.conn.peer(), std::move(feed), out);
   }
   if (!s->join(p.ice, o)) {
     s->end("the port is full");
     co_return refuse(http::status::service_unavailable, "this shard's WebRTC port is full (webrtc.max_peers)");
   }
-  std::erase_if(state.renditions, [](const auto& r) { return r.second.expired(); });
+  std::erase_if(state.feeds, [](const auto& r) { return r.second.expired(); });
   log::info("{} {} {}: {} '{}'", what, id, ctx.conn.peer(), publish ? "publishing" : "playing", key);
   co_return created(ctx, media::sdp::serialize(webrtc::make_answer(o, p)), id, p.ice.ufrag);
 }

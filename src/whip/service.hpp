@@ -41,8 +41,6 @@ class shard_ports;
 
 namespace junction::whip {
 
-class opus_rendition;
-
 class service {
  public:
   service(runtime& rt, webrtc::shard_ports& ports, rtmp::server& rtmp, media::stream_hub& hub, worker_pool& workers);

@@ -7,7 +7,7 @@ is not the offer's fingerprint) frees its state: the gauges go back to 0. Everyt
 127.0.0.1: aioice's host candidates are limited to loopback here.
 """
 import asyncio
-import math
+import json
 import os
 import shutil
 import subprocess
@@ -326,6 +326,113 @@ class WhepTest(WebrtcCase):
         rate = audio[0][0]
         samples = [x for _, chunk in audio for x in chunk]
         self.assertGreater(tone_coverage_over_middle(samples, rate, 1000), 0.9)
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BROWSER_DIR = os.path.normpath(os.path.join(HERE, "..", "browser"))
+PAGE = os.path.join(BROWSER_DIR, "webrtc_page.mjs")
+CHROMIUM = "/usr/bin/chromium"
+
+
+class ChromiumTest(WebrtcCase):
+    """Debian's Chromium, headless with fake capture devices (a 1 kHz tone file for the
+    microphone), driven by tests/browser/webrtc_page.mjs (playwright-core, set up by
+    tools/setup.sh). Skipped without them, except under CI."""
+
+    @classmethod
+    def setUpClass(cls):
+        missing = []
+        if not os.access(CHROMIUM, os.X_OK):
+            missing.append(CHROMIUM)
+        if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
+            missing.append("tests/browser/node_modules (npm ci in tests/browser)")
+        if missing:
+            why = "needs %s; tools/setup.sh sets them up" % " and ".join(missing)
+            if os.environ.get("CI"):
+                raise RuntimeError(why + " (CI is set: not skipped)")
+            raise unittest.SkipTest(why)
+        super().setUpClass()
+        cls.tone = os.path.join(cls.workdir, "tone.wav")
+        subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000", "-t", "10",
+                                 "-ac", "1", cls.tone], check=True, timeout=30)
+
+    def page(self, mode, path, seconds, tone=None):
+        """Starts the page; returns the process (its stdout gives one JSON line per event)."""
+        args = ["node", PAGE, "--mode", mode, "--url", self.url(path), "--seconds", str(seconds),
+                "--timeout-ms", str(int(30000 * SLOW))]
+        if tone:
+            args += ["--tone", tone]
+        return subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=BROWSER_DIR)
+
+    def events(self, page, timeout):
+        """The page's lines until it ends (or `timeout` seconds), parsed."""
+        out, _ = page.communicate(timeout=timeout * SLOW)
+        return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+    def wait_connected(self, page):
+        line = page.stdout.readline()
+        self.assertTrue(line, "the page ended before connecting")
+        event = json.loads(line)
+        self.assertEqual(event.get("event"), "connected", event)
+
+    def test_chromium_publishes_over_whip_and_plays_it_back_over_whep(self):
+        publisher = self.page("whip", "/live/browser/whip", 14, tone=self.tone)
+        try:
+            self.wait_connected(publisher)
+            # ffmpeg takes the browser's stream over RTMP while a second page plays it over WHEP.
+            flv = os.path.join(self.workdir, "browser.flv")
+            player = self.page("whep", "/live/browser/whep", 6)
+            subprocess.run(FFMPEG + ["-i", self.junction.rtmp_url("live", "browser"), "-t", "5", "-c", "copy", flv],
+                           check=True, timeout=30 * SLOW)
+            played = self.events(player, 60)[-1]
+            published = self.events(publisher, 60)[-1]
+        finally:
+            for p in (publisher,):
+                if p.poll() is None:
+                    p.kill()
+        self.assertTrue(published["ok"], published)
+        self.assertEqual(published["stats"]["outbound-rtp:video"]["codec"], "video/H264", published)
+        self.assertEqual(published["deleted"], 200)
+        wav = os.path.join(self.workdir, "browser.wav")
+        subprocess.run(FFMPEG + ["-i", flv, "-ac", "1", "-ar", "16000", wav], check=True, timeout=30)
+        self.assertGreater(tone_coverage(wav, 1000), 0.9)
+        probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames",
+                                "-show_entries", "stream=codec_name,nb_read_frames", "-of", "default=nw=1", flv],
+                               capture_output=True, text=True, timeout=30)
+        fields = dict(line.split("=", 1) for line in probe.stdout.split())
+        self.assertEqual(fields.get("codec_name"), "h264", probe.stdout)
+        self.assertGreater(int(fields.get("nb_read_frames", 0)), 25, probe.stdout)
+        self.assertTrue(played["ok"], played)
+        video, audio = played["stats"]["inbound-rtp:video"], played["stats"]["inbound-rtp:audio"]
+        self.assertGreater(video["frames"], 25, played)
+        self.assertGreater(audio["energy"], 0.01, played)  # the tone, not silence
+        self.wait_gauges_zero()
+
+    def test_chromium_plays_an_rtmp_publication_over_whep_without_freezing(self):
+        publisher = subprocess.Popen(
+            FFMPEG + ["-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi",
+                      "-i", "sine=frequency=1000:sample_rate=44100", "-t", "40",
+                      "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline",
+                      "-pix_fmt", "yuv420p", "-g", "25", "-c:a", "aac", "-f", "flv",
+                      self.junction.rtmp_url("live", "rtmpcam")])
+        try:
+            deadline = time.monotonic() + 15 * SLOW
+            while http("POST", self.url("/live/rtmpcam/whep"), b"v=0\r\n")[0] == 404:
+                self.assertLess(time.monotonic(), deadline, "the RTMP publication did not start")
+                time.sleep(0.2)
+            played = self.events(self.page("whep", "/live/rtmpcam/whep", 10), 60)[-1]
+        finally:
+            publisher.kill()
+            publisher.wait()
+        self.assertTrue(played["ok"], played)
+        video, audio = played["stats"]["inbound-rtp:video"], played["stats"]["inbound-rtp:audio"]
+        self.assertEqual((video["codec"], audio["codec"]), ("video/H264", "audio/opus"), played)
+        self.assertEqual((video["width"], video["height"]), (320, 240), played)
+        self.assertGreater(video["frames"], 200, played)  # ten seconds at 25 a second
+        self.assertEqual(video["freezes"], 0, played)
+        self.assertGreater(audio["energy"], 0.01, played)
+        self.assertGreater(audio["level"], 0.01, played)
+        self.wait_gauges_zero()
 
 
 if __name__ == "__main__":

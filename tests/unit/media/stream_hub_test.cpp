@@ -5,6 +5,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <chrono>
 #include <future>
 #include <thread>
@@ -114,6 +116,32 @@ TEST_F(hub_fixture, a_late_joiner_on_another_shard_starts_at_the_latest_keyframe
   on_shard(rt, 0, [&] { pub.handle->push(video(160, false)); });
   EXPECT_EQ(events_of(1, late, 5).back(), "v160");
   on_shard(rt, 1, [&] { hub.unsubscribe("live/b", late); });
+  on_shard(rt, 0, [&] { pub.handle.reset(); });
+}
+
+TEST_F(hub_fixture, a_keyframe_request_reaches_the_publisher_from_any_shard) {
+  auto pub = publish_on(0, "live/k");
+  std::atomic<int> asked{0};
+  on_shard(rt, 0, [&] {
+    pub.handle->on_keyframe_request([&] {
+      EXPECT_EQ(shard::current()->index(), 0u);  // on the publisher's shard
+      ++asked;
+    });
+    pub.handle->push(video(0, true, true));
+    pub.handle->push(video(0, true));
+  });
+  recording_sink here, there;
+  on_shard(rt, 0, [&] { hub.subscribe("live/k", here); });
+  on_shard(rt, 1, [&] { hub.subscribe("live/k", there); });
+  events_of(1, there, 2);  // live on shard 1 too
+  on_shard(rt, 0, [&] { hub.request_keyframe("live/k"); });
+  on_shard(rt, 1, [&] { hub.request_keyframe("live/k"); });
+  for (int tries = 0; tries < 400 && asked < 2; ++tries) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(asked, 2);
+  // A stream nobody publishes: nothing to ask, nothing breaks.
+  on_shard(rt, 1, [&] { hub.request_keyframe("live/nobody"); });
+  on_shard(rt, 0, [&] { hub.unsubscribe("live/k", here); });
+  on_shard(rt, 1, [&] { hub.unsubscribe("live/k", there); });
   on_shard(rt, 0, [&] { pub.handle.reset(); });
 }
 
