@@ -18,11 +18,13 @@ const transcode::audio_format opus_format{media::codec::opus, 48000, 2};
 const transcode::audio_format aac_format{media::codec::aac, 48000, 2};
 
 // An RTX packet (RFC 4588 §4) back into the packet it repeats: the original sequence number
-// leads its payload.
-std::optional<std::vector<std::uint8_t>> unwrap_rtx(const media::rtp::packet& p, std::uint8_t payload_type) {
-  if (p.payload.size() < 2) return std::nullopt;  // padding-only probes carry no packet
+// leads its payload; the SSRC is the media stream's.
+std::optional<std::vector<std::uint8_t>> unwrap_rtx(const media::rtp::packet& p, std::uint8_t payload_type,
+                                                    std::uint32_t ssrc) {
+  if (p.payload.size() < 2 || ssrc == 0) return std::nullopt;  // padding-only probes carry no packet
   media::rtp::header h = p.header;
   h.payload_type = payload_type;
+  h.ssrc = ssrc;
   h.sequence = static_cast<std::uint16_t>(p.payload[0] << 8 | p.payload[1]);
   std::vector<std::uint8_t> out;
   media::rtp::write_packet(h, p.payload.subspan(2), out);
@@ -39,7 +41,7 @@ publisher::publisher(junction::shard& home, webrtc::webrtc_port& port, session_t
       tracks_(std::move(tracks)),
       workers_(workers),
       worker_(workers.assign()),
-      feedback_timer_(home.context()) {
+      tick_timer_(home.context()) {
   publication_->on_evicted([this] { end("taken over by another publisher"); });
   // A player that joins (or lost its picture) gets its keyframe from the browser's encoder.
   publication_->on_keyframe_request([this] {
@@ -52,26 +54,38 @@ publisher::publisher(junction::shard& home, webrtc::webrtc_port& port, session_t
 
 publisher::~publisher() { workers_.release(worker_); }
 
-void publisher::on_connected() {
-  if (tracks_.transport_cc) send_feedback();
+void publisher::on_connected() { tick(); }
+
+void publisher::tick() {
+  if (ended()) return;
+  drain_video();
+  if (tracks_.video) send_nacks(losses_.due(clock::now()));
+  if (tracks_.transport_cc && ++ticks_ % 5 == 0) send_feedback();
+  tick_timer_.expires_after(std::chrono::milliseconds(20));
+  tick_timer_.async_wait([self = std::weak_ptr<session>(shared_from_this())](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto s = self.lock()) static_cast<publisher&>(*s).tick();
+  });
 }
 
 void publisher::send_feedback() {
-  if (ended()) return;
   if (auto f = arrivals_.take(ssrc_, media_ssrc_)) {
     std::vector<std::uint8_t> out;
     media::rtp::write_transport_feedback(*f, out);
     send(webrtc::packet_kind::rtcp, std::move(out));
   }
-  feedback_timer_.expires_after(std::chrono::milliseconds(100));
-  feedback_timer_.async_wait([self = std::weak_ptr<session>(shared_from_this())](const boost::system::error_code& ec) {
-    if (ec) return;
-    if (auto s = self.lock()) static_cast<publisher&>(*s).send_feedback();
-  });
+}
+
+void publisher::send_nacks(const std::vector<std::uint16_t>& lost) {
+  if (lost.empty() || !video_ssrc_) return;
+  std::vector<std::uint8_t> out;
+  media::rtp::write_nack(ssrc_, video_ssrc_, lost, out);
+  count(metrics_.nacked, lost.size());
+  send(webrtc::packet_kind::rtcp, std::move(out));
 }
 
 void publisher::on_end() {
-  feedback_timer_.cancel();
+  tick_timer_.cancel();
   if (publication_) home_.metrics().sub(metrics_.publishers);
   publication_.reset();  // players everywhere hear the stream stop
 }
@@ -95,10 +109,10 @@ void publisher::on_media(webrtc::packet_kind kind, std::span<const std::uint8_t>
     }
   const auto pt = p.header.payload_type;
   if (tracks_.video && pt == tracks_.video->payload_type) {
-    on_video(p);
+    on_video_packet(datagram, p.header.sequence, p.header.ssrc, false);
   } else if (tracks_.video_rtx && pt == *tracks_.video_rtx) {
-    if (auto original = unwrap_rtx(p, tracks_.video->payload_type))
-      if (auto again = media::rtp::parse_packet(*original); again.ok()) on_video(*again.packet);
+    if (auto original = unwrap_rtx(p, tracks_.video->payload_type, video_ssrc_))
+      on_video_packet(*original, static_cast<std::uint16_t>(p.payload[0] << 8 | p.payload[1]), video_ssrc_, true);
   } else if (tracks_.audio && pt == tracks_.audio->payload_type) {
     on_audio(p);
   }
@@ -109,9 +123,30 @@ void publisher::push(media::frame f) {
   publication_->push(std::move(f));
 }
 
-void publisher::on_video(const media::rtp::packet& p) {
+void publisher::on_video_packet(std::span<const std::uint8_t> datagram, std::uint16_t sequence, std::uint32_t ssrc,
+                                bool retransmission) {
+  const auto now = clock::now();
   if (!video_offset_) video_offset_ = offset_now();
-  video_ssrc_ = p.header.ssrc;
+  // NACKs and PLIs name the media stream's SSRC (an RTX stream has its own).
+  if (!retransmission) video_ssrc_ = ssrc;
+  losses_.on_packet(sequence, now);
+  send_nacks(losses_.due(now));
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  video_order_.push({datagram.begin(), datagram.end()}, sequence, us);
+  drain_video();
+}
+
+void publisher::drain_video() {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(clock::now().time_since_epoch()).count();
+  std::vector<media::rtp::jitter_buffer::entry> ready;
+  video_order_.pop_ready(us, ready);
+  for (const auto& e : ready) {
+    if (!publication_) return;
+    if (auto parsed = media::rtp::parse_packet(e.datagram); parsed.ok()) on_video(*parsed.packet);
+  }
+}
+
+void publisher::on_video(const media::rtp::packet& p) {
   std::vector<media::frame> frames;
   depacketizer_.push(p, frames);
   for (auto& f : frames) {

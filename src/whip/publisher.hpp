@@ -1,7 +1,8 @@
 #pragma once
 // A WHIP session (RFC 9725): a browser publishes into the stream hub, so RTMP players, HTTP-FLV
 // and recordings take the stream as they take an RTMP publication.
-//   video: H.264 (RFC 6184) depacketized into FLV AVC frames, passed through; a loss that breaks
+//   video: H.264 (RFC 6184) depacketized into FLV AVC frames, passed through; a lost packet is
+//          asked for again (NACK, RTX), later packets waiting for it up to 150 ms; a loss that breaks
 //          the picture, the start, and players that need one (stream_hub::request_keyframe) ask
 //          the browser for a keyframe (a PLI, twice a second at most);
 //   audio: Opus transcoded to AAC (what RTMP and FLV players decode) on the session's worker;
@@ -17,6 +18,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "media/h264/rtp_payload.hpp"
+#include "media/rtp/jitter_buffer.hpp"
+#include "media/rtp/nack_tracker.hpp"
 #include "media/rtp/transport_cc_receiver.hpp"
 #include "media/sdp/session.hpp"
 #include "media/stream_hub.hpp"
@@ -50,9 +53,17 @@ class publisher final : public session {
   const char* kind() const noexcept override { return "whip"; }
   void on_connected() override;
   void on_end() override;
-  // Every 100 ms: transport-wide feedback for what arrived, so the browser's estimate (and its
+  // Every 20 ms: video packets whose wait for a lost one is over, NACKs due again, and every
+  // 100 ms transport-wide feedback for what arrived, so the browser's estimate (and its
   // bitrate) follows what the path takes.
+  void tick();
   void send_feedback();
+  // One video packet, first sent or retransmitted: gaps are asked for again (NACK), and the
+  // packet waits in order for those before it.
+  void on_video_packet(std::span<const std::uint8_t> datagram, std::uint16_t sequence, std::uint32_t ssrc,
+                       bool retransmission);
+  void drain_video();
+  void send_nacks(const std::vector<std::uint16_t>& lost);
   void on_video(const media::rtp::packet& p);
   void on_audio(const media::rtp::packet& p);
   void push(media::frame f);
@@ -73,7 +84,10 @@ class publisher final : public session {
   clock::time_point last_pli_{};
   media::rtp::transport_cc_receiver arrivals_;
   std::uint32_t media_ssrc_ = 0, video_ssrc_ = 0;
-  boost::asio::steady_timer feedback_timer_;
+  media::rtp::nack_tracker losses_;
+  media::rtp::jitter_buffer video_order_{{std::chrono::milliseconds(150), 1024}};
+  boost::asio::steady_timer tick_timer_;
+  unsigned ticks_ = 0;
 };
 
 }  // namespace junction::whip

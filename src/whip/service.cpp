@@ -159,6 +159,9 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
     }
     co_return refuse(http::status::forbidden, why);
   }
+  const auto key = rtmp::stream_key(app_name, name);
+  if (!publish && !hub_.live_here(key) && !co_await hub_.is_published(key))
+    co_return refuse(http::status::not_found, "stream not published");
   if (!is_sdp(ctx, "application/sdp"))
     co_return refuse(http::status::unsupported_media_type, "the offer must be application/sdp");
   auto parsed = media::sdp::parse(ctx.req.body());
@@ -167,9 +170,6 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
   if (auto* why = std::get_if<std::string>(&read)) co_return refuse(http::status::bad_request, *why);
   const auto& o = std::get<webrtc::offer>(read);
 
-  const auto key = rtmp::stream_key(app_name, name);
-  if (!publish && !hub_.live_here(key) && !co_await hub_.is_published(key))
-    co_return refuse(http::status::not_found, "stream not published");
 
   // One codec per section: Opus, and H.264 (what RTMP players decode, passed through); a section
   // Junction cannot take is rejected in the answer.

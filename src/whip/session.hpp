@@ -29,6 +29,7 @@ struct session_metrics {
   metric_id publishers, players;             // gauges: WHIP and WHEP sessions
   metric_id publishes, plays, refusals;      // counters
   metric_id frames_in, packets_out, resent;  // counters: frames into the hub, RTP out, NACK answers
+  metric_id nacked;                          // counter: packets WHIP publishers were asked again for
   static session_metrics declare(metric_registry& registry);
 };
 

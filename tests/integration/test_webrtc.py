@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -326,6 +327,280 @@ class WhepTest(WebrtcCase):
         rate = audio[0][0]
         samples = [x for _, chunk in audio for x in chunk]
         self.assertGreater(tone_coverage_over_middle(samples, rate, 1000), 0.9)
+
+
+class LossyRelay(asyncio.DatagramProtocol):
+    """A UDP relay between aiortc and Junction's WebRTC port that drops every 20th RTP packet
+    (5 %, evenly, so the test's figure does not depend on chance) going one way; STUN, DTLS and
+    RTCP pass untouched. The answer's candidate is pointed at it (rewrite)."""
+
+    def __init__(self, target, drop_towards_server):
+        self.target, self.drop_towards_server = target, drop_towards_server
+        self.client = None
+        self.rtp_seen = self.dropped = 0
+
+    @classmethod
+    async def open(cls, target, drop_towards_server):
+        loop = asyncio.get_running_loop()
+        relay = cls(target, drop_towards_server)
+        relay.front, _ = await loop.create_datagram_endpoint(lambda: relay, local_addr=("127.0.0.1", 0))
+        relay.back, _ = await loop.create_datagram_endpoint(lambda: _Back(relay), local_addr=("127.0.0.1", 0))
+        return relay
+
+    def port(self):
+        return self.front.get_extra_info("sockname")[1]
+
+    def lose(self, data):
+        if len(data) < 2 or not 128 <= data[0] <= 191 or 192 <= data[1] <= 223:
+            return False  # not RTP
+        self.rtp_seen += 1
+        if self.rtp_seen % 20 == 0:
+            self.dropped += 1
+            return True
+        return False
+
+    def datagram_received(self, data, addr):  # from the client
+        self.client = addr
+        if not (self.drop_towards_server and self.lose(data)):
+            self.back.sendto(data, self.target)
+
+    def from_server(self, data):
+        if self.client and not (not self.drop_towards_server and self.lose(data)):
+            self.front.sendto(data, self.client)
+
+    def rewrite(self, answer):
+        """The answer with its UDP candidate and m= ports pointed at the relay."""
+        port = str(self.target[1])
+        out = []
+        for line in answer.splitlines():
+            if line.startswith("a=candidate:") and " udp " in line.lower():
+                parts = line.split()
+                if parts[5] == port:
+                    parts[5] = str(self.port())
+                line = " ".join(parts)
+            elif line.startswith("m=") and line.split()[1] == port:
+                parts = line.split()
+                parts[1] = str(self.port())
+                line = " ".join(parts)
+            elif line.startswith("a=candidate:"):
+                continue  # ICE-TCP: not relayed
+            out.append(line)
+        return "\r\n".join(out) + "\r\n"
+
+    def close(self):
+        self.front.close()
+        self.back.close()
+
+
+class _Back(asyncio.DatagramProtocol):
+    def __init__(self, relay):
+        self.relay = relay
+
+    def datagram_received(self, data, addr):
+        self.relay.from_server(data)
+
+
+def answer_port(answer):
+    for line in answer.splitlines():
+        if line.startswith("a=candidate:") and " udp " in line.lower():
+            return int(line.split()[5])
+    raise AssertionError("no UDP candidate in the answer")
+
+
+class LossTest(WebrtcCase):
+    """5 % of the RTP on the UDP path lost, evenly: NACKs and retransmissions (RTX) repair it."""
+
+    def test_a_whep_player_losing_five_percent_gets_them_again(self):
+        publisher = subprocess.Popen(
+            FFMPEG + ["-re", "-f", "lavfi", "-i", "testsrc=size=640x480:rate=25", "-f", "lavfi",
+                      "-i", "sine=frequency=1000:sample_rate=44100", "-t", "40",
+                      "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline",
+                      "-pix_fmt", "yuv420p", "-g", "50", "-b:v", "1M", "-c:a", "aac", "-f", "flv",
+                      self.junction.rtmp_url("live", "lossy")])
+        resent_before = self.gauge("junction_whep_packets_resent_total")
+
+        async def run():
+            deadline = time.monotonic() + 15 * SLOW
+            while (await asyncio.to_thread(http, "POST", self.url("/live/lossy/whep"), b"v=0\r\n"))[0] == 404:
+                self.assertLess(time.monotonic(), deadline, "the RTMP publication did not start")
+                await asyncio.sleep(0.2)
+            pc = RTCPeerConnection()
+            pc.addTransceiver("video", direction="recvonly")
+            tracks = {}
+            pc.on("track", lambda track: tracks.setdefault(track.kind, track))
+            await pc.setLocalDescription(await pc.createOffer())
+            status, headers, answer = await asyncio.to_thread(
+                http, "POST", self.url("/live/lossy/whep"), pc.localDescription.sdp.encode())
+            self.assertEqual(status, 201, answer)
+            relay = await LossyRelay.open(("127.0.0.1", answer_port(answer.decode())), drop_towards_server=False)
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=relay.rewrite(answer.decode()), type="answer"))
+            self.assertEqual(await wait_for_state(pc), "connected")
+            pts = []
+            while len(pts) < 150:  # six seconds at 25 a second
+                frame = await asyncio.wait_for(tracks["video"].recv(), 10 * SLOW)
+                pts.append(frame.pts)
+            await asyncio.to_thread(http, "DELETE", self.url(headers["location"]))
+            await pc.close()
+            relay.close()
+            return pts, relay.dropped
+
+        try:
+            pts, dropped = asyncio.run(run())
+        finally:
+            publisher.kill()
+            publisher.wait()
+        # The frames the stream had between the first and last one decoded (25 a second, 3,600
+        # units of the 90 kHz clock apart) against those decoded. Lost packets not sent again
+        # would cost every frame they belonged to (a picture is two to five packets here, so 5 %
+        # of packets is 10-25 % of frames), and aiortc drops an incomplete frame; repaired, at
+        # most the odd frame whose retransmission itself came late is missing: 97 % is asked.
+        # (640x480 at 1 Mbit/s: about five packets a picture, so a quarter of the pictures lose one.)
+        expected = (pts[-1] - pts[0]) // 3600 + 1
+        self.assertGreater(dropped, 10)
+        self.assertGreaterEqual(len(pts) / expected, 0.97, (len(pts), expected, dropped))
+        self.assertGreater(self.gauge("junction_whep_packets_resent_total") - resent_before, 0)
+        self.wait_gauges_zero()
+
+    def test_a_whip_publisher_losing_five_percent_is_asked_for_them_again(self):
+        nacked_before = self.gauge("junction_whip_packets_nacked_total")
+
+        async def run():
+            pc = RTCPeerConnection()
+            player = MediaPlayer(self.media)
+            pc.addTrack(player.video)
+            await pc.setLocalDescription(await pc.createOffer())
+            status, headers, answer = await asyncio.to_thread(
+                http, "POST", self.url("/live/lossywhip/whip"), pc.localDescription.sdp.encode())
+            self.assertEqual(status, 201, answer)
+            relay = await LossyRelay.open(("127.0.0.1", answer_port(answer.decode())), drop_towards_server=True)
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=relay.rewrite(answer.decode()), type="answer"))
+            self.assertEqual(await wait_for_state(pc), "connected")
+            flv = os.path.join(self.workdir, "lossywhip.flv")
+            play = await asyncio.create_subprocess_exec(
+                *FFMPEG, "-i", self.junction.rtmp_url("live", "lossywhip"), "-t", "5", "-c", "copy", flv)
+            self.assertEqual(await asyncio.wait_for(play.wait(), 30 * SLOW), 0)
+            await asyncio.to_thread(http, "DELETE", self.url(headers["location"]))
+            await pc.close()
+            relay.close()
+            return flv, relay.dropped
+
+        flv, dropped = asyncio.run(run())
+        self.assertGreater(dropped, 10)
+        self.assertGreater(self.gauge("junction_whip_packets_nacked_total") - nacked_before, 0)
+        # The frames RTMP carried against the 25 a second their timestamps span: a lost packet
+        # not repaired breaks its picture and, in Junction, every picture until the next
+        # keyframe (asked for, but a round trip and an encoder's keyframe away).
+        probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                                "packet=pts", "-of", "csv=p=0", flv], capture_output=True, text=True, timeout=30)
+        pts = [int(x) for x in probe.stdout.split() if x.strip().isdigit()]
+        self.assertGreater(len(pts), 50, probe.stdout[:200])
+        expected = (max(pts) - min(pts)) // 40 + 1
+        self.assertGreaterEqual(len(pts) / expected, 0.95, (len(pts), expected, dropped))
+        self.wait_gauges_zero()
+
+
+class IceOnlyPeer(asyncio.DatagramProtocol):
+    """A peer that answers to ICE and nothing else: it sends a check (with USE-CANDIDATE) every
+    two seconds, so its consent stays fresh, and never answers the DTLS handshake Junction starts."""
+
+    def __init__(self, answer, local_ufrag):
+        lines = answer.splitlines()
+        value = lambda key: next(l.split(":", 1)[1] for l in lines if l.startswith("a=" + key + ":"))
+        self.remote_ufrag, self.remote_pwd = value("ice-ufrag"), value("ice-pwd")
+        self.local_ufrag = local_ufrag
+        self.target = ("127.0.0.1", answer_port(answer))
+        self.successes = self.dtls = 0
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def check(self):
+        import aioice.stun as stun
+        m = stun.Message(stun.Method.BINDING, stun.Class.REQUEST)
+        m.attributes["USERNAME"] = "%s:%s" % (self.remote_ufrag, self.local_ufrag)
+        m.attributes["PRIORITY"] = 1853824767
+        m.attributes["ICE-CONTROLLING"] = 1234567890
+        m.attributes["USE-CANDIDATE"] = None
+        m.add_message_integrity(self.remote_pwd.encode())  # and FINGERPRINT
+        self.transport.sendto(bytes(m), self.target)
+
+    def datagram_received(self, data, addr):
+        if data and data[0] < 4:
+            self.successes += 1
+        elif data and 20 <= data[0] <= 63:
+            self.dtls += 1  # the handshake's flights, never answered
+
+
+class TimeoutTest(WebrtcCase):
+    """A peer that passes ICE but never does DTLS, and one that connects and then vanishes
+    without a word (killed): each session ends by itself (the DTLS handshake times out after
+    30 s; consent lapses 30 s after the last check), says why in the log, is counted, and frees
+    its state."""
+
+    def test_a_dtls_handshake_that_never_completes_and_a_peer_that_vanishes_end_their_sessions(self):
+        failed_before = self.gauge("junction_webrtc_failed_total")
+        # The vanishing peer: aiortc connected and publishing in a child process, then SIGKILL.
+        child = subprocess.Popen(
+            [sys.executable, "-c", VANISHING_PEER, self.url("/live/vanishing/whip")],
+            stdout=subprocess.PIPE, text=True, cwd=HERE)
+        self.assertEqual(child.stdout.readline().strip(), "connected")
+        child.kill()
+        child.wait()
+
+        async def ice_only():
+            pc = RTCPeerConnection()
+            pc.addTransceiver("audio", direction="sendonly")
+            await pc.setLocalDescription(await pc.createOffer())
+            offer = pc.localDescription.sdp
+            await pc.close()
+            ufrag = next(l.split(":", 1)[1] for l in offer.splitlines() if l.startswith("a=ice-ufrag:"))
+            status, _, answer = await asyncio.to_thread(http, "POST", self.url("/live/silent/whip"), offer.encode())
+            self.assertEqual(status, 201, answer)
+            loop = asyncio.get_running_loop()
+            transport, peer = await loop.create_datagram_endpoint(
+                lambda: IceOnlyPeer(answer.decode(), ufrag), local_addr=("127.0.0.1", 0))
+            deadline = time.monotonic() + 60 * SLOW
+            while time.monotonic() < deadline and self.gauge("junction_webrtc_peers") > 0:
+                peer.check()
+                await asyncio.sleep(2)
+            transport.close()
+            return peer
+
+        peer = asyncio.run(ice_only())
+        self.assertGreater(peer.successes, 0)  # ICE worked
+        self.assertGreater(peer.dtls, 1)       # Junction started the handshake and retransmitted
+        self.wait_gauges_zero()
+        self.assertEqual(self.gauge("junction_webrtc_failed_total"), failed_before + 2)
+        log = self.junction.stderr_text()
+        self.assertIn("the DTLS handshake timed out", log)
+        self.assertIn("consent expired", log)
+
+
+# Run as a child process: publishes over WHIP with aiortc, prints "connected", then waits to be
+# killed (so it never closes its DTLS association).
+VANISHING_PEER = """
+import asyncio, sys, urllib.request
+import aioice.ice
+aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=True: ["127.0.0.1"]
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack
+
+async def main():
+    pc = RTCPeerConnection()
+    pc.addTrack(AudioStreamTrack())
+    await pc.setLocalDescription(await pc.createOffer())
+    request = urllib.request.Request(sys.argv[1], data=pc.localDescription.sdp.encode(), method="POST",
+                                     headers={"Content-Type": "application/sdp"})
+    answer = urllib.request.urlopen(request, timeout=10).read().decode()
+    done = asyncio.get_running_loop().create_future()
+    pc.on("connectionstatechange", lambda: pc.connectionState == "connected" and not done.done() and done.set_result(1))
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+    await asyncio.wait_for(done, 20)
+    print("connected", flush=True)
+    await asyncio.sleep(120)
+
+asyncio.run(main())
+"""
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
