@@ -98,18 +98,7 @@ void whep_feed::on_start() {
 void whep_feed::end_replay() {
   replay_posted_ = false;
   replaying_ = false;
-  for (auto& f : std::exchange(replay_, {})) {
-    const auto& frame = f->frame();
-    if (frame.config) {
-      video_config_ = f;
-    } else if (frame.keyframe) {
-      gop_ = {f};
-      gop_bytes_ = frame.payload.size();
-    } else if (!gop_.empty()) {
-      gop_.push_back(f);
-      gop_bytes_ += frame.payload.size();
-    }
-  }
+  for (auto& f : std::exchange(replay_, {})) keep(f);
   for (const auto& m : members_) send_gop(*m.l);
   if (!gop_.empty()) anchor_ = {clock::now(), gop_.back()->frame().timestamp};
 }
@@ -143,7 +132,13 @@ void whep_feed::on_frame(const media::shard_frame_ptr& f) {
     replay_.push_back(f);
     return;
   }
-  // Kept for players that join: from the last keyframe on.
+  keep(f);
+  enqueue(frame.timestamp, f);
+}
+
+// Kept for players that join: the last sequence header, and the frames from the last keyframe on.
+void whep_feed::keep(const media::shard_frame_ptr& f) {
+  const auto& frame = f->frame();
   if (frame.config) {
     video_config_ = f;
   } else if (frame.keyframe) {
@@ -158,7 +153,6 @@ void whep_feed::on_frame(const media::shard_frame_ptr& f) {
       gop_.push_back(f);
     }
   }
-  enqueue(frame.timestamp, f);
 }
 
 void whep_feed::on_audio(const media::frame& frame) {

@@ -91,6 +91,7 @@ class whep_feed final : public media::sink, public std::enable_shared_from_this<
   void release();
   void schedule();
   void end_replay();
+  void keep(const media::shard_frame_ptr& f);
   void send_gop(listener& l);
   void restart_audio();
   bool gop_is_short() const;

@@ -28,6 +28,26 @@ SANITIZER_REPORT = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|run
 DEFAULT_BIN = os.path.normpath(os.path.join(HERE, "..", "..", "build", "src", "junction"))
 
 
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_DIR = os.path.normpath(os.path.join(HERE, "..", "browser"))
+
+
+def require_browser():
+    """Skips the calling test class or module unless Debian's Chromium and playwright-core (in
+    tests/browser/node_modules) are there; under CI (the CI variable set), their absence fails."""
+    import unittest
+    missing = []
+    if not os.access(CHROMIUM, os.X_OK):
+        missing.append(CHROMIUM + " (Debian package chromium)")
+    if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
+        missing.append("tests/browser/node_modules (npm ci in tests/browser)")
+    if missing:
+        why = "browser tests need %s; tools/setup.sh sets both up" % " and ".join(missing)
+        if os.environ.get("CI"):
+            raise RuntimeError(why + " (CI is set: not skipped)")
+        raise unittest.SkipTest(why)
+
+
 def junction_bin():
     # Absolute, because the server runs with its temporary folder as working directory.
     return os.path.abspath(os.environ.get("JUNCTION_BIN") or DEFAULT_BIN)

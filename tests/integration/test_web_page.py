@@ -32,9 +32,9 @@ from junction_process import JunctionProcess, curl, wait_for
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
 WEB_ROOT = os.path.join(REPO, "conf", "www")
-BROWSER_DIR = os.path.join(REPO, "tests", "browser")
+BROWSER_DIR = jp.BROWSER_DIR
 SCRIPT = os.path.join(BROWSER_DIR, "live_page.mjs")
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = jp.CHROMIUM
 FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error"]
 # Each wait inside the browser script (page load, the stream, the graph's points); the graph
 # needs three scrapes of /metrics, 2 s apart.
@@ -53,16 +53,7 @@ def setUpModule():
     if missing:
         raise RuntimeError("required tools missing: %s (tools/setup.sh installs them)"
                            % ", ".join(missing))
-    browser_missing = []
-    if not os.access(CHROMIUM, os.X_OK):
-        browser_missing.append(CHROMIUM + " (Debian package chromium)")
-    if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
-        browser_missing.append("tests/browser/node_modules (npm ci in tests/browser)")
-    if browser_missing:
-        why = "browser tests need %s; tools/setup.sh sets both up" % " and ".join(browser_missing)
-        if os.environ.get("CI"):
-            raise RuntimeError(why + " (CI is set: not skipped)")
-        raise unittest.SkipTest(why)
+    jp.require_browser()
     ARTEFACTS = os.environ.get("JUNCTION_ARTEFACTS") or tempfile.mkdtemp(
         prefix="junction-web-page-")
     os.makedirs(ARTEFACTS, exist_ok=True)

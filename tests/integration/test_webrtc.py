@@ -22,7 +22,7 @@ import aioice.ice
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 
-from junction_process import SLOW, JunctionProcess
+from junction_process import BROWSER_DIR, SLOW, JunctionProcess, require_browser
 from phones import tone_coverage, tone_coverage_over_middle
 
 FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
@@ -604,9 +604,7 @@ asyncio.run(main())
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BROWSER_DIR = os.path.normpath(os.path.join(HERE, "..", "browser"))
 PAGE = os.path.join(BROWSER_DIR, "webrtc_page.mjs")
-CHROMIUM = "/usr/bin/chromium"
 
 
 class ChromiumTest(WebrtcCase):
@@ -616,16 +614,7 @@ class ChromiumTest(WebrtcCase):
 
     @classmethod
     def setUpClass(cls):
-        missing = []
-        if not os.access(CHROMIUM, os.X_OK):
-            missing.append(CHROMIUM)
-        if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
-            missing.append("tests/browser/node_modules (npm ci in tests/browser)")
-        if missing:
-            why = "needs %s; tools/setup.sh sets them up" % " and ".join(missing)
-            if os.environ.get("CI"):
-                raise RuntimeError(why + " (CI is set: not skipped)")
-            raise unittest.SkipTest(why)
+        require_browser()
         super().setUpClass()
         cls.tone = os.path.join(cls.workdir, "tone.wav")
         subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000", "-t", "10",
