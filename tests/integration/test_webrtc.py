@@ -107,6 +107,16 @@ class WebrtcCase(unittest.TestCase):
             time.sleep(0.1)
         self.fail("gauges still up: %r" % values)
 
+    def rtmp_publisher(self, stream, seconds, size="320x240", gop=25, extra=()):
+        """ffmpeg publishing live/<stream> over RTMP in real time: a moving picture (H.264
+        constrained baseline, what browsers decode) and a 1 kHz tone (AAC)."""
+        return subprocess.Popen(
+            FFMPEG + ["-re", "-f", "lavfi", "-i", "testsrc=size=%s:rate=25" % size, "-f", "lavfi",
+                      "-i", "sine=frequency=1000:sample_rate=44100", "-t", str(seconds),
+                      "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline",
+                      "-pix_fmt", "yuv420p", "-g", str(gop), *extra, "-c:a", "aac", "-f", "flv",
+                      self.junction.rtmp_url("live", stream)])
+
     async def publish(self, path, tamper=None, headers=None, media=None):
         """A WHIP session of aiortc publishing `media` (the tone file); (pc, status, headers, body)."""
         pc = RTCPeerConnection()
@@ -265,11 +275,7 @@ class AuthorizationTest(WebrtcCase):
 
 class WhepTest(WebrtcCase):
     def test_an_rtmp_publication_plays_over_whep_with_picture_and_tone(self):
-        publisher = subprocess.Popen(
-            FFMPEG + ["-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi",
-                      "-i", "sine=frequency=1000:sample_rate=44100", "-t", "30",
-                      "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline", "-pix_fmt", "yuv420p",
-                      "-g", "25", "-c:a", "aac", "-f", "flv", self.junction.rtmp_url("live", "cam")])
+        publisher = self.rtmp_publisher("cam", 30)
         try:
             self._play(publisher)
         finally:
@@ -411,12 +417,7 @@ class LossTest(WebrtcCase):
     """5 % of the RTP on the UDP path lost, evenly: NACKs and retransmissions (RTX) repair it."""
 
     def test_a_whep_player_losing_five_percent_gets_them_again(self):
-        publisher = subprocess.Popen(
-            FFMPEG + ["-re", "-f", "lavfi", "-i", "testsrc=size=640x480:rate=25", "-f", "lavfi",
-                      "-i", "sine=frequency=1000:sample_rate=44100", "-t", "40",
-                      "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline",
-                      "-pix_fmt", "yuv420p", "-g", "50", "-b:v", "1M", "-c:a", "aac", "-f", "flv",
-                      self.junction.rtmp_url("live", "lossy")])
+        publisher = self.rtmp_publisher("lossy", 40, size="640x480", gop=50, extra=["-b:v", "1M"])
         resent_before = self.gauge("junction_whep_packets_resent_total")
 
         async def run():
@@ -673,12 +674,7 @@ class ChromiumTest(WebrtcCase):
         self.wait_gauges_zero()
 
     def test_chromium_plays_an_rtmp_publication_over_whep_without_freezing(self):
-        publisher = subprocess.Popen(
-            FFMPEG + ["-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi",
-                      "-i", "sine=frequency=1000:sample_rate=44100", "-t", "40",
-                      "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-profile:v", "baseline",
-                      "-pix_fmt", "yuv420p", "-g", "25", "-c:a", "aac", "-f", "flv",
-                      self.junction.rtmp_url("live", "rtmpcam")])
+        publisher = self.rtmp_publisher("rtmpcam", 40)
         try:
             deadline = time.monotonic() + 15 * SLOW
             while http("POST", self.url("/live/rtmpcam/whep"), b"v=0\r\n")[0] == 404:
