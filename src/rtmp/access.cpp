@@ -21,14 +21,14 @@ bool token_ok(const std::string& wanted, std::string_view stream_query, std::str
 
 boost::asio::awaitable<const char*> http_refusal(const app_policy& app, bool publish, const http::request_context& ctx,
                                                  std::string_view token, std::string_view app_name,
-                                                 std::string_view name, std::string protocol) {
+                                                 std::string_view name, std::string_view protocol) {
   const auto& a = app.config;
   if (!allowed(publish ? app.publish_from : app.play_from, ctx.peer))
     co_return publish ? "address not allowed to publish" : "address not allowed to play";
   if (!same_token(publish ? a.publish_token : a.play_token, token)) co_return "missing or wrong token";
   const auto& hook = publish ? a.on_publish : a.on_play;
   if (hook.empty()) co_return nullptr;
-  hook_client who{ctx.conn.id(), ctx.peer.to_string(), ctx.conn.peer(), std::string{app_name}, {}, std::move(protocol)};
+  hook_client who{ctx.conn.id(), ctx.peer.to_string(), ctx.conn.peer(), std::string{app_name}, {}, std::string{protocol}};
   if (!co_await ask_hook(hook, publish ? "on_publish" : "on_play", who, name, ctx.query, a.hook_timeout))
     co_return publish ? "refused by the on_publish hook" : "refused by the on_play hook";
   co_return nullptr;

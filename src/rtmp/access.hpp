@@ -27,7 +27,7 @@ bool same_token(const std::string& wanted, std::string_view given);
 // presented `token`), its on_publish or on_play hook.
 boost::asio::awaitable<const char*> http_refusal(const app_policy& app, bool publish, const http::request_context& ctx,
                                                  std::string_view token, std::string_view app_name,
-                                                 std::string_view name, std::string protocol);
+                                                 std::string_view name, std::string_view protocol);
 
 // Why a recording may not be played, or nullptr. `admin_token`: http.admin_token (recordings
 // are the admin's); `authorized_by_app`: the application authorizes its plays itself (a play

@@ -24,6 +24,7 @@ from aiortc.contrib.media import MediaPlayer
 
 from junction_process import BROWSER_DIR, SLOW, JunctionProcess, require_browser
 from phones import tone_coverage, tone_coverage_over_middle
+from test_rtmp import HookRecorder
 
 FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
 TOKEN = "s3cret-publish"
@@ -76,7 +77,7 @@ class WebrtcCase(unittest.TestCase):
             {"name": "live"},
             {"name": "guarded", "publish_token": TOKEN, "play_token": PLAY_TOKEN},
             {"name": "closed", "live": False},
-        ]).start()
+        ] + cls.more_apps()).start()
         # Ten seconds of a moving picture and a 1 kHz tone: what aiortc publishes (it decodes the
         # file and encodes H.264 and Opus itself).
         cls.media = os.path.join(cls.workdir, "tone.mkv")
@@ -84,6 +85,10 @@ class WebrtcCase(unittest.TestCase):
                                  "-i", "sine=frequency=1000:sample_rate=48000", "-t", "10",
                                  "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a", "pcm_s16le",
                                  cls.media], check=True, timeout=60)
+
+    @classmethod
+    def more_apps(cls):
+        return []
 
     @classmethod
     def tearDownClass(cls):
@@ -207,6 +212,13 @@ class WhipTest(WebrtcCase):
 
 
 class AuthorizationTest(WebrtcCase):
+    @classmethod
+    def more_apps(cls):
+        cls.hooks = HookRecorder({"/publish": "refused", "/play": "refused"})
+        cls.addClassCleanup(cls.hooks.close)
+        return [{"name": "hooked", "on_publish": cls.hooks.url("/publish"), "on_play": cls.hooks.url("/play"),
+                 "hook_timeout": "3s"}]
+
     def offer_text(self):
         async def make():
             pc = RTCPeerConnection()
@@ -230,6 +242,23 @@ class AuthorizationTest(WebrtcCase):
         status, h, body = http("POST", self.url("/guarded/s/whip"), offer,
                                headers={"Authorization": "Bearer " + TOKEN})
         self.assertEqual(status, 201, body)
+        self.assertEqual(http("DELETE", self.url(h["location"]))[0], 200)
+        self.wait_gauges_zero()
+
+    def test_the_applications_hooks_are_asked_and_can_refuse(self):
+        offer = self.offer_text()
+        status, _, body = http("POST", self.url("/hooked/refused/whip"), offer)
+        self.assertEqual(status, 403, body)
+        self.assertIn(b"on_publish hook", body)
+        asked = self.hooks.wait("/publish", stream="refused", action="on_publish")
+        self.assertEqual(asked[-1].get("protocol"), "whip", asked)
+        self.assertEqual(asked[-1].get("app"), "hooked", asked)
+        status, h, body = http("POST", self.url("/hooked/allowed/whip"), offer)
+        self.assertEqual(status, 201, body)
+        self.assertTrue(self.hooks.find("/publish", stream="allowed", protocol="whip"))
+        status, _, body = http("POST", self.url("/hooked/refused/whep"), offer)
+        self.assertEqual(status, 403, body)
+        self.assertTrue(self.hooks.wait("/play", stream="refused", protocol="whep"))
         self.assertEqual(http("DELETE", self.url(h["location"]))[0], 200)
         self.wait_gauges_zero()
 
