@@ -483,11 +483,14 @@ class LossTest(WebrtcCase):
         # units of the 90 kHz clock apart) against those decoded. Lost packets not sent again
         # would cost every frame they belonged to (a picture is two to five packets here, so 5 %
         # of packets is 10-25 % of frames), and aiortc drops an incomplete frame; repaired, at
-        # most the odd frame whose retransmission itself came late is missing: 97 % is asked.
-        # (640x480 at 1 Mbit/s: about five packets a picture, so a quarter of the pictures lose one.)
+        # most the odd frame whose retransmission itself came late is missing. (640x480 at
+        # 1 Mbit/s: about five packets a picture, so a quarter of the pictures lose one; with the
+        # answers to NACKs switched off aiortc decoded 61 %.) 90 % is asked: on a loaded machine
+        # aiortc, decoding in Python, can fall behind by itself (a full run of every suite on two
+        # cores once gave less than 97 %).
         expected = (pts[-1] - pts[0]) // 3600 + 1
         self.assertGreater(dropped, 10)
-        self.assertGreaterEqual(len(pts) / expected, 0.97, (len(pts), expected, dropped))
+        self.assertGreaterEqual(len(pts) / expected, 0.90, (len(pts), expected, dropped))
         self.assertGreater(self.gauge("junction_whep_packets_resent_total") - resent_before, 0)
         self.wait_gauges_zero()
 
@@ -519,13 +522,15 @@ class LossTest(WebrtcCase):
         self.assertGreater(self.gauge("junction_whip_packets_nacked_total") - nacked_before, 0)
         # The frames RTMP carried against the 25 a second their timestamps span: a lost packet
         # not repaired breaks its picture and, in Junction, every picture until the next
-        # keyframe (asked for, but a round trip and an encoder's keyframe away).
+        # keyframe (asked for, but a round trip and an encoder's keyframe away); without the
+        # NACKs ffmpeg got no picture at all. 90 %: aiortc's encoder, in Python, may skip a
+        # picture itself on a loaded machine.
         probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
                                 "packet=pts", "-of", "csv=p=0", flv], capture_output=True, text=True, timeout=30)
         pts = [int(x) for x in probe.stdout.split() if x.strip().isdigit()]
         self.assertGreater(len(pts), 50, probe.stdout[:200])
         expected = (max(pts) - min(pts)) // 40 + 1
-        self.assertGreaterEqual(len(pts) / expected, 0.95, (len(pts), expected, dropped))
+        self.assertGreaterEqual(len(pts) / expected, 0.90, (len(pts), expected, dropped))
         self.wait_gauges_zero()
 
 
