@@ -41,7 +41,7 @@ void rtp_packetizer::send(std::vector<std::uint8_t>&& payload, std::uint32_t tim
   out.push_back(std::move(packet));
 }
 
-void rtp_packetizer::packetize(const frame& f, std::vector<std::vector<std::uint8_t>>& out) {
+void rtp_packetizer::payloads(const frame& f, std::vector<rtp_payload>& out) {
   bytes body = as_u8(f.payload.bytes());
   if (f.codec != codec::h264 || body.size() < 5) return;
   bytes data = body.subspan(5);
@@ -60,7 +60,6 @@ void rtp_packetizer::packetize(const frame& f, std::vector<std::vector<std::uint
   }
   for (bytes n : *nals)
     if (nal_type(n) != nal_sps && nal_type(n) != nal_pps && nal_type(n) != nal_aud) units.push_back(n);
-  const std::uint32_t ts = rtp::timestamp_mapper::to_rtp(f.timestamp, 90000, s_.first_timestamp);
   const std::size_t mtu = std::max<std::size_t>(s_.mtu, 64);
   for (std::size_t i = 0; i < units.size();) {
     bytes n = units[i];
@@ -81,11 +80,11 @@ void rtp_packetizer::packetize(const frame& f, std::vector<std::vector<std::uint
           p.push_back(static_cast<std::uint8_t>(units[k].size()));
           p.insert(p.end(), units[k].begin(), units[k].end());
         }
-        send(std::move(p), ts, j == units.size(), out);
+        out.push_back({std::move(p), j == units.size()});
         i = j;
         continue;
       }
-      send(std::vector<std::uint8_t>(n.begin(), n.end()), ts, last, out);
+      out.push_back({std::vector<std::uint8_t>(n.begin(), n.end()), last});
       ++i;
       continue;
     }
@@ -100,10 +99,17 @@ void rtp_packetizer::packetize(const frame& f, std::vector<std::vector<std::uint
       p.push_back(indicator);
       p.push_back(static_cast<std::uint8_t>((start ? 0x80 : 0) | (end ? 0x40 : 0) | (n[0] & 0x1F)));
       p.insert(p.end(), n.begin() + static_cast<std::ptrdiff_t>(at), n.begin() + static_cast<std::ptrdiff_t>(at + len));
-      send(std::move(p), ts, last && end, out);
+      out.push_back({std::move(p), last && end});
     }
     ++i;
   }
+}
+
+void rtp_packetizer::packetize(const frame& f, std::vector<std::vector<std::uint8_t>>& out) {
+  std::vector<rtp_payload> parts;
+  payloads(f, parts);
+  const std::uint32_t ts = rtp::timestamp_mapper::to_rtp(f.timestamp, 90000, s_.first_timestamp);
+  for (auto& p : parts) send(std::move(p.bytes), ts, p.marker, out);
 }
 
 void rtp_depacketizer::set_parameter_sets(parameter_sets sets) { sets_ = std::move(sets); }

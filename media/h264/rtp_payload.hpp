@@ -33,12 +33,21 @@ struct packetizer_settings {
   std::uint32_t first_timestamp = 0;
 };
 
+// One RTP payload of a frame, and whether its packet carries the marker (the frame's last).
+struct rtp_payload {
+  std::vector<std::uint8_t> bytes;
+  bool marker = false;
+};
+
 class rtp_packetizer {
  public:
   explicit rtp_packetizer(packetizer_settings settings) : s_(settings), sequence_(settings.first_sequence) {}
 
   // Appends the RTP packets (whole datagrams, headers included) for one frame.
   void packetize(const frame& f, std::vector<std::vector<std::uint8_t>>& out);
+  // Appends the frame's payloads only (a fan-out makes them once and each receiver adds its own
+  // headers). A sequence header makes none but is kept for the keyframes that follow.
+  void payloads(const frame& f, std::vector<rtp_payload>& out);
   const parameter_sets& sets() const noexcept { return sets_; }
   std::uint16_t next_sequence() const noexcept { return sequence_; }
 

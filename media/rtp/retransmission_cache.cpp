@@ -12,16 +12,23 @@ retransmission_cache::retransmission_cache(options o) : options_(o), slots_(std:
   rtx_sequence_ = static_cast<std::uint16_t>(std::random_device{}());
 }
 
-void retransmission_cache::store(std::span<const std::uint8_t> packet, clock::time_point now) {
-  auto parsed = parse_packet(packet);
-  if (!parsed.ok()) return;
-  const std::uint16_t sequence = parsed.packet->header.sequence;
-  slot& s = slots_[sequence % slots_.size()];
-  s.packet.assign(packet.begin(), packet.end());
-  s.sequence = sequence;
+void retransmission_cache::store(const header& h, shared_buffer payload, clock::time_point now) {
+  slot& s = slots_[h.sequence % slots_.size()];
+  s.payload = std::move(payload);
+  s.timestamp = h.timestamp;
+  s.ssrc = h.ssrc;
+  s.sequence = h.sequence;
+  s.payload_type = h.payload_type;
+  s.marker = h.marker;
   s.sent = now;
   s.resent = {};
   s.used = true;
+}
+
+void retransmission_cache::store(std::span<const std::uint8_t> packet, clock::time_point now) {
+  auto parsed = parse_packet(packet);
+  if (!parsed.ok()) return;
+  store(parsed.packet->header, shared_buffer::copy_of(std::as_bytes(parsed.packet->payload)), now);
 }
 
 std::vector<std::vector<std::uint8_t>> retransmission_cache::answer(std::span<const std::uint16_t> lost,
@@ -39,24 +46,30 @@ std::vector<std::vector<std::uint8_t>> retransmission_cache::answer(std::span<co
     }
     s.resent = now;
     ++stats_.resent;
+    header h;
+    h.payload_type = s.payload_type;
+    h.marker = s.marker;
+    h.sequence = sequence;
+    h.timestamp = s.timestamp;
+    h.ssrc = s.ssrc;
+    const auto stored = s.payload.bytes();
+    const bytes original{reinterpret_cast<const std::uint8_t*>(stored.data()), stored.size()};
+    std::vector<std::uint8_t> packet;
     if (!options_.rtx_payload_type) {
-      out.push_back(s.packet);
+      write_packet(h, original, packet);
+      out.push_back(std::move(packet));
       continue;
     }
-    auto original = parse_packet(s.packet);
-    if (!original.ok()) continue;  // stored only when it parsed
-    header h = original.packet->header;
     h.payload_type = *options_.rtx_payload_type;
     h.ssrc = options_.rtx_ssrc;
     h.sequence = rtx_sequence_++;
     std::vector<std::uint8_t> payload;
-    payload.reserve(2 + original.packet->payload.size());
+    payload.reserve(2 + original.size());
     payload.push_back(static_cast<std::uint8_t>(sequence >> 8));
     payload.push_back(static_cast<std::uint8_t>(sequence));
-    payload.insert(payload.end(), original.packet->payload.begin(), original.packet->payload.end());
-    std::vector<std::uint8_t> rtx;
-    write_packet(h, payload, rtx);
-    out.push_back(std::move(rtx));
+    payload.insert(payload.end(), original.begin(), original.end());
+    write_packet(h, payload, packet);
+    out.push_back(std::move(packet));
   }
   return out;
 }

@@ -12,6 +12,9 @@
 #include <span>
 #include <vector>
 
+#include "core/shared_buffer.hpp"
+#include "media/rtp/packet.hpp"
+
 namespace junction::media::rtp {
 
 class retransmission_cache {
@@ -33,7 +36,12 @@ class retransmission_cache {
 
   explicit retransmission_cache(options o);
 
-  // A packet as it is sent (clear RTP). One that does not parse is not kept.
+  // A packet as it is sent: its header and its payload, the payload shared (a fan-out's
+  // receivers are sent the same payload bytes, kept once for all). Header extensions and CSRCs
+  // are not kept: a retransmission carries none.
+  void store(const header& h, shared_buffer payload, clock::time_point now);
+  // A whole packet as it is sent (clear RTP; its payload copied). One that does not parse is
+  // not kept.
   void store(std::span<const std::uint8_t> packet, clock::time_point now);
   // The packets that answer a NACK for `lost`, in its order.
   std::vector<std::vector<std::uint8_t>> answer(std::span<const std::uint16_t> lost, clock::time_point now);
@@ -42,10 +50,12 @@ class retransmission_cache {
 
  private:
   struct slot {
-    std::vector<std::uint8_t> packet;
+    shared_buffer payload;
+    std::uint32_t timestamp = 0, ssrc = 0;
     std::uint16_t sequence = 0;
+    std::uint8_t payload_type = 0;
+    bool marker = false, used = false;
     clock::time_point sent{}, resent{};
-    bool used = false;
   };
   options options_;
   std::vector<slot> slots_;

@@ -20,6 +20,13 @@ namespace beast = boost::beast;
 
 asio::awaitable<client_response> post_json(const std::string& url, std::string json,
                                            std::chrono::milliseconds timeout) {
+  // Named, not a temporary in the co_await expression (GCC 12 destroys those twice).
+  std::string body = std::move(json);
+  co_return co_await send_request("POST", url, "application/json", std::move(body), timeout);
+}
+
+asio::awaitable<client_response> send_request(const char* method, const std::string& url, const char* content_type,
+                                         std::string body, std::chrono::milliseconds timeout) {
   client_response out;
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed || parsed->scheme() != "http" || !parsed->has_authority()) {
@@ -46,12 +53,12 @@ asio::awaitable<client_response> post_json(const std::string& url, std::string j
     out.error = "cannot connect to " + host + ":" + port + ": " + cec.message();
     co_return out;
   }
-  beast::http::request<beast::http::string_body> req{beast::http::verb::post, target, 11};
+  beast::http::request<beast::http::string_body> req{beast::http::string_to_verb(method), target, 11};
   req.set(beast::http::field::host, std::string{parsed->encoded_host_and_port()});
   req.set(beast::http::field::user_agent, "junction/" JUNCTION_VERSION);
-  req.set(beast::http::field::content_type, "application/json");
+  if (content_type && *content_type) req.set(beast::http::field::content_type, content_type);
   req.set(beast::http::field::connection, "close");
-  req.body() = std::move(json);
+  req.body() = std::move(body);
   req.prepare_payload();
   auto [wec, wn] = co_await beast::http::async_write(stream, req, no_throw);
   if (wec) {
@@ -68,6 +75,8 @@ asio::awaitable<client_response> post_json(const std::string& url, std::string j
   }
   out.status = parser.get().result_int();
   out.body = std::move(parser.get().body());
+  if (auto it = parser.get().find(beast::http::field::location); it != parser.get().end())
+    out.location = std::string{it->value()};
   boost::system::error_code ignored;
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   co_return out;

@@ -148,6 +148,9 @@ std::shared_ptr<const dtls_certificate> dtls_certificate::generate(std::string& 
   }
   SSL_CTX_set_verify(h.context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any_certificate);
   SSL_CTX_set_read_ahead(h.context, 1);
+  // The record buffers go back when idle: after the handshake an association only carries the
+  // odd alert (media is SRTP, outside DTLS), and a shard holds thousands of them.
+  SSL_CTX_set_mode(h.context, SSL_MODE_RELEASE_BUFFERS);
 
   const auto digest = digest_of(h.certificate, EVP_sha256());
   static constexpr char hex[] = "0123456789ABCDEF";
@@ -328,11 +331,13 @@ void dtls_transport::on_datagram(std::span<const std::uint8_t> datagram, clock::
     }
   }
   // Connected: application data (and the peer's alerts).
-  if (read_buffer_.empty()) read_buffer_.resize(16384);
+  // One buffer per thread, not per association: what is read is copied out at once, and a
+  // shard holds thousands of associations.
+  thread_local std::vector<std::uint8_t> read_buffer(16384);
   for (;;) {
-    const int n = SSL_read(h_->ssl, read_buffer_.data(), static_cast<int>(read_buffer_.size()));
+    const int n = SSL_read(h_->ssl, read_buffer.data(), static_cast<int>(read_buffer.size()));
     if (n > 0) {
-      received_.emplace_back(read_buffer_.begin(), read_buffer_.begin() + n);
+      received_.emplace_back(read_buffer.begin(), read_buffer.begin() + n);
       continue;
     }
     const int e = SSL_get_error(h_->ssl, n);

@@ -119,7 +119,6 @@ class dtls_transport {
   std::optional<clock::time_point> timeout_;
   std::vector<std::vector<std::uint8_t>> outgoing_;
   std::vector<std::vector<std::uint8_t>> received_;
-  std::vector<std::uint8_t> read_buffer_;  // application data being read (made at its first use)
   std::optional<srtp_keying> keying_;
 };
 

@@ -24,6 +24,14 @@ std::shared_ptr<webrtc_port> webrtc_port::open(junction::shard& home, const endp
   socket.open(where.protocol(), ec);
   if (!ec) socket.bind(where, ec);
   if (!ec) socket.non_blocking(true, ec);
+  // Room for bursts both ways (a keyframe fanned out to every player of the shard, a
+  // publisher's keyframe); the kernel caps these at net.core.wmem_max / rmem_max, and what the
+  // send buffer does not take waits in the port's backlog.
+  if (!ec) {
+    boost::system::error_code ignored;
+    socket.set_option(udp::socket::send_buffer_size(4 << 20), ignored);
+    socket.set_option(udp::socket::receive_buffer_size(4 << 20), ignored);
+  }
   if (ec) return nullptr;
   return std::make_shared<webrtc_port>(home, std::move(socket), std::move(certificate), std::move(counters));
 }
@@ -65,11 +73,15 @@ void webrtc_port::stop() {
     p.t->close();
     for (auto& o : p.t->take_outgoing()) {
       const std::string_view bytes(reinterpret_cast<const char*>(o.bytes.data()), o.bytes.size());
-      if (socket_.is_open()) send_datagram_now(socket_.native_handle(), bytes, o.to);
+      if (socket_.is_open()) send_datagram_now(socket_.native_handle(), bytes, o.to);  // the loops have ended
     }
   }
+  // What the peers still had waiting goes with the socket (their close_notify went first when
+  // the buffer had room).
   boost::system::error_code ec;
   socket_.close(ec);
+  backlog_.clear();
+  backlog_bytes_ = 0;
   for (auto& [id, p] : ending)
     if (p.reported != transport::state::failed && p.reported != transport::state::closed)
       p.events->on_state(transport::state::closed, "the server is stopping");
@@ -100,10 +112,7 @@ std::optional<webrtc_port::peer_id> webrtc_port::add(ice_credentials local, std:
 bool webrtc_port::send(peer_id id, packet_kind kind, std::vector<std::uint8_t> packet) {
   auto it = peers_.find(id);
   if (it == peers_.end() || !it->second.t->send(kind, std::move(packet))) return false;
-  for (auto& o : it->second.t->take_outgoing()) {
-    const std::string_view bytes(reinterpret_cast<const char*>(o.bytes.data()), o.bytes.size());
-    send_datagram_now(socket_.native_handle(), bytes, o.to);
-  }
+  for (auto& o : it->second.t->take_outgoing()) transmit(std::move(o.bytes), o.to);
   return true;
 }
 
@@ -111,10 +120,7 @@ void webrtc_port::remove(peer_id id) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return;
   it->second.t->close();
-  for (auto& o : it->second.t->take_outgoing()) {
-    const std::string_view bytes(reinterpret_cast<const char*>(o.bytes.data()), o.bytes.size());
-    send_datagram_now(socket_.native_handle(), bytes, o.to);
-  }
+  for (auto& o : it->second.t->take_outgoing()) transmit(std::move(o.bytes), o.to);
   drop(id);
 }
 
@@ -131,8 +137,7 @@ void webrtc_port::settle(peer_id id) {
   for (auto& o : t.take_outgoing()) {
     // A source the agent answered a check from is the peer's from now on, for DTLS and SRTP.
     if (t.ice().proven(o.to)) table_.learn(o.to, id);
-    const std::string_view bytes(reinterpret_cast<const char*>(o.bytes.data()), o.bytes.size());
-    send_datagram_now(socket_.native_handle(), bytes, o.to);
+    transmit(std::move(o.bytes), o.to);
   }
   peer_events* events = it->second.events;
   auto received = t.take_received();
@@ -165,6 +170,39 @@ void webrtc_port::on_datagram(std::span<const std::uint8_t> datagram, const endp
   }
   it->second.t->on_datagram(datagram, from, transport::clock::now());
   settle(*id);
+}
+
+void webrtc_port::transmit(std::vector<std::uint8_t> bytes, const endpoint& to) {
+  if (!socket_.is_open()) return;
+  if (backlog_.empty()) {
+    const std::string_view view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    if (send_datagram_now(socket_.native_handle(), view, to)) return;
+  }
+  if (backlog_bytes_ + bytes.size() > max_backlog) {
+    count(counters_.send_drops);
+    return;
+  }
+  backlog_bytes_ += bytes.size();
+  backlog_.emplace_back(to, std::move(bytes));
+  if (!writing_ && running_) {
+    writing_ = true;
+    asio::co_spawn(home_.context(), write_loop(shared_from_this()), asio::detached);
+  }
+}
+
+asio::awaitable<void> webrtc_port::write_loop(std::shared_ptr<webrtc_port> self) {
+  while (running_ && !backlog_.empty()) {
+    auto [ec] = co_await socket_.async_wait(udp::socket::wait_write, no_throw);
+    if (ec || !running_ || !socket_.is_open()) break;
+    while (!backlog_.empty()) {
+      auto& [to, bytes] = backlog_.front();
+      const std::string_view view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      if (!send_datagram_now(socket_.native_handle(), view, to)) break;  // full again: wait
+      backlog_bytes_ -= bytes.size();
+      backlog_.pop_front();
+    }
+  }
+  writing_ = false;
 }
 
 // One wake-up when the socket is readable, then what is queued, in batches (drain_datagrams).

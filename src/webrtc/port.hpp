@@ -12,6 +12,7 @@
 // io_context goes).
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -51,6 +52,7 @@ struct port_counters {
   std::optional<metric_id> failed;     // counter: transports that failed
   std::optional<metric_id> strangers;  // counter: datagrams no peer claimed
   std::optional<metric_id> received;   // counter: RTP and RTCP packets delivered
+  std::optional<metric_id> send_drops; // counter: datagrams dropped, the send backlog full
 };
 
 class webrtc_port : public std::enable_shared_from_this<webrtc_port> {
@@ -99,6 +101,12 @@ class webrtc_port : public std::enable_shared_from_this<webrtc_port> {
 
   boost::asio::awaitable<void> receive_loop(std::shared_ptr<webrtc_port> self);
   boost::asio::awaitable<void> timer_loop(std::shared_ptr<webrtc_port> self);
+  // Sends what the socket's buffer did not take at once, as it drains.
+  boost::asio::awaitable<void> write_loop(std::shared_ptr<webrtc_port> self);
+  // Sends a datagram now, or after those still waiting: a keyframe fanned out to every player of
+  // a shard is a burst no socket buffer holds. At most max_backlog bytes wait; beyond, the
+  // datagram is dropped (and counted) as the network would drop it.
+  void transmit(std::vector<std::uint8_t> bytes, const endpoint& to);
   void on_datagram(std::span<const std::uint8_t> datagram, const endpoint& from);
   // After a transport took something: sends what it wrote, learns its proven sources, hands on
   // what it received, tells its owner of a change of state, and keeps the timer early enough.
@@ -116,6 +124,10 @@ class webrtc_port : public std::enable_shared_from_this<webrtc_port> {
   peer_id next_id_ = 1;
   std::size_t max_peers_ = 4096;
   bool running_ = false;
+  static constexpr std::size_t max_backlog = 32 << 20;
+  std::deque<std::pair<endpoint, std::vector<std::uint8_t>>> backlog_;
+  std::size_t backlog_bytes_ = 0;
+  bool writing_ = false;
 };
 
 }  // namespace junction::webrtc

@@ -29,6 +29,8 @@ port_counters declare(metric_registry& r) {
                       "Datagrams on a WebRTC port that no peer claimed (unknown ufrag, unproven source).", k::counter);
   c.received = r.add("junction_webrtc_packets_received_total", "RTP and RTCP packets WebRTC peers sent, decrypted.",
                      k::counter);
+  c.send_drops = r.add("junction_webrtc_send_drops_total",
+                       "Datagrams a WebRTC port dropped because its send backlog (32 MiB) was full.", k::counter);
   return c;
 }
 

@@ -8,20 +8,11 @@
 namespace junction::whip {
 namespace {
 
-media::h264::packetizer_settings packetizer_for(const player_tracks& t, std::uint32_t timestamp) {
-  media::h264::packetizer_settings s;
-  if (t.video) s.payload_type = t.video->payload_type;
-  s.ssrc = t.video_ssrc;
-  s.first_sequence = static_cast<std::uint16_t>(random_ssrc());
-  s.first_timestamp = timestamp;
-  s.packetization_mode = 1;
-  return s;
-}
-
 media::rtp::retransmission_cache::options cache_for(const player_tracks& t) {
   media::rtp::retransmission_cache::options o;
   o.rtx_payload_type = t.video_rtx;
   o.rtx_ssrc = t.video_rtx_ssrc;
+  o.capacity = 256;  // a second of a 2 Mbit/s stream: NACKs come within a round trip or two
   return o;
 }
 
@@ -44,8 +35,8 @@ player::player(junction::shard& home, webrtc::webrtc_port& port, session_table& 
       tracks_(std::move(tracks)),
       video_base_(random_ssrc()),
       audio_base_(random_ssrc()),
-      packetizer_(packetizer_for(tracks_, video_base_)),
       cache_(cache_for(tracks_)),
+      video_sequence_(static_cast<std::uint16_t>(random_ssrc())),
       audio_sequence_(static_cast<std::uint16_t>(random_ssrc())) {
   count(metrics_.players);
   count(metrics_.plays);
@@ -68,32 +59,35 @@ void player::on_end() {
 }
 
 void player::send_rtp(std::vector<std::uint8_t> packet) {
-  if (send(webrtc::packet_kind::rtp, std::move(packet))) count(metrics_.packets_out);
+  const auto size = packet.size();
+  if (!send(webrtc::packet_kind::rtp, std::move(packet))) return;
+  count(metrics_.packets_out);
+  count(metrics_.bytes_out, size);
 }
 
-void player::on_video(const media::frame& frame, std::uint32_t timestamp_ms) {
+void player::on_video(const video_unit& v, std::uint32_t timestamp_ms) {
   if (ended() || !tracks_.video) return;
-  if (!frame.config) {
-    if (need_keyframe_ && !frame.keyframe) return;
-    need_keyframe_ = false;
-  }
-  std::vector<std::vector<std::uint8_t>> packets;
-  if (timestamp_ms == frame.timestamp) {
-    packetizer_.packetize(frame, packets);
-  } else {
-    media::frame moved = frame;
-    moved.timestamp = timestamp_ms;
-    packetizer_.packetize(moved, packets);
-  }
-  if (packets.empty()) return;
+  const auto& frame = v.frame->frame();
+  if (need_keyframe_ && !frame.keyframe) return;
+  need_keyframe_ = false;
   const auto now = clock::now();
-  for (auto& p : packets) {
-    cache_.store(p, now);
-    video_sent_.octets += static_cast<std::uint32_t>(p.size() - 12);
+  media::rtp::header h;
+  h.payload_type = tracks_.video->payload_type;
+  h.ssrc = tracks_.video_ssrc;
+  h.timestamp = media::rtp::timestamp_mapper::to_rtp(timestamp_ms, 90000, video_base_);
+  for (const auto& p : *v.payloads) {
+    h.sequence = video_sequence_++;
+    h.marker = p.marker;
+    const auto bytes = p.bytes.bytes();
+    std::vector<std::uint8_t> packet;
+    packet.reserve(12 + bytes.size() + 16);  // room for SRTP's tag
+    media::rtp::write_packet(h, {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}, packet);
+    cache_.store(h, p.bytes, now);
+    video_sent_.octets += static_cast<std::uint32_t>(bytes.size());
     ++video_sent_.packets;
-    send_rtp(std::move(p));
+    send_rtp(std::move(packet));
   }
-  video_sent_.rtp_timestamp = media::rtp::timestamp_mapper::to_rtp(timestamp_ms, 90000, video_base_);
+  video_sent_.rtp_timestamp = h.timestamp;
   video_sent_.at = now;
   video_sent_.any = true;
   maybe_report(now);

@@ -14,7 +14,6 @@
 
 #include <boost/asio/steady_timer.hpp>
 
-#include "media/h264/rtp_payload.hpp"
 #include "media/rtp/retransmission_cache.hpp"
 #include "media/sdp/session.hpp"
 #include "whip/whep_feed.hpp"
@@ -38,7 +37,7 @@ class player final : public session, public whep_feed::listener {
   // webrtc::peer_events: the browser's RTCP (receiver reports, NACK, PLI, FIR, REMB).
   void on_media(webrtc::packet_kind kind, std::span<const std::uint8_t> packet) override;
   // whep_feed::listener
-  void on_video(const media::frame& f, std::uint32_t timestamp_ms) override;
+  void on_video(const video_unit& v, std::uint32_t timestamp_ms) override;
   void on_opus(std::span<const std::uint8_t> packet, std::uint32_t clock) override;
   void on_restart() override { need_keyframe_ = true; }
 
@@ -53,9 +52,8 @@ class player final : public session, public whep_feed::listener {
   std::shared_ptr<whep_feed> feed_;
   player_tracks tracks_;
   std::uint32_t video_base_, audio_base_;
-  media::h264::rtp_packetizer packetizer_;
-  media::rtp::retransmission_cache cache_;
-  std::uint16_t audio_sequence_;
+  media::rtp::retransmission_cache cache_;  // headers and shared payloads: a few dozen KiB
+  std::uint16_t video_sequence_, audio_sequence_;
   bool joined_ = false, need_keyframe_ = true, audio_started_ = false;
   // For sender reports: the last RTP timestamp each stream sent, when, and what it counted.
   struct sent_stream {

@@ -21,6 +21,8 @@ session_metrics session_metrics::declare(metric_registry& r) {
   m.packets_out = r.add("junction_whep_packets_sent_total", "RTP packets sent to WHEP players.", k::counter);
   m.resent = r.add("junction_whep_packets_resent_total", "RTP packets sent again to WHEP players (NACK).",
                    k::counter);
+  m.bytes_out = r.add("junction_whep_bytes_sent_total",
+                      "RTP bytes sent to WHEP players (headers and payload, before SRTP's tag).", k::counter);
   m.nacked = r.add("junction_whip_packets_nacked_total",
                    "RTP packets WHIP publishers were asked to send again (lost on the way, NACK).", k::counter);
   return m;

@@ -30,6 +30,7 @@ struct session_metrics {
   metric_id publishes, plays, refusals;      // counters
   metric_id frames_in, packets_out, resent;  // counters: frames into the hub, RTP out, NACK answers
   metric_id nacked;                          // counter: packets WHIP publishers were asked again for
+  metric_id bytes_out;                       // counter: RTP bytes sent to WHEP players
   static session_metrics declare(metric_registry& registry);
 };
 

@@ -64,21 +64,20 @@ void whep_feed::request_keyframe() {
 
 bool whep_feed::gop_is_short() const {
   return !gop_.empty() && gop_.size() <= 60 &&
-         gop_.back()->frame().timestamp - gop_.front()->frame().timestamp <= 1000;
+         gop_.back().frame->frame().timestamp - gop_.front().frame->frame().timestamp <= 1000;
 }
 
 void whep_feed::send_gop(listener& l) {
-  if (video_config_) l.on_video(video_config_->frame(), video_config_->frame().timestamp);
   if (!gop_is_short()) {
     l.on_restart();  // the next keyframe, which the publisher is asked for
     request_keyframe();
     return;
   }
   // One millisecond apart, ending at the newest frame's own time.
-  const std::uint32_t last = gop_.back()->frame().timestamp;
+  const std::uint32_t last = gop_.back().frame->frame().timestamp;
   for (std::size_t i = 0; i < gop_.size(); ++i) {
     const auto behind = static_cast<std::uint32_t>(gop_.size() - 1 - i);
-    l.on_video(gop_[i]->frame(), last >= behind ? last - behind : 0);
+    l.on_video(gop_[i], last >= behind ? last - behind : 0);
   }
 }
 
@@ -98,9 +97,9 @@ void whep_feed::on_start() {
 void whep_feed::end_replay() {
   replay_posted_ = false;
   replaying_ = false;
-  for (auto& f : std::exchange(replay_, {})) keep(f);
+  for (auto& f : std::exchange(replay_, {})) shape(f);
   for (const auto& m : members_) send_gop(*m.l);
-  if (!gop_.empty()) anchor_ = {clock::now(), gop_.back()->frame().timestamp};
+  if (!gop_.empty()) anchor_ = {clock::now(), gop_.back().frame->frame().timestamp};
 }
 
 void whep_feed::on_stop() {
@@ -108,7 +107,7 @@ void whep_feed::on_stop() {
   anchor_.reset();
   gop_.clear();
   gop_bytes_ = 0;
-  video_config_.reset();
+  shaper_ = media::h264::rtp_packetizer{media::h264::packetizer_settings{}};  // the next sequence header
   replay_.clear();
   restart_audio();
   aac_config_.clear();
@@ -132,17 +131,22 @@ void whep_feed::on_frame(const media::shard_frame_ptr& f) {
     replay_.push_back(f);
     return;
   }
-  keep(f);
-  enqueue(frame.timestamp, f);
+  if (auto unit = shape(f)) enqueue(frame.timestamp, std::move(*unit));
 }
 
-// Kept for players that join: the last sequence header, and the frames from the last keyframe on.
-void whep_feed::keep(const media::shard_frame_ptr& f) {
+std::optional<video_unit> whep_feed::shape(const media::shard_frame_ptr& f) {
   const auto& frame = f->frame();
-  if (frame.config) {
-    video_config_ = f;
-  } else if (frame.keyframe) {
-    gop_ = {f};
+  std::vector<media::h264::rtp_payload> parts;
+  shaper_.payloads(frame, parts);
+  if (frame.config || parts.empty()) return std::nullopt;
+  auto payloads = std::make_shared<std::vector<video_unit::payload>>();
+  payloads->reserve(parts.size());
+  for (auto& p : parts)
+    payloads->push_back({shared_buffer::copy_of(std::as_bytes(std::span{p.bytes})), p.marker});
+  video_unit unit{f, std::move(payloads)};
+  // Kept for players that join: from the last keyframe on.
+  if (frame.keyframe) {
+    gop_ = {unit};
     gop_bytes_ = frame.payload.size();
   } else if (!gop_.empty()) {
     gop_bytes_ += frame.payload.size();
@@ -150,9 +154,10 @@ void whep_feed::keep(const media::shard_frame_ptr& f) {
       gop_.clear();
       gop_bytes_ = 0;
     } else {
-      gop_.push_back(f);
+      gop_.push_back(unit);
     }
   }
+  return unit;
 }
 
 void whep_feed::on_audio(const media::frame& frame) {
@@ -224,9 +229,9 @@ void whep_feed::release() {
     auto present = [&](listener* l) {
       return std::any_of(members_.begin(), members_.end(), [&](const member& m) { return m.l == l; });
     };
-    if (auto* frame = std::get_if<media::shard_frame_ptr>(&node.mapped())) {
+    if (auto* unit = std::get_if<video_unit>(&node.mapped())) {
       for (const auto& m : now_members)
-        if (present(m.l)) m.l->on_video((*frame)->frame(), (*frame)->frame().timestamp);
+        if (present(m.l)) m.l->on_video(*unit, unit->frame->frame().timestamp);
     } else {
       const auto& opus = std::get<opus_packet>(node.mapped());
       for (const auto& m : now_members)

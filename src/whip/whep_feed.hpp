@@ -28,6 +28,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include "media/h264/rtp_payload.hpp"
 #include "media/sink.hpp"
 #include "transcode/audio_direction.hpp"
 
@@ -41,13 +42,25 @@ class stream_hub;
 
 namespace junction::whip {
 
+// One video frame as the feed's players send it: the frame, and its RTP payloads (RFC 6184,
+// the last sequence header's SPS and PPS before a keyframe), made once for every player of the
+// shard; each player only puts its own header on each.
+struct video_unit {
+  media::shard_frame_ptr frame;
+  struct payload {
+    shared_buffer bytes;
+    bool marker = false;
+  };
+  std::shared_ptr<const std::vector<payload>> payloads;
+};
+
 class whep_feed final : public media::sink, public std::enable_shared_from_this<whep_feed> {
  public:
   class listener {
    public:
     virtual ~listener() = default;
-    // An H.264 frame (sequence headers too) to send with `timestamp_ms` (its own, or pressed).
-    virtual void on_video(const media::frame& f, std::uint32_t timestamp_ms) = 0;
+    // An H.264 frame to send with `timestamp_ms` (its own, or pressed).
+    virtual void on_video(const video_unit& v, std::uint32_t timestamp_ms) = 0;
     // One 20 ms Opus packet; `clock` is its time on the stream's timeline in 48 kHz units (the
     // frame timestamps' milliseconds times 48).
     virtual void on_opus(std::span<const std::uint8_t> packet, std::uint32_t clock) = 0;
@@ -79,7 +92,7 @@ class whep_feed final : public media::sink, public std::enable_shared_from_this<
     std::vector<std::uint8_t> data;
     std::uint32_t clock = 0;
   };
-  using item = std::variant<media::shard_frame_ptr, opus_packet>;
+  using item = std::variant<video_unit, opus_packet>;
   struct member {
     listener* l;
     bool audio;
@@ -91,7 +104,9 @@ class whep_feed final : public media::sink, public std::enable_shared_from_this<
   void release();
   void schedule();
   void end_replay();
-  void keep(const media::shard_frame_ptr& f);
+  // The frame's payloads made, and kept for players that join when it belongs to the current
+  // group of pictures; nothing for a sequence header (kept for the keyframes).
+  std::optional<video_unit> shape(const media::shard_frame_ptr& f);
   void send_gop(listener& l);
   void restart_audio();
   bool gop_is_short() const;
@@ -103,9 +118,9 @@ class whep_feed final : public media::sink, public std::enable_shared_from_this<
   std::string key_;
   std::vector<member> members_;
   std::size_t audio_members_ = 0;
-  // The frames since the last keyframe (and the last sequence header), for players that join.
-  media::shard_frame_ptr video_config_;
-  std::vector<media::shard_frame_ptr> gop_;
+  // The frames since the last keyframe, for players that join.
+  media::h264::rtp_packetizer shaper_{media::h264::packetizer_settings{}};
+  std::vector<video_unit> gop_;
   std::size_t gop_bytes_ = 0;
   bool replaying_ = false, replay_posted_ = false;
   std::vector<media::shard_frame_ptr> replay_;

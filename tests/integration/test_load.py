@@ -117,6 +117,16 @@ class LoadAgainstJunction(unittest.TestCase):
         self.assertGreater(report["frames_sent"], 200, report)
         self.assertGreater(report["bytes_received_total"], report["bytes_sent"], report)
 
+    def test_players_over_whep_get_every_frame(self):
+        # The same count of WebRTC players (ICE, DTLS, SRTP, H.264 depacketized): every stamped
+        # video frame from the first keyframe on, none missing or out of order.
+        report = self.run_json("--url", self.url("webrtc"), "--players", "10", "--whep",
+                               "http://" + self.server.http_address(), "--duration", "5s",
+                               "--warmup", "1s", "--gop", "25", "--audio-bitrate", "0")
+        self.assert_every_frame_delivered(report, 10)
+        self.assertEqual(self.server.metrics().sum("junction_whep_plays_total"), 10)
+        self.assertTrue(wait_for(lambda: self.server.metrics().sum("junction_webrtc_peers") == 0, 10))
+
     def test_several_streams_reach_only_their_own_players(self):
         report = self.run_json("--url", self.url("multi"), "--publishers", "3",
                                "--players", "4", "--duration", "3s", "--warmup", "500ms",
@@ -187,6 +197,8 @@ class CommandLine(unittest.TestCase):
                      ["rtmp", "--url", "rtmp://127.0.0.1/live/s", "--no-such-option"],
                      ["rtmp", "--url", "rtmp://127.0.0.1/live/s", "--source", "/nonexistent.flv"],
                      ["rtmp", "--url", "rtmp://127.0.0.1/live/s", "--publishers", "0"],
+                     ["rtmp", "--url", "rtmp://127.0.0.1/live/s", "--whep", "127.0.0.1:8080"],
+                     ["rtmp", "--url", "rtmp://127.0.0.1/live/s", "--whep", "http://192.0.2.1:8080"],
                      []):
             code, _out, err = run_load(*args, timeout=20)
             self.assertEqual(code, 2, "%r: exit %d, %s" % (args, code, err))

@@ -4,6 +4,7 @@
 #include "junction-load/rtmp_player.hpp"
 #include "junction-load/rtmp_publisher.hpp"
 #include "junction-load/synthetic_source.hpp"
+#include "junction-load/whep_player.hpp"
 
 namespace junction::load {
 
@@ -27,6 +28,11 @@ void load_shard::start_publisher(unsigned stream) {
 }
 
 void load_shard::start_player(unsigned stream) {
+  if (!plan_.options.whep_base.empty()) {
+    whep_players_.push_back(std::make_unique<whep_player>(*this, stream));
+    whep_players_.back()->start();
+    return;
+  }
   players_.push_back(std::make_unique<rtmp_player>(*this, stream));
   players_.back()->start();
 }
@@ -38,30 +44,43 @@ void load_shard::stop_publishers() {
 
 void load_shard::stop_players() {
   for (auto& p : players_) p->stop();
+  for (auto& p : whep_players_) p->stop();
 }
 
 std::uint64_t load_shard::players_behind() const {
   std::uint64_t n = 0;
   for (const auto& p : players_)
     if (!p->caught_up()) ++n;
+  for (const auto& p : whep_players_)
+    if (!p->caught_up()) ++n;
   return n;
 }
 
-shard_result load_shard::collect() const {
-  shard_result r;
-  r.players_started = players_.size();
-  r.latency = latency_;
-  for (const auto& p : players_) {
+namespace {
+
+template <class Player>
+void collect_players(const std::vector<std::unique_ptr<Player>>& players, shard_result& r) {
+  r.players_started += players.size();
+  for (const auto& p : players) {
     const auto& t = p->tally();
     r.misrouted += t.misrouted;
     r.unidentified += t.unidentified;
     if (t.first_keyframe_ms) r.first_keyframe_ms.push_back(*t.first_keyframe_ms);
     switch (p->result()) {
-      case rtmp_player::outcome::completed: r.completed.push_back(t); break;
-      case rtmp_player::outcome::disconnected: ++r.players_disconnected; break;
+      case Player::outcome::completed: r.completed.push_back(t); break;
+      case Player::outcome::disconnected: ++r.players_disconnected; break;
       default: break;
     }
   }
+}
+
+}  // namespace
+
+shard_result load_shard::collect() const {
+  shard_result r;
+  r.latency = latency_;
+  collect_players(players_, r);
+  collect_players(whep_players_, r);
   return r;
 }
 

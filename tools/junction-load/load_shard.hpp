@@ -21,6 +21,7 @@ namespace junction::load {
 
 class rtmp_player;
 class rtmp_publisher;
+class whep_player;
 
 // Frames one stream's publisher got onto its socket, per track (written by the publisher's shard
 // after each successful write, read by players and the controller): the last frame a player
@@ -102,6 +103,7 @@ class load_shard {
   latency_histogram latency_;
   std::vector<std::unique_ptr<rtmp_publisher>> publishers_;
   std::vector<std::unique_ptr<rtmp_player>> players_;
+  std::vector<std::unique_ptr<whep_player>> whep_players_;
   bool ending_ = false;
 };
 

@@ -64,6 +64,8 @@ int main(int argc, char** argv) {
   rtmp->add_option("--audio-bitrate", audio_bitrate,
                    "Synthetic AAC-shaped audio bitrate, 0 = none (1024-sample frames at 44.1 kHz)")
       ->capture_default_str();
+  rtmp->add_option("--whep", o.whep_base,
+                   "Players play over WHEP from this HTTP server (http://HOST:PORT), H.264 over WebRTC, not RTMP");
   rtmp->add_option("--shards", o.shards, "Event-loop threads (default: one per CPU)");
   rtmp->add_flag("--json", o.json, "Print the report as JSON on stdout instead of the table");
   auto* progress_flag = rtmp->add_flag("--progress", progress,

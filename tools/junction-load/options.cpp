@@ -51,6 +51,17 @@ std::string check(const load_options& o) {
     if (o.bitrate < 1000) return "--bitrate must be at least 1k";
   }
   if (o.shards > 1024) return "--shards: at most 1024";
+  if (!o.whep_base.empty()) {
+    std::string_view base = o.whep_base;
+    if (!base.starts_with("http://") || base.size() <= 7) return "--whep: an http://HOST:PORT base";
+    auto host = base.substr(7, base.find_first_of("/", 7) - 7);
+    if (host.starts_with('[')) host = host.substr(1, host.find(']') - 1);
+    else host = host.substr(0, host.rfind(':'));
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(std::string(host), ec);
+    if (ec) return "--whep: the host must be an address";
+    if (!o.allow_remote && !is_loopback(address)) return "--whep: a loopback address (or --allow-remote)";
+  }
   return {};
 }
 

@@ -29,6 +29,9 @@ struct load_options {
   bool json = false;
   bool progress = false;
   bool allow_remote = false;
+  // Players play over WHEP from this HTTP base ("http://127.0.0.1:8080"), not over RTMP: each
+  // POSTs an offer to <base>/<app>/<stream>/whep and takes H.264 over WebRTC.
+  std::string whep_base;
 
   // Not on the command line: fixed parts of how a run behaves.
   // Players keep reading this long after the publishers stop, so frames in flight arrive.

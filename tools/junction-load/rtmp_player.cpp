@@ -1,6 +1,6 @@
 #include "junction-load/rtmp_player.hpp"
 
-#include "junction-load/frame_stamp.hpp"
+#include "junction-load/player_frames.hpp"
 #include "core/log.hpp"
 #include "core/spawn.hpp"
 
@@ -11,14 +11,6 @@ namespace junction::load {
 
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
-
-namespace {
-
-std::int64_t steady_ns(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-
-}  // namespace
 
 rtmp_player::rtmp_player(load_shard& shard, unsigned stream)
     : shard_{shard}, stream_{stream}, conn_{shard} {
@@ -136,42 +128,8 @@ void rtmp_player::on_event(rtmp::client_event& e) {
 
 void rtmp_player::on_media(const rtmp::message& m) {
   if (m.kind() != rtmp::message_type::audio && m.kind() != rtmp::message_type::video) return;
-  ++tally_.frames;
-  live_counters::add(shard_.counters().frames_received);
-  const auto now = std::chrono::steady_clock::now();
-  const auto now_ns = steady_ns(now);
-  const auto f = media::make_frame(static_cast<media::track>(m.type), m.timestamp, m.payload);
-  if (f.is_video() && f.keyframe && !f.config && !tally_.first_keyframe_ms)
-    tally_.first_keyframe_ms = std::chrono::duration<double, std::milli>(now - conn_.connect_started()).count();
-  if (f.config) return;
-
-  auto& sequence = f.is_audio() ? tally_.audio : tally_.video;
-  const auto& plan = shard_.plan();
-  std::optional<std::uint32_t> index;
-  std::int64_t sent_ns = 0;
-  if (auto stamp = read_stamp(f.track, f.payload.bytes())) {
-    // Playing an existing stream (--publishers 0), any junction-load's stamps will do.
-    if (plan.options.publishers > 0 && stamp->stream != stream_) {
-      ++tally_.misrouted;
-      return;
-    }
-    index = stamp->sequence;
-    sent_ns = stamp->sent_ns;
-  } else if (stream_ < plan.indexes.size() && plan.indexes[stream_]) {
-    const auto after = sequence.started ? std::optional{sequence.last} : std::nullopt;
-    if (auto e = plan.indexes[stream_]->find(f.track, f.timestamp, after)) {
-      index = e->index;
-      sent_ns = e->sent_ns;
-    }
-  }
-  if (!index) {
-    ++tally_.unidentified;
-    return;
-  }
-  sequence.on_frame(*index);
-  // Frames sent before the play request were replayed from the server's GOP cache: their age
-  // says how long the cache is, not how fast the server relays.
-  if (sent_ns >= play_sent_ns_) shard_.latency().record_ns(now_ns - sent_ns);
+  count_frame(shard_, tally_, stream_, media::make_frame(static_cast<media::track>(m.type), m.timestamp, m.payload),
+              conn_.connect_started(), play_sent_ns_);
 }
 
 }  // namespace junction::load

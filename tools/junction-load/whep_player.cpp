@@ -1,0 +1,176 @@
+#include "junction-load/whep_player.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/log.hpp"
+#include "core/spawn.hpp"
+#include "http/client.hpp"
+#include "junction-load/player_frames.hpp"
+#include "media/rtp/packet.hpp"
+
+namespace junction::load {
+
+namespace asio = boost::asio;
+using asio::ip::udp;
+
+namespace {
+
+constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+
+// One certificate for every player of the process (as a browser has one per profile).
+std::shared_ptr<const webrtc::dtls_certificate> client_certificate() {
+  static const auto certificate = webrtc::dtls_certificate::generate();
+  return certificate;
+}
+
+}  // namespace
+
+whep_player::whep_player(load_shard& shard, unsigned stream)
+    : shard_{shard}, stream_{stream}, socket_{shard.home().context()}, timer_{shard.home().context()} {
+  tally_.stream = stream;
+}
+
+whep_player::~whep_player() = default;
+
+bool whep_player::caught_up() const noexcept {
+  const auto& plan = shard_.plan();
+  if (!playing_ || !plan.published) return true;
+  const auto sent = plan.published[stream_].video.load(std::memory_order_relaxed);
+  return sent == 0 || (tally_.video.started ? std::uint64_t{tally_.video.last} + 1 >= sent
+                                            : sent <= tally_.video_published_at_play);
+}
+
+void whep_player::start() {
+  asio::co_spawn(shard_.home().context(), session(), log_failure{"junction-load whep player"});
+}
+
+void whep_player::stop() {
+  stopping_ = true;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  timer_.cancel();
+  if (!location_.empty() && delete_url_.empty()) {
+    // The session's DELETE, told and not waited for (the URL lives in the player, which outlives
+    // the run's event loops).
+    delete_url_ = shard_.plan().options.whep_base + location_;
+    asio::co_spawn(shard_.home().context(), http::send_request("DELETE", delete_url_, "", {}, std::chrono::seconds(5)),
+                   asio::detached);
+  }
+}
+
+asio::awaitable<void> whep_player::session() {
+  auto& counters = shard_.counters();
+  live_counters::add(counters.running);
+  const auto& plan = shard_.plan();
+  const auto& o = plan.options;
+  started_ = std::chrono::steady_clock::now();
+  peer_ = std::make_unique<webrtc::client_peer>(client_certificate(), webrtc::client_offer_options{});
+  const std::string url = o.whep_base + "/" + o.url.app + "/" + plan.streams[stream_] + "/whep";
+  std::string offer = peer_->offer();
+  play_sent_ns_ = steady_ns(std::chrono::steady_clock::now());
+  if (plan.published) tally_.video_published_at_play = plan.published[stream_].video.load(std::memory_order_relaxed);
+  auto answer = co_await http::send_request("POST", url, "application/sdp", std::move(offer), o.step_timeout);
+  std::string why;
+  if (answer.status != 201 || !peer_->answer(answer.body, why)) {
+    outcome_ = outcome::failed;
+    if (!stopping_) {
+      live_counters::add(answer.status == 0 ? counters.connect_failures : counters.play_failures);
+      log::debug("whep player of '{}': {} {}", url, answer.status, answer.status ? answer.body : answer.error);
+    }
+    live_counters::sub(counters.running);
+    co_return;
+  }
+  location_ = answer.location;
+  boost::system::error_code ec;
+  const udp::endpoint server{asio::ip::make_address(peer_->server().address, ec), peer_->server().port};
+  if (!ec) socket_.open(server.protocol(), ec);
+  if (!ec) socket_.connect(server, ec);
+  // A keyframe arrives as a burst: room for it while the shard is busy with other players (the
+  // kernel caps this at net.core.rmem_max).
+  if (!ec) socket_.set_option(udp::socket::receive_buffer_size(1 << 20), ec);
+  ec.clear();
+  if (ec || stopping_) {
+    outcome_ = outcome::failed;
+    if (!stopping_) live_counters::add(counters.connect_failures);
+    live_counters::sub(counters.running);
+    co_return;
+  }
+  ticking_ = true;
+  asio::co_spawn(shard_.home().context(), ticks(), asio::detached);
+  std::vector<std::uint8_t> buffer(2048);
+  while (!stopping_) {
+    auto [rec, n] = co_await socket_.async_receive(asio::buffer(buffer), no_throw);
+    if (rec) break;
+    tally_.bytes += n;
+    live_counters::add(counters.bytes_received, n);
+    on_datagram({buffer.data(), n});
+    if (peer_->current() == webrtc::client_peer::state::failed) break;
+  }
+  if (playing_) live_counters::sub(counters.playing);
+  playing_ = false;
+  const bool ended_normally = stopping_ || shard_.ending();
+  outcome_ = !tally_.played ? outcome::failed : ended_normally ? outcome::completed : outcome::disconnected;
+  if (!tally_.played && !stopping_) live_counters::add(counters.handshake_failures);
+  if (!ended_normally) log::info("whep player of '{}' lost: {}", url, peer_->failure());
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  timer_.cancel();
+  asio::steady_timer pause{shard_.home().context()};
+  while (ticking_) {  // the tick loop refers to this player: let it end first
+    pause.expires_after(std::chrono::milliseconds(1));
+    co_await pause.async_wait(no_throw);
+  }
+  live_counters::sub(counters.running);
+}
+
+// Checks every 50 ms until connected, then every 2.5 s (consent), and DTLS retransmissions.
+asio::awaitable<void> whep_player::ticks() {
+  while (!stopping_ && socket_.is_open()) {
+    const bool connected = peer_->current() == webrtc::client_peer::state::connected;
+    auto wait = connected ? std::chrono::milliseconds(2500) : std::chrono::milliseconds(50);
+    auto due = std::chrono::steady_clock::now() + wait;
+    if (auto dtls = peer_->next_timeout(); dtls && *dtls < due) due = *dtls;
+    timer_.expires_at(due);
+    co_await timer_.async_wait(no_throw);
+    if (stopping_ || !socket_.is_open()) break;
+    peer_->on_timer(std::chrono::steady_clock::now());
+    if (peer_->current() != webrtc::client_peer::state::connecting) {
+      auto check = peer_->check();
+      boost::system::error_code ignored;
+      socket_.send(asio::buffer(check), 0, ignored);
+    }
+    flush();
+  }
+  ticking_ = false;
+}
+
+void whep_player::flush() {
+  for (auto& d : peer_->take_outgoing()) {
+    boost::system::error_code ignored;
+    socket_.send(asio::buffer(d), 0, ignored);
+  }
+}
+
+void whep_player::on_datagram(std::span<const std::uint8_t> datagram) {
+  const auto was = peer_->current();
+  peer_->on_datagram(datagram, std::chrono::steady_clock::now());
+  flush();
+  if (was != webrtc::client_peer::state::connected && peer_->current() == webrtc::client_peer::state::connected) {
+    tally_.played = true;
+    playing_ = true;
+    live_counters::add(shard_.counters().playing);
+  }
+  std::vector<media::frame> frames;
+  for (auto& r : peer_->take_received()) {
+    if (r.kind != webrtc::packet_kind::rtp) continue;
+    auto parsed = media::rtp::parse_packet(r.bytes);
+    if (!parsed.ok()) continue;
+    depacketizer_.push(*parsed.packet, frames);
+  }
+  for (const auto& f : frames) count_frame(shard_, tally_, stream_, f, started_, play_sent_ns_);
+}
+
+}  // namespace junction::load
