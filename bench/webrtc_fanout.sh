@@ -17,7 +17,8 @@
 # Usage: bench/webrtc_fanout.sh   (settings as environment variables)
 #   PLAYERS ("100 300"), BITRATE (2M), GOP (25), DURATION (20: the publisher's run, s),
 #   RAMP (200 players a second), SETTLE (2 s), SHARDS (nproc), LOAD_SHARDS (1),
-#   JUNCTION (build/src/junction), LOAD (build/tools/junction-load), OUT (a JSON file of results)
+#   JUNCTION (build/src/junction), LOAD (build/tools/junction-load), OUT (a JSON file of results;
+#   the evidence goes to docs/bench-results/ as for every script)
 # Loopback only. Every loop is bounded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -119,6 +120,9 @@ EOF
 done
 results="${results%,}]"
 [[ -n $OUT ]] && echo "$results" | python3 -m json.tool >"$OUT"
+echo "$results" >"$work/results.json"
+BENCH_COMMAND="PLAYERS=\"$PLAYERS\" BITRATE=$BITRATE GOP=$GOP DURATION=$DURATION SHARDS=$SHARDS LOAD_SHARDS=$LOAD_SHARDS bash bench/webrtc_fanout.sh" \
+  save_evidence webrtc-fanout "$work/results.json"
 echo "$results" | python3 -c '
 import json, sys
 rows = json.load(sys.stdin)

@@ -148,8 +148,8 @@ std::shared_ptr<const dtls_certificate> dtls_certificate::generate(std::string& 
   }
   SSL_CTX_set_verify(h.context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any_certificate);
   SSL_CTX_set_read_ahead(h.context, 1);
-  // The record buffers go back when idle: after the handshake an association only carries the
-  // odd alert (media is SRTP, outside DTLS), and a shard holds thousands of them.
+  // Idle record buffers go back: after the handshake an association only carries the odd alert
+  // (media is SRTP, outside DTLS), and a shard holds thousands of them.
   SSL_CTX_set_mode(h.context, SSL_MODE_RELEASE_BUFFERS);
 
   const auto digest = digest_of(h.certificate, EVP_sha256());
