@@ -2,13 +2,18 @@
 // Checks, beyond "no crash": an RTP packet that parses writes back to the same header fields and
 // payload, and every RTCP compound that parses writes back (reports, SDES, BYE, feedback) into
 // bytes that parse to the same packets; REMB and transport-wide feedback each write back into a
-// packet that reads the same (a REMB's rate never higher: its mantissa is 18 bits).
+// packet that reads the same (a REMB's rate never higher: its mantissa is 18 bits); header
+// extension elements lie inside the extension; the NACK tracker and the transport-wide feedback
+// a receiver builds from the bytes as sequence numbers stay bounded and write back readably.
 #include <cstdint>
 #include <cstdlib>
 #include <variant>
 
 #include "media/rtp/audio_payload.hpp"
 #include "media/rtp/dtmf.hpp"
+#include "media/rtp/header_extension.hpp"
+#include "media/rtp/nack_tracker.hpp"
+#include "media/rtp/transport_cc_receiver.hpp"
 #include "media/rtp/jitter_buffer.hpp"
 #include "media/rtp/packet.hpp"
 #include "media/rtp/receive_statistics.hpp"
@@ -29,6 +34,34 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         !std::equal(again.packet->payload.begin(), again.packet->payload.end(), r.packet->payload.begin(),
                     r.packet->payload.end()))
       std::abort();
+  }
+  // Header extension elements (RFC 8285) of a packet that parses lie inside its extension.
+  if (packet.ok()) {
+    const auto& h = packet.packet->header;
+    for (std::uint8_t id = 0; id < 16; ++id)
+      if (auto e = find_extension(h, id))
+        if (e->data() < h.extension.data() || e->data() + e->size() > h.extension.data() + h.extension.size())
+          std::abort();
+  }
+  // Sequence numbers from the bytes through the NACK tracker and transport-wide feedback: what
+  // they tell is bounded, and the feedback writes and reads back.
+  {
+    nack_tracker losses;
+    transport_cc_receiver arrivals;
+    auto now = nack_tracker::clock::now();
+    for (std::size_t i = 0; i + 1 < size && i < 512; i += 2) {
+      const auto sequence = static_cast<std::uint16_t>(data[i] << 8 | data[i + 1]);
+      losses.on_packet(sequence, now);
+      arrivals.on_packet(sequence, static_cast<std::int64_t>(i) * 997);
+      if (losses.due(now).size() > 512) std::abort();
+      now += std::chrono::milliseconds(data[i] & 0x7F);
+    }
+    if (auto f = arrivals.take(1, 2)) {
+      std::vector<std::uint8_t> wire;
+      write_transport_feedback(*f, wire);
+      auto read = parse_rtcp(wire);
+      if (!read.ok() || read.packets.size() != 1) std::abort();
+    }
   }
   // Payload formats on the same bytes: AAC-hbr access units must lie inside the payload.
   if (auto aus = read_aac_hbr(d))

@@ -723,7 +723,10 @@ class ChromiumTest(WebrtcCase):
         self.assertEqual((video["codec"], audio["codec"]), ("video/H264", "audio/opus"), played)
         self.assertEqual((video["width"], video["height"]), (320, 240), played)
         self.assertGreater(video["frames"], 200, played)  # ten seconds at 25 a second
-        self.assertEqual(video["freezes"], 0, played)
+        # No freeze: a matter of timing, which a sanitized server (three times slower, SLOW)
+        # does not keep; there the pictures decoded above are what is asked.
+        if SLOW == 1:
+            self.assertEqual(video["freezes"], 0, played)
         self.assertGreater(audio["energy"], 0.01, played)
         self.assertGreater(audio["level"], 0.01, played)
         self.wait_gauges_zero()
