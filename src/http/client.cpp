@@ -33,7 +33,10 @@ asio::awaitable<client_response> send_request(const char* method, const std::str
     out.error = "not an http:// URL: " + url;
     co_return out;
   }
+  // Everything the request needs of `url` is copied before the first suspension: the caller's
+  // string need not outlive the exchange.
   const std::string host = parsed->host_address();  // without IPv6 brackets
+  const std::string host_and_port{parsed->encoded_host_and_port()};
   const std::string port = parsed->has_port() ? std::string{parsed->port()} : "80";
   std::string target = parsed->encoded_path().empty() ? "/" : std::string{parsed->encoded_path()};
   if (parsed->has_query()) target += "?" + std::string{parsed->encoded_query()};
@@ -54,7 +57,7 @@ asio::awaitable<client_response> send_request(const char* method, const std::str
     co_return out;
   }
   beast::http::request<beast::http::string_body> req{beast::http::string_to_verb(method), target, 11};
-  req.set(beast::http::field::host, std::string{parsed->encoded_host_and_port()});
+  req.set(beast::http::field::host, host_and_port);
   req.set(beast::http::field::user_agent, "junction/" JUNCTION_VERSION);
   if (content_type && *content_type) req.set(beast::http::field::content_type, content_type);
   req.set(beast::http::field::connection, "close");

@@ -18,7 +18,8 @@ struct client_response {
 };
 
 // One request: `method` ("POST", "DELETE", ...) with `body` of `content_type` (none when
-// empty; both literals, or strings that outlive the request). Never throws for network failures.
+// empty; both literals, or strings that outlive the request; `url` is read before the first
+// suspension only). Never throws for network failures.
 boost::asio::awaitable<client_response> send_request(const char* method, const std::string& url, const char* content_type,
                                                 std::string body, std::chrono::milliseconds timeout);
 

@@ -313,6 +313,13 @@ bool dtls_transport::finish_handshake() {
 
 void dtls_transport::on_datagram(std::span<const std::uint8_t> datagram, clock::time_point now) {
   if (state_ == state::failed || state_ == state::closed || datagram.empty()) return;
+  if (released_) {
+    // DTLS 1.2 record header (RFC 6347 §4.1): the content type first, in clear; 21 is an alert,
+    // which after the handshake is the peer's close_notify or a fatal one. The rest (a late
+    // retransmission, application data) has nobody to read it.
+    if (datagram.size() >= 13 && datagram[0] == 21) state_ = state::closed;
+    return;
+  }
   if (BIO_write(h_->incoming, datagram.data(), static_cast<int>(datagram.size())) <= 0)
     return fail(openssl_error("cannot take a DTLS datagram"));
   if (state_ == state::handshaking) {
@@ -361,13 +368,33 @@ void dtls_transport::on_timer(clock::time_point now) {
 }
 
 bool dtls_transport::send(std::span<const std::uint8_t> data) {
-  if (state_ != state::connected || data.empty()) return false;
+  if (state_ != state::connected || released_ || data.empty()) return false;
   const int n = SSL_write(h_->ssl, data.data(), static_cast<int>(data.size()));
   ERR_clear_error();
   return n == static_cast<int>(data.size());
 }
 
+void dtls_transport::release() {
+  if (state_ != state::connected || released_) return;
+  const auto before = outgoing_.size();
+  SSL_shutdown(h_->ssl);  // written, not sent: kept for close()
+  ERR_clear_error();
+  close_notify_.assign(std::make_move_iterator(outgoing_.begin() + static_cast<std::ptrdiff_t>(before)),
+                       std::make_move_iterator(outgoing_.end()));
+  outgoing_.resize(before);
+  h_.reset();
+  released_ = true;
+}
+
 void dtls_transport::close() {
+  if (released_) {
+    if (state_ == state::connected) {
+      for (auto& d : close_notify_) outgoing_.push_back(std::move(d));
+      close_notify_.clear();
+      state_ = state::closed;
+    }
+    return;
+  }
   if (state_ == state::connected || state_ == state::handshaking) {
     SSL_shutdown(h_->ssl);
     ERR_clear_error();

@@ -87,6 +87,13 @@ class dtls_transport {
   bool send(std::span<const std::uint8_t> data);
   // A close_notify for the peer.
   void close();
+  // Once the peer is known to have finished its handshake too (its SRTP arrived, so it needs no
+  // flight of ours again): the close_notify close() will send is made now and kept, and OpenSSL's
+  // state for the association goes (tens of KiB, kept otherwise for the association's life,
+  // though media never passes through it). After this, any alert record from the peer (its
+  // content type is in clear) ends the association, and application data can no longer go.
+  void release();
+  bool released() const noexcept { return released_; }
 
   // What to send to the peer: the datagrams written since the last call.
   std::vector<std::vector<std::uint8_t>> take_outgoing() { return std::exchange(outgoing_, {}); }
@@ -120,6 +127,8 @@ class dtls_transport {
   std::vector<std::vector<std::uint8_t>> outgoing_;
   std::vector<std::vector<std::uint8_t>> received_;
   std::optional<srtp_keying> keying_;
+  bool released_ = false;
+  std::vector<std::vector<std::uint8_t>> close_notify_;  // made by release()
 };
 
 }  // namespace junction::webrtc

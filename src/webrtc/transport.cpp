@@ -90,6 +90,8 @@ void transport::on_datagram(std::span<const std::uint8_t> datagram, const endpoi
         return;
       }
       received_.push_back({kind, std::move(packet)});
+      // The peer keys its SRTP when its handshake is done: it will not ask for a flight again.
+      if (!dtls_.released()) dtls_.release();
       return;
     }
     case packet_kind::other: return;

@@ -10,6 +10,7 @@
 #include "http/client.hpp"
 #include "junction-load/player_frames.hpp"
 #include "media/rtp/packet.hpp"
+#include "media/rtp/rtcp.hpp"
 
 namespace junction::load {
 
@@ -52,13 +53,6 @@ void whep_player::stop() {
   boost::system::error_code ignored;
   socket_.close(ignored);
   timer_.cancel();
-  if (!location_.empty() && delete_url_.empty()) {
-    // The session's DELETE, told and not waited for (the URL lives in the player, which outlives
-    // the run's event loops).
-    delete_url_ = shard_.plan().options.whep_base + location_;
-    asio::co_spawn(shard_.home().context(), http::send_request("DELETE", delete_url_, "", {}, std::chrono::seconds(5)),
-                   asio::detached);
-  }
 }
 
 asio::awaitable<void> whep_player::session() {
@@ -72,7 +66,10 @@ asio::awaitable<void> whep_player::session() {
   std::string offer = peer_->offer();
   play_sent_ns_ = steady_ns(std::chrono::steady_clock::now());
   if (plan.published) tally_.video_published_at_play = plan.published[stream_].video.load(std::memory_order_relaxed);
-  auto answer = co_await http::send_request("POST", url, "application/sdp", std::move(offer), o.step_timeout);
+  // Copied from named objects into the request's frame (GCC 12 mishandles temporaries and moved
+  // objects around co_await).
+  const auto step_timeout = o.step_timeout;
+  auto answer = co_await http::send_request("POST", url, "application/sdp", offer, step_timeout);
   std::string why;
   if (answer.status != 201 || !peer_->answer(answer.body, why)) {
     outcome_ = outcome::failed;
@@ -118,6 +115,14 @@ asio::awaitable<void> whep_player::session() {
   boost::system::error_code ignored;
   socket_.close(ignored);
   timer_.cancel();
+  // The session's DELETE, within the player's life (the run waits for it, as for the rest).
+  if (!location_.empty()) {
+    const std::string delete_url = o.whep_base + location_;
+    const std::string no_body;
+    const std::chrono::milliseconds delete_timeout{5000};
+    auto deleted = co_await http::send_request("DELETE", delete_url, "", no_body, delete_timeout);
+    (void)deleted;
+  }
   asio::steady_timer pause{shard_.home().context()};
   while (ticking_) {  // the tick loop refers to this player: let it end first
     pause.expires_after(std::chrono::milliseconds(1));
@@ -142,6 +147,12 @@ asio::awaitable<void> whep_player::ticks() {
       boost::system::error_code ignored;
       socket_.send(asio::buffer(check), 0, ignored);
     }
+    if (connected) {
+      // A receiver report, as a browser sends (the server learns the player's keys work).
+      std::vector<std::uint8_t> rr;
+      media::rtp::write_receiver_report({rtcp_ssrc_, {}}, rr);
+      peer_->send(webrtc::packet_kind::rtcp, std::move(rr));
+    }
     flush();
   }
   ticking_ = false;
@@ -159,6 +170,9 @@ void whep_player::on_datagram(std::span<const std::uint8_t> datagram) {
   peer_->on_datagram(datagram, std::chrono::steady_clock::now());
   flush();
   if (was != webrtc::client_peer::state::connected && peer_->current() == webrtc::client_peer::state::connected) {
+    std::vector<std::uint8_t> rr;
+    media::rtp::write_receiver_report({rtcp_ssrc_, {}}, rr);
+    if (peer_->send(webrtc::packet_kind::rtcp, std::move(rr))) flush();
     tally_.played = true;
     playing_ = true;
     live_counters::add(shard_.counters().playing);

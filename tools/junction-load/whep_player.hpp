@@ -2,7 +2,7 @@
 // One WebRTC player: POSTs a WHEP offer (video, recvonly) for its stream, connects to the
 // answer's candidate (ICE checks, DTLS as the server, SRTP), depacketizes the H.264 it receives
 // and counts the frames as an RTMP player does (stamps, gaps, latency, the first keyframe);
-// it answers nothing but keeps its consent fresh. DELETEs its session when the run closes it.
+// it sends a receiver report when connected and every few seconds, and keeps its consent fresh. DELETEs its session when the run closes it.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -44,9 +44,10 @@ class whep_player {
   media::h264::rtp_depacketizer depacketizer_;
   player_tally tally_;
   outcome outcome_ = outcome::running;
-  std::string location_, delete_url_;
+  std::string location_;
   std::chrono::steady_clock::time_point started_{};
   std::int64_t play_sent_ns_ = 0;
+  std::uint32_t rtcp_ssrc_ = 0x4a4c4f44;  // what its receiver reports come from
   bool playing_ = false, stopping_ = false, ticking_ = false;
 };
 

@@ -149,5 +149,39 @@ TEST_F(transport_test, CloseSendsCloseNotifyAndTakesNothingMore) {
   EXPECT_TRUE(t->take_outgoing().empty());
 }
 
+// Once the browser's SRTP arrives (so its handshake is done), OpenSSL's state goes; the kept
+// close_notify still ends the association for the browser, and the browser's alert still ends it
+// for Junction.
+TEST_F(transport_test, AfterThePeersMediaTheAssociationIsReleasedAndStillCloses) {
+  connect();
+  auto wire = rtp_packet(1, "opus frame");
+  ASSERT_EQ(b.out->protect_rtp(wire), media::srtp::status::ok);
+  t->on_datagram(wire, browser_at, now);
+  ASSERT_EQ(t->take_received().size(), 1u);
+  EXPECT_EQ(t->current(), transport::state::connected);
+  // Media still goes both ways.
+  ASSERT_TRUE(t->send(packet_kind::rtp, rtp_packet(2, "h264")));
+  auto out = t->take_outgoing();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(classify(out[0].bytes), packet_kind::rtp);
+  t->close();
+  out = t->take_outgoing();
+  ASSERT_EQ(out.size(), 1u);
+  b.dtls->on_datagram(out[0].bytes, now);
+  EXPECT_EQ(b.dtls->current(), dtls_transport::state::closed);
+}
+
+TEST_F(transport_test, AReleasedAssociationEndsWithThePeersCloseNotify) {
+  connect();
+  auto wire = rtp_packet(1, "opus frame");
+  ASSERT_EQ(b.out->protect_rtp(wire), media::srtp::status::ok);
+  t->on_datagram(wire, browser_at, now);
+  b.dtls->close();
+  auto bye = b.dtls->take_outgoing();
+  ASSERT_EQ(bye.size(), 1u);
+  t->on_datagram(bye[0], browser_at, now);
+  EXPECT_EQ(t->current(), transport::state::closed);
+}
+
 }  // namespace
 }  // namespace junction::webrtc
