@@ -2,7 +2,8 @@
 // One WebRTC player: POSTs a WHEP offer (video, recvonly) for its stream, connects to the
 // answer's candidate (ICE checks, DTLS as the server, SRTP), depacketizes the H.264 it receives
 // and counts the frames as an RTMP player does (stamps, gaps, latency, the first keyframe);
-// it sends a receiver report when connected and every few seconds, and keeps its consent fresh. DELETEs its session when the run closes it.
+// it sends a receiver report when connected and every few seconds, keeps its consent fresh,
+// and DELETEs its session when the run closes it (within its own life: the run waits for it).
 #include <chrono>
 #include <memory>
 #include <string>
