@@ -20,6 +20,7 @@
 #include "users/user_directory.hpp"
 #include "webrtc/shard_ports.hpp"
 #include "whip/service.hpp"
+#include "sip_webrtc/bridges.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -106,6 +107,7 @@ int run_server(const config& cfg, const std::string& path, const command_line_ov
   // After the runtime: destroyed before it (on every path), their loops ended by the drain.
   std::optional<webrtc::shard_ports> webrtc_ports;
   std::unique_ptr<whip::service> whip;
+  std::optional<sip_webrtc::bridge_metrics> bridge_metrics;
   std::unique_ptr<http::server> web;
   std::unique_ptr<rtmp::server> rtmp_server;
   std::unique_ptr<sip::server> sip_server;
@@ -133,6 +135,10 @@ int run_server(const config& cfg, const std::string& path, const command_line_ov
       webrtc_ports.emplace(rt, cfg.webrtc);
       whip = std::make_unique<whip::service>(rt, *webrtc_ports, *rtmp_server, *hub, workers);
       whip->attach(*web);
+      // Browsers calling phones through the proxy: WebRTC on one side, plain RTP on the other.
+      bridge_metrics.emplace(sip_webrtc::bridge_metrics::declare(rt.registry()));
+      sip_server->set_media_bridges(sip_webrtc::make_bridge_factory(
+          *webrtc_ports, workers, *bridge_metrics, sip_server->anchor_address(), cfg.sip.media_timeout));
     }
     sip_server->attach_http(*web);
     add_users_api(*web, *user_directory);

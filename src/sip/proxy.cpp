@@ -1,8 +1,8 @@
 #include "sip/proxy.hpp"
 #include "sip/route_mark.hpp"
 
+#include "sip/media_bridge.hpp"
 #include "sip/media_relay.hpp"
-#include "sip/parser.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -47,6 +47,7 @@ struct proxy_engine::context {
     int final_status = 0;
     bool provisional = false;
     bool cancelled = false;
+    bool bridged = false;  // its offer went through the call's media bridge (media_bridge.hpp)
   };
   std::vector<branch> branches;
   int best_status = 0;
@@ -171,14 +172,28 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
   // sip.anchor_media: a new call's media goes through this server (media_relay.hpp), and so does
   // the media of its re-INVITEs (they reach the relay's shard: see router.cpp).
   std::optional<std::string> anchored;
-  if (ctx->invite && service_.relays() && !request.body().empty()) {
-    const std::string call_id{request.call_id()};
-    anchored = request.to().tag().empty()
-                   ? service_.relays()->rewrite_offer(call_id, request.from().tag(), request.body())
-                   : service_.relays()->rewrite_reoffer(call_id, request.from().tag(), request.body());
+  // A browser calling a phone, or a phone a browser: the branches whose target cannot take the
+  // offer as it is get it through the call's media bridge (media_bridge.hpp), made once.
+  auto* bridges = ctx->invite && !request.body().empty() ? service_.bridges() : nullptr;
+  const std::string call_id{request.call_id()};
+  const bool initial = request.to().tag().empty();
+  const bool webrtc_offer = bridges && is_webrtc_description(request.body());
+  std::optional<std::optional<std::string>> bridged_offer;  // made for the first branch that needs it
+  if (bridges && !initial && bridges->bridges(call_id)) {
+    bridged_offer = bridges->bridge_reoffer(call_id, request.from().tag(), request.body());
+  } else if (ctx->invite && service_.relays() && !request.body().empty()) {
+    anchored = initial ? service_.relays()->rewrite_offer(call_id, request.from().tag(), request.body())
+                       : service_.relays()->rewrite_reoffer(call_id, request.from().tag(), request.body());
   }
   std::string mark;
   for (const hop& h : hops) {
+    const bool to_browser = h.peer.kind == transport::ws || h.peer.kind == transport::wss;
+    const std::string* body = anchored ? &*anchored : nullptr;
+    if (bridges && initial && webrtc_offer != to_browser) {
+      if (!bridged_offer) bridged_offer = bridges->bridge_offer(call_id, request.from().tag(), request.body(), to_browser);
+    }
+    const bool bridged = bridged_offer && *bridged_offer && (!initial || webrtc_offer != to_browser);
+    if (bridged) body = &**bridged_offer;
     message out = request.clone();
     out.set_request_uri(h.request_uri);
     out.set_value(header_id::max_forwards, std::to_string(max_forwards));
@@ -191,7 +206,8 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
     if (ctx->invite || method == "SUBSCRIBE") {
       if (mark.empty()) mark = service_.route_mark(request.call_id());
       const std::string common = ";lr;" + std::string(route_mark_param) + "=" + mark +
-                                 (anchored ? fmt::format(";{}={}", anchor_shard_param, home_.index()) : std::string{});
+                                 (anchored || bridged ? fmt::format(";{}={}", anchor_shard_param, home_.index())
+                                                      : std::string{});
       if (!reliable(reply_to.kind) && !reliable(h.peer.kind)) {
         const auto& [host, port] = service_.advertised(reply_to.socket);
         out.push_front(header_id::record_route, "<sip:" + host + ":" + std::to_string(port) + common + ">");
@@ -204,8 +220,8 @@ void proxy_engine::forward(message request, const origin& reply_to, const std::v
       out.insert_before_first(header_id::route, header_id::route, *r);
     std::string branch = make_branch(home_.index(), next_branch_++);
     out.push_front(header_id::via, our_via(h.peer, branch));
-    std::string wire = anchored ? with_body(out.serialize(), *anchored) : out.serialize();
-    start_branch(ctx, branch, std::move(wire), h.peer, std::move(out));
+    std::string wire = body ? with_body(out.serialize(), *body) : out.serialize();
+    if (start_branch(ctx, branch, std::move(wire), h.peer, std::move(out))) ctx->branches.back().bridged = bridged;
   }
   if (ctx->branches.empty()) {
     relay_to_caller(ctx, 500, make_response(request, 500, {.reason = "No Usable Target",
@@ -280,12 +296,12 @@ void proxy_engine::on_response(message response) {
     if (status == 100) return;  // hop by hop: ours went out already
     branch.provisional = true;
     if (ctx->cancel_requested) cancel_pending(ctx, ctx->branches.size());
-    relay_to_caller(ctx, status, without_our_via(response));
+    relay_to_caller(ctx, status, without_our_via(response), b);
     return;
   }
   if (status < 300) {
     branch.final_status = status;
-    relay_to_caller(ctx, status, without_our_via(response));
+    relay_to_caller(ctx, status, without_our_via(response), b);
     ctx->final_relayed = true;
     notify_final(ctx, status);
     if (ctx->invite) {
@@ -318,25 +334,37 @@ void proxy_engine::branch_final(const std::shared_ptr<context>& ctx, std::size_t
   }
 }
 
-void proxy_engine::relay_to_caller(const std::shared_ptr<context>& ctx, int status, std::string bytes) {
+void proxy_engine::relay_to_caller(const std::shared_ptr<context>& ctx, int status, std::string bytes,
+                                   std::optional<std::size_t> from_branch) {
   if (ctx->server_key.empty()) return;  // nobody to relay to: this server sent the request
-  if (ctx->invite && service_.relays()) {
+  auto* relays = ctx->invite ? service_.relays() : nullptr;
+  auto* bridges = ctx->invite ? service_.bridges() : nullptr;
+  if (relays || bridges) {
     const std::string call_id{ctx->request.call_id()};
+    const bool initial = ctx->request.to().tag().empty();
+    const bool bridged = from_branch && *from_branch < ctx->branches.size() && ctx->branches[*from_branch].bridged;
     if (status >= 300) {
-      // The call failed: its relay goes (a refused re-INVITE leaves the call as it was).
-      if (ctx->request.to().tag().empty()) service_.relays()->end(call_id);
+      // The call failed: its relay or bridge goes (a refused re-INVITE leaves the call as it was).
+      if (initial && relays) relays->end(call_id);
+      if (initial && bridges) bridges->end(call_id);
     } else if (status > 100) {
-      // The callee's answer (in a 18x or the 2xx), pointed at the relay for the caller; in a
-      // re-INVITE's answer, at the relay for whichever side offered.
+      // The callee's answer (in a 18x or the 2xx), pointed at the relay for the caller, or
+      // through the bridge when its branch was bridged; in a re-INVITE's answer, for whichever
+      // side offered. Once a branch answers, what was made for the others goes.
       auto parsed = parse_message(bytes, parse_limits{}, true);
-      if (parsed.ok() && !parsed.msg->body().empty()) {
-        auto answer = ctx->request.to().tag().empty()
-                          ? service_.relays()->rewrite_answer(call_id, parsed.msg->body(), status,
-                                                              parsed.msg->from().uri_text, parsed.msg->to().uri_text)
-                          : service_.relays()->rewrite_reanswer(call_id, ctx->request.from().tag(),
-                                                                parsed.msg->body());
-        if (answer) bytes = with_body(bytes, *answer);
+      const bool has_body = parsed.ok() && !parsed.msg->body().empty();
+      std::optional<std::string> answer;
+      if (bridged && has_body) {
+        answer = initial ? bridges->bridge_answer(call_id, parsed.msg->body(), status)
+                         : bridges->bridge_reanswer(call_id, ctx->request.from().tag(), parsed.msg->body());
+        if (initial && status / 100 == 2 && relays) relays->end(call_id);
+      } else if (relays && has_body) {
+        answer = initial ? relays->rewrite_answer(call_id, parsed.msg->body(), status, parsed.msg->from().uri_text,
+                                                  parsed.msg->to().uri_text)
+                         : relays->rewrite_reanswer(call_id, ctx->request.from().tag(), parsed.msg->body());
       }
+      if (!bridged && initial && status / 100 == 2 && bridges) bridges->end(call_id);
+      if (answer) bytes = with_body(bytes, *answer);
     }
   }
   auto* server = table_->server(ctx->server_key);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <string>
 #include <unordered_map>
@@ -67,7 +68,9 @@ class proxy_engine {
   void on_timers(tx_clock::time_point now);
   void branch_final(const std::shared_ptr<context>& ctx, std::size_t branch, int status,
                     const message* response);
-  void relay_to_caller(const std::shared_ptr<context>& ctx, int status, std::string bytes);
+  // A response to the caller; `from_branch` when it is a branch's (its body may need rewriting).
+  void relay_to_caller(const std::shared_ptr<context>& ctx, int status, std::string bytes,
+                       std::optional<std::size_t> from_branch = std::nullopt);
   void cancel_pending(const std::shared_ptr<context>& ctx, std::size_t except);
   void notify_final(const std::shared_ptr<context>& ctx, int status);
   // Sends `wire` (a request with our Via on top) to `to` as branch `branch` of `ctx`. `sent` is

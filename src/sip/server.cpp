@@ -159,4 +159,8 @@ void server::set_relay_tap_factory(const relay_tap_factory& factory) {
     if (auto* relays = services_->at(i).relays()) relays->set_tap_factory(factory);
 }
 
+void server::set_media_bridges(const media_bridge_factory& factory) {
+  for (unsigned i = 0; i < services_->size(); ++i) services_->at(i).set_bridges(factory(rt_.at(i)));
+}
+
 }  // namespace junction::sip

@@ -12,6 +12,7 @@
 #include "sip/config.hpp"
 #include "core/metrics.hpp"
 #include "sip/digest_auth.hpp"
+#include "sip/media_bridge.hpp"
 #include "sip/media_relay.hpp"
 #include "sip/parser.hpp"
 
@@ -71,6 +72,8 @@ class server {
   std::string anchor_address() const;
   // Taps anchored calls once answered (to record them); before the shards start.
   void set_relay_tap_factory(const relay_tap_factory& factory);
+  // Bridges WebRTC and plain RTP calls (media_bridge.hpp); before the shards start.
+  void set_media_bridges(const media_bridge_factory& factory);
 
  private:
   runtime& rt_;

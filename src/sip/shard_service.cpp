@@ -1,5 +1,6 @@
 #include "sip/shard_service.hpp"
 
+#include "sip/media_bridge.hpp"
 #include "sip/media_relay.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -131,6 +132,11 @@ shard_service::shard_service(server& owner, shard& home)
 }
 
 shard_service::~shard_service() = default;
+
+void shard_service::set_bridges(std::unique_ptr<media_bridges> b) {
+  bridges_ = std::move(b);
+  routing_.anchoring = relays_ != nullptr || bridges_ != nullptr;
+}
 
 void shard_service::add_socket(udp::socket socket) {
   sockets_.push_back(std::make_unique<udp::socket>(std::move(socket)));
@@ -340,6 +346,7 @@ void shard_service::carry_out(route_decision d, message request, const origin& f
   if (d.end_relay_on && *d.end_relay_on < owner_.rt().size())
     post_to(*d.end_relay_on, [&target = owner_.service(*d.end_relay_on), id = std::string{request.call_id()}] {
       if (target.relays()) target.relays()->end(id);
+      if (target.bridges()) target.bridges()->end(id);
     });
   const origin reply_to = response_target(request, from);
   if (d.transactional && proxy_->absorb(request, reply_to)) return;  // retransmissions, CANCELs, ACKs of failures

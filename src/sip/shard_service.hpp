@@ -36,6 +36,7 @@ class server;
 class proxy_engine;
 class presence_service;
 class media_relays;
+class media_bridges;
 
 // Where a message came from, and so how to answer it.
 struct origin {
@@ -83,6 +84,10 @@ class shard_service {
   proxy_engine& proxy() noexcept { return *proxy_; }
   // Media anchoring (sip.anchor_media), or null when off.
   media_relays* relays() noexcept { return relays_.get(); }
+  // WebRTC <-> plain RTP calls (media_bridge.hpp), or null when the app gave none.
+  media_bridges* bridges() noexcept { return bridges_.get(); }
+  // Before start(): dialogs with a bridge then name this shard like anchored ones.
+  void set_bridges(std::unique_ptr<media_bridges> b);
   presence_service& presence() noexcept { return *presence_; }
   // A SUBSCRIBE (presence package) or PUBLISH for a presentity homed on this shard.
   void handle_presence(message request, const origin& from, const std::string& presentity);
@@ -158,6 +163,7 @@ class shard_service {
   std::unique_ptr<proxy_engine> proxy_;
   std::unique_ptr<presence_service> presence_;
   std::unique_ptr<media_relays> relays_;
+  std::unique_ptr<media_bridges> bridges_;
   shard_outbox outbox_;  // what goes to other shards' services, one post per target a turn
   // Continuations posted back by the user store's worker run only while this is alive.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

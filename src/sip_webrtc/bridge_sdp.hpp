@@ -1,0 +1,67 @@
+#pragma once
+// The descriptions of a call bridged between a browser (WebRTC) and a phone (plain RTP): the
+// plain offer a phone gets for a browser's offer, and what the phone's answer settles (which
+// codec each side sends, whether Junction transcodes between them, DTMF). Pure: descriptions
+// in, descriptions out (docs/webrtc.md, "Browsers and phones").
+//
+// The phone is offered the browser's audio codecs that plain RTP carries as they are (Opus,
+// G.722, PCMU, PCMA, in the browser's order), so that a phone taking one of them costs no
+// transcoding; G.722, PCMU and PCMA are added after them when the browser did not offer them
+// (Junction then transcodes from and to the browser's Opus). Only audio is bridged: the
+// browser's other sections are rejected in its answer.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "media/sdp/session.hpp"
+#include "webrtc/offer_answer.hpp"
+
+namespace junction::sip_webrtc {
+
+// One side's RFC 4733 events: its payload type and clock.
+struct dtmf_codec {
+  std::uint8_t payload_type = 0;
+  std::uint32_t clock_rate = 8000;
+};
+
+// What the two sides of a bridged call send each other's way.
+struct audio_plan {
+  std::size_t browser_section = 0;  // the browser's audio m= section
+  media::sdp::codec browser;        // what the browser sends and is sent (its payload type)
+  media::sdp::codec phone;          // what the phone sends and is sent (its payload type)
+  std::optional<dtmf_codec> browser_dtmf, phone_dtmf;
+  media::sdp::direction towards_browser = media::sdp::direction::sendrecv;  // as Junction answers it
+  // Different codecs (or rates): the audio is transcoded on a worker.
+  bool transcoded() const;
+};
+
+// The browser's first audio section that is not rejected and offers Opus; nothing without one.
+std::optional<std::size_t> browser_audio_section(const webrtc::offer& browser);
+
+// The plain offer for the phone: one audio section at `address`:`port`.
+media::sdp::session_description phone_offer(const webrtc::offer& browser, std::size_t section,
+                                             const std::string& address, std::uint16_t port,
+                                             std::uint64_t session_id);
+
+// What the phone's answer to that offer settles: nothing when it took no codec the bridge can
+// carry (or rejected the audio).
+std::optional<audio_plan> plan_for_answer(const webrtc::offer& browser, std::size_t section,
+                                          const media::sdp::session_description& phone_answer);
+
+// Where the phone's audio is to be sent (its answer's address and port for the audio).
+struct phone_media {
+  std::string address;
+  std::uint16_t port = 0;
+};
+std::optional<phone_media> phone_audio_address(const media::sdp::session_description& phone);
+
+// The browser's answer, with the plan's codec in its audio section (and DTMF), the rest rejected.
+media::sdp::session_description browser_answer(const webrtc::offer& browser, const audio_plan& plan,
+                                               webrtc::answer_parameters params);
+
+// A later offer from the browser (a re-INVITE: hold, resume) as the phone should get it: the
+// first offer again with the browser's direction and a higher version.
+media::sdp::session_description phone_reoffer(media::sdp::session_description first, media::sdp::direction d,
+                                              std::uint64_t version);
+
+}  // namespace junction::sip_webrtc

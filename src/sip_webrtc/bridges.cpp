@@ -1,0 +1,194 @@
+#include "sip_webrtc/bridges.hpp"
+
+#include <random>
+
+#include "core/log.hpp"
+#include "core/shard.hpp"
+#include "webrtc/shard_ports.hpp"
+
+namespace junction::sip_webrtc {
+namespace {
+
+namespace sdp = media::sdp;
+
+std::uint64_t random_session_id() {
+  std::random_device rd;
+  return (std::uint64_t{rd()} << 20 | rd()) & 0x3FFFFFFFFFFFFull;
+}
+
+// The WebRTC parts of a description, or nothing.
+std::optional<webrtc::offer> read_webrtc(std::string_view text) {
+  auto parsed = sdp::parse(text);
+  if (!parsed.ok()) return std::nullopt;
+  auto read = webrtc::read_offer(*parsed.session);
+  if (auto* o = std::get_if<webrtc::offer>(&read)) return std::move(*o);
+  return std::nullopt;
+}
+
+// The direction of the first audio section of a description.
+std::optional<sdp::direction> audio_direction_of(const sdp::session_description& s) {
+  for (const auto& m : s.media)
+    if (m.media == "audio" && m.port != 0) return s.direction_of(m);
+  return std::nullopt;
+}
+
+}  // namespace
+
+shard_bridges::shard_bridges(junction::shard& home, webrtc::shard_ports& ports, worker_pool& pool,
+                             const bridge_metrics& metrics, std::string phone_address,
+                             std::chrono::milliseconds idle_timeout)
+    : home_(home),
+      ports_(ports),
+      pool_(pool),
+      metrics_(metrics),
+      phone_address_(std::move(phone_address)),
+      idle_timeout_(idle_timeout),
+      sweep_(home.context()) {}
+
+shard_bridges::~shard_bridges() {
+  for (auto& [id, c] : calls_) c.media->stop("the server is stopping");
+}
+
+std::optional<std::string> shard_bridges::bridge_offer(const std::string& call_id, std::string_view caller_tag,
+                                                       std::string_view offer, bool callee_webrtc) {
+  if (callee_webrtc) return std::nullopt;  // a phone calling a browser: not bridged yet (docs/webrtc.md)
+  auto browser = read_webrtc(offer);
+  if (!browser) return std::nullopt;
+  auto section = browser_audio_section(*browser);
+  if (!section) return std::nullopt;
+  if (!ports_.at(home_.index())) return std::nullopt;  // WebRTC is off, or the server is stopping
+  end(call_id);  // a repeated INVITE starts over
+  boost::system::error_code ec;
+  auto media = bridged_call::open(home_, pool_, metrics_, phone_address_, ec);
+  if (!media) {
+    log::warn("sip-webrtc: no RTP port for call {} on {}: {}", call_id, phone_address_, ec.message());
+    return std::nullopt;
+  }
+  call c;
+  c.caller_tag = caller_tag;
+  c.section = *section;
+  c.phone_offer = phone_offer(*browser, *section, phone_address_, media->phone_port(), random_session_id());
+  c.browser = std::move(*browser);
+  c.media = std::move(media);
+  auto text = sdp::serialize(c.phone_offer);
+  calls_.emplace(call_id, std::move(c));
+  home_.metrics().add(metrics_.bridges);
+  if (calls_.size() == 1) expire();
+  return text;
+}
+
+std::optional<std::string> shard_bridges::bridge_answer(const std::string& call_id, std::string_view answer,
+                                                        int status) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return std::nullopt;
+  call& c = it->second;
+  if (!c.answer.empty()) return c.answer;  // a 18x's answer, again in the 2xx
+  auto parsed = sdp::parse(answer);
+  std::optional<audio_plan> plan;
+  std::optional<phone_media> phone;
+  if (parsed.ok()) {
+    plan = plan_for_answer(c.browser, c.section, *parsed.session);
+    phone = phone_audio_address(*parsed.session);
+  }
+  auto* port = ports_.at(home_.index());
+  if (!plan || !phone || !port) {
+    erase(it, "the phone's answer has no audio the bridge can carry");
+    return std::nullopt;
+  }
+  c.local = webrtc::new_ice_credentials();
+  if (!c.media->start(*port, c.local, c.browser, *plan, *phone)) {
+    erase(it, "the shard's WebRTC port is full");
+    return std::nullopt;
+  }
+  home_.metrics().add(metrics_.calls);
+  webrtc::answer_parameters params;
+  params.ice = c.local;
+  params.fingerprint = ports_.certificate()->fingerprint();
+  params.candidates = ports_.candidates(home_.index());
+  params.send_ssrcs.assign(c.browser.media.size(), 0);
+  params.send_ssrcs[c.section] = c.media->browser_ssrc();
+  params.session_id = random_session_id();
+  c.answer = sdp::serialize(browser_answer(c.browser, *plan, params));
+  log::info("sip-webrtc: call {} bridged ({} answered {})", call_id, status, plan->phone.encoding);
+  return c.answer;
+}
+
+std::optional<std::string> shard_bridges::bridge_reoffer(const std::string& call_id, std::string_view from_tag,
+                                                         std::string_view offer) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end() || !it->second.media->started()) return std::nullopt;
+  call& c = it->second;
+  if (from_tag != c.caller_tag) return std::nullopt;  // the phone's re-INVITEs: not bridged yet
+  // The browser's: a hold or a resume (the same ICE credentials; an ICE restart is not bridged).
+  auto browser = read_webrtc(offer);
+  if (!browser || browser->ice.ufrag != c.browser.ice.ufrag || c.section >= browser->media.size()) return std::nullopt;
+  c.pending = browser->media[c.section].dir;
+  return sdp::serialize(phone_reoffer(c.phone_offer, *c.pending, ++c.version));
+}
+
+std::optional<std::string> shard_bridges::bridge_reanswer(const std::string& call_id, std::string_view offerer_tag,
+                                                          std::string_view answer) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end() || !it->second.pending || offerer_tag != it->second.caller_tag) return std::nullopt;
+  call& c = it->second;
+  c.pending.reset();
+  auto parsed = sdp::parse(answer);
+  if (!parsed.ok()) return std::nullopt;
+  auto phone = phone_audio_address(*parsed.session);
+  auto dir = audio_direction_of(*parsed.session);
+  if (!phone || !dir) return std::nullopt;
+  // What Junction does towards the browser is what the phone does.
+  c.media->update(*phone, *dir);
+  auto plan = c.media->plan();
+  auto answer_sdp = sdp::parse(c.answer);
+  if (!answer_sdp.ok() || c.section >= answer_sdp.session->media.size()) return std::nullopt;
+  auto& s = *answer_sdp.session;
+  s.session_version = c.version;
+  s.media[c.section].dir = plan.towards_browser;
+  c.answer = sdp::serialize(s);
+  return c.answer;
+}
+
+void shard_bridges::end(const std::string& call_id) {
+  auto it = calls_.find(call_id);
+  if (it != calls_.end()) erase(it, "the call ended");
+}
+
+void shard_bridges::erase(std::unordered_map<std::string, call>::iterator it, const std::string& why) {
+  it->second.media->stop(why);
+  calls_.erase(it);
+  home_.metrics().sub(metrics_.bridges);
+}
+
+// Bridges whose media ended (the browser's transport), or that nothing came through for the
+// idle timeout (a lost BYE), go; checked every five seconds (more often for short timeouts).
+void shard_bridges::expire() {
+  using namespace std::chrono_literals;
+  sweep_.expires_after(std::clamp<std::chrono::milliseconds>(idle_timeout_ / 2, 100ms, 5s));
+  sweep_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = calls_.begin(); it != calls_.end();) {
+      auto next = std::next(it);
+      if (it->second.media->ended()) {
+        erase(it, "its media ended");
+      } else if (now - it->second.media->last_packet() > idle_timeout_) {
+        log::info("sip-webrtc: bridge of {} idle: closed", it->first);
+        erase(it, "idle");
+      }
+      it = next;
+    }
+    if (!calls_.empty()) expire();
+  });
+}
+
+sip::media_bridge_factory make_bridge_factory(webrtc::shard_ports& ports, worker_pool& pool,
+                                              const bridge_metrics& metrics, std::string phone_address,
+                                              std::chrono::milliseconds idle_timeout) {
+  return [&ports, &pool, &metrics, phone_address = std::move(phone_address),
+          idle_timeout](junction::shard& home) -> std::unique_ptr<sip::media_bridges> {
+    return std::make_unique<shard_bridges>(home, ports, pool, metrics, phone_address, idle_timeout);
+  };
+}
+
+}  // namespace junction::sip_webrtc

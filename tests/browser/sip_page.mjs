@@ -1,0 +1,172 @@
+// A browser phone: JsSIP (npm, bundled for the page with esbuild) in Debian's headless Chromium
+// registers over SIP-over-WebSocket and calls a SIP address, with a fake microphone fed by a tone
+// file. Driven by tests/integration/test_webrtc.py; by hand:
+//
+//   node sip_page.mjs --ws ws://127.0.0.1:8080/sip --user alice@127.0.0.1 --password pw
+//       --call sip:bob@127.0.0.1 --seconds 6 [--tone tone.wav] [--opus-only 1]
+//       [--timeout-ms 30000] [--chromium /usr/bin/chromium]
+//
+// The page is the server's own origin (the WebSocket URL's host). Once the call is confirmed it
+// listens to the far end for --seconds: every 100 ms the loudest frequency of what it hears (an
+// AnalyserNode on the remote track), then getStats (inbound and outbound audio: packets, codec,
+// audio energy), hangs up and unregisters. --opus-only strips every audio codec but Opus (and
+// telephone-event) from the page's offer, so the far end must be transcoded to.
+// Prints one JSON line per event on stdout, the last one the result ({"ok": ...}); exit 0 when the
+// call was confirmed and the report taken, 1 when not, 2 on bad arguments.
+
+import {mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {dirname, join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {buildSync} from 'esbuild';
+import {chromium} from 'playwright-core';
+
+function parseArgs(argv) {
+  const out = {timeoutMs: 30000, chromium: '/usr/bin/chromium', tone: null, seconds: 6, opusOnly: false};
+  for (let i = 0; i < argv.length; i += 2) {
+    const [key, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`${key} needs a value`);
+    if (key === '--ws') out.ws = value;
+    else if (key === '--user') out.user = value;
+    else if (key === '--password') out.password = value;
+    else if (key === '--call') out.call = value;
+    else if (key === '--seconds') out.seconds = Number(value);
+    else if (key === '--tone') out.tone = value;
+    else if (key === '--opus-only') out.opusOnly = value === '1';
+    else if (key === '--timeout-ms') out.timeoutMs = Number(value);
+    else if (key === '--chromium') out.chromium = value;
+    else throw new Error(`unknown argument ${key}`);
+  }
+  for (const k of ['ws', 'user', 'password', 'call']) if (!out[k]) throw new Error(`--${k} is required`);
+  return out;
+}
+
+let args;
+try {
+  args = parseArgs(process.argv.slice(2));
+} catch (e) {
+  console.error(`sip_page.mjs: ${e.message}`);
+  process.exit(2);
+}
+
+const say = (o) => console.log(JSON.stringify(o));
+const result = {ok: false, call: args.call, errors: []};
+const userDataDir = mkdtempSync(join(tmpdir(), 'junction-chromium-'));
+let context = null;
+try {
+  // JsSIP's CommonJS sources as one script for the page (window.JsSIP).
+  const here = dirname(fileURLToPath(import.meta.url));
+  const bundle = buildSync({
+    entryPoints: [join(here, 'node_modules/jssip/lib/JsSIP.js')], bundle: true, format: 'iife',
+    globalName: 'JsSIP', platform: 'browser', write: false, logLevel: 'silent',
+  }).outputFiles[0].text;
+  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required',
+    '--disable-features=WebRtcHideLocalIpsWithMdns'];
+  if (args.tone) flags.push(`--use-file-for-fake-audio-capture=${args.tone}`);
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: args.chromium, headless: true, args: flags, timeout: args.timeoutMs,
+  });
+  const page = context.pages()[0] || await context.newPage();
+  page.setDefaultTimeout(args.timeoutMs);
+  page.on('pageerror', (error) => result.errors.push(`pageerror: ${error.message}`));
+  await page.exposeFunction('junctionSay', (o) => say(o));
+  const ws = new URL(args.ws);
+  await page.goto(`${ws.protocol === 'wss:' ? 'https:' : 'http:'}//${ws.host}/`, {waitUntil: 'load'});
+  await page.addScriptTag({content: bundle});
+
+  const report = await page.evaluate(async ({ws, user, password, call, seconds, timeoutMs, opusOnly}) => {
+    const out = {};
+    const within = (promise, what) => Promise.race([promise, new Promise((_, reject) =>
+      setTimeout(() => reject(new Error(`${what}: no answer in ${timeoutMs} ms`)), timeoutMs))]);
+    const ua = new JsSIP.UA({
+      sockets: [new JsSIP.WebSocketInterface(ws)], uri: `sip:${user}`, password, register: true,
+      session_timers: false, user_agent: 'junction-test JsSIP',
+    });
+    try {
+      await within(new Promise((resolve, reject) => {
+        ua.on('registered', resolve);
+        ua.on('registrationFailed', (e) => reject(new Error(`registration failed: ${e.cause}`)));
+        ua.start();
+      }), 'REGISTER');
+      await window.junctionSay({event: 'registered'});
+      // The tone as it is: echo cancelling, noise suppression and gain control off.
+      const microphone = await navigator.mediaDevices.getUserMedia({
+        audio: {echoCancellation: false, noiseSuppression: false, autoGainControl: false}, video: false});
+      const session = ua.call(call, {mediaStream: microphone, pcConfig: {iceServers: []}});
+      if (opusOnly) {
+        session.on('sdp', (e) => {
+          if (e.originator !== 'local') return;
+          const keep = new Set();
+          for (const m of e.sdp.matchAll(/^a=rtpmap:(\d+) (opus|telephone-event)\/48000/gmi)) keep.add(m[1]);
+          e.sdp = e.sdp.split('\r\n').filter((line) => {
+            const pt = line.match(/^a=(?:rtpmap|fmtp|rtcp-fb):(\d+)/);
+            return !pt || keep.has(pt[1]);
+          }).map((line) => line.startsWith('m=audio ')
+            ? line.split(' ').slice(0, 3).concat([...keep]).join(' ') : line).join('\r\n');
+        });
+      }
+      await within(new Promise((resolve, reject) => {
+        session.on('confirmed', resolve);
+        session.on('failed', (e) => reject(new Error(`the call failed: ${e.cause}`)));
+      }), 'INVITE');
+      await window.junctionSay({event: 'confirmed'});
+      const pc = session.connection;
+      const track = pc.getReceivers().map((r) => r.track).find((t) => t && t.kind === 'audio');
+      // Chromium plays a remote track into Web Audio only while a media element plays it too.
+      const element = document.createElement('audio');
+      element.muted = true;
+      element.autoplay = true;
+      element.srcObject = new MediaStream([track]);
+      document.body.appendChild(element);
+      const audio = new AudioContext();
+      await audio.resume();
+      const analyser = audio.createAnalyser();
+      analyser.fftSize = 8192;
+      audio.createMediaStreamSource(new MediaStream([track])).connect(analyser);
+      const bins = new Float32Array(analyser.frequencyBinCount);
+      out.peaks = [];
+      const begun = performance.now();
+      while (performance.now() - begun < seconds * 1000) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        analyser.getFloatFrequencyData(bins);
+        let best = 1;
+        for (let i = 2; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
+        out.peaks.push({hz: Math.round(best * audio.sampleRate / analyser.fftSize), db: Math.round(bins[best])});
+      }
+      out.stats = {};
+      const codecs = {};
+      const all = await pc.getStats();
+      all.forEach((s) => { if (s.type === 'codec') codecs[s.id] = s.mimeType; });
+      all.forEach((s) => {
+        if (s.type !== 'outbound-rtp' && s.type !== 'inbound-rtp') return;
+        out.stats[s.type] = {packets: s.packetsSent ?? s.packetsReceived, codec: codecs[s.codecId],
+          energy: s.totalAudioEnergy, level: s.audioLevel};
+      });
+      out.localSdp = pc.localDescription.sdp;
+      out.remoteSdp = pc.remoteDescription.sdp;
+      await new Promise((resolve) => {
+        session.on('ended', resolve);
+        session.terminate();
+        setTimeout(resolve, 2000);
+      });
+      out.ended = true;
+    } catch (e) {
+      out.error = e.message;
+    } finally {
+      ua.stop();
+    }
+    return out;
+  }, {ws: args.ws, user: args.user, password: args.password, call: args.call, seconds: args.seconds,
+    timeoutMs: args.timeoutMs, opusOnly: args.opusOnly});
+  Object.assign(result, report);
+  result.ok = !report.error && report.ended === true;
+} catch (e) {
+  result.errors.push(e.message);
+} finally {
+  if (context) await context.close().catch(() => {});
+  rmSync(userDataDir, {recursive: true, force: true});
+}
+say(result);
+process.exit(result.ok ? 0 : 1);

@@ -1,0 +1,112 @@
+"""A browser calling a SIP phone through Junction: JsSIP (npm) in Debian's headless Chromium
+registers over SIP-over-WebSocket and calls baresip (registered over UDP). Junction's proxy
+bridges the call: the browser's side is WebRTC (ICE-lite and DTLS-SRTP on the shard's WebRTC
+port), the phone's plain RTP. Each side sends a tone (the page a 1 kHz file through its fake
+microphone, baresip 440 Hz) and each must hear the other's: baresip's recording holds 1 kHz, the
+page's analyser finds 440 Hz. Once with a codec both have (PCMU or G.722 pass through, only the
+RTP header written again), once with the page offering only Opus (Junction transcodes Opus and
+G.711 both ways on its worker). The bridge's gauge returns to 0 after each call.
+"""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from junction_process import BROWSER_DIR, SLOW, JunctionProcess, curl, junction_bin, require_browser, wait_for
+from phones import decoded_recording, free_udp_range, make_phone, run_phone, tone_coverage, tone_strength
+
+PAGE = os.path.join(BROWSER_DIR, "sip_page.mjs")
+FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+PHONE_HZ = 440
+PAGE_HZ = 1000
+CALL_SECONDS = 6
+
+
+class BrowserCallsPhoneTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        require_browser()
+        cls.workdir = tempfile.mkdtemp(prefix="junction-webrtc-sip-")
+        cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
+        cls.junction = JunctionProcess(shards=2).start()
+        cls.addClassCleanup(cls.junction.cleanup)
+        cls.addClassCleanup(cls.junction.stop)
+        cls.tone = os.path.join(cls.workdir, "tone.wav")
+        subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=%d:sample_rate=48000" % PAGE_HZ, "-t", "30",
+                                 "-ac", "1", cls.tone], check=True, timeout=30)
+
+    def add_user(self, aor, password):
+        done = subprocess.run([junction_bin(), "--config", self.junction.config_path, "users", "add", aor,
+                               "--password", password], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+        self.assertEqual(done.returncode, 0, done.stdout)
+
+    def registered(self, aor):
+        status, _h, body = curl(self.junction.url("/api/v1/sip/registrations"))
+        return status == 200 and any(r["aor"] == aor for r in json.loads(body)["registrations"])
+
+    def gauge(self, name):
+        return self.junction.metrics().sum(name)
+
+    def call(self, caller, phone, codecs, audio_modules=(), opus_only=False):
+        """The page (user `caller`) calls baresip (user `phone`, offering `codecs`); returns the
+        page's report and baresip's recording."""
+        home = make_phone(self.workdir, self.junction.sip_address(), phone, "pw-" + phone, PHONE_HZ,
+                          free_udp_range(), self.add_user, codecs=codecs, audio_modules=audio_modules)
+        bob = run_phone(home, 60 * SLOW)
+        self.addCleanup(lambda: bob.poll() is None and bob.kill())
+        self.assertTrue(wait_for(lambda: self.registered("sip:%s@127.0.0.1" % phone), 15 * SLOW),
+                        "baresip did not register")
+        self.add_user(caller + "@127.0.0.1", "pw-" + caller)
+        page = subprocess.run(
+            ["node", PAGE, "--ws", "ws://%s/sip" % self.junction.address("http"),
+             "--user", caller + "@127.0.0.1", "--password", "pw-" + caller, "--call", "sip:%s@127.0.0.1" % phone,
+             "--seconds", str(CALL_SECONDS), "--tone", self.tone, "--opus-only", "1" if opus_only else "0",
+             "--timeout-ms", str(int(20000 * SLOW))],
+            stdout=subprocess.PIPE, text=True, cwd=BROWSER_DIR, timeout=120 * SLOW)
+        lines = [json.loads(line) for line in page.stdout.splitlines() if line.startswith("{")]
+        self.assertTrue(lines, page.stdout)
+        report = lines[-1]
+        bob.terminate()
+        bob.wait(timeout=10)
+        return report, decoded_recording(home)
+
+    def check(self, report, recording, browser_codec):
+        self.assertTrue(report["ok"], {k: v for k, v in report.items() if k not in ("localSdp", "remoteSdp")})
+        inbound, outbound = report["stats"]["inbound-rtp"], report["stats"]["outbound-rtp"]
+        self.assertEqual(inbound["codec"], browser_codec, report["remoteSdp"])
+        self.assertGreater(inbound["packets"], 25 * CALL_SECONDS)
+        self.assertGreater(outbound["packets"], 25 * CALL_SECONDS)
+        # The page heard the phone: the loudest frequency is 440 Hz (± one analyser bin, 6 Hz)
+        # in most of its 100 ms looks once the call runs (the first may still be silent).
+        peaks = report["peaks"][len(report["peaks"]) // 4:]
+        near = [p for p in peaks if abs(p["hz"] - PHONE_HZ) <= 12 and p["db"] > -80]
+        self.assertGreaterEqual(len(near), 0.8 * len(peaks), peaks)
+        # The phone heard the page's 1 kHz tone.
+        self.assertIsNotNone(recording)
+        self.assertGreaterEqual(tone_coverage(recording, PAGE_HZ), 0.9)
+        self.assertLess(tone_strength(recording, PHONE_HZ), 0.1)
+        self.assertTrue(wait_for(lambda: self.gauge("junction_sip_webrtc_bridges") == 0, 10 * SLOW),
+                        "the bridge outlived the call")
+
+    def test_browser_calls_a_pcmu_phone(self):
+        before = self.gauge("junction_sip_webrtc_bridged_total")
+        transcoded = self.gauge("junction_sip_webrtc_transcoded_total")
+        report, recording = self.call("alice", "bob", "PCMU")
+        self.check(report, recording, "audio/PCMU")
+        self.assertEqual(self.gauge("junction_sip_webrtc_bridged_total") - before, 1)
+        self.assertEqual(self.gauge("junction_sip_webrtc_transcoded_total") - transcoded, 0)
+        # The page's answer came from Junction: ICE-lite, its fingerprint, its port.
+        self.assertIn("a=ice-lite", report["remoteSdp"])
+
+    def test_an_opus_only_browser_calls_a_pcmu_phone_through_the_transcoder(self):
+        transcoded = self.gauge("junction_sip_webrtc_transcoded_total")
+        report, recording = self.call("carol", "dave", "PCMU", opus_only=True)
+        self.check(report, recording, "audio/opus")
+        self.assertEqual(self.gauge("junction_sip_webrtc_transcoded_total") - transcoded, 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
