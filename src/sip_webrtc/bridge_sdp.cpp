@@ -100,6 +100,14 @@ std::optional<audio_plan> plan_for_answer(const webrtc::offer& browser, std::siz
       plan.browser_dtmf = dtmf_codec{c.payload_type, c.clock_rate};
   // What Junction does towards the browser is what the phone does.
   plan.towards_browser = sdp::reversed(n.local);
+  for (const auto& c : offered.codecs)
+    if (carried_plain(c)) plan.browser_sends.push_back(c);
+  for (const auto& m : phone_answer.media)
+    if (m.media == "audio" && m.port != 0) {
+      for (const auto& c : m.codecs)
+        if (carried_plain(c)) plan.phone_sends.push_back(c);
+      break;
+    }
   return plan;
 }
 
@@ -132,6 +140,167 @@ sdp::session_description phone_reoffer(sdp::session_description first, sdp::dire
   first.session_version = version;
   for (auto& m : first.media) m.dir = d;
   return first;
+}
+
+}  // namespace junction::sip_webrtc
+
+namespace junction::sip_webrtc {
+namespace {
+
+namespace sdp = media::sdp;
+
+bool plain_carried(const sdp::codec& c) {
+  return (iequals(c.encoding, "opus") && c.clock_rate == 48000) ||
+         (c.clock_rate == 8000 && (iequals(c.encoding, "G722") || iequals(c.encoding, "PCMU") ||
+                                   iequals(c.encoding, "PCMA")));
+}
+
+bool sends_in(sdp::direction d) { return d == sdp::direction::sendrecv || d == sdp::direction::sendonly; }
+bool receives_in(sdp::direction d) { return d == sdp::direction::sendrecv || d == sdp::direction::recvonly; }
+
+sdp::direction both(sdp::direction a, sdp::direction b) {
+  const bool s = sends_in(a) && sends_in(b), r = receives_in(a) && receives_in(b);
+  return s && r ? sdp::direction::sendrecv : s ? sdp::direction::sendonly : r ? sdp::direction::recvonly
+                                                                          : sdp::direction::inactive;
+}
+
+// A dynamic payload type none of `used` has, trying `preferred` first.
+std::uint8_t free_type(const std::vector<sdp::codec>& used, std::uint8_t preferred) {
+  auto taken = [&](std::uint8_t pt) {
+    return std::any_of(used.begin(), used.end(), [&](const sdp::codec& c) { return c.payload_type == pt; });
+  };
+  if (!taken(preferred)) return preferred;
+  for (std::uint8_t pt = 96; pt < 128; ++pt)
+    if (!taken(pt)) return pt;
+  return preferred;
+}
+
+bool is_dtmf(const sdp::codec& c) { return iequals(c.encoding, "telephone-event"); }
+
+}  // namespace
+
+std::optional<std::size_t> phone_audio_section(const sdp::session_description& phone) {
+  for (std::size_t i = 0; i < phone.media.size(); ++i) {
+    const auto& m = phone.media[i];
+    if (m.media == "audio" && m.port != 0 && std::any_of(m.codecs.begin(), m.codecs.end(), plain_carried)) return i;
+  }
+  return std::nullopt;
+}
+
+sdp::session_description browser_offer(const sdp::session_description& phone, std::size_t section,
+                                       const browser_offer_parameters& p) {
+  const auto& pm = phone.media.at(section);
+  sdp::session_description s;
+  s.session_id = p.session_id;
+  s.session_version = 1;
+  s.other.push_back({"ice-lite", "", false});
+  s.other.push_back({"group", "BUNDLE 0", true});
+  s.other.push_back({"msid-semantic", " WMS *", true});
+  sdp::media_description m;
+  m.media = "audio";
+  m.protocol = "UDP/TLS/RTP/SAVPF";
+  const webrtc::local_candidate* first = nullptr;
+  for (const auto& c : p.candidates)
+    if (!c.tcp) {
+      first = &c;
+      break;
+    }
+  m.port = first ? first->port : 9;
+  m.connection = first ? first->address : "0.0.0.0";
+  for (const auto& c : pm.codecs)
+    if (plain_carried(c)) m.codecs.push_back(c);
+  if (std::none_of(m.codecs.begin(), m.codecs.end(), [](const sdp::codec& c) { return iequals(c.encoding, "opus"); }))
+    m.codecs.push_back({free_type(m.codecs, 111), "opus", 48000, 2, "minptime=10;useinbandfec=1"});
+  const auto t8 = free_type(m.codecs, 126);
+  m.codecs.push_back({t8, "telephone-event", 8000, 1, "0-15"});
+  m.codecs.push_back({free_type(m.codecs, 110), "telephone-event", 48000, 1, "0-15"});
+  for (const auto& c : m.codecs) m.formats.push_back(std::to_string(c.payload_type));
+  m.rtcp_mux = true;
+  m.dir = phone.direction_of(pm);
+  m.other.push_back({"mid", "0", true});
+  m.other.push_back({"ice-ufrag", p.ice.ufrag, true});
+  m.other.push_back({"ice-pwd", p.ice.pwd, true});
+  m.other.push_back({"fingerprint", p.fingerprint, true});
+  m.other.push_back({"setup", "actpass", true});
+  m.other.push_back({"ssrc", std::to_string(p.ssrc) + " cname:junction", true});
+  unsigned foundation = 1;
+  for (const auto& c : p.candidates) {
+    const std::uint32_t priority = c.tcp ? 1694498815u - foundation : 2130706431u - foundation;
+    std::string line = std::to_string(foundation) + " 1 " + (c.tcp ? "tcp " : "udp ") + std::to_string(priority) + " " +
+                       c.address + " " + std::to_string(c.port) + " typ host";
+    if (c.tcp) line += " tcptype passive";
+    m.other.push_back({"candidate", line, true});
+    ++foundation;
+  }
+  m.other.push_back({"end-of-candidates", "", false});
+  s.media.push_back(std::move(m));
+  return s;
+}
+
+std::optional<audio_plan> plan_for_browser_answer(const sdp::session_description& phone, std::size_t section,
+                                                  const webrtc::offer& answer) {
+  if (answer.media.empty() || answer.media.front().rejected || answer.media.front().kind != "audio")
+    return std::nullopt;
+  const auto& bm = answer.media.front();
+  const auto& pm = phone.media.at(section);
+  audio_plan plan;
+  plan.browser_section = 0;
+  auto first = std::find_if(bm.codecs.begin(), bm.codecs.end(), plain_carried);
+  if (first == bm.codecs.end()) return std::nullopt;
+  plan.browser = *first;
+  auto same = std::find_if(pm.codecs.begin(), pm.codecs.end(),
+                           [&](const sdp::codec& c) { return sdp::same_codec(c, plan.browser); });
+  if (same == pm.codecs.end()) same = std::find_if(pm.codecs.begin(), pm.codecs.end(), plain_carried);
+  if (same == pm.codecs.end()) return std::nullopt;
+  plan.phone = *same;
+  for (const auto& c : bm.codecs)
+    if (is_dtmf(c) && c.clock_rate == plan.browser.clock_rate) plan.browser_dtmf = dtmf_codec{c.payload_type, c.clock_rate};
+  for (const auto& c : pm.codecs)
+    if (is_dtmf(c) && c.clock_rate == 8000) plan.phone_dtmf = dtmf_codec{c.payload_type, c.clock_rate};
+  // Junction towards the browser does what the phone does, as far as the browser takes it.
+  plan.towards_browser = both(phone.direction_of(pm), sdp::reversed(bm.dir));
+  // The browser may send any codec of Junction's offer: the phone's (with its payload types)
+  // and Opus (as the answer numbers it).
+  for (const auto& c : pm.codecs)
+    if (plain_carried(c)) plan.phone_sends.push_back(c), plan.browser_sends.push_back(c);
+  for (const auto& c : bm.codecs)
+    if (plain_carried(c) && std::none_of(plan.browser_sends.begin(), plan.browser_sends.end(),
+                                         [&](const sdp::codec& x) { return x.payload_type == c.payload_type; }))
+      plan.browser_sends.push_back(c);
+  return plan;
+}
+
+sdp::session_description phone_answer(const sdp::session_description& phone, std::size_t section,
+                                      const audio_plan& plan, const std::string& address, std::uint16_t port,
+                                      std::uint64_t session_id) {
+  sdp::session_description s;
+  s.session_id = session_id;
+  s.session_version = 1;
+  s.origin_address = address;
+  s.connection = address;
+  for (std::size_t i = 0; i < phone.media.size(); ++i) {
+    const auto& om = phone.media[i];
+    sdp::media_description m;
+    m.media = om.media;
+    m.protocol = om.protocol;
+    if (i != section) {
+      m.port = 0;
+      m.formats.push_back(om.formats.empty() ? "0" : om.formats.front());
+      s.media.push_back(std::move(m));
+      continue;
+    }
+    m.port = port;
+    m.codecs.push_back(plan.phone);
+    if (plan.phone_dtmf)
+      for (const auto& c : om.codecs)
+        if (c.payload_type == plan.phone_dtmf->payload_type) m.codecs.push_back(c);
+    for (const auto& c : m.codecs) m.formats.push_back(std::to_string(c.payload_type));
+    if (om.ptime) m.ptime = om.ptime;
+    // What Junction does towards the phone: the reverse of what it does towards the browser.
+    m.dir = sdp::reversed(plan.towards_browser);
+    s.media.push_back(std::move(m));
+  }
+  return s;
 }
 
 }  // namespace junction::sip_webrtc

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "media/sdp/session.hpp"
 #include "webrtc/offer_answer.hpp"
@@ -31,6 +32,10 @@ struct audio_plan {
   media::sdp::codec phone;          // what the phone sends and is sent (its payload type)
   std::optional<dtmf_codec> browser_dtmf, phone_dtmf;
   media::sdp::direction towards_browser = media::sdp::direction::sendrecv;  // as Junction answers it
+  // The audio codecs each side may send: any of what it was offered and has (a browser that
+  // answers Opus may still send the offer's first codec). The bridge passes what the other side
+  // takes as it is and transcodes the rest.
+  std::vector<media::sdp::codec> browser_sends, phone_sends;
   // Different codecs (or rates): the audio is transcoded on a worker.
   bool transcoded() const;
 };
@@ -63,5 +68,37 @@ media::sdp::session_description browser_answer(const webrtc::offer& browser, con
 // first offer again with the browser's direction and a higher version.
 media::sdp::session_description phone_reoffer(media::sdp::session_description first, media::sdp::direction d,
                                               std::uint64_t version);
+
+// A phone calling a browser ------------------------------------------------------------------
+
+// The phone's first audio section offering a codec the bridge carries; nothing without one.
+std::optional<std::size_t> phone_audio_section(const media::sdp::session_description& phone);
+
+struct browser_offer_parameters {
+  webrtc::ice_credentials ice;
+  std::string fingerprint;  // Junction's certificate's
+  std::vector<webrtc::local_candidate> candidates;
+  std::uint32_t ssrc = 0;   // what Junction sends the browser from
+  std::uint64_t session_id = 0;
+};
+
+// The WebRTC offer for the browser: one audio section (BUNDLE, rtcp-mux, ICE-lite, actpass) with
+// the phone's codecs a browser takes as they are (Opus, G.722, PCMU, PCMA) in the phone's order
+// and with its payload types (a browser answers with the first it has: no transcoding), then Opus
+// when the phone did not offer it (for a browser that takes only Opus: transcoded), and
+// telephone-event at 8 and 48 kHz; the direction the phone offered.
+media::sdp::session_description browser_offer(const media::sdp::session_description& phone, std::size_t section,
+                                              const browser_offer_parameters& params);
+
+// What the browser's answer (read with webrtc::read_offer) settles; nothing when it took no
+// codec or rejected the audio.
+std::optional<audio_plan> plan_for_browser_answer(const media::sdp::session_description& phone, std::size_t section,
+                                                  const webrtc::offer& browser_answer);
+
+// The plain answer to the phone: its audio section at `address`:`port` with the plan's codec
+// (and DTMF), its other sections rejected.
+media::sdp::session_description phone_answer(const media::sdp::session_description& phone, std::size_t section,
+                                             const audio_plan& plan, const std::string& address, std::uint16_t port,
+                                             std::uint64_t session_id);
 
 }  // namespace junction::sip_webrtc

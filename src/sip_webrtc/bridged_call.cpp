@@ -1,5 +1,6 @@
 #include "sip_webrtc/bridged_call.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include <boost/asio/post.hpp>
@@ -8,6 +9,7 @@
 #include "core/shard.hpp"
 #include "core/worker_pool.hpp"
 #include "media/rtp/audio_payload.hpp"
+#include "media/sdp/negotiation.hpp"
 #include "transcode/audio_format.hpp"
 
 namespace junction::sip_webrtc {
@@ -70,34 +72,36 @@ bridged_call::~bridged_call() {
   pool_.release(worker_);
 }
 
-bool bridged_call::start(webrtc::webrtc_port& port, const webrtc::ice_credentials& local, const webrtc::offer& browser,
-                         const audio_plan& plan, const phone_media& phone) {
-  if (started_ || ended_) return started_;
-  peer_ = port.add(local, browser.ice.ufrag, browser.fingerprint, webrtc::answer_role(browser), *this);
+bool bridged_call::join(webrtc::webrtc_port& port, const webrtc::ice_credentials& local, std::string remote_ufrag,
+                        webrtc::fingerprint_value remote_fingerprint, webrtc::dtls_transport::role role) {
+  if (ended_ || peer_) return false;
+  peer_ = port.add(local, std::move(remote_ufrag), std::move(remote_fingerprint), role, *this);
   if (!peer_) return false;
   port_ = &port;
+  return true;
+}
+
+bool bridged_call::complete(std::string remote_ufrag, webrtc::fingerprint_value remote_fingerprint,
+                            webrtc::dtls_transport::role role) {
+  return peer_ && port_->set_remote(*peer_, std::move(remote_ufrag), std::move(remote_fingerprint), role) && !ended_;
+}
+
+void bridged_call::begin(const audio_plan& plan, const phone_media& phone) {
+  if (started_ || ended_) return;
   plan_ = plan;
   auto set = [](sender& s, const media::sdp::codec& out, const std::optional<dtmf_codec>& out_dtmf,
-                const media::sdp::codec& in, const std::optional<dtmf_codec>& in_dtmf) {
+                const std::vector<media::sdp::codec>& accepted, const std::optional<dtmf_codec>& in_dtmf) {
+    s.codec = out;
     s.audio_type = out.payload_type;
     s.audio_clock = out.clock_rate;
+    s.accepted = accepted;
     s.has_dtmf = out_dtmf && in_dtmf;
     if (out_dtmf) s.dtmf_type = out_dtmf->payload_type, s.dtmf_clock = out_dtmf->clock_rate;
-    s.source_audio = in.payload_type;
     s.source_has_dtmf = s.has_dtmf;
     if (in_dtmf) s.source_dtmf = in_dtmf->payload_type, s.source_dtmf_clock = in_dtmf->clock_rate;
   };
-  set(to_phone_, plan.phone, plan.phone_dtmf, plan.browser, plan.browser_dtmf);
-  set(to_browser_, plan.browser, plan.browser_dtmf, plan.phone, plan.phone_dtmf);
-  if (plan.transcoded()) {
-    auto browser_format = transcode::audio_format_of(plan.browser);
-    auto phone_format = transcode::audio_format_of(plan.phone);
-    if (browser_format && phone_format) {
-      to_phone_.transcoder = std::make_shared<transcode::audio_direction>(*browser_format, *phone_format, 20);
-      to_browser_.transcoder = std::make_shared<transcode::audio_direction>(*phone_format, *browser_format, 20);
-    }
-    home_.metrics().add(metrics_.transcoded);
-  }
+  set(to_phone_, plan.phone, plan.phone_dtmf, plan.browser_sends, plan.browser_dtmf);
+  set(to_browser_, plan.browser, plan.browser_dtmf, plan.phone_sends, plan.phone_dtmf);
   boost::system::error_code ec;
   auto address = boost::asio::ip::make_address(phone.address, ec);
   if (!ec) phone_->set_remote({address, phone.port});
@@ -107,7 +111,6 @@ bool bridged_call::start(webrtc::webrtc_port& port, const webrtc::ice_credential
   started_ = true;
   log::info("sip-webrtc: bridging {} (browser) and {} (phone){}", plan.browser.encoding, plan.phone.encoding,
             plan.transcoded() ? ", transcoded" : "");
-  return true;
 }
 
 void bridged_call::update(const phone_media& phone, direction towards_browser) {
@@ -165,8 +168,12 @@ void bridged_call::carry(const media::rtp::packet& p, bool to_phone) {
   sender& s = to_phone ? to_phone_ : to_browser_;
   if (!(to_phone ? sending_to_phone_ : sending_to_browser_)) return;
   if (s.source_has_dtmf && p.header.payload_type == s.source_dtmf) return send_event(to_phone, p);
-  if (p.header.payload_type != s.source_audio || p.payload.empty()) return;
-  if (s.transcoder) return transcode(to_phone, p.payload);
+  if (p.payload.empty() || media::rtp::is_comfort_noise(p)) return;
+  if (s.source_type != p.header.payload_type && !switch_source(s, p.header.payload_type)) return;
+  if (!s.passing) {
+    if (s.transcoder) transcode(to_phone, p.payload);
+    return;
+  }
   // The same codec on both sides: the packet's numbers moved by offsets set by its first packet.
   if (s.source_ssrc != p.header.ssrc) {
     const std::uint32_t next = s.last_sent == clock::time_point{}
@@ -191,6 +198,33 @@ void bridged_call::carry(const media::rtp::packet& p, bool to_phone) {
   transmit(to_phone, h, p.payload);
 }
 
+bool bridged_call::switch_source(sender& s, std::uint8_t payload_type) {
+  auto in = std::find_if(s.accepted.begin(), s.accepted.end(),
+                         [&](const media::sdp::codec& c) { return c.payload_type == payload_type; });
+  if (in == s.accepted.end()) return false;  // nothing it was offered: not audio of this call
+  s.source_type = payload_type;
+  s.transcoder.reset();
+  s.passing = media::sdp::same_codec(*in, s.codec);
+  if (s.passing) {
+    s.source_ssrc.reset();  // new offsets from its next packet
+    return true;
+  }
+  auto from = transcode::audio_format_of(*in);
+  auto to = transcode::audio_format_of(s.codec);
+  if (!from || !to) return true;  // dropped: nothing can transcode it
+  s.transcoder = std::make_shared<transcode::audio_direction>(*from, *to, 20);
+  // Its timestamps go on from where this side's audio stands.
+  if (s.last_sent != clock::time_point{})
+    s.timestamp_base = s.last_timestamp + units(clock::now() - s.last_sent, s.audio_clock);
+  s.marker = true;
+  if (!counted_transcoding_) {
+    counted_transcoding_ = true;
+    home_.metrics().add(metrics_.transcoded);
+  }
+  log::debug("sip-webrtc: transcoding {} to {}", in->encoding, s.codec.encoding);
+  return true;
+}
+
 void bridged_call::send_audio(bool to_phone, std::span<const std::uint8_t> payload, std::uint32_t timestamp,
                               bool marker) {
   sender& s = to_phone ? to_phone_ : to_browser_;
@@ -212,7 +246,7 @@ void bridged_call::send_event(bool to_phone, const media::rtp::packet& p) {
   if (!s.has_dtmf || p.payload.size() < 4) return;
   if (s.event_source != p.header.timestamp) {
     s.event_source = p.header.timestamp;
-    if (!s.transcoder && s.source_ssrc == p.header.ssrc && s.dtmf_clock == s.source_dtmf_clock)
+    if (s.passing && s.source_ssrc == p.header.ssrc && s.dtmf_clock == s.source_dtmf_clock)
       s.event_here = p.header.timestamp + s.timestamp_offset;
     else
       s.event_here = s.last_sent == clock::time_point{}

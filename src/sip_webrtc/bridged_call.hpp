@@ -54,11 +54,17 @@ class bridged_call final : public webrtc::peer_events,
   bridged_call& operator=(const bridged_call&) = delete;
 
   std::uint16_t phone_port() const { return phone_->local_port(); }
-  // Joins `port` as the browser's peer (its ufrag and fingerprint from `browser`, checks answered
-  // to `local`) and starts carrying media as `plan` says to the phone at `phone`. False when the
+  // Joins `port` as the browser's peer, answering checks to `local`: with the browser's ufrag
+  // and fingerprint when Junction answers its offer, without (an empty fingerprint) when
+  // Junction makes the offer and the answer is still to come (complete() then). False when the
   // port takes no more peers.
-  bool start(webrtc::webrtc_port& port, const webrtc::ice_credentials& local, const webrtc::offer& browser,
-             const audio_plan& plan, const phone_media& phone);
+  bool join(webrtc::webrtc_port& port, const webrtc::ice_credentials& local, std::string remote_ufrag,
+            webrtc::fingerprint_value remote_fingerprint, webrtc::dtls_transport::role role);
+  // The browser's answer to Junction's offer; false when the peer is gone.
+  bool complete(std::string remote_ufrag, webrtc::fingerprint_value remote_fingerprint,
+                webrtc::dtls_transport::role role);
+  // Starts carrying media as `plan` says, to the phone at `phone`.
+  void begin(const audio_plan& plan, const phone_media& phone);
   // A re-INVITE moved the phone or changed who sends (hold, resume).
   void update(const phone_media& phone, media::sdp::direction towards_browser);
   // Ends both sides (a DTLS close_notify to the browser); nothing is called back afterwards.
@@ -96,8 +102,12 @@ class bridged_call final : public webrtc::peer_events,
     // An RFC 4733 event in progress: its timestamp at the source and here.
     std::optional<std::uint32_t> event_source;
     std::uint32_t event_here = 0;
-    std::shared_ptr<transcode::audio_direction> transcoder;  // when the codecs differ
-    std::uint8_t source_audio = 0, source_dtmf = 0;
+    media::sdp::codec codec;                     // what this side is sent
+    std::vector<media::sdp::codec> accepted;     // what the other side may send
+    std::optional<std::uint8_t> source_type;     // the payload type it sends now
+    bool passing = false;                        // it is `codec`: passed through
+    std::shared_ptr<transcode::audio_direction> transcoder;  // else, when it can be transcoded
+    std::uint8_t source_dtmf = 0;
     std::uint32_t source_dtmf_clock = 8000;
     bool source_has_dtmf = false;
   };
@@ -109,6 +119,8 @@ class bridged_call final : public webrtc::peer_events,
   void send_event(bool to_phone, const media::rtp::packet& p);
   void transmit(bool to_phone, const media::rtp::header& h, std::span<const std::uint8_t> payload);
   void transcode(bool to_phone, std::span<const std::uint8_t> payload);
+  // The other side started sending `payload_type`: pass it, transcode it, or drop it.
+  bool switch_source(sender& s, std::uint8_t payload_type);
 
   junction::shard& home_;
   worker_pool& pool_;
@@ -121,7 +133,7 @@ class bridged_call final : public webrtc::peer_events,
   sender to_browser_, to_phone_;
   std::vector<std::uint8_t> scratch_;
   clock::time_point created_ = clock::now(), last_from_browser_{};
-  bool started_ = false, ended_ = false, sending_to_browser_ = true, sending_to_phone_ = true;
+  bool started_ = false, ended_ = false, counted_transcoding_ = false, sending_to_browser_ = true, sending_to_phone_ = true;
 };
 
 }  // namespace junction::sip_webrtc

@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "core/shard.hpp"
+#include "sip/media_bridge.hpp"
 #include "webrtc/shard_ports.hpp"
 
 namespace junction::sip_webrtc {
@@ -51,12 +52,12 @@ shard_bridges::~shard_bridges() {
 
 std::optional<std::string> shard_bridges::bridge_offer(const std::string& call_id, std::string_view caller_tag,
                                                        std::string_view offer, bool callee_webrtc) {
-  if (callee_webrtc) return std::nullopt;  // a phone calling a browser: not bridged yet (docs/webrtc.md)
+  if (!ports_.at(home_.index())) return std::nullopt;  // the server is stopping
+  if (callee_webrtc) return offer_to_browser(call_id, caller_tag, offer);
   auto browser = read_webrtc(offer);
   if (!browser) return std::nullopt;
   auto section = browser_audio_section(*browser);
   if (!section) return std::nullopt;
-  if (!ports_.at(home_.index())) return std::nullopt;  // WebRTC is off, or the server is stopping
   end(call_id);  // a repeated INVITE starts over
   boost::system::error_code ec;
   auto media = bridged_call::open(home_, pool_, metrics_, phone_address_, ec);
@@ -67,10 +68,45 @@ std::optional<std::string> shard_bridges::bridge_offer(const std::string& call_i
   call c;
   c.caller_tag = caller_tag;
   c.section = *section;
-  c.phone_offer = phone_offer(*browser, *section, phone_address_, media->phone_port(), random_session_id());
+  c.to_phone = sdp::serialize(phone_offer(*browser, *section, phone_address_, media->phone_port(), random_session_id()));
   c.browser = std::move(*browser);
   c.media = std::move(media);
-  auto text = sdp::serialize(c.phone_offer);
+  auto text = c.to_phone;
+  calls_.emplace(call_id, std::move(c));
+  home_.metrics().add(metrics_.bridges);
+  if (calls_.size() == 1) expire();
+  return text;
+}
+
+// A phone calling a browser: a WebRTC offer, and the browser's peer on the port waiting for the
+// answer's fingerprint (its checks are answered meanwhile: a browser starts as soon as it has
+// made its answer, before the answer reaches Junction).
+std::optional<std::string> shard_bridges::offer_to_browser(const std::string& call_id, std::string_view caller_tag,
+                                                           std::string_view offer) {
+  auto parsed = sdp::parse(offer);
+  if (!parsed.ok() || sip::is_webrtc_description(offer)) return std::nullopt;
+  auto section = phone_audio_section(*parsed.session);
+  auto* port = ports_.at(home_.index());
+  if (!section || !port) return std::nullopt;
+  end(call_id);
+  boost::system::error_code ec;
+  auto media = bridged_call::open(home_, pool_, metrics_, phone_address_, ec);
+  if (!media) {
+    log::warn("sip-webrtc: no RTP port for call {} on {}: {}", call_id, phone_address_, ec.message());
+    return std::nullopt;
+  }
+  call c;
+  c.browser_calls = false;
+  c.caller_tag = caller_tag;
+  c.plain_section = *section;
+  c.phone_sdp = std::move(*parsed.session);
+  c.local = webrtc::new_ice_credentials();
+  if (!media->join(*port, c.local, {}, {}, webrtc::dtls_transport::role::server)) return std::nullopt;
+  browser_offer_parameters params{c.local, ports_.certificate()->fingerprint(), ports_.candidates(home_.index()),
+                                  media->browser_ssrc(), random_session_id()};
+  c.to_browser = sdp::serialize(browser_offer(c.phone_sdp, c.plain_section, params));
+  c.media = std::move(media);
+  auto text = c.to_browser;
   calls_.emplace(call_id, std::move(c));
   home_.metrics().add(metrics_.bridges);
   if (calls_.size() == 1) expire();
@@ -82,7 +118,8 @@ std::optional<std::string> shard_bridges::bridge_answer(const std::string& call_
   auto it = calls_.find(call_id);
   if (it == calls_.end()) return std::nullopt;
   call& c = it->second;
-  if (!c.answer.empty()) return c.answer;  // a 18x's answer, again in the 2xx
+  if (c.answered) return c.browser_calls ? c.to_browser : c.to_phone;
+  if (!c.browser_calls) return answer_from_browser(it, answer);
   auto parsed = sdp::parse(answer);
   std::optional<audio_plan> plan;
   std::optional<phone_media> phone;
@@ -96,10 +133,11 @@ std::optional<std::string> shard_bridges::bridge_answer(const std::string& call_
     return std::nullopt;
   }
   c.local = webrtc::new_ice_credentials();
-  if (!c.media->start(*port, c.local, c.browser, *plan, *phone)) {
+  if (!c.media->join(*port, c.local, c.browser.ice.ufrag, c.browser.fingerprint, webrtc::answer_role(c.browser))) {
     erase(it, "the shard's WebRTC port is full");
     return std::nullopt;
   }
+  c.media->begin(*plan, *phone);
   home_.metrics().add(metrics_.calls);
   webrtc::answer_parameters params;
   params.ice = c.local;
@@ -108,29 +146,58 @@ std::optional<std::string> shard_bridges::bridge_answer(const std::string& call_
   params.send_ssrcs.assign(c.browser.media.size(), 0);
   params.send_ssrcs[c.section] = c.media->browser_ssrc();
   params.session_id = random_session_id();
-  c.answer = sdp::serialize(browser_answer(c.browser, *plan, params));
+  c.to_browser = sdp::serialize(browser_answer(c.browser, *plan, params));
+  c.answered = true;
   log::info("sip-webrtc: call {} bridged ({} answered {})", call_id, status, plan->phone.encoding);
-  return c.answer;
+  return c.to_browser;
+}
+
+std::optional<std::string> shard_bridges::answer_from_browser(std::unordered_map<std::string, call>::iterator it,
+                                                              std::string_view answer) {
+  call& c = it->second;
+  auto browser = read_webrtc(answer);
+  auto plan = browser ? plan_for_browser_answer(c.phone_sdp, c.plain_section, *browser) : std::nullopt;
+  auto phone = phone_audio_address(c.phone_sdp);
+  if (!plan || !phone) {
+    erase(it, "the browser's answer has no audio the bridge can carry");
+    return std::nullopt;
+  }
+  if (!c.media->complete(browser->ice.ufrag, browser->fingerprint, webrtc::answer_role(*browser))) {
+    erase(it, "the browser's side ended before its answer came");
+    return std::nullopt;
+  }
+  c.browser = std::move(*browser);
+  c.media->begin(*plan, *phone);
+  home_.metrics().add(metrics_.calls);
+  c.to_phone = sdp::serialize(
+      phone_answer(c.phone_sdp, c.plain_section, *plan, phone_address_, c.media->phone_port(), random_session_id()));
+  c.answered = true;
+  log::info("sip-webrtc: call {} bridged (the browser answered {})", it->first, plan->browser.encoding);
+  return c.to_phone;
 }
 
 std::optional<std::string> shard_bridges::bridge_reoffer(const std::string& call_id, std::string_view from_tag,
                                                          std::string_view offer) {
   auto it = calls_.find(call_id);
-  if (it == calls_.end() || !it->second.media->started()) return std::nullopt;
+  if (it == calls_.end() || !it->second.answered) return std::nullopt;
   call& c = it->second;
-  if (from_tag != c.caller_tag) return std::nullopt;  // the phone's re-INVITEs: not bridged yet
+  if ((from_tag == c.caller_tag) != c.browser_calls) return std::nullopt;  // the phone's: not bridged yet
   // The browser's: a hold or a resume (the same ICE credentials; an ICE restart is not bridged).
   auto browser = read_webrtc(offer);
-  if (!browser || browser->ice.ufrag != c.browser.ice.ufrag || c.section >= browser->media.size()) return std::nullopt;
-  c.pending = browser->media[c.section].dir;
-  return sdp::serialize(phone_reoffer(c.phone_offer, *c.pending, ++c.version));
+  const std::size_t section = c.browser_calls ? c.section : 0;
+  if (!browser || browser->ice.ufrag != c.browser.ice.ufrag || section >= browser->media.size()) return std::nullopt;
+  auto ours = sdp::parse(c.to_phone);
+  if (!ours.ok()) return std::nullopt;
+  c.pending = browser->media[section].dir;
+  return sdp::serialize(phone_reoffer(*ours.session, *c.pending, ++c.version));
 }
 
 std::optional<std::string> shard_bridges::bridge_reanswer(const std::string& call_id, std::string_view offerer_tag,
                                                           std::string_view answer) {
   auto it = calls_.find(call_id);
-  if (it == calls_.end() || !it->second.pending || offerer_tag != it->second.caller_tag) return std::nullopt;
+  if (it == calls_.end() || !it->second.pending) return std::nullopt;
   call& c = it->second;
+  if ((offerer_tag == c.caller_tag) != c.browser_calls) return std::nullopt;
   c.pending.reset();
   auto parsed = sdp::parse(answer);
   if (!parsed.ok()) return std::nullopt;
@@ -139,14 +206,29 @@ std::optional<std::string> shard_bridges::bridge_reanswer(const std::string& cal
   if (!phone || !dir) return std::nullopt;
   // What Junction does towards the browser is what the phone does.
   c.media->update(*phone, *dir);
-  auto plan = c.media->plan();
-  auto answer_sdp = sdp::parse(c.answer);
-  if (!answer_sdp.ok() || c.section >= answer_sdp.session->media.size()) return std::nullopt;
-  auto& s = *answer_sdp.session;
+  auto ours = sdp::parse(c.to_browser);
+  const std::size_t section = c.browser_calls ? c.section : 0;
+  if (!ours.ok() || section >= ours.session->media.size()) return std::nullopt;
+  auto& s = *ours.session;
   s.session_version = c.version;
-  s.media[c.section].dir = plan.towards_browser;
-  c.answer = sdp::serialize(s);
-  return c.answer;
+  auto& m = s.media[section];
+  m.dir = c.media->plan().towards_browser;
+  if (!c.browser_calls) {
+    // Junction's offer, now an answer: one codec (and DTMF), and the DTLS role it has.
+    std::vector<media::sdp::codec> kept;
+    for (const auto& codec : m.codecs)
+      if (codec.payload_type == c.media->plan().browser.payload_type ||
+          (c.media->plan().browser_dtmf && codec.payload_type == c.media->plan().browser_dtmf->payload_type))
+        kept.push_back(codec);
+    m.codecs = kept;
+    m.formats.clear();
+    for (const auto& codec : kept) m.formats.push_back(std::to_string(codec.payload_type));
+    for (auto& a : m.other)
+      if (a.name == "setup")
+        a.value = webrtc::answer_role(c.browser) == webrtc::dtls_transport::role::client ? "active" : "passive";
+  }
+  c.to_browser = sdp::serialize(s);
+  return c.to_browser;
 }
 
 void shard_bridges::end(const std::string& call_id) {

@@ -1,11 +1,14 @@
 #pragma once
 // The WebRTC <-> SIP bridges of one shard (sip::media_bridges): a browser calling a phone through
-// the SIP proxy. The browser's WebRTC offer becomes a plain offer for the phone (bridge_sdp.hpp)
-// pointing at a bridged call's RTP endpoint; the phone's answer becomes the browser's answer
-// (ICE-lite on the shard's WebRTC port, Junction's DTLS fingerprint, the codec the two share
-// or Opus), and the call's media flows through the bridged_call until the BYE, a failed
-// INVITE, the browser's transport ending, or nothing coming from either side for the SIP media
-// timeout. A call whose media stopped keeps its dialog; its BYE still goes through the proxy.
+// the SIP proxy, or a phone a browser. The browser's WebRTC offer becomes a plain offer for the
+// phone (bridge_sdp.hpp) pointing at a bridged call's RTP endpoint, and the phone's answer the
+// browser's answer (ICE-lite on the shard's WebRTC port, Junction's DTLS fingerprint, the codec
+// the two share or Opus); a phone's plain offer becomes a WebRTC offer for the browser (the
+// browser's peer waits on the port for its answer's fingerprint), and the browser's answer the
+// phone's. The call's media flows through the bridged_call until the BYE, a failed INVITE, the
+// browser's transport ending, or nothing coming from either side for the SIP media timeout. A
+// call whose media stopped keeps its dialog; its BYE still goes through the proxy. Re-INVITEs
+// from the browser (hold, resume) are carried to the phone; the phone's are not bridged yet.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -47,16 +50,24 @@ class shard_bridges final : public sip::media_bridges {
 
  private:
   struct call {
-    std::string caller_tag;  // the browser's From tag
-    webrtc::offer browser;
-    std::size_t section = 0;
-    media::sdp::session_description phone_offer;
+    bool browser_calls = true;  // else the phone calls the browser
+    std::string caller_tag;     // the caller's From tag: which side a re-INVITE comes from
+    std::size_t plain_section = 0;   // the audio section of the phone's SDP (the phone calls)
+    media::sdp::session_description phone_sdp;  // the phone's offer (the phone calls)
+    webrtc::offer browser;      // the browser's offer (the browser calls)
+    std::size_t section = 0;    // its audio section
     std::shared_ptr<bridged_call> media;
     webrtc::ice_credentials local;
-    std::string answer;  // the browser's answer, once made (a 18x's and the 2xx's are one)
+    std::string to_browser;     // the last description Junction gave the browser
+    std::string to_phone;       // and the phone
+    bool answered = false;      // a 18x's answer and the 2xx's are one
     std::uint64_t version = 1;
     std::optional<media::sdp::direction> pending;  // a re-INVITE from the browser in flight
   };
+  std::optional<std::string> offer_to_browser(const std::string& call_id, std::string_view caller_tag,
+                                              std::string_view offer);
+  std::optional<std::string> answer_from_browser(std::unordered_map<std::string, call>::iterator it,
+                                                 std::string_view answer);
   void expire();
   void erase(std::unordered_map<std::string, call>::iterator it, const std::string& why);
 

@@ -109,6 +109,16 @@ std::optional<webrtc_port::peer_id> webrtc_port::add(ice_credentials local, std:
   return id;
 }
 
+bool webrtc_port::set_remote(peer_id id, std::string remote_ufrag, fingerprint_value remote_fingerprint,
+                             dtls_transport::role role) {
+  auto it = peers_.find(id);
+  if (it == peers_.end() ||
+      !it->second.t->set_remote(std::move(remote_ufrag), std::move(remote_fingerprint), role, transport::clock::now()))
+    return false;
+  settle(id);  // a DTLS client's first flight, or the answer to the flight that waited
+  return true;
+}
+
 bool webrtc_port::send(peer_id id, packet_kind kind, std::vector<std::uint8_t> packet) {
   auto it = peers_.find(id);
   if (it == peers_.end() || !it->second.t->send(kind, std::move(packet))) return false;

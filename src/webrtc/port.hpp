@@ -83,6 +83,10 @@ class webrtc_port : public std::enable_shared_from_this<webrtc_port> {
   // of, or stop().
   std::optional<peer_id> add(ice_credentials local, std::string remote_ufrag, fingerprint_value remote_fingerprint,
                              dtls_transport::role role, peer_events& events);
+  // The peer's side for a peer added without it (an empty fingerprint: Junction made the offer),
+  // from the answer; false for an unknown peer or one whose side was known.
+  bool set_remote(peer_id id, std::string remote_ufrag, fingerprint_value remote_fingerprint,
+                  dtls_transport::role role);
   // Protects and sends one packet to the peer; false when it cannot go (not connected yet).
   bool send(peer_id id, packet_kind kind, std::vector<std::uint8_t> packet);
   // Ends the peer (a DTLS close_notify goes to it) and forgets it.

@@ -47,8 +47,16 @@ class transport {
     std::uint64_t early_media = 0;       // SRTP before the keys
   };
 
+  // An empty `remote_fingerprint` leaves the peer's side to set_remote(): Junction offered, and
+  // the answer with it has not come yet. Checks with any ufrag are answered meanwhile; DTLS waits
+  // (the peer's latest first flight is kept and taken once the answer says who is the client).
   transport(std::shared_ptr<const dtls_certificate> certificate, ice_credentials local, std::string remote_ufrag,
             fingerprint_value remote_fingerprint, dtls_transport::role role, clock::time_point now);
+
+  // The peer's answer: its ufrag, its certificate's fingerprint and the DTLS role Junction takes.
+  // Once only; false when the remote side was known already.
+  bool set_remote(std::string remote_ufrag, fingerprint_value remote_fingerprint, dtls_transport::role role,
+                  clock::time_point now);
 
   void on_datagram(std::span<const std::uint8_t> datagram, const endpoint& from, clock::time_point now);
   // Runs what is due: DTLS retransmissions, the consent check.
@@ -75,11 +83,15 @@ class transport {
   void flush_dtls(const endpoint& to);
   void after_dtls(const endpoint& from);
 
+  void start_client(const endpoint& from, clock::time_point now);
+
   ice_lite_agent ice_;
-  dtls_transport dtls_;
+  std::shared_ptr<const dtls_certificate> certificate_;
+  std::optional<dtls_transport> dtls_;  // once the peer's fingerprint is known
   dtls_transport::role role_;
   bool dtls_started_ = false;
   std::optional<endpoint> dtls_peer_;  // where DTLS last went or came from: retransmissions go there
+  std::optional<std::pair<endpoint, std::vector<std::uint8_t>>> early_dtls_;  // before set_remote()
   state state_ = state::checking;
   std::string failure_;
   std::unique_ptr<media::srtp::session> inbound_, outbound_;

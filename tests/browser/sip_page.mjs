@@ -3,14 +3,16 @@
 // file. Driven by tests/integration/test_webrtc.py; by hand:
 //
 //   node sip_page.mjs --ws ws://127.0.0.1:8080/sip --user alice@127.0.0.1 --password pw
-//       --call sip:bob@127.0.0.1 --seconds 6 [--tone tone.wav] [--opus-only 1]
+//       (--call sip:bob@127.0.0.1 | --answer 1) --seconds 6 [--tone tone.wav] [--opus-only 1]
 //       [--timeout-ms 30000] [--chromium /usr/bin/chromium]
 //
-// The page is the server's own origin (the WebSocket URL's host). Once the call is confirmed it
+// The page is the server's own origin (the WebSocket URL's host). It calls --call, or with
+// --answer waits for a call (printing {"event": "registered"} once it can be called) and answers
+// it with the microphone. Once the call is confirmed it
 // listens to the far end for --seconds: every 100 ms the loudest frequency of what it hears (an
 // AnalyserNode on the remote track), then getStats (inbound and outbound audio: packets, codec,
 // audio energy), hangs up and unregisters. --opus-only strips every audio codec but Opus (and
-// telephone-event) from the page's offer, so the far end must be transcoded to.
+// telephone-event) from the page's offer or answer, so the far end must be transcoded to.
 // Prints one JSON line per event on stdout, the last one the result ({"ok": ...}); exit 0 when the
 // call was confirmed and the report taken, 1 when not, 2 on bad arguments.
 
@@ -30,6 +32,7 @@ function parseArgs(argv) {
     else if (key === '--user') out.user = value;
     else if (key === '--password') out.password = value;
     else if (key === '--call') out.call = value;
+    else if (key === '--answer') out.answer = value === '1';
     else if (key === '--seconds') out.seconds = Number(value);
     else if (key === '--tone') out.tone = value;
     else if (key === '--opus-only') out.opusOnly = value === '1';
@@ -37,7 +40,8 @@ function parseArgs(argv) {
     else if (key === '--chromium') out.chromium = value;
     else throw new Error(`unknown argument ${key}`);
   }
-  for (const k of ['ws', 'user', 'password', 'call']) if (!out[k]) throw new Error(`--${k} is required`);
+  for (const k of ['ws', 'user', 'password']) if (!out[k]) throw new Error(`--${k} is required`);
+  if (!out.call === !out.answer) throw new Error('one of --call and --answer is required');
   return out;
 }
 
@@ -50,7 +54,7 @@ try {
 }
 
 const say = (o) => console.log(JSON.stringify(o));
-const result = {ok: false, call: args.call, errors: []};
+const result = {ok: false, call: args.call ?? 'answer', errors: []};
 const userDataDir = mkdtempSync(join(tmpdir(), 'junction-chromium-'));
 let context = null;
 try {
@@ -76,7 +80,7 @@ try {
   await page.goto(`${ws.protocol === 'wss:' ? 'https:' : 'http:'}//${ws.host}/`, {waitUntil: 'load'});
   await page.addScriptTag({content: bundle});
 
-  const report = await page.evaluate(async ({ws, user, password, call, seconds, timeoutMs, opusOnly}) => {
+  const report = await page.evaluate(async ({ws, user, password, call, answer, seconds, timeoutMs, opusOnly}) => {
     const out = {};
     const within = (promise, what) => Promise.race([promise, new Promise((_, reject) =>
       setTimeout(() => reject(new Error(`${what}: no answer in ${timeoutMs} ms`)), timeoutMs))]);
@@ -85,27 +89,45 @@ try {
       session_timers: false, user_agent: 'junction-test JsSIP',
     });
     try {
+      // The tone as it is: echo cancelling, noise suppression and gain control off.
+      const microphone = await navigator.mediaDevices.getUserMedia({
+        audio: {echoCancellation: false, noiseSuppression: false, autoGainControl: false}, video: false});
+      // Calls are taken from the moment the page is registered (a UA with no listener refuses them).
+      let incoming = null;
+      const arrived = new Promise((resolve) => { incoming = resolve; });
+      ua.on('newRTCSession', (e) => { if (e.originator === 'remote') incoming(e.session); });
       await within(new Promise((resolve, reject) => {
         ua.on('registered', resolve);
         ua.on('registrationFailed', (e) => reject(new Error(`registration failed: ${e.cause}`)));
         ua.start();
       }), 'REGISTER');
       await window.junctionSay({event: 'registered'});
-      // The tone as it is: echo cancelling, noise suppression and gain control off.
-      const microphone = await navigator.mediaDevices.getUserMedia({
-        audio: {echoCancellation: false, noiseSuppression: false, autoGainControl: false}, video: false});
-      const session = ua.call(call, {mediaStream: microphone, pcConfig: {iceServers: []}});
-      if (opusOnly) {
-        session.on('sdp', (e) => {
-          if (e.originator !== 'local') return;
-          const keep = new Set();
-          for (const m of e.sdp.matchAll(/^a=rtpmap:(\d+) (opus|telephone-event)\/48000/gmi)) keep.add(m[1]);
-          e.sdp = e.sdp.split('\r\n').filter((line) => {
-            const pt = line.match(/^a=(?:rtpmap|fmtp|rtcp-fb):(\d+)/);
-            return !pt || keep.has(pt[1]);
-          }).map((line) => line.startsWith('m=audio ')
-            ? line.split(' ').slice(0, 3).concat([...keep]).join(' ') : line).join('\r\n');
-        });
+      // Opus only: the audio transceivers' codec preferences, set just before each offer or
+      // answer the connection makes (an SDP edited after the fact is not what Chromium sends).
+      const onlyOpus = ({peerconnection: pc}) => {
+        const codecs = RTCRtpReceiver.getCapabilities('audio').codecs
+          .filter((c) => /^audio\/(opus|telephone-event)$/i.test(c.mimeType));
+        const prefer = () => {
+          for (const t of pc.getTransceivers())
+            if (t.receiver.track.kind === 'audio') t.setCodecPreferences(codecs);
+        };
+        for (const make of ['createOffer', 'createAnswer']) {
+          const original = pc[make].bind(pc);
+          pc[make] = (...a) => { prefer(); return original(...a); };
+        }
+      };
+      const options = {mediaStream: microphone, pcConfig: {iceServers: []}};
+      let session;
+      if (call) {
+        if (opusOnly) options.eventHandlers = {peerconnection: onlyOpus};
+        session = ua.call(call, options);
+      } else {
+        session = await within(arrived, 'an incoming call');
+        if (opusOnly) {
+          if (session.connection) onlyOpus({peerconnection: session.connection});
+          else session.on('peerconnection', onlyOpus);
+        }
+        session.answer(options);
       }
       await within(new Promise((resolve, reject) => {
         session.on('confirmed', resolve);
@@ -158,7 +180,7 @@ try {
       ua.stop();
     }
     return out;
-  }, {ws: args.ws, user: args.user, password: args.password, call: args.call, seconds: args.seconds,
+  }, {ws: args.ws, user: args.user, password: args.password, call: args.call, answer: args.answer, seconds: args.seconds,
     timeoutMs: args.timeoutMs, opusOnly: args.opusOnly});
   Object.assign(result, report);
   result.ok = !report.error && report.ended === true;

@@ -1,5 +1,6 @@
-"""A browser calling a SIP phone through Junction: JsSIP (npm) in Debian's headless Chromium
-registers over SIP-over-WebSocket and calls baresip (registered over UDP). Junction's proxy
+"""A browser calling a SIP phone through Junction and a phone calling a browser: JsSIP (npm) in
+Debian's headless Chromium registers over SIP-over-WebSocket and calls baresip (registered over
+UDP), or baresip calls it. Junction's proxy
 bridges the call: the browser's side is WebRTC (ICE-lite and DTLS-SRTP on the shard's WebRTC
 port), the phone's plain RTP. Each side sends a tone (the page a 1 kHz file through its fake
 microphone, baresip 440 Hz) and each must hear the other's: baresip's recording holds 1 kHz, the
@@ -30,8 +31,9 @@ class BrowserCallsPhoneTest(unittest.TestCase):
     def setUpClass(cls):
         require_browser()
         cls.workdir = tempfile.mkdtemp(prefix="junction-webrtc-sip-")
-        cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
-        cls.junction = JunctionProcess(shards=2).start()
+        if not os.environ.get("KEEP"):
+            cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
+        cls.junction = JunctionProcess(shards=2, workdir=cls.workdir).start()
         cls.addClassCleanup(cls.junction.cleanup)
         cls.addClassCleanup(cls.junction.stop)
         cls.tone = os.path.join(cls.workdir, "tone.wav")
@@ -73,6 +75,31 @@ class BrowserCallsPhoneTest(unittest.TestCase):
         bob.wait(timeout=10)
         return report, decoded_recording(home)
 
+    def answer(self, callee, phone, codecs, opus_only=False):
+        """baresip (user `phone`, offering `codecs`) calls the page (user `callee`), which answers;
+        returns the page's report and baresip's recording."""
+        self.add_user(callee + "@127.0.0.1", "pw-" + callee)
+        page = subprocess.Popen(
+            ["node", PAGE, "--ws", "ws://%s/sip" % self.junction.address("http"),
+             "--user", callee + "@127.0.0.1", "--password", "pw-" + callee, "--answer", "1",
+             "--seconds", str(CALL_SECONDS), "--tone", self.tone, "--opus-only", "1" if opus_only else "0",
+             "--timeout-ms", str(int(30000 * SLOW))],
+            stdout=subprocess.PIPE, text=True, cwd=BROWSER_DIR)
+        self.addCleanup(lambda: page.poll() is None and page.kill())
+        first = json.loads(page.stdout.readline() or "{}")
+        self.assertEqual(first.get("event"), "registered", first)
+        home = make_phone(self.workdir, self.junction.sip_address(), phone, "pw-" + phone, PHONE_HZ,
+                          free_udp_range(), self.add_user, codecs=codecs)
+        bob = run_phone(home, 60 * SLOW, "/dial sip:%s@127.0.0.1" % callee)
+        self.addCleanup(lambda: bob.poll() is None and bob.kill())
+        out, _ = page.communicate(timeout=90 * SLOW)
+        lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        self.assertTrue(lines, out)
+        bob.terminate()
+        phone_out = bob.communicate(timeout=10)[0].decode("utf-8", "replace")
+        self.assertTrue(lines[-1]["ok"], "%r\nbaresip said:\n%s" % (lines[-1], phone_out[-3000:]))
+        return lines[-1], decoded_recording(home)
+
     def check(self, report, recording, browser_codec):
         self.assertTrue(report["ok"], {k: v for k, v in report.items() if k not in ("localSdp", "remoteSdp")})
         inbound, outbound = report["stats"]["inbound-rtp"], report["stats"]["outbound-rtp"]
@@ -104,6 +131,22 @@ class BrowserCallsPhoneTest(unittest.TestCase):
     def test_an_opus_only_browser_calls_a_pcmu_phone_through_the_transcoder(self):
         transcoded = self.gauge("junction_sip_webrtc_transcoded_total")
         report, recording = self.call("carol", "dave", "PCMU", opus_only=True)
+        self.check(report, recording, "audio/opus")
+        self.assertEqual(self.gauge("junction_sip_webrtc_transcoded_total") - transcoded, 1)
+
+    def test_a_pcmu_phone_calls_a_browser(self):
+        before = self.gauge("junction_sip_webrtc_bridged_total")
+        transcoded = self.gauge("junction_sip_webrtc_transcoded_total")
+        report, recording = self.answer("erin", "frank", "PCMU")
+        self.check(report, recording, "audio/PCMU")
+        self.assertEqual(self.gauge("junction_sip_webrtc_bridged_total") - before, 1)
+        self.assertEqual(self.gauge("junction_sip_webrtc_transcoded_total") - transcoded, 0)
+        # Junction's offer: ICE-lite, actpass; the page took it as it was.
+        self.assertIn("a=ice-lite", report["remoteSdp"])
+
+    def test_a_pcmu_phone_calls_an_opus_only_browser_through_the_transcoder(self):
+        transcoded = self.gauge("junction_sip_webrtc_transcoded_total")
+        report, recording = self.answer("grace", "heidi", "PCMU", opus_only=True)
         self.check(report, recording, "audio/opus")
         self.assertEqual(self.gauge("junction_sip_webrtc_transcoded_total") - transcoded, 1)
 
