@@ -16,6 +16,15 @@ bool carried_plain(const sdp::codec& c) {
                                    iequals(c.encoding, "PCMA")));
 }
 
+bool sends_in(sdp::direction d) { return d == sdp::direction::sendrecv || d == sdp::direction::sendonly; }
+bool receives_in(sdp::direction d) { return d == sdp::direction::sendrecv || d == sdp::direction::recvonly; }
+
+sdp::direction both(sdp::direction a, sdp::direction b) {
+  const bool s = sends_in(a) && sends_in(b), r = receives_in(a) && receives_in(b);
+  return s && r ? sdp::direction::sendrecv : s ? sdp::direction::sendonly : r ? sdp::direction::recvonly
+                                                                          : sdp::direction::inactive;
+}
+
 bool is_opus(const sdp::codec& c) { return iequals(c.encoding, "opus") && c.clock_rate == 48000; }
 
 // The audio capabilities offered to the phone (see the header).
@@ -98,8 +107,8 @@ std::optional<audio_plan> plan_for_answer(const webrtc::offer& browser, std::siz
   for (const auto& c : offered.codecs)
     if (iequals(c.encoding, "telephone-event") && c.clock_rate == plan.browser.clock_rate)
       plan.browser_dtmf = dtmf_codec{c.payload_type, c.clock_rate};
-  // What Junction does towards the browser is what the phone does.
-  plan.towards_browser = sdp::reversed(n.local);
+  // What Junction does towards the browser is what the phone does, as far as the browser offered.
+  plan.towards_browser = both(sdp::reversed(n.local), sdp::reversed(offered.dir));
   for (const auto& c : offered.codecs)
     if (carried_plain(c)) plan.browser_sends.push_back(c);
   for (const auto& m : phone_answer.media)
@@ -153,15 +162,6 @@ bool plain_carried(const sdp::codec& c) {
   return (iequals(c.encoding, "opus") && c.clock_rate == 48000) ||
          (c.clock_rate == 8000 && (iequals(c.encoding, "G722") || iequals(c.encoding, "PCMU") ||
                                    iequals(c.encoding, "PCMA")));
-}
-
-bool sends_in(sdp::direction d) { return d == sdp::direction::sendrecv || d == sdp::direction::sendonly; }
-bool receives_in(sdp::direction d) { return d == sdp::direction::sendrecv || d == sdp::direction::recvonly; }
-
-sdp::direction both(sdp::direction a, sdp::direction b) {
-  const bool s = sends_in(a) && sends_in(b), r = receives_in(a) && receives_in(b);
-  return s && r ? sdp::direction::sendrecv : s ? sdp::direction::sendonly : r ? sdp::direction::recvonly
-                                                                          : sdp::direction::inactive;
 }
 
 // A dynamic payload type none of `used` has, trying `preferred` first.

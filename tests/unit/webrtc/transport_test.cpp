@@ -185,3 +185,73 @@ TEST_F(transport_test, AReleasedAssociationEndsWithThePeersCloseNotify) {
 
 }  // namespace
 }  // namespace junction::webrtc
+
+namespace junction::webrtc {
+namespace {
+
+// Junction made the offer (a phone calling a browser through the SIP bridge): the transport
+// starts without the browser's ufrag and fingerprint, and the browser's answer brings them.
+struct offering_transport_test : transport_test {
+  void SetUp() override {
+    t = std::make_unique<transport>(ours, local, "", fingerprint_value{}, dtls_transport::role::server, now);
+  }
+  // The browser took the DTLS client's role (a=setup:active in its answer, as browsers do).
+  void browser_is_client(const dtls_certificate& expected) {
+    b.dtls = std::make_unique<dtls_transport>(b.certificate, dtls_transport::role::client,
+                                              *parse_fingerprint(expected.fingerprint()));
+  }
+};
+
+TEST_F(offering_transport_test, TheBrowsersFirstFlightWaitsForItsAnswer) {
+  browser_is_client(*ours);
+  // The browser checks and starts DTLS before its answer reached Junction: the check is
+  // answered (any ufrag, as the answer has not named one), the ClientHello kept.
+  t->on_datagram(b.check(local), browser_at, now);
+  EXPECT_EQ(t->current(), transport::state::connecting);
+  t->take_outgoing();
+  b.dtls->start(now);
+  for (auto& d : b.dtls->take_outgoing()) t->on_datagram(d, browser_at, now);
+  EXPECT_TRUE(t->take_outgoing().empty());
+  EXPECT_FALSE(t->send(packet_kind::rtp, rtp_packet(1, "x")));
+  // The answer: the kept flight is taken and the handshake goes on.
+  ASSERT_TRUE(t->set_remote(b.ice.ufrag, *parse_fingerprint(b.certificate->fingerprint()),
+                            dtls_transport::role::server, now));
+  EXPECT_FALSE(t->set_remote(b.ice.ufrag, *parse_fingerprint(b.certificate->fingerprint()),
+                             dtls_transport::role::server, now));  // once only
+  exchange();
+  ASSERT_EQ(t->current(), transport::state::connected) << t->failure();
+  b.keyed();
+  auto sent = rtp_packet(1, "pcmu frame");
+  auto wire = sent;
+  ASSERT_EQ(b.out->protect_rtp(wire), media::srtp::status::ok);
+  t->on_datagram(wire, browser_at, now);
+  auto got = t->take_received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].bytes, sent);
+}
+
+TEST_F(offering_transport_test, AnAnswerMakingJunctionTheClientStartsTheHandshake) {
+  b.expect(*ours);  // the browser answered a=setup:passive: it is the DTLS server
+  t->on_datagram(b.check(local), browser_at, now);
+  t->take_outgoing();
+  ASSERT_TRUE(t->set_remote(b.ice.ufrag, *parse_fingerprint(b.certificate->fingerprint()),
+                            dtls_transport::role::client, now));
+  exchange();
+  EXPECT_EQ(t->current(), transport::state::connected) << t->failure();
+}
+
+TEST_F(offering_transport_test, AnAnswerNamingAnotherCertificateFails) {
+  browser_is_client(*ours);
+  t->on_datagram(b.check(local), browser_at, now);
+  t->take_outgoing();
+  b.dtls->start(now);
+  for (auto& d : b.dtls->take_outgoing()) t->on_datagram(d, browser_at, now);
+  auto other = dtls_certificate::generate();
+  ASSERT_TRUE(t->set_remote(b.ice.ufrag, *parse_fingerprint(other->fingerprint()), dtls_transport::role::server, now));
+  exchange();
+  EXPECT_EQ(t->current(), transport::state::failed);
+  EXPECT_NE(t->failure().find("fingerprint"), std::string::npos) << t->failure();
+}
+
+}  // namespace
+}  // namespace junction::webrtc
