@@ -4,7 +4,7 @@
 //
 //   node sip_page.mjs --ws ws://127.0.0.1:8080/sip --user alice@127.0.0.1 --password pw
 //       (--call sip:bob@127.0.0.1 | --answer 1) --seconds 6 [--tone tone.wav] [--opus-only 1]
-//       [--timeout-ms 30000] [--chromium /usr/bin/chromium]
+//       [--hold 1] [--timeout-ms 30000] [--chromium /usr/bin/chromium]
 //
 // The page is the server's own origin (the WebSocket URL's host). It calls --call, or with
 // --answer waits for a call (printing {"event": "registered"} once it can be called) and answers
@@ -12,7 +12,9 @@
 // listens to the far end for --seconds: every 100 ms the loudest frequency of what it hears (an
 // AnalyserNode on the remote track), then getStats (inbound and outbound audio: packets, codec,
 // audio energy), hangs up and unregisters. --opus-only strips every audio codec but Opus (and
-// telephone-event) from the page's offer or answer, so the far end must be transcoded to.
+// telephone-event) from the page's offer or answer, so the far end must be transcoded to. --hold
+// then puts the call on hold (a re-INVITE, sendonly) for two seconds and takes it off again,
+// reporting the audio packets received in the second before each and in the second after.
 // Prints one JSON line per event on stdout, the last one the result ({"ok": ...}); exit 0 when the
 // call was confirmed and the report taken, 1 when not, 2 on bad arguments.
 
@@ -36,6 +38,7 @@ function parseArgs(argv) {
     else if (key === '--seconds') out.seconds = Number(value);
     else if (key === '--tone') out.tone = value;
     else if (key === '--opus-only') out.opusOnly = value === '1';
+    else if (key === '--hold') out.hold = value === '1';
     else if (key === '--timeout-ms') out.timeoutMs = Number(value);
     else if (key === '--chromium') out.chromium = value;
     else throw new Error(`unknown argument ${key}`);
@@ -80,7 +83,7 @@ try {
   await page.goto(`${ws.protocol === 'wss:' ? 'https:' : 'http:'}//${ws.host}/`, {waitUntil: 'load'});
   await page.addScriptTag({content: bundle});
 
-  const report = await page.evaluate(async ({ws, user, password, call, answer, seconds, timeoutMs, opusOnly}) => {
+  const report = await page.evaluate(async ({ws, user, password, call, answer, seconds, timeoutMs, opusOnly, hold}) => {
     const out = {};
     const within = (promise, what) => Promise.race([promise, new Promise((_, reject) =>
       setTimeout(() => reject(new Error(`${what}: no answer in ${timeoutMs} ms`)), timeoutMs))]);
@@ -166,6 +169,30 @@ try {
         out.stats[s.type] = {packets: s.packetsSent ?? s.packetsReceived, codec: codecs[s.codecId],
           energy: s.totalAudioEnergy, level: s.audioLevel};
       });
+      if (hold) {
+        const received = async () => {
+          let n = 0;
+          (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp') n = s.packetsReceived; });
+          return n;
+        };
+        const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+        const waitFor = (event) => within(new Promise((resolve) => session.once(event, resolve)), event);
+        out.hold = {};
+        const held = waitFor('hold');
+        session.hold();
+        await held;
+        await pause(500);  // what was on the way when the answer came
+        const h0 = await received();
+        await pause(1000);
+        out.hold.whileHeld = (await received()) - h0;
+        const resumed = waitFor('unhold');
+        session.unhold();
+        await resumed;
+        await pause(500);
+        const r0 = await received();
+        await pause(1000);
+        out.hold.afterResume = (await received()) - r0;
+      }
       out.localSdp = pc.localDescription.sdp;
       out.remoteSdp = pc.remoteDescription.sdp;
       await new Promise((resolve) => {
@@ -180,7 +207,7 @@ try {
       ua.stop();
     }
     return out;
-  }, {ws: args.ws, user: args.user, password: args.password, call: args.call, answer: args.answer, seconds: args.seconds,
+  }, {ws: args.ws, user: args.user, password: args.password, call: args.call, answer: args.answer, seconds: args.seconds, hold: args.hold,
     timeoutMs: args.timeoutMs, opusOnly: args.opusOnly});
   Object.assign(result, report);
   result.ok = !report.error && report.ended === true;

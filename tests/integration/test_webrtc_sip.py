@@ -6,7 +6,8 @@ port), the phone's plain RTP. Each side sends a tone (the page a 1 kHz file thro
 microphone, baresip 440 Hz) and each must hear the other's: baresip's recording holds 1 kHz, the
 page's analyser finds 440 Hz. Once with a codec both have (PCMU or G.722 pass through, only the
 RTP header written again), once with the page offering only Opus (Junction transcodes Opus and
-G.711 both ways on its worker). The bridge's gauge returns to 0 after each call.
+G.711 both ways on its worker). The bridge's gauge returns to 0 after each call. And a browser
+calls an RTMP client of the Flash-to-SIP gateway (its line is a SIP user like any phone).
 """
 import json
 import os
@@ -52,7 +53,7 @@ class BrowserCallsPhoneTest(unittest.TestCase):
     def gauge(self, name):
         return self.junction.metrics().sum(name)
 
-    def call(self, caller, phone, codecs, audio_modules=(), opus_only=False):
+    def call(self, caller, phone, codecs, audio_modules=(), opus_only=False, hold=False):
         """The page (user `caller`) calls baresip (user `phone`, offering `codecs`); returns the
         page's report and baresip's recording."""
         home = make_phone(self.workdir, self.junction.sip_address(), phone, "pw-" + phone, PHONE_HZ,
@@ -66,14 +67,14 @@ class BrowserCallsPhoneTest(unittest.TestCase):
             ["node", PAGE, "--ws", "ws://%s/sip" % self.junction.address("http"),
              "--user", caller + "@127.0.0.1", "--password", "pw-" + caller, "--call", "sip:%s@127.0.0.1" % phone,
              "--seconds", str(CALL_SECONDS), "--tone", self.tone, "--opus-only", "1" if opus_only else "0",
-             "--timeout-ms", str(int(20000 * SLOW))],
+             "--hold", "1" if hold else "0", "--timeout-ms", str(int(20000 * SLOW))],
             stdout=subprocess.PIPE, text=True, cwd=BROWSER_DIR, timeout=120 * SLOW)
         lines = [json.loads(line) for line in page.stdout.splitlines() if line.startswith("{")]
         self.assertTrue(lines, page.stdout)
-        report = lines[-1]
         bob.terminate()
-        bob.wait(timeout=10)
-        return report, decoded_recording(home)
+        phone_out = bob.communicate(timeout=10)[0].decode("utf-8", "replace")
+        self.assertTrue(lines[-1]["ok"], "%r\nbaresip said:\n%s" % (lines[-1], phone_out[-3000:]))
+        return lines[-1], decoded_recording(home)
 
     def answer(self, callee, phone, codecs, opus_only=False):
         """baresip (user `phone`, offering `codecs`) calls the page (user `callee`), which answers;
@@ -121,8 +122,12 @@ class BrowserCallsPhoneTest(unittest.TestCase):
     def test_browser_calls_a_pcmu_phone(self):
         before = self.gauge("junction_sip_webrtc_bridged_total")
         transcoded = self.gauge("junction_sip_webrtc_transcoded_total")
-        report, recording = self.call("alice", "bob", "PCMU")
+        report, recording = self.call("alice", "bob", "PCMU", hold=True)
         self.check(report, recording, "audio/PCMU")
+        # The page put the call on hold (its re-INVITE carried to the phone as a plain one, the
+        # phone's answer back to it): nothing came to it while held, the phone's audio after.
+        self.assertLess(report["hold"]["whileHeld"], 5, report["hold"])
+        self.assertGreater(report["hold"]["afterResume"], 25, report["hold"])
         self.assertEqual(self.gauge("junction_sip_webrtc_bridged_total") - before, 1)
         self.assertEqual(self.gauge("junction_sip_webrtc_transcoded_total") - transcoded, 0)
         # The page's answer came from Junction: ICE-lite, its fingerprint, its port.
@@ -149,6 +154,62 @@ class BrowserCallsPhoneTest(unittest.TestCase):
         report, recording = self.answer("grace", "heidi", "PCMU", opus_only=True)
         self.check(report, recording, "audio/opus")
         self.assertEqual(self.gauge("junction_sip_webrtc_transcoded_total") - transcoded, 1)
+
+
+class BrowserCallsGatewayUserTest(unittest.TestCase):
+    """JsSIP calls alice, logged in to the Flash-to-SIP gateway from an RTMP client (the
+    siprtmp-style client of test_gateway.py): the bridge speaks plain RTP to the gateway's line,
+    which transcodes to the client's Speex. The page sends 600 Hz, the client 1 kHz; each hears
+    the other's."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_browser()
+        import test_gateway as tg
+        cls.tg = tg
+        tg.start_gateway_server(cls, "webrtc-gateway")
+        tg.GatewayTest.add_user.__func__(cls, "alice@127.0.0.1", "pw-alice")
+        tg.GatewayTest.add_user.__func__(cls, "zoe@127.0.0.1", "pw-zoe")
+        cls.page_tone = os.path.join(cls.workdir, "600.wav")
+        subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=600:sample_rate=48000", "-t", "30", "-ac", "1",
+                                 cls.page_tone], check=True, timeout=30)
+        cls.speex_tone = os.path.join(cls.workdir, "tone-speex.flv")
+        subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=16000", "-t", "10",
+                                 "-c:a", "libspeex", "-ar", "16000", "-ac", "1", "-f", "flv", cls.speex_tone],
+                       check=True, timeout=60)
+
+    def test_a_browser_calls_an_rtmp_gateway_user(self):
+        tg = self.tg
+        c = tg.GatewayClient(self.junction.port("rtmp"), "alice@127.0.0.1")
+        self.addCleanup(c.close)
+        self.assertEqual(c.login("pw-alice").command_name, "_result")
+        self.assertTrue(wait_for(lambda: b"sip:alice@127.0.0.1" in curl(
+            self.junction.url("/api/v1/sip/registrations")).body, 10 * SLOW), "the gateway line did not register")
+        page = subprocess.Popen(
+            ["node", PAGE, "--ws", "ws://%s/sip" % self.junction.address("http"), "--user", "zoe@127.0.0.1",
+             "--password", "pw-zoe", "--call", "sip:alice@127.0.0.1", "--seconds", "4", "--tone", self.page_tone,
+             "--timeout-ms", str(int(20000 * SLOW))],
+            stdout=subprocess.PIPE, text=True, cwd=BROWSER_DIR)
+        self.addCleanup(lambda: page.poll() is None and page.kill())
+        invited = c.wait_callback("invited", timeout=30 * SLOW)
+        self.assertEqual(invited[0], "sip:zoe@127.0.0.1")
+        c.play_remote()
+        self.assertEqual(c.call_method("accept", "wideband", "ulaw").command_name, "_result")
+        c.wait_callback("accepted")
+        c.start_media()
+        tags = [(ts, body) for kind, ts, body in tg.read_flv_tags(self.speex_tone) if kind == tg.AUDIO]
+        c.send_audio_paced(tags, 7)
+        c.wait_callback("byed", timeout=20 * SLOW)  # the page hung up
+        out, _ = page.communicate(timeout=60 * SLOW)
+        report = [json.loads(line) for line in out.splitlines() if line.startswith("{")][-1]
+        self.assertTrue(report["ok"], report)
+        peaks = report["peaks"][len(report["peaks"]) // 4:]
+        near = [p for p in peaks if abs(p["hz"] - 1000) <= 12 and p["db"] > -80]
+        self.assertGreaterEqual(len(near), 0.8 * len(peaks), peaks)
+        heard = os.path.join(self.workdir, "client-heard.flv")
+        tg.write_flv_audio(heard, c.remote_audio)
+        self.assertGreaterEqual(tg.decoded_tone(heard, 600, self.workdir), 0.9)
+        self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_sip_webrtc_bridges") == 0, 10 * SLOW))
 
 
 if __name__ == "__main__":
