@@ -4,7 +4,7 @@
 //
 //   node sip_page.mjs --ws ws://127.0.0.1:8080/sip --user alice@127.0.0.1 --password pw
 //       (--call sip:bob@127.0.0.1 | --answer 1) --seconds 6 [--tone tone.wav] [--opus-only 1]
-//       [--hold 1] [--timeout-ms 30000] [--chromium /usr/bin/chromium]
+//       [--hold 1] [--dtmf KEYS] [--timeout-ms 30000] [--chromium /usr/bin/chromium]
 //
 // The page is the server's own origin (the WebSocket URL's host). It calls --call, or with
 // --answer waits for a call (printing {"event": "registered"} once it can be called) and answers
@@ -15,6 +15,7 @@
 // telephone-event) from the page's offer or answer, so the far end must be transcoded to. --hold
 // then puts the call on hold (a re-INVITE, sendonly) for two seconds and takes it off again,
 // reporting the audio packets received in the second before each and in the second after.
+// --dtmf sends the keys as RFC 4733 events (RTCDTMFSender) once the call is confirmed.
 // Prints one JSON line per event on stdout, the last one the result ({"ok": ...}); exit 0 when the
 // call was confirmed and the report taken, 1 when not, 2 on bad arguments.
 
@@ -39,6 +40,7 @@ function parseArgs(argv) {
     else if (key === '--tone') out.tone = value;
     else if (key === '--opus-only') out.opusOnly = value === '1';
     else if (key === '--hold') out.hold = value === '1';
+    else if (key === '--dtmf') out.dtmf = value;
     else if (key === '--timeout-ms') out.timeoutMs = Number(value);
     else if (key === '--chromium') out.chromium = value;
     else throw new Error(`unknown argument ${key}`);
@@ -83,7 +85,7 @@ try {
   await page.goto(`${ws.protocol === 'wss:' ? 'https:' : 'http:'}//${ws.host}/`, {waitUntil: 'load'});
   await page.addScriptTag({content: bundle});
 
-  const report = await page.evaluate(async ({ws, user, password, call, answer, seconds, timeoutMs, opusOnly, hold}) => {
+  const report = await page.evaluate(async ({ws, user, password, call, answer, seconds, timeoutMs, opusOnly, hold, dtmf}) => {
     const out = {};
     const within = (promise, what) => Promise.race([promise, new Promise((_, reject) =>
       setTimeout(() => reject(new Error(`${what}: no answer in ${timeoutMs} ms`)), timeoutMs))]);
@@ -137,6 +139,7 @@ try {
         session.on('failed', (e) => reject(new Error(`the call failed: ${e.cause}`)));
       }), 'INVITE');
       await window.junctionSay({event: 'confirmed'});
+      if (dtmf) session.sendDTMF(dtmf, {transportType: 'RFC2833', duration: 100, interToneGap: 70});
       const pc = session.connection;
       const track = pc.getReceivers().map((r) => r.track).find((t) => t && t.kind === 'audio');
       // Chromium plays a remote track into Web Audio only while a media element plays it too.
@@ -207,8 +210,8 @@ try {
       ua.stop();
     }
     return out;
-  }, {ws: args.ws, user: args.user, password: args.password, call: args.call, answer: args.answer, seconds: args.seconds, hold: args.hold,
-    timeoutMs: args.timeoutMs, opusOnly: args.opusOnly});
+  }, {ws: args.ws, user: args.user, password: args.password, call: args.call, answer: args.answer,
+    seconds: args.seconds, hold: args.hold, dtmf: args.dtmf, timeoutMs: args.timeoutMs, opusOnly: args.opusOnly});
   Object.assign(result, report);
   result.ok = !report.error && report.ended === true;
 } catch (e) {

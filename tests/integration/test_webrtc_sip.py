@@ -11,6 +11,7 @@ calls an RTMP client of the Flash-to-SIP gateway (its line is a SIP user like an
 """
 import json
 import os
+import struct
 import shutil
 import subprocess
 import tempfile
@@ -18,7 +19,7 @@ import time
 import unittest
 
 from junction_process import BROWSER_DIR, SLOW, JunctionProcess, curl, junction_bin, require_browser, wait_for
-from phones import decoded_recording, free_udp_range, make_phone, run_phone, tone_coverage, tone_strength
+from phones import RawPhone, decoded_recording, free_udp_range, make_phone, run_phone, tone_coverage, tone_strength
 
 PAGE = os.path.join(BROWSER_DIR, "sip_page.mjs")
 FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
@@ -154,6 +155,46 @@ class BrowserCallsPhoneTest(unittest.TestCase):
         report, recording = self.answer("grace", "heidi", "PCMU", opus_only=True)
         self.check(report, recording, "audio/opus")
         self.assertEqual(self.gauge("junction_sip_webrtc_transcoded_total") - transcoded, 1)
+
+    def dtmf_events(self, opus_only):
+        """An Opus-only or ordinary page calls a raw phone answering PCMU with telephone-event/8000
+        and presses "5#"; returns the phone's events {timestamp: [(event, end, duration)]}."""
+        name = "keys" + ("opus" if opus_only else "pcmu")
+        self.add_user(name + "@127.0.0.1", "pw-" + name)
+        self.add_user("ivan@127.0.0.1", "pw-ivan")
+        phone = RawPhone(self.junction.sip_address(), name, "pw-" + name, media=("audio",))
+        self.addCleanup(phone.close)
+        self.assertEqual(phone.register(), 200)
+        answered = {}
+        answer = "m=audio {audio} RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n"
+        page = subprocess.Popen(
+            ["node", PAGE, "--ws", "ws://%s/sip" % self.junction.address("http"), "--user", "ivan@127.0.0.1",
+             "--password", "pw-ivan", "--call", "sip:%s@127.0.0.1" % name, "--seconds", "2", "--dtmf", "5#",
+             "--opus-only", "1" if opus_only else "0", "--timeout-ms", str(int(20000 * SLOW))],
+            stdout=subprocess.PIPE, text=True, cwd=BROWSER_DIR)
+        self.addCleanup(lambda: page.poll() is None and page.kill())
+        answered["offer"] = phone.answer(answer, timeout=30 * SLOW)
+        self.assertIn("telephone-event/8000", answered["offer"])
+        phone.pump_media(6 * SLOW)  # until the page's BYE
+        out, _ = page.communicate(timeout=60 * SLOW)
+        report = [json.loads(line) for line in out.splitlines() if line.startswith("{")][-1]
+        self.assertTrue(report["ok"], report)
+        events = {}
+        for _t, d in phone.received["audio"]:
+            if len(d) >= 16 and (d[1] & 0x7F) == 101:
+                ts = struct.unpack(">I", d[4:8])[0]
+                events.setdefault(ts, []).append((d[12], bool(d[13] & 0x80), struct.unpack(">H", d[14:16])[0]))
+        return events
+
+    def test_a_browsers_keys_reach_the_phone_as_rfc4733_events(self):
+        for opus_only in (False, True):
+            with self.subTest(opus_only=opus_only):
+                events = self.dtmf_events(opus_only)
+                self.assertEqual(sorted(e[0][0] for e in events.values()), [5, 11], events)
+                for packets in events.values():
+                    self.assertTrue(packets[-1][1], "the event ends: %r" % packets)
+                    # 100 ms at the phone's 8 kHz (Chromium's Opus-side events count 48 kHz: moved).
+                    self.assertTrue(500 <= packets[-1][2] <= 1600, packets)
 
 
 class BrowserCallsGatewayUserTest(unittest.TestCase):
