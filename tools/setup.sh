@@ -19,8 +19,8 @@ packages=(
   python3 python3-websockets python3-aiortc
   # real clients and peers for tests and benchmarks
   ffmpeg rtmpdump sip-tester baresip-core linphone-cli curl wrk nginx-light libnginx-mod-rtmp openssl procps
-  # SIP peer for the benchmarks
-  kamailio
+  # SIP peer for the benchmarks; the WebRTC one (its streaming plugin, bench/webrtc_fanout.sh)
+  kamailio janus
   # ss (socket statistics), taskset and jq for the benchmark scripts
   iproute2 util-linux jq
   # groff renders the man page in the install test (docs/junction.8)
@@ -64,10 +64,10 @@ sudo=()
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# nginx-light's and kamailio's packages may start their services (ports 80 and 5060) when they
+# nginx-light's, kamailio's and janus's packages may start their services (ports 80, 5060, 8088) when they
 # are installed; Junction's tests and benchmarks start their own. Only services this run just
 # installed are stopped: one the machine already ran is left alone.
-for service in nginx kamailio; do
+for service in nginx kamailio janus; do
   package=$service
   [[ $service == nginx ]] && package=nginx-light
   [[ " ${missing[*]} " == *" $package "* ]] || continue

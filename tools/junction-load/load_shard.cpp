@@ -4,6 +4,8 @@
 #include "junction-load/rtmp_player.hpp"
 #include "junction-load/rtmp_publisher.hpp"
 #include "junction-load/synthetic_source.hpp"
+#include "junction-load/janus_player.hpp"
+#include "junction-load/rtp_publisher.hpp"
 #include "junction-load/whep_player.hpp"
 
 namespace junction::load {
@@ -23,11 +25,23 @@ void load_shard::start_publisher(unsigned stream) {
         synthetic_settings{.bitrate = o.bitrate, .fps = o.fps, .gop = o.gop, .audio_bitrate = o.audio_bitrate},
         stream);
   }
-  publishers_.push_back(std::make_unique<rtmp_publisher>(*this, stream, std::move(source)));
+  if (!o.rtp_to.empty()) {
+    const auto colon = o.rtp_to.rfind(':');
+    const boost::asio::ip::udp::endpoint to{boost::asio::ip::make_address(o.rtp_to.substr(0, colon)),
+                                            static_cast<std::uint16_t>(std::stoul(o.rtp_to.substr(colon + 1)))};
+    publishers_.push_back(std::make_unique<rtp_publisher>(*this, stream, std::move(source), to));
+  } else {
+    publishers_.push_back(std::make_unique<rtmp_publisher>(*this, stream, std::move(source)));
+  }
   publishers_.back()->start();
 }
 
 void load_shard::start_player(unsigned stream) {
+  if (!plan_.options.janus_base.empty()) {
+    janus_players_.push_back(std::make_unique<janus_player>(*this, stream));
+    janus_players_.back()->start();
+    return;
+  }
   if (!plan_.options.whep_base.empty()) {
     whep_players_.push_back(std::make_unique<whep_player>(*this, stream));
     whep_players_.back()->start();
@@ -45,6 +59,7 @@ void load_shard::stop_publishers() {
 void load_shard::stop_players() {
   for (auto& p : players_) p->stop();
   for (auto& p : whep_players_) p->stop();
+  for (auto& p : janus_players_) p->stop();
 }
 
 std::uint64_t load_shard::players_behind() const {
@@ -52,6 +67,8 @@ std::uint64_t load_shard::players_behind() const {
   for (const auto& p : players_)
     if (!p->caught_up()) ++n;
   for (const auto& p : whep_players_)
+    if (!p->caught_up()) ++n;
+  for (const auto& p : janus_players_)
     if (!p->caught_up()) ++n;
   return n;
 }
@@ -81,6 +98,7 @@ shard_result load_shard::collect() const {
   r.latency = latency_;
   collect_players(players_, r);
   collect_players(whep_players_, r);
+  collect_players(janus_players_, r);
   return r;
 }
 

@@ -20,8 +20,9 @@
 namespace junction::load {
 
 class rtmp_player;
-class rtmp_publisher;
+class stream_publisher;
 class whep_player;
+class janus_player;
 
 // Frames one stream's publisher got onto its socket, per track (written by the publisher's shard
 // after each successful write, read by players and the controller): the last frame a player
@@ -101,9 +102,10 @@ class load_shard {
   const run_plan& plan_;
   live_counters counters_;
   latency_histogram latency_;
-  std::vector<std::unique_ptr<rtmp_publisher>> publishers_;
+  std::vector<std::unique_ptr<stream_publisher>> publishers_;
   std::vector<std::unique_ptr<rtmp_player>> players_;
   std::vector<std::unique_ptr<whep_player>> whep_players_;
+  std::vector<std::unique_ptr<janus_player>> janus_players_;
   bool ending_ = false;
 };
 

@@ -66,6 +66,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   rtmp->add_option("--whep", o.whep_base,
                    "Players play over WHEP from this HTTP server (http://HOST:PORT), H.264 over WebRTC, not RTMP");
+  rtmp->add_option("--janus", o.janus_base,
+                   "Players watch a Janus streaming mountpoint through Janus's HTTP API at this URL "
+                   "(http://HOST:PORT/janus), for benchmarks beside --whep");
+  rtmp->add_option("--janus-mountpoint", o.janus_mountpoint, "The mountpoint --janus players watch")
+      ->capture_default_str();
+  rtmp->add_option("--rtp-to", o.rtp_to,
+                   "Publishers send their video as RTP (H.264, payload type 96) to ADDRESS:PORT, not over RTMP");
   rtmp->add_option("--shards", o.shards, "Event-loop threads (default: one per CPU)");
   rtmp->add_flag("--json", o.json, "Print the report as JSON on stdout instead of the table");
   auto* progress_flag = rtmp->add_flag("--progress", progress,

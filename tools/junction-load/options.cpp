@@ -62,6 +62,15 @@ std::string check(const load_options& o) {
     if (ec) return "--whep: the host must be an address";
     if (!o.allow_remote && !is_loopback(address)) return "--whep: a loopback address (or --allow-remote)";
   }
+  if (!o.whep_base.empty() && !o.janus_base.empty()) return "--whep and --janus: one or the other";
+  if (!o.janus_base.empty() && !o.janus_base.starts_with("http://")) return "--janus: an http:// URL (Janus's /janus)";
+  if (!o.rtp_to.empty()) {
+    auto colon = o.rtp_to.rfind(':');
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(o.rtp_to.substr(0, colon == std::string::npos ? 0 : colon), ec);
+    if (colon == std::string::npos || ec) return "--rtp-to: an ADDRESS:PORT";
+    if (!o.allow_remote && !is_loopback(address)) return "--rtp-to: a loopback address (or --allow-remote)";
+  }
   return {};
 }
 

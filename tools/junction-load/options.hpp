@@ -32,6 +32,13 @@ struct load_options {
   // Players play over WHEP from this HTTP base ("http://127.0.0.1:8080"), not over RTMP: each
   // POSTs an offer to <base>/<app>/<stream>/whep and takes H.264 over WebRTC.
   std::string whep_base;
+  // Players watch a Janus streaming mountpoint (`janus_mountpoint`) through Janus's HTTP API at
+  // this URL ("http://127.0.0.1:8088/janus"), for benchmarks beside Junction's WHEP.
+  std::string janus_base;
+  std::int64_t janus_mountpoint = 1;
+  // Publishers send their video as RTP (H.264, payload type 96) to this HOST:PORT instead of
+  // publishing over RTMP: what a Janus mountpoint takes.
+  std::string rtp_to;
 
   // Not on the command line: fixed parts of how a run behaves.
   // Players keep reading this long after the publishers stop, so frames in flight arrive.

@@ -5,6 +5,7 @@
 #include "junction-load/frame_source.hpp"
 #include "junction-load/load_shard.hpp"
 #include "junction-load/rtmp_connection.hpp"
+#include "junction-load/stream_publisher.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,11 +14,11 @@
 
 namespace junction::load {
 
-class rtmp_publisher {
+class rtmp_publisher final : public stream_publisher {
  public:
   rtmp_publisher(load_shard& shard, unsigned stream, std::unique_ptr<frame_source> source);
-  void start();  // on the shard's thread
-  void stop();
+  void start() override;  // on the shard's thread
+  void stop() override;
 
  private:
   boost::asio::awaitable<void> run();
