@@ -272,10 +272,10 @@ std::optional<audio_plan> plan_for_browser_answer(const sdp::session_description
 
 sdp::session_description phone_answer(const sdp::session_description& phone, std::size_t section,
                                       const audio_plan& plan, const std::string& address, std::uint16_t port,
-                                      std::uint64_t session_id) {
+                                      std::uint64_t session_id, std::uint64_t version) {
   sdp::session_description s;
   s.session_id = session_id;
-  s.session_version = 1;
+  s.session_version = version;
   s.origin_address = address;
   s.connection = address;
   for (std::size_t i = 0; i < phone.media.size(); ++i) {
@@ -301,6 +301,30 @@ sdp::session_description phone_answer(const sdp::session_description& phone, std
     s.media.push_back(std::move(m));
   }
   return s;
+}
+
+sdp::session_description browser_redescription(sdp::session_description last, std::size_t section,
+                                               const audio_plan& plan, sdp::direction d, bool junction_is_dtls_client,
+                                               std::uint64_t version) {
+  last.session_version = version;
+  if (section >= last.media.size()) return last;
+  auto& m = last.media[section];
+  m.dir = d;
+  std::vector<sdp::codec> kept;
+  for (const auto& c : m.codecs)
+    if (c.payload_type == plan.browser.payload_type ||
+        (plan.browser_dtmf && c.payload_type == plan.browser_dtmf->payload_type))
+      kept.push_back(c);
+  m.codecs = kept;
+  m.formats.clear();
+  for (const auto& c : kept) m.formats.push_back(std::to_string(c.payload_type));
+  for (auto& a : m.other)
+    if (a.name == "setup") a.value = junction_is_dtls_client ? "active" : "passive";
+  return last;
+}
+
+sdp::direction towards_browser_after(sdp::direction phone_offered, sdp::direction browser_answered) {
+  return both(phone_offered, sdp::reversed(browser_answered));
 }
 
 }  // namespace junction::sip_webrtc

@@ -99,6 +99,20 @@ std::optional<audio_plan> plan_for_browser_answer(const media::sdp::session_desc
 // (and DTMF), its other sections rejected.
 media::sdp::session_description phone_answer(const media::sdp::session_description& phone, std::size_t section,
                                              const audio_plan& plan, const std::string& address, std::uint16_t port,
-                                             std::uint64_t session_id);
+                                             std::uint64_t session_id, std::uint64_t version = 1);
+
+// Re-INVITEs ---------------------------------------------------------------------------------
+
+// Junction's last description to the browser made a later offer or answer: version `version`,
+// the audio section's direction `d`, the one codec in use (and DTMF), and the DTLS role Junction
+// already has (a=setup:active when it is the client, else passive: the association stays).
+media::sdp::session_description browser_redescription(media::sdp::session_description last, std::size_t section,
+                                                      const audio_plan& plan, media::sdp::direction d,
+                                                      bool junction_is_dtls_client, std::uint64_t version);
+
+// What Junction does towards the browser once the phone offered `phone_offered` (its own view)
+// and the browser answered `browser_answered` (its own view).
+media::sdp::direction towards_browser_after(media::sdp::direction phone_offered,
+                                            media::sdp::direction browser_answered);
 
 }  // namespace junction::sip_webrtc

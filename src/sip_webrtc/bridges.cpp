@@ -168,9 +168,10 @@ std::optional<std::string> shard_bridges::answer_from_browser(std::unordered_map
   }
   c.browser = std::move(*browser);
   c.media->begin(*plan, *phone);
+  c.phone_session = random_session_id();
   home_.metrics().add(metrics_.calls);
   c.to_phone = sdp::serialize(
-      phone_answer(c.phone_sdp, c.plain_section, *plan, phone_address_, c.media->phone_port(), random_session_id()));
+      phone_answer(c.phone_sdp, c.plain_section, *plan, phone_address_, c.media->phone_port(), c.phone_session));
   c.answered = true;
   log::info("sip-webrtc: call {} bridged (the browser answered {})", it->first, plan->browser.encoding);
   return c.to_phone;
@@ -181,23 +182,55 @@ std::optional<std::string> shard_bridges::bridge_reoffer(const std::string& call
   auto it = calls_.find(call_id);
   if (it == calls_.end() || !it->second.answered) return std::nullopt;
   call& c = it->second;
-  if ((from_tag == c.caller_tag) != c.browser_calls) return std::nullopt;  // the phone's: not bridged yet
+  const std::size_t section = c.browser_calls ? c.section : 0;
+  if ((from_tag == c.caller_tag) != c.browser_calls) {
+    // The phone's: Junction's last description to the browser, offered again with the phone's
+    // direction.
+    auto phone = sdp::parse(offer);
+    if (!phone.ok() || sip::is_webrtc_description(offer)) return std::nullopt;
+    auto phone_section = phone_audio_section(*phone.session);
+    auto last = sdp::parse(c.to_browser);
+    if (!phone_section || !last.ok()) return std::nullopt;
+    const auto d = phone.session->direction_of(phone.session->media[*phone_section]);
+    c.phone_pending = std::move(*phone.session);
+    c.pending.reset();
+    const bool client = webrtc::answer_role(c.browser) == webrtc::dtls_transport::role::client;
+    return sdp::serialize(browser_redescription(*last.session, section, c.media->plan(), d, client, ++c.version));
+  }
   // The browser's: a hold or a resume (the same ICE credentials; an ICE restart is not bridged).
   auto browser = read_webrtc(offer);
-  const std::size_t section = c.browser_calls ? c.section : 0;
   if (!browser || browser->ice.ufrag != c.browser.ice.ufrag || section >= browser->media.size()) return std::nullopt;
   auto ours = sdp::parse(c.to_phone);
   if (!ours.ok()) return std::nullopt;
   c.pending = browser->media[section].dir;
+  c.phone_pending.reset();
   return sdp::serialize(phone_reoffer(*ours.session, *c.pending, ++c.version));
 }
 
 std::optional<std::string> shard_bridges::bridge_reanswer(const std::string& call_id, std::string_view offerer_tag,
                                                           std::string_view answer) {
   auto it = calls_.find(call_id);
-  if (it == calls_.end() || !it->second.pending) return std::nullopt;
+  if (it == calls_.end()) return std::nullopt;
   call& c = it->second;
-  if ((offerer_tag == c.caller_tag) != c.browser_calls) return std::nullopt;
+  const std::size_t section = c.browser_calls ? c.section : 0;
+  const bool from_phone = (offerer_tag == c.caller_tag) != c.browser_calls;
+  if (from_phone && c.phone_pending) {
+    // The browser answered the phone's re-offer: the phone gets a plain answer.
+    auto phone_offer = std::move(*c.phone_pending);
+    c.phone_pending.reset();
+    auto parsed = sdp::parse(answer);
+    auto phone_section = phone_audio_section(phone_offer);
+    auto phone = phone_audio_address(phone_offer);
+    if (!parsed.ok() || !phone_section || !phone || section >= parsed.session->media.size()) return std::nullopt;
+    const auto browser_dir = parsed.session->direction_of(parsed.session->media[section]);
+    c.media->update(*phone, towards_browser_after(phone_offer.direction_of(phone_offer.media[*phone_section]),
+                                                  browser_dir));
+    if (!c.phone_session) c.phone_session = random_session_id();
+    c.to_phone = sdp::serialize(phone_answer(phone_offer, *phone_section, c.media->plan(), phone_address_,
+                                             c.media->phone_port(), c.phone_session, c.version));
+    return c.to_phone;
+  }
+  if (from_phone || !c.pending) return std::nullopt;
   c.pending.reset();
   auto parsed = sdp::parse(answer);
   if (!parsed.ok()) return std::nullopt;
@@ -207,27 +240,10 @@ std::optional<std::string> shard_bridges::bridge_reanswer(const std::string& cal
   // What Junction does towards the browser is what the phone does.
   c.media->update(*phone, *dir);
   auto ours = sdp::parse(c.to_browser);
-  const std::size_t section = c.browser_calls ? c.section : 0;
   if (!ours.ok() || section >= ours.session->media.size()) return std::nullopt;
-  auto& s = *ours.session;
-  s.session_version = c.version;
-  auto& m = s.media[section];
-  m.dir = c.media->plan().towards_browser;
-  if (!c.browser_calls) {
-    // Junction's offer, now an answer: one codec (and DTMF), and the DTLS role it has.
-    std::vector<media::sdp::codec> kept;
-    for (const auto& codec : m.codecs)
-      if (codec.payload_type == c.media->plan().browser.payload_type ||
-          (c.media->plan().browser_dtmf && codec.payload_type == c.media->plan().browser_dtmf->payload_type))
-        kept.push_back(codec);
-    m.codecs = kept;
-    m.formats.clear();
-    for (const auto& codec : kept) m.formats.push_back(std::to_string(codec.payload_type));
-    for (auto& a : m.other)
-      if (a.name == "setup")
-        a.value = webrtc::answer_role(c.browser) == webrtc::dtls_transport::role::client ? "active" : "passive";
-  }
-  c.to_browser = sdp::serialize(s);
+  const bool client = webrtc::answer_role(c.browser) == webrtc::dtls_transport::role::client;
+  c.to_browser = sdp::serialize(
+      browser_redescription(*ours.session, section, c.media->plan(), c.media->plan().towards_browser, client, c.version));
   return c.to_browser;
 }
 

@@ -8,7 +8,7 @@
 // phone's. The call's media flows through the bridged_call until the BYE, a failed INVITE, the
 // browser's transport ending, or nothing coming from either side for the SIP media timeout. A
 // call whose media stopped keeps its dialog; its BYE still goes through the proxy. Re-INVITEs
-// from the browser (hold, resume) are carried to the phone; the phone's are not bridged yet.
+// (hold, resume) from either side are carried to the other (an ICE restart is not).
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -63,6 +63,8 @@ class shard_bridges final : public sip::media_bridges {
     bool answered = false;      // a 18x's answer and the 2xx's are one
     std::uint64_t version = 1;
     std::optional<media::sdp::direction> pending;  // a re-INVITE from the browser in flight
+    std::optional<media::sdp::session_description> phone_pending;  // one from the phone
+    std::uint64_t phone_session = 0;  // the session id of Junction's descriptions to the phone
   };
   std::optional<std::string> offer_to_browser(const std::string& call_id, std::string_view caller_tag,
                                               std::string_view offer);

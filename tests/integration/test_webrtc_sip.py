@@ -186,6 +186,37 @@ class BrowserCallsPhoneTest(unittest.TestCase):
                 events.setdefault(ts, []).append((d[12], bool(d[13] & 0x80), struct.unpack(">H", d[14:16])[0]))
         return events
 
+    def test_the_phones_hold_and_resume_reach_the_browser(self):
+        # A phone that holds the call (a plain re-INVITE, sendonly) and resumes it: each goes to
+        # the page as a WebRTC re-offer, and the page's answer comes back plain.
+        self.add_user("holder@127.0.0.1", "pw-holder")
+        self.add_user("judy@127.0.0.1", "pw-judy")
+        phone = RawPhone(self.junction.sip_address(), "holder", "pw-holder", media=("audio",))
+        self.addCleanup(phone.close)
+        self.assertEqual(phone.register(), 200)
+        page = subprocess.Popen(
+            ["node", PAGE, "--ws", "ws://%s/sip" % self.junction.address("http"), "--user", "judy@127.0.0.1",
+             "--password", "pw-judy", "--call", "sip:holder@127.0.0.1", "--seconds", "5", "--tone", self.tone,
+             "--timeout-ms", str(int(20000 * SLOW))],
+            stdout=subprocess.PIPE, text=True, cwd=BROWSER_DIR)
+        self.addCleanup(lambda: page.poll() is None and page.kill())
+        offer = phone.answer("m=audio {audio} RTP/AVP 0\r\n", timeout=30 * SLOW)
+        self.assertIn("RTP/AVP", offer)
+        phone.start_rtp()
+        status, held = phone.reinvite("m=audio {audio} RTP/AVP 0\r\n", "sendonly", timeout=15 * SLOW)
+        self.assertEqual(status, 200, held)
+        self.assertIn("a=recvonly", held)
+        self.assertRegex(held, r"m=audio [1-9]\d* RTP/AVP 0\b")
+        status, resumed = phone.reinvite("m=audio {audio} RTP/AVP 0\r\n", "sendrecv", timeout=15 * SLOW)
+        self.assertEqual(status, 200, resumed)
+        self.assertIn("a=sendrecv", resumed)
+        phone.pump_media(10 * SLOW)  # until the page's BYE
+        phone.stop_rtp()
+        out, _ = page.communicate(timeout=60 * SLOW)
+        report = [json.loads(line) for line in out.splitlines() if line.startswith("{")][-1]
+        self.assertTrue(report["ok"], report)
+        self.assertGreater(report["stats"]["inbound-rtp"]["packets"], 100)  # the phone's audio came through
+
     def test_a_browsers_keys_reach_the_phone_as_rfc4733_events(self):
         for opus_only in (False, True):
             with self.subTest(opus_only=opus_only):
