@@ -10,6 +10,7 @@ void read_config(config_section& s, webrtc_config& w) {
   s.string("announce", w.announce);
   s.integer("port", w.port, 0, 65535);
   s.integer("max_peers", w.max_peers, 1, 1 << 20);
+  s.boolean("ice_tcp", w.ice_tcp);
   s.finish();
   boost::system::error_code ec;
   boost::asio::ip::make_address(w.address, ec);

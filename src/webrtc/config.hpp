@@ -20,6 +20,9 @@ struct webrtc_config {
   // The first shard's port; shard i takes port + i. 0: the kernel picks each.
   unsigned port = 0;
   std::size_t max_peers = 4096;  // per shard
+  // ICE-TCP (RFC 6544): a TCP listener on each shard's port number too, named in the candidates
+  // after the UDP ones, for browsers whose UDP does not get through.
+  bool ice_tcp = true;
   bool address_given = false;
   friend bool operator==(const webrtc_config&, const webrtc_config&) = default;
 };

@@ -54,9 +54,29 @@ void webrtc_port::count(const std::optional<metric_id>& id, std::int64_t n) {
     home_.metrics().sub(*id, static_cast<std::uint64_t>(-n));
 }
 
+bool webrtc_port::listen_tcp(std::uint16_t port, boost::system::error_code& ec) {
+  if (tcp_ || !socket_.is_open()) return tcp_ != nullptr;
+  const auto local = socket_.local_endpoint(ec);
+  if (ec) return false;
+  asio::ip::tcp::acceptor acceptor(home_.context());
+  const asio::ip::tcp::endpoint where{local.address(), port};
+  acceptor.open(where.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(where, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return false;
+  tcp_ = std::make_shared<tcp_links>(home_, std::move(acceptor), max_peers_,
+                                     [this](std::span<const std::uint8_t> packet, const endpoint& from) {
+                                       on_datagram(packet, from);
+                                     });
+  if (running_) tcp_->start();
+  return true;
+}
+
 void webrtc_port::start() {
   if (running_ || !socket_.is_open()) return;
   running_ = true;
+  if (tcp_) tcp_->start();
   asio::co_spawn(home_.context(), receive_loop(shared_from_this()), asio::detached);
   asio::co_spawn(home_.context(), timer_loop(shared_from_this()), asio::detached);
 }
@@ -76,6 +96,7 @@ void webrtc_port::stop() {
       if (socket_.is_open()) send_datagram_now(socket_.native_handle(), bytes, o.to);  // the loops have ended
     }
   }
+  if (tcp_) tcp_->stop();
   // What the peers still had waiting goes with the socket (their close_notify went first when
   // the buffer had room).
   boost::system::error_code ec;
@@ -184,6 +205,7 @@ void webrtc_port::on_datagram(std::span<const std::uint8_t> datagram, const endp
 
 void webrtc_port::transmit(std::vector<std::uint8_t> bytes, const endpoint& to) {
   if (!socket_.is_open()) return;
+  if (tcp_ && tcp_->send(to, bytes)) return;  // a peer on an ICE-TCP connection
   if (backlog_.empty()) {
     const std::string_view view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     if (send_datagram_now(socket_.native_handle(), view, to)) return;

@@ -27,6 +27,7 @@
 
 #include "core/metrics.hpp"
 #include "webrtc/port_table.hpp"
+#include "webrtc/tcp_links.hpp"
 #include "webrtc/transport.hpp"
 
 namespace junction {
@@ -70,6 +71,12 @@ class webrtc_port : public std::enable_shared_from_this<webrtc_port> {
   webrtc_port(const webrtc_port&) = delete;
   webrtc_port& operator=(const webrtc_port&) = delete;
 
+  // ICE-TCP (tcp_links.hpp): a TCP listener on this port's address at `port` (0: one the kernel
+  // picks; a UDP port's number may be some TCP socket's already), whose connections' packets
+  // reach the peers as datagrams do. False (and `ec`) when it cannot be bound.
+  bool listen_tcp(std::uint16_t port, boost::system::error_code& ec);
+  bool has_tcp() const noexcept { return tcp_ != nullptr; }
+  std::uint16_t tcp_port() const { return tcp_ ? tcp_->local_port() : 0; }
   // Starts the loops.
   void start();
   // Ends them and closes the socket: every peer gets a DTLS close_notify, and its owner hears
@@ -120,6 +127,7 @@ class webrtc_port : public std::enable_shared_from_this<webrtc_port> {
 
   junction::shard& home_;
   boost::asio::ip::udp::socket socket_;
+  std::shared_ptr<tcp_links> tcp_;
   boost::asio::steady_timer timer_;
   std::shared_ptr<const dtls_certificate> certificate_;
   port_counters counters_;

@@ -92,6 +92,7 @@ void shard_ports::listen() {
     const std::uint16_t port = cfg_.port ? static_cast<std::uint16_t>(cfg_.port + i) : 0;
     if (cfg_.port && cfg_.port + i > 65535) throw std::runtime_error("webrtc.port + shards is beyond 65535");
     if (port) rt_.claim_listen_address("udp", bind.to_string(), port);
+    if (port && cfg_.ice_tcp) rt_.claim_listen_address("tcp", bind.to_string(), port);
     boost::system::error_code ec;
     auto p = webrtc_port::open(rt_.at(i), {bind, port}, certificate_, counters_, ec);
     if (!p) {
@@ -101,8 +102,17 @@ void shard_ports::listen() {
     }
     p->set_max_peers(cfg_.max_peers);
     const auto bound = p->local_port();
-    rt_.add_listener({"webrtc", "udp",
-                      (bind.is_v6() ? "[" + cfg_.address + "]" : cfg_.address) + ":" + std::to_string(bound)});
+    const std::string where = (bind.is_v6() ? "[" + cfg_.address + "]" : cfg_.address) + ":" + std::to_string(bound);
+    rt_.add_listener({"webrtc", "udp", where});
+    if (cfg_.ice_tcp) {
+      // The configured number for TCP too; with none, a port of the kernel's own choosing (the
+      // UDP port's number may be a TCP connection's already).
+      if (!p->listen_tcp(port, ec))
+        throw std::runtime_error("webrtc: cannot listen on TCP " + cfg_.address + ":" + std::to_string(port) + ": " +
+                                 ec.message());
+      rt_.add_listener({"webrtc", "tcp",
+                        (bind.is_v6() ? "[" + cfg_.address + "]" : cfg_.address) + ":" + std::to_string(p->tcp_port())});
+    }
     ports_[i] = p;
     auto& home = rt_.at(i);
     // Started once the shard runs; stopped when it drains. Plain pointers: the ports live in
@@ -123,6 +133,8 @@ std::vector<local_candidate> shard_ports::candidates(unsigned shard) const {
   auto* p = at(shard);
   if (!p) return out;
   for (const auto& a : announced_) out.push_back({a, p->local_port(), false});
+  if (p->has_tcp())  // ICE-TCP after UDP: a browser takes TCP only when UDP does not get through
+    for (const auto& a : announced_) out.push_back({a, p->tcp_port(), true});
   return out;
 }
 

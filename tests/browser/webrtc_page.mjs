@@ -3,7 +3,7 @@
 // tests/integration/test_webrtc.py; by hand:
 //
 //   node webrtc_page.mjs --mode whip --url http://127.0.0.1:8080/live/cam/whip --seconds 10
-//       [--tone tone.wav] [--token SECRET] [--timeout-ms 30000] [--chromium /usr/bin/chromium]
+//       [--tone tone.wav] [--token SECRET] [--tcp-only 1] [--timeout-ms 30000] [--chromium /usr/bin/chromium]
 //
 // The page is the server's own origin (its URL's root), so the WHIP/WHEP fetch is same-origin.
 //   whip: getUserMedia (audio and video) -> a sendonly offer -> POST -> the answer; once the
@@ -14,6 +14,8 @@
 //         for --seconds into <video> and <audio> elements, then reports getStats: frames decoded,
 //         freezes, total freeze time, the video size, the audio's total energy and level, and
 //         DELETEs the session.
+// --tcp-only takes only the answer's TCP candidates (ICE-TCP, as a browser whose UDP is blocked
+// would end up using); the report says which protocol the selected candidate pair uses.
 // Prints one JSON line per event on stdout, the last one the result ({"ok": ...}); exit 0 when the
 // session connected and the report was taken, 1 when not, 2 on bad arguments.
 
@@ -32,6 +34,7 @@ function parseArgs(argv) {
     else if (key === '--seconds') out.seconds = Number(value);
     else if (key === '--tone') out.tone = value;
     else if (key === '--token') out.token = value;
+    else if (key === '--tcp-only') out.tcpOnly = value === '1';
     else if (key === '--timeout-ms') out.timeoutMs = Number(value);
     else if (key === '--chromium') out.chromium = value;
     else throw new Error(`unknown argument ${key}`);
@@ -70,7 +73,7 @@ try {
   const origin = new URL(args.url).origin;
   await page.goto(`${origin}/`, {waitUntil: 'load'});
 
-  const report = await page.evaluate(async ({mode, url, seconds, token, timeoutMs}) => {
+  const report = await page.evaluate(async ({mode, url, seconds, token, timeoutMs, tcpOnly}) => {
     const pc = new RTCPeerConnection();
     const headers = {'Content-Type': 'application/sdp'};
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -98,7 +101,10 @@ try {
     const answer = await response.text();
     if (response.status !== 201) return {status: response.status, body: answer};
     const location = new URL(response.headers.get('Location'), url).href;
-    await pc.setRemoteDescription({type: 'answer', sdp: answer});
+    const taken = tcpOnly
+      ? answer.split('\r\n').filter((line) => !/^a=candidate:\S+ \d+ udp /i.test(line)).join('\r\n')
+      : answer;
+    await pc.setRemoteDescription({type: 'answer', sdp: taken});
     const connected = await new Promise((resolve) => {
       const timer = setTimeout(() => resolve(pc.connectionState), timeoutMs);
       const check = () => {
@@ -126,14 +132,24 @@ try {
       };
     });
     const codecs = {};
-    (await pc.getStats()).forEach((s) => {
+    const all = await pc.getStats();
+    all.forEach((s) => {
       if (s.type === 'codec') codecs[s.id] = s.mimeType;
     });
     for (const s of Object.values(stats)) s.codec = codecs[s.codec];
+    // The candidate pair in use: which protocol carried the media.
+    let path = null;
+    all.forEach((s) => {
+      if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded' && !path) {
+        const remote = all.get(s.remoteCandidateId);
+        path = {protocol: remote?.protocol, port: remote?.port, bytesReceived: s.bytesReceived};
+      }
+    });
     const deleted = await fetch(location, {method: 'DELETE'});
     pc.close();
-    return {status: 201, connected, stats, deleted: deleted.status};
-  }, {mode: args.mode, url: args.url, seconds: args.seconds, token: args.token, timeoutMs: args.timeoutMs});
+    return {status: 201, connected, stats, path, deleted: deleted.status};
+  }, {mode: args.mode, url: args.url, seconds: args.seconds, token: args.token, timeoutMs: args.timeoutMs,
+    tcpOnly: args.tcpOnly});
   Object.assign(result, report);
   result.ok = report.connected === 'connected' && !!report.stats && result.errors.length === 0;
 } catch (e) {

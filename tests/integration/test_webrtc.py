@@ -655,12 +655,14 @@ class ChromiumTest(WebrtcCase):
         subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000", "-t", "10",
                                  "-ac", "1", cls.tone], check=True, timeout=30)
 
-    def page(self, mode, path, seconds, tone=None):
+    def page(self, mode, path, seconds, tone=None, tcp_only=False):
         """Starts the page; returns the process (its stdout gives one JSON line per event)."""
         args = ["node", PAGE, "--mode", mode, "--url", self.url(path), "--seconds", str(seconds),
                 "--timeout-ms", str(int(30000 * SLOW))]
         if tone:
             args += ["--tone", tone]
+        if tcp_only:
+            args += ["--tcp-only", "1"]
         return subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=BROWSER_DIR)
 
     def events(self, page, timeout):
@@ -734,6 +736,26 @@ class ChromiumTest(WebrtcCase):
             self.assertLessEqual(video["freeze_seconds"], 0.5, played)
         self.assertGreater(audio["energy"], 0.01, played)
         self.assertGreater(audio["level"], 0.01, played)
+        self.wait_gauges_zero()
+
+    def test_chromium_plays_over_ice_tcp_when_it_takes_no_udp_candidate(self):
+        # The page drops the answer's UDP candidates (as if UDP were blocked): Chromium connects
+        # to the shard's ICE-TCP listener, and checks, DTLS and SRTP go over that connection.
+        publisher = self.rtmp_publisher("tcpcam", 30)
+        try:
+            deadline = time.monotonic() + 15 * SLOW
+            while http("POST", self.url("/live/tcpcam/whep"), b"v=0\r\n")[0] == 404:
+                self.assertLess(time.monotonic(), deadline, "the RTMP publication did not start")
+                time.sleep(0.2)
+            played = self.events(self.page("whep", "/live/tcpcam/whep", 5, tcp_only=True), 60)[-1]
+        finally:
+            publisher.kill()
+            publisher.wait()
+        self.assertTrue(played["ok"], played)
+        self.assertEqual(played["path"]["protocol"], "tcp", played)
+        video, audio = played["stats"]["inbound-rtp:video"], played["stats"]["inbound-rtp:audio"]
+        self.assertGreater(video["frames"], 75, played)  # five seconds at 25 a second
+        self.assertGreater(audio["energy"], 0.01, played)
         self.wait_gauges_zero()
 
 

@@ -79,6 +79,7 @@ TEST(config, bad_values_say_what_was_expected) {
       {"[webrtc]\nannounce = \"0.0.0.0\"\n", "webrtc.announce must be an IP address"},
       {"[webrtc]\nport = 70000\n", "webrtc.port"},
       {"[webrtc]\nmax_peers = 0\n", "webrtc.max_peers"},
+      {"[webrtc]\nice_tcp = \"yes\"\n", "webrtc.ice_tcp"},
   };
   for (const auto& c : cases) {
     auto e = error_of(c.toml);
@@ -93,6 +94,11 @@ TEST(config, listen_all_changes_only_default_listeners) {
   auto given = config::load_string("[http]\nlisten = [\"127.0.0.1:81\"]\n", "t.toml");
   given.apply_listen_all();
   EXPECT_EQ(given.http.listen[0].host, "127.0.0.1");
+}
+
+TEST(config, ice_tcp_is_on_unless_switched_off) {
+  EXPECT_TRUE(config::load_string("", "t.toml").webrtc.ice_tcp);
+  EXPECT_FALSE(config::load_string("[webrtc]\nice_tcp = false\n", "t.toml").webrtc.ice_tcp);
 }
 
 TEST(config, listen_all_binds_webrtc_everywhere_unless_the_file_says_where) {

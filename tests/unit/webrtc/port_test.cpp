@@ -4,6 +4,10 @@
 
 #include <deque>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
 #include "tests/unit/support/shard_loop.hpp"
 #include "tests/unit/webrtc/fake_browser.hpp"
 
@@ -226,6 +230,88 @@ TEST_F(port_test, StoppingThePortEndsEachPeerAndTellsItsOwner) {
   // A stopped port takes no new peer.
   EXPECT_FALSE(port->add(new_ice_credentials(), "late", *parse_fingerprint(b.certificate->fingerprint()),
                          dtls_transport::role::client, waiting));
+}
+
+}  // namespace
+}  // namespace junction::webrtc
+
+namespace junction::webrtc {
+namespace {
+
+using asio::ip::tcp;
+
+// ICE-TCP: the browser's checks, DTLS and SRTP over one TCP connection to the port's number,
+// each framed with its length (RFC 4571); the port answers over the same connection.
+struct tcp_port_test : port_test {
+  bytes tcp_receive(tcp::socket& s) {
+    if (!run_until([&] { return s.available() >= 2; })) return {};
+    std::uint8_t length[2];
+    asio::read(s, asio::buffer(length));
+    const std::size_t n = std::size_t{length[0]} << 8 | length[1];
+    if (!run_until([&] { return s.available() >= n; })) return {};
+    bytes b(n);
+    asio::read(s, asio::buffer(b));
+    return b;
+  }
+  void tcp_send(tcp::socket& s, const bytes& packet) {
+    bytes framed;
+    ASSERT_TRUE(frame_for_tcp(packet, framed));
+    asio::write(s, asio::buffer(framed));
+  }
+};
+
+TEST_F(tcp_port_test, ABrowserConnectsOverIceTcpAndMediaFlowsBothWays) {
+  boost::system::error_code ec;
+  ASSERT_TRUE(port->listen_tcp(0, ec)) << ec.message();
+  browser b(peer());  // its UDP socket unused: everything goes over TCP
+  b.expect(*ours);
+  recorded& events = owner();
+  const auto local = new_ice_credentials();
+  auto id = port->add(local, b.ice.ufrag, *parse_fingerprint(b.certificate->fingerprint()),
+                      dtls_transport::role::client, events);
+  ASSERT_TRUE(id);
+  tcp::socket s(io());
+  s.connect({loopback(), port->tcp_port()});
+  tcp_send(s, b.check(local));
+  auto reply = tcp_receive(s);
+  std::error_code stun_ec;
+  auto answer = stun::message_view::parse(reply, stun_ec);
+  ASSERT_FALSE(stun_ec);
+  EXPECT_EQ(answer.kind(), stun::message_class::success);
+  for (int i = 0; i < 20 && b.dtls->current() == dtls_transport::state::handshaking; ++i) {
+    auto d = tcp_receive(s);
+    if (d.empty()) break;
+    b.dtls->on_datagram(d, transport::clock::now());
+    for (auto& out : b.dtls->take_outgoing()) tcp_send(s, out);
+  }
+  ASSERT_EQ(b.dtls->current(), dtls_transport::state::connected) << b.dtls->failure();
+  ASSERT_TRUE(run_until([&] { return !events.states.empty(); }));
+  EXPECT_EQ(events.states.back().first, transport::state::connected);
+  b.keyed();
+
+  auto sent = rtp_packet(1, "opus over tcp");
+  auto wire = sent;
+  ASSERT_EQ(b.out->protect_rtp(wire), media::srtp::status::ok);
+  tcp_send(s, wire);
+  ASSERT_TRUE(run_until([&] { return !events.media.empty(); }));
+  EXPECT_EQ(events.media[0].second, sent);
+  auto back = rtp_packet(2, "h264 over tcp");
+  ASSERT_TRUE(port->send(*id, packet_kind::rtp, back));
+  auto got = tcp_receive(s);
+  ASSERT_EQ(b.in->unprotect_rtp(got), media::srtp::status::ok);
+  EXPECT_EQ(got, back);
+  EXPECT_TRUE(quiet(b.socket));  // nothing went over UDP
+}
+
+TEST_F(tcp_port_test, GarbageOnAConnectionReachesNoPeer) {
+  boost::system::error_code ec;
+  ASSERT_TRUE(port->listen_tcp(0, ec)) << ec.message();
+  tcp::socket s(io());
+  s.connect({loopback(), port->tcp_port()});
+  tcp_send(s, bytes(100, 0x42));
+  tcp_send(s, rtp_packet(1, "unproven"));
+  ASSERT_TRUE(run_until([&] { return metric(strangers) >= 2; }));
+  EXPECT_EQ(port->peers(), 0u);
 }
 
 }  // namespace
