@@ -114,6 +114,7 @@ asio::awaitable<void> tcp_links::read_loop(std::shared_ptr<tcp_links> self, std:
 }
 
 bool tcp_links::send(const endpoint& to, std::span<const std::uint8_t> packet) {
+  if (links_.empty()) return false;  // the usual case: every peer on UDP, nothing to look up
   auto it = links_.find(to);
   if (it == links_.end()) return false;
   auto l = it->second;
