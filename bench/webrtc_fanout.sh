@@ -23,7 +23,8 @@
 # Usage: bench/webrtc_fanout.sh   (settings as environment variables)
 #   PLAYERS ("100 300"), BITRATE (2M), GOP (25), DURATION (20: the publisher's run, s),
 #   RAMP (200 players a second), SETTLE (2 s), SHARDS (nproc), LOAD_SHARDS (1),
-#   JUNCTION (build/src/junction), LOAD (build/tools/junction-load), JANUS (janus; "" leaves
+#   LOW_LATENCY (1: the RTMP application "live" reads its publisher as data comes, not once per
+#   rtmp.merge_write window), JUNCTION (build/src/junction), LOAD (build/tools/junction-load), JANUS (janus; "" leaves
 #   Janus out), ROUNDS (1: each server this many times per N, alternating; medians reported),
 #   OUT (a JSON file of results; the evidence goes to docs/bench-results/ as for every script)
 # Loopback only. Every loop is bounded.
@@ -45,6 +46,7 @@ JUNCTION=${JUNCTION:-build/src/junction}
 LOAD=${LOAD:-build/tools/junction-load}
 JANUS=${JANUS-janus}
 ROUNDS=${ROUNDS:-1}
+LOW_LATENCY=${LOW_LATENCY:-0}
 OUT=${OUT:-}
 if [[ -n $JANUS ]]; then
   command -v "$JANUS" >/dev/null || die "no $JANUS (tools/setup.sh installs Debian's janus; JANUS= leaves it out)"
@@ -133,6 +135,7 @@ listen = ["127.0.0.1:$http"]
 access_log = ""
 [rtmp]
 listen = ["127.0.0.1:$rtmp"]
+$( ((LOW_LATENCY)) && printf '[[rtmp.app]]\nname = "live"\nlow_latency = true\n' )
 [sip]
 listen = ["127.0.0.1:0"]
 [webrtc]
@@ -244,7 +247,7 @@ done
 results="${results%,}]"
 [[ -n $OUT ]] && echo "$results" | python3 -m json.tool >"$OUT"
 echo "$results" >"$work/results.json"
-BENCH_COMMAND="PLAYERS=\"$PLAYERS\" BITRATE=$BITRATE GOP=$GOP DURATION=$DURATION SHARDS=$SHARDS LOAD_SHARDS=$LOAD_SHARDS ROUNDS=$ROUNDS JANUS=$JANUS bash bench/webrtc_fanout.sh" \
+BENCH_COMMAND="PLAYERS=\"$PLAYERS\" BITRATE=$BITRATE GOP=$GOP DURATION=$DURATION SHARDS=$SHARDS LOAD_SHARDS=$LOAD_SHARDS ROUNDS=$ROUNDS JANUS=$JANUS LOW_LATENCY=$LOW_LATENCY bash bench/webrtc_fanout.sh" \
   save_evidence webrtc-fanout "$work/results.json"
 echo "$results" | python3 -c '
 import json, statistics, sys
