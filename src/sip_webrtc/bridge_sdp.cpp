@@ -27,6 +27,20 @@ sdp::direction both(sdp::direction a, sdp::direction b) {
 
 bool is_opus(const sdp::codec& c) { return iequals(c.encoding, "opus") && c.clock_rate == 48000; }
 
+// A dynamic payload type none of `used` has, trying `preferred` first.
+std::uint8_t free_type(const std::vector<sdp::codec>& used, std::uint8_t preferred) {
+  auto taken = [&](std::uint8_t pt) {
+    return std::any_of(used.begin(), used.end(), [&](const sdp::codec& c) { return c.payload_type == pt; });
+  };
+  if (!taken(preferred)) return preferred;
+  for (std::uint8_t pt = 96; pt < 128; ++pt)
+    if (!taken(pt)) return pt;
+  return preferred;
+}
+
+bool is_dtmf(const sdp::codec& c) { return iequals(c.encoding, "telephone-event"); }
+
+
 // The audio capabilities offered to the phone (see the header).
 sdp::local_endpoint phone_side(const webrtc::offered_media& browser, const std::string& address) {
   sdp::local_endpoint local;
@@ -151,38 +165,11 @@ sdp::session_description phone_reoffer(sdp::session_description first, sdp::dire
   return first;
 }
 
-}  // namespace junction::sip_webrtc
-
-namespace junction::sip_webrtc {
-namespace {
-
-namespace sdp = media::sdp;
-
-bool plain_carried(const sdp::codec& c) {
-  return (iequals(c.encoding, "opus") && c.clock_rate == 48000) ||
-         (c.clock_rate == 8000 && (iequals(c.encoding, "G722") || iequals(c.encoding, "PCMU") ||
-                                   iequals(c.encoding, "PCMA")));
-}
-
-// A dynamic payload type none of `used` has, trying `preferred` first.
-std::uint8_t free_type(const std::vector<sdp::codec>& used, std::uint8_t preferred) {
-  auto taken = [&](std::uint8_t pt) {
-    return std::any_of(used.begin(), used.end(), [&](const sdp::codec& c) { return c.payload_type == pt; });
-  };
-  if (!taken(preferred)) return preferred;
-  for (std::uint8_t pt = 96; pt < 128; ++pt)
-    if (!taken(pt)) return pt;
-  return preferred;
-}
-
-bool is_dtmf(const sdp::codec& c) { return iequals(c.encoding, "telephone-event"); }
-
-}  // namespace
 
 std::optional<std::size_t> phone_audio_section(const sdp::session_description& phone) {
   for (std::size_t i = 0; i < phone.media.size(); ++i) {
     const auto& m = phone.media[i];
-    if (m.media == "audio" && m.port != 0 && std::any_of(m.codecs.begin(), m.codecs.end(), plain_carried)) return i;
+    if (m.media == "audio" && m.port != 0 && std::any_of(m.codecs.begin(), m.codecs.end(), carried_plain)) return i;
   }
   return std::nullopt;
 }
@@ -208,7 +195,7 @@ sdp::session_description browser_offer(const sdp::session_description& phone, st
   m.port = first ? first->port : 9;
   m.connection = first ? first->address : "0.0.0.0";
   for (const auto& c : pm.codecs)
-    if (plain_carried(c)) m.codecs.push_back(c);
+    if (carried_plain(c)) m.codecs.push_back(c);
   if (std::none_of(m.codecs.begin(), m.codecs.end(), [](const sdp::codec& c) { return iequals(c.encoding, "opus"); }))
     m.codecs.push_back({free_type(m.codecs, 111), "opus", 48000, 2, "minptime=10;useinbandfec=1"});
   const auto t8 = free_type(m.codecs, 126);
@@ -223,16 +210,7 @@ sdp::session_description browser_offer(const sdp::session_description& phone, st
   m.other.push_back({"fingerprint", p.fingerprint, true});
   m.other.push_back({"setup", "actpass", true});
   m.other.push_back({"ssrc", std::to_string(p.ssrc) + " cname:junction", true});
-  unsigned foundation = 1;
-  for (const auto& c : p.candidates) {
-    const std::uint32_t priority = c.tcp ? 1694498815u - foundation : 2130706431u - foundation;
-    std::string line = std::to_string(foundation) + " 1 " + (c.tcp ? "tcp " : "udp ") + std::to_string(priority) + " " +
-                       c.address + " " + std::to_string(c.port) + " typ host";
-    if (c.tcp) line += " tcptype passive";
-    m.other.push_back({"candidate", line, true});
-    ++foundation;
-  }
-  m.other.push_back({"end-of-candidates", "", false});
+  webrtc::add_candidates(m, p.candidates);
   s.media.push_back(std::move(m));
   return s;
 }
@@ -245,12 +223,12 @@ std::optional<audio_plan> plan_for_browser_answer(const sdp::session_description
   const auto& pm = phone.media.at(section);
   audio_plan plan;
   plan.browser_section = 0;
-  auto first = std::find_if(bm.codecs.begin(), bm.codecs.end(), plain_carried);
+  auto first = std::find_if(bm.codecs.begin(), bm.codecs.end(), carried_plain);
   if (first == bm.codecs.end()) return std::nullopt;
   plan.browser = *first;
   auto same = std::find_if(pm.codecs.begin(), pm.codecs.end(),
                            [&](const sdp::codec& c) { return sdp::same_codec(c, plan.browser); });
-  if (same == pm.codecs.end()) same = std::find_if(pm.codecs.begin(), pm.codecs.end(), plain_carried);
+  if (same == pm.codecs.end()) same = std::find_if(pm.codecs.begin(), pm.codecs.end(), carried_plain);
   if (same == pm.codecs.end()) return std::nullopt;
   plan.phone = *same;
   for (const auto& c : bm.codecs)
@@ -262,9 +240,9 @@ std::optional<audio_plan> plan_for_browser_answer(const sdp::session_description
   // The browser may send any codec of Junction's offer: the phone's (with its payload types)
   // and Opus (as the answer numbers it).
   for (const auto& c : pm.codecs)
-    if (plain_carried(c)) plan.phone_sends.push_back(c), plan.browser_sends.push_back(c);
+    if (carried_plain(c)) plan.phone_sends.push_back(c), plan.browser_sends.push_back(c);
   for (const auto& c : bm.codecs)
-    if (plain_carried(c) && std::none_of(plan.browser_sends.begin(), plan.browser_sends.end(),
+    if (carried_plain(c) && std::none_of(plan.browser_sends.begin(), plan.browser_sends.end(),
                                          [&](const sdp::codec& x) { return x.payload_type == c.payload_type; }))
       plan.browser_sends.push_back(c);
   return plan;

@@ -50,6 +50,15 @@ shard_bridges::~shard_bridges() {
   for (auto& [id, c] : calls_) c.media->stop("the server is stopping");
 }
 
+// A new call's media (a repeated INVITE starts over), its phone side open; null when no port.
+std::shared_ptr<bridged_call> shard_bridges::open_media(const std::string& call_id) {
+  end(call_id);
+  boost::system::error_code ec;
+  auto media = bridged_call::open(home_, pool_, metrics_, phone_address_, ec);
+  if (!media) log::warn("sip-webrtc: no RTP port for call {} on {}: {}", call_id, phone_address_, ec.message());
+  return media;
+}
+
 std::optional<std::string> shard_bridges::bridge_offer(const std::string& call_id, std::string_view caller_tag,
                                                        std::string_view offer, bool callee_webrtc) {
   if (!ports_.at(home_.index())) return std::nullopt;  // the server is stopping
@@ -58,13 +67,8 @@ std::optional<std::string> shard_bridges::bridge_offer(const std::string& call_i
   if (!browser) return std::nullopt;
   auto section = browser_audio_section(*browser);
   if (!section) return std::nullopt;
-  end(call_id);  // a repeated INVITE starts over
-  boost::system::error_code ec;
-  auto media = bridged_call::open(home_, pool_, metrics_, phone_address_, ec);
-  if (!media) {
-    log::warn("sip-webrtc: no RTP port for call {} on {}: {}", call_id, phone_address_, ec.message());
-    return std::nullopt;
-  }
+  auto media = open_media(call_id);
+  if (!media) return std::nullopt;
   call c;
   c.caller_tag = caller_tag;
   c.section = *section;
@@ -88,13 +92,8 @@ std::optional<std::string> shard_bridges::offer_to_browser(const std::string& ca
   auto section = phone_audio_section(*parsed.session);
   auto* port = ports_.at(home_.index());
   if (!section || !port) return std::nullopt;
-  end(call_id);
-  boost::system::error_code ec;
-  auto media = bridged_call::open(home_, pool_, metrics_, phone_address_, ec);
-  if (!media) {
-    log::warn("sip-webrtc: no RTP port for call {} on {}: {}", call_id, phone_address_, ec.message());
-    return std::nullopt;
-  }
+  auto media = open_media(call_id);
+  if (!media) return std::nullopt;
   call c;
   c.browser_calls = false;
   c.caller_tag = caller_tag;

@@ -66,6 +66,7 @@ class shard_bridges final : public sip::media_bridges {
     std::optional<media::sdp::session_description> phone_pending;  // one from the phone
     std::uint64_t phone_session = 0;  // the session id of Junction's descriptions to the phone
   };
+  std::shared_ptr<bridged_call> open_media(const std::string& call_id);
   std::optional<std::string> offer_to_browser(const std::string& call_id, std::string_view caller_tag,
                                               std::string_view offer);
   std::optional<std::string> answer_from_browser(std::unordered_map<std::string, call>::iterator it,

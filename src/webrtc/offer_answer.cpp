@@ -149,6 +149,20 @@ std::optional<chosen_codec> choose_video(const offered_media& m, bool prefer_h26
   return chosen_codec{*pick, rtx_for(m, pick->payload_type)};
 }
 
+void add_candidates(media::sdp::media_description& m, const std::vector<local_candidate>& candidates) {
+  unsigned foundation = 1;
+  for (const auto& c : candidates) {
+    // RFC 8445 §5.1.2.1 priorities with type preference 126 (host); ICE-TCP below UDP.
+    const std::uint32_t priority = c.tcp ? 1694498815u - foundation : 2130706431u - foundation;
+    std::string line = std::to_string(foundation) + " 1 " + (c.tcp ? "tcp " : "udp ") + std::to_string(priority) +
+                       " " + c.address + " " + std::to_string(c.port) + " typ host";
+    if (c.tcp) line += " tcptype passive";
+    m.other.push_back({"candidate", line, true});
+    ++foundation;
+  }
+  m.other.push_back({"end-of-candidates", "", false});
+}
+
 dtls_transport::role answer_role(const offer& o) {
   return o.setup == "active" ? dtls_transport::role::server : dtls_transport::role::client;
 }
@@ -217,17 +231,7 @@ sdp::session_description make_answer(const offer& o, const answer_parameters& p)
         if (rtx && choice.rtx) m.other.push_back({"ssrc", std::to_string(rtx) + " cname:" + p.cname, true});
       }
     }
-    unsigned foundation = 1;
-    for (const auto& c : p.candidates) {
-      // RFC 8445 §5.1.2.1 priorities with type preference 126 (host); ICE-TCP below UDP.
-      const std::uint32_t priority = c.tcp ? 1694498815u - foundation : 2130706431u - foundation;
-      std::string line = std::to_string(foundation) + " 1 " + (c.tcp ? "tcp " : "udp ") + std::to_string(priority) +
-                         " " + c.address + " " + std::to_string(c.port) + " typ host";
-      if (c.tcp) line += " tcptype passive";
-      m.other.push_back({"candidate", line, true});
-      ++foundation;
-    }
-    m.other.push_back({"end-of-candidates", "", false});
+    add_candidates(m, p.candidates);
     a.media.push_back(std::move(m));
   }
   return a;

@@ -86,6 +86,10 @@ struct answer_parameters {
   std::uint64_t session_id = 0;
 };
 
+// Junction's candidates as a=candidate lines of `m` (host; ICE-TCP passive after UDP), then
+// a=end-of-candidates.
+void add_candidates(media::sdp::media_description& m, const std::vector<local_candidate>& candidates);
+
 // The DTLS role Junction takes for an offer's a=setup (RFC 8842 §5.3): active when the browser
 // lets it choose, so the handshake starts as soon as ICE does.
 dtls_transport::role answer_role(const offer& o);

@@ -19,12 +19,10 @@
 // Prints one JSON line per event on stdout, the last one the result ({"ok": ...}); exit 0 when the
 // call was confirmed and the report taken, 1 when not, 2 on bad arguments.
 
-import {mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {buildSync} from 'esbuild';
-import {chromium} from 'playwright-core';
+import {launchMediaBrowser} from './chromium.mjs';
 
 function parseArgs(argv) {
   const out = {timeoutMs: 30000, chromium: '/usr/bin/chromium', tone: null, seconds: 6, opusOnly: false};
@@ -60,8 +58,7 @@ try {
 
 const say = (o) => console.log(JSON.stringify(o));
 const result = {ok: false, call: args.call ?? 'answer', errors: []};
-const userDataDir = mkdtempSync(join(tmpdir(), 'junction-chromium-'));
-let context = null;
+let browser = null;
 try {
   // JsSIP's CommonJS sources as one script for the page (window.JsSIP).
   const here = dirname(fileURLToPath(import.meta.url));
@@ -69,16 +66,8 @@ try {
     entryPoints: [join(here, 'node_modules/jssip/lib/JsSIP.js')], bundle: true, format: 'iife',
     globalName: 'JsSIP', platform: 'browser', write: false, logLevel: 'silent',
   }).outputFiles[0].text;
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream',
-    '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required',
-    '--disable-features=WebRtcHideLocalIpsWithMdns'];
-  if (args.tone) flags.push(`--use-file-for-fake-audio-capture=${args.tone}`);
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: args.chromium, headless: true, args: flags, timeout: args.timeoutMs,
-  });
-  const page = context.pages()[0] || await context.newPage();
-  page.setDefaultTimeout(args.timeoutMs);
+  browser = await launchMediaBrowser({executable: args.chromium, tone: args.tone, timeoutMs: args.timeoutMs});
+  const {page} = browser;
   page.on('pageerror', (error) => result.errors.push(`pageerror: ${error.message}`));
   await page.exposeFunction('junctionSay', (o) => say(o));
   const ws = new URL(args.ws);
@@ -217,8 +206,7 @@ try {
 } catch (e) {
   result.errors.push(e.message);
 } finally {
-  if (context) await context.close().catch(() => {});
-  rmSync(userDataDir, {recursive: true, force: true});
+  if (browser) await browser.close();
 }
 say(result);
 process.exit(result.ok ? 0 : 1);

@@ -19,10 +19,7 @@
 // Prints one JSON line per event on stdout, the last one the result ({"ok": ...}); exit 0 when the
 // session connected and the report was taken, 1 when not, 2 on bad arguments.
 
-import {mkdtempSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
-import {chromium} from 'playwright-core';
+import {launchMediaBrowser} from './chromium.mjs';
 
 function parseArgs(argv) {
   const out = {timeoutMs: 30000, chromium: '/usr/bin/chromium', token: null, tone: null, seconds: 10};
@@ -54,20 +51,10 @@ try {
 
 const say = (o) => console.log(JSON.stringify(o));
 const result = {ok: false, mode: args.mode, url: args.url, errors: []};
-const userDataDir = mkdtempSync(join(tmpdir(), 'junction-chromium-'));
-let context = null;
+let browser = null;
 try {
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream',
-    '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required',
-    // Host candidates with addresses, not mDNS names (nothing here resolves .local names).
-    '--disable-features=WebRtcHideLocalIpsWithMdns'];
-  if (args.tone) flags.push(`--use-file-for-fake-audio-capture=${args.tone}`);
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: args.chromium, headless: true, args: flags, timeout: args.timeoutMs,
-  });
-  const page = context.pages()[0] || await context.newPage();
-  page.setDefaultTimeout(args.timeoutMs);
+  browser = await launchMediaBrowser({executable: args.chromium, tone: args.tone, timeoutMs: args.timeoutMs});
+  const {page} = browser;
   page.on('pageerror', (error) => result.errors.push(`pageerror: ${error.message}`));
   await page.exposeFunction('junctionSay', (o) => say(o));
   const origin = new URL(args.url).origin;
@@ -155,8 +142,7 @@ try {
 } catch (e) {
   result.errors.push(e.message.split('\n')[0]);
 } finally {
-  if (context) await context.close().catch(() => {});
-  rmSync(userDataDir, {recursive: true, force: true});
+  if (browser) await browser.close();
 }
 say(result);
 process.exit(result.ok ? 0 : 1);

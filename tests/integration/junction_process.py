@@ -6,6 +6,7 @@ Prometheus text parser. Only the Python standard library, curl and openssl are u
 127.0.0.1 is ever contacted.
 """
 
+import json
 import os
 import re
 import select
@@ -284,6 +285,18 @@ class JunctionProcess:
 
     def sip_address(self):
         return self.address("sip")
+
+    def add_user(self, aor, password):
+        """`junction users add` on this server's store (as an operator would)."""
+        done = subprocess.run([junction_bin(), "--config", self.config_path, "users", "add", aor, "--password", password],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+        if done.returncode != 0:
+            raise AssertionError(done.stdout)
+
+    def sip_registered(self, aor):
+        """Whether `aor` ("sip:bob@127.0.0.1") has a binding, by the registrations API."""
+        status, _h, body = curl(self.url("/api/v1/sip/registrations"))
+        return status == 200 and any(r["aor"] == aor for r in json.loads(body)["registrations"])
 
     def rtmp_url(self, app, stream, tls=False, query=""):
         """rtmp[s]://127.0.0.1:PORT/app/stream[?query]"""

@@ -35,13 +35,10 @@ class DefaultDigestPhonesTest(unittest.TestCase):
                        check=True, timeout=30)
 
     def add_user(self, aor, password):
-        done = subprocess.run([junction_bin(), "--config", self.junction.config_path, "users", "add", aor,
-                               "--password", password], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
-        self.assertEqual(done.returncode, 0, done.stdout)
+        self.junction.add_user(aor, password)
 
     def registered(self, aor):
-        status, _h, body = curl(self.junction.url("/api/v1/sip/registrations"))
-        return status == 200 and any(r["aor"] == aor for r in json.loads(body)["registrations"])
+        return self.junction.sip_registered(aor)
 
     def linphone(self, name, password):
         self.add_user("%s@127.0.0.1" % name, password)

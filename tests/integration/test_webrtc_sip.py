@@ -43,13 +43,10 @@ class BrowserCallsPhoneTest(unittest.TestCase):
                                  "-ac", "1", cls.tone], check=True, timeout=30)
 
     def add_user(self, aor, password):
-        done = subprocess.run([junction_bin(), "--config", self.junction.config_path, "users", "add", aor,
-                               "--password", password], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
-        self.assertEqual(done.returncode, 0, done.stdout)
+        self.junction.add_user(aor, password)
 
     def registered(self, aor):
-        status, _h, body = curl(self.junction.url("/api/v1/sip/registrations"))
-        return status == 200 and any(r["aor"] == aor for r in json.loads(body)["registrations"])
+        return self.junction.sip_registered(aor)
 
     def gauge(self, name):
         return self.junction.metrics().sum(name)

@@ -69,30 +69,12 @@ std::optional<udp::endpoint> first_candidate(const media::sdp::session_descripti
 
 }  // namespace
 
-janus_player::janus_player(load_shard& shard, unsigned stream)
-    : shard_{shard}, stream_{stream}, socket_{shard.home().context()}, timer_{shard.home().context()} {
-  tally_.stream = stream;
-}
+janus_player::janus_player(load_shard& shard, unsigned stream) : webrtc_viewer(shard, stream) {}
 
 janus_player::~janus_player() = default;
 
-bool janus_player::caught_up() const noexcept {
-  const auto& plan = shard_.plan();
-  if (!playing_ || !plan.published) return true;
-  const auto sent = plan.published[stream_].video.load(std::memory_order_relaxed);
-  return sent == 0 || (tally_.video.started ? std::uint64_t{tally_.video.last} + 1 >= sent
-                                            : sent <= tally_.video_published_at_play);
-}
-
 void janus_player::start() {
   asio::co_spawn(shard_.home().context(), session(), log_failure{"junction-load janus player"});
-}
-
-void janus_player::stop() {
-  stopping_ = true;
-  boost::system::error_code ignored;
-  socket_.close(ignored);
-  timer_.cancel();
 }
 
 void janus_player::fail(const std::string& why) {
@@ -122,9 +104,7 @@ asio::awaitable<bool> janus_player::signal() {
     co_return false;
   }
   handle_url_ = session_url_ + "/" + std::to_string(handle);
-  play_sent_ns_ = steady_ns(std::chrono::steady_clock::now());
-  const auto& plan = shard_.plan();
-  if (plan.published) tally_.video_published_at_play = plan.published[stream_].video.load(std::memory_order_relaxed);
+  asked_to_play();
   body = request("message", {{"body", {{"request", "watch"}, {"id", o.janus_mountpoint}}}});
   auto acked = co_await http::send_request("POST", handle_url_, "application/json", body, timeout);
   if (!acked.ok()) {
@@ -206,27 +186,18 @@ asio::awaitable<void> janus_player::session() {
       on_datagram({buffer.data(), n}, from);
       if (peer_->current() == webrtc::transport::state::failed) break;
     }
-    if (playing_) live_counters::sub(counters.playing);
-    playing_ = false;
-    const bool ended_normally = stopping_ || shard_.ending();
-    outcome_ = !tally_.played ? outcome::failed : ended_normally ? outcome::completed : outcome::disconnected;
-    if (!tally_.played && !stopping_) live_counters::add(counters.handshake_failures);
-    if (!ended_normally) log::info("janus player lost: {}", peer_->failure());
+    finished("janus player", peer_->failure());
+  } else {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
   }
-  boost::system::error_code ignored;
-  socket_.close(ignored);
-  timer_.cancel();
   if (!session_url_.empty()) {  // within the player's life, as the WHEP player's DELETE
     const std::string body = request("destroy");
     const std::chrono::milliseconds destroy_timeout{5000};
     auto destroyed = co_await http::send_request("POST", session_url_, "application/json", body, destroy_timeout);
     (void)destroyed;
   }
-  asio::steady_timer pause{shard_.home().context()};
-  while (ticking_) {
-    pause.expires_after(std::chrono::milliseconds(1));
-    co_await pause.async_wait(no_throw);
-  }
+  co_await ticks_ended();
   live_counters::sub(counters.running);
 }
 
@@ -256,19 +227,9 @@ void janus_player::on_datagram(std::span<const std::uint8_t> datagram, const udp
   const auto was = peer_->current();
   peer_->on_datagram(datagram, from, std::chrono::steady_clock::now());
   flush();
-  if (was != webrtc::transport::state::connected && peer_->current() == webrtc::transport::state::connected) {
-    tally_.played = true;
-    playing_ = true;
-    live_counters::add(shard_.counters().playing);
-  }
-  std::vector<media::frame> frames;
-  for (auto& r : peer_->take_received()) {
-    if (r.kind != webrtc::packet_kind::rtp) continue;
-    auto parsed = media::rtp::parse_packet(r.bytes);
-    if (!parsed.ok()) continue;
-    depacketizer_.push(*parsed.packet, frames);
-  }
-  for (const auto& f : frames) count_frame(shard_, tally_, stream_, f, started_, play_sent_ns_);
+  if (was != webrtc::transport::state::connected && peer_->current() == webrtc::transport::state::connected)
+    now_playing();
+  take(peer_->take_received());
 }
 
 }  // namespace junction::load

@@ -16,24 +16,16 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "junction-load/load_shard.hpp"
-#include "media/h264/rtp_payload.hpp"
+#include "junction-load/webrtc_viewer.hpp"
 #include "webrtc/transport.hpp"
 
 namespace junction::load {
 
-class janus_player {
+class janus_player final : public webrtc_viewer {
  public:
-  enum class outcome { running, completed, failed, disconnected };
-
   janus_player(load_shard& shard, unsigned stream);
   ~janus_player();
   void start();
-  void stop();
-
-  outcome result() const noexcept { return outcome_; }
-  bool caught_up() const noexcept;
-  const player_tally& tally() const noexcept { return tally_; }
 
  private:
   boost::asio::awaitable<void> session();
@@ -44,18 +36,8 @@ class janus_player {
   void flush();
   void fail(const std::string& why);
 
-  load_shard& shard_;
-  unsigned stream_;
   std::unique_ptr<webrtc::transport> peer_;
-  boost::asio::ip::udp::socket socket_;
-  boost::asio::steady_timer timer_;
-  media::h264::rtp_depacketizer depacketizer_;
-  player_tally tally_;
-  outcome outcome_ = outcome::running;
   std::string session_url_, handle_url_, offer_;
-  std::chrono::steady_clock::time_point started_{};
-  std::int64_t play_sent_ns_ = 0;
-  bool playing_ = false, stopping_ = false, ticking_ = false;
 };
 
 }  // namespace junction::load

@@ -29,30 +29,12 @@ std::shared_ptr<const webrtc::dtls_certificate> client_certificate() {
 
 }  // namespace
 
-whep_player::whep_player(load_shard& shard, unsigned stream)
-    : shard_{shard}, stream_{stream}, socket_{shard.home().context()}, timer_{shard.home().context()} {
-  tally_.stream = stream;
-}
+whep_player::whep_player(load_shard& shard, unsigned stream) : webrtc_viewer(shard, stream) {}
 
 whep_player::~whep_player() = default;
 
-bool whep_player::caught_up() const noexcept {
-  const auto& plan = shard_.plan();
-  if (!playing_ || !plan.published) return true;
-  const auto sent = plan.published[stream_].video.load(std::memory_order_relaxed);
-  return sent == 0 || (tally_.video.started ? std::uint64_t{tally_.video.last} + 1 >= sent
-                                            : sent <= tally_.video_published_at_play);
-}
-
 void whep_player::start() {
   asio::co_spawn(shard_.home().context(), session(), log_failure{"junction-load whep player"});
-}
-
-void whep_player::stop() {
-  stopping_ = true;
-  boost::system::error_code ignored;
-  socket_.close(ignored);
-  timer_.cancel();
 }
 
 asio::awaitable<void> whep_player::session() {
@@ -64,8 +46,7 @@ asio::awaitable<void> whep_player::session() {
   peer_ = std::make_unique<webrtc::client_peer>(client_certificate(), webrtc::client_offer_options{});
   const std::string url = o.whep_base + "/" + o.url.app + "/" + plan.streams[stream_] + "/whep";
   std::string offer = peer_->offer();
-  play_sent_ns_ = steady_ns(std::chrono::steady_clock::now());
-  if (plan.published) tally_.video_published_at_play = plan.published[stream_].video.load(std::memory_order_relaxed);
+  asked_to_play();
   // Copied from named objects into the request's frame (GCC 12 mishandles temporaries and moved
   // objects around co_await).
   const auto step_timeout = o.step_timeout;
@@ -106,15 +87,7 @@ asio::awaitable<void> whep_player::session() {
     on_datagram({buffer.data(), n});
     if (peer_->current() == webrtc::client_peer::state::failed) break;
   }
-  if (playing_) live_counters::sub(counters.playing);
-  playing_ = false;
-  const bool ended_normally = stopping_ || shard_.ending();
-  outcome_ = !tally_.played ? outcome::failed : ended_normally ? outcome::completed : outcome::disconnected;
-  if (!tally_.played && !stopping_) live_counters::add(counters.handshake_failures);
-  if (!ended_normally) log::info("whep player of '{}' lost: {}", url, peer_->failure());
-  boost::system::error_code ignored;
-  socket_.close(ignored);
-  timer_.cancel();
+  finished("whep player of '" + url + "'", peer_->failure());
   // The session's DELETE, within the player's life (the run waits for it, as for the rest).
   if (!location_.empty()) {
     const std::string delete_url = o.whep_base + location_;
@@ -123,11 +96,7 @@ asio::awaitable<void> whep_player::session() {
     auto deleted = co_await http::send_request("DELETE", delete_url, "", no_body, delete_timeout);
     (void)deleted;
   }
-  asio::steady_timer pause{shard_.home().context()};
-  while (ticking_) {  // the tick loop refers to this player: let it end first
-    pause.expires_after(std::chrono::milliseconds(1));
-    co_await pause.async_wait(no_throw);
-  }
+  co_await ticks_ended();
   live_counters::sub(counters.running);
 }
 
@@ -173,18 +142,9 @@ void whep_player::on_datagram(std::span<const std::uint8_t> datagram) {
     std::vector<std::uint8_t> rr;
     media::rtp::write_receiver_report({rtcp_ssrc_, {}}, rr);
     if (peer_->send(webrtc::packet_kind::rtcp, std::move(rr))) flush();
-    tally_.played = true;
-    playing_ = true;
-    live_counters::add(shard_.counters().playing);
+    now_playing();
   }
-  std::vector<media::frame> frames;
-  for (auto& r : peer_->take_received()) {
-    if (r.kind != webrtc::packet_kind::rtp) continue;
-    auto parsed = media::rtp::parse_packet(r.bytes);
-    if (!parsed.ok()) continue;
-    depacketizer_.push(*parsed.packet, frames);
-  }
-  for (const auto& f : frames) count_frame(shard_, tally_, stream_, f, started_, play_sent_ns_);
+  take(peer_->take_received());
 }
 
 }  // namespace junction::load

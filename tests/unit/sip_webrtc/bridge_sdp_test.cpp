@@ -2,25 +2,19 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "media/sdp/negotiation.hpp"
+#include "tests/unit/webrtc/vectors.hpp"
 
 namespace junction::sip_webrtc {
 namespace {
 
 namespace sdp = media::sdp;
 
-// tests/vectors/webrtc/chromium-offer.sdp: Debian's Chromium, audio (Opus, red, G.722, PCMU,
-// PCMA, CN, telephone-event at 48 and 8 kHz) and video, both sendonly.
-std::string chromium_offer() {
-  std::ifstream in(JUNCTION_SOURCE_DIR "/tests/vectors/webrtc/chromium-offer.sdp", std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+// Debian's Chromium: audio (Opus, red, G.722, PCMU, PCMA, CN, telephone-event at 48 and 8 kHz)
+// and video, both sendonly.
+using webrtc::testing::chromium_offer;
 
 sdp::session_description parse(const std::string& text) {
   auto parsed = sdp::parse(text);

@@ -2,22 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
+#include "tests/unit/webrtc/vectors.hpp"
 
 namespace junction::webrtc {
 namespace {
 
 namespace sdp = media::sdp;
 
-// An offer Debian's Chromium made (tests/vectors/webrtc/chromium-offer.sdp: audio and video
-// sendonly, as a WHIP publisher's page makes it; captured with playwright-core).
-std::string chromium_offer() {
-  std::ifstream in(JUNCTION_SOURCE_DIR "/tests/vectors/webrtc/chromium-offer.sdp", std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::chromium_offer;
 
 offer read(const std::string& text) {
   auto parsed = sdp::parse(text);
