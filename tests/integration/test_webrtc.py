@@ -536,15 +536,18 @@ class LossTest(WebrtcCase):
 
 class IceOnlyPeer(asyncio.DatagramProtocol):
     """A peer that answers to ICE and nothing else: it sends a check (with USE-CANDIDATE) every
-    two seconds, so its consent stays fresh, and never answers the DTLS handshake Junction starts."""
+    two seconds, so its consent stays fresh, and never answers the DTLS handshake Junction starts.
+    With `credentials` "wrong" its checks are signed with a password that is not the answer's,
+    with "none" they carry neither USERNAME nor MESSAGE-INTEGRITY: each gets an error response."""
 
-    def __init__(self, answer, local_ufrag):
+    def __init__(self, answer, local_ufrag, credentials="right"):
         lines = answer.splitlines()
         value = lambda key: next(l.split(":", 1)[1] for l in lines if l.startswith("a=" + key + ":"))
         self.remote_ufrag, self.remote_pwd = value("ice-ufrag"), value("ice-pwd")
         self.local_ufrag = local_ufrag
+        self.credentials = credentials
         self.target = ("127.0.0.1", answer_port(answer))
-        self.successes = self.dtls = 0
+        self.successes = self.errors = self.dtls = 0
 
     def connection_made(self, transport):
         self.transport = transport
@@ -552,27 +555,34 @@ class IceOnlyPeer(asyncio.DatagramProtocol):
     def check(self):
         import aioice.stun as stun
         m = stun.Message(stun.Method.BINDING, stun.Class.REQUEST)
-        m.attributes["USERNAME"] = "%s:%s" % (self.remote_ufrag, self.local_ufrag)
+        if self.credentials != "none":
+            m.attributes["USERNAME"] = "%s:%s" % (self.remote_ufrag, self.local_ufrag)
         m.attributes["PRIORITY"] = 1853824767
         m.attributes["ICE-CONTROLLING"] = 1234567890
         m.attributes["USE-CANDIDATE"] = None
-        m.add_message_integrity(self.remote_pwd.encode())  # and FINGERPRINT
+        if self.credentials == "right":
+            m.add_message_integrity(self.remote_pwd.encode())  # and FINGERPRINT
+        elif self.credentials == "wrong":
+            m.add_message_integrity(b"not-the-password-not-it")
         self.transport.sendto(bytes(m), self.target)
 
     def datagram_received(self, data, addr):
-        if data and data[0] < 4:
+        if len(data) >= 2 and data[0] == 0x01 and data[1] == 0x11:
+            self.errors += 1  # a Binding error response (RFC 8489 §6.3.4)
+        elif data and data[0] < 4:
             self.successes += 1
         elif data and 20 <= data[0] <= 63:
             self.dtls += 1  # the handshake's flights, never answered
 
 
 class TimeoutTest(WebrtcCase):
-    """A peer that passes ICE but never does DTLS, and one that connects and then vanishes
-    without a word (killed): each session ends by itself (the DTLS handshake times out after
-    30 s; consent lapses 30 s after the last check), says why in the log, is counted, and frees
-    its state."""
+    """A peer that passes ICE but never does DTLS, one that connects and then vanishes without a
+    word (killed), and two whose checks carry the wrong credentials or none: each session ends
+    by itself (the DTLS handshake times out after 30 s; consent lapses 30 s after the last check;
+    a peer no valid check came from gets 30 s too), says why in the log, is counted, and frees
+    its state. The four run at once."""
 
-    def test_a_dtls_handshake_that_never_completes_and_a_peer_that_vanishes_end_their_sessions(self):
+    def test_sessions_that_never_connect_or_vanish_end_by_themselves(self):
         failed_before = self.gauge("junction_webrtc_failed_total")
         # The vanishing peer: aiortc connected and publishing in a child process, then SIGKILL.
         child = subprocess.Popen(
@@ -582,18 +592,19 @@ class TimeoutTest(WebrtcCase):
         child.kill()
         child.wait()
 
-        async def ice_only():
+        async def ice_only(stream, credentials):
             pc = RTCPeerConnection()
             pc.addTransceiver("audio", direction="sendonly")
             await pc.setLocalDescription(await pc.createOffer())
             offer = pc.localDescription.sdp
             await pc.close()
             ufrag = next(l.split(":", 1)[1] for l in offer.splitlines() if l.startswith("a=ice-ufrag:"))
-            status, _, answer = await asyncio.to_thread(http, "POST", self.url("/live/silent/whip"), offer.encode())
+            status, _, answer = await asyncio.to_thread(http, "POST", self.url("/live/%s/whip" % stream),
+                                                        offer.encode())
             self.assertEqual(status, 201, answer)
             loop = asyncio.get_running_loop()
             transport, peer = await loop.create_datagram_endpoint(
-                lambda: IceOnlyPeer(answer.decode(), ufrag), local_addr=("127.0.0.1", 0))
+                lambda: IceOnlyPeer(answer.decode(), ufrag, credentials), local_addr=("127.0.0.1", 0))
             deadline = time.monotonic() + 60 * SLOW
             while time.monotonic() < deadline and self.gauge("junction_webrtc_peers") > 0:
                 peer.check()
@@ -601,14 +612,27 @@ class TimeoutTest(WebrtcCase):
             transport.close()
             return peer
 
-        peer = asyncio.run(ice_only())
+        async def all_of_them():
+            return await asyncio.gather(ice_only("silent", "right"), ice_only("wrongpwd", "wrong"),
+                                        ice_only("nocreds", "none"))
+
+        strangers_before = self.gauge("junction_webrtc_stranger_datagrams_total")
+        peer, wrong, none = asyncio.run(all_of_them())
         self.assertGreater(peer.successes, 0)  # ICE worked
         self.assertGreater(peer.dtls, 1)       # Junction started the handshake and retransmitted
+        for bad in (wrong, none):
+            self.assertEqual((bad.successes, bad.dtls), (0, 0))  # no check passed, no handshake
+        # A check under the session's ufrag but the wrong password is told so (401); one without
+        # USERNAME names no session on the shared port: dropped and counted, never answered.
+        self.assertGreater(wrong.errors, 0)
+        self.assertEqual(none.errors, 0)
+        self.assertGreater(self.gauge("junction_webrtc_stranger_datagrams_total"), strangers_before)
         self.wait_gauges_zero()
-        self.assertEqual(self.gauge("junction_webrtc_failed_total"), failed_before + 2)
+        self.assertEqual(self.gauge("junction_webrtc_failed_total"), failed_before + 4)
         log = self.junction.stderr_text()
         self.assertIn("the DTLS handshake timed out", log)
         self.assertIn("consent expired", log)
+        self.assertIn("no ICE check came from the peer", log)
 
 
 # Run as a child process: publishes over WHIP with aiortc, prints "connected", then waits to be
