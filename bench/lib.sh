@@ -55,6 +55,11 @@ sum_kib() {
 # VmRSS in KiB summed over the given processes.
 rss_of() { sum_kib VmRSS status "$@"; }
 
+# Anonymous resident memory in KiB (RssAnon: heap, stacks, buffers), without the pages of the
+# executable and shared libraries it has touched (RssFile: code paged in on first use, shared
+# with every process that maps the same files, and not a cost per session).
+rss_anon_of() { sum_kib RssAnon status "$@"; }
+
 # Proportional set size in KiB summed over the given processes: shared pages (Kamailio's
 # shared-memory segment, mapped by every worker) counted once overall instead of once per process.
 pss_of() { sum_kib Pss smaps_rollup "$@"; }

@@ -5,8 +5,10 @@
 #   - junction's CPU (utime+stime, all threads) over a WINDOW once every player is connected,
 #     and the RTP bytes it sent to players in that window (junction_whep_bytes_sent_total):
 #     CPU-seconds per delivered gigabit;
-#   - memory per subscriber: junction's RSS with N players connected less its RSS with the
-#     publisher alone, over N;
+#   - memory per subscriber: junction's anonymous resident memory (RssAnon) with N players
+#     connected less with the publisher alone, over N (the whole RSS's growth is reported too:
+#     it adds the pages of OpenSSL, libsrtp and Junction's own WebRTC code touched by the first
+#     players, about 3 MB paged in once, shared with any process that maps them);
 #   - time from the WHEP POST to the first keyframe (junction-load's first_keyframe_ms, which a
 #     GOP of GOP frames bounds: a player joining waits for the next keyframe when the last one is
 #     more than a second old);
@@ -151,7 +153,7 @@ EOF
     --shards "$LOAD_SHARDS" --json >"$work/load.json" 2>"$work/load.err" &
   load=$!
   sleep 0.8
-  rss_alone=$(rss_of "$pid")
+  rss_alone=$(rss_of "$pid"); anon_alone=$(rss_anon_of "$pid")
   # Every player connected (bounded by the ramp and a margin).
   for _ in $(seq $((n / RAMP * 10 + 100))); do
     [[ $(metric junction_whep_sessions) -ge $n ]] && break
@@ -164,7 +166,7 @@ EOF
   t0=$(ticks_of "$pid"); b0=$(metric junction_whep_bytes_sent_total)
   sleep "$window"
   t1=$(ticks_of "$pid"); b1=$(metric junction_whep_bytes_sent_total)
-  rss_full=$(rss_of "$pid")
+  rss_full=$(rss_of "$pid"); anon_full=$(rss_anon_of "$pid")
   wait "$load" || true
   kill -INT "$pid"; wait "$pid" 2>/dev/null || true; pid=""
   [[ -s $work/load.json ]] || die "junction-load gave no report for $n players: $(tail -3 "$work/load.err")"
@@ -182,7 +184,9 @@ print(json.dumps({
     "cpu_s_per_gbit": round(cpu_s / seen_gbit, 3) if seen_gbit else None,
     "received_mbps": rate, "cpu_s_per_gbit_own_counter": round(cpu_s / gbit, 3) if gbit else None,
     "rss_alone_kib": $rss_alone, "rss_full_kib": $rss_full,
-    "kib_per_subscriber": round(($rss_full - $rss_alone) / $n, 1),
+    "kib_per_subscriber": round(($anon_full - $anon_alone) / $n, 1),
+    "rss_kib_per_subscriber": round(($rss_full - $rss_alone) / $n, 1),
+    "anon_alone_kib": $anon_alone, "anon_full_kib": $anon_full,
     "first_keyframe_ms": load.get("first_keyframe_ms"), "latency_ms": load.get("latency_ms"),
     "players_completed": load.get("players_completed"), "missing_frames": load.get("missing_frames"),
 }))
@@ -203,7 +207,7 @@ run_janus() {  # $1: players; prints one JSON line
     --duration "${DURATION}s" --ramp "$RAMP" --shards "$LOAD_SHARDS" --json >"$work/load.json" 2>"$work/load.err" &
   load=$!
   sleep 0.8
-  rss_alone=$(rss_of "$pid")
+  rss_alone=$(rss_of "$pid"); anon_alone=$(rss_anon_of "$pid")
   # Janus has no gauge of its viewers: the ramp and their signalling, with a margin.
   sleep $((n / RAMP + 2))
   sleep "$SETTLE"
@@ -212,7 +216,7 @@ run_janus() {  # $1: players; prints one JSON line
   t0=$(ticks_of "$pid")
   sleep "$window"
   t1=$(ticks_of "$pid")
-  rss_full=$(rss_of "$pid")
+  rss_full=$(rss_of "$pid"); anon_full=$(rss_anon_of "$pid")
   wait "$load" || true
   kill -INT "$pid"; wait "$pid" 2>/dev/null || true; pid=""
   [[ -s $work/load.json ]] || die "junction-load gave no report for $n Janus players: $(tail -3 "$work/load.err")"
@@ -227,7 +231,9 @@ print(json.dumps({
     "server_cpu_s": round(cpu_s, 3), "received_mbps": rate, "delivered_mbps": rate,
     "cpu_s_per_gbit": round(cpu_s / seen_gbit, 3) if seen_gbit else None,
     "rss_alone_kib": $rss_alone, "rss_full_kib": $rss_full,
-    "kib_per_subscriber": round(($rss_full - $rss_alone) / $n, 1),
+    "kib_per_subscriber": round(($anon_full - $anon_alone) / $n, 1),
+    "rss_kib_per_subscriber": round(($rss_full - $rss_alone) / $n, 1),
+    "anon_alone_kib": $anon_alone, "anon_full_kib": $anon_full,
     "first_keyframe_ms": load.get("first_keyframe_ms"), "latency_ms": load.get("latency_ms"),
     "players_completed": load.get("players_completed"), "missing_frames": load.get("missing_frames"),
 }))
@@ -252,10 +258,12 @@ BENCH_COMMAND="PLAYERS=\"$PLAYERS\" BITRATE=$BITRATE GOP=$GOP DURATION=$DURATION
 echo "$results" | python3 -c '
 import json, statistics, sys
 rows = json.load(sys.stdin)
-print("%8s %8s %10s %12s %14s %12s %10s" % ("server", "players", "Mbit/s", "CPU s/Gbit", "KiB/subscriber", "first ms p50", "missing"))
+print("%8s %8s %10s %12s %14s %10s %12s %10s" % ("server", "players", "Mbit/s", "CPU s/Gbit", "KiB/subscriber",
+      "(all RSS)", "first ms p50", "missing"))
 for r in rows:
-    print("%8s %8d %10.1f %12s %14.1f %12s %10s" % (r["server"], r["players"], r["delivered_mbps"], r["cpu_s_per_gbit"],
-          r["kib_per_subscriber"], (r["first_keyframe_ms"] or {}).get("p50"), r["missing_frames"]))
+    print("%8s %8d %10.1f %12s %14.1f %10.1f %12s %10s" % (r["server"], r["players"], r["delivered_mbps"],
+          r["cpu_s_per_gbit"], r["kib_per_subscriber"], r["rss_kib_per_subscriber"],
+          (r["first_keyframe_ms"] or {}).get("p50"), r["missing_frames"]))
 for n in sorted({r["players"] for r in rows}):
     med = {}
     for server in ("junction", "janus"):
