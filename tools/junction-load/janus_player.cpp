@@ -12,6 +12,7 @@
 #include "junction-load/player_frames.hpp"
 #include "media/rtp/packet.hpp"
 #include "media/sdp/session.hpp"
+#include "webrtc/client_peer.hpp"
 #include "webrtc/offer_answer.hpp"
 
 namespace junction::load {
@@ -44,27 +45,6 @@ std::uint64_t created_id(const http::client_response& r) {
   const auto* data = v.as_object().if_contains("data");
   const auto* id = data && data->is_object() ? data->as_object().if_contains("id") : nullptr;
   return id && id->is_int64() ? static_cast<std::uint64_t>(id->as_int64()) : id && id->is_uint64() ? id->as_uint64() : 0;
-}
-
-// The first IPv4 host candidate of a description: where Janus's media is.
-std::optional<udp::endpoint> first_candidate(const media::sdp::session_description& s) {
-  for (const auto& m : s.media)
-    for (const auto& a : m.other) {
-      if (a.name != "candidate") continue;
-      std::vector<std::string_view> w;
-      std::string_view v = a.value;
-      while (!v.empty()) {
-        auto sp = v.find(' ');
-        w.push_back(v.substr(0, sp));
-        v = sp == std::string_view::npos ? std::string_view{} : v.substr(sp + 1);
-      }
-      if (w.size() < 6 || w[2] != "udp") continue;
-      boost::system::error_code ec;
-      auto address = asio::ip::make_address(std::string(w[4]), ec);
-      if (ec || !address.is_v4()) continue;
-      return udp::endpoint{address, static_cast<std::uint16_t>(std::atoi(std::string(w[5]).c_str()))};
-    }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -140,9 +120,16 @@ asio::awaitable<void> janus_player::session() {
     auto parsed = media::sdp::parse(offer_);
     auto read = parsed.ok() ? webrtc::read_offer(*parsed.session) : std::variant<webrtc::offer, std::string>{"unparsable"};
     auto* offer = std::get_if<webrtc::offer>(&read);
-    auto janus = offer ? first_candidate(*parsed.session) : std::nullopt;
+    // Where Janus's media is: its offer's first UDP candidate (read as a WHEP answer's is).
+    auto where = webrtc::read_server_answer(offer_);
+    auto* server = std::get_if<webrtc::server_answer>(&where);
+    std::optional<udp::endpoint> janus;
     boost::system::error_code ec;
-    if (janus) socket_.open(udp::v4(), ec);
+    if (server) {
+      auto address = asio::ip::make_address(server->address, ec);
+      if (!ec) janus = udp::endpoint{address, server->port};
+    }
+    if (janus) socket_.open(janus->protocol(), ec);
     if (janus && !ec) socket_.bind({janus->address(), 0}, ec);
     if (janus && !ec) socket_.set_option(udp::socket::receive_buffer_size(1 << 20), ec);
     ec.clear();
@@ -160,7 +147,7 @@ asio::awaitable<void> janus_player::session() {
       peer_ = std::make_unique<webrtc::transport>(client_certificate(), local, offer->ice.ufrag, offer->fingerprint,
                                                   webrtc::answer_role(*offer), std::chrono::steady_clock::now());
     } else {
-      fail("an offer without ICE, a fingerprint, or an IPv4 candidate");
+      fail("an offer without ICE, a fingerprint, or a UDP candidate");
     }
   }
   if (answer_text) {
