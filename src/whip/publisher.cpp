@@ -60,7 +60,9 @@ void publisher::tick() {
   if (ended()) return;
   drain_video();
   if (tracks_.video) send_nacks(losses_.due(clock::now()));
-  if (tracks_.transport_cc && ++ticks_ % 5 == 0) send_feedback();
+  ++ticks_;
+  if (tracks_.transport_cc && ticks_ % 5 == 0) send_feedback();
+  if (!tracks_.transport_cc && tracks_.remb && ticks_ % 50 == 0) send_remb();
   tick_timer_.expires_after(std::chrono::milliseconds(20));
   tick_timer_.async_wait([self = std::weak_ptr<session>(shared_from_this())](const boost::system::error_code& ec) {
     if (ec) return;
@@ -74,6 +76,22 @@ void publisher::send_feedback() {
     media::rtp::write_transport_feedback(*f, out);
     send(webrtc::packet_kind::rtcp, std::move(out));
   }
+}
+
+// What arrived in the last second and what went missing, to the estimate; the estimate to the
+// browser for its video SSRC.
+void publisher::send_remb() {
+  const auto now = clock::now();
+  const auto missing = losses_.stats().missing;
+  remb_.update(bytes_since_remb_, packets_since_remb_, missing - missing_at_remb_,
+               std::chrono::duration_cast<std::chrono::milliseconds>(now - last_remb_));
+  bytes_since_remb_ = packets_since_remb_ = 0;
+  missing_at_remb_ = missing;
+  last_remb_ = now;
+  if (!video_ssrc_) return;
+  std::vector<std::uint8_t> out;
+  media::rtp::write_remb({ssrc_, remb_.estimate(), {video_ssrc_}}, out);
+  send(webrtc::packet_kind::rtcp, std::move(out));
 }
 
 void publisher::send_nacks(const std::vector<std::uint16_t>& lost) {
@@ -109,6 +127,8 @@ void publisher::on_media(webrtc::packet_kind kind, std::span<const std::uint8_t>
     }
   const auto pt = p.header.payload_type;
   if (tracks_.video && pt == tracks_.video->payload_type) {
+    bytes_since_remb_ += datagram.size();
+    ++packets_since_remb_;
     on_video_packet(datagram, p.header.sequence, p.header.ssrc, false);
   } else if (tracks_.video_rtx && pt == *tracks_.video_rtx) {
     if (auto original = unwrap_rtx(p, tracks_.video->payload_type, video_ssrc_))

@@ -7,7 +7,8 @@
 //          the browser for a keyframe (a PLI, twice a second at most);
 //   audio: Opus transcoded to AAC (what RTMP and FLV players decode) on the session's worker;
 //   congestion control: transport-wide feedback (when the browser numbers its packets) every
-//          100 ms, which is what lets a browser raise its bitrate past its start.
+//          100 ms, which is what lets a browser raise its bitrate past its start; for a sender
+//          that takes only REMB, a loss-based estimate once a second (media/rtp/remb_estimator).
 // Both tracks are put on one millisecond timeline from the session's first packet.
 #include <chrono>
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include "media/h264/rtp_payload.hpp"
 #include "media/rtp/jitter_buffer.hpp"
 #include "media/rtp/nack_tracker.hpp"
+#include "media/rtp/remb_estimator.hpp"
 #include "media/rtp/transport_cc_receiver.hpp"
 #include "media/sdp/session.hpp"
 #include "media/stream_hub.hpp"
@@ -37,6 +39,7 @@ struct publisher_tracks {
   std::optional<media::sdp::codec> video;  // H.264, packetization-mode 1
   std::optional<std::uint8_t> video_rtx;   // its RTX payload type (RFC 4588)
   std::optional<std::uint8_t> transport_cc;  // the transport-wide sequence number's extension id
+  bool remb = false;  // goog-remb agreed for the video (used when transport_cc is not)
 };
 
 class publisher final : public session {
@@ -58,6 +61,7 @@ class publisher final : public session {
   // bitrate) follows what the path takes.
   void tick();
   void send_feedback();
+  void send_remb();
   // One video packet, first sent or retransmitted: gaps are asked for again (NACK), and the
   // packet waits in order for those before it.
   void on_video_packet(std::span<const std::uint8_t> datagram, std::uint16_t sequence, std::uint32_t ssrc,
@@ -88,6 +92,9 @@ class publisher final : public session {
   media::rtp::jitter_buffer video_order_{{std::chrono::milliseconds(150), 1024}};
   boost::asio::steady_timer tick_timer_;
   unsigned ticks_ = 0;
+  media::rtp::remb_estimator remb_;
+  std::uint64_t bytes_since_remb_ = 0, packets_since_remb_ = 0, missing_at_remb_ = 0;
+  clock::time_point last_remb_ = clock::now();
 };
 
 }  // namespace junction::whip

@@ -202,6 +202,8 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
       } else {
         (publish ? in.video : out.video) = choice->codec;
         if (choice->rtx) (publish ? in.video_rtx : out.video_rtx) = choice->rtx->payload_type;
+        for (const auto& [pt, value] : m.feedback)
+          if (publish && pt == choice->codec.payload_type && value == "goog-remb") in.remb = true;
         if (!publish) {
           ssrc = out.video_ssrc = random_ssrc();
           if (choice->rtx) rtx_ssrc = out.video_rtx_ssrc = random_ssrc();

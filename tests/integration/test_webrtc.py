@@ -177,6 +177,44 @@ class WhipTest(WebrtcCase):
         self.assertGreater(int(fields.get("nb_read_frames", 0)), 50, probe.stdout)  # 25 a second
         self.wait_gauges_zero()
 
+    def test_a_publisher_that_takes_only_remb_is_let_climb(self):
+        # aiortc numbers no packet for transport-wide feedback but agrees goog-remb, and sets its
+        # H.264 encoder's target from REMB (1 Mbit/s until told otherwise, 3 at most). Junction's
+        # loss-based estimate (no loss here) lets it climb: a picture of noise, which takes all
+        # the bits it is given, reaches RTMP at well over the 1 Mbit/s it would keep without.
+        noisy = os.path.join(self.workdir, "noise.mkv")
+        subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "testsrc=size=640x480:rate=25,noise=alls=60:allf=t", "-f", "lavfi",
+                                 "-i", "sine=frequency=1000:sample_rate=48000", "-t", "12", "-c:v", "libx264",
+                                 "-preset", "ultrafast", "-crf", "5", "-c:a", "pcm_s16le", noisy],
+                       check=True, timeout=120)
+
+        async def run():
+            pc, status, headers, answer = await self.publish("/live/remb/whip", media=noisy)
+            self.assertEqual(status, 201, answer)
+            self.assertIn(b"goog-remb", answer)
+            self.assertNotIn(b"transport-cc", answer)
+            self.assertEqual(await wait_for_state(pc), "connected")
+            await asyncio.sleep(4)  # the climb: REMB once a second
+            flv = os.path.join(self.workdir, "remb.flv")
+            play = await asyncio.create_subprocess_exec(
+                *FFMPEG, "-i", self.junction.rtmp_url("live", "remb"), "-t", "4", "-c", "copy", flv)
+            self.assertEqual(await asyncio.wait_for(play.wait(), 30 * SLOW), 0)
+            await asyncio.to_thread(http, "DELETE", self.url(headers["location"]))
+            await pc.close()
+            return flv
+
+        flv = asyncio.run(run())
+        probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                                "packet=pts_time,size", "-of", "csv=p=0", flv],
+                               capture_output=True, text=True, timeout=30)
+        packets = [(float(t), int(n)) for t, n in (line.split(",")[:2] for line in probe.stdout.split())]
+        self.assertTrue(packets, probe.stdout)
+        seconds = packets[-1][0] - packets[0][0]
+        self.assertGreater(seconds, 2, packets[:3])
+        bitrate = sum(n for _t, n in packets) * 8 / seconds
+        self.assertGreater(bitrate, 1_400_000, "%d bit/s over %.1f s" % (bitrate, seconds))
+        self.wait_gauges_zero()
+
     def test_a_second_publisher_of_a_stream_gets_409(self):
         async def run():
             first, status, headers, _ = await self.publish("/live/twice/whip")
