@@ -252,6 +252,10 @@ void bridged_call::send_event(bool to_phone, const media::rtp::packet& p) {
       s.event_here = s.last_sent == clock::time_point{}
                          ? s.timestamp_base
                          : s.last_timestamp + units(clock::now() - s.last_sent, s.dtmf_clock);
+    // The next event (or audio after a source change) goes on from here: two keys pressed before
+    // any transcoded audio came out must not share a timestamp.
+    s.last_timestamp = s.event_here;
+    s.last_sent = clock::now();
   }
   std::uint8_t event[4] = {p.payload[0], p.payload[1], p.payload[2], p.payload[3]};
   const std::uint32_t duration = (std::uint32_t{p.payload[2]} << 8 | p.payload[3]) * std::uint64_t{s.dtmf_clock} /

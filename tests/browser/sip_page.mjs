@@ -128,7 +128,16 @@ try {
         session.on('failed', (e) => reject(new Error(`the call failed: ${e.cause}`)));
       }), 'INVITE');
       await window.junctionSay({event: 'confirmed'});
-      if (dtmf) session.sendDTMF(dtmf, {transportType: 'RFC2833', duration: 100, interToneGap: 70});
+      if (dtmf) {
+        // JsSIP confirms the call on the ACK; Chromium's DTMF sender takes keys only once the
+        // connection is up (a slow server can be behind the ACK).
+        const sender = session.connection.getSenders().find((s) => s.track && s.track.kind === 'audio');
+        await within(new Promise((resolve) => {
+          const ready = () => (sender && sender.dtmf && sender.dtmf.canInsertDTMF ? resolve() : setTimeout(ready, 50));
+          ready();
+        }), 'the DTMF sender');
+        session.sendDTMF(dtmf, {transportType: 'RFC2833', duration: 100, interToneGap: 70});
+      }
       const pc = session.connection;
       const track = pc.getReceivers().map((r) => r.track).find((t) => t && t.kind === 'audio');
       // Chromium plays a remote track into Web Audio only while a media element plays it too.
