@@ -18,7 +18,8 @@
 # through Janus's HTTP API (junction-load --janus: create, attach, watch, Janus's offer, start
 # with the answer), Janus's CPU and RSS measured the same way. Janus puts no candidate on a
 # loopback interface, so the run goes into a network namespace of its own (unshare -n) with a
-# veth pair whose two ends carry 10.77.0.1 and 10.77.0.2: everything stays on this machine.
+# veth pair whose two ends carry 10.77.0.1 and 10.77.0.2: everything stays on this machine (this
+# needs root, as CI and this machine's sessions are; JANUS= runs Junction alone without it).
 # Delivered bits for both servers: junction-load's received rate (UDP payload, SRTP included)
 # over the window, one definition for both; Junction's own counter is kept beside it.
 #
