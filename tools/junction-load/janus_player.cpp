@@ -161,8 +161,7 @@ asio::awaitable<void> janus_player::session() {
     }
   }
   if (peer_ && !stopping_) {
-    ticking_ = true;
-    asio::co_spawn(shard_.home().context(), ticks(), asio::detached);
+    start_ticks();
     std::vector<std::uint8_t> buffer(2048);
     udp::endpoint from;
     while (!stopping_) {
@@ -188,19 +187,16 @@ asio::awaitable<void> janus_player::session() {
   live_counters::sub(counters.running);
 }
 
-// DTLS retransmissions and the transport's timers: every 50 ms until connected, then every second.
-asio::awaitable<void> janus_player::ticks() {
-  while (!stopping_ && socket_.is_open()) {
-    const bool connected = peer_->current() == webrtc::transport::state::connected;
-    auto due = std::chrono::steady_clock::now() + (connected ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(50));
-    due = std::min(due, peer_->next_timeout());
-    timer_.expires_at(due);
-    co_await timer_.async_wait(no_throw);
-    if (stopping_ || !socket_.is_open()) break;
-    peer_->on_timer(std::chrono::steady_clock::now());
-    flush();
-  }
-  ticking_ = false;
+std::chrono::steady_clock::time_point janus_player::next_tick() {
+  const bool connected = peer_->current() == webrtc::transport::state::connected;
+  const auto due = std::chrono::steady_clock::now() +
+                   (connected ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(50));
+  return std::min(due, peer_->next_timeout());
+}
+
+void janus_player::on_tick() {
+  peer_->on_timer(std::chrono::steady_clock::now());
+  flush();
 }
 
 void janus_player::flush() {

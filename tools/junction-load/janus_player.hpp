@@ -31,7 +31,9 @@ class janus_player final : public webrtc_viewer {
   boost::asio::awaitable<void> session();
   // Creates the session and handle and takes the mountpoint's offer; false on any failure.
   boost::asio::awaitable<bool> signal();
-  boost::asio::awaitable<void> ticks();
+  // DTLS retransmissions and the transport's timers: every 50 ms until connected, then every second.
+  std::chrono::steady_clock::time_point next_tick() override;
+  void on_tick() override;
   void on_datagram(std::span<const std::uint8_t> datagram, const boost::asio::ip::udp::endpoint& from);
   void flush();
   void fail(const std::string& why);

@@ -1,6 +1,8 @@
 #include "junction-load/webrtc_viewer.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
@@ -58,6 +60,21 @@ void webrtc_viewer::finished(const std::string& what, const std::string& failure
   boost::system::error_code ignored;
   socket_.close(ignored);
   timer_.cancel();
+}
+
+void webrtc_viewer::start_ticks() {
+  ticking_ = true;
+  boost::asio::co_spawn(shard_.home().context(), ticks(), boost::asio::detached);
+}
+
+boost::asio::awaitable<void> webrtc_viewer::ticks() {
+  while (!stopping_ && socket_.is_open()) {
+    timer_.expires_at(next_tick());
+    co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (stopping_ || !socket_.is_open()) break;
+    on_tick();
+  }
+  ticking_ = false;
 }
 
 boost::asio::awaitable<void> webrtc_viewer::ticks_ended() {

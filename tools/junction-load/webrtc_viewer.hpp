@@ -31,7 +31,7 @@ class webrtc_viewer {
 
  protected:
   webrtc_viewer(load_shard& shard, unsigned stream);
-  ~webrtc_viewer();
+  virtual ~webrtc_viewer();
 
   // It asked to play now: frames sent before came from a cache (no latency is recorded for them).
   void asked_to_play();
@@ -50,6 +50,11 @@ class webrtc_viewer {
   }
   // Its media loop ended (`failure`: what its transport said): the outcome, counted and logged.
   void finished(const std::string& what, const std::string& failure);
+  // Starts the tick loop: at next_tick(), on_tick(), until the player stops or its socket closes.
+  void start_ticks();
+  // When the next tick is due (the transport's timers, checks, reports), and what it does.
+  virtual std::chrono::steady_clock::time_point next_tick() = 0;
+  virtual void on_tick() = 0;
   // Waits (on the shard) until the tick loop, which refers to this player, has ended.
   boost::asio::awaitable<void> ticks_ended();
 
@@ -63,6 +68,7 @@ class webrtc_viewer {
   bool playing_ = false, stopping_ = false, ticking_ = false;
 
  private:
+  boost::asio::awaitable<void> ticks();
   void count_frames();
 
   media::h264::rtp_depacketizer depacketizer_;

@@ -76,8 +76,7 @@ asio::awaitable<void> whep_player::session() {
     live_counters::sub(counters.running);
     co_return;
   }
-  ticking_ = true;
-  asio::co_spawn(shard_.home().context(), ticks(), asio::detached);
+  start_ticks();
   std::vector<std::uint8_t> buffer(2048);
   while (!stopping_) {
     auto [rec, n] = co_await socket_.async_receive(asio::buffer(buffer), no_throw);
@@ -100,31 +99,28 @@ asio::awaitable<void> whep_player::session() {
   live_counters::sub(counters.running);
 }
 
-// Checks every 50 ms until connected, then every 2.5 s (consent), and DTLS retransmissions.
-asio::awaitable<void> whep_player::ticks() {
-  while (!stopping_ && socket_.is_open()) {
-    const bool connected = peer_->current() == webrtc::client_peer::state::connected;
-    auto wait = connected ? std::chrono::milliseconds(2500) : std::chrono::milliseconds(50);
-    auto due = std::chrono::steady_clock::now() + wait;
-    if (auto dtls = peer_->next_timeout(); dtls && *dtls < due) due = *dtls;
-    timer_.expires_at(due);
-    co_await timer_.async_wait(no_throw);
-    if (stopping_ || !socket_.is_open()) break;
-    peer_->on_timer(std::chrono::steady_clock::now());
-    if (peer_->current() != webrtc::client_peer::state::connecting) {
-      auto check = peer_->check();
-      boost::system::error_code ignored;
-      socket_.send(asio::buffer(check), 0, ignored);
-    }
-    if (connected) {
-      // A receiver report, as a browser sends (the server learns the player's keys work).
-      std::vector<std::uint8_t> rr;
-      media::rtp::write_receiver_report({rtcp_ssrc_, {}}, rr);
-      peer_->send(webrtc::packet_kind::rtcp, std::move(rr));
-    }
-    flush();
+std::chrono::steady_clock::time_point whep_player::next_tick() {
+  const bool connected = peer_->current() == webrtc::client_peer::state::connected;
+  auto due = std::chrono::steady_clock::now() +
+             (connected ? std::chrono::milliseconds(2500) : std::chrono::milliseconds(50));
+  if (auto dtls = peer_->next_timeout(); dtls && *dtls < due) due = *dtls;
+  return due;
+}
+
+void whep_player::on_tick() {
+  peer_->on_timer(std::chrono::steady_clock::now());
+  if (peer_->current() != webrtc::client_peer::state::connecting) {
+    auto check = peer_->check();
+    boost::system::error_code ignored;
+    socket_.send(asio::buffer(check), 0, ignored);
   }
-  ticking_ = false;
+  if (peer_->current() == webrtc::client_peer::state::connected) {
+    // A receiver report, as a browser sends (the server learns the player's keys work).
+    std::vector<std::uint8_t> rr;
+    media::rtp::write_receiver_report({rtcp_ssrc_, {}}, rr);
+    peer_->send(webrtc::packet_kind::rtcp, std::move(rr));
+  }
+  flush();
 }
 
 void whep_player::flush() {

@@ -25,7 +25,10 @@ class whep_player final : public webrtc_viewer {
 
  private:
   boost::asio::awaitable<void> session();
-  boost::asio::awaitable<void> ticks();
+  // Checks every 50 ms until connected, then every 2.5 s (consent) with a receiver report, and
+  // DTLS retransmissions when due.
+  std::chrono::steady_clock::time_point next_tick() override;
+  void on_tick() override;
   void on_datagram(std::span<const std::uint8_t> datagram);
   void flush();
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <functional>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -66,20 +67,26 @@ struct port_test : ::testing::Test, junction::testing::shard_loop {
   }
   std::uint64_t metric(metric_id id) { return home().metrics().get(id); }
 
-  // Plays the browser's side of the handshake over the socket until both ends are connected.
-  bool connect(browser& b, const ice_credentials& local, recorded& events) {
-    b.send_to(port_at, b.check(local));
-    auto reply = receive(b.socket);
+  // Plays the browser's side of the handshake until both ends are connected; `send` and
+  // `receive` carry its packets (over UDP unless given: ICE-TCP passes its own).
+  using send_function = std::function<void(const bytes&)>;
+  using receive_function = std::function<bytes()>;
+  bool connect(browser& b, const ice_credentials& local, recorded& events, send_function send = {},
+               receive_function receive_one = {}) {
+    if (!send) send = [&](const bytes& p) { b.send_to(port_at, p); };
+    if (!receive_one) receive_one = [&] { return receive(b.socket); };
+    send(b.check(local));
+    auto reply = receive_one();
     std::error_code ec;
     auto answer = stun::message_view::parse(reply, ec);
     EXPECT_FALSE(ec);
     EXPECT_EQ(answer.kind(), stun::message_class::success);
     EXPECT_TRUE(answer.integrity_ok(local.pwd));
     for (int i = 0; i < 20 && b.dtls->current() == dtls_transport::state::handshaking; ++i) {
-      auto d = receive(b.socket);
+      auto d = receive_one();
       if (d.empty()) break;
       b.dtls->on_datagram(d, transport::clock::now());
-      for (auto& out : b.dtls->take_outgoing()) b.send_to(port_at, out);
+      for (auto& out : b.dtls->take_outgoing()) send(out);
     }
     run_until([&] { return !events.states.empty(); });
     if (b.dtls->current() != dtls_transport::state::connected) return false;
@@ -272,22 +279,8 @@ TEST_F(tcp_port_test, ABrowserConnectsOverIceTcpAndMediaFlowsBothWays) {
   ASSERT_TRUE(id);
   tcp::socket s(io());
   s.connect({loopback(), port->tcp_port()});
-  tcp_send(s, b.check(local));
-  auto reply = tcp_receive(s);
-  std::error_code stun_ec;
-  auto answer = stun::message_view::parse(reply, stun_ec);
-  ASSERT_FALSE(stun_ec);
-  EXPECT_EQ(answer.kind(), stun::message_class::success);
-  for (int i = 0; i < 20 && b.dtls->current() == dtls_transport::state::handshaking; ++i) {
-    auto d = tcp_receive(s);
-    if (d.empty()) break;
-    b.dtls->on_datagram(d, transport::clock::now());
-    for (auto& out : b.dtls->take_outgoing()) tcp_send(s, out);
-  }
-  ASSERT_EQ(b.dtls->current(), dtls_transport::state::connected) << b.dtls->failure();
-  ASSERT_TRUE(run_until([&] { return !events.states.empty(); }));
-  EXPECT_EQ(events.states.back().first, transport::state::connected);
-  b.keyed();
+  ASSERT_TRUE(connect(b, local, events, [&](const bytes& p) { tcp_send(s, p); }, [&] { return tcp_receive(s); }))
+      << (events.states.empty() ? "" : events.states.back().second);
 
   auto sent = rtp_packet(1, "opus over tcp");
   auto wire = sent;
