@@ -5,9 +5,9 @@
 namespace junction::media {
 
 std::string_view codec_name(codec c) noexcept {
-  static constexpr std::array<std::string_view, 25> names{
+  static constexpr std::array<std::string_view, 26> names{
       "unknown", "sorenson_h263", "screen_video", "vp6",  "vp6_alpha", "screen_video2",
-      "h264",    "hevc",          "av1",          "vp9",  "pcm",       "adpcm",
+      "h264",    "hevc",          "av1",          "vp9",  "vp8",       "pcm",       "adpcm",
       "mp3",     "pcm_le",        "nellymoser",   "g711a", "g711u",    "aac",
       "speex",   "opus",          "flac",         "ac3",  "eac3",      "g722",
       "amf0"};
@@ -42,6 +42,7 @@ void inspect_video(frame& f) {
         case fourcc("hvc1"): f.codec = codec::hevc; break;
         case fourcc("av01"): f.codec = codec::av1; break;
         case fourcc("vp09"): f.codec = codec::vp9; break;
+        case fourcc("vp08"): f.codec = codec::vp8; break;
         case fourcc("avc1"): f.codec = codec::h264; break;
         default: break;
       }

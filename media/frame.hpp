@@ -18,6 +18,7 @@ enum class codec : std::uint8_t {
   unknown,
   // video
   sorenson_h263, screen_video, vp6, vp6_alpha, screen_video2, h264, hevc, av1, vp9,
+  vp8,  // enhanced RTMP's 'vp08' (what WebRTC publishers send; FLV players need it transcoded)
   // audio
   pcm, adpcm, mp3, pcm_le, nellymoser, g711a, g711u, aac, speex, opus, flac, ac3, eac3,
   g722,  // SIP only: FLV cannot carry it

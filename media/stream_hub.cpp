@@ -119,6 +119,7 @@ boost::asio::awaitable<publish_result> stream_hub::publish(std::string key, publ
   ls.video = ls.audio = codec::unknown;
   ls.cache = gop_cache{options.gop};
   ls.origin = -1;  // we are the origin now; a relay subscription elsewhere is obsolete
+  update_demand(ls);
   ls.start();
   for (const auto& r : ls.remotes)
     rt_.post(r.shard, [this, key, g = r.generation] { remote_start(key, g, {}); });
@@ -241,6 +242,7 @@ void stream_hub::add_remote(const std::string& key, unsigned shard, std::uint64_
   } else {
     ls.remotes.push_back({shard, generation, {}});
   }
+  update_demand(ls);
   if (!ls.publisher) return;  // remote_start goes out when the publisher attaches
   std::vector<frame> snapshot;
   ls.cache.replay([&](const shard_frame_ptr& f) { snapshot.push_back(f->frame()); });
@@ -261,6 +263,7 @@ void stream_hub::remove_remote(const std::string& key, unsigned shard) {
 void stream_hub::subscribe(const std::string& key, sink& s) {
   auto& ls = local(key);
   ls.sinks.push_back(&s);
+  update_demand(ls);
   if (ls.live) {
     s.on_start();
     ls.cache.replay([&](const shard_frame_ptr& f) { s.on_frame(f); });
@@ -357,6 +360,7 @@ void stream_hub::maybe_forget(const std::string& key) {
   auto it = here().streams.find(key);
   if (it == here().streams.end()) return;
   auto& ls = *it->second;
+  update_demand(ls);
   if (ls.has_sinks()) return;
   const unsigned me = shard::current()->index();
   if (ls.watching) {
@@ -372,6 +376,14 @@ void stream_hub::maybe_forget(const std::string& key) {
     }
   }
   if (!ls.publisher && ls.remotes.empty() && !ls.dispatching) here().streams.erase(it);
+}
+
+void stream_hub::update_demand(local_stream& ls) {
+  if (!ls.publisher) return;
+  const bool now = ls.has_sinks() || !ls.remotes.empty();
+  if (now == ls.publisher->demanded_) return;
+  ls.publisher->demanded_ = now;
+  if (ls.publisher->on_demand_) ls.publisher->on_demand_(now);
 }
 
 boost::asio::awaitable<bool> stream_hub::is_published(const std::string& key) {

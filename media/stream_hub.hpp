@@ -62,6 +62,11 @@ class publication {
   // source that can make one on demand (a WebRTC publisher asks its browser) sets it; RTMP
   // publishers cannot, and players wait for their next keyframe.
   void on_keyframe_request(std::function<void()> handler) { on_keyframe_request_ = std::move(handler); }
+  // Whether anyone takes the stream now: a sink on any shard (a player, a recording, a WHEP
+  // feed). A source that has to transcode for its consumers does it only then.
+  bool demanded() const noexcept { return demanded_; }
+  // Called (on this shard) when that changes; not for the state at the time it is set.
+  void on_demand(std::function<void(bool)> handler) { on_demand_ = std::move(handler); }
 
  private:
   friend class stream_hub;
@@ -71,7 +76,9 @@ class publication {
   std::string key_;
   std::uint64_t claim_;  // which claim of the name this is (the directory counts them)
   bool attached_ = true;
+  bool demanded_ = false;
   std::function<void()> on_evicted_;
+  std::function<void(bool)> on_demand_;
   std::function<void()> on_keyframe_request_;
 };
 
@@ -159,6 +166,8 @@ class stream_hub {
   void send_outboxes(const std::string& key, local_stream& ls);   // origin
   local_stream& local(const std::string& key);
   void maybe_forget(const std::string& key);
+  // Tells the origin's publication whether it has consumers now, when that changed.
+  void update_demand(local_stream& ls);
 
   runtime& rt_;
   mutable sharded<shard_state> shards_;  // its state per shard (directory entries, streams)

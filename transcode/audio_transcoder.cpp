@@ -213,6 +213,7 @@ audio_transcoder::~audio_transcoder() = default;
 
 std::unique_ptr<audio_transcoder> audio_transcoder::create(const audio_format& in, const audio_format& out, int frame_ms,
                                                            std::string* error) {
+  quiet_libav();
   auto i = std::make_unique<impl>();
   i->in = in;
   i->out = out;

@@ -3,11 +3,13 @@
 // libav wants (avcodec_free_context, av_frame_free, ...).
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavutil/log.h>
 }
 
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 
 namespace junction::transcode {
@@ -32,6 +34,14 @@ inline void set_extradata(AVCodecContext* c, std::span<const std::uint8_t> bytes
   c->extradata = static_cast<std::uint8_t*>(av_mallocz(bytes.size() + AV_INPUT_BUFFER_PADDING_SIZE));
   std::copy(bytes.begin(), bytes.end(), c->extradata);
   c->extradata_size = static_cast<int>(bytes.size());
+}
+
+// libav's own chatter (libx264's statistics when an encoder closes, a decoder's notes on a
+// damaged packet) stays off the server's stderr: only its errors get there. Called by every
+// transcoder's create.
+inline void quiet_libav() {
+  static std::once_flag once;
+  std::call_once(once, [] { av_log_set_level(AV_LOG_ERROR); });
 }
 
 }  // namespace junction::transcode

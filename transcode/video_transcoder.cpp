@@ -13,6 +13,7 @@ extern "C" {
 #include <functional>
 
 #include "media/h264/parameter_sets.hpp"
+#include "media/vp8/rtp_payload.hpp"
 
 namespace junction::transcode {
 namespace {
@@ -22,7 +23,12 @@ struct sws_free {
 };
 
 const char* decoder_for(media::codec c) {
-  return c == media::codec::h264 ? "h264" : c == media::codec::sorenson_h263 ? "flv" : nullptr;
+  switch (c) {
+    case media::codec::h264: return "h264";
+    case media::codec::sorenson_h263: return "flv";
+    case media::codec::vp8: return "vp8";
+    default: return nullptr;
+  }
 }
 
 // Annex B (start codes, as x264 writes without a global header) to NAL units.
@@ -188,6 +194,7 @@ video_transcoder::video_transcoder(std::unique_ptr<impl> i) : impl_(std::move(i)
 video_transcoder::~video_transcoder() = default;
 
 std::unique_ptr<video_transcoder> video_transcoder::create(media::codec from, const video_settings& out, std::string* error) {
+  quiet_libav();
   std::string why;
   if (!decoder_for(from)) why = fmt::format("no decoder for {}", media::codec_name(from));
   else if (out.codec != media::codec::h264 && out.codec != media::codec::sorenson_h263)
@@ -201,8 +208,8 @@ std::unique_ptr<video_transcoder> video_transcoder::create(media::codec from, co
   auto i = std::make_unique<impl>();
   i->from = from;
   i->out = out;
-  // H.264 waits for its sequence header; flv1 needs nothing before its first frame.
-  if (from == media::codec::sorenson_h263 && !i->open_decoder({}, why)) {
+  // H.264 waits for its sequence header; flv1 and VP8 need nothing before their first frame.
+  if (from != media::codec::h264 && !i->open_decoder({}, why)) {
     if (error) *error = why;
     return nullptr;
   }
@@ -224,6 +231,9 @@ void video_transcoder::push(const media::frame& f, std::vector<media::frame>& ou
     }
     if (data[1] != 1 || !i.dec) return;
     data = data.subspan(5);
+  } else if (i.from == media::codec::vp8) {
+    data = media::vp8::frame_data(f);
+    if (data.empty()) return;
   } else {
     data = data.subspan(1);
   }

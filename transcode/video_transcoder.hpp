@@ -1,7 +1,8 @@
 #pragma once
 // Video transcoding between what old Flash players and SIP phones decode: Sorenson H.263
 // (flv1) to H.264 (libx264: constrained baseline, zero latency, no B-frames) for phones that
-// lack it, and H.264 to flv1 for Flash players that predate H.264. When both sides share a
+// lack it, H.264 to flv1 for Flash players that predate H.264, and VP8 (a WebRTC publisher's,
+// as enhanced-RTMP 'vp08' frames) to H.264 for RTMP and FLV players. When both sides share a
 // codec nothing is transcoded (`needs_transcoding`). Frames in and out are the frame model's
 // FLV video bodies, so either side plugs straight into the stream hub. A keyframe request from
 // the far end (RTCP PLI/FIR) makes the next output frame a keyframe. One object per direction

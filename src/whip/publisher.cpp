@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "core/log.hpp"
 #include "core/shard.hpp"
 #include "core/worker_pool.hpp"
 #include "media/rtp/header_extension.hpp"
@@ -31,7 +32,16 @@ std::optional<std::vector<std::uint8_t>> unwrap_rtx(const media::rtp::packet& p,
   return out;
 }
 
+// What VP8 becomes for RTMP players: H.264 at a rate a browser's camera picture needs.
+const transcode::video_settings h264_settings{.codec = media::codec::h264, .bitrate = 1'500'000,
+                                              .keyframe_interval = 100, .max_width = 1920, .max_height = 1080};
+
 }  // namespace
+
+bool publisher_tracks::vp8() const {
+  return video && video->encoding.size() == 3 && (video->encoding[0] | 0x20) == 'v' &&
+         (video->encoding[1] | 0x20) == 'p' && video->encoding[2] == '8';
+}
 
 publisher::publisher(junction::shard& home, webrtc::webrtc_port& port, session_table& table,
                      const session_metrics& metrics, std::string id, std::string key, std::string peer,
@@ -43,11 +53,14 @@ publisher::publisher(junction::shard& home, webrtc::webrtc_port& port, session_t
       worker_(workers.assign()),
       tick_timer_(home.context()) {
   publication_->on_evicted([this] { end("taken over by another publisher"); });
-  // A player that joins (or lost its picture) gets its keyframe from the browser's encoder.
+  // A player that joins (or lost its picture) gets its keyframe from the browser's encoder, or
+  // from the transcoder's.
   publication_->on_keyframe_request([this] {
-    if (video_ssrc_) ask_for_keyframe(video_ssrc_);
+    if (auto t = vp8_to_h264_) workers_.post(worker_, [t] { t->request_keyframe(); });
+    else if (video_ssrc_) ask_for_keyframe(video_ssrc_);
   });
-  if (tracks_.audio) opus_to_aac_ = std::make_shared<transcode::audio_direction>(opus_format, aac_format);
+  publication_->on_demand([this](bool now) { on_demand(now); });
+  if (publication_->demanded()) on_demand(true);
   count(metrics_.publishers);
   count(metrics_.publishes);
 }
@@ -55,6 +68,30 @@ publisher::publisher(junction::shard& home, webrtc::webrtc_port& port, session_t
 publisher::~publisher() { workers_.release(worker_); }
 
 void publisher::on_connected() { tick(); }
+
+void publisher::on_demand(bool demanded) {
+  ++generation_;
+  opus_to_aac_.reset();
+  vp8_to_h264_.reset();
+  if (transcoding_ != demanded) {
+    transcoding_ = demanded;
+    if (demanded) count(metrics_.transcoding);
+    else home_.metrics().sub(metrics_.transcoding);
+  }
+  if (!demanded) return;
+  if (tracks_.audio) {
+    opus_to_aac_ = std::make_shared<transcode::audio_direction>(opus_format, aac_format);
+    audio_offset_.reset();  // the new encoder's timeline starts at its first packet
+    aac_config_sent_ = false;
+  }
+  if (tracks_.vp8()) {
+    std::string why;
+    vp8_to_h264_ = transcode::video_transcoder::create(media::codec::vp8, h264_settings, &why);
+    if (!vp8_to_h264_) log::warn("whip {}: VP8 cannot be transcoded: {}", key_, why);
+    vp8_waits_for_keyframe_ = true;
+    if (video_ssrc_) ask_for_keyframe(video_ssrc_);
+  }
+}
 
 void publisher::tick() {
   if (ended()) return;
@@ -105,6 +142,7 @@ void publisher::send_nacks(const std::vector<std::uint16_t>& lost) {
 void publisher::on_end() {
   tick_timer_.cancel();
   if (publication_) home_.metrics().sub(metrics_.publishers);
+  on_demand(false);
   publication_.reset();  // players everywhere hear the stream stop
 }
 
@@ -168,6 +206,16 @@ void publisher::drain_video() {
 
 void publisher::on_video(const media::rtp::packet& p) {
   std::vector<media::frame> frames;
+  if (tracks_.vp8()) {
+    vp8_depacketizer_.push(p, frames);
+    for (auto& f : frames) {
+      f.timestamp += *video_offset_;
+      transcode_video(std::move(f));
+    }
+    // Without a transcoder nobody needs the picture: no keyframe is asked for.
+    if (vp8_depacketizer_.wants_keyframe() && vp8_to_h264_) ask_for_keyframe(p.header.ssrc);
+    return;
+  }
   depacketizer_.push(p, frames);
   for (auto& f : frames) {
     f.timestamp += *video_offset_;
@@ -175,6 +223,29 @@ void publisher::on_video(const media::rtp::packet& p) {
     if (!publication_) return;
   }
   if (depacketizer_.wants_keyframe()) ask_for_keyframe(p.header.ssrc);
+}
+
+void publisher::transcode_video(media::frame f) {
+  auto t = vp8_to_h264_;
+  if (!t) return;
+  if (vp8_waits_for_keyframe_ && !f.keyframe) return;  // the decoder starts at one (asked for)
+  vp8_waits_for_keyframe_ = false;
+  auto self = std::weak_ptr<session>(shared_from_this());
+  workers_.post(worker_, [t, f = std::move(f), self, home = &home_, generation = generation_] {
+    std::vector<media::frame> out;
+    t->push(f, out);
+    if (out.empty()) return;
+    boost::asio::post(home->context(), [self, out = std::move(out), generation] {
+      auto s = self.lock();
+      if (!s || s->ended()) return;
+      auto& me = static_cast<publisher&>(*s);
+      if (me.generation_ != generation) return;
+      for (auto& frame : out) {
+        if (!me.publication_) return;
+        me.push(std::move(frame));
+      }
+    });
+  });
 }
 
 void publisher::ask_for_keyframe(std::uint32_t media_ssrc) {
@@ -190,12 +261,15 @@ void publisher::on_audio(const media::rtp::packet& p) {
   if (!audio_offset_) audio_offset_ = offset_now();
   std::vector<std::uint8_t> packet(p.payload.begin(), p.payload.end());
   auto self = std::weak_ptr<session>(shared_from_this());
-  workers_.post(worker_, [dir = opus_to_aac_, packet = std::move(packet), self, home = &home_] {
+  workers_.post(worker_, [dir = opus_to_aac_, packet = std::move(packet), self, home = &home_, generation = generation_] {
     auto out = dir->push(packet);
     if (out.empty()) return;
     auto config = dir->output_extradata();
-    boost::asio::post(home->context(), [self, out = std::move(out), config = std::move(config)] {
-      if (auto s = self.lock(); s && !s->ended()) static_cast<publisher&>(*s).push_aac(out, config);
+    boost::asio::post(home->context(), [self, out = std::move(out), config = std::move(config), generation] {
+      auto s = self.lock();
+      if (!s || s->ended()) return;
+      auto& me = static_cast<publisher&>(*s);
+      if (me.generation_ == generation) me.push_aac(out, config);
     });
   });
 }

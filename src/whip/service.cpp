@@ -171,8 +171,9 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
   const auto& o = std::get<webrtc::offer>(read);
 
 
-  // One codec per section: Opus, and H.264 (what RTMP players decode, passed through); a section
-  // Junction cannot take is rejected in the answer.
+  // One codec per section: Opus, and H.264 (what RTMP players decode, passed through), or for a
+  // publisher that offers no H.264, VP8 (transcoded to H.264); a section Junction cannot take is
+  // rejected in the answer.
   webrtc::answer_parameters p;
   p.ice = webrtc::new_ice_credentials();
   p.fingerprint = ports_.certificate()->fingerprint();
@@ -191,7 +192,7 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
       if (m.kind == "audio" && !(publish ? in.audio : out.audio)) choice = webrtc::choose_opus(m);
       if (m.kind == "video" && !(publish ? in.video : out.video)) {
         choice = webrtc::choose_video(m, true);
-        if (choice && choice->codec.encoding != "H264") choice.reset();
+        if (choice && choice->codec.encoding != "H264" && !publish) choice.reset();
       }
     }
     std::uint32_t ssrc = 0, rtx_ssrc = 0;
@@ -216,7 +217,7 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
     p.send_rtx_ssrcs.push_back(rtx_ssrc);
   }
   if (publish ? !in.audio && !in.video : !out.audio && !out.video)
-    co_return refuse(http::status::not_acceptable, publish ? "the offer sends neither Opus nor H.264"
+    co_return refuse(http::status::not_acceptable, publish ? "the offer sends neither Opus nor H.264 nor VP8"
                                                            : "the offer receives neither Opus nor H.264");
   auto* port = ports_.at(home.index());
   if (!port || home.draining()) co_return refuse(http::status::service_unavailable, "the server is stopping");

@@ -25,6 +25,9 @@ session_metrics session_metrics::declare(metric_registry& r) {
                       "RTP bytes sent to WHEP players (headers and payload, before SRTP's tag).", k::counter);
   m.nacked = r.add("junction_whip_packets_nacked_total",
                    "RTP packets WHIP publishers were asked to send again (lost on the way, NACK).", k::counter);
+  m.transcoding = r.add("junction_whip_transcoding",
+                        "WHIP publishers transcoding now (VP8 to H.264, Opus to AAC): those whose stream has a "
+                        "consumer.", k::gauge);
   return m;
 }
 

@@ -31,6 +31,7 @@ struct session_metrics {
   metric_id frames_in, packets_out, resent;  // counters: frames into the hub, RTP out, NACK answers
   metric_id nacked;                          // counter: packets WHIP publishers were asked again for
   metric_id bytes_out;                       // counter: RTP bytes sent to WHEP players
+  metric_id transcoding;                     // gauge: WHIP publishers transcoding for consumers now
   static session_metrics declare(metric_registry& registry);
 };
 

@@ -3,7 +3,8 @@
 // tests/integration/test_webrtc.py; by hand:
 //
 //   node webrtc_page.mjs --mode whip --url http://127.0.0.1:8080/live/cam/whip --seconds 10
-//       [--tone tone.wav] [--token SECRET] [--tcp-only 1] [--timeout-ms 30000] [--chromium /usr/bin/chromium]
+//       [--tone tone.wav] [--token SECRET] [--tcp-only 1] [--video-codec VP8] [--timeout-ms 30000]
+//       [--chromium /usr/bin/chromium]
 //
 // The page is the server's own origin (its URL's root), so the WHIP/WHEP fetch is same-origin.
 //   whip: getUserMedia (audio and video) -> a sendonly offer -> POST -> the answer; once the
@@ -14,6 +15,7 @@
 //         for --seconds into <video> and <audio> elements, then reports getStats: frames decoded,
 //         freezes, total freeze time, the video size, the audio's total energy and level, and
 //         DELETEs the session.
+// --video-codec offers only that video codec (and its RTX), as a browser without the others would.
 // --tcp-only takes only the answer's TCP candidates (ICE-TCP, as a browser whose UDP is blocked
 // would end up using); the report says which protocol the selected candidate pair uses.
 // Prints one JSON line per event on stdout, the last one the result ({"ok": ...}); exit 0 when the
@@ -32,6 +34,7 @@ function parseArgs(argv) {
     else if (key === '--tone') out.tone = value;
     else if (key === '--token') out.token = value;
     else if (key === '--tcp-only') out.tcpOnly = value === '1';
+    else if (key === '--video-codec') out.videoCodec = value;
     else if (key === '--timeout-ms') out.timeoutMs = Number(value);
     else if (key === '--chromium') out.chromium = value;
     else throw new Error(`unknown argument ${key}`);
@@ -60,7 +63,7 @@ try {
   const origin = new URL(args.url).origin;
   await page.goto(`${origin}/`, {waitUntil: 'load'});
 
-  const report = await page.evaluate(async ({mode, url, seconds, token, timeoutMs, tcpOnly}) => {
+  const report = await page.evaluate(async ({mode, url, seconds, token, timeoutMs, tcpOnly, videoCodec}) => {
     const pc = new RTCPeerConnection();
     const headers = {'Content-Type': 'application/sdp'};
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -71,7 +74,14 @@ try {
         audio: {echoCancellation: false, noiseSuppression: false, autoGainControl: false},
         video: {width: 640, height: 480},
       });
-      for (const track of media.getTracks()) pc.addTransceiver(track, {direction: 'sendonly'});
+      for (const track of media.getTracks()) {
+        const transceiver = pc.addTransceiver(track, {direction: 'sendonly'});
+        if (videoCodec && track.kind === 'video') {
+          const wanted = RTCRtpSender.getCapabilities('video').codecs.filter(
+            (c) => c.mimeType.toLowerCase() === `video/${videoCodec.toLowerCase()}` || c.mimeType === 'video/rtx');
+          transceiver.setCodecPreferences(wanted);
+        }
+      }
     } else {
       pc.addTransceiver('video', {direction: 'recvonly'});
       pc.addTransceiver('audio', {direction: 'recvonly'});
@@ -136,7 +146,7 @@ try {
     pc.close();
     return {status: 201, connected, stats, path, deleted: deleted.status};
   }, {mode: args.mode, url: args.url, seconds: args.seconds, token: args.token, timeoutMs: args.timeoutMs,
-    tcpOnly: args.tcpOnly});
+    tcpOnly: args.tcpOnly, videoCodec: args.videoCodec});
   Object.assign(result, report);
   result.ok = report.connected === 'connected' && !!report.stats && result.errors.length === 0;
 } catch (e) {

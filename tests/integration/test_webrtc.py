@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 
 import aioice.ice
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 
 from junction_process import BROWSER_DIR, SLOW, JunctionProcess, require_browser
@@ -122,12 +122,16 @@ class WebrtcCase(unittest.TestCase):
                       "-pix_fmt", "yuv420p", "-g", str(gop), *extra, "-c:a", "aac", "-f", "flv",
                       self.junction.rtmp_url("live", stream)])
 
-    async def publish(self, path, tamper=None, headers=None, media=None):
-        """A WHIP session of aiortc publishing `media` (the tone file); (pc, status, headers, body)."""
+    async def publish(self, path, tamper=None, headers=None, media=None, video_codec=None):
+        """A WHIP session of aiortc publishing `media` (the tone file); (pc, status, headers, body).
+        `video_codec` ("VP8") offers only that video codec (and RTX)."""
         pc = RTCPeerConnection()
         player = MediaPlayer(media or self.media)
         pc.addTrack(player.audio)
-        pc.addTrack(player.video)
+        video = pc.addTransceiver(player.video, direction="sendonly")
+        if video_codec:
+            video.setCodecPreferences([c for c in RTCRtpSender.getCapabilities("video").codecs
+                                       if c.mimeType in ("video/" + video_codec, "video/rtx")])
         await pc.setLocalDescription(await pc.createOffer())  # gathers before it returns
         sdp = pc.localDescription.sdp
         if tamper:
@@ -136,6 +140,31 @@ class WebrtcCase(unittest.TestCase):
         if status == 201:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=body.decode(), type="answer"))
         return pc, status, h, body
+
+    def wait_gauge(self, name, value):
+        deadline = time.monotonic() + 10 * SLOW
+        while self.gauge(name) != value:
+            self.assertLess(time.monotonic(), deadline, "%s stays %r, not %r" % (name, self.gauge(name), value))
+            time.sleep(0.05)
+
+    def play_rtmp(self, stream, seconds, name):
+        """ffmpeg takes live/<stream> over RTMP for `seconds`; the FLV it wrote (codecs copied)."""
+        flv = os.path.join(self.workdir, name + ".flv")
+        subprocess.run(FFMPEG + ["-i", self.junction.rtmp_url("live", stream), "-t", str(seconds), "-c", "copy", flv],
+                       check=True, timeout=30 * SLOW)
+        return flv
+
+    def assert_picture_and_tone(self, flv, frames, size=("320", "240")):
+        wav = flv[:-4] + ".wav"
+        subprocess.run(FFMPEG + ["-i", flv, "-ac", "1", "-ar", "16000", wav], check=True, timeout=30)
+        self.assertGreater(tone_coverage(wav, 1000), 0.9)
+        probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames",
+                                "-show_entries", "stream=codec_name,nb_read_frames,width,height",
+                                "-of", "default=nw=1", flv], capture_output=True, text=True, timeout=30)
+        fields = dict(line.split("=", 1) for line in probe.stdout.split())
+        self.assertEqual(fields.get("codec_name"), "h264", probe.stdout)
+        self.assertEqual((fields.get("width"), fields.get("height")), size, probe.stdout)
+        self.assertGreater(int(fields.get("nb_read_frames", 0)), frames, probe.stdout)
 
 
 class WhipTest(WebrtcCase):
@@ -164,17 +193,46 @@ class WhipTest(WebrtcCase):
             await pc.close()
             return flv
 
-        flv = asyncio.run(run())
-        wav = os.path.join(self.workdir, "whip1.wav")
-        subprocess.run(FFMPEG + ["-i", flv, "-ac", "1", "-ar", "16000", wav], check=True, timeout=30)
-        self.assertGreater(tone_coverage(wav, 1000), 0.9)
-        probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames",
-                                "-show_entries", "stream=codec_name,nb_read_frames,width,height",
-                                "-of", "default=nw=1", flv], capture_output=True, text=True, timeout=30)
-        fields = dict(line.split("=", 1) for line in probe.stdout.split())
-        self.assertEqual(fields.get("codec_name"), "h264", probe.stdout)
-        self.assertEqual((fields.get("width"), fields.get("height")), ("320", "240"), probe.stdout)
-        self.assertGreater(int(fields.get("nb_read_frames", 0)), 50, probe.stdout)  # 25 a second
+        self.assert_picture_and_tone(asyncio.run(run()), 50)  # 25 a second
+        self.wait_gauges_zero()
+
+    def test_a_vp8_publisher_is_transcoded_to_h264_only_while_someone_plays(self):
+        # aiortc offers VP8 only (a browser without H.264): Junction takes it, and makes H.264
+        # and AAC of it for RTMP players, but only while there is one.
+        frames_before = self.junction.metrics().sum("junction_whip_frames_total")
+        media = os.path.join(self.workdir, "tone30.mkv")  # long enough for both players
+        subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi",
+                                 "-i", "sine=frequency=1000:sample_rate=48000", "-t", "30",
+                                 "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a", "pcm_s16le",
+                                 media], check=True, timeout=60)
+
+        async def run():
+            pc, status, headers, answer = await self.publish("/live/vp8/whip", media=media, video_codec="VP8")
+            self.assertEqual(status, 201, answer)
+            self.assertIn(b"VP8/90000", answer)
+            self.assertNotIn(b"H264", answer)
+            self.assertEqual(await wait_for_state(pc), "connected")
+            # A few seconds' worth of its packets arrive, and nothing is transcoded or pushed.
+            received = self.junction.metrics().sum("junction_webrtc_packets_received_total")
+            deadline = time.monotonic() + 10 * SLOW
+            while self.junction.metrics().sum("junction_webrtc_packets_received_total") < received + 300:
+                self.assertLess(time.monotonic(), deadline, "aiortc's packets do not arrive")
+                await asyncio.sleep(0.05)
+            self.assertEqual(self.gauge("junction_whip_transcoding"), 0)
+            self.assertEqual(self.junction.metrics().sum("junction_whip_frames_total"), frames_before)
+            # A player: transcoding starts (at a keyframe asked of aiortc), and stops after it.
+            first = await asyncio.to_thread(self.play_rtmp, "vp8", 5, "vp8-first")
+            await asyncio.to_thread(self.wait_gauge, "junction_whip_transcoding", 0)
+            # And again for a second one: new transcoders, on the same timeline.
+            second = await asyncio.to_thread(self.play_rtmp, "vp8", 3, "vp8-second")
+            await asyncio.to_thread(self.wait_gauge, "junction_whip_transcoding", 0)
+            await asyncio.to_thread(http, "DELETE", self.url(headers["location"]))
+            await pc.close()
+            return first, second
+
+        first, second = asyncio.run(run())
+        self.assert_picture_and_tone(first, 50)   # 25 a second
+        self.assert_picture_and_tone(second, 25)
         self.wait_gauges_zero()
 
     def test_a_publisher_that_takes_only_remb_is_let_climb(self):
@@ -680,7 +738,7 @@ VANISHING_PEER = """
 import asyncio, sys, urllib.request
 import aioice.ice
 aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=True: ["127.0.0.1"]
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
 
 async def main():
@@ -718,10 +776,12 @@ class ChromiumTest(WebrtcCase):
         subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000", "-t", "10",
                                  "-ac", "1", cls.tone], check=True, timeout=30)
 
-    def page(self, mode, path, seconds, tone=None, tcp_only=False):
+    def page(self, mode, path, seconds, tone=None, tcp_only=False, video_codec=None):
         """Starts the page; returns the process (its stdout gives one JSON line per event)."""
         args = ["node", PAGE, "--mode", mode, "--url", self.url(path), "--seconds", str(seconds),
                 "--timeout-ms", str(int(30000 * SLOW))]
+        if video_codec:
+            args += ["--video-codec", video_codec]
         if tone:
             args += ["--tone", tone]
         if tcp_only:
@@ -771,6 +831,28 @@ class ChromiumTest(WebrtcCase):
         self.assertGreater(video["frames"], 25, played)
         self.assertGreater(audio["energy"], 0.01, played)  # the tone, not silence
         self.wait_gauges_zero()
+
+    def test_chromium_publishing_vp8_reaches_rtmp_and_whep_players_as_h264(self):
+        publisher = self.page("whip", "/live/browservp8/whip", 12, tone=self.tone, video_codec="VP8")
+        try:
+            self.wait_connected(publisher)
+            player = self.page("whep", "/live/browservp8/whep", 6)
+            flv = self.play_rtmp("browservp8", 5, "browservp8")
+            played = self.events(player, 60)[-1]
+            published = self.events(publisher, 60)[-1]
+        finally:
+            if publisher.poll() is None:
+                publisher.kill()
+        self.assertTrue(published["ok"], published)
+        self.assertEqual(published["stats"]["outbound-rtp:video"]["codec"], "video/VP8", published)
+        self.assert_picture_and_tone(flv, 25, size=("640", "480"))
+        self.assertTrue(played["ok"], played)
+        video, audio = played["stats"]["inbound-rtp:video"], played["stats"]["inbound-rtp:audio"]
+        self.assertEqual(video["codec"], "video/H264", played)
+        self.assertGreater(video["frames"], 25, played)
+        self.assertGreater(audio["energy"], 0.01, played)
+        self.wait_gauges_zero(("junction_webrtc_peers", "junction_whip_sessions", "junction_whep_sessions",
+                               "junction_whip_transcoding"))
 
     def test_chromium_plays_an_rtmp_publication_over_whep_without_freezing(self):
         publisher = self.rtmp_publisher("rtmpcam", 40)

@@ -34,6 +34,8 @@ TEST(frame, reads_legacy_and_enhanced_video_headers) {
       {"enhanced hevc coded frames", bytes({0x91, 'h', 'v', 'c', '1'}), codec::hevc, true, false},
       {"enhanced av1 inter", bytes({0xA1, 'a', 'v', '0', '1'}), codec::av1, false, false},
       {"enhanced vp9", bytes({0x93, 'v', 'p', '0', '9'}), codec::vp9, true, false},
+      {"enhanced vp8 keyframe", bytes({0x91, 'v', 'p', '0', '8'}), codec::vp8, true, false},
+      {"enhanced vp8 inter frame", bytes({0xA1, 'v', 'p', '0', '8'}), codec::vp8, false, false},
       {"empty body", bytes({}), codec::unknown, false, false},
   };
   for (const auto& c : cases) {
@@ -78,6 +80,8 @@ TEST(frame, data_frames_are_amf0_scripts) {
   EXPECT_EQ(f.codec, codec::amf0_script);
   EXPECT_EQ(codec_name(codec::h264), "h264");
   EXPECT_EQ(codec_name(codec::nellymoser), "nellymoser");
+  EXPECT_EQ(codec_name(codec::vp8), "vp8");
+  EXPECT_EQ(codec_name(codec::amf0_script), "amf0");
 }
 
 }  // namespace

@@ -145,6 +145,55 @@ TEST_F(hub_fixture, a_keyframe_request_reaches_the_publisher_from_any_shard) {
   on_shard(rt, 0, [&] { pub.handle.reset(); });
 }
 
+TEST_F(hub_fixture, the_publisher_hears_when_its_stream_has_consumers_on_any_shard) {
+  // A player waiting before the publisher arrives is a consumer from the start.
+  recording_sink early, here, there;
+  on_shard(rt, 0, [&] { hub.subscribe("live/w", early); });
+  auto waited = publish_on(0, "live/w");
+  EXPECT_TRUE(on_shard(rt, 0, [&] { return waited.handle->demanded(); }));
+  on_shard(rt, 0, [&] { hub.unsubscribe("live/w", early); });
+  EXPECT_FALSE(on_shard(rt, 0, [&] { return waited.handle->demanded(); }));
+  on_shard(rt, 0, [&] { waited.handle.reset(); });
+
+  auto pub = publish_on(0, "live/d");
+  std::vector<bool> heard;  // on shard 0 only
+  auto heard_now = [&] { return on_shard(rt, 0, [&] { return heard; }); };
+  auto wait_heard = [&](std::size_t n) {
+    for (int tries = 0; tries < 400 && heard_now().size() < n; ++tries) std::this_thread::sleep_for(5ms);
+    return heard_now();
+  };
+  on_shard(rt, 0, [&] {
+    EXPECT_FALSE(pub.handle->demanded());
+    pub.handle->on_demand([&](bool now) {
+      EXPECT_EQ(shard::current()->index(), 0u);
+      heard.push_back(now);
+    });
+  });
+  on_shard(rt, 1, [&] { hub.subscribe("live/d", there); });  // another shard: after a round trip
+  EXPECT_EQ(wait_heard(1), std::vector<bool>({true}));
+  on_shard(rt, 0, [&] { hub.subscribe("live/d", here); });  // still demanded: nothing new
+  on_shard(rt, 1, [&] { hub.unsubscribe("live/d", there); });
+  on_shard(rt, 0, [&] { hub.unsubscribe("live/d", here); });
+  EXPECT_EQ(wait_heard(2), std::vector<bool>({true, false}));
+  on_shard(rt, 0, [&] { hub.subscribe("live/d", here); });
+  EXPECT_EQ(heard_now(), std::vector<bool>({true, false, true}));
+  // A sink that leaves while a frame is delivered (the publisher is pushing) ends the demand too.
+  struct leaving_sink : sink {
+    stream_hub* hub;
+    void on_start() override {}
+    void on_stop() override {}
+    void on_frame(const shard_frame_ptr&) override { hub->unsubscribe("live/d", *this); }
+  } leaving;
+  leaving.hub = &hub;
+  on_shard(rt, 0, [&] {
+    hub.unsubscribe("live/d", here);
+    hub.subscribe("live/d", leaving);
+    pub.handle->push(video(0, true));
+  });
+  EXPECT_EQ(heard_now(), std::vector<bool>({true, false, true, false, true, false}));
+  on_shard(rt, 0, [&] { pub.handle.reset(); });
+}
+
 TEST_F(hub_fixture, a_second_publisher_is_refused_on_any_shard) {
   auto first = publish_on(0, "live/c");
   ASSERT_TRUE(first.handle);

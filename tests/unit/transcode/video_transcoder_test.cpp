@@ -18,6 +18,7 @@ extern "C" {
 #include <iterator>
 
 #include "media/flv_reader.hpp"
+#include "../support/vp8_stream.hpp"
 
 namespace junction::transcode {
 namespace {
@@ -49,7 +50,9 @@ bool is_picture(const media::frame& f) {
 
 // Decodes FLV video bodies with plain libavcodec: each picture's luma plane (320x240).
 std::vector<std::vector<std::uint8_t>> decoded_luma(media::codec codec, const std::vector<media::frame>& frames) {
-  const AVCodec* c = avcodec_find_decoder_by_name(codec == media::codec::h264 ? "h264" : "flv");
+  const AVCodec* c = avcodec_find_decoder_by_name(codec == media::codec::h264 ? "h264"
+                                                  : codec == media::codec::vp8 ? "vp8"
+                                                                               : "flv");
   AVCodecContext* ctx = avcodec_alloc_context3(c);
   std::vector<std::uint8_t> extradata;
   for (const auto& f : frames) {
@@ -76,7 +79,7 @@ std::vector<std::vector<std::uint8_t>> decoded_luma(media::codec codec, const st
   };
   for (const auto& f : frames) {
     if (!is_picture(f)) continue;
-    const std::size_t skip = codec == media::codec::h264 ? 5 : 1;
+    const std::size_t skip = codec == media::codec::h264 || codec == media::codec::vp8 ? 5 : 1;
     auto b = f.payload.bytes();
     av_new_packet(p, static_cast<int>(b.size() - skip));
     std::copy(reinterpret_cast<const std::uint8_t*>(b.data()) + skip, reinterpret_cast<const std::uint8_t*>(b.data()) + b.size(), p->data);
@@ -169,6 +172,36 @@ TEST(VideoTranscoder, H264ToSorensonForOldFlashPlayers) {
   std::printf("H.264 -> Sorenson: luma PSNR %.1f dB on average, %.1f dB at worst\n", average, worst);
   EXPECT_GE(average, 35.0);
   EXPECT_GE(worst, 32.0);
+}
+
+TEST(VideoTranscoder, Vp8FromABrowserToH264ForRtmpPlayers) {
+  const auto in = test::vp8_stream();
+  ASSERT_EQ(in.size(), 50u);
+  auto t = video_transcoder::create(media::codec::vp8, {.codec = media::codec::h264, .bitrate = 1'000'000});
+  ASSERT_TRUE(t);
+  std::vector<media::frame> out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (i == 12) t->request_keyframe();  // a player joined
+    t->push(in[i], out);
+  }
+  t->flush(out);
+  ASSERT_FALSE(out.empty());
+  EXPECT_TRUE(out[0].config);
+  EXPECT_EQ(out[0].codec, media::codec::h264);
+  std::size_t pictures = 0;
+  for (const auto& f : out) {
+    if (!is_picture(f)) continue;
+    EXPECT_EQ(f.timestamp, pictures * 40) << "the input's timestamps";
+    if (pictures == 0 || pictures == 12) EXPECT_TRUE(f.keyframe) << pictures;
+    ++pictures;
+  }
+  EXPECT_EQ(pictures, in.size());
+  // Floors 35 dB on average and 30 at worst against the VP8 pictures (a second lossy step).
+  const auto [average, worst] = luma_psnr(decoded_luma(media::codec::vp8, in), decoded_luma(media::codec::h264, out));
+  std::printf("VP8 -> H.264: luma PSNR %.1f dB on average, %.1f dB at worst\n", average, worst);
+  EXPECT_GE(average, 35.0);
+  EXPECT_GE(worst, 30.0);
+  EXPECT_EQ(t->counters().decode_errors, 0u);
 }
 
 TEST(VideoTranscoder, WhatItRefuses) {
