@@ -28,6 +28,12 @@ std::span<const std::uint8_t> frame_data(const frame& f) {
   return {reinterpret_cast<const std::uint8_t*>(b.data()) + header_size, b.size() - header_size};
 }
 
+std::optional<picture_size> keyframe_size(std::span<const std::uint8_t> data) {
+  if (data.size() < 10 || !is_keyframe(data) || data[3] != 0x9d || data[4] != 0x01 || data[5] != 0x2a)
+    return std::nullopt;
+  return picture_size{(data[6] | data[7] << 8) & 0x3FFFu, (data[8] | data[9] << 8) & 0x3FFFu};
+}
+
 std::optional<payload_descriptor> read_descriptor(std::span<const std::uint8_t> payload) {
   if (payload.empty()) return std::nullopt;
   payload_descriptor d;

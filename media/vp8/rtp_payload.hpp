@@ -29,6 +29,13 @@ shared_buffer flv_body(bool keyframe, std::span<const std::uint8_t> data);
 std::span<const std::uint8_t> frame_data(const frame& f);
 // Whether a VP8 frame is a keyframe (RFC 6386 §9.1: the frame tag's inverse key frame bit).
 inline bool is_keyframe(std::span<const std::uint8_t> data) { return !data.empty() && (data[0] & 0x01) == 0; }
+// A keyframe's picture size (RFC 6386 §9.1: after the 3-byte frame tag, the start code 9d 01 2a
+// and two 14-bit little-endian dimensions); nothing for an inter frame or a short one.
+struct picture_size {
+  unsigned width = 0, height = 0;
+  friend bool operator==(const picture_size&, const picture_size&) = default;
+};
+std::optional<picture_size> keyframe_size(std::span<const std::uint8_t> data);
 
 // RFC 7741 §4.2.
 struct payload_descriptor {

@@ -60,7 +60,14 @@ bool supported_feedback(std::string_view value) {
 
 bool supported_extension(std::string_view uri) {
   return uri == extension_uri::mid || uri == extension_uri::abs_send_time || uri == extension_uri::transport_cc ||
-         uri == extension_uri::audio_level;
+         uri == extension_uri::audio_level || uri == extension_uri::rtp_stream_id ||
+         uri == extension_uri::repaired_rtp_stream_id;
+}
+
+bool good_rid(std::string_view rid) {
+  return !rid.empty() && rid.size() <= 16 && std::all_of(rid.begin(), rid.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
 }
 
 }  // namespace
@@ -100,7 +107,9 @@ std::variant<offer, std::string> read_offer(const sdp::session_description& s) {
         if (id && std::find(om.ssrcs.begin(), om.ssrcs.end(), *id) == om.ssrcs.end()) om.ssrcs.push_back(*id);
       } else if (a.name == "rid") {
         auto w = words(a.value);
-        if (w.size() >= 2 && w[1] == "send") om.rids.emplace_back(w[0]);
+        if (w.size() >= 2 && w[1] == "send" && good_rid(w[0]) &&
+            std::find(om.rids.begin(), om.rids.end(), w[0]) == om.rids.end())
+          om.rids.emplace_back(w[0]);
       }
     }
     if (!om.rejected && o.ice.ufrag.empty()) {
@@ -230,6 +239,14 @@ sdp::session_description make_answer(const offer& o, const answer_parameters& p)
         m.other.push_back({"ssrc", std::to_string(ssrc) + " cname:" + p.cname, true});
         if (rtx && choice.rtx) m.other.push_back({"ssrc", std::to_string(rtx) + " cname:" + p.cname, true});
       }
+    }
+    if (i < p.receive_rids.size() && !p.receive_rids[i].empty()) {
+      std::string list;
+      for (const auto& rid : p.receive_rids[i]) {
+        m.other.push_back({"rid", rid + " recv", true});
+        list += (list.empty() ? "" : ";") + rid;
+      }
+      m.other.push_back({"simulcast", "recv " + list, true});
     }
     add_candidates(m, p.candidates);
     a.media.push_back(std::move(m));

@@ -30,6 +30,9 @@ inline constexpr std::string_view abs_send_time = "http://www.webrtc.org/experim
 inline constexpr std::string_view transport_cc =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 inline constexpr std::string_view audio_level = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+// Simulcast (RFC 8852): which layer a packet belongs to, and which one an RTX packet repairs.
+inline constexpr std::string_view rtp_stream_id = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
+inline constexpr std::string_view repaired_rtp_stream_id = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
 }  // namespace extension_uri
 
 struct offered_media {
@@ -41,7 +44,9 @@ struct offered_media {
   std::vector<std::pair<std::uint8_t, std::string>> feedback;  // a=rtcp-fb: payload type, "nack pli"
   std::vector<rtp_extension> extensions;
   std::vector<std::uint32_t> ssrcs;  // a=ssrc, in order, without repeats
-  std::vector<std::string> rids;     // a=rid ... send (simulcast layers the browser sends)
+  // a=rid ... send (RFC 8851): the simulcast layers the browser sends, in its order; only ids
+  // that are 1-16 letters, digits, '-' or '_' (what fits a one-byte header extension).
+  std::vector<std::string> rids;
 };
 
 struct offer {
@@ -82,6 +87,9 @@ struct answer_parameters {
   std::vector<media::sdp::direction> directions;
   // For the sections Junction sends in: the SSRC it sends from (and the RTX one) and a CNAME.
   std::vector<std::uint32_t> send_ssrcs, send_rtx_ssrcs;
+  // For the sections Junction receives simulcast in: the layers it takes (a=rid ... recv and
+  // a=simulcast:recv, RFC 8853); empty for none.
+  std::vector<std::vector<std::string>> receive_rids;
   std::string cname = "junction";
   std::uint64_t session_id = 0;
 };

@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <cctype>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -159,7 +161,16 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
     }
     co_return refuse(http::status::forbidden, why);
   }
-  const auto key = rtmp::stream_key(app_name, name);
+  // A player may ask for one simulcast layer of a stream: `?layer=<rid>` is `<stream>~<rid>`.
+  auto key = rtmp::stream_key(app_name, name);
+  if (!publish)
+    if (auto layer = rtmp::query_value(ctx.query, "layer"); !layer.empty()) {
+      const bool good = layer.size() <= 16 && std::all_of(layer.begin(), layer.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      });
+      if (!good) co_return refuse(http::status::bad_request, "a layer is a simulcast rid: 1-16 letters, digits, - or _");
+      key = layer_key(key, std::string(layer));
+    }
   if (!publish && !hub_.live_here(key) && !co_await hub_.is_published(key))
     co_return refuse(http::status::not_found, "stream not published");
   if (!is_sdp(ctx, "application/sdp"))
@@ -205,6 +216,14 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
         if (choice->rtx) (publish ? in.video_rtx : out.video_rtx) = choice->rtx->payload_type;
         for (const auto& [pt, value] : m.feedback)
           if (publish && pt == choice->codec.payload_type && value == "goog-remb") in.remb = true;
+        // Simulcast: each layer the browser names, when it also names them in its packets.
+        if (publish && m.rids.size() > 1) {
+          for (const auto& e : m.extensions) {
+            if (e.uri == webrtc::extension_uri::rtp_stream_id) in.rid_extension = e.id;
+            if (e.uri == webrtc::extension_uri::repaired_rtp_stream_id) in.repaired_rid_extension = e.id;
+          }
+          if (in.rid_extension) in.rids.assign(m.rids.begin(), m.rids.begin() + std::min<std::size_t>(m.rids.size(), 4));
+        }
         if (!publish) {
           ssrc = out.video_ssrc = random_ssrc();
           if (choice->rtx) rtx_ssrc = out.video_rtx_ssrc = random_ssrc();
@@ -215,6 +234,7 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
     p.directions.push_back(publish ? dir::recvonly : dir::sendonly);
     p.send_ssrcs.push_back(ssrc);
     p.send_rtx_ssrcs.push_back(rtx_ssrc);
+    p.receive_rids.push_back(choice && m.kind == "video" && publish ? in.rids : std::vector<std::string>{});
   }
   if (publish ? !in.audio && !in.video : !out.audio && !out.video)
     co_return refuse(http::status::not_acceptable, publish ? "the offer sends neither Opus nor H.264 nor VP8"
@@ -230,13 +250,22 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
   if (publish) {
     media::publish_options options{app->config.takeover, {app->config.gop_cache, app->config.gop_cache_max_bytes}};
     media::publisher_info who{"webrtc", ctx.conn.peer(), ctx.conn.id()};
-    auto claimed = co_await hub_.publish(key, std::move(options), std::move(who));
+    auto claimed = co_await hub_.publish(key, options, who);
     if (!claimed.handle) co_return refuse(http::status::conflict, "the stream is already being published");
+    // Each simulcast layer is a stream of its own too.
+    std::vector<std::unique_ptr<media::publication>> layers;
+    for (const auto& rid : in.rids) {
+      const std::string layer_name = layer_key(key, rid);  // named: no temporaries in a co_await (GCC 12)
+      auto layer = co_await hub_.publish(layer_name, options, who);
+      if (!layer.handle)
+        co_return refuse(http::status::conflict, "the stream of layer '" + rid + "' is already being published");
+      layers.push_back(std::move(layer.handle));
+    }
     // The port may have gone while the hub answered (the server started to stop).
     port = ports_.at(home.index());
     if (!port) co_return refuse(http::status::service_unavailable, "the server is stopping");
     s = std::make_shared<publisher>(home, *port, state.table, metrics_, id, key, ctx.conn.peer(),
-                                    std::move(claimed.handle), in, workers_);
+                                    std::move(claimed.handle), std::move(layers), in, workers_);
   } else {
     auto& weak = state.feeds[key];
     auto feed = weak.lock();

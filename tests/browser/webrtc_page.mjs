@@ -3,8 +3,8 @@
 // tests/integration/test_webrtc.py; by hand:
 //
 //   node webrtc_page.mjs --mode whip --url http://127.0.0.1:8080/live/cam/whip --seconds 10
-//       [--tone tone.wav] [--token SECRET] [--tcp-only 1] [--video-codec VP8] [--timeout-ms 30000]
-//       [--chromium /usr/bin/chromium]
+//       [--tone tone.wav] [--token SECRET] [--tcp-only 1] [--video-codec VP8] [--simulcast h,l]
+//       [--width 640 --height 480] [--timeout-ms 30000] [--chromium /usr/bin/chromium]
 //
 // The page is the server's own origin (its URL's root), so the WHIP/WHEP fetch is same-origin.
 //   whip: getUserMedia (audio and video) -> a sendonly offer -> POST -> the answer; once the
@@ -16,6 +16,9 @@
 //         freezes, total freeze time, the video size, the audio's total energy and level, and
 //         DELETEs the session.
 // --video-codec offers only that video codec (and its RTX), as a browser without the others would.
+// --simulcast sends the video as simulcast layers with those rids, the first at full size, each
+// next one at half the size of the one before; the report then has one outbound-rtp entry per
+// rid ("outbound-rtp:video:<rid>"). --width/--height: the camera's picture.
 // --tcp-only takes only the answer's TCP candidates (ICE-TCP, as a browser whose UDP is blocked
 // would end up using); the report says which protocol the selected candidate pair uses.
 // Prints one JSON line per event on stdout, the last one the result ({"ok": ...}); exit 0 when the
@@ -24,7 +27,8 @@
 import {launchMediaBrowser} from './chromium.mjs';
 
 function parseArgs(argv) {
-  const out = {timeoutMs: 30000, chromium: '/usr/bin/chromium', token: null, tone: null, seconds: 10};
+  const out = {timeoutMs: 30000, chromium: '/usr/bin/chromium', token: null, tone: null, seconds: 10, width: 640,
+    height: 480, simulcast: null};
   for (let i = 0; i < argv.length; i += 2) {
     const [key, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${key} needs a value`);
@@ -35,6 +39,9 @@ function parseArgs(argv) {
     else if (key === '--token') out.token = value;
     else if (key === '--tcp-only') out.tcpOnly = value === '1';
     else if (key === '--video-codec') out.videoCodec = value;
+    else if (key === '--simulcast') out.simulcast = value.split(',');
+    else if (key === '--width') out.width = Number(value);
+    else if (key === '--height') out.height = Number(value);
     else if (key === '--timeout-ms') out.timeoutMs = Number(value);
     else if (key === '--chromium') out.chromium = value;
     else throw new Error(`unknown argument ${key}`);
@@ -63,7 +70,8 @@ try {
   const origin = new URL(args.url).origin;
   await page.goto(`${origin}/`, {waitUntil: 'load'});
 
-  const report = await page.evaluate(async ({mode, url, seconds, token, timeoutMs, tcpOnly, videoCodec}) => {
+  const report = await page.evaluate(async ({mode, url, seconds, token, timeoutMs, tcpOnly, videoCodec, simulcast,
+    width, height}) => {
     const pc = new RTCPeerConnection();
     const headers = {'Content-Type': 'application/sdp'};
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -72,10 +80,13 @@ try {
       // noise) and gain control off.
       const media = await navigator.mediaDevices.getUserMedia({
         audio: {echoCancellation: false, noiseSuppression: false, autoGainControl: false},
-        video: {width: 640, height: 480},
+        video: {width, height},
       });
       for (const track of media.getTracks()) {
-        const transceiver = pc.addTransceiver(track, {direction: 'sendonly'});
+        const init = {direction: 'sendonly'};
+        if (simulcast && track.kind === 'video')
+          init.sendEncodings = simulcast.map((rid, i) => ({rid, scaleResolutionDownBy: 2 ** i}));
+        const transceiver = pc.addTransceiver(track, init);
         if (videoCodec && track.kind === 'video') {
           const wanted = RTCRtpSender.getCapabilities('video').codecs.filter(
             (c) => c.mimeType.toLowerCase() === `video/${videoCodec.toLowerCase()}` || c.mimeType === 'video/rtx');
@@ -119,7 +130,7 @@ try {
     const stats = {};
     (await pc.getStats()).forEach((s) => {
       if (s.type !== 'outbound-rtp' && s.type !== 'inbound-rtp') return;
-      stats[`${s.type}:${s.kind}`] = {
+      stats[`${s.type}:${s.kind}${s.rid ? `:${s.rid}` : ''}`] = {
         packets: s.packetsSent ?? s.packetsReceived, lost: s.packetsLost, nacks: s.nackCount,
         frames: s.framesEncoded ?? s.framesDecoded, width: s.frameWidth, height: s.frameHeight,
         freezes: s.freezeCount, freeze_seconds: s.totalFreezesDuration, energy: s.totalAudioEnergy,
@@ -146,7 +157,8 @@ try {
     pc.close();
     return {status: 201, connected, stats, path, deleted: deleted.status};
   }, {mode: args.mode, url: args.url, seconds: args.seconds, token: args.token, timeoutMs: args.timeoutMs,
-    tcpOnly: args.tcpOnly, videoCodec: args.videoCodec});
+    tcpOnly: args.tcpOnly, videoCodec: args.videoCodec, simulcast: args.simulcast, width: args.width,
+    height: args.height});
   Object.assign(result, report);
   result.ok = report.connected === 'connected' && !!report.stats && result.errors.length === 0;
 } catch (e) {

@@ -1,5 +1,5 @@
-// The H.264 depacketizer on arbitrary RTP payload sequences, and the packetizer on arbitrary FLV
-// video bodies. Input: records of [flags][length hi][length lo][payload]; flags bit 0 is the
+// The H.264 depacketizer on arbitrary RTP payload sequences, the packetizer on arbitrary FLV
+// video bodies, and the SPS reader on the whole input. Input: records of [flags][length hi][length lo][payload]; flags bit 0 is the
 // marker, bit 1 a sequence gap, bit 2 a new timestamp. Checks, beyond "no crash": every frame
 // the depacketizer emits is a well-formed FLV AVC body (its NAL lengths add up), and every
 // packet the packetizer writes parses as RTP.
@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "media/h264/rtp_payload.hpp"
+#include "media/h264/sps.hpp"
 
 using namespace junction;
 using namespace junction::media;
@@ -48,5 +49,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
               packets);
   for (const auto& packet : packets)
     if (!rtp::parse_packet(packet).ok()) std::abort();
+  // The same bytes as an SPS: a size within the limits, or nothing.
+  if (auto picture = h264::sps_picture_size({data, size});
+      picture && (picture->width > 16384 || picture->height > 32768))
+    std::abort();
   return 0;
 }

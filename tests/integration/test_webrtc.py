@@ -382,6 +382,11 @@ class AuthorizationTest(WebrtcCase):
         self.assertEqual(http("DELETE", self.url("/webrtc/sessions/0-nosuchsession"))[0], 404)
         self.assertEqual(http("DELETE", self.url("/webrtc/sessions/99-abc"))[0], 404)
         self.assertEqual(http("DELETE", self.url("/webrtc/sessions/garbage"))[0], 404)
+        # A simulcast layer a player asks for: a rid, of a stream that is there.
+        status, _, body = http("POST", self.url("/live/x/whep?layer=../x"), offer)
+        self.assertEqual(status, 400, body)
+        self.assertIn(b"rid", body)
+        self.assertEqual(http("POST", self.url("/live/x/whep?layer=q"), offer)[0], 404)
         self.wait_gauges_zero()
 
     def test_patch_takes_trickled_candidates_and_refuses_an_ice_restart(self):
@@ -776,12 +781,14 @@ class ChromiumTest(WebrtcCase):
         subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000", "-t", "10",
                                  "-ac", "1", cls.tone], check=True, timeout=30)
 
-    def page(self, mode, path, seconds, tone=None, tcp_only=False, video_codec=None):
+    def page(self, mode, path, seconds, tone=None, tcp_only=False, video_codec=None, simulcast=None):
         """Starts the page; returns the process (its stdout gives one JSON line per event)."""
         args = ["node", PAGE, "--mode", mode, "--url", self.url(path), "--seconds", str(seconds),
                 "--timeout-ms", str(int(30000 * SLOW))]
         if video_codec:
             args += ["--video-codec", video_codec]
+        if simulcast:
+            args += ["--simulcast", simulcast]
         if tone:
             args += ["--tone", tone]
         if tcp_only:
@@ -853,6 +860,43 @@ class ChromiumTest(WebrtcCase):
         self.assertGreater(audio["energy"], 0.01, played)
         self.wait_gauges_zero(("junction_webrtc_peers", "junction_whip_sessions", "junction_whep_sessions",
                                "junction_whip_transcoding"))
+
+    def last_picture_size(self, flv):
+        probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                                "frame=width,height", "-of", "csv=p=0", flv], capture_output=True, text=True, timeout=30)
+        sizes = probe.stdout.split()
+        self.assertTrue(sizes, probe.stderr)
+        return tuple(int(n) for n in sizes[-1].split(",")[:2])
+
+    def test_chromium_simulcast_layers_are_streams_and_the_stream_carries_the_best(self):
+        # Two layers (h: 640x480, l: 320x240, H.264 through Chromium's simulcast adapter): each
+        # is a stream of its own, `<stream>~<rid>`; `<stream>` carries the best one; a WHEP
+        # player picks a layer with ?layer=.
+        publisher = self.page("whip", "/live/sim/whip", 14, tone=self.tone, simulcast="h,l")
+        try:
+            self.wait_connected(publisher)
+            player = self.page("whep", "/live/sim/whep?layer=l", 5)
+            low = self.play_rtmp("sim~l", 3, "sim-low")
+            best = self.play_rtmp("sim", 4, "sim-best")
+            played = self.events(player, 60)[-1]
+            published = self.events(publisher, 60)[-1]
+        finally:
+            if publisher.poll() is None:
+                publisher.kill()
+        self.assertTrue(published["ok"], published)
+        for rid, size in (("h", (640, 480)), ("l", (320, 240))):
+            sent = published["stats"].get("outbound-rtp:video:" + rid)
+            self.assertTrue(sent, published)
+            self.assertEqual((sent["width"], sent["height"]), size, published)
+            self.assertGreater(sent["frames"], 50, published)
+        self.assertEqual(self.last_picture_size(best), (640, 480))
+        self.assertEqual(self.last_picture_size(low), (320, 240))
+        self.assert_picture_and_tone(low, 25)
+        self.assertTrue(played["ok"], played)
+        video = played["stats"]["inbound-rtp:video"]
+        self.assertEqual((video["width"], video["height"]), (320, 240), played)
+        self.assertGreater(video["frames"], 25, played)
+        self.wait_gauges_zero()
 
     def test_chromium_plays_an_rtmp_publication_over_whep_without_freezing(self):
         publisher = self.rtmp_publisher("rtmpcam", 40)

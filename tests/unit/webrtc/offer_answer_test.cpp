@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/unit/webrtc/vectors.hpp"
 
 namespace junction::webrtc {
@@ -92,6 +94,47 @@ TEST(OfferAnswer, AnswersWithIceLiteOneBundleAndTheChosenCodecs) {
             std::string::npos);
   EXPECT_NE(text.find("a=rtcp-fb:" + std::to_string(a.media[1].codecs[0].payload_type) + " nack pli"),
             std::string::npos);
+}
+
+TEST(OfferAnswer, TakesChromiumsSimulcastLayers) {
+  auto o = read(testing::chromium_simulcast_offer());
+  ASSERT_EQ(o.media.size(), 2u);
+  EXPECT_TRUE(o.media[0].rids.empty());
+  EXPECT_EQ(o.media[1].rids, (std::vector<std::string>{"h", "l"}));
+  auto has = [](const offered_media& m, std::string_view uri) {
+    return std::any_of(m.extensions.begin(), m.extensions.end(), [&](const auto& e) { return e.uri == uri; });
+  };
+  EXPECT_TRUE(has(o.media[1], extension_uri::rtp_stream_id));
+  EXPECT_TRUE(has(o.media[1], extension_uri::repaired_rtp_stream_id));
+  answer_parameters p;
+  p.ice = new_ice_credentials();
+  p.fingerprint = "sha-256 AA:BB";
+  p.candidates = {{"192.0.2.10", 40000, false}};
+  p.choices = {choose_opus(o.media[0]), choose_video(o.media[1], true)};
+  p.directions = {sdp::direction::recvonly, sdp::direction::recvonly};
+  p.receive_rids = {{}, {"h", "l"}};
+  auto a = make_answer(o, p);
+  std::vector<std::string> rids, extensions;
+  const sdp::attribute* simulcast = nullptr;
+  for (const auto& at : a.media[1].other) {
+    if (at.name == "rid") rids.push_back(at.value);
+    if (at.name == "simulcast") simulcast = &at;
+    if (at.name == "extmap") extensions.push_back(at.value);
+  }
+  EXPECT_EQ(rids, (std::vector<std::string>{"h recv", "l recv"}));
+  ASSERT_TRUE(simulcast);
+  EXPECT_EQ(simulcast->value, "recv h;l");
+  EXPECT_NE(std::find(extensions.begin(), extensions.end(), "10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"),
+            extensions.end());
+  EXPECT_EQ(find(a.media[0].other, "simulcast"), nullptr);
+  // The answer parses back as SDP, with the layers where they were.
+  auto again = sdp::parse(sdp::serialize(a));
+  ASSERT_TRUE(again.ok()) << again.describe();
+  // Rids that are not RFC 8851 ids, or repeated, are not taken.
+  std::string odd = testing::chromium_simulcast_offer();
+  const auto at = odd.find("a=rid:l send");
+  odd.insert(at, "a=rid:h send\r\na=rid:bad/rid send\r\na=rid:waytoolongforanextension send\r\n");
+  EXPECT_EQ(read(odd).media[1].rids, (std::vector<std::string>{"h", "l"}));
 }
 
 TEST(OfferAnswer, ARejectedSectionLeavesTheBundle) {

@@ -83,6 +83,9 @@ TEST(Vp8Depacketizer, GivesBackEveryFrameAtEveryPacketSize) {
   ASSERT_EQ(stream.size(), 50u);
   EXPECT_TRUE(stream[0].keyframe);
   EXPECT_EQ(stream[0].codec, codec::vp8);
+  EXPECT_EQ(keyframe_size(frame_data(stream[0])), (picture_size{320, 240}));
+  EXPECT_FALSE(keyframe_size(frame_data(stream[1])));  // an inter frame
+  EXPECT_FALSE(keyframe_size(bytes_t{0x10, 0x02, 0x00, 0x9d, 0x01}));
   for (std::size_t mtu : {1, 7, 100, 1200, 100000}) {
     for (bool long_descriptor : {true, false}) {
       SCOPED_TRACE(testing::Message() << "mtu " << mtu << (long_descriptor ? " long" : " short"));
