@@ -2,6 +2,7 @@
 
 #include "core/cross_shard.hpp"
 #include "core/runtime.hpp"
+#include "media/h264/sps.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -24,6 +25,7 @@ struct stream_hub::local_stream {
   std::chrono::steady_clock::time_point started;
   std::uint64_t bytes_in = 0;
   codec video = codec::unknown, audio = codec::unknown;
+  h264::picture_size picture;
   struct remote {
     unsigned shard;
     std::uint64_t generation;
@@ -117,6 +119,7 @@ boost::asio::awaitable<publish_result> stream_hub::publish(std::string key, publ
   ls.started = std::chrono::steady_clock::now();
   ls.bytes_in = 0;
   ls.video = ls.audio = codec::unknown;
+  ls.picture = {};
   ls.cache = gop_cache{options.gop};
   ls.origin = -1;  // we are the origin now; a relay subscription elsewhere is obsolete
   update_demand(ls);
@@ -155,6 +158,13 @@ void stream_hub::push(publication& p, frame f) {
   auto& ls = local(p.key_);
   ls.bytes_in += f.payload.size();
   if (f.is_video() && f.codec != codec::unknown) ls.video = f.codec;
+  if (f.is_video() && f.config && f.codec == codec::h264) {
+    auto body = f.payload.bytes();
+    if (body.size() > 5)
+      if (auto sets = h264::parse_avc_config({reinterpret_cast<const std::uint8_t*>(body.data()) + 5, body.size() - 5});
+          sets && !sets->sps.empty())
+        if (auto size = h264::sps_picture_size(sets->sps.front())) ls.picture = *size;
+  }
   if (f.is_audio() && f.codec != codec::unknown) ls.audio = f.codec;
   if (!ls.remotes.empty()) {
     for (auto& r : ls.remotes) r.outbox.push_back(f);
@@ -412,6 +422,8 @@ boost::asio::awaitable<std::vector<stream_summary>> stream_hub::list() {
           s.publisher = ls->who;
           s.video_codec = ls->video == codec::unknown ? "" : std::string{codec_name(ls->video)};
           s.audio_codec = ls->audio == codec::unknown ? "" : std::string{codec_name(ls->audio)};
+          s.width = ls->picture.width;
+          s.height = ls->picture.height;
           s.bytes_in = ls->bytes_in;
           auto up = std::chrono::duration<double>(now - ls->started).count();
           s.uptime = std::chrono::duration_cast<std::chrono::seconds>(now - ls->started);

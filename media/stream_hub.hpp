@@ -94,6 +94,7 @@ struct stream_summary {
   std::string key;
   bool live = false;
   std::string video_codec, audio_codec;
+  unsigned width = 0, height = 0;  // the picture, from the last H.264 sequence header (0: unknown)
   publisher_info publisher;
   std::uint64_t bytes_in = 0;
   double bitrate_kbps = 0;  // since the publisher started

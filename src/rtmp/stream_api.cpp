@@ -16,7 +16,7 @@ namespace json = boost::json;
 
 json::object to_json(const media::stream_summary& s) {
   auto slash = s.key.find('/');
-  return json::object{
+  json::object o{
       {"app", s.key.substr(0, slash)},
       {"name", s.key.substr(slash + 1)},
       {"live", s.live},
@@ -30,6 +30,11 @@ json::object to_json(const media::stream_summary& s) {
                                  {"address", s.publisher.address},
                                  {"connection", std::to_string(s.publisher.connection_id)}}},
   };
+  if (s.width && s.height) {  // from the stream's H.264 sequence header
+    o["width"] = s.width;
+    o["height"] = s.height;
+  }
+  return o;
 }
 
 }  // namespace

@@ -225,10 +225,13 @@ sdp::session_description make_answer(const offer& o, const answer_parameters& p)
     m.other.push_back({"ice-pwd", p.ice.pwd, true});
     m.other.push_back({"fingerprint", p.fingerprint, true});
     m.other.push_back({"setup", setup, true});
+    const bool sends = m.dir == sdp::direction::sendonly || m.dir == sdp::direction::sendrecv;
+    const bool no_twcc = p.receiver_estimates && sends;
     for (const auto& e : om.extensions)
-      if (supported_extension(e.uri)) m.other.push_back({"extmap", std::to_string(e.id) + " " + e.uri, true});
+      if (supported_extension(e.uri) && !(no_twcc && e.uri == extension_uri::transport_cc))
+        m.other.push_back({"extmap", std::to_string(e.id) + " " + e.uri, true});
     for (const auto& [pt, value] : om.feedback)
-      if (pt == choice.codec.payload_type && supported_feedback(value))
+      if (pt == choice.codec.payload_type && supported_feedback(value) && !(no_twcc && value == "transport-cc"))
         m.other.push_back({"rtcp-fb", std::to_string(pt) + " " + value, true});
     if (m.dir == sdp::direction::sendonly || m.dir == sdp::direction::sendrecv) {
       if (i < p.send_ssrcs.size() && p.send_ssrcs[i] != 0) {

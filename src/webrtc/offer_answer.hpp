@@ -90,6 +90,9 @@ struct answer_parameters {
   // For the sections Junction receives simulcast in: the layers it takes (a=rid ... recv and
   // a=simulcast:recv, RFC 8853); empty for none.
   std::vector<std::vector<std::string>> receive_rids;
+  // For the sections Junction sends in: leave transport-wide congestion control out (extension
+  // and feedback), so the browser estimates the path itself and says so in REMB.
+  bool receiver_estimates = false;
   std::string cname = "junction";
   std::uint64_t session_id = 0;
 };

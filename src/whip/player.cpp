@@ -1,5 +1,7 @@
 #include "whip/player.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include "core/shard.hpp"
 #include "media/rtp/packet.hpp"
 #include "media/rtp/rtcp.hpp"
@@ -28,16 +30,23 @@ std::uint64_t ntp_now() {
 }  // namespace
 
 player::player(junction::shard& home, webrtc::webrtc_port& port, session_table& table, const session_metrics& metrics,
-               std::string id, std::string key, std::string peer, std::shared_ptr<whep_feed> feed,
-               player_tracks tracks)
+               std::string id, std::string key, std::string peer, feed_source feeds, player_tracks tracks,
+               std::vector<layer_option> layers)
     : session(home, port, table, metrics, std::move(id), std::move(key), std::move(peer)),
-      feed_(std::move(feed)),
+      feeds_(std::move(feeds)),
+      feed_(feeds_(layers.empty() ? key_ : layers.front().key)),
+      layers_(std::move(layers)),
       tracks_(std::move(tracks)),
       video_base_(random_ssrc()),
       audio_base_(random_ssrc()),
       cache_(cache_for(tracks_)),
       video_sequence_(static_cast<std::uint16_t>(random_ssrc())),
       audio_sequence_(static_cast<std::uint16_t>(random_ssrc())) {
+  if (layers_.size() > 1) {
+    std::vector<std::uint64_t> rates;
+    for (const auto& l : layers_) rates.push_back(l.bits_per_second);
+    chooser_.emplace(std::move(rates));
+  }
   count(metrics_.players);
   count(metrics_.plays);
 }
@@ -75,6 +84,15 @@ void player::on_video(const video_unit& v, std::uint32_t timestamp_ms) {
   h.payload_type = tracks_.video->payload_type;
   h.ssrc = tracks_.video_ssrc;
   h.timestamp = media::rtp::timestamp_mapper::to_rtp(timestamp_ms, 90000, video_base_);
+  if (tracks_.abs_send_time) {
+    // abs-send-time: the send time as 6.18 fixed-point seconds (NTP's low 6 bits of seconds).
+    const auto t = static_cast<std::uint32_t>(ntp_now() >> 14);
+    abs_send_time_ = {static_cast<std::uint8_t>(*tracks_.abs_send_time << 4 | 2), static_cast<std::uint8_t>(t >> 16),
+                      static_cast<std::uint8_t>(t >> 8), static_cast<std::uint8_t>(t)};
+    h.has_extension = true;
+    h.extension_profile = 0xBEDE;
+    h.extension = abs_send_time_;
+  }
   for (const auto& p : *v.payloads) {
     h.sequence = video_sequence_++;
     h.marker = p.marker;
@@ -84,6 +102,7 @@ void player::on_video(const video_unit& v, std::uint32_t timestamp_ms) {
     media::rtp::write_packet(h, {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}, packet);
     cache_.store(h, p.bytes, now);
     video_sent_.octets += static_cast<std::uint32_t>(bytes.size());
+    video_octets_ += bytes.size();
     ++video_sent_.packets;
     send_rtp(std::move(packet));
   }
@@ -91,6 +110,34 @@ void player::on_video(const video_unit& v, std::uint32_t timestamp_ms) {
   video_sent_.at = now;
   video_sent_.any = true;
   maybe_report(now);
+  if (chooser_) maybe_choose_layer(now);
+}
+
+void player::maybe_choose_layer(clock::time_point now) {
+  if (now - last_choice_ < std::chrono::seconds(1)) return;
+  const bool first = last_choice_ == clock::time_point{};
+  last_choice_ = now;
+  const std::uint64_t sent = (video_octets_ - octets_at_choice_) * 8;
+  octets_at_choice_ = video_octets_;
+  if (first) return;  // the first second: a start, not a rate
+  // An estimate older than two seconds is no longer the browser's word.
+  std::optional<std::uint64_t> estimate;
+  if (estimate_ && now - estimate_at_ < std::chrono::seconds(2)) estimate = estimate_;
+  const auto chosen = chooser_->second(estimate, sent);
+  if (chosen == layer_) return;
+  boost::asio::post(home_.context(), [self = std::weak_ptr<session>(shared_from_this()), chosen] {
+    if (auto s = self.lock(); s && !s->ended()) static_cast<player&>(*s).move_to_layer(chosen);
+  });
+}
+
+void player::move_to_layer(std::size_t layer) {
+  if (!joined_ || layer >= layers_.size() || layer == layer_) return;
+  feed_->remove(*this);
+  layer_ = layer;
+  feed_ = feeds_(layers_[layer].key);
+  need_keyframe_ = true;  // the new layer's pictures start at its keyframe (the feed asks for one)
+  feed_->add(*this, tracks_.audio.has_value());
+  count(metrics_.layer_switches);
 }
 
 void player::on_opus(std::span<const std::uint8_t> packet, std::uint32_t clock48) {
@@ -142,6 +189,10 @@ void player::on_media(webrtc::packet_kind kind, std::span<const std::uint8_t> pa
   auto rtcp = media::rtp::parse_rtcp(packet);
   for (const auto& p : rtcp.packets) {
     const auto* fb = std::get_if<media::rtp::feedback>(&p);
+    if (fb && fb->what == media::rtp::feedback::kind::remb && fb->estimate) {
+      estimate_ = fb->estimate->bitrate;
+      estimate_at_ = clock::now();
+    }
     if (!fb || fb->media_ssrc != tracks_.video_ssrc) continue;
     if (fb->what == media::rtp::feedback::kind::nack) {
       for (auto& again : cache_.answer(fb->lost, clock::now())) {

@@ -163,6 +163,7 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
   }
   // A player may ask for one simulcast layer of a stream: `?layer=<rid>` is `<stream>~<rid>`.
   auto key = rtmp::stream_key(app_name, name);
+  const bool layer_asked = !publish && !rtmp::query_value(ctx.query, "layer").empty();
   if (!publish)
     if (auto layer = rtmp::query_value(ctx.query, "layer"); !layer.empty()) {
       const bool good = layer.size() <= 16 && std::all_of(layer.begin(), layer.end(), [](char c) {
@@ -186,6 +187,7 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
   // publisher that offers no H.264, VP8 (transcoded to H.264); a section Junction cannot take is
   // rejected in the answer.
   webrtc::answer_parameters p;
+  p.receiver_estimates = !publish;  // a player's browser tells its estimate in REMB
   p.ice = webrtc::new_ice_credentials();
   p.fingerprint = ports_.certificate()->fingerprint();
   p.candidates = ports_.candidates(home.index());
@@ -225,6 +227,8 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
           if (in.rid_extension) in.rids.assign(m.rids.begin(), m.rids.begin() + std::min<std::size_t>(m.rids.size(), 4));
         }
         if (!publish) {
+          for (const auto& e : m.extensions)
+            if (e.uri == webrtc::extension_uri::abs_send_time) out.abs_send_time = e.id;
           ssrc = out.video_ssrc = random_ssrc();
           if (choice->rtx) rtx_ssrc = out.video_rtx_ssrc = random_ssrc();
         }
@@ -244,6 +248,34 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
   if (port->peers() >= ports_.config().max_peers)
     co_return refuse(http::status::service_unavailable, "this shard's WebRTC port is full (webrtc.max_peers)");
 
+  // A player of a stream published in simulcast layers that asked for none starts on `<stream>`
+  // (which carries the best layer, whichever that is by then), and may be moved down to the
+  // layers below it: those whose picture is known, largest first, without the largest (the
+  // one `<stream>` carries).
+  std::vector<layer_option> layers;
+  if (!publish && !layer_asked && out.video) {
+    const std::string prefix = key + "~";
+    const auto streams = co_await hub_.list();
+    std::vector<std::pair<std::uint64_t, layer_option>> found;  // area, layer
+    std::uint64_t main_rate = 0;
+    for (const auto& st : streams) {
+      const auto rate = static_cast<std::uint64_t>(st.bitrate_kbps * 1000);
+      if (st.key == key) main_rate = rate;
+      if (st.live && st.width && st.key.size() > prefix.size() && st.key.compare(0, prefix.size(), prefix) == 0)
+        found.push_back({std::uint64_t{st.width} * st.height, {st.key, rate}});
+    }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second.bits_per_second > b.second.bits_per_second;
+    });
+    if (found.size() >= 2) {
+      layers.push_back({key, main_rate});
+      for (std::size_t i = 1; i < found.size(); ++i) {
+        log::info("{}: '{}' may go down to '{}' ({} pixels, {} bit/s)", what, key, found[i].second.key, found[i].first,
+                  found[i].second.bits_per_second);
+        layers.push_back(std::move(found[i].second));
+      }
+    }
+  }
   auto& state = shards_.local();
   const std::string id = fmt::format("{}-{}", home.index(), random_hex(12));
   std::shared_ptr<session> s;
@@ -267,10 +299,16 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
     s = std::make_shared<publisher>(home, *port, state.table, metrics_, id, key, ctx.conn.peer(),
                                     std::move(claimed.handle), std::move(layers), in, workers_);
   } else {
-    auto& weak = state.feeds[key];
-    auto feed = weak.lock();
-    if (!feed) weak = feed = std::make_shared<whep_feed>(home, hub_, workers_, key);
-    s = std::make_shared<player>(home, *port, state.table, metrics_, id, key, ctx.conn.peer(), std::move(feed), out);
+    // The shard's feed of a stream, made when there is none (a player moving between layers
+    // asks again).
+    feed_source feeds = [this, st = &state, h = &home](const std::string& stream) {
+      auto& weak = st->feeds[stream];
+      auto feed = weak.lock();
+      if (!feed) weak = feed = std::make_shared<whep_feed>(*h, hub_, workers_, stream);
+      return feed;
+    };
+    s = std::make_shared<player>(home, *port, state.table, metrics_, id, key, ctx.conn.peer(), std::move(feeds), out,
+                                 std::move(layers));
   }
   if (!s->join(p.ice, o)) {
     s->end("the port is full");

@@ -28,6 +28,9 @@ session_metrics session_metrics::declare(metric_registry& r) {
   m.transcoding = r.add("junction_whip_transcoding",
                         "WHIP publishers transcoding now (VP8 to H.264, Opus to AAC): those whose stream has a "
                         "consumer.", k::gauge);
+  m.layer_switches = r.add("junction_whep_layer_switches_total",
+                           "WHEP players moved to another simulcast layer (their browser's REMB said less, or more).",
+                           k::counter);
   return m;
 }
 

@@ -32,6 +32,7 @@ struct session_metrics {
   metric_id nacked;                          // counter: packets WHIP publishers were asked again for
   metric_id bytes_out;                       // counter: RTP bytes sent to WHEP players
   metric_id transcoding;                     // gauge: WHIP publishers transcoding for consumers now
+  metric_id layer_switches;                  // counter: WHEP players moved to another simulcast layer
   static session_metrics declare(metric_registry& registry);
 };
 

@@ -22,7 +22,7 @@ import aioice.ice
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 
-from junction_process import BROWSER_DIR, SLOW, JunctionProcess, require_browser
+from junction_process import BROWSER_DIR, SLOW, JunctionProcess, curl, require_browser
 from phones import tone_coverage, tone_coverage_over_middle
 from test_rtmp import HookRecorder
 
@@ -896,6 +896,82 @@ class ChromiumTest(WebrtcCase):
         video = played["stats"]["inbound-rtp:video"]
         self.assertEqual((video["width"], video["height"]), (320, 240), played)
         self.assertGreater(video["frames"], 25, played)
+        self.wait_gauges_zero()
+
+    def test_a_whep_player_moves_between_simulcast_layers_as_its_remb_says(self):
+        # aiortc plays a Chromium simulcast publication without asking for a layer: it starts on
+        # the best one; its REMB (aiortc's estimator, told what to say) falls under what it is
+        # sent and it is moved to the lower layer, then rises and it is moved back up.
+        from aiortc.rate import RemoteBitrateEstimator
+        said = {"bps": None, "calls": 0}
+        real_add = RemoteBitrateEstimator.add
+
+        def add(estimator, abs_send_time, arrival_time_ms, payload_size, ssrc):
+            real_add(estimator, abs_send_time, arrival_time_ms, payload_size, ssrc)
+            said["calls"] += 1
+            if said["bps"] is None or said["calls"] % 20:
+                return None
+            return said["bps"], [ssrc]
+
+        publisher = self.page("whip", "/live/auto/whip", 30, tone=self.tone, simulcast="h,l")
+        RemoteBitrateEstimator.add = add
+        try:
+            self.wait_connected(publisher)
+            # Both layers' pictures known to the hub (Chromium starts its upper layer once its
+            # estimate of the path allows).
+            deadline = time.monotonic() + 20 * SLOW
+            while True:
+                streams = json.loads(curl(self.url("/api/v1/streams")).body)["streams"]
+                sizes = {s["name"]: (s.get("width"), s.get("height")) for s in streams if s["app"] == "live"}
+                if sizes.get("auto~h") == (640, 480) and sizes.get("auto~l") == (320, 240):
+                    break
+                self.assertLess(time.monotonic(), deadline, sizes)
+                time.sleep(0.2)
+
+            async def run():
+                pc = RTCPeerConnection()
+                pc.addTransceiver("video", direction="recvonly")
+                tracks = {}
+                pc.on("track", lambda track: tracks.setdefault(track.kind, track))
+                await pc.setLocalDescription(await pc.createOffer())
+                status, headers, answer = await asyncio.to_thread(
+                    http, "POST", self.url("/live/auto/whep"), pc.localDescription.sdp.encode())
+                self.assertEqual(status, 201, answer)
+                self.assertNotIn(b"transport-cc", answer)  # the browser estimates, and says so in REMB
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.decode(), type="answer"))
+                self.assertEqual(await wait_for_state(pc), "connected")
+
+                seen = []
+
+                async def until(size, seconds):
+                    deadline = time.monotonic() + seconds * SLOW
+                    while time.monotonic() < deadline:
+                        frame = await asyncio.wait_for(tracks["video"].recv(), 10 * SLOW)
+                        if not seen or seen[-1][0] != (frame.width, frame.height):
+                            seen.append([(frame.width, frame.height), 0])
+                        seen[-1][1] += 1
+                        if (frame.width, frame.height) == size:
+                            return True
+                    print("sizes seen (size, frames):", seen, file=sys.stderr)
+                    return False
+
+                self.assertTrue(await until((640, 480), 10), "the best layer first")
+                said["bps"] = 30_000
+                self.assertTrue(await until((320, 240), 15), "down to the lower layer")
+                said["bps"] = 20_000_000
+                self.assertTrue(await until((640, 480), 20), "back up")
+                await asyncio.to_thread(http, "DELETE", self.url(headers["location"]))
+                await pc.close()
+
+            asyncio.run(run())
+            published = self.events(publisher, 60)[-1]  # it ends its session itself
+        finally:
+            RemoteBitrateEstimator.add = real_add
+            if publisher.poll() is None:
+                publisher.kill()
+            publisher.wait()
+        self.assertTrue(published["ok"], published)
+        self.assertGreaterEqual(self.junction.metrics().sum("junction_whep_layer_switches_total"), 2)
         self.wait_gauges_zero()
 
     def test_chromium_plays_an_rtmp_publication_over_whep_without_freezing(self):

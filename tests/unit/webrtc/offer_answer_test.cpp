@@ -127,6 +127,15 @@ TEST(OfferAnswer, TakesChromiumsSimulcastLayers) {
   EXPECT_NE(std::find(extensions.begin(), extensions.end(), "10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"),
             extensions.end());
   EXPECT_EQ(find(a.media[0].other, "simulcast"), nullptr);
+  // A WHEP answer that wants the browser's own estimate (REMB) leaves transport-cc out.
+  answer_parameters send = p;
+  send.directions = {sdp::direction::sendonly, sdp::direction::sendonly};
+  send.receive_rids = {};
+  send.receiver_estimates = true;
+  for (const auto& at : make_answer(o, send).media[1].other) {
+    EXPECT_EQ(at.value.find("transport-cc"), std::string::npos) << at.name << ":" << at.value;
+    EXPECT_EQ(at.value.find("transport-wide-cc"), std::string::npos) << at.name << ":" << at.value;
+  }
   // The answer parses back as SDP, with the layers where they were.
   auto again = sdp::parse(sdp::serialize(a));
   ASSERT_TRUE(again.ok()) << again.describe();
