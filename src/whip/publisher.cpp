@@ -172,8 +172,9 @@ void publisher::choose_main_layer() {
   }
   if (next_main_layer_ == best) return;  // asked already
   next_main_layer_ = best;
-  // Players of `<stream>` get the better picture at once; without any, at its next keyframe.
-  if (publication_->demanded()) layers_[*best]->request_keyframe();
+  // At its keyframe, asked for now: a browser's encoder makes them on request only (Chromium's
+  // upper layer starts after the lower one, and `<stream>` would stay on the lower one).
+  layers_[*best]->request_keyframe();
 }
 
 bool publisher::send_layer_rtcp(std::vector<std::uint8_t> packet) {

@@ -132,7 +132,8 @@ TEST(OfferAnswer, TakesChromiumsSimulcastLayers) {
   send.directions = {sdp::direction::sendonly, sdp::direction::sendonly};
   send.receive_rids = {};
   send.receiver_estimates = true;
-  for (const auto& at : make_answer(o, send).media[1].other) {
+  const auto sent = make_answer(o, send);
+  for (const auto& at : sent.media[1].other) {
     EXPECT_EQ(at.value.find("transport-cc"), std::string::npos) << at.name << ":" << at.value;
     EXPECT_EQ(at.value.find("transport-wide-cc"), std::string::npos) << at.name << ":" << at.value;
   }
