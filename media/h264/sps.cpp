@@ -62,12 +62,18 @@ std::vector<std::uint8_t> unescape(bytes nal) {
   return out;
 }
 
-void skip_scaling_list(bit_reader& r, unsigned size) {
+// False when a delta is outside its range (-128..127): not an SPS an encoder wrote.
+bool skip_scaling_list(bit_reader& r, unsigned size) {
   int last = 8, next = 8;
   for (unsigned j = 0; j < size && !r.failed(); ++j) {
-    if (next != 0) next = (last + r.se() + 256) % 256;
+    if (next != 0) {
+      const std::int32_t delta = r.se();
+      if (delta < -128 || delta > 127) return false;
+      next = (last + delta + 256) % 256;
+    }
     last = next == 0 ? last : next;
   }
+  return true;
 }
 
 bool high_profile(unsigned profile) {
@@ -98,7 +104,7 @@ std::optional<picture_size> sps_picture_size(bytes sps) {
     r.bit();                          // qpprime_y_zero_transform_bypass_flag
     if (r.bit())                      // seq_scaling_matrix_present_flag
       for (unsigned i = 0; i < (chroma_format != 3 ? 8u : 12u); ++i)
-        if (r.bit()) skip_scaling_list(r, i < 6 ? 16 : 64);
+        if (r.bit() && !skip_scaling_list(r, i < 6 ? 16 : 64)) return std::nullopt;
   }
   r.ue();  // log2_max_frame_num_minus4
   const unsigned poc_type = r.ue();

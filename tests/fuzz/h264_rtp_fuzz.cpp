@@ -1,10 +1,12 @@
 // The H.264 depacketizer on arbitrary RTP payload sequences, the packetizer on arbitrary FLV
-// video bodies, and the SPS reader on the whole input. Input: records of [flags][length hi][length lo][payload]; flags bit 0 is the
-// marker, bit 1 a sequence gap, bit 2 a new timestamp. Checks, beyond "no crash": every frame
+// video bodies, and the SPS reader on the whole input. Input: records of RTP payloads
+// (rtp_records.hpp). Checks, beyond "no crash": every frame
 // the depacketizer emits is a well-formed FLV AVC body (its NAL lengths add up), and every
 // packet the packetizer writes parses as RTP.
 #include <cstdint>
 #include <cstdlib>
+
+#include "rtp_records.hpp"
 
 #include "media/h264/rtp_payload.hpp"
 #include "media/h264/sps.hpp"
@@ -15,22 +17,7 @@ using namespace junction::media;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   h264::rtp_depacketizer d(1 << 16);
   std::vector<frame> out;
-  std::uint16_t seq = 0;
-  std::uint32_t ts = 0;
-  std::size_t at = 0;
-  while (at + 3 <= size) {
-    const std::uint8_t flags = data[at];
-    const std::size_t n = std::min<std::size_t>(std::size_t{data[at + 1]} << 8 | data[at + 2], size - at - 3);
-    rtp::packet p;
-    if (flags & 2) seq += 2;
-    if (flags & 4) ts += 3000;
-    p.header.sequence = seq++;
-    p.header.timestamp = ts;
-    p.header.marker = flags & 1;
-    p.payload = rtp::bytes(data + at + 3, n);
-    d.push(p, out);
-    at += 3 + n;
-  }
+  fuzz::for_each_packet(data, size, [&](const rtp::packet& p) { d.push(p, out); });
   d.flush(out);
   for (const auto& f : out) {
     auto b = f.payload.bytes();
