@@ -122,6 +122,17 @@ class WebrtcCase(unittest.TestCase):
                       "-pix_fmt", "yuv420p", "-g", str(gop), *extra, "-c:a", "aac", "-f", "flv",
                       self.junction.rtmp_url("live", stream)])
 
+    async def offer_to_play_video(self, path):
+        """aiortc offers to play `path`'s video over WHEP; (pc, tracks by kind once they come,
+        status, headers, answer)."""
+        pc = RTCPeerConnection()
+        pc.addTransceiver("video", direction="recvonly")
+        tracks = {}
+        pc.on("track", lambda track: tracks.setdefault(track.kind, track))
+        await pc.setLocalDescription(await pc.createOffer())
+        status, headers, answer = await asyncio.to_thread(http, "POST", self.url(path), pc.localDescription.sdp.encode())
+        return pc, tracks, status, headers, answer
+
     async def publish(self, path, tamper=None, headers=None, media=None, video_codec=None):
         """A WHIP session of aiortc publishing `media` (the tone file); (pc, status, headers, body).
         `video_codec` ("VP8") offers only that video codec (and RTX)."""
@@ -557,13 +568,7 @@ class LossTest(WebrtcCase):
             while (await asyncio.to_thread(http, "POST", self.url("/live/lossy/whep"), b"v=0\r\n"))[0] == 404:
                 self.assertLess(time.monotonic(), deadline, "the RTMP publication did not start")
                 await asyncio.sleep(0.2)
-            pc = RTCPeerConnection()
-            pc.addTransceiver("video", direction="recvonly")
-            tracks = {}
-            pc.on("track", lambda track: tracks.setdefault(track.kind, track))
-            await pc.setLocalDescription(await pc.createOffer())
-            status, headers, answer = await asyncio.to_thread(
-                http, "POST", self.url("/live/lossy/whep"), pc.localDescription.sdp.encode())
+            pc, tracks, status, headers, answer = await self.offer_to_play_video("/live/lossy/whep")
             self.assertEqual(status, 201, answer)
             relay = await LossyRelay.open(("127.0.0.1", answer_port(answer.decode())), drop_towards_server=False)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=relay.rewrite(answer.decode()), type="answer"))
@@ -965,13 +970,7 @@ class ChromiumPublisherTest(ChromiumCase):
                 time.sleep(0.2)
 
             async def run():
-                pc = RTCPeerConnection()
-                pc.addTransceiver("video", direction="recvonly")
-                tracks = {}
-                pc.on("track", lambda track: tracks.setdefault(track.kind, track))
-                await pc.setLocalDescription(await pc.createOffer())
-                status, headers, answer = await asyncio.to_thread(
-                    http, "POST", self.url("/live/auto/whep"), pc.localDescription.sdp.encode())
+                pc, tracks, status, headers, answer = await self.offer_to_play_video("/live/auto/whep")
                 self.assertEqual(status, 201, answer)
                 self.assertNotIn(b"transport-cc", answer)  # the browser estimates, and says so in REMB
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.decode(), type="answer"))
