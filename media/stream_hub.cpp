@@ -158,13 +158,8 @@ void stream_hub::push(publication& p, frame f) {
   auto& ls = local(p.key_);
   ls.bytes_in += f.payload.size();
   if (f.is_video() && f.codec != codec::unknown) ls.video = f.codec;
-  if (f.is_video() && f.config && f.codec == codec::h264) {
-    auto body = f.payload.bytes();
-    if (body.size() > 5)
-      if (auto sets = h264::parse_avc_config({reinterpret_cast<const std::uint8_t*>(body.data()) + 5, body.size() - 5});
-          sets && !sets->sps.empty())
-        if (auto size = h264::sps_picture_size(sets->sps.front())) ls.picture = *size;
-  }
+  if (f.config)
+    if (auto size = h264::sequence_header_picture_size(f)) ls.picture = *size;
   if (f.is_audio() && f.codec != codec::unknown) ls.audio = f.codec;
   if (!ls.remotes.empty()) {
     for (auto& r : ls.remotes) r.outbox.push_back(f);

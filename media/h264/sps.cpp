@@ -139,4 +139,12 @@ std::optional<picture_size> sps_picture_size(bytes sps) {
   return picture_size{static_cast<unsigned>(width - cut_x), static_cast<unsigned>(height - cut_y)};
 }
 
+std::optional<picture_size> sequence_header_picture_size(const frame& f) {
+  const auto body = f.payload.bytes();
+  if (!f.is_video() || !f.config || f.codec != codec::h264 || body.size() <= 5) return std::nullopt;
+  const auto sets = parse_avc_config({reinterpret_cast<const std::uint8_t*>(body.data()) + 5, body.size() - 5});
+  if (!sets || sets->sps.empty()) return std::nullopt;
+  return sps_picture_size(sets->sps.front());
+}
+
 }  // namespace junction::media::h264

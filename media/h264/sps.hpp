@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "media/frame.hpp"
 #include "media/h264/parameter_sets.hpp"
 
 namespace junction::media::h264 {
@@ -17,5 +18,8 @@ struct picture_size {
 // `sps` is the NAL unit, header byte included, emulation prevention bytes still in; nothing when
 // it is not an SPS or runs out.
 std::optional<picture_size> sps_picture_size(bytes sps);
+// The same for an H.264 sequence header frame (FLV AVC, packet type 0): its first SPS's size;
+// nothing for any other frame.
+std::optional<picture_size> sequence_header_picture_size(const frame& f);
 
 }  // namespace junction::media::h264

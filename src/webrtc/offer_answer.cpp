@@ -64,13 +64,13 @@ bool supported_extension(std::string_view uri) {
          uri == extension_uri::repaired_rtp_stream_id;
 }
 
-bool good_rid(std::string_view rid) {
+}  // namespace
+
+bool is_rid(std::string_view rid) {
   return !rid.empty() && rid.size() <= 16 && std::all_of(rid.begin(), rid.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
   });
 }
-
-}  // namespace
 
 std::variant<offer, std::string> read_offer(const sdp::session_description& s) {
   offer o;
@@ -107,7 +107,7 @@ std::variant<offer, std::string> read_offer(const sdp::session_description& s) {
         if (id && std::find(om.ssrcs.begin(), om.ssrcs.end(), *id) == om.ssrcs.end()) om.ssrcs.push_back(*id);
       } else if (a.name == "rid") {
         auto w = words(a.value);
-        if (w.size() >= 2 && w[1] == "send" && good_rid(w[0]) &&
+        if (w.size() >= 2 && w[1] == "send" && is_rid(w[0]) &&
             std::find(om.rids.begin(), om.rids.end(), w[0]) == om.rids.end())
           om.rids.emplace_back(w[0]);
       }

@@ -70,6 +70,10 @@ struct chosen_codec {
 std::optional<chosen_codec> choose_opus(const offered_media& m);
 std::optional<chosen_codec> choose_video(const offered_media& m, bool prefer_h264);
 
+// Whether `rid` is a simulcast layer's id Junction takes (RFC 8851 rid-syntax, at most 16
+// characters: what fits a one-byte header extension).
+bool is_rid(std::string_view rid);
+
 // An ICE candidate of Junction's (RFC 8839 §5.1): a UDP host candidate, or ICE-TCP passive.
 struct local_candidate {
   std::string address;

@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "core/ascii.hpp"
 #include "core/shard.hpp"
 #include "core/worker_pool.hpp"
 #include "media/rtp/header_extension.hpp"
@@ -20,10 +21,7 @@ const transcode::audio_format aac_format{media::codec::aac, 48000, 2};
 
 }  // namespace
 
-bool publisher_tracks::vp8() const {
-  return video && video->encoding.size() == 3 && (video->encoding[0] | 0x20) == 'v' &&
-         (video->encoding[1] | 0x20) == 'p' && video->encoding[2] == '8';
-}
+bool publisher_tracks::vp8() const { return video && iequals(video->encoding, "VP8"); }
 
 std::string layer_key(const std::string& key, const std::string& rid) { return key + "~" + rid; }
 

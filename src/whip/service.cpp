@@ -3,7 +3,6 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
-#include <cctype>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -166,10 +165,7 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
   const bool layer_asked = !publish && !rtmp::query_value(ctx.query, "layer").empty();
   if (!publish)
     if (auto layer = rtmp::query_value(ctx.query, "layer"); !layer.empty()) {
-      const bool good = layer.size() <= 16 && std::all_of(layer.begin(), layer.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-      });
-      if (!good) co_return refuse(http::status::bad_request, "a layer is a simulcast rid: 1-16 letters, digits, - or _");
+      if (!webrtc::is_rid(layer)) co_return refuse(http::status::bad_request, "a layer is a simulcast rid: 1-16 letters, digits, - or _");
       key = layer_key(key, std::string(layer));
     }
   if (!publish && !hub_.live_here(key) && !co_await hub_.is_published(key))
@@ -270,7 +266,7 @@ asio::awaitable<http::reply> service::offer(http::request_context& ctx, bool pub
     if (found.size() >= 2) {
       layers.push_back({key, main_rate});
       for (std::size_t i = 1; i < found.size(); ++i) {
-        log::info("{}: '{}' may go down to '{}' ({} pixels, {} bit/s)", what, key, found[i].second.key, found[i].first,
+        log::debug("{}: '{}' may go down to '{}' ({} pixels, {} bit/s)", what, key, found[i].second.key, found[i].first,
                   found[i].second.bits_per_second);
         layers.push_back(std::move(found[i].second));
       }

@@ -114,12 +114,8 @@ void video_layer::got(const media::frame& f) {
   if (f.keyframe && !f.config) keyframe_wanted_ = false;
   if (s_.vp8 && f.keyframe) {
     if (auto size = media::vp8::keyframe_size(media::vp8::frame_data(f))) area_ = std::uint64_t{size->width} * size->height;
-  } else if (!s_.vp8 && f.config) {
-    auto body = f.payload.bytes();
-    if (body.size() <= 5) return;
-    auto sets = media::h264::parse_avc_config({reinterpret_cast<const std::uint8_t*>(body.data()) + 5, body.size() - 5});
-    if (!sets || sets->sps.empty()) return;
-    if (auto size = media::h264::sps_picture_size(sets->sps.front())) area_ = std::uint64_t{size->width} * size->height;
+  } else if (auto size = media::h264::sequence_header_picture_size(f)) {
+    area_ = std::uint64_t{size->width} * size->height;
   }
 }
 

@@ -15,8 +15,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The SPS of one frame of ffmpeg's test pattern at `size`, encoded with `args`.
-nal_unit sps_of(const std::string& size, const std::string& args) {
+// The sequence header of one frame of ffmpeg's test pattern at `size`, encoded with `args`.
+frame sequence_header_of(const std::string& size, const std::string& args) {
   fs::path file = fs::temp_directory_path() / ("junction-sps-" + std::to_string(::getpid()) + ".flv");
   std::string cmd = "ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i testsrc=size=" + size +
                     ":rate=25 -frames:v 1 -c:v libx264 -preset ultrafast " + args + " -f flv " + file.string();
@@ -27,14 +27,19 @@ nal_unit sps_of(const std::string& size, const std::string& args) {
   flv::reader reader;
   std::vector<frame> frames;
   reader.feed(std::as_bytes(std::span(raw)), frames);
-  for (const auto& f : frames) {
-    if (!f.is_video() || !f.config) continue;
-    auto b = f.payload.bytes();
-    auto sets = parse_avc_config({reinterpret_cast<const std::uint8_t*>(b.data()) + 5, b.size() - 5});
-    if (sets && !sets->sps.empty()) return sets->sps.front();
-  }
+  for (const auto& f : frames)
+    if (f.is_video() && f.config) return f;
   ADD_FAILURE() << "no sequence header";
   return {};
+}
+
+// Its first SPS.
+nal_unit sps_of(const std::string& size, const std::string& args) {
+  auto f = sequence_header_of(size, args);
+  auto b = f.payload.bytes();
+  if (b.size() <= 5) return {};
+  auto sets = parse_avc_config({reinterpret_cast<const std::uint8_t*>(b.data()) + 5, b.size() - 5});
+  return sets && !sets->sps.empty() ? sets->sps.front() : nal_unit{};
 }
 
 TEST(SpsPictureSize, ReadsWhatEncodersWrite) {
@@ -58,6 +63,16 @@ TEST(SpsPictureSize, ReadsWhatEncodersWrite) {
     ASSERT_TRUE(got);
     EXPECT_EQ(*got, e.expected);
   }
+}
+
+TEST(SpsPictureSize, ReadsASequenceHeaderFrame) {
+  const auto header = sequence_header_of("1920x1080", "-profile:v high -pix_fmt yuv420p");
+  EXPECT_EQ(sequence_header_picture_size(header), (picture_size{1920, 1080}));
+  // Not a sequence header: nothing.
+  frame picture = header;
+  picture.config = false;
+  EXPECT_FALSE(sequence_header_picture_size(picture));
+  EXPECT_FALSE(sequence_header_picture_size(frame{}));
 }
 
 TEST(SpsPictureSize, RefusesWhatIsNotAWholeSps) {
