@@ -100,6 +100,8 @@ listen = []
 listen = ["127.0.0.1:$2"]
 authenticate = false
 udp_rate_limit = 0
+[xmpp]
+listen = []
 [users]
 database = "$3"
 TOML

@@ -22,7 +22,7 @@ void read(const config_document& doc, const char* name, Settings& out) {
 
 config parse(std::string_view text, const std::string& name, std::vector<std::string>* defaulted) {
   config_document doc(text, name, defaulted);
-  doc.only({"server", "http", "rtmp", "sip", "users", "gateway", "recording", "webrtc"});
+  doc.only({"server", "http", "rtmp", "sip", "users", "gateway", "recording", "webrtc", "xmpp"});
   config cfg;
   cfg.source = name;
   read(doc, "server", cfg.server);
@@ -33,6 +33,7 @@ config parse(std::string_view text, const std::string& name, std::vector<std::st
   read(doc, "recording", cfg.recording);
   read(doc, "gateway", cfg.gateway);
   read(doc, "webrtc", cfg.webrtc);
+  read(doc, "xmpp", cfg.xmpp);
   return cfg;
 }
 
@@ -71,7 +72,8 @@ config config::load_file(const std::string& path, std::vector<std::string>* defa
   const auto base = std::filesystem::path{path}.parent_path().string();
   for (auto* p : {&cfg.server.log_file, &cfg.http.web_root, &cfg.http.tls_certificate, &cfg.http.tls_private_key,
                   &cfg.http.access_log, &cfg.rtmp.tls_certificate, &cfg.rtmp.tls_private_key,
-                  &cfg.sip.tls_certificate, &cfg.sip.tls_private_key, &cfg.users.database,
+                  &cfg.sip.tls_certificate, &cfg.sip.tls_private_key, &cfg.xmpp.tls_certificate,
+                  &cfg.xmpp.tls_private_key, &cfg.users.database,
                   &cfg.recording.directory})
     make_relative_to(base, *p);
   // "conf/www" next to /etc/junction/junction.toml is no web root: the default one is.
@@ -90,6 +92,7 @@ void config::apply_listen_all() {
   everywhere(http.listen, http.listen_given);
   everywhere(rtmp.listen, rtmp.listen_given);
   everywhere(sip.listen, sip.listen_given);
+  everywhere(xmpp.listen, xmpp.listen_given);
   if (!webrtc.address_given && webrtc.address == "127.0.0.1") webrtc.address = "0.0.0.0";
 }
 

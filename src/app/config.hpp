@@ -16,6 +16,7 @@
 #include "sip/config.hpp"
 #include "users/config.hpp"
 #include "webrtc/config.hpp"
+#include "xmpp/config.hpp"
 
 namespace junction {
 
@@ -28,6 +29,7 @@ struct config {
   gateway_config gateway;
   recording_config recording;
   webrtc_config webrtc;
+  xmpp_config xmpp;
   std::string source = "(built-in defaults)";
 
   // The built-in configuration (no file): the defaults, with the web root and the state files

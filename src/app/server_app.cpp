@@ -15,6 +15,7 @@
 #include "media/stream_hub.hpp"
 #include "rtmp/server.hpp"
 #include "sip/server.hpp"
+#include "xmpp/server.hpp"
 #include "app/users_api.hpp"
 #include "app/users_cli.hpp"
 #include "users/user_directory.hpp"
@@ -111,6 +112,7 @@ int run_server(const config& cfg, const std::string& path, const command_line_ov
   std::unique_ptr<http::server> web;
   std::unique_ptr<rtmp::server> rtmp_server;
   std::unique_ptr<sip::server> sip_server;
+  std::unique_ptr<xmpp::server> xmpp_server;
   // JUNCTION_TEST_STORE_DELAY_MS slows every job of the user store's worker, for the test that
   // shows a slow store does not hold the shards up.
   const char* store_delay = std::getenv("JUNCTION_TEST_STORE_DELAY_MS");
@@ -141,6 +143,9 @@ int run_server(const config& cfg, const std::string& path, const command_line_ov
           *webrtc_ports, workers, *bridge_metrics, sip_server->anchor_address(), cfg.sip.media_timeout));
     }
     sip_server->attach_http(*web);
+    if (cfg.xmpp.enabled)
+      xmpp_server = std::make_unique<xmpp::server>(rt, cfg.xmpp, cfg.xmpp.domains.empty() ? cfg.sip.domains : cfg.xmpp.domains,
+                                                   *user_directory);
     add_users_api(*web, *user_directory);
     reload.emplace(rt, path, overrides, cfg,
                    reloader::targets{web.get(), rtmp_server.get(), sip_server.get(), &*recordings});
@@ -158,6 +163,7 @@ int run_server(const config& cfg, const std::string& path, const command_line_ov
     web->listen();
     rtmp_server->listen();
     sip_server->listen();
+    if (xmpp_server) xmpp_server->listen();
     if (webrtc_ports) webrtc_ports->listen();
     // SIP over WebSocket has no socket of its own: it is a path on every HTTP listener.
     if (cfg.sip.websocket) {
@@ -235,6 +241,7 @@ int run_server(const config& cfg, const std::string& path, const command_line_ov
   runtime_holder.reset();   // the loops, with the sessions, lines and legs they still hold, which
                             // refer to the RTMP and HTTP servers (a session's memory budget, its
                             // settings), the gateway, the recordings, the hub and the workers
+  xmpp_server.reset();      // its routers, which the streams the loops held detached from
   rtmp_server.reset();
   web.reset();
   gateway.reset();

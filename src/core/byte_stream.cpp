@@ -9,7 +9,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
+
+#include <algorithm>
 
 namespace junction {
 namespace {
@@ -66,6 +72,36 @@ class tls_stream final : public byte_stream {
     return SSL_pending(ssl) > 0 || BIO_ctrl_pending(SSL_get_rbio(ssl)) > 0 || bytes_in(stream_.next_layer()) > 0;
   }
   asio::ip::tcp::socket& socket() noexcept override { return stream_.next_layer(); }
+  std::string channel_binding(std::string_view type) override {
+    SSL* ssl = stream_.native_handle();
+    if (type == "tls-exporter") {
+      if (SSL_version(ssl) != TLS1_3_VERSION && SSL_get_extms_support(ssl) != 1) return {};
+      static constexpr char label[] = "EXPORTER-Channel-Binding";
+      unsigned char out[32];
+      if (SSL_export_keying_material(ssl, out, sizeof out, label, sizeof label - 1, nullptr, 0, 0) != 1) return {};
+      return std::string(reinterpret_cast<const char*>(out), sizeof out);
+    }
+    if (type == "tls-server-end-point") {
+      X509* cert = SSL_get_certificate(ssl);
+      if (!cert) return {};
+      // The certificate's signature hash, SHA-256 in place of MD5 or SHA-1 (RFC 5929 §4.1).
+      int digest_nid = NID_undef;
+      OBJ_find_sigid_algs(X509_get_signature_nid(cert), &digest_nid, nullptr);
+      const EVP_MD* md = EVP_get_digestbynid(digest_nid);
+      if (!md || digest_nid == NID_md5 || digest_nid == NID_sha1) md = EVP_sha256();
+      unsigned char out[EVP_MAX_MD_SIZE];
+      unsigned int length = 0;
+      if (X509_digest(cert, md, out, &length) != 1) return {};
+      return std::string(reinterpret_cast<const char*>(out), length);
+    }
+    if (type == "tls-unique") {
+      unsigned char out[EVP_MAX_MD_SIZE];
+      const std::size_t length = SSL_session_reused(ssl) ? SSL_get_finished(ssl, out, sizeof out)
+                                                         : SSL_get_peer_finished(ssl, out, sizeof out);
+      return std::string(reinterpret_cast<const char*>(out), std::min(length, sizeof out));
+    }
+    return {};
+  }
 
  private:
   asio::ssl::stream<asio::ip::tcp::socket> stream_;

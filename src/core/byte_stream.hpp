@@ -41,6 +41,12 @@ class byte_stream {
   // reader that waits between reads (merged writes) reads again at once instead.
   virtual bool more_waiting() noexcept = 0;
   virtual boost::asio::ip::tcp::socket& socket() noexcept = 0;
+  // Channel binding data of a TLS stream after its handshake, for SASL's -PLUS mechanisms:
+  // "tls-exporter" (RFC 9266: 32 bytes exported as "EXPORTER-Channel-Binding"; TLS 1.3, or 1.2
+  // with the extended master secret), "tls-server-end-point" (RFC 5929 §4: the hash of this
+  // server's certificate) or "tls-unique" (RFC 5929 §3: the first Finished message, as clients
+  // that predate RFC 9266 compute it). Empty for a plain stream or a type that does not apply.
+  virtual std::string channel_binding(std::string_view type) { return {}; }
 };
 
 // A TLS server context with a PEM certificate chain and private key, the versions and ciphers of

@@ -251,12 +251,6 @@ class router {
 
 }  // namespace
 
-unsigned home_shard(std::string_view aor, unsigned shards) noexcept {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : aor) h = (h ^ c) * 1099511628211ull;
-  return shards ? static_cast<unsigned>(h % shards) : 0;
-}
-
 route_decision route_request(message& request, std::size_t socket, unsigned here, const router_settings& s) {
   return router(request, socket, here, s).decide();
 }

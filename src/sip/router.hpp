@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/home_shard.hpp"
 #include "sip/message.hpp"
 
 namespace junction::sip {
@@ -59,8 +60,7 @@ struct route_decision {
   std::optional<unsigned> end_relay_on;
 };
 
-// The shard an address of record lives on: a stable hash, the same on every shard.
-unsigned home_shard(std::string_view aor, unsigned shards) noexcept;
+// The shard an address of record lives on: home_shard (core/home_shard.hpp) of the AOR.
 
 // Decides for `request` (its top Via stamped already), received on listen address `socket` of
 // shard `here`. May pop the first Route (see above).

@@ -1,5 +1,7 @@
 #include "users/nonce.hpp"
 
+#include "core/base64.hpp"
+
 #include "users/hmac.hpp"
 
 #include <openssl/crypto.h>
@@ -23,41 +25,16 @@ static_assert(raw_size % 3 == 0, "the nonce must encode without '=' padding");
 
 using raw_nonce = std::array<unsigned char, raw_size>;
 
-constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-int decode_char(char c) noexcept {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
 std::string encode(const raw_nonce& raw) {
-  std::string out;
-  out.reserve(encoded_size);
-  for (std::size_t i = 0; i < raw.size(); i += 3) {
-    std::uint32_t v = (std::uint32_t{raw[i]} << 16) | (std::uint32_t{raw[i + 1]} << 8) | raw[i + 2];
-    for (int shift = 18; shift >= 0; shift -= 6) out += alphabet[(v >> shift) & 0x3f];
-  }
-  return out;
+  return base64::encode({reinterpret_cast<const char*>(raw.data()), raw.size()}, base64::alphabet::url, false);
 }
 
-std::optional<raw_nonce> decode(std::string_view text) noexcept {
+std::optional<raw_nonce> decode(std::string_view text) {
   if (text.size() != encoded_size) return std::nullopt;
+  auto bytes = base64::decode(text, base64::alphabet::url, false);
+  if (!bytes || bytes->size() != raw_size) return std::nullopt;
   raw_nonce raw{};
-  for (std::size_t i = 0, o = 0; i < text.size(); i += 4, o += 3) {
-    std::uint32_t v = 0;
-    for (std::size_t k = 0; k < 4; ++k) {
-      int d = decode_char(text[i + k]);
-      if (d < 0) return std::nullopt;
-      v = (v << 6) | static_cast<std::uint32_t>(d);
-    }
-    raw[o] = static_cast<unsigned char>(v >> 16);
-    raw[o + 1] = static_cast<unsigned char>(v >> 8);
-    raw[o + 2] = static_cast<unsigned char>(v);
-  }
+  std::memcpy(raw.data(), bytes->data(), raw_size);
   return raw;
 }
 

@@ -12,10 +12,11 @@ namespace junction::users {
 namespace {
 
 // Version 1: digest HA1s, SCRAM columns present but unused. Version 2: contact lists and the
-// mailbox of messages kept for offline users. Bumped with every schema change; a store written
+// mailbox of messages kept for offline users. Version 3: SCRAM keys (SHA-1 and SHA-256) in a
+// table of their own, one row per mechanism (the users table's unused SCRAM columns stay empty). Bumped with every schema change; a store written
 // by a newer Junction is refused rather than misread. Every statement is "IF NOT EXISTS", so the
 // same script brings any older store up to date.
-constexpr int schema_version = 2;
+constexpr int schema_version = 3;
 
 constexpr const char* schema_sql = R"sql(
   CREATE TABLE IF NOT EXISTS users (
@@ -46,7 +47,17 @@ constexpr const char* schema_sql = R"sql(
     received INTEGER NOT NULL
   );
   CREATE INDEX IF NOT EXISTS mailbox_recipient ON mailbox (recipient);
-  PRAGMA user_version = 2;
+  CREATE TABLE IF NOT EXISTS scram (
+    username TEXT NOT NULL,
+    realm TEXT NOT NULL,
+    mechanism TEXT NOT NULL,
+    salt BLOB NOT NULL,
+    iterations INTEGER NOT NULL,
+    stored_key BLOB NOT NULL,
+    server_key BLOB NOT NULL,
+    PRIMARY KEY (username, realm, mechanism)
+  );
+  PRAGMA user_version = 3;
 )sql";
 
 // A writer (the CLI adding a user) holds the lock for milliseconds; five seconds is generous.
@@ -90,6 +101,11 @@ class statement_use {
  private:
   sqlite3_stmt* s_;
 };
+
+std::string column_blob(sqlite3_stmt* s, int column) {
+  const auto* bytes = static_cast<const char*>(sqlite3_column_blob(s, column));
+  return bytes ? std::string(bytes, static_cast<std::size_t>(sqlite3_column_bytes(s, column))) : std::string{};
+}
 
 std::string column_text(sqlite3_stmt* s, int column) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, column));
@@ -144,6 +160,9 @@ struct user_store::impl {
   statement_ptr erase;
   statement_ptr select_all;
   statement_ptr select_one;
+  statement_ptr insert_scram;
+  statement_ptr erase_scram;
+  statement_ptr select_scram;
   statement_ptr insert_contact;
   statement_ptr erase_contact;
   statement_ptr erase_contacts;
@@ -174,6 +193,25 @@ struct user_store::impl {
     if (sqlite3_bind_text(s, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT) !=
         SQLITE_OK)
       fail("binding a parameter");
+  }
+
+  void bind_blob(sqlite3_stmt* s, int index, std::string_view bytes) {
+    if (sqlite3_bind_blob(s, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+      fail("binding a parameter");
+  }
+
+  void keep_scram(std::string_view username, std::string_view realm, std::string_view mechanism,
+                  const scram_keys& keys) {
+    sqlite3_stmt* s = insert_scram.get();
+    statement_use use(s);
+    bind(s, 1, username);
+    bind(s, 2, realm);
+    bind(s, 3, mechanism);
+    bind_blob(s, 4, keys.salt);
+    bind_int(s, 5, keys.iterations);
+    bind_blob(s, 6, keys.stored_key);
+    bind_blob(s, 7, keys.server_key);
+    run(s, "keeping the SCRAM keys of " + std::string(username));
   }
 
   // Runs a statement that returns no rows.
@@ -223,6 +261,12 @@ struct user_store::impl {
     select_all = prepare("SELECT username, realm, created FROM users ORDER BY realm, username");
     select_one = prepare(
         "SELECT ha1_md5, ha1_sha256, created FROM users WHERE username = ?1 AND realm = ?2");
+    insert_scram = prepare(
+        "INSERT OR REPLACE INTO scram (username, realm, mechanism, salt, iterations, stored_key, server_key) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    erase_scram = prepare("DELETE FROM scram WHERE username = ?1 AND realm = ?2");
+    select_scram = prepare(
+        "SELECT mechanism, salt, iterations, stored_key, server_key FROM scram WHERE username = ?1 AND realm = ?2");
     insert_contact = prepare("INSERT OR IGNORE INTO contacts (username, realm, contact) VALUES (?1, ?2, ?3)");
     erase_contact = prepare("DELETE FROM contacts WHERE username = ?1 AND realm = ?2 AND contact = ?3");
     erase_contacts = prepare("DELETE FROM contacts WHERE username = ?1 AND realm = ?2");
@@ -268,6 +312,8 @@ void user_store::add(std::string_view username, std::string_view realm,
   if (password.empty()) throw std::invalid_argument("the password must not be empty");
   const std::string md5 = ha1(digest_algorithm::md5, username, realm, password);
   const std::string sha256 = ha1(digest_algorithm::sha256, username, realm, password);
+  const scram_keys sha1_keys = make_scram_keys(scram_hash::sha1, password);
+  const scram_keys sha256_keys = make_scram_keys(scram_hash::sha256, password);
   const auto now = std::chrono::time_point_cast<std::chrono::seconds>(
       std::chrono::system_clock::now());
 
@@ -279,7 +325,17 @@ void user_store::add(std::string_view username, std::string_view realm,
   impl_->bind(s, 4, sha256);
   if (sqlite3_bind_int64(s, 5, now.time_since_epoch().count()) != SQLITE_OK)
     impl_->fail("binding a parameter");
-  impl_->run(s, "adding user " + std::string(username));
+  impl_->exec("BEGIN IMMEDIATE", "starting to add a user");
+  try {
+    impl_->run(s, "adding user " + std::string(username));
+    impl_->change(impl_->erase_scram.get(), username, realm, std::nullopt, "replacing SCRAM keys");
+    impl_->keep_scram(username, realm, "SCRAM-SHA-1", sha1_keys);
+    impl_->keep_scram(username, realm, "SCRAM-SHA-256", sha256_keys);
+    impl_->exec("COMMIT", "adding a user");
+  } catch (...) {
+    sqlite3_exec(impl_->db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
 }
 
 bool user_store::remove(std::string_view username, std::string_view realm) {
@@ -290,6 +346,8 @@ bool user_store::remove(std::string_view username, std::string_view realm) {
   impl_->bind(s, 2, realm);
   impl_->run(s, "removing user " + std::string(username));
   bool removed = sqlite3_changes(impl_->db.get()) > 0;
+  impl_->change(impl_->erase_scram.get(), username, realm, std::nullopt,
+                "removing the SCRAM keys of " + std::string(username));
   impl_->change(impl_->erase_contacts.get(), username, realm, std::nullopt,
                 "removing the contacts of " + std::string(username));
   return removed;
@@ -393,8 +451,21 @@ std::optional<user_record> user_store::find(std::string_view username,
   int rc = sqlite3_step(s);
   if (rc == SQLITE_DONE) return std::nullopt;
   if (rc != SQLITE_ROW) impl_->fail("looking up user " + std::string(username));
-  return user_record{std::string(username), std::string(realm), column_text(s, 0),
-                     column_text(s, 1), sqlite3_column_int64(s, 2)};
+  user_record record{std::string(username), std::string(realm), column_text(s, 0), column_text(s, 1),
+                     sqlite3_column_int64(s, 2), {}, {}};
+  sqlite3_stmt* k = impl_->select_scram.get();
+  statement_use keys_use(k);
+  impl_->bind(k, 1, username);
+  impl_->bind(k, 2, realm);
+  while ((rc = sqlite3_step(k)) == SQLITE_ROW) {
+    scram_keys keys{column_blob(k, 1), static_cast<std::uint32_t>(sqlite3_column_int64(k, 2)), column_blob(k, 3),
+                    column_blob(k, 4)};
+    const std::string mechanism = column_text(k, 0);
+    if (mechanism == "SCRAM-SHA-1") record.scram_sha1 = std::move(keys);
+    else if (mechanism == "SCRAM-SHA-256") record.scram_sha256 = std::move(keys);
+  }
+  if (rc != SQLITE_DONE) impl_->fail("looking up the SCRAM keys of " + std::string(username));
+  return record;
 }
 
 std::int64_t user_store::data_version() const {

@@ -1,8 +1,8 @@
 #pragma once
 // The users Junction authenticates, in an embedded SQLite database. It holds only secrets
 // derived from passwords, never the passwords: the digest HA1 for MD5 and for SHA-256
-// (RFC 7616 §3.4.2), with nullable columns kept for SCRAM-SHA-256 keys (RFC 7677) so that a
-// later SASL mechanism needs no schema change. An HA1 still lets its holder answer digest
+// (RFC 7616 §3.4.2) for SIP, and SCRAM-SHA-1 and SCRAM-SHA-256 keys (RFC 5802, RFC 7677: salt,
+// iterations, StoredKey, ServerKey) for XMPP's SASL. An HA1 still lets its holder answer digest
 // challenges for that realm, so the database file is created readable by its owner only.
 //
 // Control plane: the operations are synchronous and throw (user_store_error for database
@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "users/scram.hpp"
 
 namespace junction::users {
 
@@ -53,6 +55,8 @@ struct user_record {
   std::string ha1_md5;     // lowercase hex, 32 characters
   std::string ha1_sha256;  // lowercase hex, 64 characters
   std::int64_t created = 0;
+  scram_keys scram_sha1;   // empty for a user added before Junction kept SCRAM keys
+  scram_keys scram_sha256;
 };
 
 // A message kept for a user who was offline (SIP MESSAGE today, XMPP later): the headers that
@@ -78,8 +82,7 @@ class user_store {
   user_store(const user_store&) = delete;
   user_store& operator=(const user_store&) = delete;
 
-  // Adds the user, or replaces it (new HA1s, new creation time, SCRAM keys cleared: they were
-  // derived from the old password). The password must not be empty.
+  // Adds the user, or replaces it (new HA1s, new SCRAM keys with new salts, new creation time). The password must not be empty.
   void add(std::string_view username, std::string_view realm, std::string_view password);
   // True if the user existed. Invalid names throw, like add: they come from an operator.
   bool remove(std::string_view username, std::string_view realm);

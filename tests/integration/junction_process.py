@@ -110,11 +110,25 @@ def to_toml(sections):
 # The process
 
 
+def make_certificate(folder, cert_file="cert.pem", key_file="key.pem", cn="localhost", san=None):
+    """A self-signed certificate (RSA 2048, two days) for `cn`, with subjectAltName `san` when
+    given ("IP:127.0.0.1"), written into `folder`: (certificate path, key path)."""
+    cert, key = os.path.join(folder, cert_file), os.path.join(folder, key_file)
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=" + cn,
+               "-keyout", key, "-out", cert]
+    if san:
+        command[-4:-4] = ["-addext", "subjectAltName=" + san]
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError("openssl failed: %s" % done.stderr.decode())
+    return cert, key
+
+
 class JunctionProcess:
     """One junction process on its own temporary config. Use start(), then stop() or kill()."""
 
     def __init__(self, http=None, server=None, shards=2, workdir=None, start_timeout=10.0,
-                 rtmp=None, rtmp_apps=None, sip=None, extra=None, env=None):
+                 rtmp=None, rtmp_apps=None, sip=None, xmpp=None, extra=None, env=None):
         """`extra`: more sections as they are ({"recording": {...}, "gateway": {...}}); `env`: more
         environment variables for the process (fault injection such as
         JUNCTION_TEST_STORE_DELAY_MS)."""
@@ -136,12 +150,15 @@ class JunctionProcess:
         # SIP likewise: 5060 is also where sipp and phones listen by default.
         sip_keys = {"listen": ["127.0.0.1:0"]}
         sip_keys.update(sip or {})
+        # XMPP likewise (5222 is every XMPP server's).
+        xmpp_keys = {"listen": ["127.0.0.1:0"]}
+        xmpp_keys.update(xmpp or {})
         self.sections = {"server": server_keys, "http": http_keys, "rtmp": rtmp_keys,
-                         "sip": sip_keys}
+                         "sip": sip_keys, "xmpp": xmpp_keys}
         self.sections.update(extra or {})
+        listening = [http_keys, rtmp_keys, sip_keys] + ([xmpp_keys] if xmpp_keys.get("enabled", True) else [])
         self.expected_listeners = sum(
-            len(keys.get(name, [])) for keys in (http_keys, rtmp_keys, sip_keys)
-            for name in ("listen", "tls_listen"))
+            len(keys.get(name, [])) for keys in listening for name in ("listen", "tls_listen"))
         self.config_path = os.path.join(self.workdir, "junction.toml")
         self.stderr_path = os.path.join(self.workdir, "stderr.log")
         self.proc = None

@@ -25,7 +25,7 @@ import time
 import unittest
 
 import junction_process as jp
-from junction_process import (JunctionProcess, CurlError, connect, curl, raw_exchange,
+from junction_process import (JunctionProcess, CurlError, connect, curl, make_certificate, raw_exchange,
                               read_response, read_until_close, simple_get, wait_closed_by_peer,
                               wait_for)
 
@@ -79,18 +79,6 @@ def make_web_root(base):
         f.write(secret)
     files["../secret.txt"] = secret
     return files
-
-
-def make_certificate(base):
-    cert = os.path.join(base, "cert.pem")
-    key = os.path.join(base, "key.pem")
-    done = subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
-         "-days", "1", "-keyout", key, "-out", cert],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-    if done.returncode != 0:
-        raise RuntimeError("openssl failed: %s" % done.stderr.decode())
-    return cert, key
 
 
 class JunctionTestCase(unittest.TestCase):

@@ -199,9 +199,9 @@ class InstallTest(InstalledTestCase):
                           'directory = "%s/recordings"' % state, text)
         self.assertEqual(n, 1)
         if listen_port_zero:
-            # http, rtmp and sip: 127.0.0.1 port 0, never the fixed defaults.
+            # http, rtmp, sip and xmpp: 127.0.0.1 port 0, never the fixed defaults.
             text, n = re.subn(r'(?m)^listen = \[.*\]$', 'listen = ["127.0.0.1:0"]', text)
-            self.assertEqual(n, 3)
+            self.assertEqual(n, 4)
             text, n = re.subn(r'(?m)^pin_cpus = true$', 'pin_cpus = false', text)
             self.assertEqual(n, 1)
         path = os.path.join(self.prefix, "test-%s.toml" % uuid.uuid4().hex[:8])

@@ -15,7 +15,7 @@ import threading
 import unittest
 
 import rtmp_client as rc
-from junction_process import JunctionProcess, curl, junction_bin, wait_for
+from junction_process import JunctionProcess, curl, junction_bin, make_certificate, wait_for
 from phones import RawPhone, free_udp_port
 from test_gateway import GatewayClient
 from test_rtmp import HealthyPlayer
@@ -23,12 +23,9 @@ from test_rtmp import HealthyPlayer
 FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
 
 
-def make_certificate(folder, name):
-    """A self-signed certificate for 127.0.0.1 named `name`: (certificate path, key path)."""
-    cert, key = os.path.join(folder, name + ".pem"), os.path.join(folder, name + ".key")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                    "-days", "2", "-subj", "/CN=" + name], check=True, capture_output=True, timeout=60)
-    return cert, key
+def make_named_certificate(folder, name):
+    """A self-signed certificate named `name` (its CN too): (certificate path, key path)."""
+    return make_certificate(folder, name + ".pem", name + ".key", cn=name)
 
 
 def presented_certificate(address, **context_options):
@@ -174,7 +171,7 @@ class TlsSettingsTest(unittest.TestCase):
     def setUpClass(cls):
         cls.workdir = tempfile.mkdtemp(prefix="junction-it-tls-")
         cls.addClassCleanup(shutil.rmtree, cls.workdir, True)
-        cls.cert, cls.key = make_certificate(cls.workdir, "junction-tls")
+        cls.cert, cls.key = make_named_certificate(cls.workdir, "junction-tls")
 
     def server(self, **tls):
         keys = {"listen": ["127.0.0.1:0"], "tls_listen": ["127.0.0.1:0"], "tls_certificate": self.cert,
@@ -225,8 +222,8 @@ class ReloadTest(unittest.TestCase):
     def test_a_reload_keeps_every_connection(self):
         workdir = tempfile.mkdtemp(prefix="junction-it-reload-")
         self.addCleanup(shutil.rmtree, workdir, True)
-        cert_a, key_a = make_certificate(workdir, "junction-a")
-        cert_b, key_b = make_certificate(workdir, "junction-b")
+        cert_a, key_a = make_named_certificate(workdir, "junction-a")
+        cert_b, key_b = make_named_certificate(workdir, "junction-b")
         cert, key = os.path.join(workdir, "live.pem"), os.path.join(workdir, "live.key")
         shutil.copy(cert_a, cert)
         shutil.copy(key_a, key)

@@ -21,7 +21,7 @@ struct fixture {
     if (user != "alice" && user != "bob") return std::nullopt;
     return users::user_record{std::string(user), std::string(realm),
                               users::ha1(digest_algorithm::md5, user, realm, "secret"),
-                              users::ha1(digest_algorithm::sha256, user, realm, "secret"), 0};
+                              users::ha1(digest_algorithm::sha256, user, realm, "secret"), 0, {}, {}};
   };
 
   message request(std::string_view authorization, std::string_view user_agent = {}) {

@@ -97,7 +97,7 @@ TEST_F(AgentTest, RegistersAnsweringTheDigestChallengeAndRefreshesAtHalfTime) {
       [](std::string_view user, std::string_view realm) -> std::optional<users::user_record> {
         return users::user_record{std::string{user}, std::string{realm},
                                   users::ha1(users::digest_algorithm::md5, user, realm, "secret"),
-                                  users::ha1(users::digest_algorithm::sha256, user, realm, "secret"), 0};
+                                  users::ha1(users::digest_algorithm::sha256, user, realm, "secret"), 0, {}, {}};
       },
       auth, wall);
   EXPECT_EQ(verdict.what, sip::auth_verdict::kind::authenticated) << verdict.reason;

@@ -276,5 +276,52 @@ TEST_F(UserStoreFile, VersionOneStoresAreUpgradedInPlace) {
   EXPECT_EQ(again.all_mail().size(), 1u);
 }
 
+TEST_F(UserStoreFile, ScramKeysAreKeptPerMechanismReplacedAndRemoved) {
+  {
+    user_store store(path_);
+    store.add("alice", "example.com", "pencil");
+  }
+  user_store store(path_);
+  auto alice = store.find("alice", "example.com");
+  ASSERT_TRUE(alice);
+  for (auto [keys, hash, size] : {std::tuple{alice->scram_sha1, scram_hash::sha1, 20u},
+                                  std::tuple{alice->scram_sha256, scram_hash::sha256, 32u}}) {
+    EXPECT_EQ(keys.salt.size(), 16u);
+    EXPECT_EQ(keys.iterations, scram_default_iterations);
+    EXPECT_EQ(keys.stored_key.size(), size);
+    // What the store keeps is what the password derives (and the password is not there).
+    EXPECT_EQ(derive_scram_keys(hash, "pencil", keys.salt, keys.iterations).stored_key, keys.stored_key);
+    EXPECT_EQ(derive_scram_keys(hash, "pencil", keys.salt, keys.iterations).server_key, keys.server_key);
+  }
+  EXPECT_EQ(read_bytes(path_).find("pencil"), std::string::npos);
+  // A new password: new salts, keys that the old password no longer derives.
+  store.add("alice", "example.com", "crayon");
+  auto again = store.find("alice", "example.com");
+  EXPECT_NE(again->scram_sha256.salt, alice->scram_sha256.salt);
+  EXPECT_EQ(derive_scram_keys(scram_hash::sha256, "crayon", again->scram_sha256.salt, 4096).stored_key,
+            again->scram_sha256.stored_key);
+  EXPECT_TRUE(store.remove("alice", "example.com"));
+  store.add("alice", "other.org", "x");  // the same name in another realm has keys of its own
+  EXPECT_FALSE(store.find("alice", "example.com"));
+  EXPECT_FALSE(store.find("alice", "other.org")->scram_sha1.empty());
+}
+
+TEST_F(UserStoreFile, VersionTwoStoresGainTheScramTable) {
+  {
+    user_store store(path_);
+    store.add("alice", "example.com", "p");
+  }
+  {
+    sqlite_file db(path_);
+    db.exec("DROP TABLE scram; PRAGMA user_version = 2;");
+  }
+  user_store again(path_);
+  auto alice = again.find("alice", "example.com");
+  ASSERT_TRUE(alice);
+  EXPECT_TRUE(alice->scram_sha256.empty());  // added before SCRAM keys: a new add gives it some
+  again.add("alice", "example.com", "p");
+  EXPECT_FALSE(again.find("alice", "example.com")->scram_sha256.empty());
+}
+
 }  // namespace
 }  // namespace junction::users

@@ -1,0 +1,80 @@
+#include "core/write_queue.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/log.hpp"
+#include "core/shard.hpp"
+
+namespace junction {
+namespace asio = boost::asio;
+
+write_queue::write_queue(shard& home, std::string name, write_fn write, std::function<void()> close,
+                         std::size_t max_queued)
+    : name_(std::move(name)), write_(std::move(write)), close_(std::move(close)), max_queued_(max_queued),
+      wake_(home.context()), drained_(home.context()) {}
+
+void write_queue::send(std::string bytes) {
+  if (stopped_ || bytes.empty()) return;
+  if (queued_ + bytes.size() > max_queued_) {
+    log::info("{}: {} bytes wait to be written: the peer stopped reading, closing", name_, queued_);
+    stop();
+    return;
+  }
+  queued_ += bytes.size();
+  queue_.push_back(std::move(bytes));
+  if (asleep_) wake_.cancel();
+}
+
+asio::awaitable<void> write_queue::write_loop() {
+  while (!stopped_) {
+    if (queue_.empty()) {
+      if (draining_) drained_.cancel();
+      if (stop_when_written_) {
+        stop();
+        break;
+      }
+      asleep_ = true;
+      wake_.expires_at(asio::steady_timer::time_point::max());
+      co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+      asleep_ = false;
+      continue;
+    }
+    std::string next = std::move(queue_.front());
+    queue_.pop_front();
+    queued_ -= next.size();
+    writing_since_ = std::chrono::steady_clock::now();
+    writing_ = true;
+    auto ec = co_await write_(next);
+    writing_ = false;
+    writing_since_.reset();
+    if (ec) {
+      stop();
+      break;
+    }
+  }
+}
+
+asio::awaitable<void> write_queue::drained() {
+  while (!stopped_ && (!queue_.empty() || writing_)) {
+    draining_ = true;
+    drained_.expires_at(asio::steady_timer::time_point::max());
+    co_await drained_.async_wait(asio::as_tuple(asio::use_awaitable));
+    draining_ = false;
+  }
+}
+
+void write_queue::stop_when_written() {
+  stop_when_written_ = true;
+  if (asleep_) wake_.cancel();
+}
+
+void write_queue::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  wake_.cancel();
+  drained_.cancel();
+  if (close_) close_();
+}
+
+}  // namespace junction

@@ -1,0 +1,132 @@
+#pragma once
+// One client-to-server XMPP stream (RFC 6120), sans-IO: bytes from the client in, bytes for it
+// and events for the connection around it out. It negotiates the stream (header, features,
+// SASL with SCRAM, the restart, resource binding, the old session request), stamps and checks
+// what the client sends once bound, answers what is addressed to the server itself (ping,
+// service discovery, the roster, the session), and hands everything else out to be routed.
+//
+// Credentials are looked up outside (the user store lives behind a worker): the stream asks
+// with need_credentials and reads nothing further until credentials() answers.
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "users/scram.hpp"
+#include "users/user_store.hpp"
+#include "xml/element.hpp"
+#include "xml/stream_parser.hpp"
+#include "xmpp/jid.hpp"
+
+namespace junction::xmpp {
+
+struct c2s_settings {
+  std::vector<std::string> domains;     // the domains this server is (lowercase)
+  bool secure = false;                  // the connection is encrypted (PLAIN is offered only then)
+  bool allow_plain = false;             // an unencrypted stream may go on (a loopback peer)
+  bool tls_offered = false;             // STARTTLS is offered (a certificate is configured)
+  bool tls_required = false;            // ... and nothing else is, until the stream is encrypted
+                                        // (set only with tls_offered)
+  // What an encrypted connection can bind SCRAM's -PLUS mechanisms to (tls_started() sets it on
+  // STARTTLS; a direct TLS connection gives it here).
+  std::vector<users::scram_server::binding> bindings;
+  std::size_t max_auth_failures = 3;    // then the stream is closed
+  xml::stream_limits limits;
+  std::string identity_name = "Junction";
+  // Random printable characters for SCRAM's server nonce (tests give their own).
+  std::function<std::string()> nonce;
+};
+
+struct c2s_event {
+  enum class kind {
+    need_credentials,  // look up `username` in `who`'s domain, then call credentials()
+    starttls,          // write what is queued, then TLS on the connection, then tls_started()
+    authenticated,     // `who` (a bare JID) proved who it is
+    auth_failed,       // one failed attempt by `username` (counted; the connection may slow down)
+    bound,             // `who` (a full JID) is the stream's address now: register it
+    route,             // `stanza` (from and to set) is for someone else: route it
+    broadcast,         // `stanza` is presence without a recipient: to the user's own resources
+    closed,            // the stream is over once `output` is written: close the connection
+  };
+  kind what = kind::closed;
+  jid who;
+  std::string username;
+  std::shared_ptr<const xml::element> stanza;
+  std::string reason;  // closed: why, for the log
+};
+
+class c2s_stream {
+ public:
+  c2s_stream(c2s_settings settings, std::string stream_id);
+
+  // Bytes from the client.
+  void receive(std::string_view bytes);
+  // The answer to need_credentials: the user's record, or nothing when there is no such user.
+  void credentials(std::optional<users::user_record> user);
+  // The TLS handshake after `starttls` succeeded: the stream starts again, encrypted.
+  void tls_started(std::vector<users::scram_server::binding> bindings);
+  // The connection is TLS from its first byte (direct TLS, XEP-0368): call before any bytes.
+  void tls_from_the_start(std::vector<users::scram_server::binding> bindings);
+  // A stanza routed to this client.
+  void deliver(const xml::element& stanza);
+  // Ends the stream with a stream error (RFC 6120 §4.9.3 condition: "conflict",
+  // "system-shutdown", "policy-violation", ...).
+  void fail(std::string_view condition, std::string_view text = {});
+
+  std::string take_output();
+  std::vector<c2s_event> take_events();
+  bool closed() const noexcept { return state_ == state::closed; }
+  bool bound() const noexcept { return state_ == state::ready; }
+  bool secure() const noexcept { return settings_.secure; }
+  const jid& address() const noexcept { return address_; }
+  const std::string& id() const noexcept { return stream_id_; }
+  // Bytes received and not yet turned into stanzas (a limit on a slow drip).
+  std::size_t buffered() const noexcept { return parser_.buffered(); }
+
+ private:
+  enum class state { header, auth, restart, bind, ready, closed };
+
+  void pump();
+  void on_open(const xml::stream_event& e);
+  void on_stanza(xml::element& stanza);
+  void on_sasl(const xml::element& e);
+  void sasl_step(std::string_view client_message);
+  void plain(std::string_view message);
+  void plain_check(const users::user_record* user);
+  void sasl_success(const std::string& username, std::string_view server_final);
+  void sasl_failure(std::string_view condition, std::string_view username = {});
+  void on_bind(xml::element& iq);
+  void on_client_stanza(xml::element& stanza);
+  void on_iq_for_server(const xml::element& iq, bool to_self);
+  void send_header();
+  void send_features();
+  bool plus_offered() const;
+  void send(const xml::element& e);
+  void send_raw(std::string_view bytes) { output_.append(bytes); }
+  void reply_error(const xml::element& stanza, std::string_view type, std::string_view condition);
+  void emit(c2s_event e) { events_.push_back(std::move(e)); }
+  bool is_local_domain(std::string_view domain) const;
+
+  c2s_settings settings_;
+  std::string stream_id_;
+  xml::stream_parser parser_;
+  state state_ = state::header;
+  std::string domain_;  // the one the client asked for
+  std::string output_;
+  std::vector<c2s_event> events_;
+  jid address_;
+  // SASL under way.
+  std::unique_ptr<users::scram_server> scram_;
+  std::string mechanism_;
+  std::string plain_password_;  // PLAIN's, while the user is looked up (then wiped)
+  std::string plain_username_;
+  bool awaiting_credentials_ = false;
+  bool awaiting_tls_ = false;
+  std::size_t auth_failures_ = 0;
+  std::size_t resources_made_ = 0;
+};
+
+}  // namespace junction::xmpp

@@ -1,0 +1,21 @@
+#pragma once
+// The XML namespaces Junction's XMPP server speaks.
+#include <string_view>
+
+namespace junction::xmpp::ns {
+
+inline constexpr std::string_view client = "jabber:client";
+inline constexpr std::string_view server = "jabber:server";
+inline constexpr std::string_view streams = "http://etherx.jabber.org/streams";
+inline constexpr std::string_view stream_errors = "urn:ietf:params:xml:ns:xmpp-streams";
+inline constexpr std::string_view stanza_errors = "urn:ietf:params:xml:ns:xmpp-stanzas";
+inline constexpr std::string_view tls = "urn:ietf:params:xml:ns:xmpp-tls";
+inline constexpr std::string_view sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+inline constexpr std::string_view bind = "urn:ietf:params:xml:ns:xmpp-bind";
+inline constexpr std::string_view session = "urn:ietf:params:xml:ns:xmpp-session";
+inline constexpr std::string_view roster = "jabber:iq:roster";
+inline constexpr std::string_view ping = "urn:xmpp:ping";
+inline constexpr std::string_view disco_info = "http://jabber.org/protocol/disco#info";
+inline constexpr std::string_view disco_items = "http://jabber.org/protocol/disco#items";
+
+}  // namespace junction::xmpp::ns

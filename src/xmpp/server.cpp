@@ -1,0 +1,105 @@
+#include "xmpp/server.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "core/byte_stream.hpp"
+#include "core/listener.hpp"
+#include "core/runtime.hpp"
+#include "core/shard.hpp"
+
+namespace junction::xmpp {
+
+xmpp_metrics xmpp_metrics::declare(metric_registry& r) {
+  using k = metric_kind;
+  xmpp_metrics m{connection_metrics::declare(r, "xmpp"), connection_metrics::declare(r, "xmpps"), {}, {}, {}, {}, {}, {}};
+  m.sessions = r.add("junction_xmpp_sessions", "XMPP client streams with a bound resource.", k::gauge);
+  m.stanzas_in = r.add("junction_xmpp_stanzas_received_total", "Stanzas received from bound XMPP clients.",
+                       k::counter);
+  m.stanzas_out = r.add("junction_xmpp_stanzas_delivered_total", "Stanzas delivered to XMPP clients.",
+                        k::counter);
+  m.logins = r.add("junction_xmpp_logins_total", "Successful XMPP authentications (SASL).", k::counter);
+  m.auth_failures = r.add("junction_xmpp_auth_failures_total", "Failed XMPP authentications (SASL).",
+                          k::counter);
+  m.stream_errors = r.add("junction_xmpp_stream_errors_total",
+                          "XMPP streams ended with a stream error (bad XML, limits, conflicts, timeouts).",
+                          k::counter);
+  return m;
+}
+
+server::server(runtime& rt, const xmpp_config& cfg, std::vector<std::string> domains, users::user_directory& users)
+    : rt_(rt), config_(cfg), domains_(std::move(domains)), metrics_(xmpp_metrics::declare(rt.registry())),
+      users_(users), routers_(std::make_unique<sharded<shard_router>>(rt, *this)) {
+  for (auto& d : domains_) std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (!cfg.tls_certificate.empty())
+    tls_ = make_tls_server_context("xmpp", cfg.tls_certificate, cfg.tls_private_key, cfg.tls);
+}
+
+server::~server() {
+  if (routers_) routers_->stop();
+}
+
+bool server::serves(std::string_view domain) const noexcept {
+  return std::find(domains_.begin(), domains_.end(), domain) != domains_.end();
+}
+
+shard_router& server::router_here() { return routers_->local(); }
+
+void server::listen() {
+  auto start = [this](bool direct_tls) {
+    return [this, direct_tls](shard& home, boost::asio::ip::tcp::socket socket, connection_ticket ticket) {
+      start_c2s_session(*this, home, std::move(socket), std::move(ticket), direct_tls);
+    };
+  };
+  auto bind = [&](const listen_address& address, bool direct_tls) {
+    boost::asio::ip::tcp::endpoint bound;
+    try {
+      bound = listen_tcp(rt_, address, direct_tls ? metrics_.c2s_tls : metrics_.c2s, start(direct_tls));
+    } catch (const boost::system::system_error& e) {
+      throw std::runtime_error(fmt::format("xmpp {}listener {}: {}", direct_tls ? "tls " : "", address.to_string(),
+                                           e.code().message()));
+    }
+    rt_.add_listener({direct_tls ? "xmpps" : "xmpp", "tcp",
+                      listen_address{bound.address().to_string(), bound.port()}.to_string()});
+  };
+  for (const auto& address : config_.listen) bind(address, false);
+  for (const auto& address : config_.tls_listen) bind(address, true);
+}
+
+void server::route(const jid& to, stanza_ptr stanza) {
+  if (!serves(to.domain()) || to.local().empty()) return;  // other servers: federation is not here yet
+  routers_->invoke_on(home_of(to, rt_.size()),
+                      [to, stanza = std::move(stanza)](shard_router& r) { r.route(to, stanza); });
+}
+
+void server::broadcast(const jid& from, std::uint64_t stream, stanza_ptr presence) {
+  routers_->invoke_on(home_of(from, rt_.size()), [from, stream, presence = std::move(presence)](shard_router& r) {
+    r.broadcast(from, stream, presence);
+  });
+}
+
+void server::bind(const jid& address, unsigned shard, std::uint64_t stream) {
+  routers_->invoke_on(home_of(address, rt_.size()),
+                      [address, shard, stream](shard_router& r) { r.bind(address, shard, stream); });
+}
+
+void server::unbind(const jid& address, std::uint64_t stream) {
+  routers_->invoke_on(home_of(address, rt_.size()), [address, stream](shard_router& r) { r.unbind(address, stream); });
+}
+
+void server::deliver(unsigned shard, std::uint64_t stream, stanza_ptr stanza) {
+  if (shard == shard::current()->index()) return routers_->local().deliver_here(stream, stanza);
+  routers_->invoke_on(shard, [stream, stanza = std::move(stanza)](shard_router& r) { r.deliver_here(stream, stanza); });
+}
+
+void server::kick(unsigned shard, std::uint64_t stream, std::string condition, std::string text) {
+  routers_->invoke_on(shard, [stream, condition = std::move(condition), text = std::move(text)](shard_router& r) {
+    r.kick_here(stream, condition, text);
+  });
+}
+
+}  // namespace junction::xmpp

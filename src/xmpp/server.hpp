@@ -1,0 +1,80 @@
+#pragma once
+// The XMPP server (docs/xmpp.md): client streams on [xmpp] listen, one router per shard
+// (router.hpp), users from the user store shared with SIP.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "core/connection.hpp"
+#include "core/metrics.hpp"
+#include "core/sharded.hpp"
+#include "xmpp/config.hpp"
+#include "xmpp/jid.hpp"
+#include "xmpp/router.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}
+namespace junction {
+class runtime;
+}
+namespace junction::users {
+class user_directory;
+}
+
+namespace junction::xmpp {
+
+struct xmpp_metrics {
+  connection_metrics c2s, c2s_tls;
+  metric_id sessions, stanzas_in, stanzas_out, logins, auth_failures, stream_errors;
+  static xmpp_metrics declare(metric_registry& registry);
+};
+
+class server {
+ public:
+  // `domains`: the domains served (xmpp.domains, or sip.domains when that is empty).
+  server(runtime& rt, const xmpp_config& cfg, std::vector<std::string> domains, users::user_directory& users);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  void listen();
+
+  runtime& rt() noexcept { return rt_; }
+  const xmpp_config& config() const noexcept { return config_; }
+  const std::vector<std::string>& domains() const noexcept { return domains_; }
+  bool serves(std::string_view domain) const noexcept;
+  const xmpp_metrics& metrics() const noexcept { return metrics_; }
+  users::user_directory& users() noexcept { return users_; }
+  shard_router& router_here();
+  // The TLS context for STARTTLS and direct TLS; nothing without a certificate.
+  std::shared_ptr<boost::asio::ssl::context> tls() const { return tls_; }
+
+  // From any shard. `stanza` goes to its recipient's home shard, then on to its streams.
+  void route(const jid& to, stanza_ptr stanza);
+  void broadcast(const jid& from, std::uint64_t stream, stanza_ptr presence);
+  void bind(const jid& address, unsigned shard, std::uint64_t stream);
+  void unbind(const jid& address, std::uint64_t stream);
+  void deliver(unsigned shard, std::uint64_t stream, stanza_ptr stanza);
+  void kick(unsigned shard, std::uint64_t stream, std::string condition, std::string text);
+
+ private:
+  runtime& rt_;
+  xmpp_config config_;
+  std::vector<std::string> domains_;
+  xmpp_metrics metrics_;
+  users::user_directory& users_;
+  std::unique_ptr<sharded<shard_router>> routers_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
+};
+
+// One accepted client connection, run on the shard that accepted it (session.cpp).
+// `direct_tls`: the connection came to a tls_listen address (XEP-0368).
+void start_c2s_session(server& srv, shard& home, boost::asio::ip::tcp::socket socket, connection_ticket ticket,
+                       bool direct_tls);
+
+}  // namespace junction::xmpp

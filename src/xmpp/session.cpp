@@ -1,0 +1,301 @@
+// One client connection: the socket, the write queue and the watchdog around a c2s_stream.
+#include <openssl/rand.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <array>
+#include <chrono>
+#include <memory>
+
+#include "core/base64.hpp"
+#include "core/byte_stream.hpp"
+#include "core/connection.hpp"
+#include "core/log.hpp"
+#include "core/shard.hpp"
+#include "core/spawn.hpp"
+#include "core/write_queue.hpp"
+#include "users/user_directory.hpp"
+#include "xmpp/c2s_stream.hpp"
+#include "xmpp/namespaces.hpp"
+#include "xmpp/server.hpp"
+
+namespace junction::xmpp {
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t max_queued_bytes = 4 << 20;  // a client that reads nothing is closed at this
+
+std::string make_stream_id() {
+  unsigned char bytes[12];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return "junction";
+  return base64::encode({reinterpret_cast<const char*>(bytes), sizeof bytes}, base64::alphabet::url, false);
+}
+
+c2s_settings settings_of(server& srv, bool loopback) {
+  c2s_settings s;
+  s.domains = srv.domains();
+  s.allow_plain = loopback && !srv.tls();  // with a certificate, TLS is for everyone
+  s.tls_offered = srv.tls() != nullptr;
+  s.tls_required = srv.tls() && srv.config().require_tls;
+  s.max_auth_failures = srv.config().max_auth_failures;
+  s.limits.max_stanza_bytes = srv.config().max_stanza_size;
+  return s;
+}
+
+// The connection's byte stream: plain, then TLS after STARTTLS.
+struct stream_holder {
+  std::unique_ptr<byte_stream> stream;
+};
+
+// What a TLS stream can bind SCRAM's -PLUS mechanisms to.
+std::vector<users::scram_server::binding> bindings_of(byte_stream& stream) {
+  std::vector<users::scram_server::binding> out;
+  for (const char* type : {"tls-exporter", "tls-server-end-point", "tls-unique"})
+    if (auto data = stream.channel_binding(type); !data.empty()) out.push_back({type, std::move(data)});
+  return out;
+}
+
+class c2s_connection final : public stanza_sink {
+ public:
+  c2s_connection(server& srv, shard& home, connection& conn, stream_holder& holder, bool loopback)
+      : srv_(srv), home_(home), conn_(conn), core_(settings_of(srv, loopback), make_stream_id()),
+        out_(home, "xmpp stream " + std::to_string(conn.id()),
+             [&holder, &conn](std::string_view bytes) -> asio::awaitable<boost::system::error_code> {
+               asio::const_buffer b(bytes.data(), bytes.size());
+               auto [error, n] = co_await holder.stream->write(std::span<const asio::const_buffer>(&b, 1));
+               conn.sent(n);
+               co_return error;
+             },
+             [&holder] { holder.stream->shutdown(); }, max_queued_bytes) {
+    router_.attach(conn_.id(), *this);
+  }
+
+  ~c2s_connection() override {
+    *alive_ = false;
+    router_.detach(conn_.id());
+    // A server going away tells nobody: every stream ends, and the other shards may be gone.
+    if (!bound_ || home_.draining()) return;
+    // The account's other resources learn that this one left (RFC 6121 §4.5.2).
+    if (available_) {
+      auto gone = std::make_shared<xml::element>(std::string(ns::client), "presence");
+      gone->set("type", "unavailable");
+      gone->set("from", core_.address().str());
+      srv_.broadcast(core_.address(), conn_.id(), std::move(gone));
+    }
+    srv_.unbind(core_.address(), conn_.id());
+    home_.metrics().sub(srv_.metrics().sessions, 1);
+  }
+
+  c2s_connection(const c2s_connection&) = delete;
+  c2s_connection& operator=(const c2s_connection&) = delete;
+
+  void deliver(const xml::element& stanza) override {
+    core_.deliver(stanza);
+    home_.metrics().add(srv_.metrics().stanzas_out);
+    flush();
+  }
+
+  void kick(std::string_view condition, std::string_view text) override {
+    core_.fail(condition, text);
+    flush();
+  }
+
+  void received(std::string_view bytes) {
+    core_.receive(bytes);
+    flush();
+  }
+
+  // The stream asked for TLS (its <proceed/> is queued): the reader starts it.
+  bool wants_tls() const noexcept { return wants_tls_; }
+  void tls_started(byte_stream& stream) {
+    wants_tls_ = false;
+    core_.tls_started(bindings_of(stream));
+    flush();
+  }
+  void tls_from_the_start(byte_stream& stream) { core_.tls_from_the_start(bindings_of(stream)); }
+
+  write_queue& out() noexcept { return out_; }
+  bool closed() const noexcept { return core_.closed(); }
+  bool bound() const noexcept { return bound_; }
+
+ private:
+  void flush() {
+    out_.send(core_.take_output());
+    for (auto& e : core_.take_events()) handle(e);
+  }
+
+  void handle(c2s_event& e) {
+    auto& counters = home_.metrics();
+    const auto& m = srv_.metrics();
+    switch (e.what) {
+      case c2s_event::kind::need_credentials: return look_up(e.username, e.who.domain());
+      case c2s_event::kind::starttls: wants_tls_ = true; return;
+      case c2s_event::kind::authenticated:
+        counters.add(m.logins);
+        log::info("xmpp {}: {} logged in", conn_.peer(), e.who.str());
+        return;
+      case c2s_event::kind::auth_failed:
+        counters.add(m.auth_failures);
+        log::throttled(log::level::info, "xmpp auth failure", "xmpp {}: authentication failed for \"{}\"",
+                       conn_.peer(), e.username);
+        return;
+      case c2s_event::kind::bound:
+        bound_ = true;
+        counters.add(m.sessions);
+        srv_.bind(e.who, home_.index(), conn_.id());
+        return;
+      case c2s_event::kind::route:
+        counters.add(m.stanzas_in);
+        srv_.route(e.who, std::move(e.stanza));
+        return;
+      case c2s_event::kind::broadcast:
+        counters.add(m.stanzas_in);
+        available_ = e.stanza->attr("type").empty();
+        srv_.broadcast(e.who, conn_.id(), std::move(e.stanza));
+        return;
+      case c2s_event::kind::closed:
+        if (e.reason != "the client closed its stream") {
+          counters.add(m.stream_errors);
+          log::throttled(log::level::info, "xmpp stream error", "xmpp {}: stream ended: {}", conn_.peer(), e.reason);
+        }
+        out_.stop_when_written();
+        return;
+    }
+  }
+
+  // The user's keys from the store's cache, or from its worker (then this runs again).
+  void look_up(const std::string& username, const std::string& realm) {
+    auto& directory = srv_.users();
+    const users::user_record* record = nullptr;
+    switch (directory.find(home_.index(), username, realm, &record)) {
+      case users::cached::found: core_.credentials(*record); return flush();
+      case users::cached::absent: core_.credentials(std::nullopt); return flush();
+      case users::cached::failed: core_.fail("internal-server-error", "the user store is unavailable"); return flush();
+      case users::cached::unknown:
+        directory.fetch_user(home_.index(), username, realm, [this, alive = alive_, username, realm] {
+          if (*alive) look_up(username, realm);
+        });
+        return;
+    }
+  }
+
+  server& srv_;
+  shard& home_;
+  shard_router& router_ = srv_.router_here();
+  connection& conn_;
+  c2s_stream core_;
+  write_queue out_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool bound_ = false, available_ = false, wants_tls_ = false;
+};
+
+struct read_times {
+  clock::time_point opened = clock::now();
+  clock::time_point last_read = opened;
+};
+
+// Reads and hands bytes to the stream until either side ends it. TLS starts here: first thing on a
+// direct TLS connection, or when the stream asked for it (STARTTLS), once its <proceed/> is out
+// and before another byte is read.
+asio::awaitable<void> read_stream(server& srv, c2s_connection& c, stream_holder& holder, connection& conn,
+                                  read_times& times, bool direct_tls) {
+  std::array<std::byte, 16384> chunk;
+  auto start_tls = [&]() -> asio::awaitable<bool> {
+    auto failed = co_await holder.stream->handshake();
+    if (failed) {
+      log::throttled(log::level::info, "xmpp tls handshake failure", "xmpp {}: TLS handshake failed: {}", conn.peer(),
+                     failed.message());
+      co_return false;
+    }
+    times.last_read = clock::now();
+    co_return true;
+  };
+  if (direct_tls) {
+    if (!co_await start_tls()) {
+      c.out().stop();
+      co_return;
+    }
+    c.tls_from_the_start(*holder.stream);
+  }
+  while (!c.closed() && !c.out().stopped()) {
+    auto [ec, n] = co_await holder.stream->read_some(chunk);
+    if (ec || n == 0) break;
+    conn.received(n);
+    times.last_read = clock::now();
+    c.received(std::string_view(reinterpret_cast<const char*>(chunk.data()), n));
+    if (!c.wants_tls()) continue;
+    co_await c.out().drained();
+    if (c.out().stopped()) break;
+    auto socket = std::move(holder.stream->socket());
+    holder.stream = make_tls_stream(std::move(socket), *srv.tls());
+    if (!co_await start_tls()) break;
+    c.tls_started(*holder.stream);
+  }
+  // The peer went (or the stream ended): what is queued may still go, then the socket closes.
+  if (!c.closed()) c.out().stop();
+}
+
+// Closes a stream that has not bound a resource within xmpp.login_timeout, or has sent nothing
+// for xmpp.idle_timeout (clients ping or send whitespace well within that).
+asio::awaitable<void> watch(server& srv, shard& home, c2s_connection& c, const read_times& times) {
+  asio::steady_timer timer(home.context());
+  const auto login = srv.config().login_timeout;
+  const auto idle = srv.config().idle_timeout;
+  for (;;) {
+    auto deadline = times.last_read + idle;
+    if (!c.bound()) deadline = std::min(deadline, times.opened + login);
+    timer.expires_at(deadline);
+    auto [ec] = co_await timer.async_wait(no_throw);
+    if (ec || c.out().stopped()) co_return;
+    const auto now = clock::now();
+    const char* why = !c.bound() && now >= times.opened + login ? "no login within xmpp.login_timeout"
+                      : now >= times.last_read + idle              ? "nothing received within xmpp.idle_timeout"
+                                                                   : nullptr;
+    if (!why) continue;
+    c.kick("connection-timeout", why);
+    // The stream error goes out (the other branch ends when it has); a client that does not
+    // read it is closed a little later.
+    timer.expires_after(std::chrono::seconds(5));
+    co_await timer.async_wait(no_throw);
+    c.out().stop();
+    co_return;
+  }
+}
+
+asio::awaitable<void> run_c2s(server& srv, shard& home, asio::ip::tcp::socket socket, connection_ticket ticket,
+                              bool direct_tls) {
+  boost::system::error_code ec;
+  auto remote = socket.remote_endpoint(ec);
+  if (ec) co_return;
+  socket.set_option(asio::ip::tcp::no_delay{true}, ec);
+  const auto context = srv.tls();  // outlives the connection's streams
+  stream_holder holder{direct_tls ? make_tls_stream(std::move(socket), *context) : make_plain_stream(std::move(socket))};
+  connection conn{home,
+                  std::move(ticket),
+                  direct_tls ? srv.metrics().c2s_tls : srv.metrics().c2s,
+                  direct_tls ? "xmpps" : "xmpp",
+                  peer_text(remote.address(), remote.port()),
+                  [&holder] { holder.stream->shutdown(); }};
+  conn.set_idle(true);  // a stream may stay open for days: draining closes it at once
+  c2s_connection c(srv, home, conn, holder, remote.address().is_loopback());
+  read_times times;
+  co_await ((read_stream(srv, c, holder, conn, times, direct_tls) && c.out().write_loop()) || watch(srv, home, c, times));
+}
+
+}  // namespace
+
+void start_c2s_session(server& srv, shard& home, asio::ip::tcp::socket socket, connection_ticket ticket,
+                       bool direct_tls) {
+  asio::co_spawn(home.context(), run_c2s(srv, home, std::move(socket), std::move(ticket), direct_tls),
+                 log_failure{"xmpp stream"});
+}
+
+}  // namespace junction::xmpp

@@ -1,0 +1,336 @@
+"""XMPP with real clients: slixmpp (Debian's python3-slixmpp) logs in with SCRAM, chats between
+two users whose bodies are compared, and a raw socket sends what no client should (malformed XML,
+a billion-laughs DTD, a 10 MB stanza, 10,000-deep nesting, an authentication flood) and gets its
+stream error while the chat goes on.
+"""
+
+import asyncio
+import logging
+import queue
+import shutil
+import socket
+import ssl
+import tempfile
+import threading
+import time
+import unittest
+
+from junction_process import JunctionProcess, SLOW, connect, make_certificate, read_until_close, wait_for
+
+try:
+    import slixmpp
+except ImportError:  # tools/setup.sh installs it; CI must not skip
+    slixmpp = None
+
+logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
+
+
+def require_slixmpp():
+    if slixmpp is None:
+        import os
+        why = "python3-slixmpp is not installed (tools/setup.sh installs it)"
+        if os.environ.get("CI"):
+            raise RuntimeError(why + " (CI is set: not skipped)")
+        raise unittest.SkipTest(why)
+
+
+class Client:
+    """A slixmpp client on a thread of its own (its own event loop). Records what it receives."""
+
+    def __init__(self, jid, password, port, mechanism=None, tls=None):
+        """`tls`: None (a plain stream, allowed on loopback), "starttls" or "direct" (`port` is then
+        the direct TLS port)."""
+        self.jid, self.password, self.port, self.mechanism, self.tls = jid, password, port, mechanism, tls
+        self.messages = queue.Queue()
+        self.presences = queue.Queue()
+        self.started = threading.Event()
+        self.available = threading.Event()  # the server echoed our own presence: we are available
+        self.failed = threading.Event()
+        self.ended = threading.Event()
+        self.bound_jid = None
+        self.loop = None
+        self.xmpp = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        xmpp = slixmpp.ClientXMPP(self.jid, self.password)
+        self.xmpp = xmpp
+        if self.mechanism:
+            xmpp["feature_mechanisms"].use_mech = self.mechanism
+        # The tests' certificates are self-signed.
+        xmpp.ssl_context.check_hostname = False
+        xmpp.ssl_context.verify_mode = ssl.CERT_NONE
+        xmpp.add_event_handler("session_start", self._on_start)
+        xmpp.add_event_handler("failed_auth", lambda _e: self.failed.set())
+        xmpp.add_event_handler("message", lambda m: self.messages.put(m))
+        xmpp.add_event_handler("presence_available", self._on_available)
+        xmpp.add_event_handler("presence_unavailable", lambda p: self.presences.put(("unavailable", p)))
+        xmpp.add_event_handler("disconnected", lambda _e: self.ended.set())
+        xmpp.connect(address=("127.0.0.1", self.port), use_ssl=self.tls == "direct",
+                     force_starttls=self.tls == "starttls", disable_starttls=self.tls != "starttls")
+        try:
+            self.loop.run_until_complete(xmpp.disconnected)
+        except Exception:  # noqa: BLE001 - the thread ends with the client either way
+            pass
+        self.ended.set()
+        # What slixmpp left running ends here, before its loop closes.
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self.loop.close()
+
+    def _on_start(self, _event):
+        self.bound_jid = str(self.xmpp.boundjid)
+        self.xmpp.send_presence()
+        self.started.set()
+
+    def _on_available(self, presence):
+        if str(presence["from"]) == self.bound_jid:
+            self.available.set()
+        self.presences.put(("available", presence))
+
+    def send(self, to, body):
+        self.loop.call_soon_threadsafe(lambda: self.xmpp.send_message(mto=to, mbody=body, mtype="chat"))
+
+    def next_message(self, timeout=10.0):
+        return self.messages.get(timeout=timeout * SLOW)
+
+    def stop(self):
+        if self.loop and not self.ended.is_set():
+            self.loop.call_soon_threadsafe(lambda: self.xmpp.disconnect())
+        self.thread.join(10 * SLOW)
+
+
+HEADER = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+          "xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>")
+
+
+def raw_exchange(port, chunks, timeout=10.0):
+    """Sends `chunks` (bytes) on a fresh connection, then reads until the server closes it.
+    Returns everything the server wrote, as text."""
+    with connect(port, timeout * SLOW) as s:
+        for c in chunks:
+            try:
+                s.sendall(c)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        return read_until_close(s, timeout * SLOW).decode("utf-8", "replace")
+
+
+def read_features(sock):
+    """What the server says up to the end of its stream features, as text."""
+    got = b""
+    while b"</stream:features>" not in got:
+        data = sock.recv(65536)
+        if not data:
+            break
+        got += data
+    return got.decode("utf-8", "replace")
+
+
+class XmppCase(unittest.TestCase):
+    tls_port = None  # a direct TLS listener, where the class has one
+    @classmethod
+    def setUpClass(cls):
+        require_slixmpp()
+        cls.junction = JunctionProcess().start()
+        cls.port = cls.junction.port("xmpp")
+        cls.junction.add_user("alice@localhost", "alice-secret")
+        cls.junction.add_user("bob@localhost", "bob-secret")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.junction.stop()
+        report = cls.junction.sanitizer_report()
+        cls.junction.cleanup()
+        if report:
+            raise AssertionError(report)
+
+    def login(self, jid, password, mechanism=None, tls=None):
+        c = Client(jid, password, self.tls_port if tls == "direct" else self.port, mechanism, tls)
+        self.addCleanup(c.stop)
+        self.assertTrue(c.started.wait(15 * SLOW), "%s did not log in" % jid)
+        # Messages to a bare JID go to its available resources: wait until the server says so.
+        self.assertTrue(c.available.wait(10 * SLOW), "%s's own presence did not come back" % jid)
+        return c
+
+    def chat(self, a, b, text):
+        """a sends `text` to b's bare JID; b must receive exactly it, from a's full JID."""
+        a.send(b.jid.split("/")[0], text)
+        m = b.next_message()
+        self.assertEqual(m["body"], text)
+        self.assertEqual(str(m["from"]), a.bound_jid)
+        self.assertEqual(m["type"], "chat")
+
+
+class ChatTest(XmppCase):
+    def test_two_users_log_in_with_scram_and_chat_both_ways(self):
+        alice = self.login("alice@localhost/laptop", "alice-secret", "SCRAM-SHA-256")
+        bob = self.login("bob@localhost/phone", "bob-secret", "SCRAM-SHA-1")
+        self.assertEqual(alice.bound_jid, "alice@localhost/laptop")
+        self.assertEqual(bob.bound_jid, "bob@localhost/phone")
+        # Bodies with XML's special characters and non-ASCII text arrive as sent.
+        self.chat(alice, bob, "Hello Bob <&> \"quoted\" 'single' \u00e9t\u00e9 \u2603")
+        self.chat(bob, alice, "Hi Alice, " + "x" * 5000)
+        for i in range(20):
+            self.chat(alice, bob, "message %d" % i)
+        metrics = self.junction.metrics()
+        self.assertGreaterEqual(metrics.sum("junction_xmpp_logins_total"), 2)
+        self.assertGreaterEqual(metrics.sum("junction_xmpp_sessions"), 2)
+
+    def test_a_wrong_password_fails_and_an_unknown_user_too(self):
+        for jid, password in (("alice@localhost/x", "wrong"), ("nobody@localhost/x", "whatever")):
+            c = Client(jid, password, self.port)
+            self.addCleanup(c.stop)
+            self.assertTrue(c.failed.wait(15 * SLOW), "%s was not refused" % jid)
+            self.assertFalse(c.started.is_set())
+        self.assertTrue(wait_for(lambda: self.junction.metrics().sum("junction_xmpp_auth_failures_total") >= 2, 10),
+                        "the failures were not counted")
+
+    def test_the_same_resource_logging_in_again_replaces_the_first(self):
+        first = self.login("alice@localhost/desk", "alice-secret")
+        second = self.login("alice@localhost/desk", "alice-secret")
+        self.assertTrue(first.ended.wait(10 * SLOW), "the first stream was not closed (conflict)")
+        bob = self.login("bob@localhost/phone2", "bob-secret")
+        bob.send("alice@localhost/desk", "to the new one")
+        m = second.next_message()
+        self.assertEqual(m["body"], "to the new one")
+
+    def test_a_message_to_a_user_with_no_stream_comes_back_as_an_error(self):
+        alice = self.login("alice@localhost/lonely", "alice-secret")
+        alice.send("carol@localhost", "anyone?")
+        m = alice.next_message()
+        self.assertEqual(m["type"], "error")
+        self.assertEqual(m["error"]["condition"], "service-unavailable")
+
+
+class BadInputTest(XmppCase):
+    def assert_chat_still_works(self):
+        alice = self.login("alice@localhost/a%d" % time.monotonic_ns(), "alice-secret")
+        bob = self.login("bob@localhost/b%d" % time.monotonic_ns(), "bob-secret")
+        self.chat(alice, bob, "still here")
+
+    def test_each_bad_stream_gets_its_stream_error(self):
+        cases = [
+            ("not-well-formed", [HEADER.encode(), b"<message><body>x</message>"]),
+            ("restricted-xml", [b"<?xml version='1.0'?><!DOCTYPE lolz [<!ENTITY lol 'lol'>"
+                                b"<!ENTITY lol1 '&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;'>]>"
+                                b"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>"
+                                b"&lol1;"]),
+            ("restricted-xml", [HEADER.encode(), b"<!-- a comment -->"]),
+            ("policy-violation", [HEADER.encode(), b"<message><body>"] + [b"a" * 65536] * 160),
+            ("policy-violation", [HEADER.encode(), b"<a>" * 10000]),
+            ("host-unknown", [HEADER.replace("to='localhost'", "to='elsewhere.example'").encode()]),
+            ("not-authorized", [HEADER.encode(), b"<message to='bob@localhost'><body>sneaky</body></message>"]),
+        ]
+        for condition, chunks in cases:
+            got = raw_exchange(self.port, chunks)
+            self.assertIn("<%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>" % condition, got, got[-500:])
+            self.assertTrue(got.endswith("</stream:stream>"), got[-200:])
+        self.assert_chat_still_works()
+        self.assertGreaterEqual(self.junction.metrics().sum("junction_xmpp_stream_errors_total"), len(cases))
+
+    def test_an_authentication_flood_is_cut_off(self):
+        auth = (b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>"
+                b"biwsbj1hbGljZSxyPWFiY2RlZmdoaWprbA==</auth>"
+                b"<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                b"Yz1iaXdzLHI9YWJjZGVmZ2hpamtsLHA9QUFBQQ==</response>")
+        got = raw_exchange(self.port, [HEADER.encode()] + [auth] * 10)
+        self.assertGreaterEqual(got.count("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"), 1)
+        self.assertIn("<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>", got)
+        self.assert_chat_still_works()
+
+    def test_a_slow_drip_stanza_is_closed_by_the_login_timeout(self):
+        junction = JunctionProcess(xmpp={"login_timeout": "1s"}).start()
+        try:
+            port = junction.port("xmpp")
+            start = time.monotonic()
+            got = raw_exchange(port, [HEADER.encode(), b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mech"],
+                               timeout=15)
+            self.assertIn("<connection-timeout xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>", got)
+            self.assertLess(time.monotonic() - start, 14 * SLOW)
+        finally:
+            junction.stop()
+            junction.cleanup()
+
+
+class TlsTest(XmppCase):
+    """STARTTLS on the client port and direct TLS (XEP-0368) with a certificate configured:
+    TLS is required, PLAIN is offered only inside it, and the SCRAM-PLUS mechanisms bind to it."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_slixmpp()
+        cls.workdir = tempfile.mkdtemp(prefix="junction-xmpp-tls-")
+        cert, key = make_certificate(cls.workdir, cn="localhost")
+        cls.junction = JunctionProcess(xmpp={"listen": ["127.0.0.1:0"], "tls_listen": ["127.0.0.1:0"],
+                                             "tls_certificate": cert, "tls_private_key": key}).start()
+        cls.port = cls.junction.port("xmpp")
+        cls.tls_port = cls.junction.port("xmpps")
+        cls.junction.add_user("alice@localhost", "alice-secret")
+        cls.junction.add_user("bob@localhost", "bob-secret")
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    def test_starttls_and_direct_tls_users_chat(self):
+        # slixmpp picks its mechanism itself (a -PLUS one after STARTTLS).
+        alice = self.login("alice@localhost/starttls", "alice-secret", tls="starttls")
+        bob = self.login("bob@localhost/direct", "bob-secret", tls="direct")
+        self.chat(alice, bob, "over STARTTLS and direct TLS \u2713")
+        self.chat(bob, alice, "and back")
+
+    def test_plain_is_offered_inside_tls_and_works(self):
+        alice = self.login("alice@localhost/plain", "alice-secret", "PLAIN", tls="starttls")
+        bob = self.login("bob@localhost/plain", "bob-secret", "PLAIN", tls="direct")
+        self.chat(alice, bob, "PLAIN inside TLS")
+        wrong = Client("alice@localhost/bad", "nope", self.port, "PLAIN", tls="starttls")
+        self.addCleanup(wrong.stop)
+        self.assertTrue(wrong.failed.wait(15 * SLOW))
+
+    def test_a_client_that_could_bind_but_does_not_is_refused(self):
+        # After STARTTLS slixmpp has binding data; forced to a mechanism without -PLUS it says "y"
+        # (it could bind, and thinks the server cannot), which the -PLUS offer shows to be a
+        # downgrade (RFC 5802 §6).
+        c = Client("alice@localhost/downgraded", "alice-secret", self.port, "SCRAM-SHA-256", tls="starttls")
+        self.addCleanup(c.stop)
+        self.assertTrue(c.failed.wait(15 * SLOW))
+        self.assertFalse(c.started.is_set())
+
+    def test_scram_plus_binds_to_the_tls_session(self):
+        # slixmpp 1.8 binds with tls-unique (it predates RFC 9266 and XEP-0440).
+        alice = self.login("alice@localhost/plus", "alice-secret", "SCRAM-SHA-256-PLUS", tls="starttls")
+        bob = self.login("bob@localhost/plus", "bob-secret", "SCRAM-SHA-1-PLUS", tls="direct")
+        self.chat(alice, bob, "bound to the channel")
+
+    def test_tls_is_required_before_logging_in(self):
+        with connect(self.port, 10 * SLOW) as s:
+            s.sendall(HEADER.encode())
+            got = read_features(s)
+        self.assertIn("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>", got)
+        self.assertNotIn("<mechanisms", got)
+        got = raw_exchange(self.port, [HEADER.encode(), b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+                                                        b"mechanism='SCRAM-SHA-256'>biwsbj1hLHI9YWJj</auth>"])
+        self.assertIn("<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>", got)
+        # Inside TLS: the mechanisms, PLAIN and the -PLUS ones with the bindings they take (XEP-0440).
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with socket.create_connection(("127.0.0.1", self.tls_port), timeout=10 * SLOW) as raw:
+            with context.wrap_socket(raw, server_hostname="localhost") as s:
+                s.sendall(HEADER.encode())
+                text = read_features(s)
+        for mechanism in ("SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"):
+            self.assertIn("<mechanism>%s</mechanism>" % mechanism, text)
+        self.assertIn("<channel-binding type='tls-exporter'/>", text)
+        self.assertIn("<channel-binding type='tls-server-end-point'/>", text)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,262 @@
+#include "xmpp/c2s_stream.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/base64.hpp"
+
+namespace junction::xmpp {
+namespace {
+
+const std::string open_stream =
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+    "to='example.com' version='1.0'>";
+
+// The RFC 7677 exchange, with the server's nonce fixed to the RFC's.
+const std::string client_first = "n,,n=user,r=rOprNGfwEbeRWgbNEkqO";
+const std::string client_final =
+    "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+
+users::user_record user_record() {
+  users::user_record r;
+  r.username = "user";
+  r.realm = "example.com";
+  r.scram_sha256 = users::derive_scram_keys(users::scram_hash::sha256, "pencil",
+                                            *base64::decode("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096);
+  return r;
+}
+
+c2s_settings settings() {
+  c2s_settings s;
+  s.domains = {"example.com"};
+  s.allow_plain = true;
+  s.nonce = [] { return std::string("%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"); };
+  return s;
+}
+
+std::string sasl(std::string_view name, std::string_view payload) {
+  return "<" + std::string(name) + " xmlns='urn:ietf:params:xml:ns:xmpp-sasl'" +
+         (name == "auth" ? " mechanism='SCRAM-SHA-256'>" : ">") + base64::encode(payload) + "</" +
+         std::string(name) + ">";
+}
+
+bool has_event(const std::vector<c2s_event>& events, c2s_event::kind k) {
+  for (const auto& e : events)
+    if (e.what == k) return true;
+  return false;
+}
+
+// Logs in as user@example.com/phone; returns the stream.
+void log_in(c2s_stream& s) {
+  s.receive(open_stream);
+  const std::string features = s.take_output();
+  ASSERT_NE(features.find("<mechanism>SCRAM-SHA-256</mechanism>"), std::string::npos);
+  ASSERT_EQ(features.find("PLAIN"), std::string::npos);  // not without TLS
+  s.receive(sasl("auth", client_first));
+  auto events = s.take_events();
+  ASSERT_EQ(events.size(), 1u);
+  ASSERT_EQ(events[0].what, c2s_event::kind::need_credentials);
+  EXPECT_EQ(events[0].username, "user");
+  EXPECT_EQ(events[0].who.domain(), "example.com");
+  s.credentials(user_record());
+  EXPECT_NE(s.take_output().find(base64::encode(
+                "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")),
+            std::string::npos);
+  s.receive(sasl("response", client_final));
+  EXPECT_NE(s.take_output().find("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" +
+                                 base64::encode("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")),
+            std::string::npos);
+  EXPECT_TRUE(has_event(s.take_events(), c2s_event::kind::authenticated));
+  s.receive(open_stream + "<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                          "<resource>phone</resource></bind></iq>");
+  const std::string bound = s.take_output();
+  EXPECT_NE(bound.find("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"), std::string::npos);
+  EXPECT_NE(bound.find("<jid>user@example.com/phone</jid>"), std::string::npos);
+  auto after = s.take_events();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].what, c2s_event::kind::bound);
+  EXPECT_EQ(after[0].who.str(), "user@example.com/phone");
+}
+
+TEST(C2sStream, LogsInWithScramBindsAndRoutesAMessage) {
+  c2s_stream s(settings(), "s1");
+  log_in(s);
+  ASSERT_TRUE(s.bound());
+  s.receive("<message to='Bob@Example.com' type='chat' from='someone@else'><body>hi</body></message>");
+  // A client may not say it is someone else.
+  EXPECT_TRUE(s.closed());
+  EXPECT_NE(s.take_output().find("<invalid-from"), std::string::npos);
+}
+
+TEST(C2sStream, StampsTheSenderAndHandsTheStanzaOn) {
+  c2s_stream s(settings(), "s1");
+  log_in(s);
+  s.receive("<message to='Bob@Example.com' type='chat'><body>hi</body></message>");
+  auto events = s.take_events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].what, c2s_event::kind::route);
+  EXPECT_EQ(events[0].who.str(), "bob@example.com");
+  EXPECT_EQ(events[0].stanza->attr("from"), "user@example.com/phone");
+  EXPECT_EQ(events[0].stanza->child_text("jabber:client", "body"), "hi");
+  // Presence without a recipient goes to the account's own resources.
+  s.receive("<presence><priority>5</priority></presence>");
+  events = s.take_events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].what, c2s_event::kind::broadcast);
+}
+
+TEST(C2sStream, AnswersPingDiscoAndUnknownQueries) {
+  c2s_stream s(settings(), "s1");
+  log_in(s);
+  s.receive("<iq type='get' id='p1' to='example.com'><ping xmlns='urn:xmpp:ping'/></iq>");
+  EXPECT_EQ(s.take_output(), "<iq type=\"result\" id=\"p1\" to=\"user@example.com/phone\" from=\"example.com\"/>");
+  s.receive("<iq type='get' id='d1'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+  EXPECT_NE(s.take_output().find("category=\"account\""), std::string::npos);
+  s.receive("<iq type='get' id='d2' to='example.com'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+  const std::string info = s.take_output();
+  EXPECT_NE(info.find("category=\"server\""), std::string::npos);
+  EXPECT_NE(info.find("var=\"urn:xmpp:ping\""), std::string::npos);
+  s.receive("<iq type='get' id='u1'><query xmlns='urn:unknown'/></iq>");
+  EXPECT_NE(s.take_output().find("<service-unavailable xmlns=\"urn:ietf:params:xml:ns:xmpp-stanzas\"/>"),
+            std::string::npos);
+  s.receive("<iq type='get'><ping xmlns='urn:xmpp:ping'/></iq>");  // no id
+  EXPECT_NE(s.take_output().find("bad-request"), std::string::npos);
+  EXPECT_TRUE(s.take_events().empty());
+}
+
+TEST(C2sStream, AWrongPasswordFailsAndTooManyFailuresEndTheStream) {
+  auto st = settings();
+  st.max_auth_failures = 2;
+  c2s_stream s(st, "s1");
+  s.receive(open_stream);
+  s.take_output();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    s.receive(sasl("auth", client_first));
+    s.take_events();
+    auto wrong = user_record();
+    wrong.scram_sha256 = users::derive_scram_keys(users::scram_hash::sha256, "pencils",
+                                                  *base64::decode("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096);
+    s.credentials(wrong);
+    s.take_output();
+    s.receive(sasl("response", client_final));
+    const std::string out = s.take_output();
+    EXPECT_NE(out.find("<not-authorized/>"), std::string::npos);
+    EXPECT_TRUE(has_event(s.take_events(), c2s_event::kind::auth_failed));
+  }
+  EXPECT_TRUE(s.closed());
+}
+
+TEST(C2sStream, StreamErrorsForBadHeaders) {
+  struct {
+    std::string bytes;
+    const char* condition;
+  } cases[] = {
+      {"<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+       "to='other.org' version='1.0'>",
+       "host-unknown"},
+      {"<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+       "to='example.com' version='1.0'>",
+       "invalid-namespace"},
+      {"<stream xmlns='jabber:client' to='example.com' version='1.0'>", "invalid-namespace"},
+      {"<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+       "to='example.com' version='0.9'>",
+       "unsupported-version"},
+      {open_stream + "<message to='x@example.com'/>", "not-authorized"},
+      {open_stream + "<a><b></a>", "not-well-formed"},
+  };
+  for (const auto& c : cases) {
+    c2s_stream s(settings(), "s1");
+    s.receive(c.bytes);
+    const std::string out = s.take_output();
+    EXPECT_NE(out.find("<stream:stream"), std::string::npos) << c.bytes;
+    EXPECT_NE(out.find(std::string("<") + c.condition + " xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"),
+              std::string::npos)
+        << c.bytes << " -> " << out;
+    EXPECT_TRUE(s.closed());
+  }
+}
+
+TEST(C2sStream, PlainStreamsOnlyWhereAllowed) {
+  auto st = settings();
+  st.allow_plain = false;
+  c2s_stream s(st, "s1");
+  s.receive(open_stream);
+  EXPECT_NE(s.take_output().find("<policy-violation"), std::string::npos);
+  EXPECT_TRUE(s.closed());
+}
+
+TEST(C2sStream, TheWholeLoginWorksByteByByte) {
+  c2s_stream s(settings(), "s1");
+  for (char c : open_stream) s.receive(std::string_view(&c, 1));
+  EXPECT_NE(s.take_output().find("SCRAM-SHA-256"), std::string::npos);
+  for (char c : sasl("auth", client_first)) s.receive(std::string_view(&c, 1));
+  ASSERT_TRUE(has_event(s.take_events(), c2s_event::kind::need_credentials));
+  s.credentials(user_record());
+  s.take_output();
+  const std::string rest = sasl("response", client_final) + open_stream +
+                           "<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>";
+  for (char c : rest) s.receive(std::string_view(&c, 1));
+  EXPECT_TRUE(s.bound());
+  EXPECT_EQ(s.address().str(), "user@example.com/junction-s1");
+}
+
+TEST(C2sStream, StartTlsIsRequiredThenPlainAndPlusAreOffered) {
+  auto st = settings();
+  st.allow_plain = false;
+  st.tls_offered = true;
+  st.tls_required = true;
+  c2s_stream s(st, "s1");
+  s.receive(open_stream);
+  const std::string before = s.take_output();
+  EXPECT_NE(before.find("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"), std::string::npos);
+  EXPECT_EQ(before.find("<mechanisms"), std::string::npos);
+  // Bytes the client sends after <starttls/> are TLS records, never XML.
+  s.receive("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>\x16\x03\x01garbage");
+  EXPECT_EQ(s.take_output(), "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+  EXPECT_TRUE(has_event(s.take_events(), c2s_event::kind::starttls));
+  EXPECT_FALSE(s.closed());
+  s.tls_started({{"tls-exporter", "EXPORTED"}, {"tls-server-end-point", "HASH"}});
+  EXPECT_TRUE(s.secure());
+  s.receive(open_stream);
+  const std::string after = s.take_output();
+  for (const char* m : {"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256", "PLAIN"})
+    EXPECT_NE(after.find(std::string("<mechanism>") + m + "</mechanism>"), std::string::npos) << m;
+  EXPECT_NE(after.find("<channel-binding type='tls-exporter'/>"), std::string::npos);
+  // PLAIN, checked against the SCRAM-SHA-256 keys.
+  s.receive("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" +
+            base64::encode(std::string("\0user\0pencil", 12)) + "</auth>");
+  auto events = s.take_events();
+  ASSERT_TRUE(has_event(events, c2s_event::kind::need_credentials));
+  s.credentials(user_record());
+  EXPECT_NE(s.take_output().find("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'></success>"), std::string::npos);
+  EXPECT_TRUE(has_event(s.take_events(), c2s_event::kind::authenticated));
+}
+
+TEST(C2sStream, LoggingInBeforeStartTlsIsRefused) {
+  auto st = settings();
+  st.tls_offered = true;
+  st.tls_required = true;
+  c2s_stream s(st, "s1");
+  s.receive(open_stream + sasl("auth", client_first));
+  EXPECT_NE(s.take_output().find("<policy-violation"), std::string::npos);
+  EXPECT_TRUE(s.closed());
+}
+
+TEST(C2sStream, PlainIsRefusedWithoutTlsAndWithAWrongPassword) {
+  c2s_stream plain_stream(settings(), "s1");
+  plain_stream.receive(open_stream + "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" +
+                       base64::encode(std::string("\0user\0pencil", 12)) + "</auth>");
+  EXPECT_NE(plain_stream.take_output().find("<invalid-mechanism/>"), std::string::npos);
+
+  auto st = settings();
+  st.secure = true;
+  c2s_stream s(st, "s2");
+  s.receive(open_stream + "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" +
+            base64::encode(std::string("\0user\0crayon", 12)) + "</auth>");
+  s.take_events();
+  s.credentials(user_record());
+  EXPECT_NE(s.take_output().find("<not-authorized/>"), std::string::npos);
+  EXPECT_TRUE(has_event(s.take_events(), c2s_event::kind::auth_failed));
+}
+
+}  // namespace
+}  // namespace junction::xmpp
