@@ -190,7 +190,7 @@ void shard_service::store_offline(const message& request, const origin& from, co
                                          if (!alive.expired()) route_to_aor(std::move(*m), from);
                                        });
   }
-  stored_message m{std::string(request.value(header_id::from)), std::string(request.value(header_id::to)),
+  im::stored_message m{std::string(request.value(header_id::from)), std::string(request.value(header_id::to)),
                    std::string(request.value(header_id::content_type)), std::string(request.body()),
                    std::chrono::system_clock::now()};
   users::kept_mail copy{aor, m.from, m.to, m.content_type, m.body, to_seconds(m.received)};
@@ -216,8 +216,9 @@ void shard_service::load_offline() {
       std::size_t loaded = 0;
       std::vector<std::string> recipients;
       for (auto& mail : *all) {
-        if (owner_.home_of(mail.recipient) != here) continue;
-        stored_message m{std::move(mail.sender), std::move(mail.addressee), std::move(mail.content_type),
+        // The mailbox holds other protocols' messages too ("xmpp:..."): theirs to load.
+        if (!mail.recipient.starts_with("sip:") || owner_.home_of(mail.recipient) != here) continue;
+        im::stored_message m{std::move(mail.sender), std::move(mail.addressee), std::move(mail.content_type),
                          std::move(mail.body), std::chrono::system_clock::time_point(std::chrono::seconds(mail.received))};
         if (offline_.store(mail.recipient, std::move(m))) {
           ++loaded;

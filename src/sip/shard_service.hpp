@@ -16,7 +16,7 @@
 #include "core/shard_outbox.hpp"
 #include "sip/flow.hpp"
 #include "sip/location.hpp"
-#include "sip/offline_messages.hpp"
+#include "im/offline_messages.hpp"
 #include "sip/message.hpp"
 #include "sip/parser.hpp"
 #include "sip/auth_throttle.hpp"
@@ -79,7 +79,7 @@ class shard_service {
   void send(std::string bytes, const origin& to);
 
   location_table& locations() noexcept { return locations_; }
-  offline_messages& offline() noexcept { return offline_; }
+  im::offline_messages& offline() noexcept { return offline_; }
   void purge_offline(std::chrono::system_clock::time_point now);
   proxy_engine& proxy() noexcept { return *proxy_; }
   // Media anchoring (sip.anchor_media), or null when off.
@@ -152,7 +152,7 @@ class shard_service {
   router_settings routing_;
   std::unordered_map<std::uint64_t, flow*> flows_;
   location_table locations_;
-  offline_messages offline_;
+  im::offline_messages offline_;
   rate_limiter limiter_;
   auth_throttle guessers_;  // failed logins per source address
   auth_throttle guessed_;   // failed logins per user (user@realm)

@@ -283,4 +283,18 @@ void stream_parser::reset() {
   start_parser();
 }
 
+std::optional<element> parse_fragment(std::string_view text, std::string_view ns) {
+  stream_parser parser({.max_stanza_bytes = text.size() + 1024, .max_depth = 64, .max_attributes = 256});
+  std::string document = "<root xmlns='";
+  escape(ns, document, true);
+  document += "'>";
+  parser.feed(document);
+  parser.feed(text);
+  auto open = parser.next();
+  auto e = parser.next();
+  if (!open || open->what != stream_event::kind::open || !e || e->what != stream_event::kind::stanza) return std::nullopt;
+  if (parser.next()) return std::nullopt;  // more than one element
+  return std::move(e->node);
+}
+
 }  // namespace junction::xml

@@ -85,6 +85,10 @@ class stream_parser {
   bool suspended_ = false, failed_ = false;
 };
 
+// One element written as text (a stanza kept in a mailbox), read back in namespace `ns` (where
+// it was written with to_string(e, ns)); nothing when it is not one well-formed element.
+std::optional<element> parse_fragment(std::string_view text, std::string_view ns);
+
 }  // namespace junction::xml
 
 template <>

@@ -5,7 +5,11 @@
 
 #include "core/home_shard.hpp"
 #include "core/log.hpp"
+#include "core/runtime.hpp"
 #include "core/shard.hpp"
+#include "core/utc_time.hpp"
+#include "users/user_directory.hpp"
+#include "xml/stream_parser.hpp"
 #include "xmpp/namespaces.hpp"
 #include "xmpp/server.hpp"
 
@@ -17,7 +21,7 @@ unsigned home_of(const jid& address, unsigned shards) noexcept {
   return home_shard(key, shards);
 }
 
-shard_router::shard_router(server& owner, shard&) : owner_(owner) {}
+shard_router::shard_router(server& owner, shard& home) : owner_(owner), home_(home) {}
 
 void shard_router::attach(std::uint64_t id, stanza_sink& sink) { streams_[id] = &sink; }
 void shard_router::detach(std::uint64_t id) { streams_.erase(id); }
@@ -59,16 +63,22 @@ void shard_router::broadcast(const jid& from, std::uint64_t stream, const stanza
   if (it == accounts_.end()) return;
   const std::string_view type = presence->attr("type");
   if (!type.empty() && type != "unavailable") return;  // subscriptions and probes need a recipient
+  const resource* newly_available = nullptr;
   for (auto& r : it->second) {
     if (r.name != from.resource() || r.stream != stream) continue;
+    const bool was = r.available;
     r.available = type.empty();
     int priority = 0;
     const std::string text = presence->child_text(ns::client, "priority");
     if (!text.empty()) std::from_chars(text.data(), text.data() + text.size(), priority);
     r.priority = std::clamp(priority, -128, 127);
+    if (!was && r.available && r.priority >= 0) newly_available = &r;
   }
   for (const auto& r : it->second)
     if (r.available || (r.name == from.resource() && r.stream == stream)) send_to(r, presence);
+  // What waited for the account goes to the first resource that can take it (RFC 6121 §8.5.2.2.1,
+  // after its own presence: the client's initial presence is what says it is ready).
+  if (newly_available) deliver_offline(from.bare(), *newly_available);
 }
 
 void shard_router::route(const jid& to, const stanza_ptr& stanza) {
@@ -96,8 +106,7 @@ void shard_router::route(const jid& to, const stanza_ptr& stanza) {
         send_to(r, stanza);
         sent = true;
       }
-    if (!sent && type != "error" && type != "groupchat" && type != "headline")
-      bounce(*stanza, "cancel", "service-unavailable");
+    if (!sent && type != "error" && type != "groupchat" && type != "headline") keep_offline(to.bare(), stanza);
     return;
   }
   if (kind == "presence") {
@@ -108,6 +117,68 @@ void shard_router::route(const jid& to, const stanza_ptr& stanza) {
   // An iq for an account: what the server answers for it is the sender's stream's to do; one
   // that reached here has no one to answer it.
   bounce(*stanza, "cancel", "service-unavailable");
+}
+
+namespace {
+constexpr std::string_view stanza_type = "application/xmpp+xml";
+std::string mailbox_key(const jid& bare) { return "xmpp:" + bare.bare_str(); }
+}  // namespace
+
+void shard_router::keep_offline(const jid& to, const stanza_ptr& stanza) {
+  auto& users = owner_.users();
+  switch (users.find(home_.index(), to.local(), to.domain())) {
+    case users::cached::unknown:
+      // Routed again once the store answered: a resource may have come meanwhile.
+      users.fetch_user(home_.index(), to.local(), to.domain(), [this, to, stanza] { route(to, stanza); });
+      return;
+    case users::cached::absent:
+    case users::cached::failed: return bounce(*stanza, "cancel", "service-unavailable");
+    case users::cached::found: break;
+  }
+  // Kept with when it came (XEP-0203), written back as the stanza.
+  const auto now = std::chrono::system_clock::now();
+  xml::element kept = *stanza;
+  kept.add("urn:xmpp:delay", "delay").set("from", to.domain()).set("stamp", format_utc(now, iso8601_utc));
+  im::stored_message m{std::string(stanza->attr("from")), to.str(), std::string(stanza_type),
+                       xml::to_string(kept, ns::client), now};
+  users::kept_mail mail{mailbox_key(to), m.from, m.to, m.content_type, m.body,
+                        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()};
+  if (!offline_.store(mailbox_key(to), std::move(m))) return bounce(*stanza, "wait", "resource-constraint");
+  home_.metrics().add(owner_.metrics().offline);
+  users.write("xmpp offline mailbox, keeping", [mail = std::move(mail)](users::user_store& store) { store.keep_mail(mail); });
+}
+
+void shard_router::deliver_offline(const jid& bare, const resource& r) {
+  const std::string key = mailbox_key(bare);
+  if (offline_.waiting(key) == 0) return;
+  const std::size_t waiting = offline_.waiting(key);
+  home_.metrics().sub(owner_.metrics().offline, waiting);
+  for (auto& m : offline_.take(key, std::chrono::system_clock::now())) {
+    auto stanza = xml::parse_fragment(m.body, ns::client);
+    if (stanza) send_to(r, std::make_shared<const xml::element>(std::move(*stanza)));
+  }
+  owner_.users().write("xmpp offline mailbox, delivered", [key](users::user_store& store) { store.drop_mail(key); });
+}
+
+void shard_router::load_offline() {
+  const unsigned here = home_.index();
+  auto& rt = owner_.rt();
+  owner_.users().write("xmpp offline mailbox, loading", [this, here, &rt](users::user_store& store) {
+    auto all = std::make_shared<std::vector<users::kept_mail>>(store.all_mail());
+    rt.post(here, [this, here, all] {
+      const unsigned shards = owner_.rt().size();
+      for (auto& mail : *all) {
+        if (!mail.recipient.starts_with("xmpp:")) continue;
+        const auto bare = jid::parse(std::string_view(mail.recipient).substr(5));
+        if (!bare || home_of(*bare, shards) != here) continue;
+        if (offline_.store(mail.recipient, im::stored_message{std::move(mail.sender), std::move(mail.addressee),
+                                                              std::move(mail.content_type), std::move(mail.body),
+                                                              std::chrono::system_clock::time_point(
+                                                                  std::chrono::seconds(mail.received))}))
+          home_.metrics().add(owner_.metrics().offline);
+      }
+    });
+  });
 }
 
 void shard_router::bounce(const xml::element& stanza, std::string_view type, std::string_view condition) {

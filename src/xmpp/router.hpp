@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "im/offline_messages.hpp"
 #include "xml/element.hpp"
 #include "xmpp/jid.hpp"
 
@@ -56,6 +57,8 @@ class shard_router {
   void route(const jid& to, const stanza_ptr& stanza);
 
   std::size_t resources() const noexcept { return resources_; }
+  // Reads back the offline messages of the accounts homed here (at start).
+  void load_offline();
 
  private:
   struct resource {
@@ -66,10 +69,16 @@ class shard_router {
     bool available = false;
   };
   void send_to(const resource& r, const stanza_ptr& stanza);
+  // A message for an account with no available resource (RFC 6121 §8.5.2.2.1): kept until it has
+  // one if the account exists, else an error back.
+  void keep_offline(const jid& to, const stanza_ptr& stanza);
+  void deliver_offline(const jid& bare, const resource& r);
   // An error back to the stanza's sender (RFC 6120 §8.3), never for an error.
   void bounce(const xml::element& stanza, std::string_view type, std::string_view condition);
 
   server& owner_;
+  shard& home_;
+  im::offline_messages offline_;
   std::unordered_map<std::uint64_t, stanza_sink*> streams_;
   std::unordered_map<std::string, std::vector<resource>> accounts_;  // bare JID -> its resources
   std::size_t resources_ = 0;

@@ -16,7 +16,7 @@ namespace junction::xmpp {
 
 xmpp_metrics xmpp_metrics::declare(metric_registry& r) {
   using k = metric_kind;
-  xmpp_metrics m{connection_metrics::declare(r, "xmpp"), connection_metrics::declare(r, "xmpps"), {}, {}, {}, {}, {}, {}};
+  xmpp_metrics m{connection_metrics::declare(r, "xmpp"), connection_metrics::declare(r, "xmpps"), {}, {}, {}, {}, {}, {}, {}};
   m.sessions = r.add("junction_xmpp_sessions", "XMPP client streams with a bound resource.", k::gauge);
   m.stanzas_in = r.add("junction_xmpp_stanzas_received_total", "Stanzas received from bound XMPP clients.",
                        k::counter);
@@ -28,6 +28,9 @@ xmpp_metrics xmpp_metrics::declare(metric_registry& r) {
   m.stream_errors = r.add("junction_xmpp_stream_errors_total",
                           "XMPP streams ended with a stream error (bad XML, limits, conflicts, timeouts).",
                           k::counter);
+  m.offline = r.add("junction_xmpp_offline_messages",
+                    "Messages kept for XMPP accounts with no available resource (delivered when one comes).",
+                    k::gauge);
   return m;
 }
 
@@ -68,6 +71,7 @@ void server::listen() {
   };
   for (const auto& address : config_.listen) bind(address, false);
   for (const auto& address : config_.tls_listen) bind(address, true);
+  routers_->invoke_on_all([](shard_router& r) { r.load_offline(); });
 }
 
 void server::route(const jid& to, stanza_ptr stanza) {

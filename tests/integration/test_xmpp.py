@@ -57,6 +57,7 @@ class Client:
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
         xmpp = slixmpp.ClientXMPP(self.jid, self.password)
+        xmpp.register_plugin("xep_0203")  # delayed delivery: offline messages say when they came
         self.xmpp = xmpp
         if self.mechanism:
             xmpp["feature_mechanisms"].use_mech = self.mechanism
@@ -200,7 +201,7 @@ class ChatTest(XmppCase):
         m = second.next_message()
         self.assertEqual(m["body"], "to the new one")
 
-    def test_a_message_to_a_user_with_no_stream_comes_back_as_an_error(self):
+    def test_a_message_to_a_user_who_does_not_exist_comes_back_as_an_error(self):
         alice = self.login("alice@localhost/lonely", "alice-secret")
         alice.send("carol@localhost", "anyone?")
         m = alice.next_message()
@@ -330,6 +331,49 @@ class TlsTest(XmppCase):
             self.assertIn("<mechanism>%s</mechanism>" % mechanism, text)
         self.assertIn("<channel-binding type='tls-exporter'/>", text)
         self.assertIn("<channel-binding type='tls-server-end-point'/>", text)
+
+
+class OfflineTest(XmppCase):
+    """Messages for a user with no available resource wait for them (RFC 6121 §8.5.2.2.1), with
+    the time they came (XEP-0203), and outlive a restart."""
+
+    def offline_waiting(self):
+        return self.junction.metrics().sum("junction_xmpp_offline_messages")
+
+    def send_while_bob_is_away(self, texts):
+        alice = self.login("alice@localhost/sender%d" % time.monotonic_ns(), "alice-secret")
+        before = self.offline_waiting()
+        for text in texts:
+            alice.send("bob@localhost", text)
+        self.assertTrue(wait_for(lambda: self.offline_waiting() >= before + len(texts), 10),
+                        "the messages were not kept")
+        alice.stop()
+        return alice
+
+    def receive_as_bob(self, count):
+        bob = self.login("bob@localhost/back%d" % time.monotonic_ns(), "bob-secret")
+        got = [bob.next_message() for _ in range(count)]
+        for m in got:
+            self.assertEqual(m["type"], "chat")
+            self.assertTrue(str(m["from"]).startswith("alice@localhost/sender"))
+            self.assertTrue(m["delay"]["stamp"], "no XEP-0203 delay on an offline message")
+        return bob, [m["body"] for m in got]
+
+    def test_messages_wait_for_the_user_in_order(self):
+        texts = ["first while away", "second é <&>", "third"]
+        self.send_while_bob_is_away(texts)
+        _bob, bodies = self.receive_as_bob(len(texts))
+        self.assertEqual(bodies, texts)
+        self.assertTrue(wait_for(lambda: self.offline_waiting() == 0, 10))
+
+    def test_messages_outlive_a_restart(self):
+        self.send_while_bob_is_away(["kept across a restart"])
+        self.junction.stop()
+        self.junction.start()
+        type(self).port = self.junction.port("xmpp")
+        self.assertTrue(wait_for(lambda: self.offline_waiting() >= 1, 10), "not read back after the restart")
+        _bob, bodies = self.receive_as_bob(1)
+        self.assertEqual(bodies, ["kept across a restart"])
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
-#include "sip/offline_messages.hpp"
+#include "im/offline_messages.hpp"
 
 #include <gtest/gtest.h>
 
-namespace junction::sip {
+namespace junction::im {
 namespace {
 
 using namespace std::chrono_literals;
@@ -47,4 +47,4 @@ TEST(OfflineMessages, OldOnesExpireAndFailedDeliveriesComeBack) {
 }
 
 }  // namespace
-}  // namespace junction::sip
+}  // namespace junction::im

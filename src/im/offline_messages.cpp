@@ -1,6 +1,6 @@
-#include "sip/offline_messages.hpp"
+#include "im/offline_messages.hpp"
 
-namespace junction::sip {
+namespace junction::im {
 
 bool offline_messages::store(std::string_view aor, stored_message m) {
   auto it = boxes_.find(aor);
@@ -57,4 +57,4 @@ std::size_t offline_messages::waiting(std::string_view aor) const {
   return it == boxes_.end() ? 0 : it->second.size();
 }
 
-}  // namespace junction::sip
+}  // namespace junction::im

@@ -1,8 +1,10 @@
 #pragma once
-// MESSAGE requests (RFC 3428) for users who are not registered, kept until they register again
-// and then delivered (store and forward, as XMPP servers do for offline messages). In memory,
-// on the AOR's home shard, bounded per user and per shard; the server writes them through to
-// the user store so that a restart keeps them.
+// Messages for users who are not there, kept until they come back and then delivered (store
+// and forward): SIP MESSAGE requests (RFC 3428) for an AOR with no registration, XMPP messages
+// (RFC 6121 §8.5.2.2) for an account with no available resource. In memory, on the user's home
+// shard, bounded per user and per shard; each server writes them through to the user store's
+// mailbox so that a restart keeps them. Keys name the protocol: "sip:bob@example.com",
+// "xmpp:bob@example.com".
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -11,12 +13,12 @@
 #include <string_view>
 #include <vector>
 
-namespace junction::sip {
+namespace junction::im {
 
 struct stored_message {
-  std::string from;          // the From header value, as sent
-  std::string to;            // the To header value, as sent
-  std::string content_type;
+  std::string from;          // SIP: the From header value, as sent; XMPP: the sender's JID
+  std::string to;            // SIP: the To header value, as sent; XMPP: the recipient's JID
+  std::string content_type;  // XMPP: "application/xmpp+xml", the body being the stanza
   std::string body;
   std::chrono::system_clock::time_point received;
 };
@@ -52,4 +54,4 @@ class offline_messages {
   std::size_t bytes_ = 0;
 };
 
-}  // namespace junction::sip
+}  // namespace junction::im
