@@ -1,5 +1,7 @@
 #include "users/user_store.hpp"
 
+#include "users/user_store_impl.hpp"
+
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -11,12 +13,20 @@
 namespace junction::users {
 namespace {
 
+using detail::column_blob;
+using detail::column_text;
+using detail::check_names;
+using detail::statement_use;
+using detail::statement_ptr;
+
 // Version 1: digest HA1s, SCRAM columns present but unused. Version 2: contact lists and the
 // mailbox of messages kept for offline users. Version 3: SCRAM keys (SHA-1 and SHA-256) in a
-// table of their own, one row per mechanism (the users table's unused SCRAM columns stay empty). Bumped with every schema change; a store written
+// table of their own, one row per mechanism (the users table's unused SCRAM columns stay empty).
+// Version 4: rosters (XMPP's, RFC 6121) in place of the contact lists, which become the roster
+// items whose contact may see the user's presence ("from"), with a version per roster. Bumped with every schema change; a store written
 // by a newer Junction is refused rather than misread. Every statement is "IF NOT EXISTS", so the
 // same script brings any older store up to date.
-constexpr int schema_version = 3;
+constexpr int schema_version = 4;
 
 constexpr const char* schema_sql = R"sql(
   CREATE TABLE IF NOT EXISTS users (
@@ -57,20 +67,28 @@ constexpr const char* schema_sql = R"sql(
     server_key BLOB NOT NULL,
     PRIMARY KEY (username, realm, mechanism)
   );
-  PRAGMA user_version = 3;
+  CREATE TABLE IF NOT EXISTS roster (
+    username TEXT NOT NULL,
+    realm TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    flags INTEGER NOT NULL DEFAULT 0,
+    groups TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (username, realm, contact)
+  );
+  CREATE TABLE IF NOT EXISTS roster_versions (
+    username TEXT NOT NULL,
+    realm TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (username, realm)
+  );
+  INSERT OR IGNORE INTO roster (username, realm, contact, flags) SELECT username, realm, contact, 34 FROM contacts;
+  DROP TABLE IF EXISTS contacts;
+  PRAGMA user_version = 4;
 )sql";
 
 // A writer (the CLI adding a user) holds the lock for milliseconds; five seconds is generous.
 constexpr int busy_timeout_ms = 5000;
-
-struct db_closer {
-  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-};
-struct statement_finalizer {
-  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
-};
-using db_ptr = std::unique_ptr<sqlite3, db_closer>;
-using statement_ptr = std::unique_ptr<sqlite3_stmt, statement_finalizer>;
 
 bool is_alnum(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -87,31 +105,9 @@ bool is_user_char(char c) noexcept {
   }
 }
 
-// Leaves the statement ready for its next use however the current one ends.
-class statement_use {
- public:
-  explicit statement_use(sqlite3_stmt* s) noexcept : s_(s) {}
-  ~statement_use() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  statement_use(const statement_use&) = delete;
-  statement_use& operator=(const statement_use&) = delete;
+}  // namespace
 
- private:
-  sqlite3_stmt* s_;
-};
-
-std::string column_blob(sqlite3_stmt* s, int column) {
-  const auto* bytes = static_cast<const char*>(sqlite3_column_blob(s, column));
-  return bytes ? std::string(bytes, static_cast<std::size_t>(sqlite3_column_bytes(s, column))) : std::string{};
-}
-
-std::string column_text(sqlite3_stmt* s, int column) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, column));
-  return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(s, column)))
-              : std::string();
-}
+namespace detail {
 
 void check_names(std::string_view username, std::string_view realm) {
   if (!is_valid_username(username))
@@ -122,7 +118,8 @@ void check_names(std::string_view username, std::string_view realm) {
                                 "\": use 1-253 letters, digits, '-' or '.'");
 }
 
-}  // namespace
+}  // namespace detail
+
 
 void create_private_file(const std::string& path) noexcept {
   if (path.empty() || path == ":memory:") return;
@@ -153,149 +150,75 @@ bool is_valid_realm(std::string_view realm) noexcept {
   return true;
 }
 
-struct user_store::impl {
-  std::string path;
-  db_ptr db;  // declared first so it is closed after the statements are finalized
-  statement_ptr insert;
-  statement_ptr erase;
-  statement_ptr select_all;
-  statement_ptr select_one;
-  statement_ptr insert_scram;
-  statement_ptr erase_scram;
-  statement_ptr select_scram;
-  statement_ptr insert_contact;
-  statement_ptr erase_contact;
-  statement_ptr erase_contacts;
-  statement_ptr select_contacts;
-  statement_ptr select_contact;
-  statement_ptr insert_mail;
-  statement_ptr erase_mail_for;
-  statement_ptr erase_mail_before;
-  statement_ptr select_mail;
+void user_store::impl::open() {
+  create_private_file(path);
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                                   SQLITE_OPEN_NOMUTEX, nullptr);
+  db.reset(raw);
+  if (rc != SQLITE_OK) fail("cannot open");
+  sqlite3_extended_result_codes(db.get(), 1);
+  // Before anything that takes a lock, so that even the WAL switch waits for a busy writer.
+  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
+  // WAL lets the server read while the CLI writes. (":memory:" stays in "memory" mode.)
+  exec("PRAGMA journal_mode = WAL", "enabling WAL");
+  // Deleted rows are overwritten, so a removed user's HA1s do not linger in free pages.
+  exec("PRAGMA secure_delete = ON", "enabling secure_delete");
 
-  [[noreturn]] void fail(const std::string& what) const {
-    throw user_store_error("user store " + path + ": " + what + ": " +
-                           (db ? sqlite3_errmsg(db.get()) : "out of memory"));
-  }
-
-  void exec(const char* sql, const char* what) {
-    if (sqlite3_exec(db.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(what);
-  }
-
-  statement_ptr prepare(const char* sql) {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v3(db.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK)
-      fail(std::string("preparing \"") + sql + "\"");
-    return statement_ptr(s);
-  }
-
-  void bind(sqlite3_stmt* s, int index, std::string_view text) {
-    if (sqlite3_bind_text(s, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT) !=
-        SQLITE_OK)
-      fail("binding a parameter");
-  }
-
-  void bind_blob(sqlite3_stmt* s, int index, std::string_view bytes) {
-    if (sqlite3_bind_blob(s, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT) != SQLITE_OK)
-      fail("binding a parameter");
-  }
-
-  void keep_scram(std::string_view username, std::string_view realm, std::string_view mechanism,
-                  const scram_keys& keys) {
-    sqlite3_stmt* s = insert_scram.get();
-    statement_use use(s);
-    bind(s, 1, username);
-    bind(s, 2, realm);
-    bind(s, 3, mechanism);
-    bind_blob(s, 4, keys.salt);
-    bind_int(s, 5, keys.iterations);
-    bind_blob(s, 6, keys.stored_key);
-    bind_blob(s, 7, keys.server_key);
-    run(s, "keeping the SCRAM keys of " + std::string(username));
-  }
-
-  // Runs a statement that returns no rows.
-  void run(sqlite3_stmt* s, const std::string& what) {
-    if (sqlite3_step(s) != SQLITE_DONE) fail(what);
-  }
-
-  void open() {
-    create_private_file(path);
-    sqlite3* raw = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                                     SQLITE_OPEN_NOMUTEX, nullptr);
-    db.reset(raw);
-    if (rc != SQLITE_OK) fail("cannot open");
-    sqlite3_extended_result_codes(db.get(), 1);
-    // Before anything that takes a lock, so that even the WAL switch waits for a busy writer.
-    sqlite3_busy_timeout(db.get(), busy_timeout_ms);
-    // WAL lets the server read while the CLI writes. (":memory:" stays in "memory" mode.)
-    exec("PRAGMA journal_mode = WAL", "enabling WAL");
-    // Deleted rows are overwritten, so a removed user's HA1s do not linger in free pages.
-    exec("PRAGMA secure_delete = ON", "enabling secure_delete");
-
-    statement_ptr version = prepare("PRAGMA user_version");
-    if (sqlite3_step(version.get()) != SQLITE_ROW) fail("reading the schema version");
-    int found = sqlite3_column_int(version.get(), 0);
-    version.reset();
-    if (found > schema_version)
-      throw user_store_error("user store " + path + ": schema version " + std::to_string(found) +
-                             " is newer than this build understands (" +
-                             std::to_string(schema_version) + ")");
-    if (found < schema_version) {
-      exec("BEGIN IMMEDIATE", "starting the schema transaction");
-      try {
-        exec(schema_sql, "creating the schema");
-        exec("COMMIT", "committing the schema");
-      } catch (...) {
-        sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-        throw;
-      }
+  statement_ptr version = prepare("PRAGMA user_version");
+  if (sqlite3_step(version.get()) != SQLITE_ROW) fail("reading the schema version");
+  int found = sqlite3_column_int(version.get(), 0);
+  version.reset();
+  if (found > schema_version)
+    throw user_store_error("user store " + path + ": schema version " + std::to_string(found) +
+                           " is newer than this build understands (" +
+                           std::to_string(schema_version) + ")");
+  if (found < schema_version) {
+    exec("BEGIN IMMEDIATE", "starting the schema transaction");
+    try {
+      exec(schema_sql, "creating the schema");
+      exec("COMMIT", "committing the schema");
+    } catch (...) {
+      sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
     }
-
-    // INSERT OR REPLACE deletes the old row first, which is what clears the SCRAM columns.
-    insert = prepare(
-        "INSERT OR REPLACE INTO users (username, realm, ha1_md5, ha1_sha256, created) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)");
-    erase = prepare("DELETE FROM users WHERE username = ?1 AND realm = ?2");
-    select_all = prepare("SELECT username, realm, created FROM users ORDER BY realm, username");
-    select_one = prepare(
-        "SELECT ha1_md5, ha1_sha256, created FROM users WHERE username = ?1 AND realm = ?2");
-    insert_scram = prepare(
-        "INSERT OR REPLACE INTO scram (username, realm, mechanism, salt, iterations, stored_key, server_key) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    erase_scram = prepare("DELETE FROM scram WHERE username = ?1 AND realm = ?2");
-    select_scram = prepare(
-        "SELECT mechanism, salt, iterations, stored_key, server_key FROM scram WHERE username = ?1 AND realm = ?2");
-    insert_contact = prepare("INSERT OR IGNORE INTO contacts (username, realm, contact) VALUES (?1, ?2, ?3)");
-    erase_contact = prepare("DELETE FROM contacts WHERE username = ?1 AND realm = ?2 AND contact = ?3");
-    erase_contacts = prepare("DELETE FROM contacts WHERE username = ?1 AND realm = ?2");
-    select_contacts = prepare("SELECT contact FROM contacts WHERE username = ?1 AND realm = ?2 ORDER BY contact");
-    select_contact = prepare("SELECT 1 FROM contacts WHERE username = ?1 AND realm = ?2 AND contact = ?3");
-    insert_mail = prepare(
-        "INSERT INTO mailbox (recipient, sender, addressee, content_type, body, received) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    erase_mail_for = prepare("DELETE FROM mailbox WHERE recipient = ?1");
-    erase_mail_before = prepare("DELETE FROM mailbox WHERE received < ?1");
-    select_mail = prepare(
-        "SELECT recipient, sender, addressee, content_type, body, received FROM mailbox ORDER BY id");
   }
 
-  void bind_int(sqlite3_stmt* s, int index, std::int64_t value) {
-    if (sqlite3_bind_int64(s, index, value) != SQLITE_OK) fail("binding a parameter");
-  }
-
-  // A statement over (username, realm, contact?) that changes rows: how many it changed.
-  int change(sqlite3_stmt* s, std::string_view username, std::string_view realm,
-             std::optional<std::string_view> contact, const std::string& what) {
-    statement_use use(s);
-    bind(s, 1, username);
-    bind(s, 2, realm);
-    if (contact) bind(s, 3, *contact);
-    run(s, what);
-    return sqlite3_changes(db.get());
-  }
-};
+  // INSERT OR REPLACE deletes the old row first, which is what clears the SCRAM columns.
+  insert = prepare(
+      "INSERT OR REPLACE INTO users (username, realm, ha1_md5, ha1_sha256, created) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)");
+  erase = prepare("DELETE FROM users WHERE username = ?1 AND realm = ?2");
+  select_all = prepare("SELECT username, realm, created FROM users ORDER BY realm, username");
+  select_one = prepare(
+      "SELECT ha1_md5, ha1_sha256, created FROM users WHERE username = ?1 AND realm = ?2");
+  insert_scram = prepare(
+      "INSERT OR REPLACE INTO scram (username, realm, mechanism, salt, iterations, stored_key, server_key) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  erase_scram = prepare("DELETE FROM scram WHERE username = ?1 AND realm = ?2");
+  select_scram = prepare(
+      "SELECT mechanism, salt, iterations, stored_key, server_key FROM scram WHERE username = ?1 AND realm = ?2");
+  select_roster = prepare(
+      "SELECT contact, name, flags, groups FROM roster WHERE username = ?1 AND realm = ?2 ORDER BY contact");
+  select_roster_item = prepare(
+      "SELECT contact, name, flags, groups FROM roster WHERE username = ?1 AND realm = ?2 AND contact = ?3");
+  put_roster = prepare(
+      "INSERT OR REPLACE INTO roster (username, realm, contact, name, flags, groups) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  erase_roster_item = prepare("DELETE FROM roster WHERE username = ?1 AND realm = ?2 AND contact = ?3");
+  erase_roster = prepare("DELETE FROM roster WHERE username = ?1 AND realm = ?2");
+  select_roster_version = prepare("SELECT version FROM roster_versions WHERE username = ?1 AND realm = ?2");
+  bump_roster_version = prepare(
+      "INSERT INTO roster_versions (username, realm, version) VALUES (?1, ?2, 1) "
+      "ON CONFLICT (username, realm) DO UPDATE SET version = version + 1");
+  erase_roster_version = prepare("DELETE FROM roster_versions WHERE username = ?1 AND realm = ?2");
+  insert_mail = prepare(
+      "INSERT INTO mailbox (recipient, sender, addressee, content_type, body, received) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  erase_mail_for = prepare("DELETE FROM mailbox WHERE recipient = ?1");
+  erase_mail_before = prepare("DELETE FROM mailbox WHERE received < ?1");
+  select_mail = prepare(
+      "SELECT recipient, sender, addressee, content_type, body, received FROM mailbox ORDER BY id");
+}
 
 user_store::user_store(const std::string& path) : impl_(std::make_unique<impl>()) {
   impl_->path = path;
@@ -348,44 +271,11 @@ bool user_store::remove(std::string_view username, std::string_view realm) {
   bool removed = sqlite3_changes(impl_->db.get()) > 0;
   impl_->change(impl_->erase_scram.get(), username, realm, std::nullopt,
                 "removing the SCRAM keys of " + std::string(username));
-  impl_->change(impl_->erase_contacts.get(), username, realm, std::nullopt,
-                "removing the contacts of " + std::string(username));
+  impl_->change(impl_->erase_roster.get(), username, realm, std::nullopt,
+                "removing the roster of " + std::string(username));
+  impl_->change(impl_->erase_roster_version.get(), username, realm, std::nullopt,
+                "removing the roster version of " + std::string(username));
   return removed;
-}
-
-bool user_store::add_contact(std::string_view username, std::string_view realm, std::string_view contact) {
-  check_names(username, realm);
-  return impl_->change(impl_->insert_contact.get(), username, realm, contact,
-                       "adding a contact of " + std::string(username)) > 0;
-}
-
-bool user_store::remove_contact(std::string_view username, std::string_view realm, std::string_view contact) {
-  check_names(username, realm);
-  return impl_->change(impl_->erase_contact.get(), username, realm, contact,
-                       "removing a contact of " + std::string(username)) > 0;
-}
-
-std::vector<std::string> user_store::contacts(std::string_view username, std::string_view realm) const {
-  sqlite3_stmt* s = impl_->select_contacts.get();
-  statement_use use(s);
-  impl_->bind(s, 1, username);
-  impl_->bind(s, 2, realm);
-  std::vector<std::string> out;
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(column_text(s, 0));
-  if (rc != SQLITE_DONE) impl_->fail("listing the contacts of " + std::string(username));
-  return out;
-}
-
-bool user_store::has_contact(std::string_view username, std::string_view realm, std::string_view contact) const {
-  sqlite3_stmt* s = impl_->select_contact.get();
-  statement_use use(s);
-  impl_->bind(s, 1, username);
-  impl_->bind(s, 2, realm);
-  impl_->bind(s, 3, contact);
-  int rc = sqlite3_step(s);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) impl_->fail("looking up a contact of " + std::string(username));
-  return rc == SQLITE_ROW;
 }
 
 void user_store::keep_mail(const kept_mail& mail) {

@@ -49,6 +49,21 @@ struct user_entry {
   std::int64_t created = 0;  // seconds since the epoch
 };
 
+// One contact of a user's roster (RFC 6121 §2.1): the one contact list SIP and XMPP share.
+struct roster_item {
+  std::string contact;      // a bare address: "bob@example.com"
+  std::string name;         // what the user calls the contact, "" for none
+  bool to = false;          // the user sees the contact's presence
+  bool from = false;        // the contact sees the user's (SIP: the contact may watch the user)
+  bool ask = false;         // the user asked to see the contact's presence, unanswered
+  bool approved = false;    // the user pre-approved the contact's request (RFC 6121 §3.4)
+  bool pending_in = false;  // the contact asked to see the user's presence, unanswered
+  std::vector<std::string> groups;
+  bool listed = false;      // on the roster (the user added it, subscribed or approved); an item
+                            // that only holds a contact's unanswered request is not
+  friend bool operator==(const roster_item&, const roster_item&) = default;
+};
+
 struct user_record {
   std::string username;
   std::string realm;
@@ -92,9 +107,19 @@ class user_store {
   // fail validation are simply not found: they may come straight from a client's header.
   std::optional<user_record> find(std::string_view username, std::string_view realm) const;
 
-  // The user's contact list: the addresses ("bob@example.com") the user shares presence with.
-  // The SIP presence server lets only these watch the user. Removing a user removes its list.
-  // add/remove return whether anything changed.
+  // The user's roster (RFC 6121 §2): the contacts, in order, each with what the two share.
+  std::vector<roster_item> roster(std::string_view username, std::string_view realm) const;
+  std::optional<roster_item> find_roster_item(std::string_view username, std::string_view realm,
+                                              std::string_view contact) const;
+  // Adds or replaces an item, or removes one: the roster's version after the change (removing
+  // an item that is not there changes nothing and gives the version as it is).
+  std::int64_t put_roster_item(std::string_view username, std::string_view realm, const roster_item& item);
+  std::int64_t remove_roster_item(std::string_view username, std::string_view realm, std::string_view contact);
+  std::int64_t roster_version(std::string_view username, std::string_view realm) const;
+
+  // The user's contact list as SIP sees it: the roster's contacts that may see the user's
+  // presence ("from"). The SIP presence server lets only these watch the user. Removing a user
+  // removes its roster. add/remove return whether anything changed.
   bool add_contact(std::string_view username, std::string_view realm, std::string_view contact);
   bool remove_contact(std::string_view username, std::string_view realm, std::string_view contact);
   std::vector<std::string> contacts(std::string_view username, std::string_view realm) const;

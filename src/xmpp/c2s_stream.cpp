@@ -17,6 +17,10 @@ std::string random_nonce() {
   return base64::encode({reinterpret_cast<const char*>(bytes), sizeof bytes});
 }
 
+bool is_subscription_type(std::string_view t) {
+  return t == "subscribe" || t == "subscribed" || t == "unsubscribe" || t == "unsubscribed";
+}
+
 bool is_stanza_name(std::string_view n) { return n == "message" || n == "presence" || n == "iq"; }
 
 c2s_event make_event(c2s_event::kind what, jid who = {}, std::string username = {},
@@ -396,6 +400,15 @@ void c2s_stream::on_client_stanza(xml::element& stanza) {
   }
   if (stanza.name() == "iq" && (!to || *to == address_.bare() || (to->local().empty() && is_local_domain(to->domain()) && to->is_bare())))
     return on_iq_for_server(stanza, !to || *to == address_.bare());
+  if (stanza.name() == "presence" && to && is_subscription_type(type)) {
+    // Subscriptions are the account's, not one resource's (RFC 6121 §3.1.2): from the bare JID.
+    stanza.set("from", address_.bare().str());
+    const jid contact = to->bare();
+    stanza.set("to", contact.str());
+    emit(make_event(c2s_event::kind::subscription, contact, {}, std::make_shared<xml::element>(std::move(stanza))));
+    return;
+  }
+  if (stanza.name() == "presence" && type == "probe") return;  // the server's to send, not a client's
   if (stanza.name() == "presence" && !to) {
     emit(make_event(c2s_event::kind::broadcast, address_, {}, std::make_shared<xml::element>(std::move(stanza))));
     return;
@@ -418,6 +431,10 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
       ++children;
     }
   if (children != 1) return reply_error(iq, "modify", "bad-request");
+  if (payload->is(ns::roster, "query") && to_self) {
+    emit(make_event(c2s_event::kind::account_iq, address_, {}, std::make_shared<xml::element>(iq)));
+    return;
+  }
   xml::element result = iq_result(iq);
   result.erase("from");
   if (!to_self) result.set("from", iq.attr("to"));

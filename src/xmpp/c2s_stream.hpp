@@ -49,6 +49,8 @@ struct c2s_event {
     bound,             // `who` (a full JID) is the stream's address now: register it
     route,             // `stanza` (from and to set) is for someone else: route it
     broadcast,         // `stanza` is presence without a recipient: to the user's own resources
+    account_iq,        // `stanza` is an iq about the account itself (its roster): to its home
+    subscription,      // `stanza` is a subscription request or answer (RFC 6121 §3) for `who`
     closed,            // the stream is over once `output` is written: close the connection
   };
   kind what = kind::closed;

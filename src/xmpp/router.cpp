@@ -15,6 +15,10 @@
 
 namespace junction::xmpp {
 
+bool is_subscription(std::string_view type) noexcept {
+  return type == "subscribe" || type == "subscribed" || type == "unsubscribe" || type == "unsubscribed";
+}
+
 unsigned home_of(const jid& address, unsigned shards) noexcept {
   std::string key = "sip:";
   key += address.bare_str();
@@ -36,14 +40,18 @@ void shard_router::kick_here(std::uint64_t id, std::string_view condition, std::
 
 void shard_router::bind(const jid& address, unsigned shard, std::uint64_t stream) {
   auto& list = accounts_[address.bare_str()];
+  resource fresh;
+  fresh.name = address.resource();
+  fresh.shard = shard;
+  fresh.stream = stream;
   for (auto& r : list) {
     if (r.name != address.resource()) continue;
     // The resource is taken: the newer login wins, the older stream ends (RFC 6120 §7.7.2.2).
     owner_.kick(r.shard, r.stream, "conflict", "the same resource logged in again");
-    r = resource{address.resource(), shard, stream};
+    r = std::move(fresh);
     return;
   }
-  list.push_back(resource{address.resource(), shard, stream});
+  list.push_back(std::move(fresh));
   ++resources_;
 }
 
@@ -53,7 +61,11 @@ void shard_router::unbind(const jid& address, std::uint64_t stream) {
   const auto before = it->second.size();
   std::erase_if(it->second, [&](const resource& r) { return r.name == address.resource() && r.stream == stream; });
   resources_ -= before - it->second.size();
-  if (it->second.empty()) accounts_.erase(it);
+  if (!it->second.empty()) return;
+  accounts_.erase(it);
+  // Its roster is read again at the next login (another process may have changed it meanwhile).
+  if (auto r = rosters_.find(address.bare_str()); r != rosters_.end() && r->second.loaded && r->second.waiting.empty())
+    rosters_.erase(r);
 }
 
 void shard_router::send_to(const resource& r, const stanza_ptr& stanza) { owner_.deliver(r.shard, r.stream, stanza); }
@@ -68,6 +80,7 @@ void shard_router::broadcast(const jid& from, std::uint64_t stream, const stanza
     if (r.name != from.resource() || r.stream != stream) continue;
     const bool was = r.available;
     r.available = type.empty();
+    r.last_presence = presence;
     int priority = 0;
     const std::string text = presence->child_text(ns::client, "priority");
     if (!text.empty()) std::from_chars(text.data(), text.data() + text.size(), priority);
@@ -78,12 +91,22 @@ void shard_router::broadcast(const jid& from, std::uint64_t stream, const stanza
     if (r.available || (r.name == from.resource() && r.stream == stream)) send_to(r, presence);
   // What waited for the account goes to the first resource that can take it (RFC 6121 §8.5.2.2.1,
   // after its own presence: the client's initial presence is what says it is ready).
-  if (newly_available) deliver_offline(from.bare(), *newly_available);
+  // Those who may see the account see it too (RFC 6121 §4.2.2, §4.4.2).
+  presence_to_subscribers(from, presence);
+  if (newly_available) {
+    after_initial_presence(from.bare(), *newly_available);
+    deliver_offline(from.bare(), *newly_available);
+  }
 }
 
 void shard_router::route(const jid& to, const stanza_ptr& stanza) {
   const std::string& kind = stanza->name();
   const std::string_view type = stanza->attr("type");
+  if (kind == "presence" && is_subscription(type)) return inbound_subscription(to, stanza);
+  if (kind == "presence" && type == "probe") {
+    if (auto from = jid::parse(stanza->attr("from"))) answer_probe(to, *from);
+    return;
+  }
   auto it = accounts_.find(to.bare_str());
   const std::vector<resource> none;
   const auto& list = it == accounts_.end() ? none : it->second;

@@ -4,6 +4,8 @@
 // on it (home_of). A stanza for bob@example.com goes to bob's home shard, which picks the
 // resources it is for and sends it to the shards their streams live on.
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "im/offline_messages.hpp"
+#include "users/user_store.hpp"
 #include "xml/element.hpp"
 #include "xmpp/jid.hpp"
 
@@ -37,6 +40,9 @@ using stanza_ptr = std::shared_ptr<const xml::element>;
 // ("sip:alice@example.com"), so that one user's SIP and XMPP state share a shard.
 unsigned home_of(const jid& address, unsigned shards) noexcept;
 
+// subscribe, subscribed, unsubscribe, unsubscribed: presence that changes rosters (RFC 6121 §3).
+bool is_subscription(std::string_view type) noexcept;
+
 class shard_router {
  public:
   shard_router(server& owner, shard& home);
@@ -55,6 +61,12 @@ class shard_router {
   void broadcast(const jid& from, std::uint64_t stream, const stanza_ptr& presence);
   // `stanza` (from and to set) for `to`, a JID of one of this server's domains.
   void route(const jid& to, const stanza_ptr& stanza);
+  // On the home shard of `from`'s bare JID: an iq about the account itself (its roster), from
+  // one of its resources, answered to it (roster_service.cpp).
+  void account_iq(const jid& from, const stanza_ptr& iq);
+  // On the home shard of `from`: a presence subscription stanza the account sends (RFC 6121 §3):
+  // its roster changes, then it goes on to its recipient.
+  void outbound_subscription(const jid& from, const jid& to, const stanza_ptr& presence);
 
   std::size_t resources() const noexcept { return resources_; }
   // Reads back the offline messages of the accounts homed here (at start).
@@ -67,7 +79,24 @@ class shard_router {
     std::uint64_t stream = 0;
     int priority = 0;
     bool available = false;
+    stanza_ptr last_presence;  // what it last broadcast: answers probes
   };
+  // An account's roster, as kept on its home shard while it has resources (roster_service.cpp).
+  struct roster_state {
+    bool loaded = false;
+    std::int64_t version = 0;
+    std::map<std::string, users::roster_item> items;  // by contact
+    std::vector<std::function<void(roster_state&)>> waiting;  // until loaded
+  };
+  void with_roster(const jid& account, std::function<void(roster_state&)> then);
+  void keep_item(const jid& account, roster_state& roster, const users::roster_item& item, bool push);
+  void push_item(const jid& account, const roster_state& roster, const users::roster_item& item, bool removed);
+  // Presence subscription stanzas and probes for an account homed here, from `from`.
+  void inbound_subscription(const jid& to, const stanza_ptr& presence);
+  void answer_probe(const jid& to, const jid& from);
+  // A resource became available: probes to the contacts it sees, subscription requests waiting.
+  void after_initial_presence(const jid& account, const resource& r);
+  void presence_to_subscribers(const jid& account, const stanza_ptr& presence);
   void send_to(const resource& r, const stanza_ptr& stanza);
   // A message for an account with no available resource (RFC 6121 §8.5.2.2.1): kept until it has
   // one if the account exists, else an error back.
@@ -81,6 +110,7 @@ class shard_router {
   im::offline_messages offline_;
   std::unordered_map<std::uint64_t, stanza_sink*> streams_;
   std::unordered_map<std::string, std::vector<resource>> accounts_;  // bare JID -> its resources
+  std::unordered_map<std::string, roster_state> rosters_;           // bare JID -> its roster
   std::size_t resources_ = 0;
 };
 

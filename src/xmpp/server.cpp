@@ -86,6 +86,16 @@ void server::broadcast(const jid& from, std::uint64_t stream, stanza_ptr presenc
   });
 }
 
+void server::account_iq(const jid& from, stanza_ptr iq) {
+  routers_->invoke_on(home_of(from, rt_.size()), [from, iq = std::move(iq)](shard_router& r) { r.account_iq(from, iq); });
+}
+
+void server::subscription(const jid& from, const jid& to, stanza_ptr presence) {
+  routers_->invoke_on(home_of(from, rt_.size()), [from, to, presence = std::move(presence)](shard_router& r) {
+    r.outbound_subscription(from, to, presence);
+  });
+}
+
 void server::bind(const jid& address, unsigned shard, std::uint64_t stream) {
   routers_->invoke_on(home_of(address, rt_.size()),
                       [address, shard, stream](shard_router& r) { r.bind(address, shard, stream); });

@@ -57,6 +57,10 @@ class server {
   // From any shard. `stanza` goes to its recipient's home shard, then on to its streams.
   void route(const jid& to, stanza_ptr stanza);
   void broadcast(const jid& from, std::uint64_t stream, stanza_ptr presence);
+  // An iq about the account itself (its roster) from `from`, a full JID.
+  void account_iq(const jid& from, stanza_ptr iq);
+  // A subscription stanza `from` sends to `to` (both bare JIDs).
+  void subscription(const jid& from, const jid& to, stanza_ptr presence);
   void bind(const jid& address, unsigned shard, std::uint64_t stream);
   void unbind(const jid& address, std::uint64_t stream);
   void deliver(unsigned shard, std::uint64_t stream, stanza_ptr stanza);

@@ -156,6 +156,14 @@ class c2s_connection final : public stanza_sink {
         counters.add(m.stanzas_in);
         srv_.route(e.who, std::move(e.stanza));
         return;
+      case c2s_event::kind::account_iq:
+        counters.add(m.stanzas_in);
+        srv_.account_iq(e.who, std::move(e.stanza));
+        return;
+      case c2s_event::kind::subscription:
+        counters.add(m.stanzas_in);
+        srv_.subscription(core_.address().bare(), e.who, std::move(e.stanza));
+        return;
       case c2s_event::kind::broadcast:
         counters.add(m.stanzas_in);
         available_ = e.stanza->attr("type").empty();

@@ -97,6 +97,20 @@ class Client:
     def send(self, to, body):
         self.loop.call_soon_threadsafe(lambda: self.xmpp.send_message(mto=to, mbody=body, mtype="chat"))
 
+    def call(self, make_coroutine, timeout=10.0):
+        """Runs make_coroutine() on the client's loop and returns what it returns."""
+        async def run():
+            return await make_coroutine()
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout * SLOW)
+
+    def do(self, fn):
+        """Runs fn() on the client's loop (slixmpp is not thread-safe)."""
+        self.loop.call_soon_threadsafe(fn)
+
+    def subscription_of(self, contact):
+        roster = self.xmpp.client_roster
+        return roster[contact]["subscription"] if contact in roster else None
+
     def next_message(self, timeout=10.0):
         return self.messages.get(timeout=timeout * SLOW)
 
@@ -374,6 +388,70 @@ class OfflineTest(XmppCase):
         self.assertTrue(wait_for(lambda: self.offline_waiting() >= 1, 10), "not read back after the restart")
         _bob, bodies = self.receive_as_bob(1)
         self.assertEqual(bodies, ["kept across a restart"])
+
+
+class RosterTest(XmppCase):
+    """The roster and presence subscriptions (RFC 6121) between two slixmpp users, which approve
+    and subscribe back on their own (slixmpp's defaults), then presence both ways."""
+
+    def available_from(self, client, jid):
+        seen = []
+        while True:
+            kind, p = client.presences.get(timeout=10 * SLOW)
+            seen.append((kind, str(p["from"])))
+            if kind == "available" and str(p["from"]) == jid:
+                return
+
+    def test_subscriptions_rosters_and_presence(self):
+        alice = self.login("alice@localhost/r1", "alice-secret")
+        bob = self.login("bob@localhost/r1", "bob-secret")
+        alice.call(lambda: alice.xmpp.get_roster())
+        bob.call(lambda: bob.xmpp.get_roster())
+        alice.call(lambda: alice.xmpp.update_roster("bob@localhost", name="Bob", groups=["Friends"]))
+        alice.do(lambda: alice.xmpp.send_presence_subscription(pto="bob@localhost"))
+        # bob approves and subscribes back; alice approves: both see each other.
+        self.assertTrue(wait_for(lambda: alice.subscription_of("bob@localhost") == "both" and
+                                 bob.subscription_of("alice@localhost") == "both", 15),
+                        "subscriptions: alice %r, bob %r" % (alice.subscription_of("bob@localhost"),
+                                                             bob.subscription_of("alice@localhost")))
+        self.available_from(alice, "bob@localhost/r1")
+        self.available_from(bob, "alice@localhost/r1")
+        # The roster as the server keeps it, read by a new login.
+        again = self.login("alice@localhost/r2", "alice-secret")
+        roster = again.call(lambda: again.xmpp.get_roster())
+        items = {str(i["jid"]): i for i in roster["roster"]}
+        self.assertEqual(items["bob@localhost"]["subscription"], "both")
+        self.assertEqual(items["bob@localhost"]["name"], "Bob")
+        self.assertEqual(list(items["bob@localhost"]["groups"]), ["Friends"])
+        # The new resource was probed for: it sees bob.
+        self.available_from(again, "bob@localhost/r1")
+        # bob leaving is seen by every resource of alice's.
+        bob.stop()
+        for client in (alice, again):
+            while True:
+                kind, p = client.presences.get(timeout=10 * SLOW)
+                if kind == "unavailable" and str(p["from"]) == "bob@localhost/r1":
+                    break
+        # Removing the contact ends both subscriptions on both sides.
+        alice.call(lambda: alice.xmpp.del_roster_item("bob@localhost"))
+        bob2 = self.login("bob@localhost/r3", "bob-secret")
+        roster = bob2.call(lambda: bob2.xmpp.get_roster())
+        items = {str(i["jid"]): i for i in roster["roster"]}
+        self.assertIn(items.get("alice@localhost", {"subscription": "none"})["subscription"], ("none",))
+
+    def test_a_request_waits_for_a_user_who_is_away(self):
+        # Users of their own: the other test's subscriptions do not help this one.
+        self.junction.add_user("carol@localhost", "carol-secret")
+        self.junction.add_user("dave@localhost", "dave-secret")
+        carol = self.login("carol@localhost/w1", "carol-secret")
+        carol.call(lambda: carol.xmpp.get_roster())
+        carol.do(lambda: carol.xmpp.send_presence_subscription(pto="dave@localhost"))
+        self.assertTrue(wait_for(lambda: carol.subscription_of("dave@localhost") is not None, 10))
+        self.assertEqual(carol.subscription_of("dave@localhost"), "none")  # asked, not answered
+        # dave comes later: the request reaches him, he approves, carol sees him.
+        self.login("dave@localhost/w1", "dave-secret")
+        self.assertTrue(wait_for(lambda: carol.subscription_of("dave@localhost") in ("to", "both"), 15))
+        self.available_from(carol, "dave@localhost/w1")
 
 
 if __name__ == "__main__":

@@ -267,7 +267,8 @@ TEST_F(UserStoreFile, VersionOneStoresAreUpgradedInPlace) {
   // Stand-in for a store written by the first schema: no contacts, no mailbox, version 1.
   {
     sqlite_file db(path_);
-    db.exec("DROP TABLE contacts; DROP TABLE mailbox; PRAGMA user_version = 1;");
+    db.exec("DROP TABLE roster; DROP TABLE roster_versions; DROP TABLE mailbox; DROP TABLE scram; "
+            "PRAGMA user_version = 1;");
   }
   user_store again(path_);
   EXPECT_TRUE(again.find("alice", "example.com").has_value());
@@ -321,6 +322,47 @@ TEST_F(UserStoreFile, VersionTwoStoresGainTheScramTable) {
   EXPECT_TRUE(alice->scram_sha256.empty());  // added before SCRAM keys: a new add gives it some
   again.add("alice", "example.com", "p");
   EXPECT_FALSE(again.find("alice", "example.com")->scram_sha256.empty());
+}
+
+TEST_F(UserStoreFile, VersionThreeContactListsBecomeRosterItems) {
+  { user_store store(path_); }
+  {
+    sqlite_file db(path_);
+    db.exec("DROP TABLE roster; DROP TABLE roster_versions; "
+            "CREATE TABLE contacts (username TEXT NOT NULL, realm TEXT NOT NULL, contact TEXT NOT NULL, "
+            "PRIMARY KEY (username, realm, contact)); "
+            "INSERT INTO contacts VALUES ('alice', 'example.com', 'bob@example.com'); PRAGMA user_version = 3;");
+  }
+  user_store again(path_);
+  EXPECT_TRUE(again.has_contact("alice", "example.com", "bob@example.com"));
+  auto roster = again.roster("alice", "example.com");
+  ASSERT_EQ(roster.size(), 1u);
+  EXPECT_TRUE(roster[0].from);
+  EXPECT_FALSE(roster[0].to);
+}
+
+TEST(UserStore, RostersKeepItemsAndRaiseTheirVersion) {
+  user_store store(":memory:");
+  store.add("alice", "example.com", "p");
+  EXPECT_EQ(store.roster_version("alice", "example.com"), 0);
+  roster_item bob{"bob@example.com", "Bob", true, false, false, false, true, {"Friends", "Work"}, true};
+  EXPECT_EQ(store.put_roster_item("alice", "example.com", bob), 1);
+  EXPECT_EQ(store.find_roster_item("alice", "example.com", "bob@example.com"), bob);
+  EXPECT_FALSE(store.has_contact("alice", "example.com", "bob@example.com"));  // to, not from
+  // SIP's contact list is the "from" side of the same items.
+  EXPECT_TRUE(store.add_contact("alice", "example.com", "bob@example.com"));
+  EXPECT_TRUE(store.find_roster_item("alice", "example.com", "bob@example.com")->to);  // kept
+  EXPECT_EQ(store.contacts("alice", "example.com"), std::vector<std::string>{"bob@example.com"});
+  EXPECT_EQ(store.roster_version("alice", "example.com"), 2);
+  EXPECT_TRUE(store.remove_contact("alice", "example.com", "bob@example.com"));
+  EXPECT_EQ(store.roster("alice", "example.com").size(), 1u);  // still has "to" and a name
+  EXPECT_EQ(store.remove_roster_item("alice", "example.com", "bob@example.com"), 4);
+  EXPECT_EQ(store.remove_roster_item("alice", "example.com", "bob@example.com"), 4);  // nothing to remove
+  EXPECT_TRUE(store.roster("alice", "example.com").empty());
+  // A contact only SIP added goes when SIP removes it.
+  EXPECT_TRUE(store.add_contact("alice", "example.com", "carol@example.com"));
+  EXPECT_TRUE(store.remove_contact("alice", "example.com", "carol@example.com"));
+  EXPECT_FALSE(store.find_roster_item("alice", "example.com", "carol@example.com"));
 }
 
 }  // namespace
