@@ -33,7 +33,7 @@ login_guard::login_guard(users::user_directory* users, const sip_config& sip, un
     : users_{sip.authenticate ? users : nullptr} {
   throttles_.reserve(shards);
   for (unsigned i = 0; i < shards; ++i)
-    throttles_.emplace_back(sip::auth_throttle::settings{.allowed = sip.auth_failures_allowed,
+    throttles_.emplace_back(users::auth_throttle::settings{.allowed = sip.auth_failures_allowed,
                                                          .max_delay = sip.auth_lockout_max});
 }
 
@@ -62,7 +62,7 @@ boost::asio::awaitable<std::optional<std::string>> login_guard::check(runtime& r
 }
 
 std::optional<std::string> login_guard::locked(unsigned shard, std::string_view source) {
-  if (auto wait = throttles_.at(shard).locked_for(std::string{source}, sip::auth_throttle::clock::now()); wait.count() > 0)
+  if (auto wait = throttles_.at(shard).locked_for(std::string{source}, users::auth_throttle::clock::now()); wait.count() > 0)
     return fmt::format("registration failed: 403 too many failed logins from {}; try again in {} s", source,
                        wait.count());
   return std::nullopt;
@@ -72,7 +72,7 @@ std::optional<std::string> login_guard::judge(unsigned shard, std::string_view p
                                               std::string_view user, std::string_view realm, std::string_view password,
                                               const std::optional<users::user_record>& record) {
   auto& throttle = throttles_.at(shard);
-  const auto now = sip::auth_throttle::clock::now();
+  const auto now = users::auth_throttle::clock::now();
   const std::string source{address_of(peer)};
   const bool right = record && users::hex_equal_constant_time(
                                    record->ha1_md5, users::ha1(users::digest_algorithm::md5, user, realm, password));

@@ -1,7 +1,7 @@
 #pragma once
 // The password of a gateway login for one of Junction's own users, checked before its line
 // registers. The registrar sees the REGISTER of every line come from the gateway's one address,
-// so its per-source lockout (sip::auth_throttle) would lock every line out for one guesser; here
+// so its per-source lockout (users::auth_throttle) would lock every line out for one guesser; here
 // the failures are counted against the RTMP client's own address instead, with the same
 // settings (sip.auth_failures_allowed, sip.auth_lockout_max). Per shard, like the registrar's.
 #include <optional>
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "sip/config.hpp"
-#include "sip/auth_throttle.hpp"
+#include "users/auth_throttle.hpp"
 #include "users/user_store.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -51,7 +51,7 @@ class login_guard {
                                    const std::optional<users::user_record>& record);
 
   users::user_directory* users_;
-  std::vector<sip::auth_throttle> throttles_;  // one per shard, touched by that shard only
+  std::vector<users::auth_throttle> throttles_;  // one per shard, touched by that shard only
 };
 
 }  // namespace junction::gateway

@@ -70,7 +70,7 @@ bool shard_service::authorized(const message& request, const origin& from, const
   std::string user = unescape(identity.user);
   // Guessing is slowed per source and per user (auth_throttle.hpp): a locked-out request is
   // refused before its credentials are looked at.
-  const auto now = auth_throttle::clock::now();
+  const auto now = users::auth_throttle::clock::now();
   const std::string source = from.peer.address().to_string();
   const std::string account = user + "@" + realm;
   if (auto wait = std::max(guessers_.locked_for(source, now), guessed_.locked_for(account, now)); wait.count() > 0) {

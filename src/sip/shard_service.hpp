@@ -19,7 +19,7 @@
 #include "im/offline_messages.hpp"
 #include "sip/message.hpp"
 #include "sip/parser.hpp"
-#include "sip/auth_throttle.hpp"
+#include "users/auth_throttle.hpp"
 #include "sip/rate_limiter.hpp"
 #include "sip/router.hpp"
 
@@ -154,8 +154,8 @@ class shard_service {
   location_table locations_;
   im::offline_messages offline_;
   rate_limiter limiter_;
-  auth_throttle guessers_;  // failed logins per source address
-  auth_throttle guessed_;   // failed logins per user (user@realm)
+  users::auth_throttle guessers_;  // failed logins per source address
+  users::auth_throttle guessed_;   // failed logins per user (user@realm)
   std::uint64_t tag_secret_;
   std::size_t reported_bindings_ = 0;
   std::uint64_t reported_refusals_ = 0;

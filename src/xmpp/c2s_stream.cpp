@@ -340,9 +340,22 @@ void c2s_stream::plain_check(const users::user_record* user) {
   sasl_success(username, {});
 }
 
+void c2s_stream::refuse_credentials(std::string_view condition) {
+  if (!awaiting_credentials_ || state_ == state::closed) return;
+  awaiting_credentials_ = false;
+  scram_.reset();
+  OPENSSL_cleanse(plain_password_.data(), plain_password_.size());
+  plain_password_.clear();
+  plain_username_.clear();
+  // Not counted as a failed guess (nothing was checked), but as an attempt of the stream's.
+  send_raw("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><" + std::string(condition) + "/></failure>");
+  if (++auth_failures_ >= settings_.max_auth_failures) return fail("policy-violation", "too many failed authentications");
+  pump();
+}
+
 void c2s_stream::sasl_failure(std::string_view condition, std::string_view username) {
   send_raw("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><" + std::string(condition) + "/></failure>");
-  emit(make_event(c2s_event::kind::auth_failed, {}, std::string(username)));
+  emit(make_event(c2s_event::kind::auth_failed, jid::make({}, domain_).value_or(jid{}), std::string(username)));
   if (++auth_failures_ >= settings_.max_auth_failures) fail("policy-violation", "too many failed authentications");
 }
 

@@ -45,7 +45,7 @@ struct c2s_event {
     need_credentials,  // look up `username` in `who`'s domain, then call credentials()
     starttls,          // write what is queued, then TLS on the connection, then tls_started()
     authenticated,     // `who` (a bare JID) proved who it is
-    auth_failed,       // one failed attempt by `username` (counted; the connection may slow down)
+    auth_failed,       // one failed attempt by `username` in `who`'s domain (counted, throttled)
     bound,             // `who` (a full JID) is the stream's address now: register it
     route,             // `stanza` (from and to set) is for someone else: route it
     broadcast,         // `stanza` is presence without a recipient: to the user's own resources
@@ -68,6 +68,8 @@ class c2s_stream {
   void receive(std::string_view bytes);
   // The answer to need_credentials: the user's record, or nothing when there is no such user.
   void credentials(std::optional<users::user_record> user);
+  // Or: no attempt now (the source or the account is locked out after failed logins).
+  void refuse_credentials(std::string_view condition);
   // The TLS handshake after `starttls` succeeded: the stream starts again, encrypted.
   void tls_started(std::vector<users::scram_server::binding> bindings);
   // The connection is TLS from its first byte (direct TLS, XEP-0368): call before any bytes.

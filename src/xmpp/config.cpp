@@ -15,6 +15,8 @@ void read_config(config_section& s, xmpp_config& x) {
   s.strings("domains", x.domains);
   s.integer("max_stanza_size", x.max_stanza_size, 4096, 64 << 20);
   s.integer("max_auth_failures", x.max_auth_failures, 1, 100);
+  s.integer("auth_failures_allowed", x.auth_failures_allowed, 1, 1000);
+  s.duration("auth_lockout_max", x.auth_lockout_max);
   s.duration("login_timeout", x.login_timeout);
   s.duration("idle_timeout", x.idle_timeout);
   s.finish();
@@ -23,6 +25,7 @@ void read_config(config_section& s, xmpp_config& x) {
     s.fail("xmpp.tls_certificate and xmpp.tls_private_key go together");
   if (!x.tls_listen.empty() && x.tls_certificate.empty())
     s.fail("xmpp.tls_listen needs xmpp.tls_certificate and xmpp.tls_private_key");
+  if (x.auth_lockout_max < std::chrono::seconds(1)) s.fail("xmpp.auth_lockout_max must be at least 1s");
   if (x.login_timeout.count() <= 0) s.fail("xmpp.login_timeout must be positive");
   if (x.idle_timeout.count() <= 0) s.fail("xmpp.idle_timeout must be positive");
 }

@@ -28,6 +28,10 @@ struct xmpp_config {
   std::vector<std::string> domains;
   std::size_t max_stanza_size = 256 * 1024;   // bytes of one stanza as sent
   std::size_t max_auth_failures = 3;          // per stream, then it is closed
+  // Failed logins from one address (and 4x as many for one account) before each further one
+  // locks it out, for a delay that doubles up to auth_lockout_max (as sip.auth_failures_allowed).
+  unsigned auth_failures_allowed = 5;
+  std::chrono::milliseconds auth_lockout_max{std::chrono::minutes(5)};
   // A stream that has not authenticated within this is closed; one silent this long is too.
   std::chrono::milliseconds login_timeout{30000};
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};

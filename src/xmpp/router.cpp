@@ -25,7 +25,12 @@ unsigned home_of(const jid& address, unsigned shards) noexcept {
   return home_shard(key, shards);
 }
 
-shard_router::shard_router(server& owner, shard& home) : owner_(owner), home_(home) {}
+shard_router::shard_router(server& owner, shard& home)
+    : owner_(owner), home_(home),
+      guessers_({.allowed = owner.config().auth_failures_allowed,
+                 .max_delay = std::chrono::duration_cast<std::chrono::seconds>(owner.config().auth_lockout_max)}),
+      guessed_({.allowed = owner.config().auth_failures_allowed * 4,
+                .max_delay = std::chrono::duration_cast<std::chrono::seconds>(owner.config().auth_lockout_max)}) {}
 
 void shard_router::attach(std::uint64_t id, stanza_sink& sink) { streams_[id] = &sink; }
 void shard_router::detach(std::uint64_t id) { streams_.erase(id); }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "im/offline_messages.hpp"
+#include "users/auth_throttle.hpp"
 #include "users/user_store.hpp"
 #include "xml/element.hpp"
 #include "xmpp/jid.hpp"
@@ -69,6 +70,9 @@ class shard_router {
   void outbound_subscription(const jid& from, const jid& to, const stanza_ptr& presence);
 
   std::size_t resources() const noexcept { return resources_; }
+  // Failed logins on this shard, per source address and per account (user@domain).
+  users::auth_throttle& guessers() noexcept { return guessers_; }
+  users::auth_throttle& guessed() noexcept { return guessed_; }
   // Reads back the offline messages of the accounts homed here (at start).
   void load_offline();
 
@@ -108,6 +112,7 @@ class shard_router {
   server& owner_;
   shard& home_;
   im::offline_messages offline_;
+  users::auth_throttle guessers_, guessed_;
   std::unordered_map<std::uint64_t, stanza_sink*> streams_;
   std::unordered_map<std::string, std::vector<resource>> accounts_;  // bare JID -> its resources
   std::unordered_map<std::string, roster_state> rosters_;           // bare JID -> its roster

@@ -16,7 +16,7 @@ namespace junction::xmpp {
 
 xmpp_metrics xmpp_metrics::declare(metric_registry& r) {
   using k = metric_kind;
-  xmpp_metrics m{connection_metrics::declare(r, "xmpp"), connection_metrics::declare(r, "xmpps"), {}, {}, {}, {}, {}, {}, {}};
+  xmpp_metrics m{connection_metrics::declare(r, "xmpp"), connection_metrics::declare(r, "xmpps"), {}, {}, {}, {}, {}, {}, {}, {}};
   m.sessions = r.add("junction_xmpp_sessions", "XMPP client streams with a bound resource.", k::gauge);
   m.stanzas_in = r.add("junction_xmpp_stanzas_received_total", "Stanzas received from bound XMPP clients.",
                        k::counter);
@@ -25,6 +25,10 @@ xmpp_metrics xmpp_metrics::declare(metric_registry& r) {
   m.logins = r.add("junction_xmpp_logins_total", "Successful XMPP authentications (SASL).", k::counter);
   m.auth_failures = r.add("junction_xmpp_auth_failures_total", "Failed XMPP authentications (SASL).",
                           k::counter);
+  m.auth_throttled = r.add("junction_xmpp_auth_throttled_total",
+                           "XMPP logins refused unchecked (temporary-auth-failure) while their source or account "
+                           "was locked out after repeated failed logins.",
+                           k::counter);
   m.stream_errors = r.add("junction_xmpp_stream_errors_total",
                           "XMPP streams ended with a stream error (bad XML, limits, conflicts, timeouts).",
                           k::counter);

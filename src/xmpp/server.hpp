@@ -30,7 +30,7 @@ namespace junction::xmpp {
 
 struct xmpp_metrics {
   connection_metrics c2s, c2s_tls;
-  metric_id sessions, stanzas_in, stanzas_out, logins, auth_failures, stream_errors, offline;
+  metric_id sessions, stanzas_in, stanzas_out, logins, auth_failures, auth_throttled, stream_errors, offline;
   static xmpp_metrics declare(metric_registry& registry);
 };
 

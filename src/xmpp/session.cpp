@@ -65,8 +65,9 @@ std::vector<users::scram_server::binding> bindings_of(byte_stream& stream) {
 
 class c2s_connection final : public stanza_sink {
  public:
-  c2s_connection(server& srv, shard& home, connection& conn, stream_holder& holder, bool loopback)
-      : srv_(srv), home_(home), conn_(conn), core_(settings_of(srv, loopback), make_stream_id()),
+  c2s_connection(server& srv, shard& home, connection& conn, stream_holder& holder, const asio::ip::address& source)
+      : srv_(srv), home_(home), conn_(conn), core_(settings_of(srv, source.is_loopback()), make_stream_id()),
+        source_(source.to_string()),
         out_(home, "xmpp stream " + std::to_string(conn.id()),
              [&holder, &conn](std::string_view bytes) -> asio::awaitable<boost::system::error_code> {
                asio::const_buffer b(bytes.data(), bytes.size());
@@ -136,14 +137,33 @@ class c2s_connection final : public stanza_sink {
     auto& counters = home_.metrics();
     const auto& m = srv_.metrics();
     switch (e.what) {
-      case c2s_event::kind::need_credentials: return look_up(e.username, e.who.domain());
+      case c2s_event::kind::need_credentials: {
+        // A source or account locked out after failed logins gets no check at all.
+        const auto now = users::auth_throttle::clock::now();
+        const auto wait = std::max(router_.guessers().locked_for(source_, now),
+                                   router_.guessed().locked_for(e.username + "@" + e.who.domain(), now));
+        if (wait.count() > 0) {
+          counters.add(m.auth_throttled);
+          log::throttled(log::level::info, "xmpp auth throttled", "xmpp {}: login as \"{}\" refused for {} s more",
+                         conn_.peer(), e.username, wait.count());
+          core_.refuse_credentials("temporary-auth-failure");
+          return flush();
+        }
+        return look_up(e.username, e.who.domain());
+      }
       case c2s_event::kind::starttls: wants_tls_ = true; return;
       case c2s_event::kind::authenticated:
         counters.add(m.logins);
+        router_.guessed().succeeded(e.who.str());
         log::info("xmpp {}: {} logged in", conn_.peer(), e.who.str());
         return;
       case c2s_event::kind::auth_failed:
         counters.add(m.auth_failures);
+        if (!e.username.empty()) {
+          const auto now = users::auth_throttle::clock::now();
+          router_.guessers().failed(source_, now);
+          router_.guessed().failed(e.username + "@" + e.who.domain(), now);
+        }
         log::throttled(log::level::info, "xmpp auth failure", "xmpp {}: authentication failed for \"{}\"",
                        conn_.peer(), e.username);
         return;
@@ -200,6 +220,7 @@ class c2s_connection final : public stanza_sink {
   shard_router& router_ = srv_.router_here();
   connection& conn_;
   c2s_stream core_;
+  std::string source_;  // the peer's address: failed logins are counted by it
   write_queue out_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool bound_ = false, available_ = false, wants_tls_ = false;
@@ -293,7 +314,7 @@ asio::awaitable<void> run_c2s(server& srv, shard& home, asio::ip::tcp::socket so
                   peer_text(remote.address(), remote.port()),
                   [&holder] { holder.stream->shutdown(); }};
   conn.set_idle(true);  // a stream may stay open for days: draining closes it at once
-  c2s_connection c(srv, home, conn, holder, remote.address().is_loopback());
+  c2s_connection c(srv, home, conn, holder, remote.address());
   read_times times;
   co_await ((read_stream(srv, c, holder, conn, times, direct_tls) && c.out().write_loop()) || watch(srv, home, c, times));
 }

@@ -454,5 +454,36 @@ class RosterTest(XmppCase):
         self.available_from(carol, "dave@localhost/w1")
 
 
+class ThrottleTest(XmppCase):
+    """Failed logins lock the source and the account out for a while (xmpp.auth_failures_allowed):
+    while locked, even the right password gets temporary-auth-failure, unchecked."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_slixmpp()
+        # One shard: the counts are per shard, and the test's connections must meet.
+        cls.junction = JunctionProcess(shards=1, xmpp={"listen": ["127.0.0.1:0"], "auth_failures_allowed": 2,
+                                                       "auth_lockout_max": "2s"}).start()
+        cls.port = cls.junction.port("xmpp")
+        cls.junction.add_user("alice@localhost", "alice-secret")
+
+    def attempt(self, password):
+        c = Client("alice@localhost/t", password, self.port, "SCRAM-SHA-256")
+        self.addCleanup(c.stop)
+        deadline = time.monotonic() + 15 * SLOW
+        while time.monotonic() < deadline and not (c.started.is_set() or c.failed.is_set()):
+            time.sleep(0.02)
+        c.stop()
+        return c.started.is_set()
+
+    def test_guessing_locks_out_then_the_lock_ends(self):
+        for _ in range(3):
+            self.assertFalse(self.attempt("wrong"))
+        self.assertFalse(self.attempt("alice-secret"), "the right password got in while locked out")
+        self.assertGreaterEqual(self.junction.metrics().sum("junction_xmpp_auth_throttled_total"), 1)
+        # The lock ends (at most auth_lockout_max), and the right password works again.
+        self.assertTrue(wait_for(lambda: self.attempt("alice-secret"), 20), "never let in again")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,8 +1,8 @@
-#include "sip/auth_throttle.hpp"
+#include "users/auth_throttle.hpp"
 
 #include <algorithm>
 
-namespace junction::sip {
+namespace junction::users {
 
 std::chrono::seconds auth_throttle::locked_for(std::string_view key, clock::time_point now) const {
   auto it = entries_.find(std::string{key});
@@ -32,4 +32,4 @@ void auth_throttle::forget_old(clock::time_point now) {
   if (entries_.size() >= settings_.max_keys) entries_.clear();
 }
 
-}  // namespace junction::sip
+}  // namespace junction::users

@@ -1,8 +1,9 @@
 #pragma once
-// Slows password guessing: failed digest answers are counted per key (a source address, a user).
+// Slows password guessing (SIP digest, XMPP SASL, the gateway's logins): failed attempts are
+// counted per key (a source address, a user).
 // Once a key has had `allowed` failures, each further failure locks it out for a delay that
-// doubles each time (base_delay, 2 x base_delay, ... up to max_delay). While locked out, a
-// request is answered 403 with Retry-After before its credentials are even checked, so a guesser
+// doubles each time (base_delay, 2 x base_delay, ... up to max_delay). While locked out, an
+// attempt is refused (SIP: 403 with Retry-After) before its credentials are even checked, so a guesser
 // learns nothing and the user store is spared. A key with no failure for `forget_after` starts
 // over; a user's success clears the user's count. Per shard, no locks; told the time.
 #include <chrono>
@@ -11,7 +12,7 @@
 #include <string_view>
 #include <unordered_map>
 
-namespace junction::sip {
+namespace junction::users {
 
 class auth_throttle {
  public:
@@ -44,4 +45,4 @@ class auth_throttle {
   std::unordered_map<std::string, entry> entries_;
 };
 
-}  // namespace junction::sip
+}  // namespace junction::users
