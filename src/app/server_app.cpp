@@ -146,6 +146,7 @@ int run_server(const config& cfg, const std::string& path, const command_line_ov
     if (cfg.xmpp.enabled)
       xmpp_server = std::make_unique<xmpp::server>(rt, cfg.xmpp, cfg.xmpp.domains.empty() ? cfg.sip.domains : cfg.xmpp.domains,
                                                    *user_directory);
+    if (xmpp_server) xmpp_server->attach_http(*web);
     add_users_api(*web, *user_directory);
     reload.emplace(rt, path, overrides, cfg,
                    reloader::targets{web.get(), rtmp_server.get(), sip_server.get(), &*recordings});

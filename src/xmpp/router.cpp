@@ -39,8 +39,18 @@ void shard_router::deliver_here(std::uint64_t id, const stanza_ptr& stanza) {
   if (auto it = streams_.find(id); it != streams_.end()) it->second->deliver(*stanza);
 }
 
-void shard_router::kick_here(std::uint64_t id, std::string_view condition, std::string_view text) {
-  if (auto it = streams_.find(id); it != streams_.end()) it->second->kick(condition, text);
+bool shard_router::kick_here(std::uint64_t id, std::string_view condition, std::string_view text) {
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return false;
+  it->second->kick(condition, text);
+  return true;
+}
+
+std::vector<stream_summary> shard_router::streams() const {
+  std::vector<stream_summary> out;
+  out.reserve(streams_.size());
+  for (const auto& [id, sink] : streams_) out.push_back(sink->summary());
+  return out;
 }
 
 void shard_router::bind(const jid& address, unsigned shard, std::uint64_t stream) {

@@ -3,6 +3,7 @@
 // to it, and the resources (bound full JIDs, their presence and priority) of the bare JIDs homed
 // on it (home_of). A stanza for bob@example.com goes to bob's home shard, which picks the
 // resources it is for and sends it to the shards their streams live on.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -26,10 +27,21 @@ namespace junction::xmpp {
 
 class server;
 
+// What the admin API shows of a stream.
+struct stream_summary {
+  std::uint64_t id = 0;   // its connection's (says its shard)
+  std::string address;    // the JID it logged in as, "" before
+  bool bound = false;
+  std::string peer;
+  bool secure = false;
+  std::chrono::system_clock::time_point since;
+};
+
 // A connected client stream, as the router reaches it.
 class stanza_sink {
  public:
   virtual ~stanza_sink() = default;
+  virtual stream_summary summary() const = 0;
   virtual void deliver(const xml::element& stanza) = 0;
   // Ends the stream with a stream error (RFC 6120 §4.9.3 condition).
   virtual void kick(std::string_view condition, std::string_view text) = 0;
@@ -52,7 +64,8 @@ class shard_router {
   void attach(std::uint64_t id, stanza_sink& sink);
   void detach(std::uint64_t id);
   void deliver_here(std::uint64_t id, const stanza_ptr& stanza);
-  void kick_here(std::uint64_t id, std::string_view condition, std::string_view text);
+  bool kick_here(std::uint64_t id, std::string_view condition, std::string_view text);  // false: no such stream
+  std::vector<stream_summary> streams() const;
 
   // On the home shard of `address`'s bare JID.
   void bind(const jid& address, unsigned shard, std::uint64_t stream);

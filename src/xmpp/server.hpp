@@ -25,6 +25,9 @@ class runtime;
 namespace junction::users {
 class user_directory;
 }
+namespace junction::http {
+class server;
+}
 
 namespace junction::xmpp {
 
@@ -43,6 +46,8 @@ class server {
   server& operator=(const server&) = delete;
 
   void listen();
+  // /api/v1/xmpp/sessions (sessions_api.cpp).
+  void attach_http(http::server& web);
 
   runtime& rt() noexcept { return rt_; }
   const xmpp_config& config() const noexcept { return config_; }

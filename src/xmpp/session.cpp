@@ -104,6 +104,17 @@ class c2s_connection final : public stanza_sink {
     flush();
   }
 
+  stream_summary summary() const override {
+    stream_summary s;
+    s.id = conn_.id();
+    s.address = core_.address().empty() ? std::string{} : core_.address().str();
+    s.bound = core_.bound();
+    s.peer = conn_.peer();
+    s.secure = core_.secure();
+    s.since = since_;
+    return s;
+  }
+
   void kick(std::string_view condition, std::string_view text) override {
     core_.fail(condition, text);
     flush();
@@ -221,6 +232,7 @@ class c2s_connection final : public stanza_sink {
   connection& conn_;
   c2s_stream core_;
   std::string source_;  // the peer's address: failed logins are counted by it
+  std::chrono::system_clock::time_point since_ = std::chrono::system_clock::now();
   write_queue out_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool bound_ = false, available_ = false, wants_tls_ = false;

@@ -65,6 +65,24 @@ class Resources:
         self.held.sendall(simple_get("/healthz"))
         test.assertEqual(read_response(self.held).status, 200)
         self.held_peer = "127.0.0.1:%d" % self.held.getsockname()[1]
+        # An XMPP stream (opened, not logged in), to be closed through the API.
+        self.xmpp = connect(junction.port("xmpp"))
+        test.addCleanup(self.xmpp.close)
+        self.xmpp.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                          b"xmlns:stream='http://etherx.jabber.org/streams' to='127.0.0.1' version='1.0'>")
+        got = b""
+        while b"</stream:features>" not in got:
+            data = self.xmpp.recv(65536)
+            test.assertTrue(data, "the XMPP stream closed")
+            got += data
+        self.xmpp_peer = "127.0.0.1:%d" % self.xmpp.getsockname()[1]
+
+    def xmpp_session_id(self):
+        r = curl(self.junction.url("/api/v1/xmpp/sessions"), "-H", "Authorization: Bearer " + TOKEN)
+        for s in json.loads(r.body)["sessions"]:
+            if s["peer"] == self.xmpp_peer:
+                return s["id"]
+        return None
 
     def finished_recording(self):
         r = curl(self.junction.url("/api/v1/recordings"), "-H", "Authorization: Bearer " + TOKEN)
@@ -96,6 +114,9 @@ def cases(res):
         ("GET", "/api/v1/users/"): ("/api/v1/users/%s/contacts" % res.user, ()),
         ("PUT", "/api/v1/users/"): ("/api/v1/users/%s/contacts/gil@127.0.0.1" % res.user, ()),
         ("GET", "/api/v1/sip/registrations"): ("/api/v1/sip/registrations", ()),
+        ("GET", "/api/v1/xmpp/sessions"): ("/api/v1/xmpp/sessions", ()),
+        ("HEAD", "/api/v1/xmpp/sessions"): ("/api/v1/xmpp/sessions", ()),
+        ("DELETE", "/api/v1/xmpp/sessions/"): ("/api/v1/xmpp/sessions/%s" % res.xmpp_session_id(), ()),
         # The file unchanged: reloaded, nothing changed.
         ("POST", "/api/v1/reload"): ("/api/v1/reload", json_body({})),
         ("GET", "/api/v1/recordings"): ("/api/v1/recordings", ()),
@@ -145,7 +166,8 @@ class AdminRoutesWithTokenTest(unittest.TestCase):
         paths = {r["path"] for r in routes}
         # The table is the server's: what every module registers is there.
         for expected in ("/api/v1/connections", "/api/v1/streams", "/api/v1/gateway/lines", "/api/v1/users",
-                         "/api/v1/recordings", "/recordings/", "/api/v1/sip/registrations", "/api/v1/routes"):
+                         "/api/v1/recordings", "/recordings/", "/api/v1/sip/registrations", "/api/v1/routes",
+                         "/api/v1/xmpp/sessions"):
             self.assertIn(expected, paths)
         for r in routes:
             with self.subTest(route=r["path"]):

@@ -5,6 +5,7 @@ stream error while the chat goes on.
 """
 
 import asyncio
+import json
 import logging
 import queue
 import shutil
@@ -15,7 +16,7 @@ import threading
 import time
 import unittest
 
-from junction_process import JunctionProcess, SLOW, connect, make_certificate, read_until_close, wait_for
+from junction_process import JunctionProcess, SLOW, connect, curl, make_certificate, read_until_close, wait_for
 
 try:
     import slixmpp
@@ -214,6 +215,24 @@ class ChatTest(XmppCase):
         bob.send("alice@localhost/desk", "to the new one")
         m = second.next_message()
         self.assertEqual(m["body"], "to the new one")
+
+    def test_the_admin_api_lists_and_closes_sessions(self):
+        c = self.login("alice@localhost/admin-test", "alice-secret")
+        status, _h, body = curl(self.junction.url("/api/v1/xmpp/sessions"))
+        self.assertEqual(status, 200)
+        mine = [s for s in json.loads(body)["sessions"] if s["jid"] == "alice@localhost/admin-test"]
+        self.assertEqual(len(mine), 1, body)
+        self.assertTrue(mine[0]["bound"])
+        self.assertFalse(mine[0]["secure"])
+        status, _h, body = curl(self.junction.url("/api/v1/connections"))
+        self.assertIn(mine[0]["id"], [c["id"] for c in json.loads(body)["connections"] if c["protocol"] == "xmpp"])
+        status, _h, _b = curl(self.junction.url("/api/v1/xmpp/sessions/" + mine[0]["id"]), "-X", "DELETE")
+        self.assertEqual(status, 200)
+        self.assertTrue(c.ended.wait(10 * SLOW), "the session was not closed")
+        status, _h, _b = curl(self.junction.url("/api/v1/xmpp/sessions/" + mine[0]["id"]), "-X", "DELETE")
+        self.assertEqual(status, 404)
+        status, _h, _b = curl(self.junction.url("/api/v1/xmpp/sessions/not-a-number"), "-X", "DELETE")
+        self.assertEqual(status, 404)
 
     def test_a_message_to_a_user_who_does_not_exist_comes_back_as_an_error(self):
         alice = self.login("alice@localhost/lonely", "alice-secret")
