@@ -407,6 +407,17 @@ def connect(port, timeout=5.0):
     return s
 
 
+def read_until(sock, marker, limit=1 << 20):
+    """Reads until `marker` (bytes) has come, the peer closes, or `limit` bytes: what came."""
+    got = b""
+    while marker not in got and len(got) < limit:
+        data = sock.recv(65536)
+        if not data:
+            break
+        got += data
+    return got
+
+
 def read_until_close(sock, timeout=5.0, limit=16 << 20):
     """Reads until EOF (or reset). Returns the bytes; raises socket.timeout past `timeout`."""
     deadline = time.monotonic() + timeout

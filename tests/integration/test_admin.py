@@ -16,7 +16,7 @@ import unittest
 import uuid
 
 import rtmp_client as rc
-from junction_process import JunctionProcess, connect, curl, junction_bin, read_response, simple_get, wait_for
+from junction_process import JunctionProcess, connect, curl, junction_bin, read_response, read_until, simple_get, wait_for
 from test_gateway import GatewayClient
 
 # Routes anybody may use: health for load balancers, metrics for Prometheus, the server's
@@ -70,11 +70,7 @@ class Resources:
         test.addCleanup(self.xmpp.close)
         self.xmpp.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
                           b"xmlns:stream='http://etherx.jabber.org/streams' to='127.0.0.1' version='1.0'>")
-        got = b""
-        while b"</stream:features>" not in got:
-            data = self.xmpp.recv(65536)
-            test.assertTrue(data, "the XMPP stream closed")
-            got += data
+        test.assertIn(b"</stream:features>", read_until(self.xmpp, b"</stream:features>"))
         self.xmpp_peer = "127.0.0.1:%d" % self.xmpp.getsockname()[1]
 
     def xmpp_session_id(self):

@@ -16,7 +16,8 @@ import threading
 import time
 import unittest
 
-from junction_process import JunctionProcess, SLOW, connect, curl, make_certificate, read_until_close, wait_for
+from junction_process import (JunctionProcess, SLOW, connect, curl, make_certificate, read_until, read_until_close,
+                              wait_for)
 
 try:
     import slixmpp
@@ -139,13 +140,7 @@ def raw_exchange(port, chunks, timeout=10.0):
 
 def read_features(sock):
     """What the server says up to the end of its stream features, as text."""
-    got = b""
-    while b"</stream:features>" not in got:
-        data = sock.recv(65536)
-        if not data:
-            break
-        got += data
-    return got.decode("utf-8", "replace")
+    return read_until(sock, b"</stream:features>").decode("utf-8", "replace")
 
 
 class XmppCase(unittest.TestCase):
