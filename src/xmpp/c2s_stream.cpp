@@ -21,6 +21,8 @@ bool is_subscription_type(std::string_view t) {
   return t == "subscribe" || t == "subscribed" || t == "unsubscribe" || t == "unsubscribed";
 }
 
+constexpr std::string_view framing_ns = "urn:ietf:params:xml:ns:xmpp-framing";
+
 bool is_stanza_name(std::string_view n) { return n == "message" || n == "presence" || n == "iq"; }
 
 c2s_event make_event(c2s_event::kind what, jid who = {}, std::string username = {},
@@ -48,13 +50,30 @@ xml::element iq_result(const xml::element& iq) {
 c2s_stream::c2s_stream(c2s_settings settings, std::string stream_id)
     : settings_(std::move(settings)), stream_id_(std::move(stream_id)), parser_(settings_.limits) {
   if (!settings_.nonce) settings_.nonce = random_nonce;
+  // Framed (RFC 7395), every message is one element: they are read as the children of a root
+  // that stands for the stream, so that <open/>, <close/> and stanzas come as its children.
+  if (settings_.framed) parser_.feed("<stream xmlns='jabber:client'>");
 }
 
 bool c2s_stream::is_local_domain(std::string_view domain) const {
   return std::find(settings_.domains.begin(), settings_.domains.end(), domain) != settings_.domains.end();
 }
 
-std::string c2s_stream::take_output() { return std::exchange(output_, {}); }
+std::string c2s_stream::take_output() {
+  if (settings_.framed) {
+    std::string all;
+    for (auto& f : std::exchange(frames_, {})) all += f;
+    return all;
+  }
+  return std::exchange(output_, {});
+}
+
+std::vector<std::string> c2s_stream::take_frames() {
+  if (settings_.framed) return std::exchange(frames_, {});
+  std::vector<std::string> out;
+  if (!output_.empty()) out.push_back(std::exchange(output_, {}));
+  return out;
+}
 std::vector<c2s_event> c2s_stream::take_events() { return std::exchange(events_, {}); }
 
 void c2s_stream::receive(std::string_view bytes) {
@@ -67,11 +86,19 @@ void c2s_stream::pump() {
   while (state_ != state::closed && !awaiting_credentials_ && !awaiting_tls_) {
     auto event = parser_.next();
     if (!event) return;
+    if (settings_.framed && event->what == xml::stream_event::kind::open) continue;  // the root standing in
+    if (settings_.framed && event->what == xml::stream_event::kind::stanza && event->node.ns() == framing_ns) {
+      if (event->node.name() == "open") {
+        on_framed_open(event->node);
+        continue;
+      }
+      if (event->node.name() == "close") event->what = xml::stream_event::kind::close;
+    }
     switch (event->what) {
       case xml::stream_event::kind::open: on_open(*event); break;
       case xml::stream_event::kind::stanza: on_stanza(event->node); break;
       case xml::stream_event::kind::close:
-        send_raw("</stream:stream>");
+        send_raw(settings_.framed ? "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>" : "</stream:stream>");
         state_ = state::closed;
         emit(make_event(c2s_event::kind::closed, {}, {}, {}, "the client closed its stream"));
         return;
@@ -85,8 +112,9 @@ void c2s_stream::pump() {
 void c2s_stream::send_header() {
   // Sent before any check of the client's header: a stream error needs a stream to be in
   // (RFC 6120 §4.9.1.2).
-  std::string h = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-                  "xmlns:stream='http://etherx.jabber.org/streams' id='";
+  std::string h = settings_.framed ? "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' id='"
+                                   : "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                                     "xmlns:stream='http://etherx.jabber.org/streams' id='";
   xml::escape(stream_id_, h, true);
   h += "' version='1.0' xml:lang='en'";
   if (!domain_.empty()) {
@@ -94,7 +122,7 @@ void c2s_stream::send_header() {
     xml::escape(domain_, h, true);
     h += "'";
   }
-  h += ">";
+  h += settings_.framed ? "/>" : ">";
   send_raw(h);
 }
 
@@ -104,10 +132,22 @@ void c2s_stream::on_open(const xml::stream_event& e) {
   send_header();
   if (!e.node.is(ns::streams, "stream")) return fail("invalid-namespace", "the root must be <stream:stream>");
   if (e.default_ns != ns::client) return fail("invalid-namespace", "this port speaks jabber:client");
+  open_stream(to, e.node.attr("version"));
+}
+
+// RFC 7395 §3.3.1: <open to='…' version='1.0'/> stands for the stream header.
+void c2s_stream::on_framed_open(const xml::element& open) {
+  if (state_ != state::header && state_ != state::restart) return fail("not-authorized", "the stream is open");
+  const auto to = jid::parse(open.attr("to"));
+  if (to && to->local().empty() && to->is_bare()) domain_ = to->domain();
+  send_header();
+  open_stream(to, open.attr("version"));
+}
+
+void c2s_stream::open_stream(const std::optional<jid>& to, std::string_view version) {
   if (!to || !is_local_domain(domain_)) return fail("host-unknown", "this server does not serve that domain");
   if (!settings_.secure && !settings_.allow_plain && !settings_.tls_offered)
     return fail("policy-violation", "unencrypted streams are accepted from loopback addresses only");
-  const std::string_view version = e.node.attr("version");
   if (version.empty() || version.substr(0, version.find('.')) < "1") return fail("unsupported-version");
   if (state_ == state::header) state_ = state::auth;
   else if (state_ == state::restart) state_ = state::bind;
@@ -115,7 +155,8 @@ void c2s_stream::on_open(const xml::stream_event& e) {
 }
 
 void c2s_stream::send_features() {
-  std::string f = "<stream:features>";
+  std::string f = settings_.framed ? "<stream:features xmlns:stream='http://etherx.jabber.org/streams'>"
+                                   : "<stream:features>";
   if (state_ == state::auth) {
     const bool must_encrypt = !settings_.secure && (settings_.tls_required || !settings_.allow_plain);
     if (!settings_.secure && settings_.tls_offered)
@@ -164,11 +205,16 @@ void c2s_stream::tls_started(std::vector<users::scram_server::binding> bindings)
   pump();
 }
 
-void c2s_stream::send(const xml::element& e) { xml::write(e, output_, ns::client); }
+void c2s_stream::send(const xml::element& e) {
+  // Framed, every message names its namespace (RFC 7395 §3.3.3).
+  if (!settings_.framed) return xml::write(e, output_, ns::client);
+  frames_.emplace_back();
+  xml::write(e, frames_.back(), {});
+}
 
 void c2s_stream::fail(std::string_view condition, std::string_view text) {
   if (state_ == state::closed) return;
-  std::string out = "<stream:error><";
+  std::string out = settings_.framed ? "<stream:error xmlns:stream='http://etherx.jabber.org/streams'><" : "<stream:error><";
   out += condition;
   out += " xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>";
   if (!text.empty()) {
@@ -176,8 +222,9 @@ void c2s_stream::fail(std::string_view condition, std::string_view text) {
     xml::escape(text, out, false);
     out += "</text>";
   }
-  out += "</stream:error></stream:stream>";
+  out += "</stream:error>";
   send_raw(out);
+  send_raw(settings_.framed ? "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>" : "</stream:stream>");
   state_ = state::closed;
   std::string reason = std::string(condition);
   if (!text.empty()) reason += ": " + std::string(text);
@@ -297,7 +344,7 @@ void c2s_stream::sasl_success(const std::string& username, std::string_view serv
            (server_final.empty() ? std::string{} : base64::encode(server_final)) + "</success>");
   emit(make_event(c2s_event::kind::authenticated, address_));
   state_ = state::restart;
-  parser_.restart();
+  if (!settings_.framed) parser_.restart();  // framed, the next <open/> is the new stream's header
 }
 
 // PLAIN (RFC 4616): [authzid] NUL authcid NUL password, over TLS only. The password is checked

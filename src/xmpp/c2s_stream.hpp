@@ -27,6 +27,8 @@ struct c2s_settings {
   std::vector<std::string> domains;     // the domains this server is (lowercase)
   bool secure = false;                  // the connection is encrypted (PLAIN is offered only then)
   bool allow_plain = false;             // an unencrypted stream may go on (a loopback peer)
+  bool framed = false;                  // XMPP over WebSocket (RFC 7395): <open/>/<close/>, one
+                                        // element per message (take_frames())
   bool tls_offered = false;             // STARTTLS is offered (a certificate is configured)
   bool tls_required = false;            // ... and nothing else is, until the stream is encrypted
                                         // (set only with tls_offered)
@@ -81,6 +83,8 @@ class c2s_stream {
   void fail(std::string_view condition, std::string_view text = {});
 
   std::string take_output();
+  // What to write, one WebSocket message each when framed (else at most one string of bytes).
+  std::vector<std::string> take_frames();
   std::vector<c2s_event> take_events();
   bool closed() const noexcept { return state_ == state::closed; }
   bool bound() const noexcept { return state_ == state::ready; }
@@ -95,6 +99,8 @@ class c2s_stream {
 
   void pump();
   void on_open(const xml::stream_event& e);
+  void on_framed_open(const xml::element& open);
+  void open_stream(const std::optional<jid>& to, std::string_view version);
   void on_stanza(xml::element& stanza);
   void on_sasl(const xml::element& e);
   void sasl_step(std::string_view client_message);
@@ -109,7 +115,10 @@ class c2s_stream {
   void send_features();
   bool plus_offered() const;
   void send(const xml::element& e);
-  void send_raw(std::string_view bytes) { output_.append(bytes); }
+  void send_raw(std::string_view bytes) {
+    if (settings_.framed) frames_.emplace_back(bytes);
+    else output_.append(bytes);
+  }
   void reply_error(const xml::element& stanza, std::string_view type, std::string_view condition);
   void emit(c2s_event e) { events_.push_back(std::move(e)); }
   bool is_local_domain(std::string_view domain) const;
@@ -120,6 +129,7 @@ class c2s_stream {
   state state_ = state::header;
   std::string domain_;  // the one the client asked for
   std::string output_;
+  std::vector<std::string> frames_;
   std::vector<c2s_event> events_;
   jid address_;
   // SASL under way.

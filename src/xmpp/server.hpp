@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include "core/connection.hpp"
@@ -27,6 +28,7 @@ class user_directory;
 }
 namespace junction::http {
 class server;
+class websocket_channel;
 }
 
 namespace junction::xmpp {
@@ -85,5 +87,7 @@ class server {
 // `direct_tls`: the connection came to a tls_listen address (XEP-0368).
 void start_c2s_session(server& srv, shard& home, boost::asio::ip::tcp::socket socket, connection_ticket ticket,
                        bool direct_tls);
+// XMPP over WebSocket (RFC 7395) on the HTTP server's /xmpp-websocket (session.cpp).
+boost::asio::awaitable<void> run_websocket_c2s(server& srv, http::websocket_channel& channel);
 
 }  // namespace junction::xmpp

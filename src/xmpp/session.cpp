@@ -18,6 +18,7 @@
 #include "core/shard.hpp"
 #include "core/spawn.hpp"
 #include "core/write_queue.hpp"
+#include "http/websocket.hpp"
 #include "users/user_directory.hpp"
 #include "xmpp/c2s_stream.hpp"
 #include "xmpp/namespaces.hpp"
@@ -39,12 +40,25 @@ std::string make_stream_id() {
   return base64::encode({reinterpret_cast<const char*>(bytes), sizeof bytes}, base64::alphabet::url, false);
 }
 
-c2s_settings settings_of(server& srv, bool loopback) {
+// Where a stream comes from, as its settings depend on it.
+struct stream_kind {
+  bool loopback = false;
+  bool websocket = false;  // RFC 7395 framing, over the HTTP server's WebSocket
+  bool secure = false;     // a WebSocket over HTTPS (a TCP stream is secure after STARTTLS)
+};
+
+c2s_settings settings_of(server& srv, stream_kind kind) {
   c2s_settings s;
   s.domains = srv.domains();
-  s.allow_plain = loopback && !srv.tls();  // with a certificate, TLS is for everyone
-  s.tls_offered = srv.tls() != nullptr;
-  s.tls_required = srv.tls() && srv.config().require_tls;
+  s.framed = kind.websocket;
+  s.secure = kind.secure;
+  if (kind.websocket) {
+    s.allow_plain = kind.loopback;  // ws:// from elsewhere: wss:// (TLS is the HTTP listener's)
+  } else {
+    s.allow_plain = kind.loopback && !srv.tls();  // with a certificate, TLS is for everyone
+    s.tls_offered = srv.tls() != nullptr;
+    s.tls_required = srv.tls() && srv.config().require_tls;
+  }
   s.max_auth_failures = srv.config().max_auth_failures;
   s.limits.max_stanza_bytes = srv.config().max_stanza_size;
   return s;
@@ -65,17 +79,12 @@ std::vector<users::scram_server::binding> bindings_of(byte_stream& stream) {
 
 class c2s_connection final : public stanza_sink {
  public:
-  c2s_connection(server& srv, shard& home, connection& conn, stream_holder& holder, const asio::ip::address& source)
-      : srv_(srv), home_(home), conn_(conn), core_(settings_of(srv, source.is_loopback()), make_stream_id()),
-        source_(source.to_string()),
-        out_(home, "xmpp stream " + std::to_string(conn.id()),
-             [&holder, &conn](std::string_view bytes) -> asio::awaitable<boost::system::error_code> {
-               asio::const_buffer b(bytes.data(), bytes.size());
-               auto [error, n] = co_await holder.stream->write(std::span<const asio::const_buffer>(&b, 1));
-               conn.sent(n);
-               co_return error;
-             },
-             [&holder] { holder.stream->shutdown(); }, max_queued_bytes) {
+  // `write` writes one frame (TCP: bytes; WebSocket: one message), `close` closes the connection.
+  c2s_connection(server& srv, shard& home, connection& conn, write_queue::write_fn write, std::function<void()> close,
+                 std::string source, stream_kind kind)
+      : srv_(srv), home_(home), conn_(conn), core_(settings_of(srv, kind), make_stream_id()),
+        source_(std::move(source)),
+        out_(home, "xmpp stream " + std::to_string(conn.id()), std::move(write), std::move(close), max_queued_bytes) {
     router_.attach(conn_.id(), *this);
   }
 
@@ -140,7 +149,7 @@ class c2s_connection final : public stanza_sink {
 
  private:
   void flush() {
-    out_.send(core_.take_output());
+    for (auto& frame : core_.take_frames()) out_.send(std::move(frame));
     for (auto& e : core_.take_events()) handle(e);
   }
 
@@ -326,12 +335,50 @@ asio::awaitable<void> run_c2s(server& srv, shard& home, asio::ip::tcp::socket so
                   peer_text(remote.address(), remote.port()),
                   [&holder] { holder.stream->shutdown(); }};
   conn.set_idle(true);  // a stream may stay open for days: draining closes it at once
-  c2s_connection c(srv, home, conn, holder, remote.address());
+  c2s_connection c(
+      srv, home, conn,
+      [&holder, &conn](std::string_view bytes) -> asio::awaitable<boost::system::error_code> {
+        asio::const_buffer b(bytes.data(), bytes.size());
+        auto [error, n] = co_await holder.stream->write(std::span<const asio::const_buffer>(&b, 1));
+        conn.sent(n);
+        co_return error;
+      },
+      [&holder] { holder.stream->shutdown(); }, remote.address().to_string(),
+      stream_kind{.loopback = remote.address().is_loopback()});
   read_times times;
   co_await ((read_stream(srv, c, holder, conn, times, direct_tls) && c.out().write_loop()) || watch(srv, home, c, times));
 }
 
+bool loopback_text(std::string_view host) {
+  return host.starts_with("127.") || host == "::1" || host == "[::1]";
+}
+
 }  // namespace
+
+asio::awaitable<void> run_websocket_c2s(server& srv, http::websocket_channel& channel) {
+  connection& conn = channel.conn();
+  shard& home = conn.home();
+  // The HTTP connection knows its peer as "address:port".
+  const std::string host = conn.peer().substr(0, conn.peer().rfind(':'));
+  c2s_connection c(
+      srv, home, conn,
+      [&channel](std::string_view frame) -> asio::awaitable<boost::system::error_code> {
+        co_return co_await channel.write(frame, true);
+      },
+      [&conn] { conn.close(); }, host,
+      stream_kind{.loopback = loopback_text(host), .websocket = true, .secure = conn.protocol() == "https"});
+  read_times times;
+  auto reader = [&]() -> asio::awaitable<void> {
+    http::ws_message m;
+    while (!c.closed() && !c.out().stopped()) {
+      if (co_await channel.read(m)) break;
+      times.last_read = clock::now();
+      c.received(m.data);
+    }
+    if (!c.closed()) c.out().stop();
+  };
+  co_await ((reader() && c.out().write_loop()) || watch(srv, home, c, times));
+}
 
 void start_c2s_session(server& srv, shard& home, asio::ip::tcp::socket socket, connection_ticket ticket,
                        bool direct_tls) {

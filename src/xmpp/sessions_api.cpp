@@ -1,4 +1,5 @@
-// GET /api/v1/xmpp/sessions (admin): every client stream of every shard, gathered by asking
+// The XMPP server's part of the HTTP server: XMPP over WebSocket (RFC 7395) at /xmpp-websocket,
+// and GET /api/v1/xmpp/sessions (admin): every client stream of every shard, gathered by asking
 // each shard for its own. DELETE /api/v1/xmpp/sessions/<id>: ends that stream (a
 // policy-violation stream error says why, then the connection closes).
 #include <boost/json/array.hpp>
@@ -12,6 +13,7 @@
 #include "core/utc_time.hpp"
 #include "http/request_context.hpp"
 #include "http/server.hpp"
+#include "http/websocket.hpp"
 #include "xmpp/server.hpp"
 
 namespace junction::xmpp {
@@ -35,6 +37,9 @@ json::array snapshot(shard_router& router) {
 }  // namespace
 
 void server::attach_http(http::server& web) {
+  web.websockets().add({"/xmpp-websocket", "xmpp", [this](http::websocket_channel& channel) {
+                          return run_websocket_c2s(*this, channel);
+                        }});
   web.routes().add({std::string(sessions_path), http::GET | http::HEAD, true,
                     http::async_handler{[this](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
                       json::array all;

@@ -5,7 +5,12 @@ stream error while the chat goes on.
 """
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
+import os
+import xml.etree.ElementTree as ET
 import logging
 import queue
 import shutil
@@ -497,6 +502,111 @@ class ThrottleTest(XmppCase):
         self.assertGreaterEqual(self.junction.metrics().sum("junction_xmpp_auth_throttled_total"), 1)
         # The lock ends (at most auth_lockout_max), and the right password works again.
         self.assertTrue(wait_for(lambda: self.attempt("alice-secret"), 20), "never let in again")
+
+
+async def websocket_login(uri, user, password, resource, domain="localhost"):
+    """An XMPP client over WebSocket (RFC 7395) written here: the framing, SCRAM-SHA-256 with the
+    server's signature checked, and binding. Returns the open socket and the bound JID."""
+    import websockets
+    ws = await websockets.connect(uri, subprotocols=["xmpp"], open_timeout=10 * SLOW)
+    assert ws.subprotocol == "xmpp", ws.subprotocol
+    open_frame = "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='%s' version='1.0'/>" % domain
+
+    async def element():
+        frame = await asyncio.wait_for(ws.recv(), 10 * SLOW)
+        return ET.fromstring(frame)  # every message is one whole element with its namespaces
+
+    await ws.send(open_frame)
+    opened = await element()
+    assert opened.tag == "{urn:ietf:params:xml:ns:xmpp-framing}open", opened.tag
+    features = await element()
+    mechanisms = [m.text for m in features.iter("{urn:ietf:params:xml:ns:xmpp-sasl}mechanism")]
+    assert "SCRAM-SHA-256" in mechanisms, mechanisms
+    b64 = lambda b: base64.b64encode(b).decode()
+    cnonce = b64(os.urandom(18))
+    first_bare = "n=%s,r=%s" % (user, cnonce)
+    await ws.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>%s</auth>"
+                  % b64(("n,," + first_bare).encode()))
+    challenge = await element()
+    server_first = base64.b64decode(challenge.text).decode()
+    attrs = dict(a.split("=", 1) for a in server_first.split(","))
+    assert attrs["r"].startswith(cnonce)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(attrs["s"]), int(attrs["i"]))
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    without_proof = "c=biws,r=" + attrs["r"]
+    auth_message = ",".join((first_bare, server_first, without_proof)).encode()
+    signature = hmac.new(stored_key, auth_message, hashlib.sha256).digest()
+    proof = bytes(a ^ b for a, b in zip(client_key, signature))
+    await ws.send("<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>%s</response>"
+                  % b64((without_proof + ",p=" + b64(proof)).encode()))
+    success = await element()
+    assert success.tag == "{urn:ietf:params:xml:ns:xmpp-sasl}success", ET.tostring(success)
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    expected = "v=" + b64(hmac.new(server_key, auth_message, hashlib.sha256).digest())
+    assert base64.b64decode(success.text).decode() == expected, "the server did not prove itself"
+    await ws.send(open_frame)
+    await element()
+    await element()  # the features after login: bind
+    await ws.send("<iq xmlns='jabber:client' type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                  "<resource>%s</resource></bind></iq>" % resource)
+    bound = await element()
+    jid = bound.find("{urn:ietf:params:xml:ns:xmpp-bind}bind/{urn:ietf:params:xml:ns:xmpp-bind}jid").text
+    await ws.send("<presence xmlns='jabber:client'/>")
+    return ws, element, jid
+
+
+class WebSocketTest(XmppCase):
+    """XMPP over WebSocket (RFC 7395) on the HTTP listener, chatting with a slixmpp user on TCP."""
+
+    def test_a_websocket_client_and_a_tcp_client_chat(self):
+        bob = self.login("bob@localhost/tcp", "bob-secret")
+        uri = "ws://%s/xmpp-websocket" % self.junction.http_address()
+
+        async def run():
+            ws, element, jid = await websocket_login(uri, "alice", "alice-secret", "browser")
+            self.assertEqual(jid, "alice@localhost/browser")
+            # Our own presence comes back first: the server has us as available.
+            while True:
+                e = await element()
+                if e.tag == "{jabber:client}presence" and e.get("from") == jid:
+                    break
+            await ws.send("<message xmlns='jabber:client' to='bob@localhost' type='chat'>"
+                          "<body>from a browser &amp; back \u00e9</body></message>")
+            bob.send(jid, "from TCP <to> the browser")
+            while True:
+                e = await element()
+                if e.tag == "{jabber:client}message":
+                    break
+            self.assertEqual(e.find("{jabber:client}body").text, "from TCP <to> the browser")
+            self.assertEqual(e.get("from"), "bob@localhost/tcp")
+            await ws.send("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>")
+            closed = await element()
+            self.assertEqual(closed.tag, "{urn:ietf:params:xml:ns:xmpp-framing}close")
+            await ws.close()
+
+        asyncio.run(run())
+        m = bob.next_message()
+        self.assertEqual(m["body"], "from a browser & back \u00e9")
+        self.assertEqual(str(m["from"]), "alice@localhost/browser")
+
+    def test_bad_xml_over_websocket_gets_a_stream_error_and_a_close(self):
+        uri = "ws://%s/xmpp-websocket" % self.junction.http_address()
+
+        async def run():
+            import websockets
+            async with websockets.connect(uri, subprotocols=["xmpp"]) as ws:
+                await ws.send("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>")
+                await ws.recv()
+                await ws.recv()
+                await ws.send("<message><body>x</message>")
+                error = ET.fromstring(await asyncio.wait_for(ws.recv(), 10 * SLOW))
+                self.assertEqual(error.tag, "{http://etherx.jabber.org/streams}error")
+                self.assertIsNotNone(error.find("{urn:ietf:params:xml:ns:xmpp-streams}not-well-formed"))
+                close = ET.fromstring(await asyncio.wait_for(ws.recv(), 10 * SLOW))
+                self.assertEqual(close.tag, "{urn:ietf:params:xml:ns:xmpp-framing}close")
+
+        asyncio.run(run())
 
 
 if __name__ == "__main__":

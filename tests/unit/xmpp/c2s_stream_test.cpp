@@ -258,5 +258,36 @@ TEST(C2sStream, PlainIsRefusedWithoutTlsAndWithAWrongPassword) {
   EXPECT_TRUE(has_event(s.take_events(), c2s_event::kind::auth_failed));
 }
 
+TEST(C2sStream, FramedForWebSocketEachElementIsAMessage) {
+  auto st = settings();
+  st.framed = true;
+  c2s_stream s(st, "w1");
+  const std::string open = "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='example.com' version='1.0'/>";
+  s.receive(open);
+  auto frames = s.take_frames();
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0], "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' id='w1' version='1.0' xml:lang='en' "
+                       "from='example.com'/>");
+  EXPECT_EQ(frames[1].rfind("<stream:features xmlns:stream='http://etherx.jabber.org/streams'>", 0), 0u);
+  s.receive(sasl("auth", client_first));
+  s.take_events();
+  s.credentials(user_record());
+  ASSERT_EQ(s.take_frames().size(), 1u);  // the challenge
+  s.receive(sasl("response", client_final));
+  ASSERT_EQ(s.take_frames().size(), 1u);  // success; the stream restarts at the next <open/>
+  s.receive(open);
+  ASSERT_EQ(s.take_frames().size(), 2u);
+  s.receive("<iq xmlns='jabber:client' type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>");
+  frames = s.take_frames();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].rfind("<iq xmlns=\"jabber:client\"", 0), 0u) << frames[0];  // each names its namespace
+  EXPECT_TRUE(s.bound());
+  s.receive("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>");
+  frames = s.take_frames();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0], "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>");
+  EXPECT_TRUE(s.closed());
+}
+
 }  // namespace
 }  // namespace junction::xmpp
