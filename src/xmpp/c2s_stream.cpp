@@ -499,6 +499,11 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
   result.erase("from");
   if (!to_self) result.set("from", iq.attr("to"));
   if (payload->is(ns::ping, "ping") && type == "get") return send(result);
+  if (payload->ns() == ns::carbons && (payload->name() == "enable" || payload->name() == "disable") && type == "set") {
+    send(result);
+    emit(make_event(c2s_event::kind::carbons, address_, {}, {}, payload->name()));
+    return;
+  }
   if (payload->is(ns::session, "session") && type == "set") return send(result);
   if (payload->is(ns::disco_info, "query") && type == "get" && !payload->has("node")) {
     auto& query = result.add(std::string(ns::disco_info), "query");
@@ -507,7 +512,7 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
       identity.set("category", "account").set("type", "registered");
     } else {
       identity.set("category", "server").set("type", "im").set("name", settings_.identity_name);
-      for (std::string_view feature : {ns::disco_info, ns::disco_items, ns::ping})
+      for (std::string_view feature : {ns::disco_info, ns::disco_items, ns::ping, ns::carbons})
         query.add(std::string(ns::disco_info), "feature").set("var", feature);
     }
     return send(result);

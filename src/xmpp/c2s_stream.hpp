@@ -53,6 +53,7 @@ struct c2s_event {
     broadcast,         // `stanza` is presence without a recipient: to the user's own resources
     account_iq,        // `stanza` is an iq about the account itself (its roster): to its home
     subscription,      // `stanza` is a subscription request or answer (RFC 6121 §3) for `who`
+    carbons,           // message carbons (XEP-0280) turned on (`reason` "enable") or off ("disable")
     closed,            // the stream is over once `output` is written: close the connection
   };
   kind what = kind::closed;

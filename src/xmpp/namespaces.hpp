@@ -17,5 +17,8 @@ inline constexpr std::string_view roster = "jabber:iq:roster";
 inline constexpr std::string_view ping = "urn:xmpp:ping";
 inline constexpr std::string_view disco_info = "http://jabber.org/protocol/disco#info";
 inline constexpr std::string_view disco_items = "http://jabber.org/protocol/disco#items";
+inline constexpr std::string_view carbons = "urn:xmpp:carbons:2";
+inline constexpr std::string_view forward = "urn:xmpp:forward:0";
+inline constexpr std::string_view hints = "urn:xmpp:hints";
 
 }  // namespace junction::xmpp::ns

@@ -39,6 +39,54 @@ void shard_router::deliver_here(std::uint64_t id, const stanza_ptr& stanza) {
   if (auto it = streams_.find(id); it != streams_.end()) it->second->deliver(*stanza);
 }
 
+namespace {
+
+// What XEP-0280 §6 copies: chat messages (and normal ones with a body), unless marked private,
+// no-copy, or already a copy.
+bool carbons_apply(const xml::element& m) {
+  const std::string_view type = m.attr("type");
+  if (type != "chat" && !(type.empty() || type == "normal")) return false;
+  if ((type.empty() || type == "normal") && !m.child(ns::client, "body")) return false;
+  return !m.child(ns::carbons, "private") && !m.child(ns::hints, "no-copy") && !m.child(ns::carbons, "received") &&
+         !m.child(ns::carbons, "sent");
+}
+
+}  // namespace
+
+void shard_router::set_carbons(const jid& address, std::uint64_t stream, bool on) {
+  auto it = accounts_.find(address.bare_str());
+  if (it == accounts_.end()) return;
+  for (auto& r : it->second)
+    if (r.name == address.resource() && r.stream == stream) r.carbons = on;
+}
+
+void shard_router::sent_carbons(const jid& from, const stanza_ptr& message) {
+  auto it = accounts_.find(from.bare_str());
+  if (it == accounts_.end()) return;
+  std::vector<const resource*> sender;
+  for (const auto& r : it->second)
+    if (r.name == from.resource()) sender.push_back(&r);
+  carbon_copies(from.bare(), message, "sent", sender);
+}
+
+void shard_router::carbon_copies(const jid& account, const stanza_ptr& message, std::string_view direction,
+                                 const std::vector<const resource*>& had_it) {
+  if (!carbons_apply(*message)) return;
+  auto it = accounts_.find(account.bare_str());
+  if (it == accounts_.end()) return;
+  for (const auto& r : it->second) {
+    if (!r.carbons || !r.available || std::find(had_it.begin(), had_it.end(), &r) != had_it.end()) continue;
+    auto copy = std::make_shared<xml::element>(std::string(ns::client), "message");
+    copy->set("from", account.str());
+    copy->set("to", account.with_resource(r.name).str());
+    copy->set("type", message->attr("type").empty() ? "normal" : message->attr("type"));
+    copy->add(std::string(ns::carbons), std::string(direction))
+        .add(std::string(ns::forward), "forwarded")
+        .add(*message);
+    send_to(r, copy);
+  }
+}
+
 bool shard_router::kick_here(std::uint64_t id, std::string_view condition, std::string_view text) {
   auto it = streams_.find(id);
   if (it == streams_.end()) return false;
@@ -127,7 +175,11 @@ void shard_router::route(const jid& to, const stanza_ptr& stanza) {
   const auto& list = it == accounts_.end() ? none : it->second;
   if (!to.is_bare()) {
     for (const auto& r : list)
-      if (r.name == to.resource()) return send_to(r, stanza);
+      if (r.name == to.resource()) {
+        send_to(r, stanza);
+        if (kind == "message") carbon_copies(to.bare(), stanza, "received", {&r});
+        return;
+      }
     // No such resource (RFC 6121 §8.5.3.2): a message goes on as if to the bare JID; an iq gets
     // an error; presence is dropped.
     if (kind == "iq") return bounce(*stanza, "cancel", "service-unavailable");
@@ -138,13 +190,14 @@ void shard_router::route(const jid& to, const stanza_ptr& stanza) {
     int best = -1;
     for (const auto& r : list)
       if (r.available) best = std::max(best, r.priority);
-    bool sent = false;
+    std::vector<const resource*> sent;
     for (const auto& r : list)
       if (r.available && r.priority == best && best >= 0) {
         send_to(r, stanza);
-        sent = true;
+        sent.push_back(&r);
       }
-    if (!sent && type != "error" && type != "groupchat" && type != "headline") keep_offline(to.bare(), stanza);
+    if (sent.empty() && type != "error" && type != "groupchat" && type != "headline") keep_offline(to.bare(), stanza);
+    if (!sent.empty()) carbon_copies(to.bare(), stanza, "received", sent);
     return;
   }
   if (kind == "presence") {

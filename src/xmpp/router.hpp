@@ -81,6 +81,10 @@ class shard_router {
   // On the home shard of `from`: a presence subscription stanza the account sends (RFC 6121 §3):
   // its roster changes, then it goes on to its recipient.
   void outbound_subscription(const jid& from, const jid& to, const stanza_ptr& presence);
+  // Message carbons (XEP-0280), on the home shard of the account: a resource turns them on or
+  // off; a message one resource sent is copied to the account's others that have them on.
+  void set_carbons(const jid& address, std::uint64_t stream, bool on);
+  void sent_carbons(const jid& from, const stanza_ptr& message);
 
   std::size_t resources() const noexcept { return resources_; }
   // Failed logins on this shard, per source address and per account (user@domain).
@@ -97,7 +101,12 @@ class shard_router {
     int priority = 0;
     bool available = false;
     stanza_ptr last_presence;  // what it last broadcast: answers probes
+    bool carbons = false;      // XEP-0280: copies of the account's messages
   };
+  // Copies of `message` (XEP-0280 "received" or "sent") to the account's resources that want
+  // them, but for those in `had_it`.
+  void carbon_copies(const jid& account, const stanza_ptr& message, std::string_view direction,
+                     const std::vector<const resource*>& had_it);
   // An account's roster, as kept on its home shard while it has resources (roster_service.cpp).
   struct roster_state {
     bool loaded = false;

@@ -100,6 +100,16 @@ void server::subscription(const jid& from, const jid& to, stanza_ptr presence) {
   });
 }
 
+void server::set_carbons(const jid& address, std::uint64_t stream, bool on) {
+  routers_->invoke_on(home_of(address, rt_.size()),
+                      [address, stream, on](shard_router& r) { r.set_carbons(address, stream, on); });
+}
+
+void server::sent_carbons(const jid& from, stanza_ptr message) {
+  routers_->invoke_on(home_of(from, rt_.size()),
+                      [from, message = std::move(message)](shard_router& r) { r.sent_carbons(from, message); });
+}
+
 void server::bind(const jid& address, unsigned shard, std::uint64_t stream) {
   routers_->invoke_on(home_of(address, rt_.size()),
                       [address, shard, stream](shard_router& r) { r.bind(address, shard, stream); });

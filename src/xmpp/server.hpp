@@ -68,6 +68,9 @@ class server {
   void account_iq(const jid& from, stanza_ptr iq);
   // A subscription stanza `from` sends to `to` (both bare JIDs).
   void subscription(const jid& from, const jid& to, stanza_ptr presence);
+  // Message carbons (XEP-0280): `address`'s stream turns them on or off; `from` sent `message`.
+  void set_carbons(const jid& address, std::uint64_t stream, bool on);
+  void sent_carbons(const jid& from, stanza_ptr message);
   void bind(const jid& address, unsigned shard, std::uint64_t stream);
   void unbind(const jid& address, std::uint64_t stream);
   void deliver(unsigned shard, std::uint64_t stream, stanza_ptr stanza);

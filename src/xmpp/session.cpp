@@ -194,7 +194,11 @@ class c2s_connection final : public stanza_sink {
         return;
       case c2s_event::kind::route:
         counters.add(m.stanzas_in);
+        if (e.stanza->name() == "message" && e.stanza->attr("type") != "error") srv_.sent_carbons(core_.address(), e.stanza);
         srv_.route(e.who, std::move(e.stanza));
+        return;
+      case c2s_event::kind::carbons:
+        srv_.set_carbons(core_.address(), conn_.id(), e.reason == "enable");
         return;
       case c2s_event::kind::account_iq:
         counters.add(m.stanzas_in);

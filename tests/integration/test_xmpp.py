@@ -49,6 +49,7 @@ class Client:
         the direct TLS port)."""
         self.jid, self.password, self.port, self.mechanism, self.tls = jid, password, port, mechanism, tls
         self.messages = queue.Queue()
+        self.carbons = queue.Queue()  # ("received" or "sent", the copied message)
         self.presences = queue.Queue()
         self.started = threading.Event()
         self.available = threading.Event()  # the server echoed our own presence: we are available
@@ -65,6 +66,7 @@ class Client:
         asyncio.set_event_loop(self.loop)
         xmpp = slixmpp.ClientXMPP(self.jid, self.password)
         xmpp.register_plugin("xep_0203")  # delayed delivery: offline messages say when they came
+        xmpp.register_plugin("xep_0280")  # message carbons
         self.xmpp = xmpp
         if self.mechanism:
             xmpp["feature_mechanisms"].use_mech = self.mechanism
@@ -74,6 +76,8 @@ class Client:
         xmpp.add_event_handler("session_start", self._on_start)
         xmpp.add_event_handler("failed_auth", lambda _e: self.failed.set())
         xmpp.add_event_handler("message", lambda m: self.messages.put(m))
+        xmpp.add_event_handler("carbon_received", lambda m: self.carbons.put(("received", m["carbon_received"])))
+        xmpp.add_event_handler("carbon_sent", lambda m: self.carbons.put(("sent", m["carbon_sent"])))
         xmpp.add_event_handler("presence_available", self._on_available)
         xmpp.add_event_handler("presence_unavailable", lambda p: self.presences.put(("unavailable", p)))
         xmpp.add_event_handler("disconnected", lambda _e: self.ended.set())
@@ -607,6 +611,32 @@ class WebSocketTest(XmppCase):
                 self.assertEqual(close.tag, "{urn:ietf:params:xml:ns:xmpp-framing}close")
 
         asyncio.run(run())
+
+
+class CarbonsTest(XmppCase):
+    """Message carbons (XEP-0280): an account's resource that turned them on gets a copy of what
+    its other resources receive and send."""
+
+    def test_copies_of_received_and_sent_messages(self):
+        watcher = self.login("alice@localhost/c1", "alice-secret")
+        talker = self.login("alice@localhost/c2", "alice-secret")
+        bob = self.login("bob@localhost/c", "bob-secret")
+        watcher.call(lambda: watcher.xmpp["xep_0280"].enable())
+        bob.send("alice@localhost/c2", "to c2 only")
+        self.assertEqual(talker.next_message()["body"], "to c2 only")
+        direction, copy = watcher.carbons.get(timeout=10 * SLOW)
+        self.assertEqual((direction, copy["body"], str(copy["from"])), ("received", "to c2 only", "bob@localhost/c"))
+        talker.send("bob@localhost", "from c2")
+        self.assertEqual(bob.next_message()["body"], "from c2")
+        direction, copy = watcher.carbons.get(timeout=10 * SLOW)
+        self.assertEqual((direction, copy["body"], str(copy["to"])), ("sent", "from c2", "bob@localhost"))
+        # Turned off, no more copies: the next message's copy would come before bob's answer.
+        watcher.call(lambda: watcher.xmpp["xep_0280"].disable())
+        talker.send("bob@localhost", "not copied")
+        self.assertEqual(bob.next_message()["body"], "not copied")
+        bob.send("alice@localhost/c1", "to c1")
+        self.assertEqual(watcher.next_message()["body"], "to c1")
+        self.assertTrue(watcher.carbons.empty())
 
 
 if __name__ == "__main__":
