@@ -18,6 +18,11 @@ const std::string header =
     "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
     "to='example.com' version='1.0'>";
 
+const std::string open_frame = "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='example.com' version='1.0'/>";
+
+void run_client_stream(const xmpp::c2s_settings& settings, const std::string& start, std::string_view bytes,
+                       std::size_t piece);
+
 void check_round_trip(const xml::element& stanza) {
   const std::string written = xml::to_string(stanza, "jabber:client");
   xml::stream_parser again;
@@ -42,13 +47,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (e->what == xml::stream_event::kind::stanza) check_round_trip(e->node);
   }
 
-  xmpp::c2s_settings settings;
-  settings.domains = {"example.com"};
-  settings.allow_plain = true;
-  settings.limits = {.max_stanza_bytes = 4096, .max_depth = 16, .max_attributes = 8};
-  settings.nonce = [] { return std::string("fixed-nonce"); };
+  // The client stream as TCP has it (after a valid header) and as WebSocket has it (framed:
+  // after a valid <open/>, every message one element).
+  for (const bool framed : {false, true}) {
+    xmpp::c2s_settings settings;
+    settings.domains = {"example.com"};
+    settings.allow_plain = true;
+    settings.framed = framed;
+    settings.limits = {.max_stanza_bytes = 4096, .max_depth = 16, .max_attributes = 8};
+    settings.nonce = [] { return std::string("fixed-nonce"); };
+    run_client_stream(settings, framed ? open_frame : header, bytes, piece);
+  }
+  return 0;
+}
+
+namespace {
+
+void run_client_stream(const xmpp::c2s_settings& settings, const std::string& start, std::string_view bytes,
+                       std::size_t piece) {
   xmpp::c2s_stream stream(settings, "fuzz");
-  stream.receive(header);
+  stream.receive(start);
   for (std::size_t i = 0; i < bytes.size() && !stream.closed(); i += piece) {
     stream.receive(bytes.substr(i, piece));
     for (const auto& e : stream.take_events())
@@ -60,7 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         user.scram_sha1 = users::derive_scram_keys(users::scram_hash::sha1, "pencil", "salt", 1);
         stream.credentials(user);
       }
-    stream.take_output();
+    stream.take_frames();
   }
-  return 0;
 }
+
+}  // namespace
