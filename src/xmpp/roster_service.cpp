@@ -52,7 +52,10 @@ stanza_ptr readdressed(const stanza_ptr& p, const std::string& to) {
 void shard_router::with_roster(const jid& account, std::function<void(roster_state&)> then) {
   const std::string key = account.bare_str();
   auto& roster = rosters_[key];
-  if (roster.loaded) return then(roster);
+  if (roster.loaded) {
+    then(roster);
+    return forget_roster_if_idle(key);
+  }
   roster.waiting.push_back(std::move(then));
   if (roster.waiting.size() > 1) return;  // being read already
   const unsigned here = home_.index();
@@ -69,6 +72,7 @@ void shard_router::with_roster(const jid& account, std::function<void(roster_sta
                            auto waiting = std::move(roster.waiting);
                            roster.waiting.clear();
                            for (auto& f : waiting) f(roster);
+                           forget_roster_if_idle(key);  // after all of them: they share `roster`
                          });
                        });
 }
@@ -212,66 +216,95 @@ void shard_router::outbound_subscription(const jid& from, const jid& to, const s
   });
 }
 
+// An account away keeps no roster in memory: it is read again when next needed.
+void shard_router::forget_roster_if_idle(const std::string& account) {
+  if (accounts_.contains(account)) return;
+  if (auto r = rosters_.find(account); r != rosters_.end() && r->second.loaded && r->second.waiting.empty())
+    rosters_.erase(r);
+}
+
 void shard_router::inbound_subscription(const jid& to, const stanza_ptr& stanza) {
   const auto sender = jid::parse(stanza->attr("from"));
   if (!sender) return;
   const jid account = to.bare();
   const jid contact = sender->bare();
-  with_roster(account, [this, account, contact, stanza](roster_state& roster) {
-    const std::string key = contact.bare_str();
-    const std::string_view type = stanza->attr("type");
-    users::roster_item item;
-    item.contact = key;
-    if (auto it = roster.items.find(key); it != roster.items.end()) item = it->second;
-    auto deliver = [&] {
-      if (auto it = accounts_.find(account.bare_str()); it != accounts_.end())
-        for (const auto& r : it->second)
-          if (r.available) send_to(r, stanza);
-    };
-    if (type == "subscribe") {
-      if (item.from) return owner_.route(contact, presence("subscribed", account.str(), key));
-      if (item.approved) {
-        item.from = true;
-        item.approved = false;
-        keep_item(account, roster, item, true);
-        return owner_.route(contact, presence("subscribed", account.str(), key));
-      }
-      if (!item.pending_in) {
-        item.pending_in = true;
-        keep_item(account, roster, item, item.listed);
-      }
-      return deliver();  // and again to each resource that becomes available
-    }
-    if (type == "subscribed") {
-      if (!item.ask) return;  // nothing was asked
-      item.to = true;
-      item.ask = false;
-      keep_item(account, roster, item, true);
-      return deliver();
-    }
-    if (type == "unsubscribe") {
-      if (!item.from && !item.pending_in) return;
-      item.from = item.pending_in = false;
-      keep_item(account, roster, item, item.listed);
-      deliver();
-      // The contact no longer sees the account: it sees it leave.
-      if (auto it = accounts_.find(account.bare_str()); it != accounts_.end())
-        for (const auto& r : it->second)
-          if (r.available) owner_.route(contact, presence("unavailable", account.with_resource(r.name).str(), key));
+  // Only an account that exists has a roster to change (RFC 6121 §3.1.3: a request for one that
+  // does not is answered "unsubscribed").
+  auto& users = owner_.users();
+  switch (users.find(home_.index(), account.local(), account.domain())) {
+    case users::cached::unknown:
+      users.fetch_user(home_.index(), account.local(), account.domain(),
+                       [this, to, stanza] { inbound_subscription(to, stanza); });
       return;
-    }
-    if (type == "unsubscribed") {
-      if (!item.to && !item.ask) return;
-      item.to = item.ask = false;
-      keep_item(account, roster, item, true);
-      deliver();
-    }
+    case users::cached::absent:
+      if (stanza->attr("type") == "subscribe")
+        owner_.route(contact, presence("unsubscribed", account.str(), contact.bare_str()));
+      return;
+    case users::cached::failed: return;
+    case users::cached::found: break;
+  }
+  with_roster(account, [this, account, contact, stanza](roster_state& roster) {
+    handle_inbound_subscription(account, contact, stanza, roster);
   });
+}
+
+void shard_router::handle_inbound_subscription(const jid& account, const jid& contact, const stanza_ptr& stanza,
+                                               roster_state& roster) {
+  const std::string key = contact.bare_str();
+  const std::string_view type = stanza->attr("type");
+  users::roster_item item;
+  item.contact = key;
+  if (auto it = roster.items.find(key); it != roster.items.end()) item = it->second;
+  auto deliver = [&] {
+    if (auto it = accounts_.find(account.bare_str()); it != accounts_.end())
+      for (const auto& r : it->second)
+        if (r.available) send_to(r, stanza);
+  };
+  if (type == "subscribe") {
+    if (item.from) return owner_.route(contact, presence("subscribed", account.str(), key));
+    if (item.approved) {
+      item.from = true;
+      item.approved = false;
+      keep_item(account, roster, item, true);
+      return owner_.route(contact, presence("subscribed", account.str(), key));
+    }
+    if (!item.pending_in) {
+      item.pending_in = true;
+      keep_item(account, roster, item, item.listed);
+    }
+    return deliver();  // and again to each resource that becomes available
+  }
+  if (type == "subscribed") {
+    if (!item.ask) return;  // nothing was asked
+    item.to = true;
+    item.ask = false;
+    keep_item(account, roster, item, true);
+    return deliver();
+  }
+  if (type == "unsubscribe") {
+    if (!item.from && !item.pending_in) return;
+    item.from = item.pending_in = false;
+    keep_item(account, roster, item, item.listed);
+    deliver();
+    // The contact no longer sees the account: it sees it leave.
+    if (auto it = accounts_.find(account.bare_str()); it != accounts_.end())
+      for (const auto& r : it->second)
+        if (r.available) owner_.route(contact, presence("unavailable", account.with_resource(r.name).str(), key));
+    return;
+  }
+  if (type == "unsubscribed") {
+    if (!item.to && !item.ask) return;
+    item.to = item.ask = false;
+    keep_item(account, roster, item, true);
+    deliver();
+  }
 }
 
 void shard_router::answer_probe(const jid& to, const jid& from) {
   const jid account = to.bare();
   const jid asker = from.bare();
+  // An account with no resource has no presence to give (RFC 6121 §4.3.2 lets it say nothing).
+  if (!accounts_.contains(account.bare_str())) return;
   with_roster(account, [this, account, asker](roster_state& roster) {
     auto item = roster.items.find(asker.bare_str());
     if (item == roster.items.end() || !item->second.from) return;  // not a subscriber: nothing (RFC 6121 §4.3.2)

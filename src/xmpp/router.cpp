@@ -127,8 +127,7 @@ void shard_router::unbind(const jid& address, std::uint64_t stream) {
   if (!it->second.empty()) return;
   accounts_.erase(it);
   // Its roster is read again at the next login (another process may have changed it meanwhile).
-  if (auto r = rosters_.find(address.bare_str()); r != rosters_.end() && r->second.loaded && r->second.waiting.empty())
-    rosters_.erase(r);
+  forget_roster_if_idle(address.bare_str());
 }
 
 void shard_router::send_to(const resource& r, const stanza_ptr& stanza) { owner_.deliver(r.shard, r.stream, stanza); }

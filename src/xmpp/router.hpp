@@ -119,6 +119,9 @@ class shard_router {
   void push_item(const jid& account, const roster_state& roster, const users::roster_item& item, bool removed);
   // Presence subscription stanzas and probes for an account homed here, from `from`.
   void inbound_subscription(const jid& to, const stanza_ptr& presence);
+  void handle_inbound_subscription(const jid& account, const jid& contact, const stanza_ptr& presence,
+                                   roster_state& roster);
+  void forget_roster_if_idle(const std::string& account);
   void answer_probe(const jid& to, const jid& from);
   // A resource became available: probes to the contacts it sees, subscription requests waiting.
   void after_initial_presence(const jid& account, const resource& r);

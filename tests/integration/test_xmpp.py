@@ -80,6 +80,7 @@ class Client:
         xmpp.add_event_handler("carbon_sent", lambda m: self.carbons.put(("sent", m["carbon_sent"])))
         xmpp.add_event_handler("presence_available", self._on_available)
         xmpp.add_event_handler("presence_unavailable", lambda p: self.presences.put(("unavailable", p)))
+        xmpp.add_event_handler("presence_unsubscribed", lambda p: self.presences.put(("unsubscribed", p)))
         xmpp.add_event_handler("disconnected", lambda _e: self.ended.set())
         xmpp.connect(address=("127.0.0.1", self.port), use_ssl=self.tls == "direct",
                      force_starttls=self.tls == "starttls", disable_starttls=self.tls != "starttls")
@@ -461,6 +462,15 @@ class RosterTest(XmppCase):
         roster = bob2.call(lambda: bob2.xmpp.get_roster())
         items = {str(i["jid"]): i for i in roster["roster"]}
         self.assertIn(items.get("alice@localhost", {"subscription": "none"})["subscription"], ("none",))
+
+    def test_a_request_to_nobody_is_answered_unsubscribed(self):
+        alice = self.login("alice@localhost/n1", "alice-secret")
+        alice.do(lambda: alice.xmpp.send_presence_subscription(pto="nobody@localhost"))
+        while True:
+            kind, p = alice.presences.get(timeout=10 * SLOW)
+            if kind == "unsubscribed":
+                break
+        self.assertEqual(str(p["from"]), "nobody@localhost")
 
     def test_a_request_waits_for_a_user_who_is_away(self):
         # Users of their own: the other test's subscriptions do not help this one.
