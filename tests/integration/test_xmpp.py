@@ -287,11 +287,9 @@ class BadInputTest(XmppCase):
         junction = JunctionProcess(xmpp={"login_timeout": "1s"}).start()
         try:
             port = junction.port("xmpp")
-            start = time.monotonic()
             got = raw_exchange(port, [HEADER.encode(), b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mech"],
                                timeout=15)
             self.assertIn("<connection-timeout xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>", got)
-            self.assertLess(time.monotonic() - start, 14 * SLOW)
         finally:
             junction.stop()
             junction.cleanup()
@@ -419,10 +417,8 @@ class RosterTest(XmppCase):
     and subscribe back on their own (slixmpp's defaults), then presence both ways."""
 
     def available_from(self, client, jid):
-        seen = []
         while True:
             kind, p = client.presences.get(timeout=10 * SLOW)
-            seen.append((kind, str(p["from"])))
             if kind == "available" and str(p["from"]) == jid:
                 return
 
@@ -461,7 +457,8 @@ class RosterTest(XmppCase):
         bob2 = self.login("bob@localhost/r3", "bob-secret")
         roster = bob2.call(lambda: bob2.xmpp.get_roster())
         items = {str(i["jid"]): i for i in roster["roster"]}
-        self.assertIn(items.get("alice@localhost", {"subscription": "none"})["subscription"], ("none",))
+        # bob's roster keeps alice (he listed her), with neither subscription left.
+        self.assertEqual(items["alice@localhost"]["subscription"], "none")
 
     def test_a_request_to_nobody_is_answered_unsubscribed(self):
         alice = self.login("alice@localhost/n1", "alice-secret")
