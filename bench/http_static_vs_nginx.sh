@@ -129,7 +129,7 @@ start_junction() {
   local name=$1 bin=$2 conf=$WORK/$1.toml
   # HTTP only: two junctions run side by side here, and each other listener would be claimed
   # by the first (a second junction refuses the same addresses).
-  printf '[server]\nshards = %d\nmax_connections_per_source = 0\n[http]\nlisten = ["127.0.0.1:%d"]\nweb_root = "%s"\naccess_log = ""\n[rtmp]\nlisten = []\n[sip]\nlisten = []\n[xmpp]\nlisten = []\n[users]\ndatabase = "%s"\n' \
+  printf '[server]\nshards = %d\nmax_connections_per_source = 0\n[http]\nlisten = ["127.0.0.1:%d"]\nweb_root = "%s"\naccess_log = ""\n[rtmp]\nlisten = []\n[sip]\nlisten = []\n[xmpp]\nlisten = []\ns2s_listen = []\n[users]\ndatabase = "%s"\n' \
     "$SHARDS" "${PORT[$name]}" "$WEB" "$WORK/$name-users.sqlite" >"$conf"
   "$bin" --config "$conf" --shards "$SHARDS" >"$WORK/$name.out" 2>"$WORK/$name.err" &
   PID[$name]=$!

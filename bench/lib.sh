@@ -102,6 +102,7 @@ authenticate = false
 udp_rate_limit = 0
 [xmpp]
 listen = []
+s2s_listen = []
 [users]
 database = "$3"
 TOML

@@ -21,6 +21,8 @@ packages=(
   ffmpeg rtmpdump sip-tester baresip-core linphone-cli curl wrk nginx-light libnginx-mod-rtmp openssl procps
   # SIP peer for the benchmarks; the WebRTC one (its streaming plugin, bench/webrtc_fanout.sh)
   kamailio janus
+  # XMPP peer for the federation tests and the XMPP benchmark
+  prosody
   # ss (socket statistics), taskset and jq for the benchmark scripts
   iproute2 util-linux jq
   # groff renders the man page in the install test (docs/junction.8)

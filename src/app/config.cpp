@@ -93,6 +93,7 @@ void config::apply_listen_all() {
   everywhere(rtmp.listen, rtmp.listen_given);
   everywhere(sip.listen, sip.listen_given);
   everywhere(xmpp.listen, xmpp.listen_given);
+  everywhere(xmpp.s2s_listen, xmpp.s2s_listen_given);
   if (!webrtc.address_given && webrtc.address == "127.0.0.1") webrtc.address = "0.0.0.0";
 }
 

@@ -145,7 +145,7 @@ int run_server(const config& cfg, const std::string& path, const command_line_ov
     sip_server->attach_http(*web);
     if (cfg.xmpp.enabled)
       xmpp_server = std::make_unique<xmpp::server>(rt, cfg.xmpp, cfg.xmpp.domains.empty() ? cfg.sip.domains : cfg.xmpp.domains,
-                                                   *user_directory);
+                                                   *user_directory, workers);
     if (xmpp_server) xmpp_server->attach_http(*web);
     add_users_api(*web, *user_directory);
     reload.emplace(rt, path, overrides, cfg,

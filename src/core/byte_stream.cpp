@@ -54,11 +54,14 @@ class plain_stream final : public byte_stream {
 
 class tls_stream final : public byte_stream {
  public:
-  tls_stream(asio::ip::tcp::socket s, asio::ssl::context& tls) : stream_{std::move(s), tls} {}
+  tls_stream(asio::ip::tcp::socket s, asio::ssl::context& tls, asio::ssl::stream_base::handshake_type role)
+      : stream_{std::move(s), tls}, role_(role) {}
   asio::awaitable<boost::system::error_code> handshake() override {
-    auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, no_throw);
+    auto [ec] = co_await stream_.async_handshake(role_, no_throw);
     co_return ec;
   }
+  // The name the client asks for (SNI), for a server that has certificates for several.
+  void server_name(const std::string& name) { SSL_set_tlsext_host_name(stream_.native_handle(), name.c_str()); }
   asio::awaitable<result> read_some(std::span<std::byte> into) override {
     co_return co_await stream_.async_read_some(asio::buffer(into.data(), into.size()), no_throw);
   }
@@ -82,7 +85,7 @@ class tls_stream final : public byte_stream {
       return std::string(reinterpret_cast<const char*>(out), sizeof out);
     }
     if (type == "tls-server-end-point") {
-      X509* cert = SSL_get_certificate(ssl);
+      X509* cert = role_ == asio::ssl::stream_base::server ? SSL_get_certificate(ssl) : SSL_get0_peer_certificate(ssl);
       if (!cert) return {};
       // The certificate's signature hash, SHA-256 in place of MD5 or SHA-1 (RFC 5929 §4.1).
       int digest_nid = NID_undef;
@@ -96,8 +99,9 @@ class tls_stream final : public byte_stream {
     }
     if (type == "tls-unique") {
       unsigned char out[EVP_MAX_MD_SIZE];
-      const std::size_t length = SSL_session_reused(ssl) ? SSL_get_finished(ssl, out, sizeof out)
-                                                         : SSL_get_peer_finished(ssl, out, sizeof out);
+      // The first Finished message: the client's, unless the session was resumed.
+      const bool ours = SSL_session_reused(ssl) == (role_ == asio::ssl::stream_base::server);
+      const std::size_t length = ours ? SSL_get_finished(ssl, out, sizeof out) : SSL_get_peer_finished(ssl, out, sizeof out);
       return std::string(reinterpret_cast<const char*>(out), std::min(length, sizeof out));
     }
     return {};
@@ -105,6 +109,7 @@ class tls_stream final : public byte_stream {
 
  private:
   asio::ssl::stream<asio::ip::tcp::socket> stream_;
+  asio::ssl::stream_base::handshake_type role_;
 };
 
 }  // namespace
@@ -143,7 +148,21 @@ std::unique_ptr<byte_stream> make_plain_stream(asio::ip::tcp::socket socket) {
   return std::make_unique<plain_stream>(std::move(socket));
 }
 std::unique_ptr<byte_stream> make_tls_stream(asio::ip::tcp::socket socket, asio::ssl::context& tls) {
-  return std::make_unique<tls_stream>(std::move(socket), tls);
+  return std::make_unique<tls_stream>(std::move(socket), tls, asio::ssl::stream_base::server);
+}
+
+std::unique_ptr<asio::ssl::context> make_tls_client_context() {
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  ctx->set_verify_mode(asio::ssl::verify_none);
+  return ctx;
+}
+
+std::unique_ptr<byte_stream> make_tls_client_stream(asio::ip::tcp::socket socket, asio::ssl::context& tls,
+                                                    const std::string& server_name) {
+  auto stream = std::make_unique<tls_stream>(std::move(socket), tls, asio::ssl::stream_base::client);
+  if (!server_name.empty()) stream->server_name(server_name);
+  return stream;
 }
 
 }  // namespace junction

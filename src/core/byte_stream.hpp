@@ -61,4 +61,11 @@ std::unique_ptr<byte_stream> make_plain_stream(boost::asio::ip::tcp::socket sock
 std::unique_ptr<byte_stream> make_tls_stream(boost::asio::ip::tcp::socket socket,
                                              boost::asio::ssl::context& tls);
 
+// The client side, for connections Junction makes (XMPP federation): TLS 1.2 or later, and no
+// check of the server's certificate (the protocol above authenticates the peer its own way, as
+// XMPP's dialback does). `server_name` is sent as SNI.
+std::unique_ptr<boost::asio::ssl::context> make_tls_client_context();
+std::unique_ptr<byte_stream> make_tls_client_stream(boost::asio::ip::tcp::socket socket,
+                                                    boost::asio::ssl::context& tls, const std::string& server_name);
+
 }  // namespace junction

@@ -178,4 +178,9 @@ std::string to_string(const element& e, std::string_view parent_ns) {
   return out;
 }
 
+void element::move_namespace(std::string_view from, std::string_view to) {
+  if (!is_text() && ns_ == from) ns_ = to;
+  for (auto& c : children_) c.move_namespace(from, to);
+}
+
 }  // namespace junction::xml

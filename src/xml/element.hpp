@@ -52,6 +52,10 @@ class element {
   // A child's text, empty when there is no such child.
   std::string child_text(std::string_view ns, std::string_view name) const;
 
+  // This element and every descendant in namespace `from` move to `to` (a stanza between
+  // jabber:client and jabber:server, RFC 6120 §4.8.3).
+  void move_namespace(std::string_view from, std::string_view to);
+
   // Bytes as a rough measure of what the element holds (names, values, text): for limits.
   std::size_t weight() const noexcept;
 

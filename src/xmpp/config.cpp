@@ -1,6 +1,7 @@
 #include "xmpp/config.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 namespace junction {
 
@@ -19,6 +20,32 @@ void read_config(config_section& s, xmpp_config& x) {
   s.duration("auth_lockout_max", x.auth_lockout_max);
   s.duration("login_timeout", x.login_timeout);
   s.duration("idle_timeout", x.idle_timeout);
+  s.boolean("federation", x.federation);
+  s.addresses("s2s_listen", x.s2s_listen, &x.s2s_listen_given);
+  s.boolean("s2s_require_encryption", x.s2s_require_encryption);
+  s.string("dialback_secret", x.dialback_secret);
+  s.duration("s2s_connect_timeout", x.s2s_connect_timeout);
+  s.duration("s2s_idle_timeout", x.s2s_idle_timeout);
+  for (auto& table : s.tables("s2s_route")) {
+    xmpp_s2s_route route;
+    std::string address;
+    table.string("domain", route.domain);
+    table.string("address", address);
+    table.finish();
+    std::transform(route.domain.begin(), route.domain.end(), route.domain.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    const auto colon = address.rfind(':');
+    unsigned port = 0;
+    const char* end = address.data() + address.size();
+    if (route.domain.empty() || colon == std::string::npos || colon == 0 ||
+        std::from_chars(address.data() + colon + 1, end, port).ptr != end || port == 0 || port > 65535)
+      table.fail_here("xmpp.s2s_route needs a domain and an address \"host:port\"");
+    route.host = address.substr(0, colon);
+    if (route.host.size() > 2 && route.host.front() == '[' && route.host.back() == ']')
+      route.host = route.host.substr(1, route.host.size() - 2);
+    route.port = static_cast<std::uint16_t>(port);
+    x.s2s_routes.push_back(std::move(route));
+  }
   s.finish();
   for (auto& d : x.domains) std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
   if (x.tls_certificate.empty() != x.tls_private_key.empty())
@@ -28,6 +55,8 @@ void read_config(config_section& s, xmpp_config& x) {
   if (x.auth_lockout_max < std::chrono::seconds(1)) s.fail("xmpp.auth_lockout_max must be at least 1s");
   if (x.login_timeout.count() <= 0) s.fail("xmpp.login_timeout must be positive");
   if (x.idle_timeout.count() <= 0) s.fail("xmpp.idle_timeout must be positive");
+  if (x.s2s_connect_timeout.count() <= 0) s.fail("xmpp.s2s_connect_timeout must be positive");
+  if (x.s2s_idle_timeout.count() <= 0) s.fail("xmpp.s2s_idle_timeout must be positive");
 }
 
 }  // namespace junction

@@ -2,6 +2,7 @@
 // [xmpp]: the XMPP server (docs/xmpp.md): client listeners, the domains it serves, limits.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,15 @@
 #include "core/tls_options.hpp"
 
 namespace junction {
+
+// Where another server's domain is reached when DNS does not say (XMPP federation): "host:port",
+// the host a name or an address.
+struct xmpp_s2s_route {
+  std::string domain;
+  std::string host;
+  std::uint16_t port = 5269;
+  friend bool operator==(const xmpp_s2s_route&, const xmpp_s2s_route&) = default;
+};
 
 struct xmpp_config {
   bool enabled = true;
@@ -35,7 +45,19 @@ struct xmpp_config {
   // A stream that has not authenticated within this is closed; one silent this long is too.
   std::chrono::milliseconds login_timeout{30000};
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};
-  bool listen_given = false;
+  // Federation (RFC 6120 server-to-server, XEP-0220 dialback): other servers connect to
+  // s2s_listen; Junction connects to theirs, found by DNS SRV (_xmpp-server._tcp) or s2s_route.
+  bool federation = true;
+  std::vector<listen_address> s2s_listen{{"127.0.0.1", 5269}};
+  // No dialback and no stanza over an unencrypted server-to-server stream (incoming streams need
+  // tls_certificate then).
+  bool s2s_require_encryption = true;
+  // What dialback keys are made from; nodes that serve one domain share it. Empty: random at start.
+  std::string dialback_secret;
+  std::chrono::milliseconds s2s_connect_timeout{30000};              // connect, TLS and dialback
+  std::chrono::milliseconds s2s_idle_timeout{std::chrono::minutes(10)};  // then a link closes
+  std::vector<xmpp_s2s_route> s2s_routes;                            // [[xmpp.s2s_route]]
+  bool listen_given = false, s2s_listen_given = false;
   friend bool operator==(const xmpp_config&, const xmpp_config&) = default;
 };
 

@@ -271,10 +271,9 @@ void shard_router::load_offline() {
   });
 }
 
-void shard_router::bounce(const xml::element& stanza, std::string_view type, std::string_view condition) {
-  if (stanza.attr("type") == "error") return;
-  const auto sender = jid::parse(stanza.attr("from"));
-  if (!sender) return;
+stanza_ptr error_reply(const xml::element& stanza, std::string_view type, std::string_view condition,
+                       std::string_view text) {
+  if (stanza.attr("type") == "error" || !stanza.has("from")) return {};
   auto error = std::make_shared<xml::element>(stanza);
   error->set("type", "error");
   error->set("from", stanza.attr("to"));
@@ -282,7 +281,14 @@ void shard_router::bounce(const xml::element& stanza, std::string_view type, std
   auto& e = error->add(std::string(ns::client), "error");
   e.set("type", type);
   e.add(std::string(ns::stanza_errors), std::string(condition));
-  owner_.route(*sender, std::move(error));
+  if (!text.empty()) e.add(std::string(ns::stanza_errors), "text").add_text(text);
+  return error;
+}
+
+void shard_router::bounce(const xml::element& stanza, std::string_view type, std::string_view condition) {
+  const auto sender = jid::parse(stanza.attr("from"));
+  if (!sender) return;
+  if (auto error = error_reply(stanza, type, condition)) owner_.route(*sender, std::move(error));
 }
 
 }  // namespace junction::xmpp

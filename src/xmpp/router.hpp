@@ -53,6 +53,11 @@ using stanza_ptr = std::shared_ptr<const xml::element>;
 // ("sip:alice@example.com"), so that one user's SIP and XMPP state share a shard.
 unsigned home_of(const jid& address, unsigned shards) noexcept;
 
+// The error a stanza gets back (RFC 6120 §8.3), from its recipient to its sender; nothing for an
+// error or a stanza with no sender.
+stanza_ptr error_reply(const xml::element& stanza, std::string_view type, std::string_view condition,
+                       std::string_view text = {});
+
 // subscribe, subscribed, unsubscribe, unsubscribed: presence that changes rosters (RFC 6121 §3).
 bool is_subscription(std::string_view type) noexcept;
 

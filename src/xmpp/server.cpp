@@ -7,16 +7,22 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include <openssl/rand.h>
+
 #include "core/byte_stream.hpp"
 #include "core/listener.hpp"
 #include "core/runtime.hpp"
 #include "core/shard.hpp"
+#include "core/base64.hpp"
+#include "xmpp/namespaces.hpp"
 
 namespace junction::xmpp {
 
 xmpp_metrics xmpp_metrics::declare(metric_registry& r) {
   using k = metric_kind;
-  xmpp_metrics m{connection_metrics::declare(r, "xmpp"), connection_metrics::declare(r, "xmpps"), {}, {}, {}, {}, {}, {}, {}, {}};
+  xmpp_metrics m{connection_metrics::declare(r, "xmpp"), connection_metrics::declare(r, "xmpps"),
+                 connection_metrics::declare(r, "xmpp_s2s_in"), connection_metrics::declare(r, "xmpp_s2s_out"),
+                 {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   m.sessions = r.add("junction_xmpp_sessions", "XMPP client streams with a bound resource.", k::gauge);
   m.stanzas_in = r.add("junction_xmpp_stanzas_received_total", "Stanzas received from bound XMPP clients.",
                        k::counter);
@@ -35,20 +41,40 @@ xmpp_metrics xmpp_metrics::declare(metric_registry& r) {
   m.offline = r.add("junction_xmpp_offline_messages",
                     "Messages kept for XMPP accounts with no available resource (delivered when one comes).",
                     k::gauge);
+  m.s2s_links = r.add("junction_xmpp_s2s_links", "Authenticated outgoing links to other XMPP servers.", k::gauge);
+  m.s2s_stanzas_in = r.add("junction_xmpp_s2s_stanzas_received_total", "Stanzas received from other XMPP servers.",
+                           k::counter);
+  m.s2s_stanzas_out = r.add("junction_xmpp_s2s_stanzas_sent_total", "Stanzas sent to other XMPP servers.",
+                            k::counter);
+  m.s2s_failures = r.add("junction_xmpp_s2s_failures_total",
+                         "Outgoing links to other XMPP servers that could not be made (DNS, connection, TLS, "
+                         "dialback, timeout).",
+                         k::counter);
   return m;
 }
 
-server::server(runtime& rt, const xmpp_config& cfg, std::vector<std::string> domains, users::user_directory& users)
+server::server(runtime& rt, const xmpp_config& cfg, std::vector<std::string> domains, users::user_directory& users,
+               worker_pool& workers)
     : rt_(rt), config_(cfg), domains_(std::move(domains)), metrics_(xmpp_metrics::declare(rt.registry())),
-      users_(users), routers_(std::make_unique<sharded<shard_router>>(rt, *this)) {
+      users_(users), workers_(workers), routers_(std::make_unique<sharded<shard_router>>(rt, *this)),
+      links_(std::make_unique<sharded<s2s_links>>(rt, *this)), dialback_secret_(cfg.dialback_secret) {
   for (auto& d : domains_) std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
   if (!cfg.tls_certificate.empty())
     tls_ = make_tls_server_context("xmpp", cfg.tls_certificate, cfg.tls_private_key, cfg.tls);
+  tls_client_ = make_tls_client_context();
+  if (dialback_secret_.empty()) {
+    unsigned char bytes[32];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("xmpp: no random bytes for the dialback secret");
+    dialback_secret_ = base64::encode({reinterpret_cast<const char*>(bytes), sizeof bytes});
+  }
 }
 
 server::~server() {
+  if (links_) links_->stop();
   if (routers_) routers_->stop();
 }
+
+s2s_links& server::links_here() { return links_->local(); }
 
 bool server::serves(std::string_view domain) const noexcept {
   return std::find(domains_.begin(), domains_.end(), domain) != domains_.end();
@@ -75,11 +101,38 @@ void server::listen() {
   };
   for (const auto& address : config_.listen) bind(address, false);
   for (const auto& address : config_.tls_listen) bind(address, true);
+  if (config_.federation)
+    for (const auto& address : config_.s2s_listen) {
+      boost::asio::ip::tcp::endpoint bound;
+      try {
+        bound = listen_tcp(rt_, address, metrics_.s2s_in,
+                           [this](shard& home, boost::asio::ip::tcp::socket socket, connection_ticket ticket) {
+                             start_s2s_in_session(*this, home, std::move(socket), std::move(ticket));
+                           });
+      } catch (const boost::system::system_error& e) {
+        throw std::runtime_error(fmt::format("xmpp s2s listener {}: {}", address.to_string(), e.code().message()));
+      }
+      rt_.add_listener({"xmpp-s2s", "tcp", listen_address{bound.address().to_string(), bound.port()}.to_string()});
+    }
   routers_->invoke_on_all([](shard_router& r) { r.load_offline(); });
 }
 
 void server::route(const jid& to, stanza_ptr stanza) {
-  if (!serves(to.domain()) || to.local().empty()) return;  // other servers: federation is not here yet
+  if (!serves(to.domain())) {
+    const auto from = jid::parse(stanza->attr("from"));
+    if (!from || !serves(from->domain())) return;  // only Junction's own users send to other servers
+    if (!config_.federation) {
+      if (auto error = error_reply(*stanza, "cancel", "remote-server-not-found", "federation is off on this server"))
+        route(*from, std::move(error));
+      return;
+    }
+    links_->invoke_on(s2s_home_of(to.domain(), rt_.size()),
+                      [local = from->domain(), remote = to.domain(), stanza = std::move(stanza)](s2s_links& l) {
+                        l.send(local, remote, stanza);
+                      });
+    return;
+  }
+  if (to.local().empty()) return;  // the domain itself: answered by whoever received it
   routers_->invoke_on(home_of(to, rt_.size()),
                       [to, stanza = std::move(stanza)](shard_router& r) { r.route(to, stanza); });
 }
@@ -128,6 +181,50 @@ void server::kick(unsigned shard, std::uint64_t stream, std::string condition, s
   routers_->invoke_on(shard, [stream, condition = std::move(condition), text = std::move(text)](shard_router& r) {
     r.kick_here(stream, condition, text);
   });
+}
+
+void server::s2s_ask_verify(std::string local, std::string remote, std::string id, std::string key, unsigned shard,
+                            std::uint64_t stream) {
+  const unsigned home = s2s_home_of(remote, rt_.size());
+  links_->invoke_on(home, [local = std::move(local), remote = std::move(remote), id = std::move(id),
+                           key = std::move(key), shard, stream](s2s_links& l) {
+    l.ask_verify(local, remote, id, key, shard, stream);
+  });
+}
+
+void server::s2s_verdict(unsigned shard, std::uint64_t stream, std::string local, std::string remote, bool valid) {
+  links_->invoke_on(shard, [stream, local = std::move(local), remote = std::move(remote), valid](s2s_links& l) {
+    l.verdict(stream, local, remote, valid);
+  });
+}
+
+void server::server_stanza(stanza_ptr stanza) {
+  if (stanza->name() != "iq") return;  // messages and presence to a domain: nobody to show them to
+  const std::string_view type = stanza->attr("type");
+  if (type != "get" && type != "set") return;
+  const auto from = jid::parse(stanza->attr("from"));
+  if (!from) return;
+  const xml::element* payload = nullptr;
+  for (const auto& c : stanza->children())
+    if (!c.is_text()) payload = &c;
+  auto reply = std::make_shared<xml::element>(std::string(ns::client), "iq");
+  reply->set("type", "result");
+  reply->set("id", stanza->attr("id"));
+  reply->set("from", stanza->attr("to"));
+  reply->set("to", stanza->attr("from"));
+  if (payload && payload->is(ns::ping, "ping") && type == "get") return route(*from, std::move(reply));
+  if (payload && payload->is(ns::disco_info, "query") && type == "get" && !payload->has("node")) {
+    auto& query = reply->add(std::string(ns::disco_info), "query");
+    query.add(std::string(ns::disco_info), "identity").set("category", "server").set("type", "im").set("name", "Junction");
+    for (std::string_view feature : {ns::disco_info, ns::disco_items, ns::ping})
+      query.add(std::string(ns::disco_info), "feature").set("var", feature);
+    return route(*from, std::move(reply));
+  }
+  if (payload && payload->is(ns::disco_items, "query") && type == "get") {
+    reply->add(std::string(ns::disco_items), "query");
+    return route(*from, std::move(reply));
+  }
+  if (auto error = error_reply(*stanza, "cancel", "service-unavailable")) route(*from, std::move(error));
 }
 
 }  // namespace junction::xmpp

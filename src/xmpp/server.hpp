@@ -2,6 +2,7 @@
 // The XMPP server (docs/xmpp.md): client streams on [xmpp] listen, one router per shard
 // (router.hpp), users from the user store shared with SIP.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,12 +17,14 @@
 #include "xmpp/config.hpp"
 #include "xmpp/jid.hpp"
 #include "xmpp/router.hpp"
+#include "xmpp/s2s_links.hpp"
 
 namespace boost::asio::ssl {
 class context;
 }
 namespace junction {
 class runtime;
+class worker_pool;
 }
 namespace junction::users {
 class user_directory;
@@ -34,15 +37,17 @@ class websocket_channel;
 namespace junction::xmpp {
 
 struct xmpp_metrics {
-  connection_metrics c2s, c2s_tls;
+  connection_metrics c2s, c2s_tls, s2s_in, s2s_out;
   metric_id sessions, stanzas_in, stanzas_out, logins, auth_failures, auth_throttled, stream_errors, offline;
+  metric_id s2s_links, s2s_stanzas_in, s2s_stanzas_out, s2s_failures;
   static xmpp_metrics declare(metric_registry& registry);
 };
 
 class server {
  public:
   // `domains`: the domains served (xmpp.domains, or sip.domains when that is empty).
-  server(runtime& rt, const xmpp_config& cfg, std::vector<std::string> domains, users::user_directory& users);
+  server(runtime& rt, const xmpp_config& cfg, std::vector<std::string> domains, users::user_directory& users,
+         worker_pool& workers);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -60,6 +65,12 @@ class server {
   shard_router& router_here();
   // The TLS context for STARTTLS and direct TLS; nothing without a certificate.
   std::shared_ptr<boost::asio::ssl::context> tls() const { return tls_; }
+  // Federation (s2s_links.hpp, s2s_session.cpp): TLS for connections Junction makes, the dialback
+  // secret, the workers that look up other servers in DNS.
+  std::shared_ptr<boost::asio::ssl::context> tls_client() const { return tls_client_; }
+  const std::string& dialback_secret() const noexcept { return dialback_secret_; }
+  worker_pool& workers() noexcept { return workers_; }
+  s2s_links& links_here();
 
   // From any shard. `stanza` goes to its recipient's home shard, then on to its streams.
   void route(const jid& to, stanza_ptr stanza);
@@ -75,6 +86,13 @@ class server {
   void unbind(const jid& address, std::uint64_t stream);
   void deliver(unsigned shard, std::uint64_t stream, stanza_ptr stanza);
   void kick(unsigned shard, std::uint64_t stream, std::string condition, std::string text);
+  // Federation, from any shard: ask `remote`'s server whether `key` is its (for incoming stream
+  // `stream` on `shard`), and the verdict back to that stream.
+  void s2s_ask_verify(std::string local, std::string remote, std::string id, std::string key, unsigned shard,
+                      std::uint64_t stream);
+  void s2s_verdict(unsigned shard, std::uint64_t stream, std::string local, std::string remote, bool valid);
+  // A stanza another server sent to one of Junction's domains itself (ping, disco): answered.
+  void server_stanza(stanza_ptr stanza);
 
  private:
   runtime& rt_;
@@ -82,14 +100,20 @@ class server {
   std::vector<std::string> domains_;
   xmpp_metrics metrics_;
   users::user_directory& users_;
+  worker_pool& workers_;
   std::unique_ptr<sharded<shard_router>> routers_;
-  std::shared_ptr<boost::asio::ssl::context> tls_;
+  std::unique_ptr<sharded<s2s_links>> links_;
+  std::shared_ptr<boost::asio::ssl::context> tls_, tls_client_;
+  std::string dialback_secret_;
 };
 
 // One accepted client connection, run on the shard that accepted it (session.cpp).
 // `direct_tls`: the connection came to a tls_listen address (XEP-0368).
 void start_c2s_session(server& srv, shard& home, boost::asio::ip::tcp::socket socket, connection_ticket ticket,
                        bool direct_tls);
+// Federation (s2s_session.cpp): a connection to s2s_listen, and a new link's connection.
+void start_s2s_in_session(server& srv, shard& home, boost::asio::ip::tcp::socket socket, connection_ticket ticket);
+void start_s2s_out(server& srv, shard& home, const std::string& local, const std::string& remote);
 // XMPP over WebSocket (RFC 7395) on the HTTP server's /xmpp-websocket (session.cpp).
 boost::asio::awaitable<void> run_websocket_c2s(server& srv, http::websocket_channel& channel);
 

@@ -1,7 +1,8 @@
 // The XMPP server's part of the HTTP server: XMPP over WebSocket (RFC 7395) at /xmpp-websocket,
 // and GET /api/v1/xmpp/sessions (admin): every client stream of every shard, gathered by asking
 // each shard for its own. DELETE /api/v1/xmpp/sessions/<id>: ends that stream (a
-// policy-violation stream error says why, then the connection closes).
+// policy-violation stream error says why, then the connection closes). GET /api/v1/xmpp/s2s
+// (admin): the federation links to other servers.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -34,6 +35,18 @@ json::array snapshot(shard_router& router) {
   return out;
 }
 
+json::array link_snapshot(s2s_links& links) {
+  json::array out;
+  for (const auto& l : links.links())
+    out.push_back(json::object{{"local", l.local},
+                               {"remote", l.remote},
+                               {"ready", l.ready},
+                               {"connecting", l.connecting},
+                               {"queued", l.queued},
+                               {"last_error", l.last_error}});
+  return out;
+}
+
 }  // namespace
 
 void server::attach_http(http::server& web) {
@@ -48,6 +61,15 @@ void server::attach_http(http::server& web) {
                         for (auto& v : part) all.push_back(std::move(v));
                       }
                       co_return ctx.json(http::status::ok, json::serialize(json::object{{"sessions", std::move(all)}}));
+                    }}});
+  web.routes().add({"/api/v1/xmpp/s2s", http::GET | http::HEAD, true,
+                    http::async_handler{[this](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
+                      json::array all;
+                      for (unsigned i = 0; i < links_->size(); ++i) {
+                        json::array part = co_await links_->ask(i, [](s2s_links& l) { return link_snapshot(l); });
+                        for (auto& v : part) all.push_back(std::move(v));
+                      }
+                      co_return ctx.json(http::status::ok, json::serialize(json::object{{"links", std::move(all)}}));
                     }}});
   web.routes().add({std::string(sessions_path) + "/", http::DELETE, true,
                     http::async_handler{[this](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {

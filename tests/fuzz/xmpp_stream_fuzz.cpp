@@ -1,7 +1,9 @@
 // The XML stream parser and the client stream on arbitrary bytes, fed in pieces (the first byte
 // says how big). Checks, beyond "no crash" (and ASan/UBSan): every stanza the parser returns,
 // written back and read again in a new stream, is the same stanza. The client stream gets a
-// valid header first, then the bytes, with a user for whatever name SASL asks about.
+// valid header first, then the bytes, with a user for whatever name SASL asks about. The
+// server-to-server stream gets them both ways: as another server's incoming stream (after a valid
+// header; every dialback claim is verified) and as the answers to an outgoing one.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -9,6 +11,7 @@
 
 #include "xml/stream_parser.hpp"
 #include "xmpp/c2s_stream.hpp"
+#include "xmpp/s2s_stream.hpp"
 
 using namespace junction;
 
@@ -22,6 +25,7 @@ const std::string open_frame = "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing
 
 void run_client_stream(const xmpp::c2s_settings& settings, const std::string& start, std::string_view bytes,
                        std::size_t piece);
+void run_server_streams(std::string_view bytes, std::size_t piece);
 
 void check_round_trip(const xml::element& stanza) {
   const std::string written = xml::to_string(stanza, "jabber:client");
@@ -58,6 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     settings.nonce = [] { return std::string("fixed-nonce"); };
     run_client_stream(settings, framed ? open_frame : header, bytes, piece);
   }
+  run_server_streams(bytes, piece);
   return 0;
 }
 
@@ -79,6 +84,36 @@ void run_client_stream(const xmpp::c2s_settings& settings, const std::string& st
         stream.credentials(user);
       }
     stream.take_frames();
+  }
+}
+
+void run_server_streams(std::string_view bytes, std::size_t piece) {
+  xmpp::s2s_settings settings;
+  settings.domains = {"example.com"};
+  settings.secret = "fuzz";
+  settings.require_encryption = false;
+  settings.limits = {.max_stanza_bytes = 4096, .max_depth = 16, .max_attributes = 8};
+  xmpp::s2s_stream incoming(settings, xmpp::s2s_stream::role::incoming, "fuzz-id");
+  incoming.receive(
+      "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+      "xmlns:db='jabber:server:dialback' from='other.example' to='example.com' version='1.0'>");
+  xmpp::s2s_stream outgoing(settings, xmpp::s2s_stream::role::outgoing, {}, "example.com", "other.example");
+  outgoing.ask_verify("their-id", "key");
+  for (std::size_t i = 0; i < bytes.size(); i += piece) {
+    const std::string_view part = bytes.substr(i, piece);
+    incoming.receive(part);
+    for (const auto& e : incoming.take_events())
+      if (e.what == xmpp::s2s_event::kind::verify_needed) incoming.verified(e.local, e.remote, true);
+    outgoing.receive(part);
+    for (const auto& e : outgoing.take_events())
+      if (e.what == xmpp::s2s_event::kind::starttls) outgoing.tls_started();
+    if (outgoing.authenticated()) {
+      junction::xml::element m("jabber:client", "message");
+      m.set("from", "a@example.com").set("to", "b@other.example");
+      outgoing.send_stanza(m);
+    }
+    incoming.take_output();
+    outgoing.take_output();
   }
 }
 

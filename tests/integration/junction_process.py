@@ -151,7 +151,7 @@ class JunctionProcess:
         sip_keys = {"listen": ["127.0.0.1:0"]}
         sip_keys.update(sip or {})
         # XMPP likewise (5222 is every XMPP server's).
-        xmpp_keys = {"listen": ["127.0.0.1:0"]}
+        xmpp_keys = {"listen": ["127.0.0.1:0"], "s2s_listen": ["127.0.0.1:0"]}
         xmpp_keys.update(xmpp or {})
         self.sections = {"server": server_keys, "http": http_keys, "rtmp": rtmp_keys,
                          "sip": sip_keys, "xmpp": xmpp_keys}
@@ -159,6 +159,8 @@ class JunctionProcess:
         listening = [http_keys, rtmp_keys, sip_keys] + ([xmpp_keys] if xmpp_keys.get("enabled", True) else [])
         self.expected_listeners = sum(
             len(keys.get(name, [])) for keys in listening for name in ("listen", "tls_listen"))
+        if xmpp_keys.get("enabled", True) and xmpp_keys.get("federation", True):
+            self.expected_listeners += len(xmpp_keys.get("s2s_listen", []))
         self.config_path = os.path.join(self.workdir, "junction.toml")
         self.stderr_path = os.path.join(self.workdir, "stderr.log")
         self.proc = None

@@ -111,6 +111,8 @@ def cases(res):
         ("PUT", "/api/v1/users/"): ("/api/v1/users/%s/contacts/gil@127.0.0.1" % res.user, ()),
         ("GET", "/api/v1/sip/registrations"): ("/api/v1/sip/registrations", ()),
         ("GET", "/api/v1/xmpp/sessions"): ("/api/v1/xmpp/sessions", ()),
+        ("GET", "/api/v1/xmpp/s2s"): ("/api/v1/xmpp/s2s", ()),
+        ("HEAD", "/api/v1/xmpp/s2s"): ("/api/v1/xmpp/s2s", ()),
         ("HEAD", "/api/v1/xmpp/sessions"): ("/api/v1/xmpp/sessions", ()),
         ("DELETE", "/api/v1/xmpp/sessions/"): ("/api/v1/xmpp/sessions/%s" % res.xmpp_session_id(), ()),
         # The file unchanged: reloaded, nothing changed.

@@ -202,6 +202,8 @@ class InstallTest(InstalledTestCase):
             # http, rtmp, sip and xmpp: 127.0.0.1 port 0, never the fixed defaults.
             text, n = re.subn(r'(?m)^listen = \[.*\]$', 'listen = ["127.0.0.1:0"]', text)
             self.assertEqual(n, 4)
+            text, n = re.subn(r'(?m)^s2s_listen = \[.*\]$', 's2s_listen = ["127.0.0.1:0"]', text)
+            self.assertEqual(n, 1)
             text, n = re.subn(r'(?m)^pin_cpus = true$', 'pin_cpus = false', text)
             self.assertEqual(n, 1)
         path = os.path.join(self.prefix, "test-%s.toml" % uuid.uuid4().hex[:8])
