@@ -26,7 +26,8 @@ using detail::statement_ptr;
 // items whose contact may see the user's presence ("from"), with a version per roster. Bumped with every schema change; a store written
 // by a newer Junction is refused rather than misread. Every statement is "IF NOT EXISTS", so the
 // same script brings any older store up to date.
-constexpr int schema_version = 4;
+// Version 5: the message archive (XEP-0313), each user's messages as stanzas in order.
+constexpr int schema_version = 5;
 
 constexpr const char* schema_sql = R"sql(
   CREATE TABLE IF NOT EXISTS users (
@@ -84,7 +85,19 @@ constexpr const char* schema_sql = R"sql(
   );
   INSERT OR IGNORE INTO roster (username, realm, contact, flags) SELECT username, realm, contact, 34 FROM contacts;
   DROP TABLE IF EXISTS contacts;
-  PRAGMA user_version = 4;
+  CREATE TABLE IF NOT EXISTS archive (
+    seq INTEGER PRIMARY KEY,
+    owner TEXT NOT NULL,
+    id TEXT NOT NULL,
+    stamp INTEGER NOT NULL,
+    with_bare TEXT NOT NULL,
+    with_full TEXT NOT NULL,
+    stanza TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS archive_owner ON archive (owner, seq);
+  CREATE UNIQUE INDEX IF NOT EXISTS archive_id ON archive (owner, id);
+  CREATE INDEX IF NOT EXISTS archive_stamp ON archive (stamp);
+  PRAGMA user_version = 5;
 )sql";
 
 // A writer (the CLI adding a user) holds the lock for milliseconds; five seconds is generous.
@@ -218,6 +231,10 @@ void user_store::impl::open() {
   erase_mail_before = prepare("DELETE FROM mailbox WHERE received < ?1");
   select_mail = prepare(
       "SELECT recipient, sender, addressee, content_type, body, received FROM mailbox ORDER BY id");
+  insert_archive = prepare(
+      "INSERT OR IGNORE INTO archive (owner, id, stamp, with_bare, with_full, stanza) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  expire_archive = prepare("DELETE FROM archive WHERE stamp < ?1");
+  erase_archive = prepare("DELETE FROM archive WHERE owner = ?1");
 }
 
 user_store::user_store(const std::string& path) : impl_(std::make_unique<impl>()) {
@@ -275,6 +292,12 @@ bool user_store::remove(std::string_view username, std::string_view realm) {
                 "removing the roster of " + std::string(username));
   impl_->change(impl_->erase_roster_version.get(), username, realm, std::nullopt,
                 "removing the roster version of " + std::string(username));
+  {
+    sqlite3_stmt* a = impl_->erase_archive.get();
+    statement_use archive_use(a);
+    impl_->bind(a, 1, std::string(username) + "@" + std::string(realm));
+    impl_->run(a, "removing the archive of " + std::string(username));
+  }
   return removed;
 }
 

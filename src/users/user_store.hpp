@@ -85,6 +85,33 @@ struct kept_mail {
   std::int64_t received = 0;  // seconds since the epoch
 };
 
+// One message in a user's archive (XEP-0313): the stanza as the user sent or received it.
+struct archived_message {
+  std::string owner;      // the user's bare JID: "alice@example.com"
+  std::string id;         // unique in the owner's archive (the stanza-id, XEP-0359)
+  std::int64_t stamp = 0; // microseconds since the epoch
+  std::string with_bare;  // the other party, bare and full
+  std::string with_full;
+  std::string stanza;     // the message as XML (jabber:client)
+};
+
+// A page of an archive query: what the filters select, then a page of it (XEP-0059).
+struct archive_query {
+  std::string with;       // "": anyone; a bare JID: any of its resources; a full JID: that one
+  bool with_is_full = false;
+  std::optional<std::int64_t> start, end;  // microseconds, inclusive
+  std::string after_id, before_id;         // page after / before these archive ids
+  bool last_page = false;                  // <before/> empty: the newest page
+  std::size_t max = 50;
+};
+
+struct archive_page {
+  std::vector<archived_message> messages;  // oldest first
+  bool complete = true;     // nothing further in the direction of the query
+  std::size_t count = 0;    // everything the filters select
+  bool unknown_id = false;  // after_id or before_id is not in the archive
+};
+
 class user_store {
  public:
   // `path` is a file name or ":memory:". Creates the file (mode 0600) and the schema if they
@@ -131,6 +158,11 @@ class user_store {
   void drop_mail(std::string_view recipient);
   void drop_mail_before(std::int64_t received);
   std::vector<kept_mail> all_mail() const;  // oldest first
+
+  // The message archive (XEP-0313). archive() ignores an id the owner has already.
+  void archive(const archived_message& m);
+  archive_page query_archive(std::string_view owner, const archive_query& q) const;
+  std::size_t expire_archive(std::int64_t before);  // every message older: how many went
 
   // Changes when another connection (another process) commits to the file (SQLite's
   // PRAGMA data_version): a cache of what was read can tell it is stale.

@@ -76,6 +76,9 @@ struct user_store::impl {
   statement_ptr select_roster_version;
   statement_ptr bump_roster_version;
   statement_ptr erase_roster_version;
+  statement_ptr insert_archive;
+  statement_ptr expire_archive;
+  statement_ptr erase_archive;
   statement_ptr insert_mail;
   statement_ptr erase_mail_for;
   statement_ptr erase_mail_before;

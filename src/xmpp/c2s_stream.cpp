@@ -491,7 +491,7 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
       ++children;
     }
   if (children != 1) return reply_error(iq, "modify", "bad-request");
-  if (payload->is(ns::roster, "query") && to_self) {
+  if ((payload->is(ns::roster, "query") || (payload->ns() == ns::mam && settings_.archive)) && to_self) {
     emit(make_event(c2s_event::kind::account_iq, address_, {}, std::make_shared<xml::element>(iq)));
     return;
   }
@@ -510,6 +510,9 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
     auto& identity = query.add(std::string(ns::disco_info), "identity");
     if (to_self) {
       identity.set("category", "account").set("type", "registered");
+      if (settings_.archive)
+        for (std::string_view feature : {ns::mam, ns::sid})
+          query.add(std::string(ns::disco_info), "feature").set("var", feature);
     } else {
       identity.set("category", "server").set("type", "im").set("name", settings_.identity_name);
       for (std::string_view feature : {ns::disco_info, ns::disco_items, ns::ping, ns::carbons})

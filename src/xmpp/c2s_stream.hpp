@@ -38,6 +38,7 @@ struct c2s_settings {
   std::size_t max_auth_failures = 3;    // then the stream is closed
   xml::stream_limits limits;
   std::string identity_name = "Junction";
+  bool archive = false;                 // message archives (XEP-0313) are kept: queries go to the account
   // Random printable characters for SCRAM's server nonce (tests give their own).
   std::function<std::string()> nonce;
 };

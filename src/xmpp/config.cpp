@@ -20,6 +20,8 @@ void read_config(config_section& s, xmpp_config& x) {
   s.duration("auth_lockout_max", x.auth_lockout_max);
   s.duration("login_timeout", x.login_timeout);
   s.duration("idle_timeout", x.idle_timeout);
+  s.boolean("archive", x.archive);
+  s.duration("archive_expires_after", x.archive_expires_after);
   s.boolean("federation", x.federation);
   s.addresses("s2s_listen", x.s2s_listen, &x.s2s_listen_given);
   s.boolean("s2s_require_encryption", x.s2s_require_encryption);

@@ -45,6 +45,10 @@ struct xmpp_config {
   // A stream that has not authenticated within this is closed; one silent this long is too.
   std::chrono::milliseconds login_timeout{30000};
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};
+  // Message archives (XEP-0313): every chat message a user sends or receives, kept in the user
+  // store for archive_expires_after (0: for ever), queried by clients page by page.
+  bool archive = true;
+  std::chrono::milliseconds archive_expires_after{std::chrono::hours(24 * 7)};
   // Federation (RFC 6120 server-to-server, XEP-0220 dialback): other servers connect to
   // s2s_listen; Junction connects to theirs, found by DNS SRV (_xmpp-server._tcp) or s2s_route.
   bool federation = true;

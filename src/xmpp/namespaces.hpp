@@ -20,5 +20,7 @@ inline constexpr std::string_view disco_items = "http://jabber.org/protocol/disc
 inline constexpr std::string_view carbons = "urn:xmpp:carbons:2";
 inline constexpr std::string_view forward = "urn:xmpp:forward:0";
 inline constexpr std::string_view hints = "urn:xmpp:hints";
+inline constexpr std::string_view mam = "urn:xmpp:mam:2";
+inline constexpr std::string_view sid = "urn:xmpp:sid:0";
 
 }  // namespace junction::xmpp::ns

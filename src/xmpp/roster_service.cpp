@@ -102,6 +102,11 @@ void shard_router::push_item(const jid& account, const roster_state& roster, con
 }
 
 void shard_router::account_iq(const jid& from, const stanza_ptr& iq) {
+  if (iq->child(ns::mam, "query") || iq->child(ns::mam, "prefs")) return archive_iq(from, iq);
+  roster_iq(from, iq);
+}
+
+void shard_router::roster_iq(const jid& from, const stanza_ptr& iq) {
   with_roster(from, [this, from, iq](roster_state& roster) {
     auto reply = std::make_shared<xml::element>(std::string(ns::client), "iq");
     reply->set("id", iq->attr("id"));

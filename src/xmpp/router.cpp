@@ -61,6 +61,7 @@ void shard_router::set_carbons(const jid& address, std::uint64_t stream, bool on
 }
 
 void shard_router::sent_carbons(const jid& from, const stanza_ptr& message) {
+  archive_sent(from, *message);
   auto it = accounts_.find(from.bare_str());
   if (it == accounts_.end()) return;
   std::vector<const resource*> sender;
@@ -175,8 +176,10 @@ void shard_router::route(const jid& to, const stanza_ptr& stanza) {
   if (!to.is_bare()) {
     for (const auto& r : list)
       if (r.name == to.resource()) {
-        send_to(r, stanza);
-        if (kind == "message") carbon_copies(to.bare(), stanza, "received", {&r});
+        if (kind != "message") return send_to(r, stanza);
+        const stanza_ptr kept = archive_received(to.bare(), stanza);
+        send_to(r, kept);
+        carbon_copies(to.bare(), kept, "received", {&r});
         return;
       }
     // No such resource (RFC 6121 §8.5.3.2): a message goes on as if to the bare JID; an iq gets
@@ -191,12 +194,14 @@ void shard_router::route(const jid& to, const stanza_ptr& stanza) {
       if (r.available) best = std::max(best, r.priority);
     std::vector<const resource*> sent;
     for (const auto& r : list)
-      if (r.available && r.priority == best && best >= 0) {
-        send_to(r, stanza);
-        sent.push_back(&r);
-      }
-    if (sent.empty() && type != "error" && type != "groupchat" && type != "headline") keep_offline(to.bare(), stanza);
-    if (!sent.empty()) carbon_copies(to.bare(), stanza, "received", sent);
+      if (r.available && r.priority == best && best >= 0) sent.push_back(&r);
+    if (sent.empty()) {
+      if (type != "error" && type != "groupchat" && type != "headline") keep_offline(to.bare(), stanza);
+      return;
+    }
+    const stanza_ptr kept = archive_received(to.bare(), stanza);
+    for (const auto* r : sent) send_to(*r, kept);
+    carbon_copies(to.bare(), kept, "received", sent);
     return;
   }
   if (kind == "presence") {
@@ -225,9 +230,9 @@ void shard_router::keep_offline(const jid& to, const stanza_ptr& stanza) {
     case users::cached::failed: return bounce(*stanza, "cancel", "service-unavailable");
     case users::cached::found: break;
   }
-  // Kept with when it came (XEP-0203), written back as the stanza.
+  // Kept with when it came (XEP-0203), written back as the stanza (archived first, with its id).
   const auto now = std::chrono::system_clock::now();
-  xml::element kept = *stanza;
+  xml::element kept = *archive_received(to, stanza);
   kept.add("urn:xmpp:delay", "delay").set("from", to.domain()).set("stamp", format_utc(now, iso8601_utc));
   im::stored_message m{std::string(stanza->attr("from")), to.str(), std::string(stanza_type),
                        xml::to_string(kept, ns::client), now};
@@ -253,6 +258,7 @@ void shard_router::deliver_offline(const jid& bare, const resource& r) {
 void shard_router::load_offline() {
   const unsigned here = home_.index();
   auto& rt = owner_.rt();
+  if (here == 0) expire_archive();
   owner_.users().write("xmpp offline mailbox, loading", [this, here, &rt](users::user_store& store) {
     auto all = std::make_shared<std::vector<users::kept_mail>>(store.all_mail());
     rt.post(here, [this, here, all] {

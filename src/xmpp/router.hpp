@@ -97,6 +97,11 @@ class shard_router {
   users::auth_throttle& guessed() noexcept { return guessed_; }
   // Reads back the offline messages of the accounts homed here (at start).
   void load_offline();
+  // Message archives (XEP-0313, archive_service.cpp), on the account's home shard: a message the
+  // account sent; a query or preferences iq from one of its resources; old messages dropped.
+  void archive_sent(const jid& from, const xml::element& message);
+  void archive_iq(const jid& from, const stanza_ptr& iq);
+  void expire_archive();
 
  private:
   struct resource {
@@ -112,6 +117,13 @@ class shard_router {
   // them, but for those in `had_it`.
   void carbon_copies(const jid& account, const stanza_ptr& message, std::string_view direction,
                      const std::vector<const resource*>& had_it);
+  // A message for `account` (homed here) as it is delivered: archived, with its stanza-id
+  // (XEP-0359); the message itself when it is not archived.
+  stanza_ptr archive_received(const jid& account, const stanza_ptr& message);
+  void keep_archived(const std::string& owner, const std::string& id, const jid& with, const xml::element& message);
+  void answer_archive_query(const jid& from, const stanza_ptr& iq, const users::archive_page& page);
+  std::string next_archive_id();
+  void roster_iq(const jid& from, const stanza_ptr& iq);
   // An account's roster, as kept on its home shard while it has resources (roster_service.cpp).
   struct roster_state {
     bool loaded = false;
@@ -147,6 +159,7 @@ class shard_router {
   std::unordered_map<std::string, std::vector<resource>> accounts_;  // bare JID -> its resources
   std::unordered_map<std::string, roster_state> rosters_;           // bare JID -> its roster
   std::size_t resources_ = 0;
+  std::uint64_t archived_ = 0;
 };
 
 }  // namespace junction::xmpp

@@ -12,7 +12,6 @@ namespace junction::xmpp {
 namespace {
 
 constexpr std::string_view dialback_ns = "jabber:server:dialback";
-constexpr std::string_view dialback_feature_ns = "urn:xmpp:features:dialback";
 
 bool is_stanza_name(std::string_view n) { return n == "message" || n == "presence" || n == "iq"; }
 

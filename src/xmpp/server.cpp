@@ -22,7 +22,7 @@ xmpp_metrics xmpp_metrics::declare(metric_registry& r) {
   using k = metric_kind;
   xmpp_metrics m{connection_metrics::declare(r, "xmpp"), connection_metrics::declare(r, "xmpps"),
                  connection_metrics::declare(r, "xmpp_s2s_in"), connection_metrics::declare(r, "xmpp_s2s_out"),
-                 {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+                 {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   m.sessions = r.add("junction_xmpp_sessions", "XMPP client streams with a bound resource.", k::gauge);
   m.stanzas_in = r.add("junction_xmpp_stanzas_received_total", "Stanzas received from bound XMPP clients.",
                        k::counter);
@@ -50,6 +50,9 @@ xmpp_metrics xmpp_metrics::declare(metric_registry& r) {
                          "Outgoing links to other XMPP servers that could not be made (DNS, connection, TLS, "
                          "dialback, timeout).",
                          k::counter);
+  m.archived = r.add("junction_xmpp_archived_messages_total",
+                     "Messages written to users' archives (XEP-0313), each copy counted (sender's and recipient's).",
+                     k::counter);
   return m;
 }
 

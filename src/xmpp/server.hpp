@@ -39,7 +39,7 @@ namespace junction::xmpp {
 struct xmpp_metrics {
   connection_metrics c2s, c2s_tls, s2s_in, s2s_out;
   metric_id sessions, stanzas_in, stanzas_out, logins, auth_failures, auth_throttled, stream_errors, offline;
-  metric_id s2s_links, s2s_stanzas_in, s2s_stanzas_out, s2s_failures;
+  metric_id s2s_links, s2s_stanzas_in, s2s_stanzas_out, s2s_failures, archived;
   static xmpp_metrics declare(metric_registry& registry);
 };
 

@@ -60,6 +60,7 @@ c2s_settings settings_of(server& srv, stream_kind kind) {
     s.tls_required = srv.tls() && srv.config().require_tls;
   }
   s.max_auth_failures = srv.config().max_auth_failures;
+  s.archive = srv.config().archive;
   s.limits.max_stanza_bytes = srv.config().max_stanza_size;
   return s;
 }

@@ -6,6 +6,7 @@ stream error while the chat goes on.
 
 import asyncio
 import base64
+import datetime
 import hashlib
 import hmac
 import json
@@ -644,6 +645,101 @@ class CarbonsTest(XmppCase):
         bob.send("alice@localhost/c1", "to c1")
         self.assertEqual(watcher.next_message()["body"], "to c1")
         self.assertTrue(watcher.carbons.empty())
+
+
+class ArchiveTest(XmppCase):
+    """Message archives (XEP-0313): what alice and bob said to each other comes back from alice's
+    archive in order, bodies compared, page by page forwards and backwards, by correspondent and
+    by time; bob's copies carry the ids his archive gives them (stanza-id, XEP-0359)."""
+
+    def mam(self, client):
+        client.call(lambda: asyncio.sleep(0, client.xmpp.register_plugin("xep_0313")))
+        return client.xmpp["xep_0313"]
+
+    def retrieve(self, client, **kwargs):
+        async def run():
+            iq = await client.xmpp["xep_0313"].retrieve(timeout=10 * SLOW, **kwargs)
+            return [(r["mam_result"]["id"], r["mam_result"]["forwarded"]["stanza"]) for r in iq["mam"]["results"]], iq
+        return client.call(run, 20)
+
+    def test_the_history_comes_back_in_order_page_by_page(self):
+        alice = self.login("alice@localhost/archive", "alice-secret")
+        bob = self.login("bob@localhost/archive", "bob-secret")
+        carol_said = "to carol: nobody is there"  # carol does not exist: not archived as delivered
+        self.mam(alice)
+        self.mam(bob)
+        sent = []
+        received_ids = {}
+        for i in range(12):
+            if i == 6:
+                # Everything from here on is after `middle` (the server's clock stamps each message).
+                time.sleep(0.01)
+                middle = datetime.datetime.now(datetime.timezone.utc)
+                time.sleep(0.01)
+            a, b = (alice, bob) if i % 2 == 0 else (bob, alice)
+            text = "message %d <&> \u00e9 from %s" % (i, a.jid.split("@")[0])
+            a.send(b.jid.split("/")[0], text)
+            m = b.next_message()
+            self.assertEqual(m["body"], text)
+            if b is bob:
+                sid = m.xml.find("{urn:xmpp:sid:0}stanza-id")
+                self.assertIsNotNone(sid, "bob's copy has no stanza-id")
+                self.assertEqual(sid.get("by"), "bob@localhost")
+                received_ids[text] = sid.get("id")
+            sent.append((str(a.bound_jid), text))
+        alice.send("carol@localhost", carol_said)
+
+        # All of it, in order, with who sent each.
+        results, iq = self.retrieve(alice, with_jid=slixmpp.JID("bob@localhost"), rsm={"max": 50})
+        got = [(str(m["from"]), m["body"]) for _id, m in results]
+        self.assertEqual(got, sent)
+        self.assertEqual(iq["mam_fin"].xml.get("complete"), "true")
+        self.assertEqual(int(iq["mam_fin"]["rsm"]["count"]), 12)
+
+        # bob's archive ids are the stanza-ids his copies carried.
+        bob_results, _ = self.retrieve(bob, with_jid=slixmpp.JID("alice@localhost"))
+        bob_ids = {m["body"]: archive_id for archive_id, m in bob_results}
+        for text, sid in received_ids.items():
+            self.assertEqual(bob_ids[text], sid)
+
+        # Page by page: five at a time, forwards, then the newest page and the one before it.
+        async def pages():
+            bodies = []
+            async for m in alice.xmpp["xep_0313"].iterate(with_jid=slixmpp.JID("bob@localhost"), rsm={"max": 5}):
+                bodies.append(m["mam_result"]["forwarded"]["stanza"]["body"])
+            return bodies
+        self.assertEqual(alice.call(pages, 30), [t for _f, t in sent])
+        # Backwards from the newest page (<before/>, then before the first of each page).
+        async def backwards():
+            bodies = []
+            async for m in alice.xmpp["xep_0313"].iterate(with_jid=slixmpp.JID("bob@localhost"), rsm={"max": 5},
+                                                          reverse=True):
+                bodies.append(m["mam_result"]["forwarded"]["stanza"]["body"])
+            return bodies
+        self.assertEqual(alice.call(backwards, 30), [t for _f, t in reversed(sent)])
+
+        # By time: only what came after `middle`.
+        later, _ = self.retrieve(alice, with_jid=slixmpp.JID("bob@localhost"), start=middle)
+        self.assertEqual([m["body"] for _i, m in later], [t for _f, t in sent[6:]])
+
+        # Everyone alice spoke with: the message to carol is there too (sent is archived).
+        everything, _ = self.retrieve(alice, rsm={"max": 50})
+        self.assertEqual(everything[-1][1]["body"], carol_said)
+
+        # A page after an id the archive does not have is an error, not an empty page.
+        async def unknown():
+            try:
+                await alice.xmpp["xep_0313"].retrieve(rsm={"after": "no-such-id"}, timeout=10 * SLOW)
+            except slixmpp.exceptions.IqError as e:
+                return e.iq["error"]["condition"]
+            return None
+        self.assertEqual(alice.call(unknown), "item-not-found")
+
+        # The account says it keeps an archive (disco#info on the bare JID).
+        async def features():
+            iq = await alice.xmpp["xep_0030"].get_info(jid="alice@localhost", timeout=10 * SLOW)
+            return iq["disco_info"]["features"]
+        self.assertIn("urn:xmpp:mam:2", alice.call(features))
 
 
 if __name__ == "__main__":

@@ -165,7 +165,6 @@ class FederationTest(unittest.TestCase):
         return c
 
     def diagnostics(self):
-        shutil.copy(self.prosody.log, "/tmp/prosody-last.log")
         return "\njunction: %s\nprosody: %s" % (self.junction.stderr_text()[-3000:], self.prosody.log_text()[-4000:])
 
     def links(self):

@@ -367,3 +367,83 @@ TEST(UserStore, RostersKeepItemsAndRaiseTheirVersion) {
 
 }  // namespace
 }  // namespace junction::users
+
+namespace junction::users {
+namespace {
+
+archived_message archived(std::string owner, std::string id, std::int64_t stamp, std::string with) {
+  archived_message m;
+  m.owner = std::move(owner);
+  m.id = std::move(id);
+  m.stamp = stamp;
+  m.with_bare = with.substr(0, with.find('/'));
+  m.with_full = with;
+  m.stanza = "<message><body>" + m.id + "</body></message>";
+  return m;
+}
+
+std::vector<std::string> ids(const archive_page& page) {
+  std::vector<std::string> out;
+  for (const auto& m : page.messages) out.push_back(m.id);
+  return out;
+}
+
+TEST(UserStoreArchive, PagesForwardBackwardAndByFilter) {
+  user_store store(":memory:");
+  store.add("alice", "example.com", "pw");
+  // Ten messages, alternately with bob (two resources) and carol, a second apart.
+  for (int i = 0; i < 10; ++i)
+    store.archive(archived("alice@example.com", "m" + std::to_string(i), 1000000LL * (i + 1),
+                           i % 2 ? "carol@example.com/x" : (i % 4 ? "bob@example.com/phone" : "bob@example.com/desk")));
+  store.archive(archived("bob@example.com", "other", 1, "alice@example.com/a"));
+  store.archive(archived("alice@example.com", "m0", 99, "bob@example.com/desk"));  // the same id again: ignored
+
+  archive_query all;
+  all.max = 4;
+  auto first = store.query_archive("alice@example.com", all);
+  EXPECT_EQ(ids(first), (std::vector<std::string>{"m0", "m1", "m2", "m3"}));
+  EXPECT_FALSE(first.complete);
+  EXPECT_EQ(first.count, 10u);
+  all.after_id = "m7";
+  auto last = store.query_archive("alice@example.com", all);
+  EXPECT_EQ(ids(last), (std::vector<std::string>{"m8", "m9"}));
+  EXPECT_TRUE(last.complete);
+
+  archive_query newest;
+  newest.max = 3;
+  newest.last_page = true;
+  EXPECT_EQ(ids(store.query_archive("alice@example.com", newest)), (std::vector<std::string>{"m7", "m8", "m9"}));
+  newest.last_page = false;
+  newest.before_id = "m2";
+  auto before = store.query_archive("alice@example.com", newest);
+  EXPECT_EQ(ids(before), (std::vector<std::string>{"m0", "m1"}));
+  EXPECT_TRUE(before.complete);
+
+  archive_query bob;
+  bob.with = "bob@example.com";
+  EXPECT_EQ(ids(store.query_archive("alice@example.com", bob)), (std::vector<std::string>{"m0", "m2", "m4", "m6", "m8"}));
+  bob.with = "bob@example.com/desk";
+  bob.with_is_full = true;
+  EXPECT_EQ(ids(store.query_archive("alice@example.com", bob)), (std::vector<std::string>{"m0", "m4", "m8"}));
+
+  archive_query window;
+  window.start = 3000000;
+  window.end = 5000000;
+  auto in_window = store.query_archive("alice@example.com", window);
+  EXPECT_EQ(ids(in_window), (std::vector<std::string>{"m2", "m3", "m4"}));
+  EXPECT_EQ(in_window.count, 3u);
+
+  archive_query unknown;
+  unknown.after_id = "nope";
+  EXPECT_TRUE(store.query_archive("alice@example.com", unknown).unknown_id);
+  unknown.after_id = "other";  // bob's, not alice's
+  EXPECT_TRUE(store.query_archive("alice@example.com", unknown).unknown_id);
+
+  EXPECT_EQ(store.expire_archive(3000000), 3u);  // m0, m1 and bob's "other"
+  EXPECT_EQ(store.query_archive("alice@example.com", {}).count, 8u);
+  store.remove("alice", "example.com");
+  EXPECT_EQ(store.query_archive("alice@example.com", {}).count, 0u);
+}
+
+}  // namespace
+}  // namespace junction::users
