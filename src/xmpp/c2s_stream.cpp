@@ -83,7 +83,7 @@ void c2s_stream::receive(std::string_view bytes) {
 }
 
 void c2s_stream::pump() {
-  while (state_ != state::closed && !awaiting_credentials_ && !awaiting_tls_) {
+  while (state_ != state::closed && !awaiting_credentials_ && !awaiting_tls_ && !awaiting_resume_) {
     auto event = parser_.next();
     if (!event) return;
     if (settings_.framed && event->what == xml::stream_event::kind::open) continue;  // the root standing in
@@ -179,6 +179,7 @@ void c2s_stream::send_features() {
   } else {
     f += "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
          "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>";
+    if (settings_.sm_offered) f += "<sm xmlns='urn:xmpp:sm:3'/>";
   }
   f += "</stream:features>";
   send_raw(f);
@@ -206,6 +207,11 @@ void c2s_stream::tls_started(std::vector<users::scram_server::binding> bindings)
 }
 
 void c2s_stream::send(const xml::element& e) {
+  if (sm_.enabled && state_ == state::ready) return count_sent(std::make_shared<const xml::element>(e));
+  write_element(e);
+}
+
+void c2s_stream::write_element(const xml::element& e) {
   // Framed, every message names its namespace (RFC 7395 §3.3.3).
   if (!settings_.framed) return xml::write(e, output_, ns::client);
   frames_.emplace_back();
@@ -249,10 +255,14 @@ void c2s_stream::on_stanza(xml::element& stanza) {
       if (stanza.ns() == ns::sasl) return on_sasl(stanza);
       return fail("not-authorized", "authenticate first");
     case state::bind:
+      if (stanza.ns() == ns::sm) return on_sm(stanza);
       if (stanza.is(ns::client, "iq") && stanza.child(ns::bind, "bind")) return on_bind(stanza);
       if (stanza.is(ns::client, "iq")) return reply_error(stanza, "auth", "not-authorized");
       return fail("not-authorized", "bind a resource first");
-    case state::ready: return on_client_stanza(stanza);
+    case state::ready:
+      if (stanza.ns() == ns::sm) return on_sm(stanza);
+      if (sm_.enabled) ++sm_.handled_in;  // every element that is not a nonza (XEP-0198 §4)
+      return on_client_stanza(stanza);
     default: return fail("not-authorized");
   }
 }
@@ -527,9 +537,10 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
   reply_error(iq, "cancel", "service-unavailable");
 }
 
-void c2s_stream::deliver(const xml::element& stanza) {
+void c2s_stream::deliver(const std::shared_ptr<const xml::element>& stanza) {
   if (state_ != state::ready) return;
-  send(stanza);
+  if (sm_.enabled) return count_sent(stanza);
+  send(*stanza);
 }
 
 }  // namespace junction::xmpp

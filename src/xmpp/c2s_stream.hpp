@@ -8,6 +8,8 @@
 // Credentials are looked up outside (the user store lives behind a worker): the stream asks
 // with need_credentials and reads nothing further until credentials() answers.
 #include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -39,6 +41,12 @@ struct c2s_settings {
   xml::stream_limits limits;
   std::string identity_name = "Junction";
   bool archive = false;                 // message archives (XEP-0313) are kept: queries go to the account
+  // Stream management (XEP-0198): offered after login; `sm_id_prefix` starts the id of a
+  // resumable stream (it says where the stream lives); resumption within `sm_resume_seconds`.
+  bool sm_offered = true;
+  std::string sm_id_prefix;
+  unsigned sm_resume_seconds = 300;
+  std::size_t sm_max_unacked = 1000;    // stanzas sent and not acknowledged, then the stream ends
   // Random printable characters for SCRAM's server nonce (tests give their own).
   std::function<std::string()> nonce;
 };
@@ -55,6 +63,9 @@ struct c2s_event {
     account_iq,        // `stanza` is an iq about the account itself (its roster): to its home
     subscription,      // `stanza` is a subscription request or answer (RFC 6121 §3) for `who`
     carbons,           // message carbons (XEP-0280) turned on (`reason` "enable") or off ("disable")
+    resume,            // XEP-0198: the client asks to resume stream `reason` (its h in `handled`), as
+                       // `who` (the bare JID it logged in as): find it, then resumed() or resume_failed()
+    resumed,           // the stream took over the resumed one: `who` (a full JID) is its address
     closed,            // the stream is over once `output` is written: close the connection
   };
   kind what = kind::closed;
@@ -62,6 +73,19 @@ struct c2s_event {
   std::string username;
   std::shared_ptr<const xml::element> stanza;
   std::string reason;  // closed: why, for the log
+  std::uint32_t handled = 0;
+};
+
+// Stream management (XEP-0198) as a stream keeps it: what it counted, what it sent and was not
+// told the client has; handed from a dropped stream to the one that resumes it.
+struct sm_state {
+  bool enabled = false;
+  bool resumable = false;
+  std::string id;
+  std::uint32_t handled_in = 0;   // stanzas received from the client, mod 2^32
+  std::uint32_t acked_out = 0;    // stanzas the client said it has, mod 2^32
+  std::deque<std::shared_ptr<const xml::element>> unacked;  // sent after those, oldest first
+  bool ack_requested = false;
 };
 
 class c2s_stream {
@@ -79,7 +103,14 @@ class c2s_stream {
   // The connection is TLS from its first byte (direct TLS, XEP-0368): call before any bytes.
   void tls_from_the_start(std::vector<users::scram_server::binding> bindings);
   // A stanza routed to this client.
-  void deliver(const xml::element& stanza);
+  void deliver(const std::shared_ptr<const xml::element>& stanza);
+  // The answer to `resume`: the dropped stream's address and state (its unacked stanzas are sent
+  // again, but for those the client's h says it has), or none.
+  void resumed(const jid& address, sm_state state);
+  void resume_failed();
+  // A stream the client dropped that may be resumed: its state, taken (XEP-0198 §5).
+  bool resumable() const noexcept { return sm_.resumable && state_ == state::ready; }
+  sm_state take_sm_state() { return std::exchange(sm_, {}); }
   // Ends the stream with a stream error (RFC 6120 §4.9.3 condition: "conflict",
   // "system-shutdown", "policy-violation", ...).
   void fail(std::string_view condition, std::string_view text = {});
@@ -113,10 +144,15 @@ class c2s_stream {
   void on_bind(xml::element& iq);
   void on_client_stanza(xml::element& stanza);
   void on_iq_for_server(const xml::element& iq, bool to_self);
+  // XEP-0198 (c2s_stream_management.cpp): <enable/>, <r/>, <a/>, <resume/>.
+  void on_sm(const xml::element& e);
+  void acknowledged(std::uint32_t h);
+  void count_sent(std::shared_ptr<const xml::element> stanza);
   void send_header();
   void send_features();
   bool plus_offered() const;
   void send(const xml::element& e);
+  void write_element(const xml::element& e);
   void send_raw(std::string_view bytes) {
     if (settings_.framed) frames_.emplace_back(bytes);
     else output_.append(bytes);
@@ -141,6 +177,9 @@ class c2s_stream {
   std::string plain_username_;
   bool awaiting_credentials_ = false;
   bool awaiting_tls_ = false;
+  bool awaiting_resume_ = false;
+  std::uint32_t resume_h_ = 0;
+  sm_state sm_;
   std::size_t auth_failures_ = 0;
   std::size_t resources_made_ = 0;
 };

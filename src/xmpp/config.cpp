@@ -20,6 +20,8 @@ void read_config(config_section& s, xmpp_config& x) {
   s.duration("auth_lockout_max", x.auth_lockout_max);
   s.duration("login_timeout", x.login_timeout);
   s.duration("idle_timeout", x.idle_timeout);
+  s.duration("sm_resume_timeout", x.sm_resume_timeout);
+  s.integer("sm_max_unacked", x.sm_max_unacked, 10, 100000);
   s.boolean("archive", x.archive);
   s.duration("archive_expires_after", x.archive_expires_after);
   s.boolean("federation", x.federation);
@@ -57,6 +59,7 @@ void read_config(config_section& s, xmpp_config& x) {
   if (x.auth_lockout_max < std::chrono::seconds(1)) s.fail("xmpp.auth_lockout_max must be at least 1s");
   if (x.login_timeout.count() <= 0) s.fail("xmpp.login_timeout must be positive");
   if (x.idle_timeout.count() <= 0) s.fail("xmpp.idle_timeout must be positive");
+  if (x.sm_resume_timeout.count() < 0) s.fail("xmpp.sm_resume_timeout must not be negative");
   if (x.s2s_connect_timeout.count() <= 0) s.fail("xmpp.s2s_connect_timeout must be positive");
   if (x.s2s_idle_timeout.count() <= 0) s.fail("xmpp.s2s_idle_timeout must be positive");
 }

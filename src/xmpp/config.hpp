@@ -45,6 +45,11 @@ struct xmpp_config {
   // A stream that has not authenticated within this is closed; one silent this long is too.
   std::chrono::milliseconds login_timeout{30000};
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};
+  // Stream management (XEP-0198): a client's stream whose connection dropped may be resumed
+  // within sm_resume_timeout (its messages wait); more than sm_max_unacked stanzas sent and not
+  // acknowledged end a stream.
+  std::chrono::milliseconds sm_resume_timeout{std::chrono::minutes(5)};
+  std::size_t sm_max_unacked = 1000;
   // Message archives (XEP-0313): every chat message a user sends or receives, kept in the user
   // store for archive_expires_after (0: for ever), queried by clients page by page.
   bool archive = true;

@@ -22,5 +22,6 @@ inline constexpr std::string_view forward = "urn:xmpp:forward:0";
 inline constexpr std::string_view hints = "urn:xmpp:hints";
 inline constexpr std::string_view mam = "urn:xmpp:mam:2";
 inline constexpr std::string_view sid = "urn:xmpp:sid:0";
+inline constexpr std::string_view sm = "urn:xmpp:sm:3";
 
 }  // namespace junction::xmpp::ns

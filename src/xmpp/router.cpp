@@ -36,7 +36,9 @@ void shard_router::attach(std::uint64_t id, stanza_sink& sink) { streams_[id] = 
 void shard_router::detach(std::uint64_t id) { streams_.erase(id); }
 
 void shard_router::deliver_here(std::uint64_t id, const stanza_ptr& stanza) {
-  if (auto it = streams_.find(id); it != streams_.end()) it->second->deliver(*stanza);
+  if (auto it = streams_.find(id); it != streams_.end()) return it->second->deliver(stanza);
+  // A stream resumed elsewhere: what was on its way to the old one follows it.
+  if (auto f = forwards_.find(id); f != forwards_.end()) owner_.deliver(f->second.shard, f->second.stream, stanza);
 }
 
 namespace {
@@ -90,7 +92,11 @@ void shard_router::carbon_copies(const jid& account, const stanza_ptr& message, 
 
 bool shard_router::kick_here(std::uint64_t id, std::string_view condition, std::string_view text) {
   auto it = streams_.find(id);
-  if (it == streams_.end()) return false;
+  if (it == streams_.end()) {
+    if (auto f = forwards_.find(id); f != forwards_.end())
+      owner_.kick(f->second.shard, f->second.stream, std::string(condition), std::string(text));
+    return false;
+  }
   it->second->kick(condition, text);
   return true;
 }
@@ -162,7 +168,7 @@ void shard_router::broadcast(const jid& from, std::uint64_t stream, const stanza
   }
 }
 
-void shard_router::route(const jid& to, const stanza_ptr& stanza) {
+void shard_router::route(const jid& to, const stanza_ptr& stanza, bool archived) {
   const std::string& kind = stanza->name();
   const std::string_view type = stanza->attr("type");
   if (kind == "presence" && is_subscription(type)) return inbound_subscription(to, stanza);
@@ -177,7 +183,7 @@ void shard_router::route(const jid& to, const stanza_ptr& stanza) {
     for (const auto& r : list)
       if (r.name == to.resource()) {
         if (kind != "message") return send_to(r, stanza);
-        const stanza_ptr kept = archive_received(to.bare(), stanza);
+        const stanza_ptr kept = archived ? stanza : archive_received(to.bare(), stanza);
         send_to(r, kept);
         carbon_copies(to.bare(), kept, "received", {&r});
         return;
@@ -196,10 +202,10 @@ void shard_router::route(const jid& to, const stanza_ptr& stanza) {
     for (const auto& r : list)
       if (r.available && r.priority == best && best >= 0) sent.push_back(&r);
     if (sent.empty()) {
-      if (type != "error" && type != "groupchat" && type != "headline") keep_offline(to.bare(), stanza);
+      if (type != "error" && type != "groupchat" && type != "headline") keep_offline(to.bare(), stanza, archived);
       return;
     }
-    const stanza_ptr kept = archive_received(to.bare(), stanza);
+    const stanza_ptr kept = archived ? stanza : archive_received(to.bare(), stanza);
     for (const auto* r : sent) send_to(*r, kept);
     carbon_copies(to.bare(), kept, "received", sent);
     return;
@@ -219,12 +225,12 @@ constexpr std::string_view stanza_type = "application/xmpp+xml";
 std::string mailbox_key(const jid& bare) { return "xmpp:" + bare.bare_str(); }
 }  // namespace
 
-void shard_router::keep_offline(const jid& to, const stanza_ptr& stanza) {
+void shard_router::keep_offline(const jid& to, const stanza_ptr& stanza, bool archived) {
   auto& users = owner_.users();
   switch (users.find(home_.index(), to.local(), to.domain())) {
     case users::cached::unknown:
       // Routed again once the store answered: a resource may have come meanwhile.
-      users.fetch_user(home_.index(), to.local(), to.domain(), [this, to, stanza] { route(to, stanza); });
+      users.fetch_user(home_.index(), to.local(), to.domain(), [this, to, stanza, archived] { route(to, stanza, archived); });
       return;
     case users::cached::absent:
     case users::cached::failed: return bounce(*stanza, "cancel", "service-unavailable");
@@ -232,7 +238,7 @@ void shard_router::keep_offline(const jid& to, const stanza_ptr& stanza) {
   }
   // Kept with when it came (XEP-0203), written back as the stanza (archived first, with its id).
   const auto now = std::chrono::system_clock::now();
-  xml::element kept = *archive_received(to, stanza);
+  xml::element kept = archived ? *stanza : *archive_received(to, stanza);
   kept.add("urn:xmpp:delay", "delay").set("from", to.domain()).set("stamp", format_utc(now, iso8601_utc));
   im::stored_message m{std::string(stanza->attr("from")), to.str(), std::string(stanza_type),
                        xml::to_string(kept, ns::client), now};

@@ -17,6 +17,7 @@
 #include "users/auth_throttle.hpp"
 #include "users/user_store.hpp"
 #include "xml/element.hpp"
+#include "xmpp/c2s_stream.hpp"
 #include "xmpp/jid.hpp"
 
 namespace junction {
@@ -37,17 +38,30 @@ struct stream_summary {
   std::chrono::system_clock::time_point since;
 };
 
+using stanza_ptr = std::shared_ptr<const xml::element>;
+
+// A client stream's session while no connection carries it (XEP-0198 resumption), or on its way
+// from the dropped stream to the one that resumes it.
+struct resumable_session {
+  jid address;             // the full JID it was bound to
+  bool available = false;  // it had sent available presence
+  unsigned shard = 0;      // where its stream was, and the stream's id
+  std::uint64_t stream = 0;
+  sm_state sm;
+};
+
 // A connected client stream, as the router reaches it.
 class stanza_sink {
  public:
   virtual ~stanza_sink() = default;
   virtual stream_summary summary() const = 0;
-  virtual void deliver(const xml::element& stanza) = 0;
+  virtual void deliver(const stanza_ptr& stanza) = 0;
+  // What the stream's resume request found (resumption.cpp): the session, or nothing.
+  virtual void resume_with(std::shared_ptr<resumable_session> found) {}
   // Ends the stream with a stream error (RFC 6120 §4.9.3 condition).
   virtual void kick(std::string_view condition, std::string_view text) = 0;
 };
 
-using stanza_ptr = std::shared_ptr<const xml::element>;
 
 // The shard a bare JID is homed on. The key is the JID as a SIP address of record
 // ("sip:alice@example.com"), so that one user's SIP and XMPP state share a shard.
@@ -64,6 +78,7 @@ bool is_subscription(std::string_view type) noexcept;
 class shard_router {
  public:
   shard_router(server& owner, shard& home);
+  ~shard_router();
 
   // The streams of this shard, by id.
   void attach(std::uint64_t id, stanza_sink& sink);
@@ -79,7 +94,8 @@ class shard_router {
   // kept, and it goes to every available resource of the account (RFC 6121 §4.2.2, §4.4.2).
   void broadcast(const jid& from, std::uint64_t stream, const stanza_ptr& presence);
   // `stanza` (from and to set) for `to`, a JID of one of this server's domains.
-  void route(const jid& to, const stanza_ptr& stanza);
+  // `archived`: already in the recipient's archive (a message redelivered after its stream ended).
+  void route(const jid& to, const stanza_ptr& stanza, bool archived = false);
   // On the home shard of `from`'s bare JID: an iq about the account itself (its roster), from
   // one of its resources, answered to it (roster_service.cpp).
   void account_iq(const jid& from, const stanza_ptr& iq);
@@ -90,6 +106,19 @@ class shard_router {
   // off; a message one resource sent is copied to the account's others that have them on.
   void set_carbons(const jid& address, std::uint64_t stream, bool on);
   void sent_carbons(const jid& from, const stanza_ptr& message);
+
+  // XEP-0198 resumption (resumption.cpp). A dropped stream that may be resumed stays bound (its
+  // resource available to others) under its stream id for sm_resume_seconds; what comes for it
+  // waits. Then it ends as any stream does, and the messages it never got go to the account's
+  // other resources or its offline store.
+  void hibernate(std::shared_ptr<resumable_session> session);
+  // On the hibernated session's shard: hands it to stream `to_stream` on `to_shard` if `account`
+  // (a bare JID) is the one it belongs to; that stream hears either way (resume_here).
+  void take_hibernated(const std::string& previd, const jid& account, unsigned to_shard, std::uint64_t to_stream);
+  void resume_here(std::uint64_t stream, std::shared_ptr<resumable_session> found);
+  // On the account's home shard: the resource's stream is now `stream` on `shard`.
+  void rebind(const jid& address, std::uint64_t old_stream, unsigned shard, std::uint64_t stream);
+  std::size_t hibernating() const noexcept { return hibernated_.size(); }
 
   std::size_t resources() const noexcept { return resources_; }
   // Failed logins on this shard, per source address and per account (user@domain).
@@ -146,7 +175,7 @@ class shard_router {
   void send_to(const resource& r, const stanza_ptr& stanza);
   // A message for an account with no available resource (RFC 6121 §8.5.2.2.1): kept until it has
   // one if the account exists, else an error back.
-  void keep_offline(const jid& to, const stanza_ptr& stanza);
+  void keep_offline(const jid& to, const stanza_ptr& stanza, bool archived);
   void deliver_offline(const jid& bare, const resource& r);
   // An error back to the stanza's sender (RFC 6120 §8.3), never for an error.
   void bounce(const xml::element& stanza, std::string_view type, std::string_view condition);
@@ -160,6 +189,17 @@ class shard_router {
   std::unordered_map<std::string, roster_state> rosters_;           // bare JID -> its roster
   std::size_t resources_ = 0;
   std::uint64_t archived_ = 0;
+  struct hibernation;  // resumption.cpp
+  void end_hibernation(std::uint64_t stream);
+  void finish(const resumable_session& session);
+  std::unordered_map<std::uint64_t, std::shared_ptr<hibernation>> hibernated_;  // by stream id
+  std::unordered_map<std::string, std::uint64_t> hibernated_ids_;               // SM id -> stream id
+  struct forward {
+    unsigned shard = 0;
+    std::uint64_t stream = 0;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::unordered_map<std::uint64_t, forward> forwards_;  // a resumed stream's old id -> its new one
 };
 
 }  // namespace junction::xmpp

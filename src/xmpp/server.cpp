@@ -22,7 +22,7 @@ xmpp_metrics xmpp_metrics::declare(metric_registry& r) {
   using k = metric_kind;
   xmpp_metrics m{connection_metrics::declare(r, "xmpp"), connection_metrics::declare(r, "xmpps"),
                  connection_metrics::declare(r, "xmpp_s2s_in"), connection_metrics::declare(r, "xmpp_s2s_out"),
-                 {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+                 {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   m.sessions = r.add("junction_xmpp_sessions", "XMPP client streams with a bound resource.", k::gauge);
   m.stanzas_in = r.add("junction_xmpp_stanzas_received_total", "Stanzas received from bound XMPP clients.",
                        k::counter);
@@ -53,6 +53,8 @@ xmpp_metrics xmpp_metrics::declare(metric_registry& r) {
   m.archived = r.add("junction_xmpp_archived_messages_total",
                      "Messages written to users' archives (XEP-0313), each copy counted (sender's and recipient's).",
                      k::counter);
+  m.hibernating = r.add("junction_xmpp_hibernating_sessions",
+                        "XMPP sessions whose connection dropped, kept for resumption (XEP-0198).", k::gauge);
   return m;
 }
 
@@ -169,6 +171,38 @@ void server::sent_carbons(const jid& from, stanza_ptr message) {
 void server::bind(const jid& address, unsigned shard, std::uint64_t stream) {
   routers_->invoke_on(home_of(address, rt_.size()),
                       [address, shard, stream](shard_router& r) { r.bind(address, shard, stream); });
+}
+
+void server::end_session(const jid& address, std::uint64_t stream, bool available) {
+  if (available) {
+    auto gone = std::make_shared<xml::element>(std::string(ns::client), "presence");
+    gone->set("type", "unavailable");
+    gone->set("from", address.str());
+    broadcast(address, stream, std::move(gone));
+  }
+  unbind(address, stream);
+}
+
+void server::redeliver(const jid& to, stanza_ptr stanza) {
+  routers_->invoke_on(home_of(to, rt_.size()),
+                      [to, stanza = std::move(stanza)](shard_router& r) { r.route(to, stanza, true); });
+}
+
+void server::take_hibernated(unsigned shard, std::string previd, jid account, std::uint64_t to_stream) {
+  const unsigned here = shard::current()->index();
+  routers_->invoke_on(shard, [previd = std::move(previd), account = std::move(account), here, to_stream](shard_router& r) {
+    r.take_hibernated(previd, account, here, to_stream);
+  });
+}
+
+void server::resume_on(unsigned shard, std::uint64_t stream, std::shared_ptr<resumable_session> found) {
+  routers_->invoke_on(shard, [stream, found = std::move(found)](shard_router& r) { r.resume_here(stream, found); });
+}
+
+void server::rebind(const jid& address, std::uint64_t old_stream, unsigned shard, std::uint64_t stream) {
+  routers_->invoke_on(home_of(address, rt_.size()), [address, old_stream, shard, stream](shard_router& r) {
+    r.rebind(address, old_stream, shard, stream);
+  });
 }
 
 void server::unbind(const jid& address, std::uint64_t stream) {

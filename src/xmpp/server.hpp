@@ -39,7 +39,7 @@ namespace junction::xmpp {
 struct xmpp_metrics {
   connection_metrics c2s, c2s_tls, s2s_in, s2s_out;
   metric_id sessions, stanzas_in, stanzas_out, logins, auth_failures, auth_throttled, stream_errors, offline;
-  metric_id s2s_links, s2s_stanzas_in, s2s_stanzas_out, s2s_failures, archived;
+  metric_id s2s_links, s2s_stanzas_in, s2s_stanzas_out, s2s_failures, archived, hibernating;
   static xmpp_metrics declare(metric_registry& registry);
 };
 
@@ -83,6 +83,16 @@ class server {
   void set_carbons(const jid& address, std::uint64_t stream, bool on);
   void sent_carbons(const jid& from, stanza_ptr message);
   void bind(const jid& address, unsigned shard, std::uint64_t stream);
+  // A bound stream ends: its resource leaves (unavailable to the account's resources and
+  // contacts if it was available), from the stream's shard.
+  void end_session(const jid& address, std::uint64_t stream, bool available);
+  // A message a session never got, to the account again (not archived twice).
+  void redeliver(const jid& to, stanza_ptr stanza);
+  // XEP-0198 resumption: ask shard `shard` for hibernating stream `previd` of `account`, for
+  // stream `to_stream` on this shard; the answer back to that stream; the resource moved.
+  void take_hibernated(unsigned shard, std::string previd, jid account, std::uint64_t to_stream);
+  void resume_on(unsigned shard, std::uint64_t stream, std::shared_ptr<resumable_session> found);
+  void rebind(const jid& address, std::uint64_t old_stream, unsigned shard, std::uint64_t stream);
   void unbind(const jid& address, std::uint64_t stream);
   void deliver(unsigned shard, std::uint64_t stream, stanza_ptr stanza);
   void kick(unsigned shard, std::uint64_t stream, std::string condition, std::string text);

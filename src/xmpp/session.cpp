@@ -8,12 +8,14 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <memory>
 
 #include "core/base64.hpp"
 #include "core/byte_stream.hpp"
 #include "core/connection.hpp"
+#include "core/runtime.hpp"
 #include "core/log.hpp"
 #include "core/shard.hpp"
 #include "core/spawn.hpp"
@@ -47,8 +49,13 @@ struct stream_kind {
   bool secure = false;     // a WebSocket over HTTPS (a TCP stream is secure after STARTTLS)
 };
 
-c2s_settings settings_of(server& srv, stream_kind kind) {
+c2s_settings settings_of(server& srv, shard& home, stream_kind kind) {
   c2s_settings s;
+  // A resumable stream's id starts with its shard: the stream that resumes it asks there.
+  if (srv.config().sm_resume_timeout.count() > 0) s.sm_id_prefix = std::to_string(home.index()) + ".";
+  s.sm_resume_seconds = static_cast<unsigned>(
+      std::chrono::duration_cast<std::chrono::seconds>(srv.config().sm_resume_timeout).count());
+  s.sm_max_unacked = srv.config().sm_max_unacked;
   s.domains = srv.domains();
   s.framed = kind.websocket;
   s.secure = kind.secure;
@@ -83,7 +90,7 @@ class c2s_connection final : public stanza_sink {
   // `write` writes one frame (TCP: bytes; WebSocket: one message), `close` closes the connection.
   c2s_connection(server& srv, shard& home, connection& conn, write_queue::write_fn write, std::function<void()> close,
                  std::string source, stream_kind kind)
-      : srv_(srv), home_(home), conn_(conn), core_(settings_of(srv, kind), make_stream_id()),
+      : srv_(srv), home_(home), conn_(conn), core_(settings_of(srv, home, kind), make_stream_id()),
         source_(std::move(source)),
         out_(home, "xmpp stream " + std::to_string(conn.id()), std::move(write), std::move(close), max_queued_bytes) {
     router_.attach(conn_.id(), *this);
@@ -94,21 +101,26 @@ class c2s_connection final : public stanza_sink {
     router_.detach(conn_.id());
     // A server going away tells nobody: every stream ends, and the other shards may be gone.
     if (!bound_ || home_.draining()) return;
-    // The account's other resources learn that this one left (RFC 6121 §4.5.2).
-    if (available_) {
-      auto gone = std::make_shared<xml::element>(std::string(ns::client), "presence");
-      gone->set("type", "unavailable");
-      gone->set("from", core_.address().str());
-      srv_.broadcast(core_.address(), conn_.id(), std::move(gone));
+    // Lost rather than closed, with resumption on (XEP-0198): the session waits for the client.
+    if (core_.resumable() && !core_.closed()) {
+      auto session = std::make_shared<resumable_session>();
+      session->address = core_.address();
+      session->available = available_;
+      session->shard = home_.index();
+      session->stream = conn_.id();
+      session->sm = core_.take_sm_state();
+      router_.hibernate(std::move(session));
+      return;
     }
-    srv_.unbind(core_.address(), conn_.id());
+    // The account's other resources learn that this one left (RFC 6121 §4.5.2).
+    srv_.end_session(core_.address(), conn_.id(), available_);
     home_.metrics().sub(srv_.metrics().sessions, 1);
   }
 
   c2s_connection(const c2s_connection&) = delete;
   c2s_connection& operator=(const c2s_connection&) = delete;
 
-  void deliver(const xml::element& stanza) override {
+  void deliver(const stanza_ptr& stanza) override {
     core_.deliver(stanza);
     home_.metrics().add(srv_.metrics().stanzas_out);
     flush();
@@ -123,6 +135,23 @@ class c2s_connection final : public stanza_sink {
     s.secure = core_.secure();
     s.since = since_;
     return s;
+  }
+
+  void resume_with(std::shared_ptr<resumable_session> found) override {
+    if (!found || core_.closed()) {
+      core_.resume_failed();
+      if (found) {  // this stream closed meanwhile: the session ends here
+        srv_.end_session(found->address, found->stream, found->available);
+      }
+      return flush();
+    }
+    bound_ = true;
+    available_ = found->available;
+    home_.metrics().add(srv_.metrics().sessions);
+    srv_.rebind(found->address, found->stream, home_.index(), conn_.id());
+    log::info("xmpp {}: {} resumed its stream", conn_.peer(), found->address.str());
+    core_.resumed(found->address, std::move(found->sm));
+    flush();
   }
 
   void kick(std::string_view condition, std::string_view text) override {
@@ -198,6 +227,19 @@ class c2s_connection final : public stanza_sink {
         if (e.stanza->name() == "message" && e.stanza->attr("type") != "error") srv_.sent_carbons(core_.address(), e.stanza);
         srv_.route(e.who, std::move(e.stanza));
         return;
+      case c2s_event::kind::resume: {
+        // The id says which shard the stream lived on ("3.xyz"); that shard checks the account.
+        unsigned shard = 0;
+        const auto dot = e.reason.find('.');
+        const auto [end, ec] = std::from_chars(e.reason.data(), e.reason.data() + (dot == std::string::npos ? 0 : dot), shard);
+        if (dot == std::string::npos || ec != std::errc{} || end != e.reason.data() + dot || shard >= srv_.rt().size()) {
+          core_.resume_failed();
+          return flush();
+        }
+        srv_.take_hibernated(shard, e.reason, e.who.bare(), conn_.id());
+        return;
+      }
+      case c2s_event::kind::resumed: return;
       case c2s_event::kind::carbons:
         srv_.set_carbons(core_.address(), conn_.id(), e.reason == "enable");
         return;

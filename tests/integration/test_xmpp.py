@@ -45,10 +45,13 @@ def require_slixmpp():
 class Client:
     """A slixmpp client on a thread of its own (its own event loop). Records what it receives."""
 
-    def __init__(self, jid, password, port, mechanism=None, tls=None):
+    def __init__(self, jid, password, port, mechanism=None, tls=None, plugins=(), keep_running=False):
         """`tls`: None (a plain stream, allowed on loopback), "starttls" or "direct" (`port` is then
-        the direct TLS port)."""
+        the direct TLS port). `plugins`: more slixmpp plugins ("xep_0198"). `keep_running`: the
+        client's loop outlives a lost connection (to reconnect and resume)."""
         self.jid, self.password, self.port, self.mechanism, self.tls = jid, password, port, mechanism, tls
+        self.plugins, self.keep_running = plugins, keep_running
+        self.resumed = threading.Event()
         self.messages = queue.Queue()
         self.carbons = queue.Queue()  # ("received" or "sent", the copied message)
         self.presences = queue.Queue()
@@ -68,6 +71,8 @@ class Client:
         xmpp = slixmpp.ClientXMPP(self.jid, self.password)
         xmpp.register_plugin("xep_0203")  # delayed delivery: offline messages say when they came
         xmpp.register_plugin("xep_0280")  # message carbons
+        for plugin in self.plugins:
+            xmpp.register_plugin(plugin)
         self.xmpp = xmpp
         if self.mechanism:
             xmpp["feature_mechanisms"].use_mech = self.mechanism
@@ -83,10 +88,13 @@ class Client:
         xmpp.add_event_handler("presence_unavailable", lambda p: self.presences.put(("unavailable", p)))
         xmpp.add_event_handler("presence_unsubscribed", lambda p: self.presences.put(("unsubscribed", p)))
         xmpp.add_event_handler("disconnected", lambda _e: self.ended.set())
-        xmpp.connect(address=("127.0.0.1", self.port), use_ssl=self.tls == "direct",
-                     force_starttls=self.tls == "starttls", disable_starttls=self.tls != "starttls")
+        xmpp.add_event_handler("session_resumed", lambda _e: self.resumed.set())
+        self._connect()
         try:
-            self.loop.run_until_complete(xmpp.disconnected)
+            if self.keep_running:
+                self.loop.run_until_complete(self._stopping)
+            else:
+                self.loop.run_until_complete(xmpp.disconnected)
         except Exception:  # noqa: BLE001 - the thread ends with the client either way
             pass
         self.ended.set()
@@ -96,6 +104,21 @@ class Client:
             task.cancel()
         self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self.loop.close()
+
+    def _connect(self):
+        if self.keep_running and not hasattr(self, "_stopping"):
+            self._stopping = self.loop.create_future()
+        self.ended.clear()
+        self.xmpp.connect(address=("127.0.0.1", self.port), use_ssl=self.tls == "direct",
+                          force_starttls=self.tls == "starttls", disable_starttls=self.tls != "starttls")
+
+    def drop(self):
+        """Loses the connection: the socket closes, no </stream:stream> is sent."""
+        self.loop.call_soon_threadsafe(lambda: self.xmpp.transport and self.xmpp.transport.abort())
+
+    def reconnect(self):
+        self.resumed.clear()
+        self.loop.call_soon_threadsafe(self._connect)
 
     def _on_start(self, _event):
         self.bound_jid = str(self.xmpp.boundjid)
@@ -130,6 +153,11 @@ class Client:
     def stop(self):
         if self.loop and not self.ended.is_set():
             self.loop.call_soon_threadsafe(lambda: self.xmpp.disconnect())
+        if self.keep_running and self.loop:
+            def finish():
+                if not self._stopping.done():
+                    self._stopping.set_result(True)
+            self.loop.call_soon_threadsafe(lambda: self.loop.call_later(1.0, finish))
         self.thread.join(10 * SLOW)
 
 
@@ -740,6 +768,81 @@ class ArchiveTest(XmppCase):
             iq = await alice.xmpp["xep_0030"].get_info(jid="alice@localhost", timeout=10 * SLOW)
             return iq["disco_info"]["features"]
         self.assertIn("urn:xmpp:mam:2", alice.call(features))
+
+
+class ResumptionTest(XmppCase):
+    """Stream management (XEP-0198): slixmpp loses its connection; what is sent to it meanwhile
+    waits, and comes when it resumes the stream on a new connection, in order. A client that never
+    comes back gets what it missed at its next login (resume_timeout is short here)."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_slixmpp()
+        cls.junction = JunctionProcess(xmpp={"sm_resume_timeout": "3s"}).start()
+        cls.port = cls.junction.port("xmpp")
+        cls.junction.add_user("alice@localhost", "alice-secret")
+        cls.junction.add_user("bob@localhost", "bob-secret")
+
+    def resumable(self, jid, password):
+        c = Client(jid, password, self.port, plugins=("xep_0198",), keep_running=True)
+        self.addCleanup(c.stop)
+        self.assertTrue(c.started.wait(15 * SLOW), "%s did not log in" % jid)
+        self.assertTrue(c.available.wait(10 * SLOW), "%s's own presence did not come back" % jid)
+        self.assertTrue(wait_for(lambda: c.xmpp["xep_0198"].sm_id is not None, 10 * SLOW),
+                        "stream management was not enabled with resumption")
+        return c
+
+    def hibernating(self, jid):
+        r = curl(self.junction.url("/api/v1/xmpp/sessions"))
+        return any(s["jid"] == jid and s["peer"].startswith("(hibernating") for s in json.loads(r.body)["sessions"])
+
+    def bodies(self, client, count):
+        return [client.next_message()["body"] for _ in range(count)]
+
+    def test_a_lost_connection_is_resumed_without_a_lost_message(self):
+        alice = self.resumable("alice@localhost/mobile", "alice-secret")
+        bob = self.login("bob@localhost/desk", "bob-secret")
+        for i in range(3):
+            bob.send("alice@localhost/mobile", "before %d" % i)
+        self.assertEqual(self.bodies(alice, 3), ["before %d" % i for i in range(3)])
+        alice.drop()
+        self.assertTrue(wait_for(lambda: self.hibernating("alice@localhost/mobile"), 10 * SLOW),
+                        "the server did not keep the stream for resumption")
+        away = ["while away %d <&>" % i for i in range(5)]
+        for text in away:
+            bob.send("alice@localhost/mobile", text)
+        alice.reconnect()
+        self.assertTrue(alice.resumed.wait(15 * SLOW), "the stream was not resumed")
+        got = []
+        while len(got) < len(away) or got[-len(away):] != away:
+            body = alice.next_message()["body"]
+            if body.startswith("before"):
+                continue  # sent again: the server had not seen alice's acknowledgement
+            got.append(body)
+        self.assertEqual(got, away)
+        # The resumed stream is the resource's now, both ways; bob never saw alice leave.
+        bob.send("alice@localhost/mobile", "after")
+        self.assertEqual(alice.next_message()["body"], "after")
+        alice.send("bob@localhost", "back")
+        self.assertEqual(bob.next_message()["body"], "back")
+        self.assertFalse(any(kind == "unavailable" and str(p["from"]) == "alice@localhost/mobile"
+                             for kind, p in list(bob.presences.queue)))
+
+    def test_what_a_client_that_never_comes_back_missed_waits_for_its_next_login(self):
+        alice = self.resumable("alice@localhost/gone", "alice-secret")
+        bob = self.login("bob@localhost/desk2", "bob-secret")
+        bob.send("alice@localhost/gone", "seen")
+        self.assertEqual(alice.next_message()["body"], "seen")
+        alice.drop()
+        self.assertTrue(wait_for(lambda: self.hibernating("alice@localhost/gone"), 10 * SLOW))
+        bob.send("alice@localhost/gone", "missed 1")
+        bob.send("alice@localhost/gone", "missed 2")
+        # After sm_resume_timeout the session ends: the resource is gone.
+        self.assertTrue(wait_for(lambda: not self.hibernating("alice@localhost/gone"), 20 * SLOW))
+        sessions = json.loads(curl(self.junction.url("/api/v1/xmpp/sessions")).body)["sessions"]
+        self.assertNotIn("alice@localhost/gone", [s["jid"] for s in sessions])
+        again = self.login("alice@localhost/new", "alice-secret")
+        self.assertEqual(self.bodies(again, 2), ["missed 1", "missed 2"])
 
 
 if __name__ == "__main__":

@@ -291,3 +291,123 @@ TEST(C2sStream, FramedForWebSocketEachElementIsAMessage) {
 
 }  // namespace
 }  // namespace junction::xmpp
+
+namespace junction::xmpp {
+namespace {
+
+std::shared_ptr<const xml::element> chat(std::string body) {
+  auto m = std::make_shared<xml::element>("jabber:client", "message");
+  m->set("from", "bob@example.com/x").set("to", "user@example.com/phone").set("type", "chat");
+  m->add("jabber:client", "body").add_text(body);
+  return m;
+}
+
+c2s_settings sm_settings() {
+  c2s_settings s = settings();
+  s.sm_id_prefix = "3.";
+  s.sm_max_unacked = 5;
+  return s;
+}
+
+TEST(C2sStreamManagement, CountsAcknowledgesAndAnswersRequests) {
+  c2s_stream s(sm_settings(), "sm1");
+  log_in(s);
+  s.receive("<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
+  const std::string enabled = s.take_output();
+  EXPECT_NE(enabled.find("<enabled xmlns='urn:xmpp:sm:3' id='3."), std::string::npos);
+  EXPECT_NE(enabled.find("resume='true' max='300'"), std::string::npos);
+  // Two stanzas from the client, then a request: h counts them.
+  s.receive("<presence/><iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq><r xmlns='urn:xmpp:sm:3'/>");
+  const std::string out = s.take_output();
+  EXPECT_NE(out.find("<a xmlns='urn:xmpp:sm:3' h='2'/>"), std::string::npos);
+  // The ping's answer was a stanza sent: counted, and an ack asked for once.
+  EXPECT_NE(out.find("<r xmlns='urn:xmpp:sm:3'/>"), std::string::npos);
+  s.deliver(chat("one"));
+  s.deliver(chat("two"));
+  EXPECT_EQ(s.take_output().find("<r xmlns"), std::string::npos);  // one request outstanding
+  s.receive("<a xmlns='urn:xmpp:sm:3' h='2'/>");  // the ping result and "one"
+  EXPECT_TRUE(s.resumable());
+  const sm_state state = s.take_sm_state();
+  ASSERT_EQ(state.unacked.size(), 1u);
+  EXPECT_EQ(state.unacked.front()->child_text("jabber:client", "body"), "two");
+  EXPECT_EQ(state.handled_in, 2u);
+  EXPECT_EQ(state.acked_out, 2u);
+}
+
+TEST(C2sStreamManagement, AcknowledgingMoreThanSentOrTooManyUnackedEndsTheStream) {
+  c2s_stream s(sm_settings(), "sm2");
+  log_in(s);
+  s.receive("<enable xmlns='urn:xmpp:sm:3'/>");
+  EXPECT_EQ(s.take_output().find("resume="), std::string::npos);  // not asked for: not resumable
+  s.receive("<a xmlns='urn:xmpp:sm:3' h='1'/>");
+  EXPECT_TRUE(s.closed());
+  EXPECT_NE(s.take_output().find("undefined-condition"), std::string::npos);
+
+  c2s_stream t(sm_settings(), "sm3");
+  log_in(t);
+  t.receive("<enable xmlns='urn:xmpp:sm:3'/>");
+  for (int i = 0; i < 6; ++i) t.deliver(chat(std::to_string(i)));
+  EXPECT_TRUE(t.closed());
+  EXPECT_NE(t.take_output().find("policy-violation"), std::string::npos);
+}
+
+TEST(C2sStreamManagement, ResumingSendsAgainWhatTheClientDidNotGet) {
+  c2s_stream old(sm_settings(), "old");
+  log_in(old);
+  old.receive("<enable xmlns='urn:xmpp:sm:3' resume='true'/><presence/>");
+  for (const char* body : {"a", "b", "c"}) old.deliver(chat(body));
+  old.take_output();
+  sm_state state = old.take_sm_state();
+  const std::string id = state.id;
+
+  // A new connection logs in (SASL, restart), then resumes instead of binding.
+  c2s_stream s(sm_settings(), "new");
+  s.receive(open_stream);
+  s.take_output();
+  s.receive(sasl("auth", client_first));
+  s.take_events();
+  s.credentials(user_record());
+  s.receive(sasl("response", client_final));
+  s.take_output();
+  s.take_events();
+  s.receive(open_stream);
+  EXPECT_NE(s.take_output().find("<sm xmlns='urn:xmpp:sm:3'/>"), std::string::npos);
+  s.receive("<resume xmlns='urn:xmpp:sm:3' previd='" + id + "' h='1'/><presence/>");
+  auto events = s.take_events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].what, c2s_event::kind::resume);
+  EXPECT_EQ(events[0].reason, id);
+  EXPECT_EQ(events[0].handled, 1u);
+  EXPECT_EQ(events[0].who.str(), "user@example.com");
+  const auto address = jid::parse("user@example.com/phone");
+  s.resumed(*address, std::move(state));
+  const std::string out = s.take_output();
+  EXPECT_NE(out.find("<resumed xmlns='urn:xmpp:sm:3' h='1' previd='" + id + "'/>"), std::string::npos);
+  EXPECT_EQ(out.find(">a<"), std::string::npos);  // acknowledged by h='1'
+  EXPECT_LT(out.find(">b<"), out.find(">c<"));
+  EXPECT_TRUE(s.bound());
+  auto after = s.take_events();
+  ASSERT_FALSE(after.empty());
+  EXPECT_EQ(after[0].what, c2s_event::kind::resumed);
+  EXPECT_EQ(after.back().what, c2s_event::kind::broadcast);  // the presence that waited
+}
+
+TEST(C2sStreamManagement, AResumeThatFindsNothingLeavesTheClientToBind) {
+  c2s_stream s(sm_settings(), "x");
+  s.receive(open_stream);
+  s.receive(sasl("auth", client_first));
+  s.take_events();
+  s.credentials(user_record());
+  s.receive(sasl("response", client_final));
+  s.receive(open_stream);
+  s.take_output();
+  s.take_events();
+  s.receive("<resume xmlns='urn:xmpp:sm:3' previd='3.nope' h='0'/>");
+  s.resume_failed();
+  EXPECT_NE(s.take_output().find("<failed xmlns='urn:xmpp:sm:3'><item-not-found"), std::string::npos);
+  s.receive("<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>");
+  EXPECT_TRUE(s.bound());
+}
+
+}  // namespace
+}  // namespace junction::xmpp
