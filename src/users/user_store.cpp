@@ -27,7 +27,8 @@ using detail::statement_ptr;
 // by a newer Junction is refused rather than misread. Every statement is "IF NOT EXISTS", so the
 // same script brings any older store up to date.
 // Version 5: the message archive (XEP-0313), each user's messages as stanzas in order.
-constexpr int schema_version = 5;
+// Version 6: persistent chat rooms (XEP-0045).
+constexpr int schema_version = 6;
 
 constexpr const char* schema_sql = R"sql(
   CREATE TABLE IF NOT EXISTS users (
@@ -97,7 +98,12 @@ constexpr const char* schema_sql = R"sql(
   CREATE INDEX IF NOT EXISTS archive_owner ON archive (owner, seq);
   CREATE UNIQUE INDEX IF NOT EXISTS archive_id ON archive (owner, id);
   CREATE INDEX IF NOT EXISTS archive_stamp ON archive (stamp);
-  PRAGMA user_version = 5;
+  CREATE TABLE IF NOT EXISTS muc_rooms (
+    room TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    affiliations TEXT NOT NULL
+  );
+  PRAGMA user_version = 6;
 )sql";
 
 // A writer (the CLI adding a user) holds the lock for milliseconds; five seconds is generous.
@@ -235,6 +241,9 @@ void user_store::impl::open() {
       "INSERT OR IGNORE INTO archive (owner, id, stamp, with_bare, with_full, stanza) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   expire_archive = prepare("DELETE FROM archive WHERE stamp < ?1");
   erase_archive = prepare("DELETE FROM archive WHERE owner = ?1");
+  put_room = prepare("INSERT OR REPLACE INTO muc_rooms (room, config, affiliations) VALUES (?1, ?2, ?3)");
+  drop_room = prepare("DELETE FROM muc_rooms WHERE room = ?1");
+  select_rooms = prepare("SELECT room, config, affiliations FROM muc_rooms ORDER BY room");
 }
 
 user_store::user_store(const std::string& path) : impl_(std::make_unique<impl>()) {

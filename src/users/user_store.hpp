@@ -112,6 +112,13 @@ struct archive_page {
   bool unknown_id = false;  // after_id or before_id is not in the archive
 };
 
+// A persistent chat room (XEP-0045) as the XMPP service keeps it.
+struct stored_room {
+  std::string room;          // its bare JID
+  std::string config;        // the service's own text
+  std::string affiliations;
+};
+
 class user_store {
  public:
   // `path` is a file name or ":memory:". Creates the file (mode 0600) and the schema if they
@@ -163,6 +170,11 @@ class user_store {
   void archive(const archived_message& m);
   archive_page query_archive(std::string_view owner, const archive_query& q) const;
   std::size_t expire_archive(std::int64_t before);  // every message older: how many went
+
+  // Persistent chat rooms.
+  void put_room(const stored_room& room);
+  void drop_room(std::string_view room);
+  std::vector<stored_room> all_rooms() const;
 
   // Changes when another connection (another process) commits to the file (SQLite's
   // PRAGMA data_version): a cache of what was read can tell it is stale.

@@ -79,6 +79,9 @@ struct user_store::impl {
   statement_ptr insert_archive;
   statement_ptr expire_archive;
   statement_ptr erase_archive;
+  statement_ptr put_room;
+  statement_ptr drop_room;
+  statement_ptr select_rooms;
   statement_ptr insert_mail;
   statement_ptr erase_mail_for;
   statement_ptr erase_mail_before;

@@ -531,7 +531,9 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
     return send(result);
   }
   if (payload->is(ns::disco_items, "query") && type == "get") {
-    result.add(std::string(ns::disco_items), "query");
+    auto& items = result.add(std::string(ns::disco_items), "query");
+    if (!to_self && !settings_.muc_subdomain.empty())
+      items.add(std::string(ns::disco_items), "item").set("jid", settings_.muc_subdomain + "." + domain_).set("name", "Chat rooms");
     return send(result);
   }
   reply_error(iq, "cancel", "service-unavailable");

@@ -40,6 +40,7 @@ struct c2s_settings {
   std::size_t max_auth_failures = 3;    // then the stream is closed
   xml::stream_limits limits;
   std::string identity_name = "Junction";
+  std::string muc_subdomain;            // the chat service at <muc_subdomain>.<domain>, listed in disco#items
   bool archive = false;                 // message archives (XEP-0313) are kept: queries go to the account
   // Stream management (XEP-0198): offered after login; `sm_id_prefix` starts the id of a
   // resumable stream (it says where the stream lives); resumption within `sm_resume_seconds`.

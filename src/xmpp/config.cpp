@@ -22,6 +22,9 @@ void read_config(config_section& s, xmpp_config& x) {
   s.duration("idle_timeout", x.idle_timeout);
   s.duration("sm_resume_timeout", x.sm_resume_timeout);
   s.integer("sm_max_unacked", x.sm_max_unacked, 10, 100000);
+  s.string("muc_subdomain", x.muc_subdomain);
+  s.integer("muc_history", x.muc_history, 0, 1000);
+  s.boolean("muc_remote_creators", x.muc_remote_creators);
   s.boolean("archive", x.archive);
   s.duration("archive_expires_after", x.archive_expires_after);
   s.boolean("federation", x.federation);

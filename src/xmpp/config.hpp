@@ -50,6 +50,11 @@ struct xmpp_config {
   // acknowledged end a stream.
   std::chrono::milliseconds sm_resume_timeout{std::chrono::minutes(5)};
   std::size_t sm_max_unacked = 1000;
+  // Multi-user chat (XEP-0045) at <muc_subdomain>.<domain> for each domain ("" turns it off);
+  // the messages a room keeps for newcomers; whether users of other servers may make rooms.
+  std::string muc_subdomain = "conference";
+  std::size_t muc_history = 20;
+  bool muc_remote_creators = false;
   // Message archives (XEP-0313): every chat message a user sends or receives, kept in the user
   // store for archive_expires_after (0: for ever), queried by clients page by page.
   bool archive = true;

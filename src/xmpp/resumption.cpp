@@ -86,7 +86,7 @@ void shard_router::end_hibernation(std::uint64_t stream) {
 }
 
 void shard_router::finish(const resumable_session& session) {
-  owner_.end_session(session.address, session.stream, session.available);
+  owner_.end_session(session.address, session.stream, session.available, session.directed);
   for (const auto& stanza : session.sm.unacked)
     if (worth_redelivering(*stanza)) owner_.redeliver(session.address.bare(), stanza);
 }

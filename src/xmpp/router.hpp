@@ -45,6 +45,7 @@ using stanza_ptr = std::shared_ptr<const xml::element>;
 struct resumable_session {
   jid address;             // the full JID it was bound to
   bool available = false;  // it had sent available presence
+  std::vector<std::string> directed;  // full JIDs it sent available presence to directly
   unsigned shard = 0;      // where its stream was, and the stream's id
   std::uint64_t stream = 0;
   sm_state sm;

@@ -22,7 +22,7 @@ xmpp_metrics xmpp_metrics::declare(metric_registry& r) {
   using k = metric_kind;
   xmpp_metrics m{connection_metrics::declare(r, "xmpp"), connection_metrics::declare(r, "xmpps"),
                  connection_metrics::declare(r, "xmpp_s2s_in"), connection_metrics::declare(r, "xmpp_s2s_out"),
-                 {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+                 {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   m.sessions = r.add("junction_xmpp_sessions", "XMPP client streams with a bound resource.", k::gauge);
   m.stanzas_in = r.add("junction_xmpp_stanzas_received_total", "Stanzas received from bound XMPP clients.",
                        k::counter);
@@ -55,6 +55,7 @@ xmpp_metrics xmpp_metrics::declare(metric_registry& r) {
                      k::counter);
   m.hibernating = r.add("junction_xmpp_hibernating_sessions",
                         "XMPP sessions whose connection dropped, kept for resumption (XEP-0198).", k::gauge);
+  m.muc_rooms = r.add("junction_xmpp_muc_rooms", "Multi-user chat rooms (XEP-0045) that exist.", k::gauge);
   return m;
 }
 
@@ -62,8 +63,11 @@ server::server(runtime& rt, const xmpp_config& cfg, std::vector<std::string> dom
                worker_pool& workers)
     : rt_(rt), config_(cfg), domains_(std::move(domains)), metrics_(xmpp_metrics::declare(rt.registry())),
       users_(users), workers_(workers), routers_(std::make_unique<sharded<shard_router>>(rt, *this)),
-      links_(std::make_unique<sharded<s2s_links>>(rt, *this)), dialback_secret_(cfg.dialback_secret) {
+      links_(std::make_unique<sharded<s2s_links>>(rt, *this)), mucs_(std::make_unique<sharded<muc_service>>(rt, *this)),
+      dialback_secret_(cfg.dialback_secret) {
   for (auto& d : domains_) std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (!cfg.muc_subdomain.empty())
+    for (const auto& d : domains_) muc_services_.push_back(cfg.muc_subdomain + "." + d);
   if (!cfg.tls_certificate.empty())
     tls_ = make_tls_server_context("xmpp", cfg.tls_certificate, cfg.tls_private_key, cfg.tls);
   tls_client_ = make_tls_client_context();
@@ -75,11 +79,16 @@ server::server(runtime& rt, const xmpp_config& cfg, std::vector<std::string> dom
 }
 
 server::~server() {
+  if (mucs_) mucs_->stop();
   if (links_) links_->stop();
   if (routers_) routers_->stop();
 }
 
 s2s_links& server::links_here() { return links_->local(); }
+
+bool server::is_muc_service(std::string_view domain) const noexcept {
+  return std::find(muc_services_.begin(), muc_services_.end(), domain) != muc_services_.end();
+}
 
 bool server::serves(std::string_view domain) const noexcept {
   return std::find(domains_.begin(), domains_.end(), domain) != domains_.end();
@@ -120,9 +129,16 @@ void server::listen() {
       rt_.add_listener({"xmpp-s2s", "tcp", listen_address{bound.address().to_string(), bound.port()}.to_string()});
     }
   routers_->invoke_on_all([](shard_router& r) { r.load_offline(); });
+  if (!muc_services_.empty()) mucs_->invoke_on_all([](muc_service& m) { m.load(); });
 }
 
 void server::route(const jid& to, stanza_ptr stanza) {
+  if (is_muc_service(to.domain())) {
+    if (to.local().empty()) return muc_service_stanza(std::move(stanza));
+    mucs_->invoke_on(muc_home_of(to, rt_.size()),
+                     [to, stanza = std::move(stanza)](muc_service& m) { m.room_stanza(to, stanza); });
+    return;
+  }
   if (!serves(to.domain())) {
     const auto from = jid::parse(stanza->attr("from"));
     if (!from || !serves(from->domain())) return;  // only Junction's own users send to other servers
@@ -173,7 +189,22 @@ void server::bind(const jid& address, unsigned shard, std::uint64_t stream) {
                       [address, shard, stream](shard_router& r) { r.bind(address, shard, stream); });
 }
 
-void server::end_session(const jid& address, std::uint64_t stream, bool available) {
+void server::directed_unavailable(const jid& address, const std::vector<std::string>& directed) {
+  // Those it sent presence to directly (a chat room, say) learn it left (RFC 6121 §4.6.3).
+  for (const auto& target : directed) {
+    const auto to = jid::parse(target);
+    if (!to) continue;
+    auto gone = std::make_shared<xml::element>(std::string(ns::client), "presence");
+    gone->set("type", "unavailable");
+    gone->set("from", address.str());
+    gone->set("to", target);
+    route(*to, std::move(gone));
+  }
+}
+
+void server::end_session(const jid& address, std::uint64_t stream, bool available,
+                         const std::vector<std::string>& directed) {
+  directed_unavailable(address, directed);
   if (available) {
     auto gone = std::make_shared<xml::element>(std::string(ns::client), "presence");
     gone->set("type", "unavailable");
@@ -233,6 +264,47 @@ void server::s2s_verdict(unsigned shard, std::uint64_t stream, std::string local
   links_->invoke_on(shard, [stream, local = std::move(local), remote = std::move(remote), valid](s2s_links& l) {
     l.verdict(stream, local, remote, valid);
   });
+}
+
+// The chat service itself: what it is (disco#info) and its listed rooms (disco#items, gathered
+// from every shard's part).
+void server::muc_service_stanza(stanza_ptr stanza) {
+  const auto from = jid::parse(stanza->attr("from"));
+  if (!from || stanza->name() != "iq") return;
+  const std::string_view type = stanza->attr("type");
+  if (type != "get" && type != "set") return;
+  const std::string service(stanza->attr("to"));
+  auto reply = std::make_shared<xml::element>(std::string(ns::client), "iq");
+  reply->set("type", "result").set("id", stanza->attr("id")).set("from", service).set("to", from->str());
+  if (type == "get" && stanza->child(ns::disco_info, "query")) {
+    auto& q = reply->add(std::string(ns::disco_info), "query");
+    q.add(std::string(ns::disco_info), "identity").set("category", "conference").set("type", "text").set("name", "Chat rooms");
+    for (std::string_view f : {std::string_view("http://jabber.org/protocol/muc"), ns::disco_info, ns::disco_items, ns::ping})
+      q.add(std::string(ns::disco_info), "feature").set("var", f);
+    return route(*from, std::move(reply));
+  }
+  if (type == "get" && stanza->child(ns::disco_items, "query")) {
+    struct gathering {
+      std::shared_ptr<xml::element> reply;
+      jid to;
+      unsigned left;
+    };
+    auto g = std::make_shared<gathering>(gathering{reply, *from, rt_.size()});
+    g->reply->add(std::string(ns::disco_items), "query");
+    const unsigned origin = shard::current()->index();
+    for (unsigned i = 0; i < rt_.size(); ++i)
+      mucs_->invoke_on(i, [this, g, origin, service](muc_service& m) {
+        auto part = m.listed(service);
+        mucs_->invoke_on(origin, [this, g, part = std::move(part)](muc_service&) {
+          auto* q = g->reply->child(ns::disco_items, "query");
+          for (const auto& room : part) q->add(std::string(ns::disco_items), "item").set("jid", room.jid).set("name", room.name);
+          if (--g->left == 0) route(g->to, g->reply);
+        });
+      });
+    return;
+  }
+  if (type == "get" && stanza->child(ns::ping, "ping")) return route(*from, std::move(reply));
+  if (auto error = error_reply(*stanza, "cancel", "service-unavailable")) route(*from, std::move(error));
 }
 
 void server::server_stanza(stanza_ptr stanza) {

@@ -16,6 +16,7 @@
 #include "core/sharded.hpp"
 #include "xmpp/config.hpp"
 #include "xmpp/jid.hpp"
+#include "xmpp/muc_service.hpp"
 #include "xmpp/router.hpp"
 #include "xmpp/s2s_links.hpp"
 
@@ -39,7 +40,7 @@ namespace junction::xmpp {
 struct xmpp_metrics {
   connection_metrics c2s, c2s_tls, s2s_in, s2s_out;
   metric_id sessions, stanzas_in, stanzas_out, logins, auth_failures, auth_throttled, stream_errors, offline;
-  metric_id s2s_links, s2s_stanzas_in, s2s_stanzas_out, s2s_failures, archived, hibernating;
+  metric_id s2s_links, s2s_stanzas_in, s2s_stanzas_out, s2s_failures, archived, hibernating, muc_rooms;
   static xmpp_metrics declare(metric_registry& registry);
 };
 
@@ -60,6 +61,8 @@ class server {
   const xmpp_config& config() const noexcept { return config_; }
   const std::vector<std::string>& domains() const noexcept { return domains_; }
   bool serves(std::string_view domain) const noexcept;
+  // A multi-user chat service's domain (conference.<domain>).
+  bool is_muc_service(std::string_view domain) const noexcept;
   const xmpp_metrics& metrics() const noexcept { return metrics_; }
   users::user_directory& users() noexcept { return users_; }
   shard_router& router_here();
@@ -85,7 +88,9 @@ class server {
   void bind(const jid& address, unsigned shard, std::uint64_t stream);
   // A bound stream ends: its resource leaves (unavailable to the account's resources and
   // contacts if it was available), from the stream's shard.
-  void end_session(const jid& address, std::uint64_t stream, bool available);
+  void end_session(const jid& address, std::uint64_t stream, bool available,
+                   const std::vector<std::string>& directed = {});
+  void directed_unavailable(const jid& address, const std::vector<std::string>& directed);
   // A message a session never got, to the account again (not archived twice).
   void redeliver(const jid& to, stanza_ptr stanza);
   // XEP-0198 resumption: ask shard `shard` for hibernating stream `previd` of `account`, for
@@ -113,6 +118,9 @@ class server {
   worker_pool& workers_;
   std::unique_ptr<sharded<shard_router>> routers_;
   std::unique_ptr<sharded<s2s_links>> links_;
+  std::unique_ptr<sharded<muc_service>> mucs_;
+  std::vector<std::string> muc_services_;
+  void muc_service_stanza(stanza_ptr stanza);
   std::shared_ptr<boost::asio::ssl::context> tls_, tls_client_;
   std::string dialback_secret_;
 };

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <array>
+#include <set>
 #include <charconv>
 #include <chrono>
 #include <memory>
@@ -68,6 +69,7 @@ c2s_settings settings_of(server& srv, shard& home, stream_kind kind) {
   }
   s.max_auth_failures = srv.config().max_auth_failures;
   s.archive = srv.config().archive;
+  s.muc_subdomain = srv.config().muc_subdomain;
   s.limits.max_stanza_bytes = srv.config().max_stanza_size;
   return s;
 }
@@ -109,11 +111,12 @@ class c2s_connection final : public stanza_sink {
       session->shard = home_.index();
       session->stream = conn_.id();
       session->sm = core_.take_sm_state();
+      session->directed.assign(directed_.begin(), directed_.end());
       router_.hibernate(std::move(session));
       return;
     }
     // The account's other resources learn that this one left (RFC 6121 §4.5.2).
-    srv_.end_session(core_.address(), conn_.id(), available_);
+    srv_.end_session(core_.address(), conn_.id(), available_, {directed_.begin(), directed_.end()});
     home_.metrics().sub(srv_.metrics().sessions, 1);
   }
 
@@ -141,12 +144,13 @@ class c2s_connection final : public stanza_sink {
     if (!found || core_.closed()) {
       core_.resume_failed();
       if (found) {  // this stream closed meanwhile: the session ends here
-        srv_.end_session(found->address, found->stream, found->available);
+        srv_.end_session(found->address, found->stream, found->available, found->directed);
       }
       return flush();
     }
     bound_ = true;
     available_ = found->available;
+    directed_.insert(found->directed.begin(), found->directed.end());
     home_.metrics().add(srv_.metrics().sessions);
     srv_.rebind(found->address, found->stream, home_.index(), conn_.id());
     log::info("xmpp {}: {} resumed its stream", conn_.peer(), found->address.str());
@@ -224,6 +228,7 @@ class c2s_connection final : public stanza_sink {
         return;
       case c2s_event::kind::route:
         counters.add(m.stanzas_in);
+        if (e.stanza->name() == "presence") track_directed(e.who.str(), e.stanza->attr("type"));
         if (e.stanza->name() == "message" && e.stanza->attr("type") != "error") srv_.sent_carbons(core_.address(), e.stanza);
         srv_.route(e.who, std::move(e.stanza));
         return;
@@ -254,6 +259,11 @@ class c2s_connection final : public stanza_sink {
       case c2s_event::kind::broadcast:
         counters.add(m.stanzas_in);
         available_ = e.stanza->attr("type").empty();
+        if (!available_) {
+          // Unavailable to everyone: to those it sent presence directly too (RFC 6121 §4.6.3).
+          srv_.directed_unavailable(core_.address(), {directed_.begin(), directed_.end()});
+          directed_.clear();
+        }
         srv_.broadcast(e.who, conn_.id(), std::move(e.stanza));
         return;
       case c2s_event::kind::closed:
@@ -282,9 +292,16 @@ class c2s_connection final : public stanza_sink {
     }
   }
 
+  // Directed presence (RFC 6121 §4.6): whom to tell when this resource goes.
+  void track_directed(const std::string& to, std::string_view type) {
+    if (type.empty() && directed_.size() < 1000) directed_.insert(to);
+    else if (type == "unavailable") directed_.erase(to);
+  }
+
   server& srv_;
   shard& home_;
   shard_router& router_ = srv_.router_here();
+  std::set<std::string> directed_;
   connection& conn_;
   c2s_stream core_;
   std::string source_;  // the peer's address: failed logins are counted by it

@@ -3,7 +3,8 @@
 // written back and read again in a new stream, is the same stanza. The client stream gets a
 // valid header first, then the bytes, with a user for whatever name SASL asks about. The
 // server-to-server stream gets them both ways: as another server's incoming stream (after a valid
-// header; every dialback claim is verified) and as the answers to an outgoing one.
+// header; every dialback claim is verified) and as the answers to an outgoing one. Every stanza
+// the parser returns also goes to a chat room, from its owner or from a stranger.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "xml/stream_parser.hpp"
 #include "xmpp/c2s_stream.hpp"
+#include "xmpp/muc_room.hpp"
 #include "xmpp/s2s_stream.hpp"
 
 using namespace junction;
@@ -45,10 +47,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view bytes(reinterpret_cast<const char*>(data + 1), size - 1);
 
   xml::stream_parser parser({.max_stanza_bytes = 4096, .max_depth = 16, .max_attributes = 8});
+  const auto owner = *xmpp::jid::parse("owner@example.com/a");
+  const auto stranger = *xmpp::jid::parse("stranger@example.com/b");
+  xmpp::muc_room room(*xmpp::jid::parse("room@conference.example.com"), owner.bare(), {});
+  std::size_t n = 0;
   for (std::size_t i = 0; i < bytes.size(); i += piece) {
     parser.feed(bytes.substr(i, piece));
-    while (auto e = parser.next())
-      if (e->what == xml::stream_event::kind::stanza) check_round_trip(e->node);
+    while (auto e = parser.next()) {
+      if (e->what != xml::stream_event::kind::stanza) continue;
+      check_round_trip(e->node);
+      const auto& from = ++n % 2 ? owner : stranger;
+      const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(n));
+      if (e->node.name() == "presence") room.presence(from, e->node, now);
+      else if (e->node.name() == "message") room.message(from, e->node, now);
+      else if (e->node.name() == "iq") room.iq(from, e->node);
+    }
   }
 
   // The client stream as TCP has it (after a valid header) and as WebSocket has it (framed:

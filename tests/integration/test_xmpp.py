@@ -845,5 +845,146 @@ class ResumptionTest(XmppCase):
         self.assertEqual(self.bodies(again, 2), ["missed 1", "missed 2"])
 
 
+class MucTest(XmppCase):
+    """Multi-user chat (XEP-0045) with slixmpp's xep_0045: a room made and configured, its
+    subject and history for who comes later, messages to everyone and privately, moderation
+    (kick, ban), a members-only room entered by invitation, and an occupant that disconnects
+    without leaving seen leaving."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.junction.add_user("carol@localhost", "carol-secret")
+
+    def muc_client(self, jid, password):
+        c = Client(jid, password, self.port, plugins=("xep_0045",))
+        self.addCleanup(c.stop)
+        self.assertTrue(c.started.wait(15 * SLOW), "%s did not log in" % jid)
+        self.assertTrue(c.available.wait(10 * SLOW))
+        c.room_messages = queue.Queue()
+        c.room_presences = queue.Queue()
+        c.invites = queue.Queue()
+        c.do(lambda: c.xmpp.add_event_handler("groupchat_message", lambda m: c.room_messages.put(m)))
+        c.do(lambda: c.xmpp.add_event_handler("groupchat_presence", lambda p: c.room_presences.put(p)))
+        c.do(lambda: c.xmpp.add_event_handler("groupchat_invite", lambda m: c.invites.put(m)))
+        return c
+
+    def join(self, client, room, nick, **kwargs):
+        async def run():
+            return await client.xmpp["xep_0045"].join_muc_wait(slixmpp.JID(room), nick, timeout=10 * SLOW, **kwargs)
+        return client.call(run, 20)
+
+    def join_error(self, client, room, nick, **kwargs):
+        try:
+            self.join(client, room, nick, **kwargs)
+        except slixmpp.exceptions.PresenceError as e:
+            return e.presence["error"]["condition"]
+        return None
+
+    def make_room(self, owner, room, nick, **fields):
+        pres, _subject, _occupants, _history = self.join(owner, room, nick)
+        codes = [int(c) for c in pres["muc"]["status_codes"]]
+        self.assertIn(201, codes, "the room was not new")
+        async def configure():
+            form = await owner.xmpp["xep_0045"].get_room_config(slixmpp.JID(room))
+            submit = owner.xmpp["xep_0004"].make_form(ftype="submit")
+            for var, value in fields.items():
+                submit.add_field(var=var, value=value)
+            await owner.xmpp["xep_0045"].set_room_config(slixmpp.JID(room), submit)
+            return form
+        form = owner.call(configure)
+        self.assertIn("muc#roomconfig_membersonly", [f["var"] for f in form["fields"]])
+
+    def next_groupchat(self, client, timeout=10.0):
+        while True:
+            m = client.room_messages.get(timeout=timeout * SLOW)
+            if m["body"]:
+                return m
+
+    def test_a_room_with_history_subject_moderation_and_invitations(self):
+        room = "lobby@conference.localhost"
+        alice = self.muc_client("alice@localhost/muc", "alice-secret")
+        bob = self.muc_client("bob@localhost/muc", "bob-secret")
+        # The chat service is listed by the server and says what it is.
+        async def discover():
+            items = await alice.xmpp["xep_0030"].get_items(jid="localhost", timeout=10 * SLOW)
+            info = await alice.xmpp["xep_0030"].get_info(jid="conference.localhost", timeout=10 * SLOW)
+            return [i[0] for i in items["disco_items"]["items"]], info["disco_info"]["features"]
+        items, features = alice.call(discover)
+        self.assertIn("conference.localhost", items)
+        self.assertIn("http://jabber.org/protocol/muc", features)
+
+        self.make_room(alice, room, "Alice", **{"muc#roomconfig_roomname": "The lobby"})
+        alice.do(lambda: alice.xmpp["xep_0045"].set_subject(slixmpp.JID(room), "Today: <&> \u00e9"))
+        said = ["first", "second <&>", "third \u2603"]
+        for text in said:
+            alice.do(lambda t=text: alice.xmpp.send_message(mto=room, mbody=t, mtype="groupchat"))
+        for text in said:
+            self.assertEqual(self.next_groupchat(alice)["body"], text)
+
+        # bob comes later: alice's presence, the history in order (with delays), the subject.
+        _pres, subject, occupants, history = self.join(bob, room, "Bob")
+        self.assertEqual(subject["subject"], "Today: <&> \u00e9")
+        others = [p for p in occupants if str(p["from"]) != room + "/Bob"]  # slixmpp lists bob too
+        self.assertEqual([str(p["from"]) for p in others], [room + "/Alice"])
+        self.assertEqual([m["body"] for m in history], said)
+        self.assertTrue(all(str(m["from"]) == room + "/Alice" for m in history))
+        # Semi-anonymous: bob (not a moderator) does not see alice's real JID; alice does see his.
+        item = others[0].xml.find("{http://jabber.org/protocol/muc#user}x/{http://jabber.org/protocol/muc#user}item")
+        self.assertIsNone(item.get("jid"))
+        self.assertEqual((item.get("affiliation"), item.get("role")), ("owner", "moderator"))
+        def bob_joined():
+            while True:
+                p = alice.room_presences.get(timeout=10 * SLOW)
+                if str(p["from"]) == room + "/Bob":
+                    return p
+        joined = bob_joined()
+        item = joined.xml.find("{http://jabber.org/protocol/muc#user}x/{http://jabber.org/protocol/muc#user}item")
+        self.assertEqual(item.get("jid"), "bob@localhost/muc", str(joined))
+
+        bob.do(lambda: bob.xmpp.send_message(mto=room, mbody="hello all", mtype="groupchat"))
+        m = self.next_groupchat(alice)
+        self.assertEqual((str(m["from"]), m["body"]), (room + "/Bob", "hello all"))
+        # Privately, through the room: bob sees it from alice's nick.
+        alice.do(lambda: alice.xmpp.send_message(mto=room + "/Bob", mbody="just you", mtype="chat"))
+        m = bob.next_message()
+        while m["type"] == "groupchat":  # the room's messages come this way too
+            m = bob.next_message()
+        self.assertEqual((str(m["from"]), m["body"]), (room + "/Alice", "just you"))
+
+        # Kicked (307): bob is out; what he sends now is refused.
+        alice.call(lambda: alice.xmpp["xep_0045"].set_role(slixmpp.JID(room), "Bob", "none", reason="enough"))
+        def bob_out(code):
+            while True:
+                p = bob.room_presences.get(timeout=10 * SLOW)
+                if p["type"] == "unavailable" and str(p["from"]) == room + "/Bob":
+                    return code in [int(c) for c in p["muc"]["status_codes"]]
+        self.assertTrue(bob_out(307))
+        # Banned (301): he cannot come back.
+        self.join(bob, room, "Bob")
+        alice.call(lambda: alice.xmpp["xep_0045"].set_affiliation(slixmpp.JID(room), "outcast", jid=slixmpp.JID("bob@localhost")))
+        self.assertTrue(bob_out(301))
+        self.assertEqual(self.join_error(bob, room, "Bob"), "forbidden")
+
+        # A members-only room: carol cannot enter; bob, invited by alice (its owner), can.
+        club = "club@conference.localhost"
+        carol = self.muc_client("carol@localhost/muc", "carol-secret")
+        self.make_room(alice, club, "Alice", **{"muc#roomconfig_membersonly": "1"})
+        self.assertEqual(self.join_error(carol, club, "Carol"), "registration-required")
+        alice.do(lambda: alice.xmpp["xep_0045"].invite(slixmpp.JID(club), slixmpp.JID("bob@localhost"), reason="join us"))
+        invite = bob.invites.get(timeout=10 * SLOW)
+        self.assertEqual(str(invite["from"]), club)
+        self.join(bob, club, "Bob")
+
+        # bob's connection goes without leaving: the room sees him leave (directed presence).
+        bob.stop()
+        def left():
+            while True:
+                p = alice.room_presences.get(timeout=15 * SLOW)
+                if p["type"] == "unavailable" and str(p["from"]) == club + "/Bob":
+                    return True
+        self.assertTrue(left())
+
+
 if __name__ == "__main__":
     unittest.main()
