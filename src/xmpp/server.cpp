@@ -22,6 +22,7 @@ xmpp_metrics xmpp_metrics::declare(metric_registry& r) {
   using k = metric_kind;
   xmpp_metrics m{connection_metrics::declare(r, "xmpp"), connection_metrics::declare(r, "xmpps"),
                  connection_metrics::declare(r, "xmpp_s2s_in"), connection_metrics::declare(r, "xmpp_s2s_out"),
+                 connection_metrics::declare(r, "xmpp_bosh"),
                  {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   m.sessions = r.add("junction_xmpp_sessions", "XMPP client streams with a bound resource.", k::gauge);
   m.stanzas_in = r.add("junction_xmpp_stanzas_received_total", "Stanzas received from bound XMPP clients.",
@@ -64,6 +65,7 @@ server::server(runtime& rt, const xmpp_config& cfg, std::vector<std::string> dom
     : rt_(rt), config_(cfg), domains_(std::move(domains)), metrics_(xmpp_metrics::declare(rt.registry())),
       users_(users), workers_(workers), routers_(std::make_unique<sharded<shard_router>>(rt, *this)),
       links_(std::make_unique<sharded<s2s_links>>(rt, *this)), mucs_(std::make_unique<sharded<muc_service>>(rt, *this)),
+      bosh_(std::make_unique<sharded<bosh_sessions>>(rt, *this)),
       dialback_secret_(cfg.dialback_secret) {
   for (auto& d : domains_) std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
   if (!cfg.muc_subdomain.empty())
@@ -79,6 +81,7 @@ server::server(runtime& rt, const xmpp_config& cfg, std::vector<std::string> dom
 }
 
 server::~server() {
+  if (bosh_) bosh_->stop();
   if (mucs_) mucs_->stop();
   if (links_) links_->stop();
   if (routers_) routers_->stop();

@@ -16,6 +16,7 @@
 #include "core/sharded.hpp"
 #include "xmpp/config.hpp"
 #include "xmpp/jid.hpp"
+#include "xmpp/bosh.hpp"
 #include "xmpp/muc_service.hpp"
 #include "xmpp/router.hpp"
 #include "xmpp/s2s_links.hpp"
@@ -38,7 +39,7 @@ class websocket_channel;
 namespace junction::xmpp {
 
 struct xmpp_metrics {
-  connection_metrics c2s, c2s_tls, s2s_in, s2s_out;
+  connection_metrics c2s, c2s_tls, s2s_in, s2s_out, bosh;
   metric_id sessions, stanzas_in, stanzas_out, logins, auth_failures, auth_throttled, stream_errors, offline;
   metric_id s2s_links, s2s_stanzas_in, s2s_stanzas_out, s2s_failures, archived, hibernating, muc_rooms;
   static xmpp_metrics declare(metric_registry& registry);
@@ -119,6 +120,7 @@ class server {
   std::unique_ptr<sharded<shard_router>> routers_;
   std::unique_ptr<sharded<s2s_links>> links_;
   std::unique_ptr<sharded<muc_service>> mucs_;
+  std::unique_ptr<sharded<bosh_sessions>> bosh_;
   std::vector<std::string> muc_services_;
   void muc_service_stanza(stanza_ptr stanza);
   std::shared_ptr<boost::asio::ssl::context> tls_, tls_client_;

@@ -9,6 +9,11 @@
 
 #include <charconv>
 
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "core/connection.hpp"
 #include "core/runtime.hpp"
 #include "core/utc_time.hpp"
@@ -61,6 +66,42 @@ void server::attach_http(http::server& web) {
                         for (auto& v : part) all.push_back(std::move(v));
                       }
                       co_return ctx.json(http::status::ok, json::serialize(json::object{{"sessions", std::move(all)}}));
+                    }}});
+  // XMPP over BOSH (XEP-0206): each request goes to the shard its session lives on (the sid says
+  // which; a new one lives here) and is answered from there, held until there is something to say.
+  web.routes().add({"/http-bind", http::POST, false,
+                    http::async_handler{[this](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
+                      unsigned target = ctx.home().index();
+                      const std::string& text = ctx.req.body();
+                      // The sid's shard, read off the text: the body is parsed where the session is.
+                      if (auto at = text.find("sid="); at != std::string::npos && at + 5 < text.size()) {
+                        unsigned shard = 0;
+                        const char* start = text.data() + at + 5;
+                        const auto [end, ec] = std::from_chars(start, text.data() + text.size(), shard);
+                        if (ec == std::errc{} && end != start && *end == '.' && shard < bosh_->size()) target = shard;
+                      }
+                      const std::string peer = ctx.conn.peer();
+                      const bool secure = ctx.conn.protocol() == "https";
+                      auto [status, body] = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
+                                                                                 void(std::pair<int, std::string>)>(
+                          [this, target, &text, &peer, secure](auto handler) {
+                            auto guard = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
+                            struct state {
+                              decltype(handler) h;
+                              decltype(guard) g;
+                            };
+                            auto st = std::make_shared<state>(state{std::move(handler), std::move(guard)});
+                            bosh_->invoke_on(target, [st, text = text, peer = peer, secure](bosh_sessions& b) mutable {
+                              b.request(std::move(text), std::move(peer), secure, [st](int status, std::string out) {
+                                auto executor = st->g.get_executor();
+                                boost::asio::post(executor, [st, status, out = std::move(out)]() mutable {
+                                  std::move(st->h)(std::make_pair(status, std::move(out)));
+                                });
+                              });
+                            });
+                          },
+                          boost::asio::use_awaitable);
+                      co_return ctx.text(static_cast<http::status>(status), std::move(body), "text/xml; charset=utf-8");
                     }}});
   web.routes().add({"/api/v1/xmpp/s2s", http::GET | http::HEAD, true,
                     http::async_handler{[this](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
