@@ -52,9 +52,9 @@ class bosh_session final : public http::websocket_channel, public std::enable_sh
  public:
   using respond_fn = std::function<void(int, std::string)>;
 
-  bosh_session(server& srv, shard& home, bosh_sessions& registry, std::string sid, std::string peer, bool secure,
+  bosh_session(server& srv, shard& home, std::string sid, std::string peer, bool secure,
                std::string domain, unsigned wait, unsigned hold)
-      : srv_(srv), home_(home), registry_(registry), sid_(std::move(sid)), secure_(secure), domain_(std::move(domain)),
+      : home_(home), sid_(std::move(sid)), secure_(secure), domain_(std::move(domain)),
         wait_(wait), hold_(hold), wake_(home.context()), inactivity_(home.context()),
         conn_(home, connection_ticket{}, srv.metrics().bosh, secure ? "https" : "http", std::move(peer),
               [this] { end("the connection was closed"); }) {
@@ -257,9 +257,7 @@ class bosh_session final : public http::websocket_channel, public std::enable_sh
     });
   }
 
-  server& srv_;
   shard& home_;
-  bosh_sessions& registry_;
   std::string sid_;
   bool secure_;
   std::string domain_;
@@ -327,7 +325,7 @@ void bosh_sessions::request(std::string text, std::string peer, bool secure, std
   const unsigned hold = std::clamp<unsigned>(static_cast<unsigned>(number(body->attr("hold")).value_or(1)), 1, 1);
   const std::string new_sid = make_sid(home_.index());
   if (new_sid.empty()) return answer(500, terminate_body("internal-server-error"));
-  auto session = std::make_shared<bosh_session>(owner_, home_, *this, new_sid, std::move(peer), secure, domain, wait, hold);
+  auto session = std::make_shared<bosh_session>(owner_, home_, new_sid, std::move(peer), secure, domain, wait, hold);
   sessions_[new_sid] = session;
   session->start(*body, answer);
   asio::co_spawn(home_.context(), run_bosh(&owner_, session, this), log_failure{"xmpp bosh session"});

@@ -90,6 +90,7 @@ void shard_router::push_item(const jid& account, const roster_state& roster, con
   auto it = accounts_.find(account.bare_str());
   if (it == accounts_.end()) return;
   for (const auto& r : it->second) {
+    if (!r.roster_requested) continue;
     auto push = std::make_shared<xml::element>(std::string(ns::client), "iq");
     push->set("type", "set");
     push->set("id", "push-" + std::to_string(roster.version));
@@ -123,6 +124,9 @@ void shard_router::roster_iq(const jid& from, const stanza_ptr& iq) {
     reply->set("type", "result");
     const jid account = from.bare();
     if (iq->attr("type") == "get") {
+      if (auto a = accounts_.find(account.bare_str()); a != accounts_.end())
+        for (auto& r : a->second)
+          if (r.name == from.resource()) r.roster_requested = true;
       // RFC 6121 §2.6.3: a client whose version is current gets no roster, only the pushes after.
       const std::string version = std::to_string(roster.version);
       if (query->has("ver") && query->attr("ver") == version) return owner_.route(from, reply);

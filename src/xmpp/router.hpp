@@ -142,6 +142,7 @@ class shard_router {
     bool available = false;
     stanza_ptr last_presence;  // what it last broadcast: answers probes
     bool carbons = false;      // XEP-0280: copies of the account's messages
+    bool roster_requested = false;  // asked for the roster: gets its pushes (RFC 6121 §2.1.6)
   };
   // Copies of `message` (XEP-0280 "received" or "sent") to the account's resources that want
   // them, but for those in `had_it`.
