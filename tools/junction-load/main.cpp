@@ -6,6 +6,7 @@
 #include "junction-load/gateway_run.hpp"
 #include "junction-load/load_run.hpp"
 #include "junction-load/options.hpp"
+#include "junction-load/xmpp_run.hpp"
 
 #include "core/log.hpp"
 
@@ -44,6 +45,24 @@ int main(int argc, char** argv) {
   gateway->add_option("--duration", g_duration, "Media time per call, e.g. 20s")->capture_default_str();
   gateway->add_option("--late", g.late_ms, "Milliseconds beyond the steady delay that make a frame late")
       ->capture_default_str();
+
+  auto* xmpp = cli.add_subcommand("xmpp", "Many XMPP users log in and chat (any server: Junction, Prosody, ejabberd)");
+  xmpp_options x;
+  std::string x_server = "127.0.0.1:5222", x_duration = "10s", x_idle = "0s";
+  xmpp->add_option("--server", x_server, "XMPP server HOST:PORT (loopback only)")->capture_default_str();
+  xmpp->add_option("--domain", x.domain, "The users' domain")->capture_default_str();
+  xmpp->add_option("--users", x.users, "Users logged in at once")->capture_default_str();
+  xmpp->add_option("--user-prefix", x.user_prefix, "Users are <prefix><n>@<domain>")->capture_default_str();
+  xmpp->add_option("--first-user", x.first_user, "The first n")->capture_default_str();
+  xmpp->add_option("--password", x.password, "Every user's password")->capture_default_str();
+  xmpp->add_option("--ramp", x.ramp, "Logins started per second")->capture_default_str();
+  xmpp->add_option("--rate", x.rate, "Messages per second, all users together")->capture_default_str();
+  xmpp->add_option("--duration", x_duration, "Messaging time, e.g. 30s")->capture_default_str();
+  xmpp->add_option("--idle", x_idle, "Time logged in before messaging (to measure idle sessions)")->capture_default_str();
+  xmpp->add_flag("--tls", x.tls, "STARTTLS (the certificate is not checked)");
+  xmpp->add_option("--mechanism", x.mechanism, "SCRAM-SHA-256 or SCRAM-SHA-1")->capture_default_str();
+  xmpp->add_option("--threads", x.threads, "Event-loop threads")->capture_default_str();
+  xmpp->add_option("--body-size", x.body_size, "Bytes of each message body")->capture_default_str();
 
   load_options o;
   std::string url, duration = "10s", warmup = "1s", bitrate = "2M", audio_bitrate = "128k", log_level = "warn";
@@ -92,6 +111,26 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "junction-load: %s\n", why.c_str());
     return exit_usage;
   };
+  if (xmpp->parsed()) {
+    auto colon = x_server.rfind(':');
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(x_server.substr(0, colon), ec);
+    unsigned port = 0;
+    const auto digits = std::string_view{x_server}.substr(colon == std::string::npos ? 0 : colon + 1);
+    const auto [end, bad] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (colon == std::string::npos || ec || !is_loopback(address) || bad != std::errc{} ||
+        end != digits.data() + digits.size() || port == 0 || port > 65535)
+      return usage("--server: a loopback HOST:PORT");
+    x.server = {address, static_cast<unsigned short>(port)};
+    auto d = parse_run_duration(x_duration);
+    auto idle = parse_run_duration(x_idle);
+    if (!d || !idle) return usage("--duration/--idle: durations like 30s");
+    x.duration = *d;
+    x.idle = *idle;
+    if (x.users < 2) return usage("--users: at least 2 (they chat with each other)");
+    if (x.mechanism != "SCRAM-SHA-256" && x.mechanism != "SCRAM-SHA-1") return usage("--mechanism: SCRAM-SHA-256 or SCRAM-SHA-1");
+    return run_xmpp_load(x);
+  }
   if (gateway->parsed()) {
     auto colon = g_server.rfind(':');
     boost::system::error_code ec;
