@@ -27,8 +27,9 @@ using detail::statement_ptr;
 // by a newer Junction is refused rather than misread. Every statement is "IF NOT EXISTS", so the
 // same script brings any older store up to date.
 // Version 5: the message archive (XEP-0313), each user's messages as stanzas in order.
-// Version 6: persistent chat rooms (XEP-0045).
-constexpr int schema_version = 6;
+// Version 6: persistent chat rooms (XEP-0045). Version 7: vCards (XEP-0054) and blocklists
+// (XEP-0191).
+constexpr int schema_version = 7;
 
 constexpr const char* schema_sql = R"sql(
   CREATE TABLE IF NOT EXISTS users (
@@ -103,7 +104,16 @@ constexpr const char* schema_sql = R"sql(
     config TEXT NOT NULL,
     affiliations TEXT NOT NULL
   );
-  PRAGMA user_version = 6;
+  CREATE TABLE IF NOT EXISTS vcards (
+    owner TEXT PRIMARY KEY,
+    vcard TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS blocklist (
+    owner TEXT NOT NULL,
+    blocked TEXT NOT NULL,
+    PRIMARY KEY (owner, blocked)
+  );
+  PRAGMA user_version = 7;
 )sql";
 
 // A writer (the CLI adding a user) holds the lock for milliseconds; five seconds is generous.
@@ -244,6 +254,13 @@ void user_store::impl::open() {
   put_room = prepare("INSERT OR REPLACE INTO muc_rooms (room, config, affiliations) VALUES (?1, ?2, ?3)");
   drop_room = prepare("DELETE FROM muc_rooms WHERE room = ?1");
   select_rooms = prepare("SELECT room, config, affiliations FROM muc_rooms ORDER BY room");
+  select_vcard = prepare("SELECT vcard FROM vcards WHERE owner = ?1");
+  put_vcard = prepare("INSERT OR REPLACE INTO vcards (owner, vcard) VALUES (?1, ?2)");
+  erase_vcard = prepare("DELETE FROM vcards WHERE owner = ?1");
+  select_blocks = prepare("SELECT blocked FROM blocklist WHERE owner = ?1 ORDER BY blocked");
+  insert_block = prepare("INSERT OR IGNORE INTO blocklist (owner, blocked) VALUES (?1, ?2)");
+  erase_block = prepare("DELETE FROM blocklist WHERE owner = ?1 AND blocked = ?2");
+  erase_blocks = prepare("DELETE FROM blocklist WHERE owner = ?1");
 }
 
 user_store::user_store(const std::string& path) : impl_(std::make_unique<impl>()) {
@@ -306,6 +323,11 @@ bool user_store::remove(std::string_view username, std::string_view realm) {
     statement_use archive_use(a);
     impl_->bind(a, 1, std::string(username) + "@" + std::string(realm));
     impl_->run(a, "removing the archive of " + std::string(username));
+    for (auto* st : {impl_->erase_vcard.get(), impl_->erase_blocks.get()}) {
+      statement_use u(st);
+      impl_->bind(st, 1, std::string(username) + "@" + std::string(realm));
+      impl_->run(st, "removing the profile of " + std::string(username));
+    }
   }
   return removed;
 }

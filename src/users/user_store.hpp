@@ -171,6 +171,14 @@ class user_store {
   archive_page query_archive(std::string_view owner, const archive_query& q) const;
   std::size_t expire_archive(std::int64_t before);  // every message older: how many went
 
+  // Profiles (profile_store.cpp): the vCard a user published (XEP-0054), as XML text, and the
+  // addresses a user blocks (XEP-0191), by the user's bare JID.
+  std::optional<std::string> vcard(std::string_view owner) const;
+  void put_vcard(std::string_view owner, std::string_view vcard);
+  std::vector<std::string> blocklist(std::string_view owner) const;
+  void block(std::string_view owner, std::string_view who, bool blocked);
+  void unblock_all(std::string_view owner);
+
   // Persistent chat rooms.
   void put_room(const stored_room& room);
   void drop_room(std::string_view room);

@@ -82,6 +82,13 @@ struct user_store::impl {
   statement_ptr put_room;
   statement_ptr drop_room;
   statement_ptr select_rooms;
+  statement_ptr select_vcard;
+  statement_ptr put_vcard;
+  statement_ptr erase_vcard;
+  statement_ptr select_blocks;
+  statement_ptr insert_block;
+  statement_ptr erase_block;
+  statement_ptr erase_blocks;
   statement_ptr insert_mail;
   statement_ptr erase_mail_for;
   statement_ptr erase_mail_before;

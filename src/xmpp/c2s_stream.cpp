@@ -180,6 +180,7 @@ void c2s_stream::send_features() {
     f += "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
          "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>";
     if (settings_.sm_offered) f += "<sm xmlns='urn:xmpp:sm:3'/>";
+    f += "<csi xmlns='urn:xmpp:csi:0'/>";
   }
   f += "</stream:features>";
   send_raw(f);
@@ -261,6 +262,7 @@ void c2s_stream::on_stanza(xml::element& stanza) {
       return fail("not-authorized", "bind a resource first");
     case state::ready:
       if (stanza.ns() == ns::sm) return on_sm(stanza);
+      if (stanza.ns() == ns::csi) return on_csi(stanza);
       if (sm_.enabled) ++sm_.handled_in;  // every element that is not a nonza (XEP-0198 §4)
       return on_client_stanza(stanza);
     default: return fail("not-authorized");
@@ -501,7 +503,9 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
       ++children;
     }
   if (children != 1) return reply_error(iq, "modify", "bad-request");
-  if ((payload->is(ns::roster, "query") || (payload->ns() == ns::mam && settings_.archive)) && to_self) {
+  if ((payload->is(ns::roster, "query") || (payload->ns() == ns::mam && settings_.archive) ||
+       payload->is(ns::vcard, "vCard") || payload->ns() == ns::blocking) &&
+      to_self) {
     emit(make_event(c2s_event::kind::account_iq, address_, {}, std::make_shared<xml::element>(iq)));
     return;
   }
@@ -525,7 +529,8 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
           query.add(std::string(ns::disco_info), "feature").set("var", feature);
     } else {
       identity.set("category", "server").set("type", "im").set("name", settings_.identity_name);
-      for (std::string_view feature : {ns::disco_info, ns::disco_items, ns::ping, ns::carbons})
+      for (std::string_view feature : {ns::disco_info, ns::disco_items, ns::ping, ns::carbons, ns::blocking, ns::vcard,
+                                       ns::csi, ns::sm})
         query.add(std::string(ns::disco_info), "feature").set("var", feature);
     }
     return send(result);
@@ -541,6 +546,18 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
 
 void c2s_stream::deliver(const std::shared_ptr<const xml::element>& stanza) {
   if (state_ != state::ready) return;
+  // An inactive client (XEP-0352) gets presence changes later, only the last of each sender's,
+  // with the next thing that matters or when it is active again.
+  if (inactive_ && stanza->name() == "presence" && (stanza->attr("type").empty() || stanza->attr("type") == "unavailable")) {
+    const std::string_view from = stanza->attr("from");
+    auto same = std::find_if(held_presence_.begin(), held_presence_.end(),
+                             [&](const auto& p) { return p->attr("from") == from; });
+    if (same != held_presence_.end()) held_presence_.erase(same);
+    held_presence_.push_back(stanza);
+    if (held_presence_.size() >= 1000) flush_held_presence();
+    return;
+  }
+  flush_held_presence();
   if (sm_.enabled) return count_sent(stanza);
   send(*stanza);
 }

@@ -149,6 +149,9 @@ class c2s_stream {
   void on_sm(const xml::element& e);
   void acknowledged(std::uint32_t h);
   void count_sent(std::shared_ptr<const xml::element> stanza);
+  // Client state indication (XEP-0352).
+  void on_csi(const xml::element& e);
+  void flush_held_presence();
   void send_header();
   void send_features();
   bool plus_offered() const;
@@ -181,6 +184,8 @@ class c2s_stream {
   bool awaiting_resume_ = false;
   std::uint32_t resume_h_ = 0;
   sm_state sm_;
+  bool inactive_ = false;
+  std::vector<std::shared_ptr<const xml::element>> held_presence_;
   std::size_t auth_failures_ = 0;
   std::size_t resources_made_ = 0;
 };

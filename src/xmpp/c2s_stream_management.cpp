@@ -120,6 +120,22 @@ void c2s_stream::resumed(const jid& address, sm_state state) {
   pump();
 }
 
+void c2s_stream::on_csi(const xml::element& e) {
+  if (e.name() == "active") {
+    inactive_ = false;
+    flush_held_presence();
+  } else if (e.name() == "inactive") {
+    inactive_ = true;
+  }
+}
+
+void c2s_stream::flush_held_presence() {
+  for (auto& p : std::exchange(held_presence_, {})) {
+    if (sm_.enabled) count_sent(std::move(p));
+    else write_element(*p);
+  }
+}
+
 void c2s_stream::resume_failed() {
   if (!awaiting_resume_ || state_ == state::closed) return;
   awaiting_resume_ = false;

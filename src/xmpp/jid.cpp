@@ -113,4 +113,10 @@ std::string jid::bare_str() const { return local_.empty() ? domain_ : local_ + "
 
 std::string jid::str() const { return resource_.empty() ? bare_str() : bare_str() + "/" + resource_; }
 
+bool is_blocked(const std::set<std::string>& blocked, const jid& who) {
+  if (blocked.empty() || who.empty()) return false;
+  if (blocked.count(who.str()) || blocked.count(who.bare_str()) || blocked.count(who.domain())) return true;
+  return who.local().empty() && !who.is_bare() && blocked.count(who.domain() + "/" + who.resource());
+}
+
 }  // namespace junction::xmpp

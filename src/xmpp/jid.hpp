@@ -7,6 +7,7 @@
 // present, parts over 1023 bytes, the characters RFC 7622 forbids in a localpart
 // (" & ' / : < > @ and whitespace), control characters anywhere, and invalid UTF-8.
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,10 @@ class jid {
  private:
   std::string local_, domain_, resource_;
 };
+
+// Whether `who` matches an item of a blocklist (XEP-0191 §3.2, RFC 6121's privacy lists: a full
+// JID, a bare JID (any of its resources), a domain with a resource, or a domain (anyone there)).
+bool is_blocked(const std::set<std::string>& blocked, const jid& who);
 
 // A resource part a client may ask for, as RFC 7622 §3.4 allows it (checked as above).
 bool valid_resource(std::string_view resource) noexcept;

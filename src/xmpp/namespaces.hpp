@@ -23,5 +23,8 @@ inline constexpr std::string_view hints = "urn:xmpp:hints";
 inline constexpr std::string_view mam = "urn:xmpp:mam:2";
 inline constexpr std::string_view sid = "urn:xmpp:sid:0";
 inline constexpr std::string_view sm = "urn:xmpp:sm:3";
+inline constexpr std::string_view blocking = "urn:xmpp:blocking";
+inline constexpr std::string_view vcard = "vcard-temp";
+inline constexpr std::string_view csi = "urn:xmpp:csi:0";
 
 }  // namespace junction::xmpp::ns

@@ -64,10 +64,12 @@ void shard_router::with_roster(const jid& account, std::function<void(roster_sta
                        [this, here, &rt, key, local = account.local(), domain = account.domain()](users::user_store& s) {
                          auto items = std::make_shared<std::vector<users::roster_item>>(s.roster(local, domain));
                          const auto version = s.roster_version(local, domain);
-                         rt.post(here, [this, key, items, version] {
+                         auto blocked = std::make_shared<std::vector<std::string>>(s.blocklist(key));
+                         rt.post(here, [this, key, items, version, blocked] {
                            auto& roster = rosters_[key];  // elements of an unordered_map stay put
                            roster.loaded = true;
                            roster.version = version;
+                           roster.blocked.insert(blocked->begin(), blocked->end());
                            for (auto& i : *items) roster.items[i.contact] = std::move(i);
                            auto waiting = std::move(roster.waiting);
                            roster.waiting.clear();
@@ -104,6 +106,8 @@ void shard_router::push_item(const jid& account, const roster_state& roster, con
 
 void shard_router::account_iq(const jid& from, const stanza_ptr& iq) {
   if (iq->child(ns::mam, "query") || iq->child(ns::mam, "prefs")) return archive_iq(from, iq);
+  if (iq->child(ns::vcard, "vCard")) return vcard_iq(from, iq, from.bare());
+  if (iq->child_in(ns::blocking)) return blocking_iq(from, iq);
   roster_iq(from, iq);
 }
 

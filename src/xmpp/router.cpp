@@ -123,6 +123,11 @@ void shard_router::bind(const jid& address, unsigned shard, std::uint64_t stream
   }
   list.push_back(std::move(fresh));
   ++resources_;
+  // The new stream learns the account's blocklist (it refuses to send to what is on it).
+  with_roster(address.bare(), [this, address, shard, stream](roster_state& roster) {
+    if (!roster.blocked.empty())
+      owner_.blocklist_to(shard, stream, std::make_shared<const std::set<std::string>>(roster.blocked));
+  });
 }
 
 void shard_router::unbind(const jid& address, std::uint64_t stream) {
@@ -171,6 +176,19 @@ void shard_router::broadcast(const jid& from, std::uint64_t stream, const stanza
 void shard_router::route(const jid& to, const stanza_ptr& stanza, bool archived) {
   const std::string& kind = stanza->name();
   const std::string_view type = stanza->attr("type");
+  // What the account blocks does not reach it (XEP-0191 §3.5): an error for a message or a
+  // query, nothing for presence. Its blocklist is known while it has resources.
+  if (const auto sender = jid::parse(stanza->attr("from")); sender && sender->bare() != to.bare()) {
+    auto account = accounts_.find(to.bare_str());
+    auto roster = rosters_.find(to.bare_str());
+    if (account != accounts_.end() && (roster == rosters_.end() || !roster->second.loaded))
+      return with_roster(to.bare(), [this, to, stanza, archived](roster_state&) { route(to, stanza, archived); });
+    if (roster != rosters_.end() && roster->second.loaded && is_blocked(roster->second.blocked, *sender)) {
+      if (kind == "message" || (kind == "iq" && (type == "get" || type == "set")))
+        bounce(*stanza, "cancel", "service-unavailable");
+      return;
+    }
+  }
   if (kind == "presence" && is_subscription(type)) return inbound_subscription(to, stanza);
   if (kind == "presence" && type == "probe") {
     if (auto from = jid::parse(stanza->attr("from"))) answer_probe(to, *from);
@@ -215,8 +233,11 @@ void shard_router::route(const jid& to, const stanza_ptr& stanza, bool archived)
       if (r.available) send_to(r, stanza);
     return;
   }
-  // An iq for an account: what the server answers for it is the sender's stream's to do; one
-  // that reached here has no one to answer it.
+  // A vCard is the server's to answer for the account (XEP-0054).
+  if (kind == "iq" && to.is_bare() && stanza->child(ns::vcard, "vCard"))
+    if (const auto sender = jid::parse(stanza->attr("from"))) return vcard_iq(*sender, stanza, to);
+  // Any other iq for an account: what the server answers for it is the sender's stream's to do;
+  // one that reached here has no one to answer it.
   bounce(*stanza, "cancel", "service-unavailable");
 }
 

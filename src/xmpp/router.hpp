@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,6 +60,8 @@ class stanza_sink {
   virtual void deliver(const stanza_ptr& stanza) = 0;
   // What the stream's resume request found (resumption.cpp): the session, or nothing.
   virtual void resume_with(std::shared_ptr<resumable_session> found) {}
+  // The account's blocklist as it is now: the stream refuses to send to what is on it.
+  virtual void blocklist(std::shared_ptr<const std::set<std::string>> blocked) {}
   // Ends the stream with a stream error (RFC 6120 §4.9.3 condition).
   virtual void kick(std::string_view condition, std::string_view text) = 0;
 };
@@ -85,6 +88,9 @@ class shard_router {
   void attach(std::uint64_t id, stanza_sink& sink);
   void detach(std::uint64_t id);
   void deliver_here(std::uint64_t id, const stanza_ptr& stanza);
+  void blocklist_here(std::uint64_t id, std::shared_ptr<const std::set<std::string>> blocked) {
+    if (auto it = streams_.find(id); it != streams_.end()) it->second->blocklist(std::move(blocked));
+  }
   bool kick_here(std::uint64_t id, std::string_view condition, std::string_view text);  // false: no such stream
   std::vector<stream_summary> streams() const;
 
@@ -143,6 +149,7 @@ class shard_router {
     stanza_ptr last_presence;  // what it last broadcast: answers probes
     bool carbons = false;      // XEP-0280: copies of the account's messages
     bool roster_requested = false;  // asked for the roster: gets its pushes (RFC 6121 §2.1.6)
+    bool blocklist_requested = false;  // asked for the blocklist: gets its pushes (XEP-0191)
   };
   // Copies of `message` (XEP-0280 "received" or "sent") to the account's resources that want
   // them, but for those in `had_it`.
@@ -155,11 +162,15 @@ class shard_router {
   void answer_archive_query(const jid& from, const stanza_ptr& iq, const users::archive_page& page);
   std::string next_archive_id();
   void roster_iq(const jid& from, const stanza_ptr& iq);
+  // profile_service.cpp: a vCard of `owner` (homed here) got or set; the blocklist.
+  void vcard_iq(const jid& from, const stanza_ptr& iq, const jid& owner);
+  void blocking_iq(const jid& from, const stanza_ptr& iq);
   // An account's roster, as kept on its home shard while it has resources (roster_service.cpp).
   struct roster_state {
     bool loaded = false;
     std::int64_t version = 0;
     std::map<std::string, users::roster_item> items;  // by contact
+    std::set<std::string> blocked;                    // XEP-0191
     std::vector<std::function<void(roster_state&)>> waiting;  // until loaded
   };
   void with_roster(const jid& account, std::function<void(roster_state&)> then);

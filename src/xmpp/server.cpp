@@ -239,6 +239,10 @@ void server::rebind(const jid& address, std::uint64_t old_stream, unsigned shard
   });
 }
 
+void server::blocklist_to(unsigned shard, std::uint64_t stream, std::shared_ptr<const std::set<std::string>> blocked) {
+  routers_->invoke_on(shard, [stream, blocked = std::move(blocked)](shard_router& r) { r.blocklist_here(stream, blocked); });
+}
+
 void server::unbind(const jid& address, std::uint64_t stream) {
   routers_->invoke_on(home_of(address, rt_.size()), [address, stream](shard_router& r) { r.unbind(address, stream); });
 }

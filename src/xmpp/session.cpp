@@ -158,6 +158,8 @@ class c2s_connection final : public stanza_sink {
     flush();
   }
 
+  void blocklist(std::shared_ptr<const std::set<std::string>> blocked) override { blocked_ = std::move(blocked); }
+
   void kick(std::string_view condition, std::string_view text) override {
     core_.fail(condition, text);
     flush();
@@ -228,6 +230,7 @@ class c2s_connection final : public stanza_sink {
         return;
       case c2s_event::kind::route:
         counters.add(m.stanzas_in);
+        if (refused_as_blocked(e)) return;
         if (e.stanza->name() == "presence") track_directed(e.who.str(), e.stanza->attr("type"));
         if (e.stanza->name() == "message" && e.stanza->attr("type") != "error") srv_.sent_carbons(core_.address(), e.stanza);
         srv_.route(e.who, std::move(e.stanza));
@@ -254,6 +257,7 @@ class c2s_connection final : public stanza_sink {
         return;
       case c2s_event::kind::subscription:
         counters.add(m.stanzas_in);
+        if (refused_as_blocked(e)) return;
         srv_.subscription(core_.address().bare(), e.who, std::move(e.stanza));
         return;
       case c2s_event::kind::broadcast:
@@ -292,6 +296,24 @@ class c2s_connection final : public stanza_sink {
     }
   }
 
+  // What the account blocks gets nothing from it (XEP-0191 §3.6): a message or a query comes
+  // back as not-acceptable with <blocked/>, presence is dropped.
+  bool refused_as_blocked(const c2s_event& e) {
+    if (!blocked_ || !is_blocked(*blocked_, e.who)) return false;
+    const std::string_view type = e.stanza->attr("type");
+    if (e.stanza->name() == "presence" || type == "error" || type == "result") return true;
+    auto error = std::make_shared<xml::element>(*e.stanza);
+    error->set("type", "error");
+    error->set("from", e.stanza->attr("to"));
+    error->set("to", core_.address().str());
+    auto& err = error->add(std::string(ns::client), "error");
+    err.set("type", "cancel");
+    err.add(std::string(ns::stanza_errors), "not-acceptable");
+    err.add("urn:xmpp:blocking:errors", "blocked");
+    deliver(error);
+    return true;
+  }
+
   // Directed presence (RFC 6121 §4.6): whom to tell when this resource goes.
   void track_directed(const std::string& to, std::string_view type) {
     if (type.empty() && directed_.size() < 1000) directed_.insert(to);
@@ -302,6 +324,7 @@ class c2s_connection final : public stanza_sink {
   shard& home_;
   shard_router& router_ = srv_.router_here();
   std::set<std::string> directed_;
+  std::shared_ptr<const std::set<std::string>> blocked_;
   connection& conn_;
   c2s_stream core_;
   std::string source_;  // the peer's address: failed logins are counted by it

@@ -986,5 +986,86 @@ class MucTest(XmppCase):
         self.assertTrue(left())
 
 
+class ProfileTest(XmppCase):
+    """vCards (XEP-0054), blocking (XEP-0191) and client state indication (XEP-0352) with
+    slixmpp's plugins."""
+
+    def plugged(self, jid, password, *plugins):
+        c = Client(jid, password, self.port, plugins=plugins)
+        self.addCleanup(c.stop)
+        self.assertTrue(c.started.wait(15 * SLOW), "%s did not log in" % jid)
+        self.assertTrue(c.available.wait(10 * SLOW))
+        return c
+
+    def error_of(self, client, make_coroutine):
+        async def run():
+            try:
+                await make_coroutine()
+            except slixmpp.exceptions.IqError as e:
+                return e.iq["error"]["condition"]
+            return None
+        return client.call(run, 20)
+
+    def test_a_vcard_is_published_and_read_by_others(self):
+        alice = self.plugged("alice@localhost/v", "alice-secret", "xep_0054")
+        bob = self.plugged("bob@localhost/v", "bob-secret", "xep_0054")
+        self.assertEqual(self.error_of(bob, lambda: bob.xmpp["xep_0054"].get_vcard(
+            "alice@localhost", local=False, timeout=10 * SLOW)), "item-not-found")
+        async def publish():
+            v = alice.xmpp["xep_0054"].make_vcard()
+            v["FN"] = "Alice <&> Liddell \u00e9"
+            v["NICKNAME"] = "al"
+            await alice.xmpp["xep_0054"].publish_vcard(v, timeout=10 * SLOW)
+        alice.call(publish)
+        async def read(client, whose):
+            iq = await client.xmpp["xep_0054"].get_vcard(whose, local=False, timeout=10 * SLOW)
+            return iq["vcard_temp"]["FN"], iq["vcard_temp"]["NICKNAME"]
+        self.assertEqual(bob.call(lambda: read(bob, "alice@localhost")), ("Alice <&> Liddell \u00e9", ["al"]))
+        self.assertEqual(alice.call(lambda: read(alice, "alice@localhost")), ("Alice <&> Liddell \u00e9", ["al"]))
+        # Nobody sets another's vCard.
+        async def overwrite():
+            v = bob.xmpp["xep_0054"].make_vcard()
+            v["FN"] = "not alice"
+            await bob.xmpp["xep_0054"].publish_vcard(v, jid=slixmpp.JID("alice@localhost"), timeout=10 * SLOW)
+        self.assertEqual(self.error_of(bob, overwrite), "forbidden")
+        self.assertEqual(bob.call(lambda: read(bob, "alice@localhost"))[0], "Alice <&> Liddell \u00e9")
+
+    def test_blocking_stops_both_ways_until_unblocked(self):
+        alice = self.plugged("alice@localhost/b", "alice-secret", "xep_0191")
+        bob = self.login("bob@localhost/b", "bob-secret")
+        alice.call(lambda: alice.xmpp["xep_0191"].block(["bob@localhost"], timeout=10 * SLOW))
+        blocked = alice.call(lambda: alice.xmpp["xep_0191"].get_blocked(timeout=10 * SLOW))
+        self.assertEqual([str(j) for j in blocked["blocklist"]["items"]], ["bob@localhost"])
+        # bob's message comes back to him as an error; alice never sees it.
+        bob.send("alice@localhost", "let me in")
+        m = bob.next_message()
+        self.assertEqual((m["type"], m["error"]["condition"]), ("error", "service-unavailable"))
+        # alice's to bob is refused at her own server, <blocked/> said.
+        alice.send("bob@localhost", "hello?")
+        m = alice.next_message()
+        self.assertEqual((m["type"], m["error"]["condition"]), ("error", "not-acceptable"))
+        self.assertIsNotNone(m.xml.find(".//{urn:xmpp:blocking:errors}blocked"))
+        alice.call(lambda: alice.xmpp["xep_0191"].unblock(["bob@localhost"], timeout=10 * SLOW))
+        bob.send("alice@localhost", "now?")
+        self.assertEqual(alice.next_message()["body"], "now?")
+        alice.send("bob@localhost", "yes")
+        self.assertEqual(bob.next_message()["body"], "yes")
+
+    def test_an_inactive_client_gets_presence_late_and_only_the_last(self):
+        alice = self.plugged("alice@localhost/csi", "alice-secret", "xep_0199")
+        bob = self.login("bob@localhost/csi", "bob-secret")
+        alice.do(lambda: alice.xmpp.send_raw("<inactive xmlns='urn:xmpp:csi:0'/>"))
+        # A ping's answer says the server has read the <inactive/> (one stream, in order).
+        alice.call(lambda: alice.xmpp["xep_0199"].send_ping("localhost", timeout=10 * SLOW))
+        while not alice.presences.empty():
+            alice.presences.get()
+        for status in ("first", "second", "third"):
+            bob.do(lambda s=status: bob.xmpp.send_presence(pto="alice@localhost/csi", pstatus=s))
+        bob.send("alice@localhost/csi", "wake up")
+        self.assertEqual(alice.next_message()["body"], "wake up")
+        statuses = [p["status"] for kind, p in list(alice.presences.queue) if str(p["from"]) == "bob@localhost/csi"]
+        self.assertEqual(statuses, ["third"])
+
+
 if __name__ == "__main__":
     unittest.main()

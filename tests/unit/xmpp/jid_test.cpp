@@ -35,3 +35,21 @@ TEST(Jid, InvalidAddressesAreRefused) {
 
 }  // namespace
 }  // namespace junction::xmpp
+
+namespace junction::xmpp {
+TEST(Blocklist, MatchesFullBareDomainAndDomainResourceItems) {
+  const std::set<std::string> list{"bob@example.com", "carol@example.com/phone", "evil.example", "example.org/bot"};
+  auto blocked = [&](const char* who) { return is_blocked(list, *jid::parse(who)); };
+  EXPECT_TRUE(blocked("bob@example.com"));
+  EXPECT_TRUE(blocked("bob@example.com/any"));
+  EXPECT_TRUE(blocked("carol@example.com/phone"));
+  EXPECT_FALSE(blocked("carol@example.com/desk"));
+  EXPECT_FALSE(blocked("carol@example.com"));
+  EXPECT_TRUE(blocked("anyone@evil.example/x"));
+  EXPECT_TRUE(blocked("evil.example"));
+  EXPECT_TRUE(blocked("example.org/bot"));
+  EXPECT_FALSE(blocked("someone@example.org/bot"));
+  EXPECT_FALSE(blocked("alice@example.com"));
+  EXPECT_FALSE(is_blocked({}, *jid::parse("bob@example.com")));
+}
+}  // namespace junction::xmpp
