@@ -445,5 +445,29 @@ TEST(UserStoreArchive, PagesForwardBackwardAndByFilter) {
   EXPECT_EQ(store.query_archive("alice@example.com", {}).count, 0u);
 }
 
+TEST(UserStoreProfiles, VcardsBlocklistsAndRoomsAreKeptAndGoWithTheirUser) {
+  user_store store(":memory:");
+  store.add("alice", "example.com", "pw");
+  EXPECT_FALSE(store.vcard("alice@example.com").has_value());
+  store.put_vcard("alice@example.com", "<vCard xmlns='vcard-temp'><FN>A</FN></vCard>");
+  store.put_vcard("alice@example.com", "<vCard xmlns='vcard-temp'><FN>B</FN></vCard>");
+  EXPECT_EQ(store.vcard("alice@example.com"), "<vCard xmlns='vcard-temp'><FN>B</FN></vCard>");
+  store.block("alice@example.com", "bob@example.com", true);
+  store.block("alice@example.com", "evil.example", true);
+  store.block("alice@example.com", "bob@example.com", true);
+  EXPECT_EQ(store.blocklist("alice@example.com"), (std::vector<std::string>{"bob@example.com", "evil.example"}));
+  store.block("alice@example.com", "bob@example.com", false);
+  EXPECT_EQ(store.blocklist("alice@example.com"), (std::vector<std::string>{"evil.example"}));
+  store.put_room({"room@conference.example.com", "name=x\n", "alice@example.com=owner\n"});
+  store.put_room({"room@conference.example.com", "name=y\n", "alice@example.com=owner\n"});
+  ASSERT_EQ(store.all_rooms().size(), 1u);
+  EXPECT_EQ(store.all_rooms()[0].config, "name=y\n");
+  store.remove("alice", "example.com");
+  EXPECT_FALSE(store.vcard("alice@example.com").has_value());
+  EXPECT_TRUE(store.blocklist("alice@example.com").empty());
+  store.drop_room("room@conference.example.com");
+  EXPECT_TRUE(store.all_rooms().empty());
+}
+
 }  // namespace
 }  // namespace junction::users
