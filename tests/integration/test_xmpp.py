@@ -1067,5 +1067,35 @@ class ProfileTest(XmppCase):
         self.assertEqual(statuses, ["third"])
 
 
+class ComplianceTest(XmppCase):
+    """What XEP-0479 (Compliance Suites 2023, server) asks the server to advertise, asserted from
+    service discovery: each feature here is exercised by the test named beside it in the table in
+    docs/xmpp.md ("Compliance")."""
+
+    SERVER = {
+        "http://jabber.org/protocol/disco#info": "XEP-0030 (Core)",
+        "http://jabber.org/protocol/disco#items": "XEP-0030 (Core)",
+        "urn:xmpp:ping": "XEP-0199",
+        "urn:xmpp:carbons:2": "XEP-0280 (IM)",
+        "urn:xmpp:blocking": "XEP-0191 (IM)",
+        "vcard-temp": "XEP-0054 (IM)",
+        "urn:xmpp:csi:0": "XEP-0352 (Mobile)",
+        "urn:xmpp:sm:3": "XEP-0198 (Mobile)",
+    }
+    ACCOUNT = {"urn:xmpp:mam:2": "XEP-0313 (IM)", "urn:xmpp:sid:0": "XEP-0359 (IM)"}
+    MUC = {"http://jabber.org/protocol/muc": "XEP-0045 (IM)"}
+
+    def test_advertised_features(self):
+        alice = self.login("alice@localhost/compliance", "alice-secret")
+        async def features(jid):
+            iq = await alice.xmpp["xep_0030"].get_info(jid=jid, timeout=10 * SLOW)
+            return set(iq["disco_info"]["features"])
+        for where, wanted in (("localhost", self.SERVER), ("alice@localhost", self.ACCOUNT),
+                              ("conference.localhost", self.MUC)):
+            have = alice.call(lambda w=where: features(w))
+            missing = {f: xep for f, xep in wanted.items() if f not in have}
+            self.assertEqual(missing, {}, "%s does not advertise these" % where)
+
+
 if __name__ == "__main__":
     unittest.main()
