@@ -39,6 +39,16 @@ class plain_stream final : public byte_stream {
   asio::awaitable<result> read_some(std::span<std::byte> into) override {
     co_return co_await socket_.async_read_some(asio::buffer(into.data(), into.size()), no_throw);
   }
+  asio::awaitable<result> read_shared(std::span<std::byte> scratch) override {
+    boost::system::error_code ec;
+    if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+    for (;;) {
+      const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
+      if (ec != asio::error::would_block && ec != asio::error::try_again) co_return result{ec, n};
+      auto [waited] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, no_throw);
+      if (waited) co_return result{waited, 0};
+    }
+  }
   asio::awaitable<result> write(std::span<const asio::const_buffer> buffers) override {
     co_return co_await asio::async_write(socket_, buffers, no_throw);
   }
@@ -64,6 +74,12 @@ class tls_stream final : public byte_stream {
   void server_name(const std::string& name) { SSL_set_tlsext_host_name(stream_.native_handle(), name.c_str()); }
   asio::awaitable<result> read_some(std::span<std::byte> into) override {
     co_return co_await stream_.async_read_some(asio::buffer(into.data(), into.size()), no_throw);
+  }
+  asio::awaitable<result> read_shared(std::span<std::byte> scratch) override {
+    if (own_.empty()) own_.resize(16384);
+    auto [ec, n] = co_await stream_.async_read_some(asio::buffer(own_.data(), std::min(own_.size(), scratch.size())), no_throw);
+    std::copy_n(own_.data(), n, scratch.data());
+    co_return result{ec, n};
   }
   asio::awaitable<result> write(std::span<const asio::const_buffer> buffers) override {
     co_return co_await asio::async_write(stream_, buffers, no_throw);
@@ -110,6 +126,7 @@ class tls_stream final : public byte_stream {
  private:
   asio::ssl::stream<asio::ip::tcp::socket> stream_;
   asio::ssl::stream_base::handshake_type role_;
+  std::vector<std::byte> own_;  // read_shared's
 };
 
 }  // namespace

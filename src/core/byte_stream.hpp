@@ -31,6 +31,11 @@ class byte_stream {
   // TLS: the server handshake; plain: nothing.
   virtual boost::asio::awaitable<boost::system::error_code> handshake() = 0;
   virtual boost::asio::awaitable<result> read_some(std::span<std::byte> into) = 0;
+  // Reads what has arrived into `scratch`, a buffer its thread shares among many streams: the
+  // bytes must be used before the caller awaits anything else. A plain stream waits for the
+  // socket to be readable holding no buffer at all, then reads what is there (an idle
+  // connection then costs no read buffer); TLS reads into a buffer of its own and copies.
+  virtual boost::asio::awaitable<result> read_shared(std::span<std::byte> scratch) = 0;
   // Writes every byte of every buffer (one gathered write where the transport allows).
   virtual boost::asio::awaitable<result> write(std::span<const boost::asio::const_buffer> buffers) = 0;
   // Shuts the socket down: whatever the session awaits completes with an error.

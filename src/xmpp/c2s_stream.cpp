@@ -83,7 +83,7 @@ void c2s_stream::receive(std::string_view bytes) {
 }
 
 void c2s_stream::pump() {
-  while (state_ != state::closed && !awaiting_credentials_ && !awaiting_tls_ && !awaiting_resume_) {
+  while (state_ != state::closed && !awaiting_credentials_ && !awaiting_tls_ && !awaiting_resume_ && !awaiting_register_) {
     auto event = parser_.next();
     if (!event) return;
     if (settings_.framed && event->what == xml::stream_event::kind::open) continue;  // the root standing in
@@ -168,6 +168,7 @@ void c2s_stream::send_features() {
       f += "<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism>";
       if (settings_.secure) f += "<mechanism>PLAIN</mechanism>";
       f += "</mechanisms>";
+      if (settings_.registration) f += "<register xmlns='http://jabber.org/features/iq-register'/>";
       // XEP-0440: which channel bindings the -PLUS mechanisms take here.
       if (plus_offered()) {
         f += "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>";
@@ -254,6 +255,7 @@ void c2s_stream::on_stanza(xml::element& stanza) {
       if (!settings_.secure && (settings_.tls_required || !settings_.allow_plain))
         return fail("policy-violation", "STARTTLS first");
       if (stanza.ns() == ns::sasl) return on_sasl(stanza);
+      if (stanza.is(ns::client, "iq") && stanza.child(ns::iq_register, "query")) return on_register(stanza, false);
       return fail("not-authorized", "authenticate first");
     case state::bind:
       if (stanza.ns() == ns::sm) return on_sm(stanza);
@@ -519,6 +521,7 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
     return;
   }
   if (payload->is(ns::session, "session") && type == "set") return send(result);
+  if (payload->is(ns::iq_register, "query")) return on_register(iq, true);
   if (payload->is(ns::disco_info, "query") && type == "get" && !payload->has("node")) {
     auto& query = result.add(std::string(ns::disco_info), "query");
     auto& identity = query.add(std::string(ns::disco_info), "identity");

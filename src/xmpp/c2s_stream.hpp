@@ -44,6 +44,7 @@ struct c2s_settings {
   bool archive = false;                 // message archives (XEP-0313) are kept: queries go to the account
   // Stream management (XEP-0198): offered after login; `sm_id_prefix` starts the id of a
   // resumable stream (it says where the stream lives); resumption within `sm_resume_seconds`.
+  bool registration = false;            // in-band registration (XEP-0077) before login
   bool sm_offered = true;
   std::string sm_id_prefix;
   unsigned sm_resume_seconds = 300;
@@ -67,6 +68,9 @@ struct c2s_event {
     resume,            // XEP-0198: the client asks to resume stream `reason` (its h in `handled`), as
                        // `who` (the bare JID it logged in as): find it, then resumed() or resume_failed()
     resumed,           // the stream took over the resumed one: `who` (a full JID) is its address
+    register_account,  // XEP-0077: make `username` in `who`'s domain with `password`, then registered()
+    change_password,   // ... give the logged-in `username` this `password`, then registered()
+    unregister,        // ... remove the logged-in `username`, then registered()
     closed,            // the stream is over once `output` is written: close the connection
   };
   kind what = kind::closed;
@@ -75,6 +79,7 @@ struct c2s_event {
   std::shared_ptr<const xml::element> stanza;
   std::string reason;  // closed: why, for the log
   std::uint32_t handled = 0;
+  std::string password;  // register_account, change_password: wipe it once used
 };
 
 // Stream management (XEP-0198) as a stream keeps it: what it counted, what it sent and was not
@@ -109,6 +114,9 @@ class c2s_stream {
   // again, but for those the client's h says it has), or none.
   void resumed(const jid& address, sm_state state);
   void resume_failed();
+  // The answer to register_account, change_password or unregister: "" when done, else the
+  // stanza error condition ("conflict", "not-acceptable", "not-allowed", ...).
+  void registered(std::string_view condition);
   // A stream the client dropped that may be resumed: its state, taken (XEP-0198 §5).
   bool resumable() const noexcept { return sm_.resumable && state_ == state::ready; }
   sm_state take_sm_state() { return std::exchange(sm_, {}); }
@@ -151,6 +159,7 @@ class c2s_stream {
   void count_sent(std::shared_ptr<const xml::element> stanza);
   // Client state indication (XEP-0352).
   void on_csi(const xml::element& e);
+  void on_register(const xml::element& iq, bool logged_in);
   void flush_held_presence();
   void send_header();
   void send_features();
@@ -185,6 +194,8 @@ class c2s_stream {
   std::uint32_t resume_h_ = 0;
   sm_state sm_;
   bool inactive_ = false;
+  bool awaiting_register_ = false;
+  std::unique_ptr<xml::element> register_iq_;
   std::vector<std::shared_ptr<const xml::element>> held_presence_;
   std::size_t auth_failures_ = 0;
   std::size_t resources_made_ = 0;

@@ -20,6 +20,8 @@ void read_config(config_section& s, xmpp_config& x) {
   s.duration("auth_lockout_max", x.auth_lockout_max);
   s.duration("login_timeout", x.login_timeout);
   s.duration("idle_timeout", x.idle_timeout);
+  s.boolean("registration", x.registration);
+  s.integer("registration_per_hour", x.registration_per_hour, 1, 100000);
   s.duration("sm_resume_timeout", x.sm_resume_timeout);
   s.integer("sm_max_unacked", x.sm_max_unacked, 10, 100000);
   s.string("muc_subdomain", x.muc_subdomain);

@@ -45,6 +45,10 @@ struct xmpp_config {
   // A stream that has not authenticated within this is closed; one silent this long is too.
   std::chrono::milliseconds login_timeout{30000};
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};
+  // In-band registration (XEP-0077): anyone who can reach the listener may make an account, at
+  // most registration_per_hour from one address. Off by default.
+  bool registration = false;
+  unsigned registration_per_hour = 5;
   // Stream management (XEP-0198): a client's stream whose connection dropped may be resumed
   // within sm_resume_timeout (its messages wait); more than sm_max_unacked stanzas sent and not
   // acknowledged end a stream.

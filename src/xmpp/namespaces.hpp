@@ -26,5 +26,6 @@ inline constexpr std::string_view sm = "urn:xmpp:sm:3";
 inline constexpr std::string_view blocking = "urn:xmpp:blocking";
 inline constexpr std::string_view vcard = "vcard-temp";
 inline constexpr std::string_view csi = "urn:xmpp:csi:0";
+inline constexpr std::string_view iq_register = "jabber:iq:register";
 
 }  // namespace junction::xmpp::ns

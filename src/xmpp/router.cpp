@@ -33,6 +33,18 @@ shard_router::shard_router(server& owner, shard& home)
                 .max_delay = std::chrono::duration_cast<std::chrono::seconds>(owner.config().auth_lockout_max)}) {}
 
 void shard_router::attach(std::uint64_t id, stanza_sink& sink) { streams_[id] = &sink; }
+
+bool shard_router::may_register(const std::string& source) {
+  const auto now = std::chrono::steady_clock::now();
+  if (registrations_.size() > 10000)
+    std::erase_if(registrations_, [&](const auto& r) { return now - r.second.first > std::chrono::hours(1); });
+  auto& [since, count] = registrations_[source];
+  if (count == 0 || now - since > std::chrono::hours(1)) {
+    since = now;
+    count = 0;
+  }
+  return ++count <= owner_.config().registration_per_hour;
+}
 void shard_router::detach(std::uint64_t id) { streams_.erase(id); }
 
 void shard_router::deliver_here(std::uint64_t id, const stanza_ptr& stanza) {

@@ -126,6 +126,8 @@ class shard_router {
   // On the account's home shard: the resource's stream is now `stream` on `shard`.
   void rebind(const jid& address, std::uint64_t old_stream, unsigned shard, std::uint64_t stream);
   std::size_t hibernating() const noexcept { return hibernated_.size(); }
+  // In-band registration: whether `source` may make another account now (counts it).
+  bool may_register(const std::string& source);
 
   std::size_t resources() const noexcept { return resources_; }
   // Failed logins on this shard, per source address and per account (user@domain).
@@ -212,7 +214,8 @@ class shard_router {
     std::uint64_t stream = 0;
     std::chrono::steady_clock::time_point since;
   };
-  std::unordered_map<std::uint64_t, forward> forwards_;  // a resumed stream's old id -> its new one
+  std::unordered_map<std::uint64_t, forward> forwards_;
+  std::unordered_map<std::string, std::pair<std::chrono::steady_clock::time_point, unsigned>> registrations_;  // a resumed stream's old id -> its new one
 };
 
 }  // namespace junction::xmpp

@@ -208,9 +208,9 @@ class outgoing_connection final : public s2s_connection, public s2s_outgoing {
 // Reads until either side ends the stream; TLS starts here once the stream asked for it.
 asio::awaitable<void> read_stream(s2s_connection& c, stream_holder& holder, connection& conn,
                                   const std::function<std::unique_ptr<byte_stream>(asio::ip::tcp::socket)>& upgrade) {
-  std::array<std::byte, 16384> chunk;
+  static thread_local std::array<std::byte, 16384> chunk;  // shared: see byte_stream::read_shared
   while (!c.closed() && !c.out().stopped()) {
-    auto [ec, n] = co_await holder.stream->read_some(chunk);
+    auto [ec, n] = co_await holder.stream->read_shared(chunk);
     if (ec || n == 0) break;
     conn.received(n);
     c.received(std::string_view(reinterpret_cast<const char*>(chunk.data()), n));

@@ -14,6 +14,7 @@
 #include "core/runtime.hpp"
 #include "core/shard.hpp"
 #include "core/base64.hpp"
+#include "core/home_shard.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace junction::xmpp {
@@ -236,6 +237,14 @@ void server::resume_on(unsigned shard, std::uint64_t stream, std::shared_ptr<res
 void server::rebind(const jid& address, std::uint64_t old_stream, unsigned shard, std::uint64_t stream) {
   routers_->invoke_on(home_of(address, rt_.size()), [address, old_stream, shard, stream](shard_router& r) {
     r.rebind(address, old_stream, shard, stream);
+  });
+}
+
+void server::may_register(std::string source, unsigned back, std::function<void(bool)> then) {
+  const unsigned counter = home_shard("xmpp-register:" + source, rt_.size());
+  routers_->invoke_on(counter, [this, source = std::move(source), back, then = std::move(then)](shard_router& r) mutable {
+    const bool ok = r.may_register(source);
+    routers_->invoke_on(back, [then = std::move(then), ok](shard_router&) { then(ok); });
   });
 }
 

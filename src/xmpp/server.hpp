@@ -99,6 +99,9 @@ class server {
   void take_hibernated(unsigned shard, std::string previd, jid account, std::uint64_t to_stream);
   void resume_on(unsigned shard, std::uint64_t stream, std::shared_ptr<resumable_session> found);
   void rebind(const jid& address, std::uint64_t old_stream, unsigned shard, std::uint64_t stream);
+  // In-band registration: whether `source` may make an account now, asked on the shard it
+  // hashes to, answered on shard `back`.
+  void may_register(std::string source, unsigned back, std::function<void(bool)> then);
   // The account's blocklist to one of its streams.
   void blocklist_to(unsigned shard, std::uint64_t stream, std::shared_ptr<const std::set<std::string>> blocked);
   void unbind(const jid& address, std::uint64_t stream);

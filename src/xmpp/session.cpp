@@ -7,6 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <openssl/crypto.h>
+
 #include <array>
 #include <set>
 #include <charconv>
@@ -69,6 +71,7 @@ c2s_settings settings_of(server& srv, shard& home, stream_kind kind) {
   }
   s.max_auth_failures = srv.config().max_auth_failures;
   s.archive = srv.config().archive;
+  s.registration = srv.config().registration;
   s.muc_subdomain = srv.config().muc_subdomain;
   s.limits.max_stanza_bytes = srv.config().max_stanza_size;
   return s;
@@ -248,6 +251,9 @@ class c2s_connection final : public stanza_sink {
         return;
       }
       case c2s_event::kind::resumed: return;
+      case c2s_event::kind::register_account:
+      case c2s_event::kind::change_password:
+      case c2s_event::kind::unregister: return account_change(e);
       case c2s_event::kind::carbons:
         srv_.set_carbons(core_.address(), conn_.id(), e.reason == "enable");
         return;
@@ -278,6 +284,57 @@ class c2s_connection final : public stanza_sink {
         out_.stop_when_written();
         return;
     }
+  }
+
+  // In-band registration (XEP-0077), a new password, a removed account: on the store's worker,
+  // then the answer here (every shard's cache of users forgets what it knew).
+  void account_change(c2s_event& e) {
+    if (e.what != c2s_event::kind::register_account) return store_change(e);
+    // New accounts are counted per source address, on the shard that address hashes to.
+    srv_.may_register(source_, home_.index(), [this, alive = alive_, e](bool allowed) mutable {
+      if (!*alive) return OPENSSL_cleanse(e.password.data(), e.password.size());
+      if (allowed) return store_change(e);
+      OPENSSL_cleanse(e.password.data(), e.password.size());
+      log::throttled(log::level::info, "xmpp registration throttled", "xmpp {}: registration refused (too many from there)",
+                     conn_.peer());
+      core_.registered("resource-constraint");
+      flush();
+    });
+  }
+
+  void store_change(c2s_event& e) {
+    const auto kind = e.what;
+    const unsigned here = home_.index();
+    auto& rt = srv_.rt();
+    auto& directory = srv_.users();
+    directory.write("xmpp in-band registration",
+                    [kind, here, &rt, &directory, alive = alive_, this, user = e.username, realm = e.who.domain(),
+                     password = std::move(e.password)](users::user_store& s) mutable {
+                      std::string condition;
+                      try {
+                        if (kind == c2s_event::kind::unregister) {
+                          s.remove(user, realm);
+                        } else if (kind == c2s_event::kind::register_account && s.find(user, realm)) {
+                          condition = "conflict";
+                        } else {
+                          s.add(user, realm, password);
+                        }
+                      } catch (const std::invalid_argument&) {
+                        condition = "not-acceptable";
+                      }
+                      OPENSSL_cleanse(password.data(), password.size());
+                      rt.post(here, [this, alive, &directory, condition, user, kind] {
+                        if (condition.empty()) directory.forget_everything();
+                        if (!*alive) return;
+                        if (condition.empty())
+                          log::info("xmpp {}: {} {}", conn_.peer(), user,
+                                    kind == c2s_event::kind::register_account ? "registered"
+                                    : kind == c2s_event::kind::unregister     ? "removed its account"
+                                                                              : "changed its password");
+                        core_.registered(condition);
+                        flush();
+                      });
+                    });
   }
 
   // The user's keys from the store's cache, or from its worker (then this runs again).
@@ -344,7 +401,8 @@ struct read_times {
 // and before another byte is read.
 asio::awaitable<void> read_stream(server& srv, c2s_connection& c, stream_holder& holder, connection& conn,
                                   read_times& times, bool direct_tls) {
-  std::array<std::byte, 16384> chunk;
+  // One buffer for every stream of the shard: an idle plain stream holds none (read_shared).
+  static thread_local std::array<std::byte, 16384> chunk;
   auto start_tls = [&]() -> asio::awaitable<bool> {
     auto failed = co_await holder.stream->handshake();
     if (failed) {
@@ -363,7 +421,7 @@ asio::awaitable<void> read_stream(server& srv, c2s_connection& c, stream_holder&
     c.tls_from_the_start(*holder.stream);
   }
   while (!c.closed() && !c.out().stopped()) {
-    auto [ec, n] = co_await holder.stream->read_some(chunk);
+    auto [ec, n] = co_await holder.stream->read_shared(chunk);
     if (ec || n == 0) break;
     conn.received(n);
     times.last_read = clock::now();

@@ -16,6 +16,7 @@ import logging
 import queue
 import shutil
 import socket
+import subprocess
 import ssl
 import tempfile
 import threading
@@ -45,12 +46,12 @@ def require_slixmpp():
 class Client:
     """A slixmpp client on a thread of its own (its own event loop). Records what it receives."""
 
-    def __init__(self, jid, password, port, mechanism=None, tls=None, plugins=(), keep_running=False):
+    def __init__(self, jid, password, port, mechanism=None, tls=None, plugins=(), keep_running=False, handlers=None):
         """`tls`: None (a plain stream, allowed on loopback), "starttls" or "direct" (`port` is then
         the direct TLS port). `plugins`: more slixmpp plugins ("xep_0198"). `keep_running`: the
         client's loop outlives a lost connection (to reconnect and resume)."""
         self.jid, self.password, self.port, self.mechanism, self.tls = jid, password, port, mechanism, tls
-        self.plugins, self.keep_running = plugins, keep_running
+        self.plugins, self.keep_running, self.handlers = plugins, keep_running, handlers or {}
         self.resumed = threading.Event()
         self.messages = queue.Queue()
         self.carbons = queue.Queue()  # ("received" or "sent", the copied message)
@@ -73,6 +74,11 @@ class Client:
         xmpp.register_plugin("xep_0280")  # message carbons
         for plugin in self.plugins:
             xmpp.register_plugin(plugin)
+        for event, handler in self.handlers.items():
+            xmpp.add_event_handler(event, handler)
+        if "xep_0077" in self.plugins:
+            # slixmpp 1.8 holds every stanza until the session starts, in-band registration's too.
+            xmpp._always_send_everything = True
         self.xmpp = xmpp
         if self.mechanism:
             xmpp["feature_mechanisms"].use_mech = self.mechanism
@@ -1095,6 +1101,88 @@ class ComplianceTest(XmppCase):
             have = alice.call(lambda w=where: features(w))
             missing = {f: xep for f, xep in wanted.items() if f not in have}
             self.assertEqual(missing, {}, "%s does not advertise these" % where)
+
+
+class RegistrationTest(XmppCase):
+    """In-band registration (XEP-0077) with slixmpp's xep_0077, on by configuration, at most two
+    accounts an hour from one address here; a password changed and an account removed in band."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_slixmpp()
+        cls.junction = JunctionProcess(xmpp={"registration": True, "registration_per_hour": 2}).start()
+        cls.port = cls.junction.port("xmpp")
+        cls.junction.add_user("alice@localhost", "alice-secret")
+        cls.junction.add_user("bob@localhost", "bob-secret")
+
+    def register(self, user, password):
+        """Connects as user@localhost, registering first; returns (client, the registration's outcome)."""
+        outcome = queue.Queue()
+        holder = {}
+
+        async def on_register(_form):
+            c = holder["client"]
+            iq = c.xmpp.Iq()
+            iq["type"] = "set"
+            iq["register"]["username"] = user
+            iq["register"]["password"] = password
+            try:
+                await iq.send(timeout=10 * SLOW)
+                outcome.put("ok")
+            except slixmpp.exceptions.IqError as e:
+                outcome.put(e.iq["error"]["condition"])
+                c.xmpp.disconnect()
+        c = Client(user + "@localhost/new", password, self.port, plugins=("xep_0077",),
+                   handlers={"register": on_register})
+        holder["client"] = c
+        self.addCleanup(c.stop)
+        return c, outcome.get(timeout=15 * SLOW)
+
+    def test_accounts_are_made_changed_and_removed_in_band(self):
+        c, outcome = self.register("newbie", "first-secret")
+        self.assertEqual(outcome, "ok")
+        self.assertTrue(c.started.wait(15 * SLOW), "the new account did not log in")
+        # It is a real account: the store lists it, bob can chat with it.
+        listed = subprocess.run([os.environ.get("JUNCTION_BIN", "junction"), "--config", self.junction.config_path,
+                                 "users", "list"], stdout=subprocess.PIPE, timeout=20).stdout.decode()
+        self.assertIn("newbie", listed)
+        self.assertTrue(c.available.wait(10 * SLOW))
+        bob = self.login("bob@localhost/r", "bob-secret")
+        bob.send("newbie@localhost/new", "welcome")
+        self.assertEqual(c.next_message()["body"], "welcome")
+        # A taken name is a conflict.
+        _c2, outcome = self.register("alice", "not-hers")
+        self.assertEqual(outcome, "conflict")
+        # A third account from this address within the hour is refused.
+        _c3, outcome = self.register("third", "pw")
+        self.assertEqual(outcome, "resource-constraint")
+        # The new password, then logging in with it.
+        c.call(lambda: c.xmpp["xep_0077"].change_password("second-secret", timeout=10 * SLOW))
+        again = self.login("newbie@localhost/again", "second-secret")
+        # Removed: the stream ends, and the account is gone.
+        again.call(lambda: asyncio.sleep(0, again.xmpp.register_plugin("xep_0077")))
+        async def remove():
+            try:
+                await again.xmpp["xep_0077"].cancel_registration(timeout=10 * SLOW)
+            except Exception:  # noqa: BLE001 - the stream may end before the answer is read
+                pass
+        again.call(remove)
+        self.assertTrue(again.ended.wait(15 * SLOW))
+        gone = Client("newbie@localhost/x", "second-secret", self.port)
+        self.addCleanup(gone.stop)
+        self.assertTrue(gone.failed.wait(15 * SLOW), "the removed account still logs in")
+
+    def test_registration_is_off_by_default(self):
+        other = JunctionProcess().start()
+        self.addCleanup(other.cleanup)
+        self.addCleanup(other.stop)
+        with connect(other.port("xmpp"), 10 * SLOW) as s:
+            s.sendall(HEADER.encode())
+            features = read_features(s)
+            self.assertNotIn("iq-register", features)
+            s.sendall(b"<iq type='set' id='r'><query xmlns='jabber:iq:register'><username>x</username>"
+                      b"<password>y</password></query></iq>")
+            self.assertIn("not-allowed", read_until(s, b"</iq>").decode())
 
 
 if __name__ == "__main__":

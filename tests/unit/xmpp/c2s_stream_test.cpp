@@ -411,3 +411,40 @@ TEST(C2sStreamManagement, AResumeThatFindsNothingLeavesTheClientToBind) {
 
 }  // namespace
 }  // namespace junction::xmpp
+
+namespace junction::xmpp {
+namespace {
+
+TEST(C2sRegistration, AnAccountIsAskedForAndTheAnswerComesBack) {
+  c2s_settings s = settings();
+  s.registration = true;
+  c2s_stream stream(s, "r");
+  stream.receive(open_stream);
+  EXPECT_NE(stream.take_output().find("iq-register"), std::string::npos);
+  stream.receive("<iq type='set' id='r2'><query xmlns='jabber:iq:register'><username>zed</username>"
+                 "<password>pw</password></query></iq>");
+  auto events = stream.take_events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].what, c2s_event::kind::register_account);
+  EXPECT_EQ(events[0].username, "zed");
+  EXPECT_EQ(events[0].password, "pw");
+  EXPECT_EQ(events[0].who.domain(), "example.com");
+  stream.registered("");
+  EXPECT_NE(stream.take_output().find("id=\"r2\""), std::string::npos);
+  stream.receive("<iq type='set' id='r3'><query xmlns='jabber:iq:register'><username>alice</username>"
+                 "<password>pw</password></query></iq>");
+  stream.take_events();
+  stream.registered("conflict");
+  const std::string refused = stream.take_output();
+  EXPECT_NE(refused.find("<conflict"), std::string::npos);
+  EXPECT_NE(refused.find("id=\"r3\""), std::string::npos);
+  // Off: not allowed, and not offered.
+  c2s_stream off(settings(), "o");
+  off.receive(open_stream);
+  EXPECT_EQ(off.take_output().find("iq-register"), std::string::npos);
+  off.receive("<iq type='set' id='r4'><query xmlns='jabber:iq:register'><username>x</username><password>y</password></query></iq>");
+  EXPECT_NE(off.take_output().find("not-allowed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace junction::xmpp
