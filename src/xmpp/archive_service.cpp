@@ -1,19 +1,18 @@
 // Message archives (XEP-0313, MAM) on an account's home shard: what the account sends and
 // receives is written to the user store (on its worker) with an id the recipient's copy carries
 // as its stanza-id (XEP-0359), and queries page through it (XEP-0059).
-#include <openssl/rand.h>
 
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 
-#include "core/base64.hpp"
 #include "core/runtime.hpp"
 #include "core/shard.hpp"
 #include "users/user_directory.hpp"
 #include "xml/stream_parser.hpp"
 #include "xmpp/namespaces.hpp"
+#include "xmpp/random_id.hpp"
 #include "xmpp/server.hpp"
 
 namespace junction::xmpp {
@@ -145,11 +144,7 @@ bool archivable(const xml::element& m) {
 
 }  // namespace
 
-std::string shard_router::next_archive_id() {
-  unsigned char bytes[12];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return std::to_string(now_us()) + "-" + std::to_string(++archived_);
-  return base64::encode({reinterpret_cast<const char*>(bytes), sizeof bytes}, base64::alphabet::url, false);
-}
+std::string shard_router::next_archive_id() { return random_id(12); }
 
 stanza_ptr shard_router::archive_received(const jid& account, const stanza_ptr& message) {
   if (!owner_.config().archive || !archivable(*message)) return message;

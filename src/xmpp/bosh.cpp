@@ -1,6 +1,5 @@
 #include "xmpp/bosh.hpp"
 
-#include <openssl/rand.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -12,12 +11,12 @@
 #include <deque>
 #include <map>
 
-#include "core/base64.hpp"
 #include "core/connection.hpp"
 #include "core/shard.hpp"
 #include "core/spawn.hpp"
 #include "http/websocket.hpp"
 #include "xml/stream_parser.hpp"
+#include "xmpp/random_id.hpp"
 #include "xmpp/server.hpp"
 
 namespace junction::xmpp {
@@ -284,12 +283,7 @@ asio::awaitable<void> run_bosh(server* srv, std::shared_ptr<bosh_session> sessio
   registry->forget(session->sid());
 }
 
-std::string make_sid(unsigned shard) {
-  unsigned char bytes[18];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return {};
-  return std::to_string(shard) + "." +
-         base64::encode({reinterpret_cast<const char*>(bytes), sizeof bytes}, base64::alphabet::url, false);
-}
+std::string make_sid(unsigned shard) { return std::to_string(shard) + "." + random_id(18); }
 
 }  // namespace
 

@@ -1,12 +1,11 @@
 // Stream management (XEP-0198) for the client stream: acknowledgements both ways, and the
 // resumption of a stream the client lost (the connection around finds the old stream's state).
-#include <openssl/rand.h>
 
 #include <charconv>
 
-#include "core/base64.hpp"
 #include "xmpp/c2s_stream.hpp"
 #include "xmpp/namespaces.hpp"
+#include "xmpp/random_id.hpp"
 
 namespace junction::xmpp {
 namespace {
@@ -39,14 +38,8 @@ void c2s_stream::on_sm(const xml::element& e) {
     sm_.resumable = (resume == "true" || resume == "1") && !settings_.sm_id_prefix.empty();
     std::string out = "<enabled xmlns='urn:xmpp:sm:3'";
     if (sm_.resumable) {
-      unsigned char bytes[15];
-      if (RAND_bytes(bytes, sizeof bytes) != 1) {
-        sm_.resumable = false;
-      } else {
-        sm_.id = settings_.sm_id_prefix +
-                 base64::encode({reinterpret_cast<const char*>(bytes), sizeof bytes}, base64::alphabet::url, false);
-        out += " id='" + sm_.id + "' resume='true' max='" + std::to_string(settings_.sm_resume_seconds) + "'";
-      }
+      sm_.id = settings_.sm_id_prefix + random_id(15);
+      out += " id='" + sm_.id + "' resume='true' max='" + std::to_string(settings_.sm_resume_seconds) + "'";
     }
     out += "/>";
     return send_raw(out);

@@ -81,21 +81,15 @@ std::vector<muc_listing> muc_service::listed(const std::string& service) const {
   return out;
 }
 
-void muc_service::load() {
+void muc_service::adopt(std::vector<users::stored_room>& rooms) {
   const unsigned here = home_.index();
-  auto& rt = owner_.rt();
-  owner_.users().write("xmpp rooms, loading", [this, here, &rt](users::user_store& store) {
-    auto all = std::make_shared<std::vector<users::stored_room>>(store.all_rooms());
-    rt.post(here, [this, here, all] {
-      for (auto& r : *all) {
-        const auto address = jid::parse(r.room);
-        if (!address || muc_home_of(*address, owner_.rt().size()) != here || rooms_.count(r.room)) continue;
-        rooms_.emplace(r.room, std::make_unique<muc_room>(*address, muc_config_from(r.config),
-                                                           muc_affiliations_from(r.affiliations)));
-        home_.metrics().add(owner_.metrics().muc_rooms);
-      }
-    });
-  });
+  for (auto& r : rooms) {
+    const auto address = jid::parse(r.room);
+    if (!address || muc_home_of(*address, owner_.rt().size()) != here || rooms_.count(r.room)) continue;
+    rooms_.emplace(r.room, std::make_unique<muc_room>(*address, muc_config_from(r.config),
+                                                       muc_affiliations_from(r.affiliations)));
+    home_.metrics().add(owner_.metrics().muc_rooms);
+  }
 }
 
 }  // namespace junction::xmpp

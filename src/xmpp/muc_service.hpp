@@ -34,8 +34,8 @@ class muc_service {
   void room_stanza(const jid& to, const stanza_ptr& stanza);
   // The rooms homed here that are listed (public, not locked).
   std::vector<muc_listing> listed(const std::string& service) const;
-  // Reads back the persistent rooms homed here (at start).
-  void load();
+  // The persistent rooms read back at start: those homed here are made again.
+  void adopt(std::vector<users::stored_room>& rooms);
   std::size_t rooms() const noexcept { return rooms_.size(); }
 
  private:

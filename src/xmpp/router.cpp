@@ -297,10 +297,21 @@ void shard_router::deliver_offline(const jid& bare, const resource& r) {
 void shard_router::load_offline() {
   const unsigned here = home_.index();
   auto& rt = owner_.rt();
-  if (here == 0) expire_archive();
-  owner_.users().write("xmpp offline mailbox, loading", [this, here, &rt](users::user_store& store) {
+  // One job of the store's worker per shard at start: old archived messages go (shard 0), the
+  // mailbox and the persistent rooms are read.
+  std::int64_t expire_before = 0;
+  if (here == 0 && owner_.config().archive && owner_.config().archive_expires_after.count() > 0)
+    expire_before = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch() - owner_.config().archive_expires_after)
+                        .count();
+  const bool rooms_wanted = owner_.has_muc();
+  owner_.users().write("xmpp, loading what waits", [this, here, &rt, expire_before, rooms_wanted](users::user_store& store) {
+    if (expire_before > 0) store.expire_archive(expire_before);
     auto all = std::make_shared<std::vector<users::kept_mail>>(store.all_mail());
-    rt.post(here, [this, here, all] {
+    auto rooms = std::make_shared<std::vector<users::stored_room>>(rooms_wanted ? store.all_rooms()
+                                                                               : std::vector<users::stored_room>{});
+    rt.post(here, [this, here, all, rooms] {
+      if (!rooms->empty()) owner_.muc_here().adopt(*rooms);
       const unsigned shards = owner_.rt().size();
       for (auto& mail : *all) {
         if (!mail.recipient.starts_with("xmpp:")) continue;

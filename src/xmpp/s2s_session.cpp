@@ -1,7 +1,6 @@
 // Server-to-server connections (federation): the socket, TLS, the write queue and the watchdog
 // around an s2s_stream, incoming (another server connected to s2s_listen) and outgoing (a link
 // to another server's domain, s2s_links.hpp).
-#include <openssl/rand.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -13,7 +12,6 @@
 #include <chrono>
 #include <memory>
 
-#include "core/base64.hpp"
 #include "core/byte_stream.hpp"
 #include "core/connection.hpp"
 #include "core/log.hpp"
@@ -22,6 +20,7 @@
 #include "core/spawn.hpp"
 #include "core/worker_pool.hpp"
 #include "core/write_queue.hpp"
+#include "xmpp/random_id.hpp"
 #include "xmpp/s2s_links.hpp"
 #include "xmpp/s2s_resolve.hpp"
 #include "xmpp/s2s_stream.hpp"
@@ -37,11 +36,7 @@ namespace {
 constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_queued_bytes = 16 << 20;  // a peer that reads nothing is closed at this
 
-std::string make_stream_id() {
-  unsigned char bytes[15];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return "junction-s2s";
-  return base64::encode({reinterpret_cast<const char*>(bytes), sizeof bytes}, base64::alphabet::url, false);
-}
+std::string make_stream_id() { return random_id(15); }
 
 s2s_settings settings_of(server& srv, bool incoming) {
   s2s_settings s;

@@ -89,6 +89,7 @@ server::~server() {
 }
 
 s2s_links& server::links_here() { return links_->local(); }
+muc_service& server::muc_here() { return mucs_->local(); }
 
 bool server::is_muc_service(std::string_view domain) const noexcept {
   return std::find(muc_services_.begin(), muc_services_.end(), domain) != muc_services_.end();
@@ -133,7 +134,6 @@ void server::listen() {
       rt_.add_listener({"xmpp-s2s", "tcp", listen_address{bound.address().to_string(), bound.port()}.to_string()});
     }
   routers_->invoke_on_all([](shard_router& r) { r.load_offline(); });
-  if (!muc_services_.empty()) mucs_->invoke_on_all([](muc_service& m) { m.load(); });
 }
 
 void server::route(const jid& to, stanza_ptr stanza) {

@@ -75,6 +75,8 @@ class server {
   const std::string& dialback_secret() const noexcept { return dialback_secret_; }
   worker_pool& workers() noexcept { return workers_; }
   s2s_links& links_here();
+  muc_service& muc_here();
+  bool has_muc() const noexcept { return !muc_services_.empty(); }
 
   // From any shard. `stanza` goes to its recipient's home shard, then on to its streams.
   void route(const jid& to, stanza_ptr stanza);

@@ -1,5 +1,4 @@
 // One client connection: the socket, the write queue and the watchdog around a c2s_stream.
-#include <openssl/rand.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,7 +14,6 @@
 #include <chrono>
 #include <memory>
 
-#include "core/base64.hpp"
 #include "core/byte_stream.hpp"
 #include "core/connection.hpp"
 #include "core/runtime.hpp"
@@ -27,6 +25,7 @@
 #include "users/user_directory.hpp"
 #include "xmpp/c2s_stream.hpp"
 #include "xmpp/namespaces.hpp"
+#include "xmpp/random_id.hpp"
 #include "xmpp/server.hpp"
 
 namespace junction::xmpp {
@@ -39,11 +38,7 @@ namespace {
 constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_queued_bytes = 4 << 20;  // a client that reads nothing is closed at this
 
-std::string make_stream_id() {
-  unsigned char bytes[12];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return "junction";
-  return base64::encode({reinterpret_cast<const char*>(bytes), sizeof bytes}, base64::alphabet::url, false);
-}
+std::string make_stream_id() { return random_id(12); }
 
 // Where a stream comes from, as its settings depend on it.
 struct stream_kind {
