@@ -66,10 +66,11 @@ sudo=()
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# nginx-light's, kamailio's and janus's packages may start their services (ports 80, 5060, 8088) when they
-# are installed; Junction's tests and benchmarks start their own. Only services this run just
-# installed are stopped: one the machine already ran is left alone.
-for service in nginx kamailio janus; do
+# nginx-light's, kamailio's, janus's and prosody's packages may start their services (ports 80, 5060,
+# 8088, 5222/5269: Junction's own XMPP defaults) when they are installed; Junction's tests and
+# benchmarks start their own. Only services this run just installed are stopped: one the machine
+# already ran is left alone.
+for service in nginx kamailio janus prosody; do
   package=$service
   [[ $service == nginx ]] && package=nginx-light
   [[ " ${missing[*]} " == *" $package "* ]] || continue
