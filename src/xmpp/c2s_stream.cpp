@@ -7,6 +7,7 @@
 
 #include "core/base64.hpp"
 #include "xmpp/namespaces.hpp"
+#include "xmpp/server_caps.hpp"
 
 namespace junction::xmpp {
 namespace {
@@ -183,6 +184,7 @@ void c2s_stream::send_features() {
     if (settings_.sm_offered) f += "<sm xmlns='urn:xmpp:sm:3'/>";
     f += "<csi xmlns='urn:xmpp:csi:0'/>";
   }
+  f += caps_element(settings_.identity_name);
   f += "</stream:features>";
   send_raw(f);
 }
@@ -522,8 +524,11 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
   }
   if (payload->is(ns::session, "session") && type == "set") return send(result);
   if (payload->is(ns::iq_register, "query")) return on_register(iq, true);
-  if (payload->is(ns::disco_info, "query") && type == "get" && !payload->has("node")) {
+  // The server's own node for its capabilities (XEP-0115) says what the server says.
+  const std::string caps = std::string(caps_node) + "#" + caps_ver("server", "im", settings_.identity_name, server_features());
+  if (payload->is(ns::disco_info, "query") && type == "get" && (!payload->has("node") || (!to_self && payload->attr("node") == caps))) {
     auto& query = result.add(std::string(ns::disco_info), "query");
+    if (payload->has("node")) query.set("node", caps);
     auto& identity = query.add(std::string(ns::disco_info), "identity");
     if (to_self) {
       identity.set("category", "account").set("type", "registered");
@@ -532,9 +537,7 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
           query.add(std::string(ns::disco_info), "feature").set("var", feature);
     } else {
       identity.set("category", "server").set("type", "im").set("name", settings_.identity_name);
-      for (std::string_view feature : {ns::disco_info, ns::disco_items, ns::ping, ns::carbons, ns::blocking, ns::vcard,
-                                       ns::csi, ns::sm})
-        query.add(std::string(ns::disco_info), "feature").set("var", feature);
+      for (std::string_view feature : server_features()) query.add(std::string(ns::disco_info), "feature").set("var", feature);
     }
     return send(result);
   }

@@ -121,8 +121,14 @@ void s2s_links::disconnected(const std::string& local, const std::string& remote
   }
   home_.metrics().add(owner_.metrics().s2s_failures);
   log::throttled(log::level::warn, "xmpp s2s failure", "xmpp federation: {} -> {} failed: {}", local, remote, reason);
+  const auto now = std::chrono::steady_clock::now();
   l.last_error = reason;
-  l.retry_after = std::chrono::steady_clock::now() + retry_delay;
+  l.retry_after = now + retry_delay;
+  // Failures older than their back-off are forgotten: the map holds only what is recent.
+  std::erase_if(links_, [&](const auto& entry) {
+    const link& other = entry.second;
+    return &other != &l && !other.conn && !other.connecting && other.queue.empty() && now >= other.retry_after;
+  });
   for (auto& stanza : std::exchange(l.queue, {})) {
     const auto sender = jid::parse(stanza->attr("from"));
     if (!sender) continue;

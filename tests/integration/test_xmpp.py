@@ -1102,6 +1102,25 @@ class ComplianceTest(XmppCase):
             missing = {f: xep for f, xep in wanted.items() if f not in have}
             self.assertEqual(missing, {}, "%s does not advertise these" % where)
 
+    def test_entity_capabilities_stand_for_what_the_server_says(self):
+        """XEP-0115: the stream features carry the server's caps; the version is the hash of its
+        disco#info, and asking for node#ver gets the same answer."""
+        with connect(self.port, 10 * SLOW) as s:
+            s.sendall(HEADER.encode())
+            features = read_features(s)
+        c = ET.fromstring(features[features.index("<c "):features.index("/>", features.index("<c ")) + 2])
+        self.assertEqual(c.get("hash"), "sha-1")
+        alice = self.login("alice@localhost/caps", "alice-secret")
+        async def info(node=None):
+            iq = await alice.xmpp["xep_0030"].get_info(jid="localhost", node=node, timeout=10 * SLOW)
+            return iq["disco_info"]
+        plain = alice.call(info)
+        identities = sorted("%s/%s/%s/%s<" % (i[0], i[1], i[2] or "", i[3] or "") for i in plain["identities"])
+        text = "".join(identities) + "".join(f + "<" for f in sorted(plain["features"]))
+        self.assertEqual(c.get("ver"), base64.b64encode(hashlib.sha1(text.encode()).digest()).decode())
+        by_node = alice.call(lambda: info("%s#%s" % (c.get("node"), c.get("ver"))))
+        self.assertEqual(sorted(by_node["features"]), sorted(plain["features"]))
+
 
 class RegistrationTest(XmppCase):
     """In-band registration (XEP-0077) with slixmpp's xep_0077, on by configuration, at most two
