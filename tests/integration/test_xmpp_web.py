@@ -10,8 +10,8 @@ import os
 import subprocess
 import unittest
 
-from junction_process import SLOW, JunctionProcess, curl
-from test_xmpp import Client, require_slixmpp
+from junction_process import SLOW, curl
+from test_xmpp import Client, XmppCase, require_slixmpp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BROWSER_DIR = os.path.normpath(os.path.join(HERE, "..", "browser"))
@@ -40,22 +40,12 @@ def post(url, body):
     return r.status, r.body.decode("utf-8", "replace") if isinstance(r.body, bytes) else r.body
 
 
-class WebClientsTest(unittest.TestCase):
+class WebClientsTest(XmppCase):
     @classmethod
     def setUpClass(cls):
-        require_slixmpp()
         require_node_modules()
-        cls.junction = JunctionProcess().start()
-        for user in ("alice", "bob", "carol"):
-            cls.junction.add_user("%s@localhost" % user, "%s-secret" % user)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.junction.stop()
-        report = cls.junction.sanitizer_report()
-        cls.junction.cleanup()
-        if report:
-            raise AssertionError(report)
+        super().setUpClass()  # alice and bob
+        cls.junction.add_user("carol@localhost", "carol-secret")
 
     def answering_bob(self):
         """bob on TCP (slixmpp), answering every chat message with "re: " and its body."""
