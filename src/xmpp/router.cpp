@@ -190,15 +190,20 @@ void shard_router::route(const jid& to, const stanza_ptr& stanza, bool archived)
   const std::string_view type = stanza->attr("type");
   // What the account blocks does not reach it (XEP-0191 §3.5): an error for a message or a
   // query, nothing for presence. Its blocklist is known while it has resources.
-  if (const auto sender = jid::parse(stanza->attr("from")); sender && sender->bare() != to.bare()) {
-    auto account = accounts_.find(to.bare_str());
-    auto roster = rosters_.find(to.bare_str());
-    if (account != accounts_.end() && (roster == rosters_.end() || !roster->second.loaded))
+  // Only the blocklist's lookup on the hot path; the sender is parsed when there is a list.
+  {
+    const std::string key = to.bare_str();
+    auto roster = rosters_.find(key);
+    const bool loaded = roster != rosters_.end() && roster->second.loaded;
+    if (!loaded && accounts_.count(key))
       return with_roster(to.bare(), [this, to, stanza, archived](roster_state&) { route(to, stanza, archived); });
-    if (roster != rosters_.end() && roster->second.loaded && is_blocked(roster->second.blocked, *sender)) {
-      if (kind == "message" || (kind == "iq" && (type == "get" || type == "set")))
-        bounce(*stanza, "cancel", "service-unavailable");
-      return;
+    if (loaded && !roster->second.blocked.empty()) {
+      const auto sender = jid::parse(stanza->attr("from"));
+      if (sender && sender->bare() != to.bare() && is_blocked(roster->second.blocked, *sender)) {
+        if (kind == "message" || (kind == "iq" && (type == "get" || type == "set")))
+          bounce(*stanza, "cancel", "service-unavailable");
+        return;
+      }
     }
   }
   if (kind == "presence" && is_subscription(type)) return inbound_subscription(to, stanza);
