@@ -16,7 +16,7 @@ packages=(
   libexpat1-dev libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # test clients
-  python3 python3-websockets python3-aiortc python3-slixmpp
+  python3 python3-websockets python3-aiortc python3-slixmpp python3-aiohttp
   # real clients and peers for tests and benchmarks
   ffmpeg rtmpdump sip-tester baresip-core linphone-cli curl wrk nginx-light libnginx-mod-rtmp openssl procps
   # SIP peer for the benchmarks; the WebRTC one (its streaming plugin, bench/webrtc_fanout.sh)

@@ -29,6 +29,7 @@ struct route {
   unsigned methods;
   bool admin;        // reveals users or changes state: needs the admin token (or loopback)
   std::variant<sync_handler, async_handler> handler;
+  std::size_t body_limit = 0;  // the largest request body it takes; 0: http.body_limit
 };
 
 class router {

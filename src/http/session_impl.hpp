@@ -123,6 +123,12 @@ asio::awaitable<void> http_session<Stream>::run() {
       co_await refuse(ec);
       co_return;
     }
+    {
+      // A route may take larger bodies than the server's limit (file uploads).
+      std::string_view target = parser.get().target();
+      if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+      if (const route* r = srv_.routes().match(target); r && r->body_limit) parser.body_limit(r->body_limit);
+    }
     if (auto coding = unusable_transfer_coding(parser.get())) {
       co_await refuse(beast::http::error::bad_transfer_encoding, coding->why, coding->code);
       co_return;

@@ -28,8 +28,8 @@ using detail::statement_ptr;
 // same script brings any older store up to date.
 // Version 5: the message archive (XEP-0313), each user's messages as stanzas in order.
 // Version 6: persistent chat rooms (XEP-0045). Version 7: vCards (XEP-0054) and blocklists
-// (XEP-0191).
-constexpr int schema_version = 7;
+// (XEP-0191). Version 8: personal eventing nodes and their items (XEP-0163: avatars, bookmarks).
+constexpr int schema_version = 8;
 
 constexpr const char* schema_sql = R"sql(
   CREATE TABLE IF NOT EXISTS users (
@@ -113,7 +113,20 @@ constexpr const char* schema_sql = R"sql(
     blocked TEXT NOT NULL,
     PRIMARY KEY (owner, blocked)
   );
-  PRAGMA user_version = 7;
+  CREATE TABLE IF NOT EXISTS pep_nodes (
+    owner TEXT NOT NULL,
+    node TEXT NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (owner, node)
+  );
+  CREATE TABLE IF NOT EXISTS pep_items (
+    owner TEXT NOT NULL,
+    node TEXT NOT NULL,
+    id TEXT NOT NULL,
+    item TEXT NOT NULL,
+    UNIQUE (owner, node, id)
+  );
+  PRAGMA user_version = 8;
 )sql";
 
 // A writer (the CLI adding a user) holds the lock for milliseconds; five seconds is generous.
@@ -261,6 +274,16 @@ void user_store::impl::open() {
   insert_block = prepare("INSERT OR IGNORE INTO blocklist (owner, blocked) VALUES (?1, ?2)");
   erase_block = prepare("DELETE FROM blocklist WHERE owner = ?1 AND blocked = ?2");
   erase_blocks = prepare("DELETE FROM blocklist WHERE owner = ?1");
+  // Items in the order they were published: a replaced row gets a new, larger rowid.
+  select_pep_nodes = prepare("SELECT node, config FROM pep_nodes WHERE owner = ?1 ORDER BY node");
+  select_pep_items = prepare("SELECT node, id, item FROM pep_items WHERE owner = ?1 ORDER BY rowid");
+  put_pep_node = prepare("INSERT OR REPLACE INTO pep_nodes (owner, node, config) VALUES (?1, ?2, ?3)");
+  erase_pep_node = prepare("DELETE FROM pep_nodes WHERE owner = ?1 AND node = ?2");
+  put_pep_item = prepare("INSERT OR REPLACE INTO pep_items (owner, node, id, item) VALUES (?1, ?2, ?3, ?4)");
+  erase_pep_item = prepare("DELETE FROM pep_items WHERE owner = ?1 AND node = ?2 AND id = ?3");
+  erase_pep_items = prepare("DELETE FROM pep_items WHERE owner = ?1 AND node = ?2");
+  erase_pep_all_nodes = prepare("DELETE FROM pep_nodes WHERE owner = ?1");
+  erase_pep_all_items = prepare("DELETE FROM pep_items WHERE owner = ?1");
 }
 
 user_store::user_store(const std::string& path) : impl_(std::make_unique<impl>()) {
@@ -323,7 +346,8 @@ bool user_store::remove(std::string_view username, std::string_view realm) {
     statement_use archive_use(a);
     impl_->bind(a, 1, std::string(username) + "@" + std::string(realm));
     impl_->run(a, "removing the archive of " + std::string(username));
-    for (auto* st : {impl_->erase_vcard.get(), impl_->erase_blocks.get()}) {
+    for (auto* st : {impl_->erase_vcard.get(), impl_->erase_blocks.get(), impl_->erase_pep_all_nodes.get(),
+                     impl_->erase_pep_all_items.get()}) {
       statement_use u(st);
       impl_->bind(st, 1, std::string(username) + "@" + std::string(realm));
       impl_->run(st, "removing the profile of " + std::string(username));

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "users/scram.hpp"
@@ -119,6 +120,13 @@ struct stored_room {
   std::string affiliations;
 };
 
+// A personal eventing node (XEP-0163) and its items, oldest first, as the XMPP service keeps them.
+struct stored_pep_node {
+  std::string node;
+  std::string config;  // the service's own text
+  std::vector<std::pair<std::string, std::string>> items;  // id, the <item/> as XML
+};
+
 class user_store {
  public:
   // `path` is a file name or ":memory:". Creates the file (mode 0600) and the schema if they
@@ -178,6 +186,15 @@ class user_store {
   std::vector<std::string> blocklist(std::string_view owner) const;
   void block(std::string_view owner, std::string_view who, bool blocked);
   void unblock_all(std::string_view owner);
+
+  // Personal eventing (pep_store.cpp), by the owner's bare JID. Putting an item with an id the
+  // node has replaces it and makes it the newest; dropping a node drops its items.
+  std::vector<stored_pep_node> pep_nodes(std::string_view owner) const;
+  void put_pep_node(std::string_view owner, std::string_view node, std::string_view config);
+  void drop_pep_node(std::string_view owner, std::string_view node);
+  void put_pep_item(std::string_view owner, std::string_view node, std::string_view id, std::string_view item);
+  void drop_pep_item(std::string_view owner, std::string_view node, std::string_view id);
+  void drop_pep_items(std::string_view owner, std::string_view node);
 
   // Persistent chat rooms.
   void put_room(const stored_room& room);

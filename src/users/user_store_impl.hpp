@@ -89,6 +89,15 @@ struct user_store::impl {
   statement_ptr insert_block;
   statement_ptr erase_block;
   statement_ptr erase_blocks;
+  statement_ptr select_pep_nodes;
+  statement_ptr select_pep_items;
+  statement_ptr put_pep_node;
+  statement_ptr erase_pep_node;
+  statement_ptr put_pep_item;
+  statement_ptr erase_pep_item;
+  statement_ptr erase_pep_items;
+  statement_ptr erase_pep_all_nodes;
+  statement_ptr erase_pep_all_items;
   statement_ptr insert_mail;
   statement_ptr erase_mail_for;
   statement_ptr erase_mail_before;

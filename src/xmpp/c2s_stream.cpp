@@ -7,6 +7,7 @@
 
 #include "core/base64.hpp"
 #include "xmpp/namespaces.hpp"
+#include "xmpp/pep_account.hpp"
 #include "xmpp/server_caps.hpp"
 
 namespace junction::xmpp {
@@ -498,7 +499,13 @@ void c2s_stream::on_client_stanza(xml::element& stanza) {
 
 void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
   const std::string_view type = iq.attr("type");
-  if (type == "result" || type == "error") return;  // answers to nothing the server asked
+  if (type == "result" || type == "error") {
+    // An answer to the account's own services (a caps query its eventing service asked, from the
+    // bare JID): to its home; one to the server itself answers nothing it asked.
+    if (to_self && iq.has("id"))
+      emit(make_event(c2s_event::kind::route, address_.bare(), {}, std::make_shared<xml::element>(iq)));
+    return;
+  }
   const xml::element* payload = nullptr;
   std::size_t children = 0;
   for (const auto& c : iq.children())
@@ -508,7 +515,8 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
     }
   if (children != 1) return reply_error(iq, "modify", "bad-request");
   if ((payload->is(ns::roster, "query") || (payload->ns() == ns::mam && settings_.archive) ||
-       payload->is(ns::vcard, "vCard") || payload->ns() == ns::blocking) &&
+       payload->is(ns::vcard, "vCard") || payload->ns() == ns::blocking || payload->is(pep_ns::pubsub, "pubsub") ||
+       payload->is(pep_ns::owner, "pubsub") || (payload->is(ns::disco_items, "query") && type == "get")) &&
       to_self) {
     emit(make_event(c2s_event::kind::account_iq, address_, {}, std::make_shared<xml::element>(iq)));
     return;
@@ -532,6 +540,8 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
     auto& identity = query.add(std::string(ns::disco_info), "identity");
     if (to_self) {
       identity.set("category", "account").set("type", "registered");
+      query.add(std::string(ns::disco_info), "identity").set("category", "pubsub").set("type", "pep");
+      for (std::string_view feature : pep_features()) query.add(std::string(ns::disco_info), "feature").set("var", feature);
       if (settings_.archive)
         for (std::string_view feature : {ns::mam, ns::sid})
           query.add(std::string(ns::disco_info), "feature").set("var", feature);
@@ -545,6 +555,8 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
     auto& items = result.add(std::string(ns::disco_items), "query");
     if (!to_self && !settings_.muc_subdomain.empty())
       items.add(std::string(ns::disco_items), "item").set("jid", settings_.muc_subdomain + "." + domain_).set("name", "Chat rooms");
+    if (!to_self && !settings_.upload_subdomain.empty())
+      items.add(std::string(ns::disco_items), "item").set("jid", settings_.upload_subdomain + "." + domain_).set("name", "HTTP file upload");
     return send(result);
   }
   reply_error(iq, "cancel", "service-unavailable");

@@ -41,6 +41,7 @@ struct c2s_settings {
   xml::stream_limits limits;
   std::string identity_name = "Junction";
   std::string muc_subdomain;            // the chat service at <muc_subdomain>.<domain>, listed in disco#items
+  std::string upload_subdomain;         // the file upload service (XEP-0363), listed likewise
   bool archive = false;                 // message archives (XEP-0313) are kept: queries go to the account
   // Stream management (XEP-0198): offered after login; `sm_id_prefix` starts the id of a
   // resumable stream (it says where the stream lives); resumption within `sm_resume_seconds`.

@@ -29,6 +29,12 @@ void read_config(config_section& s, xmpp_config& x) {
   s.boolean("muc_remote_creators", x.muc_remote_creators);
   s.boolean("archive", x.archive);
   s.duration("archive_expires_after", x.archive_expires_after);
+  s.string("upload_subdomain", x.upload_subdomain);
+  s.string("upload_directory", x.upload_directory);
+  s.string("upload_url", x.upload_url);
+  s.integer("upload_max_size", x.upload_max_size, 1, std::int64_t{1} << 32);
+  s.integer("upload_quota", x.upload_quota, 0, std::int64_t{1} << 40);
+  s.duration("upload_expires_after", x.upload_expires_after);
   s.boolean("federation", x.federation);
   s.addresses("s2s_listen", x.s2s_listen, &x.s2s_listen_given);
   s.boolean("s2s_require_encryption", x.s2s_require_encryption);

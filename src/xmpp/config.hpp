@@ -63,6 +63,16 @@ struct xmpp_config {
   // store for archive_expires_after (0: for ever), queried by clients page by page.
   bool archive = true;
   std::chrono::milliseconds archive_expires_after{std::chrono::hours(24 * 7)};
+  // HTTP file upload (XEP-0363) at <upload_subdomain>.<domain> ("" turns it off): files up to
+  // upload_max_size bytes, at most upload_quota bytes per account, kept in upload_directory for
+  // upload_expires_after (0: for ever), PUT to and served from Junction's HTTP server at
+  // <upload_url>/upload/… (upload_url empty: the first HTTPS, else HTTP, listener as bound).
+  std::string upload_subdomain = "upload";
+  std::string upload_directory = "junction-uploads";
+  std::string upload_url;
+  std::size_t upload_max_size = 10 * 1024 * 1024;
+  std::size_t upload_quota = 100 * 1024 * 1024;
+  std::chrono::milliseconds upload_expires_after{std::chrono::hours(24 * 30)};
   // Federation (RFC 6120 server-to-server, XEP-0220 dialback): other servers connect to
   // s2s_listen; Junction connects to theirs, found by DNS SRV (_xmpp-server._tcp) or s2s_route.
   bool federation = true;

@@ -108,6 +108,8 @@ void shard_router::account_iq(const jid& from, const stanza_ptr& iq) {
   if (iq->child(ns::mam, "query") || iq->child(ns::mam, "prefs")) return archive_iq(from, iq);
   if (iq->child(ns::vcard, "vCard")) return vcard_iq(from, iq, from.bare());
   if (iq->child_in(ns::blocking)) return blocking_iq(from, iq);
+  if (iq->child(pep_ns::pubsub, "pubsub") || iq->child(pep_ns::owner, "pubsub") || iq->child(ns::disco_items, "query"))
+    return pep_iq(from, iq, from.bare());
   roster_iq(from, iq);
 }
 

@@ -148,8 +148,13 @@ void shard_router::unbind(const jid& address, std::uint64_t stream) {
   const auto before = it->second.size();
   std::erase_if(it->second, [&](const resource& r) { return r.name == address.resource() && r.stream == stream; });
   resources_ -= before - it->second.size();
+  if (auto recipients = pep_recipients_.find(address.bare_str()); recipients != pep_recipients_.end()) {
+    recipients->second.erase(address.str());
+    if (recipients->second.empty()) pep_recipients_.erase(recipients);
+  }
   if (!it->second.empty()) return;
   accounts_.erase(it);
+  forget_pep_if_idle(address.bare_str());
   // Its roster is read again at the next login (another process may have changed it meanwhile).
   forget_roster_if_idle(address.bare_str());
 }
@@ -175,6 +180,7 @@ void shard_router::broadcast(const jid& from, std::uint64_t stream, const stanza
   }
   for (const auto& r : it->second)
     if (r.available || (r.name == from.resource() && r.stream == stream)) send_to(r, presence);
+  pep_presence(from.bare(), from, *presence);  // the account's own resources follow its nodes too
   // What waited for the account goes to the first resource that can take it (RFC 6121 §8.5.2.2.1,
   // after its own presence: the client's initial presence is what says it is ready).
   // Those who may see the account see it too (RFC 6121 §4.2.2, §4.4.2).
@@ -206,6 +212,12 @@ void shard_router::route(const jid& to, const stanza_ptr& stanza, bool archived)
       }
     }
   }
+  // Personal eventing: the answer to a caps query its service asked, and who follows the account.
+  if (kind == "iq" && (type == "result" || type == "error") && stanza->attr("id").starts_with("caps-") &&
+      pep_caps_answer(stanza))
+    return;
+  if (kind == "presence" && (type.empty() || type == "unavailable"))
+    if (const auto from = jid::parse(stanza->attr("from")); from && from->bare() != to.bare()) pep_presence(to, *from, *stanza);
   if (kind == "presence" && is_subscription(type)) return inbound_subscription(to, stanza);
   if (kind == "presence" && type == "probe") {
     if (auto from = jid::parse(stanza->attr("from"))) answer_probe(to, *from);
@@ -250,11 +262,17 @@ void shard_router::route(const jid& to, const stanza_ptr& stanza, bool archived)
       if (r.available) send_to(r, stanza);
     return;
   }
-  // A vCard is the server's to answer for the account (XEP-0054).
+  // A vCard is the server's to answer for the account (XEP-0054), and so are its eventing nodes
+  // (XEP-0163) and its disco.
   if (kind == "iq" && to.is_bare() && stanza->child(ns::vcard, "vCard"))
     if (const auto sender = jid::parse(stanza->attr("from"))) return vcard_iq(*sender, stanza, to);
+  if (kind == "iq" && to.is_bare() && (type == "get" || type == "set") &&
+      (stanza->child(pep_ns::pubsub, "pubsub") || stanza->child(pep_ns::owner, "pubsub") ||
+       stanza->child(ns::disco_info, "query") || stanza->child(ns::disco_items, "query")))
+    if (const auto sender = jid::parse(stanza->attr("from"))) return pep_iq(*sender, stanza, to);
   // Any other iq for an account: what the server answers for it is the sender's stream's to do;
-  // one that reached here has no one to answer it.
+  // one that reached here has no one to answer it. An answer that found no one is dropped.
+  if (kind == "iq" && (type == "result" || type == "error")) return;
   bounce(*stanza, "cancel", "service-unavailable");
 }
 

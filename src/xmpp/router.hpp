@@ -20,6 +20,7 @@
 #include "xml/element.hpp"
 #include "xmpp/c2s_stream.hpp"
 #include "xmpp/jid.hpp"
+#include "xmpp/pep_account.hpp"
 
 namespace junction {
 class shard;
@@ -140,6 +141,13 @@ class shard_router {
   void archive_sent(const jid& from, const xml::element& message);
   void archive_iq(const jid& from, const stanza_ptr& iq);
   void expire_archive();
+  // Personal eventing (XEP-0163, pep_service.cpp), on the owner's home shard: a pubsub or disco
+  // iq for the account `owner` from `from`; available or unavailable presence from `from` that
+  // came to the account (who follows its nodes); the answer to a caps query it asked (true when
+  // the iq was one).
+  void pep_iq(const jid& from, const stanza_ptr& iq, const jid& owner);
+  void pep_presence(const jid& account, const jid& from, const xml::element& presence);
+  bool pep_caps_answer(const stanza_ptr& iq);
 
  private:
   struct resource {
@@ -204,6 +212,33 @@ class shard_router {
   std::unordered_map<std::string, roster_state> rosters_;           // bare JID -> its roster
   std::size_t resources_ = 0;
   std::uint64_t archived_ = 0;
+  struct pep_state {
+    bool loaded = false;
+    unsigned busy = 0;  // requests holding it while they read the roster
+    pep_account service;
+    std::vector<std::function<void(pep_state&)>> waiting;  // until loaded
+  };
+  void with_pep(const jid& account, std::function<void(pep_state&)> then);
+  void forget_pep_if_idle(const std::string& account);
+  pep_relation relation_of(const roster_state& roster, const jid& owner, const jid& who) const;
+  void keep_pep_changes(const jid& account, const pep_state& state, const std::vector<pep_change>& changes);
+  void pep_notify(const jid& account, const pep_state& state, const roster_state& roster,
+                  const std::vector<pep_change>& changes);
+  void pep_send_last(const jid& account, const jid& to, std::shared_ptr<const std::set<std::string>> interests);
+  void send_pep_event(const jid& account, const jid& to, const xml::element& event);
+  std::unordered_map<std::string, pep_state> peps_;  // bare JID -> its nodes, while needed
+  // bare JID -> the full JIDs whose presence came to it -> their caps version
+  std::unordered_map<std::string, std::map<std::string, std::string>> pep_recipients_;
+  // caps version -> the nodes its clients want (+notify); this shard's knowledge
+  std::unordered_map<std::string, std::shared_ptr<const std::set<std::string>>> caps_interests_;
+  struct caps_query {
+    std::string ver, asked;  // the version, the full JID asked
+    bool hashed = false;     // a sha-1 version, checkable
+    std::chrono::steady_clock::time_point since;
+    std::vector<std::pair<std::string, std::string>> waiting;  // account, recipient
+  };
+  std::unordered_map<std::string, caps_query> caps_queries_;  // by iq id
+  std::uint64_t caps_asked_ = 0;
   struct hibernation;  // resumption.cpp
   void end_hibernation(std::uint64_t stream);
   void finish(const resumable_session& session);

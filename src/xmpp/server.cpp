@@ -137,6 +137,7 @@ void server::listen() {
 }
 
 void server::route(const jid& to, stanza_ptr stanza) {
+  if (to.local().empty() && is_upload_service(to.domain())) return upload_stanza(std::move(stanza));
   if (is_muc_service(to.domain())) {
     if (to.local().empty()) return muc_service_stanza(std::move(stanza));
     mucs_->invoke_on(muc_home_of(to, rt_.size()),

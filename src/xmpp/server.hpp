@@ -77,6 +77,11 @@ class server {
   s2s_links& links_here();
   muc_service& muc_here();
   bool has_muc() const noexcept { return !muc_services_.empty(); }
+  // HTTP file upload (XEP-0363, upload_service.cpp): its domains, an iq for one of them (on any
+  // shard), whether it is on (an HTTP server to take the files).
+  bool is_upload_service(std::string_view domain) const noexcept;
+  void upload_stanza(stanza_ptr stanza);
+  bool has_upload() const noexcept { return web_ != nullptr; }
 
   // From any shard. `stanza` goes to its recipient's home shard, then on to its streams.
   void route(const jid& to, stanza_ptr stanza);
@@ -130,6 +135,10 @@ class server {
   std::unique_ptr<sharded<bosh_sessions>> bosh_;
   std::vector<std::string> muc_services_;
   void muc_service_stanza(stanza_ptr stanza);
+  void attach_upload(http::server& web);
+  std::string upload_base() const;
+  std::vector<std::string> upload_services_;
+  http::server* web_ = nullptr;
   std::shared_ptr<boost::asio::ssl::context> tls_, tls_client_;
   std::string dialback_secret_;
 };

@@ -68,6 +68,7 @@ c2s_settings settings_of(server& srv, shard& home, stream_kind kind) {
   s.archive = srv.config().archive;
   s.registration = srv.config().registration;
   s.muc_subdomain = srv.config().muc_subdomain;
+  if (srv.has_upload()) s.upload_subdomain = srv.config().upload_subdomain;
   s.limits.max_stanza_bytes = srv.config().max_stanza_size;
   return s;
 }

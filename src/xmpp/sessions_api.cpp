@@ -55,6 +55,7 @@ json::array link_snapshot(s2s_links& links) {
 }  // namespace
 
 void server::attach_http(http::server& web) {
+  attach_upload(web);
   web.websockets().add({"/xmpp-websocket", "xmpp", [this](http::websocket_channel& channel) {
                           return run_websocket_c2s(*this, channel);
                         }});

@@ -13,6 +13,8 @@
 #include "xml/stream_parser.hpp"
 #include "xmpp/c2s_stream.hpp"
 #include "xmpp/muc_room.hpp"
+#include "xmpp/pep_account.hpp"
+#include "xmpp/server_caps.hpp"
 #include "xmpp/s2s_stream.hpp"
 
 using namespace junction;
@@ -50,6 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto owner = *xmpp::jid::parse("owner@example.com/a");
   const auto stranger = *xmpp::jid::parse("stranger@example.com/b");
   xmpp::muc_room room(*xmpp::jid::parse("room@conference.example.com"), owner.bare(), {});
+  xmpp::pep_account pep({.max_nodes = 8, .max_items = 16, .max_bytes = 16384, .max_id = 64});
   std::size_t n = 0;
   for (std::size_t i = 0; i < bytes.size(); i += piece) {
     parser.feed(bytes.substr(i, piece));
@@ -60,7 +63,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(n));
       if (e->node.name() == "presence") room.presence(from, e->node, now);
       else if (e->node.name() == "message") room.message(from, e->node, now);
-      else if (e->node.name() == "iq") room.iq(from, e->node);
+      else if (e->node.name() == "iq") {
+        room.iq(from, e->node);
+        // An account's eventing service, asked by each kind of requester; every change's event
+        // and the last items built; a caps answer's verification string.
+        auto answer = pep.handle(e->node, static_cast<xmpp::pep_relation>(n % 4));
+        for (const auto& c : answer.changes) pep.event_for(c);
+        pep.last_items(xmpp::pep_relation::subscriber);
+        if (const auto* q = e->node.child("http://jabber.org/protocol/disco#info", "query")) xmpp::caps_ver_of(*q);
+      }
     }
   }
 

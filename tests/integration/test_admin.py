@@ -22,8 +22,10 @@ from test_gateway import GatewayClient
 # Routes anybody may use: health for load balancers, metrics for Prometheus, the server's
 # description, HTTP-FLV plays, WHIP publishes and WHEP plays (which have the application's own
 # publish and play tokens), and the WHIP/WHEP sessions those made (each under an unguessable id
-# its client was given), and XMPP over BOSH (each session authenticates as any XMPP stream does).
-PUBLIC = {"/healthz", "/metrics", "/api/v1/server", "*.flv", "*/whip", "*/whep", "/webrtc/sessions/", "/http-bind"}
+# its client was given), XMPP over BOSH (each session authenticates as any XMPP stream does), and
+# XMPP's file uploads (a PUT needs a slot's signed URL; a GET an unguessable slot id).
+PUBLIC = {"/healthz", "/metrics", "/api/v1/server", "*.flv", "*/whip", "*/whep", "/webrtc/sessions/", "/http-bind",
+          "/upload/"}
 TOKEN = "adm-" + uuid.uuid4().hex
 
 

@@ -1088,8 +1088,13 @@ class ComplianceTest(XmppCase):
         "urn:xmpp:csi:0": "XEP-0352 (Mobile)",
         "urn:xmpp:sm:3": "XEP-0198 (Mobile)",
     }
-    ACCOUNT = {"urn:xmpp:mam:2": "XEP-0313 (IM)", "urn:xmpp:sid:0": "XEP-0359 (IM)"}
+    ACCOUNT = {"urn:xmpp:mam:2": "XEP-0313 (IM)", "urn:xmpp:sid:0": "XEP-0359 (IM)",
+               "http://jabber.org/protocol/pubsub#publish": "XEP-0163 (Core)",
+               "http://jabber.org/protocol/pubsub#publish-options": "XEP-0223, XEP-0402 (IM)",
+               "http://jabber.org/protocol/pubsub#config-node-max": "XEP-0402 (IM)",
+               "http://jabber.org/protocol/pubsub#last-published": "XEP-0163 (Core)"}
     MUC = {"http://jabber.org/protocol/muc": "XEP-0045 (IM)"}
+    UPLOAD = {"urn:xmpp:http:upload:0": "XEP-0363 (IM, Mobile)"}
 
     def test_advertised_features(self):
         alice = self.login("alice@localhost/compliance", "alice-secret")
@@ -1097,10 +1102,20 @@ class ComplianceTest(XmppCase):
             iq = await alice.xmpp["xep_0030"].get_info(jid=jid, timeout=10 * SLOW)
             return set(iq["disco_info"]["features"])
         for where, wanted in (("localhost", self.SERVER), ("alice@localhost", self.ACCOUNT),
-                              ("conference.localhost", self.MUC)):
+                              ("conference.localhost", self.MUC), ("upload.localhost", self.UPLOAD)):
             have = alice.call(lambda w=where: features(w))
             missing = {f: xep for f, xep in wanted.items() if f not in have}
             self.assertEqual(missing, {}, "%s does not advertise these" % where)
+        # The account is a personal eventing service (XEP-0163 §6) and the domain lists the
+        # upload service (XEP-0363 §2).
+        async def account_identities():
+            iq = await alice.xmpp["xep_0030"].get_info(jid="alice@localhost", timeout=10 * SLOW)
+            return {(i[0], i[1]) for i in iq["disco_info"]["identities"]}
+        self.assertIn(("pubsub", "pep"), alice.call(account_identities))
+        async def domain_items():
+            iq = await alice.xmpp["xep_0030"].get_items(jid="localhost", timeout=10 * SLOW)
+            return {i[0] for i in iq["disco_items"]["items"]}
+        self.assertEqual(alice.call(domain_items), {"conference.localhost", "upload.localhost"})
 
     def test_entity_capabilities_stand_for_what_the_server_says(self):
         """XEP-0115: the stream features carry the server's caps; the version is the hash of its
