@@ -21,8 +21,8 @@ packages=(
   ffmpeg rtmpdump sip-tester baresip-core linphone-cli curl wrk nginx-light libnginx-mod-rtmp openssl procps
   # SIP peer for the benchmarks; the WebRTC one (its streaming plugin, bench/webrtc_fanout.sh)
   kamailio janus
-  # XMPP peer for the federation tests and the XMPP benchmark
-  prosody
+  # XMPP peers: Prosody for the federation tests and the XMPP benchmark, ejabberd for the benchmark
+  prosody ejabberd
   # ss (socket statistics), taskset and jq for the benchmark scripts
   iproute2 util-linux jq
   # groff renders the man page in the install test (docs/junction.8)
@@ -66,11 +66,11 @@ sudo=()
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# nginx-light's, kamailio's, janus's and prosody's packages may start their services (ports 80, 5060,
-# 8088, 5222/5269: Junction's own XMPP defaults) when they are installed; Junction's tests and
+# nginx-light's, kamailio's, janus's, prosody's and ejabberd's packages may start their services
+# (ports 80, 5060, 8088, 5222/5269: Junction's own XMPP defaults) when they are installed; Junction's tests and
 # benchmarks start their own. Only services this run just installed are stopped: one the machine
 # already ran is left alone.
-for service in nginx kamailio janus prosody; do
+for service in nginx kamailio janus prosody ejabberd; do
   package=$service
   [[ $service == nginx ]] && package=nginx-light
   [[ " ${missing[*]} " == *" $package "* ]] || continue

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <memory>
 
 namespace junction {
 namespace {
@@ -76,9 +77,13 @@ class tls_stream final : public byte_stream {
     co_return co_await stream_.async_read_some(asio::buffer(into.data(), into.size()), no_throw);
   }
   asio::awaitable<result> read_shared(std::span<std::byte> scratch) override {
-    if (own_.empty()) own_.resize(16384);
-    auto [ec, n] = co_await stream_.async_read_some(asio::buffer(own_.data(), std::min(own_.size(), scratch.size())), no_throw);
-    std::copy_n(own_.data(), n, scratch.data());
+    // The TLS engine writes into the buffer after the await begins, when `scratch` may be
+    // another stream's: a buffer of its own, then a copy. A small one (what a stanza usually
+    // needs; a larger record is read in parts, OpenSSL keeping the rest): an idle stream holds it
+    // while it waits, and OpenSSL's record buffers go meanwhile (SSL_MODE_RELEASE_BUFFERS).
+    if (!own_) own_ = std::make_unique_for_overwrite<std::byte[]>(own_size);
+    auto [ec, n] = co_await stream_.async_read_some(asio::buffer(own_.get(), std::min(own_size, scratch.size())), no_throw);
+    std::copy_n(own_.get(), n, scratch.data());
     co_return result{ec, n};
   }
   asio::awaitable<result> write(std::span<const asio::const_buffer> buffers) override {
@@ -126,7 +131,8 @@ class tls_stream final : public byte_stream {
  private:
   asio::ssl::stream<asio::ip::tcp::socket> stream_;
   asio::ssl::stream_base::handshake_type role_;
-  std::vector<std::byte> own_;  // read_shared's
+  static constexpr std::size_t own_size = 4096;
+  std::unique_ptr<std::byte[]> own_;  // read_shared's
 };
 
 }  // namespace
@@ -140,6 +146,8 @@ std::unique_ptr<asio::ssl::context> make_tls_server_context(std::string_view sec
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                    ssl::context::single_dh_use);
   SSL_CTX* native = ctx->native_handle();
+  // OpenSSL's record buffers (about 34 KiB a connection) go back while a connection is idle.
+  SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
   // TLS 1.0 and 1.1 need OpenSSL's security level 0 on Debian 12 (its default, 2, refuses them).
   if (tls_version_number(options.min_version) < TLS1_2_VERSION) SSL_CTX_set_security_level(native, 0);
   if (!SSL_CTX_set_min_proto_version(native, tls_version_number(options.min_version)) ||
@@ -171,6 +179,7 @@ std::unique_ptr<byte_stream> make_tls_stream(asio::ip::tcp::socket socket, asio:
 std::unique_ptr<asio::ssl::context> make_tls_client_context() {
   auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
   ctx->set_verify_mode(asio::ssl::verify_none);
   return ctx;
 }

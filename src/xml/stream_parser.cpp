@@ -68,6 +68,8 @@ struct stream_parser::state {
   std::vector<element*> open;  // the stanza being read, then each element open inside it
   element stanza;
   std::string default_ns;
+  std::vector<std::pair<std::string, std::string>> declarations;  // the header's: prefix ("" default), URI
+  std::string root_ns, root_name;                                 // the stream's root element
   std::deque<std::pair<stream_event, std::uint64_t>> events;  // with where each ends
   std::uint64_t mark = 0;  // where the last event (or whitespace between stanzas) ended
   std::error_code error;
@@ -109,6 +111,8 @@ struct stream_parser::state {
       e.set(a[0], a[1]);
     }
     if (s.depth == 1) {
+      s.root_ns = e.ns();
+      s.root_name = e.name();
       stream_event ev;
       ev.what = stream_event::kind::open;
       ev.node = std::move(e);
@@ -159,7 +163,9 @@ struct stream_parser::state {
 
   static void on_namespace(void* data, const XML_Char* prefix, const XML_Char* uri) {
     auto& s = *static_cast<state*>(data);
-    if (s.depth == 0 && !prefix) s.default_ns = uri ? uri : "";
+    if (s.depth != 0) return;
+    if (!prefix) s.default_ns = uri ? uri : "";
+    if (s.declarations.size() < 16) s.declarations.emplace_back(prefix ? prefix : "", uri ? uri : "");
   }
 
   static void on_doctype(void* data, const XML_Char*, const XML_Char*, const XML_Char*, int) {
@@ -205,10 +211,71 @@ void stream_parser::feed(std::string_view bytes) {
 }
 
 std::size_t stream_parser::buffered() const noexcept {
+  if (!state_) return waiting_.size();
   return waiting_.size() + static_cast<std::size_t>(given_ - std::min(given_, state_->mark));
 }
 
+void stream_parser::release_if_idle() {
+  if (!state_ || failed_ || suspended_ || !waiting_.empty()) return;
+  const state& s = *state_;
+  if (s.depth != 1 || !s.events.empty() || s.root_name.empty() || s.mark > given_) return;
+  // What expat has not reported yet must be whitespace it holds back (a keepalive), nothing more.
+  if (given_ - s.mark > chunk_.size() ||
+      !only_whitespace(std::string_view(chunk_).substr(chunk_.size() - static_cast<std::size_t>(given_ - s.mark))))
+    return;
+  // The header again, as the client declared it: the root with its prefix, every declaration.
+  std::string prefix;
+  bool bound = s.root_ns == s.default_ns;
+  for (const auto& [p, uri] : s.declarations)
+    if (!p.empty() && uri == s.root_ns && !bound) {
+      prefix = p;
+      bound = true;
+    }
+  if (!bound) return;
+  std::string h = "<";
+  if (!prefix.empty()) h += prefix + ":";
+  h += s.root_name;
+  for (const auto& [p, uri] : s.declarations) {
+    h += p.empty() ? std::string(" xmlns='") : " xmlns:" + p + "='";
+    escape(uri, h, true);
+    h += '\'';
+  }
+  h += '>';
+  header_ = std::move(h);
+  state_.reset();
+  chunk_ = std::string();
+  waiting_ = std::string();
+}
+
+void stream_parser::revive() {
+  start_parser();
+  XML_Parser p = state_->parser;
+  // The header makes the open event, which is not the caller's: the stream goes on.
+  XML_Status status = XML_Parse(p, header_.data(), static_cast<int>(header_.size()), XML_FALSE);
+  if (status == XML_STATUS_SUSPENDED) status = XML_ResumeParser(p);
+  given_ = header_.size();
+  chunk_start_ = 0;
+  chunk_ = header_;
+  last_end_ = given_;
+  state_->events.clear();
+  header_ = std::string();
+  if (status == XML_STATUS_ERROR || state_->error || state_->depth != 1) {
+    // Cannot happen with a header this parser read before; refused as a broken stream if it does.
+    failed_ = true;
+    waiting_.clear();
+    stream_event e;
+    e.what = stream_event::kind::error;
+    e.error = stream_errc::not_well_formed;
+    e.detail = "the stream could not be read on";
+    state_->events.emplace_back(std::move(e), given_);
+  }
+}
+
 std::optional<stream_event> stream_parser::next() {
+  if (!state_) {
+    if (waiting_.empty()) return std::nullopt;
+    revive();
+  }
   for (;;) {
     if (!state_->events.empty()) {
       auto [event, end] = std::move(state_->events.front());
@@ -264,6 +331,11 @@ std::optional<stream_event> stream_parser::parse_more() {
 
 void stream_parser::restart() {
   if (failed_) return;
+  if (!state_) {  // released: nothing of the old stream is left to carry over
+    last_end_ = 0;
+    header_.clear();
+    return start_parser();
+  }
   // What the old parser was given after the last event returned is the new stream's beginning.
   std::string rest;
   if (last_end_ >= chunk_start_ && last_end_ - chunk_start_ <= chunk_.size())
@@ -278,6 +350,7 @@ void stream_parser::restart() {
 
 void stream_parser::reset() {
   waiting_.clear();
+  header_.clear();
   failed_ = false;
   last_end_ = 0;
   start_parser();

@@ -67,16 +67,24 @@ class stream_parser {
   void reset();
   // Bytes fed and not yet turned into events: for the caller's own memory accounting.
   std::size_t buffered() const noexcept;
+  // Between stanzas, with nothing fed but whitespace left unread, frees expat's parser and what
+  // it holds (about 10 KiB a stream): a connection that waits for its client calls it before it
+  // waits. The next bytes are read by a fresh parser that is given the stream's header again
+  // first, without an event. Does nothing when the stream is not at that point.
+  void release_if_idle();
+  bool released() const noexcept { return !state_; }
   bool failed() const noexcept { return failed_; }
 
   struct state;  // expat's side (stream_parser.cpp)
 
  private:
   void start_parser();
+  void revive();  // a fresh parser after release_if_idle(), past the stream's header
   std::optional<stream_event> parse_more();
 
   stream_limits limits_;
   std::unique_ptr<state> state_;
+  std::string header_;   // released: the stream's header, for the next parser
   std::string waiting_;  // fed, not yet given to expat
   std::string chunk_;    // the last bytes given to expat
   std::uint64_t chunk_start_ = 0;  // their position in the stream

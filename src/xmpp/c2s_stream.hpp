@@ -136,6 +136,9 @@ class c2s_stream {
   const std::string& id() const noexcept { return stream_id_; }
   // Bytes received and not yet turned into stanzas (a limit on a slow drip).
   std::size_t buffered() const noexcept { return parser_.buffered(); }
+  // The connection is about to wait for its client: the XML parser's memory goes while it waits
+  // (xml::stream_parser::release_if_idle).
+  void idle() { parser_.release_if_idle(); }
 
  private:
   enum class state { header, auth, restart, bind, ready, closed };

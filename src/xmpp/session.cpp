@@ -169,6 +169,7 @@ class c2s_connection final : public stanza_sink {
     flush();
   }
 
+  void idle() { core_.idle(); }
   // The stream asked for TLS (its <proceed/> is queued): the reader starts it.
   bool wants_tls() const noexcept { return wants_tls_; }
   void tls_started(byte_stream& stream) {
@@ -422,7 +423,10 @@ asio::awaitable<void> read_stream(server& srv, c2s_connection& c, stream_holder&
     conn.received(n);
     times.last_read = clock::now();
     c.received(std::string_view(reinterpret_cast<const char*>(chunk.data()), n));
-    if (!c.wants_tls()) continue;
+    if (!c.wants_tls()) {
+      c.idle();  // the next read waits: the parser's memory need not
+      continue;
+    }
     co_await c.out().drained();
     if (c.out().stopped()) break;
     auto socket = std::move(holder.stream->socket());

@@ -54,7 +54,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   xmpp::muc_room room(*xmpp::jid::parse("room@conference.example.com"), owner.bare(), {});
   xmpp::pep_account pep({.max_nodes = 8, .max_items = 16, .max_bytes = 16384, .max_id = 64});
   std::size_t n = 0;
+  const bool release = (data[0] & 64) != 0;  // the parser released between pieces, as a waiting connection does
   for (std::size_t i = 0; i < bytes.size(); i += piece) {
+    if (release) parser.release_if_idle();
     parser.feed(bytes.substr(i, piece));
     while (auto e = parser.next()) {
       if (e->what != xml::stream_event::kind::stanza) continue;

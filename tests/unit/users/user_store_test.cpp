@@ -469,5 +469,36 @@ TEST(UserStoreProfiles, VcardsBlocklistsAndRoomsAreKeptAndGoWithTheirUser) {
   EXPECT_TRUE(store.all_rooms().empty());
 }
 
+TEST(UserStorePep, NodesAndItemsAreKeptInOrderReplacedDroppedAndGoWithTheirUser) {
+  user_store store(":memory:");
+  store.add("alice", "example.com", "pw");
+  const std::string me = "alice@example.com";
+  EXPECT_TRUE(store.pep_nodes(me).empty());
+  store.put_pep_node(me, "urn:xmpp:bookmarks:1", "access=whitelist;max=1000;persist=1;last=0");
+  store.put_pep_node(me, "urn:xmpp:avatar:metadata", "access=presence;max=1;persist=1;last=1");
+  store.put_pep_item(me, "urn:xmpp:bookmarks:1", "a", "<item id='a'/>");
+  store.put_pep_item(me, "urn:xmpp:bookmarks:1", "b", "<item id='b'/>");
+  store.put_pep_item(me, "urn:xmpp:bookmarks:1", "a", "<item id='a'>again</item>");  // now the newest
+  store.put_pep_item(me, "urn:xmpp:avatar:metadata", "x", "<item id='x'/>");
+  store.put_pep_item("bob@example.com", "urn:xmpp:avatar:metadata", "y", "<item id='y'/>");
+  auto nodes = store.pep_nodes(me);
+  ASSERT_EQ(nodes.size(), 2u);
+  EXPECT_EQ(nodes[1].node, "urn:xmpp:bookmarks:1");
+  EXPECT_EQ(nodes[1].config, "access=whitelist;max=1000;persist=1;last=0");
+  ASSERT_EQ(nodes[1].items.size(), 2u);
+  EXPECT_EQ(nodes[1].items[0].first, "b");
+  EXPECT_EQ(nodes[1].items[1].second, "<item id='a'>again</item>");
+  store.drop_pep_item(me, "urn:xmpp:bookmarks:1", "b");
+  EXPECT_EQ(store.pep_nodes(me)[1].items.size(), 1u);
+  store.drop_pep_items(me, "urn:xmpp:bookmarks:1");
+  EXPECT_TRUE(store.pep_nodes(me)[1].items.empty());
+  store.drop_pep_node(me, "urn:xmpp:avatar:metadata");
+  nodes = store.pep_nodes(me);
+  ASSERT_EQ(nodes.size(), 1u);
+  EXPECT_EQ(nodes[0].node, "urn:xmpp:bookmarks:1");
+  store.remove("alice", "example.com");
+  EXPECT_TRUE(store.pep_nodes(me).empty());
+}
+
 }  // namespace
 }  // namespace junction::users

@@ -13,10 +13,17 @@ const std::string header =
     "to='example.com' version='1.0' xml:lang='en'>";
 
 // Every event for `bytes` fed in pieces of `piece` bytes, written back as text.
-std::vector<std::string> events_of(const std::string& bytes, std::size_t piece, stream_limits limits = {}) {
+// `release`: the parser is released (release_if_idle) after every piece, as a connection does
+// before it waits; `releases` counts the times it was.
+std::vector<std::string> events_of(const std::string& bytes, std::size_t piece, stream_limits limits = {},
+                                   bool release = false, std::size_t* releases = nullptr) {
   stream_parser p(limits);
   std::vector<std::string> out;
   for (std::size_t i = 0; i < bytes.size(); i += piece) {
+    if (release) {
+      p.release_if_idle();
+      if (releases && p.released()) ++*releases;
+    }
     p.feed(std::string_view(bytes).substr(i, piece));
     while (auto e = p.next()) {
       switch (e->what) {
@@ -45,6 +52,47 @@ TEST(XmlStream, HeaderStanzasAndCloseAtEverySplit) {
       "xmlns=\"urn:other\"><y a=\"&quot;q&quot;\"/></x></message>",
       "stanza <iq type=\"get\" id=\"1\"><ping xmlns=\"urn:xmpp:ping\"/></iq>", "close"};
   for (std::size_t piece = 1; piece <= bytes.size(); ++piece) ASSERT_EQ(events_of(bytes, piece), expected) << piece;
+}
+
+TEST(XmlStream, AParserReleasedBetweenStanzasReadsOnAsIfNothingHappened) {
+  const std::string bytes = header +
+                            "<message to='bob@example.com' type='chat'><body>Hi &amp; \xc3\xa9</body></message> \n "
+                            "<s:iq xmlns:s='jabber:client' type='get' id='1'><ping xmlns='urn:xmpp:ping'/></s:iq> "
+                            "<presence/></stream:stream>";
+  const auto expected = events_of(bytes, bytes.size());
+  ASSERT_EQ(expected.size(), 5u);
+  std::size_t releases = 0;
+  for (std::size_t piece = 1; piece <= bytes.size(); ++piece)
+    ASSERT_EQ(events_of(bytes, piece, {}, true, &releases), expected) << piece;
+  EXPECT_GT(releases, 0u);
+  // A root without a prefix, as WebSocket's framing gives it; a stream that fails after a release.
+  const std::string plain = "<stream xmlns='jabber:client'><message><body>a</body></message><message/>";
+  EXPECT_EQ(events_of(plain, 1, {}, true), events_of(plain, plain.size()));
+  const std::string broken = header + "<message/><message></iq>";
+  EXPECT_EQ(events_of(broken, 1, {}, true), events_of(broken, broken.size()));
+  // Not released inside a stanza, nor before the header; a restart after a release starts anew.
+  stream_parser p;
+  p.feed(header + "<message><body>");
+  while (p.next()) {
+  }
+  p.release_if_idle();
+  EXPECT_FALSE(p.released());
+  stream_parser q;
+  q.release_if_idle();
+  EXPECT_FALSE(q.released());
+  q.feed(header + "<a/>");
+  while (q.next()) {
+  }
+  q.release_if_idle();
+  ASSERT_TRUE(q.released());
+  q.restart();
+  q.feed(header + "<b/>");
+  auto open = q.next();
+  ASSERT_TRUE(open);
+  EXPECT_EQ(open->what, stream_event::kind::open);
+  auto b = q.next();
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->node.name(), "b");
 }
 
 TEST(XmlStream, PrefixedNamespacesResolve) {
