@@ -239,6 +239,7 @@ int run_server(const config& cfg, const std::string& path, const command_line_ov
   sip_server.reset();       // its per-shard services (sharded<T>) and listeners
   whip.reset();             // WHIP and WHEP sessions (ended by the drain already)
   webrtc_ports.reset();     // the shards' WebRTC ports (stopped by the drain)
+  if (xmpp_server) xmpp_server->release_loop_state();  // BOSH sessions and hibernating streams: the loops' timers
   runtime_holder.reset();   // the loops, with the sessions, lines and legs they still hold, which
                             // refer to the RTMP and HTTP servers (a session's memory budget, its
                             // settings), the gateway, the recordings, the hub and the workers

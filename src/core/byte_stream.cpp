@@ -5,10 +5,12 @@
 #include <fmt/format.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/ssl.h>
@@ -16,7 +18,9 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <memory>
+#include <string>
 
 namespace junction {
 namespace {
@@ -63,41 +67,77 @@ class plain_stream final : public byte_stream {
   asio::ip::tcp::socket socket_;
 };
 
+// TLS with OpenSSL reading and writing the socket itself (a socket BIO on the non-blocking
+// descriptor), driven by waits for readiness: no buffer between the socket and OpenSSL, whose
+// own record buffers go back while the connection is idle (SSL_MODE_RELEASE_BUFFERS). An idle
+// TLS connection costs the SSL object alone, where Asio's ssl::stream kept about 70 KiB of
+// buffers (docs/benchmarks.md, issue 19). Reads and writes may wait at the same time (one
+// coroutine each); every OpenSSL call itself runs to its end on the shard's thread.
 class tls_stream final : public byte_stream {
  public:
-  tls_stream(asio::ip::tcp::socket s, asio::ssl::context& tls, asio::ssl::stream_base::handshake_type role)
-      : stream_{std::move(s), tls}, role_(role) {}
+  tls_stream(asio::ip::tcp::socket s, asio::ssl::context& tls, bool server)
+      : socket_{std::move(s)}, ssl_{SSL_new(tls.native_handle())}, server_{server} {
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);
+    if (!ssl_) return;
+    SSL_set_fd(ssl_.get(), static_cast<int>(socket_.native_handle()));
+    SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    if (server) SSL_set_accept_state(ssl_.get());
+    else SSL_set_connect_state(ssl_.get());
+  }
   asio::awaitable<boost::system::error_code> handshake() override {
-    auto [ec] = co_await stream_.async_handshake(role_, no_throw);
+    auto [ec, n] = co_await run(step::handshake, nullptr, 0);
     co_return ec;
   }
   // The name the client asks for (SNI), for a server that has certificates for several.
-  void server_name(const std::string& name) { SSL_set_tlsext_host_name(stream_.native_handle(), name.c_str()); }
+  void server_name(const std::string& name) {
+    if (ssl_) SSL_set_tlsext_host_name(ssl_.get(), name.c_str());
+  }
   asio::awaitable<result> read_some(std::span<std::byte> into) override {
-    co_return co_await stream_.async_read_some(asio::buffer(into.data(), into.size()), no_throw);
+    co_return co_await run(step::read, into.data(), into.size());
   }
+  // OpenSSL writes into `scratch` only inside SSL_read, after the wait: nothing is held while the
+  // stream waits, and the bytes are the caller's before it awaits anything else.
   asio::awaitable<result> read_shared(std::span<std::byte> scratch) override {
-    // The TLS engine writes into the buffer after the await begins, when `scratch` may be
-    // another stream's: a buffer of its own, then a copy. A small one (what a stanza usually
-    // needs; a larger record is read in parts, OpenSSL keeping the rest): an idle stream holds it
-    // while it waits, and OpenSSL's record buffers go meanwhile (SSL_MODE_RELEASE_BUFFERS).
-    if (!own_) own_ = std::make_unique_for_overwrite<std::byte[]>(own_size);
-    auto [ec, n] = co_await stream_.async_read_some(asio::buffer(own_.get(), std::min(own_size, scratch.size())), no_throw);
-    std::copy_n(own_.get(), n, scratch.data());
-    co_return result{ec, n};
+    co_return co_await run(step::read, scratch.data(), scratch.size());
   }
+  // Small buffers go out together (one record for many stanzas), each run of them up to a
+  // record's size; a large buffer goes as it is.
   asio::awaitable<result> write(std::span<const asio::const_buffer> buffers) override {
-    co_return co_await asio::async_write(stream_, buffers, no_throw);
+    std::size_t total = 0;
+    if (buffers.size() == 1) {
+      auto ec = co_await write_all(static_cast<const char*>(buffers[0].data()), buffers[0].size());
+      co_return result{ec, ec ? 0 : buffers[0].size()};
+    }
+    std::string gathered;
+    for (const auto& b : buffers) {
+      if (!gathered.empty() && (b.size() >= record_size || gathered.size() + b.size() > record_size)) {
+        auto ec = co_await write_all(gathered.data(), gathered.size());
+        if (ec) co_return result{ec, total};
+        total += gathered.size();
+        gathered.clear();
+      }
+      if (b.size() >= record_size) {
+        auto ec = co_await write_all(static_cast<const char*>(b.data()), b.size());
+        if (ec) co_return result{ec, total};
+        total += b.size();
+        continue;
+      }
+      gathered.append(static_cast<const char*>(b.data()), b.size());
+    }
+    if (!gathered.empty()) {
+      auto ec = co_await write_all(gathered.data(), gathered.size());
+      if (ec) co_return result{ec, total};
+      total += gathered.size();
+    }
+    co_return result{boost::system::error_code{}, total};
   }
-  void shutdown() noexcept override { shutdown_fd(stream_.next_layer()); }
-  // One record per read: read again while records wait, taken from the socket or still in it.
-  bool more_waiting() noexcept override {
-    SSL* ssl = stream_.native_handle();
-    return SSL_pending(ssl) > 0 || BIO_ctrl_pending(SSL_get_rbio(ssl)) > 0 || bytes_in(stream_.next_layer()) > 0;
-  }
-  asio::ip::tcp::socket& socket() noexcept override { return stream_.next_layer(); }
+  void shutdown() noexcept override { shutdown_fd(socket_); }
+  // Decrypted bytes OpenSSL holds, or bytes in the socket.
+  bool more_waiting() noexcept override { return (ssl_ && SSL_has_pending(ssl_.get())) || bytes_in(socket_) > 0; }
+  asio::ip::tcp::socket& socket() noexcept override { return socket_; }
   std::string channel_binding(std::string_view type) override {
-    SSL* ssl = stream_.native_handle();
+    SSL* ssl = ssl_.get();
     if (type == "tls-exporter") {
       if (SSL_version(ssl) != TLS1_3_VERSION && SSL_get_extms_support(ssl) != 1) return {};
       static constexpr char label[] = "EXPORTER-Channel-Binding";
@@ -106,7 +146,7 @@ class tls_stream final : public byte_stream {
       return std::string(reinterpret_cast<const char*>(out), sizeof out);
     }
     if (type == "tls-server-end-point") {
-      X509* cert = role_ == asio::ssl::stream_base::server ? SSL_get_certificate(ssl) : SSL_get0_peer_certificate(ssl);
+      X509* cert = server_ ? SSL_get_certificate(ssl) : SSL_get0_peer_certificate(ssl);
       if (!cert) return {};
       // The certificate's signature hash, SHA-256 in place of MD5 or SHA-1 (RFC 5929 §4.1).
       int digest_nid = NID_undef;
@@ -121,18 +161,69 @@ class tls_stream final : public byte_stream {
     if (type == "tls-unique") {
       unsigned char out[EVP_MAX_MD_SIZE];
       // The first Finished message: the client's, unless the session was resumed.
-      const bool ours = SSL_session_reused(ssl) == (role_ == asio::ssl::stream_base::server);
+      const bool ours = SSL_session_reused(ssl) == (server_);
       const std::size_t length = ours ? SSL_get_finished(ssl, out, sizeof out) : SSL_get_peer_finished(ssl, out, sizeof out);
       return std::string(reinterpret_cast<const char*>(out), std::min(length, sizeof out));
     }
     return {};
   }
 
+
  private:
-  asio::ssl::stream<asio::ip::tcp::socket> stream_;
-  asio::ssl::stream_base::handshake_type role_;
-  static constexpr std::size_t own_size = 4096;
-  std::unique_ptr<std::byte[]> own_;  // read_shared's
+  enum class step { handshake, read, write };
+  static constexpr std::size_t record_size = 16384;
+
+  // One OpenSSL call, again after each wait it asks for, until it does something or fails.
+  asio::awaitable<result> run(step what, void* data, std::size_t size) {
+    if (!ssl_) co_return result{asio::error::no_memory, 0};
+    for (;;) {
+      ERR_clear_error();
+      std::size_t done = 0;
+      int r = 0;
+      switch (what) {
+        case step::handshake: r = SSL_do_handshake(ssl_.get()); break;
+        case step::read: r = SSL_read_ex(ssl_.get(), data, size, &done); break;
+        case step::write: r = SSL_write_ex(ssl_.get(), data, size, &done); break;
+      }
+      if (r > 0) co_return result{boost::system::error_code{}, done};
+      const int e = SSL_get_error(ssl_.get(), r);
+      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        auto [ec] = co_await socket_.async_wait(
+            e == SSL_ERROR_WANT_READ ? asio::ip::tcp::socket::wait_read : asio::ip::tcp::socket::wait_write, no_throw);
+        if (ec) co_return result{ec, 0};
+        continue;
+      }
+      co_return result{error_of(e), 0};
+    }
+  }
+
+  asio::awaitable<boost::system::error_code> write_all(const char* data, std::size_t size) {
+    std::size_t at = 0;
+    while (at < size) {
+      auto [ec, n] = co_await run(step::write, const_cast<char*>(data) + at, size - at);
+      if (ec) co_return ec;
+      at += n;
+    }
+    co_return boost::system::error_code{};
+  }
+
+  static boost::system::error_code error_of(int e) {
+    if (e == SSL_ERROR_ZERO_RETURN) return asio::error::eof;  // the peer's close_notify
+    if (e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL) {
+      if (const unsigned long code = ERR_get_error())
+        return {static_cast<int>(code), asio::error::get_ssl_category()};
+      if (e == SSL_ERROR_SYSCALL && errno != 0 && errno != EAGAIN) return {errno, boost::system::system_category()};
+      return asio::error::eof;  // the connection ended without close_notify
+    }
+    return asio::error::operation_aborted;
+  }
+
+  struct ssl_free {
+    void operator()(SSL* s) const noexcept { SSL_free(s); }
+  };
+  asio::ip::tcp::socket socket_;             // declared first: closed after SSL_free
+  std::unique_ptr<SSL, ssl_free> ssl_;
+  bool server_;
 };
 
 }  // namespace
@@ -173,7 +264,7 @@ std::unique_ptr<byte_stream> make_plain_stream(asio::ip::tcp::socket socket) {
   return std::make_unique<plain_stream>(std::move(socket));
 }
 std::unique_ptr<byte_stream> make_tls_stream(asio::ip::tcp::socket socket, asio::ssl::context& tls) {
-  return std::make_unique<tls_stream>(std::move(socket), tls, asio::ssl::stream_base::server);
+  return std::make_unique<tls_stream>(std::move(socket), tls, true);
 }
 
 std::unique_ptr<asio::ssl::context> make_tls_client_context() {
@@ -186,7 +277,7 @@ std::unique_ptr<asio::ssl::context> make_tls_client_context() {
 
 std::unique_ptr<byte_stream> make_tls_client_stream(asio::ip::tcp::socket socket, asio::ssl::context& tls,
                                                     const std::string& server_name) {
-  auto stream = std::make_unique<tls_stream>(std::move(socket), tls, asio::ssl::stream_base::client);
+  auto stream = std::make_unique<tls_stream>(std::move(socket), tls, false);
   if (!server_name.empty()) stream->server_name(server_name);
   return stream;
 }

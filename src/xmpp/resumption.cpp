@@ -131,4 +131,10 @@ void shard_router::rebind(const jid& address, std::uint64_t old_stream, unsigned
   owner_.kick(shard, stream, "conflict", "the same resource logged in again");
 }
 
+void shard_router::drop_hibernated() {
+  forwards_.clear();
+  hibernated_ids_.clear();
+  hibernated_.clear();
+}
+
 }  // namespace junction::xmpp

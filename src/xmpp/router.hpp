@@ -127,6 +127,9 @@ class shard_router {
   // On the account's home shard: the resource's stream is now `stream` on `shard`.
   void rebind(const jid& address, std::uint64_t old_stream, unsigned shard, std::uint64_t stream);
   std::size_t hibernating() const noexcept { return hibernated_.size(); }
+  // At shutdown, after the shards stopped and before their loops go: the hibernating sessions
+  // (each holds a timer of this shard's loop) are dropped, told nobody.
+  void drop_hibernated();
   // In-band registration: whether `source` may make another account now (counts it).
   bool may_register(const std::string& source);
 

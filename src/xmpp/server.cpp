@@ -88,6 +88,11 @@ server::~server() {
   if (routers_) routers_->stop();
 }
 
+void server::release_loop_state() {
+  if (bosh_) bosh_->stop();
+  for (unsigned i = 0; i < routers_->size(); ++i) routers_->at(i).drop_hibernated();
+}
+
 s2s_links& server::links_here() { return links_->local(); }
 muc_service& server::muc_here() { return mucs_->local(); }
 

@@ -55,6 +55,9 @@ class server {
   server& operator=(const server&) = delete;
 
   void listen();
+  // At shutdown, once the shards have stopped and before their loops go (the app's order): what
+  // holds the loops' timers goes first: BOSH sessions and hibernating streams.
+  void release_loop_state();
   // /api/v1/xmpp/sessions (sessions_api.cpp).
   void attach_http(http::server& web);
 

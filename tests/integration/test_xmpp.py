@@ -214,6 +214,20 @@ class XmppCase(unittest.TestCase):
         self.assertTrue(c.available.wait(10 * SLOW), "%s's own presence did not come back" % jid)
         return c
 
+    def resumable(self, jid, password):
+        """A slixmpp client with stream management (XEP-0198) on, resumable."""
+        c = Client(jid, password, self.port, plugins=("xep_0198",), keep_running=True)
+        self.addCleanup(c.stop)
+        self.assertTrue(c.started.wait(15 * SLOW), "%s did not log in" % jid)
+        self.assertTrue(c.available.wait(10 * SLOW), "%s's own presence did not come back" % jid)
+        self.assertTrue(wait_for(lambda: c.xmpp["xep_0198"].sm_id is not None, 10 * SLOW),
+                        "stream management was not enabled with resumption")
+        return c
+
+    def hibernating(self, jid):
+        r = curl(self.junction.url("/api/v1/xmpp/sessions"))
+        return any(s["jid"] == jid and s["peer"].startswith("(hibernating") for s in json.loads(r.body)["sessions"])
+
     def chat(self, a, b, text):
         """a sends `text` to b's bare JID; b must receive exactly it, from a's full JID."""
         a.send(b.jid.split("/")[0], text)
@@ -776,6 +790,27 @@ class ArchiveTest(XmppCase):
         self.assertIn("urn:xmpp:mam:2", alice.call(features))
 
 
+class ShutdownTest(XmppCase):
+    """A server stopped while a stream hibernates (XEP-0198, waiting to be resumed) and a BOSH
+    session is open: what holds the shards' timers goes before the shards' loops do, and the
+    server stops cleanly (the sanitized build checks the memory). Its own server: it stops it."""
+
+    def test_a_server_stops_cleanly_with_a_stream_hibernating_and_a_bosh_session_open(self):
+        c = self.resumable("bob@localhost/stopping", "bob-secret")
+        c.drop()
+        self.assertTrue(wait_for(lambda: self.hibernating("bob@localhost/stopping"), 10 * SLOW),
+                        "the stream did not hibernate")
+        r = curl(self.junction.url("/http-bind"), "-X", "POST", "-H", "Content-Type: text/xml", "--data-binary",
+                 "<body xmlns='http://jabber.org/protocol/httpbind' rid='100' to='localhost' wait='5' hold='1' "
+                 "ver='1.6' xmlns:xmpp='urn:xmpp:xbosh' xmpp:version='1.0'/>")
+        self.assertEqual(r.status, 200)
+        self.assertIn("sid=", r.body.decode() if isinstance(r.body, bytes) else r.body)
+        self.junction.stop()
+        self.assertEqual(self.junction.proc.returncode, 0, self.junction.stderr_text()[-2000:])
+        self.assertEqual(self.junction.sanitizer_report(), "")
+        self.assertIn("stopped", self.junction.stderr_text())
+
+
 class ResumptionTest(XmppCase):
     """Stream management (XEP-0198): slixmpp loses its connection; what is sent to it meanwhile
     waits, and comes when it resumes the stream on a new connection, in order. A client that never
@@ -788,19 +823,6 @@ class ResumptionTest(XmppCase):
         cls.port = cls.junction.port("xmpp")
         cls.junction.add_user("alice@localhost", "alice-secret")
         cls.junction.add_user("bob@localhost", "bob-secret")
-
-    def resumable(self, jid, password):
-        c = Client(jid, password, self.port, plugins=("xep_0198",), keep_running=True)
-        self.addCleanup(c.stop)
-        self.assertTrue(c.started.wait(15 * SLOW), "%s did not log in" % jid)
-        self.assertTrue(c.available.wait(10 * SLOW), "%s's own presence did not come back" % jid)
-        self.assertTrue(wait_for(lambda: c.xmpp["xep_0198"].sm_id is not None, 10 * SLOW),
-                        "stream management was not enabled with resumption")
-        return c
-
-    def hibernating(self, jid):
-        r = curl(self.junction.url("/api/v1/xmpp/sessions"))
-        return any(s["jid"] == jid and s["peer"].startswith("(hibernating") for s in json.loads(r.body)["sessions"])
 
     def bodies(self, client, count):
         return [client.next_message()["body"] for _ in range(count)]

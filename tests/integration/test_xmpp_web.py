@@ -48,8 +48,10 @@ class WebClientsTest(XmppCase):
         cls.junction.add_user("carol@localhost", "carol-secret")
 
     def answering_bob(self):
-        """bob on TCP (slixmpp), answering every chat message with "re: " and its body."""
-        bob = Client("bob@localhost/tcp", "bob-secret", self.junction.port("xmpp"))
+        """bob on TCP (slixmpp), answering every chat message with "re: " and its body. A resource
+        of each test's own: the last test's bob may still be leaving when this one binds."""
+        resource = "tcp-" + self._testMethodName[len("test_"):]
+        bob = Client("bob@localhost/" + resource, "bob-secret", self.junction.port("xmpp"))
         self.addCleanup(bob.stop)
         self.assertTrue(bob.started.wait(15 * SLOW))
         self.assertTrue(bob.available.wait(10 * SLOW))
@@ -74,7 +76,7 @@ class WebClientsTest(XmppCase):
     def check_exchange(self, bob, result, jid_prefix, body):
         self.assertTrue(result["jid"].startswith(jid_prefix), result)
         self.assertEqual(result["answer"], "re: " + body)
-        self.assertEqual(result["from"], "bob@localhost/tcp")
+        self.assertEqual(result["from"], bob.bound_jid)
         self.assertIn((result["jid"], body), bob.got)
 
     def test_strophe_over_bosh_chats_with_a_tcp_user(self):
