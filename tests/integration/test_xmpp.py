@@ -188,6 +188,17 @@ def read_features(sock):
     return read_until(sock, b"</stream:features>").decode("utf-8", "replace")
 
 
+def iq_error(client, make_coroutine):
+    """The error condition make_coroutine()'s iq got, or None when it succeeded."""
+    async def run():
+        try:
+            await make_coroutine()
+        except slixmpp.exceptions.IqError as e:
+            return e.iq["error"]["condition"]
+        return None
+    return client.call(run, 20)
+
+
 class XmppCase(unittest.TestCase):
     tls_port = None  # a direct TLS listener, where the class has one
     @classmethod
@@ -1026,13 +1037,7 @@ class ProfileTest(XmppCase):
         return c
 
     def error_of(self, client, make_coroutine):
-        async def run():
-            try:
-                await make_coroutine()
-            except slixmpp.exceptions.IqError as e:
-                return e.iq["error"]["condition"]
-            return None
-        return client.call(run, 20)
+        return iq_error(client, make_coroutine)
 
     def test_a_vcard_is_published_and_read_by_others(self):
         alice = self.plugged("alice@localhost/v", "alice-secret", "xep_0054")

@@ -14,7 +14,7 @@ import urllib.request
 from xml.sax.saxutils import quoteattr
 
 from junction_process import JunctionProcess, SLOW, wait_for
-from test_xmpp import Client, XmppCase, require_slixmpp
+from test_xmpp import Client, XmppCase, iq_error, require_slixmpp
 
 try:
     import slixmpp
@@ -24,17 +24,6 @@ except ImportError:
 
 PEP = ("xep_0115", "xep_0060", "xep_0163", "xep_0084")
 BOOKMARKS = "urn:xmpp:bookmarks:1"
-
-
-def iq_error(client, make_coroutine):
-    """The error condition the coroutine's iq got, or None when it succeeded."""
-    async def run():
-        try:
-            await make_coroutine()
-        except slixmpp.exceptions.IqError as e:
-            return e.iq["error"]["condition"]
-        return None
-    return client.call(run, 20)
 
 
 class ServicesCase(XmppCase):
