@@ -1,5 +1,7 @@
 #include "http/router.hpp"
 
+#include <algorithm>
+
 namespace junction::http {
 
 unsigned method_bit(verb v) {
@@ -25,7 +27,10 @@ std::string allow_header(unsigned methods) {
   return out;
 }
 
-void router::add(route r) { routes_.push_back(std::move(r)); }
+void router::add(route r) {
+  largest_body_limit_ = std::max(largest_body_limit_, r.body_limit);
+  routes_.push_back(std::move(r));
+}
 
 const route* router::match(std::string_view path) const {
   const route* best = nullptr;

@@ -39,9 +39,12 @@ class router {
   const route* match(std::string_view path) const;
   // Every route, in the order added (GET /api/v1/routes lists them; the tests walk them).
   const std::vector<route>& all() const noexcept { return routes_; }
+  // The largest body_limit of any route (0: none has one).
+  std::size_t largest_body_limit() const noexcept { return largest_body_limit_; }
 
  private:
   std::vector<route> routes_;
+  std::size_t largest_body_limit_ = 0;
 };
 
 }  // namespace junction::http

@@ -10,6 +10,8 @@
 #include "http/transfer_coding.hpp"
 #include "http/websocket.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -113,7 +115,9 @@ asio::awaitable<void> http_session<Stream>::run() {
     if (!co_await wait_for_request(first)) break;
     beast::http::request_parser<beast::http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(cfg_.header_limit));
-    parser.body_limit(cfg_.body_limit);
+    // The header is read under the largest limit any route has; the request's own is set once
+    // its route is known (below).
+    parser.body_limit(std::max<std::uint64_t>(cfg_.body_limit, srv_.routes().largest_body_limit()));
     // The whole header must arrive within header_timeout: a client that sends a byte a minute
     // is cut off there, however patient its trickle.
     beast::get_lowest_layer(stream_).expires_after(cfg_.header_timeout);
@@ -123,11 +127,18 @@ asio::awaitable<void> http_session<Stream>::run() {
       co_await refuse(ec);
       co_return;
     }
-    {
-      // A route may take larger bodies than the server's limit (file uploads).
+    if (!parser.is_done()) {
+      // A body comes: its route's own limit (file uploads take more), else http.body_limit. A
+      // declared length over it is refused now; a chunked body as it arrives.
+      std::uint64_t limit = cfg_.body_limit;
       std::string_view target = parser.get().target();
       if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
-      if (const route* r = srv_.routes().match(target); r && r->body_limit) parser.body_limit(r->body_limit);
+      if (const route* r = srv_.routes().match(target); r && r->body_limit) limit = r->body_limit;
+      if (const auto length = parser.content_length(); length && *length > limit) {
+        co_await refuse(beast::http::error::body_limit);
+        co_return;
+      }
+      parser.body_limit(limit);
     }
     if (auto coding = unusable_transfer_coding(parser.get())) {
       co_await refuse(beast::http::error::bad_transfer_encoding, coding->why, coding->code);

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/base64.hpp"
+#include "xmpp/iq_reply.hpp"
 #include "xmpp/namespaces.hpp"
 #include "xmpp/pep_account.hpp"
 #include "xmpp/server_caps.hpp"
@@ -36,15 +37,6 @@ c2s_event make_event(c2s_event::kind what, jid who = {}, std::string username = 
   e.stanza = std::move(stanza);
   e.reason = std::move(reason);
   return e;
-}
-
-xml::element iq_result(const xml::element& iq) {
-  xml::element r(std::string(ns::client), "iq");
-  r.set("type", "result");
-  r.set("id", iq.attr("id"));
-  if (iq.has("to")) r.set("from", iq.attr("to"));
-  if (iq.has("from")) r.set("to", iq.attr("from"));
-  return r;
 }
 
 }  // namespace

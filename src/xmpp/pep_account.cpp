@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "xml/stream_parser.hpp"
+#include "xmpp/iq_reply.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace junction::xmpp {
@@ -136,22 +137,13 @@ bool pep_may_read(access model, pep_relation who) noexcept {
   return false;
 }
 
-std::shared_ptr<xml::element> pep_iq_result(const xml::element& iq) {
-  auto r = std::make_shared<xml::element>(std::string(ns::client), "iq");
-  r->set("type", "result").set("id", iq.attr("id"));
-  if (iq.has("from")) r->set("to", iq.attr("from"));
-  if (iq.has("to")) r->set("from", iq.attr("to"));
-  return r;
-}
+std::shared_ptr<xml::element> pep_iq_result(const xml::element& iq) { return shared(iq_result(iq)); }
 
 std::shared_ptr<xml::element> pep_iq_error(const xml::element& iq, std::string_view type, std::string_view condition,
                                            std::string_view pubsub_condition) {
-  auto r = pep_iq_result(iq);
-  r->set("type", "error");
-  auto& e = r->add(std::string(ns::client), "error");
-  e.set("type", type);
-  e.add(std::string(ns::stanza_errors), std::string(condition));
-  if (!pubsub_condition.empty()) e.add(std::string(pep_ns::errors), std::string(pubsub_condition));
+  auto r = shared(iq_error(iq, type, condition));
+  if (!pubsub_condition.empty())
+    r->children().back().add(std::string(pep_ns::errors), std::string(pubsub_condition));
   return r;
 }
 

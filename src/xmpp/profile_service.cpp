@@ -5,6 +5,7 @@
 #include "core/shard.hpp"
 #include "users/user_directory.hpp"
 #include "xml/stream_parser.hpp"
+#include "xmpp/iq_reply.hpp"
 #include "xmpp/namespaces.hpp"
 #include "xmpp/server.hpp"
 
@@ -14,34 +15,18 @@ namespace {
 constexpr std::string_view vcard_ns = "vcard-temp";
 constexpr std::size_t max_vcard = 64 * 1024;
 
-std::shared_ptr<xml::element> iq_reply(const xml::element& iq, const jid& to, std::string_view type) {
-  auto r = std::make_shared<xml::element>(std::string(ns::client), "iq");
-  r->set("type", type).set("id", iq.attr("id")).set("to", to.str());
-  if (iq.has("to")) r->set("from", iq.attr("to"));
-  return r;
-}
-
-std::shared_ptr<xml::element> iq_error(const xml::element& iq, const jid& to, std::string_view type,
-                                       std::string_view condition) {
-  auto r = iq_reply(iq, to, "error");
-  auto& e = r->add(std::string(ns::client), "error");
-  e.set("type", type);
-  e.add(std::string(ns::stanza_errors), std::string(condition));
-  return r;
-}
-
 }  // namespace
 
 void shard_router::vcard_iq(const jid& from, const stanza_ptr& iq, const jid& owner) {
   const std::string_view type = iq->attr("type");
   if (type == "set") {
     const xml::element* v = iq->child(vcard_ns, "vCard");
-    if (from.bare() != owner) return owner_.route(from, iq_error(*iq, from, "auth", "forbidden"));
+    if (from.bare() != owner) return owner_.route(from, shared(iq_error(*iq, "auth", "forbidden")));
     std::string text = v ? xml::to_string(*v, {}) : std::string{};
-    if (!v || text.size() > max_vcard) return owner_.route(from, iq_error(*iq, from, "modify", "not-acceptable"));
+    if (!v || text.size() > max_vcard) return owner_.route(from, shared(iq_error(*iq, "modify", "not-acceptable")));
     owner_.users().write("xmpp vcard, keeping",
                          [key = owner.bare_str(), text = std::move(text)](users::user_store& s) { s.put_vcard(key, text); });
-    return owner_.route(from, iq_reply(*iq, from, "result"));
+    return owner_.route(from, shared(iq_result(*iq)));
   }
   if (type != "get") return;
   const unsigned here = home_.index();
@@ -49,8 +34,8 @@ void shard_router::vcard_iq(const jid& from, const stanza_ptr& iq, const jid& ow
   owner_.users().write("xmpp vcard, reading", [this, here, &rt, from, iq, key = owner.bare_str()](users::user_store& s) {
     auto found = std::make_shared<std::optional<std::string>>(s.vcard(key));
     rt.post(here, [this, from, iq, found] {
-      if (!*found) return owner_.route(from, iq_error(*iq, from, "cancel", "item-not-found"));
-      auto reply = iq_reply(*iq, from, "result");
+      if (!*found) return owner_.route(from, shared(iq_error(*iq, "cancel", "item-not-found")));
+      auto reply = shared(iq_result(*iq));
       if (auto v = xml::parse_fragment(**found, vcard_ns)) reply->add(std::move(*v));
       owner_.route(from, std::move(reply));
     });
@@ -65,7 +50,7 @@ void shard_router::blocking_iq(const jid& from, const stanza_ptr& iq) {
       if (auto a = accounts_.find(account.bare_str()); a != accounts_.end())
         for (auto& r : a->second)
           if (r.name == from.resource()) r.blocklist_requested = true;
-      auto reply = iq_reply(*iq, from, "result");
+      auto reply = shared(iq_result(*iq));
       auto& list = reply->add(std::string(ns::blocking), "blocklist");
       for (const auto& who : roster.blocked) list.add(std::string(ns::blocking), "item").set("jid", who);
       return owner_.route(from, std::move(reply));
@@ -73,17 +58,17 @@ void shard_router::blocking_iq(const jid& from, const stanza_ptr& iq) {
     const xml::element* change = type == "set" ? iq->child(ns::blocking, "block") : nullptr;
     const bool block = change != nullptr;
     if (!change && type == "set") change = iq->child(ns::blocking, "unblock");
-    if (!change) return owner_.route(from, iq_error(*iq, from, "cancel", "service-unavailable"));
+    if (!change) return owner_.route(from, shared(iq_error(*iq, "cancel", "service-unavailable")));
     std::vector<std::string> items;
     for (const auto& c : change->children())
       if (c.is(ns::blocking, "item")) {
         const auto who = jid::parse(c.attr("jid"));
-        if (!who) return owner_.route(from, iq_error(*iq, from, "modify", "jid-malformed"));
+        if (!who) return owner_.route(from, shared(iq_error(*iq, "modify", "jid-malformed")));
         items.push_back(who->str());
       }
-    if (block && items.empty()) return owner_.route(from, iq_error(*iq, from, "modify", "bad-request"));
+    if (block && items.empty()) return owner_.route(from, shared(iq_error(*iq, "modify", "bad-request")));
     if (!block && items.empty()) items.assign(roster.blocked.begin(), roster.blocked.end());  // unblock all
-    if (roster.blocked.size() + items.size() > 10000) return owner_.route(from, iq_error(*iq, from, "wait", "resource-constraint"));
+    if (roster.blocked.size() + items.size() > 10000) return owner_.route(from, shared(iq_error(*iq, "wait", "resource-constraint")));
     for (const auto& who : items) {
       if (block) roster.blocked.insert(who);
       else roster.blocked.erase(who);
@@ -91,7 +76,7 @@ void shard_router::blocking_iq(const jid& from, const stanza_ptr& iq) {
     owner_.users().write("xmpp blocklist, changing", [key = account.bare_str(), items, block](users::user_store& s) {
       for (const auto& who : items) s.block(key, who, block);
     });
-    owner_.route(from, iq_reply(*iq, from, "result"));
+    owner_.route(from, shared(iq_result(*iq)));
     auto it = accounts_.find(account.bare_str());
     if (it == accounts_.end()) return;
     // The account's resources that asked for the list hear of the change (XEP-0191 §3.3), and

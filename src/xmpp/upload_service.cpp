@@ -18,6 +18,7 @@
 #include "http/request_context.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
+#include "xmpp/iq_reply.hpp"
 #include "xmpp/namespaces.hpp"
 #include "xmpp/random_id.hpp"
 #include "xmpp/server.hpp"
@@ -58,22 +59,6 @@ std::size_t expire_uploads(const std::string& root, std::chrono::milliseconds ag
 
 bool safe_segment(std::string_view s) { return !s.empty() && s != "." && s != ".." && upload_file_name(s) == s; }
 
-std::shared_ptr<xml::element> answer(const xml::element& iq, const jid& to, std::string_view type) {
-  auto r = std::make_shared<xml::element>(std::string(ns::client), "iq");
-  r->set("type", type).set("id", iq.attr("id")).set("to", to.str()).set("from", iq.attr("to"));
-  return r;
-}
-
-std::shared_ptr<xml::element> refusal(const xml::element& iq, const jid& to, std::string_view type,
-                                      std::string_view condition, std::string_view text = {}) {
-  auto r = answer(iq, to, "error");
-  auto& e = r->add(std::string(ns::client), "error");
-  e.set("type", type);
-  e.add(std::string(ns::stanza_errors), std::string(condition));
-  if (!text.empty()) e.add(std::string(ns::stanza_errors), "text").add_text(text);
-  return r;
-}
-
 }  // namespace
 
 bool server::is_upload_service(std::string_view domain) const noexcept {
@@ -93,7 +78,7 @@ void server::upload_stanza(stanza_ptr stanza) {
   const std::string_view type = stanza->attr("type");
   if (!from || stanza->name() != "iq" || (type != "get" && type != "set")) return;
   if (type == "get" && stanza->child(ns::disco_info, "query")) {
-    auto reply = answer(*stanza, *from, "result");
+    auto reply = shared(iq_result(*stanza));
     auto& q = reply->add(std::string(ns::disco_info), "query");
     q.add(std::string(ns::disco_info), "identity").set("category", "store").set("type", "file").set("name", "HTTP file upload");
     for (std::string_view f : {ns::disco_info, upload_ns}) q.add(std::string(ns::disco_info), "feature").set("var", f);
@@ -110,23 +95,23 @@ void server::upload_stanza(stanza_ptr stanza) {
     return route(*from, std::move(reply));
   }
   if (type == "get" && stanza->child(ns::disco_items, "query")) {
-    auto reply = answer(*stanza, *from, "result");
+    auto reply = shared(iq_result(*stanza));
     reply->add(std::string(ns::disco_items), "query");
     return route(*from, std::move(reply));
   }
   const xml::element* request = type == "get" ? stanza->child(upload_ns, "request") : nullptr;
-  if (!request) return route(*from, refusal(*stanza, *from, "cancel", "service-unavailable"));
+  if (!request) return route(*from, shared(iq_error(*stanza, "cancel", "service-unavailable")));
   if (!web_ || upload_base().empty())
-    return route(*from, refusal(*stanza, *from, "cancel", "service-unavailable", "no HTTP server to upload to"));
+    return route(*from, shared(iq_error(*stanza, "cancel", "service-unavailable", "no HTTP server to upload to")));
   if (!serves(from->domain()))
-    return route(*from, refusal(*stanza, *from, "auth", "forbidden", "only this server's users may upload"));
+    return route(*from, shared(iq_error(*stanza, "auth", "forbidden", "only this server's users may upload")));
   std::uint64_t size = 0;
   const std::string_view size_text = request->attr("size");
   auto [p, ec] = std::from_chars(size_text.data(), size_text.data() + size_text.size(), size);
   if (ec != std::errc{} || p != size_text.data() + size_text.size() || size == 0 || request->attr("filename").empty())
-    return route(*from, refusal(*stanza, *from, "modify", "bad-request", "a slot needs a filename and a size"));
+    return route(*from, shared(iq_error(*stanza, "modify", "bad-request", "a slot needs a filename and a size")));
   if (size > config_.upload_max_size) {
-    auto r = refusal(*stanza, *from, "modify", "not-acceptable", "the file is larger than this server takes");
+    auto r = shared(iq_error(*stanza, "modify", "not-acceptable", "the file is larger than this server takes"));
     r->children().back().add(std::string(upload_ns), "file-too-large")
         .add(std::string(upload_ns), "max-file-size")
         .add_text(std::to_string(config_.upload_max_size));
@@ -150,9 +135,9 @@ void server::upload_stanza(stanza_ptr stanza) {
   workers_.post(worker, [this, here, folder, quota, size, grant, stanza, who = *from] {
     const bool fits = bytes_under(folder) + size <= quota;
     rt_.post(here, [this, fits, grant, stanza, who] {
-      if (!fits) return route(who, refusal(*stanza, who, "wait", "resource-constraint", "the upload quota is used up"));
+      if (!fits) return route(who, shared(iq_error(*stanza, "wait", "resource-constraint", "the upload quota is used up")));
       const std::string base = upload_base();
-      auto reply = answer(*stanza, who, "result");
+      auto reply = shared(iq_result(*stanza));
       auto& slot = reply->add(std::string(upload_ns), "slot");
       slot.add(std::string(upload_ns), "put").set("url", base + grant.path + "?" + upload_query(dialback_secret_, grant));
       slot.add(std::string(upload_ns), "get").set("url", base + grant.path);
