@@ -189,9 +189,11 @@ void server::set_carbons(const jid& address, std::uint64_t stream, bool on) {
                       [address, stream, on](shard_router& r) { r.set_carbons(address, stream, on); });
 }
 
-void server::sent_carbons(const jid& from, stanza_ptr message) {
-  routers_->invoke_on(home_of(from, rt_.size()),
-                      [from, message = std::move(message)](shard_router& r) { r.sent_carbons(from, message); });
+void server::sent_message(const jid& from, const jid& to, stanza_ptr message) {
+  routers_->invoke_on(home_of(from, rt_.size()), [this, from, to, message = std::move(message)](shard_router& r) {
+    r.sent_carbons(from, message);
+    route(to, message);
+  });
 }
 
 void server::bind(const jid& address, unsigned shard, std::uint64_t stream) {

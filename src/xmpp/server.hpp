@@ -93,9 +93,12 @@ class server {
   void account_iq(const jid& from, stanza_ptr iq);
   // A subscription stanza `from` sends to `to` (both bare JIDs).
   void subscription(const jid& from, const jid& to, stanza_ptr presence);
-  // Message carbons (XEP-0280): `address`'s stream turns them on or off; `from` sent `message`.
+  // Message carbons (XEP-0280): `address`'s stream turns them on or off.
   void set_carbons(const jid& address, std::uint64_t stream, bool on);
-  void sent_carbons(const jid& from, stanza_ptr message);
+  // A message `from` (a full JID) sent to `to`: archived and copied to the account's other
+  // resources on its home shard, then routed on from there, so that the account's archive has it
+  // before any answer to it (an answer is archived on the same shard, after).
+  void sent_message(const jid& from, const jid& to, stanza_ptr message);
   void bind(const jid& address, unsigned shard, std::uint64_t stream);
   // A bound stream ends: its resource leaves (unavailable to the account's resources and
   // contacts if it was available), from the stream's shard.

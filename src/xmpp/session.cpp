@@ -232,7 +232,8 @@ class c2s_connection final : public stanza_sink {
         counters.add(m.stanzas_in);
         if (refused_as_blocked(e)) return;
         if (e.stanza->name() == "presence") track_directed(e.who.str(), e.stanza->attr("type"));
-        if (e.stanza->name() == "message" && e.stanza->attr("type") != "error") srv_.sent_carbons(core_.address(), e.stanza);
+        if (e.stanza->name() == "message" && e.stanza->attr("type") != "error")
+          return srv_.sent_message(core_.address(), e.who, std::move(e.stanza));
         srv_.route(e.who, std::move(e.stanza));
         return;
       case c2s_event::kind::resume: {
