@@ -33,6 +33,7 @@ class request_context {
   connection& conn;
   server& srv;
   shard& home() const;
+  bool cross_origin = false;  // the route is open to every origin (router.hpp)
 
   template <class Body>
   reply respond(beast_http::response<Body>&& response) const {
@@ -41,6 +42,7 @@ class request_context {
     response.keep_alive(req.keep_alive() && !draining());
     response.set(field::server, server_header);
     response.set(field::date, http_date_now());
+    if (cross_origin) response.set(field::access_control_allow_origin, "*");
     if (req.method() == verb::head) {
       auto length = response.payload_size();
       beast_http::response<beast_http::empty_body> head{std::move(response.base())};

@@ -30,6 +30,10 @@ struct route {
   bool admin;        // reveals users or changes state: needs the admin token (or loopback)
   std::variant<sync_handler, async_handler> handler;
   std::size_t body_limit = 0;  // the largest request body it takes; 0: http.body_limit
+  // Open to pages of any origin (CORS): a preflight OPTIONS is answered with the route's
+  // methods, and every reply says Access-Control-Allow-Origin: *. Only for routes that need
+  // no cookie or token (a signed URL, public media), never for admin routes.
+  bool cross_origin = false;
 };
 
 class router {

@@ -86,6 +86,19 @@ std::variant<reply, const async_handler*> server::route(request_context& ctx) {
   // Admin first: a refused client learns nothing about the route, not even its methods.
   if (r->admin)
     if (auto refusal = check_admin(ctx, settings_.get().admin_token)) return std::move(*refusal);
+  if (r->cross_origin && !r->admin) {
+    ctx.cross_origin = true;
+    // A browser's preflight (Fetch standard, "CORS protocol"): which methods and headers a page
+    // of another origin may use here, cached for a day.
+    if (ctx.req.method() == verb::options) {
+      beast_http::response<beast_http::empty_body> res{status::no_content, ctx.req.version()};
+      res.set(field::allow, allow_header(r->methods) + ", OPTIONS");
+      res.set(field::access_control_allow_methods, allow_header(r->methods));
+      res.set(field::access_control_allow_headers, "Content-Type");
+      res.set(field::access_control_max_age, "86400");
+      return ctx.respond(std::move(res));
+    }
+  }
   if (!(r->methods & method_bit(ctx.req.method()))) {
     beast_http::response<beast_http::string_body> res{status::method_not_allowed,
                                                       ctx.req.version(),

@@ -103,7 +103,8 @@ void server::attach_http(http::server& web) {
                           },
                           boost::asio::use_awaitable);
                       co_return ctx.text(static_cast<http::status>(status), std::move(body), "text/xml; charset=utf-8");
-                    }}});
+                    }},
+                    0, /*cross_origin=*/true});  // a web client's page may live anywhere (XEP-0206)
   web.routes().add({"/api/v1/xmpp/s2s", http::GET | http::HEAD, true,
                     http::async_handler{[this](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
                       json::array all;

@@ -209,6 +209,7 @@ void server::attach_upload(http::server& web) {
                   co_return ctx.problem(http::status::internal_server_error, "the file could not be stored");
                 }}};
   r.body_limit = config_.upload_max_size;
+  r.cross_origin = true;  // web clients (converse.js, Movim) PUT from their own origin
   web.routes().add(std::move(r));
 }
 

@@ -4,8 +4,11 @@
 // answer from --to. Driven by tests/integration/test_xmpp_web.py; by hand:
 //
 //   node xmpp_page.mjs --url http://127.0.0.1:8080/http-bind --jid alice@localhost --password pw \
-//       --to bob@localhost --body hello [--timeout-ms 30000] [--chromium /usr/bin/chromium]
+//       --to bob@localhost --body hello [--origin http://localhost:8080/] [--timeout-ms 30000] \
+//       [--chromium /usr/bin/chromium]
 //
+// The page is the server's own root, or --origin's (another origin: BOSH requests go cross-origin,
+// which a browser allows only when the server answers CORS).
 // Prints one JSON line per event on stdout ({"event": "online", "jid": ...} once logged in,
 // {"event": "message", ...} for what comes), the last one the result ({"ok": ...}); exit 0 when an
 // answer came, 1 when not, 2 on bad arguments.
@@ -24,6 +27,7 @@ function parseArgs(argv) {
     else if (key === '--password') out.password = value;
     else if (key === '--to') out.to = value;
     else if (key === '--body') out.body = value;
+    else if (key === '--origin') out.origin = value;
     else if (key === '--timeout-ms') out.timeoutMs = Number(value);
     else if (key === '--chromium') out.chromium = value;
     else throw new Error(`unknown argument ${key}`);
@@ -51,11 +55,12 @@ try {
   page.on('pageerror', (error) => result.errors.push(`pageerror: ${error.message}`));
   await page.exposeFunction('junctionSay', (o) => say(o));
   const url = new URL(args.url);
-  await page.goto(`${url.protocol === 'wss:' || url.protocol === 'https:' ? 'https:' : 'http:'}//${url.host}/`, {waitUntil: 'load'});
+  await page.goto(args.origin ?? `${url.protocol === 'wss:' || url.protocol === 'https:' ? 'https:' : 'http:'}//${url.host}/`,
+      {waitUntil: 'load'});
   await page.addScriptTag({content: strophe});
   const report = await page.evaluate(({url, jid, password, to, body, timeoutMs}) => new Promise((resolve) => {
     const {Strophe, $msg, $pres} = window;
-    const out = {transport: url.startsWith('ws') ? 'websocket' : 'bosh'};
+    const out = {transport: url.startsWith('ws') ? 'websocket' : 'bosh', origin: location.origin};
     const conn = new Strophe.Connection(url);
     const timer = setTimeout(() => resolve({...out, error: `no answer in ${timeoutMs} ms`}), timeoutMs);
     conn.addHandler((m) => {

@@ -82,10 +82,13 @@ class WebClientsTest(XmppCase):
     def test_strophe_over_bosh_chats_with_a_tcp_user(self):
         bob = self.answering_bob()
         body = "over BOSH <&> \"quoted\" \u00e9t\u00e9 \u2603"
+        # The page is of another origin than the BOSH URL (localhost, not 127.0.0.1), as a web
+        # client hosted elsewhere is: each POST is preflighted, and allowed by CORS.
+        origin = "http://localhost:%d" % self.junction.port("http")
         result = self.run_client(["node", PAGE, "--url", "http://%s/http-bind" % self.junction.address("http"),
                                   "--jid", "alice@localhost", "--password", "alice-secret",
-                                  "--to", "bob@localhost", "--body", body])
-        self.assertEqual(result["transport"], "bosh")
+                                  "--to", "bob@localhost", "--body", body, "--origin", origin + "/"])
+        self.assertEqual((result["transport"], result["origin"]), ("bosh", origin))
         self.check_exchange(bob, result, "alice@localhost/", body)
 
     def test_strophe_over_websocket_chats_with_a_tcp_user(self):
