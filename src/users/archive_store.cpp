@@ -114,4 +114,12 @@ std::size_t user_store::expire_archive(std::int64_t before) {
   return static_cast<std::size_t>(sqlite3_changes(impl_->db.get()));
 }
 
+std::size_t user_store::forget_archive(std::string_view owner) {
+  auto* s = impl_->erase_archive.get();
+  detail::statement_use use(s);
+  impl_->bind(s, 1, owner);
+  impl_->run(s, "forgetting the archive of " + std::string(owner));
+  return static_cast<std::size_t>(sqlite3_changes(impl_->db.get()));
+}
+
 }  // namespace junction::users

@@ -178,6 +178,7 @@ class user_store {
   void archive(const archived_message& m);
   archive_page query_archive(std::string_view owner, const archive_query& q) const;
   std::size_t expire_archive(std::int64_t before);  // every message older: how many went
+  std::size_t forget_archive(std::string_view owner);  // all of one owner's (a room's that ends)
 
   // Profiles (profile_store.cpp): the vCard a user published (XEP-0054), as XML text, and the
   // addresses a user blocks (XEP-0191), by the user's bare JID.

@@ -144,6 +144,13 @@ bool archivable(const xml::element& m) {
 
 }  // namespace
 
+// An answer about `archive`'s archive to `to`: from the archive when the query was addressed to
+// it (a room, or the account's bare JID), else from the server for the account (no from).
+void shard_router::answer(const jid& to, const xml::element& iq, const jid& archive, xml::element reply) {
+  if (iq.has("to")) reply.set("from", archive.bare_str());
+  owner_.route(to, std::make_shared<xml::element>(std::move(reply)));
+}
+
 std::string shard_router::next_archive_id() { return random_id(12); }
 
 stanza_ptr shard_router::archive_received(const jid& account, const stanza_ptr& message) {
@@ -180,6 +187,11 @@ void shard_router::keep_archived(const std::string& owner, const std::string& id
   if (++archived_ % 1000 == 0) expire_archive();
 }
 
+void shard_router::forget_archive(const std::string& owner) {
+  if (!owner_.config().archive) return;
+  owner_.users().write("xmpp archive, forgetting", [owner](users::user_store& s) { s.forget_archive(owner); });
+}
+
 void shard_router::expire_archive() {
   const auto age = owner_.config().archive_expires_after;
   if (!owner_.config().archive || age.count() <= 0) return;
@@ -187,25 +199,25 @@ void shard_router::expire_archive() {
   owner_.users().write("xmpp archive, expiring", [before](users::user_store& s) { s.expire_archive(before); });
 }
 
-void shard_router::archive_iq(const jid& from, const stanza_ptr& iq) {
+void shard_router::archive_iq(const jid& from, const stanza_ptr& iq, const jid& archive) {
   const std::string_view type = iq->attr("type");
-  if (!owner_.config().archive) return owner_.route(from, std::make_shared<xml::element>(error_iq(*iq, from, "cancel", "service-unavailable")));
+  if (!owner_.config().archive) return answer(from, *iq, archive, error_iq(*iq, from, "cancel", "service-unavailable"));
   xml::element result(std::string(ns::client), "iq");
   result.set("type", "result").set("id", iq->attr("id")).set("to", from.str());
   if (const auto* prefs = iq->child(ns::mam, "prefs")) {
     // Every message is kept: that is the only setting (XEP-0313 §6, default "always").
     if (type != "get")
-      return owner_.route(from, std::make_shared<xml::element>(error_iq(
-                                    *iq, from, "cancel", "feature-not-implemented", "every message is archived here")));
+      return answer(from, *iq, archive, error_iq(
+                                    *iq, from, "cancel", "feature-not-implemented", "every message is archived here"));
     auto& p = result.add(std::string(ns::mam), "prefs");
     p.set("default", "always");
     p.add(std::string(ns::mam), "always");
     p.add(std::string(ns::mam), "never");
     (void)prefs;
-    return owner_.route(from, std::make_shared<xml::element>(std::move(result)));
+    return answer(from, *iq, archive, std::move(result));
   }
   const xml::element* query = iq->child(ns::mam, "query");
-  if (!query) return owner_.route(from, std::make_shared<xml::element>(error_iq(*iq, from, "cancel", "service-unavailable")));
+  if (!query) return answer(from, *iq, archive, error_iq(*iq, from, "cancel", "service-unavailable"));
   if (type == "get") {
     // The form a query may fill in (XEP-0313 §4.1.1).
     auto& x = result.add(std::string(ns::mam), "query").add(std::string(data_ns), "x");
@@ -219,29 +231,30 @@ void shard_router::archive_iq(const jid& from, const stanza_ptr& iq) {
     field("end", "text-single");
     field("after-id", "text-single");
     field("before-id", "text-single");
-    return owner_.route(from, std::make_shared<xml::element>(std::move(result)));
+    return answer(from, *iq, archive, std::move(result));
   }
   users::archive_query q;
   std::string why;
   if (!read_form(*query, q, why))
-    return owner_.route(from, std::make_shared<xml::element>(error_iq(*iq, from, "modify", "bad-request", why)));
+    return answer(from, *iq, archive, error_iq(*iq, from, "modify", "bad-request", why));
   read_rsm(*query, q);
-  const std::string owner = from.bare_str();
+  const std::string owner = archive.bare_str();
   const unsigned here = home_.index();
   auto& rt = owner_.rt();
-  owner_.users().write("xmpp archive, querying", [this, here, &rt, owner, q, from, iq](users::user_store& s) {
+  owner_.users().write("xmpp archive, querying", [this, here, &rt, owner, q, from, iq, archive](users::user_store& s) {
     auto page = std::make_shared<users::archive_page>(s.query_archive(owner, q));
-    rt.post(here, [this, page, from, iq] { answer_archive_query(from, iq, *page); });
+    rt.post(here, [this, page, from, iq, archive] { answer_archive_query(from, iq, archive, *page); });
   });
 }
 
-void shard_router::answer_archive_query(const jid& from, const stanza_ptr& iq, const users::archive_page& page) {
+void shard_router::answer_archive_query(const jid& from, const stanza_ptr& iq, const jid& archive,
+                                        const users::archive_page& page) {
   if (page.unknown_id)
-    return owner_.route(from, std::make_shared<xml::element>(
-                                  error_iq(*iq, from, "cancel", "item-not-found", "no such message in the archive")));
+    return answer(from, *iq, archive, 
+                                  error_iq(*iq, from, "cancel", "item-not-found", "no such message in the archive"));
   const xml::element* query = iq->child(ns::mam, "query");
   const std::string_view queryid = query ? query->attr("queryid") : std::string_view{};
-  const std::string account = from.bare_str();
+  const std::string account = archive.bare_str();
   for (const auto& m : page.messages) {
     auto stanza = xml::parse_fragment(m.stanza, ns::client);
     if (!stanza) continue;
@@ -255,9 +268,9 @@ void shard_router::answer_archive_query(const jid& from, const stanza_ptr& iq, c
     forwarded.add(std::move(*stanza));
     owner_.route(from, std::move(out));
   }
-  auto fin_iq = std::make_shared<xml::element>(std::string(ns::client), "iq");
-  fin_iq->set("type", "result").set("id", iq->attr("id")).set("to", from.str());
-  auto& fin = fin_iq->add(std::string(ns::mam), "fin");
+  xml::element fin_iq(std::string(ns::client), "iq");
+  fin_iq.set("type", "result").set("id", iq->attr("id")).set("to", from.str());
+  auto& fin = fin_iq.add(std::string(ns::mam), "fin");
   if (page.complete) fin.set("complete", "true");
   auto& set = fin.add(std::string(rsm_ns), "set");
   if (!page.messages.empty()) {
@@ -265,7 +278,7 @@ void shard_router::answer_archive_query(const jid& from, const stanza_ptr& iq, c
     set.add(std::string(rsm_ns), "last").add_text(page.messages.back().id);
   }
   set.add(std::string(rsm_ns), "count").add_text(std::to_string(page.count));
-  owner_.route(from, std::move(fin_iq));
+  answer(from, *iq, archive, std::move(fin_iq));
 }
 
 }  // namespace junction::xmpp

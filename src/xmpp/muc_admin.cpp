@@ -81,6 +81,7 @@ muc_room::out muc_room::disco(const xml::element& iq, const xml::element& query)
   features.push_back(config_.moderated ? "muc_moderated" : "muc_unmoderated");
   features.push_back(config_.non_anonymous ? "muc_nonanonymous" : "muc_semianonymous");
   features.push_back(config_.password.empty() ? "muc_unsecured" : "muc_passwordprotected");
+  if (archiving_) features.push_back(ns::mam);
   for (auto f : features) q.add(std::string(ns::disco_info), "feature").set("var", f);
   o.push_back(std::move(r));
   return o;

@@ -260,7 +260,8 @@ void muc_room::leave(out& o, const std::string& nick, std::vector<int> codes, st
   occupants_.erase(it);
 }
 
-muc_room::out muc_room::message(const jid& from, const xml::element& m, clock::time_point now) {
+muc_room::out muc_room::message(const jid& from, const xml::element& m, clock::time_point now,
+                               std::string_view archive_id) {
   out o;
   const std::string_view type = m.attr("type");
   if (type == "error") return o;
@@ -304,9 +305,15 @@ muc_room::out muc_room::message(const jid& from, const xml::element& m, clock::t
   sent->erase("to");
   std::erase_if(sent->children(), [&](const xml::element& c) { return c.is(ns::sid, "stanza-id") && c.attr("by") == address_.str(); });
   if (subject) subject_ = sent;
-  else if (m.child(ns::client, "body") && config_.max_history > 0) {
-    history_.push_back({now, sent});
-    while (history_.size() > config_.max_history) history_.pop_front();
+  else if (m.child(ns::client, "body")) {
+    if (archiving_ && !archive_id.empty()) {
+      sent->add(std::string(ns::sid), "stanza-id").set("id", archive_id).set("by", address_.str());
+      archived_ = sent;
+    }
+    if (config_.max_history > 0) {
+      history_.push_back({now, sent});
+      while (history_.size() > config_.max_history) history_.pop_front();
+    }
   }
   for (const auto& [nick, receiver] : occupants_) {
     auto copy = std::make_shared<xml::element>(*sent);
@@ -314,6 +321,17 @@ muc_room::out muc_room::message(const jid& from, const xml::element& m, clock::t
     o.push_back(std::move(copy));
   }
   return o;
+}
+
+bool muc_room::may_read_archive(const jid& real) const {
+  if (const auto it = std::find_if(occupants_.begin(), occupants_.end(),
+                                   [&](const auto& o) { return o.second.real.bare() == real.bare(); });
+      it != occupants_.end())
+    return true;
+  const muc_affiliation a = affiliation_of(real);
+  if (a == muc_affiliation::outcast) return false;
+  if (config_.members_only || !config_.password.empty()) return a >= muc_affiliation::member;
+  return true;
 }
 
 // A mediated invitation (§7.8.2): the room passes it on, and in a members-only room an admin's

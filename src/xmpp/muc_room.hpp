@@ -58,8 +58,18 @@ class muc_room {
   muc_room(jid address, muc_config config, std::map<std::string, muc_affiliation> affiliations);
 
   out presence(const jid& from, const xml::element& p, clock::time_point now);
-  out message(const jid& from, const xml::element& m, clock::time_point now);
+  // `archive_id`: when the room archives (set_archiving) and this is a message to everyone
+  // with a body, its id in the room's archive: the copies carry it as their stanza-id
+  // (XEP-0359), and take_archived() gives the message to keep.
+  out message(const jid& from, const xml::element& m, clock::time_point now, std::string_view archive_id = {});
   out iq(const jid& from, const xml::element& iq);
+
+  // The room's archive (XEP-0313 §5): whether it keeps one (said in its disco#info), the last
+  // message to keep (as broadcast, from room/nick, with its stanza-id), and who may read it:
+  // an occupant, else anyone not banned from an open room without a password, else members.
+  void set_archiving(bool on) noexcept { archiving_ = on; }
+  std::shared_ptr<const xml::element> take_archived() noexcept { return std::move(archived_); }
+  bool may_read_archive(const jid& real) const;
 
   const jid& address() const noexcept { return address_; }
   const muc_config& config() const noexcept { return config_; }
@@ -113,6 +123,8 @@ class muc_room {
   std::map<std::string, occupant> occupants_;            // by nick
   std::deque<kept> history_;
   std::shared_ptr<const xml::element> subject_;  // the last subject message, as broadcast
+  std::shared_ptr<const xml::element> archived_;
+  bool archiving_ = false;
   bool locked_ = false;
   bool destroyed_ = false;
   bool changed_ = false;

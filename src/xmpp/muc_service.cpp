@@ -40,19 +40,43 @@ void muc_service::room_stanza(const jid& to, const stanza_ptr& stanza) {
     muc_config defaults;
     defaults.max_history = owner_.config().muc_history;
     it = rooms_.emplace(key, std::make_unique<muc_room>(to.bare(), from->bare(), defaults)).first;
+    it->second->set_archiving(owner_.config().archive);
     home_.metrics().add(owner_.metrics().muc_rooms);
+    // A new room: what an earlier room of that name (temporary, gone in a restart) kept is not its.
+    owner_.router_here().forget_archive(key);
   }
   muc_room& room = *it->second;
   const auto now = std::chrono::system_clock::now();
   muc_room::out out;
-  if (kind == "presence") out = room.presence(*from, *stanza, now);
-  else if (kind == "message") out = room.message(*from, *stanza, now);
-  else out = room.iq(*from, *stanza);
+  if (kind == "presence") {
+    out = room.presence(*from, *stanza, now);
+  } else if (kind == "message") {
+    // Kept in the room's archive (XEP-0313 §5) unless the sender asks not (XEP-0334).
+    const bool keep = owner_.config().archive && !stanza->child(ns::hints, "no-store") &&
+                      !stanza->child(ns::hints, "no-permanent-store");
+    const std::string id = keep ? owner_.router_here().next_archive_id() : std::string{};
+    out = room.message(*from, *stanza, now, id);
+    if (auto kept = room.take_archived()) {
+      const auto nick = jid::parse(kept->attr("from"));
+      owner_.router_here().keep_archived(key, id, nick ? *nick : to.bare(), *kept);
+    }
+  } else if (to.is_bare() && (stanza->child(ns::mam, "query") || stanza->child(ns::mam, "prefs")) &&
+             (stanza->attr("type") == "get" || stanza->attr("type") == "set")) {
+    if (!room.may_read_archive(*from)) {
+      if (auto error = error_reply(*stanza, "auth", "forbidden", "only the room's members may read its archive"))
+        owner_.route(*from, std::move(error));
+      return;
+    }
+    return owner_.router_here().archive_iq(*from, stanza, room.address());
+  } else {
+    out = room.iq(*from, *stanza);
+  }
   send(out);
   if (room.take_changed()) save(room);
   if (room.disposable()) {
     rooms_.erase(it);
     home_.metrics().sub(owner_.metrics().muc_rooms, 1);
+    owner_.router_here().forget_archive(key);
   }
 }
 
@@ -86,8 +110,10 @@ void muc_service::adopt(std::vector<users::stored_room>& rooms) {
   for (auto& r : rooms) {
     const auto address = jid::parse(r.room);
     if (!address || muc_home_of(*address, owner_.rt().size()) != here || rooms_.count(r.room)) continue;
-    rooms_.emplace(r.room, std::make_unique<muc_room>(*address, muc_config_from(r.config),
-                                                       muc_affiliations_from(r.affiliations)));
+    auto& room = rooms_.emplace(r.room, std::make_unique<muc_room>(*address, muc_config_from(r.config),
+                                                                    muc_affiliations_from(r.affiliations)))
+                     .first->second;
+    room->set_archiving(owner_.config().archive);
     home_.metrics().add(owner_.metrics().muc_rooms);
   }
 }

@@ -142,7 +142,14 @@ class shard_router {
   // Message archives (XEP-0313, archive_service.cpp), on the account's home shard: a message the
   // account sent; a query or preferences iq from one of its resources; old messages dropped.
   void archive_sent(const jid& from, const xml::element& message);
-  void archive_iq(const jid& from, const stanza_ptr& iq);
+  void archive_iq(const jid& from, const stanza_ptr& iq) { archive_iq(from, iq, from.bare()); }
+  // A query of the archive of `archive` (the account, or a room: XEP-0313 §5), answered from it.
+  void archive_iq(const jid& from, const stanza_ptr& iq, const jid& archive);
+  // A message kept in `owner`'s archive (an account's or a room's) as `id`, exchanged `with`.
+  void keep_archived(const std::string& owner, const std::string& id, const jid& with, const xml::element& message);
+  // A room's archive, gone with the room.
+  void forget_archive(const std::string& owner);
+  std::string next_archive_id();
   void expire_archive();
   // Personal eventing (XEP-0163, pep_service.cpp), on the owner's home shard: a pubsub or disco
   // iq for the account `owner` from `from`; available or unavailable presence from `from` that
@@ -171,9 +178,8 @@ class shard_router {
   // A message for `account` (homed here) as it is delivered: archived, with its stanza-id
   // (XEP-0359); the message itself when it is not archived.
   stanza_ptr archive_received(const jid& account, const stanza_ptr& message);
-  void keep_archived(const std::string& owner, const std::string& id, const jid& with, const xml::element& message);
-  void answer_archive_query(const jid& from, const stanza_ptr& iq, const users::archive_page& page);
-  std::string next_archive_id();
+  void answer_archive_query(const jid& from, const stanza_ptr& iq, const jid& archive, const users::archive_page& page);
+  void answer(const jid& to, const xml::element& iq, const jid& archive, xml::element reply);
   void roster_iq(const jid& from, const stanza_ptr& iq);
   // profile_service.cpp: a vCard of `owner` (homed here) got or set; the blocklist.
   void vcard_iq(const jid& from, const stanza_ptr& iq, const jid& owner);

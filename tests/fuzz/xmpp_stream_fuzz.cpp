@@ -52,6 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto owner = *xmpp::jid::parse("owner@example.com/a");
   const auto stranger = *xmpp::jid::parse("stranger@example.com/b");
   xmpp::muc_room room(*xmpp::jid::parse("room@conference.example.com"), owner.bare(), {});
+  room.set_archiving((data[0] & 128) != 0);
   xmpp::pep_account pep({.max_nodes = 8, .max_items = 16, .max_bytes = 16384, .max_id = 64});
   std::size_t n = 0;
   const bool release = (data[0] & 64) != 0;  // the parser released between pieces, as a waiting connection does
@@ -64,7 +65,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const auto& from = ++n % 2 ? owner : stranger;
       const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(n));
       if (e->node.name() == "presence") room.presence(from, e->node, now);
-      else if (e->node.name() == "message") room.message(from, e->node, now);
+      else if (e->node.name() == "message") {
+        room.message(from, e->node, now, "id" + std::to_string(n));
+        room.take_archived();
+        room.may_read_archive(from);
+      }
       else if (e->node.name() == "iq") {
         room.iq(from, e->node);
         // An account's eventing service, asked by each kind of requester; every change's event

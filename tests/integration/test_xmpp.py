@@ -1025,6 +1025,97 @@ class MucTest(XmppCase):
         self.assertTrue(left())
 
 
+    def test_a_room_archive_catches_up_who_was_away(self):
+        """The room's own archive (XEP-0313 §5): what was said in it comes back in order from the
+        room's JID, with the ids the occupants' copies carried as stanza-ids (by the room), but
+        for what the sender asked not to be kept; who may read it follows the room's rules, and a
+        room that ends takes its archive with it."""
+        room = "history@conference.localhost"
+        alice = self.muc_client("alice@localhost/mam", "alice-secret")
+        bob = self.muc_client("bob@localhost/mam", "bob-secret")
+        carol = self.muc_client("carol@localhost/mam", "carol-secret")
+        for c in (alice, bob, carol):
+            c.call(lambda c=c: asyncio.sleep(0, c.xmpp.register_plugin("xep_0313")))
+        self.make_room(alice, room, "Alice")
+        self.join(bob, room, "Bob")
+        said, ids = [], {}
+        for i in range(6):
+            speaker, nick = (alice, "Alice") if i % 3 else (bob, "Bob")
+            text = "room line %d <&> \u00e9" % i
+            m = speaker.xmpp.make_message(mto=room, mbody=text, mtype="groupchat")
+            if i == 4:  # not to be kept (XEP-0334)
+                m.xml.append(ET.fromstring("<no-store xmlns='urn:xmpp:hints'/>"))
+            else:
+                said.append((room + "/" + nick, text))
+            speaker.do(lambda m=m: m.send())
+            got = self.next_groupchat(alice)
+            self.assertEqual(got["body"], text)
+            sid = got.xml.find("{urn:xmpp:sid:0}stanza-id")
+            if i == 4:
+                self.assertIsNone(sid, "a message not to be kept has an archive id")
+            else:
+                self.assertEqual(sid.get("by"), room)
+                ids[text] = sid.get("id")
+
+        def retrieve(client, where=room, **kwargs):
+            async def run():
+                iq = await client.xmpp["xep_0313"].retrieve(jid=slixmpp.JID(where), timeout=10 * SLOW, **kwargs)
+                return [(r["mam_result"]["id"], r["mam_result"]["forwarded"]["stanza"]) for r in iq["mam"]["results"]], iq
+            return client.call(run, 20)
+
+        # bob leaves; back later, he catches up from the room's archive.
+        bob.call(lambda: asyncio.sleep(0, bob.xmpp["xep_0045"].leave_muc(slixmpp.JID(room), "Bob")))
+        results, iq = retrieve(bob, rsm={"max": 50})
+        self.assertEqual([(str(m["from"]), m["body"]) for _i, m in results], said)
+        self.assertEqual([i for i, _m in results], [ids[t] for _f, t in said])
+        self.assertEqual(str(iq["from"]), room)
+        self.assertEqual(iq["mam_fin"].xml.get("complete"), "true")
+        # By occupant: what Bob said.
+        results, _ = retrieve(bob, with_jid=slixmpp.JID(room + "/Bob"))
+        self.assertEqual([m["body"] for _i, m in results], [t for f, t in said if f.endswith("/Bob")])
+        # The newest page of two (<before/>), then the one before it, as a client catching up asks.
+        async def newest_pages():
+            bodies = []
+            async for m in bob.xmpp["xep_0313"].iterate(jid=slixmpp.JID(room), rsm={"max": 2}, reverse=True):
+                bodies.append(m["mam_result"]["forwarded"]["stanza"]["body"])
+                if len(bodies) == 4:
+                    break
+            return bodies
+        self.assertEqual(bob.call(newest_pages, 30), [t for _f, t in reversed(said)][:4])
+        # The room says it keeps an archive.
+        async def features():
+            return (await alice.xmpp["xep_0030"].get_info(jid=room, timeout=10 * SLOW))["disco_info"]["features"]
+        self.assertIn("urn:xmpp:mam:2", alice.call(features))
+
+        # An open room's archive is anyone's but the banned; a members-only room's its members'.
+        self.assertEqual(len(retrieve(carol)[0]), len(said))
+        club = "secret@conference.localhost"
+        self.make_room(alice, club, "Alice", **{"muc#roomconfig_membersonly": "1"})
+        alice.do(lambda: alice.xmpp.send_message(mto=club, mbody="members only", mtype="groupchat"))
+        self.assertEqual(self.next_groupchat(alice)["body"], "members only")
+        async def refused():
+            try:
+                await carol.xmpp["xep_0313"].retrieve(jid=slixmpp.JID(club), timeout=10 * SLOW)
+            except slixmpp.exceptions.IqError as e:
+                return e.iq["error"]["condition"]
+            return None
+        self.assertEqual(carol.call(refused), "forbidden")
+
+        # A temporary room that ends takes its archive: made again, it has none.
+        # (After the room's answer to the leave: joining sooner, slixmpp would take that answer for
+        # the join's.)
+        gone = queue.Queue()
+        from slixmpp.xmlstream.handler import Callback
+        from slixmpp.xmlstream.matcher import MatchXPath
+        alice.do(lambda: alice.xmpp.register_handler(Callback("left", MatchXPath("{jabber:client}presence"), lambda p: (
+            gone.put(True) if p["type"] == "unavailable" and str(p["from"]) == club + "/Alice" else None))))
+        alice.call(lambda: asyncio.sleep(0, alice.xmpp["xep_0045"].leave_muc(slixmpp.JID(club), "Alice")))
+        self.assertTrue(gone.get(timeout=10 * SLOW))
+        self.assertIn(201, [int(c) for c in self.join(alice, club, "Alice")[0]["muc"]["status_codes"]])
+        results, iq = retrieve(alice, club)
+        self.assertEqual((results, iq["mam_fin"]["rsm"]["count"]), ([], "0"))
+
+
 class ProfileTest(XmppCase):
     """vCards (XEP-0054), blocking (XEP-0191) and client state indication (XEP-0352) with
     slixmpp's plugins."""

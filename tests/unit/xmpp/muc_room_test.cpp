@@ -105,6 +105,58 @@ TEST(MucRoom, MessagesGoToEveryOccupantAndPrivatelyToOne) {
   EXPECT_NE(xml_of(outsider).find("<not-acceptable"), std::string::npos);
 }
 
+TEST(MucRoom, AnArchivingRoomStampsWhatItKeepsAndSaysWhoMayReadIt) {
+  muc_room r = open_room();
+  r.presence(bob, join_presence("Bob"), t0);
+  const auto said = [&](std::string_view body, std::string_view id) {
+    return r.message(bob, parse("<message xmlns='jabber:client' type='groupchat' to='room@conference.example.com'>"
+                                "<body>" + std::string(body) + "</body><stanza-id xmlns='urn:xmpp:sid:0' "
+                                "by='room@conference.example.com' id='forged'/></message>"),
+                     t0, id);
+  };
+  // Not archiving: no id, nothing to keep (and a forged stanza-id in the room's name dropped).
+  auto plain = said("one", "a1");
+  EXPECT_EQ(xml_of(plain).find("stanza-id"), std::string::npos) << xml_of(plain);
+  EXPECT_EQ(r.take_archived(), nullptr);
+  r.set_archiving(true);
+  auto kept = said("two", "a2");
+  ASSERT_EQ(kept.size(), 2u);
+  for (const auto& m : kept) {
+    const auto* sid = m->child("urn:xmpp:sid:0", "stanza-id");
+    ASSERT_NE(sid, nullptr);
+    EXPECT_EQ(sid->attr("id"), "a2");
+    EXPECT_EQ(sid->attr("by"), "room@conference.example.com");
+  }
+  EXPECT_EQ(xml_of(kept).find("forged"), std::string::npos);
+  const auto archived = r.take_archived();
+  ASSERT_NE(archived, nullptr);
+  EXPECT_EQ(archived->attr("from"), "room@conference.example.com/Bob");
+  EXPECT_FALSE(archived->has("to"));
+  EXPECT_EQ(r.take_archived(), nullptr);  // taken once
+  // A subject, a private message and a refused one are not kept.
+  r.message(bob, parse("<message xmlns='jabber:client' type='chat' to='room@conference.example.com/Alice'>"
+                       "<body>psst</body></message>"), t0, "a3");
+  r.message(carol, parse("<message xmlns='jabber:client' type='groupchat' to='room@conference.example.com'>"
+                         "<body>x</body></message>"), t0, "a4");
+  EXPECT_EQ(r.take_archived(), nullptr);
+  // The disco#info says so.
+  auto info = r.iq(bob, parse("<iq xmlns='jabber:client' type='get' id='d' from='bob@example.com/b' "
+                              "to='room@conference.example.com'>"
+                              "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>"));
+  EXPECT_NE(xml_of(info).find("urn:xmpp:mam:2"), std::string::npos);
+  // Who may read: an open room, anyone not banned.
+  EXPECT_TRUE(r.may_read_archive(carol));
+  muc_config members;
+  members.members_only = true;
+  muc_room club(room_jid, members, {{"alice@example.com", muc_affiliation::owner},
+                                    {"bob@example.com", muc_affiliation::member},
+                                    {"carol@example.com", muc_affiliation::outcast}});
+  EXPECT_TRUE(club.may_read_archive(alice));
+  EXPECT_TRUE(club.may_read_archive(bob));
+  EXPECT_FALSE(club.may_read_archive(carol));
+  EXPECT_FALSE(club.may_read_archive(*jid::parse("dave@example.com/d")));
+}
+
 TEST(MucRoom, ModeratorsKickAndAdminsBanAndOnlyThey) {
   muc_room r = open_room();
   r.presence(bob, join_presence("Bob"), t0);
