@@ -29,7 +29,8 @@ using detail::statement_ptr;
 // Version 5: the message archive (XEP-0313), each user's messages as stanzas in order.
 // Version 6: persistent chat rooms (XEP-0045). Version 7: vCards (XEP-0054) and blocklists
 // (XEP-0191). Version 8: personal eventing nodes and their items (XEP-0163: avatars, bookmarks).
-constexpr int schema_version = 8;
+// Version 9: private XML storage (XEP-0049), one element per namespace per user.
+constexpr int schema_version = 9;
 
 constexpr const char* schema_sql = R"sql(
   CREATE TABLE IF NOT EXISTS users (
@@ -126,7 +127,13 @@ constexpr const char* schema_sql = R"sql(
     item TEXT NOT NULL,
     UNIQUE (owner, node, id)
   );
-  PRAGMA user_version = 8;
+  CREATE TABLE IF NOT EXISTS private_xml (
+    owner TEXT NOT NULL,
+    ns TEXT NOT NULL,
+    xml TEXT NOT NULL,
+    PRIMARY KEY (owner, ns)
+  );
+  PRAGMA user_version = 9;
 )sql";
 
 // A writer (the CLI adding a user) holds the lock for milliseconds; five seconds is generous.
@@ -284,6 +291,11 @@ void user_store::impl::open() {
   erase_pep_items = prepare("DELETE FROM pep_items WHERE owner = ?1 AND node = ?2");
   erase_pep_all_nodes = prepare("DELETE FROM pep_nodes WHERE owner = ?1");
   erase_pep_all_items = prepare("DELETE FROM pep_items WHERE owner = ?1");
+  select_private = prepare("SELECT xml FROM private_xml WHERE owner = ?1 AND ns = ?2");
+  put_private = prepare("INSERT OR REPLACE INTO private_xml (owner, ns, xml) VALUES (?1, ?2, ?3)");
+  erase_private = prepare("DELETE FROM private_xml WHERE owner = ?1 AND ns = ?2");
+  private_usage = prepare("SELECT count(*), coalesce(sum(length(CAST(xml AS BLOB))), 0) FROM private_xml WHERE owner = ?1 AND ns <> ?2");
+  erase_private_all = prepare("DELETE FROM private_xml WHERE owner = ?1");
 }
 
 user_store::user_store(const std::string& path) : impl_(std::make_unique<impl>()) {
@@ -347,7 +359,7 @@ bool user_store::remove(std::string_view username, std::string_view realm) {
     impl_->bind(a, 1, std::string(username) + "@" + std::string(realm));
     impl_->run(a, "removing the archive of " + std::string(username));
     for (auto* st : {impl_->erase_vcard.get(), impl_->erase_blocks.get(), impl_->erase_pep_all_nodes.get(),
-                     impl_->erase_pep_all_items.get()}) {
+                     impl_->erase_pep_all_items.get(), impl_->erase_private_all.get()}) {
       statement_use u(st);
       impl_->bind(st, 1, std::string(username) + "@" + std::string(realm));
       impl_->run(st, "removing the profile of " + std::string(username));

@@ -183,6 +183,11 @@ class user_store {
   // Profiles (profile_store.cpp): the vCard a user published (XEP-0054), as XML text, and the
   // addresses a user blocks (XEP-0191), by the user's bare JID.
   std::optional<std::string> vcard(std::string_view owner) const;
+  // Private XML storage (XEP-0049): the element a user keeps under namespace `ns`, as XML text;
+  // empty text forgets it. usage: how many other namespaces the user keeps, and their bytes.
+  std::optional<std::string> private_xml(std::string_view owner, std::string_view ns) const;
+  void put_private_xml(std::string_view owner, std::string_view ns, std::string_view xml);
+  std::pair<std::size_t, std::size_t> private_xml_usage(std::string_view owner, std::string_view other_than) const;
   void put_vcard(std::string_view owner, std::string_view vcard);
   std::vector<std::string> blocklist(std::string_view owner) const;
   void block(std::string_view owner, std::string_view who, bool blocked);

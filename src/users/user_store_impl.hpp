@@ -85,6 +85,7 @@ struct user_store::impl {
   statement_ptr select_vcard;
   statement_ptr put_vcard;
   statement_ptr erase_vcard;
+  statement_ptr select_private, put_private, erase_private, private_usage, erase_private_all;
   statement_ptr select_blocks;
   statement_ptr insert_block;
   statement_ptr erase_block;

@@ -507,7 +507,8 @@ void c2s_stream::on_iq_for_server(const xml::element& iq, bool to_self) {
     }
   if (children != 1) return reply_error(iq, "modify", "bad-request");
   if ((payload->is(ns::roster, "query") || (payload->ns() == ns::mam && settings_.archive) ||
-       payload->is(ns::vcard, "vCard") || payload->ns() == ns::blocking || payload->is(pep_ns::pubsub, "pubsub") ||
+       payload->is(ns::vcard, "vCard") || payload->is(ns::private_xml, "query") || payload->ns() == ns::blocking ||
+       payload->is(pep_ns::pubsub, "pubsub") ||
        payload->is(pep_ns::owner, "pubsub") || (payload->is(ns::disco_items, "query") && type == "get")) &&
       to_self) {
     emit(make_event(c2s_event::kind::account_iq, address_, {}, std::make_shared<xml::element>(iq)));

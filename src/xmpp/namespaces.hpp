@@ -25,6 +25,7 @@ inline constexpr std::string_view sid = "urn:xmpp:sid:0";
 inline constexpr std::string_view sm = "urn:xmpp:sm:3";
 inline constexpr std::string_view blocking = "urn:xmpp:blocking";
 inline constexpr std::string_view vcard = "vcard-temp";
+inline constexpr std::string_view private_xml = "jabber:iq:private";
 inline constexpr std::string_view csi = "urn:xmpp:csi:0";
 inline constexpr std::string_view iq_register = "jabber:iq:register";
 

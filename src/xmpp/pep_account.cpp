@@ -454,6 +454,8 @@ const std::vector<std::string_view>& pep_features() {
       "http://jabber.org/protocol/pubsub#purge-nodes",
       "http://jabber.org/protocol/pubsub#retract-items",
       "http://jabber.org/protocol/pubsub#retrieve-items",
+      // Old clients' bookmarks in private storage are the bookmarks node's (bookmarks_compat.hpp).
+      "urn:xmpp:bookmarks:1#compat",
   };
   return features;
 }

@@ -77,48 +77,51 @@ void shard_router::forget_pep_if_idle(const std::string& account) {
   peps_.erase(it);
 }
 
+void shard_router::with_pep_and_roster(const jid& account, std::function<void(pep_state&, roster_state&)> then) {
+  with_pep(account, [this, account, then = std::move(then)](pep_state& pinned) {
+    ++pinned.busy;  // kept while the roster is read
+    with_roster(account, [this, account, then](roster_state& roster) {
+      const std::string key = account.bare_str();
+      auto& state = peps_[key];
+      --state.busy;
+      then(state, roster);
+      forget_pep_if_idle(key);
+    });
+  });
+}
+
 void shard_router::pep_iq(const jid& from, const stanza_ptr& iq, const jid& owner) {
   const jid account = owner.bare();
-  with_pep(account, [this, from, iq, account](pep_state& pinned) {
-    ++pinned.busy;  // kept while the roster is read
-    with_roster(account, [this, from, iq, account](roster_state& roster) {
-      auto& state = peps_[account.bare_str()];
-      --state.busy;
-      struct forget {
-        shard_router* r;
-        std::string key;
-        ~forget() { r->forget_pep_if_idle(key); }
-      } later{this, account.bare_str()};
-      const pep_relation who = relation_of(roster, account, from);
-      auto addressed = [&](std::shared_ptr<xml::element> reply) {
-        reply->set("to", from.str());
-        if (iq->has("to")) reply->set("from", account.str());
-        else reply->erase("from");
-        owner_.route(from, std::move(reply));
-      };
-      // The account's disco (XEP-0030): what it is, and the nodes the asker may read.
-      if (iq->attr("type") == "get" && iq->child(ns::disco_items, "query")) {
-        auto reply = pep_iq_result(*iq);
-        auto& q = reply->add(std::string(ns::disco_items), "query");
-        if (!iq->child(ns::disco_items, "query")->has("node"))
-          for (const auto& node : state.service.visible_nodes(who))
-            q.add(std::string(ns::disco_items), "item").set("jid", account.str()).set("node", node);
-        return addressed(std::move(reply));
-      }
-      if (iq->attr("type") == "get" && iq->child(ns::disco_info, "query")) {
-        auto reply = pep_iq_result(*iq);
-        auto& q = reply->add(std::string(ns::disco_info), "query");
-        q.add(std::string(ns::disco_info), "identity").set("category", "account").set("type", "registered");
-        q.add(std::string(ns::disco_info), "identity").set("category", "pubsub").set("type", "pep");
-        for (std::string_view f : pep_features()) q.add(std::string(ns::disco_info), "feature").set("var", f);
-        return addressed(std::move(reply));
-      }
-      pep_answer answer = state.service.handle(*iq, who);
-      addressed(std::move(answer.reply));
-      if (answer.changes.empty()) return;
-      keep_pep_changes(account, state, answer.changes);
-      pep_notify(account, state, roster, answer.changes);
-    });
+  with_pep_and_roster(account, [this, from, iq, account](pep_state& state, roster_state& roster) {
+    const pep_relation who = relation_of(roster, account, from);
+    auto addressed = [&](std::shared_ptr<xml::element> reply) {
+      reply->set("to", from.str());
+      if (iq->has("to")) reply->set("from", account.str());
+      else reply->erase("from");
+      owner_.route(from, std::move(reply));
+    };
+    // The account's disco (XEP-0030): what it is, and the nodes the asker may read.
+    if (iq->attr("type") == "get" && iq->child(ns::disco_items, "query")) {
+      auto reply = pep_iq_result(*iq);
+      auto& q = reply->add(std::string(ns::disco_items), "query");
+      if (!iq->child(ns::disco_items, "query")->has("node"))
+        for (const auto& node : state.service.visible_nodes(who))
+          q.add(std::string(ns::disco_items), "item").set("jid", account.str()).set("node", node);
+      return addressed(std::move(reply));
+    }
+    if (iq->attr("type") == "get" && iq->child(ns::disco_info, "query")) {
+      auto reply = pep_iq_result(*iq);
+      auto& q = reply->add(std::string(ns::disco_info), "query");
+      q.add(std::string(ns::disco_info), "identity").set("category", "account").set("type", "registered");
+      q.add(std::string(ns::disco_info), "identity").set("category", "pubsub").set("type", "pep");
+      for (std::string_view f : pep_features()) q.add(std::string(ns::disco_info), "feature").set("var", f);
+      return addressed(std::move(reply));
+    }
+    pep_answer answer = state.service.handle(*iq, who);
+    addressed(std::move(answer.reply));
+    if (answer.changes.empty()) return;
+    keep_pep_changes(account, state, answer.changes);
+    pep_notify(account, state, roster, answer.changes);
   });
 }
 
@@ -261,18 +264,12 @@ bool shard_router::pep_caps_answer(const stanza_ptr& iq) {
 
 void shard_router::pep_send_last(const jid& account, const jid& to, std::shared_ptr<const std::set<std::string>> interests) {
   if (interests->empty()) return;
-  with_pep(account, [this, account, to, interests](pep_state& pinned) {
-    ++pinned.busy;
-    with_roster(account, [this, account, to, interests](roster_state& roster) {
-      auto& state = peps_[account.bare_str()];
-      --state.busy;
-      const pep_relation who = relation_of(roster, account, to);
-      for (const auto& event : state.service.last_items(who)) {
-        const xml::element* items = event->child(pep_ns::event, "items");
-        if (items && interests->contains(std::string(items->attr("node")))) send_pep_event(account, to, *event);
-      }
-      forget_pep_if_idle(account.bare_str());
-    });
+  with_pep_and_roster(account, [this, account, to, interests](pep_state& state, roster_state& roster) {
+    const pep_relation who = relation_of(roster, account, to);
+    for (const auto& event : state.service.last_items(who)) {
+      const xml::element* items = event->child(pep_ns::event, "items");
+      if (items && interests->contains(std::string(items->attr("node")))) send_pep_event(account, to, *event);
+    }
   });
 }
 

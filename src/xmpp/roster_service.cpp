@@ -107,6 +107,7 @@ void shard_router::push_item(const jid& account, const roster_state& roster, con
 void shard_router::account_iq(const jid& from, const stanza_ptr& iq) {
   if (iq->child(ns::mam, "query") || iq->child(ns::mam, "prefs")) return archive_iq(from, iq);
   if (iq->child(ns::vcard, "vCard")) return vcard_iq(from, iq, from.bare());
+  if (iq->child(ns::private_xml, "query")) return private_iq(from, iq);
   if (iq->child_in(ns::blocking)) return blocking_iq(from, iq);
   if (iq->child(pep_ns::pubsub, "pubsub") || iq->child(pep_ns::owner, "pubsub") || iq->child(ns::disco_items, "query"))
     return pep_iq(from, iq, from.bare());

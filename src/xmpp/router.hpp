@@ -183,6 +183,10 @@ class shard_router {
   void roster_iq(const jid& from, const stanza_ptr& iq);
   // profile_service.cpp: a vCard of `owner` (homed here) got or set; the blocklist.
   void vcard_iq(const jid& from, const stanza_ptr& iq, const jid& owner);
+  // private_storage.cpp: private XML storage (XEP-0049) of `from`'s account, its old-style
+  // bookmarks kept in the account's XEP-0402 node.
+  void private_iq(const jid& from, const stanza_ptr& iq);
+  void legacy_bookmarks_iq(const jid& from, const stanza_ptr& iq, std::shared_ptr<const xml::element> kept);
   void blocking_iq(const jid& from, const stanza_ptr& iq);
   // An account's roster, as kept on its home shard while it has resources (roster_service.cpp).
   struct roster_state {
@@ -228,6 +232,8 @@ class shard_router {
     std::vector<std::function<void(pep_state&)>> waiting;  // until loaded
   };
   void with_pep(const jid& account, std::function<void(pep_state&)> then);
+  // The account's eventing state and its roster both at hand (who may read what).
+  void with_pep_and_roster(const jid& account, std::function<void(pep_state&, roster_state&)> then);
   void forget_pep_if_idle(const std::string& account);
   pep_relation relation_of(const roster_state& roster, const jid& owner, const jid& who) const;
   void keep_pep_changes(const jid& account, const pep_state& state, const std::vector<pep_change>& changes);

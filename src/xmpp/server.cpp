@@ -189,6 +189,12 @@ void server::set_carbons(const jid& address, std::uint64_t stream, bool on) {
                       [address, stream, on](shard_router& r) { r.set_carbons(address, stream, on); });
 }
 
+void server::sent(const jid& from, const jid& to, stanza_ptr stanza) {
+  routers_->invoke_on(home_of(from, rt_.size()), [this, to, stanza = std::move(stanza)](shard_router&) {
+    route(to, stanza);
+  });
+}
+
 void server::sent_message(const jid& from, const jid& to, stanza_ptr message) {
   routers_->invoke_on(home_of(from, rt_.size()), [this, from, to, message = std::move(message)](shard_router& r) {
     r.sent_carbons(from, message);
@@ -210,7 +216,7 @@ void server::directed_unavailable(const jid& address, const std::vector<std::str
     gone->set("type", "unavailable");
     gone->set("from", address.str());
     gone->set("to", target);
-    route(*to, std::move(gone));
+    sent(address, *to, std::move(gone));
   }
 }
 

@@ -99,6 +99,10 @@ class server {
   // resources on its home shard, then routed on from there, so that the account's archive has it
   // before any answer to it (an answer is archived on the same shard, after).
   void sent_message(const jid& from, const jid& to, stanza_ptr message);
+  // Any other stanza a user of this server sends (presence to one recipient, an iq): routed on
+  // from the account's home shard too, the way its messages and broadcasts go, so that what one
+  // stream sends to one recipient arrives in the order sent (RFC 6120 §10.1).
+  void sent(const jid& from, const jid& to, stanza_ptr stanza);
   void bind(const jid& address, unsigned shard, std::uint64_t stream);
   // A bound stream ends: its resource leaves (unavailable to the account's resources and
   // contacts if it was available), from the stream's shard.

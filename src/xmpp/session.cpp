@@ -234,7 +234,7 @@ class c2s_connection final : public stanza_sink {
         if (e.stanza->name() == "presence") track_directed(e.who.str(), e.stanza->attr("type"));
         if (e.stanza->name() == "message" && e.stanza->attr("type") != "error")
           return srv_.sent_message(core_.address(), e.who, std::move(e.stanza));
-        srv_.route(e.who, std::move(e.stanza));
+        srv_.sent(core_.address(), e.who, std::move(e.stanza));
         return;
       case c2s_event::kind::resume: {
         // The id says which shard the stream lived on ("3.xyz"); that shard checks the account.

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "xml/stream_parser.hpp"
+#include "xmpp/bookmarks_compat.hpp"
 #include "xmpp/c2s_stream.hpp"
 #include "xmpp/muc_room.hpp"
 #include "xmpp/pep_account.hpp"
@@ -78,6 +79,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const auto& c : answer.changes) pep.event_for(c);
         pep.last_items(xmpp::pep_relation::subscriber);
         if (const auto* q = e->node.child("http://jabber.org/protocol/disco#info", "query")) xmpp::caps_ver_of(*q);
+        // An old client's bookmarks (private storage) onto the same service, and read back.
+        if (const auto* q = e->node.child("jabber:iq:private", "query"))
+          if (const auto* storage = q->child(xmpp::bookmarks_ns::legacy, "storage")) {
+            auto w = xmpp::from_legacy_bookmarks(*storage, pep.node(xmpp::bookmarks_ns::node));
+            for (auto& r : w.requests) pep.handle(r, xmpp::pep_relation::owner);
+            xmpp::legacy_bookmarks(pep.node(xmpp::bookmarks_ns::node), &w.kept);
+          }
       }
     }
   }

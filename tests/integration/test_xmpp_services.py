@@ -13,6 +13,7 @@ import subprocess
 import unittest
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
 import junction_process as jp
@@ -209,6 +210,102 @@ class BookmarksTest(ServicesCase):
         type(self).port = self.junction.port("xmpp")
         again = self.plugged("alice@localhost/back", "alice-secret", "xep_0060")
         self.assertEqual(self.stored(again), {"coven@conference.localhost": "The Coven"})
+
+
+    @staticmethod
+    async def private_send(client, kind, element):
+        """A private XML storage (XEP-0049) iq of `kind` with `element` (XML text): the answer's
+        query, as ElementTree."""
+        iq = client.xmpp.make_iq_get() if kind == "get" else client.xmpp.make_iq_set()
+        query = ET.SubElement(iq.xml, "{jabber:iq:private}query")
+        query.append(ET.fromstring(element))
+        answer = await iq.send(timeout=10 * SLOW)
+        return answer.xml.find("{jabber:iq:private}query")
+
+    def private(self, client, kind, element):
+        return client.call(lambda: self.private_send(client, kind, element))
+
+    def test_old_clients_bookmarks_in_private_storage_are_the_node(self):
+        """XEP-0402's compatibility (#compat): an old client keeps bookmarks in private XML storage
+        (slixmpp's xep_0048 over xep_0049); a new client on the same account reads them from the
+        node and is told of each change; the old client reads what the new one published. Other
+        private storage keeps what it is given."""
+        told = queue.Queue()
+        def on_event(msg):
+            items = msg["pubsub_event"]["items"]
+            for item in list(items.iterables):
+                told.put((items["node"], item.name, item["id"]))
+        new = self.plugged("bob@localhost/new", "bob-secret", "xep_0115", "xep_0060", "xep_0163",
+                           handlers={"pubsub_publish": on_event, "pubsub_retract": on_event})
+        new.do(lambda: new.xmpp["xep_0163"].add_interest(BOOKMARKS))
+        new.do(lambda: new.xmpp.send_presence())
+        old = self.plugged("bob@localhost/old", "bob-secret", "xep_0048")
+        async def features():
+            return (await old.xmpp["xep_0030"].get_info(jid="bob@localhost", timeout=10 * SLOW))["disco_info"]["features"]
+        self.assertIn("urn:xmpp:bookmarks:1#compat", old.call(features))
+
+        def told_of(kind, item_id, seconds):
+            try:
+                while True:
+                    node, k, got = told.get(timeout=seconds)
+                    if node == BOOKMARKS and k == kind and got == item_id:
+                        return True
+            except queue.Empty:
+                return False
+        # The new client publishes until it hears (the server learns its interests meanwhile).
+        for _attempt in range(20):
+            new.call(lambda: self.bookmark(new, "modern@conference.localhost", "Modern"))
+            if told_of("item", "modern@conference.localhost", 1 * SLOW):
+                break
+        else:
+            self.fail("the new client never heard of its bookmark")
+
+        # The old client sees it, and adds a room and a URL.
+        got = old.call(lambda: old.xmpp["xep_0048"].get_bookmarks(timeout=10 * SLOW))
+        rooms = {str(c["jid"]): (c["name"], c["nick"], c["autojoin"]) for c in got["private"]["bookmarks"]["conferences"]}
+        self.assertEqual(rooms, {"modern@conference.localhost": ("Modern", "alice", True)})
+        from slixmpp.plugins.xep_0048.stanza import Bookmarks
+        mine = Bookmarks()
+        mine.add_conference("modern@conference.localhost", "alice", name="Modern", autojoin=True)
+        mine.add_conference("legacy@conference.localhost", "bobby", name="Old <&> school", autojoin=False,
+                            password="pass")
+        mine.add_url("https://example.com/", name="A page")
+        old.call(lambda: old.xmpp["xep_0048"].set_bookmarks(mine, timeout=10 * SLOW))
+        self.assertTrue(told_of("item", "legacy@conference.localhost", 15 * SLOW), "the new client was not told")
+        async def items():
+            iq = await new.xmpp["xep_0060"].get_items("bob@localhost", BOOKMARKS, timeout=10 * SLOW)
+            out = {}
+            for item in iq["pubsub"]["items"]:
+                conf = item.xml.find("{%s}conference" % BOOKMARKS)
+                out[item["id"]] = (conf.get("name"), conf.get("autojoin"), conf.findtext("{%s}nick" % BOOKMARKS),
+                                   conf.findtext("{%s}password" % BOOKMARKS))
+            return out
+        self.assertEqual(new.call(items), {
+            "modern@conference.localhost": ("Modern", "true", "alice", None),
+            "legacy@conference.localhost": ("Old <&> school", None, "bobby", "pass")})
+
+        # The old client drops the modern room: the new client is told of the retraction; the
+        # URL is still there for the old client.
+        fewer = Bookmarks()
+        fewer.add_conference("legacy@conference.localhost", "bobby", name="Old <&> school", password="pass")
+        fewer.add_url("https://example.com/", name="A page")
+        old.call(lambda: old.xmpp["xep_0048"].set_bookmarks(fewer, timeout=10 * SLOW))
+        self.assertTrue(told_of("retract", "modern@conference.localhost", 15 * SLOW))
+        got = old.call(lambda: old.xmpp["xep_0048"].get_bookmarks(timeout=10 * SLOW))["private"]["bookmarks"]
+        self.assertEqual([str(c["jid"]) for c in got["conferences"]], ["legacy@conference.localhost"])
+        self.assertEqual([(u["url"], u["name"]) for u in got["urls"]], [("https://example.com/", "A page")])
+        self.assertEqual(list(new.call(items)), ["legacy@conference.localhost"])
+
+        # Private storage of anything else: what was set comes back; unknown is empty; the
+        # protocol's own namespaces are refused.
+        prefs = "<prefs xmlns='example:prefs'><colour>blue &amp; green</colour></prefs>"
+        self.private(old, "set", prefs)
+        back = self.private(new, "get", "<prefs xmlns='example:prefs'/>")
+        self.assertEqual(back.findtext("{example:prefs}prefs/{example:prefs}colour"), "blue & green")
+        empty = self.private(new, "get", "<other xmlns='example:other'/>")
+        self.assertEqual(len(empty.find("{example:other}other")), 0)
+        self.assertEqual(iq_error(old, lambda: self.private_send(old, "set", "<x xmlns='jabber:x:data'/>")),
+                         "not-acceptable")
 
 
 class UploadTest(ServicesCase):

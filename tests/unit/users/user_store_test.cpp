@@ -500,5 +500,25 @@ TEST(UserStorePep, NodesAndItemsAreKeptInOrderReplacedDroppedAndGoWithTheirUser)
   EXPECT_TRUE(store.pep_nodes(me).empty());
 }
 
+TEST(UserStorePrivateXml, OneElementPerNamespaceMeasuredForgottenAndGoneWithItsUser) {
+  user_store store(":memory:");
+  store.add("alice", "example.com", "pw");
+  const std::string me = "alice@example.com";
+  EXPECT_FALSE(store.private_xml(me, "example:prefs"));
+  store.put_private_xml(me, "example:prefs", "<prefs xmlns='example:prefs'/>");
+  store.put_private_xml(me, "example:prefs", "<prefs xmlns='example:prefs'>2</prefs>");  // replaced
+  store.put_private_xml(me, "storage:bookmarks", "<storage xmlns='storage:bookmarks'/>");
+  store.put_private_xml("bob@example.com", "example:prefs", "<prefs xmlns='example:prefs'>bob</prefs>");
+  EXPECT_EQ(store.private_xml(me, "example:prefs"), "<prefs xmlns='example:prefs'>2</prefs>");
+  // What else alice keeps: the bookmarks' element, counted in bytes.
+  EXPECT_EQ(store.private_xml_usage(me, "example:prefs"), std::make_pair(std::size_t{1}, std::size_t{36}));
+  EXPECT_EQ(store.private_xml_usage(me, "other:ns").first, 2u);
+  store.put_private_xml(me, "storage:bookmarks", "");  // empty: forgotten
+  EXPECT_FALSE(store.private_xml(me, "storage:bookmarks"));
+  store.remove("alice", "example.com");
+  EXPECT_FALSE(store.private_xml(me, "example:prefs"));
+  EXPECT_TRUE(store.private_xml("bob@example.com", "example:prefs"));
+}
+
 }  // namespace
 }  // namespace junction::users
