@@ -24,6 +24,7 @@
 #include "recording/service.hpp"
 #include "rtmp/server.hpp"
 #include "sip/server.hpp"
+#include "xmpp/server.hpp"
 
 namespace junction::app {
 namespace asio = boost::asio;
@@ -47,6 +48,8 @@ constexpr const char* reloadable[] = {
     "rtmp.idle_timeout", "rtmp.send_timeout", "rtmp.player_queue_bytes", "rtmp.send_buffer", "rtmp.merge_write",
     "sip.domains", "sip.tls_certificate", "sip.tls_private_key", "sip.tls_min_version", "sip.tls_max_version",
     "sip.tls_ciphers", "sip.tls_ciphersuites",
+    "xmpp.tls_certificate", "xmpp.tls_private_key", "xmpp.tls_min_version", "xmpp.tls_max_version",
+    "xmpp.tls_ciphers", "xmpp.tls_ciphersuites",
     "recording.calls", "recording.users",
 };
 
@@ -71,6 +74,13 @@ config with_reloadable_values(const config& running, const config& next) {
   c.sip.tls_certificate = next.sip.tls_certificate;
   c.sip.tls_private_key = next.sip.tls_private_key;
   c.sip.tls = next.sip.tls;
+  // XMPP's certificate may be renewed or replaced, not added or taken away: whether there is one
+  // decides whether plain logins are allowed, which only a restart changes.
+  if (running.xmpp.tls_certificate.empty() == next.xmpp.tls_certificate.empty()) {
+    c.xmpp.tls_certificate = next.xmpp.tls_certificate;
+    c.xmpp.tls_private_key = next.xmpp.tls_private_key;
+    c.xmpp.tls = next.xmpp.tls;
+  }
   c.recording.calls = next.recording.calls;
   c.recording.users = next.recording.users;
   c.source = next.source;
@@ -134,6 +144,8 @@ reload_outcome reloader::reload() {
       make_tls_server_context("rtmp", next.rtmp.tls_certificate, next.rtmp.tls_private_key, next.rtmp.tls);
     if (!next.sip.tls_listen.empty())
       make_tls_server_context("sip", next.sip.tls_certificate, next.sip.tls_private_key, next.sip.tls);
+    if (next.xmpp.enabled && !next.xmpp.tls_certificate.empty())
+      make_tls_server_context("xmpp", next.xmpp.tls_certificate, next.xmpp.tls_private_key, next.xmpp.tls);
   } catch (const config_error& e) {
     out.message = fmt::format("reload refused, the running configuration stays: {}", e.what());
     log::warn("{}", out.message);
@@ -168,6 +180,7 @@ reload_outcome reloader::reload() {
   if (targets_.web) targets_.web->reload(next.http);
   if (targets_.rtmp) targets_.rtmp->reload(next.rtmp);
   if (targets_.sip) targets_.sip->reload(next.sip);
+  if (targets_.xmpp) targets_.xmpp->reload(next.xmpp);
   if (targets_.recordings) targets_.recordings->reload(next.recording, next.http.admin_token);
   current_ = std::move(next);
   current_text_ = text;

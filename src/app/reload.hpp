@@ -8,7 +8,8 @@
 // Reloadable: server.log_level; http.admin_token; rtmp.app (applications, their hooks, tokens,
 // allow lists, record), rtmp's limits and timeouts; sip.domains; recording.calls and
 // recording.users; every TLS certificate, key, version and cipher setting (the files are read
-// again on every reload, so a renewed certificate at the same path is taken too).
+// again on every reload, so a renewed certificate at the same path is taken too; XMPP's may be
+// replaced, not added or removed).
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -33,6 +34,9 @@ class server;
 }
 namespace recording {
 class service;
+}
+namespace xmpp {
+class server;
 }
 }  // namespace junction
 
@@ -59,6 +63,7 @@ class reloader {
     rtmp::server* rtmp = nullptr;
     sip::server* sip = nullptr;
     recording::service* recordings = nullptr;
+    xmpp::server* xmpp = nullptr;
   };
   reloader(runtime& rt, std::string path, command_line_overrides overrides, config current, targets what);
 

@@ -149,7 +149,7 @@ int run_server(const config& cfg, const std::string& path, const command_line_ov
     if (xmpp_server) xmpp_server->attach_http(*web);
     add_users_api(*web, *user_directory);
     reload.emplace(rt, path, overrides, cfg,
-                   reloader::targets{web.get(), rtmp_server.get(), sip_server.get(), &*recordings});
+                   reloader::targets{web.get(), rtmp_server.get(), sip_server.get(), &*recordings, xmpp_server.get()});
     // POST /api/v1/reload (admin): what SIGHUP does, with the outcome in the answer.
     web->routes().add({"/api/v1/reload", http::POST, true,
                        http::async_handler{[&reload](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {

@@ -67,18 +67,31 @@ server::server(runtime& rt, const xmpp_config& cfg, std::vector<std::string> dom
       users_(users), workers_(workers), routers_(std::make_unique<sharded<shard_router>>(rt, *this)),
       links_(std::make_unique<sharded<s2s_links>>(rt, *this)), mucs_(std::make_unique<sharded<muc_service>>(rt, *this)),
       bosh_(std::make_unique<sharded<bosh_sessions>>(rt, *this)),
+      tls_(rt, make_tls(cfg)),
       dialback_secret_(cfg.dialback_secret) {
   for (auto& d : domains_) std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return std::tolower(c); });
   if (!cfg.muc_subdomain.empty())
     for (const auto& d : domains_) muc_services_.push_back(cfg.muc_subdomain + "." + d);
-  if (!cfg.tls_certificate.empty())
-    tls_ = make_tls_server_context("xmpp", cfg.tls_certificate, cfg.tls_private_key, cfg.tls);
   tls_client_ = make_tls_client_context();
   if (dialback_secret_.empty()) {
     unsigned char bytes[32];
     if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("xmpp: no random bytes for the dialback secret");
     dialback_secret_ = base64::encode({reinterpret_cast<const char*>(bytes), sizeof bytes});
   }
+}
+
+std::shared_ptr<const server::tls_settings> server::make_tls(const xmpp_config& cfg) {
+  auto s = std::make_shared<tls_settings>();
+  if (!cfg.tls_certificate.empty())
+    s->context = make_tls_server_context("xmpp", cfg.tls_certificate, cfg.tls_private_key, cfg.tls);
+  return s;
+}
+
+void server::reload(const xmpp_config& cfg) {
+  // Whether there is a certificate at all does not change here (plain logins depend on it): the
+  // reloader refuses that change.
+  if (cfg.tls_certificate.empty() != config_.tls_certificate.empty()) return;
+  tls_.publish(make_tls(cfg));
 }
 
 server::~server() {

@@ -13,6 +13,7 @@
 
 #include "core/connection.hpp"
 #include "core/metrics.hpp"
+#include "core/shard_local.hpp"
 #include "core/sharded.hpp"
 #include "xmpp/config.hpp"
 #include "xmpp/jid.hpp"
@@ -71,7 +72,11 @@ class server {
   users::user_directory& users() noexcept { return users_; }
   shard_router& router_here();
   // The TLS context for STARTTLS and direct TLS; nothing without a certificate.
-  std::shared_ptr<boost::asio::ssl::context> tls() const { return tls_; }
+  // A reload (SIGHUP) reads the certificate again: new connections get the new one, each
+  // connection keeps the one it began with.
+  std::shared_ptr<boost::asio::ssl::context> tls() const { return tls_.get().context; }
+  // A reload: the certificate, key and TLS settings (xmpp.tls_*) for new connections.
+  void reload(const xmpp_config& cfg);
   // Federation (s2s_links.hpp, s2s_session.cpp): TLS for connections Junction makes, the dialback
   // secret, the workers that look up other servers in DNS.
   std::shared_ptr<boost::asio::ssl::context> tls_client() const { return tls_client_; }
@@ -149,7 +154,12 @@ class server {
   std::string upload_base() const;
   std::vector<std::string> upload_services_;
   http::server* web_ = nullptr;
-  std::shared_ptr<boost::asio::ssl::context> tls_, tls_client_;
+  struct tls_settings {
+    std::shared_ptr<boost::asio::ssl::context> context;  // nothing without a certificate
+  };
+  static std::shared_ptr<const tls_settings> make_tls(const xmpp_config& cfg);
+  shard_local<tls_settings> tls_;
+  std::shared_ptr<boost::asio::ssl::context> tls_client_;
   std::string dialback_secret_;
 };
 
