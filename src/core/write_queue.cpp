@@ -22,13 +22,22 @@ void write_queue::send(std::string bytes) {
     return;
   }
   queued_ += bytes.size();
+  // What was written goes from the front now and then, for a queue that never empties.
+  if (head_ > 32 && head_ * 2 > queue_.size()) {
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
   queue_.push_back(std::move(bytes));
   if (asleep_) wake_.cancel();
 }
 
 asio::awaitable<void> write_queue::write_loop() {
   while (!stopped_) {
-    if (queue_.empty()) {
+    if (head_ == queue_.size()) {
+      // Empty: a burst's room is kept for the next one, up to a few entries.
+      if (queue_.capacity() > 8) std::vector<std::string>().swap(queue_);
+      queue_.clear();
+      head_ = 0;
       if (draining_) drained_.cancel();
       if (stop_when_written_) {
         stop();
@@ -40,8 +49,7 @@ asio::awaitable<void> write_queue::write_loop() {
       asleep_ = false;
       continue;
     }
-    std::string next = std::move(queue_.front());
-    queue_.pop_front();
+    std::string next = std::move(queue_[head_++]);
     queued_ -= next.size();
     writing_since_ = std::chrono::steady_clock::now();
     writing_ = true;
@@ -56,7 +64,7 @@ asio::awaitable<void> write_queue::write_loop() {
 }
 
 asio::awaitable<void> write_queue::drained() {
-  while (!stopped_ && (!queue_.empty() || writing_)) {
+  while (!stopped_ && (head_ < queue_.size() || writing_)) {
     draining_ = true;
     drained_.expires_at(asio::steady_timer::time_point::max());
     co_await drained_.async_wait(asio::as_tuple(asio::use_awaitable));

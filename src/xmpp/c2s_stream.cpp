@@ -353,6 +353,8 @@ void c2s_stream::sasl_success(const std::string& username, std::string_view serv
            (server_final.empty() ? std::string{} : base64::encode(server_final)) + "</success>");
   emit(make_event(c2s_event::kind::authenticated, address_));
   state_ = state::restart;
+  // Channel bindings serve SASL alone: an idle stream need not keep them.
+  std::vector<users::scram_server::binding>().swap(settings_.bindings);
   if (!settings_.framed) parser_.restart();  // framed, the next <open/> is the new stream's header
 }
 

@@ -2,7 +2,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -30,7 +29,6 @@
 
 namespace junction::xmpp {
 namespace asio = boost::asio;
-using namespace asio::experimental::awaitable_operators;
 using clock = std::chrono::steady_clock;
 
 namespace {
@@ -440,31 +438,85 @@ asio::awaitable<void> read_stream(server& srv, c2s_connection& c, stream_holder&
 }
 
 // Closes a stream that has not bound a resource within xmpp.login_timeout, or has sent nothing
-// for xmpp.idle_timeout (clients ping or send whitespace well within that).
-asio::awaitable<void> watch(server& srv, shard& home, c2s_connection& c, const read_times& times) {
-  asio::steady_timer timer(home.context());
-  const auto login = srv.config().login_timeout;
-  const auto idle = srv.config().idle_timeout;
-  for (;;) {
-    auto deadline = times.last_read + idle;
-    if (!c.bound()) deadline = std::min(deadline, times.opened + login);
-    timer.expires_at(deadline);
-    auto [ec] = co_await timer.async_wait(no_throw);
-    if (ec || c.out().stopped()) co_return;
-    const auto now = clock::now();
-    const char* why = !c.bound() && now >= times.opened + login ? "no login within xmpp.login_timeout"
-                      : now >= times.last_read + idle              ? "nothing received within xmpp.idle_timeout"
-                                                                   : nullptr;
-    if (!why) continue;
-    c.kick("connection-timeout", why);
-    // The stream error goes out (the other branch ends when it has); a client that does not
-    // read it is closed a little later.
-    timer.expires_after(std::chrono::seconds(5));
-    co_await timer.async_wait(no_throw);
-    c.out().stop();
-    co_return;
+// for xmpp.idle_timeout (clients ping or send whitespace well within that). A timer and a
+// callback, not a coroutine: what an idle stream holds for it is one timer's wait.
+class watchdog : public std::enable_shared_from_this<watchdog> {
+ public:
+  watchdog(server& srv, shard& home, c2s_connection& c, const read_times& times)
+      : timer_(home.context()), login_(srv.config().login_timeout), idle_(srv.config().idle_timeout), c_(c),
+        times_(times) {}
+  void start() { arm(); }
+  // The stream has ended: its connection is not touched again (the wait under way may still
+  // complete; it finds this stopped).
+  void stop() {
+    stopped_ = true;
+    timer_.cancel();
   }
-}
+
+ private:
+  void arm() {
+    auto deadline = times_.last_read + idle_;
+    if (!c_.bound()) deadline = std::min(deadline, times_.opened + login_);
+    timer_.expires_at(deadline);
+    wait();
+  }
+  void wait() {
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) { self->fired(ec); });
+  }
+  void fired(const boost::system::error_code& ec) {
+    if (stopped_ || ec || c_.out().stopped()) return;
+    if (kicked_) return c_.out().stop();  // the stream error went unread: closed now
+    const auto now = clock::now();
+    const char* why = !c_.bound() && now >= times_.opened + login_ ? "no login within xmpp.login_timeout"
+                      : now >= times_.last_read + idle_               ? "nothing received within xmpp.idle_timeout"
+                                                                      : nullptr;
+    if (!why) return arm();
+    c_.kick("connection-timeout", why);
+    // The stream error goes out (the writer ends when it has); a client that does not read it
+    // is closed a little later.
+    kicked_ = true;
+    timer_.expires_after(std::chrono::seconds(5));
+    wait();
+  }
+
+  asio::steady_timer timer_;
+  const clock::duration login_, idle_;
+  c2s_connection& c_;
+  const read_times& times_;
+  bool stopped_ = false, kicked_ = false;
+};
+
+// A stream's write loop, spawned beside its reader: one frame, where joining the two through
+// awaitable operators kept a parallel group's frames and cancellation slots for every stream.
+class writer {
+ public:
+  explicit writer(shard& home) : done_signal_(home.context()) {}
+  void start(shard& home, c2s_connection& c) {
+    done_signal_.expires_at(clock::time_point::max());
+    asio::co_spawn(home.context(), c.out().write_loop(), [this, &c](std::exception_ptr failure) {
+      if (failure) {
+        try {
+          std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+          log::error("xmpp stream: the write loop failed: {}", e.what());
+        } catch (...) {
+          log::error("xmpp stream: the write loop failed");
+        }
+        c.out().stop();  // the reader ends too
+      }
+      done_ = true;
+      done_signal_.cancel();
+    });
+  }
+  // Once the reader has ended (and stopped the queue, or asked it to stop once written).
+  asio::awaitable<void> finished() {
+    if (!done_) co_await done_signal_.async_wait(no_throw);
+  }
+
+ private:
+  asio::steady_timer done_signal_;
+  bool done_ = false;
+};
 
 asio::awaitable<void> run_c2s(server& srv, shard& home, asio::ip::tcp::socket socket, connection_ticket ticket,
                               bool direct_tls) {
@@ -492,7 +544,20 @@ asio::awaitable<void> run_c2s(server& srv, shard& home, asio::ip::tcp::socket so
       [&holder] { holder.stream->shutdown(); }, remote.address().to_string(),
       stream_kind{.loopback = remote.address().is_loopback()});
   read_times times;
-  co_await ((read_stream(srv, c, holder, conn, times, direct_tls) && c.out().write_loop()) || watch(srv, home, c, times));
+  auto dog = std::make_shared<watchdog>(srv, home, c, times);
+  dog->start();
+  writer w(home);
+  w.start(home, c);
+  std::exception_ptr failure;
+  try {
+    co_await read_stream(srv, c, holder, conn, times, direct_tls);
+  } catch (...) {
+    failure = std::current_exception();
+    c.out().stop();
+  }
+  co_await w.finished();  // it uses `c` until then
+  dog->stop();
+  if (failure) std::rethrow_exception(failure);
 }
 
 bool loopback_text(std::string_view host) {
@@ -523,7 +588,20 @@ asio::awaitable<void> run_websocket_c2s(server& srv, http::websocket_channel& ch
     }
     if (!c.closed()) c.out().stop();
   };
-  co_await ((reader() && c.out().write_loop()) || watch(srv, home, c, times));
+  auto dog = std::make_shared<watchdog>(srv, home, c, times);
+  dog->start();
+  writer w(home);
+  w.start(home, c);
+  std::exception_ptr failure;
+  try {
+    co_await reader();
+  } catch (...) {
+    failure = std::current_exception();
+    c.out().stop();
+  }
+  co_await w.finished();
+  dog->stop();
+  if (failure) std::rethrow_exception(failure);
 }
 
 void start_c2s_session(server& srv, shard& home, asio::ip::tcp::socket socket, connection_ticket ticket,
