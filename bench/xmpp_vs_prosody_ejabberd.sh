@@ -294,7 +294,8 @@ jq -s . "$WORK/results.jsonl" >"$WORK/results.json"
 for peer in prosody ejabberd; do
   echo "== ratios (junction / $peer): CPU per 1,000 messages" >&2
   jq -r --arg peer "$peer" 'group_by(.mode + " " + (.rate|tostring))[] |
-    (map(select(.server == "junction"))[0]) as $j | (map(select(.server == $peer))[0]) as $p | select($j != null and $p != null) |
+    (map(select(.server == "junction"))[0]) as $j | (map(select(.server == $peer))[0]) as $p |
+    select($j != null and $p != null and $j.cpu_seconds_per_1000_messages != null and $p.cpu_seconds_per_1000_messages != null) |
     "\($j.mode) \($j.rate)/s: junction \($j.cpu_seconds_per_1000_messages|.*1000|round/1000) s, \($peer) \($p.cpu_seconds_per_1000_messages|.*1000|round/1000) s, ratio \(($j.cpu_seconds_per_1000_messages / $p.cpu_seconds_per_1000_messages)*100|round/100); idle KiB/session junction \($j.idle_session_kib|round), \($peer) \($p.idle_session_kib|round)"' \
     "$WORK/results.json" >&2
 done

@@ -1,6 +1,7 @@
 #pragma once
 // The XMPP server (docs/xmpp.md): client streams on [xmpp] listen, one router per shard
 // (router.hpp), users from the user store shared with SIP.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -153,6 +154,8 @@ class server {
   void attach_upload(http::server& web);
   std::string upload_base() const;
   std::vector<std::string> upload_services_;
+  void expire_uploads_if_due();
+  std::vector<std::chrono::steady_clock::time_point> upload_expired_at_;  // per shard, its own slot
   http::server* web_ = nullptr;
   struct tls_settings {
     std::shared_ptr<boost::asio::ssl::context> context;  // nothing without a certificate

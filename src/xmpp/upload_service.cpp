@@ -1,7 +1,8 @@
 // HTTP file upload (XEP-0363): the service at <upload_subdomain>.<domain> grants slots to this
 // server's users (size and quota checked), and Junction's HTTP server takes the PUT and serves
 // the GET. Slots are signed (upload_slot.hpp), files live in upload_directory under a folder per
-// account, and go after upload_expires_after. Files are read and written on workers.
+// account, and go after upload_expires_after (looked for at start, then now and then). Files are
+// read and written on workers.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -73,7 +74,25 @@ std::string server::upload_base() const {
   return {};
 }
 
+// Files past upload_expires_after go at start, then whenever a shard serves the service and has
+// not looked for a while (an hour, or a tenth of the age when that is shorter): no timer to keep.
+void server::expire_uploads_if_due() {
+  const auto age = config_.upload_expires_after;
+  if (age.count() <= 0 || upload_expired_at_.empty()) return;
+  const auto every = std::clamp<std::chrono::steady_clock::duration>(age / 10, std::chrono::seconds(1), std::chrono::hours(1));
+  auto& last = upload_expired_at_[shard::current()->index()];
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last < every) return;
+  last = now;
+  const auto worker = workers_.assign();
+  workers_.post(worker, [root = config_.upload_directory, age] {
+    if (const auto n = expire_uploads(root, age)) log::info("xmpp upload: {} expired files removed", n);
+  });
+  workers_.release(worker);
+}
+
 void server::upload_stanza(stanza_ptr stanza) {
+  expire_uploads_if_due();
   const auto from = jid::parse(stanza->attr("from"));
   const std::string_view type = stanza->attr("type");
   if (!from || stanza->name() != "iq" || (type != "get" && type != "set")) return;
@@ -151,7 +170,8 @@ void server::attach_upload(http::server& web) {
   if (config_.upload_subdomain.empty()) return;
   web_ = &web;
   for (const auto& d : domains_) upload_services_.push_back(config_.upload_subdomain + "." + d);
-  // Old files go at start, on a worker.
+  // Old files go at start, on a worker (and then now and then: expire_uploads_if_due).
+  upload_expired_at_.assign(rt_.size(), std::chrono::steady_clock::now());
   if (config_.upload_expires_after.count() > 0) {
     const auto worker = workers_.assign();
     workers_.post(worker, [root = config_.upload_directory, age = config_.upload_expires_after] {
@@ -162,6 +182,7 @@ void server::attach_upload(http::server& web) {
   auto files = std::make_shared<http::static_files>(config_.upload_directory, "", std::string(upload_mount));
   http::route r{std::string(upload_mount), http::GET | http::HEAD | http::PUT, false,
                 http::async_handler{[this, files, &web](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
+                  expire_uploads_if_due();
                   if (ctx.req.method() != http::verb::put) co_return files->serve(ctx, web.cache(ctx.home().index()));
                   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                                        std::chrono::system_clock::now().time_since_epoch())

@@ -449,6 +449,39 @@ class UploadTest(ServicesCase):
         self.assertIsNone(headers.get("Access-Control-Allow-Origin"))
 
 
+class UploadExpiryTest(ServicesCase):
+    """Uploaded files go once older than upload_expires_after, on a server that keeps running:
+    each shard looks for them now and then as the service is used."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_slixmpp()
+        import tempfile
+        cls.folder = tempfile.mkdtemp(prefix="junction-upload-")
+        cls.junction = JunctionProcess(xmpp={"upload_directory": cls.folder, "upload_expires_after": "3s"}).start()
+        cls.port = cls.junction.port("xmpp")
+        cls.junction.add_user("alice@localhost", "alice-secret")
+
+    def test_an_old_file_goes(self):
+        alice = self.plugged("alice@localhost/up", "alice-secret", "xep_0363")
+        async def slot(name):
+            iq = await alice.xmpp["xep_0363"].request_slot("upload.localhost", name, 5, timeout=10 * SLOW)
+            return iq["http_upload_slot"]["put"]["url"], iq["http_upload_slot"]["get"]["url"]
+        put, get = alice.call(lambda: slot("old.bin"))
+        http = UploadTest.http
+        self.assertEqual(http(self, "PUT", put, b"12345")[0], 201)
+        self.assertEqual(http(self, "GET", get)[:2], (200, b"12345"))
+        kept = [os.path.join(d, f) for d, _s, files in os.walk(self.folder) for f in files]
+        self.assertEqual(len(kept), 1, kept)
+        # Asking for slots (and fetching) is what makes a shard look: the file is gone once it is
+        # older than three seconds, and a new one is there.
+        def gone():
+            alice.call(lambda: slot("new.bin"))
+            return http(self, "GET", get)[0] == 404
+        self.assertTrue(wait_for(gone, 30), "the expired file is still served")
+        self.assertFalse(os.path.exists(kept[0]))
+
+
 class LargeUploadTest(UploadTest):
     """The default limits: a file of several MiB, over the HTTP server's own body limit (1 MiB),
     goes up through the upload route, whose limit is upload_max_size (10 MiB)."""
