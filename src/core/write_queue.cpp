@@ -1,10 +1,12 @@
 #include "core/write_queue.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
 #include "core/shard.hpp"
+#include "core/spawn.hpp"
 
 namespace junction {
 namespace asio = boost::asio;
@@ -12,7 +14,24 @@ namespace asio = boost::asio;
 write_queue::write_queue(shard& home, std::string name, write_fn write, std::function<void()> close,
                          std::size_t max_queued)
     : name_(std::move(name)), write_(std::move(write)), close_(std::move(close)), max_queued_(max_queued),
-      wake_(home.context()), drained_(home.context()) {}
+      wake_(home.context()), drained_(home.context()), loop_done_(home.context()) {}
+
+void write_queue::spawn_loop() {
+  loop_running_ = true;
+  loop_done_.expires_at(asio::steady_timer::time_point::max());
+  asio::co_spawn(loop_done_.get_executor(), write_loop(), [this](std::exception_ptr failure) {
+    if (failure) {
+      log_failure{name_.c_str()}(failure);
+      stop();
+    }
+    loop_running_ = false;
+    loop_done_.cancel();
+  });
+}
+
+asio::awaitable<void> write_queue::loop_ended() {
+  if (loop_running_) co_await loop_done_.async_wait(asio::as_tuple(asio::use_awaitable));
+}
 
 void write_queue::send(std::string bytes) {
   if (stopped_ || bytes.empty()) return;

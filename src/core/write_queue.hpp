@@ -31,6 +31,12 @@ class write_queue {
   void send(std::string bytes);
   // Writes what is queued until stop().
   boost::asio::awaitable<void> write_loop();
+  // Or the same loop spawned on the queue's shard, beside a session's reader (one frame, where
+  // awaitable operators would keep a parallel group's frames and cancellation slots), and
+  // loop_ended() to wait until it has ended: the session's state lives until then. A loop that
+  // throws is logged and stops the queue (so the reader ends too).
+  void spawn_loop();
+  boost::asio::awaitable<void> loop_ended();
   // Closes the connection (through `close`) and ends the write loop.
   void stop();
   // stop() once everything queued is written (a last stream error, a goodbye).
@@ -55,6 +61,8 @@ class write_queue {
   std::size_t queued_ = 0;
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer drained_;  // what drained() waits on
+  boost::asio::steady_timer loop_done_;  // what loop_ended() waits on
+  bool loop_running_ = false;
   bool draining_ = false;
   bool asleep_ = false, stopped_ = false, stop_when_written_ = false, writing_ = false;
   std::optional<std::chrono::steady_clock::time_point> writing_since_;

@@ -486,36 +486,26 @@ class watchdog : public std::enable_shared_from_this<watchdog> {
   bool stopped_ = false, kicked_ = false;
 };
 
-// A stream's write loop, spawned beside its reader: one frame, where joining the two through
-// awaitable operators kept a parallel group's frames and cancellation slots for every stream.
-class writer {
+// What runs beside a stream's reader: its write loop and its watchdog, started together; once
+// the reader has ended (`failure`: how, if it threw), ended() waits for the writer, stops the
+// watchdog and passes the failure on.
+class beside_reader {
  public:
-  explicit writer(shard& home) : done_signal_(home.context()) {}
-  void start(shard& home, c2s_connection& c) {
-    done_signal_.expires_at(clock::time_point::max());
-    asio::co_spawn(home.context(), c.out().write_loop(), [this, &c](std::exception_ptr failure) {
-      if (failure) {
-        try {
-          std::rethrow_exception(failure);
-        } catch (const std::exception& e) {
-          log::error("xmpp stream: the write loop failed: {}", e.what());
-        } catch (...) {
-          log::error("xmpp stream: the write loop failed");
-        }
-        c.out().stop();  // the reader ends too
-      }
-      done_ = true;
-      done_signal_.cancel();
-    });
+  beside_reader(server& srv, shard& home, c2s_connection& c, const read_times& times)
+      : c_(c), dog_(std::make_shared<watchdog>(srv, home, c, times)) {
+    dog_->start();
+    c.out().spawn_loop();
   }
-  // Once the reader has ended (and stopped the queue, or asked it to stop once written).
-  asio::awaitable<void> finished() {
-    if (!done_) co_await done_signal_.async_wait(no_throw);
+  asio::awaitable<void> ended(std::exception_ptr failure) {
+    if (failure) c_.out().stop();
+    co_await c_.out().loop_ended();  // it uses the connection until then
+    dog_->stop();
+    if (failure) std::rethrow_exception(failure);
   }
 
  private:
-  asio::steady_timer done_signal_;
-  bool done_ = false;
+  c2s_connection& c_;
+  std::shared_ptr<watchdog> dog_;
 };
 
 asio::awaitable<void> run_c2s(server& srv, shard& home, asio::ip::tcp::socket socket, connection_ticket ticket,
@@ -544,20 +534,14 @@ asio::awaitable<void> run_c2s(server& srv, shard& home, asio::ip::tcp::socket so
       [&holder] { holder.stream->shutdown(); }, remote.address().to_string(),
       stream_kind{.loopback = remote.address().is_loopback()});
   read_times times;
-  auto dog = std::make_shared<watchdog>(srv, home, c, times);
-  dog->start();
-  writer w(home);
-  w.start(home, c);
+  beside_reader beside(srv, home, c, times);
   std::exception_ptr failure;
   try {
     co_await read_stream(srv, c, holder, conn, times, direct_tls);
   } catch (...) {
     failure = std::current_exception();
-    c.out().stop();
   }
-  co_await w.finished();  // it uses `c` until then
-  dog->stop();
-  if (failure) std::rethrow_exception(failure);
+  co_await beside.ended(failure);
 }
 
 bool loopback_text(std::string_view host) {
@@ -588,20 +572,14 @@ asio::awaitable<void> run_websocket_c2s(server& srv, http::websocket_channel& ch
     }
     if (!c.closed()) c.out().stop();
   };
-  auto dog = std::make_shared<watchdog>(srv, home, c, times);
-  dog->start();
-  writer w(home);
-  w.start(home, c);
+  beside_reader beside(srv, home, c, times);
   std::exception_ptr failure;
   try {
     co_await reader();
   } catch (...) {
     failure = std::current_exception();
-    c.out().stop();
   }
-  co_await w.finished();
-  dog->stop();
-  if (failure) std::rethrow_exception(failure);
+  co_await beside.ended(failure);
 }
 
 void start_c2s_session(server& srv, shard& home, asio::ip::tcp::socket socket, connection_ticket ticket,

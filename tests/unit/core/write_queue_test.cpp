@@ -18,6 +18,12 @@ namespace {
 
 namespace asio = boost::asio;
 
+std::string item(int i) {
+  std::string s = "m";
+  s += std::to_string(i);  // (not "m" + ...: GCC 12 warns falsely, -Wrestrict)
+  return s;
+}
+
 // Every write yields to the loop once, as a socket's would, so that sends queue up meanwhile.
 struct recorded_writes {
   std::vector<std::string> written;
@@ -40,19 +46,21 @@ TEST(WriteQueue, WritesInOrderWhileItKeepsFillingAndStopsOnceWritten) {
   recorded_writes r;
   int closed = 0;
   write_queue q(rt.at(0), "test", recording(io, r), [&] { ++closed; }, 1 << 20);
+  // The loop spawned beside a reader, and a coroutine that waits for it to end.
   bool ended = false;
-  asio::co_spawn(io, q.write_loop(), [&](std::exception_ptr) { ended = true; });
+  q.spawn_loop();
+  asio::co_spawn(io, q.loop_ended(), [&](std::exception_ptr) { ended = true; });
   // A burst before the loop runs, then a queue that never empties: two sent for every one
   // written, until 3,000 were sent in all.
   int sent = 0;
-  for (; sent < 100; ++sent) q.send("m" + std::to_string(sent));
+  for (; sent < 100; ++sent) q.send(item(sent));
   r.after_each = [&](std::size_t) {
-    for (int i = 0; i < 2 && sent < 3000; ++i, ++sent) q.send("m" + std::to_string(sent));
+    for (int i = 0; i < 2 && sent < 3000; ++i, ++sent) q.send(item(sent));
     if (sent == 3000) q.stop_when_written();
   };
   io.run();
   ASSERT_EQ(r.written.size(), 3000u);
-  for (int i = 0; i < 3000; ++i) ASSERT_EQ(r.written[static_cast<std::size_t>(i)], "m" + std::to_string(i));
+  for (int i = 0; i < 3000; ++i) ASSERT_EQ(r.written[static_cast<std::size_t>(i)], item(i));
   EXPECT_TRUE(ended);
   EXPECT_TRUE(q.stopped());
   EXPECT_EQ(closed, 1);
