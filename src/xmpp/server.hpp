@@ -155,6 +155,7 @@ class server {
   std::string upload_base() const;
   std::vector<std::string> upload_services_;
   void expire_uploads_if_due();
+  void post_upload_expiry();
   std::vector<std::chrono::steady_clock::time_point> upload_expired_at_;  // per shard, its own slot
   http::server* web_ = nullptr;
   struct tls_settings {

@@ -84,8 +84,12 @@ void server::expire_uploads_if_due() {
   const auto now = std::chrono::steady_clock::now();
   if (now - last < every) return;
   last = now;
+  post_upload_expiry();
+}
+
+void server::post_upload_expiry() {
   const auto worker = workers_.assign();
-  workers_.post(worker, [root = config_.upload_directory, age] {
+  workers_.post(worker, [root = config_.upload_directory, age = config_.upload_expires_after] {
     if (const auto n = expire_uploads(root, age)) log::info("xmpp upload: {} expired files removed", n);
   });
   workers_.release(worker);
@@ -172,13 +176,7 @@ void server::attach_upload(http::server& web) {
   for (const auto& d : domains_) upload_services_.push_back(config_.upload_subdomain + "." + d);
   // Old files go at start, on a worker (and then now and then: expire_uploads_if_due).
   upload_expired_at_.assign(rt_.size(), std::chrono::steady_clock::now());
-  if (config_.upload_expires_after.count() > 0) {
-    const auto worker = workers_.assign();
-    workers_.post(worker, [root = config_.upload_directory, age = config_.upload_expires_after] {
-      if (const auto n = expire_uploads(root, age)) log::info("xmpp upload: {} expired files removed", n);
-    });
-    workers_.release(worker);
-  }
+  if (config_.upload_expires_after.count() > 0) post_upload_expiry();
   auto files = std::make_shared<http::static_files>(config_.upload_directory, "", std::string(upload_mount));
   http::route r{std::string(upload_mount), http::GET | http::HEAD | http::PUT, false,
                 http::async_handler{[this, files, &web](http::request_context& ctx) -> boost::asio::awaitable<http::reply> {
